@@ -1,0 +1,60 @@
+/**
+ * The merge-method extension point (merge-methods.md §2–§3): a method is declarative data (name, base-model
+ * rule, parameter specs) plus one pure per-tensor function. Planning, parameter resolution, I/O, dtype
+ * handling and threading live in the executor, never here.
+ */
+import type { Rng } from '../core/rng.js';
+
+export type ParamValue = number | boolean | string;
+
+export interface ParamSpec {
+  /** snake_case, identical to mergekit's key */
+  readonly name: string;
+  /** 'model': resolved per (model, tensor); 'global': resolved per tensor with no model */
+  readonly scope: 'global' | 'model';
+  readonly type: 'number' | 'boolean' | 'enum';
+  /** allowed values for 'enum' */
+  readonly values?: readonly string[];
+  /** absent = required (per-model required parameters are not required for the base model) */
+  readonly default?: ParamValue;
+  readonly description: string;
+}
+
+export interface TensorMergeInput {
+  readonly tensorName: string;
+  readonly shape: readonly number[];
+  /**
+   * The base model's tensor (float32) when the method uses a base and one is configured; otherwise undefined.
+   * Embedding-like tensors have already been rectified to a common shape (§3.14).
+   */
+  readonly base: Float32Array | undefined;
+  /**
+   * Non-base inputs in config order. For methods whose base is 'unused' this is every source, including the
+   * base model if it is listed among the models.
+   */
+  readonly models: readonly Float32Array[];
+  /** model references in the same order as `models` (stable keys for RNG streams and messages) */
+  readonly modelRefs: readonly string[];
+  /** resolved per-model parameters, one record per entry of `models`, defaults filled in */
+  readonly modelParams: readonly Readonly<Record<string, ParamValue>>[];
+  /** resolved global parameters, defaults filled in */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** seeded stream for (run seed, tensor name, model reference); same index as `models` */
+  rngFor(modelIndex: number): Rng;
+  /** records a non-fatal warning (e.g. `k = 0` keeps nothing) */
+  warn(message: string): void;
+}
+
+export interface MergeMethod {
+  /** registry name, snake_case as in mergekit */
+  readonly name: string;
+  readonly title: string;
+  /** paper or source, e.g. 'arXiv:2306.01708' */
+  readonly reference: string;
+  readonly baseModel: 'required' | 'optional' | 'unused';
+  /** number of non-base models accepted (inclusive bounds) */
+  readonly models: { readonly min: number; readonly max?: number };
+  readonly params: readonly ParamSpec[];
+  /** pure: returns a new float32 array of the output tensor (same element count as the inputs' shape) */
+  mergeTensor(input: TensorMergeInput): Float32Array;
+}
