@@ -1,0 +1,6 @@
+/** The CLI's verbs, in help order. Add a verb by writing commands/<verb>.ts and listing it here. */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [];
