@@ -39,9 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(error, argv.includes('--debug'));
   }
 }
-
-
-if (process.env.MODELEVO_CLI === "1") {
+// bin/modelevo.js sets the flag; it is cleared so child processes do not inherit it.
+if (process.env.MODELEVO_CLI === '1') {
+  delete process.env.MODELEVO_CLI;
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
