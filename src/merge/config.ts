@@ -1,0 +1,355 @@
+/**
+ * The mergekit YAML merge configuration (merge-methods.md §1.1–§1.2, mergekit `MergeConfiguration`), as one
+ * zod schema. Keys stay snake_case exactly as in mergekit so configs port both ways. Unlike mergekit, unknown
+ * keys and ill-typed values are rejected with the path of the offending key; `modules:` is rejected until
+ * multi-module merges are supported. Method-specific rules (model counts, base model, parameter names and
+ * types) are checked by `checkMethodRules` against the method's declarative data.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, closestName, formatPath, type ConfigIssue } from '../core/errors.js';
+import type { FloatDType } from '../core/dtype.js';
+import type { MergeMethod, ParamSpec } from './method.js';
+import { describeSettingShape, settingLeaves, type ParameterSetting } from './parameters.js';
+
+/** A parameter value as written: scalar, gradient, list, or conditional list (§1.4). Validated by hand for clear messages. */
+const parameterSettingSchema = z.unknown().superRefine((value, ctx) => {
+  const problem = describeSettingShape(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const parametersSchema = z.record(z.string(), parameterSettingSchema);
+
+const modelRefSchema = z
+  .string({ error: 'expected a model reference string (<path>[+<lora path>])' })
+  .min(1, { error: 'a model reference must not be empty' });
+
+const layerRangeSchema = z
+  .tuple([z.number().int().nonnegative(), z.number().int().nonnegative()], {
+    error: 'expected [start, end] with integers 0 ≤ start < end',
+  })
+  .refine(([start, end]) => end > start, { error: 'expected start < end (the range is [start, end))' });
+
+const inputModelSchema = z.strictObject({
+  model: modelRefSchema,
+  parameters: parametersSchema.optional(),
+});
+
+const sliceSourceSchema = z.strictObject({
+  model: modelRefSchema,
+  layer_range: layerRangeSchema,
+  parameters: parametersSchema.optional(),
+});
+
+const outputSliceSchema = z.strictObject({
+  sources: z.array(sliceSourceSchema).min(1, { error: 'a slice needs at least one source' }),
+  base_model: modelRefSchema.optional(),
+  parameters: parametersSchema.optional(),
+  /** accepted and ignored, as in mergekit (the field is unused there) */
+  residual_weight: z.number().optional(),
+});
+
+const DTYPE_NAMES = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64' } as const;
+export type ConfigDTypeName = keyof typeof DTYPE_NAMES;
+
+const dtypeSchema = z
+  .string({ error: 'expected a dtype name: float32, float16 or bfloat16' })
+  .transform((name) => name.replace(/^torch\./, ''))
+  .refine((name): name is ConfigDTypeName => Object.prototype.hasOwnProperty.call(DTYPE_NAMES, name), {
+    error: (issue) =>
+      `expected float32, float16 or bfloat16 (a 'torch.' prefix is allowed); got '${String(issue.input)}'`,
+  })
+  .transform((name) => name as ConfigDTypeName);
+
+const tokenizerSchema = z.strictObject({
+  source: z.string().optional(),
+  tokens: z
+    .record(z.string(), z.strictObject({ source: z.string().optional(), force: z.boolean().optional() }))
+    .optional(),
+  pad_to_multiple_of: z.number().int().positive().optional(),
+});
+
+const mergeConfigSchema = z
+  .strictObject({
+    merge_method: z.string({ error: 'merge_method is required (a registry name, e.g. ties)' }).min(1),
+    models: z.array(inputModelSchema).min(1, { error: 'models must list at least one model' }).optional(),
+    slices: z.array(outputSliceSchema).min(1, { error: 'slices must list at least one slice' }).optional(),
+    modules: z.unknown().optional(),
+    base_model: modelRefSchema.optional(),
+    parameters: parametersSchema.optional(),
+    dtype: dtypeSchema.optional(),
+    out_dtype: dtypeSchema.optional(),
+    tokenizer_source: z.string().min(1).optional(),
+    tokenizer: tokenizerSchema.optional(),
+    chat_template: z.string().min(1).optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.modules !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['modules'],
+        message: 'multi-module configs (modules:) are not supported yet; use models: or slices:',
+      });
+      return;
+    }
+    const present = (['models', 'slices'] as const).filter((key) => config[key] !== undefined);
+    if (present.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: present.length === 0 ? [] : ['slices'],
+        message: `exactly one of models or slices must be present; found ${present.length === 0 ? 'neither' : 'both'}`,
+      });
+    }
+    if (config.tokenizer_source !== undefined && config.tokenizer !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenizer'],
+        message: 'tokenizer_source and tokenizer cannot be combined; keep one of them',
+      });
+    }
+    config.slices?.forEach((slice, sliceIndex) => {
+      const [first, ...rest] = slice.sources;
+      const length = first ? first.layer_range[1] - first.layer_range[0] : 0;
+      rest.forEach((source, i) => {
+        const other = source.layer_range[1] - source.layer_range[0];
+        if (other !== length) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['slices', sliceIndex, 'sources', i + 1, 'layer_range'],
+            message: `all sources of one slice must span the same number of layers: expected ${length}, got ${other}`,
+          });
+        }
+      });
+    });
+  });
+
+type RawMergeConfig = z.output<typeof mergeConfigSchema>;
+
+export type ParameterMap = Readonly<Record<string, ParameterSetting>>;
+
+export interface SliceSourceConfig {
+  readonly model: string;
+  readonly layer_range: readonly [number, number];
+  readonly parameters?: ParameterMap;
+}
+
+export interface OutputSliceConfig {
+  readonly sources: readonly SliceSourceConfig[];
+  readonly base_model?: string;
+  readonly parameters?: ParameterMap;
+  readonly residual_weight?: number;
+}
+
+export interface InputModelConfig {
+  readonly model: string;
+  readonly parameters?: ParameterMap;
+}
+
+/** A validated merge configuration, keys as in mergekit (dtype names without the `torch.` prefix). */
+export interface MergeConfig {
+  readonly merge_method: string;
+  readonly models?: readonly InputModelConfig[];
+  readonly slices?: readonly OutputSliceConfig[];
+  readonly base_model?: string;
+  readonly parameters?: ParameterMap;
+  readonly dtype?: ConfigDTypeName;
+  readonly out_dtype?: ConfigDTypeName;
+  readonly tokenizer_source?: string;
+  readonly tokenizer?: RawMergeConfig['tokenizer'];
+  readonly chat_template?: string;
+}
+
+/** The safetensors dtype a config dtype name stands for. */
+export function configDType(name: ConfigDTypeName): FloatDType | 'I64' {
+  return DTYPE_NAMES[name];
+}
+
+function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(path, input);
+      for (const key of issue.keys) {
+        const closest = closestName(key, known);
+        out.push({ path: [...path, key], message: `unknown key '${key}'${closest ? ` (did you mean '${closest}'?)` : ''}` });
+      }
+    } else {
+      out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
+const TOP_LEVEL_KEYS = Object.keys(mergeConfigSchema.def.shape);
+const SLICE_KEYS = Object.keys(outputSliceSchema.def.shape);
+const SOURCE_KEYS = Object.keys(sliceSourceSchema.def.shape);
+const MODEL_KEYS = Object.keys(inputModelSchema.def.shape);
+
+function knownKeysAt(path: readonly (string | number)[], _input: unknown): string[] {
+  const keys = path.filter((p) => typeof p === 'string');
+  const last = keys[keys.length - 1];
+  if (path.length === 0) return TOP_LEVEL_KEYS;
+  if (last === 'sources') return SOURCE_KEYS;
+  if (last === 'slices') return SLICE_KEYS;
+  if (last === 'models') return MODEL_KEYS;
+  if (last === 'tokenizer') return ['source', 'tokens', 'pad_to_multiple_of'];
+  return ['filter', 'value'];
+}
+
+/** Validates a parsed YAML/JSON object. Throws ConfigError listing every offending key path. */
+export function parseMergeConfig(input: unknown, source?: string): MergeConfig {
+  const result = mergeConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(zodIssuesToConfigIssues(result.error.issues, input), {
+      source,
+      hint: 'compare with the mergekit configuration keys in merge-methods.md §1.1 or the files in examples/',
+    });
+  }
+  const { modules: _modules, ...config } = result.data;
+  return config as MergeConfig;
+}
+
+/** Parses YAML text (a mergekit config file) and validates it. */
+export function parseMergeConfigYaml(text: string, source?: string): MergeConfig {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([{ path: [], message: `not valid YAML: ${(error as Error).message}` }], {
+      source,
+      cause: error,
+      hint: 'check indentation and list markers',
+    });
+  }
+  return parseMergeConfig(data, source);
+}
+
+/** Every (path, parameters) place a config can hold parameters, with whether it is per-source. */
+export function parameterLocations(
+  config: MergeConfig,
+): { path: (string | number)[]; parameters: ParameterMap; perSource: boolean }[] {
+  const out: { path: (string | number)[]; parameters: ParameterMap; perSource: boolean }[] = [];
+  if (config.parameters) out.push({ path: ['parameters'], parameters: config.parameters, perSource: false });
+  config.models?.forEach((m, i) => {
+    if (m.parameters) out.push({ path: ['models', i, 'parameters'], parameters: m.parameters, perSource: true });
+  });
+  config.slices?.forEach((slice, s) => {
+    if (slice.parameters) out.push({ path: ['slices', s, 'parameters'], parameters: slice.parameters, perSource: false });
+    slice.sources.forEach((source, i) => {
+      if (source.parameters) {
+        out.push({ path: ['slices', s, 'sources', i, 'parameters'], parameters: source.parameters, perSource: true });
+      }
+    });
+  });
+  return out;
+}
+
+function leafMatchesSpec(leaf: unknown, spec: ParamSpec): boolean {
+  switch (spec.type) {
+    case 'number':
+      return typeof leaf === 'number' && Number.isFinite(leaf);
+    case 'boolean':
+      return typeof leaf === 'boolean';
+    case 'enum': {
+      const allowed = spec.values ?? [];
+      return allowed.includes(String(leaf)) && (typeof leaf === 'string' || typeof leaf === 'boolean');
+    }
+  }
+}
+
+function expectedText(spec: ParamSpec): string {
+  if (spec.type === 'enum') return `one of ${(spec.values ?? []).join(', ')}`;
+  return spec.type === 'number' ? 'a finite number (or a gradient list of numbers)' : 'true or false';
+}
+
+/**
+ * The method-specific rules: parameter names and value types, per-model parameters placed at model level,
+ * base-model requirement and model counts. Returns non-fatal warnings (P7, P10); throws ConfigError otherwise.
+ * `sameModel` compares two references after path normalisation (§1.2).
+ */
+export function checkMethodRules(
+  config: MergeConfig,
+  method: MergeMethod,
+  sameModel: (a: string, b: string) => boolean = (a, b) => a === b,
+): string[] {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const specs = new Map(method.params.map((spec) => [spec.name, spec]));
+  const validNames = method.params.map((spec) => spec.name);
+
+  for (const location of parameterLocations(config)) {
+    for (const [name, setting] of Object.entries(location.parameters)) {
+      const path = [...location.path, name];
+      const spec = specs.get(name);
+      if (!spec) {
+        if (name === 'weight') {
+          // P10: mergekit ignores weights for methods that take none; so do we, loudly.
+          warnings.push(`${formatPath(path)}: ${method.name} takes no weights; 'weight' is ignored`);
+          continue;
+        }
+        const closest = closestName(name, validNames);
+        issues.push({
+          path,
+          message: `unknown parameter '${name}' for merge method ${method.name}${closest ? ` (did you mean '${closest}'?)` : ''}; valid: ${validNames.join(', ') || 'none'}`,
+        });
+        continue;
+      }
+      for (const leaf of settingLeaves(setting)) {
+        if (!leafMatchesSpec(leaf, spec)) {
+          issues.push({ path, message: `expected ${expectedText(spec)}; got ${JSON.stringify(leaf)}` });
+          break;
+        }
+      }
+      if (spec.scope === 'global' && location.perSource) {
+        // P7: mergekit silently ignores method-level parameters given per model.
+        warnings.push(
+          `${formatPath(path)}: '${name}' is a method-level parameter of ${method.name}; a per-model value is ignored — put it under the global or slice parameters`,
+        );
+      }
+    }
+  }
+
+  const slices: { path: (string | number)[]; refs: string[]; base: string | undefined; basePath: (string | number)[] }[] = [];
+  if (config.models) {
+    const refs = config.models.map((m) => m.model);
+    slices.push({ path: ['models'], refs, base: config.base_model, basePath: ['base_model'] });
+  } else {
+    config.slices?.forEach((slice, s) => {
+      slices.push({
+        path: ['slices', s, 'sources'],
+        refs: slice.sources.map((source) => source.model),
+        base: slice.base_model ?? config.base_model,
+        basePath: slice.base_model ? ['slices', s, 'base_model'] : ['base_model'],
+      });
+    });
+  }
+  for (const slice of slices) {
+    const base = method.baseModel === 'unused' ? undefined : slice.base;
+    if (method.baseModel === 'required' && base === undefined) {
+      issues.push({ path: slice.basePath, message: `merge method ${method.name} requires a base_model` });
+      continue;
+    }
+    if (config.slices && base !== undefined && !slice.refs.some((ref) => sameModel(ref, base))) {
+      issues.push({
+        path: slice.path,
+        message: `base_model '${base}' must be one of this slice's sources (add it with the same layer_range length)`,
+      });
+      continue;
+    }
+    const others = slice.refs.filter((ref) => base === undefined || !sameModel(ref, base)).length;
+    const { min, max } = method.models;
+    if (others < min || (max !== undefined && others > max)) {
+      const range = max === undefined ? `at least ${min}` : min === max ? `exactly ${min}` : `${min} to ${max}`;
+      issues.push({
+        path: slice.path,
+        message: `merge method ${method.name} takes ${range} model(s) besides the base; got ${others}`,
+      });
+    }
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(issues, { hint: `see the ${method.name} row of the registry table (merge-methods.md §2)` });
+  }
+  return warnings;
+}
+
