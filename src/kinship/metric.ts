@@ -1,0 +1,36 @@
+/**
+ * The kinship-metric extension point (kinship.md §1, §3): a metric is data plus pure functions over
+ * streaming sufficient statistics of two delta vectors x = δ_1, y = δ_2. Statistics are plain immutable
+ * objects of float64 numbers, so they can be combined across chunks, tensors and threads in any order.
+ * Reading, deltas, chunking and the pair loop live in `compute.ts`, never here.
+ */
+
+/** a chunk of delta values; float64 keeps the delta subtraction exact enough for 1e-9 agreement */
+export type DeltaChunk = Float64Array | Float32Array;
+
+export interface KinshipMetric<Stats = unknown> {
+  /** registry name, snake_case (`pcc`, `cs`, `cs_abs`, `ed`) */
+  readonly name: string;
+  readonly title: string;
+  /** 'similarity': larger = more kin; 'distance': smaller = more kin */
+  readonly sense: 'similarity' | 'distance';
+  /** the value of sim(a, a) for a non-degenerate delta */
+  readonly selfValue: number;
+  /** statistics of the empty vector */
+  init(): Stats;
+  /** statistics of `stats` extended by the paired elements x[i], y[i]; must not mutate `stats` */
+  accumulate(stats: Stats, x: DeltaChunk, y: DeltaChunk): Stats;
+  /** statistics of the concatenation of two disjoint element sets (order-independent up to rounding) */
+  combine(a: Stats, b: Stats): Stats;
+  /** the metric value; NaN when undefined (e.g. a constant delta for PCC) */
+  finish(stats: Stats): number;
+  /** why `finish` returned NaN, for the report; undefined when the value is a number */
+  explainNaN(stats: Stats): string | undefined;
+}
+
+/** Erases the statistics type for registries and orchestration (statistics stay opaque there). */
+export type AnyKinshipMetric = KinshipMetric<unknown>;
+
+export function eraseStats<S>(metric: KinshipMetric<S>): AnyKinshipMetric {
+  return metric as unknown as AnyKinshipMetric;
+}

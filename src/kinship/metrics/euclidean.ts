@@ -1,0 +1,35 @@
+/**
+ * Euclidean distance of two delta vectors (kinship.md §1 "ED"): ‖x − y‖₂, a distance (larger = less kin).
+ * Paper: Hu et al., arXiv:2410.12613, Eq. (3). Σ(x − y)² is summed directly rather than derived from
+ * Σx² + Σy² − 2Σxy, which cancels catastrophically for near-identical models.
+ */
+import type { DeltaChunk, KinshipMetric } from '../metric.js';
+
+export interface EuclideanStats {
+  readonly count: number;
+  /** Σ(x − y)² */
+  readonly sumSqDiff: number;
+}
+
+const EMPTY: EuclideanStats = { count: 0, sumSqDiff: 0 };
+
+function accumulateEuclidean(stats: EuclideanStats, x: DeltaChunk, y: DeltaChunk): EuclideanStats {
+  let sumSqDiff = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i]! - y[i]!;
+    sumSqDiff += d * d;
+  }
+  return { count: stats.count + x.length, sumSqDiff: stats.sumSqDiff + sumSqDiff };
+}
+
+export const euclidean: KinshipMetric<EuclideanStats> = {
+  name: 'ed',
+  title: 'Euclidean distance of task vectors',
+  sense: 'distance',
+  selfValue: 0,
+  init: () => EMPTY,
+  accumulate: accumulateEuclidean,
+  combine: (a, b) => ({ count: a.count + b.count, sumSqDiff: a.sumSqDiff + b.sumSqDiff }),
+  finish: (s) => (s.count > 0 ? Math.sqrt(s.sumSqDiff) : Number.NaN),
+  explainNaN: (s) => (s.count > 0 ? undefined : 'no elements were compared'),
+};
