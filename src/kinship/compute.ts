@@ -1,0 +1,232 @@
+/**
+ * Streaming kinship of models against a base (kinship.md §2–§3; Hu et al., arXiv:2410.12613, Eq. 2–3).
+ * One pass over the base's tensors: each tensor of the base and of every model is read once, deltas
+ * δ = M − B are formed in float64 one cache-sized chunk at a time, and every pair's metric statistics are
+ * updated from that chunk. The model vector is never concatenated, so memory is one tensor per model.
+ */
+import { isFloatDType, numelOf } from '../core/dtype.js';
+import { CheckpointError, ModelevoError, ShapeMismatchError } from '../core/errors.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import type { AnyKinshipMetric } from './metric.js';
+import { filledMatrix, setSymmetric, type KinshipMatrix } from './matrix.js';
+import { getKinshipMetric, type KinshipMetricName } from './registry.js';
+
+export interface KinshipOptions {
+  readonly metrics: readonly KinshipMetricName[];
+  /** 'full': the metric of the concatenated delta vectors; 'split': numel-weighted mean of per-tensor values */
+  readonly mode?: 'full' | 'split';
+  /** only tensors whose name matches (regular expression source or RegExp) */
+  readonly include?: string | RegExp;
+  /** drop tensors whose name matches */
+  readonly exclude?: string | RegExp;
+  /** truncate every tensor's first dimension to the vocabulary size, as the reference code does (§2.2) */
+  readonly truncateAll?: boolean;
+  /** a tensor of the base missing from a model: 'error' (default) or skip it with a warning (reference code) */
+  readonly onMissing?: 'error' | 'skip';
+  /** elements per delta chunk; results do not depend on it beyond rounding */
+  readonly chunkElements?: number;
+  /** compute sim(a, a) from the data (default) instead of writing each metric's self value */
+  readonly computeDiagonal?: boolean;
+  /** names for the models in messages and results (default: each checkpoint's `source`) */
+  readonly labels?: readonly string[];
+  readonly onProgress?: (tensorsDone: number, tensorsTotal: number, tensorName: string) => void;
+}
+
+export interface KinshipResult {
+  readonly labels: string[];
+  readonly mode: 'full' | 'split';
+  readonly matrices: Partial<Record<KinshipMetricName, KinshipMatrix>>;
+  /** why an entry is NaN, keyed `metric[i][j]` */
+  readonly nanReasons: Record<string, string>;
+  readonly tensorsCompared: number;
+  /** per model: elements compared (identical for every model) */
+  readonly elementsCompared: number;
+  readonly skippedTensors: { readonly name: string; readonly reason: string }[];
+  readonly warnings: string[];
+}
+
+export const DEFAULT_CHUNK_ELEMENTS = 16_384;
+
+const VOCABULARY_TENSOR = /(^|\.)(embed_tokens|lm_head)\.weight$/;
+
+/** Vocabulary size = the base's lm_head rows (the reference code's rule), else its embed_tokens rows. */
+export function vocabularySize(base: Checkpoint): number | undefined {
+  const names = base.names();
+  const lmHead = names.find((n) => /(^|\.)lm_head\.weight$/.test(n));
+  const embed = names.find((n) => /(^|\.)embed_tokens\.weight$/.test(n));
+  const name = lmHead ?? embed;
+  return name === undefined ? undefined : base.info(name).shape[0];
+}
+
+function toRegExp(pattern: string | RegExp | undefined, option: string): RegExp | undefined {
+  if (pattern === undefined || pattern instanceof RegExp) return pattern;
+  try {
+    return new RegExp(pattern);
+  } catch (cause) {
+    throw new ModelevoError('VALUE_INVALID', `--${option} '${pattern}' is not a valid regular expression`, {
+      hint: 'pass a JavaScript regular expression, e.g. "self_attn" or "layers\\.[0-3]\\."',
+      cause,
+    });
+  }
+}
+
+interface Pair {
+  readonly i: number;
+  readonly j: number;
+}
+
+/** Rows kept from a tensor's first dimension under vocabulary truncation (§2.2). */
+function keptRows(name: string, shape: readonly number[], vocab: number | undefined, truncateAll: boolean): number {
+  const rows = shape[0] ?? 1;
+  if (vocab === undefined || shape.length === 0) return rows;
+  return truncateAll || VOCABULARY_TENSOR.test(name) ? Math.min(rows, vocab) : rows;
+}
+
+function comparedShape(name: string, shape: readonly number[], vocab: number | undefined, truncateAll: boolean): number[] {
+  if (shape.length === 0) return [];
+  return [keptRows(name, shape, vocab, truncateAll), ...shape.slice(1)];
+}
+
+export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], options: KinshipOptions): KinshipResult {
+  const mode = options.mode ?? 'full';
+  const labels = options.labels ? [...options.labels] : models.map((m) => m.source);
+  if (labels.length !== models.length) {
+    throw new ModelevoError('VALUE_INVALID', `got ${labels.length} labels for ${models.length} models`, {
+      hint: 'pass one label per model',
+    });
+  }
+  if (models.length === 0) {
+    throw new ModelevoError('VALUE_INVALID', 'kinship needs at least one model besides the base, got 0', {
+      hint: 'name two or more fine-tunes of the base',
+    });
+  }
+  if (options.metrics.length === 0) {
+    throw new ModelevoError('VALUE_INVALID', 'no kinship metric selected', { hint: 'choose one of pcc, cs, cs_abs, ed' });
+  }
+  const metricNames = [...new Set(options.metrics)];
+  const metrics: AnyKinshipMetric[] = metricNames.map((n) => getKinshipMetric(n));
+  const include = toRegExp(options.include, 'include');
+  const exclude = toRegExp(options.exclude, 'exclude');
+  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  if (!Number.isInteger(chunkElements) || chunkElements < 1) {
+    throw new ModelevoError('VALUE_INVALID', `chunkElements must be a positive integer, got ${chunkElements}`);
+  }
+  const computeDiagonal = options.computeDiagonal ?? true;
+  const truncateAll = options.truncateAll ?? false;
+  const vocab = vocabularySize(base);
+
+  const pairs: Pair[] = [];
+  for (let i = 0; i < models.length; i++) {
+    for (let j = computeDiagonal ? i : i + 1; j < models.length; j++) pairs.push({ i, j });
+  }
+  // full mode: stats[metric][pair]; split mode: per-tensor stats, folded into weighted sums below
+  const fullStats: unknown[][] = metrics.map((m) => pairs.map(() => m.init()));
+  const splitSums = metrics.map(() => pairs.map(() => ({ weighted: 0, weight: 0, skipped: 0 })));
+
+  const warnings: string[] = [];
+  const skippedTensors: { name: string; reason: string }[] = [];
+  const selected = base.names().filter((n) => (!include || include.test(n)) && !(exclude && exclude.test(n)));
+  const deltas = models.map(() => new Float64Array(chunkElements));
+  let tensorsCompared = 0;
+  let elementsCompared = 0;
+
+  selected.forEach((name, tensorIndex) => {
+    options.onProgress?.(tensorIndex, selected.length, name);
+    const baseInfo = base.info(name);
+    if (!isFloatDType(baseInfo.dtype)) {
+      skippedTensors.push({ name, reason: `dtype ${baseInfo.dtype} is not a float type` });
+      return;
+    }
+    const missingFrom = models.findIndex((m) => !m.has(name));
+    if (missingFrom >= 0) {
+      const model = models[missingFrom]!;
+      const message = `tensor '${name}' of base '${base.source}' is missing from model '${labels[missingFrom]}'`;
+      if (options.onMissing !== 'skip') {
+        throw new CheckpointError(message, {
+          code: 'TENSOR_NOT_FOUND',
+          file: model.source,
+          tensor: name,
+          hint: 'models must share the base architecture; pass --skip-missing to ignore such tensors as the reference code does, or --exclude the tensor',
+        });
+      }
+      warnings.push(`${message}; skipped`);
+      skippedTensors.push({ name, reason: `missing from '${labels[missingFrom]}'` });
+      return;
+    }
+    const expected = comparedShape(name, baseInfo.shape, vocab, truncateAll);
+    const infos = models.map((m) => m.info(name));
+    const mismatch = infos.some((info) => {
+      const shape = comparedShape(name, info.shape, vocab, truncateAll);
+      return shape.length !== expected.length || shape.some((d, k) => d !== expected[k]);
+    });
+    if (mismatch) {
+      const shapes: Record<string, readonly number[]> = { [`base '${base.source}'`]: baseInfo.shape };
+      infos.forEach((info, k) => (shapes[`'${labels[k]}'`] = info.shape));
+      throw new ShapeMismatchError(name, shapes, {
+        hint: 'all models must be fine-tunes of the base with one architecture (embed_tokens/lm_head may only add rows)',
+      });
+    }
+    const count = numelOf(expected);
+    const baseValues = base.readFloat32(name);
+    const modelValues = models.map((m) => m.readFloat32(name));
+    const tensorStats = mode === 'split' ? metrics.map((m) => pairs.map(() => m.init())) : fullStats;
+
+    for (let start = 0; start < count; start += chunkElements) {
+      const length = Math.min(chunkElements, count - start);
+      for (let m = 0; m < models.length; m++) {
+        const values = modelValues[m]!;
+        const delta = deltas[m]!;
+        for (let k = 0; k < length; k++) delta[k] = values[start + k]! - baseValues[start + k]!;
+      }
+      const views = deltas.map((d) => (length === chunkElements ? d : d.subarray(0, length)));
+      metrics.forEach((metric, a) => {
+        const row = tensorStats[a]!;
+        pairs.forEach((pair, p) => {
+          row[p] = metric.accumulate(row[p], views[pair.i]!, views[pair.j]!);
+        });
+      });
+    }
+    if (mode === 'split') {
+      metrics.forEach((metric, a) => {
+        pairs.forEach((_, p) => {
+          const value = metric.finish(tensorStats[a]![p]);
+          const sums = splitSums[a]![p]!;
+          if (Number.isNaN(value)) sums.skipped++;
+          else {
+            sums.weighted += count * value;
+            sums.weight += count;
+          }
+        });
+      });
+    }
+    tensorsCompared++;
+    elementsCompared += count;
+  });
+  options.onProgress?.(selected.length, selected.length, '');
+
+  const matrices: Partial<Record<KinshipMetricName, KinshipMatrix>> = {};
+  const nanReasons: Record<string, string> = {};
+  metrics.forEach((metric, a) => {
+    const matrix = filledMatrix(models.length, metric.selfValue);
+    pairs.forEach((pair, p) => {
+      let value: number;
+      let reason: string | undefined;
+      if (mode === 'split') {
+        const sums = splitSums[a]![p]!;
+        value = sums.weight > 0 ? sums.weighted / sums.weight : Number.NaN;
+        if (sums.weight === 0) reason = `every one of ${tensorsCompared} tensors gave NaN or none was compared`;
+      } else {
+        const stats = fullStats[a]![p];
+        value = metric.finish(stats);
+        reason = Number.isNaN(value) ? metric.explainNaN(stats) : undefined;
+      }
+      setSymmetric(matrix, pair.i, pair.j, value);
+      if (reason !== undefined) nanReasons[`${metric.name}[${pair.i}][${pair.j}]`] = reason;
+    });
+    matrices[metricNames[a]!] = matrix;
+  });
+  if (tensorsCompared === 0) {
+    warnings.push('no tensor was compared: check --include/--exclude and that the models share the base architecture');
+  }
+  return { labels, mode, matrices, nanReasons, tensorsCompared, elementsCompared, skippedTensors, warnings };
+}
