@@ -73,7 +73,7 @@ export function loraMergedF64(base: Map<string, F64Tensor>, adapterFolder: strin
       for (let i = 0; i < cols; i++) {
         let sum = 0;
         for (let k = 0; k < rank; k++) sum += b.values[o * rank + k]! * a.values[k * cols + i]!;
-        values[o * cols + i] += scale * sum;
+        values[o * cols + i] = values[o * cols + i]! + scale * sum;
       }
     }
     out.set(name, { shape: tensor.shape, values });
