@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'VALUE_INVALID'
   | 'IO_FAILED'
   | 'STRATEGY_FAILED'
+  | 'KERNEL_UNAVAILABLE'
+  | 'MEMORY_EXHAUSTED'
   | 'INTERNAL';
 
 export interface ErrorOptions {
