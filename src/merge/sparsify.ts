@@ -1,0 +1,233 @@
+/**
+ * Task-vector sparsifiers and rescaling (merge-methods.md §3.6 "Sparsifiers" and "Rescale", §6 P1–P3, P15,
+ * P17):
+ * - magnitude — TIES trim (Yadav et al., NeurIPS 2023, arXiv 2306.01708), exact top-k by histogram select;
+ * - random — DARE drop-and-rescale (Yu et al., arXiv 2311.03099), one seeded stream per (tensor, model);
+ * - magnitude_outliers — Model Breadcrumbs (Davari & Belilovsky, arXiv 2312.06795), a band in |δ| order;
+ * - della_magprune — DELLA MagPrune (Deep, Bhardwaj & Poria, arXiv 2406.11617), rank-based keep odds per row.
+ * Each takes one task vector and returns a new array; kept entries keep their value (then rescale).
+ */
+import { ConfigError, invariant } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+import { magnitudeCut, maskFromCut } from '../kernels/reference/select.js';
+
+export type SparsifierName = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
+export type RescaleMode = 'none' | 'l1' | 'inverse_density';
+
+export interface SparsifyOptions {
+  /** fraction of entries kept (≥ 1 returns the input unchanged) */
+  readonly density: number;
+  readonly rescale: RescaleMode;
+  /** tensor shape; della ranks along the last dimension */
+  readonly shape: readonly number[];
+  /** magnitude_outliers: fraction of largest entries dropped (default 0.01) */
+  readonly gamma?: number;
+  /** della_magprune: half-width of the keep-probability window (default 0.15) */
+  readonly epsilon?: number;
+  /** magnitude_outliers: reproduce mergekit's empty band when n_top = 0 (P3) */
+  readonly emptyBand?: boolean;
+  /** random and della_magprune draw from this stream, in flat index order */
+  readonly rng?: Rng;
+  /**
+   * magnitude: a precomputed cut (whole-model trim, P4) instead of the per-tensor top-k: keep |δ| above
+   * `threshold` plus the first `tiesToKeep` entries equal to it (lower index first)
+   */
+  readonly cut?: { readonly threshold: number; readonly tiesToKeep: number };
+  /** for messages */
+  readonly tensorName: string;
+  readonly modelRef: string;
+  readonly warn?: (message: string) => void;
+}
+
+/** Sparsify one task vector (and rescale it when `options.rescale` is not 'none'). */
+export function sparsify(name: SparsifierName, delta: Float32Array, options: SparsifyOptions): Float32Array {
+  checkUnitInterval(options.density, 'density', options, false);
+  if (options.density >= 1 || delta.length === 0) return delta;
+  let kept: Float32Array;
+  switch (name) {
+    case 'magnitude':
+      kept = magnitudeSparsify(delta, options);
+      break;
+    case 'random':
+      kept = randomSparsify(delta, options);
+      break;
+    case 'magnitude_outliers':
+      kept = outlierBandSparsify(delta, options);
+      break;
+    case 'della_magprune':
+      kept = dellaSparsify(delta, options);
+      break;
+  }
+  if (options.rescale === 'l1') rescaleToL1(kept, delta);
+  return kept;
+}
+
+function checkUnitInterval(value: number, key: string, options: SparsifyOptions, upperBound: boolean): void {
+  if (Number.isFinite(value) && value >= 0 && (!upperBound || value <= 1)) return;
+  throw new ConfigError(
+    [
+      {
+        path: ['models', options.modelRef, 'parameters', key],
+        message: `'${key}' must be a number ≥ 0${upperBound ? ' and ≤ 1' : ''}, got ${value} (tensor '${options.tensorName}')`,
+      },
+    ],
+    { hint: `set '${key}' to a fraction such as 0.5` },
+  );
+}
+
+/** Copies the entries with mask 1, multiplied by `scale`; zeros elsewhere. */
+function applyMask(delta: Float32Array, mask: Uint8Array, scale: number): Float32Array {
+  const out = new Float32Array(delta.length);
+  for (let j = 0; j < delta.length; j++) if (mask[j] === 1) out[j] = delta[j]! * scale;
+  return out;
+}
+
+function inverseDensityScale(options: SparsifyOptions): number {
+  return options.rescale === 'inverse_density' && options.density > 0 ? 1 / options.density : 1;
+}
+
+/** TIES trim: the k = ⌊density·N⌋ largest |δ|, lower flat index first at the cut; k = 0 keeps nothing (P15). */
+function magnitudeSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
+  let threshold: number;
+  let tiesToKeep: number;
+  if (options.cut) {
+    ({ threshold, tiesToKeep } = options.cut);
+  } else {
+    const k = Math.floor(options.density * delta.length);
+    if (k === 0) {
+      options.warn?.(
+        `magnitude trim keeps nothing for tensor '${options.tensorName}' of model '${options.modelRef}': ` +
+          `density ${options.density} × ${delta.length} elements < 1`,
+      );
+      return new Float32Array(delta.length);
+    }
+    ({ threshold, tiesToKeep } = magnitudeCut(delta, k));
+  }
+  return applyMask(delta, maskFromCut(delta, threshold, tiesToKeep, true), inverseDensityScale(options));
+}
+
+/** DARE: keep each entry independently with probability `density`, one draw per entry in index order. */
+function randomSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
+  const rng = requireRng(options, 'random');
+  const scale = inverseDensityScale(options);
+  const density = options.density;
+  const out = new Float32Array(delta.length);
+  for (let j = 0; j < delta.length; j++) if (rng.next() < density) out[j] = delta[j]! * scale;
+  return out;
+}
+
+/** The Breadcrumbs band sizes (§3.6): entries of ascending-|δ| rank in [nBottom, N − nTop) are kept. */
+export function breadcrumbsBand(n: number, density: number, gamma: number): { nBottom: number; nTop: number } {
+  let nTop = Math.floor(gamma * n);
+  let nBottom = n - Math.floor(density * n) - nTop;
+  if (nBottom < 0) {
+    nTop += nBottom;
+    nBottom = 0;
+  }
+  return { nBottom, nTop };
+}
+
+/**
+ * Breadcrumbs: rank by ascending |δ| (stable by index) and keep ranks [nBottom, N − nTop). Ranks at or above
+ * r are the N − r largest with ties resolved towards higher indices, hence `preferLowIndex = false`.
+ */
+function outlierBandSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
+  const gamma = options.gamma ?? 0.01;
+  checkUnitInterval(gamma, 'gamma', options, true);
+  const n = delta.length;
+  const { nBottom, nTop } = breadcrumbsBand(n, options.density, gamma);
+  if (nTop === 0 && options.emptyBand) return new Float32Array(n);
+  const keep = rankAtLeast(delta, nBottom);
+  if (nTop > 0) {
+    const outliers = rankAtLeast(delta, n - nTop);
+    for (let j = 0; j < n; j++) keep[j]! &= outliers[j]! ^ 1;
+  }
+  return applyMask(delta, keep, inverseDensityScale(options));
+}
+
+function rankAtLeast(delta: Float32Array, rank: number): Uint8Array {
+  const cut = magnitudeCut(delta, delta.length - rank);
+  return maskFromCut(delta, cut.threshold, cut.tiesToKeep, false);
+}
+
+/**
+ * DELLA MagPrune: within each row (last dimension), rank r by ascending |δ| (stable by index),
+ * p_keep = (density − ε) + 2ε·r/(n − 1), one Bernoulli draw per entry in flat index order.
+ */
+function dellaSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
+  const epsilon = options.epsilon ?? 0.15;
+  const low = options.density - epsilon;
+  const high = options.density + epsilon;
+  if (!(epsilon >= 0) || !(low > 0) || !(high < 1)) {
+    throw new ConfigError(
+      [
+        {
+          path: ['models', options.modelRef, 'parameters', 'epsilon'],
+          message:
+            `della keep probabilities density ± epsilon = [${low}, ${high}] must lie inside (0, 1) ` +
+            `(density ${options.density}, epsilon ${epsilon}, tensor '${options.tensorName}')`,
+        },
+      ],
+      { hint: 'lower epsilon or move density away from 0 and 1 so that epsilon < density < 1 − epsilon' },
+    );
+  }
+  const rng = requireRng(options, 'della_magprune');
+  const rowLength = options.shape.length >= 2 ? options.shape[options.shape.length - 1]! : delta.length;
+  const inverse = options.rescale === 'inverse_density';
+  const out = new Float32Array(delta.length);
+  const keepProbability = new Float64Array(rowLength);
+  for (let start = 0; start < delta.length; start += rowLength) {
+    const row = delta.subarray(start, start + rowLength);
+    rowKeepProbabilities(row, low, high, keepProbability);
+    for (let j = 0; j < row.length; j++) {
+      const p = keepProbability[j]!;
+      if (rng.next() < p) out[start + j] = inverse ? row[j]! / p : row[j]!;
+    }
+  }
+  return out;
+}
+
+/** p_keep per entry of one row; exported for tests. */
+export function rowKeepProbabilities(row: Float32Array, low: number, high: number, out = new Float64Array(row.length)): Float64Array {
+  const n = row.length;
+  if (n === 1) {
+    out[0] = (low + high) / 2;
+    return out;
+  }
+  const order = ascendingMagnitudeOrder(row);
+  for (let r = 0; r < n; r++) out[order[r]!] = low + ((high - low) * r) / (n - 1);
+  return out;
+}
+
+/** Indices sorted by ascending |x|, ties by index, via one numeric sort of packed (|x| bits, index) keys. */
+function ascendingMagnitudeOrder(row: Float32Array): Uint32Array {
+  const n = row.length;
+  const bits = new Uint32Array(row.buffer, row.byteOffset, n);
+  if (n <= 2 ** 22) {
+    // 31 bits of |x| pattern × n + index < 2^53: exact in a double
+    const keys = new Float64Array(n);
+    for (let j = 0; j < n; j++) keys[j] = (bits[j]! & 0x7fffffff) * n + j;
+    keys.sort();
+    return Uint32Array.from(keys, (key) => key % n);
+  }
+  const order = Uint32Array.from({ length: n }, (_, j) => j);
+  return order.sort((a, b) => (bits[a]! & 0x7fffffff) - (bits[b]! & 0x7fffffff) || a - b);
+}
+
+function requireRng(options: SparsifyOptions, name: SparsifierName): Rng {
+  invariant(options.rng !== undefined, () => `sparsifier '${name}' called without a seeded stream (pass input.rngFor(i))`);
+  return options.rng;
+}
+
+/** P1/P2 `l1`: scale the kept entries so their L1 norm equals the original's; skipped when either is < 1e-7. */
+export function rescaleToL1(kept: Float32Array, original: Float32Array): void {
+  let originalNorm = 0;
+  let keptNorm = 0;
+  for (let j = 0; j < original.length; j++) {
+    originalNorm += Math.abs(original[j]!);
+    keptNorm += Math.abs(kept[j]!);
+  }
+  if (originalNorm < 1e-7 || keptNorm < 1e-7) return;
+  const factor = originalNorm / keptNorm;
+  for (let j = 0; j < kept.length; j++) kept[j] = kept[j]! * factor;
+}
