@@ -1,0 +1,13 @@
+// Entry point of the WebAssembly kernel module (build/kernels.wasm). Every export works on byte addresses in
+// the imported shared memory and element counts; the TypeScript side (src/kernels/wasm/) owns all allocation.
+
+export { bf16ToF32, f32ToBf16, f16ToF32, f32ToF16 } from './convert';
+export { weightedSum } from './linear';
+export { deltaStats, STATS_BLOCK } from './stats';
+export { tiesMix, TIES_CONSENSUS, TIES_NORMALIZE } from './ties';
+export { absHistogram11 } from './histogram';
+
+/** First byte the TypeScript arena may use: everything below belongs to the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,110 @@
+/**
+ * Loads build/kernels.wasm (compiled from assembly/ by `npm run build:wasm`) and instantiates it on a shared
+ * `WebAssembly.Memory`. The module imports its memory, so the main thread and every worker instantiate the same
+ * module on one memory and see the same bytes (engines.md §4, §8).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ModelevoError } from '../../core/errors.js';
+
+/** wasm32 addresses 4 GiB at most: 65,536 pages of 64 KiB. */
+export const WASM_PAGE_BYTES = 65536;
+export const MAX_WASM_PAGES = 65536;
+
+/** Functions exported by assembly/index.ts; every pointer is a byte address, every count an element count. */
+export interface KernelExports {
+  heapBase(): number;
+  bf16ToF32(src: number, dst: number, n: number): void;
+  f32ToBf16(src: number, dst: number, n: number): void;
+  f16ToF32(src: number, dst: number, n: number): void;
+  f32ToF16(src: number, dst: number, n: number): void;
+  weightedSum(out: number, inputs: number, weights: number, count: number, n: number): void;
+  deltaStats(a: number, b: number, base: number, n: number, partials: number): void;
+  tiesMix(
+    out: number,
+    base: number,
+    inputs: number,
+    thresholds: number,
+    weights: number,
+    count: number,
+    n: number,
+    lambda: number,
+    flags: number,
+  ): void;
+  absHistogram11(x: number, n: number, hist: number): void;
+  readonly STATS_BLOCK: WebAssembly.Global;
+  readonly TIES_CONSENSUS: WebAssembly.Global;
+  readonly TIES_NORMALIZE: WebAssembly.Global;
+}
+
+/** Names of the exported kernel functions that workers may be asked to run. */
+export type KernelFunctionName =
+  | 'bf16ToF32'
+  | 'f32ToBf16'
+  | 'f16ToF32'
+  | 'f32ToF16'
+  | 'weightedSum'
+  | 'deltaStats'
+  | 'tiesMix'
+  | 'absHistogram11';
+
+export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
+  'bf16ToF32',
+  'f32ToBf16',
+  'f16ToF32',
+  'f32ToF16',
+  'weightedSum',
+  'deltaStats',
+  'tiesMix',
+  'absHistogram11',
+];
+
+/** The same relative path from src/kernels/wasm/*.ts and dist/kernels/wasm/*.js. */
+export const DEFAULT_WASM_URL = new URL('../../../build/kernels.wasm', import.meta.url);
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+/** Compiles (once per path) the kernel module; throws KERNEL_UNAVAILABLE with a hint if it is missing. */
+export function loadKernelModule(url: URL = DEFAULT_WASM_URL): WebAssembly.Module {
+  const path = fileURLToPath(url);
+  const cached = compiled.get(path);
+  if (cached) return cached;
+  if (!existsSync(path)) {
+    throw new ModelevoError('KERNEL_UNAVAILABLE', `WebAssembly kernels not found: expected ${path}, found no file`, {
+      hint: "run `npm run build` (or `npm run build:wasm`) to compile assembly/ into build/kernels.wasm, or pass kernels: 'reference'",
+      details: { path },
+    });
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(readFileSync(path));
+  } catch (cause) {
+    throw new ModelevoError('KERNEL_UNAVAILABLE', `WebAssembly kernels at ${path} failed to compile: ${String(cause)}`, {
+      hint: 'rebuild with `npm run build:wasm`; the module needs a runtime with WebAssembly SIMD and threads (Node ≥ 20)',
+      details: { path },
+      cause,
+    });
+  }
+  const missing = KERNEL_FUNCTION_NAMES.filter(
+    (name) => !WebAssembly.Module.exports(module).some((entry) => entry.name === name),
+  );
+  if (missing.length > 0) {
+    throw new ModelevoError('KERNEL_UNAVAILABLE', `WebAssembly kernels at ${path} lack exports: ${missing.join(', ')}`, {
+      hint: 'the file is stale; rebuild with `npm run build:wasm`',
+      details: { path, missing },
+    });
+  }
+  compiled.set(path, module);
+  return module;
+}
+
+/** A growable shared memory (maximum 4 GiB) for the kernel module to import. */
+export function createSharedMemory(initialBytes = 16 * WASM_PAGE_BYTES): WebAssembly.Memory {
+  const initial = Math.max(1, Math.ceil(initialBytes / WASM_PAGE_BYTES));
+  return new WebAssembly.Memory({ initial, maximum: MAX_WASM_PAGES, shared: true });
+}
+
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}

@@ -1,0 +1,128 @@
+/**
+ * A fixed set of kernel worker threads (src/kernels/worker.ts) sharing one WebAssembly.Memory. Each call to
+ * `run` hands one job to each of the first jobs.length workers and resolves when all have finished.
+ *
+ * Locating the worker script: the sibling `worker` file with this module's own extension, so the pool works
+ * from source under tsx (`.ts`) and compiled (`.js`). Node 20 does not apply `--import tsx` loader hooks to a
+ * worker's entry file, so a `.ts` worker is started through a tiny bootstrap that registers tsx first.
+ */
+import { Worker } from 'node:worker_threads';
+import { ModelevoError } from '../../core/errors.js';
+import type { KernelFunctionName } from './loader.js';
+import type { WorkerInit, WorkerJob, WorkerReply } from '../worker.js';
+
+export interface KernelJob {
+  readonly kernel: KernelFunctionName;
+  readonly args: readonly number[];
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function spawnKernelWorker(init: WorkerInit): Worker {
+  const selfUrl = import.meta.url;
+  const extension = selfUrl.endsWith('.ts') ? '.ts' : '.js';
+  const workerUrl = new URL(`../worker${extension}`, selfUrl);
+  const options = { workerData: init, execArgv: process.execArgv };
+  if (extension === '.js') return new Worker(workerUrl, options);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+export class KernelWorkers {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  private constructor(private readonly workers: readonly Worker[]) {
+    for (const worker of workers) {
+      worker.on('message', (reply: WorkerReply) => this.settle(reply));
+      worker.on('error', (error) => this.failAll(error));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.failAll(new Error(`kernel worker exited with code ${code}`));
+      });
+      worker.unref();
+    }
+  }
+
+  static async start(count: number, init: WorkerInit): Promise<KernelWorkers> {
+    const workers = Array.from({ length: count }, () => spawnKernelWorker(init));
+    try {
+      await Promise.all(workers.map((worker) => waitReady(worker)));
+    } catch (cause) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw new ModelevoError('KERNEL_UNAVAILABLE', `kernel worker failed to start: ${String(cause)}`, {
+        hint: "use workers: 0 (calling thread only) or kernels: 'reference'",
+        cause,
+      });
+    }
+    return new KernelWorkers(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs jobs[i] on worker i, all at once; rejects with the first failure. */
+  async run(jobs: readonly KernelJob[]): Promise<void> {
+    if (this.closed) throw new ModelevoError('INTERNAL', 'kernel workers used after close()');
+    if (jobs.length > this.workers.length) {
+      throw new ModelevoError('INTERNAL', `${jobs.length} jobs for ${this.workers.length} kernel workers`);
+    }
+    const active = this.workers.slice(0, jobs.length);
+    // Referenced only while busy: an idle pool never keeps the process alive.
+    for (const worker of active) worker.ref();
+    try {
+      await Promise.all(
+        jobs.map(
+          (job, index) =>
+            new Promise<void>((resolve, reject) => {
+              const id = this.nextId++;
+              this.pending.set(id, { resolve, reject });
+              const message: WorkerJob = { id, kernel: job.kernel, args: job.args };
+              active[index]!.postMessage(message);
+            }),
+        ),
+      );
+    } finally {
+      for (const worker of active) worker.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private settle(reply: WorkerReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) pending.resolve();
+    else pending.reject(new ModelevoError('INTERNAL', `kernel worker failed: ${reply.error}`));
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
+
+function waitReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown): void => {
+      if (message !== 'ready') return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`exited with code ${code} before it was ready`)));
+  });
+}
