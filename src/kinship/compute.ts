@@ -87,6 +87,11 @@ function comparedShape(name: string, shape: readonly number[], vocab: number | u
   return [keptRows(name, shape, vocab, truncateAll), ...shape.slice(1)];
 }
 
+/** out[k] = model[start + k] − base[start + k] in float64 (a float32 difference is exact there) */
+function subtractInto(out: Float64Array, model: Float32Array, base: Float32Array, start: number, length: number): void {
+  for (let k = 0; k < length; k++) out[k] = model[start + k]! - base[start + k]!;
+}
+
 export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], options: KinshipOptions): KinshipResult {
   const mode = options.mode ?? 'full';
   const labels = options.labels ? [...options.labels] : models.map((m) => m.source);
@@ -173,11 +178,7 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
 
     for (let start = 0; start < count; start += chunkElements) {
       const length = Math.min(chunkElements, count - start);
-      for (let m = 0; m < models.length; m++) {
-        const values = modelValues[m]!;
-        const delta = deltas[m]!;
-        for (let k = 0; k < length; k++) delta[k] = values[start + k]! - baseValues[start + k]!;
-      }
+      for (let m = 0; m < models.length; m++) subtractInto(deltas[m]!, modelValues[m]!, baseValues, start, length);
       const views = deltas.map((d) => (length === chunkElements ? d : d.subarray(0, length)));
       metrics.forEach((metric, a) => {
         const row = tensorStats[a]!;

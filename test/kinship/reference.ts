@@ -105,8 +105,8 @@ export function memoryCheckpoint(source: string, tensors: Map<string, MemoryTens
       const t = get(name);
       return { name, dtype: t.dtype ?? 'F32', shape: t.shape, byteLength: 4 * numelOf(t.shape) };
     },
-    readBytes: (name) => new Uint8Array(Float32Array.from(get(name).values).buffer),
-    readFloat32: (name) => Float32Array.from(get(name).values),
+    readBytes: (name) => new Uint8Array(new Float32Array(get(name).values).buffer),
+    readFloat32: (name) => new Float32Array(get(name).values),
     close: () => {
       closed = true;
     },
