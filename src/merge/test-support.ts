@@ -1,0 +1,90 @@
+/**
+ * Test helpers for merge methods (merge-methods.md §2): build a TensorMergeInput from plain arrays with the
+ * method's ParamSpec defaults filled in, the way the planner would, and read float32 tensors from the
+ * tiny-llama fixtures without depending on the I/O layer. Tests only; not exported from the package root.
+ */
+import { readFileSync } from 'node:fs';
+import { createRng } from '../core/rng.js';
+import type { MergeMethod, ParamValue, TensorMergeInput } from './method.js';
+
+export interface MergeInputSpec {
+  readonly models: readonly (Float32Array | readonly number[])[];
+  readonly base?: Float32Array | readonly number[];
+  /** default: [numel of the first array] */
+  readonly shape?: readonly number[];
+  readonly tensorName?: string;
+  /** default: 'model-0', 'model-1', ... */
+  readonly modelRefs?: readonly string[];
+  /** per-model overrides, one record per model (missing records = defaults only) */
+  readonly modelParams?: readonly Readonly<Record<string, ParamValue>>[];
+  /** global overrides */
+  readonly params?: Readonly<Record<string, ParamValue>>;
+  /** run seed for `rngFor` (default 0); streams are keyed by (seed, tensor name, model reference) */
+  readonly seed?: number;
+}
+
+export type TestMergeInput = TensorMergeInput & { readonly warnings: string[] };
+
+function toF32(values: Float32Array | readonly number[]): Float32Array {
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+}
+
+/**
+ * Fills defaults from the method's ParamSpecs and throws if a required parameter is missing, so tests state
+ * every value the method cannot guess.
+ */
+export function makeMergeInput(method: MergeMethod, spec: MergeInputSpec): TestMergeInput {
+  const models = spec.models.map(toF32);
+  const base = spec.base === undefined ? undefined : toF32(spec.base);
+  const first = base ?? models[0];
+  const shape = spec.shape ?? [first?.length ?? 0];
+  const tensorName = spec.tensorName ?? 'test.weight';
+  const modelRefs = spec.modelRefs ?? models.map((_, i) => `model-${i}`);
+  const seed = spec.seed ?? 0;
+  const fill = (scope: 'global' | 'model', given: Readonly<Record<string, ParamValue>> | undefined, owner: string) => {
+    const out: Record<string, ParamValue> = {};
+    for (const p of method.params) {
+      if (p.scope !== scope) continue;
+      const value = given?.[p.name] ?? p.default;
+      if (value === undefined) throw new Error(`test input for ${method.name}: required ${scope} parameter '${p.name}' missing (${owner})`);
+      out[p.name] = value;
+    }
+    for (const [key, value] of Object.entries(given ?? {})) if (!(key in out)) out[key] = value;
+    return out;
+  };
+  const warnings: string[] = [];
+  return {
+    tensorName,
+    shape,
+    base,
+    models,
+    modelRefs,
+    modelParams: models.map((_, i) => fill('model', spec.modelParams?.[i], modelRefs[i] ?? `#${i}`)),
+    params: fill('global', spec.params, 'global'),
+    rngFor: (i: number) => createRng(seed, tensorName, modelRefs[i] ?? `#${i}`),
+    warn: (message: string) => void warnings.push(message),
+    warnings,
+  };
+}
+
+/** Float32 tensors of a fixture `model.safetensors` by name (F32 only; enough for the golden tests). */
+export function readFixtureF32(path: string, names: readonly string[]): Map<string, { shape: number[]; data: Float32Array }> {
+  const bytes = readFileSync(path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const name of names) {
+    const entry = header[name];
+    if (!entry || entry.dtype !== 'F32') throw new Error(`fixture ${path}: no F32 tensor '${name}'`);
+    const start = 8 + headerLength + entry.data_offsets[0];
+    const count = (entry.data_offsets[1] - entry.data_offsets[0]) / 4;
+    const data = new Float32Array(count);
+    for (let j = 0; j < count; j++) data[j] = view.getFloat32(start + 4 * j, true);
+    out.set(name, { shape: entry.shape, data });
+  }
+  return out;
+}
