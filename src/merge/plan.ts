@@ -1,0 +1,332 @@
+/**
+ * The per-tensor merge plan (merge-methods.md §1.3 mergekit `plan.py`, §1.4–§1.6, §3.14, P6): `models:`
+ * becomes one output slice (the base appended as a source when not listed), output layers are numbered
+ * across slices and renamed, pre-layer tensors come from the first slice and post-layer tensors from the last,
+ * the tensor set comes from the donor, parameters are resolved per tensor at position t, embedding shapes are
+ * rectified, and the output config and dtypes are decided. Planning reads headers only, so every missing
+ * tensor, shape mismatch and missing parameter is reported before any output is written.
+ */
+import { isFloatDType, type DType } from '../core/dtype.js';
+import { CheckpointError, ConfigError, ShapeMismatchError } from '../core/errors.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import {
+  architectureFor,
+  hasTiedEmbeddings,
+  isEmbeddingTensor,
+  layerTensorName,
+  numLayersOf,
+  parseTensorName,
+  type ArchitectureData,
+} from './architecture.js';
+import { configDType, type MergeConfig, type ParameterMap } from './config.js';
+import type { MergeMethod, ParamValue } from './method.js';
+import { resolveParams, type ParameterLevels } from './parameters.js';
+
+export interface PlannedInput {
+  /** normalised model key (see `PlanModels.keyOf`) */
+  readonly modelKey: string;
+  /** the reference as written in the config (stable key for RNG streams and messages) */
+  readonly modelRef: string;
+  /** tensor name inside that model (source layer index, or the tied stand-in) */
+  readonly tensorName: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+export interface PlannedTensor {
+  readonly name: string;
+  readonly kind: 'pre' | 'layer' | 'post';
+  /** output slice the inputs come from */
+  readonly slice: number;
+  /** gradient position (P6) */
+  readonly t: number;
+  /** output shape (inputs larger than this are cut to it, §3.14) */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly base: PlannedInput | undefined;
+  /** non-base inputs in config order (all sources for methods that do not use a base) */
+  readonly models: readonly PlannedInput[];
+  readonly modelParams: readonly Readonly<Record<string, ParamValue>>[];
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** true when the inputs are not floats: the donor input's bytes are copied unchanged */
+  readonly copyOnly: boolean;
+}
+
+export interface MergePlan {
+  readonly method: MergeMethod;
+  readonly tensors: readonly PlannedTensor[];
+  /** key of the model whose config and tokenizer the output takes (base, else first listed) */
+  readonly donorKey: string;
+  readonly numLayers: number;
+  readonly outputConfig: Record<string, unknown> | undefined;
+  readonly warnings: readonly string[];
+}
+
+export interface PlanModels {
+  /** normalised key of a reference (two references are the same model iff their keys are equal) */
+  keyOf(ref: string): string;
+  /** the opened checkpoint for a key */
+  get(key: string): Checkpoint;
+}
+
+interface SliceSource {
+  readonly ref: string;
+  readonly key: string;
+  readonly start: number;
+  readonly parameters: ParameterMap | undefined;
+  readonly path: (string | number)[];
+}
+
+interface NormalisedSlice {
+  readonly sources: readonly SliceSource[];
+  readonly length: number;
+  readonly baseKey: string | undefined;
+  readonly parameters: ParameterMap | undefined;
+}
+
+function layerCount(arch: ArchitectureData, models: PlanModels, key: string, ref: string): number {
+  const checkpoint = models.get(key);
+  const fromConfig = numLayersOf(arch, checkpoint.config);
+  if (fromConfig !== undefined) return fromConfig;
+  let max = -1;
+  for (const name of checkpoint.names()) max = Math.max(max, parseTensorName(arch, name).layer ?? -1);
+  if (max < 0) {
+    throw new ConfigError([{ path: ['models'], message: `cannot tell how many layers '${ref}' has` }], {
+      hint: `give the model a config.json with ${arch.numLayersKey}`,
+    });
+  }
+  return max + 1;
+}
+
+function normaliseSlices(config: MergeConfig, method: MergeMethod, arch: ArchitectureData, models: PlanModels): NormalisedSlice[] {
+  const usesBase = method.baseModel !== 'unused';
+  const globalBaseKey = usesBase && config.base_model !== undefined ? models.keyOf(config.base_model) : undefined;
+  if (config.models) {
+    const sources: SliceSource[] = config.models.map((entry, i) => ({
+      ref: entry.model,
+      key: models.keyOf(entry.model),
+      start: 0,
+      parameters: entry.parameters,
+      path: ['models', i],
+    }));
+    if (globalBaseKey !== undefined && config.base_model !== undefined && !sources.some((s) => s.key === globalBaseKey)) {
+      sources.push({ ref: config.base_model, key: globalBaseKey, start: 0, parameters: undefined, path: ['base_model'] });
+    }
+    const lengths = sources.map((s) => layerCount(arch, models, s.key, s.ref));
+    const length = lengths[0]!;
+    const odd = lengths.findIndex((n) => n !== length);
+    if (odd >= 0) {
+      throw new ConfigError(
+        [{ path: sources[odd]!.path, message: `'${sources[odd]!.ref}' has ${lengths[odd]} layers but '${sources[0]!.ref}' has ${length}` }],
+        { hint: 'models: merges whole stacks; use slices: with layer_range to combine models of different depth' },
+      );
+    }
+    return [{ sources, length, baseKey: globalBaseKey, parameters: undefined }];
+  }
+  return (config.slices ?? []).map((slice, s) => {
+    const sources = slice.sources.map((source, i): SliceSource => {
+      const key = models.keyOf(source.model);
+      const [start, end] = source.layer_range;
+      const available = layerCount(arch, models, key, source.model);
+      if (end > available) {
+        throw new ConfigError(
+          [
+            {
+              path: ['slices', s, 'sources', i, 'layer_range'],
+              message: `expected end ≤ ${available} (the number of layers of '${source.model}'); got [${start}, ${end}]`,
+            },
+          ],
+          { hint: 'layer_range is [start, end) over the source model’s layers' },
+        );
+      }
+      return { ref: source.model, key, start, parameters: source.parameters, path: ['slices', s, 'sources', i] };
+    });
+    const first = slice.sources[0]!.layer_range;
+    const baseRef = usesBase ? (slice.base_model ?? config.base_model) : undefined;
+    return {
+      sources,
+      length: first[1] - first[0],
+      baseKey: baseRef === undefined ? undefined : models.keyOf(baseRef),
+      parameters: slice.parameters,
+    };
+  });
+}
+
+/** Resolves where `name` lives in a model, using the tied stand-in when the model ties embeddings. */
+function locate(arch: ArchitectureData, checkpoint: Checkpoint, name: string, ref: string): string {
+  if (checkpoint.has(name)) return name;
+  const standIn = arch.tiedTensors[name];
+  if (standIn !== undefined && hasTiedEmbeddings(checkpoint.config) && checkpoint.has(standIn)) return standIn;
+  throw new CheckpointError(`tensor '${name}' is missing from model '${ref}'`, {
+    code: 'TENSOR_NOT_FOUND',
+    file: checkpoint.source,
+    tensor: name,
+    hint: 'every input must have every tensor of the donor model; check that the models share one architecture',
+  });
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function rectifiedShape(name: string, inputs: readonly PlannedInput[], base: PlannedInput | undefined, warnings: string[]): number[] {
+  const all = base ? [base, ...inputs] : inputs;
+  const first = all[0]!.shape;
+  if (all.every((input) => sameShape(input.shape, first))) return [...first];
+  if (first.length !== 2 || all.some((input) => input.shape.length !== 2)) {
+    throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])));
+  }
+  // §3.14: the largest common sub-matrix; with a base this is at most the base's shape
+  const rows = Math.min(...all.map((input) => input.shape[0]!));
+  const cols = Math.min(...all.map((input) => input.shape[1]!));
+  if (base && (rows < base.shape[0]! || cols < base.shape[1]!)) {
+    warnings.push(`${name}: an input is smaller than the base [${base.shape.join(', ')}]; the output is cut to [${rows}, ${cols}]`);
+  }
+  return [rows, cols];
+}
+
+/** Builds the full plan from headers and configs only (no tensor data is read). */
+export function buildMergePlan(config: MergeConfig, method: MergeMethod, models: PlanModels): MergePlan {
+  const warnings: string[] = [];
+  const firstRef = config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  const donorRef = config.base_model ?? firstRef!;
+  const donorKey = models.keyOf(donorRef);
+  const donor = models.get(donorKey);
+  const arch = architectureFor(donor.config, donorRef);
+  const slices = normaliseSlices(config, method, arch, models);
+  const numLayers = slices.reduce((sum, slice) => sum + slice.length, 0);
+  const outDTypeName = config.out_dtype ?? config.dtype;
+  const outDType = outDTypeName === undefined ? undefined : configDType(outDTypeName);
+  if (outDType === 'I64' || (config.dtype !== undefined && configDType(config.dtype) === 'I64')) {
+    throw new ConfigError([{ path: [config.out_dtype === 'int64' ? 'out_dtype' : 'dtype'], message: 'int64 parses but cannot be merged in; use float32, float16 or bfloat16' }], {
+      hint: 'merging runs on floats; pick a float dtype',
+    });
+  }
+  const tensors: PlannedTensor[] = [];
+
+  const plan = (name: string, kind: PlannedTensor['kind'], sliceIndex: number, t: number, sourceName: (s: SliceSource) => string): void => {
+    const slice = slices[sliceIndex]!;
+    const inputOf = (source: SliceSource): PlannedInput => {
+      const checkpoint = models.get(source.key);
+      const tensorName = locate(arch, checkpoint, sourceName(source), source.ref);
+      const info = checkpoint.info(tensorName);
+      return { modelKey: source.key, modelRef: source.ref, tensorName, dtype: info.dtype, shape: info.shape };
+    };
+    const baseSource = slice.baseKey === undefined ? undefined : slice.sources.find((s) => s.key === slice.baseKey);
+    const others = slice.sources.filter((s) => s !== baseSource);
+    const base = baseSource ? inputOf(baseSource) : undefined;
+    const inputs = others.map(inputOf);
+    let shape: number[];
+    const all = base ? [base, ...inputs] : inputs;
+    if (isEmbeddingTensor(arch, name)) shape = rectifiedShape(name, inputs, base, warnings);
+    else {
+      shape = [...all[0]!.shape];
+      if (!all.every((input) => sameShape(input.shape, shape))) {
+        throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])));
+      }
+    }
+    const reference = base ?? inputs[0]!;
+    const copyOnly = !isFloatDType(reference.dtype);
+    if (!copyOnly) {
+      const oddInput = all.find((input) => !isFloatDType(input.dtype));
+      if (oddInput) {
+        throw new CheckpointError(`tensor '${oddInput.tensorName}' of '${oddInput.modelRef}' is ${oddInput.dtype}; merging needs F32, F16, BF16 or F64`, {
+          code: 'DTYPE_UNSUPPORTED',
+          tensor: oddInput.tensorName,
+          hint: 'convert the model to a float dtype first',
+        });
+      }
+    }
+    const context = { method: method.name, tensorName: name, t };
+    const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
+    const modelParams = others.map((source) => {
+      const levels: ParameterLevels = { source: source.parameters, slice: slice.parameters, global: config.parameters };
+      return coerceEnums(method, resolveParams(method.params, 'model', levels, { ...context, model: source.ref }));
+    });
+    tensors.push({
+      name,
+      kind,
+      slice: sliceIndex,
+      t,
+      shape,
+      dtype: copyOnly ? reference.dtype : (outDType ?? reference.dtype),
+      base,
+      models: inputs,
+      modelParams,
+      params: coerceEnums(method, params),
+      copyOnly,
+    });
+  };
+
+  const donorNames = donor.names();
+  const nonLayer = donorNames.filter((name) => parseTensorName(arch, name).layer === undefined);
+  const pre = nonLayer.filter((name) => arch.preLayerTensors.includes(name));
+  const post = nonLayer.filter((name) => !arch.preLayerTensors.includes(name));
+  for (const name of pre) plan(name, 'pre', 0, 0, () => name);
+
+  const layerSuffixes = new Map<string, Map<number, string[]>>();
+  const suffixesOf = (key: string, layer: number): string[] => {
+    let byLayer = layerSuffixes.get(key);
+    if (!byLayer) {
+      byLayer = new Map();
+      for (const name of models.get(key).names()) {
+        const parsed = parseTensorName(arch, name);
+        if (parsed.layer === undefined) continue;
+        const list = byLayer.get(parsed.layer) ?? [];
+        list.push(parsed.suffix);
+        byLayer.set(parsed.layer, list);
+      }
+      layerSuffixes.set(key, byLayer);
+    }
+    return byLayer.get(layer) ?? [];
+  };
+  let outputLayer = 0;
+  slices.forEach((slice, sliceIndex) => {
+    const template = slice.sources.find((s) => s.key === slice.baseKey) ?? slice.sources[0]!;
+    for (let idx = 0; idx < slice.length; idx++) {
+      const t = slice.length === 1 ? 1 : idx / (slice.length - 1);
+      for (const suffix of suffixesOf(template.key, template.start + idx)) {
+        const name = layerTensorName(arch, outputLayer, suffix);
+        plan(name, 'layer', sliceIndex, t, (source) => layerTensorName(arch, source.start + idx, suffix));
+      }
+      outputLayer++;
+    }
+  });
+  for (const name of post) plan(name, 'post', slices.length - 1, 1, () => name);
+
+  return {
+    method,
+    tensors,
+    donorKey,
+    numLayers,
+    outputConfig: patchOutputConfig(donor.config, arch, numLayers, outDTypeName),
+    warnings,
+  };
+}
+
+/** enum parameters reach methods as strings even when YAML wrote `true`/`false` (e.g. `rescale: true`). */
+function coerceEnums(method: MergeMethod, values: Record<string, ParamValue>): Record<string, ParamValue> {
+  for (const spec of method.params) {
+    const value = values[spec.name];
+    if (spec.type === 'enum' && value !== undefined && typeof value !== 'string') values[spec.name] = String(value);
+  }
+  return values;
+}
+
+function patchOutputConfig(
+  donorConfig: Record<string, unknown> | undefined,
+  arch: ArchitectureData,
+  numLayers: number,
+  dtypeName: string | undefined,
+): Record<string, unknown> | undefined {
+  if (donorConfig === undefined) return undefined;
+  const out: Record<string, unknown> = structuredClone(donorConfig);
+  out[arch.numLayersKey] = numLayers;
+  if (dtypeName !== undefined && dtypeName !== 'int64') {
+    // transformers ≥ 5 writes `dtype`, earlier versions `torch_dtype`: keep whichever the donor uses
+    const hasOld = 'torch_dtype' in out;
+    if (hasOld) out['torch_dtype'] = dtypeName;
+    if (!hasOld || 'dtype' in out) out['dtype'] = dtypeName;
+  }
+  return out;
+}
