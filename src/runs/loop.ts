@@ -1,0 +1,127 @@
+/**
+ * The resumable ask/tell loop shared by every evolution command. Each evaluation is committed to the run
+ * store as soon as it finishes, keyed by (step, candidate index); the strategy state is committed after every
+ * `tell`. On resume the loop reloads the last state, asks again (strategies are deterministic functions of
+ * their state), reuses the stored evaluations of the interrupted step and evaluates only the rest: no
+ * completed evaluation is lost or repeated. A failed evaluation is a NaN fitness with a logged reason.
+ */
+import type { BaseParams, Strategy } from '../evolve/strategy.js';
+import type { RunStore } from './store.js';
+
+export interface EvaluationOutcome {
+  readonly fitness: number;
+  readonly failure?: string;
+  readonly metrics?: Record<string, number>;
+  readonly kinship?: Record<string, number>;
+  readonly recipe?: unknown;
+  readonly parents?: readonly string[];
+}
+
+export interface EvaluationContext {
+  readonly step: number;
+  readonly index: number;
+}
+
+export interface LoopProgress {
+  readonly step: number;
+  readonly evaluations: number;
+  readonly reused: number;
+  readonly best: number | undefined;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface LoopOptions<P extends BaseParams, S, G> {
+  readonly strategy: Strategy<P, S, G>;
+  readonly params: P;
+  readonly seed: number;
+  readonly store: RunStore;
+  /** evaluates one candidate; a thrown error is recorded as a failed (NaN) evaluation */
+  evaluate(candidate: G, context: EvaluationContext): Promise<EvaluationOutcome>;
+  /** stable name of a candidate for the run record (e.g. a recipe hash or a model id) */
+  keyOf(candidate: G, context: EvaluationContext): string;
+  /** deterministic state preparation before each ask (e.g. recording kinship values) */
+  beforeAsk?(state: S): Promise<S>;
+  /** stop after this many evaluations in total (including those of earlier sessions) */
+  readonly maxEvaluations?: number;
+  onProgress?(progress: LoopProgress): void;
+}
+
+export interface LoopResult<S> {
+  readonly state: S;
+  readonly steps: number;
+  /** evaluations made in this session */
+  readonly evaluated: number;
+  /** evaluations taken from the store (made before an interruption) */
+  readonly reused: number;
+  readonly stopReason: string;
+}
+
+export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P, S, G>): Promise<LoopResult<S>> {
+  const { strategy, params, store } = options;
+  const stored = store.latestState<S>();
+  let step = stored?.step ?? 0;
+  let state = stored?.state ?? strategy.init(params, options.seed);
+  if (!stored) store.saveState(0, state);
+  else store.event('resumed', { step });
+  let evaluated = 0;
+  let reused = 0;
+  let total = store.individuals().length;
+
+  for (;;) {
+    const reason = strategy.stopReason(params, state);
+    if (reason) return finish(reason);
+    if (options.maxEvaluations !== undefined && total >= options.maxEvaluations) return finish('budget');
+    if (options.beforeAsk) state = await options.beforeAsk(state);
+    const asked = strategy.ask(params, state);
+    const done = store.individualsAt(step + 1);
+    const fitness: number[] = [];
+    for (let index = 0; index < asked.candidates.length; index++) {
+      const candidate = asked.candidates[index]!;
+      const previous = done.get(index);
+      if (previous) {
+        fitness.push(previous.fitness);
+        reused++;
+        continue;
+      }
+      const context = { step: step + 1, index };
+      const started = performance.now();
+      let outcome: EvaluationOutcome;
+      try {
+        outcome = await options.evaluate(candidate, context);
+      } catch (error) {
+        outcome = { fitness: NaN, failure: error instanceof Error ? error.message : String(error) };
+      }
+      const value = Number.isFinite(outcome.fitness) ? outcome.fitness : NaN;
+      store.recordIndividual({
+        step: step + 1,
+        index,
+        key: options.keyOf(candidate, context),
+        genome: candidate,
+        ...(outcome.recipe === undefined ? {} : { recipe: outcome.recipe }),
+        ...(outcome.parents === undefined ? {} : { parents: outcome.parents }),
+        fitness: value,
+        ...(outcome.failure === undefined && Number.isFinite(outcome.fitness) ? {} : { failure: outcome.failure ?? `non-finite fitness ${outcome.fitness}` }),
+        ...(outcome.metrics === undefined ? {} : { metrics: outcome.metrics }),
+        ...(outcome.kinship === undefined ? {} : { kinship: outcome.kinship }),
+        seconds: (performance.now() - started) / 1000,
+      });
+      if (!Number.isFinite(outcome.fitness)) store.event('evaluation-failed', { step: step + 1, index, failure: outcome.failure });
+      fitness.push(value);
+      evaluated++;
+      total++;
+    }
+    const told = strategy.tell(params, asked.state, asked.candidates, fitness);
+    state = told.state;
+    step++;
+    store.transaction(() => {
+      store.saveState(step, state);
+      store.event('tell', { step, metrics: told.metrics });
+    });
+    options.onProgress?.({ step, evaluations: total, reused, best: strategy.best(state)?.fitness, metrics: told.metrics });
+  }
+
+  function finish(stopReason: string): LoopResult<S> {
+    store.event('stopped', { step, reason: stopReason });
+    return { state, steps: step, evaluated, reused, stopReason };
+  }
+}
