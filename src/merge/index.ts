@@ -1,0 +1,239 @@
+/**
+ * `runMerge`: the merge engine's one entry point (merge-methods.md §1, §5). Validates the mergekit config,
+ * opens every referenced model once (paths relative to `cwd`, like mergekit), builds the per-tensor plan from
+ * headers, then streams the merge into a model folder written atomically — or, for evolution, into an
+ * in-memory `Checkpoint`. Every validation happens before the output folder is touched; any later failure
+ * aborts the writer, so no half-written model exists and an existing target is left as it was.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { isFloatDType } from '../core/dtype.js';
+import { ConfigError } from '../core/errors.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
+import { openCheckpoint, parseModelReference } from '../io/open.js';
+import { ModelFolderWriter } from '../io/shard-writer.js';
+import { parseByteSize } from '../io/size.js';
+import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
+import { createStreamProgress, executePlan, prepareModelTrim, type ProgressReporter } from './executor.js';
+import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
+import { getMergeMethod } from './registry.js';
+
+export interface RunMergeOptions {
+  /** folder model paths in the config are resolved against (default: process.cwd()) */
+  readonly cwd?: string;
+  /** seed for random methods (default 0) */
+  readonly seed?: number;
+  /** bytes per shard, a number or text like `5B` / `500M` (decimal, default 5e9) */
+  readonly outShardSize?: number | string;
+  /** copy tokenizer and side files from the donor (default true) */
+  readonly copyTokenizer?: boolean;
+  /** replace a non-empty output folder (swapped in only after the merge succeeds) */
+  readonly allowOverwrite?: boolean;
+  /** return the result as an in-memory Checkpoint instead of writing `outDir` */
+  readonly inMemory?: boolean;
+  /** pre-opened models keyed by the reference string used in the config; they are not closed by runMerge */
+  readonly models?: ReadonlyMap<string, Checkpoint>;
+  /** 'auto' (stderr, TTY-aware), 'none', or a reporter */
+  readonly progress?: 'auto' | 'none' | ProgressReporter;
+  /** the config as the user wrote it, saved as mergekit_config.yml (default: the parsed config as YAML) */
+  readonly configText?: string;
+  /** receives config and merge warnings as they occur (they are also returned) */
+  readonly onWarning?: (message: string) => void;
+  /** test hook: opens a reference (default: io/open `openCheckpoint`) */
+  readonly openModel?: (ref: string, cwd: string) => Checkpoint;
+}
+
+export interface MergeResult {
+  /** the written folder (absolute), undefined in memory */
+  readonly output: string | undefined;
+  /** the merged model when `inMemory` */
+  readonly checkpoint: Checkpoint | undefined;
+  readonly tensors: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly warnings: readonly string[];
+  readonly plan: MergePlan;
+}
+
+const MERGEKIT_CONFIG_FILE = 'mergekit_config.yml';
+
+function toConfig(config: unknown): { config: MergeConfig; text: string | undefined } {
+  if (typeof config === 'string') return { config: parseMergeConfigYaml(config), text: config };
+  return { config: parseMergeConfig(config), text: undefined };
+}
+
+/** Reads and validates a YAML config file. */
+export function loadMergeConfigFile(path: string): { config: MergeConfig; text: string } {
+  const text = readFileSync(path, 'utf8');
+  return { config: parseMergeConfigYaml(text, path), text };
+}
+
+class ModelSet implements PlanModels {
+  private readonly refs = new Map<string, string>();
+  private readonly opened = new Map<string, Checkpoint>();
+  private readonly owned: Checkpoint[] = [];
+
+  constructor(
+    private readonly cwd: string,
+    private readonly given: ReadonlyMap<string, Checkpoint>,
+    private readonly open: (ref: string, cwd: string) => Checkpoint,
+  ) {}
+
+  keyOf(ref: string): string {
+    let key: string;
+    if (this.given.has(ref)) key = `memory:${ref}`;
+    else {
+      const { base, adapter } = parseModelReference(ref, { cwd: this.cwd });
+      const full = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(this.cwd, p));
+      key = adapter === undefined ? full(base) : `${full(base)}+${full(adapter)}`;
+    }
+    if (!this.refs.has(key)) this.refs.set(key, ref);
+    return key;
+  }
+
+  get(key: string): Checkpoint {
+    let checkpoint = this.opened.get(key);
+    if (checkpoint === undefined) {
+      const ref = this.refs.get(key) ?? key;
+      checkpoint = this.given.get(ref);
+      if (checkpoint === undefined) {
+        checkpoint = this.open(ref, this.cwd);
+        this.owned.push(checkpoint);
+      }
+      this.opened.set(key, checkpoint);
+    }
+    return checkpoint;
+  }
+
+  /** the folder a key's files live in (the base part of `base+adapter`), if it is on disk */
+  folderOf(key: string): string | undefined {
+    if (key.startsWith('memory:')) return undefined;
+    const folder = key.split('+')[0]!;
+    return existsSync(join(folder, 'config.json')) || existsSync(join(folder, 'tokenizer.json')) ? folder : undefined;
+  }
+
+  closeAll(): void {
+    for (const checkpoint of this.owned) checkpoint.close();
+    this.owned.length = 0;
+    this.opened.clear();
+  }
+}
+
+function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string, plan: MergePlan): string | undefined {
+  const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
+  if (config.tokenizer?.tokens !== undefined || config.tokenizer?.pad_to_multiple_of !== undefined) {
+    throw new ConfigError([{ path: ['tokenizer'], message: 'tokenizer.tokens and pad_to_multiple_of are not supported yet' }], {
+      hint: 'drop them when all models share one tokenizer',
+    });
+  }
+  let sourceKey = donorKey;
+  if (requested === 'base') {
+    if (config.base_model === undefined) {
+      throw new ConfigError([{ path: ['tokenizer_source'], message: "tokenizer source 'base' needs a base_model" }]);
+    }
+    sourceKey = models.keyOf(config.base_model);
+  } else if (requested !== undefined && requested !== 'union') sourceKey = models.keyOf(requested);
+  const folder = models.folderOf(sourceKey);
+  if (requested !== undefined && folder !== undefined) {
+    // vocabulary alignment (§1.7) is not implemented: it reduces to copying when every input shares one tokenizer
+    const reference = readTokenizer(folder);
+    const keys = new Set(plan.tensors.flatMap((t) => [...(t.base ? [t.base.modelKey] : []), ...t.models.map((m) => m.modelKey)]));
+    for (const key of keys) {
+      const other = models.folderOf(key);
+      if (other !== undefined && readTokenizer(other) !== reference) {
+        throw new ConfigError(
+          [{ path: [config.tokenizer ? 'tokenizer' : 'tokenizer_source'], message: `the input models use different tokenizers ('${other}' differs from '${folder}'); vocabulary alignment is not supported yet` }],
+          { hint: 'merge models that share one tokenizer, or align their vocabularies first' },
+        );
+      }
+    }
+  }
+  return folder;
+}
+
+function readTokenizer(folder: string): string | undefined {
+  const path = join(folder, 'tokenizer.json');
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+function chatTemplateFile(template: string | undefined): string | undefined {
+  if (template === undefined || template === 'auto') return undefined;
+  if (template.includes('{{') || template.includes('{%')) return template;
+  throw new ConfigError([{ path: ['chat_template'], message: `built-in chat template '${template}' is not bundled yet` }], {
+    hint: "use 'auto' (copies the donor's template) or give the Jinja template text",
+  });
+}
+
+/**
+ * Runs a merge. `config` is a validated MergeConfig, a plain object (validated here) or YAML text. With
+ * `inMemory`, `outDir` is ignored and the result's `checkpoint` holds the merged tensors.
+ */
+export async function runMerge(config: unknown, outDir: string | undefined, options: RunMergeOptions = {}): Promise<MergeResult> {
+  const parsed = toConfig(config);
+  const mergeConfig = parsed.config;
+  const cwd = options.cwd ?? process.cwd();
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+  const method = getMergeMethod(mergeConfig.merge_method);
+  const models = new ModelSet(cwd, options.models ?? new Map(), options.openModel ?? ((ref, dir) => openCheckpoint(ref, { cwd: dir })));
+  if (!options.inMemory && outDir === undefined) {
+    throw new ConfigError([{ path: [], message: 'an output folder is required unless inMemory is set' }]);
+  }
+  try {
+    for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
+    const headerPlan = buildMergePlan(mergeConfig, method, models);
+    headerPlan.warnings.forEach(warn);
+    const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
+    const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
+    const plan = await prepareModelTrim(headerPlan, models, inputDType);
+    const executeOptions = {
+      seed: options.seed ?? 0,
+      inputDType,
+      progress: options.progress === undefined || options.progress === 'auto' ? createStreamProgress() : options.progress === 'none' ? undefined : options.progress,
+      warn,
+    };
+
+    if (options.inMemory) {
+      const tensors = new Map<string, MemoryTensor>();
+      const stats = executePlan(plan, models, { writeTensor: (name, data, dtype, shape) => tensors.set(name, { dtype, shape, data }) }, executeOptions);
+      const checkpoint = new MemoryCheckpoint(tensors, { source: `<merged ${mergeConfig.merge_method}>`, config: plan.outputConfig });
+      return { output: undefined, checkpoint, ...stats, warnings, plan };
+    }
+
+    const copyTokenizer = options.copyTokenizer ?? true;
+    const folder = copyTokenizer ? tokenizerFolder(mergeConfig, models, plan.donorKey, plan) : undefined;
+    const chatTemplate = chatTemplateFile(mergeConfig.chat_template);
+    const maxShardBytes =
+      options.outShardSize === undefined ? undefined : typeof options.outShardSize === 'number' ? options.outShardSize : parseByteSize(options.outShardSize, '--out-shard-size');
+    const specs = plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+    const writer = ModelFolderWriter.create(outDir!, specs, {
+      maxShardBytes,
+      copyFrom: folder,
+      configPatch: plan.outputConfig,
+      overwrite: options.allowOverwrite ?? false,
+    });
+    let stats;
+    let written;
+    try {
+      stats = executePlan(plan, models, writer, executeOptions);
+      written = writer.commit();
+    } catch (error) {
+      writer.abort();
+      throw error;
+    }
+    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), options.configText ?? parsed.text ?? stringifyYaml(mergeConfig));
+    if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
+    return { output: written.path, checkpoint: undefined, ...stats, warnings, plan };
+  } finally {
+    models.closeAll();
+  }
+}
+
+export { parseMergeConfig, parseMergeConfigYaml, checkMethodRules, type MergeConfig } from './config.js';
+export { buildMergePlan, type MergePlan, type PlannedTensor } from './plan.js';
+export { resolveSetting, resolveParameter } from './parameters.js';
