@@ -214,8 +214,24 @@ test('a shape mismatch names the tensor and every model shape', () => {
   );
 });
 
+test('the derived diagonal equals accumulating each model against itself, in full and split mode', () => {
+  const models = [baseCheckpoint, ...familyCheckpoints.slice(0, 2)];
+  for (const mode of ['full', 'split'] as const) {
+    const derived = computeKinship(baseCheckpoint, models, { metrics: ALL, mode });
+    const direct = computeKinship(baseCheckpoint, models, { metrics: ALL, mode, diagonal: 'direct' });
+    for (const metric of ALL) assert.deepEqual(derived.matrices[metric], direct.matrices[metric], `${mode} ${metric}`);
+    assert.equal(matrixEntry(derived.matrices.pcc!, 1, 1), 1);
+    assert.equal(matrixEntry(derived.matrices.ed!, 2, 2), 0);
+  }
+  // one model has no pair to read its diagonal from: it is accumulated directly
+  const single = computeKinship(baseCheckpoint, familyCheckpoints.slice(0, 1), { metrics: ['pcc', 'ed'] });
+  assert.deepEqual(single.matrices.pcc, [[1]]);
+  assert.deepEqual(single.matrices.ed, [[0]]);
+});
+
 test('a model equal to the base has NaN kinship with a reason; bad arguments are value errors', () => {
   const result = computeKinship(baseCheckpoint, [baseCheckpoint, familyCheckpoints[0]!], { metrics: ['pcc', 'cs', 'ed'] });
+  assert.match(result.nanReasons['pcc[0][0]'] ?? '', /delta of 'base' is degenerate/);
   assert.ok(Number.isNaN(matrixEntry(result.matrices.pcc!, 0, 1)));
   assert.match(result.nanReasons['pcc[0][1]'] ?? '', /constant/);
   assert.match(result.nanReasons['cs[0][1]'] ?? '', /all zeros/);

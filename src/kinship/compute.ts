@@ -25,8 +25,11 @@ export interface KinshipOptions {
   readonly onMissing?: 'error' | 'skip';
   /** elements per delta chunk; results do not depend on it beyond rounding */
   readonly chunkElements?: number;
-  /** compute sim(a, a) from the data (default) instead of writing each metric's self value */
-  readonly computeDiagonal?: boolean;
+  /**
+   * the matrix diagonal sim(a, a): 'derived' (default) reads it off the pairs' statistics (the metric's self
+   * value, NaN for a degenerate delta); 'direct' accumulates each model against itself as an extra pair
+   */
+  readonly diagonal?: 'derived' | 'direct';
   /** names for the models in messages and results (default: each checkpoint's `source`) */
   readonly labels?: readonly string[];
   readonly onProgress?: (tensorsDone: number, tensorsTotal: number, tensorName: string) => void;
@@ -75,6 +78,37 @@ interface Pair {
   readonly j: number;
 }
 
+/** where a matrix entry (i, j), i ≤ j, comes from: a pair's `finish`, or one side's `selfOf` */
+interface Entry {
+  readonly i: number;
+  readonly j: number;
+  readonly pair: number;
+  readonly read: 'finish' | 'x' | 'y';
+}
+
+function entryValue(metric: AnyKinshipMetric, stats: unknown, entry: Entry): number {
+  return entry.read === 'finish' ? metric.finish(stats) : metric.selfOf(stats, entry.read);
+}
+
+function planEntries(modelCount: number, direct: boolean): { pairs: Pair[]; entries: Entry[] } {
+  const pairs: Pair[] = [];
+  const entries: Entry[] = [];
+  for (let i = 0; i < modelCount; i++) {
+    for (let j = i + 1; j < modelCount; j++) {
+      entries.push({ i, j, pair: pairs.length, read: 'finish' });
+      pairs.push({ i, j });
+    }
+  }
+  for (let i = 0; i < modelCount; i++) {
+    const shared = pairs.findIndex((p) => p.i === i || p.j === i);
+    if (direct || shared < 0) {
+      entries.push({ i, j: i, pair: pairs.length, read: 'finish' });
+      pairs.push({ i, j: i });
+    } else entries.push({ i, j: i, pair: shared, read: pairs[shared]!.i === i ? 'x' : 'y' });
+  }
+  return { pairs, entries };
+}
+
 /** Rows kept from a tensor's first dimension under vocabulary truncation (§2.2). */
 function keptRows(name: string, shape: readonly number[], vocab: number | undefined, truncateAll: boolean): number {
   const rows = shape[0] ?? 1;
@@ -116,17 +150,13 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
   if (!Number.isInteger(chunkElements) || chunkElements < 1) {
     throw new ModelevoError('VALUE_INVALID', `chunkElements must be a positive integer, got ${chunkElements}`);
   }
-  const computeDiagonal = options.computeDiagonal ?? true;
   const truncateAll = options.truncateAll ?? false;
   const vocab = vocabularySize(base);
 
-  const pairs: Pair[] = [];
-  for (let i = 0; i < models.length; i++) {
-    for (let j = computeDiagonal ? i : i + 1; j < models.length; j++) pairs.push({ i, j });
-  }
-  // full mode: stats[metric][pair]; split mode: per-tensor stats, folded into weighted sums below
+  const { pairs, entries } = planEntries(models.length, options.diagonal === 'direct');
+  // full mode: stats[metric][pair]; split mode: per-tensor stats, folded into per-entry weighted sums below
   const fullStats: unknown[][] = metrics.map((m) => pairs.map(() => m.init()));
-  const splitSums = metrics.map(() => pairs.map(() => ({ weighted: 0, weight: 0, skipped: 0 })));
+  const splitSums = metrics.map(() => entries.map(() => ({ weighted: 0, weight: 0 })));
 
   const warnings: string[] = [];
   const skippedTensors: { name: string; reason: string }[] = [];
@@ -189,11 +219,10 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
     }
     if (mode === 'split') {
       metrics.forEach((metric, a) => {
-        pairs.forEach((_, p) => {
-          const value = metric.finish(tensorStats[a]![p]);
-          const sums = splitSums[a]![p]!;
-          if (Number.isNaN(value)) sums.skipped++;
-          else {
+        entries.forEach((entry, e) => {
+          const value = entryValue(metric, tensorStats[a]![entry.pair], entry);
+          const sums = splitSums[a]![e]!;
+          if (!Number.isNaN(value)) {
             sums.weighted += count * value;
             sums.weight += count;
           }
@@ -208,21 +237,23 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
   const matrices: Partial<Record<KinshipMetricName, KinshipMatrix>> = {};
   const nanReasons: Record<string, string> = {};
   metrics.forEach((metric, a) => {
-    const matrix = filledMatrix(models.length, metric.selfValue);
-    pairs.forEach((pair, p) => {
+    const matrix = filledMatrix(models.length, Number.NaN);
+    entries.forEach((entry, e) => {
       let value: number;
       let reason: string | undefined;
       if (mode === 'split') {
-        const sums = splitSums[a]![p]!;
+        const sums = splitSums[a]![e]!;
         value = sums.weight > 0 ? sums.weighted / sums.weight : Number.NaN;
         if (sums.weight === 0) reason = `every one of ${tensorsCompared} tensors gave NaN or none was compared`;
       } else {
-        const stats = fullStats[a]![p];
-        value = metric.finish(stats);
-        reason = Number.isNaN(value) ? metric.explainNaN(stats) : undefined;
+        const stats = fullStats[a]![entry.pair];
+        value = entryValue(metric, stats, entry);
+        if (Number.isNaN(value)) {
+          reason = entry.read === 'finish' ? metric.explainNaN(stats) : `the delta of '${labels[entry.i]}' is degenerate (constant or all zeros)`;
+        }
       }
-      setSymmetric(matrix, pair.i, pair.j, value);
-      if (reason !== undefined) nanReasons[`${metric.name}[${pair.i}][${pair.j}]`] = reason;
+      setSymmetric(matrix, entry.i, entry.j, value);
+      if (reason !== undefined) nanReasons[`${metric.name}[${entry.i}][${entry.j}]`] = reason;
     });
     matrices[metricNames[a]!] = matrix;
   });

@@ -24,6 +24,11 @@ export interface KinshipMetric<Stats = unknown> {
   combine(a: Stats, b: Stats): Stats;
   /** the metric value; NaN when undefined (e.g. a constant delta for PCC) */
   finish(stats: Stats): number;
+  /**
+   * sim(a, a) read off a pair's statistics for one side (x or y): `selfValue`, or NaN when that delta alone is
+   * degenerate. Saves computing the matrix diagonal as extra pairs.
+   */
+  selfOf(stats: Stats, side: 'x' | 'y'): number;
   /** why `finish` returned NaN, for the report; undefined when the value is a number */
   explainNaN(stats: Stats): string | undefined;
 }

@@ -43,6 +43,10 @@ function signedCosine(s: CosineStats): number {
   return s.sumSqX > 0 && s.sumSqY > 0 ? s.dot / Math.sqrt(s.sumSqX * s.sumSqY) : Number.NaN;
 }
 
+function selfCosine(s: CosineStats, side: 'x' | 'y'): number {
+  return (side === 'x' ? s.sumSqX : s.sumSqY) > 0 ? 1 : Number.NaN;
+}
+
 function explainCosineNaN(s: CosineStats): string | undefined {
   if (s.count === 0) return 'no elements were compared';
   if (s.sumSqX > 0 && s.sumSqY > 0) return undefined;
@@ -58,6 +62,7 @@ export const cosine: KinshipMetric<CosineStats> = {
   accumulate: accumulateCosine,
   combine: combineCosine,
   finish: signedCosine,
+  selfOf: selfCosine,
   explainNaN: explainCosineNaN,
 };
 
@@ -70,5 +75,6 @@ export const absoluteCosine: KinshipMetric<CosineStats> = {
   accumulate: accumulateCosine,
   combine: combineCosine,
   finish: (s) => Math.abs(signedCosine(s)),
+  selfOf: selfCosine,
   explainNaN: explainCosineNaN,
 };

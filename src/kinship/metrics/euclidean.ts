@@ -31,5 +31,6 @@ export const euclidean: KinshipMetric<EuclideanStats> = {
   accumulate: accumulateEuclidean,
   combine: (a, b) => ({ count: a.count + b.count, sumSqDiff: a.sumSqDiff + b.sumSqDiff }),
   finish: (s) => (s.count > 0 ? Math.sqrt(s.sumSqDiff) : Number.NaN),
+  selfOf: (s) => (s.count > 0 ? 0 : Number.NaN),
   explainNaN: (s) => (s.count > 0 ? undefined : 'no elements were compared'),
 };
