@@ -1,0 +1,37 @@
+/**
+ * Fitness sources for evolution runs (issue: evolution engine, item 2). A source scores one candidate model
+ * on development data. Sources that run in-process take the candidate as an in-memory Checkpoint; sources
+ * that run another program need it written to a folder (`needsFolder`), which the orchestrator creates in a
+ * temp directory and removes afterwards. Failures are values: a NaN score with a reason, never a throw.
+ */
+import type { Checkpoint } from '../../io/checkpoint.js';
+import type { Objective } from '../strategy.js';
+
+export interface CandidateModel {
+  /** the merged candidate, lazily readable */
+  readonly checkpoint: Checkpoint;
+  /** folder holding the candidate when the source needs one */
+  readonly dir?: string;
+  /** the recipe that produced it (mergekit-style config), for logging */
+  readonly recipe?: unknown;
+}
+
+export interface FitnessResult {
+  /** NaN marks a failed evaluation */
+  readonly score: number;
+  readonly failure?: string;
+  /** extra numbers to store with the individual (e.g. per-domain losses) */
+  readonly metrics?: Record<string, number>;
+}
+
+export interface FitnessSource {
+  readonly name: string;
+  readonly objective: Objective;
+  readonly needsFolder: boolean;
+  evaluate(candidate: CandidateModel): Promise<FitnessResult>;
+  close?(): Promise<void>;
+}
+
+export function failed(reason: string): FitnessResult {
+  return { score: NaN, failure: reason };
+}
