@@ -1,0 +1,178 @@
+/**
+ * Lazy safetensors reader (formats.md §1): the header is read and fully validated at open; tensor data are
+ * read on demand with positional reads in chunks below Node's 2 GiB single-read limit, straight into the
+ * destination typed array, so offsets beyond 4 GB work and nothing but the requested tensor is loaded.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CheckpointError } from '../../core/errors.js';
+import { numelOf } from '../../core/dtype.js';
+import type { Checkpoint, TensorInfo } from '../checkpoint.js';
+import { bytesToFloat32 } from '../convert.js';
+import { bf16ToF32InPlace, f16ToF32InPlace } from '../../kernels/reference/float16.js';
+import { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';
+
+export { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';
+
+/** Largest single read: 1 GiB keeps well below the 2 GiB per-call limit. */
+export const READ_CHUNK_BYTES = 1 << 30;
+
+export class SafetensorsFile implements Checkpoint {
+  readonly path: string;
+  readonly source: string;
+  readonly config = undefined;
+  readonly metadata: Record<string, string> | undefined;
+  /** absolute byte offset of the data buffer (8 + header length) */
+  readonly dataStart: number;
+  readonly fileSize: number;
+  private readonly entries: ReadonlyMap<string, SafetensorsEntry>;
+  private fd: number | undefined;
+
+  private constructor(path: string, fd: number, fileSize: number, dataStart: number, header: ParsedHeader) {
+    this.path = path;
+    this.source = path;
+    this.fd = fd;
+    this.fileSize = fileSize;
+    this.dataStart = dataStart;
+    this.metadata = header.metadata;
+    this.entries = header.entries;
+  }
+
+  /** Opens and validates `path`; throws a CheckpointError with the spec's `reason` for a malformed file. */
+  static open(path: string): SafetensorsFile {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (cause) {
+      const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new CheckpointError(missing ? 'file not found' : `cannot open: ${(cause as Error).message}`, {
+        code: missing ? 'CHECKPOINT_NOT_FOUND' : 'IO_FAILED',
+        file: path,
+        cause,
+        hint: missing ? 'check the path' : 'check the file permissions',
+      });
+    }
+    try {
+      const fileSize = fstatSync(fd).size;
+      const prefix = new Uint8Array(8);
+      const available = prefix.subarray(0, Math.min(8, fileSize));
+      readFully(fd, available, 0, path);
+      const headerLength = readHeaderLength(available, fileSize, path);
+      const headerBytes = new Uint8Array(headerLength);
+      readFully(fd, headerBytes, 8, path);
+      const header = parseSafetensorsHeader(headerBytes, fileSize, path);
+      return new SafetensorsFile(path, fd, fileSize, 8 + headerLength, header);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** dtype, shape and data offsets (relative to `dataStart`) of one tensor */
+  entry(name: string): SafetensorsEntry {
+    const entry = this.entries.get(name);
+    if (entry === undefined) {
+      throw new CheckpointError(`no tensor named '${name}'`, {
+        code: 'TENSOR_NOT_FOUND',
+        file: this.path,
+        tensor: name,
+        details: { available: this.entries.size },
+        hint: 'list the tensor names with `modelevo inspect <file> --tensors`',
+      });
+    }
+    return entry;
+  }
+
+  info(name: string): TensorInfo {
+    const { dtype, shape, begin, end } = this.entry(name);
+    return { name, dtype, shape, byteLength: end - begin };
+  }
+
+  /** Reads the tensor's stored bytes into `target`, whose length must equal the tensor's byte length. */
+  readInto(name: string, target: Uint8Array): void {
+    const { begin, end } = this.entry(name);
+    if (target.length !== end - begin) {
+      throw new CheckpointError(`target holds ${target.length} bytes, the tensor has ${end - begin}`, {
+        code: 'VALUE_INVALID',
+        file: this.path,
+        tensor: name,
+        hint: 'size the target with info(name).byteLength',
+      });
+    }
+    readFully(this.openFd(), target, this.dataStart + begin, this.path, name);
+  }
+
+  readBytes(name: string): Uint8Array {
+    const { begin, end } = this.entry(name);
+    const bytes = new Uint8Array(end - begin);
+    this.readInto(name, bytes);
+    return bytes;
+  }
+
+  readFloat32(name: string): Float32Array {
+    const { dtype, shape } = this.entry(name);
+    const count = numelOf(shape);
+    if (dtype === 'F32') {
+      const values = new Float32Array(count);
+      this.readInto(name, new Uint8Array(values.buffer));
+      return values;
+    }
+    if (dtype === 'BF16' || dtype === 'F16') {
+      // read the 16-bit values into the upper half of the result's buffer and widen them in place
+      const values = new Float32Array(count);
+      this.readInto(name, new Uint8Array(values.buffer, 2 * count, 2 * count));
+      if (dtype === 'BF16') bf16ToF32InPlace(values);
+      else f16ToF32InPlace(values);
+      return values;
+    }
+    return bytesToFloat32(this.readBytes(name), dtype, { file: this.path, tensor: name });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) {
+      throw new CheckpointError('file is closed', { code: 'IO_FAILED', file: this.path, hint: 'open the file again' });
+    }
+    return this.fd;
+  }
+}
+
+/** Fills `target` from `position` with positional reads of at most READ_CHUNK_BYTES each. */
+function readFully(fd: number, target: Uint8Array, position: number, file: string, tensor?: string): void {
+  let done = 0;
+  while (done < target.length) {
+    const length = Math.min(READ_CHUNK_BYTES, target.length - done);
+    let read: number;
+    try {
+      read = readSync(fd, target, done, length, position + done);
+    } catch (cause) {
+      throw new CheckpointError(`read of ${length} bytes at byte ${position + done} failed: ${(cause as Error).message}`, {
+        code: 'IO_FAILED',
+        file,
+        tensor,
+        cause,
+        hint: 'check the disk and that the file was not modified while open',
+      });
+    }
+    if (read === 0) {
+      throw new CheckpointError(`file ended at byte ${position + done}, expected ${target.length - done} more bytes`, {
+        code: 'IO_FAILED',
+        file,
+        tensor,
+        hint: 'the file was truncated after it was opened',
+      });
+    }
+    done += read;
+  }
+}
