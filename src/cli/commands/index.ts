@@ -1,7 +1,8 @@
 /** The CLI's verbs, in help order. Add a verb by writing commands/<verb>.ts and listing it here. */
 import type { Command } from 'commander';
+import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerMergeCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerMergeCommand, registerKinshipCommand];
