@@ -4,12 +4,32 @@
  */
 import { UnknownNameError } from '../core/errors.js';
 import type { MergeMethod } from './method.js';
+import { arceeFusion } from './methods/arcee-fusion.js';
+import { karcher } from './methods/karcher.js';
 import { linear } from './methods/linear.js';
+import { magmax } from './methods/magmax.js';
+import { modelStock } from './methods/model-stock.js';
+import { multislerp } from './methods/multislerp.js';
+import { nearswap } from './methods/nearswap.js';
+import { nuslerp } from './methods/nuslerp.js';
 import { passthrough } from './methods/passthrough.js';
+import { ram } from './methods/ram.js';
+import { ramplusTl } from './methods/ramplus-tl.js';
+import { slerp } from './methods/slerp.js';
 
 export const MERGE_METHODS = {
   linear,
+  slerp,
+  nuslerp,
+  multislerp,
+  karcher,
+  model_stock: modelStock,
+  nearswap,
+  arcee_fusion: arceeFusion,
+  ram,
+  ramplus_tl: ramplusTl,
   passthrough,
+  magmax,
 } as const satisfies Record<string, MergeMethod>;
 
 export type MergeMethodName = keyof typeof MERGE_METHODS;

@@ -1,0 +1,79 @@
+/**
+ * Arcee Fusion — mergekit `arcee_fusion.py` (MergeKit v0.1 announcement). merge-methods.md §3.10: take the
+ * fine-tune's entries whose importance |X − B|·KL(softmax(X_row) ‖ softmax(B_row)) is an upper outlier
+ * (at least median + 1.5·IQR); keep the base elsewhere. Quantiles are exact (linear interpolation between
+ * order statistics), not mergekit's sampled estimate.
+ */
+import type { MergeMethod } from '../method.js';
+import { checkElementCounts, requireBase, requireModelCount } from '../method-params.js';
+
+const NAME = 'arcee_fusion';
+const PROBABILITY_FLOOR = 1e-8;
+
+export const arceeFusion: MergeMethod = {
+  name: NAME,
+  title: 'Arcee Fusion (KL-weighted outlier selection)',
+  reference: 'mergekit arcee_fusion.py',
+  baseModel: 'required',
+  models: { min: 1, max: 1 },
+  params: [],
+  mergeTensor(input) {
+    requireModelCount(input, NAME, 1, 1);
+    const base = requireBase(input, NAME);
+    const numel = checkElementCounts(input);
+    const tuned = input.models[0]!;
+    const rowLength = input.shape.length > 0 ? input.shape[input.shape.length - 1]! : numel;
+    const importance = new Float64Array(numel);
+    for (let start = 0; start < numel; start += Math.max(rowLength, 1)) {
+      const end = Math.min(numel, start + rowLength);
+      const kl = rowDivergence(tuned, base, start, end);
+      for (let j = start; j < end; j++) importance[j] = Math.abs(tuned[j]! - base[j]!) * kl; // step 2
+    }
+    const threshold = outlierThreshold(importance);
+    const out = new Float32Array(numel);
+    // B + [I ≥ τ]·(X − B) is exactly X or B, so select instead of adding the difference back
+    for (let j = 0; j < numel; j++) out[j] = importance[j]! >= threshold ? tuned[j]! : base[j]!;
+    return out;
+  },
+};
+
+/** KL(p ‖ q) with p = softmax(X_row) + 1e-8, q = softmax(B_row) + 1e-8, in double (step 1). */
+export function rowDivergence(tuned: Float32Array, base: Float32Array, start: number, end: number): number {
+  let maxTuned = -Infinity;
+  let maxBase = -Infinity;
+  for (let j = start; j < end; j++) {
+    maxTuned = Math.max(maxTuned, tuned[j]!);
+    maxBase = Math.max(maxBase, base[j]!);
+  }
+  let sumTuned = 0;
+  let sumBase = 0;
+  for (let j = start; j < end; j++) {
+    sumTuned += Math.exp(tuned[j]! - maxTuned);
+    sumBase += Math.exp(base[j]! - maxBase);
+  }
+  let kl = 0;
+  for (let j = start; j < end; j++) {
+    const p = Math.exp(tuned[j]! - maxTuned) / sumTuned + PROBABILITY_FLOOR;
+    const q = Math.exp(base[j]! - maxBase) / sumBase + PROBABILITY_FLOOR;
+    kl += p * Math.log(p / q);
+  }
+  return kl;
+}
+
+/** median + 1.5·(Q3 − Q1), quantiles by linear interpolation between order statistics (step 3). */
+export function outlierThreshold(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const q1 = quantileOfSorted(sorted, 0.25);
+  const median = quantileOfSorted(sorted, 0.5);
+  const q3 = quantileOfSorted(sorted, 0.75);
+  return median + 1.5 * (q3 - q1);
+}
+
+export function quantileOfSorted(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  const fraction = position - below;
+  return sorted[below]! + fraction * (sorted[above]! - sorted[below]!);
+}
