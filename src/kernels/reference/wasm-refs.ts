@@ -57,7 +57,7 @@ export function float32ToBf16BitsRef(x: number): number {
   return sign | (bitsOfFloat32(rounded) >>> 16);
 }
 
-/** IEEE binary16 bits → float32 value. */
+/** IEEE binary16 bits → float32 value (as a JS number a signalling NaN may come back quiet; see the bits form). */
 export function f16BitsToFloat32Ref(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;
@@ -92,20 +92,54 @@ export function float32ToF16BitsRef(x: number): number {
   return sign | ((e + 15) << 10) | significand;
 }
 
+// Bit-pattern forms: a NaN read into a JS number may lose its signalling bit, so the array kernels below
+// move float32 data as bits and only go through numbers for non-NaN values.
+
+/** float32 bits of the bf16 pattern (exact, NaN payloads included). */
+export function bf16BitsToFloat32BitsRef(bits: number): number {
+  return ((bits & 0xffff) << 16) >>> 0;
+}
+
+/** float32 bits of the binary16 pattern; a NaN keeps its sign and payload (signalling stays signalling). */
+export function f16BitsToFloat32BitsRef(bits: number): number {
+  if ((bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0) {
+    return (((bits & 0x8000) << 16) | 0x7f800000 | ((bits & 0x3ff) << 13)) >>> 0;
+  }
+  return bitsOfFloat32(f16BitsToFloat32Ref(bits));
+}
+
+export function float32BitsToBf16BitsRef(bits: number): number {
+  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return (bits >>> 16) | 0x0040;
+  return float32ToBf16BitsRef(float32OfBits(bits));
+}
+
+export function float32BitsToF16BitsRef(bits: number): number {
+  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7e00 | ((bits >>> 13) & 0x3ff);
+  return float32ToF16BitsRef(float32OfBits(bits));
+}
+
+function bitsView(values: Float32Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+
 export function bf16ToF32Ref(src: Uint16Array, dst: Float32Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = bf16BitsToFloat32Ref(src[i]!);
+  const out = bitsView(dst);
+  for (let i = 0; i < src.length; i++) out[i] = bf16BitsToFloat32BitsRef(src[i]!);
 }
 
 export function f32ToBf16Ref(src: Float32Array, dst: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = float32ToBf16BitsRef(src[i]!);
+  const input = bitsView(src);
+  for (let i = 0; i < input.length; i++) dst[i] = float32BitsToBf16BitsRef(input[i]!);
 }
 
 export function f16ToF32Ref(src: Uint16Array, dst: Float32Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = f16BitsToFloat32Ref(src[i]!);
+  const out = bitsView(dst);
+  for (let i = 0; i < src.length; i++) out[i] = f16BitsToFloat32BitsRef(src[i]!);
 }
 
 export function f32ToF16Ref(src: Float32Array, dst: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = float32ToF16BitsRef(src[i]!);
+  const input = bitsView(src);
+  for (let i = 0; i < input.length; i++) dst[i] = float32BitsToF16BitsRef(input[i]!);
 }
 
 /** out = Σ_j w_j·x_j in float32: acc = w_0·x_0, then acc = acc + w_j·x_j in model order. */
@@ -209,7 +243,7 @@ export function tiesMixRef(
 
 /** Adds to `hist` (2048 bins) the count of each top-11-bit prefix of |x|'s float32 bit pattern. */
 export function absHistogram11Ref(x: Float32Array, hist: Uint32Array): void {
-  const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const bits = bitsView(x);
   for (let i = 0; i < bits.length; i++) {
     const bin = (bits[i]! & 0x7fffffff) >>> 20;
     hist[bin] = hist[bin]! + 1;
