@@ -5,11 +5,11 @@
  * in-memory `Checkpoint`. Every validation happens before the output folder is touched; any later failure
  * aborts the writer, so no half-written model exists and an existing target is left as it was.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { isFloatDType } from '../core/dtype.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
@@ -183,6 +183,13 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   const models = new ModelSet(cwd, options.models ?? new Map(), options.openModel ?? ((ref, dir) => openCheckpoint(ref, { cwd: dir })));
   if (!options.inMemory && outDir === undefined) {
     throw new ConfigError([{ path: [], message: 'an output folder is required unless inMemory is set' }]);
+  }
+  if (!options.inMemory && !options.allowOverwrite && outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0) {
+    // fail before any model is opened; the writer repeats this check at creation
+    throw new ModelevoError('IO_FAILED', `output folder '${resolve(outDir)}' already exists and is not empty`, {
+      hint: 'choose another output folder, remove it, or pass --allow-overwrite (allowOverwrite: true)',
+      details: { target: resolve(outDir) },
+    });
   }
   try {
     for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
