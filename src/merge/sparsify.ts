@@ -9,7 +9,7 @@
  */
 import { ConfigError, invariant } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { magnitudeCut, maskFromCut } from '../kernels/reference/select.js';
+import { keepByCut, magnitudeCut, maskFromCut } from '../kernels/reference/select.js';
 
 export type SparsifierName = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
 export type RescaleMode = 'none' | 'l1' | 'inverse_density';
@@ -33,6 +33,8 @@ export interface SparsifyOptions {
    * `threshold` plus the first `tiesToKeep` entries equal to it (lower index first)
    */
   readonly cut?: { readonly threshold: number; readonly tiesToKeep: number };
+  /** the sparsifier may overwrite `delta` (the pipeline owns its task vectors) */
+  readonly inPlace?: boolean;
   /** for messages */
   readonly tensorName: string;
   readonly modelRef: string;
@@ -43,6 +45,7 @@ export interface SparsifyOptions {
 export function sparsify(name: SparsifierName, delta: Float32Array, options: SparsifyOptions): Float32Array {
   checkUnitInterval(options.density, 'density', options, false);
   if (options.density >= 1 || delta.length === 0) return delta;
+  const originalNorm = options.rescale === 'l1' ? l1Norm(delta) : 0;
   let kept: Float32Array;
   switch (name) {
     case 'magnitude':
@@ -58,7 +61,7 @@ export function sparsify(name: SparsifierName, delta: Float32Array, options: Spa
       kept = dellaSparsify(delta, options);
       break;
   }
-  if (options.rescale === 'l1') rescaleToL1(kept, delta);
+  if (options.rescale === 'l1') rescaleToL1(kept, originalNorm);
   return kept;
 }
 
@@ -99,11 +102,12 @@ function magnitudeSparsify(delta: Float32Array, options: SparsifyOptions): Float
         `magnitude trim keeps nothing for tensor '${options.tensorName}' of model '${options.modelRef}': ` +
           `density ${options.density} × ${delta.length} elements < 1`,
       );
-      return new Float32Array(delta.length);
+      return options.inPlace ? delta.fill(0) : new Float32Array(delta.length);
     }
     ({ threshold, tiesToKeep } = magnitudeCut(delta, k));
   }
-  return applyMask(delta, maskFromCut(delta, threshold, tiesToKeep, true), inverseDensityScale(options));
+  const out = options.inPlace ? delta : new Float32Array(delta.length);
+  return keepByCut(delta, threshold, tiesToKeep, true, inverseDensityScale(options), out);
 }
 
 /** DARE: keep each entry independently with probability `density`, one draw per entry in index order. */
@@ -219,14 +223,18 @@ function requireRng(options: SparsifyOptions, name: SparsifierName): Rng {
   return options.rng;
 }
 
-/** P1/P2 `l1`: scale the kept entries so their L1 norm equals the original's; skipped when either is < 1e-7. */
-export function rescaleToL1(kept: Float32Array, original: Float32Array): void {
-  let originalNorm = 0;
-  let keptNorm = 0;
-  for (let j = 0; j < original.length; j++) {
-    originalNorm += Math.abs(original[j]!);
-    keptNorm += Math.abs(kept[j]!);
-  }
+function l1Norm(values: Float32Array): number {
+  let norm = 0;
+  for (let j = 0; j < values.length; j++) norm += Math.abs(values[j]!);
+  return norm;
+}
+
+/**
+ * P1/P2 `l1`: scale the kept entries so their L1 norm equals the unmasked delta's (`originalNorm`, summed
+ * in float64); skipped when either norm is < 1e-7.
+ */
+export function rescaleToL1(kept: Float32Array, originalNorm: number): void {
+  const keptNorm = l1Norm(kept);
   if (originalNorm < 1e-7 || keptNorm < 1e-7) return;
   const factor = originalNorm / keptNorm;
   for (let j = 0; j < kept.length; j++) kept[j] = kept[j]! * factor;

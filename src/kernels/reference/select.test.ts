@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createRng } from '../../core/rng.js';
 import {
   countEqualMagnitude,
+  keepByCut,
   kthLargestMagnitude,
   magnitudeCut,
   magnitudeCutStreamed,
@@ -76,4 +77,18 @@ test('timing sanity: select on 16M elements finishes well under a second', () =>
   const elapsed = performance.now() - start;
   assert.equal(cut.countAbove + cut.tiesToKeep, Math.floor(0.2 * values.length));
   assert.ok(elapsed < 1000, `select took ${elapsed.toFixed(0)} ms`);
+});
+
+test('keepByCut equals the mask applied to a copy, also in place and preferring high indices', () => {
+  const values = Float32Array.from([2, -1, 1, 1, -1, 0.5, -3]);
+  const cut = magnitudeCut(values, 4);
+  for (const preferLow of [true, false]) {
+    const mask = maskFromCut(values, cut.threshold, cut.tiesToKeep, preferLow);
+    const expected = values.map((v, j) => (mask[j] === 1 ? v * 2 : 0));
+    assert.deepEqual(keepByCut(values, cut.threshold, cut.tiesToKeep, preferLow, 2), expected);
+    const inPlace = values.slice();
+    assert.equal(keepByCut(inPlace, cut.threshold, cut.tiesToKeep, preferLow, 2, inPlace), inPlace);
+    assert.deepEqual(inPlace, expected);
+  }
+  assert.deepEqual([...keepByCut(values, Infinity, 0)], [0, 0, 0, 0, 0, 0, 0]);
 });

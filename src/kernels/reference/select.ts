@@ -245,6 +245,38 @@ export function maskFromCut(
   return mask;
 }
 
+/**
+ * A copy of `values` holding only the entries the cut keeps (times `scale`), zeros elsewhere — `maskFromCut`
+ * fused with the copy, with a branch-free common path (only exact ties take the slow branch). `out` may be
+ * `values` itself (each entry is read before it is written).
+ */
+export function keepByCut(
+  values: Float32Array,
+  threshold: number,
+  tiesToKeep: number,
+  preferLowIndex = true,
+  scale = 1,
+  out: Float32Array = new Float32Array(values.length),
+): Float32Array {
+  invariant(out.length === values.length, () => `output length ${out.length} != values length ${values.length}`);
+  if (!Number.isFinite(threshold)) return out.fill(0);
+  const bits = bitsView(values);
+  const target = absBitsOf(threshold);
+  const firstKept = preferLowIndex ? 0 : countEqualMagnitude(values, threshold) - tiesToKeep;
+  const lastKept = firstKept + tiesToKeep;
+  let tieNumber = 0;
+  for (let j = 0; j < bits.length; j++) {
+    const a = bits[j]! & ABS_MASK;
+    let keep = a > target;
+    if (a === target) {
+      keep = tieNumber >= firstKept && tieNumber < lastKept;
+      tieNumber++;
+    }
+    out[j] = keep ? values[j]! * scale : 0;
+  }
+  return out;
+}
+
 /** Mask of exactly min(k, N) entries of largest |x|; equal magnitudes at the cut keep lower indices first. */
 export function topKMagnitudeMask(values: Float32Array, k: number): Uint8Array {
   const cut = magnitudeCut(values, k);

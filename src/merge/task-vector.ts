@@ -1,0 +1,191 @@
+/**
+ * The generalized task-arithmetic pipeline (merge-methods.md §3.6; mergekit
+ * `generalized_task_arithmetic.py`): δ_i = X_i − B → sparsify → rescale → D_i = w_i·δ_i → optional sign
+ * consensus → mix → optional normalise → out = B + λ·Δ. task_arithmetic, ties, dare_*, breadcrumbs*,
+ * della* are configurations of this one pipeline (`defineTaskVectorMethod`).
+ */
+import { ConfigError, ShapeMismatchError } from '../core/errors.js';
+import { combineTaskVectors } from './consensus.js';
+import type { MergeMethod, ParamSpec, ParamValue, TensorMergeInput } from './method.js';
+import { sparsify, type RescaleMode, type SparsifierName } from './sparsify.js';
+import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY } from './trim-scope.js';
+
+export interface TaskVectorMethodConfig {
+  readonly name: string;
+  readonly title: string;
+  readonly reference: string;
+  /** undefined: no sparsifier (task_arithmetic) */
+  readonly sparsifier: SparsifierName | undefined;
+  readonly consensus: boolean;
+  /** defaults of the `normalize` and `rescale` parameters (§3.6 table) */
+  readonly normalize: boolean;
+  readonly rescale: boolean;
+}
+
+const RESCALE_VALUES = ['false', 'true', 'l1', 'inverse_density'] as const;
+
+/** The parameter specs a configuration exposes (§2 table and §1.8 additions). */
+export function taskVectorParamSpecs(config: TaskVectorMethodConfig): ParamSpec[] {
+  const specs: ParamSpec[] = [
+    { name: 'normalize', scope: 'global', type: 'boolean', default: config.normalize, description: 'divide by the sum of (agreeing) weights' },
+    {
+      name: 'rescale',
+      scope: 'global',
+      type: 'enum',
+      values: RESCALE_VALUES,
+      default: config.rescale,
+      description: 'after sparsifying: false; true or l1 (match the L1 norm, mergekit); inverse_density (papers)',
+    },
+    { name: 'lambda', scope: 'global', type: 'number', default: 1.0, description: 'scale of the merged task vector' },
+    { name: 'int8_mask', scope: 'global', type: 'boolean', default: false, description: 'accepted for mergekit compatibility; no effect on results' },
+    { name: 'weight', scope: 'model', type: 'number', description: 'weight of this task vector (may be negative)' },
+    { name: 'density', scope: 'model', type: 'number', default: 1.0, description: 'fraction of the task vector kept by the sparsifier' },
+  ];
+  if (config.sparsifier === 'magnitude') {
+    specs.push({
+      name: 'trim_scope',
+      scope: 'global',
+      type: 'enum',
+      values: ['tensor', 'model'],
+      default: 'tensor',
+      description: 'top-k per tensor (mergekit) or over the whole model per task vector (TIES paper, P4)',
+    });
+  }
+  if (config.sparsifier === 'magnitude_outliers') {
+    specs.push(
+      { name: 'gamma', scope: 'model', type: 'number', default: 0.01, description: 'fraction of largest-magnitude entries dropped' },
+      {
+        name: 'breadcrumbs_empty_band',
+        scope: 'global',
+        type: 'boolean',
+        default: false,
+        description: 'reproduce mergekit: when no outliers are dropped, nothing is kept (P3)',
+      },
+    );
+  }
+  if (config.sparsifier === 'della_magprune') {
+    specs.push({ name: 'epsilon', scope: 'model', type: 'number', default: 0.15, description: 'half-width of the keep-probability window' });
+  }
+  return specs;
+}
+
+/** A MergeMethod running the shared pipeline with this configuration. */
+export function defineTaskVectorMethod(config: TaskVectorMethodConfig): MergeMethod {
+  return {
+    name: config.name,
+    title: config.title,
+    reference: config.reference,
+    baseModel: 'required',
+    models: { min: 1 },
+    params: taskVectorParamSpecs(config),
+    mergeTensor: (input) => mergeTaskVectors(config, input),
+  };
+}
+
+function mergeTaskVectors(config: TaskVectorMethodConfig, input: TensorMergeInput): Float32Array {
+  const base = requireBaseTensor(config.name, input);
+  checkLengths(input, base);
+  const lambda = readNumber(input.params, 'lambda', config.name, input.tensorName);
+  const normalize = readBoolean(input.params, 'normalize', config.name, input.tensorName);
+  const rescale = readRescale(input.params.rescale ?? config.rescale, config.name);
+  const modelScope = config.sparsifier === 'magnitude' && input.params.trim_scope === 'model';
+  const emptyBand = config.sparsifier === 'magnitude_outliers' && input.params.breadcrumbs_empty_band === true;
+
+  const weights: number[] = [];
+  const deltas = input.models.map((model, i) => {
+    const params = input.modelParams[i] ?? {};
+    const modelRef = input.modelRefs[i] ?? `#${i}`;
+    weights.push(readNumber(params, 'weight', config.name, input.tensorName, modelRef));
+    const delta = subtract(model, base);
+    if (config.sparsifier === undefined) return delta;
+    return sparsify(config.sparsifier, delta, {
+      density: readNumber(params, 'density', config.name, input.tensorName, modelRef),
+      rescale,
+      shape: input.shape,
+      ...(typeof params.gamma === 'number' ? { gamma: params.gamma } : {}),
+      ...(typeof params.epsilon === 'number' ? { epsilon: params.epsilon } : {}),
+      emptyBand,
+      rng: config.sparsifier === 'random' || config.sparsifier === 'della_magprune' ? input.rngFor(i) : undefined,
+      ...(modelScope ? { cut: precomputedCut(params, input, modelRef) } : {}),
+      inPlace: true,
+      tensorName: input.tensorName,
+      modelRef,
+      warn: (message) => input.warn(message),
+    });
+  });
+  return combineTaskVectors({ base, deltas, weights, consensus: config.consensus, normalize, lambda });
+}
+
+/** δ = X − B, rounded to float32 (element-wise arithmetic in float32, §0). */
+export function subtract(model: Float32Array, base: Float32Array): Float32Array {
+  const out = new Float32Array(base.length);
+  for (let j = 0; j < base.length; j++) out[j] = model[j]! - base[j]!;
+  return out;
+}
+
+export function requireBaseTensor(method: string, input: TensorMergeInput): Float32Array {
+  if (input.base) return input.base;
+  throw new ConfigError([{ path: ['base_model'], message: `merge method ${method} requires base_model (tensor '${input.tensorName}')` }], {
+    hint: 'set base_model to the model the others were fine-tuned from',
+  });
+}
+
+/** P13: a shape mismatch in the task-vector family is an error, not a silently dropped model. */
+export function checkLengths(input: TensorMergeInput, base: Float32Array): void {
+  if (input.models.every((model) => model.length === base.length)) return;
+  const shapes: Record<string, readonly number[]> = { base: input.shape };
+  input.models.forEach((model, i) => {
+    shapes[input.modelRefs[i] ?? `#${i}`] = model.length === base.length ? input.shape : [model.length];
+  });
+  throw new ShapeMismatchError(input.tensorName, shapes);
+}
+
+function precomputedCut(params: Readonly<Record<string, ParamValue>>, input: TensorMergeInput, modelRef: string) {
+  const threshold = params[TRIM_THRESHOLD_KEY];
+  const quota = params[TRIM_TIE_QUOTA_KEY];
+  if (typeof threshold !== 'number') {
+    throw new ConfigError(
+      [
+        {
+          path: ['parameters', 'trim_scope'],
+          message: `trim_scope: model needs a whole-model threshold for model '${modelRef}' (tensor '${input.tensorName}'), none was provided`,
+        },
+      ],
+      { hint: 'the executor must call computeModelTrimThresholds (src/merge/trim-scope.ts) before merging; or use trim_scope: tensor' },
+    );
+  }
+  return { threshold, tiesToKeep: typeof quota === 'number' ? quota : Infinity };
+}
+
+function configIssue(method: string, key: string, message: string, modelRef?: string): ConfigError {
+  const path = modelRef === undefined ? ['parameters', key] : ['models', modelRef, 'parameters', key];
+  return new ConfigError([{ path, message: `${method}: ${message}` }], { hint: `check the value of '${key}'` });
+}
+
+export function readNumber(
+  params: Readonly<Record<string, ParamValue>>,
+  key: string,
+  method: string,
+  tensorName: string,
+  modelRef?: string,
+): number {
+  const value = params[key];
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  const owner = modelRef === undefined ? '' : ` of model '${modelRef}'`;
+  throw configIssue(method, key, `'${key}'${owner} must be a finite number for tensor '${tensorName}', got ${JSON.stringify(value)}`, modelRef);
+}
+
+export function readBoolean(params: Readonly<Record<string, ParamValue>>, key: string, method: string, tensorName: string): boolean {
+  const value = params[key];
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw configIssue(method, key, `'${key}' must be true or false for tensor '${tensorName}', got ${JSON.stringify(value)}`);
+}
+
+/** `rescale`: false → none; true or 'l1' → l1 (P1/P2 default); 'inverse_density' → the papers' form. */
+export function readRescale(value: ParamValue, method: string): RescaleMode {
+  if (value === false || value === 'false') return 'none';
+  if (value === true || value === 'true' || value === 'l1') return 'l1';
+  if (value === 'inverse_density') return 'inverse_density';
+  throw configIssue(method, 'rescale', `'rescale' must be one of ${RESCALE_VALUES.join(', ')}, got ${JSON.stringify(value)}`);
+}
