@@ -51,6 +51,7 @@ export class KernelPool implements Kernels {
   private readonly chunkBytes: number;
   private readonly minParallel: number;
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   private constructor(
     private readonly local: KernelExports,
@@ -88,6 +89,7 @@ export class KernelPool implements Kernels {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue.catch(() => undefined);
     await this.workers?.close();
   }
@@ -237,6 +239,11 @@ export class KernelPool implements Kernels {
 
   /** One operation at a time: operations share the arena's stack discipline and the workers. */
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(
+        new ModelevoError('VALUE_INVALID', 'KernelPool used after close()', { hint: 'create a new pool with KernelPool.create()' }),
+      );
+    }
     const run = async (): Promise<T> => {
       const mark = this.arena.mark();
       try {
