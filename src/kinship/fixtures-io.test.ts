@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openCheckpoint } from '../io/open.js';
-import type { Checkpoint } from '../io/checkpoint.js';
 import { computeKinship } from './compute.js';
 import { isSymmetric, matrixEntry, meanPairwiseKinship } from './matrix.js';
 import {
@@ -13,15 +12,10 @@ import {
   referenceCosine,
   referenceEuclidean,
   referencePcc,
-  type F64Tensor,
 } from '../../test/kinship/reference.js';
 
 const base = readFamilyModel('base');
 const names = [...base.keys()];
-
-function valuesOf(checkpoint: Checkpoint): Map<string, F64Tensor> {
-  return new Map(names.map((n) => [n, { shape: [...checkpoint.info(n).shape], values: Float64Array.from(checkpoint.readFloat32(n)) }]));
-}
 
 function close(actual: number, expected: number, tolerance: number): boolean {
   return Math.abs(actual - expected) <= tolerance * Math.max(1, Math.abs(expected));
@@ -35,9 +29,10 @@ test('kinship of experts (f32, bf16) and base+LoRA views read from disk equals t
   const models = refs.map((r) => openCheckpoint(r));
   try {
     const result = computeKinship(baseCheckpoint, models, { metrics: ['pcc', 'cs', 'ed'] });
-    // model values: independent file reads for the experts; the view's float32 output for LoRA (its float32
-    // rounding of W + s·BA is the checkpoint under test; that it is right is checked against float64 below)
-    const values = [readFamilyModel('expert-literature'), readFamilyModel('expert-code-bf16'), ...models.slice(2).map(valuesOf)];
+    // model values: independent file reads; LoRA views as W + (α/r)·B·A in float64, rounded to float32 once
+    // (measured max |ΔPCC| against the views: 2.1e-13)
+    const loras = ['lora-literature', 'lora-code', 'lora-math'].map((a) => loraMergedF64(base, a));
+    const values = [readFamilyModel('expert-literature'), readFamilyModel('expert-code-bf16'), ...loras];
     const deltas = values.map((v) => concatenatedDelta(v, base, names));
     const formulas = { pcc: referencePcc, cs: referenceCosine, ed: referenceEuclidean };
     for (const [metric, formula] of Object.entries(formulas)) {
@@ -51,16 +46,9 @@ test('kinship of experts (f32, bf16) and base+LoRA views read from disk equals t
       }
       assert.equal(matrixEntry(matrix, 0, 0), metric === 'ed' ? 0 : 1);
     }
-    // LoRA views against exact float64 W + (α/r)·B·A: float32 storage of the merged weight perturbs kinship
-    // only slightly (measured |ΔPCC| ≤ 2e-4 on these fixtures)
-    const exact = ['lora-literature', 'lora-code', 'lora-math'].map((a) => concatenatedDelta(loraMergedF64(base, a), base, names));
+    // measured: LoRA adapters vs each other −0.053…−0.018; lora-literature vs expert-literature 0.067
     const pcc = result.matrices.pcc!;
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) {
-        assert.ok(Math.abs(matrixEntry(pcc, 2 + i, 2 + j) - referencePcc(exact[i]!, exact[j]!)) < 2e-4, `lora pcc ${i},${j}`);
-      }
-    }
-    // a LoRA fine-tune shares little with a full fine-tune's whole-model delta; mean pairwise kinship of the set
+    assert.ok(Math.abs(matrixEntry(pcc, 0, 2) - 0.0671) < 1e-4);
     const loraSet = meanPairwiseKinship(pcc, [2, 3, 4]);
     const expectedMean = (matrixEntry(pcc, 2, 3) + matrixEntry(pcc, 2, 4) + matrixEntry(pcc, 3, 4)) / 3;
     assert.equal(loraSet, expectedMean);

@@ -75,7 +75,7 @@ test('table output: aligned plain text off a terminal, coloured heat map on one'
   const text = plain.text();
   assert.ok(!text.includes('\u001b['), 'no escape codes when not a TTY');
   assert.match(text, /\[1\] .*expert-literature\n/);
-  assert.match(text, /full-vector kinship over 39 tensors, 947,328 elements per model/);
+  assert.match(text, /full-vector kinship over 39 tensors, 1,000,576 elements per model/);
   const tableRows = text.split('\n').filter((l) => /^ *\[\d\] +-?\d/.test(l));
   assert.equal(tableRows.length, 6, 'three rows per metric');
   assert.equal(new Set(tableRows.map((r) => r.length)).size <= 2, true, 'rows of one table share a width');

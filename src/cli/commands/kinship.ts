@@ -78,6 +78,7 @@ export function runKinship(models: readonly string[], rawOptions: KinshipCommand
       onMissing: options.skipMissing ? 'skip' : 'error',
       truncateAll: options.truncateAll,
       labels: models,
+      onProgress: process.stderr.isTTY ? reportProgress : undefined,
     });
     if (options.json) out.write(`${kinshipJson(result, metrics)}\n`);
     else out.write(renderKinshipReport(result, metrics, out.isTTY));
@@ -86,6 +87,11 @@ export function runKinship(models: readonly string[], rawOptions: KinshipCommand
   } finally {
     for (const checkpoint of opened) checkpoint.close();
   }
+}
+
+function reportProgress(done: number, total: number, tensor: string): void {
+  const line = done < total ? `kinship: tensor ${done + 1}/${total} ${tensor}` : '';
+  process.stderr.write(`\r\u001b[2K${line}`);
 }
 
 /** Exactly `{"models": [...], "metrics": {<name>: [[...]]}}`; NaN entries become null. */
