@@ -5,6 +5,12 @@
 import { UnknownNameError } from '../core/errors.js';
 import type { MergeMethod } from './method.js';
 import { arceeFusion } from './methods/arcee-fusion.js';
+import { breadcrumbs } from './methods/breadcrumbs.js';
+import { breadcrumbsTies } from './methods/breadcrumbs-ties.js';
+import { dareLinear } from './methods/dare-linear.js';
+import { dareTies } from './methods/dare-ties.js';
+import { della } from './methods/della.js';
+import { dellaLinear } from './methods/della-linear.js';
 import { karcher } from './methods/karcher.js';
 import { linear } from './methods/linear.js';
 import { magmax } from './methods/magmax.js';
@@ -15,7 +21,10 @@ import { nuslerp } from './methods/nuslerp.js';
 import { passthrough } from './methods/passthrough.js';
 import { ram } from './methods/ram.js';
 import { ramplusTl } from './methods/ramplus-tl.js';
+import { sce } from './methods/sce.js';
 import { slerp } from './methods/slerp.js';
+import { taskArithmetic } from './methods/task-arithmetic.js';
+import { ties } from './methods/ties.js';
 
 export const MERGE_METHODS = {
   linear,
@@ -23,6 +32,15 @@ export const MERGE_METHODS = {
   nuslerp,
   multislerp,
   karcher,
+  task_arithmetic: taskArithmetic,
+  ties,
+  dare_linear: dareLinear,
+  dare_ties: dareTies,
+  breadcrumbs,
+  breadcrumbs_ties: breadcrumbsTies,
+  della,
+  della_linear: dellaLinear,
+  sce,
   model_stock: modelStock,
   nearswap,
   arcee_fusion: arceeFusion,
