@@ -223,6 +223,11 @@ test('the derived diagonal equals accumulating each model against itself, in ful
     assert.equal(matrixEntry(derived.matrices.pcc!, 1, 1), 1);
     assert.equal(matrixEntry(derived.matrices.ed!, 2, 2), 0);
   }
+  // a model listed twice: the off-diagonal pair is accumulated like any other and is exactly 1 (ED 0)
+  const twice = computeKinship(baseCheckpoint, [familyCheckpoints[2]!, familyCheckpoints[2]!], { metrics: ALL });
+  assert.deepEqual(twice.matrices.pcc, [[1, 1], [1, 1]]);
+  assert.deepEqual(twice.matrices.cs, [[1, 1], [1, 1]]);
+  assert.deepEqual(twice.matrices.ed, [[0, 0], [0, 0]]);
   // one model has no pair to read its diagonal from: it is accumulated directly
   const single = computeKinship(baseCheckpoint, familyCheckpoints.slice(0, 1), { metrics: ['pcc', 'ed'] });
   assert.deepEqual(single.matrices.pcc, [[1]]);
