@@ -88,3 +88,37 @@ export function readFixtureF32(path: string, names: readonly string[]): Map<stri
   }
   return out;
 }
+
+export const TINY_LLAMA_DIR = 'test/fixtures/tiny-llama';
+
+/** One tensor of each fixture model (`base`, `expert-code`, ...), float32. */
+export function readFixtureTensor(model: string, name: string): { shape: number[]; data: Float32Array } {
+  const tensor = readFixtureF32(`${TINY_LLAMA_DIR}/${model}/model.safetensors`, [name]).get(name);
+  if (!tensor) throw new Error(`fixture ${model}: tensor '${name}' missing`);
+  return tensor;
+}
+
+/**
+ * Element-wise agreement with a float64 reference: |actual − expected| ≤ rtol·max(|expected|, floor), the
+ * floor being 1e-3 of the reference's largest magnitude so entries that cancel to ~0 are judged on the
+ * tensor's scale. Returns the largest relative error seen (for reports).
+ */
+export function assertCloseToReference(
+  actual: Float32Array,
+  expected: ArrayLike<number>,
+  rtol = 1e-6,
+  label = 'tensor',
+): number {
+  if (actual.length !== expected.length) throw new Error(`${label}: length ${actual.length}, expected ${expected.length}`);
+  let scale = 0;
+  for (let j = 0; j < expected.length; j++) scale = Math.max(scale, Math.abs(expected[j]!));
+  const floor = scale * 1e-3;
+  let worst = 0;
+  for (let j = 0; j < expected.length; j++) {
+    const e = expected[j]!;
+    const relative = Math.abs(actual[j]! - e) / Math.max(Math.abs(e), floor, Number.MIN_VALUE);
+    worst = Math.max(worst, relative);
+    if (!(relative <= rtol)) throw new Error(`${label}: element ${j} is ${actual[j]}, reference ${e} (relative error ${relative} > ${rtol})`);
+  }
+  return worst;
+}

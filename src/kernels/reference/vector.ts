@@ -43,12 +43,16 @@ export function offsetSquaredNorm(a: NumericArray, center: NumericArray): number
   return sum;
 }
 
-/** Σ_i w_i·x_i per element, accumulated in double and rounded once to float32. */
+/**
+ * Σ_i w_i·x_i per element, accumulated in double and rounded once to float32. Zero weights are skipped and
+ * the sum starts at −0 (the identity of IEEE addition), so a one-hot sum is the chosen input bit for bit.
+ */
 export function weightedSum(arrays: readonly NumericArray[], weights: readonly number[], length: number): Float32Array {
   const out = new Float32Array(length);
+  const used = arrays.map((array, i) => ({ array, weight: weights[i]! })).filter((term) => term.weight !== 0);
   for (let j = 0; j < length; j++) {
-    let sum = 0;
-    for (let i = 0; i < arrays.length; i++) sum += weights[i]! * arrays[i]![j]!;
+    let sum = -0;
+    for (const term of used) sum += term.weight * term.array[j]!;
     out[j] = sum;
   }
   return out;
