@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { combineTaskVectors, electSigns } from './consensus.js';
-import type { MergeMethod, ParamValue, TensorMergeInput } from './method.js';
+import type { MergeMethod, ParamValue } from './method.js';
 import { breadcrumbs } from './methods/breadcrumbs.js';
 import { dareLinear } from './methods/dare-linear.js';
 import { dareTies } from './methods/dare-ties.js';
@@ -11,10 +11,11 @@ import { della } from './methods/della.js';
 import { sce } from './methods/sce.js';
 import { taskArithmetic } from './methods/task-arithmetic.js';
 import { ties } from './methods/ties.js';
+import { makeMergeInput } from './test-support.js';
 import { computeModelTrimThresholds, TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY, uniformDensity } from './trim-scope.js';
 
 interface Case {
-  base: Float32Array;
+  base: Float32Array | undefined;
   models: Float32Array[];
   refs?: string[];
   modelParams: Record<string, ParamValue>[];
@@ -23,23 +24,23 @@ interface Case {
   shape?: number[];
 }
 
-/** A TensorMergeInput with the method's defaults filled in and streams keyed by (seed, tensor, model ref). */
+/** Runs the method on a test-support input: defaults filled in, streams keyed by (seed, tensor, model ref). */
 function run(method: MergeMethod, c: Case, warnings: string[] = []): Float32Array {
-  const defaults = (scope: 'global' | 'model') =>
-    Object.fromEntries(method.params.filter((p) => p.scope === scope && p.default !== undefined).map((p) => [p.name, p.default!]));
-  const refs = c.refs ?? c.models.map((_, i) => `model-${i}`);
-  const input: TensorMergeInput = {
-    tensorName: 'layer.weight',
-    shape: c.shape ?? [c.models[0]?.length ?? 0],
+  const input = makeMergeInput(method, {
     base: c.base,
     models: c.models,
-    modelRefs: refs,
-    modelParams: c.modelParams.map((p) => ({ ...defaults('model'), ...p })),
-    params: { ...defaults('global'), ...c.params },
-    rngFor: (i) => createRng(c.seed ?? 0, 'layer.weight', refs[i]!),
-    warn: (message) => warnings.push(message),
-  };
-  return method.mergeTensor(input);
+    modelRefs: c.refs,
+    modelParams: c.modelParams,
+    params: c.params,
+    seed: c.seed,
+    shape: c.shape,
+    tensorName: 'layer.weight',
+  });
+  try {
+    return method.mergeTensor(input);
+  } finally {
+    warnings.push(...input.warnings);
+  }
 }
 
 function gaussian(n: number, seed: string, scale = 1): Float32Array {
@@ -158,8 +159,7 @@ test('shape mismatch is an error naming the tensor (P13); a missing base is a CO
     () => run(ties, { base, models: [gaussian(12, 'x')], modelParams: [{ weight: 1, density: 0.5 }] }),
     (e: unknown) => e instanceof ModelevoError && e.code === 'SHAPE_MISMATCH' && /layer\.weight/.test(e.message),
   );
-  const input = { base: undefined } as unknown as Case;
-  assert.throws(() => run(ties, { ...input, models: [base], modelParams: [{ weight: 1 }] }), /requires base_model/);
+  assert.throws(() => run(ties, { base: undefined, models: [base], modelParams: [{ weight: 1 }] }), /requires base_model/);
 });
 
 test('ties with trim_scope: model keeps exactly ⌊density·N_model⌋ entries over two tensors', async () => {

@@ -4,8 +4,9 @@
  * consensus → mix → optional normalise → out = B + λ·Δ. task_arithmetic, ties, dare_*, breadcrumbs*,
  * della* are configurations of this one pipeline (`defineTaskVectorMethod`).
  */
-import { ConfigError, ShapeMismatchError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { combineTaskVectors } from './consensus.js';
+import { booleanParam, checkElementCounts, numberParam, requireBase } from './method-params.js';
 import type { MergeMethod, ParamSpec, ParamValue, TensorMergeInput } from './method.js';
 import { sparsify, type RescaleMode, type SparsifierName } from './sparsify.js';
 import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY } from './trim-scope.js';
@@ -83,10 +84,10 @@ export function defineTaskVectorMethod(config: TaskVectorMethodConfig): MergeMet
 }
 
 function mergeTaskVectors(config: TaskVectorMethodConfig, input: TensorMergeInput): Float32Array {
-  const base = requireBaseTensor(config.name, input);
-  checkLengths(input, base);
-  const lambda = readNumber(input.params, 'lambda', config.name, input.tensorName);
-  const normalize = readBoolean(input.params, 'normalize', config.name, input.tensorName);
+  const base = requireBase(input, config.name);
+  checkElementCounts(input); // P13: a shape mismatch is an error, not a silently dropped model
+  const lambda = numberParam(input.params, 'lambda', config.name, input.tensorName);
+  const normalize = booleanParam(input.params, 'normalize', config.name, input.tensorName);
   const rescale = readRescale(input.params.rescale ?? config.rescale, config.name);
   const modelScope = config.sparsifier === 'magnitude' && input.params.trim_scope === 'model';
   const emptyBand = config.sparsifier === 'magnitude_outliers' && input.params.breadcrumbs_empty_band === true;
@@ -95,11 +96,11 @@ function mergeTaskVectors(config: TaskVectorMethodConfig, input: TensorMergeInpu
   const deltas = input.models.map((model, i) => {
     const params = input.modelParams[i] ?? {};
     const modelRef = input.modelRefs[i] ?? `#${i}`;
-    weights.push(readNumber(params, 'weight', config.name, input.tensorName, modelRef));
+    weights.push(numberParam(params, 'weight', config.name, input.tensorName, modelRef));
     const delta = subtract(model, base);
     if (config.sparsifier === undefined) return delta;
     return sparsify(config.sparsifier, delta, {
-      density: readNumber(params, 'density', config.name, input.tensorName, modelRef),
+      density: numberParam(params, 'density', config.name, input.tensorName, modelRef),
       rescale,
       shape: input.shape,
       ...(typeof params.gamma === 'number' ? { gamma: params.gamma } : {}),
@@ -123,23 +124,6 @@ export function subtract(model: Float32Array, base: Float32Array): Float32Array 
   return out;
 }
 
-export function requireBaseTensor(method: string, input: TensorMergeInput): Float32Array {
-  if (input.base) return input.base;
-  throw new ConfigError([{ path: ['base_model'], message: `merge method ${method} requires base_model (tensor '${input.tensorName}')` }], {
-    hint: 'set base_model to the model the others were fine-tuned from',
-  });
-}
-
-/** P13: a shape mismatch in the task-vector family is an error, not a silently dropped model. */
-export function checkLengths(input: TensorMergeInput, base: Float32Array): void {
-  if (input.models.every((model) => model.length === base.length)) return;
-  const shapes: Record<string, readonly number[]> = { base: input.shape };
-  input.models.forEach((model, i) => {
-    shapes[input.modelRefs[i] ?? `#${i}`] = model.length === base.length ? input.shape : [model.length];
-  });
-  throw new ShapeMismatchError(input.tensorName, shapes);
-}
-
 function precomputedCut(params: Readonly<Record<string, ParamValue>>, input: TensorMergeInput, modelRef: string) {
   const threshold = params[TRIM_THRESHOLD_KEY];
   const quota = params[TRIM_TIE_QUOTA_KEY];
@@ -157,35 +141,12 @@ function precomputedCut(params: Readonly<Record<string, ParamValue>>, input: Ten
   return { threshold, tiesToKeep: typeof quota === 'number' ? quota : Infinity };
 }
 
-function configIssue(method: string, key: string, message: string, modelRef?: string): ConfigError {
-  const path = modelRef === undefined ? ['parameters', key] : ['models', modelRef, 'parameters', key];
-  return new ConfigError([{ path, message: `${method}: ${message}` }], { hint: `check the value of '${key}'` });
-}
-
-export function readNumber(
-  params: Readonly<Record<string, ParamValue>>,
-  key: string,
-  method: string,
-  tensorName: string,
-  modelRef?: string,
-): number {
-  const value = params[key];
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  const owner = modelRef === undefined ? '' : ` of model '${modelRef}'`;
-  throw configIssue(method, key, `'${key}'${owner} must be a finite number for tensor '${tensorName}', got ${JSON.stringify(value)}`, modelRef);
-}
-
-export function readBoolean(params: Readonly<Record<string, ParamValue>>, key: string, method: string, tensorName: string): boolean {
-  const value = params[key];
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw configIssue(method, key, `'${key}' must be true or false for tensor '${tensorName}', got ${JSON.stringify(value)}`);
-}
-
 /** `rescale`: false → none; true or 'l1' → l1 (P1/P2 default); 'inverse_density' → the papers' form. */
 export function readRescale(value: ParamValue, method: string): RescaleMode {
   if (value === false || value === 'false') return 'none';
   if (value === true || value === 'true' || value === 'l1') return 'l1';
   if (value === 'inverse_density') return 'inverse_density';
-  throw configIssue(method, 'rescale', `'rescale' must be one of ${RESCALE_VALUES.join(', ')}, got ${JSON.stringify(value)}`);
+  throw new ConfigError([{ path: ['parameters', 'rescale'], message: `${method}: 'rescale' must be one of ${RESCALE_VALUES.join(', ')}, got ${JSON.stringify(value)}` }], {
+    hint: "use rescale: l1 (mergekit) or rescale: inverse_density (the papers' 1/density)",
+  });
 }

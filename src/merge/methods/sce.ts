@@ -7,7 +7,8 @@
 import { magnitudeCut, maskFromCut } from '../../kernels/reference/select.js';
 import { electSigns } from '../consensus.js';
 import type { MergeMethod, TensorMergeInput } from '../method.js';
-import { checkLengths, readNumber, requireBaseTensor, subtract } from '../task-vector.js';
+import { checkElementCounts, numberParam, requireBase } from '../method-params.js';
+import { subtract } from '../task-vector.js';
 
 export const sce: MergeMethod = {
   name: 'sce',
@@ -23,9 +24,9 @@ export const sce: MergeMethod = {
 };
 
 function mergeSce(input: TensorMergeInput): Float32Array {
-  const base = requireBaseTensor('sce', input);
-  checkLengths(input, base);
-  const selectTopk = readNumber(input.params, 'select_topk', 'sce', input.tensorName);
+  const base = requireBase(input, 'sce');
+  checkElementCounts(input);
+  const selectTopk = numberParam(input.params, 'select_topk', 'sce', input.tensorName);
   const taskVectors = input.models.map((model) => subtract(model, base)); // step 1
   if (selectTopk < 1) selectByVariance(taskVectors, selectTopk, input);
 
