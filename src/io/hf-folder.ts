@@ -111,6 +111,8 @@ interface Located {
 
 export class HfCheckpoint implements Checkpoint {
   readonly source: string;
+  /** the folder the shards are read from */
+  readonly dir: string;
   readonly config: Record<string, unknown> | undefined;
   readonly layout: ModelFolderLayout;
   private readonly tensors: Map<string, Located>;
@@ -118,8 +120,9 @@ export class HfCheckpoint implements Checkpoint {
   private readonly handles = new Map<string, SafetensorsFile>();
   private closed = false;
 
-  private constructor(dir: string, layout: ModelFolderLayout, tensors: Map<string, Located>, shardOrder: string[]) {
-    this.source = dir;
+  private constructor(dir: string, source: string, layout: ModelFolderLayout, tensors: Map<string, Located>, shardOrder: string[]) {
+    this.dir = dir;
+    this.source = source;
     this.layout = layout;
     this.tensors = tensors;
     this.shardOrder = shardOrder;
@@ -127,13 +130,14 @@ export class HfCheckpoint implements Checkpoint {
   }
 
   /** Opens and validates a folder; shard headers are read and their handles closed again until data is read. */
-  static open(dir: string): HfCheckpoint {
+  static open(dir: string, options: { source?: string } = {}): HfCheckpoint {
+    const source = options.source ?? dir;
     const layout = resolveModelFolder(dir);
     const tensors = new Map<string, Located>();
     if (layout.kind === 'single') {
       const shard = basename(layout.file);
       for (const info of readShardInfos(layout.file)) tensors.set(info.name, { shard, info });
-      return new HfCheckpoint(dir, layout, tensors, [shard]);
+      return new HfCheckpoint(dir, source, layout, tensors, [shard]);
     }
     for (const shard of layout.shardFiles) {
       const path = join(dir, shard);
@@ -178,7 +182,7 @@ export class HfCheckpoint implements Checkpoint {
         });
       }
     }
-    return new HfCheckpoint(dir, layout, tensors, [...layout.shardFiles]);
+    return new HfCheckpoint(dir, source, layout, tensors, [...layout.shardFiles]);
   }
 
   names(): string[] {
@@ -244,7 +248,7 @@ export class HfCheckpoint implements Checkpoint {
   private handle(shard: string): SafetensorsFile {
     let file = this.handles.get(shard);
     if (file === undefined) {
-      file = SafetensorsFile.open(join(this.source, shard));
+      file = SafetensorsFile.open(join(this.dir, shard));
       this.handles.set(shard, file);
     }
     return file;

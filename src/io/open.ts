@@ -82,7 +82,7 @@ function openPlain(path: string, cwd: string, ref: string): Checkpoint {
         hint: `merge it into its base with a reference like '<base folder>+${path}' (or inspect it alone with \`modelevo inspect ${path}\`)`,
       });
     }
-    return HfCheckpoint.open(full);
+    return HfCheckpoint.open(full, { source: path });
   }
   if (full.endsWith('.safetensors')) return SafetensorsFile.open(full);
   const kind = /\.(bin|pt|pth|ckpt|pkl)$/.test(full) ? 'a PyTorch pickle' : /\.gguf$/.test(full) ? 'a GGUF file' : 'not a safetensors file';
