@@ -1,8 +1,10 @@
 /** The CLI's verbs, in help order. Add a verb by writing commands/<verb>.ts and listing it here. */
 import type { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
+import { registerInspectCommand } from './inspect.js';
 import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerMergeCommand, registerKinshipCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerDemoCommand];

@@ -1,0 +1,179 @@
+/**
+ * `modelevo demo`: a guided tour on the bundled tiny-llama fixtures — inspect the base, show a PEFT LoRA
+ * adapter, write the LoRA-merged `base+lora-code` view as a sharded model folder (merge-methods.md §4.1, §5)
+ * and verify that it reads back byte for byte. Replaced by the evolution demo once that exists.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { CheckpointError, ModelevoError } from '../../core/errors.js';
+import { LoraMergedCheckpoint } from '../../io/lora-view.js';
+import { openCheckpoint } from '../../io/open.js';
+import { writeModelFolder } from '../../io/shard-writer.js';
+import { formatBytes, parseByteSize } from '../../io/size.js';
+import { formatTable, inspectReference } from './inspect.js';
+
+export interface DemoOptions {
+  readonly fixtures: string;
+  readonly out: string;
+  readonly outShardSize: string;
+  readonly overwrite: boolean;
+  readonly write?: (text: string) => void;
+}
+
+export interface DemoResult {
+  readonly outDir: string;
+  readonly shards: number;
+  readonly tensors: number;
+  readonly touched: number;
+  readonly mismatches: number;
+}
+
+/** The bundled fixtures, found by walking up from this file to the package root. */
+export function defaultFixturesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'test', 'fixtures', 'tiny-llama');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve('test', 'fixtures', 'tiny-llama');
+}
+
+export function runDemo(options: DemoOptions): DemoResult {
+  const say = options.write ?? ((text: string) => process.stdout.write(text));
+  const line = (text = ''): void => say(`${text}\n`);
+  const base = join(options.fixtures, 'base');
+  const lora = join(options.fixtures, 'lora-code');
+  if (!existsSync(base) || !existsSync(lora)) {
+    throw new CheckpointError('the demo fixtures (tiny-llama/base and tiny-llama/lora-code) were not found', {
+      code: 'CHECKPOINT_NOT_FOUND',
+      file: options.fixtures,
+      hint: 'run the demo from a modelevo checkout, or pass --fixtures <path to test/fixtures/tiny-llama>',
+    });
+  }
+  const maxShardBytes = parseByteSize(options.outShardSize, '--out-shard-size');
+  const show = (p: string): string => relative(process.cwd(), p) || '.';
+
+  line('modelevo demo: merge a LoRA adapter into a tiny Llama and save it as a sharded model folder');
+  line();
+  line(`1. The base model (${show(base)})`);
+  const baseSummary = inspectReference(base);
+  line(indent(formatTable([
+    ['architecture', `${baseSummary.architecture?.architectures.join(', ') ?? 'unknown'}, ${baseSummary.architecture?.num_hidden_layers ?? '?'} layers, hidden ${baseSummary.architecture?.hidden_size ?? '?'}`],
+    ['parameters', baseSummary.parameters.toLocaleString('en-US')],
+    ['tensors', `${baseSummary.tensors} (${Object.entries(baseSummary.dtypes).map(([d, n]) => `${d} × ${n}`).join(', ')})`],
+    ['data', formatBytes(baseSummary.bytes)],
+  ], [], '')));
+  line();
+  line(`2. A LoRA adapter trained on Python code (${show(lora)})`);
+  const adapter = inspectReference(lora).adapter!;
+  line(indent(formatTable([
+    ['rank', `r = ${adapter.r}, lora_alpha = ${adapter.alpha} → scale s = ${adapter.scale}`],
+    ['targets', Array.isArray(adapter.target_modules) ? adapter.target_modules.join(', ') : String(adapter.target_modules)],
+    ['touches', `${adapter.touched.length} of ${baseSummary.tensors} base tensors; the rest pass through unchanged`],
+  ], [], '')));
+  line();
+
+  const reference = `${base}+${lora}`;
+  line(`3. Merging base+lora-code: W' = W + ${adapter.scale}·B·A, computed lazily per tensor`);
+  const merged = openCheckpoint(reference);
+  let written;
+  try {
+    written = writeModelFolder(options.out, merged, { maxShardBytes, copyFrom: base, overwrite: options.overwrite });
+  } finally {
+    merged.close();
+  }
+  line(`   wrote ${show(written.path)} in ${written.shards.length} ${written.shards.length === 1 ? 'shard' : 'shards'} of at most ${formatBytes(maxShardBytes)} (total ${formatBytes(written.totalSize)}):`);
+  line(formatTable([['file', 'tensors', 'size'], ...written.shards.map((s) => [s.file, String(s.tensors), formatBytes(s.bytes)])], [1, 2], '     '));
+  const copied = written.files.filter((f) => !f.endsWith('.safetensors') && f !== 'model.safetensors.index.json');
+  line(`   ${written.shards.length > 1 ? 'plus model.safetensors.index.json' : 'no index (one shard)'}; copied from the base: ${copied.join(', ')}`);
+  line();
+
+  line('4. Reading the folder back and checking it against the merged view and the base');
+  const check = verifyMergedFolder(written.path, reference, base);
+  line(`   ${check.tensors - check.mismatches}/${check.tensors} tensors identical to the in-memory merged view`);
+  line(`   ${check.untouchedIdentical}/${check.tensors - check.touched} untouched tensors identical to the base`);
+  line(`   ${check.touched} LoRA-updated tensors changed by ${(100 * check.relativeChange).toFixed(1)}% on average (‖ΔW‖/‖W‖)`);
+  line();
+  line(check.mismatches === 0 ? 'Done: the merged model is ready.' : `FAILED: ${check.mismatches} tensors differ.`);
+  line(`Try: modelevo inspect ${show(written.path)}   or   modelevo inspect ${show(lora)}`);
+  return { outDir: written.path, shards: written.shards.length, tensors: check.tensors, touched: check.touched, mismatches: check.mismatches };
+}
+
+interface FolderCheck {
+  tensors: number;
+  touched: number;
+  mismatches: number;
+  untouchedIdentical: number;
+  relativeChange: number;
+}
+
+function verifyMergedFolder(outDir: string, reference: string, base: string): FolderCheck {
+  const written = openCheckpoint(outDir);
+  const view = openCheckpoint(reference);
+  const original = openCheckpoint(base);
+  try {
+    const touched = new Set(view instanceof LoraMergedCheckpoint ? view.touched() : []);
+    let mismatches = Math.abs(written.names().length - view.names().length);
+    let untouchedIdentical = 0;
+    let changeSum = 0;
+    for (const name of view.names()) {
+      const bytes = written.has(name) ? written.readBytes(name) : new Uint8Array();
+      if (!sameBytes(bytes, view.readBytes(name))) mismatches++;
+      if (!touched.has(name)) {
+        if (sameBytes(bytes, original.readBytes(name))) untouchedIdentical++;
+        continue;
+      }
+      const after = written.readFloat32(name);
+      const before = original.readFloat32(name);
+      let delta = 0;
+      let norm = 0;
+      for (let i = 0; i < before.length; i++) {
+        delta += (after[i]! - before[i]!) ** 2;
+        norm += before[i]! ** 2;
+      }
+      changeSum += Math.sqrt(delta / norm);
+    }
+    return { tensors: view.names().length, touched: touched.size, mismatches, untouchedIdentical, relativeChange: changeSum / Math.max(1, touched.size) };
+  } finally {
+    written.close();
+    view.close();
+    original.close();
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('tour on the bundled tiny-llama fixtures: inspect, LoRA merge, sharded save, read-back check')
+    .option('--out <dir>', 'output folder (replaced if it holds a previous demo run)', 'out/demo')
+    .option('--out-shard-size <size>', 'maximum bytes per shard (decimal suffixes k, M, B)', '1M')
+    .option('--fixtures <dir>', 'tiny-llama fixture folder (default: the bundled test/fixtures/tiny-llama)')
+    .option('--overwrite', 'replace --out even if it is not the default demo folder')
+    .action((options: { out: string; outShardSize: string; fixtures?: string; overwrite?: boolean }) => {
+      const result = runDemo({
+        fixtures: options.fixtures ?? defaultFixturesDir(),
+        out: resolve(options.out),
+        outShardSize: options.outShardSize,
+        overwrite: options.overwrite === true || options.out === 'out/demo',
+      });
+      if (result.mismatches > 0) {
+        throw new ModelevoError('INTERNAL', `demo read-back check failed: ${result.mismatches} of ${result.tensors} tensors differ`, {
+          hint: 'this is a bug in modelevo; rerun with --debug and report it',
+        });
+      }
+    });
+}
