@@ -85,7 +85,7 @@ export interface ModelFolderWriterOptions {
   readonly maxShardBytes?: number;
   /** folder whose config.json, tokenizer files and other small JSON files are copied */
   readonly copyFrom?: string;
-  /** shallow patch applied to the copied config.json (a key set to null-like `undefined` is removed) */
+  /** shallow patch applied to the copied config.json; a key whose value is `undefined` is removed */
   readonly configPatch?: Readonly<Record<string, unknown>>;
   /** replace an existing target (swapped only after everything is written); default false */
   readonly overwrite?: boolean;

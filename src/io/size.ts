@@ -47,7 +47,7 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${unit}`;
 }
 
-/** `1000576` → `'1.00 M'`; parameter counts are read in powers of ten too. */
+/** `1000576` → `'1.00M'`; parameter counts are read in powers of ten too. */
 export function formatCount(count: number): string {
   if (count < 1000) return String(count);
   const units = ['K', 'M', 'B', 'T'];
