@@ -39,6 +39,47 @@ function trimmedWeightedDeltaScalar(x: f32, b: f32, threshold: f32, weight: f32)
   return abs(delta) >= threshold ? weight * delta : 0;
 }
 
+// @ts-ignore: decorator
+@inline
+function agreeing(d: v128, positive: v128): v128 {
+  const zero = f32x4.splat(0);
+  return v128.bitselect(f32x4.gt(d, zero), f32x4.lt(d, zero), positive);
+}
+
+/** The two-model case with both trimmed deltas kept in registers (the generic loop recomputes them). */
+function tiesMixTwo(
+  out: usize, base: usize, x0: usize, x1: usize, t0: f32, t1: f32, w0: f32, w1: f32,
+  n: i32, lambda: f32, consensus: bool, normalize: bool, weightSum: f32,
+): i32 {
+  const zero = f32x4.splat(0);
+  const w0v = f32x4.splat(w0);
+  const w1v = f32x4.splat(w1);
+  const lambdaV = f32x4.splat(lambda);
+  const tiny = f32x4.splat(1e-8);
+  const one = f32x4.splat(1);
+  const weightSumV = f32x4.splat(weightSum);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const b = v128.load(base + o);
+    const d0 = trimmedWeightedDelta(v128.load(x0 + o), b, t0, w0);
+    const d1 = trimmedWeightedDelta(v128.load(x1 + o), b, t1, w1);
+    let mixed = f32x4.add(f32x4.add(zero, d0), d1);
+    let divisor = weightSumV;
+    if (consensus) {
+      const positive = f32x4.ge(mixed, zero);
+      const agree0 = agreeing(d0, positive);
+      const agree1 = agreeing(d1, positive);
+      mixed = f32x4.add(f32x4.add(zero, v128.and(d0, agree0)), v128.and(d1, agree1));
+      divisor = f32x4.add(f32x4.add(zero, v128.and(w0v, agree0)), v128.and(w1v, agree1));
+      divisor = v128.bitselect(one, divisor, f32x4.lt(f32x4.abs(divisor), tiny));
+    }
+    if (normalize) mixed = f32x4.div(mixed, divisor);
+    v128.store(out + o, f32x4.add(b, f32x4.mul(lambdaV, mixed)));
+  }
+  return i;
+}
+
 export function tiesMix(
   out: usize, base: usize, inputs: usize, thresholds: usize, weights: usize,
   count: i32, n: i32, lambda: f32, flags: i32,
@@ -52,6 +93,12 @@ export function tiesMix(
   const lambdaV = f32x4.splat(lambda);
   const zero = f32x4.splat(0);
   let i = 0;
+  if (count == 2) {
+    const x0 = pointerAt(inputs, 0), x1 = pointerAt(inputs, 1);
+    const t0 = floatAt(thresholds, 0), t1 = floatAt(thresholds, 1);
+    const w0 = floatAt(weights, 0), w1 = floatAt(weights, 1);
+    i = tiesMixTwo(out, base, x0, x1, t0, t1, w0, w1, n, lambda, consensus, normalize, weightSum);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const b = v128.load(base + o);
