@@ -1,7 +1,8 @@
 // Float format conversions: bfloat16 <-> float32 and IEEE binary16 <-> float32, SIMD (engines.md §4, §8).
-// f32 -> bf16 and f32 -> f16 round to nearest, ties to even; a NaN becomes a quiet NaN that keeps its sign
-// and the top payload bits. f16 decoding follows the exponent-rebias trick of F. Giesen's half_to_float_fast;
-// f16 encoding follows his float_to_half_fast3_rtne (public-domain technique), extended with the NaN rule.
+// NaN conventions follow src/kernels/reference/float16.ts: f32 -> bf16 keeps sign and top payload bits and
+// sets the quiet bit; f32 -> f16 gives sign | 0x7e00; f16 -> f32 keeps the payload and sets the quiet bit.
+// Both encoders round to nearest, ties to even. f16 decoding uses the exponent-rebias technique of F. Giesen's
+// half_to_float_fast; f16 encoding his float_to_half_fast3_rtne, with the NaN rule above.
 // Every conversion is a pure function of the bit pattern, so results are bit-identical to the TS reference.
 
 // @ts-ignore: decorator
@@ -54,6 +55,8 @@ function f16x4ToF32Bits(half: v128): v128 {
   let bits = i32x4.add(shifted, i32x4.splat(112 << 23));
   const isInfNaN = i32x4.eq(exponent, i32x4.splat(0x0f800000));
   bits = i32x4.add(bits, v128.and(isInfNaN, i32x4.splat(112 << 23)));
+  const hasPayload = v128.not(i32x4.eq(v128.and(shifted, i32x4.splat(0x007fe000)), i32x4.splat(0)));
+  bits = v128.or(bits, v128.and(v128.and(isInfNaN, hasPayload), i32x4.splat(0x00400000)));
   // Zero/subnormal: treat as 2^-14 * (1 + m/1024) and subtract 2^-14, which is exact in f32.
   const isSubnormal = i32x4.eq(exponent, i32x4.splat(0));
   const renormalized = f32x4.sub(i32x4.add(bits, i32x4.splat(1 << 23)), i32x4.splat(113 << 23));
@@ -80,10 +83,9 @@ export function f16ToF32(src: usize, dst: usize, n: i32): void {
 function f32x4ToF16Bits(bits: v128): v128 {
   const sign = v128.and(bits, i32x4.splat(0x80000000));
   const magnitude = v128.xor(bits, sign);
-  // |x| >= 65536 (after rounding every such value overflows): Inf, or a quiet NaN keeping its top payload bits.
+  // |x| >= 65536 (every such value overflows after rounding): Inf, or the canonical quiet NaN.
   const isNaN = i32x4.gt_s(magnitude, i32x4.splat(0x7f800000));
-  const quietNaN = v128.or(i32x4.splat(0x7e00), v128.and(i32x4.shr_u(magnitude, 13), i32x4.splat(0x3ff)));
-  const overflow = v128.bitselect(quietNaN, i32x4.splat(0x7c00), isNaN);
+  const overflow = v128.bitselect(i32x4.splat(0x7e00), i32x4.splat(0x7c00), isNaN);
   const isOverflow = i32x4.ge_s(magnitude, i32x4.splat(143 << 23));
   // |x| < 2^-14: adding 0.5f aligns the binade so the f32 adder's round-to-nearest-even yields the subnormal bits.
   const isSmall = i32x4.lt_s(magnitude, i32x4.splat(113 << 23));

@@ -1,17 +1,15 @@
 /**
  * The hot merge/kinship kernels behind one interface with two implementations (style.md §1.8: a slow
- * reference is the specification): `reference` (plain TypeScript, src/kernels/reference/wasm-refs.ts) and
+ * reference is the specification): `reference` (plain TypeScript: conversions from reference/float16.ts, the
+ * rest from reference/wasm-refs.ts) and
  * `wasm` (AssemblyScript SIMD in a worker pool, src/kernels/pool.ts). Both are async so callers are written once.
  */
 import { ModelevoError, UnknownNameError } from '../core/errors.js';
 import { KernelPool, type KernelPoolOptions } from './pool.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from './reference/float16.js';
 import {
   absHistogram11Ref,
-  bf16ToF32Ref,
   deltaStatsRef,
-  f16ToF32Ref,
-  f32ToBf16Ref,
-  f32ToF16Ref,
   tiesMixRef,
   weightedSumRef,
   type DeltaStats,
@@ -63,19 +61,19 @@ export const referenceKernels: Kernels = {
   },
   async bf16ToF32(src, dst) {
     requireLength('bf16ToF32', 'dst', dst.length, src.length);
-    bf16ToF32Ref(src, dst);
+    bf16ToF32Array(src, dst);
   },
   async f32ToBf16(src, dst) {
     requireLength('f32ToBf16', 'dst', dst.length, src.length);
-    f32ToBf16Ref(src, dst);
+    f32ToBf16Array(src, dst);
   },
   async f16ToF32(src, dst) {
     requireLength('f16ToF32', 'dst', dst.length, src.length);
-    f16ToF32Ref(src, dst);
+    f16ToF32Array(src, dst);
   },
   async f32ToF16(src, dst) {
     requireLength('f32ToF16', 'dst', dst.length, src.length);
-    f32ToF16Ref(src, dst);
+    f32ToF16Array(src, dst);
   },
   async tiesMix(out, base, models, options) {
     requireLength('tiesMix', 'base', base.length, out.length);

@@ -15,6 +15,7 @@ import {
   weightedSumRef,
   type TiesMixOptions,
 } from './reference/wasm-refs.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from './reference/float16.js';
 
 const BLOCK = 16384;
 const ODD_LENGTHS = [0, 1, 3, 5, 7, 9, 15, 17, 31, 33, 63, 65, 1023, BLOCK + 1, 2 * BLOCK + 13, 3 * BLOCK - 5];
@@ -116,6 +117,25 @@ describe('dtype conversions are bit-exact against the reference', () => {
       assertSameBits(out, expectedBf16, `${name} f32ToBf16`);
       await pool.f32ToF16(input, out);
       assertSameBits(out, expectedF16, `${name} f32ToF16`);
+    }
+  });
+
+  test('agree with the project conversion reference (reference/float16.ts) bit for bit', async () => {
+    const input = conversionInputs();
+    const pool = pools.twoWorkers;
+    const narrow = new Uint16Array(input.length);
+    const expectedNarrow = new Uint16Array(input.length);
+    for (const [kernel, reference] of [['f32ToBf16', f32ToBf16Array], ['f32ToF16', f32ToF16Array]] as const) {
+      await pool[kernel](input, narrow);
+      reference(input, expectedNarrow);
+      assertSameBits(narrow, expectedNarrow, `${kernel} vs float16.ts`);
+    }
+    const wide = new Float32Array(65536);
+    const expectedWide = new Float32Array(65536);
+    for (const [kernel, reference] of [['bf16ToF32', bf16ToF32Array], ['f16ToF32', f16ToF32Array]] as const) {
+      await pool[kernel](allPatterns, wide);
+      reference(allPatterns, expectedWide);
+      assertSameBits(wide, expectedWide, `${kernel} vs float16.ts`);
     }
   });
 

@@ -3,7 +3,8 @@
  * reference every fast path is tested against. Float32 kernels round after every operation with Math.fround
  * in the documented order, so the SIMD kernels must agree bit for bit; deltaStats is a plain float64 sum.
  * Conversions are written from the number formats themselves (exponent and significand in float64), not
- * from the bit tricks the SIMD code uses, so the two implementations check each other.
+ * from the bit tricks the SIMD code uses, so the two implementations check each other; NaN conventions are
+ * those of float16.ts (the project's conversion reference), which the tests also compare against.
  */
 
 const f32Scratch = new Float32Array(1);
@@ -64,18 +65,18 @@ export function f16BitsToFloat32Ref(bits: number): number {
   const mantissa = bits & 0x3ff;
   if (exponent === 0x1f) {
     if (mantissa === 0) return sign * Infinity;
-    // NaN: keep sign and payload, widened into the float32 significand.
-    return float32OfBits(((bits & 0x8000) << 16) | 0x7f800000 | (mantissa << 13));
+    // NaN: keep sign and payload, widened into the float32 significand, and set the quiet bit.
+    return float32OfBits(((bits & 0x8000) << 16) | 0x7fc00000 | (mantissa << 13));
   }
   if (exponent === 0) return sign * mantissa * 2 ** -24;
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
-/** float32 value → IEEE binary16 bits, round to nearest even; NaN → quiet NaN keeping sign and top payload. */
+/** float32 value → IEEE binary16 bits, round to nearest even; NaN → sign | 0x7e00. */
 export function float32ToF16BitsRef(x: number): number {
   const bits = bitsOfFloat32(x);
   const sign = (bits >>> 16) & 0x8000;
-  if (Number.isNaN(x)) return sign | 0x7e00 | ((bits >>> 13) & 0x3ff);
+  if (Number.isNaN(x)) return sign | 0x7e00;
   const magnitude = Math.abs(Math.fround(x));
   if (magnitude === 0) return sign;
   if (magnitude < 2 ** -14) {
@@ -100,10 +101,10 @@ export function bf16BitsToFloat32BitsRef(bits: number): number {
   return ((bits & 0xffff) << 16) >>> 0;
 }
 
-/** float32 bits of the binary16 pattern; a NaN keeps its sign and payload (signalling stays signalling). */
+/** float32 bits of the binary16 pattern; a NaN keeps its sign and payload and becomes quiet. */
 export function f16BitsToFloat32BitsRef(bits: number): number {
   if ((bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0) {
-    return (((bits & 0x8000) << 16) | 0x7f800000 | ((bits & 0x3ff) << 13)) >>> 0;
+    return (((bits & 0x8000) << 16) | 0x7fc00000 | ((bits & 0x3ff) << 13)) >>> 0;
   }
   return bitsOfFloat32(f16BitsToFloat32Ref(bits));
 }
@@ -114,7 +115,7 @@ export function float32BitsToBf16BitsRef(bits: number): number {
 }
 
 export function float32BitsToF16BitsRef(bits: number): number {
-  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7e00 | ((bits >>> 13) & 0x3ff);
+  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7e00;
   return float32ToF16BitsRef(float32OfBits(bits));
 }
 
