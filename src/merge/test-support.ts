@@ -101,13 +101,15 @@ export function readFixtureTensor(model: string, name: string): { shape: number[
 /**
  * Element-wise agreement with a float64 reference: |actual − expected| ≤ rtol·max(|expected|, floor), the
  * floor being 1e-3 of the reference's largest magnitude so entries that cancel to ~0 are judged on the
- * tensor's scale. Returns the largest relative error seen (for reports).
+ * tensor's scale; `atol` admits absolute errors at the inputs' rounding level where outputs cancel to ~0.
+ * Returns the largest relative error seen (for reports).
  */
 export function assertCloseToReference(
   actual: Float32Array,
   expected: ArrayLike<number>,
   rtol = 1e-6,
   label = 'tensor',
+  atol = 0,
 ): number {
   if (actual.length !== expected.length) throw new Error(`${label}: length ${actual.length}, expected ${expected.length}`);
   let scale = 0;
@@ -116,9 +118,10 @@ export function assertCloseToReference(
   let worst = 0;
   for (let j = 0; j < expected.length; j++) {
     const e = expected[j]!;
-    const relative = Math.abs(actual[j]! - e) / Math.max(Math.abs(e), floor, Number.MIN_VALUE);
+    const error = Math.abs(actual[j]! - e);
+    const relative = error / Math.max(Math.abs(e), floor, Number.MIN_VALUE);
     worst = Math.max(worst, relative);
-    if (!(relative <= rtol)) throw new Error(`${label}: element ${j} is ${actual[j]}, reference ${e} (relative error ${relative} > ${rtol})`);
+    if (!(relative <= rtol || error <= atol)) throw new Error(`${label}: element ${j} is ${actual[j]}, reference ${e} (relative error ${relative} > ${rtol})`);
   }
   return worst;
 }
