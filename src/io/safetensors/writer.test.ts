@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
+import { CheckpointError } from '../../core/errors.js';
+import { DTYPE_BITS, DTYPES, type DType } from '../../core/dtype.js';
+import { SafetensorsFile } from './reader.js';
+import { SafetensorsWriter, writeSafetensors, type TensorSpec } from './writer.js';
+import { readPlainSafetensors } from '../../../test/support/plain-safetensors.js';
+
+function withDir(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'modelevo-st-writer-'));
+  try {
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const tensorArb = fc
+  .record({
+    dtype: fc.constantFrom(...DTYPES),
+    shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 4 }),
+    seed: fc.nat(),
+  })
+  .map(({ dtype, shape, seed }) => {
+    // sub-byte dtypes need a whole number of bytes: pad the innermost dimension to a multiple of 4
+    const bits = DTYPE_BITS[dtype];
+    const adjusted = bits % 8 === 0 || shape.length === 0 ? shape : [...shape.slice(0, -1), 4 * shape[shape.length - 1]!];
+    const finalShape = bits % 8 !== 0 && adjusted.length === 0 ? [4] : adjusted;
+    const bytes = (finalShape.reduce((a, b) => a * b, 1) * bits) / 8;
+    const data = new Uint8Array(bytes).map((_, i) => (seed + i * 131) & 255);
+    return { dtype, shape: finalShape, data };
+  });
+
+const tensorSetArb = fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), tensorArb), {
+  selector: ([name]) => name,
+  maxLength: 8,
+});
+
+test('round trip: any tensor set (all dtypes, scalars, zero dims, any write order) reads back byte-identical', () => {
+  withDir((dir) => {
+    fc.assert(
+      fc.property(
+        tensorSetArb.filter((set) => set.every(([name]) => name !== '__metadata__')),
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }),
+        fc.infiniteStream(fc.nat()),
+        (set, metadata, randomness) => {
+          const path = join(dir, 'set.safetensors');
+          const specs: TensorSpec[] = set.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+          const writer = SafetensorsWriter.create(path, specs, metadata);
+          const order = set.map((entry) => ({ entry, key: randomness.next().value as number })).sort((a, b) => a.key - b.key);
+          for (const { entry: [name, t] } of order) writer.writeTensor(name, t.data);
+          writer.commit();
+          assert.deepEqual(readdirSync(dir), ['set.safetensors'], 'temporary file renamed away');
+
+          const file = SafetensorsFile.open(path); // strict validation
+          try {
+            assert.equal(file.dataStart % 8, 0);
+            const raw = readFileSync(path);
+            assert.equal(raw.subarray(8, file.dataStart).toString('utf8').trimEnd().endsWith('}'), true);
+            assert.ok(/^ *$/.test(raw.subarray(8, file.dataStart).toString('utf8').split('}').pop()!), 'padded with spaces');
+            assert.equal(raw.subarray(8, 23).toString('utf8'), '{"__metadata__"', 'metadata serialised first');
+            assert.deepEqual(file.metadata, { ...metadata, format: 'pt' });
+            assert.equal(new Set(file.names()).size, set.length);
+            const plain = readPlainSafetensors(path);
+            for (const [name, t] of set) {
+              const info = file.info(name);
+              assert.equal(info.dtype, t.dtype);
+              assert.deepEqual(info.shape, t.shape);
+              assert.deepEqual(file.readBytes(name), t.data);
+              assert.deepEqual(plain.get(name)?.data, t.data, 'independent reader agrees');
+            }
+            // writer layout: descending element size, then name; each tensor aligned to its element size
+            const names = file.names().filter((n) => file.info(n).byteLength > 0);
+            for (let i = 1; i < names.length; i++) {
+              const a = file.info(names[i - 1]!);
+              const b = file.info(names[i]!);
+              const sizeA = Math.max(1, Math.floor(DTYPE_BITS[a.dtype] / 8));
+              const sizeB = Math.max(1, Math.floor(DTYPE_BITS[b.dtype] / 8));
+              assert.ok(sizeA > sizeB || (sizeA === sizeB && a.name < b.name), `${a.name} before ${b.name}`);
+            }
+            for (const name of names) {
+              const size = Math.max(1, Math.floor(DTYPE_BITS[file.info(name).dtype] / 8));
+              assert.equal((file.dataStart + file.entry(name).begin) % size, 0);
+            }
+          } finally {
+            file.close();
+          }
+        },
+      ),
+      { numRuns: 300, seed: 99 },
+    );
+  });
+});
+
+test('readFloat32 on written float tensors returns the values that were encoded', () => {
+  withDir((dir) => {
+    const path = join(dir, 'floats.safetensors');
+    const values = new Float32Array([1, -2.5, 65504, 1e-8, 0, -0, 3.14159]);
+    const bf16 = new Uint16Array([0x3f80, 0xc020, 0x477f, 0x322c, 0, 0x8000, 0x4049]);
+    writeSafetensors(path, [
+      { name: 'f32', dtype: 'F32', shape: [7], data: new Uint8Array(values.buffer) },
+      { name: 'f64', dtype: 'F64', shape: [7], data: new Uint8Array(Float64Array.from(values).buffer) },
+      { name: 'bf16', dtype: 'BF16', shape: [7], data: new Uint8Array(bf16.buffer) },
+      { name: 'i64', dtype: 'I64', shape: [2], data: new Uint8Array(new BigInt64Array([-3n, 1n << 40n]).buffer) },
+    ]);
+    const file = SafetensorsFile.open(path);
+    try {
+      assert.deepEqual(file.readFloat32('f32'), values);
+      assert.deepEqual(file.readFloat32('f64'), values);
+      assert.deepEqual([...file.readFloat32('bf16')], [1, -2.5, 65280, 1.0011717677116394e-8, 0, -0, 3.140625]);
+      assert.deepEqual([...file.readFloat32('i64')], [-3, 2 ** 40]);
+    } finally {
+      file.close();
+    }
+  });
+});
+
+test('writer misuse: unknown name, wrong byte count, double write, missing tensors, bad specs', () => {
+  withDir((dir) => {
+    const path = join(dir, 'out.safetensors');
+    const specs: TensorSpec[] = [
+      { name: 'a', dtype: 'F32', shape: [2] },
+      { name: 'b', dtype: 'U8', shape: [3] },
+    ];
+    const writer = SafetensorsWriter.create(path, specs);
+    const isError = (code: string, pattern: RegExp) => (e: unknown) =>
+      e instanceof CheckpointError && e.code === code && pattern.test(e.message) && e.message.includes(path);
+    assert.throws(() => writer.writeTensor('c', new Uint8Array(0)), isError('TENSOR_NOT_FOUND', /'c' was not declared/));
+    assert.throws(() => writer.writeTensor('a', new Uint8Array(7)), isError('VALUE_INVALID', /expected 8 bytes, got 7/));
+    writer.writeTensor('a', new Uint8Array(8));
+    assert.throws(() => writer.writeTensor('a', new Uint8Array(8)), isError('VALUE_INVALID', /already written/));
+    assert.throws(() => writer.commit(), isError('VALUE_INVALID', /1 tensor\(s\) not written: b/));
+    assert.equal(existsSync(writer.tempPath), true);
+    writer.abort();
+    writer.abort();
+    assert.deepEqual(readdirSync(dir), [], 'abort removes the temporary file and creates nothing');
+    assert.throws(() => writer.writeTensor('b', new Uint8Array(3)), isError('IO_FAILED', /already committed or aborted/));
+
+    for (const bad of [
+      [{ name: 'x', dtype: 'F32', shape: [1] }, { name: 'x', dtype: 'F32', shape: [1] }],
+      [{ name: '__metadata__', dtype: 'F32', shape: [1] }],
+      [{ name: 'x', dtype: 'F3' as DType, shape: [1] }],
+      [{ name: 'x', dtype: 'F32', shape: [-1] }],
+      [{ name: 'x', dtype: 'F4', shape: [3] }],
+    ] as TensorSpec[][]) {
+      assert.throws(() => SafetensorsWriter.create(path, bad), (e: unknown) => e instanceof CheckpointError && e.code === 'VALUE_INVALID');
+    }
+    assert.deepEqual(readdirSync(dir), []);
+    assert.throws(() => writeSafetensors(path, [{ name: 'x', dtype: 'U8', shape: [2], data: new Uint8Array(1) }]));
+    assert.deepEqual(readdirSync(dir), [], 'writeSafetensors aborts on error');
+  });
+});
