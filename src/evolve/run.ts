@@ -1,0 +1,217 @@
+/**
+ * `runEvolution`: one evolution run end to end — open the models once, bind the configured strategy to a
+ * driver, run the resumable ask/tell loop against the fitness source (development data only), then write
+ * the best model as an HF folder (+ the mergekit YAML that reproduces it, when one exists) and the report.
+ * Time spent merging and evaluating is measured separately so framework overhead is visible.
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { stringify as stringifyYaml } from 'yaml';
+import { ConfigError } from '../core/errors.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { openCheckpoint, parseModelReference } from '../io/open.js';
+import { writeModelFolder } from '../io/shard-writer.js';
+import { RunStore } from '../runs/store.js';
+import { runLoop, type LoopProgress } from '../runs/loop.js';
+import { fitnessObjective, type EvolveConfig } from './config.js';
+import type { Driver, Materialised } from './drivers/driver.js';
+import { cmaEsDriver, gridGreedyDriver, randomDriver } from './drivers/recipe.js';
+import { evolverDriver } from './drivers/evolver.js';
+import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
+import type { OffspringRecipe } from './evolver-ops.js';
+import type { FitnessSource } from './fitness/fitness.js';
+import type { BaseParams } from './strategy.js';
+
+export interface EvolveOptions {
+  readonly config: EvolveConfig;
+  readonly runDir: string;
+  readonly resume?: boolean;
+  /** folder model paths resolve against (default process.cwd()) */
+  readonly cwd?: string;
+  /** the fitness source; built from `config.fitness` by the caller (see fitness/build.ts) */
+  readonly fitness: FitnessSource;
+  /** write the best model folder (default true) */
+  readonly writeBest?: boolean;
+  readonly codeVersion?: string;
+  onProgress?(progress: LoopProgress): void;
+}
+
+export interface EvolveSummary {
+  readonly runDir: string;
+  readonly strategy: string;
+  readonly objective: 'min' | 'max';
+  readonly stopReason: string;
+  readonly evaluations: number;
+  readonly evaluatedThisSession: number;
+  readonly reused: number;
+  readonly best: { readonly key: string; readonly fitness: number; readonly description: string; readonly output?: string; readonly recipeFile?: string } | undefined;
+  readonly seconds: { readonly total: number; readonly merge: number; readonly evaluate: number; readonly overheadFraction: number };
+}
+
+function openModels(config: EvolveConfig, cwd: string): Map<string, Checkpoint> {
+  const models = new Map<string, Checkpoint>();
+  for (const ref of [...config.models, ...(config.base_model ? [config.base_model] : [])]) {
+    if (!models.has(ref)) models.set(ref, openCheckpoint(ref, { cwd }));
+  }
+  return models;
+}
+
+/** the folder config.json and tokenizer files are copied from when a candidate is written */
+function donorFolder(config: EvolveConfig, cwd: string): string | undefined {
+  const ref = config.base_model ?? config.models[0];
+  if (!ref) return undefined;
+  const folder = resolve(cwd, parseModelReference(ref, { cwd }).base);
+  return existsSync(join(folder, 'config.json')) ? folder : undefined;
+}
+
+function numLayersOf(models: Map<string, Checkpoint>, config: EvolveConfig): number {
+  const donor = models.get(config.base_model ?? config.models[0]!);
+  const layers = donor?.config?.num_hidden_layers;
+  if (typeof layers !== 'number') {
+    throw new ConfigError([{ path: ['base_model'], message: 'the donor model has no config.json with num_hidden_layers' }]);
+  }
+  return layers;
+}
+
+type AnyDriver = Driver<BaseParams, unknown, unknown>;
+
+function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store: RunStore, cwd: string): AnyDriver {
+  const objective = fitnessObjective(config.fitness);
+  const recordsByKey = () => new Map(store.individuals().map((r) => [r.key, r]));
+  switch (config.strategy.name) {
+    case 'cma-es':
+      return cmaEsDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
+    case 'random':
+      return randomDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
+    case 'grid-greedy':
+      return gridGreedyDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
+    case 'evolver':
+      return evolverDriver({
+        config,
+        models,
+        objective,
+        cwd,
+        recipeOf: (id) => recordsByKey().get(id)?.recipe as OffspringRecipe | undefined,
+      }) as unknown as AnyDriver;
+    case 'kinship-greedy':
+      return kinshipGreedyDriver({
+        config,
+        models,
+        objective,
+        cwd,
+        parentsOf: (id) => recordsByKey().get(id)?.parents as readonly [string, string] | undefined,
+      }) as unknown as AnyDriver;
+    case 'lorahub':
+      throw new ConfigError([{ path: ['strategy', 'name'], message: 'lorahub runs through `modelevo evolve` once LoRA composition is wired in' }]);
+  }
+}
+
+export async function runEvolution(options: EvolveOptions): Promise<EvolveSummary> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const { config } = options;
+  const store = options.resume
+    ? RunStore.open(options.runDir)
+    : RunStore.create(options.runDir, {
+        id: randomUUID(),
+        kind: 'evolve',
+        createdAt: new Date().toISOString(),
+        seed: config.seed,
+        config,
+        codeVersion: options.codeVersion ?? 'dev',
+      });
+  if (options.resume && JSON.stringify(store.manifest().config) !== JSON.stringify(config)) {
+    store.close();
+    throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
+      source: options.runDir,
+      hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
+    });
+  }
+  const models = openModels(config, cwd);
+  const driver = makeDriver(config, models, store, cwd);
+  const donor = donorFolder(config, cwd);
+  let mergeSeconds = 0;
+  let evaluateSeconds = 0;
+
+  async function materialise(candidate: unknown): Promise<Materialised> {
+    const t0 = performance.now();
+    try {
+      return await driver.materialise(candidate);
+    } finally {
+      mergeSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  try {
+    const result = await runLoop({
+      strategy: driver.strategy,
+      params: driver.params,
+      seed: config.seed,
+      store,
+      keyOf: (candidate) => driver.keyOf(candidate),
+      ...(driver.beforeAsk ? { beforeAsk: (state: unknown) => driver.beforeAsk!(state) } : {}),
+      maxEvaluations: config.budget,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      async evaluate(candidate) {
+        const made = await materialise(candidate);
+        const t0 = performance.now();
+        let dir: string | undefined;
+        try {
+          if (options.fitness.needsFolder) {
+            dir = mkdtempSync(join(store.artifactsDir, 'candidate-'));
+            rmSync(dir, { recursive: true });
+            writeModelFolder(dir, made.checkpoint, donor ? { copyFrom: donor } : {});
+          }
+          const scored = await options.fitness.evaluate({ checkpoint: made.checkpoint, ...(dir ? { dir } : {}), recipe: made.recipe });
+          return {
+            fitness: scored.score,
+            ...(scored.failure ? { failure: scored.failure } : {}),
+            ...(scored.metrics ? { metrics: scored.metrics } : {}),
+            ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
+            ...(made.parents ? { parents: made.parents } : {}),
+          };
+        } finally {
+          if (dir) rmSync(dir, { recursive: true, force: true });
+          evaluateSeconds += (performance.now() - t0) / 1000;
+        }
+      },
+    });
+
+    let best: EvolveSummary['best'];
+    const chosen = driver.bestCandidate(result.state);
+    if (chosen) {
+      const key = driver.keyOf(chosen.candidate);
+      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.candidate) };
+      if (options.writeBest ?? true) {
+        const made = await materialise(chosen.candidate);
+        const output = join(store.dir, 'best');
+        writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
+        best = { ...best, output };
+        if (made.recipe !== undefined && (config.strategy.name === 'cma-es' || config.strategy.name === 'random' || config.strategy.name === 'grid-greedy')) {
+          const recipeFile = join(store.dir, 'best.yml');
+          writeFileSync(recipeFile, `# reproduces ${output} with: modelevo merge ${recipeFile} <out-dir>\n${stringifyYaml(made.recipe)}`);
+          best = { ...best, recipeFile };
+        }
+      }
+      store.event('best', best);
+    }
+    store.setStatus('finished');
+    const total = (performance.now() - started) / 1000;
+    return {
+      runDir: store.dir,
+      strategy: config.strategy.name,
+      objective: fitnessObjective(config.fitness),
+      stopReason: result.stopReason,
+      evaluations: store.individuals().length,
+      evaluatedThisSession: result.evaluated,
+      reused: result.reused,
+      best,
+      seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds) / total) },
+    };
+  } finally {
+    driver.close();
+    for (const model of models.values()) model.close();
+    store.close();
+  }
+}

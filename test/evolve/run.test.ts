@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEvolveConfig } from '../../src/evolve/config.js';
+import { runEvolution } from '../../src/evolve/run.js';
+import { openCheckpoint } from '../../src/io/open.js';
+import { runMerge } from '../../src/merge/index.js';
+import { RunStore } from '../../src/runs/store.js';
+import { BASE, EXPERTS, targetFitness } from './fixture-fitness.js';
+
+function withDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelevo-evolve-'));
+  return work(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+const common = { seed: 3, base_model: BASE, models: EXPERTS, fitness: { module: { path: 'unused.mjs', objective: 'max' } } };
+
+function bestRecorded(dir: string): number {
+  const store = RunStore.open(dir);
+  const best = Math.max(...store.individuals().map((r) => r.fitness).filter((f) => Number.isFinite(f)));
+  store.close();
+  return best;
+}
+
+test('grid-greedy (AnyFit) walks task-arithmetic coefficients toward the target and writes a reproducible best', async () => {
+  await withDir(async (root) => {
+    const config = parseEvolveConfig({ ...common, budget: 60, strategy: { name: 'grid-greedy', start: [0.5, 0.5, 0.5], step: 0.1, low: -1, high: 2 } });
+    const runDir = join(root, 'run');
+    const summary = await runEvolution({ config, runDir, fitness: targetFitness() });
+    assert.ok(summary.evaluations <= 60);
+    assert.equal(summary.best!.fitness, bestRecorded(runDir));
+    // the walk starts at 0.5 and moves toward (0.7, 0.5, −0.2)
+    assert.ok(summary.best!.fitness > -1e-3 || summary.best!.key !== '[0.500, 0.500, 0.500]');
+    // best.yml reproduces best/ bit-identically with `modelevo merge`
+    const yaml = readFileSync(summary.best!.recipeFile!, 'utf8');
+    const again = await runMerge(yaml, undefined, { inMemory: true, progress: 'none' });
+    const written = openCheckpoint(summary.best!.output!);
+    for (const name of written.names()) assert.deepEqual(again.checkpoint!.readBytes(name), written.readBytes(name), name);
+    written.close();
+  });
+});
+
+test('cma-es over the mergekit-evolve genome improves on its initial point; best = best recorded individual', async () => {
+  await withDir(async (root) => {
+    const config = parseEvolveConfig({
+      ...common,
+      budget: 24,
+      strategy: { name: 'cma-es', genome: { merge_method: 'task_arithmetic', allow_negative_weights: true }, sigma0: 0.3 },
+    });
+    const runDir = join(root, 'run');
+    const summary = await runEvolution({ config, runDir, fitness: targetFitness() });
+    const store = RunStore.open(runDir);
+    const records = store.individuals();
+    store.close();
+    assert.equal(records.length, summary.evaluations);
+    assert.ok(summary.evaluations >= 24 && summary.evaluations < 24 + 10);
+    assert.equal(summary.best!.fitness, bestRecorded(runDir));
+    assert.ok(existsSync(join(summary.best!.output!, 'config.json')));
+  });
+});
+
+test('evolver (merger mode) never lowers the merged dev fitness; resume after the run changes nothing', async () => {
+  await withDir(async (root) => {
+    const config = parseEvolveConfig({ ...common, budget: 100, strategy: { name: 'evolver', mode: 'merger', merger: 'linear', generations: 2, F: 0.5, CR: 0.5 } });
+    const runDir = join(root, 'run');
+    const summary = await runEvolution({ config, runDir, fitness: targetFitness() });
+    assert.equal(summary.evaluations, 1 + 3 * 2);
+    const store = RunStore.open(runDir);
+    const merged = store.individuals().map((r) => r.fitness);
+    store.close();
+    assert.ok(summary.best!.fitness >= merged[0]!);
+    assert.equal(summary.best!.fitness, Math.max(...merged.filter((f, i) => i === 0 || f >= merged[0]!)) >= merged[0]! ? summary.best!.fitness : NaN);
+    const again = await runEvolution({ config, runDir, fitness: targetFitness(), resume: true });
+    assert.equal(again.evaluatedThisSession, 0);
+    assert.equal(again.best!.fitness, summary.best!.fitness);
+  });
+});
+
+test('kinship-greedy merges pairs of foundations with SLERP and explores by kinship', async () => {
+  await withDir(async (root) => {
+    const config = parseEvolveConfig({ ...common, budget: 20, strategy: { name: 'kinship-greedy', k: 2, max_generations: 2 } });
+    const runDir = join(root, 'run');
+    const summary = await runEvolution({ config, runDir, fitness: targetFitness() });
+    const store = RunStore.open(runDir);
+    const records = store.individuals();
+    store.close();
+    assert.deepEqual(records.slice(0, 3).map((r) => r.key), EXPERTS);
+    assert.equal(records.slice(3, 6).filter((r) => r.parents?.length === 2).length, 3);
+    assert.equal(summary.best!.fitness, bestRecorded(runDir));
+  });
+});
