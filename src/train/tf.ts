@@ -1,0 +1,21 @@
+/**
+ * The tfjs engine (engines.md §2 and §8): tfjs 4.22 with the wasm backend for training, the cpu backend as
+ * the reference in tests. The union package is imported because it is the one that registers the gradient
+ * functions against tfjs-core's Node build; the wasm backend registers itself on import.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export { tf };
+
+export type EngineBackend = 'wasm' | 'cpu';
+
+/** Switches the process (or worker) to `backend`; idempotent. Returns the active backend name. */
+export async function useBackend(backend: EngineBackend): Promise<string> {
+  if (tf.getBackend() !== backend) {
+    const ok = await tf.setBackend(backend);
+    if (!ok) throw new Error(`tfjs backend '${backend}' failed to initialise`);
+  }
+  await tf.ready();
+  return tf.getBackend();
+}
