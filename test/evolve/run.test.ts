@@ -70,8 +70,9 @@ test('evolver (merger mode) never lowers the merged dev fitness; resume after th
     const store = RunStore.open(runDir);
     const merged = store.individuals().map((r) => r.fitness);
     store.close();
+    // every strictly better offspring population is accepted, so the final merge scores the best value seen
+    assert.equal(summary.best!.fitness, Math.max(...merged));
     assert.ok(summary.best!.fitness >= merged[0]!);
-    assert.equal(summary.best!.fitness, Math.max(...merged.filter((f, i) => i === 0 || f >= merged[0]!)) >= merged[0]! ? summary.best!.fitness : NaN);
     const again = await runEvolution({ config, runDir, fitness: targetFitness(), resume: true });
     assert.equal(again.evaluatedThisSession, 0);
     assert.equal(again.best!.fitness, summary.best!.fitness);
