@@ -9,6 +9,7 @@ import { numelOf, type DType, type FloatDType } from '../core/dtype.js';
 import { CheckpointError, ConfigError, ModelevoError, invariant } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { bytesToFloat32, float32ToBytes } from '../io/convert.js';
+import { zeroPadTo } from './extra-channels.js';
 import type { TensorMergeInput } from './method.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY, computeModelTrimThresholds, uniformDensity } from './trim-scope.js';
@@ -58,7 +59,9 @@ function roundTo(values: Float32Array, dtype: FloatDType | undefined): Float32Ar
 export function loadPlannedInput(models: PlanModels, input: PlannedInput, shape: readonly number[], inputDType: FloatDType | undefined): Float32Array {
   const checkpoint = models.get(input.modelKey);
   let values = checkpoint.readFloat32(input.tensorName);
-  if (values.length !== numelOf(shape)) values = cutTo(values, input.shape, shape);
+  if (values.length > numelOf(shape)) values = cutTo(values, input.shape, shape);
+  // only the AnyFit channel rule (extra-channels.ts) plans a shape larger than an input
+  else if (values.length < numelOf(shape)) values = zeroPadTo(values, input.shape, shape);
   values = roundTo(values, inputDType);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;

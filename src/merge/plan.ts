@@ -19,6 +19,7 @@ import {
   type ArchitectureData,
 } from './architecture.js';
 import { configDType, type MergeConfig, type ParameterMap } from './config.js';
+import { EXTRA_CHANNELS_PARAM, extraChannelShape } from './extra-channels.js';
 import type { MergeMethod, ParamValue } from './method.js';
 import { resolveParams, type ParameterLevels } from './parameters.js';
 
@@ -218,11 +219,19 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
     const inputs = others.map(inputOf);
     let shape: number[];
     const all = base ? [base, ...inputs] : inputs;
+    const context = { method: method.name, tensorName: name, t };
+    const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
     if (isEmbeddingTensor(arch, name)) shape = rectifiedShape(name, inputs, base, warnings);
     else {
       shape = [...all[0]!.shape];
       if (!all.every((input) => sameShape(input.shape, shape))) {
-        throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])));
+        if (params[EXTRA_CHANNELS_PARAM] === 'anyfit') shape = extraChannelShape(name, base, inputs);
+        else {
+          const offersRule = method.params.some((spec) => spec.name === EXTRA_CHANNELS_PARAM);
+          throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])), {
+            ...(offersRule ? { hint: `if a parent adds input channels (AnyFit), set ${EXTRA_CHANNELS_PARAM}: anyfit under parameters` } : {}),
+          });
+        }
       }
     }
     const reference = base ?? inputs[0]!;
@@ -237,8 +246,6 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
         });
       }
     }
-    const context = { method: method.name, tensorName: name, t };
-    const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
     const modelParams = others.map((source) => {
       const levels: ParameterLevels = { source: source.parameters, slice: slice.parameters, global: config.parameters };
       return coerceEnums(method, resolveParams(method.params, 'model', levels, { ...context, model: source.ref }));

@@ -10,6 +10,7 @@ import { booleanParam, checkElementCounts, numberParam, requireBase } from './me
 import type { MergeMethod, ParamSpec, ParamValue, TensorMergeInput } from './method.js';
 import { sparsify, type RescaleMode, type SparsifierName } from './sparsify.js';
 import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY } from './trim-scope.js';
+import { EXTRA_CHANNELS_SPEC } from './extra-channels.js';
 
 export interface TaskVectorMethodConfig {
   readonly name: string;
@@ -21,6 +22,8 @@ export interface TaskVectorMethodConfig {
   /** defaults of the `normalize` and `rescale` parameters (§3.6 table) */
   readonly normalize: boolean;
   readonly rescale: boolean;
+  /** expose `extra_channels` (AnyFit's channel rule, extra-channels.ts); task_arithmetic only */
+  readonly extraChannels?: boolean;
 }
 
 const RESCALE_VALUES = ['false', 'true', 'l1', 'inverse_density'] as const;
@@ -67,6 +70,7 @@ export function taskVectorParamSpecs(config: TaskVectorMethodConfig): ParamSpec[
   if (config.sparsifier === 'della_magprune') {
     specs.push({ name: 'epsilon', scope: 'model', type: 'number', default: 0.15, description: 'half-width of the keep-probability window' });
   }
+  if (config.extraChannels === true) specs.push(EXTRA_CHANNELS_SPEC);
   return specs;
 }
 
