@@ -45,7 +45,10 @@ export const slerp: MergeMethod = {
 export function slerpVectors(v0: Float32Array, v1: Float32Array, t: number, dotThreshold: number): Float32Array {
   const norm0 = Math.sqrt(squaredNorm(v0));
   const norm1 = Math.sqrt(squaredNorm(v1));
-  // a (near-)zero vector is used as is rather than normalised (mergekit's guard)
+  // both (near-)zero: there is no direction to rotate, and mergekit's unnormalised dot (~0) would wrongly
+  // pick the 90° slerp; the lerp keeps "identical inputs return themselves" true down to subnormals
+  if (norm0 <= NORM_EPSILON && norm1 <= NORM_EPSILON) return lerp(v0, v1, t);
+  // one (near-)zero vector is used as is rather than normalised (mergekit's guard)
   const scale0 = norm0 > NORM_EPSILON ? 1 / norm0 : 1;
   const scale1 = norm1 > NORM_EPSILON ? 1 / norm1 : 1;
   const cosine = dot(v0, v1) * scale0 * scale1;
