@@ -121,7 +121,9 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
         config,
         codeVersion: options.codeVersion ?? 'dev',
       });
-  if (options.resume && JSON.stringify(store.manifest().config) !== JSON.stringify(config)) {
+  // the budget may be raised on resume; everything else must match the stored configuration
+  const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
+  if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
     store.close();
     throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
       source: options.runDir,

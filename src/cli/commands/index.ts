@@ -4,7 +4,8 @@ import { registerDemoCommand } from './demo.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
+import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerDemoCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerRunsCommand, registerDemoCommand];

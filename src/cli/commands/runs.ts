@@ -1,0 +1,108 @@
+/**
+ * `modelevo runs list [root]` and `modelevo runs show <run-dir>`: what runs exist, how far they got, and
+ * their best individuals — read from each run's store, so they work for finished and interrupted runs.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { RunStore } from '../../runs/store.js';
+import { stepSummaries } from '../../runs/report.js';
+
+interface RunRow {
+  dir: string;
+  id: string;
+  kind: string;
+  strategy: string;
+  status: string;
+  created: string;
+  evaluations: number;
+  failed: number;
+  best: number | null;
+}
+
+function objectiveOf(config: unknown): 'min' | 'max' {
+  const fitness = (config as { fitness?: Record<string, { objective?: string }> }).fitness ?? {};
+  if ('builtin' in fitness) return 'min';
+  const entry = Object.values(fitness)[0];
+  return entry?.objective === 'min' ? 'min' : 'max';
+}
+
+function summarise(dir: string): RunRow {
+  const store = RunStore.open(dir);
+  try {
+    const manifest = store.manifest();
+    const records = store.individuals();
+    const finite = records.map((r) => r.fitness).filter(Number.isFinite);
+    const objective = objectiveOf(manifest.config);
+    const best = finite.length ? (objective === 'max' ? Math.max(...finite) : Math.min(...finite)) : null;
+    return {
+      dir,
+      id: manifest.id,
+      kind: manifest.kind,
+      strategy: (manifest.config as { strategy?: { name?: string } }).strategy?.name ?? '',
+      status: manifest.status,
+      created: manifest.createdAt,
+      evaluations: records.length,
+      failed: records.length - finite.length,
+      best,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+export function listRuns(root: string): RunRow[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => join(root, name))
+    .filter((dir) => statSync(dir).isDirectory() && existsSync(join(dir, 'run.sqlite')))
+    .map(summarise)
+    .sort((a, b) => a.created.localeCompare(b.created));
+}
+
+export function registerRunsCommand(program: Command): void {
+  const runs = program.command('runs').description('list stored runs and show one run');
+  runs
+    .command('list')
+    .description('list the runs under a folder (default ./runs)')
+    .argument('[root]', 'folder holding run directories', 'runs')
+    .option('--json', 'print JSON')
+    .action((root: string, options: { json?: boolean }) => {
+      const rows = listRuns(resolve(root));
+      if (options.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
+      if (rows.length === 0) return void process.stdout.write(`no runs under ${resolve(root)}\n`);
+      const header = ['run', 'strategy', 'status', 'evaluations', 'failed', 'best'];
+      const body = rows.map((r) => [r.dir, r.strategy, r.status, String(r.evaluations), String(r.failed), r.best === null ? 'n/a' : r.best.toFixed(5)]);
+      const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+      for (const row of [header, ...body]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
+    });
+  runs
+    .command('show')
+    .description('show one run: configuration, progress per step and the best individuals')
+    .argument('<run-dir>', 'the run directory')
+    .option('--json', 'print JSON')
+    .action((dir: string, options: { json?: boolean }) => {
+      const row = summarise(resolve(dir));
+      const store = RunStore.open(resolve(dir));
+      try {
+        const manifest = store.manifest();
+        const objective = objectiveOf(manifest.config);
+        const records = store.individuals();
+        const steps = stepSummaries(records, objective);
+        const top = records
+          .filter((r) => Number.isFinite(r.fitness))
+          .sort((a, b) => (objective === 'max' ? b.fitness - a.fitness : a.fitness - b.fitness))
+          .slice(0, 5);
+        if (options.json) {
+          return void process.stdout.write(`${JSON.stringify({ ...row, objective, config: manifest.config, steps, top })}\n`);
+        }
+        process.stdout.write(`${row.dir}\n  id ${row.id} · ${row.kind}/${row.strategy} · ${row.status} · created ${row.created}\n`);
+        process.stdout.write(`  ${row.evaluations} evaluations (${row.failed} failed); objective: ${objective === 'max' ? 'maximise' : 'minimise'}\n\n  step  evals  best of step  best so far\n`);
+        for (const s of steps) process.stdout.write(`  ${String(s.step).padStart(4)}  ${String(s.count).padStart(5)}  ${s.best.toFixed(5).padStart(12)}  ${s.bestSoFar.toFixed(5).padStart(11)}\n`);
+        process.stdout.write('\n  best individuals:\n');
+        for (const r of top) process.stdout.write(`    ${r.fitness.toFixed(5)}  ${r.key}\n`);
+      } finally {
+        store.close();
+      }
+    });
+}
