@@ -58,6 +58,22 @@ describe('arcee_fusion (§3.10)', () => {
     mask.forEach((take, j) => assert.equal(out[j], take ? tuned[j] : base[j], `element ${j}`));
   });
 
+  test('quantile_sample_size estimates the threshold from a seeded sample: deterministic, close to exact', () => {
+    const name = 'model.layers.0.mlp.up_proj.weight';
+    const b = readFixtureTensor('base', name);
+    const x = readFixtureTensor('expert-code', name);
+    const sampled = (seed: number) =>
+      arceeFusion.mergeTensor(makeMergeInput(arceeFusion, { base: b.data, models: [x.data], shape: b.shape, params: { quantile_sample_size: 20000 }, seed }));
+    const exact = run(x.data, b.data, b.shape);
+    const first = sampled(1);
+    assert.deepEqual(Array.from(sampled(1)), Array.from(first));
+    const taken = (out: Float32Array) => out.reduce((n, v, j) => n + (v === x.data[j] && v !== b.data[j] ? 1 : 0), 0);
+    const exactCount = taken(exact);
+    assert.ok(exactCount > 0);
+    // a 20k sample of 45k elements puts the threshold near the exact one: the selections differ by a few %
+    assert.ok(Math.abs(taken(first) - exactCount) <= 0.1 * exactCount, `${taken(first)} vs ${exactCount}`);
+  });
+
   test('golden: tiny-llama expert-code over base, o_proj and a norm — same selection as the float64 reference', () => {
     for (const name of ['model.layers.0.self_attn.o_proj.weight', 'model.layers.1.input_layernorm.weight']) {
       const b = readFixtureTensor('base', name);

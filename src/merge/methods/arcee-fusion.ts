@@ -2,10 +2,11 @@
  * Arcee Fusion — mergekit `arcee_fusion.py` (MergeKit v0.1 announcement). merge-methods.md §3.10: take the
  * fine-tune's entries whose importance |X − B|·KL(softmax(X_row) ‖ softmax(B_row)) is an upper outlier
  * (at least median + 1.5·IQR); keep the base elsewhere. Quantiles are exact (linear interpolation between
- * order statistics), not mergekit's sampled estimate.
+ * order statistics) by default; `quantile_sample_size` switches to a seeded sampled estimate like mergekit's.
  */
+import type { Rng } from '../../core/rng.js';
 import type { MergeMethod } from '../method.js';
-import { checkElementCounts, requireBase, requireModelCount } from '../method-params.js';
+import { checkElementCounts, numberParam, requireBase, requireModelCount } from '../method-params.js';
 
 const NAME = 'arcee_fusion';
 const PROBABILITY_FLOOR = 1e-8;
@@ -16,7 +17,15 @@ export const arceeFusion: MergeMethod = {
   reference: 'mergekit arcee_fusion.py',
   baseModel: 'required',
   models: { min: 1, max: 1 },
-  params: [],
+  params: [
+    {
+      name: 'quantile_sample_size',
+      scope: 'global',
+      type: 'number',
+      default: 0,
+      description: 'estimate the threshold quantiles on this many seeded random elements (mergekit samples 1e6); 0 = exact',
+    },
+  ],
   mergeTensor(input) {
     requireModelCount(input, NAME, 1, 1);
     const base = requireBase(input, NAME);
@@ -29,7 +38,8 @@ export const arceeFusion: MergeMethod = {
       const kl = rowDivergence(tuned, base, start, end);
       for (let j = start; j < end; j++) importance[j] = Math.abs(tuned[j]! - base[j]!) * kl; // step 2
     }
-    const threshold = outlierThreshold(importance);
+    const sampleSize = numberParam(input.params, 'quantile_sample_size', NAME, input.tensorName);
+    const threshold = outlierThreshold(sampleSize > 0 && sampleSize < numel ? sampleWithReplacement(importance, sampleSize, input.rngFor(0)) : importance);
     const out = new Float32Array(numel);
     // B + [I ≥ τ]·(X − B) is exactly X or B, so select instead of adding the difference back
     for (let j = 0; j < numel; j++) out[j] = importance[j]! >= threshold ? tuned[j]! : base[j]!;
@@ -67,6 +77,13 @@ export function outlierThreshold(values: Float64Array): number {
   const median = quantileOfSorted(sorted, 0.5);
   const q3 = quantileOfSorted(sorted, 0.75);
   return median + 1.5 * (q3 - q1);
+}
+
+/** `size` elements drawn uniformly with replacement from the tensor's seeded stream (§0). */
+function sampleWithReplacement(values: Float64Array, size: number, rng: Rng): Float64Array {
+  const sample = new Float64Array(Math.floor(size));
+  for (let k = 0; k < sample.length; k++) sample[k] = values[rng.int(values.length)]!;
+  return sample;
 }
 
 export function quantileOfSorted(sorted: Float64Array, q: number): number {
