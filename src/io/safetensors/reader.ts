@@ -117,22 +117,36 @@ export class SafetensorsFile implements Checkpoint {
   }
 
   readFloat32(name: string): Float32Array {
+    const values = new Float32Array(numelOf(this.entry(name).shape));
+    this.readFloat32Into(name, values);
+    return values;
+  }
+
+  /**
+   * Like readFloat32 but into a caller-owned array of exactly numel elements, so streaming consumers can
+   * reuse one buffer: fresh memory costs page faults that are slower than the read itself.
+   */
+  readFloat32Into(name: string, target: Float32Array): void {
     const { dtype, shape } = this.entry(name);
     const count = numelOf(shape);
+    if (target.length !== count) {
+      throw new CheckpointError(`target holds ${target.length} values, the tensor has ${count}`, {
+        code: 'VALUE_INVALID',
+        file: this.path,
+        tensor: name,
+        hint: 'size the target with the product of info(name).shape',
+      });
+    }
     if (dtype === 'F32') {
-      const values = new Float32Array(count);
-      this.readInto(name, new Uint8Array(values.buffer));
-      return values;
+      this.readInto(name, new Uint8Array(target.buffer, target.byteOffset, 4 * count));
+    } else if (dtype === 'BF16' || dtype === 'F16') {
+      // read the 16-bit values into the upper half of the target's bytes and widen them in place
+      this.readInto(name, new Uint8Array(target.buffer, target.byteOffset + 2 * count, 2 * count));
+      if (dtype === 'BF16') bf16ToF32InPlace(target);
+      else f16ToF32InPlace(target);
+    } else {
+      target.set(bytesToFloat32(this.readBytes(name), dtype, { file: this.path, tensor: name }));
     }
-    if (dtype === 'BF16' || dtype === 'F16') {
-      // read the 16-bit values into the upper half of the result's buffer and widen them in place
-      const values = new Float32Array(count);
-      this.readInto(name, new Uint8Array(values.buffer, 2 * count, 2 * count));
-      if (dtype === 'BF16') bf16ToF32InPlace(values);
-      else f16ToF32InPlace(values);
-      return values;
-    }
-    return bytesToFloat32(this.readBytes(name), dtype, { file: this.path, tensor: name });
   }
 
   close(): void {

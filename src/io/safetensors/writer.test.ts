@@ -113,6 +113,18 @@ test('readFloat32 on written float tensors returns the values that were encoded'
       assert.deepEqual(file.readFloat32('f64'), values);
       assert.deepEqual([...file.readFloat32('bf16')], [1, -2.5, 65280, 1.0011717677116394e-8, 0, -0, 3.140625]);
       assert.deepEqual([...file.readFloat32('i64')], [-3, 2 ** 40]);
+      // readFloat32Into a view that does not start at byte 0 of its buffer, for each read path
+      const backing = new Float32Array(20).fill(7);
+      for (const name of ['f32', 'f64', 'bf16']) {
+        const target = backing.subarray(3, 10);
+        file.readFloat32Into(name, target);
+        assert.deepEqual(target, file.readFloat32(name));
+        assert.deepEqual([...backing.subarray(0, 3), ...backing.subarray(10)], new Array(13).fill(7), 'nothing outside the view');
+      }
+      assert.throws(
+        () => file.readFloat32Into('bf16', new Float32Array(6)),
+        (e: unknown) => e instanceof CheckpointError && e.code === 'VALUE_INVALID' && /6 values, the tensor has 7/.test(e.message),
+      );
     } finally {
       file.close();
     }
