@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'UNKNOWN_NAME'
   | 'ADAPTER_INVALID'
+  | 'ADAPTER_MISMATCH'
   | 'VALUE_INVALID'
   | 'IO_FAILED'
   | 'STRATEGY_FAILED'
@@ -170,6 +171,7 @@ export function exitCodeFor(error: unknown): number {
     case 'DTYPE_UNSUPPORTED':
       return 3;
     case 'SHAPE_MISMATCH':
+    case 'ADAPTER_MISMATCH':
       return 4;
     case 'INTERNAL':
       return 70;
