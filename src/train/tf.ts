@@ -12,6 +12,8 @@ export type EngineBackend = 'wasm' | 'cpu';
 
 /** Switches the process (or worker) to `backend`; idempotent. Returns the active backend name. */
 export async function useBackend(backend: EngineBackend): Promise<string> {
+  // PROD silences the cpu backend's "install tfjs-node" banner (tfjs-node cannot be installed here)
+  tf.env().set('PROD', true);
   if (tf.getBackend() !== backend) {
     const ok = await tf.setBackend(backend);
     if (!ok) throw new Error(`tfjs backend '${backend}' failed to initialise`);
