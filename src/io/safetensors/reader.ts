@@ -8,7 +8,7 @@ import { CheckpointError } from '../../core/errors.js';
 import { numelOf } from '../../core/dtype.js';
 import type { Checkpoint, TensorInfo } from '../checkpoint.js';
 import { bytesToFloat32 } from '../convert.js';
-import { bf16ToF32InPlace, f16ToF32InPlace } from '../../kernels/reference/float16.js';
+import { bf16ToF32Array, f16ToF32Array } from '../../kernels/reference/float16.js';
 import { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';
 
 export { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';
@@ -109,6 +109,24 @@ export class SafetensorsFile implements Checkpoint {
     readFully(this.openFd(), target, this.dataStart + begin, this.path, name);
   }
 
+  /**
+   * Reads `target.length` bytes of the tensor starting `byteOffset` bytes into it. Streaming a large tensor
+   * through one small reused buffer keeps the destination in cache, which is faster than landing the whole
+   * tensor in memory (see BENCHMARKS.md, bench:io).
+   */
+  readRangeInto(name: string, byteOffset: number, target: Uint8Array): void {
+    const { begin, end } = this.entry(name);
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + target.length > end - begin) {
+      throw new CheckpointError(`range [${byteOffset}, ${byteOffset + target.length}) is outside the tensor's ${end - begin} bytes`, {
+        code: 'VALUE_INVALID',
+        file: this.path,
+        tensor: name,
+        hint: 'keep byteOffset + target.length within info(name).byteLength',
+      });
+    }
+    readFully(this.openFd(), target, this.dataStart + begin + byteOffset, this.path, name);
+  }
+
   readBytes(name: string): Uint8Array {
     const { begin, end } = this.entry(name);
     const bytes = new Uint8Array(end - begin);
@@ -140,10 +158,15 @@ export class SafetensorsFile implements Checkpoint {
     if (dtype === 'F32') {
       this.readInto(name, new Uint8Array(target.buffer, target.byteOffset, 4 * count));
     } else if (dtype === 'BF16' || dtype === 'F16') {
-      // read the 16-bit values into the upper half of the target's bytes and widen them in place
-      this.readInto(name, new Uint8Array(target.buffer, target.byteOffset + 2 * count, 2 * count));
-      if (dtype === 'BF16') bf16ToF32InPlace(target);
-      else f16ToF32InPlace(target);
+      // stream through a cache-sized scratch buffer: the 16-bit data never make a round trip through memory
+      const widen = dtype === 'BF16' ? bf16ToF32Array : f16ToF32Array;
+      const scratch = halfScratch();
+      for (let done = 0; done < count; done += scratch.length) {
+        const n = Math.min(scratch.length, count - done);
+        const halves = scratch.subarray(0, n);
+        this.readRangeInto(name, 2 * done, new Uint8Array(halves.buffer, 0, 2 * n));
+        widen(halves, target.subarray(done, done + n));
+      }
     } else {
       target.set(bytesToFloat32(this.readBytes(name), dtype, { file: this.path, tensor: name }));
     }
@@ -160,6 +183,15 @@ export class SafetensorsFile implements Checkpoint {
     }
     return this.fd;
   }
+}
+
+/** 16-bit values per conversion chunk: 512 KiB, well inside a 2 MiB L2 cache. */
+const HALF_SCRATCH_ELEMENTS = 1 << 18;
+let halfScratchBuffer: Uint16Array | undefined;
+
+function halfScratch(): Uint16Array {
+  halfScratchBuffer ??= new Uint16Array(HALF_SCRATCH_ELEMENTS);
+  return halfScratchBuffer;
 }
 
 /** Fills `target` from `position` with positional reads of at most READ_CHUNK_BYTES each. */

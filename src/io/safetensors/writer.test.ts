@@ -166,3 +166,46 @@ test('writer misuse: unknown name, wrong byte count, double write, missing tenso
     assert.deepEqual(readdirSync(dir), [], 'writeSafetensors aborts on error');
   });
 });
+
+test('16-bit tensors larger than the conversion chunk, and byte ranges, read back exactly', () => {
+  withDir((dir) => {
+    const path = join(dir, 'big.safetensors');
+    const count = 600_001; // more than two 2^18-element chunks, odd
+    const halves = new Uint16Array(count).map((_, i) => (i * 40503 + 17) & 0xffff);
+    const data = new Uint8Array(halves.buffer);
+    writeSafetensors(path, [
+      { name: 'bf16', dtype: 'BF16', shape: [count], data },
+      { name: 'f16', dtype: 'F16', shape: [1, count], data },
+    ]);
+    const file = SafetensorsFile.open(path);
+    try {
+      const bf16 = file.readFloat32('bf16');
+      const f16 = file.readFloat32('f16');
+      const scratch = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < count; i++) {
+        const h = halves[i]!;
+        scratch.setUint32(0, h << 16);
+        const expectedBf16 = scratch.getFloat32(0);
+        const e = (h >> 10) & 31;
+        const m = h & 1023;
+        const s = h & 0x8000 ? -1 : 1;
+        const expectedF16 = e === 31 ? (m ? NaN : s * Infinity) : e === 0 ? s * m * 2 ** -24 : s * (1 + m / 1024) * 2 ** (e - 15);
+        if (!(Object.is(bf16[i], expectedBf16) || (Number.isNaN(bf16[i]) && Number.isNaN(expectedBf16)))) assert.fail(`bf16[${i}]`);
+        if (!(Object.is(f16[i], expectedF16) || (Number.isNaN(f16[i]) && Number.isNaN(expectedF16)))) assert.fail(`f16[${i}]`);
+      }
+      const range = new Uint8Array(1000);
+      file.readRangeInto('f16', 524_287, range);
+      assert.deepEqual(range, data.subarray(524_287, 525_287));
+      file.readRangeInto('f16', 2 * count - 1000, range);
+      assert.deepEqual(range, data.subarray(2 * count - 1000));
+      for (const offset of [-1, 2 * count - 999, 0.5]) {
+        assert.throws(
+          () => file.readRangeInto('f16', offset, range),
+          (e: unknown) => e instanceof CheckpointError && e.code === 'VALUE_INVALID' && e.tensor === 'f16',
+        );
+      }
+    } finally {
+      file.close();
+    }
+  });
+});
