@@ -138,6 +138,8 @@ test('include/exclude filters select tensors by name', () => {
   assertClose(matrixEntry(result.matrices.pcc!, 0, 1), referencePcc(x, y), 1e-9, 'filtered pcc');
   assertClose(matrixEntry(result.matrices.ed!, 0, 1), referenceEuclidean(x, y), 1e-9, 'filtered ed');
   assert.throws(() => computeKinship(baseCheckpoint, familyCheckpoints, { metrics: ['pcc'], include: '(' }), /not a valid regular expression/);
+  const globalFlag = computeKinship(baseCheckpoint, familyCheckpoints.slice(0, 2), { metrics: ['pcc'], include: /self_attn/g, exclude: /layers\.0\./g });
+  assert.equal(globalFlag.tensorsCompared, 12);
   const none = computeKinship(baseCheckpoint, familyCheckpoints.slice(0, 2), { metrics: ['pcc'], include: /^nothing$/ });
   assert.equal(none.tensorsCompared, 0);
   assert.match(none.warnings.join('\n'), /no tensor was compared/);

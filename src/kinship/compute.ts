@@ -62,7 +62,9 @@ export function vocabularySize(base: Checkpoint): number | undefined {
 }
 
 function toRegExp(pattern: string | RegExp | undefined, option: string): RegExp | undefined {
-  if (pattern === undefined || pattern instanceof RegExp) return pattern;
+  if (pattern === undefined) return undefined;
+  // a global or sticky RegExp keeps state between test() calls and would skip every other tensor
+  if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   try {
     return new RegExp(pattern);
   } catch (cause) {
