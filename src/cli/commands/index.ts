@@ -1,6 +1,8 @@
 /** The CLI's verbs, in help order. Add a verb by writing commands/<verb>.ts and listing it here. */
 import type { Command } from 'commander';
+import { registerComposeLoraCommand } from './compose-lora.js';
 import { registerDemoCommand } from './demo.js';
+import { registerExtractLoraCommand } from './extract-lora.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
@@ -8,4 +10,4 @@ import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerRunsCommand, registerDemoCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];

@@ -1,0 +1,71 @@
+/**
+ * `modelevo compose-lora <adapter>... --weights w1,w2,... <out-dir>`: LoraHub composition (Huang et al.,
+ * arXiv 2307.13269; merge-methods.md §4.2, src/lora/compose.ts) of PEFT adapters that share r, lora_alpha,
+ * target modules and tensor shapes, written as one PEFT adapter folder. `--json` prints
+ * `{"output", "adapters", "weights", "tensors"}`.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import { openAdapter } from '../../io/open.js';
+import type { LoraAdapter } from '../../io/peft.js';
+import { writeComposedLora } from '../../lora/compose.js';
+
+export interface ComposeLoraCommandOptions {
+  readonly weights: string;
+  readonly overwrite?: boolean;
+  readonly json?: boolean;
+}
+
+/** `0.5,-0.2, 1e-1` → numbers; anything non-numeric is a ConfigError naming the entry. */
+export function parseWeightList(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  return parts.map((part, i) => {
+    const value = Number(part);
+    if (part === '' || !Number.isFinite(value)) {
+      throw new ConfigError([{ path: ['--weights', i], message: `expected a number; got '${part}'` }], {
+        hint: 'give one comma-separated weight per adapter, e.g. --weights 0.5,0.3,-0.2',
+      });
+    }
+    return value;
+  });
+}
+
+export function runComposeLora(args: readonly string[], options: ComposeLoraCommandOptions): { output: string; weights: number[] } {
+  if (args.length < 2) {
+    throw new ConfigError([{ path: ['adapters'], message: `expected at least one adapter and the output folder, got ${args.length} argument(s)` }], {
+      hint: 'usage: modelevo compose-lora <adapter>... --weights w1,w2,... <out-dir>',
+    });
+  }
+  const adapterPaths = args.slice(0, -1);
+  const outDir = args[args.length - 1]!;
+  const weights = parseWeightList(options.weights);
+  if (weights.length !== adapterPaths.length) {
+    throw new ConfigError([{ path: ['--weights'], message: `expected ${adapterPaths.length} weights (one per adapter), got ${weights.length}` }], {
+      hint: 'the last argument is the output folder; every other argument is an adapter with one weight each',
+    });
+  }
+  const adapters: LoraAdapter[] = [];
+  try {
+    for (const path of adapterPaths) adapters.push(openAdapter(path));
+    const output = writeComposedLora(adapters, weights, outDir, { overwrite: options.overwrite === true });
+    const tensors = adapters[0]!.weights.names().length;
+    if (options.json) process.stdout.write(`${JSON.stringify({ output, adapters: adapterPaths, weights, tensors })}\n`);
+    else process.stdout.write(`composed ${adapterPaths.length} adapters (${tensors} tensors each) with weights [${weights.join(', ')}] into ${output}\n`);
+    return { output, weights };
+  } finally {
+    for (const adapter of adapters) adapter.close();
+  }
+}
+
+export function registerComposeLoraCommand(program: Command): void {
+  program
+    .command('compose-lora')
+    .description('LoraHub: compose LoRA adapters as A = Σ w_i A_i, B = Σ w_i B_i into one PEFT adapter')
+    .argument('<adapter...>', 'PEFT adapter folders followed by the output folder')
+    .requiredOption('--weights <list>', 'comma-separated weights, one per adapter (negative allowed)')
+    .option('--overwrite', 'replace a non-empty output folder once the adapter is written')
+    .option('--json', 'print {"output", "adapters", "weights", "tensors"} on stdout')
+    .action((args: string[], options: ComposeLoraCommandOptions) => {
+      runComposeLora(args, options);
+    });
+}
