@@ -29,16 +29,16 @@ test('compose-lora writes Σ w_i A_i, Σ w_i B_i (negative weight included) and 
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-compose-cli-'));
   try {
     const out = join(dir, 'hub');
-    const result = await run(['compose-lora', ...ADAPTERS, '--weights', '0.25,-0.5,1.5', out, '--json']);
+    const result = await run(['compose-lora', ...ADAPTERS, '--weights', '-0.25,-0.5,1.5', out, '--json']);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { output: out, adapters: ADAPTERS, weights: [0.25, -0.5, 1.5], tensors: 32 });
+    assert.deepEqual(JSON.parse(result.stdout), { output: out, adapters: ADAPTERS, weights: [-0.25, -0.5, 1.5], tensors: 32 });
     const composed = openAdapter(out);
     const inputs = ADAPTERS.map((p) => openAdapter(p));
     try {
       assert.equal(composed.config.r, 8);
       for (const name of composed.weights.names()) {
         const parts = inputs.map((a) => a.weights.readFloat32(name));
-        const expected = parts[0]!.map((_, j) => Math.fround(0.25 * parts[0]![j]! - 0.5 * parts[1]![j]! + 1.5 * parts[2]![j]!));
+        const expected = parts[0]!.map((_, j) => Math.fround(-0.25 * parts[0]![j]! - 0.5 * parts[1]![j]! + 1.5 * parts[2]![j]!));
         assert.deepEqual(composed.weights.readFloat32(name), expected, name);
       }
     } finally {
