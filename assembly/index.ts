@@ -11,3 +11,4 @@ export { absHistogram11 } from './histogram';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { linearF64, tiesCombineF64, findNonFinite, LINEAR_IN_BF16, LINEAR_OUT_BF16 } from './merge-f64';

@@ -206,6 +206,11 @@ export class HfCheckpoint implements Checkpoint {
     return this.handle(this.locate(name).shard).readFloat32(name);
   }
 
+  /** Reads `target.length` stored bytes of the tensor from `byteOffset` on (SafetensorsFile.readRangeInto). */
+  readRangeInto(name: string, byteOffset: number, target: Uint8Array): void {
+    this.handle(this.locate(name).shard).readRangeInto(name, byteOffset, target);
+  }
+
   /** file name, tensor count and data bytes per shard, in shard order */
   shards(): ShardSummary[] {
     return this.shardOrder.map((file) => {

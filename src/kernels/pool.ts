@@ -217,6 +217,23 @@ export class KernelPool implements Kernels {
     });
   }
 
+  /**
+   * Runs exported kernel `kernel` over [0, n), cut into one range per worker at the split alignment;
+   * `argsFor` turns a range into the kernel's arguments. Every array it addresses must already live in the
+   * arena (allocated before the call: the arena is rewound after each operation). Used by the merge executor
+   * (src/merge/fast-path.ts) for kernels without a typed method here.
+   */
+  runSplit(kernel: KernelFunctionName, n: number, argsFor: (start: number, length: number, part: number) => readonly number[]): Promise<void> {
+    return this.exclusive(async () => {
+      if (n > 0) await this.split(n, (start, length, part) => ({ kernel, args: argsFor(start, length, part) }));
+    });
+  }
+
+  /** Value of an exported i32 constant of the kernel module (flag bits). */
+  constantOf(name: 'LINEAR_IN_BF16' | 'LINEAR_OUT_BF16' | 'TIES_CONSENSUS' | 'TIES_NORMALIZE'): number {
+    return this.local[name].value as number;
+  }
+
   private convert(kernel: KernelFunctionName, src: KernelArray, dst: KernelArray): Promise<void> {
     requireSameLength(kernel, 'dst', dst.length, 'src', src.length);
     return this.exclusive(() =>

@@ -5,11 +5,13 @@
  * resolved parameters and keyed RNG streams, encoded to the output dtype and passed to the sink; nothing but
  * the current tensor's inputs is kept resident. The caller owns the sink and aborts it on failure.
  */
-import { numelOf, type DType, type FloatDType } from '../core/dtype.js';
+import { DTYPE_BITS, numelOf, type DType, type FloatDType } from '../core/dtype.js';
 import { CheckpointError, ConfigError, ModelevoError, invariant } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { bytesToFloat32, float32ToBytes } from '../io/convert.js';
+import type { KernelPool } from '../kernels/pool.js';
 import { zeroPadTo } from './extra-channels.js';
+import { MergeFastPath, fastKindOf } from './fast-path.js';
 import type { TensorMergeInput } from './method.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY, computeModelTrimThresholds, uniformDensity } from './trim-scope.js';
@@ -79,7 +81,7 @@ export function loadPlannedInput(models: PlanModels, input: PlannedInput, shape:
   return values;
 }
 
-function mergeOne(plan: MergePlan, models: PlanModels, tensor: PlannedTensor, options: ExecuteOptions): Uint8Array {
+export function mergeOne(plan: MergePlan, models: PlanModels, tensor: PlannedTensor, options: ExecuteOptions): Uint8Array {
   if (tensor.copyOnly) {
     const donor = tensor.base ?? tensor.models[0]!;
     return models.get(donor.modelKey).readBytes(donor.tensorName);
@@ -130,6 +132,47 @@ export function executePlan(plan: MergePlan, models: PlanModels, sink: TensorSin
   });
   options.progress?.finish();
   return { tensors: total, bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * `executePlan` with the WebAssembly fast paths (fast-path.ts) on `pool`: linear, ties and task_arithmetic
+ * tensors run on the pool's workers while the main thread reads and writes; every other tensor runs the
+ * reference path above. Output bytes equal the reference path's (see fast-path.ts for the exact contract).
+ */
+export async function executePlanWithKernels(
+  plan: MergePlan,
+  models: PlanModels,
+  sink: TensorSink,
+  pool: KernelPool,
+  options: ExecuteOptions & { readonly chunkElements?: number } = {},
+): Promise<ExecuteStats> {
+  const started = performance.now();
+  const fast = MergeFastPath.create(pool, plan, models, sink, {
+    inputDType: options.inputDType,
+    warn: options.warn,
+    chunkElements: options.chunkElements,
+  });
+  if (fast === undefined) return executePlan(plan, models, sink, options);
+  const reference = (tensor: PlannedTensor): Uint8Array => mergeOne(plan, models, tensor, options);
+  let bytes = 0;
+  const total = plan.tensors.length;
+  for (let index = 0; index < total; index++) {
+    const tensor = plan.tensors[index]!;
+    if (!(await fast.tryMerge(tensor, fastKindOf(plan, tensor, options.inputDType), reference))) {
+      await fast.flush();
+      const encoded = reference(tensor);
+      sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+    }
+    bytes += outputBytes(tensor);
+    options.progress?.update(index + 1, total, tensor.name);
+  }
+  await fast.flush();
+  options.progress?.finish();
+  return { tensors: total, bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+function outputBytes(tensor: PlannedTensor): number {
+  return Math.ceil((numelOf(tensor.shape) * DTYPE_BITS[tensor.dtype]) / 8);
 }
 
 /**

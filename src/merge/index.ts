@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { isFloatDType } from '../core/dtype.js';
+import { isFloatDType, numelOf, type FloatDType } from '../core/dtype.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
@@ -16,7 +16,10 @@ import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
-import { createStreamProgress, executePlan, prepareModelTrim, type ProgressReporter } from './executor.js';
+import { createKernels, type KernelsKind } from '../kernels/index.js';
+import { KernelPool } from '../kernels/pool.js';
+import { createStreamProgress, executePlan, executePlanWithKernels, prepareModelTrim, type ExecuteOptions, type ExecuteStats, type ProgressReporter, type TensorSink } from './executor.js';
+import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
 
@@ -41,6 +44,15 @@ export interface RunMergeOptions {
   readonly configText?: string;
   /** receives config and merge warnings as they occur (they are also returned) */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Kernels for the hot tensors (linear, ties, task_arithmetic; fast-path.ts): 'wasm' (worker pool, falls back to
+   * 'reference' when build/kernels.wasm is missing), 'reference' (pure TypeScript methods only), or 'auto'
+   * (default): 'wasm' when the fast-path tensors hold at least 64 MiB, since starting workers costs more than
+   * they save on small models. Outputs are identical either way.
+   */
+  readonly kernels?: 'auto' | KernelsKind;
+  /** kernel worker threads for 'wasm' (default min(2, cores)) */
+  readonly threads?: number;
   /** test hook: opens a reference (default: io/open `openCheckpoint`) */
   readonly openModel?: (ref: string, cwd: string) => Checkpoint;
 }
@@ -55,6 +67,8 @@ export interface MergeResult {
   readonly seconds: number;
   readonly warnings: readonly string[];
   readonly plan: MergePlan;
+  /** the kernels the hot tensors ran on */
+  readonly kernels: KernelsKind;
 }
 
 const MERGEKIT_CONFIG_FILE = 'mergekit_config.yml';
@@ -166,6 +180,27 @@ function chatTemplateFile(template: string | undefined): string | undefined {
   });
 }
 
+/** Bytes of input the fast paths would read; 'auto' switches the wasm kernels on from this much. */
+const AUTO_KERNEL_BYTES = 64 * 2 ** 20;
+
+async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDType: FloatDType | undefined): Promise<KernelPool | undefined> {
+  const choice = options.kernels ?? 'auto';
+  if (choice === 'reference') return undefined;
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new ConfigError([{ path: ['threads'], message: `expected an integer ≥ 1, got ${options.threads}` }], { hint: 'e.g. --threads 2' });
+  }
+  if (choice === 'auto') {
+    let fastBytes = 0;
+    for (const tensor of plan.tensors) {
+      if (fastKindOf(plan, tensor, inputDType) === undefined) continue;
+      fastBytes += (tensor.models.length + (tensor.base ? 1 : 0)) * numelOf(tensor.shape) * 2;
+    }
+    if (fastBytes < AUTO_KERNEL_BYTES) return undefined;
+  }
+  const kernels = await createKernels({ kernels: 'wasm', workers: options.threads, fallback: 'reference' });
+  return kernels instanceof KernelPool ? kernels : undefined;
+}
+
 /**
  * Runs a merge. `config` is a validated MergeConfig, a plain object (validated here) or YAML text. With
  * `inMemory`, `outDir` is ignored and the result's `checkpoint` holds the merged tensors.
@@ -198,18 +233,31 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
     const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
     const plan = await prepareModelTrim(headerPlan, models, inputDType);
-    const executeOptions = {
+    const executeOptions: ExecuteOptions = {
       seed: options.seed ?? 0,
       inputDType,
       progress: options.progress === undefined || options.progress === 'auto' ? createStreamProgress() : options.progress === 'none' ? undefined : options.progress,
       warn,
     };
 
+    const pool = await kernelPoolFor(plan, options, inputDType);
+    const kernels: KernelsKind = pool === undefined ? 'reference' : 'wasm';
+    const execute = async (sink: TensorSink): Promise<ExecuteStats> => {
+      if (pool === undefined) return executePlan(plan, models, sink, executeOptions);
+      try {
+        return await executePlanWithKernels(plan, models, sink, pool, executeOptions);
+      } finally {
+        await pool.close();
+      }
+    };
+
     if (options.inMemory) {
       const tensors = new Map<string, MemoryTensor>();
-      const stats = executePlan(plan, models, { writeTensor: (name, data, dtype, shape) => tensors.set(name, { dtype, shape, data }) }, executeOptions);
+      // fast-path bytes live in the kernel pool's reused shared memory: keep a copy
+      const keep = (data: Uint8Array): Uint8Array => (data.buffer instanceof SharedArrayBuffer ? data.slice() : data);
+      const stats = await execute({ writeTensor: (name, data, dtype, shape) => tensors.set(name, { dtype, shape, data: keep(data) }) });
       const checkpoint = new MemoryCheckpoint(tensors, { source: `<merged ${mergeConfig.merge_method}>`, config: plan.outputConfig });
-      return { output: undefined, checkpoint, ...stats, warnings, plan };
+      return { output: undefined, checkpoint, ...stats, warnings, plan, kernels };
     }
 
     const copyTokenizer = options.copyTokenizer ?? true;
@@ -227,7 +275,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     let stats;
     let written;
     try {
-      stats = executePlan(plan, models, writer, executeOptions);
+      stats = await execute(writer);
       written = writer.commit();
     } catch (error) {
       writer.abort();
@@ -235,7 +283,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     }
     writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), options.configText ?? parsed.text ?? stringifyYaml(mergeConfig));
     if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
-    return { output: written.path, checkpoint: undefined, ...stats, warnings, plan };
+    return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
     models.closeAll();
   }

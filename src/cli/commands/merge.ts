@@ -45,8 +45,7 @@ export function mergeResultJson(result: MergeResult): Record<string, unknown> {
 export async function runMergeCommand(configPath: string, outDir: string, options: MergeCommandOptions): Promise<MergeResult> {
   const { config, text } = loadMergeConfigFile(resolve(configPath));
   const seed = parseInteger(options.seed, '--seed', 0);
-  // accepted for interface stability: the executor is single-threaded until the kernel worker pool lands
-  if (options.threads !== undefined) parseInteger(options.threads, '--threads', 1);
+  const threads = options.threads === undefined ? undefined : parseInteger(options.threads, '--threads', 1);
   const quiet = options.json === true;
   const result = await runMerge(config, resolve(outDir), {
     cwd: process.cwd(),
@@ -55,6 +54,7 @@ export async function runMergeCommand(configPath: string, outDir: string, option
     copyTokenizer: options.copyTokenizer,
     allowOverwrite: options.allowOverwrite ?? false,
     configText: text,
+    threads,
     progress: quiet ? 'none' : 'auto',
     onWarning: quiet ? undefined : (message) => process.stderr.write(`warning: ${message}\n`),
   });

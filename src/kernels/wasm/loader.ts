@@ -32,6 +32,23 @@ export interface KernelExports {
     flags: number,
   ): void;
   absHistogram11(x: number, n: number, hist: number): void;
+  /** merge-executor kernels (assembly/merge-f64.ts) */
+  linearF64(out: number, inputs: number, weights: number, count: number, n: number, flags: number, status: number): void;
+  tiesCombineF64(
+    out: number,
+    base: number,
+    deltas: number,
+    weights: number,
+    count: number,
+    n: number,
+    plainDivisor: number,
+    lambda: number,
+    consensus: number,
+    normalize: number,
+  ): void;
+  findNonFinite(x: number, n: number, status: number): void;
+  readonly LINEAR_IN_BF16: WebAssembly.Global;
+  readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;
   readonly TIES_CONSENSUS: WebAssembly.Global;
   readonly TIES_NORMALIZE: WebAssembly.Global;
@@ -46,7 +63,10 @@ export type KernelFunctionName =
   | 'weightedSum'
   | 'deltaStats'
   | 'tiesMix'
-  | 'absHistogram11';
+  | 'absHistogram11'
+  | 'linearF64'
+  | 'tiesCombineF64'
+  | 'findNonFinite';
 
 export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'bf16ToF32',
@@ -57,6 +77,9 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'deltaStats',
   'tiesMix',
   'absHistogram11',
+  'linearF64',
+  'tiesCombineF64',
+  'findNonFinite',
 ];
 
 /** The same relative path from src/kernels/wasm/*.ts and dist/kernels/wasm/*.js. */

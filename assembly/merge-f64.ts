@@ -1,0 +1,152 @@
+// Merge-executor kernels that reproduce the plain-TypeScript merge methods bit for bit (merge-methods.md §0:
+// element-wise combinations evaluated in float64 and rounded once to float32):
+// - linearF64: linear merge (§3.1), out = Σ_j w_j·x_j over the non-zero weights, the sum starting at −0 as in
+//   src/kernels/reference/vector.ts `weightedSum`; inputs read as bfloat16 or float32, output written as
+//   bfloat16 (round to nearest even, NaN-safe) or float32, so the executor streams raw shard bytes in one pass;
+// - tiesCombineF64: sign consensus and disjoint mix of already-sparsified task vectors (§3.6 steps 3–7), the
+//   operation order of src/merge/consensus.ts `combineTaskVectors`;
+// - findNonFinite: flags NaN/±Inf in float32 data.
+// Every kernel that reads inputs stores 1 at `status` when an input holds NaN/±Inf (the executor then reruns
+// the tensor on the reference path, which names the element).
+
+export const LINEAR_IN_BF16: i32 = 1;
+export const LINEAR_OUT_BF16: i32 = 2;
+
+// @ts-ignore: decorator
+@inline
+function pointerAt(table: usize, j: i32): usize {
+  return <usize>load<u32>(table + (<usize>j << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function doubleAt(table: usize, j: i32): f64 {
+  return load<f64>(table + (<usize>j << 3));
+}
+
+// @ts-ignore: decorator
+@inline
+function bf16x4(p: usize): v128 {
+  return i32x4.shl(v128.load16x4_u(p), 16);
+}
+
+// @ts-ignore: decorator
+@inline
+function exponentAllOnes(bits: v128): v128 {
+  return i32x4.eq(v128.and(bits, i32x4.splat(0x7f800000)), i32x4.splat(0x7f800000));
+}
+
+// @ts-ignore: decorator
+@inline
+function f32x4ToBf16Bits(bits: v128): v128 {
+  const magnitude = v128.and(bits, i32x4.splat(0x7fffffff));
+  const isNaN = i32x4.gt_u(magnitude, i32x4.splat(0x7f800000));
+  const lsb = v128.and(i32x4.shr_u(bits, 16), i32x4.splat(1));
+  const rounded = i32x4.shr_u(i32x4.add(i32x4.add(bits, i32x4.splat(0x7fff)), lsb), 16);
+  const quiet = v128.or(i32x4.shr_u(bits, 16), i32x4.splat(0x40));
+  return v128.bitselect(quiet, rounded, isNaN);
+}
+
+// @ts-ignore: decorator
+@inline
+function bf16BitsOf(bits: u32): u16 {
+  if ((bits & 0x7fffffff) > 0x7f800000) return <u16>((bits >> 16) | 0x40);
+  return <u16>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+
+// @ts-ignore: decorator
+@inline
+function loadInput4(p: usize, i: i32, inBf16: bool): v128 {
+  return inBf16 ? bf16x4(p + (<usize>i << 1)) : v128.load(p + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function loadInput1(p: usize, i: i32, inBf16: bool): u32 {
+  return inBf16 ? <u32>load<u16>(p + (<usize>i << 1)) << 16 : load<u32>(p + (<usize>i << 2));
+}
+
+export function linearF64(out: usize, inputs: usize, weights: usize, count: i32, n: i32, flags: i32, status: usize): void {
+  const inBf16 = (flags & LINEAR_IN_BF16) != 0;
+  const outBf16 = (flags & LINEAR_OUT_BF16) != 0;
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let lo = f64x2.splat(-0.0);
+    let hi = f64x2.splat(-0.0);
+    for (let j = 0; j < count; j++) {
+      const x = loadInput4(pointerAt(inputs, j), i, inBf16);
+      bad = v128.or(bad, exponentAllOnes(x));
+      const w = doubleAt(weights, j);
+      if (w == 0) continue;
+      const vw = f64x2.splat(w);
+      lo = f64x2.add(lo, f64x2.mul(vw, f64x2.promote_low_f32x4(x)));
+      hi = f64x2.add(hi, f64x2.mul(vw, f64x2.promote_low_f32x4(v128.shuffle<u32>(x, x, 2, 3, 0, 1))));
+    }
+    const rounded = v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+    if (outBf16) {
+      const encoded = f32x4ToBf16Bits(rounded);
+      v128.store64_lane(out + (<usize>i << 1), i16x8.narrow_i32x4_u(encoded, encoded), 0);
+    } else {
+      v128.store(out + (<usize>i << 2), rounded);
+    }
+  }
+  for (; i < n; i++) {
+    let acc: f64 = -0.0;
+    for (let j = 0; j < count; j++) {
+      const bits = loadInput1(pointerAt(inputs, j), i, inBf16);
+      if ((bits & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
+      const w = doubleAt(weights, j);
+      if (w != 0) acc += w * <f64>reinterpret<f32>(bits);
+    }
+    const value = <f32>acc;
+    if (outBf16) store<u16>(out + (<usize>i << 1), bf16BitsOf(reinterpret<u32>(value)));
+    else store<f32>(out + (<usize>i << 2), value);
+  }
+  if (v128.any_true(bad)) store<i32>(status, 1);
+}
+
+export function tiesCombineF64(
+  out: usize,
+  base: usize,
+  deltas: usize,
+  weights: usize,
+  count: i32,
+  n: i32,
+  plainDivisor: f64,
+  lambda: f64,
+  consensus: i32,
+  normalize: i32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i << 2;
+    let total: f64 = 0;
+    for (let j = 0; j < count; j++) total += doubleAt(weights, j) * <f64>load<f32>(pointerAt(deltas, j) + offset);
+    let mixed = total;
+    let divisor = plainDivisor;
+    if (consensus != 0) {
+      const positive = total >= 0;
+      mixed = 0;
+      divisor = 0;
+      for (let j = 0; j < count; j++) {
+        const w = doubleAt(weights, j);
+        const d = w * <f64>load<f32>(pointerAt(deltas, j) + offset);
+        if (positive ? d > 0 : d < 0) {
+          mixed += d;
+          divisor += w;
+        }
+      }
+      if (Math.abs(divisor) < 1e-8) divisor = 1;
+    }
+    const b = <f64>load<f32>(base + offset);
+    store<f32>(out + offset, <f32>(b + lambda * (normalize != 0 ? mixed / divisor : mixed)));
+  }
+}
+
+export function findNonFinite(x: usize, n: i32, status: usize): void {
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) bad = v128.or(bad, exponentAllOnes(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) if ((load<u32>(x + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
+  if (v128.any_true(bad)) store<i32>(status, 1);
+}

@@ -1,0 +1,297 @@
+/**
+ * WebAssembly fast paths of the streaming merge executor (merge-methods.md §5.5; engines.md §4, §8): the hot
+ * cases run on the kernel pool's worker threads while the main thread reads the next input bytes straight
+ * from the shard files into the pool's shared memory and writes the previous output.
+ * - linear over bf16/f32 inputs → bf16/f32 output: streamed in chunks through `linearF64` (decode, float64
+ *   weighted sum, round, encode in one pass), bit-identical to `linear.mergeTensor`;
+ * - ties and task_arithmetic (per-tensor trim): inputs decoded with the wasm conversions, δ = X − B by the wasm
+ *   weighted sum, the reference `sparsify` in place, `tiesCombineF64` for sign election and disjoint mean,
+ *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
+ * Everything else returns false and the executor runs the method's pure `mergeTensor`.
+ */
+import { numelOf, type DType } from '../core/dtype.js';
+import { ModelevoError } from '../core/errors.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import type { KernelPool } from '../kernels/pool.js';
+import type { TensorSink } from './executor.js';
+import { booleanParam, numberParam } from './method-params.js';
+import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
+import { sparsify } from './sparsify.js';
+import { readRescale } from './task-vector.js';
+
+type FastKind = 'linear' | 'task_vector';
+
+const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
+const TASK_VECTOR_METHODS: Readonly<Record<string, { readonly trim: boolean; readonly consensus: boolean }>> = {
+  ties: { trim: true, consensus: true },
+  task_arithmetic: { trim: false, consensus: false },
+};
+
+/** Default chunk of the streamed linear path: 4M elements (8 MB of bf16 per input). */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
+
+type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
+
+/** Which fast path applies to `tensor`, if any (inputs rounded to `inputDType` must be stored in it already). */
+export function fastKindOf(plan: MergePlan, tensor: PlannedTensor, inputDType: DType | undefined): FastKind | undefined {
+  if (tensor.copyOnly || tensor.models.length === 0) return undefined;
+  const inputs = [...(tensor.base ? [tensor.base] : []), ...tensor.models];
+  const dtype = inputs[0]!.dtype;
+  if (inputs.some((input) => input.dtype !== dtype || !sameShape(input.shape, tensor.shape))) return undefined;
+  if (inputDType !== undefined && inputDType !== 'F32' && inputDType !== 'F64' && inputDType !== dtype) return undefined;
+  if (plan.method.name === 'linear') {
+    return (dtype === 'BF16' || dtype === 'F32') && (tensor.dtype === 'BF16' || tensor.dtype === 'F32') ? 'linear' : undefined;
+  }
+  const config = TASK_VECTOR_METHODS[plan.method.name];
+  if (config === undefined || tensor.base === undefined || tensor.params['trim_scope'] === 'model') return undefined;
+  return BYTES[dtype] !== undefined && BYTES[tensor.dtype] !== undefined ? 'task_vector' : undefined;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function rangeReaderOf(checkpoint: Checkpoint): RangeReader {
+  const direct = (checkpoint as Partial<{ readRangeInto: RangeReader }>).readRangeInto;
+  if (typeof direct === 'function') return direct.bind(checkpoint);
+  // in-memory and LoRA views: read the whole tensor once, then serve its chunks
+  let cached: { name: string; bytes: Uint8Array } | undefined;
+  return (name, byteOffset, target) => {
+    if (cached?.name !== name) cached = { name, bytes: checkpoint.readBytes(name) };
+    target.set(cached.bytes.subarray(byteOffset, byteOffset + target.length));
+  };
+}
+
+interface ChunkSet {
+  readonly inputs: Uint8Array[];
+}
+
+export class MergeFastPath {
+  private readonly readers = new Map<string, RangeReader>();
+  private pending: Promise<void> = Promise.resolve();
+  private deferred: (() => void) | undefined;
+  private tensorParity = 0;
+  private chunkParity = 0;
+  private readonly pointerTable: Uint32Array;
+  private readonly weightTable: Float64Array;
+  private readonly status: Int32Array;
+
+  private constructor(
+    private readonly pool: KernelPool,
+    private readonly plan: MergePlan,
+    private readonly models: PlanModels,
+    private readonly sink: TensorSink,
+    private readonly warn: (message: string) => void,
+    private readonly chunkElements: number,
+    private readonly chunkSets: readonly ChunkSet[],
+    private readonly outputs: readonly Uint8Array[],
+    private readonly vectors: readonly Float32Array[],
+    private readonly raw: Uint8Array,
+    maxInputs: number,
+  ) {
+    this.pointerTable = pool.arena.u32(Math.max(1, pool.workerCount) * (maxInputs + 1));
+    this.weightTable = pool.arena.f64(maxInputs + 1);
+    const status = pool.arena.u32(2);
+    this.status = new Int32Array(status.buffer, status.byteOffset, 2);
+  }
+
+  /**
+   * Sizes the shared-memory buffers for the plan's fast-path tensors: two chunk sets of the streamed inputs,
+   * two whole output tensors (one is written while the next is computed), and for the task-vector path one
+   * float32 tensor per input plus one raw tensor. Returns undefined when no tensor qualifies.
+   */
+  static create(
+    pool: KernelPool,
+    plan: MergePlan,
+    models: PlanModels,
+    sink: TensorSink,
+    options: { readonly inputDType?: DType; readonly warn?: (message: string) => void; readonly chunkElements?: number } = {},
+  ): MergeFastPath | undefined {
+    const chunk = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+    let linearInputs = 0;
+    let linearOut = 0;
+    let vectorInputs = 0;
+    let vectorNumel = 0;
+    for (const tensor of plan.tensors) {
+      const kind = fastKindOf(plan, tensor, options.inputDType);
+      const numel = numelOf(tensor.shape);
+      if (kind === 'linear') {
+        linearInputs = Math.max(linearInputs, tensor.models.length);
+        linearOut = Math.max(linearOut, numel * BYTES[tensor.dtype]!);
+      } else if (kind === 'task_vector') {
+        vectorInputs = Math.max(vectorInputs, tensor.models.length + 1);
+        vectorNumel = Math.max(vectorNumel, numel);
+      }
+    }
+    if (linearInputs === 0 && vectorInputs === 0) return undefined;
+    const arena = pool.arena;
+    const chunkSets = linearInputs === 0 ? [] : [0, 1].map(() => ({ inputs: Array.from({ length: linearInputs }, () => u8(arena.u32(chunk))) }));
+    const outputs = linearOut === 0 ? [] : [0, 1].map(() => u8(arena.u32(Math.ceil(linearOut / 4))));
+    const vectors = Array.from({ length: vectorInputs }, () => arena.f32(vectorNumel));
+    const raw = u8(arena.u16(vectorNumel));
+    const maxInputs = Math.max(linearInputs, vectorInputs);
+    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs);
+  }
+
+  /**
+   * Merges `tensor` on a fast path when one applies and returns true; its bytes reach the sink in plan order
+   * (possibly after the next tensor has started). `reference` re-merges a tensor on the reference path, which
+   * reports non-finite inputs with their index.
+   */
+  async tryMerge(tensor: PlannedTensor, kind: FastKind | undefined, reference: (tensor: PlannedTensor) => Uint8Array): Promise<boolean> {
+    if (kind === 'linear') await this.mergeLinear(tensor, reference);
+    else if (kind === 'task_vector') await this.mergeTaskVectors(tensor, reference);
+    else return false;
+    return true;
+  }
+
+  /** Waits for the running kernels and hands any finished tensor to the sink. */
+  async flush(): Promise<void> {
+    await this.pending;
+    const write = this.deferred;
+    this.deferred = undefined;
+    write?.();
+  }
+
+  private reader(input: PlannedInput): RangeReader {
+    let reader = this.readers.get(input.modelKey);
+    if (reader === undefined) {
+      reader = rangeReaderOf(this.models.get(input.modelKey));
+      this.readers.set(input.modelKey, reader);
+    }
+    return reader;
+  }
+
+  private async mergeLinear(tensor: PlannedTensor, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+    const weights = linearWeights(tensor);
+    const n = numelOf(tensor.shape);
+    const inBytes = BYTES[tensor.models[0]!.dtype]!;
+    const outBytes = BYTES[tensor.dtype]!;
+    const count = tensor.models.length;
+    const parity = this.tensorParity;
+    this.tensorParity ^= 1;
+    const output = this.outputs[parity]!.subarray(0, n * outBytes);
+    const flags = (inBytes === 2 ? this.pool.constantOf('LINEAR_IN_BF16') : 0) | (outBytes === 2 ? this.pool.constantOf('LINEAR_OUT_BF16') : 0);
+    const statusPointer = this.status.byteOffset + parity * 4;
+    for (let start = 0; start < n || start === 0; start += this.chunkElements) {
+      const length = Math.min(this.chunkElements, n - start);
+      const set = this.chunkSets[this.chunkParity]!;
+      this.chunkParity ^= 1;
+      tensor.models.forEach((input, j) => this.reader(input)(input.tensorName, start * inBytes, set.inputs[j]!.subarray(0, length * inBytes)));
+      await this.pending;
+      const first = start === 0;
+      this.pending = this.pool.runSplit('linearF64', length, (offset, partLength, part) => {
+        if (first && part === 0) this.status[parity] = 0;
+        if (part === 0) this.weightTable.set(weights);
+        const table = part * count;
+        for (let j = 0; j < count; j++) this.pointerTable[table + j] = set.inputs[j]!.byteOffset + offset * inBytes;
+        const out = output.byteOffset + (start + offset) * outBytes;
+        return [out, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, flags, statusPointer];
+      });
+      // the previous tensor's bytes go out while this chunk computes
+      this.takeDeferred()?.();
+      if (length <= 0) break;
+    }
+    this.deferred = () => {
+      const encoded = this.status[parity] === 0 ? output : reference(tensor);
+      this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+    };
+  }
+
+  private takeDeferred(): (() => void) | undefined {
+    const write = this.deferred;
+    this.deferred = undefined;
+    return write;
+  }
+
+  private async mergeTaskVectors(tensor: PlannedTensor, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+    await this.flush();
+    const config = TASK_VECTOR_METHODS[this.plan.method.name]!;
+    const method = this.plan.method.name;
+    const n = numelOf(tensor.shape);
+    const lambda = numberParam(tensor.params, 'lambda', method, tensor.name);
+    const normalize = booleanParam(tensor.params, 'normalize', method, tensor.name);
+    const rescale = readRescale(tensor.params['rescale'] ?? false, method);
+    const refs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
+    const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', method, tensor.name, refs[i]));
+    const base = this.vectors[0]!.subarray(0, n);
+    const deltas = tensor.models.map((_, j) => this.vectors[j + 1]!.subarray(0, n));
+    this.status[0] = 0;
+    await this.loadFloat32(tensor.base!, base);
+    for (let j = 0; j < deltas.length; j++) {
+      await this.loadFloat32(tensor.models[j]!, deltas[j]!);
+      await this.pool.weightedSum(deltas[j]!, [deltas[j]!, base], [1, -1]); // δ = X − B, rounded to float32
+    }
+    if (this.status[0] !== 0) {
+      this.sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
+      return;
+    }
+    deltas.forEach((delta, j) => {
+      if (!config.trim) return;
+      const params = tensor.modelParams[j] ?? {};
+      sparsify('magnitude', delta, {
+        density: numberParam(params, 'density', method, tensor.name, refs[j]),
+        rescale,
+        shape: tensor.shape,
+        inPlace: true,
+        tensorName: tensor.name,
+        modelRef: refs[j]!,
+        warn: (message) => this.warn(`${tensor.name}: ${message}`),
+      });
+    });
+    let weightSum = 0;
+    for (const w of weights) weightSum += w;
+    const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
+    const count = deltas.length;
+    await this.pool.runSplit('tiesCombineF64', n, (offset, partLength, part) => {
+      if (part === 0) this.weightTable.set(weights);
+      const table = part * count;
+      for (let j = 0; j < count; j++) this.pointerTable[table + j] = deltas[j]!.byteOffset + offset * 4;
+      const at = base.byteOffset + offset * 4;
+      return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0];
+    });
+    this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
+  }
+
+  /** Reads one input into `target` as float32 (wasm decode for 16-bit floats) and flags NaN/±Inf in status[0]. */
+  private async loadFloat32(input: PlannedInput, target: Float32Array): Promise<void> {
+    const n = target.length;
+    const read = this.reader(input);
+    if (input.dtype === 'F32') read(input.tensorName, 0, new Uint8Array(target.buffer, target.byteOffset, n * 4));
+    else {
+      const raw = new Uint16Array(this.raw.buffer, this.raw.byteOffset, n);
+      read(input.tensorName, 0, new Uint8Array(raw.buffer, raw.byteOffset, n * 2));
+      if (input.dtype === 'BF16') await this.pool.bf16ToF32(raw, target);
+      else await this.pool.f16ToF32(raw, target);
+    }
+    const statusPointer = this.status.byteOffset;
+    await this.pool.runSplit('findNonFinite', n, (offset, partLength) => [target.byteOffset + offset * 4, partLength, statusPointer]);
+  }
+
+  private async encode(values: Float32Array, dtype: DType): Promise<Uint8Array> {
+    if (dtype === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
+    const out = new Uint16Array(this.raw.buffer, this.raw.byteOffset, values.length);
+    if (dtype === 'BF16') await this.pool.f32ToBf16(values, out);
+    else await this.pool.f32ToF16(values, out);
+    return new Uint8Array(out.buffer, out.byteOffset, values.length * 2);
+  }
+}
+
+/** The weights `linear.mergeTensor` multiplies by: w_i, or w_i / Σw when normalize (same checks and errors). */
+function linearWeights(tensor: PlannedTensor): number[] {
+  const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', 'linear', tensor.name, tensor.models[i]?.modelRef ?? `#${i}`));
+  if (!booleanParam(tensor.params, 'normalize', 'linear', tensor.name)) return weights;
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const magnitude = weights.reduce((a, b) => a + Math.abs(b), 0);
+  if (Math.abs(sum) <= 1e-12 * magnitude || sum === 0) {
+    throw new ModelevoError('VALUE_INVALID', `linear: weights sum to ${sum} for tensor '${tensor.name}' with normalize: true; expected a non-zero sum`, {
+      hint: 'give the models weights that do not cancel, or set normalize: false',
+      details: { tensor: tensor.name, weights, models: tensor.models.map((m) => m.modelRef) },
+    });
+  }
+  return weights.map((w) => w / sum);
+}
+
+function u8(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
