@@ -174,6 +174,16 @@ export async function trainAutoencoder(genome: ConvAutoencoderGenome, windows: W
 
 /** Per-window mean squared reconstruction error (ad-nev.md §3.2), float64 accumulation. */
 export async function scoreWindows(genome: ConvAutoencoderGenome, weights: ModelWeights, windows: WindowBatch, batchSize = 512): Promise<Float64Array> {
+  return (await scoreWindowsDetailed(genome, weights, windows, batchSize)).windowScores;
+}
+
+/** Per-window scores plus the mean squared error of each feature over all windows and time steps. */
+export async function scoreWindowsDetailed(
+  genome: ConvAutoencoderGenome,
+  weights: ModelWeights,
+  windows: WindowBatch,
+  batchSize = 512,
+): Promise<{ windowScores: Float64Array; featureErrors: Float64Array }> {
   const plan = planOrThrow(genome, windows.features);
   const params = new Map<string, tf.Tensor>();
   for (const spec of parameterSpecs(plan)) {
@@ -183,6 +193,7 @@ export async function scoreWindows(genome: ConvAutoencoderGenome, weights: Model
   }
   const stride = windows.window * windows.features;
   const scores = new Float64Array(windows.count);
+  const featureErrors = new Float64Array(windows.features);
   try {
     for (let start = 0; start < windows.count; start += batchSize) {
       const n = Math.min(batchSize, windows.count - start);
@@ -195,11 +206,13 @@ export async function scoreWindows(genome: ConvAutoencoderGenome, weights: Model
         for (let k = 0; k < stride; k++) {
           const d = out[w * stride + k]! - input[w * stride + k]!;
           sum += d * d;
+          featureErrors[k % windows.features]! += d * d;
         }
         scores[start + w] = sum / stride;
       }
     }
-    return scores;
+    for (let f = 0; f < windows.features; f++) featureErrors[f]! /= windows.count * windows.window;
+    return { windowScores: scores, featureErrors };
   } finally {
     for (const tensor of params.values()) tensor.dispose();
   }

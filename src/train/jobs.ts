@@ -3,7 +3,7 @@
  * with given weights. One function executes a job, in a worker or inline, so the two paths cannot diverge.
  */
 import type { ConvAutoencoderGenome, ModelWeights } from '../neuro/conv-autoencoder.js';
-import { scoreWindows, trainAutoencoder, type TrainOptions, type WindowBatch } from './autoencoder-trainer.js';
+import { scoreWindowsDetailed, trainAutoencoder, type TrainOptions, type WindowBatch } from './autoencoder-trainer.js';
 
 export type EngineJob =
   | {
@@ -26,6 +26,8 @@ export type EngineJobResult =
   | {
       readonly ok: true;
       readonly scores: Float64Array[];
+      /** per scored batch, the mean squared error of each feature */
+      readonly featureErrors: Float64Array[];
       readonly weights?: ModelWeights;
       readonly finalLoss?: number;
       readonly steps?: number;
@@ -39,21 +41,31 @@ export async function executeJob(job: EngineJob): Promise<EngineJobResult> {
   try {
     if (job.kind === 'train-score') {
       const trained = await trainAutoencoder(job.genome, job.train, job.options);
-      const scores: Float64Array[] = [];
-      for (const windows of job.score) scores.push(await scoreWindows(job.genome, trained.weights, windows));
+      const { scores, featureErrors } = await scoreAll(job.genome, trained.weights, job.score);
       return {
         ok: true,
         scores,
+        featureErrors,
         ...(job.returnWeights ? { weights: trained.weights } : {}),
         finalLoss: trained.finalLoss,
         steps: trained.steps,
         seconds: (performance.now() - started) / 1000,
       };
     }
-    const scores: Float64Array[] = [];
-    for (const windows of job.score) scores.push(await scoreWindows(job.genome, job.weights, windows));
-    return { ok: true, scores, seconds: (performance.now() - started) / 1000 };
+    const { scores, featureErrors } = await scoreAll(job.genome, job.weights, job.score);
+    return { ok: true, scores, featureErrors, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error), seconds: (performance.now() - started) / 1000 };
   }
+}
+
+async function scoreAll(genome: ConvAutoencoderGenome, weights: ModelWeights, batches: readonly WindowBatch[]): Promise<{ scores: Float64Array[]; featureErrors: Float64Array[] }> {
+  const scores: Float64Array[] = [];
+  const featureErrors: Float64Array[] = [];
+  for (const windows of batches) {
+    const detailed = await scoreWindowsDetailed(genome, weights, windows);
+    scores.push(detailed.windowScores);
+    featureErrors.push(detailed.featureErrors);
+  }
+  return { scores, featureErrors };
 }

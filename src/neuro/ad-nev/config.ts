@@ -1,0 +1,77 @@
+/**
+ * AD-NEv run configuration (one zod schema; ad-nev.md §1–3). Budget presets scale the search: `paper` uses
+ * the spec's numbers where known (25 epochs per candidate, level 3 at 24 × 64), `small` and `tiny` are
+ * reduced budgets for laptops and tests; every results table states the preset used.
+ */
+import { z } from 'zod';
+import { DEFAULT_WEIGHT_TUNING } from './weight-tuning.js';
+
+const gaSchema = z.object({
+  population: z.number().int().min(1),
+  offspring: z.number().int().min(1),
+  generations: z.number().int().min(0),
+});
+
+export const adNevConfigSchema = z.object({
+  seed: z.number().int().default(0),
+  /** ensemble members k (the paper's final ensembles have 5) */
+  members: z.number().int().min(1).default(5),
+  /** training-series median downsampling factor (AD-NEv uses 5) */
+  downsample: z.number().int().min(1).default(5),
+  /** last fraction of each training series held out for label-free fitness (§3.1) */
+  validationFraction: z.number().gt(0).lt(1).default(0.2),
+  scaler: z.enum(['minmax', 'zscore']).default('minmax'),
+  epochs: z.number().int().min(1).default(25),
+  batchSize: z.number().int().min(1).default(32),
+  level1: gaSchema.default({ population: 8, offspring: 8, generations: 4 }),
+  level2: gaSchema
+    .extend({ maxChannels: z.number().int().min(16).default(256), maxLayers: z.number().int().min(1).max(6).default(4) })
+    .default({ population: 8, offspring: 8, generations: 4, maxChannels: 256, maxLayers: 4 }),
+  level3: z
+    .object({
+      population: z.number().int().min(1),
+      iterations: z.number().int().min(0),
+      mutationProbability: z.number().min(0).max(1),
+      step: z.number().positive(),
+      multiplicative: z.boolean(),
+    })
+    .default({
+      population: DEFAULT_WEIGHT_TUNING.populationSize,
+      iterations: DEFAULT_WEIGHT_TUNING.iterations,
+      mutationProbability: DEFAULT_WEIGHT_TUNING.mutationProbability,
+      step: DEFAULT_WEIGHT_TUNING.step,
+      multiplicative: DEFAULT_WEIGHT_TUNING.multiplicative,
+    }),
+  threshold: z
+    .object({
+      method: z.enum(['pot', 'percentile']),
+      q: z.number().gt(0).lt(1),
+      level: z.number().gt(0).lt(1),
+      percentile: z.number().gt(0).lt(100),
+    })
+    .default({ method: 'pot', q: 1e-3, level: 0.98, percentile: 1 }),
+  vote: z.enum(['majority', 'any', 'mean']).default('majority'),
+  convention: z.enum(['inclusive', 'exclusive']).default('inclusive'),
+});
+
+export type AdNevConfig = z.infer<typeof adNevConfigSchema>;
+
+export const BUDGETS = {
+  paper: {},
+  small: {
+    members: 3,
+    epochs: 8,
+    level1: { population: 6, offspring: 6, generations: 2 },
+    level2: { population: 6, offspring: 6, generations: 2, maxChannels: 128, maxLayers: 3 },
+    level3: { population: 24, iterations: 32, mutationProbability: 0.02, step: 1 / 256, multiplicative: false },
+  },
+  tiny: {
+    members: 2,
+    epochs: 2,
+    level1: { population: 3, offspring: 2, generations: 1 },
+    level2: { population: 2, offspring: 2, generations: 1, maxChannels: 32, maxLayers: 2 },
+    level3: { population: 4, iterations: 3, mutationProbability: 0.02, step: 1 / 256, multiplicative: false },
+  },
+} as const satisfies Record<string, Partial<z.input<typeof adNevConfigSchema>>>;
+
+export type BudgetName = keyof typeof BUDGETS;

@@ -1,0 +1,316 @@
+/**
+ * The AD-NEv pipeline for one channel (Faber et al., AD-NEv, arXiv 2303.11358; ad-nev.md §1, §3.1):
+ * baseline (one hand-configured autoencoder on all features) → level 1 (feature subspaces of a bagging
+ * ensemble) → level 2 (architecture of each member) → level 3 (gradient-free weight fine-tuning of each
+ * member). Each level is an ask/tell strategy driven by the resumable run loop with its own run store under
+ * `<runDir>/<channel>/`. Candidates of one ask are trained in parallel on the engine pool.
+ *
+ * Fitness proxy (label-free, §3.1 `fitness: recon`): reconstruction error on the last 20% of the training
+ * series, held out from fitting. Level 1: the mean over all features of the ensemble's per-feature error —
+ * each feature takes the smallest error among members that see it, and an unseen feature costs its naive
+ * error (squared deviation from the training mean), so dropping hard features does not pay. Levels 2–3: the
+ * member's mean window error. Test data never enter fitness, scalers or thresholds.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRng } from '../../core/rng.js';
+import { RunStore } from '../../runs/store.js';
+import { runLoop, type LoopProgress } from '../../runs/loop.js';
+import type { BaseParams, Strategy } from '../../evolve/strategy.js';
+import type { EnginePool } from '../../train/pool.js';
+import type { EngineJob } from '../../train/jobs.js';
+import { BASELINE_GENOME, type ConvAutoencoderGenome, type ModelWeights } from '../conv-autoencoder.js';
+import { applyScaler, fitScaler, makeWindows, medianDownsample, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
+import type { AdNevConfig } from './config.js';
+import type { Member } from './ensemble.js';
+import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
+import {
+  crossoverArchitecture,
+  crossoverSubspaces,
+  mutateArchitecture,
+  mutateSubspaces,
+  randomArchitecture,
+  randomSubspaces,
+  repairArchitecture,
+  type Subspaces,
+} from './operators.js';
+import { perturbWeights, replayLineage, weightTuning, type PerturbationGenome, type WeightTuningParams, type WeightTuningState } from './weight-tuning.js';
+
+export interface PreparedChannel {
+  readonly id: string;
+  readonly names: readonly string[];
+  readonly features: number;
+  readonly scaler: Scaler;
+  /** scaled, downsampled training rows used for fitting */
+  readonly fit: Series;
+  /** scaled, downsampled last part of the training series (label-free fitness) */
+  readonly heldOut: Series;
+  /** scaled, downsampled whole training series (threshold calibration) */
+  readonly train: Series;
+}
+
+export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig): PreparedChannel {
+  const scaler = fitScaler(rawTrain, config.scaler);
+  const train = medianDownsample(applyScaler(rawTrain, scaler), config.downsample);
+  const { fit, heldOut } = splitTail(train, config.validationFraction);
+  return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, train };
+}
+
+export type LevelName = 'baseline' | 'level1' | 'level2' | 'level3';
+
+export interface LevelSnapshot {
+  readonly level: LevelName;
+  readonly members: Member[];
+  /** the level's label-free validation fitness (lower is better) */
+  readonly fitness: number;
+}
+
+interface Trained {
+  readonly weights: ModelWeights;
+  readonly validationError: number;
+  readonly featureErrors: Float64Array;
+}
+
+export interface PipelineContext {
+  readonly channel: PreparedChannel;
+  readonly config: AdNevConfig;
+  readonly pool: EnginePool;
+  readonly runDir: string;
+  readonly log?: (message: string) => void;
+}
+
+const subsetKey = (features: readonly number[]): string => features.join(',');
+
+/** Trains (or takes from the cache) every (subset, genome) pair in one pool batch. */
+class TrainingCache {
+  private readonly entries = new Map<string, Trained | { failed: string }>();
+  constructor(private readonly context: PipelineContext) {}
+
+  key(features: readonly number[], genome: ConvAutoencoderGenome): string {
+    return `${subsetKey(features)}|${JSON.stringify(genome)}`;
+  }
+
+  get(features: readonly number[], genome: ConvAutoencoderGenome): Trained | { failed: string } | undefined {
+    return this.entries.get(this.key(features, genome));
+  }
+
+  async ensure(pairs: readonly { features: readonly number[]; genome: ConvAutoencoderGenome }[]): Promise<void> {
+    const { channel, config, pool } = this.context;
+    const missing = new Map<string, { features: readonly number[]; genome: ConvAutoencoderGenome }>();
+    for (const pair of pairs) {
+      const key = this.key(pair.features, pair.genome);
+      if (!this.entries.has(key)) missing.set(key, pair);
+    }
+    const work = [...missing.entries()];
+    const jobs: (EngineJob | undefined)[] = work.map(([key, { features, genome }]) => {
+      try {
+        return {
+          kind: 'train-score',
+          genome,
+          train: makeWindows(channel.fit, features, genome.window, `channel ${channel.id} training part`),
+          score: [makeWindows(channel.heldOut, features, genome.window, `channel ${channel.id} held-out part`)],
+          // the seed depends only on what is trained, so every level reuses identical results
+          options: { epochs: config.epochs, batchSize: config.batchSize, seed: `${config.seed}|${channel.id}|${key}` },
+          returnWeights: true,
+        };
+      } catch (error) {
+        this.entries.set(key, { failed: (error as Error).message });
+        return undefined;
+      }
+    });
+    const runnable = jobs.filter((j): j is EngineJob => j !== undefined);
+    const results = await pool.run(runnable);
+    let r = 0;
+    jobs.forEach((job, i) => {
+      if (!job) return;
+      const result = results[r++]!;
+      const key = work[i]![0];
+      if (!result.ok || !result.weights) {
+        this.entries.set(key, { failed: result.ok ? 'no weights returned' : result.error });
+        return;
+      }
+      const scores = result.scores[0]!;
+      this.entries.set(key, { weights: result.weights, validationError: scores.reduce((s, x) => s + x, 0) / scores.length, featureErrors: result.featureErrors[0]! });
+    });
+  }
+}
+
+function trainedOrThrow(value: Trained | { failed: string } | undefined, what: string): Trained {
+  if (!value) throw new Error(`${what}: not trained`);
+  if ('failed' in value) throw new Error(`${what}: ${value.failed}`);
+  return value;
+}
+
+/** naive per-feature error on the held-out part: squared deviation from the fitted part's mean */
+function naiveFeatureErrors(channel: PreparedChannel): Float64Array {
+  const { fit, heldOut, features } = channel;
+  const errors = new Float64Array(features);
+  for (let f = 0; f < features; f++) {
+    let mean = 0;
+    for (let r = 0; r < fit.rows; r++) mean += fit.values[r * features + f]!;
+    mean /= fit.rows;
+    for (let r = 0; r < heldOut.rows; r++) errors[f]! += (heldOut.values[r * features + f]! - mean) ** 2;
+    errors[f]! /= heldOut.rows;
+  }
+  return errors;
+}
+
+async function runLevel<P extends BaseParams, S, G>(
+  context: PipelineContext,
+  name: string,
+  strategy: Strategy<P, S, G>,
+  params: P,
+  seedKey: string,
+  prepare: (candidates: G[]) => Promise<void>,
+  fitnessOf: (candidate: G) => number,
+): Promise<S> {
+  const dir = join(context.runDir, context.channel.id, name);
+  const seed = createRng(context.config.seed, context.channel.id, seedKey).nextUint32();
+  const store = existsSync(join(dir, 'run.sqlite'))
+    ? RunStore.open(dir)
+    : RunStore.create(dir, { id: `${context.channel.id}-${name}`, kind: `ad-nev-${name}`, createdAt: new Date().toISOString(), seed, config: { params, config: context.config }, codeVersion: 'modelevo-0.1.0' });
+  try {
+    const result = await runLoop({
+      strategy,
+      params,
+      seed,
+      store,
+      beforeAsk: async (state) => {
+        await prepare(strategy.ask(params, state).candidates);
+        return state;
+      },
+      evaluate: async (candidate) => ({ fitness: fitnessOf(candidate) }),
+      keyOf: (candidate) => JSON.stringify(candidate).slice(0, 200),
+      onProgress: (p: LoopProgress) => context.log?.(`${context.channel.id} ${name} step ${p.step}: best ${p.best?.toPrecision(5)} (${p.evaluations} evaluations)`),
+    });
+    store.setStatus('finished');
+    return result.state;
+  } finally {
+    store.close();
+  }
+}
+
+const gaParams = (ga: { population: number; offspring: number; generations: number }): GaParams => ({
+  objective: 'min',
+  populationSize: ga.population,
+  offspring: ga.offspring,
+  generations: ga.generations,
+  tournamentSize: 2,
+  crossoverRate: 0.5,
+});
+
+export async function evolveChannel(context: PipelineContext): Promise<LevelSnapshot[]> {
+  const { channel, config } = context;
+  const cache = new TrainingCache(context);
+  const allFeatures = Array.from({ length: channel.features }, (_, i) => i);
+  const baseGenome = repairArchitecture(BASELINE_GENOME, channel.features);
+  const snapshots: LevelSnapshot[] = [];
+
+  await cache.ensure([{ features: allFeatures, genome: baseGenome }]);
+  const baseline = trainedOrThrow(cache.get(allFeatures, baseGenome), `channel ${channel.id} baseline`);
+  snapshots.push({ level: 'baseline', members: [{ features: allFeatures, genome: baseGenome, weights: baseline.weights }], fitness: baseline.validationError });
+
+  // level 1 — feature subspaces, each member the baseline architecture
+  const naive = naiveFeatureErrors(channel);
+  const memberGenome = (features: readonly number[]): ConvAutoencoderGenome => repairArchitecture(BASELINE_GENOME, features.length);
+  const ensembleError = (sets: Subspaces): number => {
+    const best = Float64Array.from(naive);
+    for (const set of sets) {
+      const trained = cache.get(set, memberGenome(set));
+      if (!trained || 'failed' in trained) return NaN;
+      set.forEach((f, local) => (best[f] = Math.min(best[f]!, trained.featureErrors[local]!)));
+    }
+    return best.reduce((s, e) => s + e, 0) / best.length;
+  };
+  const level1 = elitistGa<Subspaces>('ad_nev_subspaces', 'AD-NEv level 1: feature subspaces', {
+    seeds: [],
+    random: (rng) => randomSubspaces(rng, channel.features, config.members),
+    mutate: (rng, g) => mutateSubspaces(rng, g, channel.features),
+    crossover: crossoverSubspaces,
+    repair: (g) => g,
+  });
+  const level1State = await runLevel<GaParams, GaState<Subspaces>, Subspaces>(
+    context,
+    'level1',
+    level1,
+    gaParams(config.level1),
+    'level1',
+    (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
+    ensembleError,
+  );
+  const bestSets = level1State.population[0]!.genome;
+  await cache.ensure(bestSets.map((features) => ({ features, genome: memberGenome(features) })));
+  let members: Member[] = bestSets.map((features) => ({ features, genome: memberGenome(features), weights: trainedOrThrow(cache.get(features, memberGenome(features)), `member ${features}`).weights }));
+  snapshots.push({ level: 'level1', members, fitness: level1State.population[0]!.fitness });
+
+  // level 2 — architecture of each member
+  const limits = { maxChannels: config.level2.maxChannels, maxLayers: config.level2.maxLayers };
+  const level2Members: Member[] = [];
+  const level2Errors: number[] = [];
+  for (const [i, member] of members.entries()) {
+    const width = member.features.length;
+    const strategy = elitistGa<ConvAutoencoderGenome>(`ad_nev_architecture_${i}`, 'AD-NEv level 2: autoencoder architecture', {
+      seeds: [member.genome],
+      random: (rng) => randomArchitecture(rng, limits),
+      mutate: (rng, g) => mutateArchitecture(rng, g, limits),
+      crossover: crossoverArchitecture,
+      repair: (g) => repairArchitecture(g, width),
+    });
+    const state = await runLevel<GaParams, GaState<ConvAutoencoderGenome>, ConvAutoencoderGenome>(
+      context,
+      `level2-member${i}`,
+      strategy,
+      gaParams(config.level2),
+      `level2-${i}`,
+      (candidates) => cache.ensure(candidates.map((genome) => ({ features: member.features, genome }))),
+      (genome) => {
+        const trained = cache.get(member.features, genome);
+        return trained && !('failed' in trained) ? trained.validationError : NaN;
+      },
+    );
+    const genome = state.population[0]!.genome;
+    await cache.ensure([{ features: member.features, genome }]);
+    const trained = trainedOrThrow(cache.get(member.features, genome), `member ${i} level 2`);
+    level2Members.push({ features: member.features, genome, weights: trained.weights });
+    level2Errors.push(trained.validationError);
+  }
+  members = level2Members;
+  snapshots.push({ level: 'level2', members, fitness: level2Errors.reduce((a, b) => a + b, 0) / level2Errors.length });
+
+  // level 3 — gradient-free fine-tuning of each member's weights
+  const level3Members: Member[] = [];
+  const level3Errors: number[] = [];
+  for (const [i, member] of members.entries()) {
+    const params: WeightTuningParams = {
+      objective: 'min',
+      populationSize: config.level3.population,
+      iterations: config.level3.iterations,
+      mutationProbability: config.level3.mutationProbability,
+      step: config.level3.step,
+      multiplicative: config.level3.multiplicative,
+      parentFitness: level2Errors[i]!,
+    };
+    const validation = makeWindows(channel.heldOut, member.features, member.genome.window);
+    const fitness = new Map<number, number>();
+    let parent = { lineage: '', weights: member.weights };
+    const state = await runLevel<WeightTuningParams, WeightTuningState, PerturbationGenome>(
+      context,
+      `level3-member${i}`,
+      weightTuning,
+      params,
+      `level3-${i}`,
+      async (candidates) => {
+        const lineage = candidates[0]?.lineage ?? [];
+        if (parent.lineage !== lineage.join(',')) parent = { lineage: lineage.join(','), weights: replayLineage(member.weights, lineage, params) };
+        const results = await context.pool.run(candidates.map((c) => ({ kind: 'score', genome: member.genome, weights: perturbWeights(parent.weights, c.seed, params), score: [validation] })));
+        fitness.clear();
+        results.forEach((r, k) => fitness.set(candidates[k]!.seed, r.ok ? r.scores[0]!.reduce((s, x) => s + x, 0) / r.scores[0]!.length : NaN));
+      },
+      (candidate) => fitness.get(candidate.seed) ?? NaN,
+    );
+    level3Members.push({ ...member, weights: replayLineage(member.weights, state.accepted, params) });
+    level3Errors.push(state.fitness);
+  }
+  snapshots.push({ level: 'level3', members: level3Members, fitness: level3Errors.reduce((a, b) => a + b, 0) / level3Errors.length });
+  return snapshots;
+}
