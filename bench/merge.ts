@@ -10,7 +10,7 @@
  *   npm run bench:merge [-- --layers 22 --skip-torch --reference]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelFolderWriter } from '../src/io/shard-writer.js';
@@ -129,6 +129,15 @@ function setBandwidth(): number {
   return bytes / (best / 1000) / 1e9;
 }
 
+/**
+ * This process's own peak RSS: VmHWM belongs to the current address space, whereas getrusage's maxRSS (and
+ * process.resourceUsage().maxRSS) keeps the parent's high-water mark across fork + exec on Linux.
+ */
+function peakRssBytes(): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
 interface MergeRun {
   readonly seconds: number;
   readonly maxRssBytes: number;
@@ -150,7 +159,7 @@ async function child(): Promise<void> {
   const started = performance.now();
   const result = await runMerge(config, out, { progress: 'none', kernels: kernels as 'wasm' | 'reference', threads: 2, copyTokenizer: false });
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, kernels: result.kernels })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), kernels: result.kernels })}\n`);
 }
 
 function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): MergeRun {

@@ -11,7 +11,6 @@ import argparse
 import json
 import mmap
 import os
-import resource
 import struct
 import time
 
@@ -134,7 +133,9 @@ def main():
                 merged = ties(base.tensor(name), [m.tensor(name) for m in models], [1.0] * len(models), args.density)
             f.write(merged.to(torch.bfloat16).contiguous().view(torch.uint8).numpy().data)
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM is this address space's peak; ru_maxrss keeps the parent's high-water mark across fork + exec
+    with open("/proc/self/status") as status:
+        rss = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
     print(json.dumps({"seconds": seconds, "max_rss_bytes": rss, "threads": torch.get_num_threads()}))
 
 
