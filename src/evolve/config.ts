@@ -107,6 +107,9 @@ function checkCombination(config: EvolveConfig, source?: string): void {
   const s = config.strategy;
   if (s.name !== 'lorahub' && config.models.length < 2) issues.push({ path: ['models'], message: `strategy ${s.name} needs at least 2 models` });
   if (s.name === 'lorahub' && !config.base_model) issues.push({ path: ['base_model'], message: 'lorahub needs the base model the adapters were trained on' });
+  if (s.name === 'lorahub' && fitnessObjective(config.fitness) !== 'min') {
+    issues.push({ path: ['fitness'], message: 'lorahub minimises a loss (plus its L1 term): use the built-in loss or a fitness with objective: min' });
+  }
   if (s.name === 'grid-greedy' && !config.base_model) {
     issues.push({ path: ['base_model'], message: 'grid-greedy (task arithmetic over residuals) needs base_model' });
   }

@@ -19,6 +19,7 @@ import type { Driver, Materialised } from './drivers/driver.js';
 import { cmaEsDriver, gridGreedyDriver, randomDriver } from './drivers/recipe.js';
 import { evolverDriver } from './drivers/evolver.js';
 import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
+import { lorahubDriver } from './drivers/lorahub.js';
 import type { OffspringRecipe } from './evolver-ops.js';
 import type { FitnessSource } from './fitness/fitness.js';
 import type { BaseParams } from './strategy.js';
@@ -103,7 +104,7 @@ function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store
         parentsOf: (id) => recordsByKey().get(id)?.parents as readonly [string, string] | undefined,
       }) as unknown as AnyDriver;
     case 'lorahub':
-      throw new ConfigError([{ path: ['strategy', 'name'], message: 'lorahub runs through `modelevo evolve` once LoRA composition is wired in' }]);
+      return lorahubDriver({ config, models, cwd }) as unknown as AnyDriver;
   }
 }
 

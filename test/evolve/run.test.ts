@@ -92,3 +92,43 @@ test('kinship-greedy merges pairs of foundations with SLERP and explores by kins
     assert.equal(summary.best!.fitness, bestRecorded(runDir));
   });
 });
+
+test('lorahub composes the LoRA adapters with CMA-ES weights in bounds and improves on w = 0', async () => {
+  await withDir(async (root) => {
+    const lora = ['literature', 'code', 'math'].map((d) => `test/fixtures/tiny-llama/lora-${d}`);
+    const target = openCheckpoint(`${BASE}+${lora[1]}`).readFloat32('model.layers.0.self_attn.q_proj.weight');
+    const fitness = {
+      name: 'q-proj-distance',
+      objective: 'min' as const,
+      needsFolder: false,
+      async evaluate({ checkpoint }: { checkpoint: import('../../src/io/checkpoint.js').Checkpoint }) {
+        const values = checkpoint.readFloat32('model.layers.0.self_attn.q_proj.weight');
+        let sum = 0;
+        values.forEach((v, i) => (sum += (v - target[i]!) ** 2));
+        return { score: Math.sqrt(sum) };
+      },
+    };
+    const config = parseEvolveConfig({
+      seed: 1,
+      budget: 30,
+      base_model: BASE,
+      fitness: { module: { path: 'unused.mjs', objective: 'min' } },
+      strategy: { name: 'lorahub', adapters: lora },
+    });
+    const runDir = join(root, 'run');
+    const summary = await runEvolution({ config, runDir, fitness });
+    const store = RunStore.open(runDir);
+    const records = store.individuals();
+    store.close();
+    const weights = JSON.parse(summary.best!.key) as number[];
+    for (const w of weights) assert.ok(w >= -1.5 && w <= 1.5);
+    // the objective adds 0.05·mean|w| to the distance; at w = 0 it is the base's distance alone
+    const baseDistance = await fitness.evaluate({ checkpoint: openCheckpoint(BASE) });
+    assert.ok(summary.best!.fitness < baseDistance.score, `${summary.best!.fitness} vs ${baseDistance.score}`);
+    assert.equal(records.length, summary.evaluations);
+  });
+  assert.throws(
+    () => parseEvolveConfig({ base_model: BASE, fitness: { module: { path: 'x.mjs', objective: 'max' } }, strategy: { name: 'lorahub', adapters: ['a', 'b'] } }),
+    /lorahub minimises a loss/,
+  );
+});
