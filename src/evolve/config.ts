@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
+import { TEST_WINDOWS } from './fitness/splits.js';
 
 const objective = z.enum(['min', 'max']);
 
@@ -118,6 +119,12 @@ function checkCombination(config: EvolveConfig, source?: string): void {
   }
   if (s.name === 'grid-greedy' && s.start && s.start.length !== config.models.length) {
     issues.push({ path: ['strategy', 'start'], message: `expected ${config.models.length} start coefficients (one per model), got ${s.start.length}` });
+  }
+  if ('builtin' in config.fitness && config.fitness.builtin.offset < TEST_WINDOWS) {
+    issues.push({
+      path: ['fitness', 'builtin', 'offset'],
+      message: `windows [0, ${TEST_WINDOWS}) are the test split; the development offset must be ≥ ${TEST_WINDOWS}, got ${config.fitness.builtin.offset}`,
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues, { source });
 }

@@ -6,8 +6,9 @@ import { registerExtractLoraCommand } from './extract-lora.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
+import { registerEvolveCommand } from './evolve.js';
 import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];

@@ -1,0 +1,107 @@
+/**
+ * `modelevo evolve <evolve.yml>`: runs (or resumes) an evolution run — a strategy proposing merges of the
+ * configured models, scored on development data, stored so that a crashed or killed run continues with
+ * `--resume` without losing or repeating an evaluation. Writes the best model, the mergekit YAML that
+ * reproduces it (recipe strategies) and report.md/report.html into the run directory.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import { loadEvolveConfig, type EvolveConfig } from '../../evolve/config.js';
+import { buildFitness } from '../../evolve/fitness/build.js';
+import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
+import { writeRunReport } from '../../runs/report.js';
+import { RunStore } from '../../runs/store.js';
+
+export interface EvolveCommandOptions {
+  readonly runDir?: string;
+  readonly resume?: boolean;
+  readonly budget?: string;
+  readonly json?: boolean;
+}
+
+function defaultRunDir(config: EvolveConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return join('runs', `${config.name}-${stamp}`);
+}
+
+export async function runEvolveCommand(configPath: string, options: EvolveCommandOptions): Promise<EvolveSummary> {
+  let config = loadEvolveConfig(resolve(configPath));
+  if (options.budget !== undefined) {
+    const budget = Number(options.budget);
+    if (!Number.isInteger(budget) || budget < 1) throw new ConfigError([{ path: ['--budget'], message: `expected a positive integer, got '${options.budget}'` }]);
+    config = { ...config, budget };
+  }
+  if (options.resume && !options.runDir) {
+    throw new ConfigError([{ path: ['--run-dir'], message: '--resume needs the --run-dir of the run to continue' }], { hint: 'modelevo runs list shows the runs' });
+  }
+  const runDir = resolve(options.runDir ?? defaultRunDir(config));
+  const fitness = await buildFitness(config, process.cwd());
+  const quiet = options.json === true;
+  const started = Date.now();
+  try {
+    const summary = await runEvolution({
+      config,
+      runDir,
+      resume: options.resume ?? false,
+      fitness,
+      onProgress: quiet
+        ? undefined
+        : (p) =>
+            process.stderr.write(
+              `  step ${p.step} · ${p.evaluations}/${config.budget} evaluations${p.reused ? ` (${p.reused} reused)` : ''} · best ${p.best?.toFixed(4) ?? 'n/a'} · ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+            ),
+    });
+    const store = RunStore.open(runDir);
+    try {
+      writeRunReport({
+        store,
+        objective: summary.objective,
+        bestKey: summary.best?.key,
+        notes: [
+          `stop reason: ${summary.stopReason}`,
+          `time: ${summary.seconds.total.toFixed(1)} s total, ${summary.seconds.merge.toFixed(1)} s merging, ${summary.seconds.evaluate.toFixed(1)} s evaluating (framework overhead ${(100 * summary.seconds.overheadFraction).toFixed(1)}%)`,
+        ],
+      });
+    } finally {
+      store.close();
+    }
+    if (quiet) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        [
+          `run ${summary.runDir}: ${summary.evaluations} evaluations (${summary.evaluatedThisSession} now, ${summary.reused} reused), stopped: ${summary.stopReason}`,
+          summary.best ? `best: ${summary.best.description} → fitness ${summary.best.fitness.toFixed(5)}` : 'no successful evaluation',
+          ...(summary.best?.output ? [`best model: ${summary.best.output}`] : []),
+          ...(summary.best?.recipeFile ? [`recipe:     ${summary.best.recipeFile}`] : []),
+          `report:     ${join(summary.runDir, 'report.md')} and report.html`,
+        ].join('\n') + '\n',
+      );
+    }
+    return summary;
+  } finally {
+    await fitness.close?.();
+  }
+}
+
+export function registerEvolveCommand(program: Command): void {
+  program
+    .command('evolve')
+    .description('evolve a better model out of existing ones (CMA-ES, Evolver, kinship-greedy, grid-greedy, random search)')
+    .argument('<evolve.yml>', 'evolution config: models, base_model, strategy, fitness, budget (see docs/evolve.md)')
+    .option('--run-dir <dir>', 'where the run is stored (default runs/<name>-<timestamp>)')
+    .option('--resume', 'continue the run in --run-dir after a crash or kill, without repeating evaluations')
+    .option('--budget <n>', 'maximum number of fitness evaluations (overrides the config)')
+    .option('--json', 'print one JSON summary on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  modelevo evolve examples/evolve-cma-es.yml --run-dir runs/cma
+  modelevo evolve examples/evolve-cma-es.yml --run-dir runs/cma --resume     # after a crash
+  modelevo runs show runs/cma`,
+    )
+    .action(async (configPath: string, options: EvolveCommandOptions) => {
+      await runEvolveCommand(configPath, options);
+    });
+}
