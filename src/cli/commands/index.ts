@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerComposeLoraCommand } from './compose-lora.js';
 import { registerDemoCommand } from './demo.js';
+import { registerEvalCommand } from './eval.js';
 import { registerExtractLoraCommand } from './extract-lora.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerKinshipCommand } from './kinship.js';
@@ -11,4 +12,4 @@ import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];
