@@ -59,6 +59,8 @@ const strategySchema = z.discriminatedUnion('name', [
     name: z.literal('evolver'),
     mode: z.enum(['standalone', 'merger']).default('merger'),
     merger: z.enum(['linear', 'task_arithmetic', 'ties']).default('linear'),
+    /** λ of a task_arithmetic / ties merger */
+    merger_lambda: z.number().default(1),
     mutation: z.enum(['interpolate', 'rand/1', 'current-to-best/1']).default('interpolate'),
     F: z.number().default(0.5),
     CR: z.number().min(0).max(1).default(0.5),

@@ -1,7 +1,8 @@
 /**
  * `modelevo demo`: a guided tour on the bundled tiny-llama fixtures — inspect the base, show a PEFT LoRA
  * adapter, write the LoRA-merged `base+lora-code` view as a sharded model folder (merge-methods.md §4.1, §5)
- * and verify that it reads back byte for byte. Replaced by the evolution demo once that exists.
+ * and verify that it reads back byte for byte (`modelevo demo --lora`). Plain `modelevo demo` runs the
+ * evolution demo (src/demo/evolution-demo.ts).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { openCheckpoint } from '../../io/open.js';
 import { writeModelFolder } from '../../io/shard-writer.js';
 import { formatBytes, parseByteSize } from '../../io/size.js';
 import { formatTable, inspectReference } from './inspect.js';
+import { runEvolutionDemo } from '../../demo/evolution-demo.js';
 
 export interface DemoOptions {
   readonly fixtures: string;
@@ -158,14 +160,33 @@ function indent(text: string): string {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('tour on the bundled tiny-llama fixtures: inspect, LoRA merge, sharded save, read-back check')
+    .description('the main job on the bundled tiny-llama family: kinship, static merges, CMA-ES and Evolver, test-split table')
     .option('--out <dir>', 'output folder (replaced if it holds a previous demo run)', 'out/demo')
-    .option('--out-shard-size <size>', 'maximum bytes per shard (decimal suffixes k, M, B)', '1M')
-    .option('--fixtures <dir>', 'tiny-llama fixture folder (default: the bundled test/fixtures/tiny-llama)')
-    .option('--overwrite', 'replace --out even if it is not the default demo folder')
-    .action((options: { out: string; outShardSize: string; fixtures?: string; overwrite?: boolean }) => {
+    .option('--fixtures <dir>', 'fixture folder holding tiny-llama/ and text/ (default: the bundled test/fixtures)')
+    .option('--dev-windows <n>', 'development windows per text for selection', '8')
+    .option('--budget <n>', 'CMA-ES fitness evaluations', '30')
+    .option('--generations <n>', 'Evolver generations', '2')
+    .option('--threads <n>', 'evaluator worker threads', '2')
+    .option('--results <file>', 'also write the results table as markdown')
+    .option('--lora', 'instead: the checkpoint I/O tour (inspect, LoRA merge, sharded save, read-back check)')
+    .option('--out-shard-size <size>', 'with --lora: maximum bytes per shard (decimal suffixes k, M, B)', '1M')
+    .option('--overwrite', 'with --lora: replace --out even if it is not the default demo folder')
+    .action(async (options: { out: string; outShardSize: string; fixtures?: string; overwrite?: boolean; lora?: boolean; devWindows: string; budget: string; generations: string; threads: string; results?: string }) => {
+      const fixtures = options.fixtures ?? dirname(defaultFixturesDir());
+      if (!options.lora) {
+        await runEvolutionDemo({
+          fixtures,
+          out: resolve(options.out),
+          devWindows: positive(options.devWindows, '--dev-windows'),
+          cmaBudget: positive(options.budget, '--budget'),
+          evolverGenerations: positive(options.generations, '--generations'),
+          threads: positive(options.threads, '--threads'),
+          ...(options.results ? { resultsFile: options.results } : {}),
+        });
+        return;
+      }
       const result = runDemo({
-        fixtures: options.fixtures ?? defaultFixturesDir(),
+        fixtures: join(fixtures, 'tiny-llama'),
         out: resolve(options.out),
         outShardSize: options.outShardSize,
         overwrite: options.overwrite === true || options.out === 'out/demo',
@@ -176,4 +197,12 @@ export function registerDemoCommand(program: Command): void {
         });
       }
     });
+}
+
+function positive(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ModelevoError('VALUE_INVALID', `${flag} expects a positive integer, got '${text}'`, { hint: `e.g. ${flag} 2` });
+  }
+  return value;
 }

@@ -88,9 +88,10 @@ export function evolverDriver(context: EvolverContext): Driver<EvolverParams, Ev
 
   function mergerRecipe(population: readonly string[]): Record<string, unknown> {
     const merger = strategy.name === 'evolver' ? strategy.merger : 'linear';
+    const lambda = strategy.name === 'evolver' ? strategy.merger_lambda : 1;
     return {
       merge_method: merger,
-      ...(merger === 'linear' ? {} : { base_model: context.config.base_model }),
+      ...(merger === 'linear' ? {} : { base_model: context.config.base_model, parameters: { lambda } }),
       models: population.map((model) => ({ model, parameters: { weight: 1 } })),
       dtype: 'float32',
     };
