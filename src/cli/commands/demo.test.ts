@@ -39,13 +39,13 @@ test('the demo writes a sharded LoRA-merged copy that reads back identically', (
   }
 });
 
-test('`node bin/modelevo.js demo` runs end to end and a bad shard size is a clean CLI error', () => {
+test('`node bin/modelevo.js demo --lora` runs end to end and a bad shard size is a clean CLI error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-demo-'));
   try {
-    const ok = spawnSync(process.execPath, ['bin/modelevo.js', 'demo', '--out', join(dir, 'demo')], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, ['bin/modelevo.js', 'demo', '--lora', '--out', join(dir, 'demo')], { encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Done: the merged model is ready\./);
-    const bad = spawnSync(process.execPath, ['bin/modelevo.js', 'demo', '--out', join(dir, 'x'), '--out-shard-size', '1MB'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, ['bin/modelevo.js', 'demo', '--lora', '--out', join(dir, 'x'), '--out-shard-size', '1MB'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^error \[VALUE_INVALID\]: invalid --out-shard-size '1MB'/);
     assert.match(bad.stderr, /\nhint: /);
