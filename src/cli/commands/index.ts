@@ -1,5 +1,6 @@
 /** The CLI's verbs, in help order. Add a verb by writing commands/<verb>.ts and listing it here. */
 import type { Command } from 'commander';
+import { registerAnomalyCommand } from './anomaly.js';
 import { registerComposeLoraCommand } from './compose-lora.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
@@ -12,4 +13,4 @@ import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand];

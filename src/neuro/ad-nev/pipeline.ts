@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
+import { ModelevoError } from '../../core/errors.js';
 import { RunStore } from '../../runs/store.js';
 import { runLoop, type LoopProgress } from '../../runs/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
@@ -53,6 +54,13 @@ export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig
   const scaler = fitScaler(rawTrain, config.scaler);
   const train = medianDownsample(applyScaler(rawTrain, scaler), config.downsample);
   const { fit, heldOut } = splitTail(train, config.validationFraction);
+  const window = BASELINE_GENOME.window;
+  if (fit.rows < window || heldOut.rows < window) {
+    throw new ModelevoError('VALUE_INVALID', `channel ${id}: ${rawTrain.rows} training rows leave ${fit.rows} for fitting and ${heldOut.rows} held out after ×${config.downsample} downsampling and a ${config.validationFraction} hold-out; each needs at least the window of ${window} time steps`, {
+      hint: `provide at least ${Math.ceil((window * config.downsample) / Math.min(config.validationFraction, 1 - config.validationFraction))} training rows`,
+      details: { rows: rawTrain.rows, fit: fit.rows, heldOut: heldOut.rows, window },
+    });
+  }
   return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, train };
 }
 

@@ -1,0 +1,203 @@
+/**
+ * Multi-channel AD-NEv runs (ad-nev.md §2, §6): resolves the dataset (SMAP, MSL or a user CSV), evolves
+ * every channel with the pipeline, saves each level's members as safetensors, and evaluates every level on
+ * the labelled test part when one exists. Results are written to `<runDir>/results.json`; the run directory
+ * is resumable (each level keeps its own run store).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ModelevoError } from '../../core/errors.js';
+import { EnginePool } from '../../train/pool.js';
+import { loadModel, saveModel } from '../../train/model-io.js';
+import { listChannels, loadChannel, resolveSmapMslRoot } from '../../tasks/anomaly/smap-msl.js';
+import { readCsvSeries, type ImputePolicy } from '../../tasks/anomaly/csv-series.js';
+import { applyScaler, type Scaler, type Series } from '../../tasks/anomaly/series.js';
+import { bestF1Oracle, paKCurve, pointAdjustedPrf, prf, rangePrf } from '../../tasks/anomaly/metrics.js';
+import type { AdNevConfig } from './config.js';
+import { ensembleDecisions, scoreEnsemble, type Member, type MemberThresholds } from './ensemble.js';
+import { evolveChannel, prepareChannel, type LevelName } from './pipeline.js';
+
+export interface DatasetSpec {
+  /** `smap`, `msl` or a CSV path */
+  readonly dataset: string;
+  readonly channels?: readonly string[];
+  readonly dataDir?: string;
+  /** CSV only: a labelled test CSV */
+  readonly testCsv?: string;
+  readonly impute?: ImputePolicy;
+}
+
+export interface ChannelInput {
+  readonly id: string;
+  readonly train: Series;
+  readonly test?: Series;
+  readonly labels?: Uint8Array;
+}
+
+export function loadDataset(spec: DatasetSpec, convention: AdNevConfig['convention']): ChannelInput[] {
+  const kind = spec.dataset.toLowerCase();
+  if (kind === 'smap' || kind === 'msl') {
+    const root = resolveSmapMslRoot(spec.dataDir);
+    const known = listChannels(root, kind === 'smap' ? 'SMAP' : 'MSL');
+    const ids = spec.channels && spec.channels.length > 0 ? spec.channels : known;
+    for (const id of ids) {
+      if (!known.includes(id)) throw new ModelevoError('UNKNOWN_NAME', `channel '${id}' is not a ${kind.toUpperCase()} channel in ${root}`, { hint: `known channels: ${known.join(', ')}` });
+    }
+    return ids.map((id) => {
+      const channel = loadChannel(root, id, convention);
+      return { id, train: channel.train, test: channel.test, labels: channel.labels };
+    });
+  }
+  const train = readCsvSeries(spec.dataset, { impute: spec.impute ?? 'reject' });
+  const test = spec.testCsv ? readCsvSeries(spec.testCsv, { impute: spec.impute ?? 'reject' }) : undefined;
+  if (test && test.series.names.join(',') !== train.series.names.join(',')) {
+    throw new ModelevoError('SHAPE_MISMATCH', `test CSV columns (${test.series.names.join(', ')}) differ from training columns (${train.series.names.join(', ')})`, { hint: 'use the same header in both files' });
+  }
+  return [{ id: basename(spec.dataset).replace(/\.csv$/i, ''), train: train.series, ...(test ? { test: test.series, ...(test.labels ? { labels: test.labels } : {}) } : {}) }];
+}
+
+export interface LevelReport {
+  readonly level: LevelName;
+  readonly validationFitness: number;
+  readonly members: { features: readonly number[]; convLayers: number; window: number }[];
+  /** metrics keyed by threshold method (`pot`, `percentile`) and the oracle */
+  readonly metrics?: Record<string, number>;
+}
+
+export interface ChannelReport {
+  readonly id: string;
+  readonly levels: LevelReport[];
+  readonly seconds: number;
+}
+
+/** per level: predictions (per threshold method), continuous score and labels, for pooled metrics */
+export interface ChannelOutputs {
+  readonly labels: Uint8Array;
+  readonly levels: Map<LevelName, { pot: Uint8Array; percentile: Uint8Array; score: Float64Array }>;
+}
+
+export function detectionMetrics(predictions: Uint8Array, score: Float64Array, labels: Uint8Array, prefix: string): Record<string, number> {
+  const plain = prf(predictions, labels);
+  const pa = pointAdjustedPrf(predictions, labels);
+  const range = rangePrf(predictions, labels);
+  return {
+    [`${prefix}_precision`]: plain.precision,
+    [`${prefix}_recall`]: plain.recall,
+    [`${prefix}_f1`]: plain.f1,
+    [`${prefix}_pa_precision`]: pa.precision,
+    [`${prefix}_pa_recall`]: pa.recall,
+    [`${prefix}_pa_f1`]: pa.f1,
+    [`${prefix}_pak_auc`]: paKCurve(predictions, labels).auc,
+    [`${prefix}_range_f1`]: range.f1,
+    ...(prefix === 'pot' ? { oracle_f1: bestF1Oracle(score, labels).f1, oracle_pa_f1: bestF1Oracle(score, labels, { pointAdjusted: true }).f1 } : {}),
+  };
+}
+
+export interface RunOptions {
+  readonly runDir: string;
+  readonly config: AdNevConfig;
+  readonly dataset: DatasetSpec;
+  readonly workers?: number;
+  readonly log?: (message: string) => void;
+}
+
+export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelReport[]; outputs: Map<string, ChannelOutputs> }> {
+  const { runDir, config } = options;
+  mkdirSync(runDir, { recursive: true });
+  const manifestPath = join(runDir, 'anomaly.json');
+  const manifest = { dataset: options.dataset, config };
+  if (existsSync(manifestPath)) {
+    const previous = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+    if (JSON.stringify(previous.config) !== JSON.stringify(config)) {
+      throw new ModelevoError('CONFIG_INVALID', `run ${runDir} was started with a different configuration`, { hint: 'resume with the same flags, or choose another --run-dir' });
+    }
+  } else writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  const channels = loadDataset(options.dataset, config.convention);
+  const pool = await EnginePool.create(options.workers === undefined ? {} : { workers: options.workers });
+  const reports: ChannelReport[] = [];
+  const outputs = new Map<string, ChannelOutputs>();
+  try {
+    for (const input of channels) {
+      const started = performance.now();
+      const prepared = prepareChannel(input.id, input.train, config);
+      const snapshots = await evolveChannel({ channel: prepared, config, pool, runDir, ...(options.log ? { log: options.log } : {}) });
+      const levels: LevelReport[] = [];
+      const perLevel: ChannelOutputs['levels'] = new Map();
+      for (const snapshot of snapshots) {
+        const dir = join(runDir, input.id, 'models', snapshot.level);
+        mkdirSync(dir, { recursive: true });
+        let thresholds: MemberThresholds[] | undefined;
+        let metrics: Record<string, number> | undefined;
+        if (input.test) {
+          const test = applyScaler(input.test, prepared.scaler);
+          const scored = await scoreEnsemble(pool, snapshot.members, prepared.train, test, config);
+          thresholds = scored.thresholds;
+          const pot = ensembleDecisions(scored, 'pot', config.vote);
+          const percentile = ensembleDecisions(scored, 'percentile', config.vote);
+          perLevel.set(snapshot.level, { pot: pot.predictions, percentile: percentile.predictions, score: pot.score });
+          if (input.labels) metrics = { ...detectionMetrics(pot.predictions, pot.score, input.labels, 'pot'), ...detectionMetrics(percentile.predictions, percentile.score, input.labels, 'percentile') };
+        } else {
+          thresholds = (await scoreEnsemble(pool, snapshot.members, prepared.train, prepared.heldOut, config)).thresholds;
+        }
+        snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, input.id, prepared.names));
+        levels.push({
+          level: snapshot.level,
+          validationFitness: snapshot.fitness,
+          members: snapshot.members.map((m) => ({ features: m.features, convLayers: m.genome.convLayers.length, window: m.genome.window })),
+          ...(metrics ? { metrics } : {}),
+        });
+      }
+      if (input.labels) outputs.set(input.id, { labels: input.labels, levels: perLevel });
+      const report = { id: input.id, levels, seconds: (performance.now() - started) / 1000 };
+      reports.push(report);
+      writeFileSync(join(runDir, input.id, 'report.json'), JSON.stringify(report, null, 2));
+      options.log?.(`${input.id}: done in ${report.seconds.toFixed(1)} s`);
+    }
+  } finally {
+    await pool.close();
+  }
+  writeFileSync(join(runDir, 'results.json'), JSON.stringify(reports, null, 2));
+  return { reports, outputs };
+}
+
+function saveMember(path: string, member: Member, scaler: Scaler, thresholds: MemberThresholds, channel: string, names: readonly string[]): void {
+  saveModel(path, {
+    genome: member.genome,
+    features: member.features.length,
+    weights: member.weights,
+    extra: {
+      channel,
+      feature_indices: JSON.stringify(member.features),
+      column_names: JSON.stringify(names),
+      scaler: JSON.stringify(scaler),
+      thresholds: JSON.stringify(thresholds),
+    },
+  });
+}
+
+export interface LoadedMember extends Member {
+  readonly scaler: Scaler;
+  readonly thresholds: MemberThresholds;
+  readonly columnNames: readonly string[];
+}
+
+/** The saved members of one channel and level of a run. */
+export function loadMembers(runDir: string, channel: string, level: LevelName = 'level3'): LoadedMember[] {
+  const dir = join(runDir, channel, 'models', level);
+  const members: LoadedMember[] = [];
+  for (let i = 0; existsSync(join(dir, `member-${i}.safetensors`)); i++) {
+    const saved = loadModel(join(dir, `member-${i}.safetensors`));
+    members.push({
+      features: JSON.parse(saved.extra.feature_indices ?? '[]') as number[],
+      genome: saved.genome,
+      weights: saved.weights,
+      scaler: JSON.parse(saved.extra.scaler ?? 'null') as Scaler,
+      thresholds: JSON.parse(saved.extra.thresholds ?? 'null') as MemberThresholds,
+      columnNames: JSON.parse(saved.extra.column_names ?? '[]') as string[],
+    });
+  }
+  if (members.length === 0) {
+    throw new ModelevoError('CHECKPOINT_NOT_FOUND', `no saved members in ${dir}`, { hint: 'run `modelevo anomaly evolve` to completion first; `--level` picks baseline|level1|level2|level3' });
+  }
+  return members;
+}
