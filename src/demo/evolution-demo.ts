@@ -43,6 +43,8 @@ export interface DemoRow {
 export interface EvolutionDemoResult {
   readonly rows: DemoRow[];
   readonly bestStatic: string;
+  /** development loss of every static merge */
+  readonly staticDev: Record<string, number>;
   readonly runs: EvolveSummary[];
   readonly seconds: number;
 }
@@ -163,7 +165,7 @@ export async function runEvolutionDemo(options: EvolutionDemoOptions): Promise<E
   const seconds = (performance.now() - started) / 1000;
   line(`\ndemo finished in ${seconds.toFixed(0)} s; best models and reports under ${relative(process.cwd(), options.out)}/runs/*/`);
   if (options.resultsFile) writeFileSync(resolve(options.resultsFile), resultsMarkdown(rows, bestStatic, runs, seconds, devWindows));
-  return { rows, bestStatic, runs, seconds };
+  return { rows, bestStatic, staticDev: Object.fromEntries([...statics.keys()].map((k) => [k, dev.get(k)!])), runs, seconds };
 }
 
 export function resultsTable(rows: readonly DemoRow[]): string {
