@@ -10,12 +10,80 @@
  * Energy criterion: modelevo keeps the smallest r that **meets** the inequality (GPM/SGP's code keeps one
  * fewer; FS-DGPM's meets it, §1.3). Bases are never more than the layer's input dimension.
  */
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
-/** Left singular vectors (columns) and singular values, descending. */
+/**
+ * Left singular vectors (columns, orthonormal) and singular values, descending, of R (d × n), through the
+ * symmetric eigendecomposition of the smaller Gram matrix: R·Rᵀ when d ≤ n (its eigenvectors are U), else
+ * Rᵀ·R = VΣ²Vᵀ and U = R·V·Σ⁻¹. About 3× faster than ml-matrix's SVD on 784 × 300; σ below √ε·σ_max lose
+ * relative accuracy, which the energy criterion cannot see, and U is re-orthonormalised.
+ */
 export function leftSvd(R: Matrix): { U: Matrix; sigma: number[] } {
-  const svd = new SingularValueDecomposition(R, { computeLeftSingularVectors: true, computeRightSingularVectors: false, autoTranspose: true });
-  return { U: svd.leftSingularVectors, sigma: svd.diagonal.map((s) => Math.max(s, 0)) };
+  const { sigma, leading } = leftSvdLazy(R);
+  return leading(sigma.length);
+}
+
+/** σ (descending) of R now, and the first k left singular vectors on demand (building U is the costly part). */
+export function leftSvdLazy(R: Matrix): { sigma: number[]; leading: (k: number) => { U: Matrix; sigma: number[] } } {
+  const d = R.rows;
+  const n = R.columns;
+  const rows = Array.from({ length: d }, (_, i) => Float64Array.from(R.getRow(i)));
+  const byRows = d <= n;
+  const size = byRows ? d : n;
+  const gram = new Matrix(size, size);
+  if (byRows) {
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        const a = rows[i]!;
+        const b = rows[j]!;
+        for (let k = 0; k < n; k++) dot += a[k]! * b[k]!;
+        gram.set(i, j, dot);
+        gram.set(j, i, dot);
+      }
+  } else {
+    const acc = Array.from({ length: n }, () => new Float64Array(n));
+    for (const row of rows)
+      for (let i = 0; i < n; i++) {
+        const ri = row[i]!;
+        if (ri === 0) continue;
+        const target = acc[i]!;
+        for (let j = 0; j <= i; j++) target[j] = target[j]! + ri * row[j]!;
+      }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        gram.set(i, j, acc[i]![j]!);
+        gram.set(j, i, acc[i]![j]!);
+      }
+  }
+  const eig = new EigenvalueDecomposition(gram, { assumeSymmetric: true });
+  const order = eig.realEigenvalues.map((value, index) => ({ value: Math.max(value, 0), index })).sort((a, b) => b.value - a.value);
+  const vectors = eig.eigenvectorMatrix;
+  const largest = order[0]?.value ?? 0;
+  // directions with σ² at rounding level carry no energy and no reliable direction
+  const kept = order.filter((e) => e.value > largest * 1e-14 && e.value > 0);
+  const sigma = kept.map((e) => Math.sqrt(e.value));
+  const leading = (k: number): { U: Matrix; sigma: number[] } => {
+    const count = Math.min(k, kept.length);
+    const U = new Matrix(d, count);
+    for (let c = 0; c < count; c++) {
+      const v = vectors.getColumn(kept[c]!.index);
+      if (byRows) {
+        for (let i = 0; i < d; i++) U.set(i, c, v[i]!);
+      } else {
+        const s = sigma[c]!;
+        for (let i = 0; i < d; i++) {
+          let dot = 0;
+          const row = rows[i]!;
+          for (let j = 0; j < n; j++) dot += row[j]! * v[j]!;
+          U.set(i, c, dot / s);
+        }
+      }
+    }
+    const orthonormal = appendOrthonormal(new Matrix(d, 0), U);
+    return { U: orthonormal.basis, sigma: orthonormal.kept.map((c) => sigma[c]!) };
+  };
+  return { sigma, leading };
 }
 
 /**
@@ -40,10 +108,6 @@ export function frobeniusSquared(A: Matrix): number {
   return sum;
 }
 
-function firstColumns(U: Matrix, r: number): Matrix {
-  return U.subMatrix(0, U.rows - 1, 0, r - 1);
-}
-
 export interface BasisUpdate {
   /** input dim × rank, orthonormal columns; null while empty */
   basis: Matrix | null;
@@ -51,27 +115,31 @@ export interface BasisUpdate {
   added: number;
   /** singular values behind the added columns, descending */
   addedSigma: number[];
-  /** largest singular value of this task's representation */
+  /** largest singular value of this task's representation (NaN on later tasks unless asked for) */
   sigmaMax: number;
 }
 
 /** GPM memory update (§1.3): a first SVD, or the residual's SVD after projecting out the stored basis. */
-export function updateBasis(basis: Matrix | null, R: Matrix, threshold: number): BasisUpdate {
+export function updateBasis(basis: Matrix | null, R: Matrix, threshold: number, options: { sigmaMax?: boolean } = {}): BasisUpdate {
   const maxRank = R.rows;
   if (basis === null || basis.columns === 0) {
-    const { U, sigma } = leftSvd(R);
-    const r = Math.min(energyRank(sigma, threshold), maxRank);
-    return { basis: r > 0 ? firstColumns(U, r) : null, added: r, addedSigma: sigma.slice(0, r), sigmaMax: sigma[0] ?? 0 };
+    const svd = leftSvdLazy(R);
+    const r = Math.min(energyRank(svd.sigma, threshold), maxRank);
+    const { U, sigma } = svd.leading(r);
+    return { basis: U.columns > 0 ? U : null, added: U.columns, addedSigma: sigma, sigmaMax: svd.sigma[0] ?? 0 };
   }
   const total = frobeniusSquared(R);
-  const residual = R.clone().sub(basis.mmul(basis.transpose().mmul(R)));
+  const coordinates = multiply(basis, R, true);
+  const residual = R.clone().sub(multiply(basis, coordinates));
   const residualEnergy = frobeniusSquared(residual);
-  const { U, sigma } = leftSvd(residual);
+  const svd = leftSvdLazy(residual);
   const room = Math.max(maxRank - basis.columns, 0);
-  const r = Math.min(energyRank(sigma, threshold, total - residualEnergy, total), room, U.columns);
-  const sigmaMax = leftSvd(R).sigma[0] ?? 0;
+  const r = Math.min(energyRank(svd.sigma, threshold, total - residualEnergy, total), room, svd.sigma.length);
+  const { U, sigma } = svd.leading(r);
+  // only SGP needs σ_max of the whole representation on later tasks
+  const sigmaMax = options.sigmaMax ? largestSingularValue(R) : NaN;
   if (r === 0) return { basis, added: 0, addedSigma: [], sigmaMax };
-  const appended = appendOrthonormal(basis, firstColumns(U, r));
+  const appended = appendOrthonormal(basis, U);
   return { basis: appended.basis, added: appended.kept.length, addedSigma: appended.kept.map((j) => sigma[j]!), sigmaMax };
 }
 
@@ -139,13 +207,50 @@ export interface SgpMemory {
  * the scaled values lie in [0, 1]; old importance = min(1, previous + scaled), new bases get scaled σ̂.
  */
 export function updateSgpMemory(memory: SgpMemory, R: Matrix, threshold: number, alpha: number): SgpMemory {
-  const update = updateBasis(memory.basis, R, threshold);
+  const update = updateBasis(memory.basis, R, threshold, { sigmaMax: true });
   const old = memory.basis;
+  const coordinates = old === null ? null : multiply(old, R, true);
   const oldImportance = memory.importance.map((previous, i) => {
-    const projection = old!.getColumnVector(i).transpose().mmul(R);
-    const raw = Math.sqrt(frobeniusSquared(projection));
+    const raw = Math.sqrt(coordinates!.getRow(i).reduce((a, v) => a + v * v, 0));
     return Math.min(1, previous + sgpScale(raw, update.sigmaMax, alpha));
   });
   const fresh = update.addedSigma.map((s) => Math.min(1, sgpScale(s, update.sigmaMax, alpha)));
   return { basis: update.basis, importance: [...oldImportance, ...fresh] };
+}
+
+/** σ_max(R) by power iteration on RᵀR (converges fast: only the top value is needed, to ~1e-10). */
+export function largestSingularValue(R: Matrix): number {
+  const Rt = R.transpose();
+  let x = Matrix.ones(R.columns, 1);
+  let estimate = 0;
+  for (let iteration = 0; iteration < 500; iteration++) {
+    const y = Rt.mmul(R.mmul(x));
+    const norm = y.norm();
+    if (norm === 0) return 0;
+    x = y.div(norm);
+    const next = Math.sqrt(norm);
+    if (Math.abs(next - estimate) <= 1e-12 * next) return next;
+    estimate = next;
+  }
+  return estimate;
+}
+
+/** A·B, or Aᵀ·B with `transposeA`, in plain float64 loops over rows (ml-matrix's mmul is ~10× slower here). */
+export function multiply(A: Matrix, B: Matrix, transposeA = false): Matrix {
+  const inner = transposeA ? A.rows : A.columns;
+  const outRows = transposeA ? A.columns : A.rows;
+  const n = B.columns;
+  const bRows = Array.from({ length: B.rows }, (_, k) => Float64Array.from(B.getRow(k)));
+  const aRows = Array.from({ length: A.rows }, (_, k) => Float64Array.from(A.getRow(k)));
+  const out = Array.from({ length: outRows }, () => new Float64Array(n));
+  for (let k = 0; k < inner; k++) {
+    const bk = bRows[k]!;
+    for (let i = 0; i < outRows; i++) {
+      const a = transposeA ? aRows[k]![i]! : aRows[i]![k]!;
+      if (a === 0) continue;
+      const target = out[i]!;
+      for (let j = 0; j < n; j++) target[j] = target[j]! + a * bk[j]!;
+    }
+  }
+  return new Matrix(out.map((row) => Array.from(row)));
 }

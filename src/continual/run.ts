@@ -1,0 +1,86 @@
+/**
+ * One continual-learning run: train a fresh MLP on each task of a stream in turn with a strategy, and after
+ * every task measure test accuracy on all tasks (the accuracy matrix, fs-dgpm.md §6). Seeded: weights,
+ * batch order, representation samples and replay all come from `config.seed`.
+ */
+import { createRng } from '../core/rng.js';
+import type { TaskStream } from '../tasks/fashion-mnist/streams.js';
+import type { ContinualConfig } from './config.js';
+import { summarize, type ContinualSummary } from './metrics.js';
+import { MLP_HIDDEN, evaluateAccuracy, initMlpWeights } from './mlp.js';
+import { createStrategy } from './registry.js';
+import { taskBatch, type ContinualStrategy, type StrategyContext } from './strategy.js';
+import type { tf } from '../train/tf.js';
+import { seededPermutation } from '../tasks/fashion-mnist/streams.js';
+
+export interface ContinualRunResult {
+  method: string;
+  benchmark: string;
+  seed: number;
+  /** R[i][j]: accuracy on task j after training task i */
+  accuracy: number[][];
+  summary: ContinualSummary;
+  /** wall seconds per task: training plus the end-of-task memory update (evaluation excluded) */
+  secondsPerTask: number[];
+  /** stored bases per layer after the last task */
+  basisSizes: number[];
+  /** mean training loss per task */
+  meanLoss: number[];
+}
+
+export interface RunHooks {
+  /** after each task, with that task's row of the accuracy matrix */
+  onTask?: (taskId: number, row: number[], seconds: number, view: { weights: readonly tf.Tensor2D[]; strategy: ContinualStrategy }) => void;
+  /** after every training step (tests use it to inspect the strategy) */
+  onStep?: (strategy: ContinualStrategy, taskId: number) => void;
+}
+
+export function runContinual(stream: TaskStream, config: ContinualConfig, hooks: RunHooks = {}): ContinualRunResult {
+  const sizes = [stream.inputDim, ...MLP_HIDDEN, stream.numClasses];
+  const layers = sizes.length - 1;
+  const weights = initMlpWeights(sizes, config.seed);
+  const strategy = createStrategy(config.method, layers);
+  const protectedLayers = Array.from({ length: stream.sharedHead ? layers : layers - 1 }, (_, l) => l);
+  const accuracy: number[][] = [];
+  const secondsPerTask: number[] = [];
+  const meanLoss: number[] = [];
+  try {
+    for (const task of stream.tasks) {
+      const started = performance.now();
+      const ctx: StrategyContext = { config, stream, weights, protectedLayers, taskId: task.id, epoch: 0 };
+      strategy.beginTask(ctx);
+      let lossSum = 0;
+      let steps = 0;
+      for (let epoch = 0; epoch < config.epochs; epoch++) {
+        ctx.epoch = epoch;
+        const order = seededPermutation(task.train.n, createRng(config.seed, 'batches', task.id, epoch));
+        for (let start = 0; start < task.train.n; start += config.batchSize) {
+          const batch = taskBatch(task, order.subarray(start, Math.min(start + config.batchSize, task.train.n)), stream.numClasses);
+          lossSum += strategy.trainStep(batch, ctx);
+          steps++;
+          hooks.onStep?.(strategy, task.id);
+        }
+      }
+      strategy.endTask(task, ctx);
+      const seconds = (performance.now() - started) / 1000;
+      secondsPerTask.push(seconds);
+      meanLoss.push(lossSum / Math.max(steps, 1));
+      const row = stream.tasks.map((t) => evaluateAccuracy(weights, t.test, t.classes, stream.numClasses));
+      accuracy.push(row);
+      hooks.onTask?.(task.id, row, seconds, { weights, strategy });
+    }
+    return {
+      method: config.method,
+      benchmark: config.benchmark,
+      seed: config.seed,
+      accuracy,
+      summary: summarize(accuracy),
+      secondsPerTask,
+      basisSizes: strategy.basisSizes(),
+      meanLoss,
+    };
+  } finally {
+    strategy.dispose();
+    weights.forEach((w) => w.dispose());
+  }
+}
