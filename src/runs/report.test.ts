@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineage, stepSummaries, fitnessChartSvg } from './report.js';
+import { lineage, lineageSvg, stepSummaries, fitnessChartSvg } from './report.js';
 import type { IndividualRecord } from './store.js';
 
 const rec = (step: number, index: number, key: string, fitness: number, parents?: string[]): IndividualRecord => ({
@@ -29,4 +29,11 @@ test('the chart is a self-contained SVG with three series', () => {
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 3);
   assert.doesNotMatch(svg, /NaN/);
+});
+
+test('the lineage graph draws every ancestor once and one edge per recorded parent link', () => {
+  const svg = lineageSvg(records, 'ab-bc');
+  assert.equal((svg.match(/<circle/g) ?? []).length, 6);
+  assert.equal((svg.match(/<line/g) ?? []).length, 6);
+  assert.equal(lineageSvg(records, 'a'), '');
 });

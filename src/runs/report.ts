@@ -79,6 +79,39 @@ export function fitnessChartSvg(steps: readonly StepSummary[], width = 640, heig
   ].join('');
 }
 
+/** Ancestors of the best as a layered SVG graph: one column per step, edges from parents to children. */
+export function lineageSvg(records: readonly IndividualRecord[], key: string, width = 760): string {
+  const nodes = lineage(records, key);
+  if (nodes.length <= 1) return '';
+  const stepOf = new Map(records.map((r) => [r.key, r.step]));
+  const steps = [...new Set(nodes.map((n) => stepOf.get(n.key) ?? 0))].sort((a, b) => a - b);
+  const columns = new Map(steps.map((s, i) => [s, i]));
+  const rows = new Map<number, number>();
+  const position = new Map<string, { x: number; y: number }>();
+  const columnWidth = steps.length > 1 ? (width - 160) / (steps.length - 1) : 0;
+  for (const node of [...nodes].sort((a, b) => (stepOf.get(a.key) ?? 0) - (stepOf.get(b.key) ?? 0))) {
+    const column = columns.get(stepOf.get(node.key) ?? 0)!;
+    const row = rows.get(column) ?? 0;
+    rows.set(column, row + 1);
+    position.set(node.key, { x: 80 + column * columnWidth, y: 30 + row * 46 });
+  }
+  const height = 40 + Math.max(...rows.values()) * 46;
+  const short = (k: string) => (k.length > 22 ? `${k.slice(0, 10)}…${k.slice(-10)}` : k);
+  const edges = nodes.flatMap((n) =>
+    n.parents.filter((p) => position.has(p)).map((p) => {
+      const a = position.get(p)!;
+      const b = position.get(n.key)!;
+      return `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" stroke="#9aa5b1" stroke-width="1.5"/>`;
+    }),
+  );
+  const circles = nodes.map((n) => {
+    const { x, y } = position.get(n.key)!;
+    const colour = n.key === key ? '#dc2626' : '#3b82f6';
+    return `<circle cx="${x}" cy="${y}" r="6" fill="${colour}"/><text x="${x}" y="${y + 18}" text-anchor="middle" font-size="10">${escapeHtml(short(n.key))} (${fmt(n.fitness)})</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="lineage of the best">${edges.join('')}${circles.join('')}</svg>`;
+}
+
 export interface ReportInput {
   readonly store: RunStore;
   readonly objective: 'min' | 'max';
@@ -139,6 +172,7 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
     '<h2>Top individuals</h2>',
     table(sorted.slice(0, 10).map((r, i) => [String(i + 1), r.key, fmt(r.fitness), (r.parents ?? []).join(', ')]), ['rank', 'key', 'fitness', 'parents']),
     '<h2>Lineage of the best</h2>',
+    input.bestKey ? lineageSvg(records, input.bestKey) : '',
     ancestry.length ? `<ul>${ancestry.map((a) => `<li><code>${escapeHtml(a.key)}</code> (${fmt(a.fitness)})${a.parents.length ? ` ← ${a.parents.map((p) => `<code>${escapeHtml(p)}</code>`).join(' + ')}` : ''}</li>`).join('')}</ul>` : '<p>no recorded parents</p>',
     '</body></html>',
   ].join('\n');
