@@ -18,8 +18,8 @@ export const ContinualConfigSchema = z.object({
   seed: z.number().int().default(0),
   epochs: z.number().int().positive().default(1),
   batchSize: z.number().int().positive().default(10),
-  lr: z.number().positive().default(0.01),
-  trainPerTask: z.number().int().positive().default(3000),
+  lr: z.number().positive().default(0.1),
+  trainPerTask: z.number().int().positive().default(2000),
   testPerTask: z.number().int().positive().default(2000),
   /** samples forwarded to build each layer's representation (GPM: 300 for the PMNIST MLP) */
   representationSamples: z.number().int().positive().default(300),

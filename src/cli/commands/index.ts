@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAnomalyCommand } from './anomaly.js';
 import { registerComposeLoraCommand } from './compose-lora.js';
+import { registerContinualCommand } from './continual.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
 import { registerExtractLoraCommand } from './extract-lora.js';
@@ -13,4 +14,4 @@ import { registerRunsCommand } from './runs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand];

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRng } from '../../core/rng.js';
+import { ModelevoError } from '../../core/errors.js';
+import { encodeIdx } from '../../tasks/fashion-mnist/idx.js';
+import { runContinualCommand } from './continual.js';
+
+/** Tiny Fashion-MNIST look-alike: class c lights up a 6-row band of the 28×28 image, plus noise. */
+function writeTinyDataset(dir: string): void {
+  for (const [prefix, n] of [['train', 200], ['t10k', 100]] as const) {
+    const rng = createRng('tiny-fmnist', prefix);
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 10;
+      for (let p = 0; p < 784; p++) {
+        const band = Math.floor(p / 28) % 10 === labels[i]! ? 200 : 0;
+        images[i * 784 + p] = Math.min(255, band + Math.floor(40 * rng.next()));
+      }
+    }
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), encodeIdx('uint8', [n, 28, 28], images));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), encodeIdx('uint8', [n], labels));
+  }
+}
+
+test('continual run --json: accuracy matrices per seed and mean ± std recomputed from them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'continual-cli-'));
+  try {
+    writeTinyDataset(dir);
+    let output = '';
+    await runContinualCommand(
+      { method: 'gpm', benchmark: 'split-fmnist', seeds: 2, trainPerTask: 40, testPerTask: 20, dataDir: dir, backend: 'cpu', json: true },
+      (text) => (output += text),
+    );
+    const parsed = JSON.parse(output) as {
+      method: string;
+      acc: { mean: number; std: number };
+      bwt: { mean: number; std: number };
+      runs: { seed: number; accuracy: number[][]; basisSizes: number[] }[];
+    };
+    assert.equal(parsed.method, 'gpm');
+    assert.deepEqual(parsed.runs.map((r) => r.seed), [0, 1]);
+    const accs: number[] = [];
+    const bwts: number[] = [];
+    for (const run of parsed.runs) {
+      assert.equal(run.accuracy.length, 5);
+      for (const row of run.accuracy) for (const v of row) assert.ok(v >= 0 && v <= 1);
+      const last = run.accuracy[4]!;
+      accs.push(last.reduce((a, b) => a + b, 0) / 5);
+      bwts.push([0, 1, 2, 3].reduce((a, j) => a + last[j]! - run.accuracy[j]![j]!, 0) / 4);
+      assert.equal(run.basisSizes[2], 0, 'the task-incremental head is not projected');
+    }
+    const mean = (v: number[]): number => (v[0]! + v[1]!) / 2;
+    const std = (v: number[]): number => Math.abs(v[0]! - v[1]!) / Math.SQRT2;
+    assert.ok(Math.abs(parsed.acc.mean - mean(accs)) < 1e-12);
+    assert.ok(Math.abs(parsed.acc.std - std(accs)) < 1e-12);
+    assert.ok(Math.abs(parsed.bwt.mean - mean(bwts)) < 1e-12);
+    // the bands make every two-class task easy
+    assert.ok(parsed.acc.mean > 0.8, `ACC ${parsed.acc.mean}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('continual run rejects an unknown method with a ConfigError naming the key', async () => {
+  await assert.rejects(
+    runContinualCommand({ method: 'ewc' as 'gpm', benchmark: 'pfmnist', json: true }, () => {}),
+    (e: unknown) => e instanceof ModelevoError && e.code === 'CONFIG_INVALID' && /at method/.test(e.message),
+  );
+});
