@@ -16,10 +16,7 @@ function modelReference(name: string): string {
   return name.startsWith('lora-') ? `${join(TINY_LLAMA, 'base')}+${join(TINY_LLAMA, name)}` : join(TINY_LLAMA, name);
 }
 
-/**
- * reference-losses.json: every model on the code domain, and base plus one expert on all three domains. The
- * full 9 × 3 grid (221 k tokens) takes 15–60 s depending on machine load, so it lives in `npm run bench:eval`.
- */
+/** reference-losses.json: every model (LoRA adapters as base+adapter views) on every domain, 9 × 3 losses. */
 describe('evaluator reproduces reference-losses.json (32 windows × 256 tokens)', () => {
   const expected = referenceLosses();
   const tokenizer = LmTokenizer.fromFolder(join(TINY_LLAMA, 'base'));
@@ -34,7 +31,7 @@ describe('evaluator reproduces reference-losses.json (32 windows × 256 tokens)'
 
   const plan: [string, Domain[]][] = Object.keys(expected).map((name) => [
     name,
-    name === 'base' || name === 'expert-math' ? [...DOMAINS] : ['code'],
+    [...DOMAINS],
   ]);
   for (const [name, domains] of plan) {
     it(`${name} on ${domains.join(', ')}`, async () => {
