@@ -35,3 +35,11 @@ test('development windows never overlap test windows', () => {
   for (const w of devWindows) for (const id of w) assert.ok(!testTokens.has(id));
   assert.equal(devWindows[0]![0], TEST_WINDOWS * 256);
 });
+
+test('every bundled evolve example parses', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { loadEvolveConfig } = await import('../../src/evolve/config.js');
+  const files = readdirSync('examples/evolve').filter((f) => f.endsWith('.yml'));
+  assert.ok(files.length >= 1);
+  for (const file of files) assert.ok(loadEvolveConfig(`examples/evolve/${file}`).budget >= 1);
+});

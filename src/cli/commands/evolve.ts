@@ -97,8 +97,8 @@ export function registerEvolveCommand(program: Command): void {
       'after',
       `
 Examples:
-  modelevo evolve examples/evolve-cma-es.yml --run-dir runs/cma
-  modelevo evolve examples/evolve-cma-es.yml --run-dir runs/cma --resume     # after a crash
+  modelevo evolve examples/evolve/cma-es.yml --run-dir runs/cma
+  modelevo evolve examples/evolve/cma-es.yml --run-dir runs/cma --resume     # after a crash
   modelevo runs show runs/cma`,
     )
     .action(async (configPath: string, options: EvolveCommandOptions) => {
