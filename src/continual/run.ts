@@ -22,6 +22,8 @@ export interface ContinualRunResult {
   summary: ContinualSummary;
   /** wall seconds per task: training plus the end-of-task memory update (evaluation excluded) */
   secondsPerTask: number[];
+  /** of which the end-of-task memory update (representations, SVD, bases) */
+  updateSecondsPerTask: number[];
   /** stored bases per layer after the last task */
   basisSizes: number[];
   /** mean training loss per task */
@@ -43,6 +45,7 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
   const protectedLayers = Array.from({ length: stream.sharedHead ? layers : layers - 1 }, (_, l) => l);
   const accuracy: number[][] = [];
   const secondsPerTask: number[] = [];
+  const updateSecondsPerTask: number[] = [];
   const meanLoss: number[] = [];
   try {
     for (const task of stream.tasks) {
@@ -61,7 +64,9 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
           hooks.onStep?.(strategy, task.id);
         }
       }
+      const updateStarted = performance.now();
       strategy.endTask(task, ctx);
+      updateSecondsPerTask.push((performance.now() - updateStarted) / 1000);
       const seconds = (performance.now() - started) / 1000;
       secondsPerTask.push(seconds);
       meanLoss.push(lossSum / Math.max(steps, 1));
@@ -76,6 +81,7 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
       accuracy,
       summary: summarize(accuracy),
       secondsPerTask,
+      updateSecondsPerTask,
       basisSizes: strategy.basisSizes(),
       meanLoss,
     };

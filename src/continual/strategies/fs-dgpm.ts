@@ -91,6 +91,7 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
         const perturbed = weights.map((w, l) => tf.add(w, v[l]!) as tf.Tensor2D);
         const gradients = tf.grads((...ws: tf.Tensor[]) => batchLoss(ws as tf.Tensor2D[], chunk))(perturbed) as tf.Tensor2D[];
         innerGradients.push(gradients);
+        if (c === chunks - 1) break; // the last chunk's v is only needed on the tape below
         v = v.map((vl, l) => {
           const space = spaces[l];
           if (!space) return vl;
