@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { readPlainSafetensors } from '../support/plain-safetensors.js';
 import { EXAMPLES, FIXTURES, exampleText, exampleWorkspace } from './workspace.js';
 
@@ -19,21 +19,6 @@ after(() => {
   process.chdir(previousCwd);
   ws.cleanup();
 });
-
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
 
 test('--json prints one object with output, tensor count, data bytes and wall time; nothing on stderr', async () => {
   const { code, stdout, stderr } = await runCli(['merge', join(EXAMPLES, 'frankenmerge.yml'), 'franken', '--json']);

@@ -4,32 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAdapter } from '../../io/open.js';
-import { main } from '../main.js';
+import { runCli } from '../../../test/support/cli.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
 const ADAPTERS = ['lora-code', 'lora-math', 'lora-literature'].map((d) => join(FIXTURES, d));
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
-}
 
 test('compose-lora writes Σ w_i A_i, Σ w_i B_i (negative weight included) and reports it as JSON', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-compose-cli-'));
   try {
     const out = join(dir, 'hub');
-    const result = await run(['compose-lora', ...ADAPTERS, '--weights', '-0.25,-0.5,1.5', out, '--json']);
+    const result = await runCli(['compose-lora', ...ADAPTERS, '--weights', '-0.25,-0.5,1.5', out, '--json']);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), { output: out, adapters: ADAPTERS, weights: [-0.25, -0.5, 1.5], tensors: 32 });
     const composed = openAdapter(out);
@@ -53,10 +37,10 @@ test('compose-lora writes Σ w_i A_i, Σ w_i B_i (negative weight included) and 
 test('compose-lora rejects a weight count that does not match and non-numeric weights', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-compose-cli-'));
   try {
-    const short = await run(['compose-lora', ...ADAPTERS, '--weights', '1,0', join(dir, 'x')]);
+    const short = await runCli(['compose-lora', ...ADAPTERS, '--weights', '1,0', join(dir, 'x')]);
     assert.equal(short.code, 2);
     assert.match(short.stderr, /expected 3 weights \(one per adapter\), got 2/);
-    const word = await run(['compose-lora', ...ADAPTERS, '--weights', '1,half,0', join(dir, 'x')]);
+    const word = await runCli(['compose-lora', ...ADAPTERS, '--weights', '1,half,0', join(dir, 'x')]);
     assert.equal(word.code, 2);
     assert.match(word.stderr, /--weights\[1\]: expected a number; got 'half'/);
   } finally {

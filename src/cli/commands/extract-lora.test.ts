@@ -4,26 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAdapter, openCheckpoint } from '../../io/open.js';
-import { main } from '../main.js';
+import { runCli } from '../../../test/support/cli.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
-
-/** Runs the CLI in-process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
-}
 
 const NORMS = [0, 1, 2, 3].flatMap((i) => [`model.layers.${i}.input_layernorm.weight`, `model.layers.${i}.post_attention_layernorm.weight`]);
 
@@ -31,7 +14,7 @@ test('extract-lora --json: output, 29 modules, rank 8, skipped norms + embedding
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-extract-cli-'));
   try {
     const out = join(dir, 'code-r8');
-    const result = await run(['extract-lora', '--model', join(FIXTURES, 'expert-code'), '--base', join(FIXTURES, 'base'), '--rank', '8', out, '--json']);
+    const result = await runCli(['extract-lora', '--model', join(FIXTURES, 'expert-code'), '--base', join(FIXTURES, 'base'), '--rank', '8', out, '--json']);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout);
     assert.deepEqual(Object.keys(report), ['output', 'modules', 'rank', 'skipped']);
@@ -41,7 +24,7 @@ test('extract-lora --json: output, 29 modules, rank 8, skipped norms + embedding
     assert.deepEqual([...report.skipped].sort(), [...NORMS, 'model.embed_tokens.weight', 'model.norm.weight'].sort());
     assert.match(result.stderr, /extract-lora: 39\/39 tensors \(100%\)/);
 
-    const inspected = await run(['inspect', out, '--json']);
+    const inspected = await runCli(['inspect', out, '--json']);
     assert.equal(inspected.code, 0, inspected.stderr);
     const summary = JSON.parse(inspected.stdout);
     assert.equal(summary.adapter.r, 8);
@@ -80,7 +63,7 @@ test('extract-lora with --sv-epsilon writes rank_pattern/alpha_pattern for lower
   try {
     const out = join(dir, 'eps');
     const args = ['extract-lora', '--model', join(FIXTURES, 'expert-math'), '--base', join(FIXTURES, 'base'), '--rank', '6'];
-    const result = await run([...args, '--sv-epsilon', '0.4', '--save-skipped', out, '--json']);
+    const result = await runCli([...args, '--sv-epsilon', '0.4', '--save-skipped', out, '--json']);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout);
     const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'));
@@ -99,10 +82,10 @@ test('extract-lora with --sv-epsilon writes rank_pattern/alpha_pattern for lower
     } finally {
       adapter.close();
     }
-    const again = await run([...args, out]);
+    const again = await runCli([...args, out]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already exists and is not empty/);
-    const bad = await run([...args.slice(0, -1), '0', out]);
+    const bad = await runCli([...args.slice(0, -1), '0', out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--rank: expected a positive integer; got '0'/);
   } finally {

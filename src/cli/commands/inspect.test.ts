@@ -1,30 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { main } from '../main.js';
+import { runCli } from '../../../test/support/cli.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
 
-/** Runs the CLI in-process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
-}
-
 test('inspect --json on each LoRA fixture reports r=8, alpha=16 and 4 target modules', async () => {
   for (const name of ['lora-code', 'lora-literature', 'lora-math']) {
-    const { code, stdout, stderr } = await run(['inspect', join(FIXTURES, name), '--json']);
+    const { code, stdout, stderr } = await runCli(['inspect', join(FIXTURES, name), '--json']);
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout);
     assert.equal(report.adapter.r, 8);
@@ -44,8 +27,8 @@ test('inspect --json on each LoRA fixture reports r=8, alpha=16 and 4 target mod
 });
 
 test('inspect --json on base and base-sharded: counts, bytes, dtypes, shards', async () => {
-  const single = JSON.parse((await run(['inspect', join(FIXTURES, 'base'), '--json'])).stdout);
-  const sharded = JSON.parse((await run(['inspect', join(FIXTURES, 'base-sharded'), '--json'])).stdout);
+  const single = JSON.parse((await runCli(['inspect', join(FIXTURES, 'base'), '--json'])).stdout);
+  const sharded = JSON.parse((await runCli(['inspect', join(FIXTURES, 'base-sharded'), '--json'])).stdout);
   for (const report of [single, sharded]) {
     assert.equal(report.tensors, 39);
     assert.equal(report.parameters, 1_000_576);
@@ -57,13 +40,13 @@ test('inspect --json on base and base-sharded: counts, bytes, dtypes, shards', a
   assert.equal(single.shards.length, 1);
   assert.equal(sharded.shards.length, 5);
   assert.equal(sharded.shards.reduce((s: number, x: { bytes: number }) => s + x.bytes, 0), 4_002_304);
-  const bf16 = JSON.parse((await run(['inspect', join(FIXTURES, 'expert-code-bf16'), '--json'])).stdout);
+  const bf16 = JSON.parse((await runCli(['inspect', join(FIXTURES, 'expert-code-bf16'), '--json'])).stdout);
   assert.deepEqual(bf16.dtypes, { BF16: 39 });
   assert.equal(bf16.bytes, 2_001_152);
 });
 
 test('inspect base+adapter reports the merged view plus the adapter', async () => {
-  const { code, stdout } = await run(['inspect', `${join(FIXTURES, 'base')}+${join(FIXTURES, 'lora-math')}`, '--json', '--tensors']);
+  const { code, stdout } = await runCli(['inspect', `${join(FIXTURES, 'base')}+${join(FIXTURES, 'lora-math')}`, '--json', '--tensors']);
   assert.equal(code, 0);
   const report = JSON.parse(stdout);
   assert.equal(report.tensors, 39);
@@ -77,7 +60,7 @@ test('inspect base+adapter reports the merged view plus the adapter', async () =
 });
 
 test('human output is aligned and readable', async () => {
-  const { code, stdout } = await run(['inspect', join(FIXTURES, 'base-sharded'), '--tensors']);
+  const { code, stdout } = await runCli(['inspect', join(FIXTURES, 'base-sharded'), '--tensors']);
   assert.equal(code, 0);
   assert.match(stdout, /^architecture +LlamaForCausalLM \(llama\): 4 layers, hidden 128, 4 heads \(2 KV\), head_dim 32, intermediate 352, vocab 1024$/m);
   assert.match(stdout, /^parameters +1\.00M \(1,000,576\)$/m);
@@ -91,7 +74,7 @@ test('human output is aligned and readable', async () => {
   assert.equal(tensorLines.length, 36);
   const dtypeColumn = new Set(tensorLines.map((l) => l.indexOf(' F32 ')));
   assert.equal(dtypeColumn.size, 1, 'dtype column aligned');
-  const adapterText = (await run(['inspect', join(FIXTURES, 'lora-code')])).stdout;
+  const adapterText = (await runCli(['inspect', join(FIXTURES, 'lora-code')])).stdout;
   assert.match(adapterText, /^rank +r = 8, lora_alpha = 16$/m);
   assert.match(adapterText, /^scale +2 \(alpha\/r\)$/m);
   assert.match(adapterText, /^targets +q_proj, v_proj, k_proj, o_proj$/m);
@@ -99,16 +82,16 @@ test('human output is aligned and readable', async () => {
 });
 
 test('errors print `error [CODE]: message` and a hint, exit non-zero, and show a stack only with --debug', async () => {
-  const missing = await run(['inspect', join(FIXTURES, 'no-such-model')]);
+  const missing = await runCli(['inspect', join(FIXTURES, 'no-such-model')]);
   assert.equal(missing.code, 3);
   assert.equal(missing.stdout, '');
   assert.match(missing.stderr, /^error \[CHECKPOINT_NOT_FOUND\]: '.*no-such-model' does not exist/);
   assert.match(missing.stderr, /\nhint: /);
   assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace without --debug');
-  const debug = await run(['--debug', 'inspect', join(FIXTURES, 'no-such-model')]);
+  const debug = await runCli(['--debug', 'inspect', join(FIXTURES, 'no-such-model')]);
   assert.equal(debug.code, 3);
   assert.match(debug.stderr, /\n\s+at /, 'stack trace with --debug');
-  const adapterAlone = await run(['inspect', `${join(FIXTURES, 'lora-code')}/adapter_config.json`]);
+  const adapterAlone = await runCli(['inspect', `${join(FIXTURES, 'lora-code')}/adapter_config.json`]);
   assert.equal(adapterAlone.code, 3);
   assert.match(adapterAlone.stderr, /^error \[CHECKPOINT_UNSUPPORTED\]: cannot load weights from this file/);
 });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../main.js';
 import { parseMetricList, runKinship, type KinshipOutput } from './kinship.js';
 import {
   FAMILY_DIR,
@@ -10,6 +9,7 @@ import {
   referenceEuclidean,
   referencePcc,
 } from '../../../test/kinship/reference.js';
+import { runCli } from '../../../test/support/cli.js';
 
 const MODELS = ['expert-literature', 'expert-math', 'stranger'].map((m) => `${FAMILY_DIR}${m}`);
 const BASE = `${FAMILY_DIR}base`;
@@ -17,22 +17,6 @@ const BASE = `${FAMILY_DIR}base`;
 function capture(isTTY = false): KinshipOutput & { text: () => string } {
   const chunks: string[] = [];
   return { write: (t) => void chunks.push(t), isTTY, text: () => chunks.join('') };
-}
-
-/** runs the CLI entry with stdout/stderr captured; returns exit code and output */
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
 }
 
 test('--json prints exactly models and the asked metrics, equal to a float64 reference to 1e-9', async () => {
