@@ -20,7 +20,9 @@ export function initMlpWeights(sizes: readonly number[], seed: number): tf.Varia
     const bound = 1 / Math.sqrt(fanIn);
     const values = Float32Array.from({ length: fanOut * fanIn }, () => (2 * rng.next() - 1) * bound);
     // unnamed: tfjs gives unique names, so several runs can live in one process
-    weights.push(tf.variable(tf.tensor2d(values, [fanOut, fanIn]), true));
+    const initial = tf.tensor2d(values, [fanOut, fanIn]);
+    weights.push(tf.variable(initial, true));
+    initial.dispose();
   }
   return weights;
 }

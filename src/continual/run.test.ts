@@ -121,3 +121,14 @@ test('task-incremental stream: only the task classes are predicted and the head 
   // two classes per task: chance is 0.5, the clusters are separable
   assert.ok(result.accuracy[1]![1]! > 0.8, `task 1 accuracy ${JSON.stringify(result.accuracy)} ${result.basisSizes}`);
 });
+
+test('runs release every tensor they create', async () => {
+  await useBackend('cpu');
+  const { tf } = await import('../train/tf.js');
+  const stream = syntheticStream(2, false);
+  for (const method of ['naive', 'gpm', 'sgp', 'fs-dgpm'] as const) {
+    const before = tf.memory().numTensors;
+    runContinual(stream, config(method));
+    assert.equal(tf.memory().numTensors, before, method);
+  }
+});

@@ -81,7 +81,11 @@ export function sgdStep(weights: tf.Variable<tf.Rank.R2>[], batch: TrainBatch, l
   const { value, grads } = tf.variableGrads(() => batchLoss(weights, tensors), weights);
   const ordered = weights.map((w) => grads[w.name] as tf.Tensor2D);
   const applied = plugin ? plugin(ordered) : ordered;
-  weights.forEach((w, l) => w.assign(tf.tidy(() => tf.sub(w, tf.mul(applied[l]!, lr)))));
+  weights.forEach((w, l) => {
+    const next: tf.Tensor2D = tf.tidy(() => tf.sub(w, tf.mul(applied[l]!, lr)));
+    w.assign(next);
+    next.dispose(); // the variable keeps the data; this drops the extra handle
+  });
   const loss = value.dataSync()[0]!;
   value.dispose();
   if (plugin) applied.forEach((g) => g.dispose());

@@ -168,7 +168,7 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
         if (basis === null) continue;
         spaces[l] = {
           basis: tf.tensor2d(Float32Array.from(basis.to1DArray()), [basis.rows, basis.columns]),
-          lambda: tf.variable(tf.ones([basis.columns]) as tf.Tensor1D, true),
+          lambda: tf.tidy(() => tf.variable(tf.ones([basis.columns]) as tf.Tensor1D, true)),
         };
       }
     },
