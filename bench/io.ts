@@ -12,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../src/io/safetensors/reader.js';
 import { SafetensorsWriter, type TensorSpec } from '../src/io/safetensors/writer.js';
+import { llamaTensorShapes } from './support/llama-shapes.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -21,29 +22,9 @@ const option = (name: string): string | undefined => {
 const LAYERS = Number(option('layers') ?? 20);
 const REPEATS = Number(option('repeats') ?? 5);
 const BASE_DIR = option('dir') ?? tmpdir();
-const HIDDEN = 2048;
-const KV = 256;
-const MLP = 5632;
-const VOCAB = 32000;
 
 function llamaSpecs(layers: number): TensorSpec[] {
-  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [VOCAB, HIDDEN]]];
-  for (let l = 0; l < layers; l++) {
-    const p = `model.layers.${l}`;
-    shapes.push(
-      [`${p}.input_layernorm.weight`, [HIDDEN]],
-      [`${p}.self_attn.q_proj.weight`, [HIDDEN, HIDDEN]],
-      [`${p}.self_attn.k_proj.weight`, [KV, HIDDEN]],
-      [`${p}.self_attn.v_proj.weight`, [KV, HIDDEN]],
-      [`${p}.self_attn.o_proj.weight`, [HIDDEN, HIDDEN]],
-      [`${p}.post_attention_layernorm.weight`, [HIDDEN]],
-      [`${p}.mlp.gate_proj.weight`, [MLP, HIDDEN]],
-      [`${p}.mlp.up_proj.weight`, [MLP, HIDDEN]],
-      [`${p}.mlp.down_proj.weight`, [HIDDEN, MLP]],
-    );
-  }
-  shapes.push(['model.norm.weight', [HIDDEN]], ['lm_head.weight', [VOCAB, HIDDEN]]);
-  return shapes.map(([name, shape]) => ({ name, dtype: 'BF16', shape }));
+  return llamaTensorShapes(layers).map(([name, shape]) => ({ name, dtype: 'BF16', shape }));
 }
 
 /** bf16 values of magnitude below ~0.25 from xorshift32 bits; one block reused for every tensor. */

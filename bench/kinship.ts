@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openCheckpoint } from '../src/io/open.js';
 import type { Checkpoint } from '../src/io/checkpoint.js';
 import { computeKinship } from '../src/kinship/compute.js';
+import { llamaTensorShapes } from './support/llama-shapes.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -19,32 +20,6 @@ const flag = (name: string, fallback: number): number => {
 };
 const LAYERS = flag('layers', 20);
 const REPEATS = flag('repeats', 3);
-// TinyLlama-1.1B-like widths (hidden 2048, GQA 32/4 heads, MLP 5632, vocab 32000)
-const HIDDEN = 2048;
-const KV = 256;
-const MLP = 5632;
-const VOCAB = 32000;
-
-function llamaShapes(layers: number): [string, number[]][] {
-  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [VOCAB, HIDDEN]]];
-  for (let l = 0; l < layers; l++) {
-    const p = `model.layers.${l}`;
-    shapes.push(
-      [`${p}.input_layernorm.weight`, [HIDDEN]],
-      [`${p}.self_attn.q_proj.weight`, [HIDDEN, HIDDEN]],
-      [`${p}.self_attn.k_proj.weight`, [KV, HIDDEN]],
-      [`${p}.self_attn.v_proj.weight`, [KV, HIDDEN]],
-      [`${p}.self_attn.o_proj.weight`, [HIDDEN, HIDDEN]],
-      [`${p}.post_attention_layernorm.weight`, [HIDDEN]],
-      [`${p}.mlp.gate_proj.weight`, [MLP, HIDDEN]],
-      [`${p}.mlp.up_proj.weight`, [MLP, HIDDEN]],
-      [`${p}.mlp.down_proj.weight`, [HIDDEN, MLP]],
-    );
-  }
-  shapes.push(['model.norm.weight', [HIDDEN]], ['lm_head.weight', [VOCAB, HIDDEN]]);
-  return shapes;
-}
-
 /** xorshift32 uniform in [−1, 1): fast enough to generate gigabytes (a bench does not need Gaussians) */
 function fillUniform(out: Float32Array, seed: number, scale: number, add?: Float32Array): void {
   let s = seed >>> 0 || 1;
@@ -124,7 +99,7 @@ function copyBandwidth(): { typed: number; buffer: number } {
   return { typed: bytes / typed / 1e9, buffer: bytes / buffer / 1e9 };
 }
 
-const shapes = llamaShapes(LAYERS);
+const shapes = llamaTensorShapes(LAYERS);
 const dir = mkdtempSync(join(tmpdir(), 'modelevo-bench-kinship-'));
 try {
   const t0 = Date.now();
