@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { createRng } from '../core/rng.js';
-import { energyRank, frobeniusSquared, leftSvd, sgpScale, updateBasis, updateSgpMemory } from './bases.js';
+import { energyRank, frobeniusSquared, largestSingularValue, leftSvd, multiply, sgpScale, updateBasis, updateSgpMemory } from './bases.js';
 
 function randomMatrix(rows: number, columns: number, seed: string, scales?: number[]): Matrix {
   const rng = createRng(seed);
@@ -112,5 +112,27 @@ test('SGP importance: the top basis gets 1, all in [0, 1], old importance adds t
     const expected = Math.min(1, first.importance[i]! + sgpScale(Math.sqrt(energy), sigmaMax, 10));
     assert.ok(Math.abs(second.importance[i]! - expected) < 1e-9, `basis ${i}: ${second.importance[i]} vs ${expected}`);
     assert.ok(second.importance[i]! >= first.importance[i]!);
+  }
+});
+
+test('Gram-eigen leftSvd matches ml-matrix SVD (σ, and U up to sign) on tall and wide matrices; multiply matches mmul', () => {
+  for (const [rows, columns] of [[30, 12], [12, 30]] as const) {
+    const R = randomMatrix(rows, columns, `svd-${rows}x${columns}`, Array.from({ length: rows }, (_, i) => 1 + i));
+    const reference = new SingularValueDecomposition(R, { autoTranspose: true });
+    const fast = leftSvd(R);
+    const rank = Math.min(rows, columns);
+    assert.equal(fast.sigma.length, rank);
+    for (let k = 0; k < rank; k++) {
+      assert.ok(Math.abs(fast.sigma[k]! - reference.diagonal[k]!) < 1e-9 * reference.diagonal[0]!, `σ_${k}`);
+      let dot = 0;
+      for (let i = 0; i < rows; i++) dot += fast.U.get(i, k) * reference.leftSingularVectors.get(i, k);
+      assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-8, `u_${k}: |⟨u, u_ref⟩| = ${Math.abs(dot)}`);
+    }
+    const B = randomMatrix(columns, 7, 'mult');
+    const product = multiply(R, B);
+    const transposed = multiply(R, randomMatrix(rows, 5, 'mult-t'), true);
+    assert.ok(product.clone().sub(R.mmul(B)).abs().max() < 1e-12);
+    assert.ok(transposed.clone().sub(R.transpose().mmul(randomMatrix(rows, 5, 'mult-t'))).abs().max() < 1e-12);
+    assert.ok(Math.abs(largestSingularValue(R) - reference.diagonal[0]!) < 1e-8 * reference.diagonal[0]!);
   }
 });
