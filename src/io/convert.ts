@@ -42,16 +42,8 @@ export function bytesToFloat32(bytes: Uint8Array, dtype: DType, context: Convert
       new Uint8Array(out.buffer).set(bytes);
       return out;
     case 'BF16':
-      bf16ToF32Array(aligned(bytes, 2, Uint16Array), out);
-      return out;
     case 'F16':
-      f16ToF32Array(aligned(bytes, 2, Uint16Array), out);
-      return out;
-    case 'F64':
-      copyNumbers(aligned(bytes, 8, Float64Array), out);
-      return out;
-    case 'I8':
-      copyNumbers(new Int8Array(bytes.buffer, bytes.byteOffset, count), out);
+      (dtype === 'BF16' ? bf16ToF32Array : f16ToF32Array)(aligned(bytes, 2, Uint16Array), out);
       return out;
     case 'U8':
       out.set(bytes);
@@ -59,23 +51,15 @@ export function bytesToFloat32(bytes: Uint8Array, dtype: DType, context: Convert
     case 'BOOL':
       for (let i = 0; i < count; i++) out[i] = bytes[i] === 0 ? 0 : 1;
       return out;
+    case 'F64':
+    case 'I8':
     case 'I16':
-      copyNumbers(aligned(bytes, 2, Int16Array), out);
-      return out;
     case 'U16':
-      copyNumbers(aligned(bytes, 2, Uint16Array), out);
-      return out;
     case 'I32':
-      copyNumbers(aligned(bytes, 4, Int32Array), out);
-      return out;
     case 'U32':
-      copyNumbers(aligned(bytes, 4, Uint32Array), out);
-      return out;
     case 'I64':
-      copyBigInts(aligned(bytes, 8, BigInt64Array), out);
-      return out;
     case 'U64':
-      copyBigInts(aligned(bytes, 8, BigUint64Array), out);
+      copyElements(aligned(bytes, elementBytes, ELEMENT_VIEWS[dtype]), out);
       return out;
     case 'F8_E4M3':
     case 'F8_E5M2':
@@ -94,14 +78,10 @@ export function float32ToBytes(values: Float32Array, dtype: WritableFloatDType):
   switch (dtype) {
     case 'F32':
       return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-    case 'BF16': {
-      const out = new Uint16Array(values.length);
-      f32ToBf16Array(values, out);
-      return new Uint8Array(out.buffer);
-    }
+    case 'BF16':
     case 'F16': {
       const out = new Uint16Array(values.length);
-      f32ToF16Array(values, out);
+      (dtype === 'BF16' ? f32ToBf16Array : f32ToF16Array)(values, out);
       return new Uint8Array(out.buffer);
     }
     case 'F64':
@@ -123,11 +103,21 @@ function aligned<T>(bytes: Uint8Array, elementBytes: number, Kind: TypedArrayOf<
   return new Kind(source.buffer as ArrayBuffer, source.byteOffset, source.length / elementBytes);
 }
 
-function copyNumbers(src: ArrayLike<number>, dst: Float32Array): void {
-  for (let i = 0; i < dst.length; i++) dst[i] = src[i]!;
-}
+type ElementViewDType = 'F64' | 'I8' | 'I16' | 'U16' | 'I32' | 'U32' | 'I64' | 'U64';
 
-function copyBigInts(src: ArrayLike<bigint>, dst: Float32Array): void {
+/** Dtypes read element by element through a typed-array view (64-bit integers pass through Number first). */
+const ELEMENT_VIEWS: Record<ElementViewDType, TypedArrayOf<ArrayLike<number | bigint>>> = {
+  F64: Float64Array,
+  I8: Int8Array,
+  I16: Int16Array,
+  U16: Uint16Array,
+  I32: Int32Array,
+  U32: Uint32Array,
+  I64: BigInt64Array,
+  U64: BigUint64Array,
+};
+
+function copyElements(src: ArrayLike<number | bigint>, dst: Float32Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] = Number(src[i]!);
 }
 
