@@ -7,24 +7,13 @@ import { join } from 'node:path';
 import { RunStore } from '../../src/runs/store.js';
 import { runLoop } from '../../src/runs/loop.js';
 import { cmaEs } from '../../src/evolve/strategies/cma-es.js';
-import { crashParams, sphere } from './loop-fixture.js';
+import { crashParams, runSphereLoop, sphere } from './loop-fixture.js';
 
 const manifest = { id: 'r', kind: 'test', createdAt: 'now', seed: 5, config: {}, codeVersion: 'test' };
 
 async function uninterrupted(dir: string) {
   const store = RunStore.create(dir, manifest);
-  let calls = 0;
-  const result = await runLoop({
-    strategy: cmaEs,
-    params: crashParams,
-    seed: 5,
-    store,
-    keyOf: (x) => x.join(','),
-    evaluate: async (x) => {
-      calls++;
-      return { fitness: sphere(x) };
-    },
-  });
+  const { result, calls } = await runSphereLoop(store);
   const individuals = store.individuals();
   store.close();
   return { result, individuals, calls };
@@ -42,18 +31,7 @@ test('kill -9 mid-run, then resume: same individuals as an uninterrupted run, no
     const store = RunStore.open(crashDir);
     const before = store.individuals().length;
     assert.equal(before, 12);
-    let calls = 0;
-    const resumed = await runLoop({
-      strategy: cmaEs,
-      params: crashParams,
-      seed: 5,
-      store,
-      keyOf: (x) => x.join(','),
-      evaluate: async (x) => {
-        calls++;
-        return { fitness: sphere(x) };
-      },
-    });
+    const { result: resumed, calls } = await runSphereLoop(store);
     const individuals = store.individuals();
     assert.deepEqual(individuals.map((r) => [r.step, r.index, r.key, r.fitness]), reference.individuals.map((r) => [r.step, r.index, r.key, r.fitness]));
     assert.equal(calls + before, reference.calls);
