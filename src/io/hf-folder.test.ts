@@ -3,25 +3,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelevoError } from '../core/errors.js';
+import { expectModelevoErrorWithHint } from '../../test/support/errors.js';
 import { f32Tensor, readPlainSafetensors, writePlainSafetensors } from '../../test/support/plain-safetensors.js';
 import { HfCheckpoint, resolveModelFolder } from './hf-folder.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
 const SHARDED = join(FIXTURES, 'base-sharded');
-
-function expectError(fn: () => unknown, code: string, ...patterns: RegExp[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ModelevoError, `expected a ModelevoError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  for (const p of patterns) assert.match(`${caught.message}\nhint: ${caught.hint ?? ''}`, p);
-  assert.ok((caught.hint ?? '').length > 10, 'error carries a hint');
-}
 
 function withTempDir(body: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-hf-'));
@@ -73,7 +60,7 @@ test('base-sharded equals base tensor for tensor, and total_size is the sum of t
     base.close();
   }
   assert.equal(sharded.openHandleCount(), 0);
-  expectError(() => sharded.readBytes('model.norm.weight'), 'IO_FAILED', /closed/);
+  expectModelevoErrorWithHint(() => sharded.readBytes('model.norm.weight'), 'IO_FAILED', /closed/);
 });
 
 test('the index takes precedence over model.safetensors; unknown tensors are TENSOR_NOT_FOUND', () => {
@@ -81,19 +68,19 @@ test('the index takes precedence over model.safetensors; unknown tensors are TEN
   assert.equal(resolveModelFolder(join(FIXTURES, 'base')).kind, 'single');
   const base = HfCheckpoint.open(join(FIXTURES, 'base'));
   try {
-    expectError(() => base.info('model.nope.weight'), 'TENSOR_NOT_FOUND', /model\.nope\.weight/, /inspect/);
+    expectModelevoErrorWithHint(() => base.info('model.nope.weight'), 'TENSOR_NOT_FOUND', /model\.nope\.weight/, /inspect/);
   } finally {
     base.close();
   }
 });
 
 test('a missing folder, a file, and an empty folder are reported with hints', () => {
-  expectError(() => HfCheckpoint.open(join(FIXTURES, 'no-such-model')), 'CHECKPOINT_NOT_FOUND', /does not exist/, /no-such-model/, /local/);
-  expectError(() => HfCheckpoint.open(join(FIXTURES, 'base', 'config.json')), 'CHECKPOINT_INVALID', /got a file/);
+  expectModelevoErrorWithHint(() => HfCheckpoint.open(join(FIXTURES, 'no-such-model')), 'CHECKPOINT_NOT_FOUND', /does not exist/, /no-such-model/, /local/);
+  expectModelevoErrorWithHint(() => HfCheckpoint.open(join(FIXTURES, 'base', 'config.json')), 'CHECKPOINT_INVALID', /got a file/);
   withTempDir((dir) => {
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /no model\.safetensors\.index\.json or model\.safetensors/, /found: nothing/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /no model\.safetensors\.index\.json or model\.safetensors/, /found: nothing/);
     writeFileSync(join(dir, 'adapter_config.json'), '{}');
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /adapter folder/, /\+/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /adapter folder/, /\+/);
   });
 });
 
@@ -101,7 +88,7 @@ test('a folder with pytorch_model.bin only is rejected with a hint to convert', 
   withTempDir((dir) => {
     copyFileSync(join(FIXTURES, 'base', 'config.json'), join(dir, 'config.json'));
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_UNSUPPORTED', /pytorch_model\.bin/, /PyTorch pickle/, /safetensors/, /save_pretrained/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_UNSUPPORTED', /pytorch_model\.bin/, /PyTorch pickle/, /safetensors/, /save_pretrained/);
   });
 });
 
@@ -109,7 +96,7 @@ test('an index naming a missing shard is an error naming the shard', () => {
   withTempDir((dir) => {
     copyShardedFixture(dir);
     rmSync(join(dir, 'model-00003-of-00005.safetensors'));
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model-00003-of-00005\.safetensors/, /does not exist/, /model\.safetensors\.index\.json/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model-00003-of-00005\.safetensors/, /does not exist/, /model\.safetensors\.index\.json/);
   });
 });
 
@@ -118,7 +105,7 @@ test('a mapped tensor missing from its shard is an error naming the tensor', () 
     const index = copyShardedFixture(dir);
     index.weight_map['model.layers.9.mlp.up_proj.weight'] = 'model-00002-of-00005.safetensors';
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model\.layers\.9\.mlp\.up_proj\.weight/, /does not contain it/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model\.layers\.9\.mlp\.up_proj\.weight/, /does not contain it/);
   });
 });
 
@@ -132,11 +119,11 @@ test('a tensor stored in two shards, or in a shard but not in the map, is an err
     ]);
     index.weight_map['extra.weight'] = 'extra.safetensors';
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /lm_head\.weight/, /two shards/, /extra\.safetensors/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /lm_head\.weight/, /two shards/, /extra\.safetensors/);
     delete index.weight_map['model.norm.weight'];
     delete index.weight_map['extra.weight'];
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
-    expectError(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model\.norm\.weight/, /does not list/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model\.norm\.weight/, /does not list/);
   });
 });
 
@@ -145,10 +132,10 @@ test('a malformed index is rejected: bad JSON, no weight_map, shard paths outsid
     mkdirSync(join(dir, 'm'));
     const indexPath = join(dir, 'm', 'model.safetensors.index.json');
     writeFileSync(indexPath, '{"weight_map": ');
-    expectError(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /not valid JSON/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /not valid JSON/);
     writeFileSync(indexPath, '{"metadata": {}}');
-    expectError(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /weight_map/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /weight_map/);
     writeFileSync(indexPath, JSON.stringify({ weight_map: { a: '../x.safetensors' } }));
-    expectError(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /\.\.\/x\.safetensors/, /same folder/);
+    expectModelevoErrorWithHint(() => HfCheckpoint.open(join(dir, 'm')), 'CHECKPOINT_INVALID', /\.\.\/x\.safetensors/, /same folder/);
   });
 });

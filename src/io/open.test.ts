@@ -3,25 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ModelevoError } from '../core/errors.js';
+import { expectModelevoError } from '../../test/support/errors.js';
 import { readPlainSafetensors } from '../../test/support/plain-safetensors.js';
 import { HfCheckpoint } from './hf-folder.js';
 import { LoraMergedCheckpoint } from './lora-view.js';
 import { openAdapter, openCheckpoint, parseModelReference } from './open.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
-
-function expectError(fn: () => unknown, code: string, ...patterns: RegExp[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ModelevoError, `expected a ModelevoError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  for (const p of patterns) assert.match(`${caught.message}\nhint: ${caught.hint ?? ''}`, p);
-}
 
 test('folders, single files and base+adapter references open as the right checkpoint', () => {
   const folder = openCheckpoint(join(FIXTURES, 'base'));
@@ -61,7 +49,7 @@ test('reference parsing: an existing path containing + wins; otherwise split at 
 });
 
 test('an adapter folder alone is refused with a hint to write base+adapter', () => {
-  expectError(() => openCheckpoint(join(FIXTURES, 'lora-code')), 'CHECKPOINT_UNSUPPORTED', /PEFT adapter folder/, /<base folder>\+test\/fixtures\/tiny-llama\/lora-code/);
+  expectModelevoError(() => openCheckpoint(join(FIXTURES, 'lora-code')), 'CHECKPOINT_UNSUPPORTED', /PEFT adapter folder/, /<base folder>\+test\/fixtures\/tiny-llama\/lora-code/);
   const adapter = openAdapter(join(FIXTURES, 'lora-code'));
   try {
     assert.equal(adapter.config.r, 8);
@@ -72,18 +60,18 @@ test('an adapter folder alone is refused with a hint to write base+adapter', () 
 });
 
 test('hub ids, revisions, missing paths and non-safetensors files get typed errors with hints', () => {
-  expectError(() => openCheckpoint('meta-llama/Llama-3.1-8B'), 'CHECKPOINT_NOT_FOUND', /does not exist/, /Hugging Face Hub id/, /local folders only/, /huggingface-cli download meta-llama\/Llama-3\.1-8B/);
-  expectError(() => openCheckpoint(`${join(FIXTURES, 'base')}+someone/lora-adapter@main`), 'CHECKPOINT_NOT_FOUND', /someone\/lora-adapter@main/, /revision/);
-  expectError(() => openCheckpoint('./nowhere/model'), 'CHECKPOINT_NOT_FOUND', /'\.\/nowhere\/model' does not exist/, /check the path/);
-  expectError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${join(FIXTURES, 'expert-code')}`), 'CHECKPOINT_NOT_FOUND', /not a PEFT adapter folder/);
+  expectModelevoError(() => openCheckpoint('meta-llama/Llama-3.1-8B'), 'CHECKPOINT_NOT_FOUND', /does not exist/, /Hugging Face Hub id/, /local folders only/, /huggingface-cli download meta-llama\/Llama-3\.1-8B/);
+  expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+someone/lora-adapter@main`), 'CHECKPOINT_NOT_FOUND', /someone\/lora-adapter@main/, /revision/);
+  expectModelevoError(() => openCheckpoint('./nowhere/model'), 'CHECKPOINT_NOT_FOUND', /'\.\/nowhere\/model' does not exist/, /check the path/);
+  expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${join(FIXTURES, 'expert-code')}`), 'CHECKPOINT_NOT_FOUND', /not a PEFT adapter folder/);
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-open-'));
   try {
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
-    expectError(() => openCheckpoint(join(dir, 'pytorch_model.bin')), 'CHECKPOINT_UNSUPPORTED', /PyTorch pickle/, /safetensors/);
+    expectModelevoError(() => openCheckpoint(join(dir, 'pytorch_model.bin')), 'CHECKPOINT_UNSUPPORTED', /PyTorch pickle/, /safetensors/);
     copyFileSync(join(FIXTURES, 'lora-code', 'adapter_config.json'), join(dir, 'adapter_config.json'));
-    expectError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${dir}`), 'CHECKPOINT_NOT_FOUND', /no adapter_model\.safetensors/);
+    expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${dir}`), 'CHECKPOINT_NOT_FOUND', /no adapter_model\.safetensors/);
     writeFileSync(join(dir, 'adapter_model.bin'), 'pickle');
-    expectError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${dir}`), 'CHECKPOINT_UNSUPPORTED', /adapter_model\.bin/, /safe_serialization/);
+    expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${dir}`), 'CHECKPOINT_UNSUPPORTED', /adapter_model\.bin/, /safe_serialization/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,24 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelevoError } from '../core/errors.js';
+import { expectModelevoErrorWithHint } from '../../test/support/errors.js';
 import { classifyAdapterTensor, isTargetModule, matchPatternKey, moduleScale, parseLoraConfig, readLoraAdapter } from './peft.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
-
-function expectError(fn: () => unknown, code: string, ...patterns: RegExp[]): ModelevoError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ModelevoError, `expected a ModelevoError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  for (const p of patterns) assert.match(`${caught.message}\nhint: ${caught.hint ?? ''}`, p);
-  assert.ok((caught.hint ?? '').length > 10, 'error carries a hint');
-  return caught;
-}
 
 test('adapter tensor names map to module paths, with or without the adapter name', () => {
   assert.deepEqual(classifyAdapterTensor('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'), {
@@ -45,9 +31,9 @@ test('adapter tensor names map to module paths, with or without the adapter name
   });
   assert.deepEqual(classifyAdapterTensor('base_model.model.score.weight'), { kind: 'full', target: 'score.weight' });
   assert.deepEqual(classifyAdapterTensor('base_model.model.score.modules_to_save.default.weight'), { kind: 'full', target: 'score.weight' });
-  expectError(() => classifyAdapterTensor('model.layers.0.q_proj.lora_A.weight'), 'ADAPTER_INVALID', /base_model\.model\./);
-  expectError(() => classifyAdapterTensor('base_model.model.x.lora_B.default.weight.extra'), 'CHECKPOINT_UNSUPPORTED', /suffix/);
-  expectError(() => classifyAdapterTensor('base_model.model.x.lora_B.bias'), 'CHECKPOINT_UNSUPPORTED', /lora_bias/);
+  expectModelevoErrorWithHint(() => classifyAdapterTensor('model.layers.0.q_proj.lora_A.weight'), 'ADAPTER_INVALID', /base_model\.model\./);
+  expectModelevoErrorWithHint(() => classifyAdapterTensor('base_model.model.x.lora_B.default.weight.extra'), 'CHECKPOINT_UNSUPPORTED', /suffix/);
+  expectModelevoErrorWithHint(() => classifyAdapterTensor('base_model.model.x.lora_B.bias'), 'CHECKPOINT_UNSUPPORTED', /lora_bias/);
 });
 
 test('pattern keys follow PEFT get_pattern_key: dotted suffix, full path or regex, first match wins', () => {
@@ -84,11 +70,11 @@ test('scale is alpha/r, alpha/√r under rsLoRA, with rank/alpha pattern overrid
 
 test('adapter configs are validated: peft_type, use_dora, r, patterns', () => {
   const ok = { peft_type: 'LORA', r: 8, lora_alpha: 16 };
-  expectError(() => parseLoraConfig({ ...ok, use_dora: true }, 'a/adapter_config.json'), 'CHECKPOINT_UNSUPPORTED', /use_dora/, /DoRA/, /a\/adapter_config\.json/, /merge_and_unload/);
-  expectError(() => parseLoraConfig({ ...ok, peft_type: 'IA3' }, 'cfg'), 'CHECKPOINT_UNSUPPORTED', /"IA3"/, /expected "LORA"/);
-  expectError(() => parseLoraConfig({ ...ok, r: 0 }, 'cfg'), 'ADAPTER_INVALID', /'r' is 0, expected a positive number/);
-  expectError(() => parseLoraConfig({ ...ok, rank_pattern: { q_proj: 'big' } }, 'cfg'), 'ADAPTER_INVALID', /rank_pattern\.q_proj/);
-  expectError(() => parseLoraConfig([], 'cfg'), 'ADAPTER_INVALID', /JSON object/);
+  expectModelevoErrorWithHint(() => parseLoraConfig({ ...ok, use_dora: true }, 'a/adapter_config.json'), 'CHECKPOINT_UNSUPPORTED', /use_dora/, /DoRA/, /a\/adapter_config\.json/, /merge_and_unload/);
+  expectModelevoErrorWithHint(() => parseLoraConfig({ ...ok, peft_type: 'IA3' }, 'cfg'), 'CHECKPOINT_UNSUPPORTED', /"IA3"/, /expected "LORA"/);
+  expectModelevoErrorWithHint(() => parseLoraConfig({ ...ok, r: 0 }, 'cfg'), 'ADAPTER_INVALID', /'r' is 0, expected a positive number/);
+  expectModelevoErrorWithHint(() => parseLoraConfig({ ...ok, rank_pattern: { q_proj: 'big' } }, 'cfg'), 'ADAPTER_INVALID', /rank_pattern\.q_proj/);
+  expectModelevoErrorWithHint(() => parseLoraConfig([], 'cfg'), 'ADAPTER_INVALID', /JSON object/);
 });
 
 test('the lora-code fixture: 16 modules on q/k/v/o of 4 layers, r 8, scale 2', () => {
@@ -116,13 +102,13 @@ test('adapter folders with use_dora or only adapter_model.bin are rejected with 
     const config = { peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj'] };
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...config, use_dora: true }));
     copyFileSync(join(FIXTURES, 'lora-code', 'adapter_model.safetensors'), join(dir, 'adapter_model.safetensors'));
-    expectError(() => readLoraAdapter(dir), 'CHECKPOINT_UNSUPPORTED', /use_dora is true/, /adapter_config\.json/);
+    expectModelevoErrorWithHint(() => readLoraAdapter(dir), 'CHECKPOINT_UNSUPPORTED', /use_dora is true/, /adapter_config\.json/);
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify(config));
     rmSync(join(dir, 'adapter_model.safetensors'));
     writeFileSync(join(dir, 'adapter_model.bin'), 'not really a pickle');
-    expectError(() => readLoraAdapter(dir), 'CHECKPOINT_UNSUPPORTED', /adapter_model\.bin/, /safe_serialization=True/);
+    expectModelevoErrorWithHint(() => readLoraAdapter(dir), 'CHECKPOINT_UNSUPPORTED', /adapter_model\.bin/, /safe_serialization=True/);
     rmSync(join(dir, 'adapter_config.json'));
-    expectError(() => readLoraAdapter(dir), 'CHECKPOINT_NOT_FOUND', /no adapter_config\.json/);
+    expectModelevoErrorWithHint(() => readLoraAdapter(dir), 'CHECKPOINT_NOT_FOUND', /no adapter_config\.json/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
