@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { parseWithSchema } from '../core/schema.js';
 
 export interface LlamaConfig {
   readonly vocabSize: number;
@@ -67,17 +68,12 @@ export function parseLlamaConfig(config: Record<string, unknown> | undefined, so
       hint: `the built-in evaluator runs ${SUPPORTED_ARCHITECTURES.join(', ')} only; evaluate other models with their own framework`,
     });
   }
-  const parsed = RawLlamaConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-        message: issue.message,
-      })),
-      { source, hint: 'config.json must carry the Llama keys listed in formats.md §3 with positive integer sizes' },
-    );
-  }
-  const raw = parsed.data;
+  const raw = parseWithSchema(
+    RawLlamaConfigSchema,
+    config,
+    source,
+    'config.json must carry the Llama keys listed in formats.md §3 with positive integer sizes',
+  );
   const issues: ConfigIssue[] = [];
   const numKvHeads = raw.num_key_value_heads ?? raw.num_attention_heads;
   const headDim = raw.head_dim ?? raw.hidden_size / raw.num_attention_heads;

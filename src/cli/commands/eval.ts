@@ -9,6 +9,7 @@ import { basename, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, ModelevoError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
 import { openCheckpoint, parseModelReference } from '../../io/open.js';
 import { LlamaModel } from '../../eval/llama-model.js';
 import { DEFAULT_LM_EVAL, evaluateTexts, type LmEvalResult } from '../../eval/lm-eval.js';
@@ -60,14 +61,7 @@ function defaultThreads(): number {
 }
 
 export async function runEval(modelRef: string, rawOptions: EvalCommandOptions, out: EvalOutput): Promise<Map<string, LmEvalResult>> {
-  const parsed = EvalCommandOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
-      { source: 'modelevo eval options' },
-    );
-  }
-  const options = parsed.data;
+  const options = parseWithSchema(EvalCommandOptionsSchema, rawOptions, 'modelevo eval options');
   const texts = new Map([...parseTextArguments(options.text)].map(([name, path]) => [name, readFileSync(path, 'utf8')]));
   const tokenizer = LmTokenizer.fromFolder(tokenizerFolderFor(resolve(parseModelReference(modelRef).base)));
   const checkpoint = openCheckpoint(modelRef);

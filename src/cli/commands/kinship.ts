@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { openCheckpoint } from '../../io/open.js';
 import { computeKinship, type KinshipResult } from '../../kinship/compute.js';
@@ -51,14 +52,7 @@ export function parseMetricList(values: readonly string[]): KinshipMetricName[] 
 
 /** Computes and prints; returns the result for callers that want the numbers. */
 export function runKinship(models: readonly string[], rawOptions: KinshipCommandOptions, out: KinshipOutput): KinshipResult {
-  const parsed = KinshipCommandOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
-      { source: 'modelevo kinship options' },
-    );
-  }
-  const options = parsed.data;
+  const options = parseWithSchema(KinshipCommandOptionsSchema, rawOptions, 'modelevo kinship options');
   if (models.length < 1) {
     throw new ConfigError([{ path: ['models'], message: 'expected at least 1 model besides the base, got 0' }], {
       hint: 'usage: modelevo kinship <model>... --base <base>',
