@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelevoError } from '../../core/errors.js';
+import { loadTrafficNetwork, parseAdjacencyCsv, parseSeriesCsv } from './csv-loader.js';
+import { chronologicalSplit, fitScaler, sampleCount } from './windows.js';
+
+const FIXTURE = 'test/fixtures/metr-la-subset';
+
+function seriesText(steps: number, sensors: number, cell: (t: number, n: number) => string): string {
+  const rows = [Array.from({ length: sensors }, (_, n) => `s${n}`).join(',')];
+  for (let t = 0; t < steps; t++) rows.push(Array.from({ length: sensors }, (_, n) => cell(t, n)).join(','));
+  return rows.join('\n');
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ModelevoError);
+    return error.code;
+  }
+  assert.fail('expected an error');
+}
+
+test('METR-LA subset loads 207 sensors × 2016 steps with a square adjacency', () => {
+  const net = loadTrafficNetwork(FIXTURE);
+  assert.equal(net.sensorIds.length, 207);
+  assert.equal(net.steps, 2016);
+  assert.equal(net.values.length, 207 * 2016);
+  assert.equal(net.adjacency.length, 207 * 207);
+  assert.equal(net.sensorIds[0], '773869');
+  assert.equal(net.values[0], 64.375);
+  assert.equal(net.adjacency[0], 1);
+  assert.equal(net.adjacency[13], 0.260935932);
+});
+
+test('windows: n − 23 samples and the DCRNN 7:1:2 sizes (1993 → 1395 / 199 / 399)', () => {
+  assert.equal(sampleCount(2016), 1993);
+  const split = chronologicalSplit(2016);
+  assert.deepEqual([split.train.end - split.train.start, split.val.end - split.val.start, split.test.end - split.test.start], [1395, 199, 399]);
+  assert.equal(split.val.start, split.train.end);
+  assert.equal(split.test.start, split.val.end);
+  assert.equal(split.test.end, 1993);
+  assert.equal(split.trainStepEnd, 1394 + 24);
+});
+
+test('scaler uses the training steps only and skips missing zeros', () => {
+  // steps 0..29: sensor 0 reads 10,20 alternating with a 0 at step 1; later steps read 1000 (validation/test)
+  const steps = 60;
+  const values = new Float64Array(steps * 2);
+  for (let t = 0; t < steps; t++) {
+    values[t * 2] = t < 30 ? (t === 1 ? 0 : t % 2 === 0 ? 10 : 20) : 1000;
+    values[t * 2 + 1] = t < 30 ? 15 : 1000;
+  }
+  const scaler = fitScaler({ values, sensorIds: ['a', 'b'] }, 30);
+  let sum = 0;
+  let count = 0;
+  const kept: number[] = [];
+  for (let i = 0; i < 60; i++) if (values[i] !== 0) kept.push(values[i]!);
+  for (const v of kept) { sum += v; count++; }
+  const mean = sum / count;
+  const std = Math.sqrt(kept.reduce((a, v) => a + (v - mean) ** 2, 0) / count);
+  assert.ok(Math.abs(scaler.mean - mean) < 1e-12);
+  assert.ok(Math.abs(scaler.std - std) < 1e-12);
+  assert.ok(scaler.mean < 20);
+});
+
+test('bad input: adjacency size, non-finite values and short series are typed errors', () => {
+  const good = seriesText(30, 3, () => '50');
+  assert.equal(parseSeriesCsv(good).steps, 30);
+  assert.equal(codeOf(() => parseSeriesCsv(seriesText(23, 3, () => '50'))), 'VALUE_INVALID');
+  assert.match(String((() => { try { parseSeriesCsv(seriesText(23, 3, () => '50'), 'x.csv'); } catch (e) { return (e as Error).message; } return ''; })()), /at least 24 time steps.*found 23/);
+  assert.equal(codeOf(() => parseSeriesCsv(seriesText(30, 3, (t, n) => (t === 5 && n === 1 ? 'NaN' : '50')))), 'VALUE_INVALID');
+  assert.equal(codeOf(() => parseSeriesCsv(seriesText(30, 3, (t) => (t === 7 ? 'Infinity' : '50')))), 'VALUE_INVALID');
+  assert.equal(codeOf(() => parseAdjacencyCsv('1,0\n0,1', 3)), 'SHAPE_MISMATCH');
+  assert.equal(codeOf(() => parseAdjacencyCsv('1,0,0\n0,1,0\n0,0,inf', 3)), 'VALUE_INVALID');
+  assert.deepEqual([...parseAdjacencyCsv('1,0.5,0\n0,1,0\n0,0.25,1', 3)], [1, 0.5, 0, 0, 1, 0, 0, 0.25, 1]);
+});
+
+test('a user network folder with speed.csv + adj.csv loads; mismatched sizes name the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'traffic-'));
+  writeFileSync(join(dir, 'speed.csv'), seriesText(24, 2, (t, n) => String(t + n)));
+  writeFileSync(join(dir, 'adj.csv'), '1,0.3\n0.3,1\n');
+  const net = loadTrafficNetwork(dir);
+  assert.equal(net.steps, 24);
+  assert.equal(net.values[2 * 5 + 1], 6);
+  writeFileSync(join(dir, 'adj.csv'), '1,0.3,0\n0.3,1,0\n0,0,1\n');
+  assert.throws(() => loadTrafficNetwork(dir), (e: unknown) => e instanceof ModelevoError && e.code === 'SHAPE_MISMATCH' && /adj\.csv.*2×2.*found 3×3/.test(e.message));
+});
