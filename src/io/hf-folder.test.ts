@@ -1,23 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectModelevoErrorWithHint } from '../../test/support/errors.js';
 import { f32Tensor, readPlainSafetensors, writePlainSafetensors } from '../../test/support/plain-safetensors.js';
 import { HfCheckpoint, resolveModelFolder } from './hf-folder.js';
+import { withTempDir } from '../../test/support/temp-dir.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
 const SHARDED = join(FIXTURES, 'base-sharded');
-
-function withTempDir(body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'modelevo-hf-'));
-  try {
-    body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function copyShardedFixture(dir: string): Record<string, unknown> & { weight_map: Record<string, string> } {
   for (const file of readdirSync(SHARDED)) copyFileSync(join(SHARDED, file), join(dir, file));
@@ -77,7 +68,7 @@ test('the index takes precedence over model.safetensors; unknown tensors are TEN
 test('a missing folder, a file, and an empty folder are reported with hints', () => {
   expectModelevoErrorWithHint(() => HfCheckpoint.open(join(FIXTURES, 'no-such-model')), 'CHECKPOINT_NOT_FOUND', /does not exist/, /no-such-model/, /local/);
   expectModelevoErrorWithHint(() => HfCheckpoint.open(join(FIXTURES, 'base', 'config.json')), 'CHECKPOINT_INVALID', /got a file/);
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /no model\.safetensors\.index\.json or model\.safetensors/, /found: nothing/);
     writeFileSync(join(dir, 'adapter_config.json'), '{}');
     expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_NOT_FOUND', /adapter folder/, /\+/);
@@ -85,7 +76,7 @@ test('a missing folder, a file, and an empty folder are reported with hints', ()
 });
 
 test('a folder with pytorch_model.bin only is rejected with a hint to convert', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     copyFileSync(join(FIXTURES, 'base', 'config.json'), join(dir, 'config.json'));
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
     expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_UNSUPPORTED', /pytorch_model\.bin/, /PyTorch pickle/, /safetensors/, /save_pretrained/);
@@ -93,7 +84,7 @@ test('a folder with pytorch_model.bin only is rejected with a hint to convert', 
 });
 
 test('an index naming a missing shard is an error naming the shard', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     copyShardedFixture(dir);
     rmSync(join(dir, 'model-00003-of-00005.safetensors'));
     expectModelevoErrorWithHint(() => HfCheckpoint.open(dir), 'CHECKPOINT_INVALID', /model-00003-of-00005\.safetensors/, /does not exist/, /model\.safetensors\.index\.json/);
@@ -101,7 +92,7 @@ test('an index naming a missing shard is an error naming the shard', () => {
 });
 
 test('a mapped tensor missing from its shard is an error naming the tensor', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     const index = copyShardedFixture(dir);
     index.weight_map['model.layers.9.mlp.up_proj.weight'] = 'model-00002-of-00005.safetensors';
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
@@ -110,7 +101,7 @@ test('a mapped tensor missing from its shard is an error naming the tensor', () 
 });
 
 test('a tensor stored in two shards, or in a shard but not in the map, is an error', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     const index = copyShardedFixture(dir);
     const lmHead = readPlainSafetensors(join(dir, index.weight_map['lm_head.weight']!)).get('lm_head.weight')!;
     writePlainSafetensors(join(dir, 'extra.safetensors'), [
@@ -128,7 +119,7 @@ test('a tensor stored in two shards, or in a shard but not in the map, is an err
 });
 
 test('a malformed index is rejected: bad JSON, no weight_map, shard paths outside the folder', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-hf-', (dir) => {
     mkdirSync(join(dir, 'm'));
     const indexPath = join(dir, 'm', 'model.safetensors.index.json');
     writeFileSync(indexPath, '{"weight_map": ');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { DType } from '../core/dtype.js';
@@ -11,18 +10,10 @@ import type { Checkpoint } from './checkpoint.js';
 import { HfCheckpoint } from './hf-folder.js';
 import { MemoryCheckpoint, type MemoryTensor } from './memory-checkpoint.js';
 import { ModelFolderWriter, planShards, writeModelFolder } from './shard-writer.js';
+import { withTempDir } from '../../test/support/temp-dir.js';
 
 const FIXTURES = 'test/fixtures/tiny-llama';
 const ELEMENT_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I8: 1 };
-
-function withTempDir(body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'modelevo-shards-'));
-  try {
-    body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function syntheticModel(sizes: readonly number[], dtype: DType = 'F32'): MemoryCheckpoint {
   const width = ELEMENT_BYTES[dtype]!;
@@ -58,7 +49,7 @@ test('planShards: greedy in order, limit respected except for a lone oversized t
 });
 
 test('a sharded write reads back identically, with a correct index and copied side files', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-shards-', (dir) => {
     const model = syntheticModel([10, 300, 50, 50, 50, 5, 400, 1]);
     const target = join(dir, 'out');
     const result = writeModelFolder(target, model, {
@@ -99,7 +90,7 @@ test('a sharded write reads back identically, with a correct index and copied si
 });
 
 test('one shard is written as model.safetensors with no index', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-shards-', (dir) => {
     const model = syntheticModel([3, 4, 5], 'BF16');
     const result = writeModelFolder(join(dir, 'one'), model);
     assert.deepEqual(result.files, ['model.safetensors']);
@@ -129,7 +120,7 @@ function failingAfter(model: Checkpoint, reads: number): Checkpoint {
 }
 
 test('a failing write leaves neither the target nor temp folders behind', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-shards-', (dir) => {
     const model = syntheticModel([100, 100, 100, 100, 100]);
     assert.throws(() => writeModelFolder(join(dir, 'out'), failingAfter(model, 3), { maxShardBytes: 500 }), /simulated failure/);
     assert.deepEqual(readdirSync(dir), []);
@@ -137,7 +128,7 @@ test('a failing write leaves neither the target nor temp folders behind', () => 
 });
 
 test('an existing target is never destroyed by a failed write, and is replaced only with overwrite', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-shards-', (dir) => {
     const target = join(dir, 'out');
     mkdirSync(target);
     writeFileSync(join(target, 'keep.txt'), 'precious');
@@ -156,7 +147,7 @@ test('an existing target is never destroyed by a failed write, and is replaced o
 });
 
 test('the streaming writer accepts tensors in any order and checks what it is given', () => {
-  withTempDir((dir) => {
+  withTempDir('modelevo-shards-', (dir) => {
     const model = syntheticModel([10, 10, 10, 10]);
     const specs = model.names().map((name) => ({ name, dtype: model.info(name).dtype, shape: model.info(name).shape }));
     const writer = ModelFolderWriter.create(join(dir, 'out'), specs, { maxShardBytes: 80 });

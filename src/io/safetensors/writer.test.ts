@@ -1,23 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { CheckpointError } from '../../core/errors.js';
 import { DTYPE_BITS, DTYPES, type DType } from '../../core/dtype.js';
 import { SafetensorsFile } from './reader.js';
 import { SafetensorsWriter, writeSafetensors, type TensorSpec } from './writer.js';
 import { readPlainSafetensors } from '../../../test/support/plain-safetensors.js';
-
-function withDir(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'modelevo-st-writer-'));
-  try {
-    run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { withTempDir } from '../../../test/support/temp-dir.js';
 
 const tensorArb = fc
   .record({
@@ -41,7 +32,7 @@ const tensorSetArb = fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength
 });
 
 test('round trip: any tensor set (all dtypes, scalars, zero dims, any write order) reads back byte-identical', () => {
-  withDir((dir) => {
+  withTempDir('modelevo-st-writer-', (dir) => {
     fc.assert(
       fc.property(
         tensorSetArb.filter((set) => set.every(([name]) => name !== '__metadata__')),
@@ -97,7 +88,7 @@ test('round trip: any tensor set (all dtypes, scalars, zero dims, any write orde
 });
 
 test('readFloat32 on written float tensors returns the values that were encoded', () => {
-  withDir((dir) => {
+  withTempDir('modelevo-st-writer-', (dir) => {
     const path = join(dir, 'floats.safetensors');
     const values = new Float32Array([1, -2.5, 65504, 1e-8, 0, -0, 3.14159]);
     const bf16 = new Uint16Array([0x3f80, 0xc020, 0x477f, 0x322c, 0, 0x8000, 0x4049]);
@@ -132,7 +123,7 @@ test('readFloat32 on written float tensors returns the values that were encoded'
 });
 
 test('writer misuse: unknown name, wrong byte count, double write, missing tensors, bad specs', () => {
-  withDir((dir) => {
+  withTempDir('modelevo-st-writer-', (dir) => {
     const path = join(dir, 'out.safetensors');
     const specs: TensorSpec[] = [
       { name: 'a', dtype: 'F32', shape: [2] },
@@ -168,7 +159,7 @@ test('writer misuse: unknown name, wrong byte count, double write, missing tenso
 });
 
 test('16-bit tensors larger than the conversion chunk, and byte ranges, read back exactly', () => {
-  withDir((dir) => {
+  withTempDir('modelevo-st-writer-', (dir) => {
     const path = join(dir, 'big.safetensors');
     const count = 600_001; // more than two 2^18-element chunks, odd
     const halves = new Uint16Array(count).map((_, i) => (i * 40503 + 17) & 0xffff);
