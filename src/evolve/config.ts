@@ -96,6 +96,8 @@ export const evolveConfigSchema = z.strictObject({
   models: z.array(z.string()).default([]),
   strategy: strategySchema,
   fitness: fitnessSchema,
+  /** store each individual's PCC kinship to its parents (needs base_model) */
+  record_kinship: z.boolean().default(true),
   /** tensor dtype of the written best model */
   out_dtype: z.enum(['float32', 'float16', 'bfloat16']).optional(),
 });

@@ -21,8 +21,9 @@ import { evolverDriver } from './drivers/evolver.js';
 import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
 import { lorahubDriver } from './drivers/lorahub.js';
 import type { OffspringRecipe } from './evolver-ops.js';
-import type { FitnessSource } from './fitness/fitness.js';
+import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
 import type { BaseParams } from './strategy.js';
+import { computeKinship } from '../kinship/compute.js';
 
 export interface EvolveOptions {
   readonly config: EvolveConfig;
@@ -47,7 +48,7 @@ export interface EvolveSummary {
   readonly evaluatedThisSession: number;
   readonly reused: number;
   readonly best: { readonly key: string; readonly fitness: number; readonly description: string; readonly output?: string; readonly recipeFile?: string } | undefined;
-  readonly seconds: { readonly total: number; readonly merge: number; readonly evaluate: number; readonly overheadFraction: number };
+  readonly seconds: { readonly total: number; readonly merge: number; readonly evaluate: number; readonly kinship: number; readonly overheadFraction: number };
 }
 
 function openModels(config: EvolveConfig, cwd: string): Map<string, Checkpoint> {
@@ -136,6 +137,23 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
   const donor = donorFolder(config, cwd);
   let mergeSeconds = 0;
   let evaluateSeconds = 0;
+  let kinshipSeconds = 0;
+  const base = config.base_model ? models.get(config.base_model) : undefined;
+
+  /** PCC of the candidate's delta with each parent's delta (kinship to parents, kinship.md §1) */
+  function kinshipToParents(made: Materialised): Record<string, number> | undefined {
+    if (!base || !config.record_kinship || !made.parents || !made.parentCheckpoints) return undefined;
+    const t0 = performance.now();
+    try {
+      const labels = ['candidate', ...made.parents.map((p, i) => `${i}:${p}`)];
+      const result = computeKinship(base, [made.checkpoint, ...made.parentCheckpoints], { metrics: ['pcc'], labels });
+      return Object.fromEntries(made.parents.map((p, i) => [p, result.matrices.pcc![0]![i + 1]!]));
+    } catch {
+      return undefined; // kinship is a record, never a reason to fail an evaluation
+    } finally {
+      kinshipSeconds += (performance.now() - t0) / 1000;
+    }
+  }
 
   async function materialise(candidate: unknown): Promise<Materialised> {
     const t0 = performance.now();
@@ -143,6 +161,23 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       return await driver.materialise(candidate);
     } finally {
       mergeSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  /** scores a candidate; sources that run another program get it written to a temporary folder first */
+  async function score(made: Materialised): Promise<FitnessResult> {
+    const t0 = performance.now();
+    let dir: string | undefined;
+    try {
+      if (options.fitness.needsFolder) {
+        dir = mkdtempSync(join(store.artifactsDir, 'candidate-'));
+        rmSync(dir, { recursive: true });
+        writeModelFolder(dir, made.checkpoint, donor ? { copyFrom: donor } : {});
+      }
+      return await options.fitness.evaluate({ checkpoint: made.checkpoint, ...(dir ? { dir } : {}), recipe: made.recipe });
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      evaluateSeconds += (performance.now() - t0) / 1000;
     }
   }
 
@@ -158,26 +193,16 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       async evaluate(candidate) {
         const made = await materialise(candidate);
-        const t0 = performance.now();
-        let dir: string | undefined;
-        try {
-          if (options.fitness.needsFolder) {
-            dir = mkdtempSync(join(store.artifactsDir, 'candidate-'));
-            rmSync(dir, { recursive: true });
-            writeModelFolder(dir, made.checkpoint, donor ? { copyFrom: donor } : {});
-          }
-          const scored = await options.fitness.evaluate({ checkpoint: made.checkpoint, ...(dir ? { dir } : {}), recipe: made.recipe });
-          return {
-            fitness: scored.score,
-            ...(scored.failure ? { failure: scored.failure } : {}),
-            ...(scored.metrics ? { metrics: scored.metrics } : {}),
-            ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
-            ...(made.parents ? { parents: made.parents } : {}),
-          };
-        } finally {
-          if (dir) rmSync(dir, { recursive: true, force: true });
-          evaluateSeconds += (performance.now() - t0) / 1000;
-        }
+        const scored = await score(made);
+        const kinship = kinshipToParents(made);
+        return {
+          fitness: scored.score,
+          ...(scored.failure ? { failure: scored.failure } : {}),
+          ...(scored.metrics ? { metrics: scored.metrics } : {}),
+          ...(kinship ? { kinship } : {}),
+          ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
+          ...(made.parents ? { parents: made.parents } : {}),
+        };
       },
     });
 
@@ -210,7 +235,8 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       evaluatedThisSession: result.evaluated,
       reused: result.reused,
       best,
-      seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds) / total) },
+      // kinship to parents is optional bookkeeping (record_kinship), reported apart from the framework overhead
+      seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, kinship: kinshipSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds - kinshipSeconds) / total) },
     };
   } finally {
     driver.close();

@@ -112,6 +112,10 @@ export function lineageSvg(records: readonly IndividualRecord[], key: string, wi
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="lineage of the best">${edges.join('')}${circles.join('')}</svg>`;
 }
 
+function parentsWithKinship(record: IndividualRecord): string {
+  return (record.parents ?? []).map((p) => (record.kinship?.[p] === undefined ? p : `${p} (${record.kinship[p]!.toFixed(3)})`)).join(', ');
+}
+
 export interface ReportInput {
   readonly store: RunStore;
   readonly objective: 'min' | 'max';
@@ -145,9 +149,9 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
     '',
     '## Top individuals',
     '',
-    '| rank | key | fitness | parents |',
+    '| rank | key | fitness | parents (PCC kinship to each) |',
     '|---|---|---|---|',
-    ...sorted.slice(0, 10).map((r, i) => `| ${i + 1} | \`${r.key}\` | ${fmt(r.fitness)} | ${(r.parents ?? []).join(', ')} |`),
+    ...sorted.slice(0, 10).map((r, i) => `| ${i + 1} | \`${r.key}\` | ${fmt(r.fitness)} | ${parentsWithKinship(r)} |`),
     '',
     '## Lineage of the best',
     '',
@@ -170,7 +174,7 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
     '<h2>Fitness per step</h2>',
     fitnessChartSvg(steps),
     '<h2>Top individuals</h2>',
-    table(sorted.slice(0, 10).map((r, i) => [String(i + 1), r.key, fmt(r.fitness), (r.parents ?? []).join(', ')]), ['rank', 'key', 'fitness', 'parents']),
+    table(sorted.slice(0, 10).map((r, i) => [String(i + 1), r.key, fmt(r.fitness), parentsWithKinship(r)]), ['rank', 'key', 'fitness', 'parents (PCC kinship to each)']),
     '<h2>Lineage of the best</h2>',
     input.bestKey ? lineageSvg(records, input.bestKey) : '',
     ancestry.length ? `<ul>${ancestry.map((a) => `<li><code>${escapeHtml(a.key)}</code> (${fmt(a.fitness)})${a.parents.length ? ` ← ${a.parents.map((p) => `<code>${escapeHtml(p)}</code>`).join(' + ')}` : ''}</li>`).join('')}</ul>` : '<p>no recorded parents</p>',

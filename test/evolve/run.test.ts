@@ -7,6 +7,7 @@ import { parseEvolveConfig } from '../../src/evolve/config.js';
 import { runEvolution } from '../../src/evolve/run.js';
 import { openCheckpoint } from '../../src/io/open.js';
 import { runMerge } from '../../src/merge/index.js';
+import { computeKinship } from '../../src/kinship/compute.js';
 import { RunStore } from '../../src/runs/store.js';
 import { BASE, EXPERTS, targetFitness } from './fixture-fitness.js';
 
@@ -58,6 +59,15 @@ test('cma-es over the mergekit-evolve genome improves on its initial point; best
     assert.ok(summary.evaluations >= 24 && summary.evaluations < 24 + 10);
     assert.equal(summary.best!.fitness, bestRecorded(runDir));
     assert.ok(existsSync(join(summary.best!.output!, 'config.json')));
+    // each individual records its PCC kinship to every parent; the best's equals a fresh computation
+    const bestRecord = records.find((r) => r.key === summary.best!.key)!;
+    assert.deepEqual(Object.keys(bestRecord.kinship!), EXPERTS);
+    const base = openCheckpoint(BASE);
+    const written = openCheckpoint(summary.best!.output!);
+    const parents = EXPERTS.map((ref) => openCheckpoint(ref));
+    const fresh = computeKinship(base, [written, ...parents], { metrics: ['pcc'] }).matrices.pcc!;
+    EXPERTS.forEach((ref, i) => assert.ok(Math.abs(bestRecord.kinship![ref]! - fresh[0]![i + 1]!) < 1e-9, ref));
+    [base, written, ...parents].forEach((c) => c.close());
   });
 });
 

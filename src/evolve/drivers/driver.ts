@@ -12,6 +12,8 @@ export interface Materialised {
   readonly recipe?: unknown;
   /** ids of the models it was made from */
   readonly parents?: readonly string[];
+  /** the parents as models, aligned with `parents`, when they are at hand (for kinship to parents) */
+  readonly parentCheckpoints?: readonly Checkpoint[];
 }
 
 export interface Driver<P extends BaseParams, S, G> {

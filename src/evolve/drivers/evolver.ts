@@ -115,8 +115,9 @@ export function evolverDriver(context: EvolverContext): Driver<EvolverParams, Ev
       cache.set(candidate.id, child);
       const parents = [candidate.recipe.parent, ...candidate.recipe.partners];
       prune([...candidate.population, ...parents]);
-      if (params.mode === 'standalone') return { checkpoint: child, recipe: candidate.recipe, parents };
-      return { checkpoint: await merged(candidate.population), recipe: candidate.recipe, parents };
+      const parentCheckpoints = parents.map(individual);
+      if (params.mode === 'standalone') return { checkpoint: child, recipe: candidate.recipe, parents, parentCheckpoints };
+      return { checkpoint: await merged(candidate.population), recipe: candidate.recipe, parents, parentCheckpoints };
     },
     bestCandidate: (state) => evolver.best(state) && { candidate: evolver.best(state)!.genome, fitness: evolver.best(state)!.fitness },
     describe: (c) => (c.kind === 'merged' ? `${params.mode === 'merger' ? 'merge of' : ''} population [${c.population.join(', ')}]` : c.id),

@@ -89,7 +89,7 @@ export function kinshipGreedyDriver(context: KinshipGreedyContext): Driver<Kinsh
       const [first, second] = candidate.parents;
       const child = await mergeChild(first, second);
       children.set(candidate.id, child);
-      return { checkpoint: child, recipe: kinshipSlerpRecipe(first, second), parents: [first, second] };
+      return { checkpoint: child, recipe: kinshipSlerpRecipe(first, second), parents: [first, second], parentCheckpoints: [await model(first), await model(second)] };
     },
     async beforeAsk(state) {
       const pairs = kinshipNeeded(params, state);

@@ -40,7 +40,8 @@ function genomeDefinition(context: RecipeContext, genome: GenomeConfig): GenomeD
 
 async function mergeRecipe(context: RecipeContext, recipe: unknown, parents: readonly string[]): Promise<Materialised> {
   const result = await runMerge(recipe, undefined, { inMemory: true, models: context.models, cwd: context.cwd, progress: 'none' });
-  return { checkpoint: result.checkpoint!, recipe, parents };
+  const parentCheckpoints = parents.map((ref) => context.models.get(ref)).filter((c): c is NonNullable<typeof c> => c !== undefined);
+  return { checkpoint: result.checkpoint!, recipe, parents, ...(parentCheckpoints.length === parents.length ? { parentCheckpoints } : {}) };
 }
 
 const formatGenome = (genome: readonly number[]): string => `[${genome.map((g) => g.toFixed(3)).join(', ')}]`;
