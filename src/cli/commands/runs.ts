@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ModelevoError } from '../../core/errors.js';
 import { RunStore } from '../../runs/store.js';
 import { stepSummaries } from '../../runs/report.js';
 
@@ -60,6 +61,16 @@ export function listRuns(root: string): RunRow[] {
     .sort((a, b) => a.created.localeCompare(b.created));
 }
 
+/** A run directory, or the directory of the run under `root` whose id starts with `run`. */
+export function resolveRun(run: string, root: string): string {
+  if (existsSync(join(run, 'run.sqlite'))) return run;
+  const matches = listRuns(resolve(root)).filter((r) => r.id.startsWith(run));
+  if (matches.length === 1) return matches[0]!.dir;
+  throw new ModelevoError('CHECKPOINT_NOT_FOUND', matches.length === 0 ? `no run directory or run id '${run}' under ${resolve(root)}` : `run id prefix '${run}' matches ${matches.length} runs`, {
+    hint: 'modelevo runs list shows the runs and their directories',
+  });
+}
+
 export function registerRunsCommand(program: Command): void {
   const runs = program.command('runs').description('list stored runs and show one run');
   runs
@@ -79,9 +90,11 @@ export function registerRunsCommand(program: Command): void {
   runs
     .command('show')
     .description('show one run: configuration, progress per step and the best individuals')
-    .argument('<run-dir>', 'the run directory')
+    .argument('<run>', 'the run directory, or a run id (or its first characters) under ./runs')
+    .option('--root <dir>', 'where run ids are looked up', 'runs')
     .option('--json', 'print JSON')
-    .action((dir: string, options: { json?: boolean }) => {
+    .action((run: string, options: { json?: boolean; root: string }) => {
+      const dir = resolveRun(run, options.root);
       const row = summarise(resolve(dir));
       const store = RunStore.open(resolve(dir));
       try {
