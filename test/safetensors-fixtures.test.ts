@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { SafetensorsFile } from '../src/io/safetensors/reader.js';
 import { writeSafetensors } from '../src/io/safetensors/writer.js';
 import { DTYPE_BITS, type DType } from '../src/core/dtype.js';
+import { parsePlainHeader } from './support/plain-safetensors.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'tiny-llama');
 
@@ -19,25 +20,6 @@ function fixtureFiles(dir: string): string[] {
       return entry.endsWith('.safetensors') ? [path] : [];
     })
     .sort();
-}
-
-interface PlainEntry {
-  dtype: string;
-  shape: number[];
-  begin: number;
-  end: number;
-}
-
-function plainHeader(file: Buffer): { dataStart: number; entries: Map<string, PlainEntry> } {
-  const n = Number(file.readBigUInt64LE(0));
-  const json = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
-  const entries = new Map<string, PlainEntry>();
-  for (const [name, value] of Object.entries(json)) {
-    if (name === '__metadata__') continue;
-    const v = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    entries.set(name, { dtype: v.dtype, shape: v.shape, begin: v.data_offsets[0], end: v.data_offsets[1] });
-  }
-  return { dataStart: 8 + n, entries };
 }
 
 /** float64 values straight from the bytes, narrowed to float32 only where the stored type is wider. */
@@ -79,7 +61,7 @@ for (const path of files) {
   test(`${label}: every tensor's bytes and float32 values match an independent decode`, () => {
     const raw = readFileSync(path);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const plain = plainHeader(raw);
+    const plain = parsePlainHeader(raw);
     const file = SafetensorsFile.open(path);
     try {
       assert.equal(file.dataStart, plain.dataStart);

@@ -8,6 +8,7 @@ import type { DType } from '../../src/core/dtype.js';
 import { numelOf } from '../../src/core/dtype.js';
 import { CheckpointError } from '../../src/core/errors.js';
 import type { Checkpoint, TensorInfo } from '../../src/io/checkpoint.js';
+import { parsePlainHeader } from '../support/plain-safetensors.js';
 
 export const FAMILY_DIR = new URL('../fixtures/tiny-llama/', import.meta.url).pathname;
 
@@ -19,19 +20,13 @@ export interface F64Tensor {
 /** Parses a safetensors file holding F32/BF16 tensors into float64 arrays, in stored (offset) order. */
 export function readSafetensorsF64(path: string): Map<string, F64Tensor> {
   const bytes = readFileSync(path);
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const dataStart = 8 + headerLength;
-  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
-  entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
+  const header = parsePlainHeader(bytes);
+  const entries = [...header.entries].sort((a, b) => a[1].begin - b[1].begin);
   const out = new Map<string, F64Tensor>();
-  for (const [name, { dtype, shape, data_offsets }] of entries) {
+  for (const [name, { dtype, shape, begin }] of entries) {
     const count = numelOf(shape);
     const values = new Float64Array(count);
-    const at = dataStart + data_offsets[0];
+    const at = header.dataStart + begin;
     if (dtype === 'F32') for (let i = 0; i < count; i++) values[i] = bytes.readFloatLE(at + 4 * i);
     else if (dtype === 'BF16') {
       const widened = new DataView(new ArrayBuffer(4));

@@ -10,16 +10,33 @@ export interface PlainTensor {
   data: Uint8Array;
 }
 
-export function readPlainSafetensors(path: string): Map<string, PlainTensor> {
-  const file = readFileSync(path);
+/** One header entry; `begin`/`end` are the data_offsets, relative to `dataStart`. */
+export interface PlainEntry {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The header of whole-file bytes: where the data starts and every tensor entry (no `__metadata__`), in header order. */
+export function parsePlainHeader(file: Buffer): { dataStart: number; entries: Map<string, PlainEntry> } {
   const headerLength = Number(file.readBigUInt64LE(0));
   const header = JSON.parse(file.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
-  const dataStart = 8 + headerLength;
-  const out = new Map<string, PlainTensor>();
-  for (const [name, entry] of Object.entries(header)) {
+  const entries = new Map<string, PlainEntry>();
+  for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    out.set(name, { dtype, shape, data: new Uint8Array(file.subarray(dataStart + offsets[0], dataStart + offsets[1])) });
+    const { dtype, shape, data_offsets: offsets } = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    entries.set(name, { dtype, shape, begin: offsets[0], end: offsets[1] });
+  }
+  return { dataStart: 8 + headerLength, entries };
+}
+
+export function readPlainSafetensors(path: string): Map<string, PlainTensor> {
+  const file = readFileSync(path);
+  const { dataStart, entries } = parsePlainHeader(file);
+  const out = new Map<string, PlainTensor>();
+  for (const [name, { dtype, shape, begin, end }] of entries) {
+    out.set(name, { dtype, shape, data: new Uint8Array(file.subarray(dataStart + begin, dataStart + end)) });
   }
   return out;
 }
