@@ -1,0 +1,236 @@
+/**
+ * Graph WaveNet (Wu, Pan, Long, Jiang, Zhang, IJCAI 2019, arXiv 1906.00121), spatiotemporal.md §1: a 1×1 start
+ * convolution, gated dilated causal temporal convolutions (kernel 2), diffusion graph convolution of order K
+ * over the forward/backward transition matrices and the adaptive adjacency softmax(ReLU(E₁E₂)), skip and
+ * residual paths, BatchNorm, and a two-layer output head giving all horizons at once.
+ *
+ * tfjs-wasm has no conv weight gradients (engines.md §2), so every convolution here is a matMul: activations
+ * are kept node-major [N, B, T, C], which makes 1×1 convolutions a matMul on the last axis, a kernel-2
+ * dilated convolution two time slices concatenated on channels then a matMul, and the graph diffusion
+ * `x₁_w = Σ_v x_v S_vw` one `Sᵀ·x` over the [N, B·T·C] view, without transposes.
+ */
+import { tf } from '../train/tf.js';
+import { createRng } from '../core/rng.js';
+
+export interface GraphWaveNetConfig {
+  readonly nodes: number;
+  readonly inChannels: number;
+  readonly residualChannels: number;
+  readonly dilationChannels: number;
+  readonly skipChannels: number;
+  readonly endChannels: number;
+  readonly horizons: number;
+  readonly dilations: readonly number[];
+  /** diffusion steps K per support */
+  readonly order: number;
+  /** use the adaptive adjacency softmax(ReLU(E₁E₂)) */
+  readonly adaptive: boolean;
+  readonly embeddingRank: number;
+  readonly dropout: number;
+}
+
+/** The paper's configuration (spatiotemporal.md §1) for `nodes` sensors and 2 input channels. */
+export function defaultGwnConfig(nodes: number, overrides: Partial<GraphWaveNetConfig> = {}): GraphWaveNetConfig {
+  return {
+    nodes,
+    inChannels: 2,
+    residualChannels: 32,
+    dilationChannels: 32,
+    skipChannels: 256,
+    endChannels: 512,
+    horizons: 12,
+    dilations: [1, 2, 1, 2, 1, 2, 1, 2],
+    order: 2,
+    adaptive: true,
+    embeddingRank: 10,
+    dropout: 0.3,
+    ...overrides,
+  };
+}
+
+export function receptiveField(config: Pick<GraphWaveNetConfig, 'dilations'>): number {
+  return 1 + config.dilations.reduce((a, d) => a + d, 0);
+}
+
+export interface ParameterSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly fanIn: number;
+  readonly kind: 'weight' | 'bias' | 'embedding' | 'bn-scale' | 'bn-shift' | 'running-mean' | 'running-var';
+}
+
+export function parameterSpecs(config: GraphWaveNetConfig, predefinedSupports: number): ParameterSpec[] {
+  const { inChannels: cin, residualChannels: r, dilationChannels: d, skipChannels: s, endChannels: e, horizons } = config;
+  const supports = predefinedSupports + (config.adaptive ? 1 : 0);
+  const mixed = (1 + config.order * supports) * d;
+  const dense = (name: string, fanIn: number, out: number): ParameterSpec[] => [
+    { name: `${name}.weight`, shape: [fanIn, out], fanIn, kind: 'weight' },
+    { name: `${name}.bias`, shape: [out], fanIn, kind: 'bias' },
+  ];
+  const specs: ParameterSpec[] = [...dense('start', cin, r)];
+  if (config.adaptive) {
+    specs.push({ name: 'node_emb1', shape: [config.nodes, config.embeddingRank], fanIn: 1, kind: 'embedding' });
+    specs.push({ name: 'node_emb2', shape: [config.embeddingRank, config.nodes], fanIn: 1, kind: 'embedding' });
+  }
+  config.dilations.forEach((_, i) => {
+    // kernel taps x[t] and x[t+d] stacked on the input axis; filter and gate columns side by side
+    specs.push(...dense(`layers.${i}.tcn`, 2 * r, 2 * d));
+    specs.push(...dense(`layers.${i}.skip`, d, s));
+    specs.push(...dense(`layers.${i}.gconv`, mixed, r));
+    specs.push({ name: `layers.${i}.bn.weight`, shape: [r], fanIn: 1, kind: 'bn-scale' });
+    specs.push({ name: `layers.${i}.bn.bias`, shape: [r], fanIn: 1, kind: 'bn-shift' });
+    specs.push({ name: `layers.${i}.bn.running_mean`, shape: [r], fanIn: 1, kind: 'running-mean' });
+    specs.push({ name: `layers.${i}.bn.running_var`, shape: [r], fanIn: 1, kind: 'running-var' });
+  });
+  specs.push(...dense('end1', s, e), ...dense('end2', e, horizons));
+  return specs;
+}
+
+export type GwnWeights = Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+
+export function isTrainable(spec: ParameterSpec): boolean {
+  return spec.kind !== 'running-mean' && spec.kind !== 'running-var';
+}
+
+/** Seeded init with PyTorch's conv defaults (U(±1/√fan_in) for weights and biases) and N(0, 1) embeddings. */
+export function initialGwnWeights(config: GraphWaveNetConfig, predefinedSupports: number, seed: number | string): GwnWeights {
+  const weights: GwnWeights = {};
+  for (const spec of parameterSpecs(config, predefinedSupports)) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    const rng = createRng('gwn-init', seed, spec.name);
+    const bound = 1 / Math.sqrt(spec.fanIn);
+    for (let i = 0; i < size; i++) {
+      if (spec.kind === 'weight' || spec.kind === 'bias') data[i] = (2 * rng.next() - 1) * bound;
+      else if (spec.kind === 'embedding') data[i] = rng.normal();
+      else if (spec.kind === 'bn-scale' || spec.kind === 'running-var') data[i] = 1;
+    }
+    weights[spec.name] = { shape: spec.shape, data };
+  }
+  return weights;
+}
+
+/** P_f = A / rowsum(A) and P_b = Aᵀ / rowsum(Aᵀ) (DCRNN "doubletransition"); a zero row stays zero. */
+export function transitionMatrices(adjacency: ArrayLike<number>, nodes: number): [Float32Array, Float32Array] {
+  const forward = new Float32Array(nodes * nodes);
+  const backward = new Float32Array(nodes * nodes);
+  for (let i = 0; i < nodes; i++) {
+    let rowSum = 0;
+    let columnSum = 0;
+    for (let j = 0; j < nodes; j++) {
+      rowSum += adjacency[i * nodes + j]!;
+      columnSum += adjacency[j * nodes + i]!;
+    }
+    for (let j = 0; j < nodes; j++) {
+      forward[i * nodes + j] = rowSum > 0 ? adjacency[i * nodes + j]! / rowSum : 0;
+      backward[i * nodes + j] = columnSum > 0 ? adjacency[j * nodes + i]! / columnSum : 0;
+    }
+  }
+  return [forward, backward];
+}
+
+export type ParamLookup = (name: string) => tf.Tensor;
+
+export interface ForwardOptions {
+  readonly training: boolean;
+  /** seed for dropout masks (per step) */
+  readonly dropoutSeed?: number;
+  /** receives each BatchNorm's batch mean and biased variance while training */
+  readonly onBatchStats?: (layer: number, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
+}
+
+/** Ã = softmax_row(ReLU(E₁E₂)). */
+export function adaptiveAdjacency(param: ParamLookup): tf.Tensor2D {
+  return tf.softmax(tf.relu(tf.matMul(param('node_emb1') as tf.Tensor2D, param('node_emb2') as tf.Tensor2D)), 1) as tf.Tensor2D;
+}
+
+function linear(x: tf.Tensor, param: ParamLookup, name: string): tf.Tensor {
+  const shape = x.shape;
+  const inner = shape[shape.length - 1]!;
+  const weight = param(`${name}.weight`) as tf.Tensor2D;
+  const out = tf.add(tf.matMul(tf.reshape(x, [-1, inner]) as tf.Tensor2D, weight), param(`${name}.bias`));
+  return tf.reshape(out, [...shape.slice(0, -1), weight.shape[1]]);
+}
+
+/** Σ over K diffusion steps per support: [x, S₁ᵀx, (S₁ᵀ)²x, S₂ᵀx, …] concatenated on channels. x: [N, B, T, C]. */
+export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D[], order: number): tf.Tensor4D {
+  const [n, b, t, c] = x.shape;
+  const flat = tf.reshape(x, [n, b * t * c]) as tf.Tensor2D;
+  const parts: tf.Tensor2D[] = [flat];
+  for (const support of supports) {
+    let current = flat;
+    for (let k = 0; k < order; k++) {
+      current = tf.matMul(support, current, true, false);
+      parts.push(current);
+    }
+  }
+  const stacked = tf.stack(parts, 1); // [N, parts, B·T·C]
+  const reshaped = tf.reshape(stacked, [n, parts.length, b, t, c]);
+  return tf.reshape(tf.transpose(reshaped, [0, 2, 3, 1, 4]), [n, b, t, parts.length * c]) as tf.Tensor4D;
+}
+
+/** Gated dilated causal convolution, kernel 2: tanh(W_f·[x_t, x_{t+d}]) ⊙ σ(W_g·[x_t, x_{t+d}]). x: [N, B, T, C]. */
+export function gatedTemporalConv(x: tf.Tensor4D, param: ParamLookup, name: string, dilation: number): tf.Tensor4D {
+  const [n, b, t, c] = x.shape;
+  const outLength = t - dilation;
+  const early = tf.slice(x, [0, 0, 0, 0], [n, b, outLength, c]);
+  const late = tf.slice(x, [0, 0, dilation, 0], [n, b, outLength, c]);
+  const both = linear(tf.concat([early, late], 3), param, name) as tf.Tensor4D;
+  const half = both.shape[3] / 2;
+  const [filter, gate] = tf.split(both, [half, half], 3);
+  return tf.mul(tf.tanh(filter!), tf.sigmoid(gate!)) as tf.Tensor4D;
+}
+
+/**
+ * x: [N, B, T, C_in] (scaled value and time of day) → forecasts [B, horizons, N] in scaled units.
+ * `predefined` are the given supports (P_f, P_b); the adaptive one is added when the config asks for it.
+ */
+export function gwnForward(
+  config: GraphWaveNetConfig,
+  param: ParamLookup,
+  predefined: readonly tf.Tensor2D[],
+  input: tf.Tensor4D,
+  options: ForwardOptions,
+): tf.Tensor3D {
+  const field = receptiveField(config);
+  let x: tf.Tensor4D = input;
+  if (x.shape[2] < field) x = tf.pad(x, [[0, 0], [0, 0], [field - x.shape[2], 0], [0, 0]]);
+  x = linear(x, param, 'start') as tf.Tensor4D;
+  const supports = config.adaptive ? [...predefined, adaptiveAdjacency(param)] : [...predefined];
+  const [n, b] = [x.shape[0], x.shape[1]];
+  let skip: tf.Tensor | undefined;
+  config.dilations.forEach((dilation, i) => {
+    const residual = x;
+    const h = gatedTemporalConv(x, param, `layers.${i}.tcn`, dilation);
+    const steps = h.shape[2];
+    // only the last time step reaches the output (the final length is 1), so the skip conv runs on it alone
+    const lastStep = tf.slice(h, [0, 0, steps - 1, 0], [n, b, 1, h.shape[3]]);
+    const skipPart = linear(tf.reshape(lastStep, [n * b, h.shape[3]]), param, `layers.${i}.skip`);
+    skip = skip ? tf.add(skip, skipPart) : skipPart;
+    let g = linear(diffusionFeatures(h, supports, config.order), param, `layers.${i}.gconv`) as tf.Tensor4D;
+    if (options.training && config.dropout > 0) g = (tf.dropout(g, config.dropout, undefined, options.dropoutSeed === undefined ? undefined : options.dropoutSeed + i) as tf.Tensor4D);
+    const summed = tf.add(g, tf.slice(residual, [0, 0, residual.shape[2] - steps, 0], [n, b, steps, residual.shape[3]])) as tf.Tensor4D;
+    x = batchNorm(summed, param, i, options);
+  });
+  if (!skip) throw new Error('gwnForward: the config has no layers');
+  const hidden = tf.relu(linear(tf.relu(skip), param, 'end1'));
+  const out = linear(hidden, param, 'end2'); // [N·B, horizons]
+  return tf.transpose(tf.reshape(out, [n, b, config.horizons]), [1, 2, 0]) as tf.Tensor3D;
+}
+
+function batchNorm(x: tf.Tensor4D, param: ParamLookup, layer: number, options: ForwardOptions): tf.Tensor4D {
+  const prefix = `layers.${layer}.bn`;
+  let mean: tf.Tensor;
+  let variance: tf.Tensor;
+  if (options.training) {
+    const moments = tf.moments(x, [0, 1, 2]);
+    mean = moments.mean;
+    variance = moments.variance;
+    options.onBatchStats?.(layer, mean as tf.Tensor1D, variance as tf.Tensor1D, x.shape[0] * x.shape[1] * x.shape[2]);
+  } else {
+    mean = param(`${prefix}.running_mean`);
+    variance = param(`${prefix}.running_var`);
+  }
+  const scale = tf.mul(param(`${prefix}.weight`), tf.rsqrt(tf.add(variance, 1e-5)));
+  return tf.add(tf.mul(tf.sub(x, mean), scale), param(`${prefix}.bias`)) as tf.Tensor4D;
+}
