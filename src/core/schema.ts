@@ -30,11 +30,22 @@ function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[]
 }
 
 export function zodIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  return configIssuesFromZod(issues, (path) => keysAt(schema, path));
+}
+
+/**
+ * zod issues as ConfigIssues, one per unknown key with the closest of `knownKeysAt(path)`; for schemas whose
+ * valid keys are better listed by hand than found by walking the schema (mergekit configs).
+ */
+export function configIssuesFromZod(
+  issues: readonly z.core.$ZodIssue[],
+  knownKeysAt: (path: readonly (string | number)[]) => string[],
+): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
-      const known = keysAt(schema, path);
+      const known = knownKeysAt(path);
       for (const key of issue.keys) {
         const closest = closestName(key, known);
         out.push({ path: [...path, key], message: `unknown key '${key}'${closest ? ` (did you mean '${closest}'?)` : ''}` });

@@ -11,6 +11,7 @@ import { ConfigError, closestName, formatPath, type ConfigIssue } from '../core/
 import type { FloatDType } from '../core/dtype.js';
 import type { MergeMethod, ParamSpec } from './method.js';
 import { describeSettingShape, settingLeaves, type ParameterSetting } from './parameters.js';
+import { configIssuesFromZod } from '../core/schema.js';
 
 /** A parameter value as written: scalar, gradient, list, or conditional list (§1.4). Validated by hand for clear messages. */
 const parameterSettingSchema = z.unknown().superRefine((value, ctx) => {
@@ -164,29 +165,12 @@ export function configDType(name: ConfigDTypeName): FloatDType | 'I64' {
   return DTYPE_NAMES[name];
 }
 
-function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const issue of issues) {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(path, input);
-      for (const key of issue.keys) {
-        const closest = closestName(key, known);
-        out.push({ path: [...path, key], message: `unknown key '${key}'${closest ? ` (did you mean '${closest}'?)` : ''}` });
-      }
-    } else {
-      out.push({ path, message: issue.message });
-    }
-  }
-  return out;
-}
-
 const TOP_LEVEL_KEYS = Object.keys(mergeConfigSchema.def.shape);
 const SLICE_KEYS = Object.keys(outputSliceSchema.def.shape);
 const SOURCE_KEYS = Object.keys(sliceSourceSchema.def.shape);
 const MODEL_KEYS = Object.keys(inputModelSchema.def.shape);
 
-function knownKeysAt(path: readonly (string | number)[], _input: unknown): string[] {
+function knownKeysAt(path: readonly (string | number)[]): string[] {
   const keys = path.filter((p) => typeof p === 'string');
   const last = keys[keys.length - 1];
   if (path.length === 0) return TOP_LEVEL_KEYS;
@@ -201,7 +185,7 @@ function knownKeysAt(path: readonly (string | number)[], _input: unknown): strin
 export function parseMergeConfig(input: unknown, source?: string): MergeConfig {
   const result = mergeConfigSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(zodIssuesToConfigIssues(result.error.issues, input), {
+    throw new ConfigError(configIssuesFromZod(result.error.issues, knownKeysAt), {
       source,
       hint: 'compare with the mergekit configuration keys in merge-methods.md §1.1 or the files in examples/',
     });
