@@ -7,6 +7,7 @@
  * Usage: npm run bench:train [-- --seconds 3 --population 8 --python /usr/bin/python3]
  */
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { tf, useBackend } from '../src/train/tf.js';
@@ -95,11 +96,29 @@ async function populationSeconds(workers: number): Promise<{ seconds: number; sc
   }
 }
 
+/**
+ * Control for the speed-up: a pure-JS busy loop on 1 vs 2 worker threads. On an idle 2-core box it scales
+ * ≈ 2×; when other processes saturate the cores it does not, and neither can the engine pool.
+ */
+async function busyLoopSpeedup(): Promise<number> {
+  const code = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 1103515245 + 12345) | 0; parentPort.postMessage(x);`;
+  const wall = async (n: number): Promise<number> => {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve) => {
+      const worker = new Worker(code, { eval: true });
+      worker.once('message', () => void worker.terminate().then(() => resolve()));
+    })));
+    return performance.now() - start;
+  };
+  return (2 * (await wall(1))) / (await wall(2));
+}
+
 const wasm = await tfjsStepsPerSecond('wasm');
 const cpu = await tfjsStepsPerSecond('cpu');
 const torch = torchStepsPerSecond();
 const one = await populationSeconds(1);
 const two = await populationSeconds(2);
+const control = await busyLoopSpeedup();
 tf.disposeVariables();
 
 console.log(`bench:train — conv autoencoder ${WINDOW}×${FEATURES} (channels 32/64, kernels 3, strides 1/2), batch ${BATCH}, Adam; ${cpus().length} logical CPUs (${cpus()[0]?.model}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the cores: compare ratios, not absolutes)`);
@@ -113,3 +132,4 @@ else console.log(`PyTorch: not measured (${torch.error})`);
 console.log(`\npopulation of ${POPULATION} candidates (train 4 epochs × 16 steps + score), engine pool:`);
 console.log(`1 worker  ${one.seconds.toFixed(2)} s`);
 console.log(`2 workers ${two.seconds.toFixed(2)} s   speed-up ${(one.seconds / two.seconds).toFixed(2)}×   identical results: ${one.scores === two.scores}`);
+console.log(`control: pure-JS busy loop, 2 threads vs 1, throughput ratio ${control.toFixed(2)}× (≈ 2× on idle cores)`);
