@@ -36,27 +36,25 @@ export function parseByteSize(text: string, what = 'size'): number {
 /** `1234567` → `'1.23 MB'` (decimal units, matching the parser). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 'B';
-  for (const next of units) {
-    if (value < 1000) break;
-    value /= 1000;
-    unit = next;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${unit}`;
+  const { digits, unit } = scaleByThousands(bytes, ['kB', 'MB', 'GB', 'TB', 'PB']);
+  return `${digits} ${unit}`;
 }
 
 /** `1000576` → `'1.00M'`; parameter counts are read in powers of ten too. */
 export function formatCount(count: number): string {
   if (count < 1000) return String(count);
-  const units = ['K', 'M', 'B', 'T'];
-  let value = count;
+  const { digits, unit } = scaleByThousands(count, ['K', 'M', 'B', 'T']);
+  return `${digits}${unit}`;
+}
+
+/** Divides by 1000 per unit until below 1000 (or out of units); three significant digits. */
+function scaleByThousands(amount: number, units: readonly string[]): { digits: string; unit: string } {
+  let value = amount;
   let unit = '';
   for (const next of units) {
     if (value < 1000) break;
     value /= 1000;
     unit = next;
   }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}${unit}`;
+  return { digits: value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2), unit };
 }
