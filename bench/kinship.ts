@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openCheckpoint } from '../src/io/open.js';
 import type { Checkpoint } from '../src/io/checkpoint.js';
 import { computeKinship } from '../src/kinship/compute.js';
+import { f32ToBf16Array } from '../src/kernels/reference/float16.js';
 import { llamaTensorShapes } from './support/llama-shapes.js';
 
 const args = process.argv.slice(2);
@@ -28,14 +29,6 @@ function fillUniform(out: Float32Array, seed: number, scale: number, add?: Float
     s ^= s >>> 17;
     s ^= s << 5;
     out[i] = (add ? add[i]! : 0) + ((s >>> 0) / 2147483648 - 1) * scale;
-  }
-}
-
-function toBf16(values: Float32Array, out: Uint16Array): void {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < bits.length; i++) {
-    const b = bits[i]!;
-    out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // round to nearest even (no NaNs generated)
   }
 }
 
@@ -64,13 +57,13 @@ function writeFamily(dir: string, shapes: [string, number[]][]): string[] {
     const bf16 = new Uint16Array(count);
     fillUniform(base, 1000 + t, 0.03);
     fillUniform(shared, 2000 + t, 0.002);
-    toBf16(base, bf16);
+    f32ToBf16Array(base, bf16);
     writeSync(fds[0]!, new Uint8Array(bf16.buffer));
     for (let m = 1; m <= 3; m++) {
       // fine-tune = base + common direction + its own direction: kin to each other, PCC ≈ 0.5
       fillUniform(model, 3000 + 100 * m + t, 0.002, shared);
       for (let i = 0; i < count; i++) model[i] = base[i]! + model[i]!;
-      toBf16(model, bf16);
+      f32ToBf16Array(model, bf16);
       writeSync(fds[m]!, new Uint8Array(bf16.buffer));
     }
   });
