@@ -7,19 +7,9 @@ import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js'
 import { expectedLlamaShapes, parseLlamaConfig } from './llama-config.js';
 import { loadLlamaWeights } from './llama-weights.js';
 import { TINY_LLAMA } from './test-fixtures.js';
+import { configIssuesOf } from '../../test/support/errors.js';
 
 const fixtureConfig = JSON.parse(readFileSync(join(TINY_LLAMA, 'base', 'config.json'), 'utf8')) as Record<string, unknown>;
-
-function issuesOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.equal(error.code, 'CONFIG_INVALID');
-    return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('parseLlamaConfig', () => {
   it('reads the fixture config (transformers 5 rope_parameters)', () => {
@@ -47,20 +37,20 @@ describe('parseLlamaConfig', () => {
   });
 
   it('refuses another architecture, naming the key and the values', () => {
-    const issues = issuesOf(() => parseLlamaConfig({ ...fixtureConfig, architectures: ['GPT2LMHeadModel'] }, 'gpt2'));
+    const issues = configIssuesOf(() => parseLlamaConfig({ ...fixtureConfig, architectures: ['GPT2LMHeadModel'] }, 'gpt2'));
     assert.deepEqual(issues, [{ path: 'architectures', message: 'expected LlamaForCausalLM, got "GPT2LMHeadModel"' }]);
   });
 
   it('refuses a missing config, missing keys, scaled RoPE, biases and other activations', () => {
     assert.throws(() => parseLlamaConfig(undefined, 'x'), ConfigError);
     const { hidden_size: _h, ...noHidden } = fixtureConfig;
-    assert.deepEqual(issuesOf(() => parseLlamaConfig(noHidden, 'x')).map((i) => i.path), ['hidden_size']);
+    assert.deepEqual(configIssuesOf(() => parseLlamaConfig(noHidden, 'x')).map((i) => i.path), ['hidden_size']);
     const scaled = { ...fixtureConfig, rope_parameters: { rope_theta: 10000, rope_type: 'llama3' } };
-    assert.match(issuesOf(() => parseLlamaConfig(scaled, 'x'))[0]!.message, /expected 'default' RoPE, got 'llama3'/);
+    assert.match(configIssuesOf(() => parseLlamaConfig(scaled, 'x'))[0]!.message, /expected 'default' RoPE, got 'llama3'/);
     const biased = { ...fixtureConfig, attention_bias: true, hidden_act: 'gelu' };
-    assert.deepEqual(issuesOf(() => parseLlamaConfig(biased, 'x')).map((i) => i.path).sort(), ['attention_bias', 'hidden_act']);
+    assert.deepEqual(configIssuesOf(() => parseLlamaConfig(biased, 'x')).map((i) => i.path).sort(), ['attention_bias', 'hidden_act']);
     const badGroups = { ...fixtureConfig, num_key_value_heads: 3 };
-    assert.match(issuesOf(() => parseLlamaConfig(badGroups, 'x'))[0]!.message, /divisor of num_attention_heads \(4\), got 3/);
+    assert.match(configIssuesOf(() => parseLlamaConfig(badGroups, 'x'))[0]!.message, /divisor of num_attention_heads \(4\), got 3/);
   });
 });
 

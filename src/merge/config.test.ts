@@ -2,22 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.js';
 import type { MergeMethod } from './method.js';
 import { checkMethodRules, parseMergeConfig, parseMergeConfigYaml } from './config.js';
+import { configIssuesOf } from '../../test/support/errors.js';
 
+/** Issues with paths written as in mergekit YAML: `models[0].parameters.weight`. */
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.equal(error.code, 'CONFIG_INVALID');
-    return error.issues.map((i) => ({
-      path: i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : k === 0 ? p : `.${p}`)).join(''),
-      message: i.message,
-    }));
-  }
-  assert.fail('expected a ConfigError');
+  return configIssuesOf(fn, (path) => path.map((p, k) => (typeof p === 'number' ? `[${p}]` : k === 0 ? p : `.${p}`)).join(''));
 }
 
 test('every example config parses; the ties example keeps gradients and filter lists as written', () => {

@@ -3,7 +3,7 @@
  * the message and hint together (so a test can pin text that lives in either).
  */
 import assert from 'node:assert/strict';
-import { ModelevoError } from '../../src/core/errors.js';
+import { ConfigError, ModelevoError } from '../../src/core/errors.js';
 
 /** Runs `fn`, asserts it threw a ModelevoError with `code` whose "message\nhint: hint" matches every pattern. */
 export function expectModelevoError(fn: () => unknown, code: string, ...patterns: RegExp[]): ModelevoError {
@@ -24,4 +24,22 @@ export function expectModelevoErrorWithHint(fn: () => unknown, code: string, ...
   const caught = expectModelevoError(fn, code, ...patterns);
   assert.ok((caught.hint ?? '').length > 10, 'error carries a hint');
   return caught;
+}
+
+/**
+ * Runs `fn`, asserts it threw a CONFIG_INVALID ConfigError, and returns its issues with each path written by
+ * `formatIssuePath` (default: keys joined with dots), so tests can compare issues as plain strings.
+ */
+export function configIssuesOf(
+  fn: () => unknown,
+  formatIssuePath: (path: readonly (string | number)[]) => string = (path) => path.join('.'),
+): { path: string; message: string }[] {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    return error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message }));
+  }
+  assert.fail('expected a ConfigError');
 }
