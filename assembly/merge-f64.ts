@@ -3,6 +3,7 @@
 // - linearF64: linear merge (§3.1), out = Σ_j w_j·x_j over the non-zero weights, the sum starting at −0 as in
 //   src/kernels/reference/vector.ts `weightedSum`; inputs read as bfloat16 or float32, output written as
 //   bfloat16 (round to nearest even, NaN-safe) or float32, so the executor streams raw shard bytes in one pass;
+//   bfloat16 inputs with one to four non-zero weights take an unrolled eight-element loop (same arithmetic);
 // - tiesCombineF64: sign consensus and disjoint mix of already-sparsified task vectors (§3.6 steps 3–7), the
 //   operation order of src/merge/consensus.ts `combineTaskVectors`;
 // - findNonFinite: flags NaN/±Inf in float32 data.
@@ -66,11 +67,86 @@ function loadInput1(p: usize, i: i32, inBf16: bool): u32 {
   return inBf16 ? <u32>load<u16>(p + (<usize>i << 1)) << 16 : load<u32>(p + (<usize>i << 2));
 }
 
+// bfloat16 elements 2m and 2m+1 of `x` as the two low float32 lanes (bf16 bits become the top half of each lane)
+// @ts-ignore: decorator
+@inline
+function bf16PairAsF64(x: v128, m: i32): v128 {
+  const zero = i32x4.splat(0);
+  if (m == 0) return f64x2.promote_low_f32x4(i8x16.shuffle(zero, x, 0, 0, 16, 17, 0, 0, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0));
+  if (m == 1) return f64x2.promote_low_f32x4(i8x16.shuffle(zero, x, 0, 0, 20, 21, 0, 0, 22, 23, 0, 0, 0, 0, 0, 0, 0, 0));
+  if (m == 2) return f64x2.promote_low_f32x4(i8x16.shuffle(zero, x, 0, 0, 24, 25, 0, 0, 26, 27, 0, 0, 0, 0, 0, 0, 0, 0));
+  return f64x2.promote_low_f32x4(i8x16.shuffle(zero, x, 0, 0, 28, 29, 0, 0, 30, 31, 0, 0, 0, 0, 0, 0, 0, 0));
+}
+
+// Eight bfloat16 elements of bfloat16 inputs with up to four non-zero weights, the input loop unrolled with
+// pointers and weights in locals: the same float64 products and sums in the same order as the generic loop of
+// linearF64, with the NaN/±Inf check on the raw 16-bit patterns ((x & 0x7fff) ≥ 0x7f80 ⇔ exponent all ones).
+// Returns how many elements it wrote (a multiple of 8); the caller finishes the rest.
+function linearBf16Unrolled(out: usize, inputs: usize, weights: usize, count: i32, n: i32, outBf16: bool, status: usize): i32 {
+  const p0 = pointerAt(inputs, 0);
+  const p1 = count > 1 ? pointerAt(inputs, 1) : p0;
+  const p2 = count > 2 ? pointerAt(inputs, 2) : p0;
+  const p3 = count > 3 ? pointerAt(inputs, 3) : p0;
+  const w0 = f64x2.splat(doubleAt(weights, 0));
+  const w1 = f64x2.splat(count > 1 ? doubleAt(weights, 1) : 0);
+  const w2 = f64x2.splat(count > 2 ? doubleAt(weights, 2) : 0);
+  const w3 = f64x2.splat(count > 3 ? doubleAt(weights, 3) : 0);
+  const magnitude = i16x8.splat(0x7fff);
+  let widest = i16x8.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const offset = <usize>i << 1;
+    const x0 = v128.load(p0 + offset);
+    widest = i16x8.max_u(widest, v128.and(x0, magnitude));
+    let a0 = f64x2.mul(w0, bf16PairAsF64(x0, 0)); // −0 + p is p, bit for bit
+    let a1 = f64x2.mul(w0, bf16PairAsF64(x0, 1)); // −0 + p is p, bit for bit
+    let a2 = f64x2.mul(w0, bf16PairAsF64(x0, 2)); // −0 + p is p, bit for bit
+    let a3 = f64x2.mul(w0, bf16PairAsF64(x0, 3)); // −0 + p is p, bit for bit
+    if (count > 1) {
+      const x1 = v128.load(p1 + offset);
+      widest = i16x8.max_u(widest, v128.and(x1, magnitude));
+      a0 = f64x2.add(a0, f64x2.mul(w1, bf16PairAsF64(x1, 0)));
+      a1 = f64x2.add(a1, f64x2.mul(w1, bf16PairAsF64(x1, 1)));
+      a2 = f64x2.add(a2, f64x2.mul(w1, bf16PairAsF64(x1, 2)));
+      a3 = f64x2.add(a3, f64x2.mul(w1, bf16PairAsF64(x1, 3)));
+    }
+    if (count > 2) {
+      const x2 = v128.load(p2 + offset);
+      widest = i16x8.max_u(widest, v128.and(x2, magnitude));
+      a0 = f64x2.add(a0, f64x2.mul(w2, bf16PairAsF64(x2, 0)));
+      a1 = f64x2.add(a1, f64x2.mul(w2, bf16PairAsF64(x2, 1)));
+      a2 = f64x2.add(a2, f64x2.mul(w2, bf16PairAsF64(x2, 2)));
+      a3 = f64x2.add(a3, f64x2.mul(w2, bf16PairAsF64(x2, 3)));
+    }
+    if (count > 3) {
+      const x3 = v128.load(p3 + offset);
+      widest = i16x8.max_u(widest, v128.and(x3, magnitude));
+      a0 = f64x2.add(a0, f64x2.mul(w3, bf16PairAsF64(x3, 0)));
+      a1 = f64x2.add(a1, f64x2.mul(w3, bf16PairAsF64(x3, 1)));
+      a2 = f64x2.add(a2, f64x2.mul(w3, bf16PairAsF64(x3, 2)));
+      a3 = f64x2.add(a3, f64x2.mul(w3, bf16PairAsF64(x3, 3)));
+    }
+    const low = v128.shuffle<u32>(f32x4.demote_f64x2_zero(a0), f32x4.demote_f64x2_zero(a1), 0, 1, 4, 5);
+    const high = v128.shuffle<u32>(f32x4.demote_f64x2_zero(a2), f32x4.demote_f64x2_zero(a3), 0, 1, 4, 5);
+    if (outBf16) {
+      v128.store(out + offset, i16x8.narrow_i32x4_u(f32x4ToBf16Bits(low), f32x4ToBf16Bits(high)));
+    } else {
+      v128.store(out + (<usize>i << 2), low);
+      v128.store(out + (<usize>i << 2) + 16, high);
+    }
+  }
+  if (v128.any_true(i16x8.ge_u(widest, i16x8.splat(0x7f80)))) store<i32>(status, 1);
+  return i;
+}
+
 export function linearF64(out: usize, inputs: usize, weights: usize, count: i32, n: i32, flags: i32, status: usize): void {
   const inBf16 = (flags & LINEAR_IN_BF16) != 0;
   const outBf16 = (flags & LINEAR_OUT_BF16) != 0;
   let bad = i32x4.splat(0);
   let i = 0;
+  if (inBf16 && count >= 1 && count <= 4 && allNonZero(weights, count)) {
+    i = linearBf16Unrolled(out, inputs, weights, count, n, outBf16, status);
+  }
   for (; i + 4 <= n; i += 4) {
     let lo = f64x2.splat(-0.0);
     let hi = f64x2.splat(-0.0);
@@ -104,6 +180,13 @@ export function linearF64(out: usize, inputs: usize, weights: usize, count: i32,
     else store<f32>(out + (<usize>i << 2), value);
   }
   if (v128.any_true(bad)) store<i32>(status, 1);
+}
+
+// The unrolled loop adds every input's product, so it only stands in for the generic loop (which skips zero
+// weights, keeping −0 sums −0) when no weight is zero.
+function allNonZero(weights: usize, count: i32): bool {
+  for (let j = 0; j < count; j++) if (doubleAt(weights, j) == 0) return false;
+  return true;
 }
 
 export function tiesCombineF64(

@@ -211,6 +211,11 @@ export class HfCheckpoint implements Checkpoint {
     this.handle(this.locate(name).shard).readRangeInto(name, byteOffset, target);
   }
 
+  /** Descriptor and absolute position of a stored byte range of the tensor (SafetensorsFile.fileRange). */
+  fileRange(name: string, byteOffset: number, length: number): { readonly fd: number; readonly position: number } {
+    return this.handle(this.locate(name).shard).fileRange(name, byteOffset, length);
+  }
+
   /** file name, tensor count and data bytes per shard, in shard order */
   shards(): ShardSummary[] {
     return this.shardOrder.map((file) => {

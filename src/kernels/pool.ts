@@ -20,6 +20,7 @@ import {
   type KernelFunctionName,
 } from './wasm/loader.js';
 import { KernelWorkers, type KernelJob } from './wasm/workers.js';
+import { isFileKernel, runFileKernel, type FileKernelName } from './wasm/file-kernels.js';
 import type { DeltaStats, TiesMixOptions } from './reference/wasm-refs.js';
 import type { Kernels } from './index.js';
 
@@ -221,9 +222,10 @@ export class KernelPool implements Kernels {
    * Runs exported kernel `kernel` over [0, n), cut into one range per worker at the split alignment;
    * `argsFor` turns a range into the kernel's arguments. Every array it addresses must already live in the
    * arena (allocated before the call: the arena is rewound after each operation). Used by the merge executor
-   * (src/merge/fast-path.ts) for kernels without a typed method here.
+   * (src/merge/fast-path.ts) for kernels without a typed method here, including the JavaScript-composed
+   * kernels of wasm/file-kernels.ts.
    */
-  runSplit(kernel: KernelFunctionName, n: number, argsFor: (start: number, length: number, part: number) => readonly number[]): Promise<void> {
+  runSplit(kernel: KernelFunctionName | FileKernelName, n: number, argsFor: (start: number, length: number, part: number) => readonly number[]): Promise<void> {
     return this.exclusive(async () => {
       if (n > 0) await this.split(n, (start, length, part) => ({ kernel, args: argsFor(start, length, part) }));
     });
@@ -320,7 +322,10 @@ export class KernelPool implements Kernels {
       jobs.push(jobFor(start, Math.min(step, length - start), part));
     }
     if (!parallel || !this.workers) {
-      for (const job of jobs) (this.local[job.kernel] as (...args: readonly number[]) => void)(...job.args);
+      for (const job of jobs) {
+        if (isFileKernel(job.kernel)) runFileKernel(this.local, this.arena.memory, job.kernel, job.args);
+        else (this.local[job.kernel] as (...args: readonly number[]) => void)(...job.args);
+      }
       return;
     }
     await this.workers.run(jobs);

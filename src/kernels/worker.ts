@@ -4,6 +4,7 @@
  * so any worker can take any index range.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isFileKernel, runFileKernel, type FileKernelName } from './wasm/file-kernels.js';
 import { instantiateKernels, KERNEL_FUNCTION_NAMES, type KernelFunctionName } from './wasm/loader.js';
 
 export interface WorkerInit {
@@ -13,7 +14,7 @@ export interface WorkerInit {
 
 export interface WorkerJob {
   readonly id: number;
-  readonly kernel: KernelFunctionName;
+  readonly kernel: KernelFunctionName | FileKernelName;
   readonly args: readonly number[];
 }
 
@@ -25,8 +26,9 @@ if (port) {
   const kernels = instantiateKernels(init.module, init.memory);
   port.on('message', (job: WorkerJob) => {
     try {
-      if (!KERNEL_FUNCTION_NAMES.includes(job.kernel)) throw new Error(`unknown kernel '${job.kernel}'`);
-      (kernels[job.kernel] as (...args: number[]) => void)(...job.args);
+      if (isFileKernel(job.kernel)) runFileKernel(kernels, init.memory, job.kernel, job.args);
+      else if (KERNEL_FUNCTION_NAMES.includes(job.kernel)) (kernels[job.kernel] as (...args: readonly number[]) => void)(...job.args);
+      else throw new Error(`unknown kernel '${String(job.kernel)}'`);
       port.postMessage({ id: job.id, ok: true } satisfies WorkerReply);
     } catch (error) {
       port.postMessage({ id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);

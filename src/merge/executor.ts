@@ -144,13 +144,14 @@ export async function executePlanWithKernels(
   models: PlanModels,
   sink: TensorSink,
   pool: KernelPool,
-  options: ExecuteOptions & { readonly chunkElements?: number } = {},
+  options: ExecuteOptions & { readonly chunkElements?: number; readonly fileBlockElements?: number } = {},
 ): Promise<ExecuteStats> {
   const started = performance.now();
   const fast = MergeFastPath.create(pool, plan, models, sink, {
     inputDType: options.inputDType,
     warn: options.warn,
     chunkElements: options.chunkElements,
+    fileBlockElements: options.fileBlockElements,
   });
   if (fast === undefined) return executePlan(plan, models, sink, options);
   const reference = (tensor: PlannedTensor): Uint8Array => mergeOne(plan, models, tensor, options);

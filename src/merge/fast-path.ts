@@ -2,8 +2,10 @@
  * WebAssembly fast paths of the streaming merge executor (merge-methods.md §5.5; engines.md §4, §8): the hot
  * cases run on the kernel pool's worker threads while the main thread reads the next input bytes straight
  * from the shard files into the pool's shared memory and writes the previous output.
- * - linear over bf16/f32 inputs → bf16/f32 output: streamed in chunks through `linearF64` (decode, float64
- *   weighted sum, round, encode in one pass), bit-identical to `linear.mergeTensor`;
+ * - linear over bf16/f32 inputs → bf16/f32 output: streamed through `linearF64` (decode, float64 weighted sum,
+ *   round, encode in one pass), bit-identical to `linear.mergeTensor`. When every input is a shard on disk the
+ *   workers read their own ranges in cache-sized blocks (`linearF64FromFiles`, kernels/wasm/file-kernels.ts);
+ *   other inputs are read by the main thread in chunks, the next chunk while the workers compute this one;
  * - ties and task_arithmetic (per-tensor trim): inputs decoded with the wasm conversions, δ = X − B by the wasm
  *   weighted sum, the reference `sparsify` in place, `tiesCombineF64` for sign election and disjoint mean,
  *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
@@ -13,6 +15,7 @@ import { numelOf, type DType } from '../core/dtype.js';
 import { ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { KernelPool } from '../kernels/pool.js';
+import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
 import type { TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
@@ -30,7 +33,14 @@ const TASK_VECTOR_METHODS: Readonly<Record<string, { readonly trim: boolean; rea
 /** Default chunk of the streamed linear path: 4M elements (8 MB of bf16 per input). */
 export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
 
+/**
+ * Default block a worker reads per input on the file-reading linear path: 32K elements (64 KB of bf16), so
+ * four inputs and the output block stay in L2 while one readSync call still moves enough bytes to amortise it.
+ */
+export const DEFAULT_FILE_BLOCK_ELEMENTS = 1 << 15;
+
 type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
+type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
 /** Which fast path applies to `tensor`, if any (inputs rounded to `inputDType` must be stored in it already). */
 export function fastKindOf(plan: MergePlan, tensor: PlannedTensor, inputDType: DType | undefined): FastKind | undefined {
@@ -62,12 +72,18 @@ function rangeReaderOf(checkpoint: Checkpoint): RangeReader {
   };
 }
 
+function fileLocatorOf(checkpoint: Checkpoint): FileLocator | undefined {
+  const locate = (checkpoint as Partial<{ fileRange: FileLocator }>).fileRange;
+  return typeof locate === 'function' ? locate.bind(checkpoint) : undefined;
+}
+
 interface ChunkSet {
   readonly inputs: Uint8Array[];
 }
 
 export class MergeFastPath {
   private readonly readers = new Map<string, RangeReader>();
+  private readonly locators = new Map<string, FileLocator | undefined>();
   private pending: Promise<void> = Promise.resolve();
   private deferred: (() => void) | undefined;
   private tensorParity = 0;
@@ -88,6 +104,7 @@ export class MergeFastPath {
     private readonly vectors: readonly Float32Array[],
     private readonly raw: Uint8Array,
     maxInputs: number,
+    private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
   ) {
     this.pointerTable = pool.arena.u32(Math.max(1, pool.workerCount) * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
@@ -105,7 +122,12 @@ export class MergeFastPath {
     plan: MergePlan,
     models: PlanModels,
     sink: TensorSink,
-    options: { readonly inputDType?: DType; readonly warn?: (message: string) => void; readonly chunkElements?: number } = {},
+    options: {
+      readonly inputDType?: DType;
+      readonly warn?: (message: string) => void;
+      readonly chunkElements?: number;
+      readonly fileBlockElements?: number;
+    } = {},
   ): MergeFastPath | undefined {
     const chunk = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
     let linearInputs = 0;
@@ -130,7 +152,11 @@ export class MergeFastPath {
     const vectors = Array.from({ length: vectorInputs }, () => arena.f32(vectorNumel));
     const raw = u8(arena.u16(vectorNumel));
     const maxInputs = Math.max(linearInputs, vectorInputs);
-    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs);
+    const blockElements = options.fileBlockElements ?? DEFAULT_FILE_BLOCK_ELEMENTS;
+    const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4);
+    const scratch = u8(arena.u32(Math.ceil((Math.max(1, pool.workerCount) * stride) / 4)));
+    const fileScratch = { base: scratch.byteOffset, stride, blockElements };
+    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch);
   }
 
   /**
@@ -162,7 +188,14 @@ export class MergeFastPath {
     return reader;
   }
 
+  private locator(input: PlannedInput): FileLocator | undefined {
+    if (!this.locators.has(input.modelKey)) this.locators.set(input.modelKey, fileLocatorOf(this.models.get(input.modelKey)));
+    return this.locators.get(input.modelKey);
+  }
+
   private async mergeLinear(tensor: PlannedTensor, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+    const locators = tensor.models.map((input) => this.locator(input));
+    if (locators.every((locate) => locate !== undefined)) return this.mergeLinearFromFiles(tensor, locators as FileLocator[], reference);
     const weights = linearWeights(tensor);
     const n = numelOf(tensor.shape);
     const inBytes = BYTES[tensor.models[0]!.dtype]!;
@@ -192,6 +225,47 @@ export class MergeFastPath {
       this.takeDeferred()?.();
       if (length <= 0) break;
     }
+    this.deferred = () => {
+      const encoded = this.status[parity] === 0 ? output : reference(tensor);
+      this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+    };
+  }
+
+  /** One job per worker over its own range; each worker reads its inputs straight from the shard files. */
+  private async mergeLinearFromFiles(tensor: PlannedTensor, locators: readonly FileLocator[], reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+    const weights = linearWeights(tensor);
+    const n = numelOf(tensor.shape);
+    const inBytes = BYTES[tensor.models[0]!.dtype]!;
+    const outBytes = BYTES[tensor.dtype]!;
+    const count = tensor.models.length;
+    const ranges = tensor.models.map((input, j) => locators[j]!(input.tensorName, 0, n * inBytes));
+    const parity = this.tensorParity;
+    this.tensorParity ^= 1;
+    const output = this.outputs[parity]!.subarray(0, n * outBytes);
+    const flags = (inBytes === 2 ? this.pool.constantOf('LINEAR_IN_BF16') : 0) | (outBytes === 2 ? this.pool.constantOf('LINEAR_OUT_BF16') : 0);
+    const statusPointer = this.status.byteOffset + parity * 4;
+    await this.pending;
+    this.status[parity] = 0;
+    this.weightTable.set(weights);
+    const { base, stride, blockElements } = this.fileScratch;
+    this.pending = this.pool.runSplit('linearF64FromFiles', n, (offset, partLength, part) =>
+      linearFromFilesArgs({
+        out: output.byteOffset + offset * outBytes,
+        weights: this.weightTable.byteOffset,
+        count,
+        n: partLength,
+        flags,
+        status: statusPointer,
+        scratch: base + part * stride,
+        blockElements,
+        inBytes,
+        outBytes,
+        fds: ranges.map((range) => range.fd),
+        positions: ranges.map((range) => range.position + offset * inBytes),
+      }),
+    );
+    // the previous tensor's bytes go out while this one computes
+    this.takeDeferred()?.();
     this.deferred = () => {
       const encoded = this.status[parity] === 0 ? output : reference(tensor);
       this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);

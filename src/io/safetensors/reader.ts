@@ -127,6 +127,24 @@ export class SafetensorsFile implements Checkpoint {
     readFully(this.openFd(), target, this.dataStart + begin + byteOffset, this.path, name);
   }
 
+  /**
+   * Where `length` stored bytes of the tensor from `byteOffset` on live in the open file: its descriptor and
+   * absolute position. Lets a worker thread of this process read the range itself with positional reads; the
+   * descriptor stays valid until close().
+   */
+  fileRange(name: string, byteOffset: number, length: number): { readonly fd: number; readonly position: number } {
+    const { begin, end } = this.entry(name);
+    if (!Number.isSafeInteger(byteOffset) || !Number.isSafeInteger(length) || byteOffset < 0 || length < 0 || byteOffset + length > end - begin) {
+      throw new CheckpointError(`range [${byteOffset}, ${byteOffset + length}) is outside the tensor's ${end - begin} bytes`, {
+        code: 'VALUE_INVALID',
+        file: this.path,
+        tensor: name,
+        hint: 'keep byteOffset + length within info(name).byteLength',
+      });
+    }
+    return { fd: this.openFd(), position: this.dataStart + begin + byteOffset };
+  }
+
   readBytes(name: string): Uint8Array {
     const { begin, end } = this.entry(name);
     const bytes = new Uint8Array(end - begin);

@@ -8,11 +8,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ModelevoError } from '../../core/errors.js';
+import type { FileKernelName } from './file-kernels.js';
 import type { KernelFunctionName } from './loader.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from '../worker.js';
 
 export interface KernelJob {
-  readonly kernel: KernelFunctionName;
+  readonly kernel: KernelFunctionName | FileKernelName;
   readonly args: readonly number[];
 }
 

@@ -1,0 +1,112 @@
+/**
+ * Kernels composed in JavaScript around a WebAssembly kernel, run on a pool worker (or the calling thread)
+ * like any exported kernel (engines.md §4, §8):
+ * - linearF64FromFiles: the streamed linear merge of assembly/merge-f64.ts `linearF64` over input bytes that the
+ *   running thread reads itself with positional reads from open shard descriptors, one cache-sized block per
+ *   input at a time. The inputs then travel page cache → the thread's own scratch (still in L2) → kernel, rather
+ *   than through a main-thread buffer that is written to and read back from DRAM, and both workers read in
+ *   parallel instead of one main thread reading for all of them.
+ * File descriptors are process-wide, so a worker can read from a descriptor the main thread opened.
+ */
+import { readSync } from 'node:fs';
+import type { KernelExports } from './loader.js';
+
+export type FileKernelName = 'linearF64FromFiles';
+
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles'];
+
+export function isFileKernel(name: string): name is FileKernelName {
+  return (FILE_KERNEL_NAMES as readonly string[]).includes(name);
+}
+
+const ALIGN = 64;
+
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}
+
+/** Scratch bytes one thread needs for `linearF64FromFiles` over `count` inputs of `inBytes`-byte elements. */
+export function linearFromFilesScratchBytes(count: number, blockElements: number, inBytes: number): number {
+  return alignUp(4 * count) + count * alignUp(blockElements * inBytes);
+}
+
+export interface LinearFromFilesJob {
+  /** byte address of the first output element of this range */
+  readonly out: number;
+  /** byte address of `count` float64 weights */
+  readonly weights: number;
+  readonly count: number;
+  /** elements in this range */
+  readonly n: number;
+  /** LINEAR_IN_BF16 | LINEAR_OUT_BF16 */
+  readonly flags: number;
+  readonly status: number;
+  /** byte address of this thread's scratch (linearFromFilesScratchBytes) */
+  readonly scratch: number;
+  readonly blockElements: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+  /** per input: descriptor and absolute file position of this range's first element */
+  readonly fds: readonly number[];
+  readonly positions: readonly number[];
+}
+
+/** Flat argument list of a job (the worker protocol carries numbers only). */
+export function linearFromFilesArgs(job: LinearFromFilesJob): number[] {
+  const head = [job.out, job.weights, job.count, job.n, job.flags, job.status, job.scratch, job.blockElements, job.inBytes, job.outBytes];
+  return [...head, ...job.fds, ...job.positions];
+}
+
+function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
+  const at = (k: number): number => args[k] ?? Number.NaN;
+  const count = at(2);
+  if (!(Number.isInteger(count) && count >= 0 && args.length === 10 + 2 * count)) {
+    throw new Error(`linearF64FromFiles: expected ${10 + 2 * count} arguments for ${count} inputs, got ${args.length}`);
+  }
+  return {
+    out: at(0),
+    weights: at(1),
+    count,
+    n: at(3),
+    flags: at(4),
+    status: at(5),
+    scratch: at(6),
+    blockElements: at(7),
+    inBytes: at(8),
+    outBytes: at(9),
+    fds: args.slice(10, 10 + count),
+    positions: args.slice(10 + count),
+  };
+}
+
+function readFullyAt(fd: number, target: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < target.length) {
+    const read = readSync(fd, target, done, target.length - done, position + done);
+    if (read === 0) throw new Error(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`);
+    done += read;
+  }
+}
+
+function runLinearFromFiles(kernels: KernelExports, memory: WebAssembly.Memory, job: LinearFromFilesJob): void {
+  const { count, blockElements, inBytes } = job;
+  const table = job.scratch;
+  const blockStride = alignUp(blockElements * inBytes);
+  const blocks = Array.from({ length: count }, (_, j) => alignUp(table + 4 * count) + j * blockStride);
+  // the memory may have grown since this thread last looked: take fresh views for every job
+  const bytes = new Uint8Array(memory.buffer);
+  const pointers = new Uint32Array(memory.buffer, table, count);
+  blocks.forEach((block, j) => (pointers[j] = block));
+  for (let start = 0; start < job.n; start += blockElements) {
+    const length = Math.min(blockElements, job.n - start);
+    for (let j = 0; j < count; j++) {
+      readFullyAt(job.fds[j]!, bytes.subarray(blocks[j]!, blocks[j]! + length * inBytes), job.positions[j]! + start * inBytes);
+    }
+    kernels.linearF64(job.out + start * job.outBytes, table, job.weights, count, length, job.flags, job.status);
+  }
+}
+
+/** Runs one composed kernel on `kernels` (an instance on `memory`). */
+export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory, name: FileKernelName, args: readonly number[]): void {
+  if (name === 'linearF64FromFiles') runLinearFromFiles(kernels, memory, parseLinearFromFilesArgs(args));
+}
