@@ -73,7 +73,7 @@ export interface ChannelReport {
 /** per level: predictions (per threshold method), continuous score and labels, for pooled metrics */
 export interface ChannelOutputs {
   readonly labels: Uint8Array;
-  readonly levels: Map<LevelName, { pot: Uint8Array; percentile: Uint8Array; score: Float64Array }>;
+  readonly levels: Map<LevelName, { pot: Uint8Array; percentile: Uint8Array; score: Float64Array; potAnyMember: Uint8Array }>;
 }
 
 export function detectionMetrics(predictions: Uint8Array, score: Float64Array, labels: Uint8Array, prefix: string): Record<string, number> {
@@ -134,7 +134,8 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
           thresholds = scored.thresholds;
           const pot = ensembleDecisions(scored, 'pot', config.vote);
           const percentile = ensembleDecisions(scored, 'percentile', config.vote);
-          perLevel.set(snapshot.level, { pot: pot.predictions, percentile: percentile.predictions, score: pot.score });
+          const potAnyMember = ensembleDecisions(scored, 'pot', 'any').predictions;
+          perLevel.set(snapshot.level, { pot: pot.predictions, percentile: percentile.predictions, score: pot.score, potAnyMember });
           if (input.labels) metrics = { ...detectionMetrics(pot.predictions, pot.score, input.labels, 'pot'), ...detectionMetrics(percentile.predictions, percentile.score, input.labels, 'percentile') };
         } else {
           thresholds = (await scoreEnsemble(pool, snapshot.members, prepared.train, prepared.heldOut, config)).thresholds;
