@@ -11,7 +11,8 @@ import { registerKinshipCommand } from './kinship.js';
 import { registerMergeCommand } from './merge.js';
 import { registerEvolveCommand } from './evolve.js';
 import { registerRunsCommand } from './runs.js';
+import { registerStCommand } from './st.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand];
