@@ -158,9 +158,11 @@ export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D
   const flat = tf.reshape(x, [n, b * t * c]) as tf.Tensor2D;
   const parts: tf.Tensor2D[] = [flat];
   for (const support of supports) {
+    // an explicit transpose: tfjs-wasm 4.22's matMul with transposeA is ~40× slower than a plain one (207 nodes)
+    const transposed = tf.transpose(support);
     let current = flat;
     for (let k = 0; k < order; k++) {
-      current = tf.matMul(support, current, true, false);
+      current = tf.matMul(transposed, current);
       parts.push(current);
     }
   }
