@@ -15,9 +15,9 @@ import { renderResultsTable, runTrafficExperiment } from '../src/spatiotemporal/
 const { values } = parseArgs({
   options: {
     data: { type: 'string', default: 'test/fixtures/metr-la-subset' },
-    'max-seconds': { type: 'string', default: '220' },
+    'max-seconds': { type: 'string', default: '230' },
     epochs: { type: 'string', default: '100' },
-    'batch-size': { type: 'string', default: '32' },
+    'batch-size': { type: 'string', default: '16' },
     lr: { type: 'string', default: '0.003' },
     'residual-channels': { type: 'string', default: '8' },
     'skip-channels': { type: 'string', default: '32' },
