@@ -14,7 +14,7 @@ import { tf, useBackend } from '../src/train/tf.js';
 import { trainAutoencoder, type WindowBatch } from '../src/train/autoencoder-trainer.js';
 import { EnginePool } from '../src/train/pool.js';
 import type { EngineJob } from '../src/train/jobs.js';
-import { planAutoencoder, type ConvAutoencoderGenome } from '../src/neuro/conv-autoencoder.js';
+import { BASELINE_GENOME, planAutoencoder, type ConvAutoencoderGenome } from '../src/neuro/conv-autoencoder.js';
 import { createRng } from '../src/core/rng.js';
 
 const args = process.argv.slice(2);
@@ -27,18 +27,8 @@ const POPULATION = Number(flag('population', '8'));
 const PYTHON = flag('python', '/usr/bin/python3');
 const [FEATURES, WINDOW, BATCH] = [25, 10, 128];
 
-const GENOME: ConvAutoencoderGenome = {
-  window: WINDOW,
-  convLayers: [
-    { channels: 32, kernel: 3, stride: 1 },
-    { channels: 64, kernel: 3, stride: 2 },
-  ],
-  fcRatios: [],
-  optimizer: 'adam',
-  learningRate: 1e-3,
-  loss: 'mse',
-  skip: false,
-};
+// the hand-configured baseline member, on the window the PyTorch script uses
+const GENOME: ConvAutoencoderGenome = { ...BASELINE_GENOME, window: WINDOW };
 
 function randomWindows(count: number, key: string): WindowBatch {
   const rng = createRng('bench-train', key);

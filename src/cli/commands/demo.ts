@@ -15,6 +15,7 @@ import { writeModelFolder } from '../../io/shard-writer.js';
 import { formatBytes, parseByteSize } from '../../io/size.js';
 import { formatTable, inspectReference } from './inspect.js';
 import { runEvolutionDemo } from '../../demo/evolution-demo.js';
+import { parseIntegerFlag } from '../options.js';
 
 export interface DemoOptions {
   readonly fixtures: string;
@@ -177,10 +178,10 @@ export function registerDemoCommand(program: Command): void {
         await runEvolutionDemo({
           fixtures,
           out: resolve(options.out),
-          devWindows: positive(options.devWindows, '--dev-windows'),
-          cmaBudget: positive(options.budget, '--budget'),
-          evolverGenerations: positive(options.generations, '--generations'),
-          threads: positive(options.threads, '--threads'),
+          devWindows: parseIntegerFlag(options.devWindows, '--dev-windows', 1),
+          cmaBudget: parseIntegerFlag(options.budget, '--budget', 1),
+          evolverGenerations: parseIntegerFlag(options.generations, '--generations', 1),
+          threads: parseIntegerFlag(options.threads, '--threads', 1),
           ...(options.results ? { resultsFile: options.results } : {}),
         });
         return;
@@ -197,12 +198,4 @@ export function registerDemoCommand(program: Command): void {
         });
       }
     });
-}
-
-function positive(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ModelevoError('VALUE_INVALID', `${flag} expects a positive integer, got '${text}'`, { hint: `e.g. ${flag} 2` });
-  }
-  return value;
 }

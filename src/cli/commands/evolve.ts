@@ -12,6 +12,7 @@ import { buildFitness } from '../../evolve/fitness/build.js';
 import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
 import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
+import { parseIntegerFlag } from '../options.js';
 
 export interface EvolveCommandOptions {
   readonly runDir?: string;
@@ -28,9 +29,7 @@ function defaultRunDir(config: EvolveConfig): string {
 export async function runEvolveCommand(configPath: string, options: EvolveCommandOptions): Promise<EvolveSummary> {
   let config = loadEvolveConfig(resolve(configPath));
   if (options.budget !== undefined) {
-    const budget = Number(options.budget);
-    if (!Number.isInteger(budget) || budget < 1) throw new ConfigError([{ path: ['--budget'], message: `expected a positive integer, got '${options.budget}'` }]);
-    config = { ...config, budget };
+    config = { ...config, budget: parseIntegerFlag(options.budget, '--budget', 1) };
   }
   if (options.resume && !options.runDir) {
     throw new ConfigError([{ path: ['--run-dir'], message: '--resume needs the --run-dir of the run to continue' }], { hint: 'modelevo runs list shows the runs' });

@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.js';
 import { formatBytes } from '../../io/size.js';
+import { parseIntegerFlag } from '../options.js';
 import { loadMergeConfigFile, runMerge, type MergeResult } from '../../merge/index.js';
 
 export interface MergeCommandOptions {
@@ -17,16 +17,6 @@ export interface MergeCommandOptions {
   readonly copyTokenizer: boolean;
   readonly allowOverwrite?: boolean;
   readonly json?: boolean;
-}
-
-function parseInteger(text: string, flag: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError([{ path: [flag], message: `expected an integer ≥ ${min}; got '${text}'` }], {
-      hint: `e.g. ${flag} ${Math.max(min, 1)}`,
-    });
-  }
-  return value;
 }
 
 /** The JSON the command prints with --json. */
@@ -44,8 +34,8 @@ export function mergeResultJson(result: MergeResult): Record<string, unknown> {
 
 export async function runMergeCommand(configPath: string, outDir: string, options: MergeCommandOptions): Promise<MergeResult> {
   const { config, text } = loadMergeConfigFile(resolve(configPath));
-  const seed = parseInteger(options.seed, '--seed', 0);
-  const threads = options.threads === undefined ? undefined : parseInteger(options.threads, '--threads', 1);
+  const seed = parseIntegerFlag(options.seed, '--seed', 0);
+  const threads = options.threads === undefined ? undefined : parseIntegerFlag(options.threads, '--threads', 1);
   const quiet = options.json === true;
   const result = await runMerge(config, resolve(outDir), {
     cwd: process.cwd(),

@@ -1,0 +1,13 @@
+/** Shared parsing of numeric CLI flags: one message shape for every command. */
+import { ConfigError } from '../core/errors.js';
+
+/** An integer flag value ≥ `min`; otherwise a ConfigError naming the flag with an example. */
+export function parseIntegerFlag(text: string, flag: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError([{ path: [flag], message: `expected an integer ≥ ${min}; got '${text}'` }], {
+      hint: `e.g. ${flag} ${Math.max(min, 1)}`,
+    });
+  }
+  return value;
+}
