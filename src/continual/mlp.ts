@@ -5,6 +5,7 @@
  */
 import { createRng } from '../core/rng.js';
 import { tf } from '../train/tf.js';
+import { matMul } from '../train/matmul.js';
 import type { LabelledSet } from '../tasks/fashion-mnist/streams.js';
 
 export const MLP_HIDDEN = [100, 100] as const;
@@ -38,7 +39,7 @@ export function mlpForward(weights: readonly tf.Tensor2D[], x: tf.Tensor2D): Mlp
   let h = x;
   weights.forEach((w, l) => {
     inputs.push(h);
-    const z: tf.Tensor2D = tf.matMul(h, w, false, true);
+    const z: tf.Tensor2D = matMul(h, w, false, true);
     h = l + 1 < weights.length ? (tf.relu(z) as tf.Tensor2D) : z;
   });
   return { logits: h, inputs };

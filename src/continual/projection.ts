@@ -11,6 +11,7 @@
  * specification the tfjs path is tested against.
  */
 import { tf } from '../train/tf.js';
+import { matMul } from '../train/matmul.js';
 
 export interface ProtectedSubspace {
   /** in × r, orthonormal columns */
@@ -22,9 +23,9 @@ export interface ProtectedSubspace {
 /** g·M·Λ·Mᵀ: the part of g inside the protected subspace, weighted by importance. */
 export function protectedComponent(g: tf.Tensor2D, space: ProtectedSubspace): tf.Tensor2D {
   return tf.tidy(() => {
-    let coordinates = tf.matMul(g, space.basis);
+    let coordinates = matMul(g, space.basis);
     if (space.importance !== null) coordinates = tf.mul(coordinates, space.importance);
-    return tf.matMul(coordinates, space.basis, false, true);
+    return matMul(coordinates, space.basis, false, true);
   });
 }
 

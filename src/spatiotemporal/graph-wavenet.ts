@@ -10,6 +10,7 @@
  * `x₁_w = Σ_v x_v S_vw` one `Sᵀ·x` over the [N, B·T·C] view, without transposes.
  */
 import { tf } from '../train/tf.js';
+import { matMul } from '../train/matmul.js';
 import { createRng } from '../core/rng.js';
 
 export interface GraphWaveNetConfig {
@@ -141,14 +142,14 @@ export interface ForwardOptions {
 
 /** Ã = softmax_row(ReLU(E₁E₂)). */
 export function adaptiveAdjacency(param: ParamLookup): tf.Tensor2D {
-  return tf.softmax(tf.relu(tf.matMul(param('node_emb1') as tf.Tensor2D, param('node_emb2') as tf.Tensor2D)), 1) as tf.Tensor2D;
+  return tf.softmax(tf.relu(matMul(param('node_emb1') as tf.Tensor2D, param('node_emb2') as tf.Tensor2D)), 1) as tf.Tensor2D;
 }
 
 function linear(x: tf.Tensor, param: ParamLookup, name: string): tf.Tensor {
   const shape = x.shape;
   const inner = shape[shape.length - 1]!;
   const weight = param(`${name}.weight`) as tf.Tensor2D;
-  const out = tf.add(tf.matMul(tf.reshape(x, [-1, inner]) as tf.Tensor2D, weight), param(`${name}.bias`));
+  const out = tf.add(matMul(tf.reshape(x, [-1, inner]) as tf.Tensor2D, weight), param(`${name}.bias`));
   return tf.reshape(out, [...shape.slice(0, -1), weight.shape[1]]);
 }
 
@@ -162,7 +163,7 @@ export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D
     const transposed = tf.transpose(support);
     let current = flat;
     for (let k = 0; k < order; k++) {
-      current = tf.matMul(transposed, current);
+      current = matMul(transposed, current);
       parts.push(current);
     }
   }

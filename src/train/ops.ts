@@ -5,6 +5,7 @@
  * [out, in, kernel], ConvTranspose1d weights [in, out, kernel], so saved tensors read like torch's.
  */
 import { tf } from './tf.js';
+import { matMul } from './matmul.js';
 
 export interface Conv1dOptions {
   readonly stride: number;
@@ -50,7 +51,7 @@ export function conv1d(x: tf.Tensor3D, weight: tf.Tensor3D, bias: tf.Tensor1D | 
     const columns = tf.stack(taps, 2) as tf.Tensor4D;
     const rows = tf.reshape(tf.transpose(columns, [0, 3, 1, 2]), [batch * outLength, inChannels * kernel]);
     const flatWeight = tf.reshape(weight, [outChannels, inChannels * kernel]);
-    let out = tf.matMul(rows, flatWeight, false, true);
+    let out = matMul(rows as tf.Tensor2D, flatWeight as tf.Tensor2D, false, true);
     if (bias) out = tf.add(out, bias);
     return tf.transpose(tf.reshape(out, [batch, outLength, outChannels]), [0, 2, 1]) as tf.Tensor3D;
   });
@@ -123,5 +124,5 @@ function normalise(x: tf.Tensor3D, mean: tf.Tensor1D, variance: tf.Tensor1D, gam
 
 /** Fully connected layer: x [B, in], weight [out, in] (torch layout), bias [out]. */
 export function dense(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => tf.add(tf.matMul(x, weight, false, true), bias) as tf.Tensor2D);
+  return tf.tidy(() => tf.add(matMul(x, weight, false, true), bias) as tf.Tensor2D);
 }
