@@ -153,7 +153,8 @@ function linear(x: tf.Tensor, param: ParamLookup, name: string): tf.Tensor {
   return tf.reshape(out, [...shape.slice(0, -1), weight.shape[1]]);
 }
 
-/** Σ over K diffusion steps per support: [x, S₁ᵀx, (S₁ᵀ)²x, S₂ᵀx, …] concatenated on channels. x: [N, B, T, C]. */
+/** Σ over K diffusion steps per support: [x, S₁ᵀx, (S₁ᵀ)²x, S₂ᵀx, …] concatenated on channels. x: [N, B, T, C]. The
+ * plain layout of the features, kept as the reference for `graphConvolution` (which never materialises it). */
 export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D[], order: number): tf.Tensor4D {
   const [n, b, t, c] = x.shape;
   const flat = tf.reshape(x, [n, b * t * c]) as tf.Tensor2D;
@@ -172,21 +173,81 @@ export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D
   return tf.reshape(tf.transpose(reshaped, [0, 2, 3, 1, 4]), [n, b, t, parts.length * c]) as tf.Tensor4D;
 }
 
-/** Gated dilated causal convolution, kernel 2: tanh(W_f·[x_t, x_{t+d}]) ⊙ σ(W_g·[x_t, x_{t+d}]). x: [N, B, T, C]. */
+/**
+ * Gated dilated causal convolution, kernel 2: tanh(W_f·[x_t, x_{t+d}]) ⊙ σ(W_g·[x_t, x_{t+d}]). x: [N, B, T, C].
+ * The weight [2C, 2D] is split into its four [C, D] blocks (tap × filter/gate) so that the activations are never
+ * concatenated or split: four small products on the two time slices (split/concat of activations and their
+ * gradients cost more than the products on tfjs-wasm; bench/st.ts).
+ */
 export function gatedTemporalConv(x: tf.Tensor4D, param: ParamLookup, name: string, dilation: number): tf.Tensor4D {
   const [n, b, t, c] = x.shape;
   const outLength = t - dilation;
-  const early = tf.slice(x, [0, 0, 0, 0], [n, b, outLength, c]);
-  const late = tf.slice(x, [0, 0, dilation, 0], [n, b, outLength, c]);
-  const both = linear(tf.concat([early, late], 3), param, name) as tf.Tensor4D;
-  const half = both.shape[3] / 2;
-  const [filter, gate] = tf.split(both, [half, half], 3);
-  return tf.mul(tf.tanh(filter!), tf.sigmoid(gate!)) as tf.Tensor4D;
+  const rows = n * b * outLength;
+  const early = tf.reshape(tf.slice(x, [0, 0, 0, 0], [n, b, outLength, c]), [rows, c]) as tf.Tensor2D;
+  const late = tf.reshape(tf.slice(x, [0, 0, dilation, 0], [n, b, outLength, c]), [rows, c]) as tf.Tensor2D;
+  const [earlyWeight, lateWeight] = tf.split(param(`${name}.weight`), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+  const [earlyFilter, earlyGate] = tf.split(earlyWeight, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+  const [lateFilter, lateGate] = tf.split(lateWeight, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+  const [filterBias, gateBias] = tf.split(param(`${name}.bias`), 2, 0);
+  const filter = tf.add(tf.add(matMul(early, earlyFilter), matMul(late, lateFilter)), filterBias!);
+  const gate = tf.add(tf.add(matMul(early, earlyGate), matMul(late, lateGate)), gateBias!);
+  return tf.reshape(tf.mul(tf.tanh(filter), tf.sigmoid(gate)), [n, b, outLength, earlyFilter.shape[1]]) as tf.Tensor4D;
+}
+
+/** One support of the diffusion convolution, prepared once per forward pass. */
+export interface DiffusionSupport {
+  /** x [N, M] → Sᵀ·x */
+  readonly diffuse: (x: tf.Tensor2D) => tf.Tensor2D;
+}
+
+/**
+ * A support that receives no gradient (the predefined P_f, P_b): Sᵀ·x forward and S·dy backward, both plain
+ * products with no transposes at all, and no wasted product for dS (tfjs computes every input's gradient).
+ */
+export function constantSupport(support: tf.Tensor2D): DiffusionSupport {
+  const transposed = tf.transpose(support);
+  const diffuse = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor2D;
+    return { value: tf.matMul(transposed, x), gradFunc: (dy: tf.Tensor) => [tf.matMul(support, dy as tf.Tensor2D)] };
+  });
+  return { diffuse: (x) => diffuse(x) as tf.Tensor2D };
+}
+
+/** A support that is learned (the adaptive adjacency): gradients flow to S and x. */
+export function learnedSupport(support: tf.Tensor2D): DiffusionSupport {
+  // an explicit transpose: tfjs-wasm 4.22's matMul with transposeA is ~40× slower than a plain one (207 nodes)
+  const transposed = tf.transpose(support);
+  return { diffuse: (x) => matMul(transposed, x) };
+}
+
+/**
+ * The diffusion graph convolution: the 1×1 mix of [x, S₁ᵀx, (S₁ᵀ)²x, S₂ᵀx, …] (`diffusionFeatures` then a
+ * linear layer), computed as Σ_p part_p·W_p with W split into per-part row blocks. Each part stays in the
+ * node-major [N, B·T·C] layout, whose [N·B·T, C] view is free, so nothing is stacked or transposed (the
+ * stack + 5-D transpose and their gradients were ~20% of a training step).
+ */
+export function graphConvolution(x: tf.Tensor4D, supports: readonly DiffusionSupport[], order: number, param: ParamLookup, name: string): tf.Tensor4D {
+  const [n, b, t, c] = x.shape;
+  const parts = 1 + order * supports.length;
+  const blocks = tf.split(param(`${name}.weight`), parts, 0) as tf.Tensor2D[];
+  const flat = tf.reshape(x, [n, b * t * c]) as tf.Tensor2D;
+  const mix = (part: tf.Tensor2D, index: number): tf.Tensor2D => matMul(tf.reshape(part, [n * b * t, c]) as tf.Tensor2D, blocks[index]!);
+  const terms = [mix(flat, 0)];
+  for (const support of supports) {
+    let current = flat;
+    for (let k = 0; k < order; k++) {
+      current = support.diffuse(current);
+      terms.push(mix(current, terms.length));
+    }
+  }
+  const out = tf.add(tf.addN(terms), param(`${name}.bias`));
+  return tf.reshape(out, [n, b, t, blocks[0]!.shape[1]]) as tf.Tensor4D;
 }
 
 /**
  * x: [N, B, T, C_in] (scaled value and time of day) → forecasts [B, horizons, N] in scaled units.
- * `predefined` are the given supports (P_f, P_b); the adaptive one is added when the config asks for it.
+ * `predefined` are the given supports (P_f, P_b), treated as constants; the adaptive one is added when the config
+ * asks for it.
  */
 export function gwnForward(
   config: GraphWaveNetConfig,
@@ -199,7 +260,8 @@ export function gwnForward(
   let x: tf.Tensor4D = input;
   if (x.shape[2] < field) x = tf.pad(x, [[0, 0], [0, 0], [field - x.shape[2], 0], [0, 0]]);
   x = linear(x, param, 'start') as tf.Tensor4D;
-  const supports = config.adaptive ? [...predefined, adaptiveAdjacency(param)] : [...predefined];
+  // the given supports are constants (no gradient flows to them); the adaptive one is learned
+  const supports = [...predefined.map(constantSupport), ...(config.adaptive ? [learnedSupport(adaptiveAdjacency(param))] : [])];
   const [n, b] = [x.shape[0], x.shape[1]];
   let skip: tf.Tensor | undefined;
   config.dilations.forEach((dilation, i) => {
@@ -210,7 +272,7 @@ export function gwnForward(
     const lastStep = tf.slice(h, [0, 0, steps - 1, 0], [n, b, 1, h.shape[3]]);
     const skipPart = linear(tf.reshape(lastStep, [n * b, h.shape[3]]), param, `layers.${i}.skip`);
     skip = skip ? tf.add(skip, skipPart) : skipPart;
-    let g = linear(diffusionFeatures(h, supports, config.order), param, `layers.${i}.gconv`) as tf.Tensor4D;
+    let g = graphConvolution(h, supports, config.order, param, `layers.${i}.gconv`);
     if (options.training && config.dropout > 0) g = (tf.dropout(g, config.dropout, undefined, options.dropoutSeed === undefined ? undefined : options.dropoutSeed + i) as tf.Tensor4D);
     const summed = tf.add(g, tf.slice(residual, [0, 0, residual.shape[2] - steps, 0], [n, b, steps, residual.shape[3]])) as tf.Tensor4D;
     x = batchNorm(summed, param, i, options);
