@@ -1,0 +1,61 @@
+/**
+ * The comparators of SynEVO's cross-domain protocol (issue #7; synevo.md §3): the plain Graph WaveNet
+ * backbone trained (a) jointly on the union of all training groups, (b) fine-tuned sequentially through the
+ * groups in natural (chronological / source) order. Both get the same optimiser-step budget as SynEVO's
+ * container (cycles × groups × steps per group), the same learning rate and a constant weight decay, and
+ * are evaluated like SynEVO: zero-shot on the held-out group's test windows, and few-shot after the same
+ * adaptation budget on the held-out few-shot slice.
+ */
+import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import { GwnTrainingSession } from '../gwn-session.js';
+import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
+
+export interface ReferenceOptions {
+  readonly seed: number;
+  readonly config: Partial<GraphWaveNetConfig>;
+  readonly learningRate: number;
+  readonly clipNorm: number;
+  readonly batchSize: number;
+  readonly weightDecay: number;
+  /** total training steps (SynEVO's cycles × groups × steps per group) */
+  readonly totalSteps: number;
+  readonly fewShotFraction: number;
+  readonly fewShotSteps: number;
+}
+
+export interface ReferenceResult {
+  readonly method: 'gwn-joint' | 'gwn-sequential';
+  readonly zeroShot: HeldOutMetrics;
+  readonly fewShot: HeldOutMetrics;
+  readonly seconds: number;
+}
+
+async function zeroAndFewShot(session: GwnTrainingSession, setup: DomainSetup, options: ReferenceOptions): Promise<{ zeroShot: HeldOutMetrics; fewShot: HeldOutMetrics }> {
+  const zeroShot = await evaluateOn(session, setup.prepared, setup.heldOut.test);
+  await trainSteps(session, fewShotSlice(setup.heldOut, options.fewShotFraction), { steps: options.fewShotSteps, batchSize: options.batchSize, weightDecay: options.weightDecay });
+  return { zeroShot, fewShot: await evaluateOn(session, setup.prepared, setup.heldOut.test) };
+}
+
+export async function runReference(method: ReferenceResult['method'], setup: DomainSetup, options: ReferenceOptions, log: (line: string) => void = () => {}): Promise<ReferenceResult> {
+  const started = performance.now();
+  const session = new GwnTrainingSession(setup.prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const budget = { batchSize: options.batchSize, weightDecay: options.weightDecay };
+  try {
+    if (method === 'gwn-joint') {
+      const { meanLoss } = await trainSteps(session, setup.groups.flatMap((g) => g.train), { ...budget, steps: options.totalSteps });
+      log(`${method}: ${options.totalSteps} steps on all training groups, mean loss ${meanLoss.toFixed(3)}`);
+    } else {
+      const per = Math.floor(options.totalSteps / setup.groups.length);
+      for (const [i, g] of setup.groups.entries()) {
+        const steps = i === setup.groups.length - 1 ? options.totalSteps - per * i : per;
+        const { meanLoss } = await trainSteps(session, g.train, { ...budget, steps });
+        log(`${method}: ${g.id} ${steps} steps, mean loss ${meanLoss.toFixed(3)}`);
+      }
+    }
+    const { zeroShot, fewShot } = await zeroAndFewShot(session, setup, options);
+    log(`${method}: held-out zero-shot MAE ${zeroShot.all.mae.toFixed(3)}, few-shot ${fewShot.all.mae.toFixed(3)}`);
+    return { method, zeroShot, fewShot, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    session.dispose();
+  }
+}
