@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { useBackend } from '../../train/tf.js';
 import { renderResultsTable, runTrafficExperiment, type TrafficExperimentResult } from '../../spatiotemporal/experiment.js';
+import { registerStSynevoCommand } from './st-synevo.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -77,4 +78,5 @@ export function registerStCommand(program: Command): void {
     .action(async (options: StTrainOptions) => {
       await runStTrainCommand(options, (text) => process.stdout.write(text));
     });
+  registerStSynevoCommand(st);
 }
