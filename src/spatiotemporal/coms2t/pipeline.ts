@@ -1,0 +1,238 @@
+/**
+ * The ComS2T pipeline (coms2t.md §3) on a time-of-day OOD split:
+ * 0. full Graph WaveNet training without prompts (train windows, best-validation selection, weights kept after
+ *    every epoch) — its best-validation model is also the plain-GWN baseline;
+ * split: the last ≤10 epoch checkpoints → stable / dynamic tensors (weight-split.ts);
+ * 1a. prompt pre-training (encoder only, prompt objective on the training windows);
+ * 1b. prompt-conditioned training of the dynamic tensors, BatchNorm, node embeddings, prompt projections and
+ *     encoder (forecast loss), stable tensors frozen at their Stage-0 values (best-validation Stage-0 model;
+ *     option `reinit`: at a fresh initialisation, as the code's `retrain = 1`); best-validation epoch kept;
+ * 2. test-time adaptation: the prompt objective on the prompt windows (split.ts), encoder only; then test.
+ * Ablations: `hip` no freezing, `ssl` no Stages 1a and 2, `pmt` no prompts, `ttf` no Stage 2.
+ */
+import { tf } from '../../train/tf.js';
+import { initialGwnWeights, type GraphWaveNetConfig, type GwnWeights } from '../graph-wavenet.js';
+import { supportsOf, type PreparedTraffic } from '../gwn-data.js';
+import { GwnTrainingSession } from '../gwn-session.js';
+import { trainGwn, type EpochRecord, type TrainedGwn } from '../gwn-trainer.js';
+import { horizonMetrics, type ForecastMetrics } from '../metrics.js';
+import { targetsOf } from '../gwn-data.js';
+import { HORIZON_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit } from '../../tasks/traffic/windows.js';
+import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
+import { fitWindowScaler, type PromptFeatureContext } from './features.js';
+import { initialPromptWeights, isPromptTensor, promptConditionedForward } from './prompt-encoder.js';
+import { promptObjective, trainPromptEncoder } from './prompt-training.js';
+import { spectralCoordinates } from './spectral.js';
+import { timeOfDaySplit, type TimeOfDaySplit } from './split.js';
+import { DEFAULT_WEIGHT_SPLIT, MAX_SPLIT_CHECKPOINTS, applyElementMasks, elementFreezer, splitWeights, type WeightSplit, type WeightSplitOptions } from './weight-split.js';
+
+export const ABLATIONS = ['none', 'hip', 'ssl', 'pmt', 'ttf'] as const;
+export type Ablation = (typeof ABLATIONS)[number];
+
+export interface ComS2TOptions {
+  readonly seed: number;
+  readonly config: Partial<GraphWaveNetConfig>;
+  readonly stage0Epochs: number;
+  readonly stage1Epochs: number;
+  readonly promptEpochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly promptLearningRate: number;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  readonly promptDim: number;
+  readonly split: WeightSplitOptions;
+  /** Stage-1b start for the stable tensors: Stage-0 values (default) or a fresh init (the code's quirk) */
+  readonly stage1Init: 'keep' | 'reinit';
+  /** optimiser-step cap per GWN epoch (reduced budgets) */
+  readonly maxStepsPerEpoch?: number;
+  readonly onEpoch?: (stage: string, record: EpochRecord) => void;
+}
+
+export const DEFAULT_COMS2T: Omit<ComS2TOptions, 'seed'> = {
+  config: {},
+  stage0Epochs: 20,
+  stage1Epochs: 20,
+  promptEpochs: 5,
+  batchSize: 64,
+  learningRate: 1e-4,
+  promptLearningRate: 1e-3,
+  weightDecay: 1e-4,
+  clipNorm: 5,
+  promptDim: 32,
+  split: DEFAULT_WEIGHT_SPLIT,
+  stage1Init: 'keep',
+};
+
+export interface ComS2TSetup {
+  readonly prepared: PreparedTraffic;
+  readonly split: TimeOfDaySplit;
+  readonly context: PromptFeatureContext;
+}
+
+/** The time-of-day split, a scaler fitted on the training windows' steps, and the spectral coordinates. */
+export function setupComS2T(network: TrafficNetwork, stepsPerDay = STEPS_PER_DAY_5MIN): ComS2TSetup {
+  const split = timeOfDaySplit(network.steps, stepsPerDay);
+  const scaler = fitWindowScaler(network, split.train);
+  // `splits` is the chronological split PreparedTraffic carries; every call here passes its own sample lists
+  const prepared: PreparedTraffic = { network, splits: chronologicalSplit(network.steps), scaler, stepsPerDay };
+  const coordinates = spectralCoordinates(network.adjacency, network.sensorIds.length);
+  return { prepared, split, context: { network, scaler, stepsPerDay, coordinates } };
+}
+
+export interface StageZeroResult {
+  /** best-validation model (the plain-GWN baseline) */
+  readonly trained: TrainedGwn;
+  /** the last ≤10 epoch checkpoints */
+  readonly checkpoints: readonly GwnWeights[];
+}
+
+export async function runStageZero(setup: ComS2TSetup, options: ComS2TOptions): Promise<StageZeroResult> {
+  const checkpoints: GwnWeights[] = [];
+  const trained = await trainGwn(setup.prepared, {
+    epochs: options.stage0Epochs,
+    batchSize: options.batchSize,
+    learningRate: options.learningRate,
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
+    seed: options.seed,
+    config: options.config,
+    trainSamples: setup.split.train,
+    valSamples: setup.split.val,
+    ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+    onEpoch: (record) => options.onEpoch?.('stage 0', record),
+    onEpochWeights: (_epoch, weights) => {
+      checkpoints.push(weights);
+      if (checkpoints.length > MAX_SPLIT_CHECKPOINTS) checkpoints.shift();
+    },
+  });
+  return { trained, checkpoints };
+}
+
+export interface ComS2TModel {
+  readonly config: GraphWaveNetConfig;
+  /** GWN tensors and (unless `pmt`) prompt tensors */
+  readonly weights: GwnWeights;
+  readonly prompts: boolean;
+}
+
+export interface ComS2TResult {
+  readonly ablation: Ablation;
+  readonly weightSplit: WeightSplit;
+  /** names of the tensors frozen in Stage 1b */
+  readonly frozen: readonly string[];
+  readonly promptPretrainLosses: readonly number[];
+  readonly stage1: { readonly history: readonly EpochRecord[]; readonly bestEpoch: number };
+  /** prompt objective on the prompt windows before and after Stage 2 (z-score units) */
+  readonly promptObjective?: { readonly before: number; readonly after: number };
+  /** the model after Stage 1b (before test-time adaptation) */
+  readonly beforeAdaptation: ComS2TModel;
+  /** the final model (after Stage 2 unless `ssl`/`ttf`/`pmt`) */
+  readonly model: ComS2TModel;
+}
+
+/** Split, Stage 1a, 1b and 2 after a shared Stage 0. */
+export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroResult, options: ComS2TOptions, ablation: Ablation): Promise<ComS2TResult> {
+  const config = stageZero.trained.config;
+  const weightSplit = splitWeights(stageZero.checkpoints, options.split);
+  const prompts = ablation !== 'pmt';
+  let promptWeights = initialPromptWeights(`${options.seed}`, options.promptDim);
+  let promptPretrainLosses: readonly number[] = [];
+  if (prompts && ablation !== 'ssl') {
+    const pretrained = await trainPromptEncoder(promptWeights, setup.context, setup.split.train, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-1a` });
+    promptWeights = pretrained.weights;
+    promptPretrainLosses = pretrained.losses;
+  }
+  const stageZeroWeights = stageZero.trained.weights;
+  const start = options.stage1Init === 'keep' ? stageZeroWeights : initialGwnWeights(config, supportsOf(setup.prepared).length, `${options.seed}-reinit`);
+  const frozen = new Set(ablation === 'hip' ? [] : weightSplit.stable);
+  const freezer = ablation === 'hip' ? undefined : elementFreezer(weightSplit, start);
+  const supports = supportsOf(setup.prepared);
+  try {
+    const forward = promptConditionedForward({ config, supports: () => supports, context: setup.context, enabled: prompts, ...(freezer ? { remap: freezer.remap } : {}) });
+    const stage1 = await trainGwn(setup.prepared, {
+      epochs: options.stage1Epochs,
+      batchSize: options.batchSize,
+      learningRate: options.learningRate,
+      weightDecay: options.weightDecay,
+      clipNorm: options.clipNorm,
+      seed: `${options.seed}-1b`,
+      config,
+      trainSamples: setup.split.train,
+      valSamples: setup.split.val,
+      ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+      onEpoch: (record) => options.onEpoch?.(`stage 1b (${ablation})`, record),
+      session: { initialWeights: start, ...(prompts ? { extraWeights: promptWeights } : {}), frozen: (name) => frozen.has(name), forward },
+    });
+    const tuned = ablation === 'hip' ? stage1.weights : applyElementMasks(stage1.weights, weightSplit, start);
+    const beforeAdaptation: ComS2TModel = { config, weights: tuned, prompts };
+    let model = beforeAdaptation;
+    let objective: ComS2TResult['promptObjective'];
+    if (prompts && ablation !== 'ssl' && ablation !== 'ttf') {
+      const before = await promptObjective(tuned, setup.context, setup.split.prompt);
+      const adapted = await trainPromptEncoder(tuned, setup.context, setup.split.prompt, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-2` });
+      objective = { before, after: await promptObjective(adapted.weights, setup.context, setup.split.prompt) };
+      model = { config, weights: adapted.weights, prompts };
+    }
+    return { ablation, weightSplit, frozen: [...frozen].sort(), promptPretrainLosses, stage1: { history: stage1.history, bestEpoch: stage1.bestEpoch }, ...(objective ? { promptObjective: objective } : {}), beforeAdaptation, model };
+  } finally {
+    freezer?.dispose();
+    tf.dispose(supports);
+  }
+}
+
+/** Forecasts [samples, 12, N] in original units of a ComS2T (or plain GWN, `prompts: false`) model. */
+export async function forecastComS2T(setup: ComS2TSetup, model: ComS2TModel, samples: readonly number[]): Promise<Float64Array> {
+  const supports = supportsOf(setup.prepared);
+  const gwnOnly: GwnWeights = {};
+  const extra: GwnWeights = {};
+  for (const [name, w] of Object.entries(model.weights)) (isPromptTensor(name) ? extra : gwnOnly)[name] = w;
+  const session = new GwnTrainingSession(setup.prepared, {
+    seed: 0,
+    learningRate: 0,
+    clipNorm: 1,
+    config: model.config,
+    initialWeights: gwnOnly,
+    ...(model.prompts ? { extraWeights: extra } : {}),
+    frozen: () => true,
+    forward: promptConditionedForward({ config: model.config, supports: () => supports, context: setup.context, enabled: model.prompts }),
+  });
+  try {
+    return await session.forecast(samples);
+  } finally {
+    session.dispose();
+    tf.dispose(supports);
+  }
+}
+
+export interface HorizonReport {
+  readonly all: ForecastMetrics;
+  readonly h3: ForecastMetrics;
+  readonly h6: ForecastMetrics;
+  readonly h12: ForecastMetrics;
+}
+
+/** Masked metrics (12-step average and horizons 3/6/12) of a model on `samples`. */
+export async function evaluateComS2T(setup: ComS2TSetup, model: ComS2TModel, samples: readonly number[]): Promise<HorizonReport> {
+  const predicted = await forecastComS2T(setup, model, samples);
+  const truth = targetsOf(setup.prepared, samples);
+  const layout = { samples: samples.length, horizons: HORIZON_STEPS, nodes: setup.prepared.network.sensorIds.length };
+  const at = (h: number | 'all') => horizonMetrics(predicted, truth, layout, h);
+  return { all: at('all'), h3: at(3), h6: at(6), h12: at(12) };
+}
+
+export interface ComS2TRun {
+  readonly stageZero: StageZeroResult;
+  readonly result: ComS2TResult;
+  readonly plainGwnTest: HorizonReport;
+  readonly test: HorizonReport;
+}
+
+/** Stage 0 then the stages of one ablation, with test metrics of the plain GWN and of the final model. */
+export async function runComS2T(setup: ComS2TSetup, options: ComS2TOptions, ablation: Ablation): Promise<ComS2TRun> {
+  const stageZero = await runStageZero(setup, options);
+  const result = await runComS2TStages(setup, stageZero, options, ablation);
+  const plainGwnTest = await evaluateComS2T(setup, { config: stageZero.trained.config, weights: stageZero.trained.weights, prompts: false }, setup.split.test);
+  const test = await evaluateComS2T(setup, result.model, setup.split.test);
+  return { stageZero, result, plainGwnTest, test };
+}
