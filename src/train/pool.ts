@@ -1,8 +1,9 @@
 /**
  * Population-parallel engine pool (engines.md §2, §8; ad-nev.md §1.5): `worker_threads`, one tfjs-wasm
- * backend per worker, one candidate's job per worker at a time. Jobs carry their own seeds and results come
- * back in job order, so a batch gives identical results on 1 or N workers. `workers: 0` runs jobs inline on
- * the calling thread (the reference path).
+ * backend per worker, one candidate's job per worker at a time. Jobs wait in one shared queue and a worker
+ * takes the next job the moment it is free (no lock-step batches), also across concurrent `run` calls. Jobs
+ * carry their own seeds and results come back in job order, so a batch gives identical results on 1 or N
+ * workers. `workers: 0` runs jobs inline on the calling thread, one at a time (the reference path).
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -18,6 +19,20 @@ export interface EnginePoolOptions {
 interface Slot {
   readonly worker: Worker;
   busy: boolean;
+  jobs: number;
+  busySeconds: number;
+}
+
+interface Queued {
+  readonly job: EngineJob;
+  readonly resolve: (result: EngineJobResult) => void;
+}
+
+/** Per worker: jobs run and seconds busy since the pool was created (utilisation = busy / wall). */
+export interface PoolStats {
+  readonly wallSeconds: number;
+  readonly jobs: readonly number[];
+  readonly busySeconds: readonly number[];
 }
 
 /**
@@ -40,6 +55,11 @@ export class EnginePool {
   readonly workers: number;
   readonly backend: EngineBackend;
   private readonly slots: Slot[];
+  private readonly queue: Queued[] = [];
+  private readonly created = performance.now();
+  private nextId = 0;
+  /** inline mode: the tail of the chain that serialises jobs on the one backend */
+  private inlineTail: Promise<unknown> = Promise.resolve();
 
   private constructor(workers: number, backend: EngineBackend, slots: Slot[]) {
     this.workers = workers;
@@ -61,7 +81,7 @@ export class EnginePool {
           worker.once('error', reject);
           worker.once('message', () => {
             worker.off('error', reject);
-            resolve({ worker, busy: false });
+            resolve({ worker, busy: false, jobs: 0, busySeconds: 0 });
           });
         });
       }),
@@ -70,25 +90,42 @@ export class EnginePool {
   }
 
   /** Executes every job; results in job order. A crashed worker fails its job, never the batch. */
-  async run(jobs: readonly EngineJob[]): Promise<EngineJobResult[]> {
-    const results: EngineJobResult[] = new Array(jobs.length);
+  run(jobs: readonly EngineJob[]): Promise<EngineJobResult[]> {
     if (this.slots.length === 0) {
-      for (const [i, job] of jobs.entries()) results[i] = await executeJob(job);
-      return results;
+      const results = jobs.map((job) => {
+        const result = this.inlineTail.then(() => executeJob(job));
+        this.inlineTail = result;
+        return result;
+      });
+      return Promise.all(results);
     }
-    let next = 0;
-    const drive = async (slot: Slot): Promise<void> => {
-      while (next < jobs.length) {
-        const id = next++;
-        results[id] = await this.send(slot, id, jobs[id]!);
-      }
-    };
-    await Promise.all(this.slots.map(drive));
-    return results;
+    return Promise.all(jobs.map((job) => new Promise<EngineJobResult>((resolve) => {
+      this.queue.push({ job, resolve });
+      this.dispatch();
+    })));
+  }
+
+  /** Jobs run and busy seconds per worker so far. */
+  stats(): PoolStats {
+    return { wallSeconds: (performance.now() - this.created) / 1000, jobs: this.slots.map((s) => s.jobs), busySeconds: this.slots.map((s) => s.busySeconds) };
+  }
+
+  /** hands queued jobs to every free worker */
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const next = this.queue.shift();
+      if (!next) return;
+      void this.send(slot, this.nextId++, next.job).then((result) => {
+        next.resolve(result);
+        this.dispatch();
+      });
+    }
   }
 
   private send(slot: Slot, id: number, job: EngineJob): Promise<EngineJobResult> {
     slot.busy = true;
+    const started = performance.now();
     return new Promise((resolve) => {
       const onMessage = (message: { id: number; result: EngineJobResult }): void => {
         if (message.id !== id) return;
@@ -101,6 +138,8 @@ export class EnginePool {
       };
       const cleanup = (): void => {
         slot.busy = false;
+        slot.jobs++;
+        slot.busySeconds += (performance.now() - started) / 1000;
         slot.worker.off('message', onMessage);
         slot.worker.off('error', onError);
       };
