@@ -9,6 +9,7 @@ import { ConfigError } from '../../core/errors.js';
 import { useBackend } from '../../train/tf.js';
 import { renderResultsTable, runTrafficExperiment, type TrafficExperimentResult } from '../../spatiotemporal/experiment.js';
 import { registerStSynevoCommand } from './st-synevo.js';
+import { registerStComs2tCommand } from './st-coms2t.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -79,4 +80,5 @@ export function registerStCommand(program: Command): void {
       await runStTrainCommand(options, (text) => process.stdout.write(text));
     });
   registerStSynevoCommand(st);
+  registerStComs2tCommand(st);
 }

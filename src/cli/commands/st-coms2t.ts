@@ -1,0 +1,171 @@
+/**
+ * `modelevo st coms2t`: ComS2T (coms2t.md) on a traffic folder with the time-of-day OOD split (train 08–16,
+ * validation 16–24, prompt 00–01, test 01–08): Stage 0 (plain GWN, also reported as the baseline), the
+ * stable/dynamic weight split, prompt pre-training, prompt-conditioned training of the dynamic part and test-time
+ * adaptation, or one ablation (hip | ssl | pmt | ttf). Test masked MAE / RMSE / MAPE, 12-step average and
+ * horizons 3/6/12. With --run-dir the run is stored in the run store (kind `st-coms2t`: options in the manifest,
+ * one event per epoch, the weight split and the results; artifacts/results.json).
+ */
+import type { Command } from 'commander';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseWithSchema } from '../../core/schema.js';
+import { RunStore } from '../../runs/store.js';
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const StComs2tOptionsSchema = z.object({
+  data: z.string(),
+  split: z.enum(['time-of-day']).default('time-of-day'),
+  stepsPerDay: positiveInt.default(288),
+  ratio: z.coerce.number().min(0).max(100).default(50),
+  splitMethod: z.enum(['tensor-ratio', 'element-variance']).default('tensor-ratio'),
+  delta: z.coerce.number().positive().default(1e-6),
+  ablation: z.enum(['none', 'hip', 'ssl', 'pmt', 'ttf']).default('none'),
+  stage1Init: z.enum(['keep', 'reinit']).default('keep'),
+  epochs: positiveInt.min(2).default(20),
+  stage1Epochs: positiveInt.default(20),
+  promptEpochs: positiveInt.default(5),
+  maxStepsPerEpoch: positiveInt.optional(),
+  batchSize: positiveInt.default(64),
+  lr: z.coerce.number().positive().default(1e-4),
+  promptLr: z.coerce.number().positive().default(1e-3),
+  promptDim: positiveInt.default(32),
+  residualChannels: positiveInt.default(32),
+  skipChannels: positiveInt.default(256),
+  endChannels: positiveInt.default(512),
+  seed: z.coerce.number().int().min(0).default(0),
+  runDir: z.string().optional(),
+  backend: z.enum(['wasm', 'cpu']).default('wasm'),
+  json: z.boolean().default(false),
+});
+export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: string) => void): Promise<unknown> {
+  const o = parseWithSchema(StComs2tOptionsSchema, raw, 'modelevo st coms2t options');
+  const { useBackend } = await import('../../train/tf.js');
+  const { loadTrafficNetwork } = await import('../../tasks/traffic/csv-loader.js');
+  const { DEFAULT_COMS2T, runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
+  await useBackend(o.backend);
+  const setup = setupComS2T(loadTrafficNetwork(o.data), o.stepsPerDay);
+  let store: RunStore | undefined;
+  if (o.runDir) {
+    mkdirSync(o.runDir, { recursive: true });
+    const runConfig = { ...o, data: resolve(o.data), runDir: undefined, json: undefined };
+    store = RunStore.create(o.runDir, { id: `st-coms2t-${Date.now()}`, kind: 'st-coms2t', createdAt: new Date().toISOString(), seed: o.seed, config: runConfig, codeVersion: 'modelevo-0.1.0' });
+  }
+  const log = (line: string): void => {
+    store?.event('log', { line });
+    if (!o.json) process.stderr.write(`${line}\n`);
+  };
+  try {
+    const { split } = setup;
+    log(`windows train/val/prompt/test ${split.train.length}/${split.val.length}/${split.prompt.length}/${split.test.length}`);
+    const run = await runComS2T(
+      setup,
+      {
+        ...DEFAULT_COMS2T,
+        seed: o.seed,
+        config: { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels },
+        stage0Epochs: o.epochs,
+        stage1Epochs: o.stage1Epochs,
+        promptEpochs: o.promptEpochs,
+        batchSize: o.batchSize,
+        learningRate: o.lr,
+        promptLearningRate: o.promptLr,
+        promptDim: o.promptDim,
+        split: { method: o.splitMethod, ratio: o.ratio, delta: o.delta },
+        stage1Init: o.stage1Init,
+        ...(o.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: o.maxStepsPerEpoch }),
+        onEpoch: (stage, r) => {
+          store?.event('epoch', { stage, ...r });
+          log(`${stage} epoch ${r.epoch}: train masked MAE ${r.trainLoss.toFixed(3)}, val MAE ${r.valMae.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
+        },
+      },
+      o.ablation,
+    );
+    const { result } = run;
+    const output = {
+      data: o.data,
+      split: o.split,
+      ablation: o.ablation,
+      windows: { train: split.train.length, val: split.val.length, prompt: split.prompt.length, test: split.test.length },
+      weightSplit: { method: result.weightSplit.method, eligible: result.weightSplit.eligible.length, dynamic: result.weightSplit.dynamic, frozen: result.frozen, scores: result.weightSplit.scores },
+      stage0: { bestEpoch: run.stageZero.trained.bestEpoch, history: run.stageZero.trained.history },
+      stage1: result.stage1,
+      promptPretrainLosses: result.promptPretrainLosses,
+      promptObjective: result.promptObjective,
+      test: { plainGwn: run.plainGwnTest, coms2t: run.test },
+    };
+    if (store) {
+      store.event('weight-split', output.weightSplit);
+      store.event('result', { ablation: o.ablation, plainGwn: run.plainGwnTest.all, coms2t: run.test.all });
+      writeJsonAtomic(join(store.artifactsDir, 'results.json'), output);
+      store.setStatus('finished');
+    }
+    if (o.json) write(`${JSON.stringify(output)}\n`);
+    else {
+      write(`ComS2T (${o.ablation === 'none' ? 'full' : `ablation ${o.ablation}`}): ${result.weightSplit.dynamic.length} of ${result.weightSplit.eligible.length} eligible tensors dynamic, ${result.frozen.length} frozen\n\n`);
+      write('| model | test MAE | RMSE | MAPE % | MAE h3 | MAE h6 | MAE h12 |\n|---|---|---|---|---|---|---|\n');
+      for (const [name, r] of [['Graph WaveNet (Stage 0)', run.plainGwnTest], ['ComS2T', run.test]] as const) {
+        write(`| ${name} | ${r.all.mae.toFixed(3)} | ${r.all.rmse.toFixed(3)} | ${(100 * r.all.mape).toFixed(2)} | ${r.h3.mae.toFixed(3)} | ${r.h6.mae.toFixed(3)} | ${r.h12.mae.toFixed(3)} |\n`);
+      }
+      if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
+    }
+    return output;
+  } catch (error) {
+    store?.event('error', { message: error instanceof Error ? error.message : String(error) });
+    store?.setStatus('failed');
+    throw error;
+  } finally {
+    store?.close();
+  }
+}
+
+export function registerStComs2tCommand(st: Command): void {
+  st.command('coms2t')
+    .description('ComS2T: stable/dynamic weight split, spatial and temporal prompts, test-time adaptation on a time-of-day OOD split')
+    .requiredOption('--data <dir>', 'traffic folder (series CSV + adjacency CSV), series starting at midnight')
+    .option('--split <kind>', 'OOD split: time-of-day (train 08–16, val 16–24, prompt 00–01, test 01–08)', 'time-of-day')
+    .option('--steps-per-day <n>', 'steps per day of the series (288 = 5-minute steps)', '288')
+    .option('--ratio <pct>', 'percentage of eligible tensors made dynamic (tensor-ratio split)', '50')
+    .option('--split-method <name>', 'tensor-ratio (ComS2T code) | element-variance (CMuST δ rule)', 'tensor-ratio')
+    .option('--delta <x>', 'element-variance threshold δ', '1e-6')
+    .option('--ablation <name>', 'none | hip (no freezing) | ssl (no prompt pre-training/TTA) | pmt (no prompts) | ttf (no TTA)', 'none')
+    .option('--stage1-init <how>', 'stable tensors in Stage 1b: keep (Stage-0 values) | reinit (the code\'s retrain=1)', 'keep')
+    .option('--epochs <n>', 'Stage-0 epochs (checkpoints for the split; at least 2)', '20')
+    .option('--stage1-epochs <n>', 'Stage-1b epochs', '20')
+    .option('--prompt-epochs <n>', 'prompt pre-training and test-time adaptation epochs', '5')
+    .option('--max-steps-per-epoch <n>', 'cap optimiser steps per GWN epoch (reduced budgets)')
+    .option('--batch-size <n>', 'minibatch size', '64')
+    .option('--lr <x>', 'Adam learning rate (Stages 0 and 1b)', '0.0001')
+    .option('--prompt-lr <x>', 'Adam learning rate of the prompt stages', '0.001')
+    .option('--prompt-dim <n>', 'prompt dimension', '32')
+    .option('--residual-channels <n>', 'residual and dilation channels', '32')
+    .option('--skip-channels <n>', 'skip channels', '256')
+    .option('--end-channels <n>', 'output-head hidden channels', '512')
+    .option('--seed <n>', 'seed', '0')
+    .option('--run-dir <dir>', 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)')
+    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText(
+      'after',
+      `
+A window belongs to a period only if all its 24 steps lie in it. The prompt (test-time adaptation) windows are
+the 12 per night whose targets end in 00:00–01:00; they read validation and prompt steps, never test steps.
+
+Examples:
+  modelevo st coms2t --data test/fixtures/metr-la-subset --epochs 10 --stage1-epochs 4 --batch-size 16 --lr 0.003 \\
+    --residual-channels 8 --skip-channels 32 --end-channels 64 --run-dir runs/coms2t
+  modelevo st coms2t --data test/fixtures/metr-la-subset --ablation hip --json`,
+    )
+    .action(async (options: StComs2tOptions) => {
+      await runStComs2tCommand(options, (text) => process.stdout.write(text));
+    });
+}
