@@ -63,7 +63,7 @@ function torchStepsPerSecond(): { stepsPerSecond: number; version: string } | { 
   return { stepsPerSecond: parsed.steps_per_second, version: parsed.torch };
 }
 
-async function populationSeconds(workers: number): Promise<{ seconds: number; scores: string }> {
+async function populationSeconds(workers: number): Promise<{ seconds: number; scores: string; busy: number }> {
   const train = randomWindows(512, 'population');
   const validation = randomWindows(128, 'validation');
   const jobs: EngineJob[] = Array.from({ length: POPULATION }, (_, i) => ({
@@ -77,10 +77,13 @@ async function populationSeconds(workers: number): Promise<{ seconds: number; sc
   const pool = await EnginePool.create({ workers });
   try {
     await pool.run(jobs.slice(0, workers)); // warm-up: wasm compile and kernel setup in every worker
+    const before = pool.stats().busySeconds.reduce((a, b) => a + b, 0);
     const start = performance.now();
     const results = await pool.run(jobs);
     const seconds = (performance.now() - start) / 1000;
-    return { seconds, scores: JSON.stringify(results.map((r) => (r.ok ? Array.from(r.scores[0]!.slice(0, 4)) : r.error))) };
+    // share of worker time spent in jobs during the timed batch (1 = every worker busy all the time)
+    const busy = (pool.stats().busySeconds.reduce((a, b) => a + b, 0) - before) / (seconds * workers);
+    return { seconds, busy, scores: JSON.stringify(results.map((r) => (r.ok ? Array.from(r.scores[0]!.slice(0, 4)) : r.error))) };
   } finally {
     await pool.close();
   }
@@ -120,6 +123,6 @@ row('tfjs-cpu (reference backend)', cpu);
 if ('stepsPerSecond' in torch) row(`PyTorch ${torch.version} (2 threads, OpenBLAS 1 thread)`, torch.stepsPerSecond);
 else console.log(`PyTorch: not measured (${torch.error})`);
 console.log(`\npopulation of ${POPULATION} candidates (train 4 epochs × 16 steps + score), engine pool:`);
-console.log(`1 worker  ${one.seconds.toFixed(2)} s`);
-console.log(`2 workers ${two.seconds.toFixed(2)} s   speed-up ${(one.seconds / two.seconds).toFixed(2)}×   identical results: ${one.scores === two.scores}`);
+console.log(`1 worker  ${one.seconds.toFixed(2)} s   workers busy ${(100 * one.busy).toFixed(0)}%`);
+console.log(`2 workers ${two.seconds.toFixed(2)} s   workers busy ${(100 * two.busy).toFixed(0)}%   speed-up ${(one.seconds / two.seconds).toFixed(2)}×   identical results: ${one.scores === two.scores}`);
 console.log(`control: pure-JS busy loop, 2 threads vs 1, throughput ratio ${control.toFixed(2)}× (≈ 2× on idle cores)`);
