@@ -29,7 +29,7 @@ export interface TrafficExperimentResult {
   readonly history: readonly EpochRecord[];
   readonly bestEpoch: number;
   readonly trainSeconds: number;
-  readonly options: Omit<GwnTrainOptions, 'onEpoch'>;
+  readonly options: Omit<GwnTrainOptions, 'onEpoch' | 'onEpochWeights' | 'session' | 'initialBest'>;
 }
 
 export async function runTrafficExperiment(
@@ -59,7 +59,8 @@ export async function runTrafficExperiment(
   const trained = await trainGwn(prepared, trainOptions);
   const trainSeconds = (performance.now() - started) / 1000;
   results.push(score('graph wavenet', await forecastGwn(prepared, trained, test)));
-  const { onEpoch: _onEpoch, ...recorded } = trainOptions;
+  // callbacks and weight payloads are not results
+  const { onEpoch: _onEpoch, onEpochWeights: _onEpochWeights, session: _session, initialBest: _initialBest, ...recorded } = trainOptions;
   const result: TrafficExperimentResult = {
     data: dataDir,
     sensors: nodes,

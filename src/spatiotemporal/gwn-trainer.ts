@@ -33,6 +33,10 @@ export interface GwnTrainOptions {
   readonly session?: Omit<GwnSessionOptions, 'seed' | 'learningRate' | 'clipNorm' | 'config'>;
   /** receives every epoch's weights (ComS2T's weight-fluctuation split uses the last epochs) */
   readonly onEpochWeights?: (epoch: number, weights: GwnWeights) => void;
+  /** number of the first epoch run here (a resumed run continues its numbering; default 1) */
+  readonly firstEpoch?: number;
+  /** the best epoch of an earlier, interrupted part of the run: kept unless a new epoch beats it */
+  readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
 }
 
 export const DEFAULT_GWN_TRAINING: Omit<GwnTrainOptions, 'seed'> = { epochs: 100, batchSize: 64, learningRate: 1e-3, weightDecay: 1e-4, clipNorm: 5 };
@@ -67,11 +71,13 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];
-  let best: { epoch: number; mae: number; weights: GwnWeights } | undefined;
+  let best: { epoch: number; mae: number; weights: GwnWeights } | undefined = options.initialBest
+    ? { epoch: options.initialBest.epoch, mae: options.initialBest.valMae, weights: options.initialBest.weights }
+    : undefined;
   const trainingStarted = performance.now();
   const deadline = options.maxSeconds === undefined ? undefined : trainingStarted + options.maxSeconds * 1000;
   try {
-    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    for (let epoch = options.firstEpoch ?? 1; epoch <= options.epochs; epoch++) {
       const started = performance.now();
       const { loss } = await session.trainEpoch(trainSamples, {
         batchSize: options.batchSize,
@@ -90,7 +96,7 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
       if (!best || valMae < best.mae) best = { epoch, mae: valMae, weights: weights! };
       if (deadline !== undefined && performance.now() >= deadline) break;
     }
-    if (!best) throw new Error('graph wavenet: no epoch ran (epochs must be ≥ 1)');
+    if (!best) throw new Error('graph wavenet: no epoch ran (epochs must be ≥ firstEpoch ≥ 1)');
     return { config: session.config, weights: best.weights, history, bestEpoch: best.epoch };
   } finally {
     session.dispose();
