@@ -59,6 +59,7 @@ const pct = (x: number): string => (100 * x).toFixed(2);
 
 export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: string) => void): Promise<unknown> {
   const o = parseWithSchema(StSynevoOptionsSchema, raw, 'modelevo st synevo options');
+  const domains = parseDomainSpec(o.domains);
   if (!o.data && !o.synthetic) throw new ConfigError([{ path: ['data'], message: 'pass --data <dir> (cross-temporal) or --synthetic sources:N (cross-source)' }], { source: 'modelevo st synevo options' });
   const { useBackend } = await import('../../train/tf.js');
   const { DEFAULT_SYNEVO, domainSetupOf, runComparison } = await import('../../spatiotemporal/synevo/experiment.js');
@@ -66,7 +67,7 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
   await useBackend(o.backend);
   const spec = o.synthetic
     ? { kind: 'cross-source' as const, sources: Number(o.synthetic.split(':')[1]), nodes: o.syntheticNodes, days: o.syntheticDays, stepsPerDay: 96, seed: o.seed, holdout: o.holdout }
-    : { kind: 'cross-temporal' as const, network: loadTrafficNetwork(o.data!), stepsPerDay: o.stepsPerDay, periods: parseDomainSpec(o.domains).periods, holdout: o.holdout };
+    : { kind: 'cross-temporal' as const, network: loadTrafficNetwork(o.data!), stepsPerDay: o.stepsPerDay, periods: domains.periods, holdout: o.holdout };
   const setup = domainSetupOf(spec);
   const config = { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
   const synevo = {
