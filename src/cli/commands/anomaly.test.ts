@@ -26,7 +26,7 @@ test('anomaly evolve + score on user CSVs (tiny budget): models, metrics, scores
     const runDir = join(dir, 'run');
     await runAnomalyEvolve({ dataset: join(dir, 'plant.csv'), test: join(dir, 'plant-test.csv'), budget: 'tiny', runDir, workers: 2 }, (l) => lines.push(l));
     assert.match(lines[0]!, /^channel\s+level/);
-    assert.equal(lines.filter((l) => l.startsWith('plant ')).length, 4, lines.join('\n'));
+    assert.equal(lines.filter((l) => l.startsWith('plant ')).length, 5, lines.join('\n'));
     const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as { levels: { level: string; metrics: Record<string, number> }[] }[];
     for (const level of results[0]!.levels) {
       assert.ok(level.metrics.pot_pa_f1! >= level.metrics.pot_f1!, 'PA never lowers F1');

@@ -21,14 +21,15 @@ export const AnomalyEvolveOptionsSchema = z.object({
   workers: z.coerce.number().int().min(0).optional(),
   seed: z.coerce.number().int().default(0),
   threshold: z.enum(['pot', 'percentile']).default('pot'),
-  vote: z.enum(['majority', 'any', 'mean']).default('majority'),
+  /** absent: the config default (adNevConfigSchema) */
+  vote: z.enum(['majority', 'any', 'mean']).optional(),
   convention: z.enum(['inclusive', 'exclusive']).default('inclusive'),
 });
 
 export const AnomalyScoreOptionsSchema = z.object({
   data: z.string().optional(),
   channel: z.string().optional(),
-  level: z.enum(['baseline', 'level1', 'level2', 'level3']).default('level3'),
+  level: z.enum(['untrained', 'baseline', 'level1', 'level2', 'level3']).default('level3'),
   out: z.string().optional(),
   impute: z.enum(['reject', 'ffill']).default('reject'),
   workers: z.coerce.number().int().min(0).optional(),
@@ -45,7 +46,7 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
     ...BUDGETS[options.budget],
     seed: options.seed,
     threshold: { method: options.threshold, q: 1e-3, level: 0.98, percentile: 1 },
-    vote: options.vote,
+    ...(options.vote ? { vote: options.vote } : {}),
     convention: options.convention,
   });
   const { reports } = await runAdNev({
@@ -112,7 +113,7 @@ export async function runAnomalyScore(run: string, raw: z.input<typeof AnomalySc
       return windowScoresToPoints(r.scores[0]!, scaled.rows, members[i]!.genome.window);
     });
     const method = manifest.config.threshold.method;
-    const decisions = ensembleDecisions({ memberScores, thresholds: members.map((m) => m.thresholds) }, method, manifest.config.vote);
+    const decisions = ensembleDecisions({ memberScores, thresholds: members.map((m) => m.thresholds), ensembleThresholds: members[0]!.ensembleThresholds }, method, manifest.config.vote);
     const lines = ['row,score,anomaly', ...Array.from(decisions.score, (s, t) => `${t},${s},${decisions.predictions[t]}`)];
     if (options.out) writeFileSync(options.out, `${lines.join('\n')}\n`);
     else lines.forEach(write);
@@ -143,7 +144,7 @@ export function registerAnomalyCommand(program: Command): void {
     .option('--workers <n>', 'engine worker threads (default 2)')
     .option('--seed <n>', 'run seed', '0')
     .option('--threshold <method>', 'pot | percentile (both are reported)', 'pot')
-    .option('--vote <rule>', 'majority | any | mean', 'majority')
+    .option('--vote <rule>', 'mean (normalised member scores, one threshold; default) | majority | any')
     .option('--convention <c>', 'label range ends: inclusive | exclusive', 'inclusive')
     .action(async (opts: Record<string, unknown>) => runAnomalyEvolve(opts as z.input<typeof AnomalyEvolveOptionsSchema>, (line) => process.stdout.write(`${line}\n`)));
   anomaly
@@ -151,7 +152,7 @@ export function registerAnomalyCommand(program: Command): void {
     .description('score a series with the ensemble of a finished run; prints row,score,anomaly CSV')
     .option('--data <csv>', 'a CSV with the training columns')
     .option('--channel <id>', 'channel of the run (SMAP/MSL: scores its test series when --data is absent)')
-    .option('--level <level>', 'baseline | level1 | level2 | level3', 'level3')
+    .option('--level <level>', 'untrained | baseline | level1 | level2 | level3', 'level3')
     .option('--out <file>', 'write the CSV here instead of stdout')
     .option('--impute <policy>', 'non-finite CSV values: reject | ffill', 'reject')
     .option('--workers <n>', 'engine worker threads (default 2)')

@@ -21,6 +21,11 @@ export const adNevConfigSchema = z.object({
   /** last fraction of each training series held out for label-free fitness (§3.1) */
   validationFraction: z.number().gt(0).lt(1).default(0.2),
   scaler: z.enum(['minmax', 'zscore']).default('minmax'),
+  /**
+   * per-feature weighting of the label-free fitness (fitness.ts): `variance` divides each feature's held-out
+   * error by its variance on the fitting part and skips constant features; `none` is the raw mean error
+   */
+  fitnessNormalisation: z.enum(['variance', 'none']).default('variance'),
   epochs: z.number().int().min(1).default(25),
   batchSize: z.number().int().min(1).default(32),
   level1: gaSchema.default({ population: 8, offspring: 8, generations: 4 }),

@@ -1,9 +1,13 @@
 /**
  * AD-NEv's bagging ensemble at detection time (ad-nev.md §1.4, §3): every member scores the windows of its
- * own feature subspace; its threshold is calibrated on its scores over the training windows only (POT or a
- * percentile); members vote per time step (majority by default; options: any member, or the mean of
- * per-member scores normalised by their thresholds, compared with 1). The continuous ensemble score used
- * for oracle metrics is that normalised mean.
+ * own feature subspace; calibration uses the training series only. Members are combined per time step by
+ * - `mean` (default): the mean of per-member normalised scores — each member's score divided by its mean
+ *   calibration score, so members on different features and scales weigh alike — against one threshold
+ *   (POT or percentile) calibrated on the same mean over the calibration series;
+ * - `majority` / `any`: votes of members against their own thresholds.
+ * Why `mean` is the default: with disjoint subspaces an anomaly usually shows in the one member that watches
+ * the affected features, which a majority vote outvotes (docs/results/ad-nev-design.md measures this). The
+ * continuous ensemble score (oracle metrics, VUS) is the normalised mean under every rule.
  */
 import type { ConvAutoencoderGenome, ModelWeights } from '../conv-autoencoder.js';
 import type { EnginePool } from '../../train/pool.js';
@@ -17,7 +21,16 @@ export interface Member {
   readonly weights: ModelWeights;
 }
 
+export type ThresholdMethod = 'pot' | 'percentile';
+
 export interface MemberThresholds {
+  readonly pot: number;
+  readonly percentile: number;
+  /** mean calibration score: the member's normaliser in the ensemble score */
+  readonly calibrationMean: number;
+}
+
+export interface EnsembleThresholds {
   readonly pot: number;
   readonly percentile: number;
 }
@@ -26,6 +39,30 @@ export interface EnsembleScores {
   /** per member, per test step */
   readonly memberScores: Float64Array[];
   readonly thresholds: MemberThresholds[];
+  /** thresholds of the normalised-mean ensemble score, calibrated on the training series */
+  readonly ensembleThresholds: EnsembleThresholds;
+}
+
+/** keeps a member that reconstructs its calibration data exactly from dividing by zero */
+const MIN_NORMALISER = 1e-12;
+
+/** Per step: mean over members of score / calibration mean. */
+export function normalisedMeanScore(memberScores: readonly Float64Array[], thresholds: readonly MemberThresholds[]): Float64Array {
+  const rows = memberScores[0]?.length ?? 0;
+  const score = new Float64Array(rows);
+  memberScores.forEach((scores, m) => {
+    const normaliser = Math.max(thresholds[m]!.calibrationMean, MIN_NORMALISER);
+    for (let t = 0; t < rows; t++) score[t]! += scores[t]! / normaliser;
+  });
+  for (let t = 0; t < rows; t++) score[t]! /= memberScores.length;
+  return score;
+}
+
+function calibrate(scores: Float64Array, config: AdNevConfig): { pot: number; percentile: number } {
+  return {
+    pot: potThreshold(scores, { q: config.threshold.q, level: config.threshold.level }).threshold,
+    percentile: percentileThreshold(scores, config.threshold.percentile),
+  };
 }
 
 /** Scores `series` with every member and calibrates each member's thresholds on `calibration`. */
@@ -39,36 +76,35 @@ export async function scoreEnsemble(pool: EnginePool, members: readonly Member[]
     })),
   );
   const memberScores: Float64Array[] = [];
+  const calibrationPoints: Float64Array[] = [];
   const thresholds: MemberThresholds[] = [];
   results.forEach((result, i) => {
     if (!result.ok) throw new Error(`scoring member ${i} failed: ${result.error}`);
     const [calibrationScores, scores] = result.scores as [Float64Array, Float64Array];
-    thresholds.push({
-      pot: potThreshold(calibrationScores, { q: config.threshold.q, level: config.threshold.level }).threshold,
-      percentile: percentileThreshold(calibrationScores, config.threshold.percentile),
-    });
+    const calibrationMean = calibrationScores.reduce((s, x) => s + x, 0) / calibrationScores.length;
+    thresholds.push({ ...calibrate(calibrationScores, config), calibrationMean });
+    // members may differ in window length: align everything on time steps
+    calibrationPoints.push(windowScoresToPoints(calibrationScores, calibration.rows, members[i]!.genome.window));
     memberScores.push(windowScoresToPoints(scores, series.rows, members[i]!.genome.window));
   });
-  return { memberScores, thresholds };
+  return { memberScores, thresholds, ensembleThresholds: calibrate(normalisedMeanScore(calibrationPoints, thresholds), config) };
 }
 
 /** Ensemble decisions and the normalised mean score for one threshold method. */
-export function ensembleDecisions(scores: EnsembleScores, method: keyof MemberThresholds, vote: AdNevConfig['vote']): { predictions: Uint8Array; score: Float64Array } {
-  const rows = scores.memberScores[0]?.length ?? 0;
+export function ensembleDecisions(scores: EnsembleScores, method: ThresholdMethod, vote: AdNevConfig['vote']): { predictions: Uint8Array; score: Float64Array } {
+  const score = normalisedMeanScore(scores.memberScores, scores.thresholds);
+  const rows = score.length;
   const k = scores.memberScores.length;
   const predictions = new Uint8Array(rows);
-  const score = new Float64Array(rows);
+  if (vote === 'mean') {
+    const tau = scores.ensembleThresholds[method];
+    for (let t = 0; t < rows; t++) predictions[t] = score[t]! > tau ? 1 : 0;
+    return { predictions, score };
+  }
   for (let t = 0; t < rows; t++) {
     let alarms = 0;
-    let normalised = 0;
-    for (let m = 0; m < k; m++) {
-      const tau = scores.thresholds[m]![method];
-      const s = scores.memberScores[m]![t]!;
-      if (s > tau) alarms++;
-      normalised += s / (tau > 0 ? tau : Number.MIN_VALUE);
-    }
-    score[t] = normalised / k;
-    predictions[t] = vote === 'any' ? (alarms > 0 ? 1 : 0) : vote === 'majority' ? (alarms > k / 2 ? 1 : 0) : score[t]! > 1 ? 1 : 0;
+    for (let m = 0; m < k; m++) if (scores.memberScores[m]![t]! > scores.thresholds[m]![method]) alarms++;
+    predictions[t] = vote === 'any' ? (alarms > 0 ? 1 : 0) : alarms > k / 2 ? 1 : 0;
   }
   return { predictions, score };
 }

@@ -6,10 +6,13 @@
  * `<runDir>/<channel>/`. Candidates of one ask are trained in parallel on the engine pool.
  *
  * Fitness proxy (label-free, §3.1 `fitness: recon`): reconstruction error on the last 20% of the training
- * series, held out from fitting. Level 1: the mean over all features of the ensemble's per-feature error —
- * each feature takes the smallest error among members that see it, and an unseen feature costs its naive
- * error (squared deviation from the training mean), so dropping hard features does not pay. Levels 2–3: the
- * member's mean window error. Test data never enter fitness, scalers or thresholds.
+ * series, held out from fitting, as one ensemble fitness for every level (fitness.ts): per-feature errors
+ * normalised by the feature's variance on the fitting part, constant features excluded, each feature taking
+ * the smallest error among members that see it, unseen features their naive error. Level 1 is seeded with
+ * the baseline; levels 2 and 3 score a candidate for member i as the previous level's ensemble with member i
+ * replaced (all members evolve at the same time, so the pool stays full) and then accept each member's result
+ * only if the ensemble fitness does not get worse: the best fitness never gets worse from level to level. An untrained (randomly initialised) baseline is scored too (ad-nev.md §6). Test data never
+ * enter fitness, scalers or thresholds.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +23,11 @@ import { runLoop, type LoopProgress } from '../../runs/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from '../../train/pool.js';
 import type { EngineJob } from '../../train/jobs.js';
-import { BASELINE_GENOME, type ConvAutoencoderGenome, type ModelWeights } from '../conv-autoencoder.js';
+import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome, type ModelWeights } from '../conv-autoencoder.js';
 import { applyScaler, fitScaler, makeWindows, medianDownsample, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
 import type { AdNevConfig } from './config.js';
 import type { Member } from './ensemble.js';
+import { ensembleFitness, featureProfile, type FeatureProfile, type MemberErrors } from './fitness.js';
 import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
 import {
   crossoverArchitecture,
@@ -64,12 +68,14 @@ export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig
   return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, train };
 }
 
-export type LevelName = 'baseline' | 'level1' | 'level2' | 'level3';
+export type LevelName = 'untrained' | 'baseline' | 'level1' | 'level2' | 'level3';
+
+export const LEVEL_NAMES: readonly LevelName[] = ['untrained', 'baseline', 'level1', 'level2', 'level3'];
 
 export interface LevelSnapshot {
   readonly level: LevelName;
   readonly members: Member[];
-  /** the level's label-free validation fitness (lower is better) */
+  /** the level's label-free ensemble fitness on the held-out part (fitness.ts; lower is better) */
   readonly fitness: number;
 }
 
@@ -149,20 +155,6 @@ function trainedOrThrow(value: Trained | { failed: string } | undefined, what: s
   return value;
 }
 
-/** naive per-feature error on the held-out part: squared deviation from the fitted part's mean */
-function naiveFeatureErrors(channel: PreparedChannel): Float64Array {
-  const { fit, heldOut, features } = channel;
-  const errors = new Float64Array(features);
-  for (let f = 0; f < features; f++) {
-    let mean = 0;
-    for (let r = 0; r < fit.rows; r++) mean += fit.values[r * features + f]!;
-    mean /= fit.rows;
-    for (let r = 0; r < heldOut.rows; r++) errors[f]! += (heldOut.values[r * features + f]! - mean) ** 2;
-    errors[f]! /= heldOut.rows;
-  }
-  return errors;
-}
-
 async function runLevel<P extends BaseParams, S, G>(
   context: PipelineContext,
   name: string,
@@ -207,31 +199,45 @@ const gaParams = (ga: { population: number; offspring: number; generations: numb
   crossoverRate: 0.5,
 });
 
+const errorsOf = (value: Trained | { failed: string } | undefined, features: readonly number[]): MemberErrors | undefined =>
+  value && !('failed' in value) ? { features, featureErrors: value.featureErrors } : undefined;
+
+/** the ensemble fitness with member `index` replaced by `replacement` (NaN when it failed) */
+function fitnessWith(profile: FeatureProfile, members: readonly MemberErrors[], index: number, replacement: MemberErrors | undefined): number {
+  if (!replacement) return NaN;
+  return ensembleFitness(profile, members.map((m, i) => (i === index ? replacement : m)));
+}
+
 export async function evolveChannel(context: PipelineContext): Promise<LevelSnapshot[]> {
   const { channel, config } = context;
   const cache = new TrainingCache(context);
+  const profile = featureProfile(channel.fit, channel.heldOut, config.fitnessNormalisation);
   const allFeatures = Array.from({ length: channel.features }, (_, i) => i);
   const baseGenome = repairArchitecture(BASELINE_GENOME, channel.features);
   const snapshots: LevelSnapshot[] = [];
 
+  // untrained: the baseline architecture at its seeded initial weights (exposes what training adds, §6)
+  const plan = planAutoencoder(baseGenome, channel.features);
+  if ('invalid' in plan) throw new Error(`channel ${channel.id}: baseline genome is invalid (${plan.invalid})`);
+  const untrainedWeights = initialWeights(plan, `${config.seed}|${channel.id}|untrained`);
+  const [untrainedScore] = await context.pool.run([{ kind: 'score', genome: baseGenome, weights: untrainedWeights, score: [makeWindows(channel.heldOut, allFeatures, baseGenome.window, `channel ${channel.id} held-out part`)] }]);
+  if (!untrainedScore!.ok) throw new Error(`channel ${channel.id} untrained model: ${untrainedScore!.error}`);
+  snapshots.push({ level: 'untrained', members: [{ features: allFeatures, genome: baseGenome, weights: untrainedWeights }], fitness: ensembleFitness(profile, [{ features: allFeatures, featureErrors: untrainedScore!.featureErrors[0]! }]) });
+
   await cache.ensure([{ features: allFeatures, genome: baseGenome }]);
   const baseline = trainedOrThrow(cache.get(allFeatures, baseGenome), `channel ${channel.id} baseline`);
-  snapshots.push({ level: 'baseline', members: [{ features: allFeatures, genome: baseGenome, weights: baseline.weights }], fitness: baseline.validationError });
+  snapshots.push({ level: 'baseline', members: [{ features: allFeatures, genome: baseGenome, weights: baseline.weights }], fitness: ensembleFitness(profile, [{ features: allFeatures, featureErrors: baseline.featureErrors }]) });
 
   // level 1 — feature subspaces, each member the baseline architecture
-  const naive = naiveFeatureErrors(channel);
   const memberGenome = (features: readonly number[]): ConvAutoencoderGenome => repairArchitecture(BASELINE_GENOME, features.length);
-  const ensembleError = (sets: Subspaces): number => {
-    const best = Float64Array.from(naive);
-    for (const set of sets) {
-      const trained = cache.get(set, memberGenome(set));
-      if (!trained || 'failed' in trained) return NaN;
-      set.forEach((f, local) => (best[f] = Math.min(best[f]!, trained.featureErrors[local]!)));
-    }
-    return best.reduce((s, e) => s + e, 0) / best.length;
+  const subspaceFitness = (sets: Subspaces): number => {
+    const members = sets.map((set) => errorsOf(cache.get(set, memberGenome(set)), set));
+    return members.every((m) => m !== undefined) ? ensembleFitness(profile, members as MemberErrors[]) : NaN;
   };
   const level1 = elitistGa<Subspaces>('ad_nev_subspaces', 'AD-NEv level 1: feature subspaces', {
-    seeds: [],
+    // seeded with k copies of the baseline (every member sees every feature, so it equals the baseline):
+    // level 1 can then only improve on the baseline's fitness, and mutations start from it
+    seeds: [Array.from({ length: config.members }, () => allFeatures)],
     random: (rng) => randomSubspaces(rng, channel.features, config.members),
     mutate: (rng, g) => mutateSubspaces(rng, g, channel.features),
     crossover: crossoverSubspaces,
@@ -244,81 +250,104 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
     gaParams(config.level1),
     'level1',
     (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
-    ensembleError,
+    subspaceFitness,
   );
   const bestSets = level1State.population[0]!.genome;
   await cache.ensure(bestSets.map((features) => ({ features, genome: memberGenome(features) })));
   let members: Member[] = bestSets.map((features) => ({ features, genome: memberGenome(features), weights: trainedOrThrow(cache.get(features, memberGenome(features)), `member ${features}`).weights }));
-  snapshots.push({ level: 'level1', members, fitness: level1State.population[0]!.fitness });
+  let memberErrors: MemberErrors[] = bestSets.map((features) => errorsOf(cache.get(features, memberGenome(features)), features)!);
+  let fitness = ensembleFitness(profile, memberErrors);
+  snapshots.push({ level: 'level1', members, fitness });
 
-  // level 2 — architecture of each member
+  // level 2 — every member's architecture evolved at the same time against the level-1 ensemble (the member
+  // GAs fill the engine pool together), then accepted member by member only if the ensemble fitness does not
+  // get worse (members can overlap, so improvements found separately need not add up)
   const limits = { maxChannels: config.level2.maxChannels, maxLayers: config.level2.maxLayers };
-  const level2Members: Member[] = [];
-  const level2Errors: number[] = [];
-  for (const [i, member] of members.entries()) {
-    const width = member.features.length;
-    const strategy = elitistGa<ConvAutoencoderGenome>(`ad_nev_architecture_${i}`, 'AD-NEv level 2: autoencoder architecture', {
-      seeds: [member.genome],
-      random: (rng) => randomArchitecture(rng, limits),
-      mutate: (rng, g) => mutateArchitecture(rng, g, limits),
-      crossover: crossoverArchitecture,
-      repair: (g) => repairArchitecture(g, width),
-    });
-    const state = await runLevel<GaParams, GaState<ConvAutoencoderGenome>, ConvAutoencoderGenome>(
-      context,
-      `level2-member${i}`,
-      strategy,
-      gaParams(config.level2),
-      `level2-${i}`,
-      (candidates) => cache.ensure(candidates.map((genome) => ({ features: member.features, genome }))),
-      (genome) => {
-        const trained = cache.get(member.features, genome);
-        return trained && !('failed' in trained) ? trained.validationError : NaN;
-      },
-    );
-    const genome = state.population[0]!.genome;
-    await cache.ensure([{ features: member.features, genome }]);
-    const trained = trainedOrThrow(cache.get(member.features, genome), `member ${i} level 2`);
-    level2Members.push({ features: member.features, genome, weights: trained.weights });
-    level2Errors.push(trained.validationError);
-  }
-  members = level2Members;
-  snapshots.push({ level: 'level2', members, fitness: level2Errors.reduce((a, b) => a + b, 0) / level2Errors.length });
+  const level1Errors = memberErrors;
+  const architectures = await Promise.all(
+    members.map(async (member, i) => {
+      const width = member.features.length;
+      const strategy = elitistGa<ConvAutoencoderGenome>(`ad_nev_architecture_${i}`, 'AD-NEv level 2: autoencoder architecture', {
+        seeds: [member.genome],
+        random: (rng) => randomArchitecture(rng, limits),
+        mutate: (rng, g) => mutateArchitecture(rng, g, limits),
+        crossover: crossoverArchitecture,
+        repair: (g) => repairArchitecture(g, width),
+      });
+      const state = await runLevel<GaParams, GaState<ConvAutoencoderGenome>, ConvAutoencoderGenome>(
+        context,
+        `level2-member${i}`,
+        strategy,
+        gaParams(config.level2),
+        `level2-${i}`,
+        (candidates) => cache.ensure(candidates.map((genome) => ({ features: member.features, genome }))),
+        (genome) => fitnessWith(profile, level1Errors, i, errorsOf(cache.get(member.features, genome), member.features)),
+      );
+      const genome = state.population[0]!.genome;
+      await cache.ensure([{ features: member.features, genome }]);
+      return { genome, trained: trainedOrThrow(cache.get(member.features, genome), `member ${i} level 2`) };
+    }),
+  );
+  members = [...members];
+  architectures.forEach(({ genome, trained }, i) => {
+    const features = members[i]!.features;
+    const trial = fitnessWith(profile, memberErrors, i, { features, featureErrors: trained.featureErrors });
+    if (!(trial <= fitness)) return;
+    members[i] = { features, genome, weights: trained.weights };
+    memberErrors = memberErrors.map((m, j) => (j === i ? { features, featureErrors: trained.featureErrors } : m));
+    fitness = trial;
+  });
+  snapshots.push({ level: 'level2', members: [...members], fitness });
 
-  // level 3 — gradient-free fine-tuning of each member's weights
-  const level3Members: Member[] = [];
-  const level3Errors: number[] = [];
-  for (const [i, member] of members.entries()) {
-    const params: WeightTuningParams = {
-      objective: 'min',
-      populationSize: config.level3.population,
-      iterations: config.level3.iterations,
-      mutationProbability: config.level3.mutationProbability,
-      step: config.level3.step,
-      multiplicative: config.level3.multiplicative,
-      parentFitness: level2Errors[i]!,
-    };
-    const validation = makeWindows(channel.heldOut, member.features, member.genome.window);
-    const fitness = new Map<number, number>();
-    let parent = { lineage: '', weights: member.weights };
-    const state = await runLevel<WeightTuningParams, WeightTuningState, PerturbationGenome>(
-      context,
-      `level3-member${i}`,
-      weightTuning,
-      params,
-      `level3-${i}`,
-      async (candidates) => {
-        const lineage = candidates[0]?.lineage ?? [];
-        if (parent.lineage !== lineage.join(',')) parent = { lineage: lineage.join(','), weights: replayLineage(member.weights, lineage, params) };
-        const results = await context.pool.run(candidates.map((c) => ({ kind: 'score', genome: member.genome, weights: perturbWeights(parent.weights, c.seed, params), score: [validation] })));
-        fitness.clear();
-        results.forEach((r, k) => fitness.set(candidates[k]!.seed, r.ok ? r.scores[0]!.reduce((s, x) => s + x, 0) / r.scores[0]!.length : NaN));
-      },
-      (candidate) => fitness.get(candidate.seed) ?? NaN,
-    );
-    level3Members.push({ ...member, weights: replayLineage(member.weights, state.accepted, params) });
-    level3Errors.push(state.fitness);
-  }
-  snapshots.push({ level: 'level3', members: level3Members, fitness: level3Errors.reduce((a, b) => a + b, 0) / level3Errors.length });
+  // level 3 — gradient-free fine-tuning of every member's weights at the same time against the level-2
+  // ensemble, then accepted member by member as in level 2
+  const level2Errors = memberErrors;
+  const level2Fitness = fitness;
+  const tuned = await Promise.all(
+    members.map(async (member, i) => {
+      const params: WeightTuningParams = {
+        objective: 'min',
+        populationSize: config.level3.population,
+        iterations: config.level3.iterations,
+        mutationProbability: config.level3.mutationProbability,
+        step: config.level3.step,
+        multiplicative: config.level3.multiplicative,
+        parentFitness: level2Fitness,
+      };
+      const validation = makeWindows(channel.heldOut, member.features, member.genome.window);
+      const candidateErrors = new Map<number, MemberErrors | undefined>();
+      let parent = { lineage: '', weights: member.weights };
+      const state = await runLevel<WeightTuningParams, WeightTuningState, PerturbationGenome>(
+        context,
+        `level3-member${i}`,
+        weightTuning,
+        params,
+        `level3-${i}`,
+        async (candidates) => {
+          const lineage = candidates[0]?.lineage ?? [];
+          if (parent.lineage !== lineage.join(',')) parent = { lineage: lineage.join(','), weights: replayLineage(member.weights, lineage, params) };
+          const results = await context.pool.run(candidates.map((c) => ({ kind: 'score', genome: member.genome, weights: perturbWeights(parent.weights, c.seed, params), score: [validation] })));
+          candidateErrors.clear();
+          results.forEach((r, k) => candidateErrors.set(candidates[k]!.seed, r.ok ? { features: member.features, featureErrors: r.featureErrors[0]! } : undefined));
+        },
+        (candidate) => fitnessWith(profile, level2Errors, i, candidateErrors.get(candidate.seed)),
+      );
+      if (state.accepted.length === 0) return undefined;
+      const weights = replayLineage(member.weights, state.accepted, params);
+      const [rescored] = await context.pool.run([{ kind: 'score', genome: member.genome, weights, score: [validation] }]);
+      if (!rescored!.ok) throw new Error(`member ${i} level 3: ${rescored!.error}`);
+      return { weights, featureErrors: rescored!.featureErrors[0]! };
+    }),
+  );
+  tuned.forEach((result, i) => {
+    if (!result) return;
+    const features = members[i]!.features;
+    const trial = fitnessWith(profile, memberErrors, i, { features, featureErrors: result.featureErrors });
+    if (!(trial <= fitness)) return;
+    members[i] = { ...members[i]!, weights: result.weights };
+    memberErrors = memberErrors.map((m, j) => (j === i ? { features, featureErrors: result.featureErrors } : m));
+    fitness = trial;
+  });
+  snapshots.push({ level: 'level3', members: [...members], fitness });
   return snapshots;
 }

@@ -7,14 +7,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelevoError } from '../../core/errors.js';
-import { EnginePool } from '../../train/pool.js';
+import { EnginePool, type PoolStats } from '../../train/pool.js';
 import { loadModel, saveModel } from '../../train/model-io.js';
 import { listChannels, loadChannel, resolveSmapMslRoot } from '../../tasks/anomaly/smap-msl.js';
 import { readCsvSeries, type ImputePolicy } from '../../tasks/anomaly/csv-series.js';
 import { applyScaler, type Scaler, type Series } from '../../tasks/anomaly/series.js';
 import { bestF1Oracle, paKCurve, pointAdjustedPrf, prf, rangePrf } from '../../tasks/anomaly/metrics.js';
 import type { AdNevConfig } from './config.js';
-import { ensembleDecisions, scoreEnsemble, type Member, type MemberThresholds } from './ensemble.js';
+import { ensembleDecisions, scoreEnsemble, type EnsembleThresholds, type Member, type MemberThresholds, type ThresholdMethod } from './ensemble.js';
+import { medianSegmentLength, vus } from '../../tasks/anomaly/vus.js';
 import { evolveChannel, prepareChannel, type LevelName } from './pipeline.js';
 
 export interface DatasetSpec {
@@ -70,10 +71,18 @@ export interface ChannelReport {
   readonly seconds: number;
 }
 
-/** per level: predictions (per threshold method), continuous score and labels, for pooled metrics */
+export const VOTES = ['mean', 'majority', 'any'] as const satisfies readonly AdNevConfig['vote'][];
+
+/** one level on one channel: the continuous ensemble score and the decisions of every vote rule and threshold method */
+export interface LevelOutput {
+  readonly score: Float64Array;
+  readonly decisions: Record<AdNevConfig['vote'], Record<ThresholdMethod, Uint8Array>>;
+}
+
+/** per level: scores and decisions with the labels, for pooled metrics */
 export interface ChannelOutputs {
   readonly labels: Uint8Array;
-  readonly levels: Map<LevelName, { pot: Uint8Array; percentile: Uint8Array; score: Float64Array; potAnyMember: Uint8Array }>;
+  readonly levels: Map<LevelName, LevelOutput>;
 }
 
 export function detectionMetrics(predictions: Uint8Array, score: Float64Array, labels: Uint8Array, prefix: string): Record<string, number> {
@@ -89,8 +98,14 @@ export function detectionMetrics(predictions: Uint8Array, score: Float64Array, l
     [`${prefix}_pa_f1`]: pa.f1,
     [`${prefix}_pak_auc`]: paKCurve(predictions, labels).auc,
     [`${prefix}_range_f1`]: range.f1,
-    ...(prefix === 'pot' ? { oracle_f1: bestF1Oracle(score, labels).f1, oracle_pa_f1: bestF1Oracle(score, labels, { pointAdjusted: true }).f1 } : {}),
+    ...(prefix === 'pot' ? thresholdFreeMetrics(score, labels) : {}),
   };
+}
+
+/** Oracle F1 (with and without PA; not deployable) and VUS-PR/ROC with buffers up to the median anomaly length. */
+export function thresholdFreeMetrics(score: Float64Array, labels: Uint8Array): Record<string, number> {
+  const volume = vus(score, labels, medianSegmentLength(labels));
+  return { oracle_f1: bestF1Oracle(score, labels).f1, oracle_pa_f1: bestF1Oracle(score, labels, { pointAdjusted: true }).f1, vus_pr: volume.vusPr, vus_roc: volume.vusRoc };
 }
 
 export interface RunOptions {
@@ -101,7 +116,7 @@ export interface RunOptions {
   readonly log?: (message: string) => void;
 }
 
-export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelReport[]; outputs: Map<string, ChannelOutputs> }> {
+export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelReport[]; outputs: Map<string, ChannelOutputs>; poolStats: PoolStats }> {
   const { runDir, config } = options;
   mkdirSync(runDir, { recursive: true });
   const manifestPath = join(runDir, 'anomaly.json');
@@ -116,6 +131,7 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
   const pool = await EnginePool.create(options.workers === undefined ? {} : { workers: options.workers });
   const reports: ChannelReport[] = [];
   const outputs = new Map<string, ChannelOutputs>();
+  let poolStats: PoolStats;
   try {
     for (const input of channels) {
       const started = performance.now();
@@ -127,20 +143,21 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
         const dir = join(runDir, input.id, 'models', snapshot.level);
         mkdirSync(dir, { recursive: true });
         let thresholds: MemberThresholds[] | undefined;
+        let ensembleThresholds: EnsembleThresholds | undefined;
         let metrics: Record<string, number> | undefined;
         if (input.test) {
           const test = applyScaler(input.test, prepared.scaler);
           const scored = await scoreEnsemble(pool, snapshot.members, prepared.train, test, config);
-          thresholds = scored.thresholds;
-          const pot = ensembleDecisions(scored, 'pot', config.vote);
-          const percentile = ensembleDecisions(scored, 'percentile', config.vote);
-          const potAnyMember = ensembleDecisions(scored, 'pot', 'any').predictions;
-          perLevel.set(snapshot.level, { pot: pot.predictions, percentile: percentile.predictions, score: pot.score, potAnyMember });
-          if (input.labels) metrics = { ...detectionMetrics(pot.predictions, pot.score, input.labels, 'pot'), ...detectionMetrics(percentile.predictions, percentile.score, input.labels, 'percentile') };
+          ({ thresholds, ensembleThresholds } = scored);
+          const decide = (vote: AdNevConfig['vote']): Record<ThresholdMethod, Uint8Array> => ({ pot: ensembleDecisions(scored, 'pot', vote).predictions, percentile: ensembleDecisions(scored, 'percentile', vote).predictions });
+          const output: LevelOutput = { score: ensembleDecisions(scored, 'pot', config.vote).score, decisions: { mean: decide('mean'), majority: decide('majority'), any: decide('any') } };
+          perLevel.set(snapshot.level, output);
+          const chosen = output.decisions[config.vote];
+          if (input.labels) metrics = { ...detectionMetrics(chosen.pot, output.score, input.labels, 'pot'), ...detectionMetrics(chosen.percentile, output.score, input.labels, 'percentile') };
         } else {
-          thresholds = (await scoreEnsemble(pool, snapshot.members, prepared.train, prepared.heldOut, config)).thresholds;
+          ({ thresholds, ensembleThresholds } = await scoreEnsemble(pool, snapshot.members, prepared.train, prepared.heldOut, config));
         }
-        snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, input.id, prepared.names));
+        snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, ensembleThresholds!, input.id, prepared.names));
         levels.push({
           level: snapshot.level,
           validationFitness: snapshot.fitness,
@@ -154,14 +171,15 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
       writeFileSync(join(runDir, input.id, 'report.json'), JSON.stringify(report, null, 2));
       options.log?.(`${input.id}: done in ${report.seconds.toFixed(1)} s`);
     }
+    poolStats = pool.stats();
   } finally {
     await pool.close();
   }
   writeFileSync(join(runDir, 'results.json'), JSON.stringify(reports, null, 2));
-  return { reports, outputs };
+  return { reports, outputs, poolStats };
 }
 
-function saveMember(path: string, member: Member, scaler: Scaler, thresholds: MemberThresholds, channel: string, names: readonly string[]): void {
+function saveMember(path: string, member: Member, scaler: Scaler, thresholds: MemberThresholds, ensembleThresholds: EnsembleThresholds, channel: string, names: readonly string[]): void {
   saveModel(path, {
     genome: member.genome,
     features: member.features.length,
@@ -172,6 +190,8 @@ function saveMember(path: string, member: Member, scaler: Scaler, thresholds: Me
       column_names: JSON.stringify(names),
       scaler: JSON.stringify(scaler),
       thresholds: JSON.stringify(thresholds),
+      // the same on every member: the threshold of the normalised-mean ensemble score
+      ensemble_thresholds: JSON.stringify(ensembleThresholds),
     },
   });
 }
@@ -179,6 +199,7 @@ function saveMember(path: string, member: Member, scaler: Scaler, thresholds: Me
 export interface LoadedMember extends Member {
   readonly scaler: Scaler;
   readonly thresholds: MemberThresholds;
+  readonly ensembleThresholds: EnsembleThresholds;
   readonly columnNames: readonly string[];
 }
 
@@ -188,12 +209,16 @@ export function loadMembers(runDir: string, channel: string, level: LevelName = 
   const members: LoadedMember[] = [];
   for (let i = 0; existsSync(join(dir, `member-${i}.safetensors`)); i++) {
     const saved = loadModel(join(dir, `member-${i}.safetensors`));
+    if (saved.extra.ensemble_thresholds === undefined) {
+      throw new ModelevoError('CHECKPOINT_INVALID', `${join(dir, `member-${i}.safetensors`)} lacks ensemble thresholds (written by an older modelevo)`, { hint: 're-run `modelevo anomaly evolve --resume` on this run directory to rewrite the members' });
+    }
     members.push({
       features: JSON.parse(saved.extra.feature_indices ?? '[]') as number[],
       genome: saved.genome,
       weights: saved.weights,
       scaler: JSON.parse(saved.extra.scaler ?? 'null') as Scaler,
       thresholds: JSON.parse(saved.extra.thresholds ?? 'null') as MemberThresholds,
+      ensembleThresholds: JSON.parse(saved.extra.ensemble_thresholds) as EnsembleThresholds,
       columnNames: JSON.parse(saved.extra.column_names ?? '[]') as string[],
     });
   }
