@@ -1,0 +1,98 @@
+/**
+ * The AD-NEv design study behind the defaults `fitnessNormalisation` and `vote` (config.ts): both fitness
+ * weightings × all three vote rules on the **dev** channels only (ad-nev-setup.ts; disjoint from the
+ * reported channels), same reduced budget as the report. Selection rule, fixed before running: the pair
+ * with the highest mean over SMAP and MSL of the pooled level-3 (final) POT F1 on the dev channels.
+ * Writes docs/results/ad-nev-design.md. Resumable (re-run the command).
+ *
+ * Usage: node --import tsx scripts/ad-nev-design-study.ts [--run-dir runs/ad-nev-design] [--out docs/results/ad-nev-design.md]
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
+import { adNevConfigSchema } from '../src/neuro/ad-nev/config.js';
+import { runAdNev, VOTES, type ChannelOutputs, type ChannelReport } from '../src/neuro/ad-nev/run.js';
+import { listChannels, resolveSmapMslRoot } from '../src/tasks/anomaly/smap-msl.js';
+import { drawChannels, fixed3, LEVELS, pooled, REDUCED_BUDGET, type Dataset } from './ad-nev-setup.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1]! : fallback;
+};
+const RUN_DIR = flag('run-dir', 'runs/ad-nev-design');
+const OUT = flag('out', 'docs/results/ad-nev-design.md');
+const NORMALISATIONS = ['none', 'variance'] as const;
+const DATASETS: Dataset[] = ['SMAP', 'MSL'];
+
+const root = resolveSmapMslRoot();
+const devChannels = Object.fromEntries(DATASETS.map((d) => [d, drawChannels(listChannels(root, d), d).dev])) as Record<Dataset, string[]>;
+
+interface Outcome {
+  readonly reports: ChannelReport[];
+  readonly outputs: Map<string, ChannelOutputs>;
+  readonly minutes: number;
+  /** share of worker time spent in engine jobs */
+  readonly busy: number;
+}
+const outcomes = new Map<string, Outcome>();
+for (const normalisation of NORMALISATIONS)
+  for (const dataset of DATASETS) {
+    const started = performance.now();
+    // the vote does not change training or fitness: every rule is evaluated from the same run
+    const config = adNevConfigSchema.parse({ ...REDUCED_BUDGET, fitnessNormalisation: normalisation, vote: 'mean' });
+    const { reports, outputs, poolStats } = await runAdNev({
+      runDir: join(RUN_DIR, normalisation, dataset.toLowerCase()),
+      config,
+      dataset: { dataset: dataset.toLowerCase(), channels: devChannels[dataset] },
+      log: (m) => process.stderr.write(`${m}\n`),
+    });
+    const busy = poolStats.busySeconds.reduce((a, b) => a + b, 0) / (poolStats.wallSeconds * poolStats.busySeconds.length);
+    outcomes.set(`${normalisation}|${dataset}`, { reports, outputs, minutes: (performance.now() - started) / 60000, busy });
+  }
+
+const lines = [
+  '# AD-NEv design study: fitness weighting × vote rule, on dev channels',
+  '',
+  'Produced by `node --import tsx scripts/ad-nev-design-study.ts` (resumable). It chose the defaults of',
+  '`fitnessNormalisation` and `vote` in `src/neuro/ad-nev/config.ts`; the report ([ad-nev.md](ad-nev.md)) runs on other channels.',
+  '',
+  `**Dev channels** (seeded draw in scripts/ad-nev-setup.ts, disjoint from the reported ones): SMAP ${devChannels.SMAP.join(', ')}; MSL ${devChannels.MSL.join(', ')}.`,
+  'Their test labels are used here for selection, so no number on this page is a test result.',
+  '',
+  '**Selection rule** (fixed before running): the pair with the highest mean over SMAP and MSL of the pooled level-3 POT F1.',
+  `Budget: the report's (members ${REDUCED_BUDGET.members}, ${REDUCED_BUDGET.epochs} epochs per candidate, level 1 ${REDUCED_BUDGET.level1.population} + ${REDUCED_BUDGET.level1.generations} × ${REDUCED_BUDGET.level1.offspring}, level 2 ${REDUCED_BUDGET.level2.population} + ${REDUCED_BUDGET.level2.generations} × ${REDUCED_BUDGET.level2.offspring} per member, level 3 ${REDUCED_BUDGET.level3.population} × ${REDUCED_BUDGET.level3.iterations}); thresholds: POT on training-series scores; inclusive label ends.`,
+  '',
+  '- `none`: raw mean squared error over all features (the previous fitness); `variance`: each feature divided by its variance on the fitting part, constant features skipped (fitness.ts).',
+  '- `mean`: mean of per-member scores normalised by their mean calibration score, one POT threshold; `majority` / `any`: member votes at member POT thresholds.',
+  '',
+  '| fitness | vote | SMAP POT F1: untrained / baseline / L1 / L1+2 / L1+2+3 | MSL POT F1: untrained / baseline / L1 / L1+2 / L1+2+3 | mean final F1 |',
+  '|---|---|---|---|---|',
+];
+let best = { key: '', value: -Infinity };
+for (const normalisation of NORMALISATIONS)
+  for (const vote of VOTES) {
+    const cells = DATASETS.map((dataset) => {
+      const { outputs } = outcomes.get(`${normalisation}|${dataset}`)!;
+      return LEVELS.map((level) => pooled(devChannels[dataset], outputs, level, vote, 'pot').plain.f1);
+    });
+    const final = (cells[0]![4]! + cells[1]![4]!) / 2;
+    if (final > best.value) best = { key: `${normalisation} + ${vote}`, value: final };
+    lines.push(`| ${normalisation} | ${vote} | ${cells[0]!.map(fixed3).join(' / ')} | ${cells[1]!.map(fixed3).join(' / ')} | ${fixed3(final)} |`);
+  }
+lines.push('', `**Selected: ${best.key}** (mean final POT F1 ${fixed3(best.value)} on the dev channels).`, '');
+lines.push('Threshold-free view (vote-independent): VUS-PR of the ensemble score, mean over dev channels, and the label-free fitness (lower is better).', '');
+lines.push('| fitness | dataset | VUS-PR: untrained / baseline / L1 / L1+2 / L1+2+3 | fitness: untrained / baseline / L1 / L1+2 / L1+2+3 | minutes | workers busy |', '|---|---|---|---|---|---|');
+for (const normalisation of NORMALISATIONS)
+  for (const dataset of DATASETS) {
+    const { reports, minutes, busy } = outcomes.get(`${normalisation}|${dataset}`)!;
+    const mean = (level: string, pick: (l: ChannelReport['levels'][number]) => number): number => reports.reduce((s, r) => s + pick(r.levels.find((l) => l.level === level)!), 0) / reports.length;
+    const vusPr = LEVELS.map((level) => fixed3(mean(level, (l) => l.metrics!.vus_pr!)));
+    const fitness = LEVELS.map((level) => mean(level, (l) => l.validationFitness).toPrecision(3));
+    lines.push(`| ${normalisation} | ${dataset} | ${vusPr.join(' / ')} | ${fitness.join(' / ')} | ${minutes.toFixed(1)} | ${(100 * busy).toFixed(0)}% |`);
+  }
+lines.push('', `Minutes are for the invocation that wrote this file (a resumed run re-trains only the selected members); load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on 2 cores.`, '');
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(`${OUT}.tmp`, lines.join('\n'));
+renameSync(`${OUT}.tmp`, OUT);
+process.stderr.write(`wrote ${OUT}; selected ${best.key}\n`);
