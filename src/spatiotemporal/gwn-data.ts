@@ -4,7 +4,7 @@
  * targets [B, 12, N] (0 = missing). Sample indices are the step of the first input; any list of them works.
  */
 import { tf } from '../train/tf.js';
-import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
+import { validateTrafficNetwork, type TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { HORIZON_STEPS, INPUT_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit, fitScaler, timeOfDay, type ForecastSplits, type SampleRange, type ZScoreScaler } from '../tasks/traffic/windows.js';
 import { forecastTargets } from './baselines.js';
 import { transitionMatrices } from './graph-wavenet.js';
@@ -16,8 +16,9 @@ export interface PreparedTraffic {
   readonly stepsPerDay: number;
 }
 
-/** The chronological 7:1:2 split with a scaler fitted on the training steps. */
+/** The chronological 7:1:2 split with a scaler fitted on the training steps (after checking the network). */
 export function prepareTraffic(network: TrafficNetwork, stepsPerDay = STEPS_PER_DAY_5MIN): PreparedTraffic {
+  validateTrafficNetwork(network);
   const splits = chronologicalSplit(network.steps);
   return { network, splits, scaler: fitScaler(network, splits.trainStepEnd), stepsPerDay };
 }

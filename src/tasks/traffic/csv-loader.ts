@@ -107,6 +107,47 @@ function findFile(dir: string, names: readonly string[], what: string): string {
   });
 }
 
+/**
+ * Checks a network built in code (synthetic generators, domain splits) as strictly as the CSV parsers check
+ * files: at least 24 steps, values.length = steps × sensors, an N×N adjacency, finite readings and finite,
+ * non-negative weights. Errors name `network.source`.
+ */
+export function validateTrafficNetwork(network: TrafficNetwork): void {
+  const { source, steps } = network;
+  const sensors = network.sensorIds.length;
+  if (steps < MIN_SERIES_STEPS) {
+    throw dataError(`${source}: expected at least ${MIN_SERIES_STEPS} time steps (12 inputs + 12 targets), found ${steps}`, 'supply a longer series; one window needs 24 consecutive steps', { source, steps, minimum: MIN_SERIES_STEPS });
+  }
+  if (network.values.length !== steps * sensors) {
+    throw new ModelevoError('SHAPE_MISMATCH', `${source}: expected ${steps} × ${sensors} = ${steps * sensors} readings, found ${network.values.length}`, {
+      hint: 'values are [steps × sensors], row-major',
+      details: { source, expected: steps * sensors, found: network.values.length },
+    });
+  }
+  if (network.adjacency.length !== sensors * sensors) {
+    throw new ModelevoError('SHAPE_MISMATCH', `${source}: expected a ${sensors}×${sensors} adjacency (one row and column per sensor), found ${network.adjacency.length} weights`, {
+      hint: 'the adjacency is [sensors × sensors], row-major, in the order of sensorIds',
+      details: { source, expected: [sensors, sensors], found: network.adjacency.length },
+    });
+  }
+  const badValue = network.values.findIndex((v) => !Number.isFinite(v));
+  if (badValue >= 0) {
+    throw dataError(
+      `${source}: expected finite readings, found ${network.values[badValue]} at step ${Math.floor(badValue / sensors)}, sensor '${network.sensorIds[badValue % sensors]}'`,
+      'write missing readings as 0 (the null value)',
+      { source, step: Math.floor(badValue / sensors), sensor: network.sensorIds[badValue % sensors] },
+    );
+  }
+  const badWeight = network.adjacency.findIndex((w) => !Number.isFinite(w) || w < 0);
+  if (badWeight >= 0) {
+    throw dataError(
+      `${source}: expected finite non-negative adjacency weights, found ${network.adjacency[badWeight]} at row ${Math.floor(badWeight / sensors) + 1}, column ${(badWeight % sensors) + 1}`,
+      'edge weights must be finite and ≥ 0 (0 = no edge)',
+      { source, row: Math.floor(badWeight / sensors) + 1, column: (badWeight % sensors) + 1 },
+    );
+  }
+}
+
 /** Loads a folder holding `los_speed.csv`/`speed.csv`/`series.csv` and `los_adj.csv`/`adj.csv`/`adjacency.csv`. */
 export function loadTrafficNetwork(dir: string): TrafficNetwork {
   const seriesPath = findFile(dir, SERIES_NAMES, 'series');

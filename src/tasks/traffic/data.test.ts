@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../../core/errors.js';
-import { loadTrafficNetwork, parseAdjacencyCsv, parseSeriesCsv } from './csv-loader.js';
+import { loadTrafficNetwork, parseAdjacencyCsv, parseSeriesCsv, validateTrafficNetwork, type TrafficNetwork } from './csv-loader.js';
 import { chronologicalSplit, fitScaler, sampleCount } from './windows.js';
 
 const FIXTURE = 'test/fixtures/metr-la-subset';
@@ -89,4 +89,57 @@ test('a user network folder with speed.csv + adj.csv loads; mismatched sizes nam
   assert.equal(net.values[2 * 5 + 1], 6);
   writeFileSync(join(dir, 'adj.csv'), '1,0.3,0\n0.3,1,0\n0,0,1\n');
   assert.throws(() => loadTrafficNetwork(dir), (e: unknown) => e instanceof ModelevoError && e.code === 'SHAPE_MISMATCH' && /adj\.csv.*2×2.*found 3×3/.test(e.message));
+});
+
+test('bad input in a data folder: each error names the offending file and says what was expected', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'traffic-bad-'));
+  const seriesPath = join(dir, 'speed.csv');
+  const adjacencyPath = join(dir, 'adj.csv');
+  const failure = (series: string, adjacency: string): ModelevoError => {
+    writeFileSync(seriesPath, series);
+    writeFileSync(adjacencyPath, adjacency);
+    try {
+      loadTrafficNetwork(dir);
+    } catch (error) {
+      assert.ok(error instanceof ModelevoError);
+      return error;
+    }
+    return assert.fail('expected an error');
+  };
+  const goodAdjacency = '1,0.5\n0.5,1\n';
+  const cases: [string, ModelevoError, string, RegExp][] = [
+    ['adjacency size', failure(seriesText(30, 2, () => '50'), '1,0,0\n0,1,0\n0,0,1\n'), adjacencyPath, /expected a 2×2 adjacency.*found 3×3/],
+    ['NaN reading', failure(seriesText(30, 2, (t, n) => (t === 4 && n === 1 ? 'NaN' : '50')), goodAdjacency), seriesPath, /finite number at row 6, column 2, found 'NaN'/],
+    ['empty reading', failure(seriesText(30, 2, (t) => (t === 9 ? '' : '50')), goodAdjacency), seriesPath, /finite number at row 11, column 1, found ''/],
+    ['infinite weight', failure(seriesText(30, 2, () => '50'), '1,Infinity\n0.5,1\n'), adjacencyPath, /finite number at row 1, column 2, found 'Infinity'/],
+    ['negative weight', failure(seriesText(30, 2, () => '50'), '1,0.5\n-0.5,1\n'), adjacencyPath, /row 2, column 1 is -0\.5, expected ≥ 0/],
+    ['short series', failure(seriesText(23, 2, () => '50'), goodAdjacency), seriesPath, /at least 24 time steps.*found 23/],
+  ];
+  for (const [what, error, file, pattern] of cases) {
+    assert.ok(error.message.startsWith(file), `${what}: '${error.message}' should start with ${file}`);
+    assert.match(error.message, pattern, what);
+    assert.ok((error.hint ?? '').length > 0, `${what}: a hint`);
+  }
+  assert.deepEqual(cases.map(([, e]) => e.code), ['SHAPE_MISMATCH', 'VALUE_INVALID', 'VALUE_INVALID', 'VALUE_INVALID', 'VALUE_INVALID', 'VALUE_INVALID']);
+});
+
+test('networks built in code are checked like files: steps, sizes, non-finite readings and weights', () => {
+  const base: TrafficNetwork = { sensorIds: ['a', 'b'], steps: 24, values: new Float64Array(48).fill(50), adjacency: Float64Array.from([1, 0.5, 0.5, 1]), source: 'synthetic:test' };
+  validateTrafficNetwork(base);
+  const messageOf = (network: TrafficNetwork): string => {
+    try {
+      validateTrafficNetwork(network);
+    } catch (error) {
+      assert.ok(error instanceof ModelevoError);
+      return `${error.code}: ${error.message}`;
+    }
+    return 'no error';
+  };
+  const withValue = (at: number, value: number): Float64Array => Float64Array.from(base.values, (v, i) => (i === at ? value : v));
+  assert.equal(messageOf({ ...base, steps: 23, values: new Float64Array(46) }), 'VALUE_INVALID: synthetic:test: expected at least 24 time steps (12 inputs + 12 targets), found 23');
+  assert.equal(messageOf({ ...base, values: new Float64Array(47) }), 'SHAPE_MISMATCH: synthetic:test: expected 24 × 2 = 48 readings, found 47');
+  assert.equal(messageOf({ ...base, adjacency: new Float64Array(9) }), 'SHAPE_MISMATCH: synthetic:test: expected a 2×2 adjacency (one row and column per sensor), found 9 weights');
+  assert.equal(messageOf({ ...base, values: withValue(7, Number.NaN) }), "VALUE_INVALID: synthetic:test: expected finite readings, found NaN at step 3, sensor 'b'");
+  assert.equal(messageOf({ ...base, values: withValue(0, Infinity) }), "VALUE_INVALID: synthetic:test: expected finite readings, found Infinity at step 0, sensor 'a'");
+  assert.equal(messageOf({ ...base, adjacency: Float64Array.from([1, Number.NaN, 0.5, 1]) }), 'VALUE_INVALID: synthetic:test: expected finite non-negative adjacency weights, found NaN at row 1, column 2');
 });
