@@ -4,7 +4,8 @@
  * each exports `runPart({ rerun })`, returns its markdown section and caches its measured numbers in
  * docs/results/spatiotemporal/<part>.json, which it reuses unless asked to rerun. A part whose module does not
  * exist yet gets a line saying so; a part that fails gets its error, and the command exits non-zero.
- * `--rerun` may be repeated (`--rerun gwn --rerun coms2t`).
+ * `--rerun` may be repeated (`--rerun gwn --rerun coms2t`). `--cached-only` never measures: a part without its
+ * cache file gets a line saying so (to rebuild the page while another part is still being measured).
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,8 +38,15 @@ export function partsToRerun(values: readonly string[]): Set<PartName> {
 
 const OUT = 'docs/results/spatiotemporal.md';
 
+function invocationFlags(rerun: readonly string[], cachedOnly: boolean): string {
+  const flags = [...rerun.map((r) => `--rerun ${r}`), ...(cachedOnly ? ['--cached-only'] : [])];
+  return flags.length ? ` -- ${flags.join(' ')}` : '';
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { rerun: { type: 'string', multiple: true, default: [] }, out: { type: 'string', default: OUT } } });
+  const { values } = parseArgs({
+    options: { rerun: { type: 'string', multiple: true, default: [] }, out: { type: 'string', default: OUT }, 'cached-only': { type: 'boolean', default: false } },
+  });
   const rerun = partsToRerun(values.rerun ?? []);
   const partsDir = join(dirname(fileURLToPath(import.meta.url)), 'results-st');
   const sections: string[] = [];
@@ -49,6 +57,11 @@ async function main(): Promise<number> {
     if (!existsSync(file)) {
       sections.push(`## ${TITLES[part]}\n\nNot yet available: \`scripts/results-st/${part}.ts\` does not exist in this checkout.\n`);
       status.push(`- ${part}: missing (no module)`);
+      continue;
+    }
+    if (values['cached-only'] && !rerun.has(part) && !existsSync(`docs/results/spatiotemporal/${part}.json`)) {
+      sections.push(`## ${TITLES[part]}\n\nNot measured yet: no cache \`docs/results/spatiotemporal/${part}.json\` (this page was built with \`--cached-only\`).\n`);
+      status.push(`- ${part}: not measured yet (no cache)`);
       continue;
     }
     const started = performance.now();
@@ -67,7 +80,7 @@ async function main(): Promise<number> {
   }
   const text = `# Spatiotemporal forecasting and model evolution (issue #7)
 
-Produced by \`npm run results:spatiotemporal${values.rerun?.length ? ` -- ${values.rerun.map((r) => `--rerun ${r}`).join(' ')}` : ''}\`. Each part caches its measured numbers
+Produced by \`npm run results:spatiotemporal${invocationFlags(values.rerun ?? [], values['cached-only'] ?? false)}\`. Each part caches its measured numbers
 (commit, date, command, budget and machine load inside) and is reused unless rerun with \`--rerun <part|all>\`;
 every section states its own provenance and its reduced budget. All runs are on 2 shared CPU cores (tfjs-wasm), so
 budgets are far below the papers'; no paper-scale number is implied.
