@@ -56,9 +56,12 @@ interface Cache {
   readonly rows: Row[];
 }
 
+/** HEAD when the measurement starts (the code that runs), marked when src/ or scripts/ differ from it. */
 function commit(): string {
   try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no -- src scripts', { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes in src/ or scripts/)` : head;
   } catch {
     return 'unknown';
   }
@@ -70,6 +73,7 @@ function log(text: string): void {
 
 async function measure(): Promise<Cache> {
   await useBackend('wasm');
+  const codeVersion = commit();
   const started = performance.now();
   const loadBefore = loadavg();
   const network = loadTrafficNetwork(DATA);
@@ -141,7 +145,7 @@ async function measure(): Promise<Cache> {
     log(`${ablation}: test MAE ${rows[rows.length - 1]!.test.all.mae.toFixed(3)}`);
   }
   return {
-    commit: commit(),
+    commit: codeVersion,
     date: new Date().toISOString(),
     command: COMMAND,
     budget: BUDGET,
@@ -167,6 +171,16 @@ function render(cache: Cache): string {
   const mae = (method: string): number => cache.rows.find((r) => r.method === method)!.test.all.mae;
   const full = mae('ComS2T');
   const comparisons = ['Graph WaveNet (Stage 0)', 'Graph WaveNet continued', 'ComS2T −hip', 'ComS2T −ssl', 'ComS2T −pmt', 'ComS2T −ttf'].map((m) => `${m} ${f(mae(m))} (${mae(m) > full ? 'ComS2T better' : mae(m) < full ? 'ComS2T NOT better' : 'tie'})`);
+  const best = (label: string, pick: (r: Row) => number): string => {
+    const winner = [...cache.rows].sort((x, y) => pick(x) - pick(y))[0]!;
+    return `${label} ${winner.method} (${f(pick(winner))})`;
+  };
+  const bestLine = [best('12-step MAE:', (r) => r.test.all.mae), best('h3:', (r) => r.test.h3.mae), best('h6:', (r) => r.test.h6.mae), best('h12:', (r) => r.test.h12.mae)].join('; ');
+  const stageZeroVal = cache.rows.find((r) => r.method === 'Graph WaveNet (Stage 0)')!.valMae!;
+  const beatStageZero = cache.rows.filter((r) => r.method !== 'Graph WaveNet (Stage 0)' && r.valMae !== undefined && r.valMae < stageZeroVal).map((r) => r.method);
+  const stage1Line = beatStageZero.length === 0
+    ? `No model trained on from Stage 0 (continued GWN, ComS2T, its ablations) reached Stage 0's best validation MAE (${f(stageZeroVal)}): each selects its best epoch among its own ${cache.budget.stage1Epochs} extra epochs, so at this budget the extra training (prompted or not) starts by losing validation accuracy.`
+    : `Better than Stage 0 on validation (${f(stageZeroVal)}): ${beatStageZero.join(', ')}.`;
   const b = cache.budget;
   return `## ComS2T: time-of-day OOD split (METR-LA subset)
 
@@ -180,7 +194,7 @@ Selection uses the validation period only; the test period is used for this tabl
 32/256/512), batch ${b.batchSize} (paper 64), Adam lr ${b.learningRate} (paper 1e-4), Stage 0 ${b.stage0Epochs} epochs (paper 20), Stage 1b
 ${b.stage1Epochs} epochs (paper 20), prompt stages ${b.promptEpochs} epochs, one seed (${b.seed}). Stage 0 is shared by all ComS2T rows;
 its best-validation model is the plain GWN row. Total ${(cache.totalSeconds / 60).toFixed(1)} min at load ${cache.loadBefore[0]!.toFixed(1)} → ${cache.loadAfter[0]!.toFixed(1)} (1-min load average
-before/after); commit ${cache.commit}, ${cache.date}; \`${cache.command}\`.
+before/after); code at commit ${cache.commit}, finished ${cache.date}; \`${cache.command}\`.
 
 ${table.join('\n')}
 
@@ -189,6 +203,7 @@ of ${cache.split.eligible} eligible tensors dynamic, ${cache.split.frozen} froze
 (masked MAE of [mean, variance], z-score units) before/after Stage 2: ${cache.promptObjective ? `${f(cache.promptObjective.before)} → ${f(cache.promptObjective.after)}` : '—'}.
 
 Against ComS2T (test MAE ${f(full)}): ${comparisons.join('; ')}.
+Lowest test MAE per column: ${bestLine}. ${stage1Line}
 
 Paper claims (coms2t.md §1; numbers UNVERIFIED, not quoted): the stable/dynamic split plus spatial and temporal
 prompts with test-time adaptation improve out-of-distribution forecasting over the plain backbone, and each of
