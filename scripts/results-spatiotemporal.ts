@@ -59,7 +59,9 @@ async function main(): Promise<number> {
       status.push(`- ${part}: missing (no module)`);
       continue;
     }
-    if (values['cached-only'] && !rerun.has(part) && !existsSync(`docs/results/spatiotemporal/${part}.json`)) {
+    const cache = `docs/results/spatiotemporal/${part}.json`;
+    const hadCache = existsSync(cache);
+    if (values['cached-only'] && !rerun.has(part) && !hadCache) {
       sections.push(`## ${TITLES[part]}\n\nNot measured yet: no cache \`docs/results/spatiotemporal/${part}.json\` (this page was built with \`--cached-only\`).\n`);
       status.push(`- ${part}: not measured yet (no cache)`);
       continue;
@@ -69,7 +71,8 @@ async function main(): Promise<number> {
       process.stderr.write(`[results] part ${part}: ${rerun.has(part) ? 'measuring' : 'from cache if present'}\n`);
       const module = (await import(pathToFileURL(file).href)) as PartModule;
       sections.push((await module.runPart({ rerun: rerun.has(part) })).trimEnd() + '\n');
-      status.push(`- ${part}: ${rerun.has(part) ? 'measured in this invocation' : 'from its cache (or measured, if it had none)'} — \`docs/results/spatiotemporal/${part}.json\` (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      const how = rerun.has(part) || !hadCache ? 'measured in this invocation' : 'from its cache';
+      status.push(`- ${part}: ${how} — \`${cache}\` (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? error.message : String(error);

@@ -78,6 +78,7 @@ async function measure(): Promise<Cache> {
   await useBackend('wasm');
   const started = performance.now();
   const loadBefore = loadavg();
+  const measuredAt = commit(); // HEAD when the measurement starts (others may commit while it runs)
   rmSync(RUN_DIR, { recursive: true, force: true });
   const result = await runTrafficExperiment(
     DATA,
@@ -111,7 +112,7 @@ async function measure(): Promise<Cache> {
     score('graph wavenet', await forecastGwn(prepared, readWeights(join(RUN_DIR, 'model.safetensors')), val)),
   ];
   return {
-    commit: commit(),
+    commit: measuredAt,
     date: new Date().toISOString(),
     command: COMMAND,
     budget: BUDGET,
