@@ -176,8 +176,8 @@ export function diffusionFeatures(x: tf.Tensor4D, supports: readonly tf.Tensor2D
 /**
  * Gated dilated causal convolution, kernel 2: tanh(W_f·[x_t, x_{t+d}]) ⊙ σ(W_g·[x_t, x_{t+d}]). x: [N, B, T, C].
  * The weight [2C, 2D] is split into its four [C, D] blocks (tap × filter/gate) so that the activations are never
- * concatenated or split: four small products on the two time slices (split/concat of activations and their
- * gradients cost more than the products on tfjs-wasm; bench/st.ts).
+ * concatenated or split: four small products on the two time slices (the activation concat + split and their
+ * gradients were ~8% of a training step in the bench/st.ts profile).
  */
 export function gatedTemporalConv(x: tf.Tensor4D, param: ParamLookup, name: string, dilation: number): tf.Tensor4D {
   const [n, b, t, c] = x.shape;
@@ -224,7 +224,7 @@ export function learnedSupport(support: tf.Tensor2D): DiffusionSupport {
  * The diffusion graph convolution: the 1×1 mix of [x, S₁ᵀx, (S₁ᵀ)²x, S₂ᵀx, …] (`diffusionFeatures` then a
  * linear layer), computed as Σ_p part_p·W_p with W split into per-part row blocks. Each part stays in the
  * node-major [N, B·T·C] layout, whose [N·B·T, C] view is free, so nothing is stacked or transposed (the
- * stack + 5-D transpose and their gradients were ~20% of a training step).
+ * stack + 5-D transpose and their gradients were ~15% of a training step in the bench/st.ts profile).
  */
 export function graphConvolution(x: tf.Tensor4D, supports: readonly DiffusionSupport[], order: number, param: ParamLookup, name: string): tf.Tensor4D {
   const [n, b, t, c] = x.shape;
