@@ -12,3 +12,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { linearF64, tiesCombineF64, findNonFinite, LINEAR_IN_BF16, LINEAR_OUT_BF16 } from './merge-f64';
+export { linearF32 } from './merge-f32';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { DType } from '../core/dtype.js';
@@ -170,5 +170,37 @@ test('the streaming writer accepts tensors in any order and checks what it is gi
     incomplete.abort();
     assert.ok(!existsSync(join(dir, 'partial')));
     assert.deepEqual(readdirSync(dir), ['out']);
+  });
+});
+
+test('tensorTarget + markWritten: a caller writes tensors itself at their place in the shard files', () => {
+  withTempDir('modelevo-shards-', (dir) => {
+    const model = syntheticModel([10, 3, 10, 7]);
+    const specs = model.names().map((name) => ({ name, dtype: model.info(name).dtype, shape: model.info(name).shape }));
+    const writer = ModelFolderWriter.create(join(dir, 'out'), specs, { maxShardBytes: 60 });
+    assert.equal(writer.plan.shards.length, 3);
+    const [direct, ...rest] = model.names();
+    for (const name of [direct!, rest[1]!]) {
+      const target = writer.tensorTarget(name);
+      const bytes = model.readBytes(name);
+      assert.equal(target.byteLength, bytes.byteLength);
+      // two positional writes out of order, as two workers would do
+      const half = 8;
+      writeSync(target.fd, bytes, half, bytes.length - half, target.position + half);
+      writeSync(target.fd, bytes, 0, half, target.position);
+      writer.markWritten(name);
+    }
+    assert.throws(() => writer.markWritten(direct!), /written twice/);
+    assert.throws(() => writer.tensorTarget(direct!), /written twice/);
+    assert.throws(() => writer.tensorTarget('zzz'), /not in the planned output/);
+    writer.writeTensor(rest[0]!, model.readBytes(rest[0]!));
+    writer.writeTensor(rest[2]!, model.readBytes(rest[2]!));
+    writer.commit();
+    const back = HfCheckpoint.open(join(dir, 'out'));
+    try {
+      for (const name of model.names()) assert.deepEqual(back.readBytes(name), model.readBytes(name), name);
+    } finally {
+      back.close();
+    }
   });
 });

@@ -154,15 +154,7 @@ export class ModelFolderWriter {
 
   writeTensor(name: string, bytes: Uint8Array): void {
     this.assertWriting();
-    const spec = this.specs.get(name);
-    if (spec === undefined || this.written.has(name)) {
-      throw new CheckpointError(spec === undefined ? 'tensor is not in the planned output' : 'tensor written twice', {
-        code: 'INTERNAL',
-        file: this.target,
-        tensor: name,
-        hint: 'write each planned tensor exactly once',
-      });
-    }
+    const spec = this.plannedUnwritten(name);
     const expected = tensorBytes(spec);
     if (bytes.byteLength !== expected) {
       throw new CheckpointError(`got ${bytes.byteLength} bytes, expected ${expected} for ${spec.dtype} [${spec.shape.join(', ')}]`, {
@@ -176,6 +168,40 @@ export class ModelFolderWriter {
     this.written.add(name);
     this.pending[spec.shard]! -= 1;
     if (this.pending[spec.shard] === 0) this.finishShard(spec.shard);
+  }
+
+  /**
+   * Where a planned tensor's bytes go (descriptor of its shard's temporary file and absolute position), for a
+   * caller that writes them itself with positional writes and then calls `markWritten(name)`. The shard is
+   * committed only after every one of its tensors is marked, so the descriptor stays open until then.
+   */
+  tensorTarget(name: string): { readonly fd: number; readonly position: number; readonly byteLength: number } {
+    this.assertWriting();
+    const spec = this.plannedUnwritten(name);
+    return this.shardWriter(spec.shard).tensorTarget(name);
+  }
+
+  /** Records that the caller wrote `name` at its `tensorTarget` (finishing the shard after its last tensor). */
+  markWritten(name: string): void {
+    this.assertWriting();
+    const spec = this.plannedUnwritten(name);
+    this.shardWriter(spec.shard).markWritten(name);
+    this.written.add(name);
+    this.pending[spec.shard]! -= 1;
+    if (this.pending[spec.shard] === 0) this.finishShard(spec.shard);
+  }
+
+  private plannedUnwritten(name: string): TensorSpec & { shard: number } {
+    const spec = this.specs.get(name);
+    if (spec === undefined || this.written.has(name)) {
+      throw new CheckpointError(spec === undefined ? 'tensor is not in the planned output' : 'tensor written twice', {
+        code: 'INTERNAL',
+        file: this.target,
+        tensor: name,
+        hint: 'write each planned tensor exactly once',
+      });
+    }
+    return spec;
   }
 
   /** Writes the index (when sharded) and swaps the folder into place. */

@@ -345,3 +345,28 @@ describe('absHistogram11', () => {
     }
   });
 });
+
+test('workers started in the background: calls before and after they are up give the reference results', async () => {
+  const rng = createRng(7, 'background');
+  const inputs = [gaussian(rng, 3 * BLOCK + 11), gaussian(rng, 3 * BLOCK + 11)];
+  const expected = new Float32Array(inputs[0]!.length);
+  weightedSumRef(expected, inputs, [0.25, -1.5]);
+  const pool = await KernelPool.create({ workers: 2, minParallelElements: 0, startWorkersInBackground: true });
+  try {
+    assert.equal(pool.workerCount, 2, 'sized for its workers from the start');
+    const early = new Float32Array(inputs[0]!.length);
+    await pool.weightedSum(early, inputs, [0.25, -1.5]); // most likely on the calling thread: workers take ~0.1 s
+    assert.equal(await pool.workersReady(), true);
+    const late = new Float32Array(inputs[0]!.length);
+    await pool.weightedSum(late, inputs, [0.25, -1.5]);
+    assert.deepEqual(early, expected);
+    assert.deepEqual(late, expected);
+  } finally {
+    await pool.close();
+  }
+  // closing while the workers are still starting shuts them down once they are up
+  const closedEarly = await KernelPool.create({ workers: 1, startWorkersInBackground: true });
+  await closedEarly.close();
+  assert.equal(await closedEarly.workersReady(), false);
+  await assert.rejects(closedEarly.weightedSum(new Float32Array(1), [new Float32Array(1)], [1]), /used after close/);
+});

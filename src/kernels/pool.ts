@@ -33,6 +33,14 @@ export interface KernelPoolOptions {
   readonly minParallelElements?: number;
   /** location of kernels.wasm; default build/kernels.wasm at the package root */
   readonly wasmUrl?: URL;
+  /**
+   * Resolve `create` as soon as the calling thread's instance exists and start the workers meanwhile: every
+   * call runs on the calling thread until all workers are up (a worker under tsx takes ~0.3 s to start), then
+   * on the workers. Results do not depend on it. Workers that fail to start leave the pool on the calling
+   * thread, reported through `onWorkersFailed`. Default false (create waits for the workers).
+   */
+  readonly startWorkersInBackground?: boolean;
+  readonly onWorkersFailed?: (error: ModelevoError) => void;
 }
 
 type KernelArray = Float32Array | Uint16Array | Uint32Array;
@@ -53,10 +61,13 @@ export class KernelPool implements Kernels {
   private readonly minParallel: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** the running workers; undefined while they start in the background (calls run on the calling thread) */
+  private workers: KernelWorkers | undefined;
+  private starting: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly local: KernelExports,
-    private readonly workers: KernelWorkers | undefined,
+    private readonly plannedWorkers: number,
     memory: WebAssembly.Memory,
     options: KernelPoolOptions,
   ) {
@@ -81,14 +92,37 @@ export class KernelPool implements Kernels {
         hint: 'use 0 for the calling thread only, or e.g. 2',
       });
     }
-    const workers = count > 0 ? await KernelWorkers.start(count, { module, memory }) : undefined;
-    return new KernelPool(instantiateKernels(module, memory), workers, memory, options);
+    const pool = new KernelPool(instantiateKernels(module, memory), count, memory, options);
+    if (count === 0) return pool;
+    const starting = KernelWorkers.start(count, { module, memory });
+    if (!options.startWorkersInBackground) {
+      pool.workers = await starting;
+      return pool;
+    }
+    pool.starting = starting.then(
+      async (workers) => {
+        if (pool.closed) await workers.close();
+        else pool.workers = workers;
+      },
+      (error: unknown) => {
+        if (error instanceof ModelevoError) options.onWorkersFailed?.(error);
+      },
+    );
+    return pool;
   }
 
+  /** Worker threads this pool runs (or will run, while they start): the number of parts a call is cut into. */
   get workerCount(): number {
-    return this.workers?.size ?? 0;
+    return this.plannedWorkers;
   }
 
+  /** Resolves once the workers have started (at once unless they start in the background); true if running. */
+  async workersReady(): Promise<boolean> {
+    await this.starting;
+    return this.workers !== undefined;
+  }
+
+  /** Stops the workers; workers still starting in the background are stopped as soon as they are up. */
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => undefined);
@@ -253,7 +287,7 @@ export class KernelPool implements Kernels {
   }
 
   private maxParts(): number {
-    return Math.max(1, this.workerCount);
+    return Math.max(1, this.plannedWorkers);
   }
 
   /** One operation at a time: operations share the arena's stack discipline and the workers. */
@@ -314,21 +348,22 @@ export class KernelPool implements Kernels {
 
   /** Cuts [0, length) into at most one range per worker, at multiples of the split alignment, and runs them. */
   private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob): Promise<void> {
-    const parallel = this.workers !== undefined && length >= this.minParallel;
-    const parts = parallel ? Math.min(this.workerCount, Math.ceil(length / this.splitAlign)) : 1;
+    const workers = this.workers;
+    const parallel = workers !== undefined && length >= this.minParallel;
+    const parts = parallel ? Math.min(workers.size, Math.ceil(length / this.splitAlign)) : 1;
     const step = Math.ceil(length / parts / this.splitAlign) * this.splitAlign;
     const jobs: KernelJob[] = [];
     for (let part = 0, start = 0; part < parts && start < length; part++, start += step) {
       jobs.push(jobFor(start, Math.min(step, length - start), part));
     }
-    if (!parallel || !this.workers) {
+    if (!parallel || !workers) {
       for (const job of jobs) {
         if (isFileKernel(job.kernel)) runFileKernel(this.local, this.arena.memory, job.kernel, job.args);
         else (this.local[job.kernel] as (...args: readonly number[]) => void)(...job.args);
       }
       return;
     }
-    await this.workers.run(jobs);
+    await workers.run(jobs);
   }
 }
 

@@ -19,7 +19,21 @@ import { TRIM_THRESHOLD_KEY, TRIM_TIE_QUOTA_KEY, computeModelTrimThresholds, uni
 /** Receives each merged tensor in plan order, already encoded in `dtype`. */
 export interface TensorSink {
   writeTensor(name: string, bytes: Uint8Array, dtype: DType, shape: readonly number[]): void;
+  /**
+   * Optional, for sinks backed by files: the open descriptor and absolute position `name`'s bytes go to, so the
+   * kernel workers can write them there directly (positional writes); the executor then calls `markWritten`.
+   * A tensor whose direct write turns out unusable is passed to `writeTensor` instead, over the same bytes.
+   */
+  tensorTarget?(name: string): { readonly fd: number; readonly position: number };
+  markWritten?(name: string): void;
 }
+
+/**
+ * Arithmetic of the linear fast path (fast-path.ts): 'float32' is merge-methods.md §0's convention for
+ * element-wise arithmetic and within float32 rounding of the reference `linear` method (which sums in float64);
+ * 'float64' reproduces the reference bit for bit.
+ */
+export type LinearArithmetic = 'float32' | 'float64';
 
 export interface ProgressReporter {
   update(done: number, total: number, tensorName: string): void;
@@ -33,6 +47,8 @@ export interface ExecuteOptions {
   readonly inputDType?: FloatDType;
   readonly progress?: ProgressReporter;
   readonly warn?: (message: string) => void;
+  /** linear fast path only (default 'float32'); the reference path always sums in float64 */
+  readonly linearArithmetic?: LinearArithmetic;
 }
 
 export interface ExecuteStats {
@@ -137,7 +153,8 @@ export function executePlan(plan: MergePlan, models: PlanModels, sink: TensorSin
 /**
  * `executePlan` with the WebAssembly fast paths (fast-path.ts) on `pool`: linear, ties and task_arithmetic
  * tensors run on the pool's workers while the main thread reads and writes; every other tensor runs the
- * reference path above. Output bytes equal the reference path's (see fast-path.ts for the exact contract).
+ * reference path above. Output bytes equal the reference path's, except linear tensors in float32 arithmetic
+ * (the default), which agree to float32 rounding (see fast-path.ts for the exact contract).
  */
 export async function executePlanWithKernels(
   plan: MergePlan,
@@ -149,6 +166,7 @@ export async function executePlanWithKernels(
   const started = performance.now();
   const fast = MergeFastPath.create(pool, plan, models, sink, {
     inputDType: options.inputDType,
+    linearArithmetic: options.linearArithmetic,
     warn: options.warn,
     chunkElements: options.chunkElements,
     fileBlockElements: options.fileBlockElements,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HfCheckpoint } from '../io/hf-folder.js';
+import { assertLinearFloat32 } from '../../test/support/linear-float32.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
@@ -12,8 +13,9 @@ import { buildMergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
 
 // The linear fast path over models on disk, where the kernel workers read the shard files themselves
-// (kernels/wasm/file-kernels.ts): bytes equal the reference executor's and a float64 loop's, across shards,
-// worker ranges and read blocks that do not divide the tensors.
+// (kernels/wasm/file-kernels.ts) and, into a file sink, write the merged blocks themselves: in float64
+// arithmetic the bytes equal the reference executor's and a float64 loop's, in float32 the float32 sum's within
+// its bound of the reference, across shards, worker ranges and read blocks that do not divide the tensors.
 
 const HIDDEN = 24;
 const SHAPES: Record<string, number[]> = {
@@ -85,19 +87,21 @@ function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
 }
 
 for (const outDtype of ['bfloat16', 'float32'] as const) {
-  test(`linear over shards on disk → ${outDtype}: worker file reads equal the reference bytes and a float64 loop`, async () => {
-    const weights = [0.4, 0.3, -0.2, 0.5];
-    const config = parseMergeConfig({
-      merge_method: 'linear',
-      models: MODELS.map((model, i) => ({ model, parameters: { weight: weights[i] } })),
-      out_dtype: outDtype,
-    });
+  const weights = [0.4, 0.3, -0.2, 0.5];
+  const total = weights.reduce((x, y) => x + y, 0);
+  const config = parseMergeConfig({
+    merge_method: 'linear',
+    models: MODELS.map((model, i) => ({ model, parameters: { weight: weights[i] } })),
+    out_dtype: outDtype,
+  });
+
+  test(`linear over shards on disk → ${outDtype}, float64 arithmetic: worker file reads equal the reference bytes and a float64 loop`, async () => {
     const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
     const reference = collect();
     executePlan(plan, models, reference);
     for (const fileBlockElements of [1000 + 3, 1 << 15]) {
       const fast = collect();
-      await executePlanWithKernels(plan, models, fast, pool, { fileBlockElements });
+      await executePlanWithKernels(plan, models, fast, pool, { fileBlockElements, linearArithmetic: 'float64' });
       assert.deepEqual([...fast.tensors.keys()], [...reference.tensors.keys()]);
       for (const [name, bytes] of reference.tensors) {
         assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (block ${fileBlockElements})`);
@@ -107,7 +111,6 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
     const numel = 101 * HIDDEN;
     const inputs = MODELS.map((_, m) => tensorBits(m, name, numel));
     const got = reference.tensors.get(name)!;
-    const total = weights.reduce((x, y) => x + y, 0);
     for (let i = 0; i < numel; i++) {
       let sum = -0;
       weights.forEach((w, j) => (sum += (w / total) * bf16Value(inputs[j]![i]!)));
@@ -116,4 +119,69 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
       assert.equal(value, outDtype === 'float32' ? expected : bf16Bits(expected), `element ${i}`);
     }
   });
+
+  test(`linear over shards on disk → ${outDtype}, float32 arithmetic, written by the workers into the output shards`, async () => {
+    const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+    const reference = collect();
+    executePlan(plan, models, reference);
+    for (const fileBlockElements of [1000 + 3, 1 << 15]) {
+      const out = join(dir, `out-${outDtype}-${fileBlockElements}`);
+      // small output shards too: the workers write into several files, each at its tensors' offsets
+      const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
+      const targets: string[] = [];
+      const sink = {
+        writeTensor: (name: string, bytes: Uint8Array) => writer.writeTensor(name, bytes),
+        tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
+        markWritten: (name: string) => writer.markWritten(name),
+      };
+      await executePlanWithKernels(plan, models, sink, pool, { fileBlockElements });
+      writer.commit();
+      assert.deepEqual(targets, plan.tensors.map((t) => t.name), 'every tensor went straight to the file');
+      const written = HfCheckpoint.open(out);
+      try {
+        assert.ok(written.layout.kind === 'sharded' && written.layout.shardFiles.length > 1, 'several output shards');
+        for (const [name, bytes] of reference.tensors) {
+          assertLinearFloat32({
+            tensor: name,
+            inputs: MODELS.map((model) => models.get(model).readFloat32(name)),
+            weights: weights.map((w) => w / total),
+            dtype: outDtype === 'float32' ? 'F32' : 'BF16',
+            fast: written.readBytes(name),
+            reference: bytes,
+          });
+        }
+      } finally {
+        written.close();
+      }
+    }
+  });
 }
+
+test('linear written by the workers: a float32 overflow falls back to the reference bytes in the same place', async () => {
+  const shape = [64];
+  const big = new Uint16Array(64).fill(0x7f7f); // bf16 max: 2·x overflows float32, 2·x − x does not in float64
+  const folders = ['p', 'q'].map((m) => {
+    const folder = join(dir, `overflow-${m}`);
+    const writer = ModelFolderWriter.create(folder, [{ name: 'model.norm.weight', dtype: 'BF16', shape }]);
+    writer.writeTensor('model.norm.weight', new Uint8Array(big.buffer));
+    writer.commit();
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 0 }));
+    return `overflow-${m}`; // the test's PlanModels opens keys under dir
+  });
+  const config = parseMergeConfig({
+    merge_method: 'linear',
+    models: folders.map((model, i) => ({ model, parameters: { weight: [2, -1][i] } })),
+    parameters: { normalize: false },
+  });
+  const plan = buildMergePlan(config, getMergeMethod('linear'), models);
+  const out = join(dir, 'overflow-out');
+  const writer = ModelFolderWriter.create(out, [{ name: 'model.norm.weight', dtype: 'BF16', shape }]);
+  await executePlanWithKernels(plan, models, writer, pool, { fileBlockElements: 16 });
+  writer.commit();
+  const written = HfCheckpoint.open(out);
+  try {
+    assert.deepEqual([...new Uint16Array(written.readBytes('model.norm.weight').slice().buffer)], [...big], 'the float64 reference: 2·x − x = x');
+  } finally {
+    written.close();
+  }
+});

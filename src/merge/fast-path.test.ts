@@ -2,14 +2,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import type { Checkpoint } from '../io/checkpoint.js';
+import { HfCheckpoint } from '../io/hf-folder.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
-import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
+import { executePlan, executePlanWithKernels, type LinearArithmetic, type TensorSink } from './executor.js';
 import { fastKindOf } from './fast-path.js';
 import { runMerge } from './index.js';
 import { buildMergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
+import { assertLinearFloat32 } from '../../test/support/linear-float32.js';
 
 const HIDDEN = 40;
 const SHAPES: Record<string, number[]> = {
@@ -78,13 +80,16 @@ function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
 }
 
 /** Runs one config on the reference executor and on the kernels (small chunks, so tensors span several). */
-async function bothPaths(raw: Record<string, unknown>): Promise<{ reference: Map<string, Uint8Array>; fast: Map<string, Uint8Array>; fastTensors: number }> {
+async function bothPaths(
+  raw: Record<string, unknown>,
+  linearArithmetic?: LinearArithmetic,
+): Promise<{ reference: Map<string, Uint8Array>; fast: Map<string, Uint8Array>; fastTensors: number }> {
   const config = parseMergeConfig(raw);
   const plan = buildMergePlan(config, getMergeMethod(config.merge_method), familyModels);
   const reference = collect();
   executePlan(plan, familyModels, reference);
   const fast = collect();
-  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3 });
+  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3, linearArithmetic });
   const fastTensors = plan.tensors.filter((t) => fastKindOf(plan, t, undefined) !== undefined).length;
   return { reference: reference.tensors, fast: fast.tensors, fastTensors };
 }
@@ -95,19 +100,22 @@ function assertSameBytes(reference: Map<string, Uint8Array>, fast: Map<string, U
 }
 
 for (const outDtype of ['bfloat16', 'float32'] as const) {
-  test(`linear, bf16 inputs → ${outDtype}: kernels equal the reference bit for bit and a float64 loop`, async () => {
-    const weights = [0.5, 0.3, 0, 0.7];
-    const { reference, fast, fastTensors } = await bothPaths({
-      merge_method: 'linear',
-      models: ['base', 'a', 'b', 'c'].map((model, i) => ({ model, parameters: { weight: weights[i] } })),
-      out_dtype: outDtype,
-    });
+  const weights = [0.5, 0.3, 0, 0.7];
+  const config = {
+    merge_method: 'linear',
+    models: ['base', 'a', 'b', 'c'].map((model, i) => ({ model, parameters: { weight: weights[i] } })),
+    out_dtype: outDtype,
+  };
+  const decoded = (name: string): Float32Array[] => ['base', 'a', 'b', 'c'].map((m) => family.get(m)!.readFloat32(name));
+  const total = weights.reduce((x, y) => x + y, 0);
+
+  test(`linear, bf16 inputs → ${outDtype}, float64 arithmetic: kernels equal the reference bit for bit and a float64 loop`, async () => {
+    const { reference, fast, fastTensors } = await bothPaths(config, 'float64');
     assert.equal(fastTensors, Object.keys(SHAPES).length);
     assertSameBytes(reference, fast);
     const name = 'model.layers.0.mlp.up_proj.weight';
     const inputs = ['base', 'a', 'b', 'c'].map((m) => new Uint16Array(family.get(m)!.readBytes(name).slice().buffer));
     const bytes = fast.get(name)!;
-    const total = weights.reduce((x, y) => x + y, 0);
     for (let i = 0; i < inputs[0]!.length; i++) {
       let sum = -0;
       weights.forEach((w, j) => {
@@ -117,6 +125,25 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
       const got = outDtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset)[i]! : new Uint16Array(bytes.buffer, bytes.byteOffset)[i]!;
       assert.equal(got, outDtype === 'float32' ? expected : bf16Bits(expected), `element ${i}`);
     }
+  });
+
+  test(`linear, bf16 inputs → ${outDtype}, float32 arithmetic (default): the float32 sum bit for bit, within its bound of the reference`, async () => {
+    const { reference, fast, fastTensors } = await bothPaths(config);
+    assert.equal(fastTensors, Object.keys(SHAPES).length);
+    assert.deepEqual([...fast.keys()], [...reference.keys()]);
+    let differing = 0;
+    for (const name of reference.keys()) {
+      differing += assertLinearFloat32({
+        tensor: name,
+        inputs: decoded(name),
+        weights: weights.map((w) => w / total),
+        dtype: outDtype === 'float32' ? 'F32' : 'BF16',
+        fast: fast.get(name)!,
+        reference: reference.get(name)!,
+      }).differing;
+    }
+    // float32 output shows the arithmetic: 0.3/1.5 and 0.7/1.5 are inexact, so some sums round differently
+    if (outDtype === 'float32') assert.ok(differing > 0, 'float32 and float64 sums never differed: is the float32 kernel running?');
   });
 }
 
@@ -187,9 +214,9 @@ for (const raw of [
     dtype: 'float32',
   },
 ]) {
-  test(`tiny-llama ${raw.merge_method}: runMerge on wasm kernels writes the reference bytes`, async () => {
+  test(`tiny-llama ${raw.merge_method}: runMerge on wasm kernels writes the reference bytes (linear: in float64 arithmetic)`, async () => {
     const reference = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'reference' });
-    const fast = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'wasm', threads: 2 });
+    const fast = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'wasm', threads: 2, linearArithmetic: 'float64' });
     assert.equal(reference.kernels, 'reference');
     assert.equal(fast.kernels, 'wasm');
     const names = reference.checkpoint!.names();
@@ -199,3 +226,29 @@ for (const raw of [
     }
   });
 }
+
+test('tiny-llama linear: runMerge on wasm kernels in float32 arithmetic (default) is within the float32 bound of the reference', async () => {
+  const experts = ['expert-literature', 'expert-code', 'expert-math'];
+  const weights = [0.2, 0.5, 0.3];
+  const raw = { merge_method: 'linear', models: experts.map((m, i) => ({ model: `${FIXTURES}/${m}`, parameters: { weight: weights[i] } })), out_dtype: 'bfloat16' };
+  const reference = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'reference' });
+  const fast = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'wasm', threads: 2 });
+  assert.equal(fast.kernels, 'wasm');
+  const inputs = experts.map((m) => HfCheckpoint.open(`${FIXTURES}/${m}`));
+  try {
+    const names = reference.checkpoint!.names();
+    assert.deepEqual(fast.checkpoint!.names(), names);
+    for (const name of names) {
+      assertLinearFloat32({
+        tensor: name,
+        inputs: inputs.map((checkpoint) => checkpoint.readFloat32(name)),
+        weights: weights.map((w) => w / weights.reduce((a, b) => a + b, 0)),
+        dtype: 'BF16',
+        fast: fast.checkpoint!.readBytes(name),
+        reference: reference.checkpoint!.readBytes(name),
+      });
+    }
+  } finally {
+    inputs.forEach((checkpoint) => checkpoint.close());
+  }
+});

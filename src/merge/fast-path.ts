@@ -1,11 +1,18 @@
 /**
  * WebAssembly fast paths of the streaming merge executor (merge-methods.md §5.5; engines.md §4, §8): the hot
  * cases run on the kernel pool's worker threads while the main thread reads the next input bytes straight
- * from the shard files into the pool's shared memory and writes the previous output.
- * - linear over bf16/f32 inputs → bf16/f32 output: streamed through `linearF64` (decode, float64 weighted sum,
- *   round, encode in one pass), bit-identical to `linear.mergeTensor`. When every input is a shard on disk the
- *   workers read their own ranges in cache-sized blocks (`linearF64FromFiles`, kernels/wasm/file-kernels.ts);
- *   other inputs are read by the main thread in chunks, the next chunk while the workers compute this one;
+ * from the shard files into the pool's shared memory and writes the previous output (or, for linear merges
+ * of shards on disk, the workers do all reading and writing themselves).
+ * - linear over bf16/f32 inputs → bf16/f32 output: decode, weighted sum, round and encode in one pass, by
+ *   `linearF32` (float32 arithmetic, §0's convention and the default; `weightedSumFloat32` in
+ *   kernels/reference/vector.ts bit for bit, hence within float32 rounding of `linear.mergeTensor`, which sums
+ *   in float64: `float32SumErrorBound` there states by how much) or, with `linearArithmetic: 'float64'` or a
+ *   weight outside float32's normal range, `linearF64` (bit-identical to `linear.mergeTensor`). A tensor whose
+ *   float32 sum overflows is flagged like a non-finite input and redone on the reference path. When every
+ *   input is a shard on disk the workers read their own ranges in cache-sized blocks (`linearF32FromFiles`,
+ *   kernels/wasm/file-kernels.ts) and, when the sink is a file (`tensorTarget`), write the merged blocks
+ *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
+ *   compute this one;
  * - ties and task_arithmetic (per-tensor trim): inputs decoded with the wasm conversions, δ = X − B by the wasm
  *   weighted sum, the reference `sparsify` in place, `tiesCombineF64` for sign election and disjoint mean,
  *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
@@ -16,7 +23,7 @@ import { ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
-import type { TensorSink } from './executor.js';
+import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { sparsify } from './sparsify.js';
@@ -38,6 +45,14 @@ export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
  * four inputs and the output block stay in L2 while one readSync call still moves enough bytes to amortise it.
  */
 export const DEFAULT_FILE_BLOCK_ELEMENTS = 1 << 15;
+
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** float32 arithmetic is used only when every weight is 0 or a normal float32, so rounding it loses no term. */
+function float32Weights(weights: readonly number[]): boolean {
+  return weights.every((w) => w === 0 || (Math.abs(w) >= FLOAT32_MIN_NORMAL && Math.abs(w) <= FLOAT32_MAX));
+}
 
 type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
 type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
@@ -105,6 +120,7 @@ export class MergeFastPath {
     private readonly raw: Uint8Array,
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
+    private readonly linearArithmetic: LinearArithmetic,
   ) {
     this.pointerTable = pool.arena.u32(Math.max(1, pool.workerCount) * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
@@ -127,6 +143,7 @@ export class MergeFastPath {
       readonly warn?: (message: string) => void;
       readonly chunkElements?: number;
       readonly fileBlockElements?: number;
+      readonly linearArithmetic?: LinearArithmetic;
     } = {},
   ): MergeFastPath | undefined {
     const chunk = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
@@ -153,10 +170,11 @@ export class MergeFastPath {
     const raw = u8(arena.u16(vectorNumel));
     const maxInputs = Math.max(linearInputs, vectorInputs);
     const blockElements = options.fileBlockElements ?? DEFAULT_FILE_BLOCK_ELEMENTS;
-    const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4);
+    const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4, 4);
     const scratch = u8(arena.u32(Math.ceil((Math.max(1, pool.workerCount) * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
-    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch);
+    const arithmetic = options.linearArithmetic ?? 'float32';
+    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic);
   }
 
   /**
@@ -206,6 +224,7 @@ export class MergeFastPath {
     const output = this.outputs[parity]!.subarray(0, n * outBytes);
     const flags = (inBytes === 2 ? this.pool.constantOf('LINEAR_IN_BF16') : 0) | (outBytes === 2 ? this.pool.constantOf('LINEAR_OUT_BF16') : 0);
     const statusPointer = this.status.byteOffset + parity * 4;
+    const kernel = this.linearKernel(weights);
     for (let start = 0; start < n || start === 0; start += this.chunkElements) {
       const length = Math.min(this.chunkElements, n - start);
       const set = this.chunkSets[this.chunkParity]!;
@@ -213,7 +232,7 @@ export class MergeFastPath {
       tensor.models.forEach((input, j) => this.reader(input)(input.tensorName, start * inBytes, set.inputs[j]!.subarray(0, length * inBytes)));
       await this.pending;
       const first = start === 0;
-      this.pending = this.pool.runSplit('linearF64', length, (offset, partLength, part) => {
+      this.pending = this.pool.runSplit(kernel, length, (offset, partLength, part) => {
         if (first && part === 0) this.status[parity] = 0;
         if (part === 0) this.weightTable.set(weights);
         const table = part * count;
@@ -231,7 +250,14 @@ export class MergeFastPath {
     };
   }
 
-  /** One job per worker over its own range; each worker reads its inputs straight from the shard files. */
+  private linearKernel(weights: readonly number[]): 'linearF32' | 'linearF64' {
+    return this.linearArithmetic === 'float32' && float32Weights(weights) ? 'linearF32' : 'linearF64';
+  }
+
+  /**
+   * One job per worker over its own range; each worker reads its inputs straight from the shard files and, when
+   * the sink is a file, writes its merged blocks straight to the tensor's place in it.
+   */
   private async mergeLinearFromFiles(tensor: PlannedTensor, locators: readonly FileLocator[], reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
     const weights = linearWeights(tensor);
     const n = numelOf(tensor.shape);
@@ -245,12 +271,17 @@ export class MergeFastPath {
     const flags = (inBytes === 2 ? this.pool.constantOf('LINEAR_IN_BF16') : 0) | (outBytes === 2 ? this.pool.constantOf('LINEAR_OUT_BF16') : 0);
     const statusPointer = this.status.byteOffset + parity * 4;
     await this.pending;
+    // after the await: the previous tensor's deferred step may still be pending, but never on this tensor
+    const target = this.sink.tensorTarget !== undefined && this.sink.markWritten !== undefined ? this.sink.tensorTarget(tensor.name) : undefined;
     this.status[parity] = 0;
     this.weightTable.set(weights);
     const { base, stride, blockElements } = this.fileScratch;
-    this.pending = this.pool.runSplit('linearF64FromFiles', n, (offset, partLength, part) =>
+    const kernel = this.linearKernel(weights) === 'linearF32' ? 'linearF32FromFiles' : 'linearF64FromFiles';
+    this.pending = this.pool.runSplit(kernel, n, (offset, partLength, part) =>
       linearFromFilesArgs({
         out: output.byteOffset + offset * outBytes,
+        outFd: target?.fd,
+        outPosition: target === undefined ? undefined : target.position + offset * outBytes,
         weights: this.weightTable.byteOffset,
         count,
         n: partLength,
@@ -267,8 +298,9 @@ export class MergeFastPath {
     // the previous tensor's bytes go out while this one computes
     this.takeDeferred()?.();
     this.deferred = () => {
-      const encoded = this.status[parity] === 0 ? output : reference(tensor);
-      this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+      if (this.status[parity] !== 0) this.sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
+      else if (target !== undefined) this.sink.markWritten!(tensor.name);
+      else this.sink.writeTensor(tensor.name, output, tensor.dtype, tensor.shape);
     };
   }
 

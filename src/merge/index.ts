@@ -18,7 +18,17 @@ import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
 import { createKernels, type KernelsKind } from '../kernels/index.js';
 import { KernelPool } from '../kernels/pool.js';
-import { createStreamProgress, executePlan, executePlanWithKernels, prepareModelTrim, type ExecuteOptions, type ExecuteStats, type ProgressReporter, type TensorSink } from './executor.js';
+import {
+  createStreamProgress,
+  executePlan,
+  executePlanWithKernels,
+  prepareModelTrim,
+  type ExecuteOptions,
+  type ExecuteStats,
+  type LinearArithmetic,
+  type ProgressReporter,
+  type TensorSink,
+} from './executor.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
@@ -48,11 +58,17 @@ export interface RunMergeOptions {
    * Kernels for the hot tensors (linear, ties, task_arithmetic; fast-path.ts): 'wasm' (worker pool, falls back to
    * 'reference' when build/kernels.wasm is missing), 'reference' (pure TypeScript methods only), or 'auto'
    * (default): 'wasm' when the fast-path tensors hold at least 64 MiB, since starting workers costs more than
-   * they save on small models. Outputs are identical either way.
+   * they save on small models. Outputs are identical either way, except linear merges on 'wasm' in float32
+   * arithmetic (`linearArithmetic`, the default), which agree to float32 rounding.
    */
   readonly kernels?: 'auto' | KernelsKind;
   /** kernel worker threads for 'wasm' (default min(2, cores)) */
   readonly threads?: number;
+  /**
+   * Arithmetic of the linear merge on the wasm kernels: 'float32' (default; merge-methods.md §0, within float32
+   * rounding of the reference path) or 'float64' (the reference path's bytes exactly). See fast-path.ts.
+   */
+  readonly linearArithmetic?: LinearArithmetic;
   /** test hook: opens a reference (default: io/open `openCheckpoint`) */
   readonly openModel?: (ref: string, cwd: string) => Checkpoint;
 }
@@ -183,7 +199,12 @@ function chatTemplateFile(template: string | undefined): string | undefined {
 /** Bytes of input the fast paths would read; 'auto' switches the wasm kernels on from this much. */
 const AUTO_KERNEL_BYTES = 64 * 2 ** 20;
 
-async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDType: FloatDType | undefined): Promise<KernelPool | undefined> {
+async function kernelPoolFor(
+  plan: MergePlan,
+  options: RunMergeOptions,
+  inputDType: FloatDType | undefined,
+  warn: (message: string) => void,
+): Promise<KernelPool | undefined> {
   const choice = options.kernels ?? 'auto';
   if (choice === 'reference') return undefined;
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
@@ -197,7 +218,14 @@ async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDTy
     }
     if (fastBytes < AUTO_KERNEL_BYTES) return undefined;
   }
-  const kernels = await createKernels({ kernels: 'wasm', workers: options.threads, fallback: 'reference' });
+  // the merge starts on this thread while the workers start (~0.3 s each under tsx); they take over when up
+  const kernels = await createKernels({
+    kernels: 'wasm',
+    workers: options.threads,
+    fallback: 'reference',
+    startWorkersInBackground: true,
+    onWorkersFailed: (error) => warn(`kernel workers did not start, merging on one thread: ${error.message}`),
+  });
   return kernels instanceof KernelPool ? kernels : undefined;
 }
 
@@ -238,9 +266,10 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       inputDType,
       progress: options.progress === undefined || options.progress === 'auto' ? createStreamProgress() : options.progress === 'none' ? undefined : options.progress,
       warn,
+      linearArithmetic: options.linearArithmetic,
     };
 
-    const pool = await kernelPoolFor(plan, options, inputDType);
+    const pool = await kernelPoolFor(plan, options, inputDType, warn);
     const kernels: KernelsKind = pool === undefined ? 'reference' : 'wasm';
     const execute = async (sink: TensorSink): Promise<ExecuteStats> => {
       if (pool === undefined) return executePlan(plan, models, sink, executeOptions);

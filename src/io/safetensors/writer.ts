@@ -1,7 +1,8 @@
 /**
  * safetensors writer (formats.md §1.3). The header is fixed up front from the tensor specs, so tensors may
- * be written in any order with positional writes; data go to a temporary file beside the target that is
- * fsynced and renamed into place on commit, so a crash never leaves a half-written file under the real name.
+ * be written in any order with positional writes (by this writer, or by the caller at `tensorTarget`); data go to
+ * a temporary file beside the target that is fsynced and renamed into place on commit, so a crash never leaves
+ * a half-written file under the real name.
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -102,6 +103,28 @@ export class SafetensorsWriter {
     placement.written = true;
   }
 
+  /**
+   * Where `name`'s bytes go in the temporary file, for callers that write them themselves with positional
+   * writes (e.g. kernel worker threads); they then call `markWritten(name)`. The descriptor stays valid until
+   * commit() or abort().
+   */
+  tensorTarget(name: string): { readonly fd: number; readonly position: number; readonly byteLength: number } {
+    const placement = this.placementOf(name);
+    if (placement.written && placement.end > placement.begin) {
+      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
+    }
+    return { fd: this.openFd(), position: this.dataStart + placement.begin, byteLength: placement.end - placement.begin };
+  }
+
+  /** Records that the caller wrote `name`'s bytes at its `tensorTarget`. */
+  markWritten(name: string): void {
+    const placement = this.placementOf(name);
+    if (placement.written && placement.end > placement.begin) {
+      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
+    }
+    placement.written = true;
+  }
+
   /** Checks every tensor was written, then fsyncs, closes and renames the file into place. */
   commit(): void {
     const fd = this.openFd();
@@ -140,6 +163,19 @@ export class SafetensorsWriter {
     } catch {
       // already gone (committed or removed)
     }
+  }
+
+  private placementOf(name: string): Placement {
+    const placement = this.placements.get(name);
+    if (placement === undefined) {
+      throw new CheckpointError(`tensor '${name}' was not declared when the writer was created`, {
+        code: 'TENSOR_NOT_FOUND',
+        file: this.path,
+        tensor: name,
+        hint: 'pass every tensor to SafetensorsWriter.create',
+      });
+    }
+    return placement;
   }
 
   private writeAt(bytes: Uint8Array, position: number): void {

@@ -58,6 +58,35 @@ export function weightedSum(arrays: readonly NumericArray[], weights: readonly n
   return out;
 }
 
+/**
+ * Σ_i w_i·x_i per element in float32 arithmetic (merge-methods.md §0's convention for element-wise arithmetic):
+ * each weight rounded to float32 once, then every product and every partial sum rounded to float32, adding in
+ * input order from −0 and skipping weights that round to zero. The definition the float32 linear kernel
+ * (assembly/merge-f32.ts `linearF32`) reproduces bit for bit; see `float32SumErrorBound` for its distance from
+ * `weightedSum`.
+ */
+export function weightedSumFloat32(arrays: readonly NumericArray[], weights: readonly number[], length: number): Float32Array {
+  const out = new Float32Array(length);
+  const used = arrays.map((array, i) => ({ array, weight: Math.fround(weights[i]!) })).filter((term) => term.weight !== 0);
+  for (let j = 0; j < length; j++) {
+    let sum = -0;
+    for (const term of used) sum = Math.fround(sum + Math.fround(term.weight * term.array[j]!));
+    out[j] = sum;
+  }
+  return out;
+}
+
+/**
+ * Largest |weightedSumFloat32 − weightedSum| for one element, both as float32, given `absTermSum` = Σ_i |w_i·x_i|
+ * over `count` inputs: (count + 3)·2⁻²⁴·Σ|w_i·x_i| — one rounding per weight, product and addition (count + 1
+ * units: the standard first-order bound for a recursive float32 sum), one for the float64 sum's own rounding to
+ * float32, and one that covers every second-order term — plus (count + 1)·2⁻¹⁴⁹ for roundings in the subnormal
+ * range, where float32's error is absolute (≤ 2⁻¹⁵⁰ each), not relative. Holds while no partial sum overflows.
+ */
+export function float32SumErrorBound(absTermSum: number, count: number): number {
+  return (count + 3) * 2 ** -24 * absTermSum + (count + 1) * 2 ** -149;
+}
+
 /** (1−t)·a + t·b per element, rounded once to float32. t = 0 and t = 1 reproduce a and b exactly. */
 export function lerp(a: NumericArray, b: NumericArray, t: number): Float32Array {
   const out = new Float32Array(a.length);

@@ -1,19 +1,25 @@
 /**
  * Kernels composed in JavaScript around a WebAssembly kernel, run on a pool worker (or the calling thread)
  * like any exported kernel (engines.md §4, §8):
- * - linearF64FromFiles: the streamed linear merge of assembly/merge-f64.ts `linearF64` over input bytes that the
- *   running thread reads itself with positional reads from open shard descriptors, one cache-sized block per
- *   input at a time. The inputs then travel page cache → the thread's own scratch (still in L2) → kernel, rather
- *   than through a main-thread buffer that is written to and read back from DRAM, and both workers read in
- *   parallel instead of one main thread reading for all of them.
- * File descriptors are process-wide, so a worker can read from a descriptor the main thread opened.
+ * - linearF64FromFiles / linearF32FromFiles: the streamed linear merge of assembly/merge-f64.ts `linearF64`
+ *   (float64 sums) or assembly/merge-f32.ts `linearF32` (float32 arithmetic) over input bytes that the running
+ *   thread reads itself with positional reads from open shard descriptors, one cache-sized block per input at a
+ *   time. The inputs then travel page cache → the thread's own scratch (still in L2) → kernel, rather than
+ *   through a main-thread buffer that is written to and read back from DRAM, and both workers read in parallel
+ *   instead of one main thread reading for all of them. With an output descriptor the merged block is written
+ *   from the same scratch straight into the output file (positional write), so the output never passes through
+ *   a tensor-sized buffer or the main thread either.
+ * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
 
-export type FileKernelName = 'linearF64FromFiles';
+export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles'];
+
+/** `outFd` of a job whose output stays in memory at `out`. */
+export const NO_OUTPUT_FILE = -1;
 
 export function isFileKernel(name: string): name is FileKernelName {
   return (FILE_KERNEL_NAMES as readonly string[]).includes(name);
@@ -25,14 +31,21 @@ function alignUp(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
 }
 
-/** Scratch bytes one thread needs for `linearF64FromFiles` over `count` inputs of `inBytes`-byte elements. */
-export function linearFromFilesScratchBytes(count: number, blockElements: number, inBytes: number): number {
-  return alignUp(4 * count) + count * alignUp(blockElements * inBytes);
+/**
+ * Scratch bytes one thread needs for a linear file kernel over `count` inputs of `inBytes`-byte elements,
+ * including one output block of `outBytes`-byte elements for jobs that write to a file.
+ */
+export function linearFromFilesScratchBytes(count: number, blockElements: number, inBytes: number, outBytes = 4): number {
+  return alignUp(4 * count) + count * alignUp(blockElements * inBytes) + alignUp(blockElements * outBytes);
 }
 
 export interface LinearFromFilesJob {
-  /** byte address of the first output element of this range */
+  /** byte address of the first output element of this range (unused when `outFd` is set) */
   readonly out: number;
+  /** output descriptor, or NO_OUTPUT_FILE (default) to leave the result in memory at `out` */
+  readonly outFd?: number;
+  /** absolute file position of this range's first output element (with `outFd`) */
+  readonly outPosition?: number;
   /** byte address of `count` float64 weights */
   readonly weights: number;
   readonly count: number;
@@ -53,15 +66,18 @@ export interface LinearFromFilesJob {
 
 /** Flat argument list of a job (the worker protocol carries numbers only). */
 export function linearFromFilesArgs(job: LinearFromFilesJob): number[] {
+  const output = [job.outFd ?? NO_OUTPUT_FILE, job.outPosition ?? 0];
   const head = [job.out, job.weights, job.count, job.n, job.flags, job.status, job.scratch, job.blockElements, job.inBytes, job.outBytes];
-  return [...head, ...job.fds, ...job.positions];
+  return [...head, ...output, ...job.fds, ...job.positions];
 }
+
+const HEAD_ARGS = 12;
 
 function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
   const at = (k: number): number => args[k] ?? Number.NaN;
   const count = at(2);
-  if (!(Number.isInteger(count) && count >= 0 && args.length === 10 + 2 * count)) {
-    throw new Error(`linearF64FromFiles: expected ${10 + 2 * count} arguments for ${count} inputs, got ${args.length}`);
+  if (!(Number.isInteger(count) && count >= 0 && args.length === HEAD_ARGS + 2 * count)) {
+    throw new Error(`linear file kernel: expected ${HEAD_ARGS + 2 * count} arguments for ${count} inputs, got ${args.length}`);
   }
   return {
     out: at(0),
@@ -74,8 +90,10 @@ function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
     blockElements: at(7),
     inBytes: at(8),
     outBytes: at(9),
-    fds: args.slice(10, 10 + count),
-    positions: args.slice(10 + count),
+    outFd: at(10),
+    outPosition: at(11),
+    fds: args.slice(HEAD_ARGS, HEAD_ARGS + count),
+    positions: args.slice(HEAD_ARGS + count),
   };
 }
 
@@ -88,11 +106,20 @@ function readFullyAt(fd: number, target: Uint8Array, position: number): void {
   }
 }
 
-function runLinearFromFiles(kernels: KernelExports, memory: WebAssembly.Memory, job: LinearFromFilesJob): void {
-  const { count, blockElements, inBytes } = job;
+function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < source.length) done += writeSync(fd, source, done, source.length - done, position + done);
+}
+
+type LinearKernel = KernelExports['linearF64'];
+
+function runLinearFromFiles(kernel: LinearKernel, memory: WebAssembly.Memory, job: LinearFromFilesJob): void {
+  const { count, blockElements, inBytes, outBytes } = job;
+  const toFile = job.outFd !== undefined && job.outFd !== NO_OUTPUT_FILE;
   const table = job.scratch;
   const blockStride = alignUp(blockElements * inBytes);
   const blocks = Array.from({ length: count }, (_, j) => alignUp(table + 4 * count) + j * blockStride);
+  const outBlock = alignUp(table + 4 * count) + count * blockStride;
   // the memory may have grown since this thread last looked: take fresh views for every job
   const bytes = new Uint8Array(memory.buffer);
   const pointers = new Uint32Array(memory.buffer, table, count);
@@ -102,11 +129,17 @@ function runLinearFromFiles(kernels: KernelExports, memory: WebAssembly.Memory, 
     for (let j = 0; j < count; j++) {
       readFullyAt(job.fds[j]!, bytes.subarray(blocks[j]!, blocks[j]! + length * inBytes), job.positions[j]! + start * inBytes);
     }
-    kernels.linearF64(job.out + start * job.outBytes, table, job.weights, count, length, job.flags, job.status);
+    if (toFile) {
+      kernel(outBlock, table, job.weights, count, length, job.flags, job.status);
+      writeFullyAt(job.outFd!, bytes.subarray(outBlock, outBlock + length * outBytes), job.outPosition! + start * outBytes);
+    } else {
+      kernel(job.out + start * outBytes, table, job.weights, count, length, job.flags, job.status);
+    }
   }
 }
 
 /** Runs one composed kernel on `kernels` (an instance on `memory`). */
 export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory, name: FileKernelName, args: readonly number[]): void {
-  if (name === 'linearF64FromFiles') runLinearFromFiles(kernels, memory, parseLinearFromFilesArgs(args));
+  const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
+  runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
 }

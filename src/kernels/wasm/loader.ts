@@ -34,6 +34,8 @@ export interface KernelExports {
   absHistogram11(x: number, n: number, hist: number): void;
   /** merge-executor kernels (assembly/merge-f64.ts) */
   linearF64(out: number, inputs: number, weights: number, count: number, n: number, flags: number, status: number): void;
+  /** the same contract in float32 arithmetic (assembly/merge-f32.ts) */
+  linearF32(out: number, inputs: number, weights: number, count: number, n: number, flags: number, status: number): void;
   tiesCombineF64(
     out: number,
     base: number,
@@ -65,6 +67,7 @@ export type KernelFunctionName =
   | 'tiesMix'
   | 'absHistogram11'
   | 'linearF64'
+  | 'linearF32'
   | 'tiesCombineF64'
   | 'findNonFinite';
 
@@ -78,6 +81,7 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'tiesMix',
   'absHistogram11',
   'linearF64',
+  'linearF32',
   'tiesCombineF64',
   'findNonFinite',
 ];
