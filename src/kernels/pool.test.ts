@@ -370,3 +370,20 @@ test('workers started in the background: calls before and after they are up give
   assert.equal(await closedEarly.workersReady(), false);
   await assert.rejects(closedEarly.weightedSum(new Float32Array(1), [new Float32Array(1)], [1]), /used after close/);
 });
+
+test('workers started in the background take over a caller that only chains promises (never yields to the event loop)', async () => {
+  const pool = await KernelPool.create({ workers: 1, minParallelElements: 0, startWorkersInBackground: true });
+  try {
+    let ready = false;
+    void pool.workersReady().then((up) => (ready = up));
+    const x = new Float32Array(1024).fill(1);
+    const out = new Float32Array(1024);
+    const started = performance.now();
+    // only awaits: without the pool letting the workers' messages in, `ready` could never turn true here
+    while (!ready && performance.now() - started < 20_000) await pool.weightedSum(out, [x], [2]);
+    assert.equal(ready, true, 'the workers came up while the caller kept calling');
+    assert.ok(out.every((v) => v === 2));
+  } finally {
+    await pool.close();
+  }
+});

@@ -64,6 +64,7 @@ export class KernelPool implements Kernels {
   /** the running workers; undefined while they start in the background (calls run on the calling thread) */
   private workers: KernelWorkers | undefined;
   private starting: Promise<void> = Promise.resolve();
+  private startingInBackground = false;
 
   private constructor(
     private readonly local: KernelExports,
@@ -99,15 +100,18 @@ export class KernelPool implements Kernels {
       pool.workers = await starting;
       return pool;
     }
-    pool.starting = starting.then(
-      async (workers) => {
-        if (pool.closed) await workers.close();
-        else pool.workers = workers;
-      },
-      (error: unknown) => {
-        if (error instanceof ModelevoError) options.onWorkersFailed?.(error);
-      },
-    );
+    pool.startingInBackground = true;
+    pool.starting = starting
+      .then(
+        async (workers) => {
+          if (pool.closed) await workers.close();
+          else pool.workers = workers;
+        },
+        (error: unknown) => {
+          if (error instanceof ModelevoError) options.onWorkersFailed?.(error);
+        },
+      )
+      .finally(() => (pool.startingInBackground = false));
     return pool;
   }
 
@@ -348,6 +352,9 @@ export class KernelPool implements Kernels {
 
   /** Cuts [0, length) into at most one range per worker, at multiples of the split alignment, and runs them. */
   private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob): Promise<void> {
+    // a caller that only chains promises never returns to the event loop, so the workers' "ready" messages would
+    // wait until it is done: let them in before each call while the workers start
+    if (this.startingInBackground) await new Promise<void>((resolve) => setImmediate(resolve));
     const workers = this.workers;
     const parallel = workers !== undefined && length >= this.minParallel;
     const parts = parallel ? Math.min(workers.size, Math.ceil(length / this.splitAlign)) : 1;
