@@ -23,7 +23,8 @@ export const adNevConfigSchema = z.object({
   scaler: z.enum(['minmax', 'zscore']).default('minmax'),
   /**
    * per-feature weighting of the label-free fitness (fitness.ts): `variance` divides each feature's held-out
-   * error by its variance on the fitting part and skips constant features; `none` is the raw mean error
+   * error by its variance on the fitting part (constant features: 0 when watched, 1 when not); `none` is the
+   * raw mean error
    */
   fitnessNormalisation: z.enum(['variance', 'none']).default('variance'),
   epochs: z.number().int().min(1).default(25),

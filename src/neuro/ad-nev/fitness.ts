@@ -4,13 +4,16 @@
  *
  * Why normalise: SMAP/MSL columns differ in kind (column 0 is telemetry, the rest are one-hot command flags)
  * and in spread, so a raw mean error rewards subspaces of near-constant flags, which are trivially
- * reconstructable but carry no signal. Each feature's error is therefore divided by that feature's variance
- * on the fitting part (1 − R²-like: 1 ≈ predicting the training mean), and features constant on the fitting
- * part are excluded (nothing to learn). A feature no member sees costs the naive predictor's normalised error
- * (squared deviation of the held-out values from the fitting mean), so dropping hard features does not pay.
+ * reconstructable. With `variance`, each feature's error is divided by that feature's variance on the
+ * fitting part (1 ≈ predicting the training mean). A feature no member sees costs the naive predictor's
+ * normalised error (squared deviation of the held-out values from the fitting mean), so dropping hard
+ * features does not pay. Features constant on the fitting part have nothing to learn but must still be
+ * watched (in SMAP D-9 the telemetry column is constant in training and carries the test anomaly; a first
+ * version that skipped constant features dropped it — docs/results/ad-nev-design.md): seen, they cost 0;
+ * unseen, 1 (as much as a feature nobody models). With `none`, every feature counts with its raw error.
  *
- * The ensemble fitness = mean over counted features of the smallest normalised error among members that see
- * the feature. Every level (baseline, 1, 2, 3) is scored with this one function, so "the best fitness never
+ * The ensemble fitness = mean over features of the smallest (normalised) error among members that see the
+ * feature. Every level (baseline, 1, 2, 3) is scored with this one function, so "the best fitness never
  * gets worse from level to level" is a checkable property. Pure functions; no engine.
  */
 import type { Series } from '../../tasks/anomaly/series.js';
@@ -21,12 +24,10 @@ export type FitnessNormalisation = 'variance' | 'none';
 export const CONSTANT_VARIANCE = 1e-12;
 
 export interface FeatureProfile {
-  /** per feature: 1/variance on the fitting part (`variance`), 1 (`none`), 0 = excluded */
+  /** per feature: 1/variance on the fitting part (`variance`), 1 (`none`); 0 marks a constant feature under `variance` */
   readonly weights: Float64Array;
   /** per feature: the naive predictor's error on the held-out part (squared deviation from the fitting mean) */
   readonly naiveErrors: Float64Array;
-  /** features with a nonzero weight */
-  readonly counted: number;
 }
 
 export interface MemberErrors {
@@ -44,10 +45,7 @@ function columnMoments(series: Series, f: number): { mean: number; variance: num
   return { mean, variance: variance / series.rows };
 }
 
-/**
- * Weights and naive errors of every feature. With `variance`, a series whose features are all constant on
- * the fitting part (e.g. SMAP D-12's training series) falls back to unit weights, so candidates still differ.
- */
+/** Weights and naive errors of every feature. */
 export function featureProfile(fit: Series, heldOut: Series, normalisation: FitnessNormalisation): FeatureProfile {
   const features = fit.columns;
   const weights = new Float64Array(features);
@@ -58,15 +56,10 @@ export function featureProfile(fit: Series, heldOut: Series, normalisation: Fitn
     naiveErrors[f]! /= heldOut.rows;
     weights[f] = normalisation === 'none' ? 1 : variance > CONSTANT_VARIANCE ? 1 / variance : 0;
   }
-  let counted = weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
-  if (counted === 0) {
-    weights.fill(1);
-    counted = features;
-  }
-  return { weights, naiveErrors, counted };
+  return { weights, naiveErrors };
 }
 
-/** Mean over counted features of the weighted smallest member error (unseen features: the naive error). */
+/** Mean over features of the (weighted) smallest member error; see the header for unseen and constant features. */
 export function ensembleFitness(profile: FeatureProfile, members: readonly MemberErrors[]): number {
   const best = new Float64Array(profile.weights.length).fill(Infinity);
   for (const member of members) {
@@ -80,9 +73,9 @@ export function ensembleFitness(profile: FeatureProfile, members: readonly Membe
   let sum = 0;
   for (let f = 0; f < best.length; f++) {
     const weight = profile.weights[f]!;
-    if (weight === 0) continue;
-    const error = best[f] === Infinity ? profile.naiveErrors[f]! : best[f]!;
-    sum += weight * error;
+    const seen = best[f] !== Infinity;
+    if (weight === 0) sum += seen ? (Number.isNaN(best[f]!) ? NaN : 0) : 1;
+    else sum += weight * (seen ? best[f]! : profile.naiveErrors[f]!);
   }
-  return sum / profile.counted;
+  return sum / best.length;
 }
