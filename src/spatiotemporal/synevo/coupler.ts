@@ -4,6 +4,7 @@
  * so that an unrelated group never touches the container's weights. The gate decides once per group, on its
  * first arrival; every decision and its D_min is kept in `decisions` for the run log.
  */
+import { invariant } from '../../core/errors.js';
 import type { GwnTrainingSession } from '../gwn-session.js';
 import { gateDecision, type GateDecision } from './gate.js';
 
@@ -44,7 +45,7 @@ export class AdaptiveCoupler {
   /** The session `group` trains: the container if admitted, else its own separate model. */
   async sessionFor(group: string): Promise<GwnTrainingSession> {
     const admitted = this.admitted.get(group);
-    if (admitted === undefined) throw new Error(`coupler: group '${group}' has not been gated`);
+    invariant(admitted !== undefined, () => `coupler: group '${group}' has not been gated (call admit first)`);
     if (admitted) return this.container;
     let session = this.separate.get(group);
     if (!session) {

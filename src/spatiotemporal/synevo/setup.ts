@@ -27,7 +27,7 @@ export function buildDomainSetup(network: TrafficNetwork, stepsPerDay: number, g
     throw new ModelevoError('UNKNOWN_NAME', `held-out group '${heldOutId}' not found; groups are ${groups.map((g) => g.id).join(', ')}`, { hint: 'check --holdout', details: { heldOutId } });
   }
   const training = groups.filter((g) => g !== heldOut);
-  for (const g of [...groups]) {
+  for (const g of groups) {
     if (g.train.length === 0 || g.test.length === 0) {
       throw new ModelevoError('VALUE_INVALID', `group '${g.id}' has ${g.train.length} training and ${g.test.length} test windows; expected at least one of each`, {
         hint: 'the series is too short for this domain split; use fewer periods or a longer series',
@@ -52,7 +52,7 @@ export interface StepBudget {
   readonly dropConnect?: number;
 }
 
-/** Runs exactly `budget.steps` optimiser steps (epochs over `samples` as needed); returns per-epoch mean losses. */
+/** Runs `budget.steps` optimiser steps on random batches of `samples`; returns the first step's loss and the mean. */
 export async function trainSteps(session: GwnTrainingSession, samples: readonly number[], budget: StepBudget, beforeEpoch?: () => void): Promise<{ firstLoss: number; meanLoss: number }> {
   let done = 0;
   let lossSum = 0;
