@@ -66,6 +66,7 @@ const lines = [
   'features constant on the fitting part. On SMAP D-9 the telemetry column is constant in training and carries the test anomaly; level 1',
   'dropped it and the channel fell from F1 0.825 to 0.000, so `variance` lost (0.061–0.103 vs 0.217–0.249 for `none`). Round 2 replaces',
   'it by the version below; `none` is unchanged (its runs are resumed). Choosing among round-2 candidates still uses the dev channels only.',
+  '',
   `Budget: the report's (members ${REDUCED_BUDGET.members}, ${REDUCED_BUDGET.epochs} epochs per candidate, level 1 ${REDUCED_BUDGET.level1.population} + ${REDUCED_BUDGET.level1.generations} × ${REDUCED_BUDGET.level1.offspring}, level 2 ${REDUCED_BUDGET.level2.population} + ${REDUCED_BUDGET.level2.generations} × ${REDUCED_BUDGET.level2.offspring} per member, level 3 ${REDUCED_BUDGET.level3.population} × ${REDUCED_BUDGET.level3.iterations}); thresholds: POT on training-series scores; inclusive label ends.`,
   '',
   '- `none`: raw mean squared error over all features (the previous fitness); `variance`: each feature divided by its variance on the fitting part; features constant there cost 0 when watched, 1 when not (fitness.ts).',

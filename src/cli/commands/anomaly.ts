@@ -144,7 +144,7 @@ export function registerAnomalyCommand(program: Command): void {
     .option('--workers <n>', 'engine worker threads (default 2)')
     .option('--seed <n>', 'run seed', '0')
     .option('--threshold <method>', 'pot | percentile (both are reported)', 'pot')
-    .option('--vote <rule>', 'mean (normalised member scores, one threshold; default) | majority | any')
+    .option('--vote <rule>', 'any (default) | majority | mean (normalised member scores, one threshold)')
     .option('--convention <c>', 'label range ends: inclusive | exclusive', 'inclusive')
     .action(async (opts: Record<string, unknown>) => runAnomalyEvolve(opts as z.input<typeof AnomalyEvolveOptionsSchema>, (line) => process.stdout.write(`${line}\n`)));
   anomaly

@@ -56,7 +56,13 @@ export const adNevConfigSchema = z.object({
       percentile: z.number().gt(0).lt(100),
     })
     .default({ method: 'pot', q: 1e-3, level: 0.98, percentile: 1 }),
-  vote: z.enum(['majority', 'any', 'mean']).default('majority'),
+  /**
+   * how members combine (ensemble.ts): `any` member alarming (default), `majority`, or `mean` of normalised
+   * scores against one threshold. Defaults of `vote` and `fitnessNormalisation` chosen together on dev
+   * channels only (docs/results/ad-nev-design.md): `variance` + `any` had the highest final POT F1 there
+   * (0.251 vs 0.249 for `none` + `majority`, the spec's earlier default — a near tie)
+   */
+  vote: z.enum(['majority', 'any', 'mean']).default('any'),
   convention: z.enum(['inclusive', 'exclusive']).default('inclusive'),
 });
 

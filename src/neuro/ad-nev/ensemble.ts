@@ -1,13 +1,15 @@
 /**
  * AD-NEv's bagging ensemble at detection time (ad-nev.md §1.4, §3): every member scores the windows of its
  * own feature subspace; calibration uses the training series only. Members are combined per time step by
- * - `mean` (default): the mean of per-member normalised scores — each member's score divided by its mean
- *   calibration score, so members on different features and scales weigh alike — against one threshold
- *   (POT or percentile) calibrated on the same mean over the calibration series;
- * - `majority` / `any`: votes of members against their own thresholds.
- * Why `mean` is the default: with disjoint subspaces an anomaly usually shows in the one member that watches
- * the affected features, which a majority vote outvotes (docs/results/ad-nev-design.md measures this). The
- * continuous ensemble score (oracle metrics, VUS) is the normalised mean under every rule.
+ * - `any` (default): an alarm when any member's score exceeds its own threshold;
+ * - `majority`: when more than half of the members alarm (the spec's earlier default);
+ * - `mean`: the mean of per-member normalised scores — each member's score divided by its mean calibration
+ *   score, so members on different features and scales weigh alike — against one threshold (POT or
+ *   percentile) calibrated on the same mean over the calibration series.
+ * Why `any`: with members on different subspaces an anomaly often shows only in the member that watches the
+ * affected features, which a majority outvotes; on the dev channels of docs/results/ad-nev-design.md, `any`
+ * with the variance-normalised fitness had the best final F1 (by a small margin over `none` + `majority`).
+ * The continuous ensemble score (oracle metrics, VUS) is the normalised mean under every rule.
  */
 import type { ConvAutoencoderGenome, ModelWeights } from '../conv-autoencoder.js';
 import type { EnginePool } from '../../train/pool.js';
