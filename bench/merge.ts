@@ -2,19 +2,26 @@
  * bench:merge — merge throughput on a synthetic Llama-shaped bf16 family (issue #3 acceptance; engines.md §4,
  * §7). Writes base + 3 fine-tunes (TinyLlama shapes: hidden 2048, intermediate 5632, 22 layers, 32 KV-grouped
  * heads, vocab 32000 → ~2.2 GB each) with our writer under /tmp, warms the page cache, then measures in one run:
- * memory copy bandwidth (TypedArray.set, `cat model > /dev/null`), modelevo linear and ties (wasm kernels),
- * and the same merges by bench/merge_torch.py. Every merge runs in its own child process so its peak RSS
- * (`process.resourceUsage().maxRSS`) is its own. Outputs go to /dev/shm (tmpfs) so disk write speed and fsync
- * are measured for neither tool. GB/s = input bytes / wall time. Removes everything at the end.
+ * memory copy bandwidth (TypedArray.set, `cat model > /dev/null`), the I/O floor of a linear merge in Node
+ * (bench/merge-floor.ts: the same reads and one output's writes, no arithmetic), modelevo linear (wasm kernels,
+ * float32 and float64 arithmetic) `--repeat` times each, alternating, ties once, and the same merges by
+ * bench/merge_torch.py. Every merge runs in its own child process so its peak RSS (VmHWM) is its own. Outputs go
+ * to /dev/shm (tmpfs) so disk write speed and fsync are measured for neither tool. GB/s = input bytes / wall time.
+ * Removes everything at the end.
  *
- *   npm run bench:merge [-- --layers 22 --skip-torch --reference]
+ *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --reference --family <dir>]
+ *
+ * `--family <dir>` keeps the synthetic family in <dir> (written there on the first run, reused after), so
+ * repeated runs skip the minute of writing it; the caller deletes it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelFolderWriter } from '../src/io/shard-writer.js';
+import { DEFAULT_FILE_BLOCK_ELEMENTS } from '../src/merge/fast-path.js';
 import { runMerge } from '../src/merge/index.js';
+import type { FloorResult } from './merge-floor.js';
 
 const HIDDEN = 2048;
 const INTERMEDIATE = 5632;
@@ -141,11 +148,13 @@ function peakRssBytes(): number {
 interface MergeRun {
   readonly seconds: number;
   readonly maxRssBytes: number;
+  /** CPU seconds (user + system, all threads) of the merge itself, when the child reports them */
+  readonly cpuSeconds?: number;
 }
 
-/** Child process: one modelevo merge, prints {seconds, maxRssBytes}. */
+/** Child process: one modelevo merge, prints {seconds, maxRssBytes, cpuSeconds}. */
 async function child(): Promise<void> {
-  const [method, familyDir, out, kernels] = process.argv.slice(process.argv.indexOf('--child') + 1) as [string, string, string, string];
+  const [method, familyDir, out, kernels, arithmetic] = process.argv.slice(process.argv.indexOf('--child') + 1) as [string, string, string, string, string];
   const names = ['base', 'ft-1', 'ft-2', 'ft-3'].map((n) => join(familyDir, n));
   const config =
     method === 'linear'
@@ -156,76 +165,147 @@ async function child(): Promise<void> {
           models: names.slice(1).map((model) => ({ model, parameters: { weight: 1, density: 0.2 } })),
           dtype: 'bfloat16',
         };
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const result = await runMerge(config, out, { progress: 'none', kernels: kernels as 'wasm' | 'reference', threads: 2, copyTokenizer: false });
+  const result = await runMerge(config, out, {
+    progress: 'none',
+    kernels: kernels as 'wasm' | 'reference',
+    threads: 2,
+    copyTokenizer: false,
+    linearArithmetic: arithmetic === 'float64' ? 'float64' : 'float32',
+  });
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), kernels: result.kernels })}\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), cpuSeconds: (cpu.user + cpu.system) / 1e6, kernels: result.kernels })}\n`);
 }
 
 function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): MergeRun {
   const result = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 1 << 20 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
-  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssBytes?: number; max_rss_bytes?: number };
-  return { seconds: parsed.seconds, maxRssBytes: parsed.maxRssBytes ?? parsed.max_rss_bytes ?? 0 };
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssBytes?: number; max_rss_bytes?: number; cpuSeconds?: number };
+  return { seconds: parsed.seconds, maxRssBytes: parsed.maxRssBytes ?? parsed.max_rss_bytes ?? 0, cpuSeconds: parsed.cpuSeconds };
 }
+
+interface Row {
+  readonly label: string;
+  /** every repetition, in run order */
+  readonly runs: readonly MergeRun[];
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const best = (row: Row): MergeRun => row.runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 
 async function main(): Promise<void> {
   const layers = Number(argValue('--layers') ?? 22);
   const skipTorch = process.argv.includes('--skip-torch');
   const withReference = process.argv.includes('--reference');
-  const dir = mkdtempSync(join(tmpdir(), 'modelevo-bench-merge-'));
+  const repeat = Number(argValue('--repeat') ?? 3);
+  const keptFamily = argValue('--family');
+  const dir = keptFamily ?? mkdtempSync(join(tmpdir(), 'modelevo-bench-merge-'));
   const outRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/modelevo-bench-out-') : mkdtempSync(join(tmpdir(), 'modelevo-bench-out-'));
   try {
     console.log(`load before: ${execFileSync('uptime').toString().trim()}`);
     let started = performance.now();
-    const folders = writeFamily(dir, layers);
+    const reuse = keptFamily !== undefined && existsSync(join(dir, 'ft-3', 'config.json'));
+    const folders = reuse ? ['base', 'ft-1', 'ft-2', 'ft-3'].map((n) => join(dir, n)) : writeFamily(dir, layers);
     const modelBytes = folderBytes(folders[0]!);
     const inputBytes = 4 * modelBytes;
     const largestTensor = VOCAB * HIDDEN * 2;
-    console.log(`wrote 4 models × ${(modelBytes / 1e9).toFixed(2)} GB in ${((performance.now() - started) / 1000).toFixed(1)} s (${dir})`);
+    console.log(`${reuse ? 'reused' : 'wrote'} 4 models × ${(modelBytes / 1e9).toFixed(2)} GB in ${((performance.now() - started) / 1000).toFixed(1)} s (${dir})`);
     for (const folder of folders) catSeconds(folder); // warm the page cache
     const catGBs = modelBytes / Math.min(catSeconds(folders[1]!), catSeconds(folders[1]!)) / 1e9;
     const setGBs = setBandwidth();
     const copyGBs = Math.min(catGBs, setGBs);
     console.log(`copy bandwidth: cat model > /dev/null ${catGBs.toFixed(2)} GB/s; TypedArray.set (1 GiB, bytes copied/s) ${setGBs.toFixed(2)} GB/s`);
 
-    const rows: { label: string; run: MergeRun }[] = [];
+    const rows: Row[] = [];
     const self = ['--import', 'tsx', new URL(import.meta.url).pathname];
-    for (const method of ['linear', 'ties'] as const) {
-      const kinds = withReference ? (['wasm', 'reference'] as const) : (['wasm'] as const);
-      for (const kernels of kinds) {
-        const out = join(outRoot, `${method}-${kernels}`);
-        rows.push({ label: `modelevo ${method} (${kernels})`, run: runChild(process.execPath, [...self, '--child', method, dir, out, kernels]) });
+    const floorScript = new URL('./merge-floor.ts', import.meta.url).pathname;
+    const floorParts: FloorResult[] = [];
+    // the linear rows alternate run by run, so a change in machine load hits each of them alike
+    const linearRows: Row[] = [
+      { label: 'I/O floor: read inputs + write output, no arithmetic (2 workers)', runs: [] },
+      { label: 'modelevo linear (wasm, float32)', runs: [] },
+      { label: 'modelevo linear (wasm, float64)', runs: [] },
+      ...(withReference ? [{ label: 'modelevo linear (reference)', runs: [] }] : []),
+    ];
+    for (let r = 0; r < repeat; r++) {
+      const floorOut = mkdtempSync(join(outRoot, 'floor-'));
+      // the floor reads in the merge's block (bf16 elements → bytes)
+      const block = String(DEFAULT_FILE_BLOCK_ELEMENTS * 2);
+      const floorRun = spawnSync(process.execPath, ['--import', 'tsx', floorScript, floorOut, ...folders, '--block', block], { encoding: 'utf8' });
+      if (floorRun.status !== 0) throw new Error(`merge-floor failed:\n${floorRun.stderr}`);
+      rmSync(floorOut, { recursive: true, force: true });
+      const floor = JSON.parse(floorRun.stdout.trim().split('\n').pop()!) as FloorResult;
+      floorParts.push(floor);
+      (linearRows[0]!.runs as MergeRun[]).push({ seconds: floor.seconds, maxRssBytes: 0, cpuSeconds: floor.cpuSeconds });
+      const variants: [number, string, string][] = [
+        [1, 'wasm', 'float32'],
+        [2, 'wasm', 'float64'],
+        ...(withReference ? ([[3, 'reference', 'float64']] as [number, string, string][]) : []),
+      ];
+      for (const [row, kernels, arithmetic] of variants) {
+        const out = join(outRoot, `linear-${kernels}-${arithmetic}`);
+        (linearRows[row]!.runs as MergeRun[]).push(runChild(process.execPath, [...self, '--child', 'linear', dir, out, kernels, arithmetic]));
         rmSync(out, { recursive: true, force: true });
       }
-      if (!skipTorch) {
-        const out = join(outRoot, `${method}-torch`);
-        const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
-        const script = new URL('./merge_torch.py', import.meta.url).pathname;
-        const args = [script, '--method', method, '--base', folders[0]!, '--models', ...folders.slice(1), '--out', out, '--threads', '2'];
-        rows.push({ label: `PyTorch ${method}`, run: runChild('/usr/bin/python3', args, env) });
-        rmSync(out, { recursive: true, force: true });
-      }
+    }
+    rows.push(...linearRows);
+    if (!skipTorch) rows.push({ label: 'PyTorch linear', runs: [torchRun('linear', folders, outRoot)] });
+    if (!process.argv.includes('--skip-ties')) {
+      const out = join(outRoot, 'ties-wasm');
+      rows.push({ label: 'modelevo ties (wasm)', runs: [runChild(process.execPath, [...self, '--child', 'ties', dir, out, 'wasm', 'float32'])] });
+      rmSync(out, { recursive: true, force: true });
+      if (!skipTorch) rows.push({ label: 'PyTorch ties', runs: [torchRun('ties', folders, outRoot)] });
     }
 
-    const torchOf = (method: string): MergeRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.run;
+    const torchOf = (method: string): MergeRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];
+    const copySeconds = inputBytes / copyGBs / 1e9;
     console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; input ${(inputBytes / 1e9).toFixed(2)} GB per merge; largest tensor ${(largestTensor / 1e6).toFixed(0)} MB; RSS bound 3 × largest × 4 inputs = ${((3 * largestTensor * 4) / 1e9).toFixed(2)} GB`);
-    console.log('| merge | seconds | GB/s of input | vs copy bandwidth | vs PyTorch | peak RSS | RSS / (largest × inputs) |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const { label, run } of rows) {
+    console.log(`copy-bandwidth bound: ${(inputBytes / 1e9).toFixed(2)} GB / ${copyGBs.toFixed(2)} GB/s = ${copySeconds.toFixed(3)} s (1.5× = ${(1.5 * copySeconds).toFixed(3)} s)`);
+    console.log(`best of ${repeat} for the linear rows (every run: seconds column of the list below); one run each otherwise`);
+    console.log('| merge | seconds (best) | median | GB/s of input | / copy bound | CPU s | vs PyTorch | peak RSS | RSS / (largest × inputs) |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const row of rows) {
+      const run = best(row);
       const gbs = inputBytes / run.seconds / 1e9;
-      const method = label.includes('linear') ? 'linear' : 'ties';
+      const method = row.label.includes('ties') ? 'ties' : 'linear';
       const torch = torchOf(method);
-      const vsTorch = torch && !label.startsWith('PyTorch') ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
+      const vsTorch = torch && !row.label.startsWith('PyTorch') ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
+      const rss = run.maxRssBytes > 0 ? `${(run.maxRssBytes / 1e9).toFixed(2)} GB` : '–';
+      const rssRatio = run.maxRssBytes > 0 ? (run.maxRssBytes / (largestTensor * 4)).toFixed(2) : '–';
+      const cpu = run.cpuSeconds === undefined ? '–' : run.cpuSeconds.toFixed(2);
       console.log(
-        `| ${label} | ${run.seconds.toFixed(2)} | ${gbs.toFixed(2)} | ${(copyGBs / gbs).toFixed(2)}× slower | ${vsTorch} | ${(run.maxRssBytes / 1e9).toFixed(2)} GB | ${(run.maxRssBytes / (largestTensor * 4)).toFixed(2)} |`,
+        `| ${row.label} | ${run.seconds.toFixed(2)} | ${median(row.runs.map((x) => x.seconds)).toFixed(2)} | ${gbs.toFixed(2)} | ${(run.seconds / copySeconds).toFixed(2)}× | ${cpu} | ${vsTorch} | ${rss} | ${rssRatio} |`,
       );
     }
+    console.log('\nevery run (seconds):');
+    for (const row of rows) console.log(`- ${row.label}: ${row.runs.map((x) => x.seconds.toFixed(2)).join(', ')}`);
+    const floorBest = floorParts.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    console.log(
+      `I/O floor parts (each timed alone, best run): read ${(floorBest.inputBytes / 1e9).toFixed(2)} GB ${Math.min(...floorParts.map((f) => f.readOnlySeconds)).toFixed(3)} s; ` +
+        `write ${(floorBest.outputBytes / 1e9).toFixed(2)} GB ${Math.min(...floorParts.map((f) => f.writeOnlySeconds)).toFixed(3)} s; ` +
+        `plain-JS worker start ${Math.min(...floorParts.map((f) => f.startSeconds)).toFixed(3)} s (not in the floor)`,
+    );
     console.log(`\ncopy bandwidth = min(cat, TypedArray.set) = ${copyGBs.toFixed(2)} GB/s; load after: ${execFileSync('uptime').toString().trim()}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (keptFamily === undefined) rmSync(dir, { recursive: true, force: true });
     rmSync(outRoot, { recursive: true, force: true });
   }
+}
+
+function torchRun(method: 'linear' | 'ties', folders: readonly string[], outRoot: string): MergeRun {
+  const out = join(outRoot, `${method}-torch`);
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
+  const script = new URL('./merge_torch.py', import.meta.url).pathname;
+  const args = [script, '--method', method, '--base', folders[0]!, '--models', ...folders.slice(1), '--out', out, '--threads', '2'];
+  const run = runChild('/usr/bin/python3', args, env);
+  rmSync(out, { recursive: true, force: true });
+  return run;
 }
 
 if (process.argv.includes('--child')) await child();
