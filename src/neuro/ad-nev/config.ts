@@ -30,6 +30,11 @@ export const adNevConfigSchema = z.object({
   epochs: z.number().int().min(1).default(25),
   batchSize: z.number().int().min(1).default(32),
   level1: gaSchema.default({ population: 8, offspring: 8, generations: 4 }),
+  /**
+   * optional cap on every autoencoder's code as a fraction of its input (W·F), enforced by an extra FC layer
+   * (operators.ts `enforceBottleneck`); absent = the spec's architectures as they are
+   */
+  bottleneck: z.number().gt(0).max(1).optional(),
   level2: gaSchema
     .extend({ maxChannels: z.number().int().min(16).default(256), maxLayers: z.number().int().min(1).max(6).default(4) })
     .default({ population: 8, offspring: 8, generations: 4, maxChannels: 256, maxLayers: 4 }),

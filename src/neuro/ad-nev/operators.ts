@@ -156,3 +156,27 @@ export function repairArchitecture(genome: ConvAutoencoderGenome, features: numb
   if ('invalid' in planAutoencoder(g, features)) g = { ...g, fcRatios: [] };
   return g;
 }
+
+/**
+ * Caps the autoencoder's code (the last FC layer, or the flattened encoder output) at ⌊ratio · W · F⌋ units
+ * by appending one FC layer when it is larger. Why: the spec's conv encoders widen the input (the hand-configured
+ * baseline's code is 6.7× a 5 × 25 window), so training can approach the identity map, which reconstructs anomalies too;
+ * a code smaller than the input forces the model to learn what is normal. Returns the genome unchanged when
+ * the code is already small enough or the plan is invalid.
+ */
+export function enforceBottleneck(genome: ConvAutoencoderGenome, features: number, ratio: number): ConvAutoencoderGenome {
+  const plan = planAutoencoder(genome, features);
+  if ('invalid' in plan) return genome;
+  const code = plan.fcUnits[plan.fcUnits.length - 1]!;
+  const target = Math.max(1, Math.floor(ratio * genome.window * features));
+  if (code <= target) return genome;
+  // ⌊r·code⌋ = target exactly for r slightly above target/code (floating-point safe)
+  return { ...genome, fcRatios: [...genome.fcRatios, (target + 0.5) / code] };
+}
+
+/** units of the autoencoder's code for `features` inputs (undefined for an invalid genome) */
+export function codeUnits(genome: ConvAutoencoderGenome, features: number): number | undefined {
+  const plan = planAutoencoder(genome, features);
+  return 'invalid' in plan ? undefined : plan.fcUnits[plan.fcUnits.length - 1]!;
+}
+

@@ -36,6 +36,7 @@ import {
   mutateSubspaces,
   randomArchitecture,
   randomSubspaces,
+  enforceBottleneck,
   repairArchitecture,
   type Subspaces,
 } from './operators.js';
@@ -213,7 +214,12 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
   const cache = new TrainingCache(context);
   const profile = featureProfile(channel.fit, channel.heldOut, config.fitnessNormalisation);
   const allFeatures = Array.from({ length: channel.features }, (_, i) => i);
-  const baseGenome = repairArchitecture(BASELINE_GENOME, channel.features);
+  // every network of the run passes one repair: valid for its width, and within the optional bottleneck
+  const fit = (genome: ConvAutoencoderGenome, width: number): ConvAutoencoderGenome => {
+    const valid = repairArchitecture(genome, width);
+    return config.bottleneck === undefined ? valid : enforceBottleneck(valid, width, config.bottleneck);
+  };
+  const baseGenome = fit(BASELINE_GENOME, channel.features);
   const snapshots: LevelSnapshot[] = [];
 
   // untrained: the baseline architecture at its seeded initial weights (exposes what training adds, §6)
@@ -229,7 +235,7 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
   snapshots.push({ level: 'baseline', members: [{ features: allFeatures, genome: baseGenome, weights: baseline.weights }], fitness: ensembleFitness(profile, [{ features: allFeatures, featureErrors: baseline.featureErrors }]) });
 
   // level 1 — feature subspaces, each member the baseline architecture
-  const memberGenome = (features: readonly number[]): ConvAutoencoderGenome => repairArchitecture(BASELINE_GENOME, features.length);
+  const memberGenome = (features: readonly number[]): ConvAutoencoderGenome => fit(BASELINE_GENOME, features.length);
   const subspaceFitness = (sets: Subspaces): number => {
     const members = sets.map((set) => errorsOf(cache.get(set, memberGenome(set)), set));
     return members.every((m) => m !== undefined) ? ensembleFitness(profile, members as MemberErrors[]) : NaN;
@@ -272,7 +278,7 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
         random: (rng) => randomArchitecture(rng, limits),
         mutate: (rng, g) => mutateArchitecture(rng, g, limits),
         crossover: crossoverArchitecture,
-        repair: (g) => repairArchitecture(g, width),
+        repair: (g) => fit(g, width),
       });
       const state = await runLevel<GaParams, GaState<ConvAutoencoderGenome>, ConvAutoencoderGenome>(
         context,

@@ -5,7 +5,9 @@ import { createRng } from '../../core/rng.js';
 import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
 import {
   DEFAULT_LIMITS,
+  codeUnits,
   crossoverArchitecture,
+  enforceBottleneck,
   crossoverSubspaces,
   mutateArchitecture,
   mutateSubspaces,
@@ -15,7 +17,7 @@ import {
   validSubspaces,
 } from './operators.js';
 import { perturbWeights, replayLineage, weightTuning, type WeightTuningParams } from './weight-tuning.js';
-import { planAutoencoder } from '../conv-autoencoder.js';
+import { BASELINE_GENOME, planAutoencoder } from '../conv-autoencoder.js';
 
 test('subspace operators keep every set non-empty and every index in [0, F)', () => {
   fc.assert(
@@ -47,6 +49,30 @@ test('every repaired architecture decodes to an autoencoder whose output shape e
         assert.deepEqual([last.outChannels, last.outLength], [g.window, features]);
         assert.ok(g.learningRate >= 1e-6 && g.learningRate <= 1e-2 && g.window >= 2 && g.window <= 10);
       }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('bottleneck: the code is capped at ⌊ratio·W·F⌋ units, output shape kept, idempotent; small codes untouched', () => {
+  // the hand-configured baseline widens its input: 64 channels × ⌈25/2⌉ = 832 code units for a 5 × 25 window
+  assert.equal(codeUnits(BASELINE_GENOME, 25), 832);
+  const capped = enforceBottleneck(BASELINE_GENOME, 25, 0.5);
+  assert.equal(codeUnits(capped, 25), 62);
+  assert.deepEqual(capped.convLayers, BASELINE_GENOME.convLayers);
+  assert.equal(capped.fcRatios.length, 1);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 60 }), fc.integer(), fc.double({ min: 0.05, max: 1, noNaN: true }), (features, seed, ratio) => {
+      const rng = createRng('bottleneck-prop', seed);
+      const g = repairArchitecture(randomArchitecture(rng, DEFAULT_LIMITS), features);
+      const b = enforceBottleneck(g, features, ratio);
+      const plan = planAutoencoder(b, features);
+      assert.ok(!('invalid' in plan), JSON.stringify(b));
+      assert.ok(codeUnits(b, features)! <= Math.max(1, Math.floor(ratio * b.window * features)));
+      const last = plan.decoder[plan.decoder.length - 1]!;
+      assert.deepEqual([last.outChannels, last.outLength], [b.window, features]);
+      assert.deepEqual(enforceBottleneck(b, features, ratio), b, 'idempotent');
+      if (codeUnits(g, features)! <= Math.floor(ratio * g.window * features)) assert.equal(b, g);
     }),
     { numRuns: 150 },
   );
