@@ -112,10 +112,11 @@ export async function measureFloor(outDir: string, folders: readonly string[], o
   await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.once('message', () => resolve()), w.once('error', reject)))));
   const startSeconds = (performance.now() - started) / 1000;
 
-  const pass = async (mode: Job['mode']): Promise<number> => {
+  const pass = async (mode: Job['mode']): Promise<{ seconds: number; cpu: number }> => {
     const target = join(outDir, `floor-${mode}.safetensors`);
     const temp = `${target}.tmp`;
     const outFd = openSync(temp, 'wx');
+    const cpuBefore = cpuSeconds();
     const begin = performance.now();
     await Promise.all(
       workers.map(
@@ -129,15 +130,13 @@ export async function measureFloor(outDir: string, folders: readonly string[], o
     );
     closeSync(outFd);
     renameSync(temp, target);
-    const seconds = (performance.now() - begin) / 1000;
-    rmSync(target, { force: true });
-    return seconds;
+    const result = { seconds: (performance.now() - begin) / 1000, cpu: cpuSeconds() - cpuBefore };
+    rmSync(target, { force: true }); // freeing the pages is not part of writing them
+    return result;
   };
-  const readOnlySeconds = await pass('read');
-  const writeOnlySeconds = await pass('write');
-  const cpuBefore = cpuSeconds();
-  const seconds = await pass('both');
-  const cpu = cpuSeconds() - cpuBefore;
+  const readOnlySeconds = (await pass('read')).seconds;
+  const writeOnlySeconds = (await pass('write')).seconds;
+  const { seconds, cpu } = await pass('both');
   await Promise.all(workers.map((w) => w.terminate()));
   fds.flat().forEach((fd) => closeSync(fd));
   return { seconds, readOnlySeconds, writeOnlySeconds, startSeconds, cpuSeconds: cpu, inputBytes, outputBytes: outOffset };

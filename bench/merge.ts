@@ -275,7 +275,8 @@ async function main(): Promise<void> {
       const gbs = inputBytes / run.seconds / 1e9;
       const method = row.label.includes('ties') ? 'ties' : 'linear';
       const torch = torchOf(method);
-      const vsTorch = torch && !row.label.startsWith('PyTorch') ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
+      const isMerge = !row.label.startsWith('PyTorch') && !row.label.startsWith('I/O floor');
+      const vsTorch = torch && isMerge ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
       const rss = run.maxRssBytes > 0 ? `${(run.maxRssBytes / 1e9).toFixed(2)} GB` : '–';
       const rssRatio = run.maxRssBytes > 0 ? (run.maxRssBytes / (largestTensor * 4)).toFixed(2) : '–';
       const cpu = run.cpuSeconds === undefined ? '–' : run.cpuSeconds.toFixed(2);
