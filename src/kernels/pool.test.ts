@@ -1,5 +1,6 @@
 // Differential tests: every WebAssembly kernel against the plain-TS reference (src/kernels/reference/wasm-refs.ts),
-// on the calling thread, on 1 and 2 workers, and streamed through small staging chunks.
+// on the calling thread, on 1 and 2 workers, on 1 worker plus the calling thread, and streamed through small
+// staging chunks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng, type Rng } from '../core/rng.js';
@@ -20,7 +21,7 @@ import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from './
 const BLOCK = 16384;
 const ODD_LENGTHS = [0, 1, 3, 5, 7, 9, 15, 17, 31, 33, 63, 65, 1023, BLOCK + 1, 2 * BLOCK + 13, 3 * BLOCK - 5];
 
-type Pools = Record<'inline' | 'oneWorker' | 'twoWorkers' | 'chunked', KernelPool>;
+type Pools = Record<'inline' | 'oneWorker' | 'twoWorkers' | 'chunked' | 'workerAndCaller', KernelPool>;
 let pools: Pools;
 
 before(async () => {
@@ -30,6 +31,8 @@ before(async () => {
     twoWorkers: await KernelPool.create({ workers: 2, minParallelElements: 0 }),
     // One split block per staging chunk: the most chunk boundaries possible.
     chunked: await KernelPool.create({ workers: 2, minParallelElements: 0, chunkBytes: BLOCK * 4 }),
+    // one worker, and the calling thread computes the other part of every call
+    workerAndCaller: await KernelPool.create({ workers: 1, minParallelElements: 0, callerTakesPart: true }),
   };
 });
 
@@ -383,6 +386,31 @@ test('workers started in the background take over a caller that only chains prom
     while (!ready && performance.now() - started < 20_000) await pool.weightedSum(out, [x], [2]);
     assert.equal(ready, true, 'the workers came up while the caller kept calling');
     assert.ok(out.every((v) => v === 2));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('callerTakesPart: the calling thread runs the last part itself, so one worker and the caller split each call', async () => {
+  const pool = await KernelPool.create({ workers: 1, minParallelElements: 0, callerTakesPart: true });
+  try {
+    assert.equal(pool.workerCount, 1);
+    assert.equal(pool.partCount, 2);
+    const n = 4 * BLOCK;
+    const parts: number[][] = [];
+    const x = pool.arena.f32(n);
+    x.fill(3);
+    const status = pool.arena.u32(1);
+    status[0] = 0;
+    await pool.runSplit('findNonFinite', n, (start, length, part) => {
+      parts.push([start, length, part]);
+      return [x.byteOffset + start * 4, length, status.byteOffset];
+    });
+    assert.deepEqual(parts, [[0, 2 * BLOCK, 0], [2 * BLOCK, 2 * BLOCK, 1]]);
+    // a non-finite value in the caller's part is found there (status is shared memory)
+    x[3 * BLOCK + 5] = Number.POSITIVE_INFINITY;
+    await pool.runSplit('findNonFinite', n, (start, length) => [x.byteOffset + start * 4, length, status.byteOffset]);
+    assert.equal(status[0], 1);
   } finally {
     await pool.close();
   }

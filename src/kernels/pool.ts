@@ -41,6 +41,12 @@ export interface KernelPoolOptions {
    */
   readonly startWorkersInBackground?: boolean;
   readonly onWorkersFailed?: (error: ModelevoError) => void;
+  /**
+   * The calling thread computes one part of every parallel call itself (after handing the workers theirs), so
+   * `workers` threads plus the caller share the work: for callers that would otherwise only wait (the merge
+   * executor). Default false.
+   */
+  readonly callerTakesPart?: boolean;
 }
 
 type KernelArray = Float32Array | Uint16Array | Uint32Array;
@@ -65,6 +71,7 @@ export class KernelPool implements Kernels {
   private workers: KernelWorkers | undefined;
   private starting: Promise<void> = Promise.resolve();
   private startingInBackground = false;
+  private readonly callerTakesPart: boolean;
 
   private constructor(
     private readonly local: KernelExports,
@@ -76,6 +83,7 @@ export class KernelPool implements Kernels {
     this.splitAlign = local.STATS_BLOCK.value as number;
     this.chunkBytes = options.chunkBytes ?? 64 * 2 ** 20;
     this.minParallel = options.minParallelElements ?? 65536;
+    this.callerTakesPart = options.callerTakesPart ?? false;
     if (!(this.chunkBytes >= this.splitAlign * 4)) {
       throw new ModelevoError('VALUE_INVALID', `KernelPool chunkBytes must be ≥ ${this.splitAlign * 4}, got ${this.chunkBytes}`, {
         hint: 'use 64–256 MiB for large tensors',
@@ -115,9 +123,14 @@ export class KernelPool implements Kernels {
     return pool;
   }
 
-  /** Worker threads this pool runs (or will run, while they start): the number of parts a call is cut into. */
+  /** Worker threads this pool runs (or will run, while they start). */
   get workerCount(): number {
     return this.plannedWorkers;
+  }
+
+  /** The most parts a call is cut into (workers, plus the caller with `callerTakesPart`): size per-part buffers by it. */
+  get partCount(): number {
+    return Math.max(1, this.plannedWorkers + (this.callerTakesPart && this.plannedWorkers > 0 ? 1 : 0));
   }
 
   /** Resolves once the workers have started (at once unless they start in the background); true if running. */
@@ -291,7 +304,7 @@ export class KernelPool implements Kernels {
   }
 
   private maxParts(): number {
-    return Math.max(1, this.plannedWorkers);
+    return this.partCount;
   }
 
   /** One operation at a time: operations share the arena's stack discipline and the workers. */
@@ -357,20 +370,33 @@ export class KernelPool implements Kernels {
     if (this.startingInBackground) await new Promise<void>((resolve) => setImmediate(resolve));
     const workers = this.workers;
     const parallel = workers !== undefined && length >= this.minParallel;
-    const parts = parallel ? Math.min(workers.size, Math.ceil(length / this.splitAlign)) : 1;
+    const threads = workers === undefined ? 1 : workers.size + (this.callerTakesPart ? 1 : 0);
+    const parts = parallel ? Math.min(threads, Math.ceil(length / this.splitAlign)) : 1;
     const step = Math.ceil(length / parts / this.splitAlign) * this.splitAlign;
     const jobs: KernelJob[] = [];
     for (let part = 0, start = 0; part < parts && start < length; part++, start += step) {
       jobs.push(jobFor(start, Math.min(step, length - start), part));
     }
+    const runHere = (job: KernelJob): void => {
+      if (isFileKernel(job.kernel)) runFileKernel(this.local, this.arena.memory, job.kernel, job.args);
+      else (this.local[job.kernel] as (...args: readonly number[]) => void)(...job.args);
+    };
     if (!parallel || !workers) {
-      for (const job of jobs) {
-        if (isFileKernel(job.kernel)) runFileKernel(this.local, this.arena.memory, job.kernel, job.args);
-        else (this.local[job.kernel] as (...args: readonly number[]) => void)(...job.args);
-      }
+      jobs.forEach(runHere);
       return;
     }
-    await workers.run(jobs);
+    // the caller's part is the last one: the workers get theirs (posted at once) before it runs here
+    const mine = this.callerTakesPart && jobs.length > workers.size ? jobs.pop() : undefined;
+    const running = workers.run(jobs);
+    if (mine !== undefined) {
+      try {
+        runHere(mine);
+      } catch (error) {
+        await running.catch(() => undefined);
+        throw error;
+      }
+    }
+    await running;
   }
 }
 

@@ -49,6 +49,8 @@ function tensorBits(model: number, name: string, numel: number): Uint16Array {
 
 let dir: string;
 let pool: KernelPool;
+/** one worker plus the calling thread, as runMerge sets it up */
+let callerPool: KernelPool;
 const opened = new Map<string, HfCheckpoint>();
 const models: PlanModels = {
   keyOf: (ref) => ref,
@@ -73,10 +75,12 @@ before(async () => {
     writeFileSync(join(dir, model, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
   });
   pool = await KernelPool.create({ workers: 2, minParallelElements: 256 });
+  callerPool = await KernelPool.create({ workers: 1, minParallelElements: 256, callerTakesPart: true });
 });
 
 after(async () => {
   await pool.close();
+  await callerPool.close();
   for (const checkpoint of opened.values()) checkpoint.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -124,8 +128,8 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
     const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
     const reference = collect();
     executePlan(plan, models, reference);
-    for (const fileBlockElements of [1000 + 3, 1 << 15]) {
-      const out = join(dir, `out-${outDtype}-${fileBlockElements}`);
+    for (const [fileBlockElements, kernels, threads] of [[1000 + 3, pool, '2-workers'], [1 << 15, pool, '2-workers'], [1000 + 3, callerPool, 'worker-and-caller']] as const) {
+      const out = join(dir, `out-${outDtype}-${fileBlockElements}-${threads}`);
       // small output shards too: the workers write into several files, each at its tensors' offsets
       const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
       const targets: string[] = [];
@@ -134,7 +138,7 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
         tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
         markWritten: (name: string) => writer.markWritten(name),
       };
-      await executePlanWithKernels(plan, models, sink, pool, { fileBlockElements });
+      await executePlanWithKernels(plan, models, sink, kernels, { fileBlockElements });
       writer.commit();
       assert.deepEqual(targets, plan.tensors.map((t) => t.name), 'every tensor went straight to the file');
       const written = HfCheckpoint.open(out);

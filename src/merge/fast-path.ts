@@ -122,7 +122,7 @@ export class MergeFastPath {
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
     private readonly linearArithmetic: LinearArithmetic,
   ) {
-    this.pointerTable = pool.arena.u32(Math.max(1, pool.workerCount) * (maxInputs + 1));
+    this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
     const status = pool.arena.u32(2);
     this.status = new Int32Array(status.buffer, status.byteOffset, 2);
@@ -171,7 +171,7 @@ export class MergeFastPath {
     const maxInputs = Math.max(linearInputs, vectorInputs);
     const blockElements = options.fileBlockElements ?? DEFAULT_FILE_BLOCK_ELEMENTS;
     const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4, 4);
-    const scratch = u8(arena.u32(Math.ceil((Math.max(1, pool.workerCount) * stride) / 4)));
+    const scratch = u8(arena.u32(Math.ceil((pool.partCount * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
     return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic);

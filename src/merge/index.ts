@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { stringify as stringifyYaml } from 'yaml';
 import { isFloatDType, numelOf, type FloatDType } from '../core/dtype.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
@@ -62,7 +63,7 @@ export interface RunMergeOptions {
    * arithmetic (`linearArithmetic`, the default), which agree to float32 rounding.
    */
   readonly kernels?: 'auto' | KernelsKind;
-  /** kernel worker threads for 'wasm' (default min(2, cores)) */
+  /** compute threads for 'wasm', this thread included: threads − 1 workers plus the caller (default min(2, cores)) */
   readonly threads?: number;
   /**
    * Arithmetic of the linear merge on the wasm kernels: 'float32' (default; merge-methods.md §0, within float32
@@ -218,10 +219,13 @@ async function kernelPoolFor(
     }
     if (fastBytes < AUTO_KERNEL_BYTES) return undefined;
   }
-  // the merge starts on this thread while the workers start (~0.3 s each under tsx); they take over when up
+  // This thread only waits for the kernels during a merge, so it is one of the compute threads (one fewer worker
+  // to start: ~0.2 CPU-s each under tsx), and it starts merging while the workers start; they join when up.
+  const threads = options.threads ?? Math.min(2, availableParallelism());
   const kernels = await createKernels({
     kernels: 'wasm',
-    workers: options.threads,
+    workers: threads - 1,
+    callerTakesPart: true,
     fallback: 'reference',
     startWorkersInBackground: true,
     onWorkersFailed: (error) => warn(`kernel workers did not start, merging on one thread: ${error.message}`),

@@ -64,7 +64,7 @@ export function registerMergeCommand(program: Command): void {
     .argument('<config.yml>', 'mergekit merge configuration (model paths relative to the current directory)')
     .argument('<out-dir>', 'output folder (written atomically)')
     .option('--out-shard-size <size>', 'maximum bytes per shard, decimal suffixes K/M/B', '5B')
-    .option('--threads <n>', 'worker threads for the kernels')
+    .option('--threads <n>', 'compute threads for the kernels, the main thread included (default min(2, cores))')
     .option('--seed <n>', 'seed for random methods (DARE, DELLA)', '0')
     .option('--copy-tokenizer', 'copy tokenizer files from the donor model (default)', true)
     .option('--no-copy-tokenizer', 'do not copy tokenizer files')
