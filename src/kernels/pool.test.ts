@@ -349,48 +349,6 @@ describe('absHistogram11', () => {
   });
 });
 
-test('workers started in the background: calls before and after they are up give the reference results', async () => {
-  const rng = createRng(7, 'background');
-  const inputs = [gaussian(rng, 3 * BLOCK + 11), gaussian(rng, 3 * BLOCK + 11)];
-  const expected = new Float32Array(inputs[0]!.length);
-  weightedSumRef(expected, inputs, [0.25, -1.5]);
-  const pool = await KernelPool.create({ workers: 2, minParallelElements: 0, startWorkersInBackground: true });
-  try {
-    assert.equal(pool.workerCount, 2, 'sized for its workers from the start');
-    const early = new Float32Array(inputs[0]!.length);
-    await pool.weightedSum(early, inputs, [0.25, -1.5]); // most likely on the calling thread: workers take ~0.1 s
-    assert.equal(await pool.workersReady(), true);
-    const late = new Float32Array(inputs[0]!.length);
-    await pool.weightedSum(late, inputs, [0.25, -1.5]);
-    assert.deepEqual(early, expected);
-    assert.deepEqual(late, expected);
-  } finally {
-    await pool.close();
-  }
-  // closing while the workers are still starting shuts them down once they are up
-  const closedEarly = await KernelPool.create({ workers: 1, startWorkersInBackground: true });
-  await closedEarly.close();
-  assert.equal(await closedEarly.workersReady(), false);
-  await assert.rejects(closedEarly.weightedSum(new Float32Array(1), [new Float32Array(1)], [1]), /used after close/);
-});
-
-test('workers started in the background take over a caller that only chains promises (never yields to the event loop)', async () => {
-  const pool = await KernelPool.create({ workers: 1, minParallelElements: 0, startWorkersInBackground: true });
-  try {
-    let ready = false;
-    void pool.workersReady().then((up) => (ready = up));
-    const x = new Float32Array(1024).fill(1);
-    const out = new Float32Array(1024);
-    const started = performance.now();
-    // only awaits: without the pool letting the workers' messages in, `ready` could never turn true here
-    while (!ready && performance.now() - started < 20_000) await pool.weightedSum(out, [x], [2]);
-    assert.equal(ready, true, 'the workers came up while the caller kept calling');
-    assert.ok(out.every((v) => v === 2));
-  } finally {
-    await pool.close();
-  }
-});
-
 test('callerTakesPart: the calling thread runs the last part itself, so one worker and the caller split each call', async () => {
   const pool = await KernelPool.create({ workers: 1, minParallelElements: 0, callerTakesPart: true });
   try {

@@ -34,14 +34,6 @@ export interface KernelPoolOptions {
   /** location of kernels.wasm; default build/kernels.wasm at the package root */
   readonly wasmUrl?: URL;
   /**
-   * Resolve `create` as soon as the calling thread's instance exists and start the workers meanwhile: every
-   * call runs on the calling thread until all workers are up (a worker under tsx takes ~0.3 s to start), then
-   * on the workers. Results do not depend on it. Workers that fail to start leave the pool on the calling
-   * thread, reported through `onWorkersFailed`. Default false (create waits for the workers).
-   */
-  readonly startWorkersInBackground?: boolean;
-  readonly onWorkersFailed?: (error: ModelevoError) => void;
-  /**
    * The calling thread computes one part of every parallel call itself (after handing the workers theirs), so
    * `workers` threads plus the caller share the work: for callers that would otherwise only wait (the merge
    * executor). Default false.
@@ -67,15 +59,11 @@ export class KernelPool implements Kernels {
   private readonly minParallel: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** the running workers; undefined while they start in the background (calls run on the calling thread) */
-  private workers: KernelWorkers | undefined;
-  private starting: Promise<void> = Promise.resolve();
-  private startingInBackground = false;
   private readonly callerTakesPart: boolean;
 
   private constructor(
     private readonly local: KernelExports,
-    private readonly plannedWorkers: number,
+    private readonly workers: KernelWorkers | undefined,
     memory: WebAssembly.Memory,
     options: KernelPoolOptions,
   ) {
@@ -101,45 +89,19 @@ export class KernelPool implements Kernels {
         hint: 'use 0 for the calling thread only, or e.g. 2',
       });
     }
-    const pool = new KernelPool(instantiateKernels(module, memory), count, memory, options);
-    if (count === 0) return pool;
-    const starting = KernelWorkers.start(count, { module, memory });
-    if (!options.startWorkersInBackground) {
-      pool.workers = await starting;
-      return pool;
-    }
-    pool.startingInBackground = true;
-    pool.starting = starting
-      .then(
-        async (workers) => {
-          if (pool.closed) await workers.close();
-          else pool.workers = workers;
-        },
-        (error: unknown) => {
-          if (error instanceof ModelevoError) options.onWorkersFailed?.(error);
-        },
-      )
-      .finally(() => (pool.startingInBackground = false));
-    return pool;
+    const workers = count > 0 ? await KernelWorkers.start(count, { module, memory }) : undefined;
+    return new KernelPool(instantiateKernels(module, memory), workers, memory, options);
   }
 
-  /** Worker threads this pool runs (or will run, while they start). */
   get workerCount(): number {
-    return this.plannedWorkers;
+    return this.workers?.size ?? 0;
   }
 
   /** The most parts a call is cut into (workers, plus the caller with `callerTakesPart`): size per-part buffers by it. */
   get partCount(): number {
-    return Math.max(1, this.plannedWorkers + (this.callerTakesPart && this.plannedWorkers > 0 ? 1 : 0));
+    return Math.max(1, this.workerCount + (this.callerTakesPart && this.workerCount > 0 ? 1 : 0));
   }
 
-  /** Resolves once the workers have started (at once unless they start in the background); true if running. */
-  async workersReady(): Promise<boolean> {
-    await this.starting;
-    return this.workers !== undefined;
-  }
-
-  /** Stops the workers; workers still starting in the background are stopped as soon as they are up. */
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => undefined);
@@ -365,9 +327,6 @@ export class KernelPool implements Kernels {
 
   /** Cuts [0, length) into at most one range per worker, at multiples of the split alignment, and runs them. */
   private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob): Promise<void> {
-    // a caller that only chains promises never returns to the event loop, so the workers' "ready" messages would
-    // wait until it is done: let them in before each call while the workers start
-    if (this.startingInBackground) await new Promise<void>((resolve) => setImmediate(resolve));
     const workers = this.workers;
     const parallel = workers !== undefined && length >= this.minParallel;
     const threads = workers === undefined ? 1 : workers.size + (this.callerTakesPart ? 1 : 0);

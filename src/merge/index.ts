@@ -200,12 +200,7 @@ function chatTemplateFile(template: string | undefined): string | undefined {
 /** Bytes of input the fast paths would read; 'auto' switches the wasm kernels on from this much. */
 const AUTO_KERNEL_BYTES = 64 * 2 ** 20;
 
-async function kernelPoolFor(
-  plan: MergePlan,
-  options: RunMergeOptions,
-  inputDType: FloatDType | undefined,
-  warn: (message: string) => void,
-): Promise<KernelPool | undefined> {
+async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDType: FloatDType | undefined): Promise<KernelPool | undefined> {
   const choice = options.kernels ?? 'auto';
   if (choice === 'reference') return undefined;
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
@@ -219,17 +214,10 @@ async function kernelPoolFor(
     }
     if (fastBytes < AUTO_KERNEL_BYTES) return undefined;
   }
-  // This thread only waits for the kernels during a merge, so it is one of the compute threads (one fewer worker
-  // to start: ~0.2 CPU-s each under tsx), and it starts merging while the workers start; they join when up.
+  // this thread only waits for the kernels during a merge, so it is one of the compute threads: one fewer worker
+  // to start (~0.2 CPU-s each under tsx)
   const threads = options.threads ?? Math.min(2, availableParallelism());
-  const kernels = await createKernels({
-    kernels: 'wasm',
-    workers: threads - 1,
-    callerTakesPart: true,
-    fallback: 'reference',
-    startWorkersInBackground: true,
-    onWorkersFailed: (error) => warn(`kernel workers did not start, merging on one thread: ${error.message}`),
-  });
+  const kernels = await createKernels({ kernels: 'wasm', workers: threads - 1, callerTakesPart: true, fallback: 'reference' });
   return kernels instanceof KernelPool ? kernels : undefined;
 }
 
@@ -273,7 +261,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       linearArithmetic: options.linearArithmetic,
     };
 
-    const pool = await kernelPoolFor(plan, options, inputDType, warn);
+    const pool = await kernelPoolFor(plan, options, inputDType);
     const kernels: KernelsKind = pool === undefined ? 'reference' : 'wasm';
     const execute = async (sink: TensorSink): Promise<ExecuteStats> => {
       if (pool === undefined) return executePlan(plan, models, sink, executeOptions);
