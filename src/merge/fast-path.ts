@@ -19,13 +19,13 @@
  * Everything else returns false and the executor runs the method's pure `mergeTensor`.
  */
 import { numelOf, type DType } from '../core/dtype.js';
-import { ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
 import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
+import { linearCoefficients } from './methods/linear.js';
 import { sparsify } from './sparsify.js';
 import { readRescale } from './task-vector.js';
 
@@ -383,19 +383,11 @@ export class MergeFastPath {
   }
 }
 
-/** The weights `linear.mergeTensor` multiplies by: w_i, or w_i / Σw when normalize (same checks and errors). */
+/** The weights `linear.mergeTensor` multiplies by (same checks and errors). */
 function linearWeights(tensor: PlannedTensor): number[] {
-  const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', 'linear', tensor.name, tensor.models[i]?.modelRef ?? `#${i}`));
-  if (!booleanParam(tensor.params, 'normalize', 'linear', tensor.name)) return weights;
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const magnitude = weights.reduce((a, b) => a + Math.abs(b), 0);
-  if (Math.abs(sum) <= 1e-12 * magnitude || sum === 0) {
-    throw new ModelevoError('VALUE_INVALID', `linear: weights sum to ${sum} for tensor '${tensor.name}' with normalize: true; expected a non-zero sum`, {
-      hint: 'give the models weights that do not cancel, or set normalize: false',
-      details: { tensor: tensor.name, weights, models: tensor.models.map((m) => m.modelRef) },
-    });
-  }
-  return weights.map((w) => w / sum);
+  const modelRefs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
+  const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', 'linear', tensor.name, modelRefs[i]!));
+  return linearCoefficients(weights, booleanParam(tensor.params, 'normalize', 'linear', tensor.name), tensor.name, modelRefs);
 }
 
 function u8(view: ArrayBufferView): Uint8Array {

@@ -24,17 +24,25 @@ export const linear: MergeMethod = {
     const numel = checkElementCounts(input);
     const weights = modelWeights(input, NAME);
     const normalize = booleanParam(input.params, 'normalize', NAME, input.tensorName);
-    if (!normalize) return weightedSum(input.models, weights, numel);
-    const sum = weights.reduce((a, b) => a + b, 0);
-    const magnitude = weights.reduce((a, b) => a + Math.abs(b), 0);
-    // P8: mergekit divides by ~0 and writes Inf/NaN; cancellation to a rounding residue counts as zero too
-    if (Math.abs(sum) <= 1e-12 * magnitude || sum === 0) {
-      throw new ModelevoError('VALUE_INVALID', `linear: weights sum to ${sum} for tensor '${input.tensorName}' with normalize: true; expected a non-zero sum`, {
-        hint: 'give the models weights that do not cancel, or set normalize: false',
-        details: { tensor: input.tensorName, weights, models: input.modelRefs },
-      });
-    }
-    // dividing each weight first keeps one-hot weights exact (w/Σw is exactly 1 or 0)
-    return weightedSum(input.models, weights.map((w) => w / sum), numel);
+    return weightedSum(input.models, linearCoefficients(weights, normalize, input.tensorName, input.modelRefs), numel);
   },
 };
+
+/**
+ * The coefficients a linear merge multiplies by: w_i, or w_i / Σw when `normalize`. Shared by the reference
+ * method and the wasm fast path so both check and fail the same way.
+ */
+export function linearCoefficients(weights: readonly number[], normalize: boolean, tensorName: string, modelRefs: readonly string[]): number[] {
+  if (!normalize) return [...weights];
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const magnitude = weights.reduce((a, b) => a + Math.abs(b), 0);
+  // P8: mergekit divides by ~0 and writes Inf/NaN; cancellation to a rounding residue counts as zero too
+  if (Math.abs(sum) <= 1e-12 * magnitude || sum === 0) {
+    throw new ModelevoError('VALUE_INVALID', `linear: weights sum to ${sum} for tensor '${tensorName}' with normalize: true; expected a non-zero sum`, {
+      hint: 'give the models weights that do not cancel, or set normalize: false',
+      details: { tensor: tensorName, weights, models: modelRefs },
+    });
+  }
+  // dividing each weight first keeps one-hot weights exact (w/Σw is exactly 1 or 0)
+  return weights.map((w) => w / sum);
+}
