@@ -7,11 +7,10 @@
  * one event per epoch, the weight split and the results; artifacts/results.json).
  */
 import type { Command } from 'commander';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWithSchema } from '../../core/schema.js';
-import { RunStore } from '../../runs/store.js';
+import { withStoredRun } from './st-stored-run.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -42,11 +41,6 @@ export const StComs2tOptionsSchema = z.object({
 });
 export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
-}
-
 export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: string) => void): Promise<unknown> {
   const o = parseWithSchema(StComs2tOptionsSchema, raw, 'modelevo st coms2t options');
   const { useBackend } = await import('../../train/tf.js');
@@ -54,17 +48,8 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
   const { DEFAULT_COMS2T, runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
   await useBackend(o.backend);
   const setup = setupComS2T(loadTrafficNetwork(o.data), o.stepsPerDay);
-  let store: RunStore | undefined;
-  if (o.runDir) {
-    mkdirSync(o.runDir, { recursive: true });
-    const runConfig = { ...o, data: resolve(o.data), runDir: undefined, json: undefined };
-    store = RunStore.create(o.runDir, { id: `st-coms2t-${Date.now()}`, kind: 'st-coms2t', createdAt: new Date().toISOString(), seed: o.seed, config: runConfig, codeVersion: 'modelevo-0.1.0' });
-  }
-  const log = (line: string): void => {
-    store?.event('log', { line });
-    if (!o.json) process.stderr.write(`${line}\n`);
-  };
-  try {
+  const runConfig = { ...o, data: resolve(o.data), runDir: undefined, json: undefined };
+  return withStoredRun({ runDir: o.runDir, kind: 'st-coms2t', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
     const { split } = setup;
     log(`windows train/val/prompt/test ${split.train.length}/${split.val.length}/${split.prompt.length}/${split.test.length}`);
     const run = await runComS2T(
@@ -106,8 +91,7 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
     if (store) {
       store.event('weight-split', output.weightSplit);
       store.event('result', { ablation: o.ablation, plainGwn: run.plainGwnTest.all, coms2t: run.test.all });
-      writeJsonAtomic(join(store.artifactsDir, 'results.json'), output);
-      store.setStatus('finished');
+      finish(output);
     }
     if (o.json) write(`${JSON.stringify(output)}\n`);
     else {
@@ -119,13 +103,7 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
       if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
     }
     return output;
-  } catch (error) {
-    store?.event('error', { message: error instanceof Error ? error.message : String(error) });
-    store?.setStatus('failed');
-    throw error;
-  } finally {
-    store?.close();
-  }
+  });
 }
 
 export function registerStComs2tCommand(st: Command): void {

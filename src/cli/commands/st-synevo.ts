@@ -7,12 +7,11 @@
  * in artifacts/).
  */
 import type { Command } from 'commander';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { RunStore } from '../../runs/store.js';
+import { withStoredRun } from './st-stored-run.js';
 import { parseDomainSpec } from '../../tasks/traffic/domains.js';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -50,11 +49,6 @@ export const StSynevoOptionsSchema = z.object({
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
-}
-
 const pct = (x: number): string => (100 * x).toFixed(2);
 
 export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: string) => void): Promise<unknown> {
@@ -88,24 +82,14 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     scoring: { ...DEFAULT_SYNEVO.scoring, steps: o.scoringSteps, batchSize: o.batchSize },
   };
   const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, json: undefined };
-  let store: RunStore | undefined;
-  if (o.runDir) {
-    mkdirSync(o.runDir, { recursive: true });
-    store = RunStore.create(o.runDir, { id: `st-synevo-${Date.now()}`, kind: 'st-synevo', createdAt: new Date().toISOString(), seed: o.seed, config: runConfig, codeVersion: 'modelevo-0.1.0' });
-  }
-  const log = (line: string): void => {
-    store?.event('log', { line });
-    if (!o.json) process.stderr.write(`${line}\n`);
-  };
-  try {
+  return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
     const ablations = o.ablation === 'none' ? (['none'] as const) : (['none', o.ablation] as const);
     const result = await runComparison(setup, { synevo, ablations, references: o.references, referenceWeightDecay: DEFAULT_SYNEVO.scoring.weightDecay }, log);
     const output = { setting: spec.kind, data: o.data ?? o.synthetic, ...result };
     if (store) {
       for (const s of result.synevo) for (const d of s.gate) store.event('gate', { ablation: s.ablation, ...d });
       store.event('result', { heldOut: result.heldOut, synevo: result.synevo.map((s) => ({ ablation: s.ablation, zeroShot: s.zeroShot.all, fewShot: s.fewShot.all })), references: result.references.map((r) => ({ method: r.method, zeroShot: r.zeroShot.all, fewShot: r.fewShot.all })) });
-      writeJsonAtomic(join(store.artifactsDir, 'results.json'), output);
-      store.setStatus('finished');
+      finish(output);
     }
     if (o.json) write(`${JSON.stringify(output)}\n`);
     else {
@@ -118,13 +102,7 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
       if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
     }
     return output;
-  } catch (error) {
-    store?.event('error', { message: error instanceof Error ? error.message : String(error) });
-    store?.setStatus('failed');
-    throw error;
-  } finally {
-    store?.close();
-  }
+  });
 }
 
 export function registerStSynevoCommand(st: Command): void {
