@@ -16,8 +16,16 @@ export async function runCli(argv: string[]): Promise<CliResult> {
   const err: string[] = [];
   const originalOut = process.stdout.write;
   const originalErr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  // The CLI writes strings; node's test runner reports to its parent through binary chunks on the same stdout
+  // while a long command awaits. Swallowing those lost whole test results, so binary chunks pass through.
+  const collect = (sink: string[], original: typeof process.stdout.write, stream: NodeJS.WriteStream) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string') return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+      sink.push(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = collect(out, originalOut, process.stdout);
+  process.stderr.write = collect(err, originalErr, process.stderr);
   try {
     const code = await main(argv);
     return { code, stdout: out.join(''), stderr: err.join('') };
