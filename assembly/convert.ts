@@ -5,6 +5,8 @@
 // half_to_float_fast; f16 encoding his float_to_half_fast3_rtne, with the NaN rule above.
 // Every conversion is a pure function of the bit pattern, so results are bit-identical to the TS reference.
 
+import { f32x4ToBf16Bits } from './bits';
+
 // @ts-ignore: decorator
 @inline
 function bf16x8ToF32(src: usize, dst: usize): void {
@@ -16,17 +18,6 @@ export function bf16ToF32(src: usize, dst: usize, n: i32): void {
   let i = 0;
   for (; i + 8 <= n; i += 8) bf16x8ToF32(src + (<usize>i << 1), dst + (<usize>i << 2));
   for (; i < n; i++) store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function f32x4ToBf16Bits(bits: v128): v128 {
-  const magnitude = v128.and(bits, i32x4.splat(0x7fffffff));
-  const isNaN = i32x4.gt_u(magnitude, i32x4.splat(0x7f800000));
-  const lsb = v128.and(i32x4.shr_u(bits, 16), i32x4.splat(1));
-  const rounded = i32x4.shr_u(i32x4.add(i32x4.add(bits, i32x4.splat(0x7fff)), lsb), 16);
-  const quiet = v128.or(i32x4.shr_u(bits, 16), i32x4.splat(0x40));
-  return v128.bitselect(quiet, rounded, isNaN);
 }
 
 export function f32ToBf16(src: usize, dst: usize, n: i32): void {

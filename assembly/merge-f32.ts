@@ -9,41 +9,12 @@
 // results are packed back the same way. Stores 1 at `status` when an input holds NaN/±Inf (the executor then
 // reruns the tensor on the reference path, which names the element).
 
-// @ts-ignore: decorator
-@inline
-function pointerAt(table: usize, j: i32): usize {
-  return <usize>load<u32>(table + (<usize>j << 2));
-}
+import { bf16BitsOf, exponentAllOnes, f32x4ToBf16Bits, loadInput1, loadInput4, pointerAt } from './bits';
 
 // @ts-ignore: decorator
 @inline
 function weightAt(table: usize, j: i32): f32 {
   return <f32>load<f64>(table + (<usize>j << 3));
-}
-
-// @ts-ignore: decorator
-@inline
-function exponentAllOnes(bits: v128): v128 {
-  return i32x4.eq(v128.and(bits, i32x4.splat(0x7f800000)), i32x4.splat(0x7f800000));
-}
-
-// float32 lanes → bfloat16 bits in the low half of each lane (round to nearest even; NaN stays a quiet NaN)
-// @ts-ignore: decorator
-@inline
-function bf16BitsLow(bits: v128): v128 {
-  const magnitude = v128.and(bits, i32x4.splat(0x7fffffff));
-  const isNaN = i32x4.gt_u(magnitude, i32x4.splat(0x7f800000));
-  const lsb = v128.and(i32x4.shr_u(bits, 16), i32x4.splat(1));
-  const rounded = i32x4.shr_u(i32x4.add(i32x4.add(bits, i32x4.splat(0x7fff)), lsb), 16);
-  const quiet = v128.or(i32x4.shr_u(bits, 16), i32x4.splat(0x40));
-  return v128.bitselect(quiet, rounded, isNaN);
-}
-
-// @ts-ignore: decorator
-@inline
-function bf16BitsOf(bits: u32): u16 {
-  if ((bits & 0x7fffffff) > 0x7f800000) return <u16>((bits >> 16) | 0x40);
-  return <u16>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
 }
 
 // Eight bfloat16 elements per step for one to four inputs, all weights non-zero. A NaN/±Inf input makes the sum
@@ -101,18 +72,6 @@ function linearBf16Packed(out: usize, inputs: usize, weights: usize, count: i32,
   return i;
 }
 
-// @ts-ignore: decorator
-@inline
-function loadInput4(p: usize, i: i32, inBf16: bool): v128 {
-  return inBf16 ? i32x4.shl(v128.load16x4_u(p + (<usize>i << 1)), 16) : v128.load(p + (<usize>i << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function loadInput1(p: usize, i: i32, inBf16: bool): u32 {
-  return inBf16 ? <u32>load<u16>(p + (<usize>i << 1)) << 16 : load<u32>(p + (<usize>i << 2));
-}
-
 // The packed loop adds every input's product, so it only stands in for the generic loop (which skips zero
 // weights, keeping −0 sums −0) when no weight rounds to zero.
 function allNonZero(weights: usize, count: i32): bool {
@@ -138,7 +97,7 @@ export function linearF32(out: usize, inputs: usize, weights: usize, count: i32,
       acc = f32x4.add(acc, f32x4.mul(f32x4.splat(w), x));
     }
     if (outBf16) {
-      const encoded = bf16BitsLow(acc);
+      const encoded = f32x4ToBf16Bits(acc);
       v128.store64_lane(out + (<usize>i << 1), i16x8.narrow_i32x4_u(encoded, encoded), 0);
     } else {
       v128.store(out + (<usize>i << 2), acc);

@@ -10,62 +10,10 @@
 // Every kernel that reads inputs stores 1 at `status` when an input holds NaN/±Inf (the executor then reruns
 // the tensor on the reference path, which names the element).
 
+import { bf16BitsOf, bf16x4, doubleAt, exponentAllOnes, f32x4ToBf16Bits, loadInput1, loadInput4, pointerAt } from './bits';
+
 export const LINEAR_IN_BF16: i32 = 1;
 export const LINEAR_OUT_BF16: i32 = 2;
-
-// @ts-ignore: decorator
-@inline
-function pointerAt(table: usize, j: i32): usize {
-  return <usize>load<u32>(table + (<usize>j << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function doubleAt(table: usize, j: i32): f64 {
-  return load<f64>(table + (<usize>j << 3));
-}
-
-// @ts-ignore: decorator
-@inline
-function bf16x4(p: usize): v128 {
-  return i32x4.shl(v128.load16x4_u(p), 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function exponentAllOnes(bits: v128): v128 {
-  return i32x4.eq(v128.and(bits, i32x4.splat(0x7f800000)), i32x4.splat(0x7f800000));
-}
-
-// @ts-ignore: decorator
-@inline
-function f32x4ToBf16Bits(bits: v128): v128 {
-  const magnitude = v128.and(bits, i32x4.splat(0x7fffffff));
-  const isNaN = i32x4.gt_u(magnitude, i32x4.splat(0x7f800000));
-  const lsb = v128.and(i32x4.shr_u(bits, 16), i32x4.splat(1));
-  const rounded = i32x4.shr_u(i32x4.add(i32x4.add(bits, i32x4.splat(0x7fff)), lsb), 16);
-  const quiet = v128.or(i32x4.shr_u(bits, 16), i32x4.splat(0x40));
-  return v128.bitselect(quiet, rounded, isNaN);
-}
-
-// @ts-ignore: decorator
-@inline
-function bf16BitsOf(bits: u32): u16 {
-  if ((bits & 0x7fffffff) > 0x7f800000) return <u16>((bits >> 16) | 0x40);
-  return <u16>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function loadInput4(p: usize, i: i32, inBf16: bool): v128 {
-  return inBf16 ? bf16x4(p + (<usize>i << 1)) : v128.load(p + (<usize>i << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function loadInput1(p: usize, i: i32, inBf16: bool): u32 {
-  return inBf16 ? <u32>load<u16>(p + (<usize>i << 1)) << 16 : load<u32>(p + (<usize>i << 2));
-}
 
 // bfloat16 elements 2m and 2m+1 of `x` as the two low float32 lanes (bf16 bits become the top half of each lane)
 // @ts-ignore: decorator
