@@ -20,9 +20,12 @@ export interface ArchitectureData {
   readonly tiedTensors: Readonly<Record<string, string>>;
   /** 2-D tensors whose rows are vocabulary entries (rectified when shapes differ, §3.14) */
   readonly embeddingTensors: readonly string[];
+  /** false for TENSOR_BY_TENSOR: no tensor belongs to a layer */
+  readonly layered: boolean;
 }
 
 const DECODER_ONLY_LLAMA_LIKE: Omit<ArchitectureData, 'modelTypes'> = {
+  layered: true,
   layerPrefix: 'model.layers.{i}.',
   numLayersKey: 'num_hidden_layers',
   preLayerTensors: ['model.embed_tokens.weight'],
@@ -38,6 +41,22 @@ export const ARCHITECTURES: readonly ArchitectureData[] = [
     modelTypes: ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi3', 'olmo', 'olmo2', 'granite'],
   },
 ];
+
+/**
+ * Models without a layout description (no config.json or no `model_type`, e.g. a single .safetensors file such
+ * as modelevo's conv autoencoders): every tensor is merged with the tensor of the same name, in the donor's
+ * order. There are no layers, so neither `slices` nor gradients (lists interpolated across layers) apply.
+ */
+export const TENSOR_BY_TENSOR: ArchitectureData = {
+  modelTypes: [],
+  layerPrefix: '',
+  numLayersKey: 'num_hidden_layers',
+  preLayerTensors: [],
+  postLayerTensors: [],
+  tiedTensors: {},
+  embeddingTensors: [],
+  layered: false,
+};
 
 export function architectureFor(config: Record<string, unknown> | undefined, source: string): ArchitectureData {
   const modelType = config?.['model_type'];
@@ -70,6 +89,7 @@ function prefixParts(arch: ArchitectureData): [string, string] {
 }
 
 export function parseTensorName(arch: ArchitectureData, name: string): ParsedTensorName {
+  if (!arch.layered) return { layer: undefined, suffix: name };
   const [head, tail] = prefixParts(arch);
   if (name.startsWith(head)) {
     const rest = name.slice(head.length);

@@ -152,6 +152,18 @@ class ModelSet implements PlanModels {
   }
 }
 
+/**
+ * A tensor-by-tensor merge of single .safetensors files keeps the donor's `__metadata__` (modelevo's conv
+ * autoencoders describe their genome there), so the output loads where the donor did.
+ */
+function donorMetadata(plan: MergePlan, models: ModelSet): Record<string, string> | undefined {
+  if (plan.layout !== 'tensor-by-tensor') return undefined;
+  const metadata = (models.get(plan.donorKey) as Partial<{ metadata: Record<string, string> | undefined }>).metadata;
+  if (metadata === undefined) return undefined;
+  const { format: _format, ...rest } = metadata;
+  return rest;
+}
+
 function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string, plan: MergePlan): string | undefined {
   const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
   if (config.tokenizer?.tokens !== undefined || config.tokenizer?.pad_to_multiple_of !== undefined) {
@@ -291,6 +303,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       maxShardBytes,
       copyFrom: folder,
       configPatch: plan.outputConfig,
+      metadata: donorMetadata(plan, models),
       overwrite: options.allowOverwrite ?? false,
     });
     let stats;

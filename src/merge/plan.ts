@@ -16,12 +16,13 @@ import {
   layerTensorName,
   numLayersOf,
   parseTensorName,
+  TENSOR_BY_TENSOR,
   type ArchitectureData,
 } from './architecture.js';
-import { configDType, type MergeConfig, type ParameterMap } from './config.js';
+import { configDType, parameterLocations, type MergeConfig, type ParameterMap } from './config.js';
 import { EXTRA_CHANNELS_PARAM, extraChannelShape } from './extra-channels.js';
 import type { MergeMethod, ParamValue } from './method.js';
-import { resolveParams, type ParameterLevels } from './parameters.js';
+import { isConditionalEntry, resolveParams, type ParameterLevels, type ParameterSetting } from './parameters.js';
 
 export interface PlannedInput {
   /** normalised model key (see `PlanModels.keyOf`) */
@@ -59,6 +60,8 @@ export interface MergePlan {
   /** key of the model whose config and tokenizer the output takes (base, else first listed) */
   readonly donorKey: string;
   readonly numLayers: number;
+  /** 'tensor-by-tensor' when the donor has no layout description (see TENSOR_BY_TENSOR) */
+  readonly layout: 'layers' | 'tensor-by-tensor';
   readonly outputConfig: Record<string, unknown> | undefined;
   readonly warnings: readonly string[];
 }
@@ -86,6 +89,7 @@ interface NormalisedSlice {
 }
 
 function layerCount(arch: ArchitectureData, models: PlanModels, key: string, ref: string): number {
+  if (!arch.layered) return 0;
   const checkpoint = models.get(key);
   const fromConfig = numLayersOf(arch, checkpoint.config);
   if (fromConfig !== undefined) return fromConfig;
@@ -186,6 +190,33 @@ function rectifiedShape(name: string, inputs: readonly PlannedInput[], base: Pla
   return [rows, cols];
 }
 
+/**
+ * The donor's layout, or TENSOR_BY_TENSOR when it has none (no config.json `model_type`) and the config needs
+ * none: `slices` and gradients place tensors by layer, so they still require a known model_type.
+ */
+function chooseArchitecture(config: MergeConfig, donor: Checkpoint, donorRef: string): ArchitectureData {
+  if (typeof donor.config?.['model_type'] === 'string' || config.slices !== undefined) return architectureFor(donor.config, donorRef);
+  for (const { path, parameters } of parameterLocations(config)) {
+    for (const [name, setting] of Object.entries(parameters)) {
+      if (!holdsList(setting)) continue;
+      throw new ConfigError(
+        [{ path: [...path, name], message: `a list value is a gradient across layers, but '${donorRef}' has no layer layout (no config.json with model_type)` }],
+        { hint: 'give a single value (tensor-by-tensor merge), or merge models whose config.json names a supported model_type' },
+      );
+    }
+  }
+  return TENSOR_BY_TENSOR;
+}
+
+/** true when a setting (or one of its {filter, value} entries) is a list of values */
+function holdsList(setting: ParameterSetting): boolean {
+  if (isConditionalEntry(setting)) return Array.isArray(setting.value);
+  if (!Array.isArray(setting)) return false;
+  const entries = setting as readonly unknown[];
+  if (!entries.some((entry) => isConditionalEntry(entry))) return true;
+  return entries.some((entry) => isConditionalEntry(entry) && Array.isArray(entry.value));
+}
+
 /** Builds the full plan from headers and configs only (no tensor data is read). */
 export function buildMergePlan(config: MergeConfig, method: MergeMethod, models: PlanModels): MergePlan {
   const warnings: string[] = [];
@@ -193,7 +224,7 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
   const donorRef = config.base_model ?? firstRef!;
   const donorKey = models.keyOf(donorRef);
   const donor = models.get(donorKey);
-  const arch = architectureFor(donor.config, donorRef);
+  const arch = chooseArchitecture(config, donor, donorRef);
   const slices = normaliseSlices(config, method, arch, models);
   const numLayers = slices.reduce((sum, slice) => sum + slice.length, 0);
   const outDTypeName = config.out_dtype ?? config.dtype;
@@ -306,6 +337,7 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
     tensors,
     donorKey,
     numLayers,
+    layout: arch.layered ? 'layers' : 'tensor-by-tensor',
     outputConfig: patchOutputConfig(donor.config, arch, numLayers, outDTypeName),
     warnings,
   };
@@ -328,7 +360,7 @@ function patchOutputConfig(
 ): Record<string, unknown> | undefined {
   if (donorConfig === undefined) return undefined;
   const out: Record<string, unknown> = structuredClone(donorConfig);
-  out[arch.numLayersKey] = numLayers;
+  if (arch.layered) out[arch.numLayersKey] = numLayers;
   if (dtypeName !== undefined && dtypeName !== 'int64') {
     // transformers ≥ 5 writes `dtype`, earlier versions `torch_dtype`: keep whichever the donor uses
     const hasOld = 'torch_dtype' in out;

@@ -27,7 +27,8 @@ export function mergeResultJson(result: MergeResult): Record<string, unknown> {
     bytes: result.bytes,
     seconds: Number(result.seconds.toFixed(3)),
     merge_method: result.plan.method.name,
-    num_hidden_layers: result.plan.numLayers,
+    layout: result.plan.layout,
+    num_hidden_layers: result.plan.layout === 'layers' ? result.plan.numLayers : null,
     warnings: result.warnings,
   };
 }
