@@ -13,6 +13,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { runMerge } from '../../src/merge/index.js';
 import { BASELINE_GENOME, initialWeights, planAutoencoder, type AutoencoderPlan } from '../../src/neuro/conv-autoencoder.js';
 import { loadModel, saveModel } from '../../src/train/model-io.js';
+import { runCli } from '../support/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'modelevo-merge-flat-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -50,6 +51,16 @@ test('linear merge of two conv autoencoder files: every tensor averaged by name,
     // 0.5·x and 0.5·y are exact in float32, so float32 and float64 summation both round the exact sum once
     for (let i = 0; i < data.length; i++) assert.equal(data[i], Math.fround(0.5 * x[i]! + 0.5 * y[i]!), `${name}[${i}]`);
   }
+
+  // the other commands read the merged detector like any checkpoint
+  const inspected = await runCli(['inspect', out, '--json']);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.equal((JSON.parse(inspected.stdout) as { tensors: number }).tensors, Object.keys(ma.weights).length);
+  // relative to b, the merge's task vector is half of a's: Pearson correlation 1
+  const kin = await runCli(['kinship', out, a, '--base', b, '--metric', 'pcc', '--json']);
+  assert.equal(kin.code, 0, kin.stderr);
+  const pcc = (JSON.parse(kin.stdout) as { metrics: { pcc: number[][] } }).metrics.pcc;
+  assert.ok(Math.abs(pcc[0]![1]! - 1) < 1e-6, `pcc ${pcc[0]![1]}`);
 });
 
 test('task_arithmetic with a base file: base + λ·Σ(model − base), tensor by tensor', async () => {
