@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { partCachePath } from './results-st/part-cache.js';
 
 export const PARTS = ['gwn', 'synevo', 'coms2t'] as const;
 export type PartName = (typeof PARTS)[number];
@@ -59,10 +60,10 @@ async function main(): Promise<number> {
       status.push(`- ${part}: missing (no module)`);
       continue;
     }
-    const cache = `docs/results/spatiotemporal/${part}.json`;
+    const cache = partCachePath(part);
     const hadCache = existsSync(cache);
     if (values['cached-only'] && !rerun.has(part) && !hadCache) {
-      sections.push(`## ${TITLES[part]}\n\nNot measured yet: no cache \`docs/results/spatiotemporal/${part}.json\` (this page was built with \`--cached-only\`).\n`);
+      sections.push(`## ${TITLES[part]}\n\nNot measured yet: no cache \`${cache}\` (this page was built with \`--cached-only\`).\n`);
       status.push(`- ${part}: not measured yet (no cache)`);
       continue;
     }

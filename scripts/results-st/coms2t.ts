@@ -5,11 +5,6 @@
  * numbers are cached in docs/results/spatiotemporal/coms2t.json and reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/coms2t.ts [--rerun]`.
  */
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { useBackend } from '../../src/train/tf.js';
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
 import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
@@ -18,10 +13,9 @@ import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
 import { trainGwn } from '../../src/spatiotemporal/gwn-trainer.js';
 import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
 import { DEFAULT_COMS2T, evaluateComS2T, runComS2TStages, runStageZero, setupComS2T, type Ablation, type ComS2TOptions, type HorizonReport } from '../../src/spatiotemporal/coms2t/pipeline.js';
+import { cachedPart, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
-const CACHE = 'docs/results/spatiotemporal/coms2t.json';
-const COMMAND = 'npm run results:spatiotemporal -- --rerun coms2t';
 /** reduced budget: 2 shared cores; the paper's is width 32/256/512, batch 64, 20 + 20 epochs */
 const BUDGET = {
   width: { residualChannels: 8, dilationChannels: 8, skipChannels: 32, endChannels: 64 },
@@ -41,14 +35,7 @@ interface Row {
   readonly seconds: number;
 }
 
-interface Cache {
-  readonly commit: string;
-  readonly date: string;
-  readonly command: string;
-  readonly budget: typeof BUDGET;
-  readonly loadBefore: number[];
-  readonly loadAfter: number[];
-  readonly totalSeconds: number;
+interface Cache extends PartProvenance<typeof BUDGET> {
   readonly windows: { train: number; val: number; prompt: number; test: number };
   readonly split: { eligible: number; dynamic: string[]; frozen: number };
   readonly promptObjective?: { before: number; after: number };
@@ -56,26 +43,12 @@ interface Cache {
   readonly rows: Row[];
 }
 
-/** HEAD when the measurement starts (the code that runs), marked when src/ or scripts/ differ from it. */
-function commit(): string {
-  try {
-    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no -- src scripts', { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} (with uncommitted changes in src/ or scripts/)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function log(text: string): void {
-  process.stderr.write(`[coms2t] ${text}\n`);
-}
+const log = partLogger('coms2t');
 
 async function measure(): Promise<Cache> {
   await useBackend('wasm');
-  const codeVersion = commit();
-  const started = performance.now();
-  const loadBefore = loadavg();
+  const codeVersion = headCommit({ markUncommitted: true }); // HEAD when the measurement starts (the code that runs)
+  const clock = startMeasurement();
   const network = loadTrafficNetwork(DATA);
   const setup = setupComS2T(network);
   const { split } = setup;
@@ -88,7 +61,7 @@ async function measure(): Promise<Cache> {
     promptEpochs: BUDGET.promptEpochs,
     batchSize: BUDGET.batchSize,
     learningRate: BUDGET.learningRate,
-    onEpoch: (stage, r) => log(`${stage} epoch ${r.epoch}: train ${r.trainLoss.toFixed(3)} val ${r.valMae.toFixed(3)} (${r.seconds.toFixed(1)} s, load ${loadavg()[0]!.toFixed(1)})`),
+    onEpoch: (stage, r) => log(epochProgress(r, stage)),
   };
   const rows: Row[] = [];
   const nodes = network.sensorIds.length;
@@ -145,13 +118,7 @@ async function measure(): Promise<Cache> {
     log(`${ablation}: test MAE ${rows[rows.length - 1]!.test.all.mae.toFixed(3)}`);
   }
   return {
-    commit: codeVersion,
-    date: new Date().toISOString(),
-    command: COMMAND,
-    budget: BUDGET,
-    loadBefore,
-    loadAfter: loadavg(),
-    totalSeconds: (performance.now() - started) / 1000,
+    ...clock.finish({ commit: codeVersion, command: rerunCommand('coms2t'), budget: BUDGET }),
     windows: { train: split.train.length, val: split.val.length, prompt: split.prompt.length, test: split.test.length },
     split: { eligible: full!.weightSplit.eligible.length, dynamic: [...full!.weightSplit.dynamic], frozen: full!.frozen.length },
     ...(full!.promptObjective ? { promptObjective: full!.promptObjective } : {}),
@@ -214,15 +181,7 @@ hundredths of a mph are within what a different seed could change (not measured 
 }
 
 export async function runPart(options: { rerun: boolean }): Promise<string> {
-  if (!options.rerun && existsSync(CACHE)) return render(JSON.parse(readFileSync(CACHE, 'utf8')) as Cache);
-  const cache = await measure();
-  mkdirSync(dirname(CACHE), { recursive: true });
-  const temp = `${CACHE}.tmp-${process.pid}`;
-  writeFileSync(temp, `${JSON.stringify(cache, null, 2)}\n`);
-  renameSync(temp, CACHE);
-  return render(cache);
+  return cachedPart({ cachePath: partCachePath('coms2t'), rerun: options.rerun, measure, render });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(await runPart({ rerun: process.argv.includes('--rerun') }));
-}
+await runPartIfMain(import.meta.url, runPart);

@@ -6,11 +6,8 @@
  * docs/results/spatiotemporal/gwn.json and reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/gwn.ts [--rerun]`.
  */
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { useBackend } from '../../src/train/tf.js';
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
 import { SafetensorsFile } from '../../src/io/safetensors/reader.js';
@@ -19,10 +16,9 @@ import { REPORTED_HORIZONS, renderResultsTable, runTrafficExperiment, type Metho
 import { forecastGwn, prepareTraffic } from '../../src/spatiotemporal/gwn-trainer.js';
 import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/graph-wavenet.js';
 import { horizonMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
+import { cachedPart, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
-const CACHE = 'docs/results/spatiotemporal/gwn.json';
-const COMMAND = 'npm run results:spatiotemporal -- --rerun gwn';
 const RUN_DIR = 'out/results-st/gwn';
 /**
  * Reduced budget for 2 shared cores (paper: width 32/32/256/512, batch 64, up to 100 epochs). Learning rate and
@@ -38,30 +34,13 @@ const BUDGET = {
   seed: 0,
 };
 
-interface Cache {
-  readonly commit: string;
-  readonly date: string;
-  readonly command: string;
-  readonly budget: typeof BUDGET;
-  readonly loadBefore: number[];
-  readonly loadAfter: number[];
-  readonly totalSeconds: number;
+interface Cache extends PartProvenance<typeof BUDGET> {
   readonly result: TrafficExperimentResult;
   /** the same three methods on the validation split (the split used for every choice) */
   readonly validation: readonly MethodResult[];
 }
 
-function commit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function log(text: string): void {
-  process.stderr.write(`[gwn] ${text}\n`);
-}
+const log = partLogger('gwn');
 
 function readWeights(path: string): { config: GraphWaveNetConfig; weights: GwnWeights } {
   const file = SafetensorsFile.open(path);
@@ -76,9 +55,8 @@ function readWeights(path: string): { config: GraphWaveNetConfig; weights: GwnWe
 
 async function measure(): Promise<Cache> {
   await useBackend('wasm');
-  const started = performance.now();
-  const loadBefore = loadavg();
-  const measuredAt = commit(); // HEAD when the measurement starts (others may commit while it runs)
+  const clock = startMeasurement();
+  const measuredAt = headCommit(); // HEAD when the measurement starts (others may commit while it runs)
   rmSync(RUN_DIR, { recursive: true, force: true });
   const result = await runTrafficExperiment(
     DATA,
@@ -90,7 +68,7 @@ async function measure(): Promise<Cache> {
       weightDecay: BUDGET.weightDecay,
       maxSeconds: BUDGET.maxSeconds,
       config: BUDGET.width,
-      onEpoch: (r) => log(`epoch ${r.epoch}: train ${r.trainLoss.toFixed(3)} val ${r.valMae.toFixed(3)} (${r.seconds.toFixed(1)} s, load ${loadavg()[0]!.toFixed(1)})`),
+      onEpoch: (r) => log(epochProgress(r)),
     },
     RUN_DIR,
   );
@@ -111,17 +89,7 @@ async function measure(): Promise<Cache> {
     score('historical average', historicalAverageForecast(fitHistoricalAverage(network, trainStepEnd, prepared.stepsPerDay), network.sensorIds.length, val)),
     score('graph wavenet', await forecastGwn(prepared, readWeights(join(RUN_DIR, 'model.safetensors')), val)),
   ];
-  return {
-    commit: measuredAt,
-    date: new Date().toISOString(),
-    command: COMMAND,
-    budget: BUDGET,
-    loadBefore,
-    loadAfter: loadavg(),
-    totalSeconds: (performance.now() - started) / 1000,
-    result,
-    validation,
-  };
+  return { ...clock.finish({ commit: measuredAt, command: rerunCommand('gwn'), budget: BUDGET }), result, validation };
 }
 
 function maeOf(results: readonly MethodResult[], method: MethodResult['method'], h: string): number {
@@ -195,14 +163,7 @@ ${history.join('\n')}
 }
 
 export async function runPart(options: { rerun: boolean }): Promise<string> {
-  if (!options.rerun && existsSync(CACHE)) return render(JSON.parse(readFileSync(CACHE, 'utf8')) as Cache);
-  const cache = await measure();
-  mkdirSync(dirname(CACHE), { recursive: true });
-  writeFileSync(`${CACHE}.tmp`, `${JSON.stringify(cache, null, 2)}\n`);
-  renameSync(`${CACHE}.tmp`, CACHE);
-  return render(cache);
+  return cachedPart({ cachePath: partCachePath('gwn'), rerun: options.rerun, measure, render });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(await runPart({ rerun: process.argv.includes('--rerun') }));
-}
+await runPartIfMain(import.meta.url, runPart);

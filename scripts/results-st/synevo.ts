@@ -8,19 +8,13 @@
  * Measured numbers are cached in docs/results/spatiotemporal/synevo.json and reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/synevo.ts [--rerun]`.
  */
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { useBackend } from '../../src/train/tf.js';
 import { crossTemporalFromDir, DEFAULT_SYNEVO, domainSetupOf, runComparison, type ComparisonResult } from '../../src/spatiotemporal/synevo/experiment.js';
 import type { SynevoOptions } from '../../src/spatiotemporal/synevo/loop.js';
 import type { HeldOutMetrics } from '../../src/spatiotemporal/synevo/setup.js';
+import { cachedPart, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
-const CACHE = 'docs/results/spatiotemporal/synevo.json';
-const COMMAND = 'npm run results:spatiotemporal -- --rerun synevo';
 /** reduced budget for 2 shared cores (the paper trains to convergence at full GWN width, 3 runs each) */
 const BUDGET = {
   width: { residualChannels: 8, dilationChannels: 8, skipChannels: 32, endChannels: 64 },
@@ -40,29 +34,12 @@ const BUDGET = {
   synthetic: { sources: 4, nodes: 30, days: 7, stepsPerDay: 96 },
 };
 
-interface Cache {
-  readonly commit: string;
-  readonly date: string;
-  readonly command: string;
-  readonly budget: typeof BUDGET;
-  readonly loadBefore: number[];
-  readonly loadAfter: number[];
-  readonly totalSeconds: number;
+interface Cache extends PartProvenance<typeof BUDGET> {
   readonly crossTemporal: ComparisonResult;
   readonly crossSource: ComparisonResult;
 }
 
-function commit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function log(text: string): void {
-  process.stderr.write(`[synevo] ${text}\n`);
-}
+const log = partLogger('synevo');
 
 function synevoOptions(): SynevoOptions {
   return {
@@ -84,8 +61,7 @@ function synevoOptions(): SynevoOptions {
 
 async function measure(): Promise<Cache> {
   await useBackend('wasm');
-  const started = performance.now();
-  const loadBefore = loadavg();
+  const clock = startMeasurement();
   const comparison = { synevo: synevoOptions(), ablations: ['none', 'static', 'no-reorder', 'no-gate'] as const, references: true, referenceWeightDecay: BUDGET.referenceWeightDecay };
   log('cross-temporal: METR-LA subset, time-of-day:4, p3 held out');
   const crossTemporal = await runComparison(domainSetupOf(crossTemporalFromDir(DATA, 4, 'last')), comparison, log);
@@ -94,7 +70,7 @@ async function measure(): Promise<Cache> {
   log(`cross-source: synthetic, ${s.sources} sources × ${s.nodes} nodes × ${s.days} days, last source held out`);
   const crossSource = await runComparison(domainSetupOf({ kind: 'cross-source', ...s, seed: BUDGET.seed, holdout: 'last' }), comparison, log);
   log(`cross-source done in ${crossSource.seconds.toFixed(0)} s`);
-  return { commit: commit(), date: new Date().toISOString(), command: COMMAND, budget: BUDGET, loadBefore, loadAfter: loadavg(), totalSeconds: (performance.now() - started) / 1000, crossTemporal, crossSource };
+  return { ...clock.finish({ commit: headCommit(), command: rerunCommand('synevo'), budget: BUDGET }), crossTemporal, crossSource };
 }
 
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
@@ -260,15 +236,7 @@ Reading. "agrees in direction" only means the sign matches; the magnitudes are f
 }
 
 export async function runPart(options: { rerun: boolean }): Promise<string> {
-  if (!options.rerun && existsSync(CACHE)) return render(JSON.parse(readFileSync(CACHE, 'utf8')) as Cache);
-  const cache = await measure();
-  mkdirSync(dirname(CACHE), { recursive: true });
-  const temp = `${CACHE}.tmp-${process.pid}`;
-  writeFileSync(temp, `${JSON.stringify(cache, null, 2)}\n`);
-  renameSync(temp, CACHE);
-  return render(cache);
+  return cachedPart({ cachePath: partCachePath('synevo'), rerun: options.rerun, measure, render });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(await runPart({ rerun: process.argv.includes('--rerun') }));
-}
+await runPartIfMain(import.meta.url, runPart);
