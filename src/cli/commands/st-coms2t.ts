@@ -11,8 +11,10 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWithSchema } from '../../core/schema.js';
 import { withStoredRun } from './st-stored-run.js';
+import { addGwnWidthOptions, addOutputOptions, epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
-const positiveInt = z.coerce.number().int().positive();
+/** the paper's widths */
+const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
 
 export const StComs2tOptionsSchema = z.object({
   data: z.string(),
@@ -31,13 +33,10 @@ export const StComs2tOptionsSchema = z.object({
   lr: z.coerce.number().positive().default(1e-4),
   promptLr: z.coerce.number().positive().default(1e-3),
   promptDim: positiveInt.default(32),
-  residualChannels: positiveInt.default(32),
-  skipChannels: positiveInt.default(256),
-  endChannels: positiveInt.default(512),
-  seed: z.coerce.number().int().min(0).default(0),
+  ...gwnWidthFields(WIDTHS),
+  seed: seedField,
   runDir: z.string().optional(),
-  backend: z.enum(['wasm', 'cpu']).default('wasm'),
-  json: z.boolean().default(false),
+  ...outputFields,
 });
 export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
 
@@ -57,7 +56,7 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
       {
         ...DEFAULT_COMS2T,
         seed: o.seed,
-        config: { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels },
+        config: gwnWidthOf(o),
         stage0Epochs: o.epochs,
         stage1Epochs: o.stage1Epochs,
         promptEpochs: o.promptEpochs,
@@ -70,7 +69,7 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
         ...(o.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: o.maxStepsPerEpoch }),
         onEpoch: (stage, r) => {
           store?.event('epoch', { stage, ...r });
-          log(`${stage} epoch ${r.epoch}: train masked MAE ${r.trainLoss.toFixed(3)}, val MAE ${r.valMae.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
+          log(epochLine(r, stage));
         },
       },
       o.ablation,
@@ -98,16 +97,16 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
       write(`ComS2T (${o.ablation === 'none' ? 'full' : `ablation ${o.ablation}`}): ${result.weightSplit.dynamic.length} of ${result.weightSplit.eligible.length} eligible tensors dynamic, ${result.frozen.length} frozen\n\n`);
       write('| model | test MAE | RMSE | MAPE % | MAE h3 | MAE h6 | MAE h12 |\n|---|---|---|---|---|---|---|\n');
       for (const [name, r] of [['Graph WaveNet (Stage 0)', run.plainGwnTest], ['ComS2T', run.test]] as const) {
-        write(`| ${name} | ${r.all.mae.toFixed(3)} | ${r.all.rmse.toFixed(3)} | ${(100 * r.all.mape).toFixed(2)} | ${r.h3.mae.toFixed(3)} | ${r.h6.mae.toFixed(3)} | ${r.h12.mae.toFixed(3)} |\n`);
+        write(`| ${name} | ${metricCells(r.all)} | ${r.h3.mae.toFixed(3)} | ${r.h6.mae.toFixed(3)} | ${r.h12.mae.toFixed(3)} |\n`);
       }
-      if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
+      if (o.runDir) write(storedRunNote(o.runDir, 'artifacts/results.json'));
     }
     return output;
   });
 }
 
 export function registerStComs2tCommand(st: Command): void {
-  st.command('coms2t')
+  const coms2t = st.command('coms2t')
     .description('ComS2T: stable/dynamic weight split, spatial and temporal prompts, test-time adaptation on a time-of-day OOD split')
     .requiredOption('--data <dir>', 'traffic folder (series CSV + adjacency CSV), series starting at midnight')
     .option('--split <kind>', 'OOD split: time-of-day (train 08–16, val 16–24, prompt 00–01, test 01–08)', 'time-of-day')
@@ -124,14 +123,11 @@ export function registerStComs2tCommand(st: Command): void {
     .option('--batch-size <n>', 'minibatch size', '64')
     .option('--lr <x>', 'Adam learning rate (Stages 0 and 1b)', '0.0001')
     .option('--prompt-lr <x>', 'Adam learning rate of the prompt stages', '0.001')
-    .option('--prompt-dim <n>', 'prompt dimension', '32')
-    .option('--residual-channels <n>', 'residual and dilation channels', '32')
-    .option('--skip-channels <n>', 'skip channels', '256')
-    .option('--end-channels <n>', 'output-head hidden channels', '512')
+    .option('--prompt-dim <n>', 'prompt dimension', '32');
+  addGwnWidthOptions(coms2t, WIDTHS)
     .option('--seed <n>', 'seed', '0')
-    .option('--run-dir <dir>', 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)')
-    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
-    .option('--json', 'print JSON instead of a table')
+    .option('--run-dir <dir>', 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)');
+  addOutputOptions(coms2t)
     .addHelpText(
       'after',
       `

@@ -13,8 +13,10 @@ import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import { withStoredRun } from './st-stored-run.js';
 import { parseDomainSpec } from '../../tasks/traffic/domains.js';
+import { addGwnWidthOptions, addOutputOptions, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
-const positiveInt = z.coerce.number().int().positive();
+/** small widths: a SynEVO run trains one model per group plus the container */
+const WIDTHS: GwnWidthDefaults = { residual: 8, skip: 32, end: 64 };
 
 export const StSynevoOptionsSchema = z.object({
   data: z.string().optional(),
@@ -39,17 +41,12 @@ export const StSynevoOptionsSchema = z.object({
   margin: z.coerce.number().positive().default(1),
   dropMode: z.enum(['dropconnect', 'activation']).default('dropconnect'),
   separateInit: z.enum(['random', 'warm']).default('random'),
-  residualChannels: positiveInt.default(8),
-  skipChannels: positiveInt.default(32),
-  endChannels: positiveInt.default(64),
-  seed: z.coerce.number().int().min(0).default(0),
+  ...gwnWidthFields(WIDTHS),
+  seed: seedField,
   runDir: z.string().optional(),
-  backend: z.enum(['wasm', 'cpu']).default('wasm'),
-  json: z.boolean().default(false),
+  ...outputFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
-
-const pct = (x: number): string => (100 * x).toFixed(2);
 
 export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: string) => void): Promise<unknown> {
   const o = parseWithSchema(StSynevoOptionsSchema, raw, 'modelevo st synevo options');
@@ -63,11 +60,10 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     ? { kind: 'cross-source' as const, sources: Number(o.synthetic.split(':')[1]), nodes: o.syntheticNodes, days: o.syntheticDays, stepsPerDay: 96, seed: o.seed, holdout: o.holdout }
     : { kind: 'cross-temporal' as const, network: loadTrafficNetwork(o.data!), stepsPerDay: o.stepsPerDay, periods: domains.periods, holdout: o.holdout };
   const setup = domainSetupOf(spec);
-  const config = { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
   const synevo = {
     ...DEFAULT_SYNEVO,
     seed: o.seed,
-    config,
+    config: gwnWidthOf(o),
     learningRate: o.lr,
     batchSize: o.batchSize,
     cycles: o.cycles,
@@ -95,18 +91,18 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     else {
       write(`held-out ${result.heldOut}; groups ${result.groups.map((g) => `${g.id} ${g.train}/${g.val}/${g.test}`).join(', ')} (train/val/test windows)\n\n`);
       write('| method | zero-shot MAE | RMSE | MAPE % | few-shot MAE | RMSE | MAPE % |\n|---|---|---|---|---|---|---|\n');
-      const row = (name: string, z0: { mae: number; rmse: number; mape: number }, f: { mae: number; rmse: number; mape: number }): void =>
-        write(`| ${name} | ${z0.mae.toFixed(3)} | ${z0.rmse.toFixed(3)} | ${pct(z0.mape)} | ${f.mae.toFixed(3)} | ${f.rmse.toFixed(3)} | ${pct(f.mape)} |\n`);
+      const row = (name: string, zeroShot: { mae: number; rmse: number; mape: number }, fewShot: { mae: number; rmse: number; mape: number }): void =>
+        write(`| ${name} | ${metricCells(zeroShot)} | ${metricCells(fewShot)} |\n`);
       for (const s of result.synevo) row(s.ablation === 'none' ? 'SynEVO' : `SynEVO (${s.ablation})`, s.zeroShot.all, s.fewShot.all);
       for (const r of result.references) row(r.method === 'gwn-joint' ? 'GWN joint' : 'GWN sequential', r.zeroShot.all, r.fewShot.all);
-      if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
+      if (o.runDir) write(storedRunNote(o.runDir, 'artifacts/results.json'));
     }
     return output;
   });
 }
 
 export function registerStSynevoCommand(st: Command): void {
-  st.command('synevo')
+  const synevo = st.command('synevo')
     .description('SynEVO cross-domain adaptation: curriculum order, elastic container, personality extractor, κ-gated coupler; zero/few-shot on a held-out domain')
     .option('--data <dir>', 'traffic folder (series CSV + adjacency CSV) for the cross-temporal setting')
     .option('--domains <spec>', "domain split: 'time-of-day:K' (K equal periods per day)", 'time-of-day:4')
@@ -129,14 +125,11 @@ export function registerStSynevoCommand(st: Command): void {
     .option('--kappa <x>', 'gate threshold κ on D_min', '1000')
     .option('--margin <x>', 'contrastive margin m of the extractor', '1')
     .option('--drop-mode <mode>', 'elastic masking: dropconnect (weights) | activation', 'dropconnect')
-    .option('--separate-init <how>', "rejected groups' separate model: random | warm", 'random')
-    .option('--residual-channels <n>', 'residual and dilation channels', '8')
-    .option('--skip-channels <n>', 'skip channels', '32')
-    .option('--end-channels <n>', 'output-head hidden channels', '64')
+    .option('--separate-init <how>', "rejected groups' separate model: random | warm", 'random');
+  addGwnWidthOptions(synevo, WIDTHS)
     .option('--seed <n>', 'seed', '0')
-    .option('--run-dir <dir>', 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)')
-    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
-    .option('--json', 'print JSON instead of a table')
+    .option('--run-dir <dir>', 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)');
+  addOutputOptions(synevo)
     .addHelpText(
       'after',
       `

@@ -9,29 +9,29 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
 import { useBackend } from '../../train/tf.js';
 import { renderResultsTable, runTrafficExperiment, type TrafficExperimentResult } from '../../spatiotemporal/experiment.js';
 import { registerStSynevoCommand } from './st-synevo.js';
 import { registerStComs2tCommand } from './st-coms2t.js';
 import type { EpochRecord, GwnTrainOptions } from '../../spatiotemporal/gwn-trainer.js';
 import { StRun } from '../../spatiotemporal/run-record.js';
+import { addGwnWidthOptions, addOutputOptions, epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
-const positiveInt = z.coerce.number().int().positive();
+/** the paper's widths */
+const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
 
 export const StTrainOptionsSchema = z.object({
   data: z.string(),
   epochs: positiveInt.default(100),
   batchSize: positiveInt.default(64),
   lr: z.coerce.number().positive().default(1e-3),
-  seed: z.coerce.number().int().min(0).default(0),
+  seed: seedField,
   maxSeconds: z.coerce.number().positive().optional(),
-  residualChannels: positiveInt.default(32),
-  skipChannels: positiveInt.default(256),
-  endChannels: positiveInt.default(512),
+  ...gwnWidthFields(WIDTHS),
   runDir: z.string().optional(),
   resume: z.boolean().default(false),
-  backend: z.enum(['wasm', 'cpu']).default('wasm'),
-  json: z.boolean().default(false),
+  ...outputFields,
 });
 export type StTrainOptions = z.input<typeof StTrainOptionsSchema>;
 
@@ -41,22 +41,14 @@ export interface StTrainHooks {
 }
 
 export async function runStTrainCommand(raw: StTrainOptions, write: (text: string) => void, hooks: StTrainHooks = {}): Promise<TrafficExperimentResult> {
-  const parsed = StTrainOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
-      { source: 'modelevo st train options' },
-    );
-  }
-  const o = parsed.data;
+  const o = parseWithSchema(StTrainOptionsSchema, raw, 'modelevo st train options');
   if (o.resume && !o.runDir) throw new ConfigError([{ path: ['resume'], message: '--resume needs --run-dir (the run to continue)' }], { source: 'modelevo st train options' });
   await useBackend(o.backend);
   // everything that determines the numbers; a resumed run must match it
   const runConfig = { ...o, data: resolve(o.data), runDir: undefined, resume: undefined, json: undefined };
   const run = o.runDir ? StRun.open(o.runDir, { kind: 'st-train', seed: o.seed, config: runConfig, resume: o.resume }) : undefined;
   try {
-    const config = { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
-    const progress = o.json ? undefined : (r: EpochRecord) => process.stderr.write(`epoch ${r.epoch}: train masked MAE ${r.trainLoss.toFixed(3)}, val MAE ${r.valMae.toFixed(3)} (${r.seconds.toFixed(1)} s)\n`);
+    const progress = o.json ? undefined : (r: EpochRecord) => process.stderr.write(`${epochLine(r)}\n`);
     const trained = await runTrafficExperiment(
       o.data,
       {
@@ -65,7 +57,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
         batchSize: o.batchSize,
         learningRate: o.lr,
         ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
-        config,
+        config: gwnWidthOf(o),
         onEpoch: progress,
         ...(run ? recordingOptions(run, progress, hooks) : {}),
       },
@@ -82,7 +74,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
     else {
       write(`${result.sensors} sensors × ${result.steps} steps; samples train/val/test ${result.split.train}/${result.split.val}/${result.split.test}; GWN best epoch ${result.bestEpoch} of ${result.history.length}, ${result.trainSeconds.toFixed(0)} s\n\n`);
       write(`${renderResultsTable(result.results)}\n`);
-      if (o.runDir) write(`\nrun stored in ${o.runDir} (artifacts/model.safetensors, artifacts/results.json; \`modelevo runs show ${o.runDir}\`)\n`);
+      if (o.runDir) write(storedRunNote(o.runDir, 'artifacts/model.safetensors, artifacts/results.json'));
     }
     return result;
   } catch (error) {
@@ -126,21 +118,18 @@ function recordingOptions(run: StRun, progress: ((r: EpochRecord) => void) | und
 
 export function registerStCommand(program: Command): void {
   const st = program.command('st').description('Spatiotemporal forecasting on sensor networks (Graph WaveNet, baselines)');
-  st.command('train')
+  const train = st.command('train')
     .description('train Graph WaveNet and compare it with last-value and historical-average baselines (masked MAE/RMSE/MAPE at horizons 3/6/12)')
     .requiredOption('--data <dir>', 'folder with the series CSV (los_speed.csv | speed.csv | series.csv) and adjacency CSV (los_adj.csv | adj.csv | adjacency.csv)')
     .option('--epochs <n>', 'maximum epochs', '100')
     .option('--batch-size <n>', 'minibatch size', '64')
     .option('--lr <x>', 'Adam learning rate', '0.001')
     .option('--seed <n>', 'seed for init, batch order and dropout', '0')
-    .option('--max-seconds <s>', 'stop training after this many seconds (reduced budgets)')
-    .option('--residual-channels <n>', 'residual and dilation channels', '32')
-    .option('--skip-channels <n>', 'skip channels', '256')
-    .option('--end-channels <n>', 'output-head hidden channels', '512')
+    .option('--max-seconds <s>', 'stop training after this many seconds (reduced budgets)');
+  addGwnWidthOptions(train, WIDTHS)
     .option('--run-dir <dir>', 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)')
-    .option('--resume', 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)')
-    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
-    .option('--json', 'print JSON instead of a table')
+    .option('--resume', 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)');
+  addOutputOptions(train)
     .addHelpText(
       'after',
       `

@@ -1,0 +1,62 @@
+/**
+ * What the `st` verbs (train, synevo, coms2t) share: the Graph WaveNet width flags and schema fields (each verb
+ * with its own defaults), the seed, backend and JSON-output fields and flags, and the lines they print alike.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { GraphWaveNetConfig } from '../../spatiotemporal/graph-wavenet.js';
+
+export const positiveInt = z.coerce.number().int().positive();
+
+export const seedField = z.coerce.number().int().min(0).default(0);
+
+/** Default widths of a verb: the paper's for `train` and `coms2t`, a small one for `synevo`. */
+export interface GwnWidthDefaults {
+  readonly residual: number;
+  readonly skip: number;
+  readonly end: number;
+}
+
+export function gwnWidthFields(defaults: GwnWidthDefaults) {
+  return {
+    residualChannels: positiveInt.default(defaults.residual),
+    skipChannels: positiveInt.default(defaults.skip),
+    endChannels: positiveInt.default(defaults.end),
+  };
+}
+
+export function addGwnWidthOptions(command: Command, defaults: GwnWidthDefaults): Command {
+  return command
+    .option('--residual-channels <n>', 'residual and dilation channels', String(defaults.residual))
+    .option('--skip-channels <n>', 'skip channels', String(defaults.skip))
+    .option('--end-channels <n>', 'output-head hidden channels', String(defaults.end));
+}
+
+/** The backbone widths from the flags; one flag sets both residual and dilation channels. */
+export function gwnWidthOf(o: { residualChannels: number; skipChannels: number; endChannels: number }): Pick<GraphWaveNetConfig, 'residualChannels' | 'dilationChannels' | 'skipChannels' | 'endChannels'> {
+  return { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
+}
+
+export const outputFields = {
+  backend: z.enum(['wasm', 'cpu']).default('wasm'),
+  json: z.boolean().default(false),
+};
+
+export function addOutputOptions(command: Command): Command {
+  return command.option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm').option('--json', 'print JSON instead of a table');
+}
+
+/** One training epoch as a progress line (optionally prefixed with the stage it belongs to). */
+export function epochLine(record: { epoch: number; trainLoss: number; valMae: number; seconds: number }, stage?: string): string {
+  return `${stage ? `${stage} ` : ''}epoch ${record.epoch}: train masked MAE ${record.trainLoss.toFixed(3)}, val MAE ${record.valMae.toFixed(3)} (${record.seconds.toFixed(1)} s)`;
+}
+
+/** MAE | RMSE | MAPE % table cells of one set of masked metrics. */
+export function metricCells(m: { mae: number; rmse: number; mape: number }): string {
+  return `${m.mae.toFixed(3)} | ${m.rmse.toFixed(3)} | ${(100 * m.mape).toFixed(2)}`;
+}
+
+/** The closing line of a table printout when the run was stored. */
+export function storedRunNote(runDir: string, artifacts: string): string {
+  return `\nrun stored in ${runDir} (${artifacts}; \`modelevo runs show ${runDir}\`)\n`;
+}
