@@ -158,6 +158,36 @@ test('writer misuse: unknown name, wrong byte count, double write, missing tenso
   });
 });
 
+test('writer misuse through tensorTarget/markWritten: unknown name, double write; empty tensors count as written', () => {
+  withTempDir('modelevo-st-writer-', (dir) => {
+    const path = join(dir, 'out.safetensors');
+    const writer = SafetensorsWriter.create(path, [
+      { name: 'a', dtype: 'U8', shape: [2] },
+      { name: 'empty', dtype: 'F32', shape: [0, 3] },
+    ]);
+    try {
+      const isError = (code: string, pattern: RegExp) => (e: unknown) => e instanceof CheckpointError && e.code === code && pattern.test(e.message);
+      assert.throws(() => writer.tensorTarget('c'), isError('TENSOR_NOT_FOUND', /'c' was not declared/));
+      assert.throws(() => writer.markWritten('c'), isError('TENSOR_NOT_FOUND', /'c' was not declared/));
+      const target = writer.tensorTarget('a');
+      assert.equal(target.byteLength, 2);
+      assert.equal(target.position, writer.dataStart);
+      writer.markWritten('a');
+      assert.throws(() => writer.markWritten('a'), isError('VALUE_INVALID', /already written/));
+      assert.throws(() => writer.tensorTarget('a'), isError('VALUE_INVALID', /already written/));
+      assert.throws(() => writer.writeTensor('a', new Uint8Array(2)), isError('VALUE_INVALID', /already written/));
+      // a zero-length tensor has nothing to write: every way of "writing" it again is accepted
+      writer.markWritten('empty');
+      writer.writeTensor('empty', new Uint8Array(0));
+      assert.equal(writer.tensorTarget('empty').byteLength, 0);
+      writer.commit();
+    } finally {
+      writer.abort();
+    }
+    assert.deepEqual(readdirSync(dir), ['out.safetensors']);
+  });
+});
+
 test('16-bit tensors larger than the conversion chunk, and byte ranges, read back exactly', () => {
   withTempDir('modelevo-st-writer-', (dir) => {
     const path = join(dir, 'big.safetensors');

@@ -78,15 +78,7 @@ export class SafetensorsWriter {
 
   /** Writes one tensor's bytes at its offset; each tensor exactly once, in any order. */
   writeTensor(name: string, bytes: Uint8Array): void {
-    const placement = this.placements.get(name);
-    if (placement === undefined) {
-      throw new CheckpointError(`tensor '${name}' was not declared when the writer was created`, {
-        code: 'TENSOR_NOT_FOUND',
-        file: this.path,
-        tensor: name,
-        hint: 'pass every tensor to SafetensorsWriter.create',
-      });
-    }
+    const placement = this.placementOf(name);
     const expected = placement.end - placement.begin;
     if (bytes.length !== expected) {
       throw new CheckpointError(`expected ${expected} bytes, got ${bytes.length}`, {
@@ -96,9 +88,7 @@ export class SafetensorsWriter {
         hint: 'the data must match the declared dtype and shape',
       });
     }
-    if (placement.written && expected > 0) {
-      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
-    }
+    this.assertNotWritten(name, placement);
     this.writeAt(bytes, this.dataStart + placement.begin);
     placement.written = true;
   }
@@ -110,18 +100,14 @@ export class SafetensorsWriter {
    */
   tensorTarget(name: string): { readonly fd: number; readonly position: number; readonly byteLength: number } {
     const placement = this.placementOf(name);
-    if (placement.written && placement.end > placement.begin) {
-      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
-    }
+    this.assertNotWritten(name, placement);
     return { fd: this.openFd(), position: this.dataStart + placement.begin, byteLength: placement.end - placement.begin };
   }
 
   /** Records that the caller wrote `name`'s bytes at its `tensorTarget`. */
   markWritten(name: string): void {
     const placement = this.placementOf(name);
-    if (placement.written && placement.end > placement.begin) {
-      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
-    }
+    this.assertNotWritten(name, placement);
     placement.written = true;
   }
 
@@ -176,6 +162,13 @@ export class SafetensorsWriter {
       });
     }
     return placement;
+  }
+
+  /** Zero-length tensors count as written from the start and may be "written" again harmlessly. */
+  private assertNotWritten(name: string, placement: Placement): void {
+    if (placement.written && placement.end > placement.begin) {
+      throw new CheckpointError('tensor was already written', { code: 'VALUE_INVALID', file: this.path, tensor: name });
+    }
   }
 
   private writeAt(bytes: Uint8Array, position: number): void {
