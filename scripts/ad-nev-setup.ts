@@ -6,7 +6,7 @@
  * - `documented`: the subset of the first results (shortest series; kept for continuity);
  * - `extra` (2 per dataset) and `dev` (3 per dataset): a seeded shuffle of the remaining labelled channels.
  * `dev` channels serve design choices only (the design study looks at their test labels); the report uses
- * `documented` + `extra`, disjoint from `dev`.
+ * every other labelled channel (`reportChannels`), disjoint from `dev`.
  */
 import { createRng } from '../src/core/rng.js';
 import type { AdNevConfig, adNevConfigSchema } from '../src/neuro/ad-nev/config.js';
@@ -14,6 +14,7 @@ import type { ChannelOutputs } from '../src/neuro/ad-nev/run.js';
 import type { LevelName } from '../src/neuro/ad-nev/pipeline.js';
 import type { ThresholdMethod } from '../src/neuro/ad-nev/ensemble.js';
 import { pointAdjustedPrf, prf, rangePrf, type Prf } from '../src/tasks/anomaly/metrics.js';
+import { affiliationPr, poolAffiliation } from '../src/tasks/anomaly/affiliation.js';
 import type { z } from 'zod';
 
 export type Dataset = 'SMAP' | 'MSL';
@@ -28,6 +29,12 @@ export function drawChannels(known: readonly string[], dataset: Dataset): { dev:
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
   return { extra: pool.slice(0, 2), dev: pool.slice(2, 5) };
+}
+
+/** every labelled channel except the dev channels, each once (P-2 is listed twice in the label file), in file order */
+export function reportChannels(known: readonly string[], dataset: Dataset): string[] {
+  const dev = drawChannels(known, dataset).dev;
+  return [...new Set(known)].filter((c) => !dev.includes(c));
 }
 
 /** the reduced budget of the report and the design study (paper: 25 epochs per candidate, level 3 at 24 × 64) */
@@ -56,13 +63,16 @@ export interface PooledRow {
   readonly plain: Prf;
   readonly pa: Prf;
   readonly range: Prf;
+  /** affiliation P/R over the zones of every channel (zones never span two channels) */
+  readonly affiliation: { precision: number; recall: number };
 }
 
-/** P/R/F1 (plain, point-adjusted, range) of predictions concatenated over channels. */
+/** P/R/F1 (plain, point-adjusted, range) of predictions concatenated over channels; affiliation pooled over zones. */
 export function pooled(channels: readonly string[], outputs: Map<string, ChannelOutputs>, level: LevelName, vote: AdNevConfig['vote'], method: ThresholdMethod): PooledRow {
   const labels = concat(channels.map((c) => outputs.get(c)!.labels));
   const predictions = concat(channels.map((c) => outputs.get(c)!.levels.get(level)!.decisions[vote][method]));
-  return { plain: prf(predictions, labels), pa: pointAdjustedPrf(predictions, labels), range: rangePrf(predictions, labels) };
+  const affiliation = poolAffiliation(channels.map((c) => affiliationPr(outputs.get(c)!.levels.get(level)!.decisions[vote][method], outputs.get(c)!.labels)));
+  return { plain: prf(predictions, labels), pa: pointAdjustedPrf(predictions, labels), range: rangePrf(predictions, labels), affiliation };
 }
 
 export const fixed3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
