@@ -116,7 +116,7 @@ export class KernelPool implements Kernels {
       const count = inputs.length;
       const weightTable = this.arena.f32(Math.max(1, count));
       weightTable.set(weights);
-      const parts = this.maxParts();
+      const parts = this.partCount;
       const pointerTables = this.arena.u32(Math.max(1, parts * count));
       const arrays: Streamed[] = [{ view: out, write: true }, ...inputs.map((view) => ({ view, write: false }))];
       await this.stream(out.length, arrays, (pointers, length) =>
@@ -183,7 +183,7 @@ export class KernelPool implements Kernels {
       weights.set(options.weights);
       const thresholds = this.arena.f32(Math.max(1, count));
       thresholds.set(options.thresholds);
-      const parts = this.maxParts();
+      const parts = this.partCount;
       const pointerTables = this.arena.u32(Math.max(1, parts * count));
       const flags = (options.consensus ? this.flag('TIES_CONSENSUS') : 0) | (options.normalize ? this.flag('TIES_NORMALIZE') : 0);
       const arrays: Streamed[] = [
@@ -216,7 +216,7 @@ export class KernelPool implements Kernels {
   absHistogram11(x: Float32Array, hist: Uint32Array): Promise<void> {
     requireSameLength('absHistogram11', 'hist', hist.length, 'bins', HISTOGRAM_BINS);
     return this.exclusive(async () => {
-      const parts = this.maxParts();
+      const parts = this.partCount;
       const histograms = this.arena.u32(parts * HISTOGRAM_BINS);
       histograms.fill(0);
       await this.stream(x.length, [{ view: x, write: false }], (pointers, length) =>
@@ -263,10 +263,6 @@ export class KernelPool implements Kernels {
 
   private flag(name: 'TIES_CONSENSUS' | 'TIES_NORMALIZE'): number {
     return this.local[name].value as number;
-  }
-
-  private maxParts(): number {
-    return this.partCount;
   }
 
   /** One operation at a time: operations share the arena's stack discipline and the workers. */
@@ -329,8 +325,7 @@ export class KernelPool implements Kernels {
   private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob): Promise<void> {
     const workers = this.workers;
     const parallel = workers !== undefined && length >= this.minParallel;
-    const threads = workers === undefined ? 1 : workers.size + (this.callerTakesPart ? 1 : 0);
-    const parts = parallel ? Math.min(threads, Math.ceil(length / this.splitAlign)) : 1;
+    const parts = parallel ? Math.min(this.partCount, Math.ceil(length / this.splitAlign)) : 1;
     const step = Math.ceil(length / parts / this.splitAlign) * this.splitAlign;
     const jobs: KernelJob[] = [];
     for (let part = 0, start = 0; part < parts && start < length; part++, start += step) {
