@@ -69,9 +69,10 @@ export interface PooledRow {
 
 /** P/R/F1 (plain, point-adjusted, range) of predictions concatenated over channels; affiliation pooled over zones. */
 export function pooled(channels: readonly string[], outputs: Map<string, ChannelOutputs>, level: LevelName, vote: AdNevConfig['vote'], method: ThresholdMethod): PooledRow {
-  const labels = concat(channels.map((c) => outputs.get(c)!.labels));
-  const predictions = concat(channels.map((c) => outputs.get(c)!.levels.get(level)!.decisions[vote][method]));
-  const affiliation = poolAffiliation(channels.map((c) => affiliationPr(outputs.get(c)!.levels.get(level)!.decisions[vote][method], outputs.get(c)!.labels)));
+  const perChannel = channels.map((c) => ({ labels: outputs.get(c)!.labels, predictions: outputs.get(c)!.levels.get(level)!.decisions[vote][method] }));
+  const labels = concat(perChannel.map((p) => p.labels));
+  const predictions = concat(perChannel.map((p) => p.predictions));
+  const affiliation = poolAffiliation(perChannel.map((p) => affiliationPr(p.predictions, p.labels)));
   return { plain: prf(predictions, labels), pa: pointAdjustedPrf(predictions, labels), range: rangePrf(predictions, labels), affiliation };
 }
 
