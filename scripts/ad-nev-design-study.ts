@@ -8,8 +8,8 @@
  *
  * Usage: node --import tsx scripts/ad-nev-design-study.ts [--run-dir runs/ad-nev-design] [--out docs/results/ad-nev-design.md]
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../src/core/atomic-file.js';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { adNevConfigSchema } from '../src/neuro/ad-nev/config.js';
 import { runAdNev, VOTES, type ChannelOutputs, type ChannelReport } from '../src/neuro/ad-nev/run.js';
@@ -113,7 +113,5 @@ for (const { name } of VARIANTS)
     lines.push(`| ${name} | ${dataset} | ${vusPr.join(' / ')} | ${fitness.join(' / ')} | ${minutes.toFixed(1)} | ${(100 * busy).toFixed(0)}% |`);
   }
 lines.push('', `Minutes are for the invocation that wrote this file (a resumed run re-trains only the selected members); load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on 2 cores.`, '');
-mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(`${OUT}.tmp`, lines.join('\n'));
-renameSync(`${OUT}.tmp`, OUT);
+writeFileAtomic(OUT, lines.join('\n'));
 process.stderr.write(`wrote ${OUT}; selected ${best.key}\n`);

@@ -8,8 +8,8 @@
  * Usage: node --import tsx scripts/results-ad-nev.ts [--run-dir runs/ad-nev-all] [--out docs/results/ad-nev.md]
  *        [--data-dir ../shared/data]
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../src/core/atomic-file.js';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { adNevConfigSchema, type AdNevConfig } from '../src/neuro/ad-nev/config.js';
 import { runAdNev } from '../src/neuro/ad-nev/run.js';
@@ -131,7 +131,5 @@ const doc = [
   `Machine load at the end of the run: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on 2 cores.`,
   '',
 ].join('\n');
-mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(`${OUT}.tmp`, doc);
-renameSync(`${OUT}.tmp`, OUT);
+writeFileAtomic(OUT, doc);
 process.stderr.write(`wrote ${OUT}\n`);

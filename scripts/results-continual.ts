@@ -6,9 +6,8 @@
  * --out path.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { cpus, loadavg } from 'node:os';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTINUAL_METHODS, parseContinualConfig, type ContinualMethod } from '../src/continual/config.js';
 import { formatPercent, runExperiment, type ExperimentResult } from '../src/continual/experiment.js';
@@ -120,18 +119,17 @@ function interpretation(): string[] {
   return out;
 }
 
-mkdirSync(dirname(values.out), { recursive: true });
 for (const benchmark of benchmarks) {
   for (const method of methods) {
     const t0 = Date.now();
     const result = await runExperiment({ config: { method, benchmark, ...shared }, seeds, data });
     results.push(result);
     process.stderr.write(`${benchmark} ${method}: ACC ${formatPercent(result.acc)}, BWT ${formatPercent(result.bwt)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-    writeFileSync(values.out, render(false));
+    writeFileAtomic(values.out, render(false));
   }
 }
-writeFileSync(values.out, render(true));
-writeFileSync(
+writeFileAtomic(values.out, render(true));
+writeFileAtomic(
   values.out.replace(/\.md$/, '.json'),
   `${JSON.stringify(results.map((r) => ({ method: r.method, benchmark: r.benchmark, acc: r.acc, bwt: r.bwt, bwtAll: r.bwtAll, forgetting: r.forgetting, runs: r.runs.map((x) => ({ seed: x.seed, accuracy: x.accuracy.map((row) => row.map((v) => Number(v.toFixed(4)))), basisSizes: x.basisSizes, secondsPerTask: x.secondsPerTask.map((s) => Number(s.toFixed(2))) })) })), null, 1)}\n`,
 );

@@ -7,7 +7,8 @@
  * `--rerun` may be repeated (`--rerun gwn --rerun coms2t`). `--cached-only` never measures: a part without its
  * cache file gets a line saying so (to rebuild the page while another part is still being measured).
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -93,9 +94,7 @@ Parts in this file:
 ${status.join('\n')}
 
 ${sections.join('\n')}`;
-  mkdirSync(dirname(values.out!), { recursive: true });
-  writeFileSync(`${values.out}.tmp`, text);
-  renameSync(`${values.out}.tmp`, values.out!);
+  writeFileAtomic(values.out!, text);
   process.stderr.write(`[results] wrote ${values.out}\n`);
   return failed ? 1 : 0;
 }

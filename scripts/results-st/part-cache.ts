@@ -5,9 +5,9 @@
  * (`node --import tsx scripts/results-st/<part>.ts [--rerun]`). Each part keeps its own measurement and text.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../../src/core/atomic-file.js';
 import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export function partCachePath(part: string): string {
@@ -91,10 +91,7 @@ export async function cachedPart<Cache>(options: CachedPartOptions<Cache>): Prom
   const { cachePath } = options;
   if (!options.rerun && existsSync(cachePath)) return options.render(JSON.parse(readFileSync(cachePath, 'utf8')) as Cache);
   const cache = await options.measure();
-  mkdirSync(dirname(cachePath), { recursive: true });
-  const temp = `${cachePath}.tmp-${process.pid}`;
-  writeFileSync(temp, `${JSON.stringify(cache, null, 2)}\n`);
-  renameSync(temp, cachePath);
+  writeJsonAtomic(cachePath, cache);
   return options.render(cache);
 }
 

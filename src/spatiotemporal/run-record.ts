@@ -8,7 +8,8 @@
  * - an interrupted run → refused unless `resume`, and then only with the same kind and config; the caller
  *   continues from `lastEpoch()` with the weights saved by `recordEpoch`.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.js';
 import { join, resolve } from 'node:path';
 import { ModelevoError } from '../core/errors.js';
 import { RunStore } from '../runs/store.js';
@@ -155,9 +156,7 @@ export class StRun {
 
   /** Writes artifacts/results.json atomically, marks the run finished and closes the store. */
   finish(results: unknown): void {
-    const path = join(this.artifactsDir, 'results.json');
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+    writeJsonAtomic(join(this.artifactsDir, 'results.json'), results);
     this.store.event('finished', { results: 'artifacts/results.json' });
     this.store.setStatus('finished');
     this.store.close();

@@ -3,7 +3,8 @@
  * to it (and to stderr unless --json), write artifacts/results.json atomically on success, and record the error
  * and a `failed` status when the body throws. The store is always closed.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeJsonAtomic } from '../../core/atomic-file.js';
 import { join } from 'node:path';
 import { RunStore } from '../../runs/store.js';
 
@@ -40,9 +41,7 @@ export async function withStoredRun<T>(options: StoredVerbOptions, body: (run: S
     },
     finish(output) {
       if (!store) return;
-      const path = join(store.artifactsDir, 'results.json');
-      writeFileSync(`${path}.tmp`, `${JSON.stringify(output, null, 2)}\n`);
-      renameSync(`${path}.tmp`, path);
+      writeJsonAtomic(join(store.artifactsDir, 'results.json'), output);
       store.setStatus('finished');
     },
   };
