@@ -11,10 +11,10 @@ import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { tf, useBackend } from '../src/train/tf.js';
-import { trainAutoencoder, type WindowBatch } from '../src/train/autoencoder-trainer.js';
-import { EnginePool } from '../src/train/pool.js';
-import type { EngineJob } from '../src/train/jobs.js';
-import { BASELINE_GENOME, planAutoencoder, type ConvAutoencoderGenome } from '../src/neuro/conv-autoencoder.js';
+import { trainAutoencoder, type WindowBatch } from '../src/neuro/ad-nev/autoencoder-trainer.js';
+import { EnginePool } from '../src/neuro/ad-nev/pool.js';
+import type { EngineJob } from '../src/neuro/ad-nev/jobs.js';
+import { BASELINE_GENOME, planAutoencoder, type ConvAutoencoderGenome } from '../src/neuro/ad-nev/conv-autoencoder.js';
 import { createRng } from '../src/core/rng.js';
 
 const args = process.argv.slice(2);

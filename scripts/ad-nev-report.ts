@@ -6,7 +6,7 @@
 import type { AdNevConfig } from '../src/neuro/ad-nev/config.js';
 import { VOTES, type ChannelOutputs, type ChannelReport } from '../src/neuro/ad-nev/run.js';
 import type { LevelName } from '../src/neuro/ad-nev/pipeline.js';
-import type { PoolStats } from '../src/train/pool.js';
+import type { PoolStats } from '../src/neuro/ad-nev/pool.js';
 import { bestF1Oracle, percentileThreshold, pointAdjustedPrf, prf, rangePrf, thresholdPredictions } from '../src/tasks/anomaly/metrics.js';
 import { affiliationPr, poolAffiliation } from '../src/tasks/anomaly/affiliation.js';
 import { medianSegmentLength, vus } from '../src/tasks/anomaly/vus.js';

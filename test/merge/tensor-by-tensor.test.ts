@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { runMerge } from '../../src/merge/index.js';
-import { BASELINE_GENOME, initialWeights, planAutoencoder, type AutoencoderPlan } from '../../src/neuro/conv-autoencoder.js';
-import { loadModel, saveModel } from '../../src/train/model-io.js';
+import { BASELINE_GENOME, initialWeights, planAutoencoder, type AutoencoderPlan } from '../../src/neuro/ad-nev/conv-autoencoder.js';
+import { loadModel, saveModel } from '../../src/neuro/ad-nev/model-io.js';
 import { runCli } from '../support/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'modelevo-merge-flat-'));

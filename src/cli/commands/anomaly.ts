@@ -79,7 +79,7 @@ export async function runAnomalyScore(run: string, raw: z.input<typeof AnomalySc
   if (!existsSync(manifestPath)) throw new ModelevoError('CHECKPOINT_NOT_FOUND', `${run} is not an anomaly run (no anomaly.json)`, { hint: 'pass the --run-dir of `modelevo anomaly evolve`' });
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dataset: { dataset: string; dataDir?: string }; config: { vote: 'majority' | 'any' | 'mean'; threshold: { method: 'pot' | 'percentile' }; convention: 'inclusive' | 'exclusive' } };
   const { loadMembers, detectionMetrics } = await import('../../neuro/ad-nev/run.js');
-  const { EnginePool } = await import('../../train/pool.js');
+  const { EnginePool } = await import('../../neuro/ad-nev/pool.js');
   const { ensembleDecisions } = await import('../../neuro/ad-nev/ensemble.js');
   const { applyScaler, makeWindows, windowScoresToPoints } = await import('../../tasks/anomaly/series.js');
   let series;

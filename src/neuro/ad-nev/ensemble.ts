@@ -11,8 +11,8 @@
  * with the variance-normalised fitness had the best final F1 (by a small margin over `none` + `majority`).
  * The continuous ensemble score (oracle metrics, VUS) is the normalised mean under every rule.
  */
-import type { ConvAutoencoderGenome, ModelWeights } from '../conv-autoencoder.js';
-import type { EnginePool } from '../../train/pool.js';
+import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
+import type { EnginePool } from './pool.js';
 import { makeWindows, windowScoresToPoints, type Series } from '../../tasks/anomaly/series.js';
 import { percentileThreshold, potThreshold } from '../../tasks/anomaly/metrics.js';
 import type { AdNevConfig } from './config.js';

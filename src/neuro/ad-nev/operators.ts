@@ -6,7 +6,7 @@
  * crossover is uniform over genes, layer-wise up to the shorter depth. Invalid genomes are repaired.
  */
 import type { Rng } from '../../core/rng.js';
-import { SEARCH_SPACE, planAutoencoder, type ConvAutoencoderGenome, type ConvLayerGene } from '../conv-autoencoder.js';
+import { SEARCH_SPACE, planAutoencoder, type ConvAutoencoderGenome, type ConvLayerGene } from './conv-autoencoder.js';
 
 export type Subspaces = readonly (readonly number[])[];
 

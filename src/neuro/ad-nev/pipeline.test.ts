@@ -9,7 +9,7 @@ import { evolveChannel, prepareChannel, type LevelSnapshot } from './pipeline.js
 import { loadChannel } from '../../tasks/anomaly/smap-msl.js';
 import { applyScaler, makeWindows } from '../../tasks/anomaly/series.js';
 import { ensembleFitness, featureProfile } from './fitness.js';
-import { EnginePool } from '../../train/pool.js';
+import { EnginePool } from './pool.js';
 import { ensembleDecisions, scoreEnsemble } from './ensemble.js';
 import { RunStore } from '../../runs/store.js';
 

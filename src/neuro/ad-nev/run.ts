@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelevoError } from '../../core/errors.js';
-import { EnginePool, type PoolStats } from '../../train/pool.js';
-import { loadModel, saveModel } from '../../train/model-io.js';
+import { EnginePool, type PoolStats } from './pool.js';
+import { loadModel, saveModel } from './model-io.js';
 import { listChannels, loadChannel, resolveSmapMslRoot } from '../../tasks/anomaly/smap-msl.js';
 import { readCsvSeries, type ImputePolicy } from '../../tasks/anomaly/csv-series.js';
 import { applyScaler, type Scaler, type Series } from '../../tasks/anomaly/series.js';

@@ -17,7 +17,7 @@ import {
   validSubspaces,
 } from './operators.js';
 import { perturbWeights, replayLineage, weightTuning, type WeightTuningParams } from './weight-tuning.js';
-import { BASELINE_GENOME, planAutoencoder } from '../conv-autoencoder.js';
+import { BASELINE_GENOME, planAutoencoder } from './conv-autoencoder.js';
 
 test('subspace operators keep every set non-empty and every index in [0, F)', () => {
   fc.assert(

@@ -8,7 +8,7 @@
  */
 import { createRng, rngFromState } from '../../core/rng.js';
 import { type BaseParams, type Strategy, isBetter } from '../../evolve/strategy.js';
-import type { ModelWeights } from '../conv-autoencoder.js';
+import type { ModelWeights } from './conv-autoencoder.js';
 
 export interface WeightTuningParams extends BaseParams {
   readonly populationSize: number;

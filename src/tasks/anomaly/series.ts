@@ -4,7 +4,7 @@
  * not). Windows overlap with stride 1; a window's label and score belong to its last step.
  */
 import { ModelevoError } from '../../core/errors.js';
-import type { WindowBatch } from '../../train/autoencoder-trainer.js';
+import type { WindowBatch } from '../../neuro/ad-nev/autoencoder-trainer.js';
 
 /** Row-major [rows, columns] float64 values with column names. */
 export interface Series {

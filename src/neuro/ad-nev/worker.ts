@@ -3,7 +3,7 @@
  * executed one at a time in arrival order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { useBackend, type EngineBackend } from './tf.js';
+import { useBackend, type EngineBackend } from '../../train/tf.js';
 import { executeJob, type EngineJob } from './jobs.js';
 
 interface JobMessage {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';
 import type { WindowBatch } from './autoencoder-trainer.js';
-import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome } from '../neuro/conv-autoencoder.js';
+import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome } from './conv-autoencoder.js';
 
 const GENOME: ConvAutoencoderGenome = { ...BASELINE_GENOME, window: 3, convLayers: [{ channels: 8, kernel: 3, stride: 1 }] };
 

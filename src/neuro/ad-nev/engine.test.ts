@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useBackend } from './tf.js';
+import { useBackend } from '../../train/tf.js';
 import { scoreWindows, trainAutoencoder, type WindowBatch } from './autoencoder-trainer.js';
 import { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';
 import { loadModel, saveModel } from './model-io.js';
-import { BASELINE_GENOME, planAutoencoder, parameterCount, type ConvAutoencoderGenome } from '../neuro/conv-autoencoder.js';
-import { SafetensorsFile } from '../io/safetensors/reader.js';
+import { BASELINE_GENOME, planAutoencoder, parameterCount, type ConvAutoencoderGenome } from './conv-autoencoder.js';
+import { SafetensorsFile } from '../../io/safetensors/reader.js';
 
 /** Sliding windows over a smooth multichannel signal in [−1, 1]. */
 function sineWindows(count: number, window: number, features: number, phase = 0): WindowBatch {

@@ -2,10 +2,10 @@
  * Trained detectors as safetensors files, so `modelevo inspect`, `merge` and `kinship` read them like any
  * checkpoint. Tensors are F32 in PyTorch layout; the genome and input width travel in `__metadata__`.
  */
-import { CheckpointError } from '../core/errors.js';
-import { SafetensorsFile } from '../io/safetensors/reader.js';
-import { writeSafetensors } from '../io/safetensors/writer.js';
-import type { ConvAutoencoderGenome, ModelWeights } from '../neuro/conv-autoencoder.js';
+import { CheckpointError } from '../../core/errors.js';
+import { SafetensorsFile } from '../../io/safetensors/reader.js';
+import { writeSafetensors } from '../../io/safetensors/writer.js';
+import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
 
 export const MODEL_KIND = 'modelevo-conv-autoencoder';
 

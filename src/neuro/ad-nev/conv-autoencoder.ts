@@ -7,8 +7,8 @@
  * data lie in [−1, 1], so a final ReLU would clip them). Skip connections add each encoder activation to the
  * decoder activation of the same shape. Anomaly score = mean squared reconstruction error (§3.2).
  */
-import { createRng } from '../core/rng.js';
-import { conv1dOutputLength, convTranspose1dOutputLength } from '../train/ops.js';
+import { createRng } from '../../core/rng.js';
+import { conv1dOutputLength, convTranspose1dOutputLength } from '../../train/ops.js';
 
 export interface ConvLayerGene {
   readonly channels: number;

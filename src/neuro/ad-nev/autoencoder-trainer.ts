@@ -5,9 +5,9 @@
  * and scores in any worker. BatchNorm keeps torch's conventions: batch statistics while training, running
  * averages (momentum 0.1, unbiased variance) when scoring.
  */
-import { tf } from './tf.js';
-import { batchNorm1dEval, batchNorm1dTrain, conv1d, convTranspose1d, dense } from './ops.js';
-import { createRng } from '../core/rng.js';
+import { tf } from '../../train/tf.js';
+import { batchNorm1dEval, batchNorm1dTrain, conv1d, convTranspose1d, dense } from '../../train/ops.js';
+import { createRng } from '../../core/rng.js';
 import {
   initialWeights,
   parameterSpecs,
@@ -15,7 +15,7 @@ import {
   type AutoencoderPlan,
   type ConvAutoencoderGenome,
   type ModelWeights,
-} from '../neuro/conv-autoencoder.js';
+} from './conv-autoencoder.js';
 
 /** Windows as one flat array [count, window, features] (row-major). */
 export interface WindowBatch {

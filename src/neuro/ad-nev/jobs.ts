@@ -2,7 +2,7 @@
  * The unit of work of the training engine: train a candidate and score windows with it, or score windows
  * with given weights. One function executes a job, in a worker or inline, so the two paths cannot diverge.
  */
-import type { ConvAutoencoderGenome, ModelWeights } from '../neuro/conv-autoencoder.js';
+import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
 import { scoreWindowsDetailed, trainAutoencoder, type TrainOptions, type WindowBatch } from './autoencoder-trainer.js';
 
 export type EngineJob =

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { useBackend, type EngineBackend } from './tf.js';
+import { useBackend, type EngineBackend } from '../../train/tf.js';
 import { executeJob, type EngineJob, type EngineJobResult } from './jobs.js';
 
 export interface EnginePoolOptions {
