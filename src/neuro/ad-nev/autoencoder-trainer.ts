@@ -16,14 +16,7 @@ import {
   type ConvAutoencoderGenome,
   type ModelWeights,
 } from './conv-autoencoder.js';
-
-/** Windows as one flat array [count, window, features] (row-major). */
-export interface WindowBatch {
-  readonly data: Float32Array;
-  readonly count: number;
-  readonly window: number;
-  readonly features: number;
-}
+import type { WindowBatch } from '../../tasks/anomaly/series.js';
 
 export interface TrainOptions {
   readonly epochs: number;

@@ -3,7 +3,8 @@
  * with given weights. One function executes a job, in a worker or inline, so the two paths cannot diverge.
  */
 import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
-import { scoreWindowsDetailed, trainAutoencoder, type TrainOptions, type WindowBatch } from './autoencoder-trainer.js';
+import { scoreWindowsDetailed, trainAutoencoder, type TrainOptions } from './autoencoder-trainer.js';
+import type { WindowBatch } from '../../tasks/anomaly/series.js';
 
 export type EngineJob =
   | {

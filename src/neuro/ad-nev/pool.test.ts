@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';
-import type { WindowBatch } from './autoencoder-trainer.js';
+import type { WindowBatch } from '../../tasks/anomaly/series.js';
 import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome } from './conv-autoencoder.js';
 
 const GENOME: ConvAutoencoderGenome = { ...BASELINE_GENOME, window: 3, convLayers: [{ channels: 8, kernel: 3, stride: 1 }] };

@@ -4,7 +4,6 @@
  * not). Windows overlap with stride 1; a window's label and score belong to its last step.
  */
 import { ModelevoError } from '../../core/errors.js';
-import type { WindowBatch } from '../../neuro/ad-nev/autoencoder-trainer.js';
 
 /** Row-major [rows, columns] float64 values with column names. */
 export interface Series {
@@ -12,6 +11,14 @@ export interface Series {
   readonly rows: number;
   readonly columns: number;
   readonly names: readonly string[];
+}
+
+/** Windows as one flat array [count, window, features] (row-major). */
+export interface WindowBatch {
+  readonly data: Float32Array;
+  readonly count: number;
+  readonly window: number;
+  readonly features: number;
 }
 
 export type ScalerKind = 'minmax' | 'zscore';
