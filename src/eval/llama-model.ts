@@ -4,8 +4,9 @@
  * llama-tf.ts either on this thread or on N worker threads with one wasm backend each (engines.md §2: two
  * independent wasm instances roughly double throughput on two cores; wasm's own threads are not used).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ModelevoError } from '../core/errors.js';
+import { startWorker } from '../core/worker-start.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { LlamaConfig } from './llama-config.js';
 import { TfLlama, initTfWasmBackend } from './llama-tf.js';
@@ -20,20 +21,6 @@ export interface LlamaModelOptions {
 interface Pending {
   resolve(values: Float32Array | undefined): void;
   reject(error: Error): void;
-}
-
-/** Starts the sibling worker file with this module's own extension (tsx registers itself first for `.ts`). */
-function startWorker(): Worker {
-  const selfUrl = import.meta.url;
-  const extension = selfUrl.endsWith('.ts') ? '.ts' : '.js';
-  const workerUrl = new URL(`./llama-worker${extension}`, selfUrl);
-  if (extension === '.js') return new Worker(workerUrl);
-  // Node 20 does not apply `--import tsx` hooks to a worker's entry file
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import(${JSON.stringify(tsxApi)})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 class WorkerHandle {
@@ -100,7 +87,7 @@ export class LlamaModel {
       await initTfWasmBackend();
       return new LlamaModel(weights.config, source, new TfLlama(weights), []);
     }
-    const workers = Array.from({ length: threads }, () => new WorkerHandle(startWorker()));
+    const workers = Array.from({ length: threads }, () => new WorkerHandle(startWorker(import.meta.url, './llama-worker')));
     const model = new LlamaModel(weights.config, source, undefined, workers);
     try {
       await Promise.all(workers.map((w) => w.request({ kind: 'load', weights })));

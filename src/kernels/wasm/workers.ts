@@ -1,13 +1,11 @@
 /**
  * A fixed set of kernel worker threads (src/kernels/worker.ts) sharing one WebAssembly.Memory. Each call to
  * `run` hands one job to each of the first jobs.length workers and resolves when all have finished.
- *
- * Locating the worker script: the sibling `worker` file with this module's own extension, so the pool works
- * from source under tsx (`.ts`) and compiled (`.js`). Node 20 does not apply `--import tsx` loader hooks to a
- * worker's entry file, so a `.ts` worker is started through a tiny bootstrap that registers tsx first.
+ * Workers start through core/worker-start.ts (source under tsx or compiled dist/).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ModelevoError } from '../../core/errors.js';
+import { startWorker } from '../../core/worker-start.js';
 import type { FileKernelName } from './file-kernels.js';
 import type { KernelFunctionName } from './loader.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from '../worker.js';
@@ -23,16 +21,7 @@ interface Pending {
 }
 
 function spawnKernelWorker(init: WorkerInit): Worker {
-  const selfUrl = import.meta.url;
-  const extension = selfUrl.endsWith('.ts') ? '.ts' : '.js';
-  const workerUrl = new URL(`../worker${extension}`, selfUrl);
-  const options = { workerData: init, execArgv: process.execArgv };
-  if (extension === '.js') return new Worker(workerUrl, options);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import(${JSON.stringify(tsxApi)})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startWorker(import.meta.url, '../worker', { workerData: init, execArgv: process.execArgv });
 }
 
 export class KernelWorkers {

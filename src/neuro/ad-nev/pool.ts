@@ -5,8 +5,9 @@
  * carry their own seeds and results come back in job order, so a batch gives identical results on 1 or N
  * workers. `workers: 0` runs jobs inline on the calling thread, one at a time (the reference path).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { startWorker } from '../../core/worker-start.js';
 import { useBackend, type EngineBackend } from '../../train/tf.js';
 import { executeJob, type EngineJob, type EngineJobResult } from './jobs.js';
 
@@ -35,20 +36,9 @@ export interface PoolStats {
   readonly busySeconds: readonly number[];
 }
 
-/**
- * The worker script beside this module, with the same extension: `.js` when compiled; `.ts` under tsx, where
- * Node 20 does not apply `--import tsx` hooks to a worker's entry module, so a one-line bootstrap registers
- * tsx's loader first (resolved from here, not from the cwd). execArgv is explicit so flags such as `--test`
- * of the parent never leak into workers.
- */
+/** The worker script beside this module; execArgv is empty so flags such as `--test` of the parent never leak into workers. */
 function spawnWorker(backend: EngineBackend): Worker {
-  const here = import.meta.url;
-  const execArgv: string[] = [];
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: { backend }, execArgv });
-  const script = new URL('./worker.ts', here).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: { backend }, execArgv });
+  return startWorker(import.meta.url, './worker', { workerData: { backend }, execArgv: [] });
 }
 
 export class EnginePool {
