@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { openCheckpoint } from '../src/io/open.js';
 import type { Checkpoint } from '../src/io/checkpoint.js';
 import { computeKinship } from '../src/kinship/compute.js';
-import { f32ToBf16Array } from '../src/kernels/reference/float16.js';
+import { f32ToBf16Array } from '../src/core/float16.js';
 import { llamaTensorShapes } from './support/llama-shapes.js';
 
 const args = process.argv.slice(2);

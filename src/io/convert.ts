@@ -9,7 +9,7 @@
  */
 import { CheckpointError } from '../core/errors.js';
 import { DTYPE_BITS, type DType } from '../core/dtype.js';
-import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from '../kernels/reference/float16.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from '../core/float16.js';
 
 export interface ConvertContext {
   file?: string;

@@ -6,7 +6,7 @@
  */
 import { ModelevoError, UnknownNameError } from '../core/errors.js';
 import { KernelPool, type KernelPoolOptions } from './pool.js';
-import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from './reference/float16.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from '../core/float16.js';
 import {
   absHistogram11Ref,
   deltaStatsRef,

@@ -16,7 +16,7 @@ import {
   weightedSumRef,
   type TiesMixOptions,
 } from './reference/wasm-refs.js';
-import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from './reference/float16.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array, f32ToF16Array } from '../core/float16.js';
 
 const BLOCK = 16384;
 const ODD_LENGTHS = [0, 1, 3, 5, 7, 9, 15, 17, 31, 33, 63, 65, 1023, BLOCK + 1, 2 * BLOCK + 13, 3 * BLOCK - 5];

@@ -8,7 +8,7 @@ import { CheckpointError } from '../../core/errors.js';
 import { numelOf } from '../../core/dtype.js';
 import type { Checkpoint, TensorInfo } from '../checkpoint.js';
 import { bytesToFloat32 } from '../convert.js';
-import { bf16ToF32Array, f16ToF32Array } from '../../kernels/reference/float16.js';
+import { bf16ToF32Array, f16ToF32Array } from '../../core/float16.js';
 import { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';
 
 export { parseSafetensorsHeader, readHeaderLength, type ParsedHeader, type SafetensorsEntry } from './header.js';

@@ -6,7 +6,7 @@
  * nearest-even through the normal and subnormal ranges. Scalar functions take float32 values (a float64
  * argument is first rounded to float32, as a Float32Array store would).
  */
-import { invariant } from '../../core/errors.js';
+import { invariant } from './errors.js';
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
