@@ -148,13 +148,6 @@ export function recomputeBasis(R: Matrix, threshold: number): BasisUpdate {
   return updateBasis(null, R, threshold);
 }
 
-export function concatColumns(A: Matrix, B: Matrix): Matrix {
-  const out = new Matrix(A.rows, A.columns + B.columns);
-  out.setSubMatrix(A, 0, 0);
-  out.setSubMatrix(B, 0, A.columns);
-  return out;
-}
-
 /**
  * [A, B] with B's columns re-orthonormalised against A's and each other (modified Gram–Schmidt, two passes):
  * residual bases are orthogonal to the stored ones only up to the SVD's rounding, and that drift would

@@ -52,17 +52,3 @@ export function numelOf(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
-
-/** mergekit / transformers dtype spellings → safetensors dtype. */
-export const DTYPE_ALIASES: Record<string, FloatDType> = {
-  float32: 'F32',
-  fp32: 'F32',
-  float: 'F32',
-  float16: 'F16',
-  fp16: 'F16',
-  half: 'F16',
-  bfloat16: 'BF16',
-  bf16: 'BF16',
-  float64: 'F64',
-  double: 'F64',
-};

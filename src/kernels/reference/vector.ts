@@ -26,22 +26,6 @@ export function norm(a: NumericArray): number {
   return Math.sqrt(squaredNorm(a));
 }
 
-/** ⟨a − c, b − c⟩ without materialising the differences (task-vector dots against a shared base). */
-export function offsetDot(a: NumericArray, b: NumericArray, center: NumericArray): number {
-  let sum = 0;
-  for (let j = 0; j < a.length; j++) sum += (a[j]! - center[j]!) * (b[j]! - center[j]!);
-  return sum;
-}
-
-/** ‖a − c‖² without materialising the difference. */
-export function offsetSquaredNorm(a: NumericArray, center: NumericArray): number {
-  let sum = 0;
-  for (let j = 0; j < a.length; j++) {
-    const d = a[j]! - center[j]!;
-    sum += d * d;
-  }
-  return sum;
-}
 
 /**
  * Σ_i w_i·x_i per element, accumulated in double and rounded once to float32. Zero weights are skipped and

@@ -71,8 +71,6 @@ export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig
 
 export type LevelName = 'untrained' | 'baseline' | 'level1' | 'level2' | 'level3';
 
-export const LEVEL_NAMES: readonly LevelName[] = ['untrained', 'baseline', 'level1', 'level2', 'level3'];
-
 export interface LevelSnapshot {
   readonly level: LevelName;
   readonly members: Member[];

@@ -41,7 +41,6 @@ export interface ContinualTask {
 }
 
 export type StreamName = 'pfmnist' | 'split-fmnist';
-export const STREAM_NAMES: readonly StreamName[] = ['pfmnist', 'split-fmnist'];
 
 export interface TaskStream {
   name: StreamName;
