@@ -1,6 +1,6 @@
 /**
  * The hot merge/kinship kernels behind one interface with two implementations (style.md §1.8: a slow
- * reference is the specification): `reference` (plain TypeScript: conversions from reference/float16.ts, the
+ * reference is the specification): `reference` (plain TypeScript: conversions from core/float16.ts, the
  * rest from reference/wasm-refs.ts) and
  * `wasm` (AssemblyScript SIMD in a worker pool, src/kernels/pool.ts). Both are async so callers are written once.
  */

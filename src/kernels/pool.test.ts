@@ -123,7 +123,7 @@ describe('dtype conversions are bit-exact against the reference', () => {
     }
   });
 
-  test('agree with the project conversion reference (reference/float16.ts) bit for bit', async () => {
+  test('agree with the project conversion reference (core/float16.ts) bit for bit', async () => {
     const input = conversionInputs();
     const pool = pools.twoWorkers;
     const narrow = new Uint16Array(input.length);
