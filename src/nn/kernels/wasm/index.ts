@@ -1,0 +1,56 @@
+/**
+ * The WebAssembly SIMD kernels (assembly/nn-*.ts). Layout of the shared memory, in floats:
+ * [module static data | GEMM packing scratch | arena (base ..)]. Offsets passed to kernels are float indices
+ * into `data`, converted to byte addresses here.
+ */
+import type { GemmArgs, NnKernels } from '../kernels.js';
+import { createFixedSharedMemory, instantiateNn, loadNnModule, type NnWasmExports } from './loader.js';
+
+/** 64-byte alignment (a cache line) for the scratch and the arena */
+const ALIGN_FLOATS = 16;
+const alignUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+export class WasmKernels implements NnKernels {
+  readonly name = 'wasm' as const;
+  readonly data: Float32Array;
+  readonly base: number;
+  private readonly scratchBytes: number;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private readonly exports: NnWasmExports,
+  ) {
+    this.data = new Float32Array(memory.buffer);
+    const scratch = alignUp(Math.ceil(exports.heapBase() / 4), ALIGN_FLOATS);
+    this.scratchBytes = scratch * 4;
+    this.base = alignUp(scratch + exports.gemmScratchFloats(), ALIGN_FLOATS);
+  }
+
+  gemm(g: GemmArgs): void {
+    this.exports.sgemm(
+      g.transA ? 1 : 0,
+      g.transB ? 1 : 0,
+      g.m,
+      g.n,
+      g.k,
+      g.a * 4,
+      g.lda,
+      g.b * 4,
+      g.ldb,
+      g.beta,
+      g.c * 4,
+      g.ldc,
+      this.scratchBytes,
+    );
+  }
+}
+
+/** Kernels over a fresh fixed-size shared memory with room for an arena of `floats` elements. */
+export function createWasmKernels(floats: number): WasmKernels {
+  const module = loadNnModule();
+  // a throw-away instance on a one-page memory tells how much room the static data and the scratch take
+  const probe = instantiateNn(module, new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }));
+  const reserved = alignUp(Math.ceil(probe.heapBase() / 4), ALIGN_FLOATS) + probe.gemmScratchFloats() + ALIGN_FLOATS;
+  const memory = createFixedSharedMemory((reserved + floats) * 4);
+  return new WasmKernels(memory, instantiateNn(module, memory));
+}
