@@ -33,6 +33,55 @@ export interface NnKernels {
   /** first offset the planner may use (the WASM module's static data and GEMM scratch lie below) */
   readonly base: number;
   gemm(args: GemmArgs): void;
+  /** y[r, c] = act(y[r, c] + bias[c]) in place (bias < 0: no bias); `pre` ≥ 0 keeps the pre-activation (GELU's backward needs it) */
+  biasActivation(y: number, bias: number, rows: number, cols: number, act: Activation, pre: number): void;
+  /** y = act(x) elementwise (x and y may coincide) */
+  activation(x: number, y: number, n: number, act: Activation): void;
+  /** dx = dy ⊙ act′, from the pre-activation x (GELU) or the output y (the others); dx may equal dy */
+  activationBackward(dy: number, x: number, y: number, dx: number, n: number, act: Activation): void;
+  /** out[c] = Σ_r x[r, c] (overwrites out) */
+  columnSums(x: number, rows: number, cols: number, out: number): void;
+  /** y = x ⊙ m */
+  multiply(x: number, m: number, y: number, n: number): void;
+  /** mask[i] = 1/keep with probability keep, else 0; a pure function of (seed, counter, i) */
+  dropoutMask(mask: number, n: number, keep: number, seed: number, counter: number): void;
+  /** Σ x² in float64 */
+  sumSquares(x: number, n: number): number;
+  /** mean over rows of −log softmax(logits)[label]; writes dLogits = (softmax − onehot) / rows */
+  softmaxCrossEntropy(logits: number, labels: number, rows: number, cols: number, dLogits: number): number;
+  /** mean (p − t)²; writes dPred = 2(p − t)/n */
+  meanSquaredError(pred: number, target: number, n: number, dPred: number): number;
+  /** Σ mask·|p − t| / Σ mask with mask = (t ≠ nullValue); writes its gradient (sign(0) = 0); 0 if nothing is unmasked */
+  maskedMeanAbsoluteError(pred: number, target: number, n: number, nullValue: number, dPred: number): number;
+  /** one fused SGD pass; `velocity` unused when momentum = 0 */
+  sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void;
+  /** one fused Adam/AdamW pass with bias correction for step t (1-based) */
+  adamStep(p: number, g: number, m: number, v: number, n: number, h: AdamHyper): void;
+}
+
+export type Activation = 'identity' | 'relu' | 'sigmoid' | 'tanh' | 'gelu';
+export const ACTIVATION_CODES: { readonly [name in Activation]: number } = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, gelu: 4 };
+
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  /** L2 penalty added to the gradient (PyTorch SGD weight_decay) */
+  weightDecay: number;
+  /** multiplies every gradient first (global-norm clipping folds in here) */
+  gradScale: number;
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** true: AdamW (decay applied to the weights), false: Adam (L2 added to the gradient) */
+  decoupled: boolean;
+  gradScale: number;
+  step: number;
 }
 
 export type KernelsName = 'reference' | 'wasm';
