@@ -8,3 +8,13 @@ export { sgemm, gemmScratchFloats } from './nn-gemm';
 export function heapBase(): usize {
   return __heap_base;
 }
+export {
+  nnBiasActivation,
+  nnActivation,
+  nnActivationBackward,
+  nnColumnSums,
+  nnMultiply,
+  nnSumSquares,
+  nnSgdStep,
+  nnAdamStep,
+} from './nn-elementwise';

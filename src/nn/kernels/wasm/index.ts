@@ -1,10 +1,10 @@
 /**
  * The WebAssembly SIMD kernels (assembly/nn-*.ts). Layout of the shared memory, in floats:
  * [module static data | GEMM packing scratch | arena (base ..)]. Offsets passed to kernels are float indices
- * into `data`, converted to byte addresses here. Kernels without a SIMD version yet (losses, dropout masks:
- * O(batch·outputs), off the hot path) run the reference code on the same memory.
+ * into `data`, converted to byte addresses here (−1, "no buffer", stays −1). Kernels without a SIMD version
+ * (losses and dropout masks: O(batch·outputs), off the hot path) run the reference code on the same memory.
  */
-import type { GemmArgs } from '../kernels.js';
+import { ACTIVATION_CODES, type Activation, type AdamHyper, type GemmArgs, type SgdHyper } from '../kernels.js';
 import { ReferenceKernels } from '../reference/index.js';
 import { createFixedSharedMemory, instantiateNn, loadNnModule, type NnWasmExports } from './loader.js';
 
@@ -47,7 +47,36 @@ export class WasmKernels extends ReferenceKernels {
       this.scratchBytes,
     );
   }
+
+  override biasActivation(y: number, bias: number, rows: number, cols: number, act: Activation, pre: number): void {
+    this.exports.nnBiasActivation(y * 4, bytes(bias), rows, cols, ACTIVATION_CODES[act], bytes(pre));
+  }
+  override activation(x: number, y: number, n: number, act: Activation): void {
+    this.exports.nnActivation(x * 4, y * 4, n, ACTIVATION_CODES[act]);
+  }
+  override activationBackward(dy: number, x: number, y: number, dx: number, n: number, act: Activation): void {
+    this.exports.nnActivationBackward(dy * 4, bytes(x), bytes(y), dx * 4, n, ACTIVATION_CODES[act]);
+  }
+  override columnSums(x: number, rows: number, cols: number, out: number): void {
+    this.exports.nnColumnSums(x * 4, rows, cols, out * 4);
+  }
+  override multiply(x: number, m: number, y: number, n: number): void {
+    this.exports.nnMultiply(x * 4, m * 4, y * 4, n);
+  }
+  override sumSquares(x: number, n: number): number {
+    return this.exports.nnSumSquares(x * 4, n);
+  }
+  override sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void {
+    this.exports.nnSgdStep(p * 4, g * 4, bytes(velocity), n, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay, h.gradScale);
+  }
+  override adamStep(p: number, g: number, m: number, v: number, n: number, h: AdamHyper): void {
+    const c1 = 1 - h.beta1 ** h.step;
+    const c2 = 1 - h.beta2 ** h.step;
+    this.exports.nnAdamStep(p * 4, g * 4, m * 4, v * 4, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled ? 1 : 0, h.gradScale, c1, c2);
+  }
 }
+
+const bytes = (offset: number): number => (offset < 0 ? -1 : offset * 4);
 
 /** Kernels over a fresh fixed-size shared memory with room for an arena of `floats` elements. */
 export function createWasmKernels(floats: number): WasmKernels {

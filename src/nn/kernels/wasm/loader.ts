@@ -29,9 +29,45 @@ export interface NnWasmExports {
     ldc: number,
     scratch: number,
   ): void;
+
+  nnBiasActivation(y: number, bias: number, rows: number, cols: number, act: number, pre: number): void;
+  nnActivation(x: number, y: number, n: number, act: number): void;
+  nnActivationBackward(dy: number, x: number, y: number, dx: number, n: number, act: number): void;
+  nnColumnSums(x: number, rows: number, cols: number, out: number): void;
+  nnMultiply(x: number, m: number, y: number, n: number): void;
+  nnSumSquares(x: number, n: number): number;
+  nnSgdStep(p: number, g: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number, weightDecay: number, gradScale: number): void;
+  nnAdamStep(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: number,
+    gradScale: number,
+    c1: number,
+    c2: number,
+  ): void;
 }
 
-const REQUIRED_EXPORTS: readonly (keyof NnWasmExports)[] = ['heapBase', 'gemmScratchFloats', 'sgemm'];
+const REQUIRED_EXPORTS: readonly (keyof NnWasmExports)[] = [
+  'heapBase',
+  'gemmScratchFloats',
+  'sgemm',
+  'nnBiasActivation',
+  'nnActivation',
+  'nnActivationBackward',
+  'nnColumnSums',
+  'nnMultiply',
+  'nnSumSquares',
+  'nnSgdStep',
+  'nnAdamStep',
+];
 
 /** The same relative path from src/nn/kernels/wasm/*.ts and dist/nn/kernels/wasm/*.js. */
 export const NN_WASM_URL = new URL('../../../../build/nn.wasm', import.meta.url);
