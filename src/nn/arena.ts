@@ -6,8 +6,9 @@
  */
 import { ModelevoError } from '../core/errors.js';
 
-export type Region = 'param' | 'grad' | 'optimizer' | 'io' | 'activation' | 'activationGrad' | 'scratch';
-const REGION_ORDER: readonly Region[] = ['param', 'grad', 'optimizer', 'io', 'activation', 'activationGrad', 'scratch'];
+/** `state`: persistent non-trainable buffers (batch norm's running statistics) */
+export type Region = 'param' | 'grad' | 'optimizer' | 'state' | 'io' | 'activation' | 'activationGrad' | 'scratch';
+const REGION_ORDER: readonly Region[] = ['param', 'grad', 'optimizer', 'state', 'io', 'activation', 'activationGrad', 'scratch'];
 
 /** SIMD loads prefer 16-byte aligned buffers: every buffer starts on a multiple of 4 floats */
 const ALIGN = 4;

@@ -116,6 +116,7 @@ export class Model {
           init.kind === 'zeros' ? 0 : init.kind === 'ones' ? 1 : init.kind === 'uniform' ? (2 * rng.next() - 1) * init.bound : rng.normal() * init.std;
       }
     }
+    for (const layer of this.layers) layer.reset?.(data);
   }
 
   /** The live values of a parameter (a view into the arena, not a copy). */

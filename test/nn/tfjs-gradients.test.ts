@@ -6,7 +6,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../../src/train/tf.js';
-import { dense } from '../../src/train/ops.js';
+import { dense, conv1d, convTranspose1d, batchNorm1dTrain } from '../../src/train/ops.js';
+import type { LayerSpec } from '../../src/nn/layers/registry.js';
 import { mlpForward, maskedCrossEntropy, classMask, initMlpWeights } from '../../src/continual/mlp.js';
 import { Model } from '../../src/nn/model.js';
 import { createRng } from '../../src/core/rng.js';
@@ -81,4 +82,53 @@ test('continual MLP 784-100-100-10 (ReLU, no bias) under softmax CE: every weigh
   assert.ok(Math.abs(loss - value.dataSync()[0]!) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);
   weights.forEach((w, l) => assertClose(model.view(model.params[l]!.grad), grads[w.name]!.dataSync(), `layer ${l} dW`));
   tf.dispose([xt, oneHot, mask, value, ...Object.values(grads), ...weights]);
+});
+
+/**
+ * One layer under MSE on both sides: the engine's output, loss and the gradients of input and every
+ * parameter against tfjs's `reference(x, ...params)` differentiated by tf.grads.
+ */
+function compareLayer(
+  spec: LayerSpec,
+  inputShape: [number, number],
+  batch: number,
+  reference: (x: tf.Tensor3D, ...params: tf.Tensor[]) => tf.Tensor,
+): void {
+  const model = Model.compile({ inputShape, layers: [spec], loss: { kind: 'mse' } }, { batch, kernels: 'wasm', inputGrad: true, seed: 11 });
+  const rng = createRng('tfjs-layer', spec.kind);
+  const x = Float32Array.from({ length: model.input.size }, () => rng.next() * 2 - 1);
+  const t = Float32Array.from({ length: model.target.size }, () => rng.next() * 2 - 1);
+  for (const p of model.params) model.view(p).set(Array.from({ length: p.size }, () => rng.next() * 2 - 1));
+  model.view(model.input).set(x);
+  model.view(model.target).set(t);
+  model.forward(true, 1);
+  const loss = model.loss();
+  model.backward();
+
+  const xt = tf.tensor3d(x, [batch, ...inputShape]);
+  const params = model.params.map((p) => tf.tensor(Float32Array.from(model.view(p)), [...p.shape]));
+  const target = tf.tensor(t, [...model.output.shape]);
+  const out = reference(xt, ...params);
+  assertClose(model.view(model.output), out.dataSync(), `${spec.kind} output`);
+  const lossFn = (...all: tf.Tensor[]): tf.Scalar => tf.mean(tf.square(tf.sub(reference(all[0] as tf.Tensor3D, ...all.slice(1)), target)));
+  const tfLoss = lossFn(xt, ...params).dataSync()[0]!;
+  assert.ok(Math.abs(loss - tfLoss) < 1e-5 * Math.max(1, tfLoss), `${spec.kind} loss ${loss} vs ${tfLoss}`);
+  const grads = tf.grads(lossFn)([xt, ...params]);
+  assertClose(model.view(model.inputGrad!), grads[0]!.dataSync(), `${spec.kind} dX`);
+  model.params.forEach((p, i) => assertClose(model.view(p.grad), grads[i + 1]!.dataSync(), `${spec.kind} d${p.name}`));
+  tf.dispose([xt, target, out, ...params, ...grads]);
+}
+
+test('conv1d (stride 2, padding 1, odd sizes, bias) equals tfjs train/ops conv1d in output and gradients', () => {
+  compareLayer({ kind: 'conv1d', channels: 5, kernel: 3, stride: 2, padding: 1 }, [3, 11], 4, (x, w, b) => conv1d(x, w as tf.Tensor3D, b as tf.Tensor1D, { stride: 2, padding: 1 }));
+});
+
+test('conv_transpose1d (stride 2, padding 1, output padding 1) equals tfjs train/ops convTranspose1d', () => {
+  compareLayer({ kind: 'conv_transpose1d', channels: 3, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }, [5, 7], 3, (x, w, b) =>
+    convTranspose1d(x, w as tf.Tensor3D, b as tf.Tensor1D, { stride: 2, padding: 1, outputPadding: 1 }),
+  );
+});
+
+test('batch_norm in training mode equals tfjs train/ops batchNorm1dTrain', () => {
+  compareLayer({ kind: 'batch_norm' }, [4, 9], 5, (x, gamma, beta) => batchNorm1dTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D).output);
 });

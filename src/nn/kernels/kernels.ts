@@ -53,11 +53,28 @@ export interface NnKernels {
   meanSquaredError(pred: number, target: number, n: number, dPred: number): number;
   /** Σ mask·|p − t| / Σ mask with mask = (t ≠ nullValue); writes its gradient (sign(0) = 0); 0 if nothing is unmasked */
   maskedMeanAbsoluteError(pred: number, target: number, n: number, nullValue: number, dPred: number): number;
+  im2col1d(x: number, cols: number, g: Conv1dGeometry): void;
+  /** the adjoint of im2col1d; overwrites x */
+  col2im1d(cols: number, x: number, g: Conv1dGeometry): void;
+  /** dst[q, p, r] = src[p, q, r] */
+  swapAxes01(src: number, dst: number, p: number, q: number, r: number): void;
+  /** y[o, c, i] = act(y[o, c, i] + bias[c]) (bias < 0: none); `pre` ≥ 0 keeps the pre-activation */
+  channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void;
+  /** out[c] = Σ_{o, i} x[o, c, i] */
+  channelSums(x: number, outer: number, channels: number, inner: number, out: number): void;
+  batchNormForward(x: number, y: number, gamma: number, beta: number, runMean: number, runVar: number, saved: NormBuffers, outer: number, channels: number, inner: number, eps: number, momentum: number, training: boolean): void;
+  /** dx < 0: parameter gradients only */
+  batchNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, outer: number, channels: number, inner: number, training: boolean): void;
+  layerNormForward(x: number, y: number, gamma: number, beta: number, saved: NormBuffers, rows: number, features: number, eps: number): void;
+  layerNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, rows: number, features: number): void;
   /** one fused SGD pass; `velocity` unused when momentum = 0 */
   sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void;
   /** one fused Adam/AdamW pass with bias correction for step t (1-based) */
   adamStep(p: number, g: number, m: number, v: number, n: number, h: AdamHyper): void;
 }
+
+export type { Conv1dGeometry, NormBuffers } from './reference/conv.js';
+import type { Conv1dGeometry, NormBuffers } from './reference/conv.js';
 
 export type Activation = 'identity' | 'relu' | 'sigmoid' | 'tanh' | 'gelu';
 export const ACTIVATION_CODES: { readonly [name in Activation]: number } = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, gelu: 4 };

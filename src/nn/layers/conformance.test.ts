@@ -28,6 +28,20 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
   })),
   activation: fc.record({ n: dim, fn: act }).map(({ n, fn }) => ({ inputShape: [n], spec: { kind: 'activation', fn } })),
   dropout: fc.record({ n: dim, rate: fc.constantFrom(0, 0.2, 0.5) }).map(({ n, rate }) => ({ inputShape: [n], spec: { kind: 'dropout', rate } })),
+  conv1d: fc
+    .record({ cin: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 1, max: 13 }), channels: fc.integer({ min: 1, max: 5 }), kernel: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), padding: fc.integer({ min: 0, max: 2 }), dilation: fc.integer({ min: 1, max: 3 }), activation: act, bias: fc.boolean() })
+    .filter((c) => c.length + 2 * c.padding - c.dilation * (c.kernel - 1) >= 1)
+    .map(({ cin, length, ...spec }) => ({ inputShape: [cin, length], spec: { kind: 'conv1d', ...spec } })),
+  conv_transpose1d: fc
+    .record({ cin: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 1, max: 9 }), channels: fc.integer({ min: 1, max: 5 }), kernel: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), padding: fc.integer({ min: 0, max: 2 }), dilation: fc.integer({ min: 1, max: 2 }), outputPadding: fc.integer({ min: 0, max: 2 }), activation: act, bias: fc.boolean() })
+    .filter((c) => c.outputPadding < Math.max(c.stride, c.dilation) && (c.length - 1) * c.stride - 2 * c.padding + c.dilation * (c.kernel - 1) + c.outputPadding + 1 >= 1)
+    .map(({ cin, length, ...spec }) => ({ inputShape: [cin, length], spec: { kind: 'conv_transpose1d', ...spec } })),
+  batch_norm: fc
+    .record({ channels: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 0, max: 7 }), momentum: fc.constantFrom(0.1, 0.5) })
+    .map(({ channels, length, momentum }) => ({ inputShape: length === 0 ? [channels] : [channels, length], spec: { kind: 'batch_norm', momentum } })),
+  layer_norm: fc
+    .record({ rows: fc.integer({ min: 0, max: 4 }), features: fc.integer({ min: 1, max: 9 }) })
+    .map(({ rows, features }) => ({ inputShape: rows === 0 ? [features] : [rows, features], spec: { kind: 'layer_norm' } })),
 };
 
 const batchSize = fc.constantFrom(1, 1, 2, 3, 5);

@@ -4,7 +4,7 @@
  * written by hand side by side; backward overwrites (never accumulates into) its parameter gradients.
  */
 import type { ArenaPlanner, View } from '../arena.js';
-import type { NnKernels } from '../kernels/kernels.js';
+import type { ArenaArray, NnKernels } from '../kernels/kernels.js';
 
 export interface StepContext {
   readonly kernels: NnKernels;
@@ -32,6 +32,8 @@ export interface BuiltLayer {
   forward(ctx: StepContext): void;
   /** `dOutput` may be overwritten; `dInput` is null for the first layer unless the input gradient was asked for */
   backward(ctx: StepContext, dOutput: View, dInput: View | null): void;
+  /** sets persistent state (running statistics) to its initial value; called with the parameter init */
+  reset?(data: ArenaArray): void;
 }
 
 export interface LayerKind<Spec> {

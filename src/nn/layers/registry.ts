@@ -3,15 +3,23 @@ import type { BuildInput, BuiltLayer, LayerKind } from './layer.js';
 import { linear, type LinearSpec } from './linear.js';
 import { activation, type ActivationSpec } from './activation.js';
 import { dropout, type DropoutSpec } from './dropout.js';
+import { conv1d, type Conv1dSpec } from './conv1d.js';
+import { convTranspose1d, type ConvTranspose1dSpec } from './conv-transpose1d.js';
+import { batchNorm, type BatchNormSpec } from './batch-norm.js';
+import { layerNorm, type LayerNormSpec } from './layer-norm.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
   linear,
   activation,
   dropout,
+  conv1d,
+  conv_transpose1d: convTranspose1d,
+  batch_norm: batchNorm,
+  layer_norm: layerNorm,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {

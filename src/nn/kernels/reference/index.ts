@@ -2,6 +2,8 @@
 import type { Activation, AdamHyper, ArenaArray, GemmArgs, KernelsName, NnKernels, SgdHyper } from '../kernels.js';
 import { gemmReference } from './gemm.js';
 import * as ops from './elementwise.js';
+import * as conv from './conv.js';
+import type { Conv1dGeometry, NormBuffers } from './conv.js';
 
 export class ReferenceKernels implements NnKernels {
   readonly name: KernelsName = 'reference';
@@ -40,6 +42,33 @@ export class ReferenceKernels implements NnKernels {
   }
   maskedMeanAbsoluteError(pred: number, target: number, n: number, nullValue: number, dPred: number): number {
     return ops.maskedMeanAbsoluteError(this.data, pred, target, n, nullValue, dPred);
+  }
+  im2col1d(x: number, cols: number, g: Conv1dGeometry): void {
+    conv.im2col1d(this.data, x, cols, g);
+  }
+  col2im1d(cols: number, x: number, g: Conv1dGeometry): void {
+    conv.col2im1d(this.data, cols, x, g);
+  }
+  swapAxes01(src: number, dst: number, p: number, q: number, r: number): void {
+    conv.swapAxes01(this.data, src, dst, p, q, r);
+  }
+  channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void {
+    conv.channelBiasActivation(this.data, y, bias, outer, channels, inner, act, pre);
+  }
+  channelSums(x: number, outer: number, channels: number, inner: number, out: number): void {
+    conv.channelSums(this.data, x, outer, channels, inner, out);
+  }
+  batchNormForward(x: number, y: number, gamma: number, beta: number, runMean: number, runVar: number, saved: NormBuffers, outer: number, channels: number, inner: number, eps: number, momentum: number, training: boolean): void {
+    conv.batchNormForward(this.data, x, y, gamma, beta, runMean, runVar, saved, outer, channels, inner, eps, momentum, training);
+  }
+  batchNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, outer: number, channels: number, inner: number, training: boolean): void {
+    conv.batchNormBackward(this.data, dy, dx, gamma, dGamma, dBeta, saved, outer, channels, inner, training);
+  }
+  layerNormForward(x: number, y: number, gamma: number, beta: number, saved: NormBuffers, rows: number, features: number, eps: number): void {
+    conv.layerNormForward(this.data, x, y, gamma, beta, saved, rows, features, eps);
+  }
+  layerNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, rows: number, features: number): void {
+    conv.layerNormBackward(this.data, dy, dx, gamma, dGamma, dBeta, saved, rows, features);
   }
   sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void {
     ops.sgdStep(this.data, p, g, velocity, n, h);
