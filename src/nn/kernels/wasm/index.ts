@@ -2,9 +2,10 @@
  * The WebAssembly SIMD kernels (assembly/nn-*.ts). Layout of the shared memory, in floats:
  * [module static data | GEMM packing scratch | arena (base ..)]. Offsets passed to kernels are float indices
  * into `data`, converted to byte addresses here (−1, "no buffer", stays −1). Kernels without a SIMD version
- * (losses and dropout masks: O(batch·outputs), off the hot path) run the reference code on the same memory.
+ * (losses, dropout masks, layer norm, conv bias with sigmoid/tanh/GELU: off the hot path) run the reference
+ * code on the same memory.
  */
-import { ACTIVATION_CODES, type Activation, type AdamHyper, type GemmArgs, type SgdHyper } from '../kernels.js';
+import { ACTIVATION_CODES, type Activation, type AdamHyper, type Conv1dGeometry, type GemmArgs, type NormBuffers, type SgdHyper } from '../kernels.js';
 import { ReferenceKernels } from '../reference/index.js';
 import { createFixedSharedMemory, instantiateNn, loadNnModule, type NnWasmExports } from './loader.js';
 
@@ -65,6 +66,28 @@ export class WasmKernels extends ReferenceKernels {
   }
   override sumSquares(x: number, n: number): number {
     return this.exports.nnSumSquares(x * 4, n);
+  }
+  override im2col1d(x: number, cols: number, g: Conv1dGeometry): void {
+    this.exports.nnIm2col1d(x * 4, cols * 4, g.batch, g.channels, g.length, g.kernel, g.stride, g.padding, g.dilation, g.outLength);
+  }
+  override col2im1d(cols: number, x: number, g: Conv1dGeometry): void {
+    this.exports.nnCol2im1d(cols * 4, x * 4, g.batch, g.channels, g.length, g.kernel, g.stride, g.padding, g.dilation, g.outLength);
+  }
+  override swapAxes01(src: number, dst: number, p: number, q: number, r: number): void {
+    this.exports.nnSwapAxes01(src * 4, dst * 4, p, q, r);
+  }
+  override channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void {
+    if ((act === 'identity' || act === 'relu') && pre < 0) this.exports.nnChannelBiasRelu(y * 4, bytes(bias), outer, channels, inner, act === 'relu' ? 1 : 0);
+    else super.channelBiasActivation(y, bias, outer, channels, inner, act, pre);
+  }
+  override channelSums(x: number, outer: number, channels: number, inner: number, out: number): void {
+    this.exports.nnChannelSums(x * 4, outer, channels, inner, out * 4);
+  }
+  override batchNormForward(x: number, y: number, gamma: number, beta: number, runMean: number, runVar: number, s: NormBuffers, outer: number, channels: number, inner: number, eps: number, momentum: number, training: boolean): void {
+    this.exports.nnBatchNormForward(x * 4, y * 4, gamma * 4, beta * 4, runMean * 4, runVar * 4, s.xhat * 4, s.invStd * 4, outer, channels, inner, eps, momentum, training ? 1 : 0);
+  }
+  override batchNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, s: NormBuffers, outer: number, channels: number, inner: number, training: boolean): void {
+    this.exports.nnBatchNormBackward(dy * 4, bytes(dx), gamma * 4, dGamma * 4, dBeta * 4, s.xhat * 4, s.invStd * 4, outer, channels, inner, training ? 1 : 0);
   }
   override sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void {
     this.exports.nnSgdStep(p * 4, g * 4, bytes(velocity), n, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay, h.gradScale);

@@ -53,6 +53,13 @@ export interface NnWasmExports {
     c1: number,
     c2: number,
   ): void;
+  nnIm2col1d(x: number, cols: number, batch: number, channels: number, length: number, kernel: number, stride: number, padding: number, dilation: number, outLength: number): void;
+  nnCol2im1d(cols: number, x: number, batch: number, channels: number, length: number, kernel: number, stride: number, padding: number, dilation: number, outLength: number): void;
+  nnSwapAxes01(src: number, dst: number, p: number, q: number, r: number): void;
+  nnChannelBiasRelu(y: number, bias: number, outer: number, channels: number, inner: number, relu: number): void;
+  nnChannelSums(x: number, outer: number, channels: number, inner: number, out: number): void;
+  nnBatchNormForward(x: number, y: number, gamma: number, beta: number, runMean: number, runVar: number, xhat: number, invStd: number, outer: number, channels: number, inner: number, eps: number, momentum: number, training: number): void;
+  nnBatchNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, xhat: number, invStd: number, outer: number, channels: number, inner: number, training: number): void;
 }
 
 const REQUIRED_EXPORTS: readonly (keyof NnWasmExports)[] = [
@@ -67,6 +74,13 @@ const REQUIRED_EXPORTS: readonly (keyof NnWasmExports)[] = [
   'nnSumSquares',
   'nnSgdStep',
   'nnAdamStep',
+  'nnIm2col1d',
+  'nnCol2im1d',
+  'nnSwapAxes01',
+  'nnChannelBiasRelu',
+  'nnChannelSums',
+  'nnBatchNormForward',
+  'nnBatchNormBackward',
 ];
 
 /** The same relative path from src/nn/kernels/wasm/*.ts and dist/nn/kernels/wasm/*.js. */
