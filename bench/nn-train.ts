@@ -2,7 +2,8 @@
  * bench:nn-train — training steps/s of the engine (src/nn, build/nn.wasm, one thread) beside tfjs-wasm (one
  * thread, the previous implementation) and PyTorch 1.13 (2 threads, OPENBLAS_NUM_THREADS=1) on the same model,
  * batch and optimiser, measured in the same run. Rows: the continual MLP 784-100-100-10 (ReLU, no biases,
- * softmax CE, SGD) at batch 10 and 64. GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
+ * softmax CE, SGD) at batch 10 and 64; the AD-NEv baseline conv autoencoder (10 × 25 window, channels 32/64,
+ * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
  * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts).
  *
  * Usage: npm run bench:nn-train [-- --seconds 2 --python python3 --batches 10,64]
@@ -15,6 +16,7 @@ import { Model } from '../src/nn/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { createRng } from '../src/core/rng.js';
 import { tf, useBackend } from '../src/train/tf.js';
+import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
 import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
 
 const args = process.argv.slice(2);
@@ -25,6 +27,7 @@ const flag = (name: string, fallback: string): string => {
 const SECONDS = Number(flag('seconds', '2'));
 const PYTHON = flag('python', 'python3');
 const BATCHES = flag('batches', '10,64').split(',').map(Number);
+const ONLY = flag('only', ''); // 'mlp' or 'ae'
 const SIZES = [784, 100, 100, 10];
 const LR = 0.01;
 
@@ -92,6 +95,62 @@ function torchRate(batch: number): { rate: number; version: string } | { error: 
   return { rate: parsed.steps_per_second, version: parsed.torch };
 }
 
+const AE_BATCH = 128;
+
+function autoencoderEngineRate(): number {
+  const model = Model.compile(convAutoencoderSpec(BASELINE_AUTOENCODER), { batch: AE_BATCH, kernels: 'wasm', optimizer: { kind: 'adam' }, seed: 0 });
+  const trainer = new Trainer(model, { lr: 1e-3 });
+  const rng = createRng('bench-nn-train-ae');
+  const x = Float32Array.from({ length: model.input.size }, () => 2 * rng.next() - 1);
+  return bestRate(() => trainer.step(x, x));
+}
+
+/** bench/train_torch.py's plan format (what src/neuro's planAutoencoder produces for the baseline genome) */
+function autoencoderTorchRate(): { rate: number; version: string } | { error: string } {
+  const p = BASELINE_AUTOENCODER;
+  let inChannels = p.window;
+  let length = p.features;
+  const encoder = p.encoder.map((e) => {
+    const layer = { ...e, inChannels, inLength: length, outLength: Math.floor((length + 2 * e.padding - e.kernel) / e.stride) + 1 };
+    inChannels = e.channels;
+    length = layer.outLength;
+    return layer;
+  });
+  const decoder = p.decoder.map((d, i) => {
+    const layer = { ...d, inChannels, last: i + 1 === p.decoder.length };
+    inChannels = d.outChannels;
+    return layer;
+  });
+  const plan = { window: p.window, features: p.features, encoder, decoder, batch: AE_BATCH, threads: 2, seconds: SECONDS / 3, repeats: 3 };
+  const script = fileURLToPath(new URL('./train_torch.py', import.meta.url));
+  const result = spawnSync(PYTHON, [script, JSON.stringify(plan)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' } });
+  if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-1)[0]! };
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { steps_per_second: number; torch: string };
+  return { rate: parsed.steps_per_second, version: parsed.torch };
+}
+
+/** GEMM flops of one autoencoder step: per conv layer 2·rows·cols·depth for forward, dW and (but the first) dX */
+function autoencoderFlops(): number {
+  const p = BASELINE_AUTOENCODER;
+  let channels = p.window;
+  let length = p.features;
+  let flops = 0;
+  let first = true;
+  for (const e of p.encoder) {
+    const out = Math.floor((length + 2 * e.padding - e.kernel) / e.stride) + 1;
+    flops += 2 * AE_BATCH * out * e.channels * channels * e.kernel * (first ? 2 : 3);
+    first = false;
+    channels = e.channels;
+    length = out;
+  }
+  for (const d of p.decoder) {
+    flops += 2 * AE_BATCH * length * d.outChannels * d.kernel * channels * 3;
+    length = (length - 1) * d.stride - 2 * d.padding + d.kernel + d.outputPadding;
+    channels = d.outChannels;
+  }
+  return flops;
+}
+
 /** forward Σ 2·B·in·out, dW the same, dX for every layer but the first */
 function stepFlops(batch: number): number {
   let flops = 0;
@@ -104,7 +163,7 @@ const peak = (16 * mhz) / 1000;
 await useBackend('wasm');
 console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s`);
 console.log('model                         engine                       steps/s   GFLOP/s   vs PyTorch');
-for (const batch of BATCHES) {
+for (const batch of ONLY === 'ae' ? [] : BATCHES) {
   const flops = stepFlops(batch);
   const torch = torchRate(batch);
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
@@ -112,6 +171,17 @@ for (const batch of BATCHES) {
     console.log(`${`MLP 784-100-100-10 b${batch}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(0).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
   row('nn (wasm SIMD, 1 thread)', engineRate(batch));
   row('tfjs-wasm (1 thread)', tfjsRate(batch));
+  if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
+  else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+}
+
+if (ONLY !== 'mlp') {
+  const flops = autoencoderFlops();
+  const torch = autoencoderTorchRate();
+  const torchSteps = 'rate' in torch ? torch.rate : NaN;
+  const row = (engine: string, rate: number): void =>
+    console.log(`${`AD-NEv conv AE b${AE_BATCH}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(1).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
+  row('nn (wasm SIMD, 1 thread)', autoencoderEngineRate());
   if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
 }
