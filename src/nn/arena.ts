@@ -37,6 +37,8 @@ export interface ArenaLayout {
   /** [start, end) of each region, absolute */
   readonly regions: { readonly [r in Region]: { readonly start: number; readonly end: number } };
   readonly params: readonly ParamView[];
+  /** persistent non-trainable buffers (saved with the parameters) */
+  readonly state: readonly View[];
 }
 
 export class ArenaPlanner {
@@ -86,7 +88,7 @@ export class ArenaPlanner {
       regions[region] = { start, end: start + this.views.filter((v) => v.region === region).reduce((s, v) => s + (packed ? v.size : 0), 0) };
       if (!packed) regions[region].end = at;
     }
-    this.laidOut = { floats: at - base, regions, params: this.paramViews };
+    this.laidOut = { floats: at - base, regions, params: this.paramViews, state: this.views.filter((v) => v.region === 'state') };
     return this.laidOut;
   }
 

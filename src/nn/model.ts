@@ -47,6 +47,7 @@ export class Model {
   readonly target: View;
   readonly inputGrad: View | null;
   readonly params: readonly ParamView[];
+  readonly stateViews: readonly View[];
   readonly runs: FlatRuns;
   readonly optimizer: PlannedOptimizer | undefined;
   private readonly ctx: MutableContext;
@@ -69,6 +70,7 @@ export class Model {
     this.target = lossFn.target;
     this.inputGrad = inputGrad;
     this.params = layout.params;
+    this.stateViews = layout.state;
     this.optimizer = optimizer;
     const { param, grad } = layout.regions;
     this.runs = { params: param.start, grads: grad.start, count: param.end - param.start };
