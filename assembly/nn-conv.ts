@@ -127,17 +127,17 @@ export function nnBatchNormForward(x: usize, y: usize, gamma: usize, beta: usize
       mean = <f64>load<f32>(at(runMean, c));
       variance = <f64>load<f32>(at(runVar, c));
     }
-    const inv = <f32>(1 / Math.sqrt(variance + eps));
-    store<f32>(at(invStd, c), inv);
-    const g = load<f32>(at(gamma, c));
-    const b = load<f32>(at(beta, c));
-    const m = <f32>mean;
+    // per-element arithmetic in float64 too: x − mean cancels badly in float32 on nearly constant channels
+    const inv = 1 / Math.sqrt(variance + eps);
+    store<f32>(at(invStd, c), <f32>inv);
+    const g = <f64>load<f32>(at(gamma, c));
+    const b = <f64>load<f32>(at(beta, c));
     for (let o = 0; o < outer; o++) {
       const base = (o * channels + c) * inner;
       for (let i = 0; i < inner; i++) {
-        const xh = (load<f32>(at(x, base + i)) - m) * inv;
-        store<f32>(at(xhat, base + i), xh);
-        store<f32>(at(y, base + i), g * xh + b);
+        const xh = (<f64>load<f32>(at(x, base + i)) - mean) * inv;
+        store<f32>(at(xhat, base + i), <f32>xh);
+        store<f32>(at(y, base + i), <f32>(g * xh + b));
       }
     }
   }
@@ -160,14 +160,14 @@ export function nnBatchNormBackward(dy: usize, dx: isize, gamma: usize, dGamma: 
     store<f32>(at(dGamma, c), <f32>sumDyXhat);
     store<f32>(at(dBeta, c), <f32>sumDy);
     if (dx < 0) continue;
-    const scale = load<f32>(at(gamma, c)) * load<f32>(at(invStd, c));
-    const meanDy = <f32>(sumDy / count);
-    const meanDyXhat = <f32>(sumDyXhat / count);
+    const scale = <f64>load<f32>(at(gamma, c)) * <f64>load<f32>(at(invStd, c));
+    const meanDy = sumDy / count;
+    const meanDyXhat = sumDyXhat / count;
     for (let o = 0; o < outer; o++) {
       const base = (o * channels + c) * inner;
       for (let i = 0; i < inner; i++) {
-        const g = load<f32>(at(dy, base + i));
-        store<f32>(at(<usize>dx, base + i), training != 0 ? scale * (g - meanDy - load<f32>(at(xhat, base + i)) * meanDyXhat) : scale * g);
+        const g = <f64>load<f32>(at(dy, base + i));
+        store<f32>(at(<usize>dx, base + i), <f32>(training != 0 ? scale * (g - meanDy - <f64>load<f32>(at(xhat, base + i)) * meanDyXhat) : scale * g));
       }
     }
   }

@@ -7,9 +7,10 @@ import { conv1d, type Conv1dSpec } from './conv1d.js';
 import { convTranspose1d, type ConvTranspose1dSpec } from './conv-transpose1d.js';
 import { batchNorm, type BatchNormSpec } from './batch-norm.js';
 import { layerNorm, type LayerNormSpec } from './layer-norm.js';
+import { gatedTemporalConv, type GatedTemporalConvSpec } from './gated-temporal-conv.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -20,6 +21,7 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   conv_transpose1d: convTranspose1d,
   batch_norm: batchNorm,
   layer_norm: layerNorm,
+  gated_temporal_conv: gatedTemporalConv,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {

@@ -27,7 +27,7 @@ export function randomFill(model: Model, seed: number, target: (rng: ReturnType<
 }
 
 /** Checks up to `perTensor` entries of every parameter and of the input; the training-mode masks use step 1. */
-export function gradCheck(model: Model, perTensor = 24, h = 1e-5): GradCheckResult {
+export function gradCheck(model: Model, perTensor = 24, h = 1e-6): GradCheckResult {
   const data = model.kernels.data;
   const lossAt = (): number => {
     model.forward(true, 1);
