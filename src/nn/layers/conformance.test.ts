@@ -46,6 +46,9 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
     .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 4 }), time: fc.integer({ min: 1, max: 7 }), channels: fc.integer({ min: 1, max: 3 }), kernel: fc.integer({ min: 1, max: 3 }), dilation: fc.integer({ min: 1, max: 2 }) })
     .filter((c) => c.time - c.dilation * (c.kernel - 1) >= 1)
     .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'gated_temporal_conv', ...spec } })),
+  graph_diffusion_conv: fc
+    .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 6 }), time: fc.integer({ min: 1, max: 5 }), channels: fc.integer({ min: 1, max: 3 }), supports: fc.integer({ min: 1, max: 2 }), order: fc.integer({ min: 1, max: 3 }) })
+    .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'graph_diffusion_conv', ...spec } })),
 };
 
 const batchSize = fc.constantFrom(1, 1, 2, 3, 5);
@@ -73,6 +76,7 @@ for (const kind of Object.keys(LAYERS) as LayerKindName[]) {
           const rng = createRng('layer-wasm-vs-ref', seed);
           model.view(model.input).set(Array.from({ length: model.input.size }, () => 2 * rng.next() - 1));
           model.view(model.target).set(Array.from({ length: model.target.size }, () => 2 * rng.next() - 1));
+          for (const v of model.stateViews) model.view(v).set(Array.from({ length: v.size }, () => rng.next()));
           model.forward(true, 3);
           model.loss();
           model.backward();

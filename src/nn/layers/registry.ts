@@ -8,9 +8,10 @@ import { convTranspose1d, type ConvTranspose1dSpec } from './conv-transpose1d.js
 import { batchNorm, type BatchNormSpec } from './batch-norm.js';
 import { layerNorm, type LayerNormSpec } from './layer-norm.js';
 import { gatedTemporalConv, type GatedTemporalConvSpec } from './gated-temporal-conv.js';
+import { graphDiffusionConv, type GraphDiffusionConvSpec } from './graph-diffusion-conv.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -22,6 +23,7 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   batch_norm: batchNorm,
   layer_norm: layerNorm,
   gated_temporal_conv: gatedTemporalConv,
+  graph_diffusion_conv: graphDiffusionConv,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {

@@ -13,17 +13,22 @@ export interface GradCheckResult {
   readonly checked: number;
 }
 
-/** fills the input with uniform(−1, 1) and the target with `target(i)` */
 export function compileFloat64(spec: ModelSpec, batch: number, seed: number): Model {
   return Model.compile(spec, { batch, kernels: (floats) => createReferenceKernels(floats, 'float64'), inputGrad: true, seed });
 }
 
+/** fills the input with uniform(−1, 1), the target with `target(i)` and state buffers with uniform(0, 1) */
 export function randomFill(model: Model, seed: number, target: (rng: ReturnType<typeof createRng>, i: number) => number): void {
   const rng = createRng('grad-check-data', seed);
   const input = model.view(model.input);
   for (let i = 0; i < input.length; i++) input[i] = 2 * rng.next() - 1;
   const t = model.view(model.target);
   for (let i = 0; i < t.length; i++) t[i] = target(rng, i);
+  // state buffers (graph supports, running statistics) in [0, 1): positive like transition matrices and variances
+  for (const v of model.stateViews) {
+    const s = model.view(v);
+    for (let i = 0; i < s.length; i++) s[i] = rng.next();
+  }
 }
 
 /** Checks up to `perTensor` entries of every parameter and of the input; the training-mode masks use step 1. */
