@@ -67,6 +67,10 @@ export interface NnKernels {
   batchNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, outer: number, channels: number, inner: number, training: boolean): void;
   layerNormForward(x: number, y: number, gamma: number, beta: number, saved: NormBuffers, rows: number, features: number, eps: number): void;
   layerNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, rows: number, features: number): void;
+  /** y[r, :] = softmax(x[r, :]) (x and y may coincide) */
+  rowSoftmax(x: number, y: number, rows: number, cols: number): void;
+  /** dx[r, c] = y[r, c]·(dy[r, c] − Σ_c′ dy[r, c′]·y[r, c′]) */
+  rowSoftmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
   /** one fused SGD pass; `velocity` unused when momentum = 0 */
   sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void;
   /** one fused Adam/AdamW pass with bias correction for step t (1-based) */

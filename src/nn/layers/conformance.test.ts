@@ -47,7 +47,8 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
     .filter((c) => c.time - c.dilation * (c.kernel - 1) >= 1)
     .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'gated_temporal_conv', ...spec } })),
   graph_diffusion_conv: fc
-    .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 6 }), time: fc.integer({ min: 1, max: 5 }), channels: fc.integer({ min: 1, max: 3 }), supports: fc.integer({ min: 1, max: 2 }), order: fc.integer({ min: 1, max: 3 }) })
+    .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 6 }), time: fc.integer({ min: 1, max: 5 }), channels: fc.integer({ min: 1, max: 3 }), supports: fc.integer({ min: 0, max: 2 }), order: fc.integer({ min: 1, max: 3 }), adaptiveRank: fc.integer({ min: 0, max: 3 }) })
+    .filter((c) => c.supports + (c.adaptiveRank > 0 ? 1 : 0) >= 1)
     .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'graph_diffusion_conv', ...spec } })),
 };
 

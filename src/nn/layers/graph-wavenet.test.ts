@@ -73,3 +73,34 @@ test('graph diffusion conv equals the 1 × 1 mix of [x, A₁ᵀx, (A₁ᵀ)²x, 
     assert.ok(Math.abs(actual - expected) < 1e-4 * Math.max(1, Math.abs(expected)), `out[${b},${o},${n},${t}] = ${actual}, expected ${expected}`);
   }
 });
+
+test('adaptive adjacency: the layer diffuses along softmax(ReLU(E₁E₂)) computed row by row', () => {
+  const [O, r] = [2, 3];
+  const { model, x } = randomModel({ inputShape: [C, N, T], layers: [{ kind: 'graph_diffusion_conv', channels: O, supports: 0, order: 1, adaptiveRank: r }], loss: { kind: 'mse' } });
+  model.forward(false);
+  const E1 = model.param('0.graph_diffusion_conv.nodevec1');
+  const E2 = model.param('0.graph_diffusion_conv.nodevec2');
+  const W = model.param('0.graph_diffusion_conv.mlp.weight');
+  const bias = model.param('0.graph_diffusion_conv.mlp.bias');
+  const A = new Float64Array(N * N);
+  for (let v = 0; v < N; v++) {
+    const row = Array.from({ length: N }, (_, w) => {
+      let p = 0;
+      for (let i = 0; i < r; i++) p += E1[v * r + i]! * E2[i * N + w]!;
+      return Math.max(0, p);
+    });
+    const total = row.reduce((s, z) => s + Math.exp(z), 0);
+    row.forEach((z, w) => (A[v * N + w] = Math.exp(z) / total));
+  }
+  const out = model.view(model.output);
+  for (let b = 0; b < B; b++) for (let o = 0; o < O; o++) for (let w = 0; w < N; w++) for (let t = 0; t < T; t++) {
+    let expected = bias[o]!;
+    for (let c = 0; c < C; c++) {
+      let diffused = 0;
+      for (let v = 0; v < N; v++) diffused += x[at(b, c, v, t)]! * A[v * N + w]!;
+      expected += W[o * 2 * C + c]! * x[at(b, c, w, t)]! + W[o * 2 * C + C + c]! * diffused;
+    }
+    const actual = out[at(b, o, w, t, O)]!;
+    assert.ok(Math.abs(actual - expected) < 1e-4 * Math.max(1, Math.abs(expected)), `out[${b},${o},${w},${t}] = ${actual}, expected ${expected}`);
+  }
+});

@@ -158,3 +158,21 @@ export function adamStep(d: ArenaArray, p: number, g: number, m: number, v: numb
     d[p + i] = w - (h.lr * (mi / c1)) / (Math.sqrt(vi / c2) + h.eps);
   }
 }
+
+export function rowSoftmax(d: ArenaArray, x: number, y: number, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let c = 0; c < cols; c++) max = Math.max(max, d[x + r * cols + c]!);
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += Math.exp(d[x + r * cols + c]! - max);
+    for (let c = 0; c < cols; c++) d[y + r * cols + c] = Math.exp(d[x + r * cols + c]! - max) / sum;
+  }
+}
+
+export function rowSoftmaxBackward(d: ArenaArray, y: number, dy: number, dx: number, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    for (let c = 0; c < cols; c++) dot += d[dy + r * cols + c]! * d[y + r * cols + c]!;
+    for (let c = 0; c < cols; c++) d[dx + r * cols + c] = d[y + r * cols + c]! * (d[dy + r * cols + c]! - dot);
+  }
+}

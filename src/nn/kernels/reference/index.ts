@@ -70,6 +70,12 @@ export class ReferenceKernels implements NnKernels {
   layerNormBackward(dy: number, dx: number, gamma: number, dGamma: number, dBeta: number, saved: NormBuffers, rows: number, features: number): void {
     conv.layerNormBackward(this.data, dy, dx, gamma, dGamma, dBeta, saved, rows, features);
   }
+  rowSoftmax(x: number, y: number, rows: number, cols: number): void {
+    ops.rowSoftmax(this.data, x, y, rows, cols);
+  }
+  rowSoftmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void {
+    ops.rowSoftmaxBackward(this.data, y, dy, dx, rows, cols);
+  }
   sgdStep(p: number, g: number, velocity: number, n: number, h: SgdHyper): void {
     ops.sgdStep(this.data, p, g, velocity, n, h);
   }
