@@ -100,3 +100,13 @@ test('WASM and float32 reference kernels follow the same 20-step Adam trajectory
   const b = run('reference');
   a.forEach((loss, i) => assert.ok(Math.abs(loss - b[i]!) < 1e-4 * Math.max(1, b[i]!), `step ${i}: ${loss} vs ${b[i]}`));
 });
+
+test('a batch of the wrong size is refused instead of spilling into the arena', () => {
+  const model = Model.compile(MLP, { batch: 4, kernels: 'wasm', optimizer: { kind: 'sgd' }, seed: 0 });
+  const trainer = new Trainer(model, { lr: 0.1 });
+  const before = Float32Array.from(model.kernels.data.subarray(model.target.offset, model.target.offset + 8));
+  assert.throws(() => trainer.step(new Float32Array(5 * 784), new Float32Array(4)), (e: Error & { code?: string }) => e.code === 'SHAPE_MISMATCH');
+  assert.throws(() => trainer.predict(new Float32Array(3)), (e: Error & { code?: string }) => e.code === 'SHAPE_MISMATCH');
+  assert.deepEqual(Float32Array.from(model.kernels.data.subarray(model.target.offset, model.target.offset + 8)), before);
+  assert.equal(trainer.steps, 0);
+});

@@ -3,7 +3,8 @@
  * one fused optimiser pass. Nothing is allocated per step (the arena was planned at compile time).
  * Clipping: g ← g·min(1, maxNorm / ‖g‖₂) (Pascanu et al., ICML 2013), folded into the optimiser's gradScale.
  */
-import { ModelevoError } from '../core/errors.js';
+import { ModelevoError, ShapeMismatchError } from '../core/errors.js';
+import type { View } from './arena.js';
 import type { Model } from './model.js';
 import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 
@@ -37,6 +38,9 @@ export class Trainer {
   step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
     const model = this.model;
     const data = model.kernels.data;
+    // a wrong length would spill into the neighbouring arena buffers
+    checkLength(inputs, model.input, 'inputs');
+    checkLength(targets, model.target, 'targets');
     data.set(inputs, model.input.offset);
     data.set(targets, model.target.offset);
     this.steps++;
@@ -56,8 +60,17 @@ export class Trainer {
   /** Forward only, inference mode; returns a view of the output (valid until the next call). */
   predict(inputs: ArrayLike<number>): Float32Array | Float64Array {
     const model = this.model;
+    checkLength(inputs, model.input, 'inputs');
     model.kernels.data.set(inputs, model.input.offset);
     model.forward(false);
     return model.view(model.output);
+  }
+}
+
+function checkLength(values: ArrayLike<number>, view: View, what: string): void {
+  if (values.length !== view.size) {
+    throw new ShapeMismatchError(what, { expected: view.shape, given: [values.length] }, {
+      hint: `pass exactly one batch: ${view.size} values for ${what} of shape [${view.shape.join(', ')}]`,
+    });
   }
 }
