@@ -1,0 +1,187 @@
+/**
+ * bench:nn-train — training steps/s of the engine (src/nn, build/nn.wasm, one thread) beside tfjs-wasm (one
+ * thread, the previous implementation) and PyTorch 1.13 (2 threads, OPENBLAS_NUM_THREADS=1) on the same model,
+ * batch and optimiser, measured in the same run. Rows: the continual MLP 784-100-100-10 (ReLU, no biases,
+ * softmax CE, SGD) at batch 10 and 64; the AD-NEv baseline conv autoencoder (10 × 25 window, channels 32/64,
+ * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
+ * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts).
+ *
+ * Usage: npm run bench:nn-train [-- --seconds 2 --python python3 --batches 10,64]
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Model } from '../src/nn/model.js';
+import { Trainer } from '../src/nn/trainer.js';
+import { createRng } from '../src/core/rng.js';
+import { tf, useBackend } from '../src/train/tf.js';
+import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
+import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1]! : fallback;
+};
+const SECONDS = Number(flag('seconds', '2'));
+const PYTHON = flag('python', 'python3');
+const BATCHES = flag('batches', '10,64').split(',').map(Number);
+const ONLY = flag('only', ''); // 'mlp' or 'ae'
+const SIZES = [784, 100, 100, 10];
+const LR = 0.01;
+
+function bestRate(step: () => void): number {
+  for (let i = 0; i < 50; i++) step();
+  let best = 0;
+  for (let repeat = 0; repeat < 3; repeat++) {
+    let steps = 0;
+    const start = performance.now();
+    while (performance.now() - start < (SECONDS * 1000) / 3) {
+      for (let i = 0; i < 10; i++) step();
+      steps += 10;
+    }
+    best = Math.max(best, steps / ((performance.now() - start) / 1000));
+  }
+  return best;
+}
+
+function batchData(batch: number): { x: Float32Array; y: Float32Array } {
+  const rng = createRng('bench-nn-train', batch);
+  return { x: Float32Array.from({ length: batch * 784 }, () => rng.next()), y: Float32Array.from({ length: batch }, () => rng.int(10)) };
+}
+
+function engineRate(batch: number): number {
+  const model = Model.compile(
+    {
+      inputShape: [784],
+      layers: [
+        { kind: 'linear', units: 100, activation: 'relu', bias: false },
+        { kind: 'linear', units: 100, activation: 'relu', bias: false },
+        { kind: 'linear', units: 10, bias: false },
+      ],
+      loss: { kind: 'softmax_cross_entropy' },
+    },
+    { batch, kernels: 'wasm', optimizer: { kind: 'sgd' }, seed: 0 },
+  );
+  const trainer = new Trainer(model, { lr: LR });
+  const { x, y } = batchData(batch);
+  return bestRate(() => trainer.step(x, y));
+}
+
+function tfjsRate(batch: number): number {
+  const weights = initMlpWeights(SIZES, 0);
+  const { x, y } = batchData(batch);
+  const xt = tf.tensor2d(x, [batch, 784]);
+  const oneHot = tf.oneHot(tf.tensor1d(y, 'int32'), 10).toFloat() as tf.Tensor2D;
+  const mask = tf.tensor2d(classMask(null, 10, batch), [batch, 10]);
+  const optimizer = tf.train.sgd(LR);
+  const rate = bestRate(() => {
+    const cost = optimizer.minimize(() => maskedCrossEntropy(mlpForward(weights, xt).logits, oneHot, mask), true, weights);
+    cost?.dataSync();
+    cost?.dispose();
+  });
+  tf.dispose([xt, oneHot, mask, ...weights]);
+  optimizer.dispose();
+  return rate;
+}
+
+function torchRate(batch: number): { rate: number; version: string } | { error: string } {
+  const script = fileURLToPath(new URL('./nn_train_torch.py', import.meta.url));
+  const payload = JSON.stringify({ model: 'mlp', sizes: SIZES, bias: false, batch, optimizer: 'sgd', lr: LR, threads: 2, seconds: SECONDS / 3, repeats: 3 });
+  const result = spawnSync(PYTHON, [script, payload], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' } });
+  if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-1)[0]! };
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { steps_per_second: number; torch: string };
+  return { rate: parsed.steps_per_second, version: parsed.torch };
+}
+
+const AE_BATCH = 128;
+
+function autoencoderEngineRate(): number {
+  const model = Model.compile(convAutoencoderSpec(BASELINE_AUTOENCODER), { batch: AE_BATCH, kernels: 'wasm', optimizer: { kind: 'adam' }, seed: 0 });
+  const trainer = new Trainer(model, { lr: 1e-3 });
+  const rng = createRng('bench-nn-train-ae');
+  const x = Float32Array.from({ length: model.input.size }, () => 2 * rng.next() - 1);
+  return bestRate(() => trainer.step(x, x));
+}
+
+/** bench/train_torch.py's plan format (what src/neuro's planAutoencoder produces for the baseline genome) */
+function autoencoderTorchRate(): { rate: number; version: string } | { error: string } {
+  const p = BASELINE_AUTOENCODER;
+  let inChannels = p.window;
+  let length = p.features;
+  const encoder = p.encoder.map((e) => {
+    const layer = { ...e, inChannels, inLength: length, outLength: Math.floor((length + 2 * e.padding - e.kernel) / e.stride) + 1 };
+    inChannels = e.channels;
+    length = layer.outLength;
+    return layer;
+  });
+  const decoder = p.decoder.map((d, i) => {
+    const layer = { ...d, inChannels, last: i + 1 === p.decoder.length };
+    inChannels = d.outChannels;
+    return layer;
+  });
+  const plan = { window: p.window, features: p.features, encoder, decoder, batch: AE_BATCH, threads: 2, seconds: SECONDS / 3, repeats: 3 };
+  const script = fileURLToPath(new URL('./train_torch.py', import.meta.url));
+  const result = spawnSync(PYTHON, [script, JSON.stringify(plan)], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' } });
+  if (result.status !== 0) return { error: (result.stderr || result.error?.message || 'failed').trim().split('\n').slice(-1)[0]! };
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { steps_per_second: number; torch: string };
+  return { rate: parsed.steps_per_second, version: parsed.torch };
+}
+
+/** GEMM flops of one autoencoder step: per conv layer 2·rows·cols·depth for forward, dW and (but the first) dX */
+function autoencoderFlops(): number {
+  const p = BASELINE_AUTOENCODER;
+  let channels = p.window;
+  let length = p.features;
+  let flops = 0;
+  let first = true;
+  for (const e of p.encoder) {
+    const out = Math.floor((length + 2 * e.padding - e.kernel) / e.stride) + 1;
+    flops += 2 * AE_BATCH * out * e.channels * channels * e.kernel * (first ? 2 : 3);
+    first = false;
+    channels = e.channels;
+    length = out;
+  }
+  for (const d of p.decoder) {
+    flops += 2 * AE_BATCH * length * d.outChannels * d.kernel * channels * 3;
+    length = (length - 1) * d.stride - 2 * d.padding + d.kernel + d.outputPadding;
+    channels = d.outChannels;
+  }
+  return flops;
+}
+
+/** forward Σ 2·B·in·out, dW the same, dX for every layer but the first */
+function stepFlops(batch: number): number {
+  let flops = 0;
+  for (let l = 0; l + 1 < SIZES.length; l++) flops += 2 * batch * SIZES[l]! * SIZES[l + 1]! * (l === 0 ? 2 : 3);
+  return flops;
+}
+
+const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? NaN);
+const peak = (16 * mhz) / 1000;
+await useBackend('wasm');
+console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s`);
+console.log('model                         engine                       steps/s   GFLOP/s   vs PyTorch');
+for (const batch of ONLY === 'ae' ? [] : BATCHES) {
+  const flops = stepFlops(batch);
+  const torch = torchRate(batch);
+  const torchSteps = 'rate' in torch ? torch.rate : NaN;
+  const row = (engine: string, rate: number): void =>
+    console.log(`${`MLP 784-100-100-10 b${batch}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(0).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
+  row('nn (wasm SIMD, 1 thread)', engineRate(batch));
+  row('tfjs-wasm (1 thread)', tfjsRate(batch));
+  if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
+  else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+}
+
+if (ONLY !== 'mlp') {
+  const flops = autoencoderFlops();
+  const torch = autoencoderTorchRate();
+  const torchSteps = 'rate' in torch ? torch.rate : NaN;
+  const row = (engine: string, rate: number): void =>
+    console.log(`${`AD-NEv conv AE b${AE_BATCH}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(1).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
+  row('nn (wasm SIMD, 1 thread)', autoencoderEngineRate());
+  if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
+  else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+}

@@ -1,0 +1,100 @@
+/**
+ * Conformance suite every registered layer runs through (a kind without a case generator fails to type-check):
+ * (1) gradients of parameters and input against central finite differences in float64 on random shapes
+ * including odd sizes and batch 1; (2) the WASM kernels against the float32 reference kernels on the same
+ * weights and data (forward output and every gradient).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LAYERS, type LayerKindName, type LayerSpec } from './registry.js';
+import { compileFloat64, gradCheck, randomFill } from '../testing/grad-check.js';
+import { Model } from '../model.js';
+import { createReferenceKernels } from '../kernels/reference/index.js';
+import { createRng } from '../../core/rng.js';
+
+interface LayerCase {
+  readonly inputShape: readonly number[];
+  readonly spec: LayerSpec;
+}
+
+const dim = fc.integer({ min: 1, max: 9 });
+const act = fc.constantFrom('identity', 'relu', 'sigmoid', 'tanh', 'gelu') as fc.Arbitrary<'identity' | 'relu' | 'sigmoid' | 'tanh' | 'gelu'>;
+
+const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
+  linear: fc.record({ inF: dim, units: dim, activation: act, bias: fc.boolean(), dropConnect: fc.constantFrom(0, 0, 0.3) }).map(({ inF, units, activation, bias, dropConnect }) => ({
+    inputShape: [inF],
+    spec: { kind: 'linear', units, activation, bias, dropConnect },
+  })),
+  activation: fc.record({ n: dim, fn: act }).map(({ n, fn }) => ({ inputShape: [n], spec: { kind: 'activation', fn } })),
+  dropout: fc.record({ n: dim, rate: fc.constantFrom(0, 0.2, 0.5) }).map(({ n, rate }) => ({ inputShape: [n], spec: { kind: 'dropout', rate } })),
+  conv1d: fc
+    .record({ cin: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 1, max: 13 }), channels: fc.integer({ min: 1, max: 5 }), kernel: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), padding: fc.integer({ min: 0, max: 2 }), dilation: fc.integer({ min: 1, max: 3 }), activation: act, bias: fc.boolean() })
+    .filter((c) => c.length + 2 * c.padding - c.dilation * (c.kernel - 1) >= 1)
+    .map(({ cin, length, ...spec }) => ({ inputShape: [cin, length], spec: { kind: 'conv1d', ...spec } })),
+  conv_transpose1d: fc
+    .record({ cin: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 1, max: 9 }), channels: fc.integer({ min: 1, max: 5 }), kernel: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), padding: fc.integer({ min: 0, max: 2 }), dilation: fc.integer({ min: 1, max: 2 }), outputPadding: fc.integer({ min: 0, max: 2 }), activation: act, bias: fc.boolean() })
+    .filter((c) => c.outputPadding < Math.max(c.stride, c.dilation) && (c.length - 1) * c.stride - 2 * c.padding + c.dilation * (c.kernel - 1) + c.outputPadding + 1 >= 1)
+    .map(({ cin, length, ...spec }) => ({ inputShape: [cin, length], spec: { kind: 'conv_transpose1d', ...spec } })),
+  batch_norm: fc
+    .record({ channels: fc.integer({ min: 1, max: 5 }), length: fc.integer({ min: 0, max: 7 }), momentum: fc.constantFrom(0.1, 0.5) })
+    .map(({ channels, length, momentum }) => ({ inputShape: length === 0 ? [channels] : [channels, length], spec: { kind: 'batch_norm', momentum } })),
+  layer_norm: fc
+    .record({ rows: fc.integer({ min: 0, max: 4 }), features: fc.integer({ min: 1, max: 9 }) })
+    .map(({ rows, features }) => ({ inputShape: rows === 0 ? [features] : [rows, features], spec: { kind: 'layer_norm' } })),
+  gated_temporal_conv: fc
+    .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 4 }), time: fc.integer({ min: 1, max: 7 }), channels: fc.integer({ min: 1, max: 3 }), kernel: fc.integer({ min: 1, max: 3 }), dilation: fc.integer({ min: 1, max: 2 }) })
+    .filter((c) => c.time - c.dilation * (c.kernel - 1) >= 1)
+    .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'gated_temporal_conv', ...spec } })),
+  graph_diffusion_conv: fc
+    .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 6 }), time: fc.integer({ min: 1, max: 5 }), channels: fc.integer({ min: 1, max: 3 }), supports: fc.integer({ min: 0, max: 2 }), order: fc.integer({ min: 1, max: 3 }), adaptiveRank: fc.integer({ min: 0, max: 3 }) })
+    .filter((c) => c.supports + (c.adaptiveRank > 0 ? 1 : 0) >= 1)
+    .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'graph_diffusion_conv', ...spec } })),
+};
+
+const batchSize = fc.constantFrom(1, 1, 2, 3, 5);
+
+for (const kind of Object.keys(LAYERS) as LayerKindName[]) {
+  test(`${kind}: gradients match central finite differences in float64`, () => {
+    fc.assert(
+      fc.property(CASES[kind], batchSize, fc.integer({ min: 0, max: 1e6 }), (c, batch, seed) => {
+        const model = compileFloat64({ inputShape: c.inputShape, layers: [c.spec], loss: { kind: 'mse' } }, batch, seed);
+        randomFill(model, seed, (rng) => 2 * rng.next() - 1);
+        const result = gradCheck(model);
+        assert.ok(result.worst < 1e-6, `${JSON.stringify(c)} batch ${batch}: ${result.where} (relative error ${result.worst})`);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  test(`${kind}: WASM kernels match the float32 reference kernels`, () => {
+    fc.assert(
+      fc.property(CASES[kind], batchSize, fc.integer({ min: 0, max: 1e6 }), (c, batch, seed) => {
+        const spec = { inputShape: c.inputShape, layers: [c.spec], loss: { kind: 'mse' } } as const;
+        const wasm = Model.compile(spec, { batch, kernels: 'wasm', inputGrad: true, seed });
+        const ref = Model.compile(spec, { batch, kernels: (floats) => createReferenceKernels(floats), inputGrad: true, seed });
+        for (const model of [wasm, ref]) {
+          const rng = createRng('layer-wasm-vs-ref', seed);
+          model.view(model.input).set(Array.from({ length: model.input.size }, () => 2 * rng.next() - 1));
+          model.view(model.target).set(Array.from({ length: model.target.size }, () => 2 * rng.next() - 1));
+          for (const v of model.stateViews) model.view(v).set(Array.from({ length: v.size }, () => rng.next()));
+          model.forward(true, 3);
+          model.loss();
+          model.backward();
+        }
+        // norm-wise: normalisation layers amplify float32 rounding by up to 1/√eps on nearly constant inputs
+        const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string): void => {
+          let scale = 1;
+          for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+          for (let i = 0; i < a.length; i++) {
+            assert.ok(Math.abs(a[i]! - b[i]!) <= 2e-5 * scale, `${what}[${i}]: wasm ${a[i]} vs reference ${b[i]} (${JSON.stringify(c)}, batch ${batch})`);
+          }
+        };
+        close(wasm.view(wasm.output), ref.view(ref.output), 'output');
+        close(wasm.view(wasm.inputGrad!), ref.view(ref.inputGrad!), 'input gradient');
+        wasm.params.forEach((p, i) => close(wasm.view(p.grad), ref.view(ref.params[i]!.grad), `${p.name} gradient`));
+      }),
+      { numRuns: 25 },
+    );
+  });
+}
