@@ -7,7 +7,10 @@
  * assembly/nn-*.ts, build/nn.wasm). Tests hold the second to the first.
  */
 
-export type ArenaArray = Float32Array | Float64Array;
+import type { Activation, AdamHyper, ArenaArray, Conv1dGeometry, KernelsName, NormBuffers, SgdHyper } from './kernel-types.js';
+export type { Activation, AdamHyper, ArenaArray, Conv1dGeometry, KernelsName, NormBuffers, SgdHyper } from './kernel-types.js';
+export { ACTIVATION_CODES } from './kernel-types.js';
+
 
 /** C = op(A)·op(B) + beta·C, row-major. op(A) is m × k (A stored k × m if transA), op(B) is k × n (B stored n × k if transB). */
 export interface GemmArgs {
@@ -76,33 +79,3 @@ export interface NnKernels {
   /** one fused Adam/AdamW pass with bias correction for step t (1-based) */
   adamStep(p: number, g: number, m: number, v: number, n: number, h: AdamHyper): void;
 }
-
-export type { Conv1dGeometry, NormBuffers } from './reference/conv.js';
-import type { Conv1dGeometry, NormBuffers } from './reference/conv.js';
-
-export type Activation = 'identity' | 'relu' | 'sigmoid' | 'tanh' | 'gelu';
-export const ACTIVATION_CODES: { readonly [name in Activation]: number } = { identity: 0, relu: 1, sigmoid: 2, tanh: 3, gelu: 4 };
-
-export interface SgdHyper {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  /** L2 penalty added to the gradient (PyTorch SGD weight_decay) */
-  weightDecay: number;
-  /** multiplies every gradient first (global-norm clipping folds in here) */
-  gradScale: number;
-}
-
-export interface AdamHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** true: AdamW (decay applied to the weights), false: Adam (L2 added to the gradient) */
-  decoupled: boolean;
-  gradScale: number;
-  step: number;
-}
-
-export type KernelsName = 'reference' | 'wasm';

@@ -5,19 +5,9 @@
  * Batch norm: Ioffe & Szegedy, ICML 2015 (arXiv:1502.03167), running statistics as torch.nn.BatchNorm1d
  * (biased variance to normalise, unbiased in the running estimate). Layer norm: Ba et al. 2016 (arXiv:1607.06450).
  */
-import type { Activation, ArenaArray } from '../kernels.js';
+import type { Activation, ArenaArray, Conv1dGeometry, NormBuffers } from '../kernel-types.js';
 import { activate } from './elementwise.js';
 
-export interface Conv1dGeometry {
-  batch: number;
-  channels: number;
-  length: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-  dilation: number;
-  outLength: number;
-}
 
 /** cols[(c·K + k), b·outLength + t] = x[b, c, t·stride − padding + k·dilation] (0 outside) */
 export function im2col1d(d: ArenaArray, x: number, cols: number, g: Conv1dGeometry): void {
@@ -86,12 +76,6 @@ export function channelSums(d: ArenaArray, x: number, outer: number, channels: n
   }
 }
 
-export interface NormBuffers {
-  /** normalised input x̂, saved for backward */
-  xhat: number;
-  /** 1/√(var + eps) per channel (batch norm) or per row (layer norm), saved for backward */
-  invStd: number;
-}
 
 /**
  * Batch norm over [outer = batch, channels, inner = length]. Training: batch statistics, running estimates

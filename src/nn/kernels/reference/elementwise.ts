@@ -4,7 +4,7 @@
  * `approximate='tanh'`); Adam (Kingma & Ba 2015, arXiv:1412.6980, Alg. 1); AdamW (Loshchilov & Hutter 2019,
  * arXiv:1711.05101, Alg. 2); SGD momentum and Nesterov as in PyTorch's torch.optim.SGD.
  */
-import type { Activation, AdamHyper, ArenaArray, SgdHyper } from '../kernels.js';
+import type { Activation, AdamHyper, ArenaArray, SgdHyper } from '../kernel-types.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;

@@ -3,7 +3,7 @@ import type { Activation, AdamHyper, ArenaArray, GemmArgs, KernelsName, NnKernel
 import { gemmReference } from './gemm.js';
 import * as ops from './elementwise.js';
 import * as conv from './conv.js';
-import type { Conv1dGeometry, NormBuffers } from './conv.js';
+import type { Conv1dGeometry, NormBuffers } from '../kernel-types.js';
 
 export class ReferenceKernels implements NnKernels {
   readonly name: KernelsName = 'reference';
