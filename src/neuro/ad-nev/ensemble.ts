@@ -14,7 +14,8 @@
 import type { ConvAutoencoderGenome, ModelWeights } from '../conv-autoencoder.js';
 import type { EnginePool } from '../../train/pool.js';
 import { makeWindows, windowScoresToPoints, type Series } from '../../tasks/anomaly/series.js';
-import { percentileThreshold, potThreshold } from '../../tasks/anomaly/metrics.js';
+import { percentileThreshold } from '../../tasks/anomaly/metrics.js';
+import { potThreshold } from '../../tasks/anomaly/pot.js';
 import type { AdNevConfig } from './config.js';
 
 export interface Member {
