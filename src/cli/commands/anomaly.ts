@@ -63,12 +63,12 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
     log: (message) => process.stderr.write(`${message}\n`),
   });
   const method = options.threshold;
-  write(`channel  level     val-error   ${method}-P   ${method}-R   ${method}-F1  PA-F1  oracle-F1`);
+  write(`channel  level     val-error   ${method}-P   ${method}-R   ${method}-F1  event-F1  PA-F1  alarms  oracle-F1`);
   for (const report of reports)
     for (const level of report.levels) {
       const m = level.metrics;
       const cell = (key: string): string => (m && m[key] !== undefined ? m[key]!.toFixed(3) : '  –  ');
-      write(`${report.id.padEnd(8)} ${level.level.padEnd(9)} ${level.validationFitness.toExponential(3)}  ${cell(`${method}_precision`)}   ${cell(`${method}_recall`)}   ${cell(`${method}_f1`)}   ${cell(`${method}_pa_f1`)}  ${cell('oracle_f1')}`);
+      write(`${report.id.padEnd(8)} ${level.level.padEnd(9)} ${level.validationFitness.toExponential(3)}  ${cell(`${method}_precision`)}   ${cell(`${method}_recall`)}   ${cell(`${method}_f1`)}   ${cell(`${method}_event_f1`)}     ${cell(`${method}_pa_f1`)}  ${cell(`${method}_alarm_rate`)}   ${cell('oracle_f1')}`);
     }
   write(`run stored in ${options.runDir} (results.json; models under <channel>/models/<level>/)`);
 }

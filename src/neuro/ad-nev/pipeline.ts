@@ -12,7 +12,7 @@
  * the baseline; levels 2 and 3 score a candidate for member i as the previous level's ensemble with member i
  * replaced (all members evolve at the same time, so the pool stays full) and then accept each member's result
  * only if the ensemble fitness does not get worse: the best fitness never gets worse from level to level. An untrained (randomly initialised) baseline is scored too (ad-nev.md §6). Test data never
- * enter fitness, scalers or thresholds.
+ * enter fitness, scalers or thresholds; thresholds are calibrated on the held-out span at full resolution.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from '../../train/pool.js';
 import type { EngineJob } from '../../train/jobs.js';
 import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome, type ModelWeights } from '../conv-autoencoder.js';
-import { applyScaler, fitScaler, makeWindows, medianDownsample, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
+import { applyScaler, fitScaler, makeWindows, medianDownsample, sliceRows, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
 import type { AdNevConfig } from './config.js';
 import type { Member } from './ensemble.js';
 import { ensembleFitness, featureProfile, type FeatureProfile, type MemberErrors } from './fitness.js';
@@ -51,22 +51,31 @@ export interface PreparedChannel {
   readonly fit: Series;
   /** scaled, downsampled last part of the training series (label-free fitness) */
   readonly heldOut: Series;
-  /** scaled, downsampled whole training series (threshold calibration) */
-  readonly train: Series;
+  /**
+   * scaled, **full-resolution** rows of the held-out time span (the raw rows the downsampled `heldOut` came
+   * from): thresholds are calibrated on its scores, computed exactly like the test's (same resolution, same
+   * windows). Why not the downsampled training series: a window there spans ×`downsample` more raw steps and
+   * the median removed one-step spikes, so thresholds fitted on it flagged 20–50% of test steps (issue #13).
+   * Not used for fitting weights; it is the time span of the label-free fitness.
+   */
+  readonly calibration: Series;
 }
 
 export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig): PreparedChannel {
   const scaler = fitScaler(rawTrain, config.scaler);
-  const train = medianDownsample(applyScaler(rawTrain, scaler), config.downsample);
+  const scaled = applyScaler(rawTrain, scaler);
+  const train = medianDownsample(scaled, config.downsample);
   const { fit, heldOut } = splitTail(train, config.validationFraction);
+  // downsampled row r is the median of raw rows [r·factor, (r + 1)·factor): the held-out span starts at fit.rows·factor
+  const calibration = sliceRows(scaled, Math.min(scaled.rows, fit.rows * config.downsample), scaled.rows);
   const window = BASELINE_GENOME.window;
-  if (fit.rows < window || heldOut.rows < window) {
+  if (fit.rows < window || heldOut.rows < window || calibration.rows < window) {
     throw new ModelevoError('VALUE_INVALID', `channel ${id}: ${rawTrain.rows} training rows leave ${fit.rows} for fitting and ${heldOut.rows} held out after ×${config.downsample} downsampling and a ${config.validationFraction} hold-out; each needs at least the window of ${window} time steps`, {
       hint: `provide at least ${Math.ceil((window * config.downsample) / Math.min(config.validationFraction, 1 - config.validationFraction))} training rows`,
       details: { rows: rawTrain.rows, fit: fit.rows, heldOut: heldOut.rows, window },
     });
   }
-  return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, train };
+  return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, calibration };
 }
 
 export type LevelName = 'untrained' | 'baseline' | 'level1' | 'level2' | 'level3';
