@@ -28,6 +28,12 @@ export const adNevConfigSchema = z.object({
    */
   fitnessNormalisation: z.enum(['variance', 'none']).default('variance'),
   epochs: z.number().int().min(1).default(25),
+  /**
+   * final re-training (AD-NEv Appendix Table I: 70 epochs on SMAP and MSL): after level 2 the members of the
+   * baseline, level 1 and level 2 are trained afresh for this many epochs and level 3 tunes the re-trained
+   * level-2 members; 0 = off (the selected candidates are used as trained during the search)
+   */
+  finalEpochs: z.number().int().min(0).default(0),
   batchSize: z.number().int().min(1).default(32),
   level1: gaSchema.default({ population: 8, offspring: 8, generations: 4 }),
   /**

@@ -13,6 +13,8 @@
  * replaced (all members evolve at the same time, so the pool stays full) and then accept each member's result
  * only if the ensemble fitness does not get worse: the best fitness never gets worse from level to level. An untrained (randomly initialised) baseline is scored too (ad-nev.md §6). Test data never
  * enter fitness, scalers or thresholds; thresholds are calibrated on the held-out span at full resolution.
+ * Optional final re-training (`finalEpochs`, the paper's 70 epochs): after level 2, the baseline's, level 1's
+ * and level 2's members are trained afresh for that many epochs and level 3 tunes the re-trained level 2.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,19 +112,21 @@ class TrainingCache {
   private readonly entries = new Map<string, Trained | { failed: string }>();
   constructor(private readonly context: PipelineContext) {}
 
-  key(features: readonly number[], genome: ConvAutoencoderGenome): string {
-    return `${subsetKey(features)}|${JSON.stringify(genome)}`;
+  /** `epochs` enters the key only when it differs from the search's epochs (final re-training) */
+  key(features: readonly number[], genome: ConvAutoencoderGenome, epochs = this.context.config.epochs): string {
+    const base = `${subsetKey(features)}|${JSON.stringify(genome)}`;
+    return epochs === this.context.config.epochs ? base : `${base}|epochs ${epochs}`;
   }
 
-  get(features: readonly number[], genome: ConvAutoencoderGenome): Trained | { failed: string } | undefined {
-    return this.entries.get(this.key(features, genome));
+  get(features: readonly number[], genome: ConvAutoencoderGenome, epochs?: number): Trained | { failed: string } | undefined {
+    return this.entries.get(this.key(features, genome, epochs));
   }
 
-  async ensure(pairs: readonly { features: readonly number[]; genome: ConvAutoencoderGenome }[]): Promise<void> {
+  async ensure(pairs: readonly { features: readonly number[]; genome: ConvAutoencoderGenome }[], epochs = this.context.config.epochs): Promise<void> {
     const { channel, config, pool } = this.context;
     const missing = new Map<string, { features: readonly number[]; genome: ConvAutoencoderGenome }>();
     for (const pair of pairs) {
-      const key = this.key(pair.features, pair.genome);
+      const key = this.key(pair.features, pair.genome, epochs);
       if (!this.entries.has(key)) missing.set(key, pair);
     }
     const work = [...missing.entries()];
@@ -134,7 +138,7 @@ class TrainingCache {
           train: makeWindows(channel.fit, features, genome.window, `channel ${channel.id} training part`),
           score: [makeWindows(channel.heldOut, features, genome.window, `channel ${channel.id} held-out part`)],
           // the seed depends only on what is trained, so every level reuses identical results
-          options: { epochs: config.epochs, batchSize: config.batchSize, seed: `${config.seed}|${channel.id}|${key}` },
+          options: { epochs, batchSize: config.batchSize, seed: `${config.seed}|${channel.id}|${key}` },
           returnWeights: true,
         };
       } catch (error) {
@@ -313,6 +317,26 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
     fitness = trial;
   });
   snapshots.push({ level: 'level2', members: [...members], fitness });
+
+  // final re-training: every reported trained snapshot gets the same longer training, so that levels are
+  // compared at equal training length; level 3 then tunes the re-trained level-2 members
+  if (config.finalEpochs > 0) {
+    const retrain = async (snapshot: LevelSnapshot): Promise<{ snapshot: LevelSnapshot; errors: MemberErrors[] }> => {
+      await cache.ensure(snapshot.members.map((m) => ({ features: m.features, genome: m.genome })), config.finalEpochs);
+      const trained = snapshot.members.map((m) => trainedOrThrow(cache.get(m.features, m.genome, config.finalEpochs), `${snapshot.level} final re-training`));
+      const errors = snapshot.members.map((m, i) => ({ features: m.features, featureErrors: trained[i]!.featureErrors }));
+      return { snapshot: { level: snapshot.level, members: snapshot.members.map((m, i) => ({ ...m, weights: trained[i]!.weights })), fitness: ensembleFitness(profile, errors) }, errors };
+    };
+    for (let s = 1; s < snapshots.length; s++) {
+      const { snapshot, errors } = await retrain(snapshots[s]!);
+      snapshots[s] = snapshot;
+      if (snapshot.level === 'level2') {
+        members = [...snapshot.members];
+        memberErrors = errors;
+        fitness = snapshot.fitness;
+      }
+    }
+  }
 
   // level 3 — gradient-free fine-tuning of every member's weights at the same time against the level-2
   // ensemble, then accepted member by member as in level 2
