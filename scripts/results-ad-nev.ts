@@ -6,7 +6,7 @@
  * (`<run-dir>/seed-<s>/<dataset>`); re-run the same command after a kill.
  *
  * Usage: node --import tsx scripts/results-ad-nev.ts [--seeds 3] [--budget reduced|paper|tiny] [--epochs N]
- *        [--final-epochs N] [--channels N (first N report channels per dataset; for checks only)]
+ *        [--final-epochs N] [--subspace-scope channel|dataset] [--channels N (first N report channels per dataset; for checks only)]
  *        [--datasets SMAP,MSL] [--run-dir runs/ad-nev-all] [--out docs/results/ad-nev.md] [--data-dir ../shared/data]
  */
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     budget: { type: 'string', default: 'reduced' },
     epochs: { type: 'string' },
     'final-epochs': { type: 'string' },
+    'subspace-scope': { type: 'string', default: 'channel' },
     channels: { type: 'string' },
     datasets: { type: 'string', default: 'SMAP,MSL' },
     'run-dir': { type: 'string', default: 'runs/ad-nev-all' },
@@ -40,6 +41,7 @@ const base: AdNevConfig = adNevConfigSchema.parse({
   ...budget,
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
   ...(values['final-epochs'] ? { finalEpochs: Number(values['final-epochs']) } : {}),
+  subspaceScope: values['subspace-scope'],
 });
 const SEEDS = Array.from({ length: Number(values.seeds) }, (_, i) => i);
 const RUN_DIR = values['run-dir'];
@@ -102,7 +104,7 @@ const doc = [
   '',
   `**Budget:** ${base.members} ensemble members; ${base.epochs} epochs per candidate (paper: 25); final re-training ${base.finalEpochs > 0 ? `${base.finalEpochs} epochs of the baseline, level-1 and level-2 members, level 3 tuning the re-trained level 2` : 'off'} (paper: 70);`,
   `level 1 population ${base.level1.population} + ${base.level1.generations} generations × ${base.level1.offspring} offspring; level 2 per member population ${base.level2.population} + ${base.level2.generations} × ${base.level2.offspring}, channels ≤ ${base.level2.maxChannels}, ≤ ${base.level2.maxLayers} conv layers;`,
-  `level 3 per member population ${base.level3.population}, ${base.level3.iterations} iterations (paper: 64), p ${base.level3.mutationProbability}, ω 1/256. Subspaces: one set per channel (the paper's appendix lists one set per dataset; that option is not implemented yet).`,
+  `level 3 per member population ${base.level3.population}, ${base.level3.iterations} iterations (paper: 64), p ${base.level3.mutationProbability}, ω 1/256. Subspaces: ${base.subspaceScope === 'dataset' ? "one set per dataset, shared by its channels (the form of the paper's appendix)" : "one set per channel (the paper's appendix lists one set per dataset: `--subspace-scope dataset`)"}.`,
   '',
   '**Measured effect of each level** (paired by seed; "helps"/"hurts" only when the mean change exceeds two standard errors and 0.005):',
   '',

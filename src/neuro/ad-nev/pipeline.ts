@@ -103,12 +103,24 @@ export interface PipelineContext {
   readonly pool: EnginePool;
   readonly runDir: string;
   readonly log?: (message: string) => void;
+  /**
+   * one subspace set chosen for the whole dataset (shared-subspaces.ts, `subspaceScope: dataset`): level 1
+   * takes it instead of evolving its own; `cache` then holds the members already trained on this channel
+   */
+  readonly sharedSubspaces?: Subspaces;
+  readonly cache?: TrainingCache;
+}
+
+/** the one repair every network of a run passes: valid for its width, and within the optional bottleneck */
+export function fitGenome(genome: ConvAutoencoderGenome, width: number, config: AdNevConfig): ConvAutoencoderGenome {
+  const valid = repairArchitecture(genome, width);
+  return config.bottleneck === undefined ? valid : enforceBottleneck(valid, width, config.bottleneck);
 }
 
 const subsetKey = (features: readonly number[]): string => features.join(',');
 
 /** Trains (or takes from the cache) every (subset, genome) pair in one pool batch. */
-class TrainingCache {
+export class TrainingCache {
   private readonly entries = new Map<string, Trained | { failed: string }>();
   constructor(private readonly context: PipelineContext) {}
 
@@ -169,7 +181,7 @@ function trainedOrThrow(value: Trained | { failed: string } | undefined, what: s
   return value;
 }
 
-async function runLevel<P extends BaseParams, S, G>(
+export async function runLevel<P extends BaseParams, S, G>(
   context: PipelineContext,
   name: string,
   strategy: Strategy<P, S, G>,
@@ -204,7 +216,7 @@ async function runLevel<P extends BaseParams, S, G>(
   }
 }
 
-const gaParams = (ga: { population: number; offspring: number; generations: number }): GaParams => ({
+export const gaParams = (ga: { population: number; offspring: number; generations: number }): GaParams => ({
   objective: 'min',
   populationSize: ga.population,
   offspring: ga.offspring,
@@ -224,14 +236,11 @@ function fitnessWith(profile: FeatureProfile, members: readonly MemberErrors[], 
 
 export async function evolveChannel(context: PipelineContext): Promise<LevelSnapshot[]> {
   const { channel, config } = context;
-  const cache = new TrainingCache(context);
+  const cache = context.cache ?? new TrainingCache(context);
   const profile = featureProfile(channel.fit, channel.heldOut, config.fitnessNormalisation);
   const allFeatures = Array.from({ length: channel.features }, (_, i) => i);
   // every network of the run passes one repair: valid for its width, and within the optional bottleneck
-  const fit = (genome: ConvAutoencoderGenome, width: number): ConvAutoencoderGenome => {
-    const valid = repairArchitecture(genome, width);
-    return config.bottleneck === undefined ? valid : enforceBottleneck(valid, width, config.bottleneck);
-  };
+  const fit = (genome: ConvAutoencoderGenome, width: number): ConvAutoencoderGenome => fitGenome(genome, width, config);
   const baseGenome = fit(BASELINE_GENOME, channel.features);
   const snapshots: LevelSnapshot[] = [];
 
@@ -262,16 +271,19 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
     crossover: crossoverSubspaces,
     repair: (g) => g,
   });
-  const level1State = await runLevel<GaParams, GaState<Subspaces>, Subspaces>(
-    context,
-    'level1',
-    level1,
-    gaParams(config.level1),
-    'level1',
-    (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
-    subspaceFitness,
-  );
-  const bestSets = level1State.population[0]!.genome;
+  const bestSets =
+    context.sharedSubspaces ??
+    (
+      await runLevel<GaParams, GaState<Subspaces>, Subspaces>(
+        context,
+        'level1',
+        level1,
+        gaParams(config.level1),
+        'level1',
+        (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
+        subspaceFitness,
+      )
+    ).population[0]!.genome;
   await cache.ensure(bestSets.map((features) => ({ features, genome: memberGenome(features) })));
   let members: Member[] = bestSets.map((features) => ({ features, genome: memberGenome(features), weights: trainedOrThrow(cache.get(features, memberGenome(features)), `member ${features}`).weights }));
   let memberErrors: MemberErrors[] = bestSets.map((features) => errorsOf(cache.get(features, memberGenome(features)), features)!);

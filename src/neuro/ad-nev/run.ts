@@ -19,6 +19,7 @@ import type { AdNevConfig } from './config.js';
 import { ensembleDecisions, scoreEnsemble, type EnsembleThresholds, type Member, type MemberThresholds, type ThresholdMethod } from './ensemble.js';
 import { medianSegmentLength, vus } from '../../tasks/anomaly/vus.js';
 import { evolveChannel, prepareChannel, type LevelName } from './pipeline.js';
+import { evolveSharedSubspaces } from './shared-subspaces.js';
 
 export interface DatasetSpec {
   /** `smap`, `msl` or a CSV path */
@@ -143,10 +144,15 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
   const outputs = new Map<string, ChannelOutputs>();
   let poolStats: PoolStats;
   try {
-    for (const input of channels) {
+    const log = options.log ? { log: options.log } : {};
+    // subspaceScope 'dataset': one level-1 subspace set for every channel, evolved before the channels' other levels
+    const preparedAll = config.subspaceScope === 'dataset' ? channels.map((input) => prepareChannel(input.id, input.train, config)) : undefined;
+    const shared = preparedAll ? await evolveSharedSubspaces(preparedAll.map((channel) => ({ channel, config, pool, runDir, ...log }))) : undefined;
+    for (const [index, input] of channels.entries()) {
       const started = performance.now();
-      const prepared = prepareChannel(input.id, input.train, config);
-      const snapshots = await evolveChannel({ channel: prepared, config, pool, runDir, ...(options.log ? { log: options.log } : {}) });
+      const prepared = preparedAll?.[index] ?? prepareChannel(input.id, input.train, config);
+      const sharing = shared ? { sharedSubspaces: shared.subspaces, cache: shared.caches[index]! } : {};
+      const snapshots = await evolveChannel({ channel: prepared, config, pool, runDir, ...log, ...sharing });
       const levels: LevelReport[] = [];
       const perLevel: ChannelOutputs['levels'] = new Map();
       for (const snapshot of snapshots) {
