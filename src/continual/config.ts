@@ -3,8 +3,9 @@
  * where the budget allows (batch 10, lr 0.01, GPM ε per layer 0.95/0.99/0.99, SGP α = 10 and
  * ε_t = 0.97 + 0.003·t, FS-DGPM ε_t = 0.99 + 0.0005·t, η₁ 0.05, η₂ 0.01, 2 inner batches, clip 2, 300
  * representation samples); examples per task are reduced (set them with the CLI flags).
- * Optimiser: plain SGD without momentum for every method (GPM's PMNIST setting), so the comparison only
- * differs in the projection.
+ * Optimiser: plain SGD without momentum for every method by default (GPM's PMNIST setting), so the
+ * comparison only differs in the projection. FS-DGPM's own PMNIST setting (its run_experiments.sh: 1 epoch,
+ * 5 glances, SGD momentum 0.9, lr 0.01) is `glances` and `momentum`, honoured by FS-DGPM only.
  */
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -38,6 +39,10 @@ export const ContinualConfigSchema = z.object({
   eta2: z.number().min(0).default(0.01),
   innerBatches: z.number().int().positive().default(2),
   gradClip: z.number().positive().default(2),
+  /** FS-DGPM: updates per incoming batch (La-MAML's "glances"; the batch is reshuffled and replay redrawn each time) */
+  glances: z.number().int().positive().default(1),
+  /** FS-DGPM: SGD momentum of the weight and λ updates (PyTorch convention; buffers restart at every task) */
+  momentum: z.number().min(0).lt(1).default(0),
 });
 
 export type ContinualConfig = z.output<typeof ContinualConfigSchema>;

@@ -8,6 +8,7 @@ import { useBackend, type EngineBackend } from '../train/tf.js';
 import { parseContinualConfig, type ContinualConfigInput } from './config.js';
 import { meanStd } from './metrics.js';
 import { runContinual, type ContinualRunResult, type RunHooks } from './run.js';
+import { runJoint } from './joint.js';
 
 export interface ExperimentOptions {
   config: Omit<ContinualConfigInput, 'seed'>;
@@ -19,6 +20,8 @@ export interface ExperimentOptions {
   /** already loaded data (the results script loads it once) */
   data?: FashionMnist;
   hooks?: (seed: number) => RunHooks;
+  /** the joint (multitask) upper bound instead of `config.method` (joint.ts; uses lr, epochs, batch size) */
+  joint?: boolean;
 }
 
 export interface MeanStd {
@@ -46,7 +49,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   for (let seed = first; seed < first + options.seeds; seed++) {
     const config = parseContinualConfig({ ...options.config, seed });
     const stream = buildStream(config.benchmark, data, { seed, trainPerTask: config.trainPerTask, testPerTask: config.testPerTask });
-    runs.push(runContinual(stream, config, options.hooks?.(seed)));
+    runs.push(options.joint ? runJoint(stream, config) : runContinual(stream, config, options.hooks?.(seed)));
   }
   const pick = (f: (r: ContinualRunResult) => number): MeanStd => meanStd(runs.map(f));
   const seconds = runs.flatMap((r) => r.secondsPerTask);

@@ -24,6 +24,9 @@ export const AnomalyEvolveOptionsSchema = z.object({
   /** absent: the config default (adNevConfigSchema) */
   vote: z.enum(['majority', 'any', 'mean']).optional(),
   convention: z.enum(['inclusive', 'exclusive']).default('inclusive'),
+  /** absent: the budget's value */
+  finalEpochs: z.coerce.number().int().min(0).optional(),
+  subspaceScope: z.enum(['channel', 'dataset']).default('channel'),
 });
 
 export const AnomalyScoreOptionsSchema = z.object({
@@ -48,6 +51,8 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
     threshold: { method: options.threshold, q: 1e-3, level: 0.98, percentile: 1 },
     ...(options.vote ? { vote: options.vote } : {}),
     convention: options.convention,
+    subspaceScope: options.subspaceScope,
+    ...(options.finalEpochs === undefined ? {} : { finalEpochs: options.finalEpochs }),
   });
   const { reports } = await runAdNev({
     runDir: options.runDir,
@@ -63,12 +68,12 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
     log: (message) => process.stderr.write(`${message}\n`),
   });
   const method = options.threshold;
-  write(`channel  level     val-error   ${method}-P   ${method}-R   ${method}-F1  PA-F1  oracle-F1`);
+  write(`channel  level     val-error   ${method}-P   ${method}-R   ${method}-F1  event-F1  PA-F1  alarms  oracle-F1`);
   for (const report of reports)
     for (const level of report.levels) {
       const m = level.metrics;
       const cell = (key: string): string => (m && m[key] !== undefined ? m[key]!.toFixed(3) : '  –  ');
-      write(`${report.id.padEnd(8)} ${level.level.padEnd(9)} ${level.validationFitness.toExponential(3)}  ${cell(`${method}_precision`)}   ${cell(`${method}_recall`)}   ${cell(`${method}_f1`)}   ${cell(`${method}_pa_f1`)}  ${cell('oracle_f1')}`);
+      write(`${report.id.padEnd(8)} ${level.level.padEnd(9)} ${level.validationFitness.toExponential(3)}  ${cell(`${method}_precision`)}   ${cell(`${method}_recall`)}   ${cell(`${method}_f1`)}   ${cell(`${method}_event_f1`)}     ${cell(`${method}_pa_f1`)}  ${cell(`${method}_alarm_rate`)}   ${cell('oracle_f1')}`);
     }
   write(`run stored in ${options.runDir} (results.json; models under <channel>/models/<level>/)`);
 }
@@ -146,6 +151,8 @@ export function registerAnomalyCommand(program: Command): void {
     .option('--threshold <method>', 'pot | percentile (both are reported)', 'pot')
     .option('--vote <rule>', 'any (default) | majority | mean (normalised member scores, one threshold)')
     .option('--convention <c>', 'label range ends: inclusive | exclusive', 'inclusive')
+    .option('--final-epochs <n>', 'final re-training epochs after level 2 (0 = off; the paper budget uses 70)')
+    .option('--subspace-scope <scope>', 'level 1 per channel, or one subspace set per dataset', 'channel')
     .action(async (opts: Record<string, unknown>) => runAnomalyEvolve(opts as z.input<typeof AnomalyEvolveOptionsSchema>, (line) => process.stdout.write(`${line}\n`)));
   anomaly
     .command('score <run>')

@@ -23,6 +23,8 @@ export const ContinualCommandOptionsSchema = z.object({
   testPerTask: positiveInt.optional(),
   batchSize: positiveInt.optional(),
   lr: z.coerce.number().positive().optional(),
+  glances: positiveInt.optional(),
+  momentum: z.coerce.number().min(0).lt(1).optional(),
   dataDir: z.string().default(DEFAULT_FASHION_MNIST_DIR),
   backend: z.enum(['wasm', 'cpu']).default('wasm'),
   json: z.boolean().default(false),
@@ -40,7 +42,7 @@ export async function runContinualCommand(raw: ContinualCommandOptions, write: (
   const o = parsed.data;
   const defined = <T extends object>(value: T): Partial<T> => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
   const result = await runExperiment({
-    config: { method: o.method, benchmark: o.benchmark, ...defined({ epochs: o.epochs, trainPerTask: o.trainPerTask, testPerTask: o.testPerTask, batchSize: o.batchSize, lr: o.lr }) },
+    config: { method: o.method, benchmark: o.benchmark, ...defined({ epochs: o.epochs, trainPerTask: o.trainPerTask, testPerTask: o.testPerTask, batchSize: o.batchSize, lr: o.lr, glances: o.glances, momentum: o.momentum }) },
     seeds: o.seeds,
     firstSeed: o.firstSeed,
     dataDir: o.dataDir,
@@ -93,6 +95,8 @@ export function registerContinualCommand(program: Command): void {
     .option('--test-per-task <n>', 'test examples per task (default 2000)')
     .option('--batch-size <n>', 'minibatch size (default 10)')
     .option('--lr <x>', 'SGD learning rate (default 0.1)')
+    .option('--glances <n>', 'FS-DGPM only: updates per incoming batch (default 1; the paper\'s PMNIST setting: 5)')
+    .option('--momentum <x>', 'FS-DGPM only: SGD momentum (default 0; the paper\'s PMNIST setting: 0.9)')
     .option('--data-dir <dir>', 'folder with the Fashion-MNIST idx files', DEFAULT_FASHION_MNIST_DIR)
     .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
     .option('--json', 'print JSON instead of tables')

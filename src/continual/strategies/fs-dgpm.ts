@@ -10,6 +10,14 @@
  * w ← w − lr·(g − g·M·Λ·Mᵀ) with the new Λ. Before any basis exists v = 0, so the first task is SGD on the
  * all-tasks loss. After every task the bases are recomputed from scratch from replayed samples of all tasks
  * and λ restarts at 1.
+ *
+ * Glances and momentum (the paper's PMNIST setting, danruod/FS-DGPM `run_experiments.sh` and `observe` in
+ * model/fsdgpm.py): each incoming batch is used for `glances` updates, reshuffled and with a fresh replay
+ * draw each time, and enters the reservoir once, after its glances. Weights and λ step with SGD momentum μ
+ * (PyTorch convention: b ← g on the first step, then b ← μ·b + g; x ← x − lr·b), buffers restarting with
+ * every task as the reference re-creates its optimisers per task. Not reproduced: the reference replaces
+ * each λ parameter after its squash, so its λ optimiser keeps stepping the replaced tensors; here λ is one
+ * variable updated every step as the paper describes.
  */
 import { Matrix } from 'ml-matrix';
 import { createRng, type Rng } from '../../core/rng.js';
@@ -20,7 +28,8 @@ import { classMask } from '../mlp.js';
 import { protectedComponent, squashImportance } from '../projection.js';
 import { ReservoirBuffer } from '../replay.js';
 import type { ContinualStrategy, StrategyContext, TrainBatch } from '../strategy.js';
-import { batchLoss, batchTensors, layerRepresentations, sgdStep } from '../strategy.js';
+import { batchLoss, batchTensors, disposeBatch, layerRepresentations } from '../strategy.js';
+import { seededPermutation } from '../../tasks/fashion-mnist/streams.js';
 
 interface FsLayer {
   basis: tf.Tensor2D;
@@ -37,6 +46,33 @@ function sliceBatch(batch: TrainBatch, start: number, end: number): TrainBatch {
     n: end - start,
     taskId: batch.taskId,
   };
+}
+
+/** `batch` with its rows in the order `order` */
+function reorderBatch(batch: TrainBatch, order: ArrayLike<number>): TrainBatch {
+  const dim = batch.x.length / batch.n;
+  const classes = batch.mask.length / batch.n;
+  const x = new Float32Array(batch.x.length);
+  const y = new Int32Array(batch.n);
+  const mask = new Float32Array(batch.mask.length);
+  for (let r = 0; r < batch.n; r++) {
+    const from = order[r]!;
+    x.set(batch.x.subarray(from * dim, (from + 1) * dim), r * dim);
+    y[r] = batch.y[from]!;
+    mask.set(batch.mask.subarray(from * classes, (from + 1) * classes), r * classes);
+  }
+  return { x, y, mask, n: batch.n, taskId: batch.taskId };
+}
+
+/**
+ * SGD with momentum μ in PyTorch's convention, on one tensor: b ← g (first step) or μ·b + g; returns the new
+ * value x − lr·b and the new buffer. μ = 0 is plain SGD. Pure: inputs are left alone.
+ */
+export function momentumStep(x: tf.Tensor, gradient: tf.Tensor, buffer: tf.Tensor | null, lr: number, momentum: number): { value: tf.Tensor; buffer: tf.Tensor } {
+  return tf.tidy(() => {
+    const next = buffer === null || momentum === 0 ? tf.clone(gradient) : tf.add(tf.mul(buffer, momentum), gradient);
+    return { value: tf.sub(x, tf.mul(next, lr)), buffer: next };
+  });
 }
 
 function concatBatches(a: TrainBatch, b: TrainBatch): TrainBatch {
@@ -59,6 +95,35 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
   const spaces: (FsLayer | null)[] = new Array<FsLayer | null>(layers).fill(null);
   let buffer: ReservoirBuffer | null = null;
   let rng: Rng | null = null;
+  // momentum buffers of the weights and of each layer's λ (null until the task's first step)
+  let weightBuffers: (tf.Tensor | null)[] = [];
+  let lambdaBuffers: (tf.Tensor | null)[] = new Array<tf.Tensor | null>(layers).fill(null);
+  const resetBuffers = (): void => {
+    weightBuffers.forEach((b) => b?.dispose());
+    lambdaBuffers.forEach((b) => b?.dispose());
+    weightBuffers = [];
+    lambdaBuffers = new Array<tf.Tensor | null>(layers).fill(null);
+  };
+  const stepWeight = (ctx: StrategyContext, l: number, gradient: tf.Tensor2D): void => {
+    const w = ctx.weights[l]!;
+    const { value, buffer: next } = momentumStep(w, gradient, weightBuffers[l] ?? null, ctx.config.lr, ctx.config.momentum);
+    weightBuffers[l]?.dispose();
+    weightBuffers[l] = next;
+    w.assign(value as tf.Tensor2D);
+    value.dispose();
+  };
+
+  /** the first task (no bases): a momentum SGD step on the all-tasks loss */
+  const plainStep = (all: TrainBatch, ctx: StrategyContext): number => {
+    const tensors = batchTensors(all, ctx.stream.numClasses);
+    const { value, grads } = tf.variableGrads(() => batchLoss(ctx.weights, tensors), ctx.weights);
+    ctx.weights.forEach((w, l) => stepWeight(ctx, l, grads[w.name] as tf.Tensor2D));
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+    disposeBatch(tensors);
+    return loss;
+  };
 
   const replayBatch = (count: number, ctx: StrategyContext): TrainBatch | null => {
     if (!buffer || buffer.size === 0) return null;
@@ -114,18 +179,27 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
         }
         return tf.mean(tf.stack(losses)) as tf.Scalar;
       }, [...weights, ...lambdas]);
-      // λ ← sigmoid(10·(λ − η₂·∇λ)), kept strictly inside (0, 1)
-      for (const space of spaces) {
-        if (!space) continue;
+      // λ ← sigmoid(10·(λ − η₂·b)), b the λ momentum buffer (b = ∇λ without momentum); kept inside (0, 1)
+      spaces.forEach((space, l) => {
+        if (!space) return;
         const gradient = grads[space.lambda.name];
-        const stepped = gradient ? tf.sub(space.lambda, tf.mul(gradient, config.eta2)).dataSync() : space.lambda.dataSync();
+        let stepped = space.lambda.dataSync();
+        if (gradient) {
+          const { value: next, buffer } = momentumStep(space.lambda, gradient, lambdaBuffers[l] ?? null, config.eta2, config.momentum);
+          lambdaBuffers[l]?.dispose();
+          lambdaBuffers[l] = tf.keep(buffer);
+          stepped = next.dataSync();
+        }
         space.lambda.assign(tf.tensor1d(squashImportance(stepped)));
-      }
+      });
       weights.forEach((w, l) => {
         const g = grads[w.name] as tf.Tensor2D;
         const space = spaces[l];
         const projected = space ? tf.sub(g, protectedComponent(g, { basis: space.basis, importance: space.lambda })) : g;
-        w.assign(tf.sub(w, tf.mul(projected, config.lr)) as tf.Tensor2D);
+        const { value: next, buffer } = momentumStep(w, projected, weightBuffers[l] ?? null, config.lr, config.momentum);
+        weightBuffers[l]?.dispose();
+        weightBuffers[l] = tf.keep(buffer);
+        w.assign(next as tf.Tensor2D);
       });
       return value;
     });
@@ -137,17 +211,21 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
   return {
     name: 'fs-dgpm',
     beginTask(ctx) {
+      resetBuffers();
       if (!buffer) {
         buffer = new ReservoirBuffer(ctx.config.memoriesPerTask * ctx.stream.tasks.length, ctx.stream.inputDim);
         rng = createRng(ctx.config.seed, 'fs-dgpm', 'replay');
       }
     },
     trainStep(batch, ctx) {
-      const replay = replayBatch(batch.n, ctx);
-      const all = replay ? concatBatches(batch, replay) : batch;
-      const loss = spaces.some((s) => s !== null)
-        ? sharpnessStep(batch, all, ctx)
-        : sgdStep(ctx.weights, all, ctx.config.lr, ctx.stream.numClasses);
+      let loss = NaN;
+      for (let glance = 0; glance < ctx.config.glances; glance++) {
+        // the first glance keeps the batch order (already a random draw); later ones reshuffle, as the reference does
+        const current = glance === 0 ? batch : reorderBatch(batch, seededPermutation(batch.n, rng!));
+        const replay = replayBatch(current.n, ctx);
+        const all = replay ? concatBatches(current, replay) : current;
+        loss = spaces.some((s) => s !== null) ? sharpnessStep(current, all, ctx) : plainStep(all, ctx);
+      }
       if (ctx.epoch === 0) {
         const dim = ctx.stream.inputDim;
         for (let r = 0; r < batch.n; r++) buffer!.offer(batch.x.subarray(r * dim, (r + 1) * dim), batch.y[r]!, batch.taskId, rng!);
@@ -176,6 +254,7 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
     basisSizes: () => spaces.map((s) => s?.basis.shape[1] ?? 0),
     importances: () => spaces.map((s) => (s ? [...s.lambda.dataSync()] : [])),
     dispose() {
+      resetBuffers();
       for (const s of spaces) {
         s?.basis.dispose();
         s?.lambda.dispose();

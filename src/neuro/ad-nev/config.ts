@@ -1,6 +1,6 @@
 /**
  * AD-NEv run configuration (one zod schema; ad-nev.md §1–3). Budget presets scale the search: `paper` uses
- * the spec's numbers where known (25 epochs per candidate, level 3 at 24 × 64), `small` and `tiny` are
+ * the spec's numbers where known (25 epochs per candidate, final re-training 70, level 3 at 24 × 64), `small` and `tiny` are
  * reduced budgets for laptops and tests; every results table states the preset used.
  */
 import { z } from 'zod';
@@ -28,8 +28,19 @@ export const adNevConfigSchema = z.object({
    */
   fitnessNormalisation: z.enum(['variance', 'none']).default('variance'),
   epochs: z.number().int().min(1).default(25),
+  /**
+   * final re-training (AD-NEv Appendix Table I: 70 epochs on SMAP and MSL): after level 2 the members of the
+   * baseline, level 1 and level 2 are trained afresh for this many epochs and level 3 tunes the re-trained
+   * level-2 members; 0 = off (the selected candidates are used as trained during the search)
+   */
+  finalEpochs: z.number().int().min(0).default(0),
   batchSize: z.number().int().min(1).default(32),
   level1: gaSchema.default({ population: 8, offspring: 8, generations: 4 }),
+  /**
+   * level 1 per `channel` (each channel evolves its own subspaces) or per `dataset` (one set shared by every
+   * channel, the form of the paper's appendix; fitness = mean over channels of each channel's ensemble fitness)
+   */
+  subspaceScope: z.enum(['channel', 'dataset']).default('channel'),
   /**
    * optional cap on every autoencoder's code as a fraction of its input (W·F), enforced by an extra FC layer
    * (operators.ts `enforceBottleneck`); absent = the spec's architectures as they are
@@ -74,7 +85,7 @@ export const adNevConfigSchema = z.object({
 export type AdNevConfig = z.infer<typeof adNevConfigSchema>;
 
 export const BUDGETS = {
-  paper: {},
+  paper: { finalEpochs: 70 },
   small: {
     members: 3,
     epochs: 8,

@@ -1,6 +1,7 @@
 /**
  * AD-NEv's bagging ensemble at detection time (ad-nev.md §1.4, §3): every member scores the windows of its
- * own feature subspace; calibration uses the training series only. Members are combined per time step by
+ * own feature subspace; thresholds are calibrated on the scores of a held-out part of the training series,
+ * scored exactly like the test (pipeline.ts `calibration`). Members are combined per time step by
  * - `any` (default): an alarm when any member's score exceeds its own threshold;
  * - `majority`: when more than half of the members alarm (the spec's earlier default);
  * - `mean`: the mean of per-member normalised scores — each member's score divided by its mean calibration
@@ -14,7 +15,8 @@
 import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
 import type { EnginePool } from './pool.js';
 import { makeWindows, windowScoresToPoints, type Series } from '../../tasks/anomaly/series.js';
-import { percentileThreshold, potThreshold } from '../../tasks/anomaly/metrics.js';
+import { percentileThreshold } from '../../tasks/anomaly/metrics.js';
+import { potThreshold } from '../../tasks/anomaly/pot.js';
 import type { AdNevConfig } from './config.js';
 
 export interface Member {
@@ -41,7 +43,7 @@ export interface EnsembleScores {
   /** per member, per test step */
   readonly memberScores: Float64Array[];
   readonly thresholds: MemberThresholds[];
-  /** thresholds of the normalised-mean ensemble score, calibrated on the training series */
+  /** thresholds of the normalised-mean ensemble score, calibrated on the calibration series */
   readonly ensembleThresholds: EnsembleThresholds;
 }
 
@@ -74,7 +76,7 @@ export async function scoreEnsemble(pool: EnginePool, members: readonly Member[]
       kind: 'score' as const,
       genome: m.genome,
       weights: m.weights,
-      score: [makeWindows(calibration, m.features, m.genome.window, 'training series'), makeWindows(series, m.features, m.genome.window, 'scored series')],
+      score: [makeWindows(calibration, m.features, m.genome.window, 'calibration series'), makeWindows(series, m.features, m.genome.window, 'scored series')],
     })),
   );
   const memberScores: Float64Array[] = [];

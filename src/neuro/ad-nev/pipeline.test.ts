@@ -57,9 +57,9 @@ test('pipeline (tiny budget, fixture channel A-6): untrained + four levels, elit
 
     // thresholds come from training scores only: replacing the test series changes no threshold
     const test = applyScaler(channel.test, prepared.scaler);
-    const scored = await scoreEnsemble(pool, level3.members, prepared.train, test, config);
+    const scored = await scoreEnsemble(pool, level3.members, prepared.calibration, test, config);
     const shifted = { ...test, values: test.values.map((v) => v * 3 + 1) };
-    const scoredShifted = await scoreEnsemble(pool, level3.members, prepared.train, shifted, config);
+    const scoredShifted = await scoreEnsemble(pool, level3.members, prepared.calibration, shifted, config);
     assert.deepEqual(scoredShifted.thresholds, scored.thresholds);
     assert.deepEqual(scoredShifted.ensembleThresholds, scored.ensembleThresholds);
     const decisions = ensembleDecisions(scored, 'pot', 'majority');

@@ -12,7 +12,9 @@
  * the baseline; levels 2 and 3 score a candidate for member i as the previous level's ensemble with member i
  * replaced (all members evolve at the same time, so the pool stays full) and then accept each member's result
  * only if the ensemble fitness does not get worse: the best fitness never gets worse from level to level. An untrained (randomly initialised) baseline is scored too (ad-nev.md §6). Test data never
- * enter fitness, scalers or thresholds.
+ * enter fitness, scalers or thresholds; thresholds are calibrated on the held-out span at full resolution.
+ * Optional final re-training (`finalEpochs`, the paper's 70 epochs): after level 2, the baseline's, level 1's
+ * and level 2's members are trained afresh for that many epochs and level 3 tunes the re-trained level 2.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';
 import { BASELINE_GENOME, initialWeights, planAutoencoder, type ConvAutoencoderGenome, type ModelWeights } from './conv-autoencoder.js';
-import { applyScaler, fitScaler, makeWindows, medianDownsample, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
+import { applyScaler, fitScaler, makeWindows, medianDownsample, sliceRows, splitTail, type Scaler, type Series } from '../../tasks/anomaly/series.js';
 import type { AdNevConfig } from './config.js';
 import type { Member } from './ensemble.js';
 import { ensembleFitness, featureProfile, type FeatureProfile, type MemberErrors } from './fitness.js';
@@ -51,22 +53,31 @@ export interface PreparedChannel {
   readonly fit: Series;
   /** scaled, downsampled last part of the training series (label-free fitness) */
   readonly heldOut: Series;
-  /** scaled, downsampled whole training series (threshold calibration) */
-  readonly train: Series;
+  /**
+   * scaled, **full-resolution** rows of the held-out time span (the raw rows the downsampled `heldOut` came
+   * from): thresholds are calibrated on its scores, computed exactly like the test's (same resolution, same
+   * windows). Why not the downsampled training series: a window there spans ×`downsample` more raw steps and
+   * the median removed one-step spikes, so thresholds fitted on it flagged 20–50% of test steps (issue #13).
+   * Not used for fitting weights; it is the time span of the label-free fitness.
+   */
+  readonly calibration: Series;
 }
 
 export function prepareChannel(id: string, rawTrain: Series, config: AdNevConfig): PreparedChannel {
   const scaler = fitScaler(rawTrain, config.scaler);
-  const train = medianDownsample(applyScaler(rawTrain, scaler), config.downsample);
+  const scaled = applyScaler(rawTrain, scaler);
+  const train = medianDownsample(scaled, config.downsample);
   const { fit, heldOut } = splitTail(train, config.validationFraction);
+  // downsampled row r is the median of raw rows [r·factor, (r + 1)·factor): the held-out span starts at fit.rows·factor
+  const calibration = sliceRows(scaled, Math.min(scaled.rows, fit.rows * config.downsample), scaled.rows);
   const window = BASELINE_GENOME.window;
-  if (fit.rows < window || heldOut.rows < window) {
+  if (fit.rows < window || heldOut.rows < window || calibration.rows < window) {
     throw new ModelevoError('VALUE_INVALID', `channel ${id}: ${rawTrain.rows} training rows leave ${fit.rows} for fitting and ${heldOut.rows} held out after ×${config.downsample} downsampling and a ${config.validationFraction} hold-out; each needs at least the window of ${window} time steps`, {
       hint: `provide at least ${Math.ceil((window * config.downsample) / Math.min(config.validationFraction, 1 - config.validationFraction))} training rows`,
       details: { rows: rawTrain.rows, fit: fit.rows, heldOut: heldOut.rows, window },
     });
   }
-  return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, train };
+  return { id, names: rawTrain.names, features: rawTrain.columns, scaler, fit, heldOut, calibration };
 }
 
 export type LevelName = 'untrained' | 'baseline' | 'level1' | 'level2' | 'level3';
@@ -90,28 +101,42 @@ export interface PipelineContext {
   readonly pool: EnginePool;
   readonly runDir: string;
   readonly log?: (message: string) => void;
+  /**
+   * one subspace set chosen for the whole dataset (shared-subspaces.ts, `subspaceScope: dataset`): level 1
+   * takes it instead of evolving its own; `cache` then holds the members already trained on this channel
+   */
+  readonly sharedSubspaces?: Subspaces;
+  readonly cache?: TrainingCache;
+}
+
+/** the one repair every network of a run passes: valid for its width, and within the optional bottleneck */
+export function fitGenome(genome: ConvAutoencoderGenome, width: number, config: AdNevConfig): ConvAutoencoderGenome {
+  const valid = repairArchitecture(genome, width);
+  return config.bottleneck === undefined ? valid : enforceBottleneck(valid, width, config.bottleneck);
 }
 
 const subsetKey = (features: readonly number[]): string => features.join(',');
 
 /** Trains (or takes from the cache) every (subset, genome) pair in one pool batch. */
-class TrainingCache {
+export class TrainingCache {
   private readonly entries = new Map<string, Trained | { failed: string }>();
   constructor(private readonly context: PipelineContext) {}
 
-  key(features: readonly number[], genome: ConvAutoencoderGenome): string {
-    return `${subsetKey(features)}|${JSON.stringify(genome)}`;
+  /** `epochs` enters the key only when it differs from the search's epochs (final re-training) */
+  key(features: readonly number[], genome: ConvAutoencoderGenome, epochs = this.context.config.epochs): string {
+    const base = `${subsetKey(features)}|${JSON.stringify(genome)}`;
+    return epochs === this.context.config.epochs ? base : `${base}|epochs ${epochs}`;
   }
 
-  get(features: readonly number[], genome: ConvAutoencoderGenome): Trained | { failed: string } | undefined {
-    return this.entries.get(this.key(features, genome));
+  get(features: readonly number[], genome: ConvAutoencoderGenome, epochs?: number): Trained | { failed: string } | undefined {
+    return this.entries.get(this.key(features, genome, epochs));
   }
 
-  async ensure(pairs: readonly { features: readonly number[]; genome: ConvAutoencoderGenome }[]): Promise<void> {
+  async ensure(pairs: readonly { features: readonly number[]; genome: ConvAutoencoderGenome }[], epochs = this.context.config.epochs): Promise<void> {
     const { channel, config, pool } = this.context;
     const missing = new Map<string, { features: readonly number[]; genome: ConvAutoencoderGenome }>();
     for (const pair of pairs) {
-      const key = this.key(pair.features, pair.genome);
+      const key = this.key(pair.features, pair.genome, epochs);
       if (!this.entries.has(key)) missing.set(key, pair);
     }
     const work = [...missing.entries()];
@@ -123,7 +148,7 @@ class TrainingCache {
           train: makeWindows(channel.fit, features, genome.window, `channel ${channel.id} training part`),
           score: [makeWindows(channel.heldOut, features, genome.window, `channel ${channel.id} held-out part`)],
           // the seed depends only on what is trained, so every level reuses identical results
-          options: { epochs: config.epochs, batchSize: config.batchSize, seed: `${config.seed}|${channel.id}|${key}` },
+          options: { epochs, batchSize: config.batchSize, seed: `${config.seed}|${channel.id}|${key}` },
           returnWeights: true,
         };
       } catch (error) {
@@ -154,7 +179,7 @@ function trainedOrThrow(value: Trained | { failed: string } | undefined, what: s
   return value;
 }
 
-async function runLevel<P extends BaseParams, S, G>(
+export async function runLevel<P extends BaseParams, S, G>(
   context: PipelineContext,
   name: string,
   strategy: Strategy<P, S, G>,
@@ -189,7 +214,7 @@ async function runLevel<P extends BaseParams, S, G>(
   }
 }
 
-const gaParams = (ga: { population: number; offspring: number; generations: number }): GaParams => ({
+export const gaParams = (ga: { population: number; offspring: number; generations: number }): GaParams => ({
   objective: 'min',
   populationSize: ga.population,
   offspring: ga.offspring,
@@ -209,14 +234,11 @@ function fitnessWith(profile: FeatureProfile, members: readonly MemberErrors[], 
 
 export async function evolveChannel(context: PipelineContext): Promise<LevelSnapshot[]> {
   const { channel, config } = context;
-  const cache = new TrainingCache(context);
+  const cache = context.cache ?? new TrainingCache(context);
   const profile = featureProfile(channel.fit, channel.heldOut, config.fitnessNormalisation);
   const allFeatures = Array.from({ length: channel.features }, (_, i) => i);
   // every network of the run passes one repair: valid for its width, and within the optional bottleneck
-  const fit = (genome: ConvAutoencoderGenome, width: number): ConvAutoencoderGenome => {
-    const valid = repairArchitecture(genome, width);
-    return config.bottleneck === undefined ? valid : enforceBottleneck(valid, width, config.bottleneck);
-  };
+  const fit = (genome: ConvAutoencoderGenome, width: number): ConvAutoencoderGenome => fitGenome(genome, width, config);
   const baseGenome = fit(BASELINE_GENOME, channel.features);
   const snapshots: LevelSnapshot[] = [];
 
@@ -247,16 +269,19 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
     crossover: crossoverSubspaces,
     repair: (g) => g,
   });
-  const level1State = await runLevel<GaParams, GaState<Subspaces>, Subspaces>(
-    context,
-    'level1',
-    level1,
-    gaParams(config.level1),
-    'level1',
-    (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
-    subspaceFitness,
-  );
-  const bestSets = level1State.population[0]!.genome;
+  const bestSets =
+    context.sharedSubspaces ??
+    (
+      await runLevel<GaParams, GaState<Subspaces>, Subspaces>(
+        context,
+        'level1',
+        level1,
+        gaParams(config.level1),
+        'level1',
+        (candidates) => cache.ensure(candidates.flatMap((sets) => sets.map((features) => ({ features, genome: memberGenome(features) })))),
+        subspaceFitness,
+      )
+    ).population[0]!.genome;
   await cache.ensure(bestSets.map((features) => ({ features, genome: memberGenome(features) })));
   let members: Member[] = bestSets.map((features) => ({ features, genome: memberGenome(features), weights: trainedOrThrow(cache.get(features, memberGenome(features)), `member ${features}`).weights }));
   let memberErrors: MemberErrors[] = bestSets.map((features) => errorsOf(cache.get(features, memberGenome(features)), features)!);
@@ -302,6 +327,26 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
     fitness = trial;
   });
   snapshots.push({ level: 'level2', members: [...members], fitness });
+
+  // final re-training: every reported trained snapshot gets the same longer training, so that levels are
+  // compared at equal training length; level 3 then tunes the re-trained level-2 members
+  if (config.finalEpochs > 0) {
+    const retrain = async (snapshot: LevelSnapshot): Promise<{ snapshot: LevelSnapshot; errors: MemberErrors[] }> => {
+      await cache.ensure(snapshot.members.map((m) => ({ features: m.features, genome: m.genome })), config.finalEpochs);
+      const trained = snapshot.members.map((m) => trainedOrThrow(cache.get(m.features, m.genome, config.finalEpochs), `${snapshot.level} final re-training`));
+      const errors = snapshot.members.map((m, i) => ({ features: m.features, featureErrors: trained[i]!.featureErrors }));
+      return { snapshot: { level: snapshot.level, members: snapshot.members.map((m, i) => ({ ...m, weights: trained[i]!.weights })), fitness: ensembleFitness(profile, errors) }, errors };
+    };
+    for (let s = 1; s < snapshots.length; s++) {
+      const { snapshot, errors } = await retrain(snapshots[s]!);
+      snapshots[s] = snapshot;
+      if (snapshot.level === 'level2') {
+        members = [...snapshot.members];
+        memberErrors = errors;
+        fitness = snapshot.fitness;
+      }
+    }
+  }
 
   // level 3 — gradient-free fine-tuning of every member's weights at the same time against the level-2
   // ensemble, then accepted member by member as in level 2

@@ -12,11 +12,14 @@ import { loadModel, saveModel } from './model-io.js';
 import { listChannels, loadChannel, resolveSmapMslRoot } from '../../tasks/anomaly/smap-msl.js';
 import { readCsvSeries, type ImputePolicy } from '../../tasks/anomaly/csv-series.js';
 import { applyScaler, type Scaler, type Series } from '../../tasks/anomaly/series.js';
-import { bestF1Oracle, paKCurve, pointAdjustedPrf, prf, rangePrf } from '../../tasks/anomaly/metrics.js';
+import { bestF1Oracle, paKCurve, pointAdjustedPrf, prf, rangePrf, thresholdPredictions } from '../../tasks/anomaly/metrics.js';
+import { eventPrf, eventPrfAsCoded } from '../../tasks/anomaly/events.js';
+import { alarmRate } from '../../tasks/anomaly/floors.js';
 import type { AdNevConfig } from './config.js';
 import { ensembleDecisions, scoreEnsemble, type EnsembleThresholds, type Member, type MemberThresholds, type ThresholdMethod } from './ensemble.js';
 import { medianSegmentLength, vus } from '../../tasks/anomaly/vus.js';
 import { evolveChannel, prepareChannel, type LevelName } from './pipeline.js';
+import { evolveSharedSubspaces } from './shared-subspaces.js';
 
 export interface DatasetSpec {
   /** `smap`, `msl` or a CSV path */
@@ -77,6 +80,8 @@ export const VOTES = ['mean', 'majority', 'any'] as const satisfies readonly AdN
 export interface LevelOutput {
   readonly score: Float64Array;
   readonly decisions: Record<AdNevConfig['vote'], Record<ThresholdMethod, Uint8Array>>;
+  /** per member: fraction of test steps above its own threshold (POT and percentile) */
+  readonly memberAlarmRates: Record<ThresholdMethod, number[]>;
 }
 
 /** per level: scores and decisions with the labels, for pooled metrics */
@@ -89,7 +94,9 @@ export function detectionMetrics(predictions: Uint8Array, score: Float64Array, l
   const plain = prf(predictions, labels);
   const pa = pointAdjustedPrf(predictions, labels);
   const range = rangePrf(predictions, labels);
+  const events = eventPrf(predictions, labels);
   return {
+    [`${prefix}_alarm_rate`]: alarmRate(predictions),
     [`${prefix}_precision`]: plain.precision,
     [`${prefix}_recall`]: plain.recall,
     [`${prefix}_f1`]: plain.f1,
@@ -98,6 +105,10 @@ export function detectionMetrics(predictions: Uint8Array, score: Float64Array, l
     [`${prefix}_pa_f1`]: pa.f1,
     [`${prefix}_pak_auc`]: paKCurve(predictions, labels).auc,
     [`${prefix}_range_f1`]: range.f1,
+    [`${prefix}_event_precision`]: events.precision,
+    [`${prefix}_event_recall`]: events.recall,
+    [`${prefix}_event_f1`]: events.f1,
+    [`${prefix}_event_f1_as_coded`]: eventPrfAsCoded(predictions, labels).f1,
     ...(prefix === 'pot' ? thresholdFreeMetrics(score, labels) : {}),
   };
 }
@@ -133,10 +144,15 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
   const outputs = new Map<string, ChannelOutputs>();
   let poolStats: PoolStats;
   try {
-    for (const input of channels) {
+    const log = options.log ? { log: options.log } : {};
+    // subspaceScope 'dataset': one level-1 subspace set for every channel, evolved before the channels' other levels
+    const preparedAll = config.subspaceScope === 'dataset' ? channels.map((input) => prepareChannel(input.id, input.train, config)) : undefined;
+    const shared = preparedAll ? await evolveSharedSubspaces(preparedAll.map((channel) => ({ channel, config, pool, runDir, ...log }))) : undefined;
+    for (const [index, input] of channels.entries()) {
       const started = performance.now();
-      const prepared = prepareChannel(input.id, input.train, config);
-      const snapshots = await evolveChannel({ channel: prepared, config, pool, runDir, ...(options.log ? { log: options.log } : {}) });
+      const prepared = preparedAll?.[index] ?? prepareChannel(input.id, input.train, config);
+      const sharing = shared ? { sharedSubspaces: shared.subspaces, cache: shared.caches[index]! } : {};
+      const snapshots = await evolveChannel({ channel: prepared, config, pool, runDir, ...log, ...sharing });
       const levels: LevelReport[] = [];
       const perLevel: ChannelOutputs['levels'] = new Map();
       for (const snapshot of snapshots) {
@@ -147,15 +163,23 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
         let metrics: Record<string, number> | undefined;
         if (input.test) {
           const test = applyScaler(input.test, prepared.scaler);
-          const scored = await scoreEnsemble(pool, snapshot.members, prepared.train, test, config);
+          const scored = await scoreEnsemble(pool, snapshot.members, prepared.calibration, test, config);
           ({ thresholds, ensembleThresholds } = scored);
           const decide = (vote: AdNevConfig['vote']): Record<ThresholdMethod, Uint8Array> => ({ pot: ensembleDecisions(scored, 'pot', vote).predictions, percentile: ensembleDecisions(scored, 'percentile', vote).predictions });
-          const output: LevelOutput = { score: ensembleDecisions(scored, 'pot', config.vote).score, decisions: { mean: decide('mean'), majority: decide('majority'), any: decide('any') } };
+          const memberRates = (method: ThresholdMethod): number[] => scored.memberScores.map((scores, m) => alarmRate(thresholdPredictions(scores, scored.thresholds[m]![method])));
+          const output: LevelOutput = {
+            score: ensembleDecisions(scored, 'pot', config.vote).score,
+            decisions: { mean: decide('mean'), majority: decide('majority'), any: decide('any') },
+            memberAlarmRates: { pot: memberRates('pot'), percentile: memberRates('percentile') },
+          };
           perLevel.set(snapshot.level, output);
           const chosen = output.decisions[config.vote];
-          if (input.labels) metrics = { ...detectionMetrics(chosen.pot, output.score, input.labels, 'pot'), ...detectionMetrics(chosen.percentile, output.score, input.labels, 'percentile') };
+          if (input.labels) {
+            metrics = { ...detectionMetrics(chosen.pot, output.score, input.labels, 'pot'), ...detectionMetrics(chosen.percentile, output.score, input.labels, 'percentile') };
+            output.memberAlarmRates.pot.forEach((rate, m) => (metrics![`member${m}_pot_alarm_rate`] = rate));
+          }
         } else {
-          ({ thresholds, ensembleThresholds } = await scoreEnsemble(pool, snapshot.members, prepared.train, prepared.heldOut, config));
+          ({ thresholds, ensembleThresholds } = await scoreEnsemble(pool, snapshot.members, prepared.calibration, prepared.calibration, config));
         }
         snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, ensembleThresholds!, input.id, prepared.names));
         levels.push({

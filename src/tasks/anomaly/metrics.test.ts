@@ -4,17 +4,14 @@ import fc from 'fast-check';
 import {
   bestF1Oracle,
   compositeF1,
-  fitGpd,
   paKCurve,
   percentileThreshold,
   pointAdjust,
   pointAdjustedPrf,
-  potThreshold,
   prf,
   rangePrf,
   segments,
 } from './metrics.js';
-import { createRng } from '../../core/rng.js';
 
 // hand-computed example: true segments [1,4] and [7,8]; one hit inside the first, one false alarm at 0
 const LABELS = [0, 1, 1, 1, 1, 0, 0, 1, 1, 0];
@@ -82,18 +79,4 @@ test('percentile threshold and the best-F1 oracle', () => {
   close(oracle.threshold, 0.75);
   const oraclePa = bestF1Oracle([0.1, 0.9, 0.1, 0.1, 0.7], [0, 1, 1, 1, 0], { pointAdjusted: true });
   assert.equal(oraclePa.f1, 1, 'PA credits the whole segment from its top-scored point');
-});
-
-test('GPD fit (Grimshaw) recovers known parameters; POT: z_q ≥ t and lower q raises it', () => {
-  const rng = createRng('gpd-test');
-  const [gamma, sigma] = [0.3, 1.5];
-  const excesses = Float64Array.from({ length: 20000 }, () => (sigma / gamma) * (Math.pow(1 - rng.next(), -gamma) - 1));
-  const fit = fitGpd(excesses);
-  assert.ok(Math.abs(fit.gamma - gamma) < 0.05 && Math.abs(fit.sigma - sigma) < 0.1, JSON.stringify(fit));
-  const exponential = Float64Array.from({ length: 20000 }, () => -Math.log(1 - rng.next()));
-  const pot = potThreshold(exponential, { q: 1e-3, level: 0.98 });
-  assert.ok(pot.threshold >= pot.initial);
-  assert.ok(Math.abs(pot.threshold - Math.log(1000)) < 0.6, `exp(1) 0.999-quantile ${Math.log(1000)} vs POT ${pot.threshold}`);
-  const stricter = potThreshold(exponential, { q: 1e-4, level: 0.98 });
-  assert.ok(stricter.threshold > pot.threshold);
 });

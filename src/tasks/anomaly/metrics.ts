@@ -2,8 +2,7 @@
  * Anomaly-detection metrics and thresholds (ad-nev.md §3.3, §4): point-wise P/R/F1; point adjustment (Xu et
  * al., WWW 2018 "Donut"); PA%K and its area over K (Kim et al., AAAI 2022, arXiv 2109.05257); event-wise
  * recall and composite F1 (Garg et al., TNNLS 2021); range-based P/R/F1 (Tatbul et al., NeurIPS 2018) with
- * flat positional bias and cardinality 1/x; POT thresholds (Siffer et al., KDD 2017) with a Grimshaw MLE of
- * the Generalised Pareto tail; a percentile of calibration scores; and the best-F1 **oracle**, which looks
+ * flat positional bias and cardinality 1/x; a percentile of calibration scores (POT thresholds: pot.ts); and the best-F1 **oracle**, which looks
  * at the evaluated labels and is an upper bound, never a deployable threshold. 0/0 is defined as 0.
  */
 
@@ -131,111 +130,6 @@ export function quantile(values: ArrayLike<number>, p: number): number {
 /** τ = (100 − r)-th percentile of calibration (training/validation) scores — never of test scores. */
 export function percentileThreshold(calibrationScores: ArrayLike<number>, r: number): number {
   return quantile(calibrationScores, 1 - r / 100);
-}
-
-export interface GpdFit {
-  readonly gamma: number;
-  readonly sigma: number;
-  readonly logLikelihood: number;
-}
-
-function gpdLogLikelihood(excesses: Float64Array, gamma: number, sigma: number): number {
-  const n = excesses.length;
-  if (sigma <= 0) return -Infinity;
-  if (gamma === 0) return -n * Math.log(sigma) - excesses.reduce((s, y) => s + y, 0) / sigma;
-  let sum = 0;
-  for (const y of excesses) {
-    const z = 1 + (gamma / sigma) * y;
-    if (z <= 0) return -Infinity;
-    sum += Math.log(z);
-  }
-  return -n * Math.log(sigma) - (1 + 1 / gamma) * sum;
-}
-
-/**
- * Grimshaw's MLE of a GPD on positive excesses: roots x of u(x)·v(x) = 1 with u = mean(1/(1 + xY)),
- * v = 1 + mean(log(1 + xY)), searched on (−1/Ymax, 0) and (0, 2(Ȳ − Ymin)/Ymin²) by a fixed grid scan plus
- * bisection (deterministic); each root gives γ = v − 1, σ = γ/x; the exponential (γ = 0) is a candidate.
- */
-export function fitGpd(excesses: Float64Array): GpdFit {
-  const n = excesses.length;
-  const mean = excesses.reduce((s, y) => s + y, 0) / n;
-  let best: GpdFit = { gamma: 0, sigma: mean, logLikelihood: gpdLogLikelihood(excesses, 0, mean) };
-  if (n < 2) return best;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const y of excesses) {
-    min = Math.min(min, y);
-    max = Math.max(max, y);
-  }
-  const uv = (x: number): { value: number; v: number } => {
-    let u = 0;
-    let v = 0;
-    for (const y of excesses) {
-      u += 1 / (1 + x * y);
-      v += Math.log(1 + x * y);
-    }
-    u /= n;
-    v = 1 + v / n;
-    return { value: u * v - 1, v };
-  };
-  const epsilon = 1e-8 / Math.max(mean, 1e-300);
-  const intervals: [number, number][] = [[-1 / max + epsilon, -epsilon]];
-  if (min > 0) intervals.push([epsilon, (2 * (mean - min)) / (min * min)]);
-  for (const [a, b] of intervals) {
-    if (!(b > a)) continue;
-    const steps = 200;
-    let previousX = a;
-    let previous = uv(a).value;
-    for (let i = 1; i <= steps; i++) {
-      const x = a + ((b - a) * i) / steps;
-      const current = uv(x).value;
-      if (Number.isFinite(previous) && Number.isFinite(current) && Math.sign(previous) !== Math.sign(current)) {
-        let [lo, hi, fLo] = [previousX, x, previous];
-        for (let it = 0; it < 60; it++) {
-          const mid = (lo + hi) / 2;
-          const fMid = uv(mid).value;
-          if (Math.sign(fMid) === Math.sign(fLo)) [lo, fLo] = [mid, fMid];
-          else hi = mid;
-        }
-        const root = (lo + hi) / 2;
-        const gamma = uv(root).v - 1;
-        const sigma = gamma / root;
-        const logLikelihood = gpdLogLikelihood(excesses, gamma, sigma);
-        if (sigma > 0 && logLikelihood > best.logLikelihood) best = { gamma, sigma, logLikelihood };
-      }
-      previousX = x;
-      previous = current;
-    }
-  }
-  return best;
-}
-
-export interface PotResult {
-  readonly threshold: number;
-  /** initial threshold t (empirical quantile `level` of the calibration scores) */
-  readonly initial: number;
-  readonly gpd: GpdFit;
-  readonly excesses: number;
-}
-
-/**
- * Static POT (Siffer et al. 2017, Eq. for z_q): t = quantile(level), GPD fitted to the excesses over t,
- * z_q = t + (σ/γ)((q·n/N_t)^(−γ) − 1) (γ ≠ 0) or t − σ·ln(q·n/N_t) (γ = 0). Calibrated on training or
- * validation scores only; no streaming update.
- */
-export function potThreshold(calibrationScores: ArrayLike<number>, options: { q?: number; level?: number } = {}): PotResult {
-  const q = options.q ?? 1e-3;
-  const level = options.level ?? 0.98;
-  const initial = quantile(calibrationScores, level);
-  const excessList: number[] = [];
-  for (let i = 0; i < calibrationScores.length; i++) if (calibrationScores[i]! > initial) excessList.push(calibrationScores[i]! - initial);
-  const excesses = Float64Array.from(excessList);
-  if (excesses.length === 0) return { threshold: initial, initial, gpd: { gamma: 0, sigma: 0, logLikelihood: NaN }, excesses: 0 };
-  const gpd = fitGpd(excesses);
-  const r = (q * calibrationScores.length) / excesses.length;
-  const threshold = Math.abs(gpd.gamma) < 1e-12 ? initial - gpd.sigma * Math.log(r) : initial + (gpd.sigma / gpd.gamma) * (Math.pow(r, -gpd.gamma) - 1);
-  return { threshold: Math.max(initial, threshold), initial, gpd, excesses: excesses.length };
 }
 
 /**
