@@ -83,6 +83,8 @@ const mergeConfigSchema = z
     tokenizer_source: z.string().min(1).optional(),
     tokenizer: tokenizerSchema.optional(),
     chat_template: z.string().min(1).optional(),
+    /** modelevo key: false restores the conventions mergekit used before its multi-module refactor (docs/mergekit-compat.md) */
+    mergekit_compat: z.boolean({ error: 'expected true or false' }).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.modules !== undefined) {
@@ -158,6 +160,12 @@ export interface MergeConfig {
   readonly tokenizer_source?: string;
   readonly tokenizer?: RawMergeConfig['tokenizer'];
   readonly chat_template?: string;
+  /**
+   * true (default): current mergekit's numbers (post-layer tensors at gradient position t = 0; arcee_fusion
+   * KL in float32 with lower-order-statistic quartiles). false: the older convention (t = 1; float64 KL,
+   * interpolated quartiles). See docs/mergekit-compat.md.
+   */
+  readonly mergekit_compat?: boolean;
 }
 
 /** The safetensors dtype a config dtype name stands for. */
