@@ -5,7 +5,7 @@
  * multi-module merges are supported. Method-specific rules (model counts, base model, parameter names and
  * types) are checked by `checkMethodRules` against the method's declarative data.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, closestName, formatPath, type ConfigIssue } from '../core/errors.js';
 import type { FloatDType } from '../core/dtype.js';
@@ -189,13 +189,36 @@ function knownKeysAt(path: readonly (string | number)[]): string[] {
   return ['filter', 'value'];
 }
 
+/**
+ * Other mergekit tools' config formats, recognised by their tell-tale keys, so the message names the format
+ * instead of listing unknown keys.
+ */
+const FOREIGN_FORMATS: readonly { keys: readonly string[]; format: string; hint: string }[] = [
+  { keys: ['gate_mode', 'experts'], format: 'a mergekit-moe (mixture of experts) config', hint: 'modelevo merges dense models only; MoE assembly (mergekit-moe) is not supported' },
+  { keys: ['genome', 'tasks'], format: 'a mergekit-evolve config', hint: 'write an evolution config for `modelevo evolve` (see docs/evolve.md)' },
+];
+
+function rejectForeignFormat(input: unknown, source: string | undefined): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return;
+  for (const foreign of FOREIGN_FORMATS) {
+    const found = foreign.keys.find((key) => key in input);
+    if (found !== undefined) {
+      throw new ConfigError([{ path: [found], message: `this is ${foreign.format} (key '${found}'), not a merge config` }], {
+        source,
+        hint: foreign.hint,
+      });
+    }
+  }
+}
+
 /** Validates a parsed YAML/JSON object. Throws ConfigError listing every offending key path. */
 export function parseMergeConfig(input: unknown, source?: string): MergeConfig {
+  rejectForeignFormat(input, source);
   const result = mergeConfigSchema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(configIssuesFromZod(result.error.issues, knownKeysAt), {
       source,
-      hint: 'compare with the mergekit configuration keys in merge-methods.md §1.1 or the files in examples/',
+      hint: 'compare with the mergekit configuration keys in docs/merge-methods.md §1.1 or the files in examples/',
     });
   }
   const { modules: _modules, ...config } = result.data;
@@ -204,17 +227,32 @@ export function parseMergeConfig(input: unknown, source?: string): MergeConfig {
 
 /** Parses YAML text (a mergekit config file) and validates it. */
 export function parseMergeConfigYaml(text: string, source?: string): MergeConfig {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError([{ path: [], message: `not valid YAML: ${(error as Error).message}` }], {
+  const documents = parseYamlDocuments(text, source);
+  if (documents.length > 1) {
+    throw new ConfigError([{ path: [], message: `found ${documents.length} YAML documents: this is a mergekit-multi config, not a single merge` }], {
       source,
-      cause: error,
-      hint: 'check indentation and list markers',
+      hint: 'multi-document configs are not supported yet: split it into one file per merge and point later ones at earlier outputs',
     });
   }
-  return parseMergeConfig(data, source);
+  return parseMergeConfig(documents[0], source);
+}
+
+/** Every YAML document of a file as plain data; a syntax error is a ConfigError with a one-line message. */
+export function parseYamlDocuments(text: string, source?: string): unknown[] {
+  const documents = parseAllDocuments(text);
+  const list = Array.isArray(documents) ? documents : [documents];
+  for (const document of list) {
+    const error = document.errors[0];
+    if (error !== undefined) {
+      throw new ConfigError([{ path: [], message: `not valid YAML: ${error.message.split('\n')[0]}` }], {
+        source,
+        cause: error,
+        hint: 'check indentation and list markers',
+      });
+    }
+  }
+  const data = list.map((document) => document.toJS() as unknown);
+  return data.length === 0 ? [null] : data;
 }
 
 /** Every (path, parameters) place a config can hold parameters, with whether it is per-source. */
@@ -340,7 +378,7 @@ export function checkMethodRules(
     }
   }
   if (issues.length > 0) {
-    throw new ConfigError(issues, { hint: `see the ${method.name} row of the registry table (merge-methods.md §2)` });
+    throw new ConfigError(issues, { hint: `see the ${method.name} row of the registry table (docs/merge-methods.md §2)` });
   }
   return warnings;
 }

@@ -10,6 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { stringify as stringifyYaml } from 'yaml';
 import { isFloatDType, numelOf, type FloatDType } from '../core/dtype.js';
+import { readConfigFile } from '../core/config-file.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
@@ -97,7 +98,7 @@ function toConfig(config: unknown): { config: MergeConfig; text: string | undefi
 
 /** Reads and validates a YAML config file. */
 export function loadMergeConfigFile(path: string): { config: MergeConfig; text: string } {
-  const text = readFileSync(path, 'utf8');
+  const text = readConfigFile(path, 'merge config');
   return { config: parseMergeConfigYaml(text, path), text };
 }
 
