@@ -255,7 +255,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   if (!options.inMemory && !options.allowOverwrite && outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0) {
     // fail before any model is opened; the writer repeats this check at creation
     throw new ModelevoError('IO_FAILED', `output folder '${resolve(outDir)}' already exists and is not empty`, {
-      hint: 'choose another output folder, remove it, or pass --allow-overwrite (allowOverwrite: true)',
+      hint: 'choose another output folder, remove it, or pass --overwrite (allowOverwrite: true)',
       details: { target: resolve(outDir) },
     });
   }

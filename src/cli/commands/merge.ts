@@ -5,9 +5,9 @@
  * silences progress.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatBytes } from '../../io/size.js';
-import { parseIntegerFlag } from '../options.js';
+import { examplesHelp, parseIntegerFlag } from '../options.js';
 import { loadMergeConfigFile, runMerge, type MergeResult } from '../../merge/index.js';
 
 export interface MergeCommandOptions {
@@ -15,6 +15,8 @@ export interface MergeCommandOptions {
   readonly threads?: string;
   readonly seed: string;
   readonly copyTokenizer: boolean;
+  readonly overwrite?: boolean;
+  /** the old spelling of --overwrite, kept as a hidden alias */
   readonly allowOverwrite?: boolean;
   readonly json?: boolean;
 }
@@ -43,7 +45,7 @@ export async function runMergeCommand(configPath: string, outDir: string, option
     seed,
     outShardSize: options.outShardSize,
     copyTokenizer: options.copyTokenizer,
-    allowOverwrite: options.allowOverwrite ?? false,
+    allowOverwrite: options.overwrite === true || options.allowOverwrite === true,
     configText: text,
     threads,
     progress: quiet ? 'none' : 'auto',
@@ -67,10 +69,15 @@ export function registerMergeCommand(program: Command): void {
     .option('--out-shard-size <size>', 'maximum bytes per shard, decimal suffixes K/M/B', '5B')
     .option('--threads <n>', 'compute threads for the kernels, the main thread included (default min(2, cores))')
     .option('--seed <n>', 'seed for random methods (DARE, DELLA)', '0')
-    .option('--copy-tokenizer', 'copy tokenizer files from the donor model (default)', true)
-    .option('--no-copy-tokenizer', 'do not copy tokenizer files')
-    .option('--allow-overwrite', 'replace a non-empty output folder once the merge has succeeded')
+    .option('--no-copy-tokenizer', 'do not copy tokenizer files from the donor model (copied by default)')
+    .option('--overwrite', 'replace a non-empty output folder once the merge has succeeded')
+    .addOption(new Option('--allow-overwrite').hideHelp())
     .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ...}; no progress output')
+    .addHelpText('after', examplesHelp([
+      'modelevo merge examples/ties.yml out/ties',
+      'modelevo merge best.yml out/best --overwrite --json   # a recipe written by `modelevo evolve`',
+      'modelevo merge examples/frankenmerge.yml out/franken --out-shard-size 1M',
+    ]))
     .action(async (configPath: string, outDir: string, options: MergeCommandOptions) => {
       await runMergeCommand(configPath, outDir, options);
     });
