@@ -6,7 +6,7 @@
  * aborts the writer, so no half-written model exists and an existing target is left as it was.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { stringify as stringifyYaml } from 'yaml';
 import { isFloatDType, numelOf, type FloatDType } from '../core/dtype.js';
@@ -14,7 +14,7 @@ import { readConfigFile } from '../core/config-file.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
-import { openCheckpoint, parseModelReference } from '../io/open.js';
+import { openCheckpoint, parseModelReference, resolveModelPath } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
@@ -31,6 +31,7 @@ import {
   type ProgressReporter,
   type TensorSink,
 } from './executor.js';
+import { resolveConfigRelativePaths } from './config-paths.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
@@ -97,9 +98,9 @@ function toConfig(config: unknown): { config: MergeConfig; text: string | undefi
 }
 
 /** Reads and validates a YAML config file. */
-export function loadMergeConfigFile(path: string): { config: MergeConfig; text: string } {
+export function loadMergeConfigFile(path: string, cwd: string = process.cwd()): { config: MergeConfig; text: string } {
   const text = readConfigFile(path, 'merge config');
-  return { config: parseMergeConfigYaml(text, path), text };
+  return { config: resolveConfigRelativePaths(parseMergeConfigYaml(text, path), dirname(resolve(path)), cwd), text };
 }
 
 class ModelSet implements PlanModels {
@@ -118,7 +119,8 @@ class ModelSet implements PlanModels {
     if (this.given.has(ref)) key = `memory:${ref}`;
     else {
       const { base, adapter } = parseModelReference(ref, { cwd: this.cwd });
-      const full = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(this.cwd, p));
+      // local paths relative to cwd; Hub ids resolve to their snapshot folder in the local HF cache
+      const full = (p: string): string => resolveModelPath(p, this.cwd);
       key = adapter === undefined ? full(base) : `${full(base)}+${full(adapter)}`;
     }
     if (!this.refs.has(key)) this.refs.set(key, ref);
