@@ -21,9 +21,33 @@ const parameterSettingSchema = z.unknown().superRefine((value, ctx) => {
 
 const parametersSchema = z.record(z.string(), parameterSettingSchema);
 
-const modelRefSchema = z
-  .string({ error: 'expected a model reference string (<path>[+<lora path>])' })
-  .min(1, { error: 'a model reference must not be empty' });
+const modelPathSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1), revision: z.string().min(1).nullish() }),
+]);
+
+/**
+ * mergekit's mapping form of a model reference (`ModelReference`): `{model: {path, revision}, lora: {path,
+ * revision}, override_architecture}`, each path also as a plain string. It is rewritten once, here, to the
+ * string form `path[@revision][+lora[@revision]]` every other part of modelevo reads. `override_architecture`
+ * is accepted and not used: the layout always comes from the model's config.json.
+ */
+const modelRefMappingSchema = z
+  .strictObject({
+    model: modelPathSchema,
+    lora: modelPathSchema.nullish(),
+    override_architecture: z.string().nullish(),
+  })
+  .transform(({ model, lora }) => {
+    const text = (part: z.output<typeof modelPathSchema>): string =>
+      typeof part === 'string' ? part : `${part.path}${part.revision ? `@${part.revision}` : ''}`;
+    return lora ? `${text(model)}+${text(lora)}` : text(model);
+  });
+
+const modelRefSchema = z.union(
+  [z.string().min(1, { error: 'a model reference must not be empty' }), modelRefMappingSchema],
+  { error: 'expected a model reference: a path or Hub id string (<path>[@revision][+<lora path>]) or {model: {path, revision}, lora: {path}}' },
+);
 
 const layerRangeSchema = z
   .tuple([z.number().int().nonnegative(), z.number().int().nonnegative()], {
