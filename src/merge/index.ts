@@ -32,6 +32,7 @@ import {
   type TensorSink,
 } from './executor.js';
 import { resolveConfigRelativePaths } from './config-paths.js';
+import { checkRelatedness } from './relatedness.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
@@ -72,6 +73,16 @@ export interface RunMergeOptions {
    * rounding of the reference path) or 'float64' (the reference path's bytes exactly). See fast-path.ts.
    */
   readonly linearArithmetic?: LinearArithmetic;
+  /**
+   * an input that does not look like a fine-tune of the base (relatedness.ts) is an error (MODELS_UNRELATED)
+   * instead of a warning
+   */
+  readonly strict?: boolean;
+  /**
+   * run the unrelated-model check (default: for folder outputs only — in-memory merges are evolution's inner
+   * loop, which re-merges the same models many times)
+   */
+  readonly checkRelatedness?: boolean;
   /** test hook: opens a reference (default: io/open `openCheckpoint`) */
   readonly openModel?: (ref: string, cwd: string) => Checkpoint;
 }
@@ -265,6 +276,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
     const headerPlan = buildMergePlan(mergeConfig, method, models);
     headerPlan.warnings.forEach(warn);
+    if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
     const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
     const plan = await prepareModelTrim(headerPlan, models, inputDType);

@@ -19,6 +19,7 @@ export interface MergeCommandOptions {
   /** the old spelling of --overwrite, kept as a hidden alias */
   readonly allowOverwrite?: boolean;
   readonly json?: boolean;
+  readonly strict?: boolean;
 }
 
 /** The JSON the command prints with --json. */
@@ -48,6 +49,7 @@ export async function runMergeCommand(configPath: string, outDir: string, option
     allowOverwrite: options.overwrite === true || options.allowOverwrite === true,
     configText: text,
     threads,
+    strict: options.strict === true,
     progress: quiet ? 'none' : 'auto',
     onWarning: quiet ? undefined : (message) => process.stderr.write(`warning: ${message}\n`),
   });
@@ -72,7 +74,8 @@ export function registerMergeCommand(program: Command): void {
     .option('--no-copy-tokenizer', 'do not copy tokenizer files from the donor model (copied by default)')
     .option('--overwrite', 'replace a non-empty output folder once the merge has succeeded')
     .addOption(new Option('--allow-overwrite').hideHelp())
-    .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ...}; no progress output')
+    .option('--strict', 'refuse to merge a model that does not look like a fine-tune of the base (exit 3) instead of warning')
+    .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ..., warnings}; no progress output')
     .addHelpText('after', examplesHelp([
       'modelevo merge examples/ties.yml out/ties',
       'modelevo merge best.yml out/best --overwrite --json   # a recipe written by `modelevo evolve`',
