@@ -33,6 +33,8 @@ import {
 } from './executor.js';
 import { resolveConfigRelativePaths } from './config-paths.js';
 import { checkRelatedness } from './relatedness.js';
+import { modelCard } from './model-card.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
@@ -330,7 +332,9 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       writer.abort();
       throw error;
     }
-    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), options.configText ?? parsed.text ?? stringifyYaml(mergeConfig));
+    const configText = options.configText ?? parsed.text ?? stringifyYaml(mergeConfig);
+    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), configText);
+    writeFileAtomic(join(written.path, 'README.md'), modelCard(mergeConfig, method, configText));
     if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
     return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
