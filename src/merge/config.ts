@@ -86,12 +86,19 @@ const dtypeSchema = z
   })
   .transform((name) => name as ConfigDTypeName);
 
+const tokenSourceSchema = z.union([
+  z.strictObject({ kind: z.literal('zero') }),
+  z
+    .strictObject({ kind: z.literal('model_token'), model: modelRefSchema, token: z.string().nullish(), token_id: z.number().int().nonnegative().nullish() })
+    .refine((s) => (s.token ?? undefined) === undefined !== ((s.token_id ?? undefined) === undefined), { error: 'give exactly one of token and token_id' }),
+  modelRefSchema,
+]);
+
 const tokenizerSchema = z.strictObject({
-  source: z.string().optional(),
-  tokens: z
-    .record(z.string(), z.strictObject({ source: z.string().optional(), force: z.boolean().optional() }))
-    .optional(),
-  pad_to_multiple_of: z.number().int().positive().optional(),
+  /** union (mergekit's default inside a tokenizer block), base, or a model reference */
+  source: modelRefSchema.optional(),
+  tokens: z.record(z.string(), z.strictObject({ source: tokenSourceSchema.nullish(), force: z.boolean().optional() })).optional(),
+  pad_to_multiple_of: z.number().int().positive().nullish(),
 });
 
 const mergeConfigSchema = z
@@ -104,7 +111,7 @@ const mergeConfigSchema = z
     parameters: parametersSchema.optional(),
     dtype: dtypeSchema.optional(),
     out_dtype: dtypeSchema.optional(),
-    tokenizer_source: z.string().min(1).optional(),
+    tokenizer_source: modelRefSchema.optional(),
     tokenizer: tokenizerSchema.optional(),
     chat_template: z.string().min(1).optional(),
     /** modelevo key: false restores the conventions mergekit used before its multi-module refactor (docs/mergekit-compat.md) */

@@ -34,6 +34,9 @@ import {
 import { resolveConfigRelativePaths } from './config-paths.js';
 import { checkRelatedness } from './relatedness.js';
 import { modelCard } from './model-card.js';
+import { resolveChatTemplate } from './chat-templates.js';
+import { planTokenEmbeddings, readVocabulary, TokenEmbeddingView, type TokenEmbeddingPlan } from './token-embeddings.js';
+import { architectureFor } from './architecture.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
@@ -140,7 +143,28 @@ class ModelSet implements PlanModels {
     return key;
   }
 
+  private embeddingPlan: TokenEmbeddingPlan | undefined;
+  private readonly views = new Map<string, Checkpoint>();
+
+  /** from now on every model is seen through the tokenizer block's embedding plan (token-embeddings.ts) */
+  useEmbeddingPlan(plan: TokenEmbeddingPlan): void {
+    this.embeddingPlan = plan;
+    this.views.clear();
+  }
+
   get(key: string): Checkpoint {
+    const plan = this.embeddingPlan;
+    if (plan === undefined) return this.raw(key);
+    let view = this.views.get(key);
+    if (view === undefined) {
+      view = new TokenEmbeddingView(this.raw(key), plan, (other) => this.raw(other));
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  /** the model as stored, without the embedding plan */
+  raw(key: string): Checkpoint {
     let checkpoint = this.opened.get(key);
     if (checkpoint === undefined) {
       const ref = this.refs.get(key) ?? key;
@@ -165,6 +189,7 @@ class ModelSet implements PlanModels {
     for (const checkpoint of this.owned) checkpoint.close();
     this.owned.length = 0;
     this.opened.clear();
+    this.views.clear();
   }
 }
 
@@ -180,20 +205,19 @@ function donorMetadata(plan: MergePlan, models: ModelSet): Record<string, string
   return rest;
 }
 
+/** The reference whose tokenizer the output takes: `base` falls back to the first model without a base_model (mergekit). */
+function tokenizerSourceRef(config: MergeConfig): string | undefined {
+  const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
+  const first = config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  if (requested === undefined || requested === 'union') return undefined;
+  if (requested === 'base') return config.base_model ?? first;
+  return requested;
+}
+
 function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string, plan: MergePlan): string | undefined {
   const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
-  if (config.tokenizer?.tokens !== undefined || config.tokenizer?.pad_to_multiple_of !== undefined) {
-    throw new ConfigError([{ path: ['tokenizer'], message: 'tokenizer.tokens and pad_to_multiple_of are not supported yet' }], {
-      hint: 'drop them when all models share one tokenizer',
-    });
-  }
-  let sourceKey = donorKey;
-  if (requested === 'base') {
-    if (config.base_model === undefined) {
-      throw new ConfigError([{ path: ['tokenizer_source'], message: "tokenizer source 'base' needs a base_model" }]);
-    }
-    sourceKey = models.keyOf(config.base_model);
-  } else if (requested !== undefined && requested !== 'union') sourceKey = models.keyOf(requested);
+  const sourceRef = tokenizerSourceRef(config);
+  const sourceKey = sourceRef === undefined ? donorKey : models.keyOf(sourceRef);
   const folder = models.folderOf(sourceKey);
   if (requested !== undefined && folder !== undefined) {
     // vocabulary alignment (§1.7) is not implemented: it reduces to copying when every input shares one tokenizer
@@ -212,17 +236,26 @@ function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string
   return folder;
 }
 
+/** Sets up the tokenizer block's embedding plan (tokens, pad_to_multiple_of) on the model set, if it asks for one. */
+function prepareTokenEmbeddings(config: MergeConfig, models: ModelSet): TokenEmbeddingPlan | undefined {
+  if (config.tokenizer === undefined) return undefined;
+  const donorRef = config.base_model ?? config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  const sourceRef = tokenizerSourceRef(config) ?? donorRef!;
+  const folderOfRef = (ref: string): string => {
+    const folder = models.folderOf(models.keyOf(ref));
+    if (folder === undefined) throw new ConfigError([{ path: ['tokenizer'], message: `'${ref}' is not a model folder with a tokenizer` }]);
+    return folder;
+  };
+  const donor = models.raw(models.keyOf(donorRef!));
+  const arch = architectureFor(donor.config, donorRef!);
+  const plan = planTokenEmbeddings(config, arch.embeddingTensors, readVocabulary(folderOfRef(sourceRef)), (ref) => readVocabulary(folderOfRef(ref)), (ref) => models.keyOf(ref));
+  if (plan !== undefined) models.useEmbeddingPlan(plan);
+  return plan;
+}
+
 function readTokenizer(folder: string): string | undefined {
   const path = join(folder, 'tokenizer.json');
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-}
-
-function chatTemplateFile(template: string | undefined): string | undefined {
-  if (template === undefined || template === 'auto') return undefined;
-  if (template.includes('{{') || template.includes('{%')) return template;
-  throw new ConfigError([{ path: ['chat_template'], message: `built-in chat template '${template}' is not bundled yet` }], {
-    hint: "use 'auto' (copies the donor's template) or give the Jinja template text",
-  });
 }
 
 /** Bytes of input the fast paths would read; 'auto' switches the wasm kernels on from this much. */
@@ -276,7 +309,11 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   }
   try {
     for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
-    const headerPlan = buildMergePlan(mergeConfig, method, models);
+    const embeddingPlan = prepareTokenEmbeddings(mergeConfig, models);
+    const builtPlan = buildMergePlan(mergeConfig, method, models);
+    // the output config's vocab_size follows a padded vocabulary
+    const headerPlan =
+      embeddingPlan === undefined || builtPlan.outputConfig === undefined ? builtPlan : { ...builtPlan, outputConfig: { ...builtPlan.outputConfig, vocab_size: embeddingPlan.rows } };
     headerPlan.warnings.forEach(warn);
     if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
@@ -312,7 +349,10 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
 
     const copyTokenizer = options.copyTokenizer ?? true;
     const folder = copyTokenizer ? tokenizerFolder(mergeConfig, models, plan.donorKey, plan) : undefined;
-    const chatTemplate = chatTemplateFile(mergeConfig.chat_template);
+    const inputFolders = [...new Set(plan.tensors.flatMap((t) => [...(t.base ? [t.base.modelKey] : []), ...t.models.map((m) => m.modelKey)]))]
+      .map((key) => models.folderOf(key))
+      .filter((folder): folder is string => folder !== undefined);
+    const chatTemplate = resolveChatTemplate(mergeConfig.chat_template, inputFolders);
     const maxShardBytes =
       options.outShardSize === undefined ? undefined : typeof options.outShardSize === 'number' ? options.outShardSize : parseByteSize(options.outShardSize, '--out-shard-size');
     const specs = plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));

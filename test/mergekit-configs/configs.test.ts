@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { openCheckpoint } from '../../src/io/open.js';
+import { BUILTIN_CHAT_TEMPLATES } from '../../src/merge/chat-templates.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMergeConfigFile, runMerge, type MergeResult } from '../../src/merge/index.js';
@@ -219,4 +221,70 @@ test('a Hub id missing from the cache names the exact download command; an exist
     assert.doesNotMatch(error.hint!, /huggingface-cli/);
     return true;
   });
+});
+
+async function mergeToDisk(file: string, out: string): Promise<MergeResult> {
+  const { config, text } = loadMergeConfigFile(join(CONFIGS, file), root);
+  return runMerge(config, join(root, out), { progress: 'none', cwd: root, configText: text });
+}
+
+const rowOf = (values: ArrayLike<number>, row: number, cols: number): number[] => Array.from({ length: cols }, (_, c) => values[row * cols + c]!);
+
+test('tokenizer-tokens.yml: forced rows (zero, model_token, model), unforced entry merged, base → first model, chatml template', async () => {
+  const result = await mergeToDisk('tokenizer-tokens.yml', 'out-tokens');
+  const merged = openCheckpoint(result.output!);
+  try {
+    for (const name of ['model.embed_tokens.weight', 'lm_head.weight']) {
+      const code = readFixtureTensor('expert-code', name);
+      const math = readFixtureTensor('expert-math', name).data;
+      const cols = code.shape[1]!;
+      const out = merged.readFloat32(name);
+      assert.deepEqual(merged.info(name).shape, code.shape, 'pad_to_multiple_of: null keeps the vocabulary');
+      const linear = (row: number) => rowOf(code.data, row, cols).map((v, c) => (0.6 * v + 0.4 * math[row * cols + c]!) / 1.0);
+      // ids from tokenizer.json: <|endoftext|> 0, ! 1, " 2, # 3, $ 4
+      assert.deepEqual(rowOf(out, 0, cols), new Array(cols).fill(0), `${name}: zero row`);
+      assertWithin(Float32Array.from(rowOf(out, 1, cols)), rowOf(math, 2, cols), 1e-6, `${name}: '!' ← math's '"'`);
+      assertWithin(Float32Array.from(rowOf(out, 3, cols)), rowOf(code.data, 3, cols), 1e-6, `${name}: '#' ← code's row`);
+      assertWithin(Float32Array.from(rowOf(out, 4, cols)), linear(4), 1e-6, `${name}: '$' unforced → merged`);
+      assertWithin(Float32Array.from(rowOf(out, 500, cols)), linear(500), 1e-6, `${name}: other rows merged`);
+    }
+  } finally {
+    merged.close();
+  }
+  const template = readFileSync(join(result.output!, 'chat_template.jinja'), 'utf8');
+  assert.equal(template, BUILTIN_CHAT_TEMPLATES.chatml);
+  assert.deepEqual(readFileSync(join(result.output!, 'tokenizer.json')), readFileSync(join(FIXTURES, 'expert-code', 'tokenizer.json')));
+});
+
+test('tokenizer-pad.yml: vocabulary padded to a multiple of 100 with the mean row; token_id source; literal template', async () => {
+  const result = await mergeToDisk('tokenizer-pad.yml', 'out-pad');
+  const config = JSON.parse(readFileSync(join(result.output!, 'config.json'), 'utf8')) as { vocab_size: number };
+  assert.equal(config.vocab_size, 1100);
+  const merged = openCheckpoint(result.output!);
+  try {
+    const name = 'model.embed_tokens.weight';
+    const code = readFixtureTensor('expert-code', name);
+    const lit = readFixtureTensor('expert-literature', name).data;
+    const [vocab, cols] = code.shape as [number, number];
+    const out = merged.readFloat32(name);
+    assert.deepEqual(merged.info(name).shape, [1100, cols]);
+    const mean = (values: ArrayLike<number>) => Array.from({ length: cols }, (_, c) => {
+      let sum = 0;
+      for (let r = 0; r < vocab; r++) sum += values[r * cols + c]!;
+      return sum / vocab;
+    });
+    // '%' (id 5) is forced to literature's row 7 in both inputs; the mean rows include that replacement
+    const forcedCode = Float64Array.from(code.data);
+    forcedCode.set(rowOf(lit, 7, cols), 5 * cols);
+    const forcedLit = Float64Array.from(lit);
+    forcedLit.set(rowOf(lit, 7, cols), 5 * cols);
+    const [meanCode, meanLit] = [mean(forcedCode), mean(forcedLit)];
+    const padded = meanCode.map((v, c) => (1 * v + 3 * meanLit[c]!) / 4);
+    assertWithin(Float32Array.from(rowOf(out, 1099, cols)), padded, 1e-5, 'padding row');
+    assertWithin(Float32Array.from(rowOf(out, 1024, cols)), padded, 1e-5, 'first padding row');
+    assertWithin(Float32Array.from(rowOf(out, 5, cols)), rowOf(lit, 7, cols), 1e-6, "'%' ← literature id 7");
+  } finally {
+    merged.close();
+  }
+  assert.equal(readFileSync(join(result.output!, 'chat_template.jinja'), 'utf8'), "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}");
 });
