@@ -1,8 +1,8 @@
 /**
  * The mergekit YAML merge configuration (merge-methods.md §1.1–§1.2, mergekit `MergeConfiguration`), as one
  * zod schema. Keys stay snake_case exactly as in mergekit so configs port both ways. Unlike mergekit, unknown
- * keys and ill-typed values are rejected with the path of the offending key; `modules:` is rejected until
- * multi-module merges are supported. Method-specific rules (model counts, base model, parameter names and
+ * keys and ill-typed values are rejected with the path of the offending key; `modules:` with one module is
+ * lifted to the top level (several modules are refused). Method-specific rules (model counts, base model, parameter names and
  * types) are checked by `checkMethodRules` against the method's declarative data.
  */
 import { parseAllDocuments } from 'yaml';
@@ -122,7 +122,7 @@ const mergeConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['modules'],
-        message: 'multi-module configs (modules:) are not supported yet; use models: or slices:',
+        message: 'modules must be a map with one module',
       });
       return;
     }
@@ -242,10 +242,44 @@ function rejectForeignFormat(input: unknown, source: string | undefined): void {
   }
 }
 
+/**
+ * `modules:` (mergekit's per-module definitions for multi-module architectures) with one module — the only
+ * kind modelevo's layouts have — is the same merge as its `models`/`slices` at the top level; the module's
+ * parameters rank above the global ones (mergekit's precedence: slice, module, global), so they are laid
+ * over them. Several modules (e.g. a vision tower beside the language model) are refused by name.
+ */
+function liftSingleModule(input: unknown, source: string | undefined): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || !('modules' in input)) return input;
+  const { modules, ...rest } = input as Record<string, unknown>;
+  if (modules === null || typeof modules !== 'object' || Array.isArray(modules)) {
+    throw new ConfigError([{ path: ['modules'], message: 'expected a map of module name → {models | slices, parameters}' }], { source });
+  }
+  const entries = Object.entries(modules as Record<string, unknown>);
+  if (entries.length !== 1) {
+    throw new ConfigError([{ path: ['modules'], message: `found ${entries.length} modules (${entries.map(([n]) => n).join(', ') || 'none'}); modelevo's architectures have one module (multi-module models such as vision-language ones are not supported)` }], {
+      source,
+      hint: 'give one module, or write its models/slices at the top level',
+    });
+  }
+  if ('models' in rest || 'slices' in rest) {
+    throw new ConfigError([{ path: ['modules'], message: 'modules cannot be combined with top-level models or slices' }], { source });
+  }
+  const [name, module] = entries[0]!;
+  if (module === null || typeof module !== 'object' || Array.isArray(module)) {
+    throw new ConfigError([{ path: ['modules', name], message: 'expected {models | slices, parameters}' }], { source });
+  }
+  const { parameters, ...inputs } = module as Record<string, unknown>;
+  const unknown = Object.keys(inputs).filter((key) => key !== 'models' && key !== 'slices');
+  if (unknown.length > 0) throw new ConfigError([{ path: ['modules', name, unknown[0]!], message: `unknown key '${unknown[0]}'; a module holds models or slices, and parameters` }], { source });
+  const globals = rest['parameters'] as Record<string, unknown> | undefined;
+  const merged = parameters === undefined ? globals : { ...(globals ?? {}), ...(parameters as Record<string, unknown>) };
+  return { ...rest, ...inputs, ...(merged === undefined ? {} : { parameters: merged }) };
+}
+
 /** Validates a parsed YAML/JSON object. Throws ConfigError listing every offending key path. */
 export function parseMergeConfig(input: unknown, source?: string): MergeConfig {
   rejectForeignFormat(input, source);
-  const result = mergeConfigSchema.safeParse(input);
+  const result = mergeConfigSchema.safeParse(liftSingleModule(input, source));
   if (!result.success) {
     throw new ConfigError(configIssuesFromZod(result.error.issues, knownKeysAt), {
       source,
@@ -262,7 +296,7 @@ export function parseMergeConfigYaml(text: string, source?: string): MergeConfig
   if (documents.length > 1) {
     throw new ConfigError([{ path: [], message: `found ${documents.length} YAML documents: this is a mergekit-multi config, not a single merge` }], {
       source,
-      hint: 'multi-document configs are not supported yet: split it into one file per merge and point later ones at earlier outputs',
+      hint: 'run the whole file with `modelevo merge <config.yml> <out-dir>` (multi-document configs), or keep one document here',
     });
   }
   return parseMergeConfig(documents[0], source);

@@ -35,6 +35,7 @@ import { resolveConfigRelativePaths } from './config-paths.js';
 import { checkRelatedness } from './relatedness.js';
 import { modelCard } from './model-card.js';
 import { resolveChatTemplate } from './chat-templates.js';
+import { parseMergeDocuments, type MergeDocument } from './multi.js';
 import { planTokenEmbeddings, readVocabulary, TokenEmbeddingView, type TokenEmbeddingPlan } from './token-embeddings.js';
 import { architectureFor } from './architecture.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
@@ -117,6 +118,21 @@ function toConfig(config: unknown): { config: MergeConfig; text: string | undefi
 export function loadMergeConfigFile(path: string, cwd: string = process.cwd()): { config: MergeConfig; text: string } {
   const text = readConfigFile(path, 'merge config');
   return { config: resolveConfigRelativePaths(parseMergeConfigYaml(text, path), dirname(resolve(path)), cwd), text };
+}
+
+/**
+ * Reads a config file that may hold several YAML documents (mergekit-multi, multi.ts). A single document keeps
+ * the file's text verbatim (saved as mergekit_config.yml).
+ */
+export function loadMergeDocumentsFile(path: string, cwd: string = process.cwd()): MergeDocument[] {
+  const text = readConfigFile(path, 'merge config');
+  const documents = parseMergeDocuments(text, path);
+  const configDir = dirname(resolve(path));
+  return documents.map((document) => ({
+    ...document,
+    config: resolveConfigRelativePaths(document.config, configDir, cwd),
+    text: documents.length === 1 ? text : document.text,
+  }));
 }
 
 class ModelSet implements PlanModels {
@@ -383,5 +399,6 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
 }
 
 export { parseMergeConfig, parseMergeConfigYaml, checkMethodRules, type MergeConfig } from './config.js';
+export { runMergeDocuments, type MergeDocument } from './multi.js';
 export { buildMergePlan, type MergePlan, type PlannedTensor } from './plan.js';
 export { resolveSetting, resolveParameter } from './parameters.js';

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
 import { openCheckpoint } from '../../src/io/open.js';
 import { BUILTIN_CHAT_TEMPLATES } from '../../src/merge/chat-templates.js';
 import { tmpdir } from 'node:os';
@@ -287,4 +288,43 @@ test('tokenizer-pad.yml: vocabulary padded to a multiple of 100 with the mean ro
     merged.close();
   }
   assert.equal(readFileSync(join(result.output!, 'chat_template.jinja'), 'utf8'), "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}");
+});
+
+test('modules.yml: one module lifted; its t = 0.25 beats the global 0.9', async () => {
+  const result = await merge('modules.yml');
+  const name = 'model.layers.2.mlp.down_proj.weight';
+  const v0 = fixture('expert-code', name);
+  const v1 = fixture('expert-math', name);
+  const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const dot = v0.reduce((s, x, i) => s + x * v1[i]!, 0) / (norm(v0) * norm(v1));
+  const theta = Math.acos(dot);
+  const expected = v0.map((x, i) => (Math.sin(0.75 * theta) * x + Math.sin(0.25 * theta) * v1[i]!) / Math.sin(theta));
+  assertWithin(result.checkpoint!.readFloat32(name), expected, 1e-5, name);
+});
+
+test('multi.yml: three documents through the CLI; the last merges the first two by name; the intermediate cache is removed', async () => {
+  const parent = join(root, 'multi-parent');
+  mkdirSync(parent);
+  const previous = process.cwd();
+  process.chdir(root);
+  let cli;
+  try {
+    cli = await runCli(['merge', join(CONFIGS, 'multi.yml'), join(parent, 'out'), '--json']);
+  } finally {
+    process.chdir(previous);
+  }
+  assert.equal(cli.code, 0, cli.stderr);
+  const json = JSON.parse(cli.stdout) as { documents: { name: string | null }[] };
+  assert.deepEqual(json.documents.map((d) => d.name), ['code-math', 'literature-code', null]);
+  assert.deepEqual(readdirSync(parent), ['out'], 'no intermediate folder left');
+  const merged = openCheckpoint(join(parent, 'out'));
+  try {
+    for (const name of [NORM, 'model.layers.3.self_attn.k_proj.weight']) {
+      const [code, math, lit] = ['expert-code', 'expert-math', 'expert-literature'].map((m) => fixture(m, name));
+      const expected = code!.map((c, i) => 0.5 * c + 0.25 * math![i]! + 0.25 * lit![i]!);
+      assertWithin(merged.readFloat32(name), expected, 1e-5, name); // two float32 roundings (intermediate, final)
+    }
+  } finally {
+    merged.close();
+  }
 });
