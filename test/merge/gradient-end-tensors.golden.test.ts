@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
+import type { Checkpoint } from '../../src/io/checkpoint.js';
 import { runMerge } from '../../src/merge/index.js';
 import { readFixtureTensor } from '../../src/merge/test-support.js';
 import { FIXTURES } from './workspace.js';
@@ -28,9 +29,15 @@ function linearConfig(compat: boolean | undefined): string {
   ].join('\n');
 }
 
+/** one in-memory merge per config text, shared by the tests that read its tensors */
+const merged = new Map<string, Promise<Checkpoint>>();
 async function mergedTensor(yaml: string, name: string): Promise<Float32Array> {
-  const result = await runMerge(yaml, undefined, { inMemory: true, progress: 'none', kernels: 'reference' });
-  return result.checkpoint!.readFloat32(name);
+  let checkpoint = merged.get(yaml);
+  if (checkpoint === undefined) {
+    checkpoint = runMerge(yaml, undefined, { inMemory: true, progress: 'none', kernels: 'reference' }).then((r) => r.checkpoint!);
+    merged.set(yaml, checkpoint);
+  }
+  return (await checkpoint).readFloat32(name);
 }
 
 function assertClose(actual: Float32Array, expected: Float64Array, label: string): void {
