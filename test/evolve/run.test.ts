@@ -52,6 +52,10 @@ test('grid-greedy (AnyFit) walks task-arithmetic coefficients toward the target 
     } finally {
       process.chdir(previous);
     }
+    // best/ carries the model card of its recipe
+    const card = readFileSync(join(summary.best!.output!, 'README.md'), 'utf8');
+    assert.match(card, /\(`task_arithmetic`; /);
+    assert.ok(card.includes(recipe.base_model), card);
     const fromElsewhere = openCheckpoint(join(root, 'again'));
     for (const name of written.names()) assert.deepEqual(fromElsewhere.readBytes(name), written.readBytes(name), name);
     fromElsewhere.close();
