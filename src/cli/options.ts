@@ -11,3 +11,8 @@ export function parseIntegerFlag(text: string, flag: string, min: number): numbe
   }
   return value;
 }
+
+/** The "Examples:" block every command's --help ends with (`.addHelpText('after', examplesHelp([...]))`). */
+export function examplesHelp(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}`;
+}

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'SHAPE_MISMATCH'
   | 'TENSOR_NOT_FOUND'
   | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'MODELS_UNRELATED'
   | 'UNKNOWN_NAME'
   | 'ADAPTER_INVALID'
   | 'ADAPTER_MISMATCH'
@@ -98,9 +100,11 @@ export class ConfigError extends ModelevoError {
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[], options: ErrorOptions & { source?: string } = {}) {
-    const lines = issues.map((i) => `  at ${formatPath(i.path)}: ${i.message}`).join('\n');
     const source = options.source ? ` in ${options.source}` : '';
-    super('CONFIG_INVALID', `invalid configuration${source}:\n${lines}`, {
+    // one line whatever the number of issues, so scripts and logs can take the first line as the message
+    const listed = issues.map((i) => `at ${formatPath(i.path)}: ${i.message}`).join('; ');
+    const text = `invalid configuration${source}${issues.length > 1 ? ` (${issues.length} problems)` : ''} ${listed}`;
+    super('CONFIG_INVALID', text, {
       hint: options.hint ?? 'fix the keys listed above; see `modelevo <command> --help`',
       details: { issues, ...options.details },
       cause: options.cause,
@@ -153,29 +157,4 @@ function editDistance(a: string, b: string): number {
 /** Internal invariant: the message is built only on failure. Never use for user input. */
 export function invariant(condition: unknown, message: () => string): asserts condition {
   if (!condition) throw new ModelevoError('INTERNAL', `internal invariant failed: ${message()}`);
-}
-
-/** Exit status per error code, so scripts can tell user errors from internal ones. */
-export function exitCodeFor(error: unknown): number {
-  if (!(error instanceof ModelevoError)) return 1;
-  switch (error.code) {
-    case 'CONFIG_INVALID':
-    case 'UNKNOWN_NAME':
-    case 'VALUE_INVALID':
-      return 2;
-    case 'CHECKPOINT_INVALID':
-    case 'CHECKPOINT_NOT_FOUND':
-    case 'CHECKPOINT_UNSUPPORTED':
-    case 'ADAPTER_INVALID':
-    case 'TENSOR_NOT_FOUND':
-    case 'DTYPE_UNSUPPORTED':
-      return 3;
-    case 'SHAPE_MISMATCH':
-    case 'ADAPTER_MISMATCH':
-      return 4;
-    case 'INTERNAL':
-      return 70;
-    default:
-      return 1;
-  }
 }

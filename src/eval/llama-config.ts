@@ -72,7 +72,7 @@ export function parseLlamaConfig(config: Record<string, unknown> | undefined, so
     RawLlamaConfigSchema,
     config,
     source,
-    'config.json must carry the Llama keys listed in formats.md §3 with positive integer sizes',
+    'config.json must carry the Llama keys listed in docs/formats.md §3 with positive integer sizes',
   );
   const issues: ConfigIssue[] = [];
   const numKvHeads = raw.num_key_value_heads ?? raw.num_attention_heads;

@@ -79,7 +79,7 @@ function checkTensors(checkpoint: Checkpoint, expected: ReadonlyMap<string, read
       code: 'TENSOR_NOT_FOUND',
       file: checkpoint.source,
       tensor: missing[0],
-      hint: 'the checkpoint must hold every Llama tensor named in formats.md §3; check that it is a complete LlamaForCausalLM (not an adapter or a slice)',
+      hint: 'the checkpoint must hold every Llama tensor named in docs/formats.md §3; check that it is a complete LlamaForCausalLM (not an adapter or a slice)',
       details: { missing },
     });
   }

@@ -3,7 +3,7 @@
  * fitness on which development data, and the budget. One zod schema; keys snake_case like mergekit's.
  * Test data has no place in this schema: strategies only ever see the development split.
  */
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../core/config-file.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -140,9 +140,10 @@ export function parseEvolveConfig(input: unknown, source?: string): EvolveConfig
 }
 
 export function loadEvolveConfig(path: string): EvolveConfig {
+  const text = readConfigFile(path, 'evolve config');
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(path, 'utf8'));
+    data = parseYaml(text);
   } catch (error) {
     throw new ConfigError([{ path: [], message: `cannot read YAML: ${(error as Error).message}` }], { source: path, cause: error });
   }

@@ -8,6 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
+import { withAbsoluteModelPaths } from '../merge/config-paths.js';
+import { parseMergeConfig } from '../merge/config.js';
+import { modelCard } from '../merge/model-card.js';
+import { getMergeMethod } from '../merge/registry.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { ConfigError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
@@ -218,7 +223,13 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
         best = { ...best, output };
         if (made.recipe !== undefined && (config.strategy.name === 'cma-es' || config.strategy.name === 'random' || config.strategy.name === 'grid-greedy')) {
           const recipeFile = join(store.dir, 'best.yml');
-          writeFileSync(recipeFile, `# reproduces ${output} with: modelevo merge ${recipeFile} <out-dir>\n${stringifyYaml(made.recipe)}`);
+          // absolute model paths: `modelevo merge best.yml out` works from any directory
+          const recipe = withAbsoluteModelPaths(made.recipe, cwd);
+          const recipeText = stringifyYaml(recipe);
+          writeFileSync(recipeFile, `# reproduces ${output} with: modelevo merge ${recipeFile} <out-dir>\n${recipeText}`);
+          // the model card every merged folder carries (merge/model-card.ts)
+          const parsedRecipe = parseMergeConfig(recipe);
+          writeFileAtomic(join(output, 'README.md'), modelCard(parsedRecipe, getMergeMethod(parsedRecipe.merge_method), recipeText));
           best = { ...best, recipeFile };
         }
       }

@@ -60,8 +60,18 @@ test('an adapter folder alone is refused with a hint to write base+adapter', () 
 });
 
 test('hub ids, revisions, missing paths and non-safetensors files get typed errors with hints', () => {
-  expectModelevoError(() => openCheckpoint('meta-llama/Llama-3.1-8B'), 'CHECKPOINT_NOT_FOUND', /does not exist/, /Hugging Face Hub id/, /local folders only/, /huggingface-cli download meta-llama\/Llama-3\.1-8B/);
-  expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+someone/lora-adapter@main`), 'CHECKPOINT_NOT_FOUND', /someone\/lora-adapter@main/, /revision/);
+  // Hub ids resolve from the local HF cache only (here an empty one): the hint is the exact download command
+  const emptyCache = mkdtempSync(join(tmpdir(), 'modelevo-hf-empty-'));
+  const previous = process.env['HF_HUB_CACHE'];
+  process.env['HF_HUB_CACHE'] = emptyCache;
+  try {
+    expectModelevoError(() => openCheckpoint('meta-llama/Llama-3.1-8B'), 'CHECKPOINT_NOT_FOUND', /'meta-llama\/Llama-3\.1-8B' is not in the local cache/, /never downloads/, /`huggingface-cli download meta-llama\/Llama-3\.1-8B`/);
+    expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+someone/lora-adapter@main`), 'CHECKPOINT_NOT_FOUND', /someone\/lora-adapter' at revision 'main'/, /--revision main/);
+  } finally {
+    if (previous === undefined) delete process.env['HF_HUB_CACHE'];
+    else process.env['HF_HUB_CACHE'] = previous;
+    rmSync(emptyCache, { recursive: true, force: true });
+  }
   expectModelevoError(() => openCheckpoint('./nowhere/model'), 'CHECKPOINT_NOT_FOUND', /'\.\/nowhere\/model' does not exist/, /check the path/);
   expectModelevoError(() => openCheckpoint(`${join(FIXTURES, 'base')}+${join(FIXTURES, 'expert-code')}`), 'CHECKPOINT_NOT_FOUND', /not a PEFT adapter folder/);
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-open-'));

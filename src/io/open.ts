@@ -1,14 +1,15 @@
 /**
  * One entry point from a user-typed model reference to a `Checkpoint`. References follow mergekit's syntax
- * (merge-methods.md §1.2) restricted to local paths: `<folder>`, `<file>.safetensors`, or
- * `<base>+<adapter folder>` for a LoRA-merged view. Hub ids and `@revision` are refused with a hint, since
- * modelevo never downloads at run time.
+ * (merge-methods.md §1.2): `<folder>`, `<file>.safetensors`, or `<base>+<adapter folder>` for a LoRA-merged
+ * view; each part may be a Hugging Face Hub id `org/name[@revision]`, resolved offline from the local HF cache
+ * (hf-cache.ts), since modelevo never downloads at run time.
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { CheckpointError } from '../core/errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import { HfCheckpoint } from './hf-folder.js';
+import { parseHubId, resolveHubSnapshot } from './hf-cache.js';
 import { LoraMergedCheckpoint } from './lora-view.js';
 import { isAdapterFolder, readLoraAdapter, type LoraAdapter } from './peft.js';
 import { SafetensorsFile } from './safetensors/reader.js';
@@ -96,13 +97,20 @@ function openPlain(path: string, cwd: string, ref: string): Checkpoint {
 function resolveLocal(path: string, cwd: string, ref: string): string {
   const full = isAbsolute(path) ? path : resolve(cwd, path);
   if (existsSync(full)) return full;
-  const looksLikeHubId = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(@[\w./-]+)?$/.test(path) && !path.startsWith('.');
-  const hasRevision = /@[\w./-]+$/.test(path);
+  // `org/name[@rev]` is a Hub id unless `org` is a local folder (then it is a missing local path, '@' or not)
+  const hubId = existsSync(resolve(cwd, path.split('/')[0]!)) ? undefined : parseHubId(path);
+  if (hubId !== undefined) return resolveHubSnapshot(hubId);
   throw new CheckpointError(`'${path}' does not exist${ref !== path ? ` (in reference '${ref}')` : ''}`, {
     code: 'CHECKPOINT_NOT_FOUND',
     file: full,
-    hint: looksLikeHubId || hasRevision
-      ? `this looks like a Hugging Face Hub id${hasRevision ? ' with a revision' : ''}; modelevo reads local folders only: download it first (\`huggingface-cli download ${path.replace(/@.*$/, '')} --local-dir <dir>\`) and pass the folder`
-      : 'check the path (relative paths are resolved against the current directory)',
+    hint: 'check the path (relative paths are resolved against the current directory)',
   });
+}
+
+/**
+ * The folder or file a reference part names: a local path (relative to `cwd`) when it exists, else a Hub id
+ * resolved from the local Hugging Face cache. Throws CHECKPOINT_NOT_FOUND when neither exists.
+ */
+export function resolveModelPath(path: string, cwd: string = process.cwd()): string {
+  return resolveLocal(path, cwd, path);
 }

@@ -70,10 +70,17 @@ test('invalid parameter values name the offending key path', () => {
   assert.match(sliceIssues[0]!.message, /start < end/);
 });
 
-test('modules: is rejected with a clear message; models and slices are exclusive', () => {
-  const issues = issuesOf(() => parseMergeConfig({ merge_method: 'linear', modules: { text: { models: [] } } }));
+test('modules: one module is lifted (its parameters over the global ones); several are refused; models and slices are exclusive', () => {
+  const lifted = parseMergeConfig({
+    merge_method: 'linear',
+    parameters: { normalize: false, t: 0.2 },
+    modules: { text_decoder: { models: [{ model: 'a' }], parameters: { normalize: true } } },
+  });
+  assert.deepEqual(lifted.models, [{ model: 'a' }]);
+  assert.deepEqual(lifted.parameters, { normalize: true, t: 0.2 });
+  const issues = issuesOf(() => parseMergeConfig({ merge_method: 'linear', modules: { text: { models: [{ model: 'a' }] }, vision: { models: [{ model: 'a' }] } } }));
   assert.equal(issues[0]!.path, 'modules');
-  assert.match(issues[0]!.message, /multi-module configs \(modules:\) are not supported yet/);
+  assert.match(issues[0]!.message, /found 2 modules \(text, vision\).*multi-module models/);
   assert.match(issuesOf(() => parseMergeConfig({ merge_method: 'linear' }))[0]!.message, /exactly one of models or slices.*neither/);
   const both = issuesOf(() =>
     parseMergeConfig({ merge_method: 'linear', models: [{ model: 'a' }], slices: [{ sources: [{ model: 'a', layer_range: [0, 1] }] }] }),

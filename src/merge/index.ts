@@ -6,14 +6,15 @@
  * aborts the writer, so no half-written model exists and an existing target is left as it was.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { stringify as stringifyYaml } from 'yaml';
 import { isFloatDType, numelOf, type FloatDType } from '../core/dtype.js';
+import { readConfigFile } from '../core/config-file.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
-import { openCheckpoint, parseModelReference } from '../io/open.js';
+import { openCheckpoint, parseModelReference, resolveModelPath } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
@@ -30,6 +31,14 @@ import {
   type ProgressReporter,
   type TensorSink,
 } from './executor.js';
+import { resolveConfigRelativePaths } from './config-paths.js';
+import { checkRelatedness } from './relatedness.js';
+import { modelCard } from './model-card.js';
+import { resolveChatTemplate } from './chat-templates.js';
+import { parseMergeDocuments, type MergeDocument } from './multi.js';
+import { planTokenEmbeddings, readVocabulary, TokenEmbeddingView, type TokenEmbeddingPlan } from './token-embeddings.js';
+import { architectureFor } from './architecture.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
 import { getMergeMethod } from './registry.js';
@@ -70,6 +79,16 @@ export interface RunMergeOptions {
    * rounding of the reference path) or 'float64' (the reference path's bytes exactly). See fast-path.ts.
    */
   readonly linearArithmetic?: LinearArithmetic;
+  /**
+   * an input that does not look like a fine-tune of the base (relatedness.ts) is an error (MODELS_UNRELATED)
+   * instead of a warning
+   */
+  readonly strict?: boolean;
+  /**
+   * run the unrelated-model check (default: for folder outputs only — in-memory merges are evolution's inner
+   * loop, which re-merges the same models many times)
+   */
+  readonly checkRelatedness?: boolean;
   /** test hook: opens a reference (default: io/open `openCheckpoint`) */
   readonly openModel?: (ref: string, cwd: string) => Checkpoint;
 }
@@ -96,9 +115,24 @@ function toConfig(config: unknown): { config: MergeConfig; text: string | undefi
 }
 
 /** Reads and validates a YAML config file. */
-export function loadMergeConfigFile(path: string): { config: MergeConfig; text: string } {
-  const text = readFileSync(path, 'utf8');
-  return { config: parseMergeConfigYaml(text, path), text };
+export function loadMergeConfigFile(path: string, cwd: string = process.cwd()): { config: MergeConfig; text: string } {
+  const text = readConfigFile(path, 'merge config');
+  return { config: resolveConfigRelativePaths(parseMergeConfigYaml(text, path), dirname(resolve(path)), cwd), text };
+}
+
+/**
+ * Reads a config file that may hold several YAML documents (mergekit-multi, multi.ts). A single document keeps
+ * the file's text verbatim (saved as mergekit_config.yml).
+ */
+export function loadMergeDocumentsFile(path: string, cwd: string = process.cwd()): MergeDocument[] {
+  const text = readConfigFile(path, 'merge config');
+  const documents = parseMergeDocuments(text, path);
+  const configDir = dirname(resolve(path));
+  return documents.map((document) => ({
+    ...document,
+    config: resolveConfigRelativePaths(document.config, configDir, cwd),
+    text: documents.length === 1 ? text : document.text,
+  }));
 }
 
 class ModelSet implements PlanModels {
@@ -117,14 +151,36 @@ class ModelSet implements PlanModels {
     if (this.given.has(ref)) key = `memory:${ref}`;
     else {
       const { base, adapter } = parseModelReference(ref, { cwd: this.cwd });
-      const full = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(this.cwd, p));
+      // local paths relative to cwd; Hub ids resolve to their snapshot folder in the local HF cache
+      const full = (p: string): string => resolveModelPath(p, this.cwd);
       key = adapter === undefined ? full(base) : `${full(base)}+${full(adapter)}`;
     }
     if (!this.refs.has(key)) this.refs.set(key, ref);
     return key;
   }
 
+  private embeddingPlan: TokenEmbeddingPlan | undefined;
+  private readonly views = new Map<string, Checkpoint>();
+
+  /** from now on every model is seen through the tokenizer block's embedding plan (token-embeddings.ts) */
+  useEmbeddingPlan(plan: TokenEmbeddingPlan): void {
+    this.embeddingPlan = plan;
+    this.views.clear();
+  }
+
   get(key: string): Checkpoint {
+    const plan = this.embeddingPlan;
+    if (plan === undefined) return this.raw(key);
+    let view = this.views.get(key);
+    if (view === undefined) {
+      view = new TokenEmbeddingView(this.raw(key), plan, (other) => this.raw(other));
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  /** the model as stored, without the embedding plan */
+  raw(key: string): Checkpoint {
     let checkpoint = this.opened.get(key);
     if (checkpoint === undefined) {
       const ref = this.refs.get(key) ?? key;
@@ -149,6 +205,7 @@ class ModelSet implements PlanModels {
     for (const checkpoint of this.owned) checkpoint.close();
     this.owned.length = 0;
     this.opened.clear();
+    this.views.clear();
   }
 }
 
@@ -164,20 +221,19 @@ function donorMetadata(plan: MergePlan, models: ModelSet): Record<string, string
   return rest;
 }
 
+/** The reference whose tokenizer the output takes: `base` falls back to the first model without a base_model (mergekit). */
+function tokenizerSourceRef(config: MergeConfig): string | undefined {
+  const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
+  const first = config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  if (requested === undefined || requested === 'union') return undefined;
+  if (requested === 'base') return config.base_model ?? first;
+  return requested;
+}
+
 function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string, plan: MergePlan): string | undefined {
   const requested = config.tokenizer?.source ?? config.tokenizer_source ?? (config.tokenizer ? 'union' : undefined);
-  if (config.tokenizer?.tokens !== undefined || config.tokenizer?.pad_to_multiple_of !== undefined) {
-    throw new ConfigError([{ path: ['tokenizer'], message: 'tokenizer.tokens and pad_to_multiple_of are not supported yet' }], {
-      hint: 'drop them when all models share one tokenizer',
-    });
-  }
-  let sourceKey = donorKey;
-  if (requested === 'base') {
-    if (config.base_model === undefined) {
-      throw new ConfigError([{ path: ['tokenizer_source'], message: "tokenizer source 'base' needs a base_model" }]);
-    }
-    sourceKey = models.keyOf(config.base_model);
-  } else if (requested !== undefined && requested !== 'union') sourceKey = models.keyOf(requested);
+  const sourceRef = tokenizerSourceRef(config);
+  const sourceKey = sourceRef === undefined ? donorKey : models.keyOf(sourceRef);
   const folder = models.folderOf(sourceKey);
   if (requested !== undefined && folder !== undefined) {
     // vocabulary alignment (§1.7) is not implemented: it reduces to copying when every input shares one tokenizer
@@ -196,17 +252,26 @@ function tokenizerFolder(config: MergeConfig, models: ModelSet, donorKey: string
   return folder;
 }
 
+/** Sets up the tokenizer block's embedding plan (tokens, pad_to_multiple_of) on the model set, if it asks for one. */
+function prepareTokenEmbeddings(config: MergeConfig, models: ModelSet): TokenEmbeddingPlan | undefined {
+  if (config.tokenizer === undefined) return undefined;
+  const donorRef = config.base_model ?? config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  const sourceRef = tokenizerSourceRef(config) ?? donorRef!;
+  const folderOfRef = (ref: string): string => {
+    const folder = models.folderOf(models.keyOf(ref));
+    if (folder === undefined) throw new ConfigError([{ path: ['tokenizer'], message: `'${ref}' is not a model folder with a tokenizer` }]);
+    return folder;
+  };
+  const donor = models.raw(models.keyOf(donorRef!));
+  const arch = architectureFor(donor.config, donorRef!);
+  const plan = planTokenEmbeddings(config, arch.embeddingTensors, readVocabulary(folderOfRef(sourceRef)), (ref) => readVocabulary(folderOfRef(ref)), (ref) => models.keyOf(ref));
+  if (plan !== undefined) models.useEmbeddingPlan(plan);
+  return plan;
+}
+
 function readTokenizer(folder: string): string | undefined {
   const path = join(folder, 'tokenizer.json');
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-}
-
-function chatTemplateFile(template: string | undefined): string | undefined {
-  if (template === undefined || template === 'auto') return undefined;
-  if (template.includes('{{') || template.includes('{%')) return template;
-  throw new ConfigError([{ path: ['chat_template'], message: `built-in chat template '${template}' is not bundled yet` }], {
-    hint: "use 'auto' (copies the donor's template) or give the Jinja template text",
-  });
 }
 
 /** Bytes of input the fast paths would read; 'auto' switches the wasm kernels on from this much. */
@@ -254,14 +319,19 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   if (!options.inMemory && !options.allowOverwrite && outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0) {
     // fail before any model is opened; the writer repeats this check at creation
     throw new ModelevoError('IO_FAILED', `output folder '${resolve(outDir)}' already exists and is not empty`, {
-      hint: 'choose another output folder, remove it, or pass --allow-overwrite (allowOverwrite: true)',
+      hint: 'choose another output folder, remove it, or pass --overwrite (allowOverwrite: true)',
       details: { target: resolve(outDir) },
     });
   }
   try {
     for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
-    const headerPlan = buildMergePlan(mergeConfig, method, models);
+    const embeddingPlan = prepareTokenEmbeddings(mergeConfig, models);
+    const builtPlan = buildMergePlan(mergeConfig, method, models);
+    // the output config's vocab_size follows a padded vocabulary
+    const headerPlan =
+      embeddingPlan === undefined || builtPlan.outputConfig === undefined ? builtPlan : { ...builtPlan, outputConfig: { ...builtPlan.outputConfig, vocab_size: embeddingPlan.rows } };
     headerPlan.warnings.forEach(warn);
+    if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
     const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
     const plan = await prepareModelTrim(headerPlan, models, inputDType);
@@ -295,7 +365,10 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
 
     const copyTokenizer = options.copyTokenizer ?? true;
     const folder = copyTokenizer ? tokenizerFolder(mergeConfig, models, plan.donorKey, plan) : undefined;
-    const chatTemplate = chatTemplateFile(mergeConfig.chat_template);
+    const inputFolders = [...new Set(plan.tensors.flatMap((t) => [...(t.base ? [t.base.modelKey] : []), ...t.models.map((m) => m.modelKey)]))]
+      .map((key) => models.folderOf(key))
+      .filter((folder): folder is string => folder !== undefined);
+    const chatTemplate = resolveChatTemplate(mergeConfig.chat_template, inputFolders);
     const maxShardBytes =
       options.outShardSize === undefined ? undefined : typeof options.outShardSize === 'number' ? options.outShardSize : parseByteSize(options.outShardSize, '--out-shard-size');
     const specs = plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
@@ -315,7 +388,9 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       writer.abort();
       throw error;
     }
-    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), options.configText ?? parsed.text ?? stringifyYaml(mergeConfig));
+    const configText = options.configText ?? parsed.text ?? stringifyYaml(mergeConfig);
+    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), configText);
+    writeFileAtomic(join(written.path, 'README.md'), modelCard(mergeConfig, method, configText));
     if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
     return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
@@ -324,5 +399,6 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
 }
 
 export { parseMergeConfig, parseMergeConfigYaml, checkMethodRules, type MergeConfig } from './config.js';
+export { runMergeDocuments, type MergeDocument } from './multi.js';
 export { buildMergePlan, type MergePlan, type PlannedTensor } from './plan.js';
 export { resolveSetting, resolveParameter } from './parameters.js';

@@ -88,8 +88,13 @@ test('models: form appends the base, plans pre → layers → post with t positi
   assert.ok(Math.abs((q3.params['t'] as number) - 0.3) < 1e-15);
   assert.equal(byName.get('model.embed_tokens.weight')!.t, 0);
   assert.equal(byName.get('model.embed_tokens.weight')!.modelParams[0]!['weight'], 0);
-  assert.equal(byName.get('lm_head.weight')!.t, 1);
-  assert.equal(byName.get('lm_head.weight')!.modelParams[0]!['weight'], 1);
+  // current mergekit evaluates post-layer tensors at t = 0 (first value); mergekit_compat: false → t = 1
+  assert.equal(byName.get('lm_head.weight')!.t, 0);
+  assert.equal(byName.get('lm_head.weight')!.modelParams[0]!['weight'], 0);
+  const old = buildMergePlan({ ...config, mergekit_compat: false }, WEIGHTED, modelsOf({ a: tinyModel(1), b: tinyModel(2), base: tinyModel(0) }));
+  const oldHead = old.tensors.find((t) => t.name === 'lm_head.weight')!;
+  assert.equal(oldHead.t, 1);
+  assert.equal(oldHead.modelParams[0]!['weight'], 1);
 });
 
 test('slices: output layers are renumbered across slices and read from their source layers', () => {

@@ -40,7 +40,7 @@ export interface PlannedTensor {
   readonly kind: 'pre' | 'layer' | 'post';
   /** output slice the inputs come from */
   readonly slice: number;
-  /** gradient position (P6) */
+  /** gradient position (P6; post-layer tensors 0 by default, 1 with mergekit_compat: false) */
   readonly t: number;
   /** output shape (inputs larger than this are cut to it, §3.14) */
   readonly shape: readonly number[];
@@ -252,6 +252,7 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
     const all = base ? [base, ...inputs] : inputs;
     const context = { method: method.name, tensorName: name, t };
     const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
+    applyCompatSwitch(method, config, slice.parameters, params);
     if (isEmbeddingTensor(arch, name)) shape = rectifiedShape(name, inputs, base, warnings);
     else {
       shape = [...all[0]!.shape];
@@ -330,7 +331,10 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
       outputLayer++;
     }
   });
-  for (const name of post) plan(name, 'post', slices.length - 1, 1, () => name);
+  // current mergekit reads post-layer tensors (final norm, lm_head) with its t = 0 config reader, i.e. the first
+  // value of a gradient; before its multi-module refactor they got t = 1 (mergekit_compat: false)
+  const postPosition = config.mergekit_compat === false ? 1 : 0;
+  for (const name of post) plan(name, 'post', slices.length - 1, postPosition, () => name);
 
   return {
     method,
@@ -342,6 +346,18 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
     warnings,
   };
 }
+
+/**
+ * Methods that declare a `mergekit_compat` parameter (arcee_fusion) follow the top-level `mergekit_compat` key
+ * unless the parameters set it themselves.
+ */
+function applyCompatSwitch(method: MergeMethod, config: MergeConfig, sliceParameters: ParameterMap | undefined, params: Record<string, ParamValue>): void {
+  if (config.mergekit_compat === undefined || !method.params.some((spec) => spec.name === COMPAT_PARAM)) return;
+  const setExplicitly = sliceParameters?.[COMPAT_PARAM] !== undefined || config.parameters?.[COMPAT_PARAM] !== undefined;
+  if (!setExplicitly) params[COMPAT_PARAM] = config.mergekit_compat;
+}
+
+const COMPAT_PARAM = 'mergekit_compat';
 
 /** enum parameters reach methods as strings even when YAML wrote `true`/`false` (e.g. `rescale: true`). */
 function coerceEnums(method: MergeMethod, values: Record<string, ParamValue>): Record<string, ParamValue> {

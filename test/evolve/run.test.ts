@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { parseEvolveConfig } from '../../src/evolve/config.js';
 import { runEvolution } from '../../src/evolve/run.js';
+import { parse as parseYaml } from 'yaml';
+import { runCli } from '../support/cli.js';
 import { openCheckpoint } from '../../src/io/open.js';
 import { runMerge } from '../../src/merge/index.js';
 import { computeKinship } from '../../src/kinship/compute.js';
@@ -39,6 +41,24 @@ test('grid-greedy (AnyFit) walks task-arithmetic coefficients toward the target 
     const again = await runMerge(yaml, undefined, { inMemory: true, progress: 'none' });
     const written = openCheckpoint(summary.best!.output!);
     for (const name of written.names()) assert.deepEqual(again.checkpoint!.readBytes(name), written.readBytes(name), name);
+    // … from any working directory: the recipe names its models by absolute path
+    const recipe = parseYaml(yaml) as { models: { model: string }[]; base_model: string };
+    assert.ok([recipe.base_model, ...recipe.models.map((m) => m.model)].every((ref) => isAbsolute(ref)), yaml);
+    const previous = process.cwd();
+    process.chdir(root);
+    try {
+      const cli = await runCli(['merge', summary.best!.recipeFile!, 'again', '--json']);
+      assert.equal(cli.code, 0, cli.stderr);
+    } finally {
+      process.chdir(previous);
+    }
+    // best/ carries the model card of its recipe
+    const card = readFileSync(join(summary.best!.output!, 'README.md'), 'utf8');
+    assert.match(card, /\(`task_arithmetic`; /);
+    assert.ok(card.includes(recipe.base_model), card);
+    const fromElsewhere = openCheckpoint(join(root, 'again'));
+    for (const name of written.names()) assert.deepEqual(fromElsewhere.readBytes(name), written.readBytes(name), name);
+    fromElsewhere.close();
     written.close();
   });
 });

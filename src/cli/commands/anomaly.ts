@@ -2,6 +2,7 @@
  * `modelevo anomaly evolve|score`: AD-NEv multi-level neuroevolution of anomaly detectors (ad-nev.md).
  * The engine (tfjs) is imported lazily inside the actions so other verbs start without it.
  */
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -134,10 +135,17 @@ export async function runAnomalyScore(run: string, raw: z.input<typeof AnomalySc
 }
 
 export function registerAnomalyCommand(program: Command): void {
-  const anomaly = program.command('anomaly').description('AD-NEv: evolve and apply time-series anomaly detectors');
+  const anomaly = program
+    .command('anomaly')
+    .description('AD-NEv: evolve and apply time-series anomaly detectors')
+    .addHelpText('after', examplesHelp(['modelevo anomaly evolve --dataset smap --channels P-1 --budget tiny', 'modelevo anomaly score runs/anomaly --channel P-1']));
   anomaly
     .command('evolve')
     .description('evolve feature subspaces, architectures and weights of a conv-autoencoder ensemble')
+    .addHelpText('after', examplesHelp([
+      'modelevo anomaly evolve --dataset smap --channels P-1,S-1 --budget tiny --run-dir runs/ad',
+      'modelevo anomaly evolve --dataset train.csv --test test.csv --run-dir runs/ad-csv',
+    ]))
     .requiredOption('--dataset <name>', 'smap, msl, or a training CSV (header row; optional timestamp and label columns)')
     .option('--channels <ids>', 'comma-separated SMAP/MSL channel ids (default: all)')
     .option('--budget <preset>', 'tiny | small | paper', 'small')
@@ -157,6 +165,7 @@ export function registerAnomalyCommand(program: Command): void {
   anomaly
     .command('score <run>')
     .description('score a series with the ensemble of a finished run; prints row,score,anomaly CSV')
+    .addHelpText('after', examplesHelp(['modelevo anomaly score runs/ad --channel P-1', 'modelevo anomaly score runs/ad-csv --data new.csv --out scores.csv']))
     .option('--data <csv>', 'a CSV with the training columns')
     .option('--channel <id>', 'channel of the run (SMAP/MSL: scores its test series when --data is absent)')
     .option('--level <level>', 'untrained | baseline | level1 | level2 | level3', 'level3')

@@ -4,6 +4,7 @@
  * target modules and tensor shapes, written as one PEFT adapter folder. `--json` prints
  * `{"output", "adapters", "weights", "tensors"}`.
  */
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { openAdapter } from '../../io/open.js';
@@ -65,6 +66,9 @@ export function registerComposeLoraCommand(program: Command): void {
     .requiredOption('--weights <list>', 'comma-separated weights, one per adapter (negative allowed)')
     .option('--overwrite', 'replace a non-empty output folder once the adapter is written')
     .option('--json', 'print {"output", "adapters", "weights", "tensors"} on stdout')
+    .addHelpText('after', examplesHelp([
+      'modelevo compose-lora test/fixtures/tiny-llama/lora-code test/fixtures/tiny-llama/lora-math out/lora-mix --weights 0.7,0.3',
+    ]))
     .action((args: string[], options: ComposeLoraCommandOptions) => {
       runComposeLora(args, options);
     });

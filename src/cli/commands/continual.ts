@@ -3,6 +3,7 @@
  * gradient-projection continual learning on Fashion-MNIST task streams (fs-dgpm.md). Prints the accuracy
  * matrix per seed and ACC / BWT / forgetting as mean ± std, or `--json`.
  */
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
@@ -82,10 +83,17 @@ export function renderExperiment(result: ExperimentResult): string {
 }
 
 export function registerContinualCommand(program: Command): void {
-  const continual = program.command('continual').description('Continual learning with gradient projection (GPM, SGP, FS-DGPM) on Fashion-MNIST streams');
+  const continual = program
+    .command('continual')
+    .description('Continual learning with gradient projection (GPM, SGP, FS-DGPM) on Fashion-MNIST streams')
+    .addHelpText('after', examplesHelp(['modelevo continual run --method gpm --benchmark pfmnist --seeds 1']));
   continual
     .command('run')
     .description('train a method task after task and report ACC / BWT / forgetting over seeds')
+    .addHelpText('after', examplesHelp([
+      'modelevo continual run --method gpm --benchmark pfmnist --seeds 1',
+      'modelevo continual run --method fs-dgpm --benchmark split-fmnist --json',
+    ]))
     .requiredOption('--method <name>', `one of ${CONTINUAL_METHODS.join(', ')}`)
     .requiredOption('--benchmark <name>', 'pfmnist (10 permuted tasks) or split-fmnist (5 two-class tasks)')
     .option('--seeds <n>', 'number of seeds', '3')

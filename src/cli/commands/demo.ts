@@ -15,7 +15,7 @@ import { writeModelFolder } from '../../io/shard-writer.js';
 import { formatBytes, parseByteSize } from '../../io/size.js';
 import { formatTable, inspectReference } from './inspect.js';
 import { runEvolutionDemo } from '../../demo/evolution-demo.js';
-import { parseIntegerFlag } from '../options.js';
+import { parseIntegerFlag, examplesHelp } from '../options.js';
 
 export interface DemoOptions {
   readonly fixtures: string;
@@ -172,6 +172,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--lora', 'instead: the checkpoint I/O tour (inspect, LoRA merge, sharded save, read-back check)')
     .option('--out-shard-size <size>', 'with --lora: maximum bytes per shard (decimal suffixes k, M, B)', '1M')
     .option('--overwrite', 'with --lora: replace --out even if it is not the default demo folder')
+    .addHelpText('after', examplesHelp(['modelevo demo', 'modelevo demo --out out/demo2 --budget 60', 'modelevo demo --lora --out out/lora-tour']))
     .action(async (options: { out: string; outShardSize: string; fixtures?: string; overwrite?: boolean; lora?: boolean; devWindows: string; budget: string; generations: string; threads: string; results?: string }) => {
       const fixtures = options.fixtures ?? dirname(defaultFixturesDir());
       if (!options.lora) {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, ModelevoError } from '../../core/errors.js';
@@ -113,6 +114,10 @@ export function registerEvalCommand(program: Command): void {
     .option('--offset <count>', 'windows skipped at the start of each text', String(DEFAULT_LM_EVAL.offset))
     .option('--threads <n>', 'worker threads with one wasm backend each (0/1 = main thread; default 2 on ≥ 2 cores)')
     .option('--json', 'print {"texts": {"<name>": {"loss", "perplexity", "tokens"}}} only')
+    .addHelpText('after', examplesHelp([
+      'modelevo eval test/fixtures/tiny-llama/expert-code --text code=test/fixtures/text/code.val.txt',
+      'modelevo eval out/merged --text test/fixtures/text/math.val.txt --windows 8 --json',
+    ]))
     .action(async (model: string, flags: Record<string, unknown>) => {
       const isTTY = process.stderr.isTTY === true;
       await runEval(model, flags as EvalCommandOptions, {

@@ -83,7 +83,7 @@ test('extract-lora with --sv-epsilon writes rank_pattern/alpha_pattern for lower
       adapter.close();
     }
     const again = await runCli([...args, out]);
-    assert.equal(again.code, 1);
+    assert.equal(again.code, 4, "an existing output is an I/O error (exit 4)");
     assert.match(again.stderr, /already exists and is not empty/);
     const bad = await runCli([...args.slice(0, -1), '0', out]);
     assert.equal(bad.code, 2);

@@ -3,6 +3,7 @@
  * fine-tune's difference from its base by truncated SVD (merge-methods.md §4.3, src/lora/extract.ts).
  * Progress goes to stderr; `--json` prints `{"output", "modules", "rank", "skipped": [...]}` on stdout.
  */
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
@@ -107,6 +108,9 @@ export function registerExtractLoraCommand(program: Command): void {
     .option('--seed <n>', 'seed of the randomized SVD', '0')
     .option('--overwrite', 'replace a non-empty output folder once the adapter is written')
     .option('--json', 'print {"output", "modules", "rank", "skipped": [...]} on stdout')
+    .addHelpText('after', examplesHelp([
+      'modelevo extract-lora out/lora-code --model test/fixtures/tiny-llama/expert-code --base test/fixtures/tiny-llama/base --rank 8',
+    ]))
     .action((outDir: string, options: ExtractLoraCommandOptions) => {
       runExtractLora(outDir, options);
     });

@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { numelOf } from '../../core/dtype.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
@@ -222,6 +223,10 @@ export function registerInspectCommand(program: Command): void {
     .argument('<ref>', 'model folder, .safetensors file, adapter folder, or <base folder>+<adapter folder>')
     .option('--json', 'print one JSON object instead of text')
     .option('--tensors', 'list every tensor (name, dtype, shape)')
+    .addHelpText('after', examplesHelp([
+      'modelevo inspect test/fixtures/tiny-llama/base',
+      'modelevo inspect test/fixtures/tiny-llama/base+test/fixtures/tiny-llama/lora-code --json',
+    ]))
     .action((ref: string, options: { json?: boolean; tensors?: boolean }) => {
       const summary = inspectReference(ref, { tensors: options.tensors === true });
       process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

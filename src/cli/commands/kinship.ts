@@ -2,6 +2,7 @@
  * `modelevo kinship <model>... --base <base>`: model kinship matrices (kinship.md §1–§3; Hu et al.,
  * arXiv:2410.12613). Prints an aligned table and a heat map per metric, or `--json`.
  */
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
@@ -175,6 +176,10 @@ export function registerKinshipCommand(program: Command): void {
     .option('--skip-missing', 'skip base tensors missing from a model (with a warning) instead of failing')
     .option('--truncate-all', 'truncate every tensor to the vocabulary rows, as the reference code does')
     .option('--json', 'print {"models": [...], "metrics": {...}} only')
+    .addHelpText('after', examplesHelp([
+      'modelevo kinship test/fixtures/tiny-llama/expert-* --base test/fixtures/tiny-llama/base',
+      'modelevo kinship m1 m2 m3 --base base --metric all --json',
+    ]))
     .action((models: string[], flags: Record<string, unknown>) => {
       runKinship(models, { ...flags, metric: (flags.metric as string[] | undefined) ?? ['pcc'] } as KinshipCommandOptions, {
         write: (text) => process.stdout.write(text),

@@ -5,18 +5,21 @@
  * silences progress.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatBytes } from '../../io/size.js';
-import { parseIntegerFlag } from '../options.js';
-import { loadMergeConfigFile, runMerge, type MergeResult } from '../../merge/index.js';
+import { examplesHelp, parseIntegerFlag } from '../options.js';
+import { loadMergeDocumentsFile, runMerge, runMergeDocuments, type MergeResult } from '../../merge/index.js';
 
 export interface MergeCommandOptions {
   readonly outShardSize: string;
   readonly threads?: string;
   readonly seed: string;
   readonly copyTokenizer: boolean;
+  readonly overwrite?: boolean;
+  /** the old spelling of --overwrite, kept as a hidden alias */
   readonly allowOverwrite?: boolean;
   readonly json?: boolean;
+  readonly strict?: boolean;
 }
 
 /** The JSON the command prints with --json. */
@@ -34,23 +37,32 @@ export function mergeResultJson(result: MergeResult): Record<string, unknown> {
 }
 
 export async function runMergeCommand(configPath: string, outDir: string, options: MergeCommandOptions): Promise<MergeResult> {
-  const { config, text } = loadMergeConfigFile(resolve(configPath));
+  const documents = loadMergeDocumentsFile(resolve(configPath));
   const seed = parseIntegerFlag(options.seed, '--seed', 0);
   const threads = options.threads === undefined ? undefined : parseIntegerFlag(options.threads, '--threads', 1);
   const quiet = options.json === true;
-  const result = await runMerge(config, resolve(outDir), {
-    cwd: process.cwd(),
-    seed,
-    outShardSize: options.outShardSize,
-    copyTokenizer: options.copyTokenizer,
-    allowOverwrite: options.allowOverwrite ?? false,
-    configText: text,
-    threads,
-    progress: quiet ? 'none' : 'auto',
-    onWarning: quiet ? undefined : (message) => process.stderr.write(`warning: ${message}\n`),
-  });
-  if (quiet) process.stdout.write(`${JSON.stringify(mergeResultJson(result))}\n`);
-  else {
+  // several YAML documents (mergekit-multi): intermediates go to a cache folder beside the output
+  const results = await runMergeDocuments(documents, resolve(outDir), (config, target, text) =>
+    runMerge(config, target, {
+      cwd: process.cwd(),
+      seed,
+      outShardSize: options.outShardSize,
+      copyTokenizer: options.copyTokenizer,
+      allowOverwrite: options.overwrite === true || options.allowOverwrite === true,
+      configText: text,
+      threads,
+      strict: options.strict === true,
+      progress: quiet ? 'none' : 'auto',
+      onWarning: quiet ? undefined : (message) => process.stderr.write(`warning: ${message}\n`),
+    }),
+  );
+  const result = results[results.length - 1]!;
+  if (quiet) {
+    const json = mergeResultJson(result);
+    if (results.length > 1) json['documents'] = documents.map((d, i) => ({ name: d.name ?? null, tensors: results[i]!.tensors, merge_method: results[i]!.plan.method.name }));
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  } else {
+    results.slice(0, -1).forEach((r, i) => process.stdout.write(`merged intermediate '${documents[i]!.name}' (${r.tensors} tensors, ${r.plan.method.name})\n`));
     process.stdout.write(
       `merged ${result.tensors} tensors (${formatBytes(result.bytes)}) with ${result.plan.method.name} into ${result.output} in ${result.seconds.toFixed(1)} s\n`,
     );
@@ -62,15 +74,21 @@ export function registerMergeCommand(program: Command): void {
   program
     .command('merge')
     .description('merge models as described by a mergekit YAML config into a Hugging Face model folder')
-    .argument('<config.yml>', 'mergekit merge configuration (model paths relative to the current directory)')
+    .argument('<config.yml>', 'mergekit merge configuration, one or several YAML documents (model paths relative to the current directory, else to the file)')
     .argument('<out-dir>', 'output folder (written atomically)')
     .option('--out-shard-size <size>', 'maximum bytes per shard, decimal suffixes K/M/B', '5B')
     .option('--threads <n>', 'compute threads for the kernels, the main thread included (default min(2, cores))')
     .option('--seed <n>', 'seed for random methods (DARE, DELLA)', '0')
-    .option('--copy-tokenizer', 'copy tokenizer files from the donor model (default)', true)
-    .option('--no-copy-tokenizer', 'do not copy tokenizer files')
-    .option('--allow-overwrite', 'replace a non-empty output folder once the merge has succeeded')
-    .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ...}; no progress output')
+    .option('--no-copy-tokenizer', 'do not copy tokenizer files from the donor model (copied by default)')
+    .option('--overwrite', 'replace a non-empty output folder once the merge has succeeded')
+    .addOption(new Option('--allow-overwrite').hideHelp())
+    .option('--strict', 'refuse to merge a model that does not look like a fine-tune of the base (exit 3) instead of warning')
+    .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ..., warnings}; no progress output')
+    .addHelpText('after', examplesHelp([
+      'modelevo merge examples/ties.yml out/ties',
+      'modelevo merge best.yml out/best --overwrite --json   # a recipe written by `modelevo evolve`',
+      'modelevo merge examples/frankenmerge.yml out/franken --out-shard-size 1M',
+    ]))
     .action(async (configPath: string, outDir: string, options: MergeCommandOptions) => {
       await runMergeCommand(configPath, outDir, options);
     });

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { ModelevoError } from '../../core/errors.js';
 import { RunStore } from '../../runs/store.js';
@@ -72,10 +73,14 @@ export function resolveRun(run: string, root: string): string {
 }
 
 export function registerRunsCommand(program: Command): void {
-  const runs = program.command('runs').description('list stored runs and show one run');
+  const runs = program
+    .command('runs')
+    .description('list stored runs and show one run')
+    .addHelpText('after', examplesHelp(['modelevo runs list', 'modelevo runs show runs/cma --json']));
   runs
     .command('list')
     .description('list the runs under a folder (default ./runs)')
+    .addHelpText('after', examplesHelp(['modelevo runs list', 'modelevo runs list out/demo/runs --json']))
     .argument('[root]', 'folder holding run directories', 'runs')
     .option('--json', 'print JSON')
     .action((root: string, options: { json?: boolean }) => {
@@ -90,6 +95,7 @@ export function registerRunsCommand(program: Command): void {
   runs
     .command('show')
     .description('show one run: configuration, progress per step and the best individuals')
+    .addHelpText('after', examplesHelp(['modelevo runs show runs/cma', 'modelevo runs show 3f2a --root runs']))
     .argument('<run>', 'the run directory, or a run id (or its first characters) under ./runs')
     .option('--root <dir>', 'where run ids are looked up', 'runs')
     .option('--json', 'print JSON')

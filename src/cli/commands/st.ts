@@ -6,6 +6,7 @@
  * interrupted run continues with --resume. The SynEVO / ComS2T verbs register in their own files.
  */
 import { resolve } from 'node:path';
+import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
@@ -117,7 +118,10 @@ function recordingOptions(run: StRun, progress: ((r: EpochRecord) => void) | und
 }
 
 export function registerStCommand(program: Command): void {
-  const st = program.command('st').description('Spatiotemporal forecasting on sensor networks (Graph WaveNet, baselines)');
+  const st = program
+    .command('st')
+    .description('Spatiotemporal forecasting on sensor networks (Graph WaveNet, baselines)')
+    .addHelpText('after', examplesHelp(['modelevo st train --data test/fixtures/metr-la-subset --epochs 2', 'modelevo st synevo --help']));
   const train = st.command('train')
     .description('train Graph WaveNet and compare it with last-value and historical-average baselines (masked MAE/RMSE/MAPE at horizons 3/6/12)')
     .requiredOption('--data <dir>', 'folder with the series CSV (los_speed.csv | speed.csv | series.csv) and adjacency CSV (los_adj.csv | adj.csv | adjacency.csv)')
