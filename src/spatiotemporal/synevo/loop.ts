@@ -20,7 +20,7 @@ import { AdaptiveCoupler } from './coupler.js';
 import type { GateDecision } from './gate.js';
 import { buildCurriculum, DEFAULT_SCORING, evenlySpaced, type CurriculumResult, type ScoringOptions } from './group-scoring.js';
 import { DEFAULT_ELASTIC, STATIC_REGULARISATION, elasticRegularisation, type ElasticParams, type GroupRegularisation } from './schedule.js';
-import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
+import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics, type StepBudget } from './setup.js';
 
 export const SYNEVO_ABLATIONS = ['none', 'static', 'no-reorder', 'no-gate'] as const;
 export type SynevoAblation = (typeof SYNEVO_ABLATIONS)[number];
@@ -104,13 +104,17 @@ export function windowFeatures(prepared: PreparedTraffic, sample: number): Float
 function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, rate: { value: number }, initialWeights?: Awaited<ReturnType<GwnTrainingSession['snapshot']>>): GwnTrainingSession {
   let session: GwnTrainingSession | undefined;
   const forward: GwnForwardFn | undefined =
-    options.dropMode === 'activation' ? (param, input, _samples, forwardOptions) => gwnForward({ ...session!.config, dropout: rate.value }, param, session!.predefinedSupports, input, forwardOptions) : undefined;
+    options.dropMode === 'activation'
+      ? (param, input, _samples, forwardOptions) => gwnForward(forwardOptions.statisticsPass ? session!.config : { ...session!.config, dropout: rate.value }, param, session!.predefinedSupports, input, forwardOptions)
+      : undefined;
   session = new GwnTrainingSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}), ...(forward ? { forward } : {}) });
   return session;
 }
 
-function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupRegularisation): { steps: number; batchSize: number; weightDecay: number; dropConnect: number } {
-  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect: options.dropMode === 'dropconnect' ? regularisation.dropout : 0 };
+/** A visit's step budget; the masked steps' BatchNorm statistics come from unmasked passes (gwn-session.ts). */
+function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupRegularisation): StepBudget {
+  const dropConnect = options.dropMode === 'dropconnect' ? regularisation.dropout : 0;
+  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect, masked: options.dropMode === 'activation' && regularisation.dropout > 0 };
 }
 
 export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reuse?: { curriculum?: CurriculumResult }, log: (line: string) => void = () => {}): Promise<SynevoResult> {
