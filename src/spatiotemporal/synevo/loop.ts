@@ -100,6 +100,8 @@ export interface SynevoResult {
   /** every gate decision with its D_min (training groups, then the held-out few-shot slice) */
   readonly gate: readonly (GateDecision & { readonly group: string })[];
   readonly visits: readonly SynevoVisit[];
+  /** masked MAE of the final container on the training groups' validation windows (pooled): the dev score */
+  readonly validationMae: number;
   readonly zeroShot: HeldOutMetrics;
   readonly fewShot: HeldOutMetrics & { readonly admitted: boolean; readonly dropout: number; readonly weightDecay: number };
   readonly extractorLoss?: { readonly first: number; readonly last: number };
@@ -132,7 +134,17 @@ function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupR
   return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect, masked: options.dropMode === 'activation' && regularisation.dropout > 0 };
 }
 
+/** SynEVO's container trained and scored on the training groups' validation windows only (no held-out window is read). */
+export async function synevoValidationMae(setup: DomainSetup, options: SynevoOptions, curriculum: CurriculumResult, log: (line: string) => void = () => {}): Promise<number> {
+  const result = await runSynevoStages(setup, options, { curriculum }, log, true);
+  return result.validationMae;
+}
+
 export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reuse?: { curriculum?: CurriculumResult }, log: (line: string) => void = () => {}): Promise<SynevoResult> {
+  return (await runSynevoStages(setup, options, reuse, log, false)) as SynevoResult;
+}
+
+async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse: { curriculum?: CurriculumResult } | undefined, log: (line: string) => void, validationOnly: boolean): Promise<SynevoResult | { validationMae: number }> {
   const started = performance.now();
   const { prepared, groups, heldOut } = setup;
   const fewShotSamples = fewShotSlice(heldOut, options.fewShotFraction);
@@ -189,6 +201,9 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
       }
     }
     rate.value = 0;
+    const validationMae = (await container.evaluate(groups.flatMap((g) => g.val))).mae;
+    log(`container on the training groups' validation windows: MAE ${validationMae.toFixed(3)}`);
+    if (validationOnly) return { validationMae };
     const zeroShot = await evaluateOn(container, prepared, heldOut.test);
     log(`zero-shot held-out ${heldOut.id}: MAE ${zeroShot.all.mae.toFixed(3)}`);
 
@@ -214,6 +229,7 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
         curriculum,
         gate: coupler.decisions,
         visits,
+        validationMae,
         zeroShot,
         fewShot: { ...fewShot, admitted: decision.admitted, ...regularisation },
         ...(extractor ? { extractorLoss: { first: extractor.losses[0]!, last: extractor.losses.at(-1)! } } : {}),
