@@ -38,7 +38,7 @@ export function partsToRerun(values: readonly string[]): Set<PartName> {
   return chosen;
 }
 
-const OUT = 'docs/results/spatiotemporal.md';
+const OUT = process.env.MODELEVO_ST_TINY === '1' ? 'out/results-st-tiny/spatiotemporal.md' : 'docs/results/spatiotemporal.md';
 
 function invocationFlags(rerun: readonly string[], cachedOnly: boolean): string {
   const flags = [...rerun.map((r) => `--rerun ${r}`), ...(cachedOnly ? ['--cached-only'] : [])];
