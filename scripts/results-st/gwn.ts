@@ -17,7 +17,7 @@ import { REPORTED_HORIZONS, runTrafficExperiment, type MethodResult, type Traffi
 import { forecastGwn, prepareTraffic } from '../../src/spatiotemporal/gwn-trainer.js';
 import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/graph-wavenet.js';
 import { horizonMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
-import { cachedPart, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
+import { cachedPart, legacyCacheSection, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget } from './seeds.js';
 import { convergenceNote, learningCurveTable } from '../../src/spatiotemporal/learning-curve.js';
 
@@ -148,6 +148,8 @@ function verdictOf(units: readonly SeedUnit[], pick: (u: SeedUnit) => readonly M
 }
 
 function render(cache: Cache): string {
+  const legacy = legacyCacheSection('Graph WaveNet vs last value and historical average (METR-LA subset, 7:1:2)', 'gwn', cache);
+  if (legacy) return legacy;
   const { budget } = cache;
   const units = cache.seeds;
   const first = units[0]!.result;

@@ -104,3 +104,12 @@ export async function runPartIfMain(moduleUrl: string, runPart: (options: { reru
   if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
   process.stdout.write(await runPart({ rerun: process.argv.includes('--rerun') }));
 }
+
+/**
+ * The section for a cache written before issue #14 (one seed, no `seeds` list): its numbers are not re-rendered
+ * in the new multi-seed format, and nothing is measured; the page says so and how to measure.
+ */
+export function legacyCacheSection(title: string, part: string, cache: object): string | undefined {
+  if (Array.isArray((cache as { seeds?: unknown }).seeds)) return undefined;
+  return `## ${title}\n\nThe cache \`${partCachePath(part)}\` holds a round-1 measurement (one seed, fixed epochs; issue #7) in the format before issue #14; this page no longer renders it (its text is in the git history of docs/results/spatiotemporal.md). Measure the three-seed version with \`${rerunCommand(part)}\`.\n`;
+}
