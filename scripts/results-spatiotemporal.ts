@@ -8,6 +8,7 @@
  * cache file gets a line saying so (to rebuild the page while another part is still being measured).
  */
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,7 +39,7 @@ export function partsToRerun(values: readonly string[]): Set<PartName> {
   return chosen;
 }
 
-const OUT = 'docs/results/spatiotemporal.md';
+const OUT = process.env.MODELEVO_ST_TINY === '1' ? 'out/results-st-tiny/spatiotemporal.md' : 'docs/results/spatiotemporal.md';
 
 function invocationFlags(rerun: readonly string[], cachedOnly: boolean): string {
   const flags = [...rerun.map((r) => `--rerun ${r}`), ...(cachedOnly ? ['--cached-only'] : [])];
@@ -89,6 +90,8 @@ Produced by \`npm run results:spatiotemporal${invocationFlags(values.rerun ?? []
 (commit, date, command, budget and machine load inside) and is reused unless rerun with \`--rerun <part|all>\`;
 every section states its own provenance and its reduced budget. All runs are on 2 shared CPU cores (tfjs-wasm), so
 budgets are far below the papers'; no paper-scale number is implied.
+
+Machine that built this page: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; each part's wall time and load are in its section.
 
 Parts in this file:
 ${status.join('\n')}

@@ -5,13 +5,14 @@
  * (`node --import tsx scripts/results-st/<part>.ts [--rerun]`). Each part keeps its own measurement and text.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../../src/core/atomic-file.js';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 export function partCachePath(part: string): string {
-  return `docs/results/spatiotemporal/${part}.json`;
+  // MODELEVO_ST_TINY=1 (seeds.ts): tiny-budget checks never touch docs/results
+  return process.env.MODELEVO_ST_TINY === '1' ? `out/results-st-tiny/${part}.json` : `docs/results/spatiotemporal/${part}.json`;
 }
 
 /** The command that re-measures one part (stored in its cache and quoted in its section). */
@@ -90,6 +91,9 @@ export interface CachedPartOptions<Cache> {
 export async function cachedPart<Cache>(options: CachedPartOptions<Cache>): Promise<string> {
   const { cachePath } = options;
   if (!options.rerun && existsSync(cachePath)) return options.render(JSON.parse(readFileSync(cachePath, 'utf8')) as Cache);
+  // a rerun forgets the old aggregate first, so an interrupted rerun is resumed (finished seed units reused) by
+  // running the command again without --rerun instead of showing the old numbers
+  if (options.rerun) rmSync(cachePath, { force: true });
   const cache = await options.measure();
   writeJsonAtomic(cachePath, cache);
   return options.render(cache);
@@ -99,4 +103,13 @@ export async function cachedPart<Cache>(options: CachedPartOptions<Cache>): Prom
 export async function runPartIfMain(moduleUrl: string, runPart: (options: { rerun: boolean }) => Promise<string>): Promise<void> {
   if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
   process.stdout.write(await runPart({ rerun: process.argv.includes('--rerun') }));
+}
+
+/**
+ * The section for a cache written before issue #14 (one seed, no `seeds` list): its numbers are not re-rendered
+ * in the new multi-seed format, and nothing is measured; the page says so and how to measure.
+ */
+export function legacyCacheSection(title: string, part: string, cache: object): string | undefined {
+  if (Array.isArray((cache as { seeds?: unknown }).seeds)) return undefined;
+  return `## ${title}\n\nThe cache \`${partCachePath(part)}\` holds a round-1 measurement (one seed, fixed epochs; issue #7) in the format before issue #14; this page no longer renders it (its text is in the git history of docs/results/spatiotemporal.md). Measure the three-seed version with \`${rerunCommand(part)}\`.\n`;
 }

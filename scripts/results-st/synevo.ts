@@ -1,22 +1,36 @@
 /**
- * Results part `synevo` of `npm run results:spatiotemporal` (issue #7): SynEVO (synevo.md) against Graph
- * WaveNet trained jointly on all training domains and GWN fine-tuned sequentially through them, zero-shot and
- * few-shot masked MAE / RMSE / MAPE on a held-out domain, and the three ablations (static schedule, no
- * reordering, no gate/extractor):
+ * Results part `synevo` of `npm run results:spatiotemporal` (issues #7, #14): SynEVO (synevo.md) against Graph
+ * WaveNet trained jointly on all training domains, GWN fine-tuned sequentially through them and the last-value
+ * baseline, zero-shot and few-shot masked MAE / RMSE / MAPE on a held-out domain, and the three ablations
+ * (static schedule, no reordering — a shuffled control when the natural order equals the curriculum order —,
+ * no gate/extractor), over three seeds (mean ± sd; verdicts by the spread):
  * - cross-temporal on the METR-LA subset: each day cut into 4 periods of 6 h, the last (18–24 h) held out;
  * - cross-source on the synthetic multi-source generator (src/tasks/traffic/synthetic.ts), labelled synthetic.
- * Measured numbers are cached in docs/results/spatiotemporal/synevo.json and reused unless `rerun`.
+ * p₀/λ₀ are chosen per setting by a small grid on the training groups' validation windows (seed 0, dev only);
+ * κ = factor × the median pairwise distance of the extractor's domain representations.
+ * Units (grid progress, one file per seed) live in docs/results/spatiotemporal/synevo-units/, so an interrupted
+ * run resumes; the aggregate docs/results/spatiotemporal/synevo.json is reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/synevo.ts [--rerun]`.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../src/core/atomic-file.js';
 import { useBackend } from '../../src/train/tf.js';
+import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
+import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
+import { horizonMetrics } from '../../src/spatiotemporal/metrics.js';
 import { crossTemporalFromDir, DEFAULT_SYNEVO, domainSetupOf, runComparison, type ComparisonResult } from '../../src/spatiotemporal/synevo/experiment.js';
+import { selectElastic, type ElasticGridPoint, type ElasticSelection } from '../../src/spatiotemporal/synevo/elastic-grid.js';
+import { buildCurriculum, type CurriculumResult } from '../../src/spatiotemporal/synevo/group-scoring.js';
 import type { SynevoOptions } from '../../src/spatiotemporal/synevo/loop.js';
-import type { HeldOutMetrics } from '../../src/spatiotemporal/synevo/setup.js';
-import { cachedPart, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
+import { fewShotSlice, type DomainSetup, type HeldOutMetrics } from '../../src/spatiotemporal/synevo/setup.js';
+import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
+import { cachedPart, legacyCacheSection, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
+import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget, unitDir, type SpreadVerdict } from './seeds.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
 /** reduced budget for 2 shared cores (the paper trains to convergence at full GWN width, 3 runs each) */
-const BUDGET = {
+const FULL_BUDGET = {
   width: { residualChannels: 8, dilationChannels: 8, skipChannels: 32, endChannels: 64 },
   batchSize: 16,
   learningRate: 0.01,
@@ -25,217 +39,288 @@ const BUDGET = {
   scoringSteps: 30,
   fewShotSteps: 15,
   fewShotFraction: 0.25,
-  p0: 0.5,
-  lambda0: 0.05,
-  kappa: 1e3,
+  /** p₀ × λ₀ grid, scored on the training groups' validation windows with seed 0 */
+  grid: { p0: [0.1, 0.5], lambda0: [0.01, 0.05] },
+  /**
+   * κ = kappaFactor × median pairwise D of the training domains' representations. Not 1: with three training
+   * domains the median is one of the pairs, so factor 1 would reject the group at exactly that distance
+   * (D_min = κ) by construction; 1.5 rejects a group only when its nearest container domain is 1.5 times farther
+   * than the typical inter-domain distance.
+   */
+  kappaFactor: 1.5,
   margin: 1,
   referenceWeightDecay: 0.001,
-  seed: 0,
+  seeds: [...SEEDS],
   synthetic: { sources: 4, nodes: 30, days: 7, stepsPerDay: 96 },
+  /** tiny checks only: fewer periods/days */
+  extractorIterations: DEFAULT_SYNEVO.extractor.iterations,
 };
+const BUDGET: typeof FULL_BUDGET = tinyBudget()
+  ? { ...FULL_BUDGET, width: { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8 }, cycles: 1, stepsPerGroup: 2, scoringSteps: 2, fewShotSteps: 1, grid: { p0: [0.1, 0.5], lambda0: [0.01] }, synthetic: { sources: 4, nodes: 6, days: 2, stepsPerDay: 96 }, extractorIterations: 10, seeds: [0, 1] }
+  : FULL_BUDGET;
 
-interface Cache extends PartProvenance<typeof BUDGET> {
+type Setting = 'crossTemporal' | 'crossSource';
+const SETTINGS: readonly Setting[] = ['crossTemporal', 'crossSource'];
+
+interface SettingGrid {
+  readonly curriculum: CurriculumResult;
+  readonly selection: ElasticSelection;
+}
+
+interface SeedUnit {
+  readonly seed: number;
   readonly crossTemporal: ComparisonResult;
   readonly crossSource: ComparisonResult;
 }
 
+interface Cache extends PartProvenance<typeof BUDGET> {
+  readonly grid: Record<Setting, SettingGrid>;
+  /** last value on each held-out domain's test windows (deterministic) */
+  readonly lastValue: Record<Setting, HeldOutMetrics>;
+  readonly seeds: readonly SeedUnit[];
+}
+
 const log = partLogger('synevo');
 
-function synevoOptions(): SynevoOptions {
+function synevoOptions(seed: number, elastic: { p0: number; lambda0: number }): SynevoOptions {
   return {
     ...DEFAULT_SYNEVO,
-    seed: BUDGET.seed,
+    seed,
     config: BUDGET.width,
     learningRate: BUDGET.learningRate,
     batchSize: BUDGET.batchSize,
     cycles: BUDGET.cycles,
     stepsPerGroup: BUDGET.stepsPerGroup,
-    elastic: { p0: BUDGET.p0, lambda0: BUDGET.lambda0 },
-    kappa: BUDGET.kappa,
-    extractor: { ...DEFAULT_SYNEVO.extractor, margin: BUDGET.margin },
+    elastic,
+    kappaFactor: BUDGET.kappaFactor,
+    extractor: { ...DEFAULT_SYNEVO.extractor, margin: BUDGET.margin, iterations: BUDGET.extractorIterations },
     fewShotFraction: BUDGET.fewShotFraction,
     fewShotSteps: BUDGET.fewShotSteps,
     scoring: { ...DEFAULT_SYNEVO.scoring, steps: BUDGET.scoringSteps, batchSize: BUDGET.batchSize },
   };
 }
 
+function setupOf(setting: Setting): DomainSetup {
+  return setting === 'crossTemporal' ? domainSetupOf(crossTemporalFromDir(DATA, 4, 'last')) : domainSetupOf({ kind: 'cross-source', ...BUDGET.synthetic, seed: 0, holdout: 'last' });
+}
+
+const unitBudget = (): unknown => ({ ...BUDGET, seeds: undefined });
+
+/** Seed 0's curriculum and the p₀/λ₀ grid of one setting; each scored point is stored at once (resumable). */
+async function gridOf(setting: Setting, setup: DomainSetup): Promise<SettingGrid> {
+  return cachedUnit('synevo', `grid-${setting}`, unitBudget(), async () => {
+    const progressPath = join(unitDir('synevo'), `grid-${setting}.progress.json`);
+    const stored = existsSync(progressPath) ? (JSON.parse(readFileSync(progressPath, 'utf8')) as { budget: unknown; curriculum: CurriculumResult; points: ElasticGridPoint[] }) : undefined;
+    const fresh = !stored || JSON.stringify(stored.budget) !== JSON.stringify(unitBudget());
+    const options = synevoOptions(0, { p0: BUDGET.grid.p0[0]!, lambda0: BUDGET.grid.lambda0[0]! });
+    const curriculum = fresh ? await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, options.fewShotFraction), { ...options.scoring, seed: 0, config: options.config }, log) : stored!.curriculum;
+    const points: ElasticGridPoint[] = fresh ? [] : [...stored!.points];
+    writeJsonAtomic(progressPath, { budget: unitBudget(), curriculum, points });
+    const selection = await selectElastic(setup, options, curriculum, BUDGET.grid, {
+      known: points,
+      log,
+      onPoint: (point) => {
+        points.push(point);
+        writeJsonAtomic(progressPath, { budget: unitBudget(), curriculum, points });
+      },
+    });
+    log(`${setting}: chosen p₀ ${selection.chosen.p0}, λ₀ ${selection.chosen.lambda0}`);
+    return { curriculum, selection };
+  });
+}
+
+function lastValueOn(setup: DomainSetup): HeldOutMetrics {
+  const { prepared, heldOut } = setup;
+  const nodes = prepared.network.sensorIds.length;
+  const forecast = new Float64Array(heldOut.test.length * HORIZON_STEPS * nodes);
+  const fallback = new Float64Array(nodes).fill(prepared.scaler.mean);
+  heldOut.test.forEach((s, i) => forecast.set(lastValueForecast(prepared.network, { start: s, end: s + 1 }, fallback), i * HORIZON_STEPS * nodes));
+  const truth = targetsOf(prepared, heldOut.test);
+  const layout = { samples: heldOut.test.length, horizons: HORIZON_STEPS, nodes };
+  return { h3: horizonMetrics(forecast, truth, layout, 3), h6: horizonMetrics(forecast, truth, layout, 6), h12: horizonMetrics(forecast, truth, layout, 12), all: horizonMetrics(forecast, truth, layout, 'all') };
+}
+
 async function measure(): Promise<Cache> {
   await useBackend('wasm');
   const clock = startMeasurement();
-  const comparison = { synevo: synevoOptions(), ablations: ['none', 'static', 'no-reorder', 'no-gate'] as const, references: true, referenceWeightDecay: BUDGET.referenceWeightDecay };
-  log('cross-temporal: METR-LA subset, time-of-day:4, p3 held out');
-  const crossTemporal = await runComparison(domainSetupOf(crossTemporalFromDir(DATA, 4, 'last')), comparison, log);
-  log(`cross-temporal done in ${crossTemporal.seconds.toFixed(0)} s`);
-  const s = BUDGET.synthetic;
-  log(`cross-source: synthetic, ${s.sources} sources × ${s.nodes} nodes × ${s.days} days, last source held out`);
-  const crossSource = await runComparison(domainSetupOf({ kind: 'cross-source', ...s, seed: BUDGET.seed, holdout: 'last' }), comparison, log);
-  log(`cross-source done in ${crossSource.seconds.toFixed(0)} s`);
-  return { ...clock.finish({ commit: headCommit(), command: rerunCommand('synevo'), budget: BUDGET }), crossTemporal, crossSource };
+  const commit = headCommit({ markUncommitted: true });
+  const setups = { crossTemporal: setupOf('crossTemporal'), crossSource: setupOf('crossSource') };
+  const grid = { crossTemporal: await gridOf('crossTemporal', setups.crossTemporal), crossSource: await gridOf('crossSource', setups.crossSource) };
+  const seeds: SeedUnit[] = [];
+  for (const seed of BUDGET.seeds) {
+    seeds.push(await cachedUnit('synevo', `seed-${seed}`, { ...(unitBudget() as object), chosen: SETTINGS.map((s) => grid[s].selection.chosen) }, async () => {
+      const out: Partial<Record<Setting, ComparisonResult>> = {};
+      for (const setting of SETTINGS) {
+        log(`seed ${seed}, ${setting}`);
+        const comparison = { synevo: synevoOptions(seed, grid[setting].selection.chosen), ablations: ['none', 'static', 'no-reorder', 'no-gate'] as const, references: true, referenceWeightDecay: BUDGET.referenceWeightDecay };
+        // seed 0 reuses the grid's curriculum (same seed, same scoring)
+        out[setting] = await runComparison(setups[setting], comparison, log, seed === 0 ? { curriculum: grid[setting].curriculum } : {});
+      }
+      return { seed, crossTemporal: out.crossTemporal!, crossSource: out.crossSource! };
+    }));
+  }
+  return { ...clock.finish({ commit, command: rerunCommand('synevo'), budget: BUDGET }), grid, lastValue: { crossTemporal: lastValueOn(setups.crossTemporal), crossSource: lastValueOn(setups.crossSource) }, seeds };
 }
 
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
-const pct = (x: number): string => `${(100 * x).toFixed(2)}`;
-/** relative change of `ours` against `reference` in % (negative = lower error) */
-const change = (ours: number, reference: number): string => `${ours <= reference ? '' : '+'}${((100 * (ours - reference)) / reference).toFixed(1)}%`;
 
-interface Row {
+type Metric = (m: HeldOutMetrics) => number;
+const ABLATION_LABEL: Record<string, string> = { none: 'SynEVO', static: 'SynEVO, static schedule (p 0.1, λ 0.001)', 'no-reorder': 'SynEVO, no reordering', 'no-gate': 'SynEVO, no extractor/gate' };
+const REFERENCE_LABEL: Record<string, string> = { 'gwn-joint': 'GWN trained jointly', 'gwn-sequential': 'GWN fine-tuned sequentially' };
+
+interface SeedRow {
   readonly name: string;
-  readonly zeroShot: HeldOutMetrics;
-  readonly fewShot: HeldOutMetrics;
+  readonly zeroShot: readonly HeldOutMetrics[];
+  /** undefined for last value (nothing to adapt) */
+  readonly fewShot?: readonly HeldOutMetrics[];
 }
 
-function rowsOf(result: ComparisonResult): Row[] {
-  const label: Record<string, string> = { none: 'SynEVO', static: 'SynEVO, static schedule (p 0.1, λ 0.001)', 'no-reorder': 'SynEVO, no reordering', 'no-gate': 'SynEVO, no extractor/gate' };
+function rowsOf(cache: Cache, setting: Setting): SeedRow[] {
+  const results = cache.seeds.map((u) => u[setting]);
+  const first = results[0]!;
   return [
-    ...result.synevo.map((s) => ({ name: label[s.ablation]!, zeroShot: s.zeroShot, fewShot: s.fewShot })),
-    ...result.references.map((r) => ({ name: r.method === 'gwn-joint' ? 'GWN trained jointly' : 'GWN fine-tuned sequentially', zeroShot: r.zeroShot, fewShot: r.fewShot })),
+    ...first.synevo.map((x) => ({ name: ABLATION_LABEL[x.ablation]!, zeroShot: results.map((r) => r.synevo.find((y) => y.ablation === x.ablation)!.zeroShot), fewShot: results.map((r) => r.synevo.find((y) => y.ablation === x.ablation)!.fewShot) })),
+    ...first.references.map((x) => ({ name: REFERENCE_LABEL[x.method]!, zeroShot: results.map((r) => r.references.find((y) => y.method === x.method)!.zeroShot), fewShot: results.map((r) => r.references.find((y) => y.method === x.method)!.fewShot) })),
+    { name: 'last value (no training)', zeroShot: [cache.lastValue[setting]] },
   ];
 }
 
-function table(result: ComparisonResult): string {
-  const lines = ['| method | zero-shot MAE | RMSE | MAPE % | MAE h3 / h12 | few-shot MAE | RMSE | MAPE % | MAE h3 / h12 |', '|---|---|---|---|---|---|---|---|---|'];
-  for (const r of rowsOf(result)) {
-    const z = r.zeroShot;
-    const f = r.fewShot;
-    lines.push(`| ${r.name} | ${f3(z.all.mae)} | ${f3(z.all.rmse)} | ${pct(z.all.mape)} | ${f3(z.h3.mae)} / ${f3(z.h12.mae)} | ${f3(f.all.mae)} | ${f3(f.all.rmse)} | ${pct(f.all.mape)} | ${f3(f.h3.mae)} / ${f3(f.h12.mae)} |`);
+const col = (ms: readonly HeldOutMetrics[] | undefined, pick: Metric, digits = 3): string => (ms ? meanSd(ms.map(pick), digits) : '—');
+
+function table(cache: Cache, setting: Setting): string {
+  const lines = ['| method | zero-shot MAE | RMSE | MAPE % | MAE h3 | MAE h12 | few-shot MAE | RMSE | MAE h3 | MAE h12 |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rowsOf(cache, setting)) {
+    lines.push(`| ${r.name} | ${col(r.zeroShot, (m) => m.all.mae)} | ${col(r.zeroShot, (m) => m.all.rmse)} | ${col(r.zeroShot, (m) => 100 * m.all.mape, 2)} | ${col(r.zeroShot, (m) => m.h3.mae)} | ${col(r.zeroShot, (m) => m.h12.mae)} | ${col(r.fewShot, (m) => m.all.mae)} | ${col(r.fewShot, (m) => m.all.rmse)} | ${col(r.fewShot, (m) => m.h3.mae)} | ${col(r.fewShot, (m) => m.h12.mae)} |`);
   }
   return lines.join('\n');
 }
 
-function details(result: ComparisonResult): string {
+function gridTable(grid: SettingGrid): string {
+  const lines = ['| p₀ | λ₀ | container MAE on the training groups\' validation windows |', '|---|---|---|'];
+  for (const p of grid.selection.points) lines.push(`| ${p.p0} | ${p.lambda0} | ${f3(p.validationMae)}${p.p0 === grid.selection.chosen.p0 && p.lambda0 === grid.selection.chosen.lambda0 ? ' (chosen)' : ''} |`);
+  return lines.join('\n');
+}
+
+function details(cache: Cache, setting: Setting): string {
+  const result = cache.seeds[0]![setting];
   const full = result.synevo.find((s) => s.ablation === 'none')!;
   const c = full.curriculum.curriculum;
   const order = c.order.map((e) => `${e.group} (Σ‖∇‖² ${e.difficulty.toExponential(2)}, l ${e.distance.toFixed(3)})`).join(' → ');
-  const schedule = full.visits.filter((v) => v.cycle === 1).map((v) => `${v.group}: p ${v.dropout.toFixed(3)}, λ ${v.weightDecay.toFixed(4)}`).join('; ');
-  const gate = full.gate.map((d) => `${d.group} ${d.minDistance === null || Number.isNaN(d.minDistance) ? 'founds the container' : `D_min ${d.minDistance.toPrecision(3)} (nearest ${d.nearest})`} → ${d.admitted ? 'admitted' : 'rejected'}`).join('; ');
+  const schedule = full.visits.filter((v) => v.cycle === 1).map((v) => `${v.group}: ${v.admitted ? `p ${v.dropout.toFixed(3)}, λ ${v.weightDecay.toFixed(4)}` : 'separate model'}`).join('; ');
+  const noReorder = result.synevo.find((s) => s.ablation === 'no-reorder');
   const quick = c.order.map((e) => {
     const first = full.visits.find((v) => v.group === e.group && v.cycle === 1)!;
     const second = full.visits.find((v) => v.group === e.group && v.cycle === 2);
     return `${e.group} ${f3(first.firstLoss)} → ${f3(second?.firstLoss)}`;
   }).join(', ');
+  const gates = cache.seeds.map((u) => {
+    const run = u[setting].synevo.find((s) => s.ablation === 'none')!;
+    const decisions = run.gate.map((d) => `${d.group} ${Number.isFinite(d.minDistance) ? `D_min ${d.minDistance.toPrecision(3)}` : 'founds'} → ${d.admitted ? 'admitted' : '**rejected**'}`).join(', ');
+    return `seed ${u.seed} (κ ${run.kappa.toPrecision(3)} = ${BUDGET.kappaFactor} × median pairwise D ${run.kappaScale ? run.kappaScale.median.toPrecision(3) : '—'}): ${decisions}`;
+  });
   return [
     `- Windows per group (train/val/test): ${result.groups.map((g) => `${g.id} ${g.train}/${g.val}/${g.test}`).join(', ')}; held out: **${result.heldOut}** (few-shot uses the first ${Math.round(BUDGET.fewShotFraction * 100)}% of its training windows; every row is scored on its test windows).`,
-    `- Curriculum (bench ${c.bench}, d_max ${c.maxDistance.toFixed(3)}): ${order}; held-out few-shot slice l ${full.curriculum.fewShotDistance.toFixed(3)}${full.curriculum.fewShotDistance > c.maxDistance ? ' > d_max, so its p = λ = 0' : ''}.`,
-    `- Elastic schedule (cycle 1): ${schedule}; few-shot adaptation p ${full.fewShot.dropout.toFixed(3)}, λ ${full.fewShot.weightDecay.toFixed(4)}.`,
-    `- Gate (κ = ${BUDGET.kappa}): ${gate}. Extractor contrastive loss ${f3(full.extractorLoss?.first)} → ${f3(full.extractorLoss?.last)}.`,
-    `- Loss of the first step after switching to a group, cycle 1 → cycle 2 (masked MAE; "quick adaptation" in the paper's loss plot): ${quick}.`,
-    `- Time: curriculum scoring ${result.curriculumSeconds.toFixed(0)} s (shared by the four SynEVO variants); SynEVO variants ${result.synevo.map((s) => `${s.ablation} ${s.seconds.toFixed(0)} s`).join(', ')}; references ${result.references.map((r) => `${r.method} ${r.seconds.toFixed(0)} s`).join(', ')}.`,
+    `- Curriculum, seed 0 (bench ${c.bench}, d_max ${c.maxDistance.toFixed(3)}): ${order}; held-out few-shot slice l ${full.curriculum.fewShotDistance.toFixed(3)}${full.curriculum.fewShotDistance > c.maxDistance ? ' > d_max, so its p = λ = 0' : ''}.`,
+    `- No-reordering control: ${noReorder ? `${noReorder.orderKind} order ${noReorder.order.join(' → ')}${noReorder.orderKind === 'shuffled' ? ' (the natural order equals the curriculum order, so a seeded shuffle is the control)' : ''}` : '—'}.`,
+    `- Elastic schedule, seed 0, cycle 1 (p₀ ${full.visits.length ? cache.grid[setting].selection.chosen.p0 : '—'}, λ₀ ${cache.grid[setting].selection.chosen.lambda0}): ${schedule}; few-shot adaptation ${full.fewShot.admitted ? `p ${full.fewShot.dropout.toFixed(3)}, λ ${full.fewShot.weightDecay.toFixed(4)}` : 'separate model (gate rejected the slice)'}.`,
+    `- Gate decisions (training groups in arrival order, then the held-out few-shot slice):\n${gates.map((g) => `  - ${g}`).join('\n')}`,
+    `- Loss of the first step after switching to a group, seed 0, cycle 1 → cycle 2 ("quick adaptation" in the paper's loss plot): ${quick}.`,
+    `- Time per seed: ${cache.seeds.map((u) => `seed ${u.seed} ${u[setting].seconds.toFixed(0)} s`).join(', ')} (curriculum scoring, four SynEVO variants, two references).`,
   ].join('\n');
 }
 
-function comparisons(result: ComparisonResult): { zeroVsJoint: number; fewVsJoint: number; zeroVsSeq: number; ablation: Record<string, number> } {
-  const full = result.synevo.find((s) => s.ablation === 'none')!;
-  const joint = result.references.find((r) => r.method === 'gwn-joint')!;
-  const seq = result.references.find((r) => r.method === 'gwn-sequential')!;
-  const ablation: Record<string, number> = {};
-  for (const s of result.synevo) if (s.ablation !== 'none') ablation[s.ablation] = (100 * (s.zeroShot.all.mae - full.zeroShot.all.mae)) / full.zeroShot.all.mae;
-  return {
-    zeroVsJoint: (100 * (full.zeroShot.all.mae - joint.zeroShot.all.mae)) / joint.zeroShot.all.mae,
-    fewVsJoint: (100 * (full.fewShot.all.mae - joint.fewShot.all.mae)) / joint.fewShot.all.mae,
-    zeroVsSeq: (100 * (full.zeroShot.all.mae - seq.zeroShot.all.mae)) / seq.zeroShot.all.mae,
-    ablation,
+const zero = (ms: readonly HeldOutMetrics[]): number[] => ms.map((m) => m.all.mae);
+
+function verdictWord(v: SpreadVerdict, lowerIsClaim: boolean): string {
+  if (v === 'no clear difference') return 'not reproduced (no clear difference over seeds)';
+  return (v === 'lower') === lowerIsClaim ? 'reproduced (direction, every seed)' : 'not reproduced (opposite, every seed)';
+}
+
+/** true when the full method's gate admitted every candidate (training groups and few-shot slice) on every seed */
+function gateAdmittedAll(cache: Cache, setting: Setting): boolean {
+  return cache.seeds.every((u) => u[setting].synevo.find((s) => s.ablation === 'none')!.gate.every((d) => d.admitted));
+}
+
+function claims(cache: Cache): string {
+  const row = (setting: Setting, name: string): SeedRow => rowsOf(cache, setting).find((r) => r.name === name)!;
+  const cells = (setting: Setting) => {
+    const full = row(setting, 'SynEVO');
+    const joint = row(setting, 'GWN trained jointly');
+    const rel = (a: number[], b: number[]): string => { const x = (100 * (mean(a) - mean(b))) / mean(b); return `${x > 0 ? '+' : ''}${x.toFixed(1)}%`; };
+    const ablation = (name: string) => ({ text: `${rel(zero(row(setting, name).zeroShot), zero(full.zeroShot))} vs full`, verdict: spreadVerdict(zero(full.zeroShot), zero(row(setting, name).zeroShot)) });
+    return {
+      zero: { text: `${rel(zero(full.zeroShot), zero(joint.zeroShot))} vs GWN joint`, verdict: spreadVerdict(zero(full.zeroShot), zero(joint.zeroShot)) },
+      few: { text: `${rel(zero(full.fewShot!), zero(joint.fewShot!))} vs GWN joint`, verdict: spreadVerdict(zero(full.fewShot!), zero(joint.fewShot!)) },
+      static: ablation(ABLATION_LABEL.static!),
+      reorder: ablation(ABLATION_LABEL['no-reorder']!),
+      gate: ablation(ABLATION_LABEL['no-gate']!),
+    };
   };
-}
-
-const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
-
-function verdict(ours: number, better: boolean): string {
-  return better ? (ours < 0 ? 'agrees in direction' : '**disagrees**') : ours > 0 ? 'agrees in direction' : '**disagrees**';
-}
-
-function gateSentence(cache: Cache): string {
-  const decisions = [cache.crossTemporal, cache.crossSource].flatMap((r) => r.synevo.find((x) => x.ablation === 'none')!.gate);
-  const distances = decisions.map((d) => d.minDistance).filter((x): x is number => x !== null && Number.isFinite(x));
-  const rejected = decisions.filter((d) => !d.admitted).length;
-  const largest = Math.max(...distances);
-  return rejected === 0
-    ? `With κ = ${cache.budget.kappa} on z-scored inputs the largest D_min was ${largest.toPrecision(3)}, so the gate admitted every domain and the no-gate ablation trained exactly the same container`
-    : `With κ = ${cache.budget.kappa} the gate rejected ${rejected} of ${decisions.length} candidates (largest D_min ${largest.toPrecision(3)})`;
-}
-
-function quickAdaptationNote(result: ComparisonResult['synevo'][number]): string {
-  const bench = result.curriculum.curriculum.bench;
-  const first = result.visits.find((v) => v.group === bench && v.cycle === 1);
-  const second = result.visits.find((v) => v.group === bench && v.cycle === 2);
-  return first && second && second.firstLoss > first.firstLoss
-    ? ` The container's first-step loss on the bench group rose from cycle 1 to cycle 2 (${first.firstLoss.toFixed(2)} → ${second.firstLoss.toFixed(2)}): the "quick adaptation" of the paper's loss plot did not show here.`
-    : '';
-}
-
-function observations(cache: Cache): string {
-  const out: string[] = [];
-  const t = cache.crossTemporal;
-  const fullT = t.synevo.find((x) => x.ablation === 'none')!;
-  const staticT = t.synevo.find((x) => x.ablation === 'static');
-  if (staticT && staticT.zeroShot.all.mae < fullT.zeroShot.all.mae) {
-    out.push(
-      `- On METR-LA the static schedule (p 0.1, λ 0.001) beats the elastic one (p₀ ${cache.budget.p0}, λ₀ ${cache.budget.lambda0}) in this single-seed run; the gap may not hold for other seeds. A possible reason (not isolated by an experiment here): λ is PyTorch-style L2 added to the gradient before Adam, and Adam normalises the step, so where λ·w dominates the loss gradient a weight moves by up to lr = ${cache.budget.learningRate} per step towards zero; over ${cache.budget.stepsPerGroup}-step visits this shrinks the small weights a lot, and DropConnect at p ≈ 0.5 adds noise a short run cannot average out. The paper trains to convergence, where this transient matters less. Eq. 10 with unnormalised gradient distances (d_max ${t.synevo[0]!.curriculum.curriculum.maxDistance.toFixed(1)}) is close to a step function: every group except the hardest gets p ≈ p₀.`,
-    );
-  }
-  const sResult = cache.crossSource;
-  const fullS = sResult.synevo.find((x) => x.ablation === 'none')!;
-  const natural = sResult.synevo.find((x) => x.ablation === 'no-reorder');
-  if (natural && natural.zeroShot.all.mae < fullS.zeroShot.all.mae) {
-    out.push(
-      `- Synthetic: the held-out source has a larger gain and offset than every training source (transform i grows with i), so zero-shot is extrapolation, and the model's last group matters most. The natural order ends on ${natural.order.at(-1)}, the source closest to the held-out one; the curriculum order ends on ${fullS.order.at(-1)} (the largest gradient distance). That — not a general property of reordering — is the likely reason the no-reordering variant scores best here.${quickAdaptationNote(fullS)}`,
-    );
-  }
-  return out.length ? `Observations on this measurement:\n\n${out.join('\n')}\n` : '';
+  const t = cells('crossTemporal');
+  const s = cells('crossSource');
+  const line = (claim: string, key: keyof ReturnType<typeof cells>, reason: string): string => `| ${claim} | ${t[key].text}: ${verdictWord(t[key].verdict, true)} | ${s[key].text}: ${verdictWord(s[key].verdict, true)} | ${reason} |`;
+  return [
+    '| claim (paper) | cross-temporal (METR-LA) | cross-source (synthetic) | reason |',
+    '|---|---|---|---|',
+    line('zero-shot cross-temporal beats the GWN backbone by 29.8% on average', 'zero', 'SynEVO vs GWN trained jointly, zero-shot MAE, all seeds'),
+    line('generalisation improves by 0.5–42% over baselines (few-shot)', 'few', 'few-shot MAE after the same adaptation budget'),
+    line('static p 0.1, λ 0.001 instead of the elastic schedule: largest drop, 44.2%', 'static', 'ablation minus full (positive = ablation worse, as the paper)'),
+    line('no reordering: ≈ 18.1% drop', 'reorder', 'the control order is natural or, when natural = curriculum, shuffled'),
+    gateAdmittedAll(cache, 'crossTemporal') && gateAdmittedAll(cache, 'crossSource')
+      ? `| no extractor/gate: ≈ 19.1% drop | not testable here: identical run | not testable here: identical run | the gate (κ = ${cache.budget.kappaFactor} × median pairwise D) admitted every group on every seed, so no-gate trained the same container |`
+      : line('no extractor/gate: ≈ 19.1% drop', 'gate', 'where the gate admitted every group the two runs are identical (see the gate decisions)'),
+    '| memory for iterative training is 21.75% of the state of the art\'s | not testable here | not testable here | no comparator implemented |',
+  ].join('\n');
 }
 
 function render(cache: Cache): string {
-  const t = comparisons(cache.crossTemporal);
-  const s = comparisons(cache.crossSource);
-  const full = (r: ComparisonResult) => r.synevo.find((x) => x.ablation === 'none')!;
-  const joint = (r: ComparisonResult) => r.references.find((x) => x.method === 'gwn-joint')!;
-  const sameAsFull = (r: ComparisonResult, ablation: string): boolean => {
-    const other = r.synevo.find((x) => x.ablation === ablation);
-    return other !== undefined && other.zeroShot.all.mae === full(r).zeroShot.all.mae && other.fewShot.all.mae === full(r).fewShot.all.mae;
-  };
-  const why: Record<string, string> = { 'no-reorder': 'the curriculum order equals the natural order', 'no-gate': 'the gate admitted every group' };
-  const cell = (r: ComparisonResult, ablation: string, value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(1)}%${sameAsFull(r, ablation) ? ` (identical run: ${why[ablation]})` : ''}`;
-  const agreement = (ablation: string, value: number): string => (sameAsFull(cache.crossTemporal, ablation) ? 'not tested here (identical run)' : verdict(value, false));
+  const legacy = legacyCacheSection('SynEVO: cross-domain adaptation (cross-temporal on METR-LA, cross-source on synthetic data)', 'synevo', cache);
+  if (legacy) return legacy;
   const b = cache.budget;
+  const lv = cache.lastValue.crossSource.all.mae;
   return `## SynEVO: cross-domain adaptation (cross-temporal on METR-LA, cross-source on synthetic data)
 
 Command: \`${cache.command}\` (commit ${cache.commit}, ${cache.date.slice(0, 16).replace('T', ' ')} UTC, ${(cache.totalSeconds / 60).toFixed(1)} min; load average ${cache.loadBefore.map((x) => x.toFixed(1)).join('/')} before, ${cache.loadAfter.map((x) => x.toFixed(1)).join('/')} after — other jobs shared the two cores).
 Spec: synevo.md; code: \`src/spatiotemporal/synevo/\`, CLI \`modelevo st synevo\`.
 
-**Reduced budget, one seed (${b.seed}), not the paper's protocol scale.** Backbone GWN width ${b.width.residualChannels}/${b.width.skipChannels}/${b.width.endChannels} (residual/skip/end), batch ${b.batchSize}, Adam lr ${b.learningRate}, clip 5. Curriculum: a fresh GWN per group trained ${b.scoringSteps} steps (lr 0.01, wd 0.001; "until convergence" in the paper), gradients on 32 evenly spaced training windows. Container: ${b.cycles} cycles × ${b.stepsPerGroup} steps per group, DropConnect p_c and L2 λ_c from Eq. 10–11 with p₀ ${b.p0}, λ₀ ${b.lambda0} (the paper's best on NYC/SIP), κ ${b.kappa} (paper's best), contrastive margin ${b.margin} (not given in the paper). The references get the same total steps (${b.cycles} × groups × ${b.stepsPerGroup}) with constant wd ${b.referenceWeightDecay}. Few-shot: ${b.fewShotSteps} adaptation steps on the first ${Math.round(b.fewShotFraction * 100)}% of the held-out domain's training windows, for every method. No model selection is made (final weights), so no validation or test window is used to choose anything; the held-out domain's test windows are only scored. Errors are masked (zeros missing), in the data's units (mph for METR-LA), averaged over the 12 horizons unless marked h3/h12.
+**Budget, seeds ${b.seeds.join(', ')} (cells mean ± sd; "every seed" verdicts only when the seed ranges do not overlap).** Backbone GWN width ${b.width.residualChannels}/${b.width.skipChannels}/${b.width.endChannels} (residual/skip/end), batch ${b.batchSize}, Adam lr ${b.learningRate}, clip 5. Curriculum: a fresh GWN per group trained ${b.scoringSteps} steps (lr 0.01, wd 0.001; "until convergence" in the paper), gradients on 32 evenly spaced training windows. Container: ${b.cycles} cycles × ${b.stepsPerGroup} steps per group, DropConnect p_c and L2 λ_c from Eq. 10–11 with p₀, λ₀ **chosen per setting on a grid** (p₀ ∈ {${b.grid.p0.join(', ')}} × λ₀ ∈ {${b.grid.lambda0.join(', ')}}; seed 0; score = the container's MAE on the training groups' validation windows; the held-out domain is not read). BatchNorm running statistics come from an unmasked pass of each masked step's batch (evaluation runs the unmasked network; the paper does not mention BatchNorm). κ = ${b.kappaFactor} × the median pairwise distance between the training domains' mean representations (the paper's κ = 1e3 is on unnormalised counts and admitted everything on z-scored inputs), contrastive margin ${b.margin} (not given in the paper). The references get the same total steps with constant wd ${b.referenceWeightDecay}. Few-shot: ${b.fewShotSteps} adaptation steps on the first ${Math.round(b.fewShotFraction * 100)}% of the held-out domain's training windows, for every method. Final weights, no model selection. Errors are masked, in the data's units (mph for METR-LA), averaged over the 12 horizons unless marked h3/h12.
 
 ### Cross-temporal: METR-LA subset (207 sensors, 7 days), 4 periods of 6 h, 18–24 h held out
 
 A window belongs to a period only if all its 24 steps lie inside that period of one day, so the held-out period never leaks into a training window; each period's windows are split 7:1:2 in time.
 
-${table(cache.crossTemporal)}
+${table(cache, 'crossTemporal')}
 
-${details(cache.crossTemporal)}
+Elastic grid (seed 0):
+
+${gridTable(cache.grid.crossTemporal)}
+
+${details(cache, 'crossTemporal')}
 
 ### Cross-source: SYNTHETIC (generator in src/tasks/traffic/synthetic.ts), ${b.synthetic.sources} sources × ${b.synthetic.nodes} nodes × ${b.synthetic.days} days, last source held out
 
 Sources share the graph and the latent rush-hour drive and differ by gain, offset, time shift, observation noise and diffusion rate (source i: gain 40·(1 + 0.25 i), offset 5 i, shift 4 i steps, noise 0.5 + 0.5 i, diffusion min(0.2 + 0.2 i, 0.9)); one group per source. These numbers say nothing about real multi-source cities.
 
-${table(cache.crossSource)}
+${table(cache, 'crossSource')}
 
-${details(cache.crossSource)}
+Elastic grid (seed 0):
+
+${gridTable(cache.grid.crossSource)}
+
+${details(cache, 'crossSource')}
+
+**Why SynEVO failed on this task in round 1 (zero-shot MAE 27.4 vs 8.3 for GWN joint; investigated, not a code bug).** The held-out source s3 lies outside the training sources' range (test-window means s0 36.0, s1 50.1, s2 64.4, s3 79.2 mph-like units, from the generator's gain 40·(1 + 0.25 i) and offset 5 i), and a Graph WaveNet trained on one source predicts that source's level whatever the input level: in a diagnostic run (seed 0, this width, lr 0.01, wd 0.001; \`scripts/results-st/cross-source-diagnosis.ts\`) a GWN trained 60 steps on s0 alone scored zero-shot MAE 44.9 on s3 with mean error (prediction − truth) −44.9, on s2 alone 14.0 (bias −13.9), trained 2 × 30 steps per source in the curriculum order s1 → s2 → s0 39.4 (bias −39.4), trained jointly 8.3 (bias −6.9), while last value scores 6.1. So the zero-shot error is almost all level bias set by the last group trained: the container forgets earlier sources within a 30-step visit at lr 0.01, and the curriculum ends on s0, the source farthest below s3 (in round 1 the natural order, ending on s2, scored 13.6). Even joint training extrapolates badly (8.3 vs last value ${lv.toFixed(1)} here). The cross-source comparison therefore measures extrapolation in level and recency of the last group, not SynEVO's components; it is kept as a stress test and labelled so.
 
 ### Paper claims (synevo.md §4) beside ours
 
-| claim (paper) | ours, cross-temporal (METR-LA) | ours, cross-source (synthetic) | |
-|---|---|---|---|
-| zero-shot cross-temporal beats the GWN backbone by 29.8% on average (4 datasets) | SynEVO vs GWN joint, zero-shot MAE ${change(full(cache.crossTemporal).zeroShot.all.mae, joint(cache.crossTemporal).zeroShot.all.mae)} (vs sequential ${signed(t.zeroVsSeq)}) | ${change(full(cache.crossSource).zeroShot.all.mae, joint(cache.crossSource).zeroShot.all.mae)} (vs sequential ${signed(s.zeroVsSeq)}) | cross-temporal ${verdict(t.zeroVsJoint, true)} |
-| generalisation improves by 0.5–42% over baselines (few- and zero-shot) | few-shot vs GWN joint ${signed(t.fewVsJoint)} | few-shot vs GWN joint ${signed(s.fewVsJoint)} | cross-temporal few-shot ${verdict(t.fewVsJoint, true)} |
-| static p = 0.1, λ = 0.001 instead of the elastic schedule: largest drop, 44.2% MAE | zero-shot MAE ${signed(t.ablation.static!)} vs full | ${signed(s.ablation.static!)} | ${verdict(t.ablation.static!, false)} |
-| no reordering: ≈ 18.1% drop | ${cell(cache.crossTemporal, 'no-reorder', t.ablation['no-reorder']!)} | ${cell(cache.crossSource, 'no-reorder', s.ablation['no-reorder']!)} | ${agreement('no-reorder', t.ablation['no-reorder']!)} |
-| no extractor/gate (every group admitted): ≈ 19.1% drop | ${cell(cache.crossTemporal, 'no-gate', t.ablation['no-gate']!)} | ${cell(cache.crossSource, 'no-gate', s.ablation['no-gate']!)} | ${agreement('no-gate', t.ablation['no-gate']!)} |
-| memory for iterative training is 21.75% of the state of the art's | not measured | not measured | — |
+${claims(cache)}
 
-${observations(cache)}
-Reading. "agrees in direction" only means the sign matches; the magnitudes are from one seed at a tiny budget and differences of a few percent are within what another seed could change (not measured here). The paper's datasets (NYC, CHI, SIP, SD) are not used; METR-LA (7 days) is far smaller than SD (a year). The ablation percentages are zero-shot MAE changes of the ablated variant relative to full SynEVO (positive = the ablation is worse, as the paper reports). ${gateSentence(cache)} (the κ scale in the paper is on unnormalised counts; a κ fitted to this representation scale was not searched).
+Reading: "reproduced" means only that the sign matches on every seed at this reduced budget; magnitudes are not comparable with the paper's (NYC, CHI, SIP, SD, trained to convergence).
 `;
 }
 
 export async function runPart(options: { rerun: boolean }): Promise<string> {
+  if (options.rerun) clearUnits('synevo');
   return cachedPart({ cachePath: partCachePath('synevo'), rerun: options.rerun, measure, render });
 }
 

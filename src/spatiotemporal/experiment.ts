@@ -28,6 +28,8 @@ export interface TrafficExperimentResult {
   readonly results: readonly MethodResult[];
   readonly history: readonly EpochRecord[];
   readonly bestEpoch: number;
+  /** why training ended (epoch maximum, early stopping, time cap) */
+  readonly stopReason: TrainedGwn['stopReason'];
   readonly trainSeconds: number;
   readonly options: Omit<GwnTrainOptions, 'onEpoch' | 'onEpochWeights' | 'session' | 'initialBest'>;
 }
@@ -69,6 +71,7 @@ export async function runTrafficExperiment(
     results,
     history: trained.history,
     bestEpoch: trained.bestEpoch,
+    stopReason: trained.stopReason,
     trainSeconds,
     options: recorded,
   };

@@ -138,6 +138,11 @@ export interface ForwardOptions {
   readonly dropoutSeed?: number;
   /** receives each BatchNorm's batch mean and biased variance while training */
   readonly onBatchStats?: (layer: number, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number) => void;
+  /**
+   * set on the extra pass that only records BatchNorm statistics after a masked training step: a custom forward
+   * must then leave out its method-specific masks (e.g. SynEVO's per-group activation dropout)
+   */
+  readonly statisticsPass?: boolean;
 }
 
 /** Ã = softmax_row(ReLU(E₁E₂)). */

@@ -81,3 +81,49 @@ test('DropConnect changes training but p = 0 equals no DropConnect', async () =>
   assert.equal(await run(0), plain);
   assert.notEqual(await run(0.5), plain);
 });
+
+test('a DropConnect-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [3, 7, 11, 15, 19, 23, 27, 31];
+  // activation dropout on, so the statistics pass must also reuse the step's dropout seed
+  const config = { ...TINY, dropout: 0.3 };
+  const oneStep = async (dropConnect: number | undefined): Promise<Awaited<ReturnType<GwnTrainingSession['snapshot']>>> => {
+    const session = new GwnTrainingSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config });
+    if (dropConnect !== undefined) await session.step(batch, { batchSize: 8, weightDecay: 0, dropConnect });
+    const after = await session.snapshot();
+    session.dispose();
+    return after;
+  };
+  const [initial, plain, masked] = [await oneStep(undefined), await oneStep(0), await oneStep(0.5)];
+  const stats = Object.keys(plain).filter((name) => name.includes('.bn.running_'));
+  assert.equal(stats.length, 2 * 8);
+  // both steps start from the same weights, so the statistics are bit-identical: the masks never reach them
+  for (const name of stats) {
+    assert.deepEqual(Array.from(masked[name]!.data), Array.from(plain[name]!.data), `${name} differs after a masked step`);
+    assert.ok(!plain[name]!.data.every((v, i) => v === initial[name]!.data[i]), `${name} did not move at all`);
+  }
+  // the masks did change the update of the trainable weights
+  assert.ok(!masked['end2.weight']!.data.every((v, i) => v === plain['end2.weight']!.data[i]));
+});
+
+test('a custom forward flagged as masked is run without its masks for the statistics pass', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const passes: boolean[] = [];
+  const { gwnForward } = await import('./graph-wavenet.js');
+  let session: GwnTrainingSession | undefined;
+  session = new GwnTrainingSession(prepared, {
+    seed: 6,
+    learningRate: 1e-2,
+    clipNorm: 5,
+    config: TINY,
+    forward: (param, input, _samples, options) => {
+      passes.push(options.statisticsPass === true);
+      return gwnForward(session!.config, param, session!.predefinedSupports, input, options);
+    },
+  });
+  await session.step([1, 2, 3, 4], { batchSize: 4, weightDecay: 0, masked: true });
+  await session.step([1, 2, 3, 4], { batchSize: 4, weightDecay: 0 });
+  session.dispose();
+  // masked step: statistics pass then the training pass; unmasked step: one pass that records statistics
+  assert.deepEqual(passes, [true, false, false]);
+});

@@ -47,3 +47,36 @@ test('training lowers the masked MAE and keeps the best validation epoch', async
   assert.ok(Math.abs(mae - bestVal) < 1e-6, `${mae} vs ${bestVal}`);
   assert.equal(forecast.length, (prepared.splits.val.end - prepared.splits.val.start) * 12 * 3);
 });
+
+test('early stopping: stops after `patience` epochs without a better validation MAE and returns the best epoch', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const base = { epochs: 40, batchSize: 16, learningRate: 5e-2, weightDecay: 0, clipNorm: 5, seed: 3, config: TINY };
+  const full = await trainGwn(prepared, { ...base, epochs: 12 });
+  // the reference: the first epoch after which `patience` epochs pass without a new best, read off the full curve
+  const patience = 2;
+  let best = Infinity;
+  let since = 0;
+  let expectedStop = full.history.length;
+  for (const r of full.history) {
+    if (r.valMae < best) [best, since] = [r.valMae, 0];
+    else if (++since >= patience) {
+      expectedStop = r.epoch;
+      break;
+    }
+  }
+  const stopped = await trainGwn(prepared, { ...base, epochs: 12, patience, trainScoreWindows: 10 });
+  assert.equal(stopped.history.length, expectedStop);
+  assert.equal(stopped.stopReason, expectedStop < 12 ? 'patience' : 'max-epochs');
+  // same seed, same steps: the truncated curve is the full one's prefix
+  assert.deepEqual(stopped.history.map((r) => r.valMae), full.history.slice(0, expectedStop).map((r) => r.valMae));
+  const bestVal = Math.min(...stopped.history.map((r) => r.valMae));
+  assert.equal(stopped.history[stopped.bestEpoch - 1]!.valMae, bestVal);
+  const mae = maskedMetrics(await forecastGwn(prepared, stopped, prepared.splits.val), forecastTargets(prepared.network, prepared.splits.val)).mae;
+  assert.ok(Math.abs(mae - bestVal) < 1e-6, 'restore-best: the returned weights score the best epoch');
+  // the inference-mode train MAE is a real score on training windows
+  assert.ok(stopped.history.every((r) => r.trainMae !== undefined && r.trainMae > 0 && Number.isFinite(r.trainMae)));
+  // restoreBest false returns the last epoch's weights
+  const lastKept = await trainGwn(prepared, { ...base, epochs: 3, restoreBest: false });
+  const lastMae = maskedMetrics(await forecastGwn(prepared, lastKept, prepared.splits.val), forecastTargets(prepared.network, prepared.splits.val)).mae;
+  assert.ok(Math.abs(lastMae - lastKept.history.at(-1)!.valMae) < 1e-6);
+});

@@ -2,7 +2,10 @@
  * Training and forecasting of Graph WaveNet under the 12-in/12-out protocol (spatiotemporal.md §1 "Training
  * defaults", §2): Adam with L2 weight decay, gradient-norm clip, loss = masked MAE on inverse-scaled
  * predictions, model selection on the validation masked MAE. The optimiser step lives in `GwnTrainingSession`
- * (gwn-session.ts); this file runs epochs with early model selection on the standard chronological split.
+ * (gwn-session.ts); this file runs epochs on the standard chronological split (or given sample lists) with
+ * early stopping: `epochs` is a maximum, training stops once the validation MAE has not improved for `patience`
+ * epochs (LargeST uses patience 30 with up to 100 epochs), and the best-validation epoch's weights are returned
+ * (restore-best). Every epoch's train and validation MAE is kept as the learning curve.
  */
 import type { SampleRange } from '../tasks/traffic/windows.js';
 import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
@@ -35,6 +38,19 @@ export interface GwnTrainOptions {
   readonly onEpochWeights?: (epoch: number, weights: GwnWeights) => void;
   /** number of the first epoch run here (a resumed run continues its numbering; default 1) */
   readonly firstEpoch?: number;
+  /**
+   * early stopping: stop after this many consecutive epochs whose validation MAE does not beat the best by more
+   * than `minDelta` (default: no early stopping, all `epochs` run)
+   */
+  readonly patience?: number;
+  readonly minDelta?: number;
+  /** return the best-validation epoch's weights (default) or the last epoch's */
+  readonly restoreBest?: boolean;
+  /**
+   * also score this many evenly spaced training windows in inference mode after each epoch (`trainMae`, the
+   * learning curve's train side without dropout; 0 = off). `trainLoss` is the mean loss while training.
+   */
+  readonly trainScoreWindows?: number;
   /** the best epoch of an earlier, interrupted part of the run: kept unless a new epoch beats it */
   readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
 }
@@ -43,16 +59,23 @@ export const DEFAULT_GWN_TRAINING: Omit<GwnTrainOptions, 'seed'> = { epochs: 100
 
 export interface EpochRecord {
   readonly epoch: number;
+  /** mean masked MAE of the epoch's training steps (training mode: dropout, batch statistics) */
   readonly trainLoss: number;
+  /** masked MAE on `trainScoreWindows` training windows in inference mode, when asked for */
+  readonly trainMae?: number;
   readonly valMae: number;
   readonly seconds: number;
 }
+
+/** Why training ended: the epoch maximum, early stopping on validation MAE, or the time cap. */
+export type StopReason = 'max-epochs' | 'patience' | 'time';
 
 export interface TrainedGwn {
   readonly config: GraphWaveNetConfig;
   readonly weights: GwnWeights;
   readonly history: readonly EpochRecord[];
   readonly bestEpoch: number;
+  readonly stopReason: StopReason;
 }
 
 /** Forecasts [samples, 12, N] in original units for the samples in `range` (or a list of samples). */
@@ -76,8 +99,15 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
     : undefined;
   const trainingStarted = performance.now();
   const deadline = options.maxSeconds === undefined ? undefined : trainingStarted + options.maxSeconds * 1000;
+  const firstEpoch = options.firstEpoch ?? 1;
+  const minDelta = options.minDelta ?? 0;
+  const trainScored = options.trainScoreWindows ? evenlySpacedOf(trainSamples, options.trainScoreWindows) : [];
+  // a resumed run counts the epochs it already spent without beating its best
+  let sinceBest = best ? firstEpoch - 1 - best.epoch : 0;
+  let last: { epoch: number; weights: GwnWeights } | undefined;
+  let stopReason: StopReason = 'max-epochs';
   try {
-    for (let epoch = options.firstEpoch ?? 1; epoch <= options.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
       const started = performance.now();
       const { loss } = await session.trainEpoch(trainSamples, {
         batchSize: options.batchSize,
@@ -87,18 +117,38 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
         deadline,
       });
       const valMae = (await session.evaluate(valSamples)).mae;
-      const record: EpochRecord = { epoch, trainLoss: loss, valMae, seconds: (performance.now() - started) / 1000 };
+      const trainMae = trainScored.length > 0 ? (await session.evaluate(trainScored)).mae : undefined;
+      const record: EpochRecord = { epoch, trainLoss: loss, ...(trainMae === undefined ? {} : { trainMae }), valMae, seconds: (performance.now() - started) / 1000 };
       history.push(record);
       options.onEpoch?.(record);
-      const needWeights = options.onEpochWeights !== undefined || !best || valMae < best.mae;
+      const improved = !best || valMae < best.mae - minDelta;
+      const needWeights = options.onEpochWeights !== undefined || improved || options.restoreBest === false;
       const weights = needWeights ? await session.snapshot() : undefined;
       if (weights) options.onEpochWeights?.(epoch, weights);
-      if (!best || valMae < best.mae) best = { epoch, mae: valMae, weights: weights! };
-      if (deadline !== undefined && performance.now() >= deadline) break;
+      if (options.restoreBest === false) last = { epoch, weights: weights! };
+      if (improved) {
+        best = { epoch, mae: valMae, weights: weights! };
+        sinceBest = 0;
+      } else sinceBest++;
+      if (deadline !== undefined && performance.now() >= deadline) {
+        stopReason = 'time';
+        break;
+      }
+      if (options.patience !== undefined && sinceBest >= options.patience && epoch < options.epochs) {
+        stopReason = 'patience';
+        break;
+      }
     }
     if (!best) throw new Error('graph wavenet: no epoch ran (epochs must be ≥ firstEpoch ≥ 1)');
-    return { config: session.config, weights: best.weights, history, bestEpoch: best.epoch };
+    const kept = options.restoreBest === false && last ? last : best;
+    return { config: session.config, weights: kept.weights, history, bestEpoch: best.epoch, stopReason };
   } finally {
     session.dispose();
   }
+}
+
+/** `count` evenly spaced entries of `samples` (all of them when there are fewer). */
+function evenlySpacedOf(samples: readonly number[], count: number): number[] {
+  if (samples.length <= count) return [...samples];
+  return Array.from({ length: count }, (_, i) => samples[Math.floor((i * samples.length) / count)]!);
 }

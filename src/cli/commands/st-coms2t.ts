@@ -31,6 +31,8 @@ export const StComs2tOptionsSchema = z.object({
   maxStepsPerEpoch: positiveInt.optional(),
   batchSize: positiveInt.default(64),
   lr: z.coerce.number().positive().default(1e-4),
+  stage1Lr: z.coerce.number().positive().default(1e-4),
+  patience: positiveInt.optional(),
   promptLr: z.coerce.number().positive().default(1e-3),
   promptDim: positiveInt.default(32),
   ...gwnWidthFields(WIDTHS),
@@ -62,6 +64,8 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
         promptEpochs: o.promptEpochs,
         batchSize: o.batchSize,
         learningRate: o.lr,
+        stage1LearningRate: o.stage1Lr,
+        ...(o.patience === undefined ? {} : { patience: o.patience }),
         promptLearningRate: o.promptLr,
         promptDim: o.promptDim,
         split: { method: o.splitMethod, ratio: o.ratio, delta: o.delta },
@@ -121,7 +125,9 @@ export function registerStComs2tCommand(st: Command): void {
     .option('--prompt-epochs <n>', 'prompt pre-training and test-time adaptation epochs', '5')
     .option('--max-steps-per-epoch <n>', 'cap optimiser steps per GWN epoch (reduced budgets)')
     .option('--batch-size <n>', 'minibatch size', '64')
-    .option('--lr <x>', 'Adam learning rate (Stages 0 and 1b)', '0.0001')
+    .option('--lr <x>', 'Adam learning rate of Stage 0', '0.0001')
+    .option('--stage1-lr <x>', 'learning rate of Stage 1b (a fresh Adam, as the authors\' code)', '0.0001')
+    .option('--patience <n>', 'early stopping of Stages 0 and 1b on validation MAE (default: all epochs)')
     .option('--prompt-lr <x>', 'Adam learning rate of the prompt stages', '0.001')
     .option('--prompt-dim <n>', 'prompt dimension', '32');
   addGwnWidthOptions(coms2t, WIDTHS)

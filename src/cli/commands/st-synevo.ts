@@ -38,6 +38,7 @@ export const StSynevoOptionsSchema = z.object({
   p0: z.coerce.number().gt(0).max(1).default(0.5),
   lambda0: z.coerce.number().gt(0).lt(1).default(0.05),
   kappa: z.coerce.number().positive().default(1e3),
+  kappaFactor: z.coerce.number().positive().optional(),
   margin: z.coerce.number().positive().default(1),
   dropMode: z.enum(['dropconnect', 'activation']).default('dropconnect'),
   separateInit: z.enum(['random', 'warm']).default('random'),
@@ -70,6 +71,7 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     stepsPerGroup: o.stepsPerGroup,
     elastic: { p0: o.p0, lambda0: o.lambda0 },
     kappa: o.kappa,
+    ...(o.kappaFactor === undefined ? {} : { kappaFactor: o.kappaFactor }),
     extractor: { ...DEFAULT_SYNEVO.extractor, margin: o.margin },
     dropMode: o.dropMode,
     separateInit: o.separateInit,
@@ -123,6 +125,7 @@ export function registerStSynevoCommand(st: Command): void {
     .option('--p0 <x>', 'elastic dropout p₀ (Eq. 10)', '0.5')
     .option('--lambda0 <x>', 'elastic weight decay λ₀ (Eq. 11)', '0.05')
     .option('--kappa <x>', 'gate threshold κ on D_min', '1000')
+    .option('--kappa-factor <x>', 'instead of --kappa: κ = x × the median pairwise distance of the training domains\' representations')
     .option('--margin <x>', 'contrastive margin m of the extractor', '1')
     .option('--drop-mode <mode>', 'elastic masking: dropconnect (weights) | activation', 'dropconnect')
     .option('--separate-init <how>', "rejected groups' separate model: random | warm", 'random');

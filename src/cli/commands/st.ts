@@ -29,6 +29,7 @@ export const StTrainOptionsSchema = z.object({
   lr: z.coerce.number().positive().default(1e-3),
   seed: seedField,
   maxSeconds: z.coerce.number().positive().optional(),
+  patience: positiveInt.optional(),
   ...gwnWidthFields(WIDTHS),
   runDir: z.string().optional(),
   resume: z.boolean().default(false),
@@ -58,6 +59,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
         batchSize: o.batchSize,
         learningRate: o.lr,
         ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
+        ...(o.patience === undefined ? {} : { patience: o.patience }),
         config: gwnWidthOf(o),
         onEpoch: progress,
         ...(run ? recordingOptions(run, progress, hooks) : {}),
@@ -73,7 +75,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
     run?.finish(result);
     if (o.json) write(`${JSON.stringify(result)}\n`);
     else {
-      write(`${result.sensors} sensors × ${result.steps} steps; samples train/val/test ${result.split.train}/${result.split.val}/${result.split.test}; GWN best epoch ${result.bestEpoch} of ${result.history.length}, ${result.trainSeconds.toFixed(0)} s\n\n`);
+      write(`${result.sensors} sensors × ${result.steps} steps; samples train/val/test ${result.split.train}/${result.split.val}/${result.split.test}; GWN best epoch ${result.bestEpoch} of ${result.history.length} (${result.stopReason}), ${result.trainSeconds.toFixed(0)} s\n\n`);
       write(`${renderResultsTable(result.results)}\n`);
       if (o.runDir) write(storedRunNote(o.runDir, 'artifacts/model.safetensors, artifacts/results.json'));
     }
@@ -98,7 +100,7 @@ function recordingOptions(run: StRun, progress: ((r: EpochRecord) => void) | und
     },
     onEpochWeights: (epoch, weights) => {
       const record = pending!;
-      run.recordEpoch({ epoch, valMae: record.valMae, seconds: record.seconds, metrics: { trainLoss: record.trainLoss } }, { weights });
+      run.recordEpoch({ epoch, valMae: record.valMae, seconds: record.seconds, metrics: { trainLoss: record.trainLoss, ...(record.trainMae === undefined ? {} : { trainMae: record.trainMae }) } }, { weights });
       if (record.valMae < bestMae) {
         bestMae = record.valMae;
         run.saveWeights('best-epoch', undefined, weights, { epoch: String(epoch) });
@@ -129,7 +131,8 @@ export function registerStCommand(program: Command): void {
     .option('--batch-size <n>', 'minibatch size', '64')
     .option('--lr <x>', 'Adam learning rate', '0.001')
     .option('--seed <n>', 'seed for init, batch order and dropout', '0')
-    .option('--max-seconds <s>', 'stop training after this many seconds (reduced budgets)');
+    .option('--max-seconds <s>', 'stop training after this many seconds (reduced budgets)')
+    .option('--patience <n>', 'early stopping: stop after n epochs without a better validation MAE (the best epoch is kept)');
   addGwnWidthOptions(train, WIDTHS)
     .option('--run-dir <dir>', 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)')
     .option('--resume', 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)');

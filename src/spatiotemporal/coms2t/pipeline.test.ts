@@ -95,3 +95,24 @@ test('reinit keeps frozen tensors at a fresh init; element-variance restores sta
   }
   for (const name of elementwise.frozen) assert.ok(same(stageZero.trained.weights[name]!, elementwise.beforeAdaptation.weights[name]!));
 });
+
+test('Stage 1b starts a fresh Adam at its own lr (the authors\' set_opt): the first step moves each weight by lr', async () => {
+  // Adam's first step from zero moments is lr·g/(|g| + ε) = ±lr for every element with a gradient; carried-over
+  // moments from Stage 0 would give lr·m̂/√v̂ of the accumulated history instead
+  const lr = 1e-3;
+  const result = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Epochs: 1, maxStepsPerEpoch: 1, stage1LearningRate: lr }, 'pmt');
+  const start = stageZero.trained.weights;
+  const after = result.beforeAdaptation.weights;
+  const steps: number[] = [];
+  for (const name of result.weightSplit.dynamic) {
+    start[name]!.data.forEach((v, i) => {
+      const delta = Math.abs(after[name]!.data[i]! - v);
+      if (delta > 0) steps.push(delta / lr);
+    });
+  }
+  assert.ok(steps.length > 50, `only ${steps.length} elements moved`);
+  assert.ok(Math.max(...steps) < 1.001, `a step larger than lr: ${Math.max(...steps)}`);
+  const nearLr = steps.filter((r) => Math.abs(r - 1) < 0.01).length;
+  assert.ok(nearLr / steps.length > 0.9, `${nearLr} of ${steps.length} steps are ≈ lr`);
+  for (const name of result.frozen) assert.ok(same(start[name]!, after[name]!), `${name} moved although frozen`);
+});

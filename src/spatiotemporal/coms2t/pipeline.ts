@@ -8,6 +8,15 @@
  *     encoder (forecast loss), stable tensors frozen at their Stage-0 values (best-validation Stage-0 model;
  *     option `reinit`: at a fresh initialisation, as the code's `retrain = 1`); best-validation epoch kept;
  * 2. test-time adaptation: the prompt objective on the prompt windows (split.ts), encoder only; then test.
+ * Optimiser at the stage transitions, as the authors' code does (hqh0728/ComS2T, commit f818815: `engine.py`
+ * `set_opt` builds a new `optim.Adam(model.parameters(), lr, weight_decay)`; `train.py` calls it before the prompt
+ * pre-training, before `finetune_instable` (Stage 1b, with `retrain` 0 or 1) and before the test-time prompt
+ * fine-tuning): every stage starts a FRESH Adam (zero moments, step count 0), with no warm-up and no learning
+ * rate schedule; Stage 1b uses the same lr as Stage 0 there (`--learning_rate`, 1e-4 in run_pm2_5.sh). Here
+ * Stage 1b has its own `stage1LearningRate` (default the paper's 1e-4) because reduced budgets train Stage 0
+ * at a larger lr; at 1e-4 a fresh Adam's first steps move each weight by at most ~1e-4, so restarting the
+ * moments does not kick the Stage-0 weights (issue #14: at lr 0.003 every model trained on from Stage 0
+ * lost validation accuracy).
  * Ablations: `hip` no freezing, `ssl` no Stages 1a and 2, `pmt` no prompts, `ttf` no Stage 2.
  */
 import { tf } from '../../train/tf.js';
@@ -36,7 +45,10 @@ export interface ComS2TOptions {
   readonly stage1Epochs: number;
   readonly promptEpochs: number;
   readonly batchSize: number;
+  /** Stage 0 */
   readonly learningRate: number;
+  /** Stage 1b (a fresh Adam, as the authors' code; see the file comment) */
+  readonly stage1LearningRate: number;
   readonly promptLearningRate: number;
   readonly weightDecay: number;
   readonly clipNorm: number;
@@ -46,6 +58,8 @@ export interface ComS2TOptions {
   readonly stage1Init: 'keep' | 'reinit';
   /** optimiser-step cap per GWN epoch (reduced budgets) */
   readonly maxStepsPerEpoch?: number;
+  /** early stopping of Stages 0 and 1b on validation MAE (gwn-trainer.ts); epochs are then maxima */
+  readonly patience?: number;
   readonly onEpoch?: (stage: string, record: EpochRecord) => void;
 }
 
@@ -56,6 +70,7 @@ export const DEFAULT_COMS2T: Omit<ComS2TOptions, 'seed'> = {
   promptEpochs: 5,
   batchSize: 64,
   learningRate: 1e-4,
+  stage1LearningRate: 1e-4,
   promptLearningRate: 1e-3,
   weightDecay: 1e-4,
   clipNorm: 5,
@@ -100,6 +115,7 @@ export async function runStageZero(setup: ComS2TSetup, options: ComS2TOptions): 
     trainSamples: setup.split.train,
     valSamples: setup.split.val,
     ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+    ...(options.patience === undefined ? {} : { patience: options.patience }),
     onEpoch: (record) => options.onEpoch?.('stage 0', record),
     onEpochWeights: (_epoch, weights) => {
       checkpoints.push(weights);
@@ -153,7 +169,8 @@ export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroRe
     const stage1 = await trainGwn(setup.prepared, {
       epochs: options.stage1Epochs,
       batchSize: options.batchSize,
-      learningRate: options.learningRate,
+      // trainGwn builds a new session, hence a fresh Adam: the code's set_opt at the Stage 0 → 1b transition
+      learningRate: options.stage1LearningRate,
       weightDecay: options.weightDecay,
       clipNorm: options.clipNorm,
       seed: `${options.seed}-1b`,
@@ -161,6 +178,7 @@ export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroRe
       trainSamples: setup.split.train,
       valSamples: setup.split.val,
       ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+      ...(options.patience === undefined ? {} : { patience: options.patience }),
       onEpoch: (record) => options.onEpoch?.(`stage 1b (${ablation})`, record),
       session: { initialWeights: start, ...(prompts ? { extraWeights: promptWeights } : {}), frozen: (name) => frozen.has(name), forward },
     });

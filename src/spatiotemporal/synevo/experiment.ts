@@ -8,7 +8,7 @@ import { loadTrafficNetwork, type TrafficNetwork } from '../../tasks/traffic/csv
 import { holdoutPeriod, periodGroups } from '../../tasks/traffic/domains.js';
 import { concatenateSources, defaultSourceTransforms, DEFAULT_SYNTHETIC, generateSyntheticCity, type SourceTransform } from '../../tasks/traffic/synthetic.js';
 import { STEPS_PER_DAY_5MIN } from '../../tasks/traffic/windows.js';
-import { buildCurriculum } from './group-scoring.js';
+import { buildCurriculum, type CurriculumResult } from './group-scoring.js';
 import { DEFAULT_SYNEVO, runSynevo, type SynevoAblation, type SynevoOptions, type SynevoResult } from './loop.js';
 import { runReference, type ReferenceResult } from './reference-models.js';
 import { buildDomainSetup, fewShotSlice, type DomainSetup } from './setup.js';
@@ -68,10 +68,10 @@ export interface ComparisonResult {
   readonly seconds: number;
 }
 
-export async function runComparison(setup: DomainSetup, options: ComparisonOptions, log: (line: string) => void = () => {}): Promise<ComparisonResult> {
+export async function runComparison(setup: DomainSetup, options: ComparisonOptions, log: (line: string) => void = () => {}, reuse: { curriculum?: CurriculumResult } = {}): Promise<ComparisonResult> {
   const started = performance.now();
   const o = options.synevo;
-  const curriculum = await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, o.fewShotFraction), { ...o.scoring, seed: o.seed, config: o.config }, log);
+  const curriculum = reuse.curriculum ?? await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, o.fewShotFraction), { ...o.scoring, seed: o.seed, config: o.config }, log);
   log(`curriculum: bench ${curriculum.curriculum.bench}, order ${curriculum.curriculum.order.map((e) => `${e.group} (l ${e.distance.toFixed(3)})`).join(' → ')}, few-shot l ${curriculum.fewShotDistance.toFixed(3)}; ${curriculum.seconds.toFixed(0)} s`);
   const synevo: SynevoResult[] = [];
   for (const ablation of options.ablations) {

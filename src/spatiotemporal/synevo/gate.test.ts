@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gateDecision, meanSquaredDistance } from './gate.js';
+import { gateDecision, kappaFromDistances, meanSquaredDistance } from './gate.js';
 
 const v = (...x: number[]): Float64Array => Float64Array.from(x);
 
@@ -14,4 +14,20 @@ test('h = 1 iff 0 < D_min < κ; D_min is the nearest domain', () => {
   const empty = gateDecision(v(1, 1), new Map(), 1);
   assert.ok(empty.admitted && Number.isNaN(empty.minDistance));
   assert.equal(meanSquaredDistance(v(1, 2, 3), v(1, 0, 0)), 13 / 3);
+});
+
+test('κ from the representation scale: factor × median pairwise D, and the gate then rejects a far group', () => {
+  // three training domains on a line: D(a,b) = 1, D(b,c) = 4, D(a,c) = 9 (1-D representations) → median 4
+  const reps = new Map([['a', v(0)], ['b', v(1)], ['c', v(3)]]);
+  const scale = kappaFromDistances(reps, 1.5);
+  assert.equal(scale.median, 4);
+  assert.equal(scale.kappa, 6);
+  assert.deepEqual(scale.pairwise.map((p) => [p.a, p.b, p.distance]), [['a', 'b', 1], ['a', 'c', 9], ['b', 'c', 4]]);
+  const container = new Map([['a', v(0)], ['b', v(1)]]);
+  // a group at 2: D_min = 1 (to b) < κ → admitted; a group at 4: D_min = 9 (to b) > κ = 6 → rejected
+  assert.equal(gateDecision(v(2), container, scale.kappa).admitted, true);
+  const far = gateDecision(v(4), container, scale.kappa);
+  assert.deepEqual([far.admitted, far.minDistance, far.nearest], [false, 9, 'b']);
+  // the paper's κ = 1e3 on this scale admits it: the gate could never reject
+  assert.equal(gateDecision(v(4), container, 1e3).admitted, true);
 });

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../../train/tf.js';
 import { domainSetupOf } from './experiment.js';
-import { DEFAULT_SYNEVO, runSynevo, type SynevoOptions } from './loop.js';
+import { DEFAULT_SYNEVO, controlOrder, runSynevo, type SynevoOptions } from './loop.js';
 import { buildCurriculum } from './group-scoring.js';
 import { fewShotSlice } from './setup.js';
 
@@ -55,4 +55,29 @@ test('SynEVO on 3 synthetic sources (1 held out): curriculum order, falling sche
   assert.equal(noGate.gate.length, 4, 'every group and the probe admitted without a distance');
   assert.ok(noGate.gate.every((d) => d.admitted && Number.isNaN(d.minDistance)));
   assert.equal(noGate.extractorLoss, undefined);
+});
+
+test('no-reorder control: the natural order, or a seeded shuffle when it equals the curriculum order', () => {
+  assert.deepEqual(controlOrder(['a', 'b', 'c'], ['b', 'a', 'c'], 0), { order: ['a', 'b', 'c'], orderKind: 'natural' });
+  const shuffled = controlOrder(['a', 'b', 'c'], ['a', 'b', 'c'], 0);
+  assert.equal(shuffled.orderKind, 'shuffled');
+  assert.notDeepEqual(shuffled.order, ['a', 'b', 'c']);
+  assert.deepEqual([...shuffled.order].sort(), ['a', 'b', 'c']);
+  assert.deepEqual(controlOrder(['a', 'b', 'c'], ['a', 'b', 'c'], 0), shuffled, 'deterministic for a seed');
+});
+
+test('κ scaled from the representation distances: the gate rejects groups beyond it and they train apart', async () => {
+  const setup = domainSetupOf({ kind: 'cross-source', sources: 4, nodes: 4, days: 1, stepsPerDay: 48, seed: 2, holdout: 'last' });
+  const curriculum = await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, 0.25), { ...options.scoring, seed: 0, config: TINY });
+  // factor 0.5: κ is half the median pairwise distance, so at least the pair at the median is too far apart
+  const result = await runSynevo(setup, { ...options, cycles: 1, kappaFactor: 0.5 }, { curriculum });
+  const scale = result.kappaScale!;
+  assert.equal(scale.pairwise.length, 3);
+  assert.equal(result.kappa, 0.5 * scale.median);
+  const decided = result.gate.filter((d) => Number.isFinite(d.minDistance));
+  assert.ok(decided.some((d) => !d.admitted), 'some candidate is rejected');
+  for (const d of decided) assert.equal(d.admitted, d.minDistance < result.kappa, `${d.group}: D_min ${d.minDistance} vs κ ${result.kappa}`);
+  for (const visit of result.visits) assert.equal(visit.admitted, result.gate.find((d) => d.group === visit.group)!.admitted);
+  // a rejected group trains its own model with no regularisation (Eq. 15's (1 − h) term)
+  for (const visit of result.visits.filter((x) => !x.admitted)) assert.deepEqual([visit.dropout, visit.weightDecay], [0, 0]);
 });

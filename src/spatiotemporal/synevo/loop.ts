@@ -9,7 +9,14 @@
  * default; few-shot adaptation runs the gate on the held-out few-shot slice and, if admitted, continues a copy
  * of the container with the slice's p, λ (its gradient distance to the bench, clamped at d_max). Zero-shot
  * evaluates the container as it is. Ablations: 'static' (p = 0.1, λ = 0.001), 'no-reorder' (natural group
- * order, elastic p, λ kept), 'no-gate' (no extractor, every group admitted).
+ * order, elastic p, λ kept; when the natural order already equals the curriculum order, a seeded shuffled
+ * order that differs from it is the control, so the ablation is never the full run again), 'no-gate' (no
+ * extractor, every group admitted).
+ * κ: a fixed value (the paper's 1e3) or, with `kappaFactor`, factor × the median pairwise distance between the
+ * training domains' representations (gate.ts `kappaFromDistances`), so the gate can reject on this data's scale.
+ * Masked steps never feed BatchNorm running statistics (gwn-session.ts): they come from an unmasked pass of
+ * the same batch, because evaluation runs the unmasked network (the paper does not mention BatchNorm; Def. 4.2
+ * masks parameters to model inactive synapses during training, not at inference).
  */
 import { gwnForward, type GraphWaveNetConfig } from '../graph-wavenet.js';
 import type { PreparedTraffic } from '../gwn-data.js';
@@ -17,10 +24,11 @@ import { GwnTrainingSession, type GwnForwardFn } from '../gwn-session.js';
 import { INPUT_STEPS } from '../../tasks/traffic/windows.js';
 import { DEFAULT_EXTRACTOR, domainRepresentation, trainExtractor, type ExtractorOptions, type PersonalityExtractor } from './extractor.js';
 import { AdaptiveCoupler } from './coupler.js';
-import type { GateDecision } from './gate.js';
+import { kappaFromDistances, type GateDecision, type KappaScale } from './gate.js';
+import { createRng } from '../../core/rng.js';
 import { buildCurriculum, DEFAULT_SCORING, evenlySpaced, type CurriculumResult, type ScoringOptions } from './group-scoring.js';
 import { DEFAULT_ELASTIC, STATIC_REGULARISATION, elasticRegularisation, type ElasticParams, type GroupRegularisation } from './schedule.js';
-import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
+import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics, type StepBudget } from './setup.js';
 
 export const SYNEVO_ABLATIONS = ['none', 'static', 'no-reorder', 'no-gate'] as const;
 export type SynevoAblation = (typeof SYNEVO_ABLATIONS)[number];
@@ -35,8 +43,10 @@ export interface SynevoOptions {
   /** container optimiser steps per group visit */
   readonly stepsPerGroup: number;
   readonly elastic: ElasticParams;
-  /** gate threshold κ (paper's best 1e3; acts on the representation scale) */
+  /** gate threshold κ (paper's best 1e3; acts on the representation scale); ignored when `kappaFactor` is set */
   readonly kappa: number;
+  /** κ = kappaFactor × median pairwise D of the training domains' representations (gate.ts) */
+  readonly kappaFactor?: number;
   readonly extractor: ExtractorOptions;
   readonly extractorSamplesPerGroup: number;
   readonly ablation: SynevoAblation;
@@ -81,10 +91,17 @@ export interface SynevoVisit {
 export interface SynevoResult {
   readonly ablation: SynevoAblation;
   readonly order: readonly string[];
+  /** how `order` was made: the curriculum, the natural order, or a shuffle (natural = curriculum order) */
+  readonly orderKind: 'curriculum' | 'natural' | 'shuffled';
+  /** the κ the gate used, and its basis when scaled from the representation distances */
+  readonly kappa: number;
+  readonly kappaScale?: KappaScale;
   readonly curriculum: CurriculumResult;
   /** every gate decision with its D_min (training groups, then the held-out few-shot slice) */
   readonly gate: readonly (GateDecision & { readonly group: string })[];
   readonly visits: readonly SynevoVisit[];
+  /** masked MAE of the final container on the training groups' validation windows (pooled): the dev score */
+  readonly validationMae: number;
   readonly zeroShot: HeldOutMetrics;
   readonly fewShot: HeldOutMetrics & { readonly admitted: boolean; readonly dropout: number; readonly weightDecay: number };
   readonly extractorLoss?: { readonly first: number; readonly last: number };
@@ -104,16 +121,30 @@ export function windowFeatures(prepared: PreparedTraffic, sample: number): Float
 function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, rate: { value: number }, initialWeights?: Awaited<ReturnType<GwnTrainingSession['snapshot']>>): GwnTrainingSession {
   let session: GwnTrainingSession | undefined;
   const forward: GwnForwardFn | undefined =
-    options.dropMode === 'activation' ? (param, input, _samples, forwardOptions) => gwnForward({ ...session!.config, dropout: rate.value }, param, session!.predefinedSupports, input, forwardOptions) : undefined;
+    options.dropMode === 'activation'
+      ? (param, input, _samples, forwardOptions) => gwnForward(forwardOptions.statisticsPass ? session!.config : { ...session!.config, dropout: rate.value }, param, session!.predefinedSupports, input, forwardOptions)
+      : undefined;
   session = new GwnTrainingSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}), ...(forward ? { forward } : {}) });
   return session;
 }
 
-function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupRegularisation): { steps: number; batchSize: number; weightDecay: number; dropConnect: number } {
-  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect: options.dropMode === 'dropconnect' ? regularisation.dropout : 0 };
+/** A visit's step budget; the masked steps' BatchNorm statistics come from unmasked passes (gwn-session.ts). */
+function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupRegularisation): StepBudget {
+  const dropConnect = options.dropMode === 'dropconnect' ? regularisation.dropout : 0;
+  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect, masked: options.dropMode === 'activation' && regularisation.dropout > 0 };
+}
+
+/** SynEVO's container trained and scored on the training groups' validation windows only (no held-out window is read). */
+export async function synevoValidationMae(setup: DomainSetup, options: SynevoOptions, curriculum: CurriculumResult, log: (line: string) => void = () => {}): Promise<number> {
+  const result = await runSynevoStages(setup, options, { curriculum }, log, true);
+  return result.validationMae;
 }
 
 export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reuse?: { curriculum?: CurriculumResult }, log: (line: string) => void = () => {}): Promise<SynevoResult> {
+  return (await runSynevoStages(setup, options, reuse, log, false)) as SynevoResult;
+}
+
+async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse: { curriculum?: CurriculumResult } | undefined, log: (line: string) => void, validationOnly: boolean): Promise<SynevoResult | { validationMae: number }> {
   const started = performance.now();
   const { prepared, groups, heldOut } = setup;
   const fewShotSamples = fewShotSlice(heldOut, options.fewShotFraction);
@@ -121,7 +152,8 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
   const distance = new Map(curriculum.curriculum.order.map((e) => [e.group, e.distance]));
   const dMax = curriculum.curriculum.maxDistance;
   const regularisationOf = (l: number): GroupRegularisation => (options.ablation === 'static' ? STATIC_REGULARISATION : elasticRegularisation(l, dMax, options.elastic));
-  const order = options.ablation === 'no-reorder' ? groups.map((g) => g.id) : curriculum.curriculum.order.map((e) => e.group);
+  const curriculumIds = curriculum.curriculum.order.map((e) => e.group);
+  const { order, orderKind } = options.ablation === 'no-reorder' ? controlOrder(groups.map((g) => g.id), curriculumIds, options.seed) : { order: curriculumIds, orderKind: 'curriculum' as const };
   const byId = new Map(groups.map((g) => [g.id, g]));
 
   // §2.3: the extractor sees training windows of the training groups only
@@ -133,10 +165,18 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
     log(`extractor: contrastive loss ${extractor.losses[0]!.toFixed(4)} → ${extractor.losses.at(-1)!.toFixed(4)}`);
   }
 
+  let kappa = options.kappa;
+  let kappaScale: KappaScale | undefined;
+  if (extractor && options.kappaFactor !== undefined) {
+    kappaScale = kappaFromDistances(new Map(groups.map((g) => [g.id, representationOf(evenlySpaced(g.train, options.extractorSamplesPerGroup))])), options.kappaFactor);
+    kappa = kappaScale.kappa;
+    log(`gate: κ = ${options.kappaFactor} × median pairwise D ${kappaScale.median.toPrecision(4)} = ${kappa.toPrecision(4)}`);
+  }
+
   const rate = { value: 0 };
   const container = createSession(prepared, options, options.seed, rate);
   const coupler = new AdaptiveCoupler(container, {
-    kappa: options.kappa,
+    kappa,
     gated: extractor !== undefined,
     createSeparate: async (id) => createSession(prepared, options, `${options.seed}:separate:${id}`, { value: 0 }, options.separateInit === 'warm' ? await container.snapshot() : undefined),
   });
@@ -161,6 +201,9 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
       }
     }
     rate.value = 0;
+    const validationMae = (await container.evaluate(groups.flatMap((g) => g.val))).mae;
+    log(`container on the training groups' validation windows: MAE ${validationMae.toFixed(3)}`);
+    if (validationOnly) return { validationMae };
     const zeroShot = await evaluateOn(container, prepared, heldOut.test);
     log(`zero-shot held-out ${heldOut.id}: MAE ${zeroShot.all.mae.toFixed(3)}`);
 
@@ -180,9 +223,13 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
       return {
         ablation: options.ablation,
         order,
+        orderKind,
+        kappa,
+        ...(kappaScale ? { kappaScale } : {}),
         curriculum,
         gate: coupler.decisions,
         visits,
+        validationMae,
         zeroShot,
         fewShot: { ...fewShot, admitted: decision.admitted, ...regularisation },
         ...(extractor ? { extractorLoss: { first: extractor.losses[0]!, last: extractor.losses.at(-1)! } } : {}),
@@ -194,5 +241,23 @@ export async function runSynevo(setup: DomainSetup, options: SynevoOptions, reus
   } finally {
     container.dispose();
     coupler.disposeSeparate();
+  }
+}
+
+/**
+ * The no-reordering control: the natural order, unless it equals the curriculum order (then the ablation
+ * would repeat the full run); then a seeded shuffle that differs from the curriculum order.
+ */
+export function controlOrder(natural: readonly string[], curriculum: readonly string[], seed: number | string): { order: string[]; orderKind: 'natural' | 'shuffled' } {
+  const same = (a: readonly string[]): boolean => a.every((id, i) => id === curriculum[i]);
+  if (!same(natural) || natural.length < 2) return { order: [...natural], orderKind: 'natural' };
+  const rng = createRng('synevo-control-order', seed);
+  for (;;) {
+    const order = [...natural];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    if (!same(order)) return { order, orderKind: 'shuffled' };
   }
 }
