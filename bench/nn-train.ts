@@ -6,7 +6,7 @@
  * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
  * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts).
  *
- * Usage: npm run bench:nn-train [-- --seconds 2 --python python3 --batches 10,64]
+ * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const flag = (name: string, fallback: string): string => {
   return at >= 0 ? args[at + 1]! : fallback;
 };
 const SECONDS = Number(flag('seconds', '2'));
-const PYTHON = flag('python', 'python3');
+const PYTHON = flag('python', '/usr/bin/python3');
 const BATCHES = flag('batches', '10,64').split(',').map(Number);
 const ONLY = flag('only', ''); // 'mlp' or 'ae'
 const SIZES = [784, 100, 100, 10];
