@@ -13,7 +13,8 @@
  */
 import type { DType } from '../core/dtype.js';
 import type { Checkpoint } from '../io/checkpoint.js';
-import type { KernelPool } from '../kernels/pool.js';
+import { createKernels, type KernelsKind } from '../kernels/index.js';
+import { KernelPool } from '../kernels/pool.js';
 import {
   KINSHIP_INPUT_BF16,
   KINSHIP_INPUT_F16,
@@ -24,6 +25,7 @@ import {
 import {
   KinshipAccumulator,
   accumulateTensorInTypeScript,
+  computeKinship,
   planKinship,
   type KinshipOptions,
   type KinshipPlan,
@@ -181,4 +183,30 @@ export async function computeKinshipOnPool(
   }
   options.onProgress?.(plan.selected.length, plan.selected.length, '');
   return accumulator.result();
+}
+
+export interface KinshipRunOptions extends PoolKinshipOptions {
+  /** 'wasm' (default): the kernel pool, falling back to 'reference' (computeKinship) if it cannot load */
+  readonly kernels?: KernelsKind;
+  /** compute threads, the calling thread included (default 2) */
+  readonly threads?: number;
+  /** an existing pool to use (not closed here); overrides `kernels` and `threads` */
+  readonly pool?: KernelPool;
+}
+
+/** Kinship the fast way when it can be had: on `options.pool`, or on a pool started (and closed) here. */
+export async function computeKinshipWithKernels(
+  base: Checkpoint,
+  models: readonly Checkpoint[],
+  options: KinshipRunOptions,
+): Promise<KinshipResult> {
+  if (options.pool) return computeKinshipOnPool(options.pool, base, models, options);
+  if ((options.kernels ?? 'wasm') === 'reference') return computeKinship(base, models, options);
+  const threads = options.threads ?? 2;
+  const kernels = await createKernels({ kernels: 'wasm', workers: threads - 1, callerTakesPart: true, fallback: 'reference' });
+  try {
+    return kernels instanceof KernelPool ? await computeKinshipOnPool(kernels, base, models, options) : computeKinship(base, models, options);
+  } finally {
+    await kernels.close();
+  }
 }
