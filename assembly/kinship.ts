@@ -49,20 +49,44 @@ function fold(lo: v128, hi: v128): f64 {
   return (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
 }
 
-/** d = x − base in place over `padded` elements; returns Σd in the fixed lane order */
+/**
+ * d = x − base over the block (x decoded from its float32 or bf16 storage on the fly, `base` already float64),
+ * written to `d` with zero padding up to `padded`; returns Σd in the fixed lane order
+ */
 // @ts-ignore: decorator
 @inline
-function subtractAndSum(d: usize, base: usize, padded: i32): f64 {
+function deltaAndSum(d: usize, src: usize, bf16: bool, base: usize, n: i32, padded: i32): f64 {
   let lo = f64x2.splat(0), hi = f64x2.splat(0);
-  for (let k = 0; k < padded; k += 4) {
-    const p = d + (<usize>k << 3);
+  const whole = n & ~3;
+  for (let k = 0; k < whole; k += 4) {
+    let xLo: v128, xHi: v128;
+    if (bf16) {
+      const w = i32x4.shl(v128.load16x4_u(src + (<usize>k << 1)), 16);
+      xLo = f64x2.promote_low_f32x4(w);
+      xHi = f64x2.promote_low_f32x4(v128.shuffle<u32>(w, w, 2, 3, 2, 3));
+    } else {
+      const p = src + (<usize>k << 2);
+      xLo = f64x2.promote_low_f32x4(v128.load64_zero(p));
+      xHi = f64x2.promote_low_f32x4(v128.load64_zero(p + 8));
+    }
     const q = base + (<usize>k << 3);
-    const a = f64x2.sub(v128.load(p), v128.load(q));
-    const b = f64x2.sub(v128.load(p, 16), v128.load(q, 16));
-    v128.store(p, a);
-    v128.store(p, b, 16);
+    const a = f64x2.sub(xLo, v128.load(q));
+    const b = f64x2.sub(xHi, v128.load(q, 16));
+    const o = d + (<usize>k << 3);
+    v128.store(o, a);
+    v128.store(o, b, 16);
     lo = f64x2.add(lo, a);
     hi = f64x2.add(hi, b);
+  }
+  if (whole < padded) {
+    // the last group through memory: real lanes decoded one by one, padding lanes exactly 0
+    for (let k = whole; k < padded; k++) {
+      const x: f64 = k >= n ? 0 : bf16 ? <f64>reinterpret<f32>(<u32>load<u16>(src + (<usize>k << 1)) << 16) : <f64>load<f32>(src + (<usize>k << 2));
+      store<f64>(d + (<usize>k << 3), k < n ? x - load<f64>(base + (<usize>k << 3)) : 0);
+    }
+    const o = d + (<usize>whole << 3);
+    lo = f64x2.add(lo, v128.load(o));
+    hi = f64x2.add(hi, v128.load(o, 16));
   }
   return fold(lo, hi);
 }
@@ -155,8 +179,9 @@ export function kinshipMoments(inputs: usize, kinds: usize, count: i32, n: i32, 
     for (let i = 0; i < count; i++) {
       const bf16 = load<u32>(kinds + (<usize>(i + 1) << 2)) == KINSHIP_IN_BF16;
       const d = work + <usize>(i + 1) * stride;
-      widenInto(d, <usize>load<u32>(inputs + (<usize>(i + 1) << 2)) + (<usize>start << (bf16 ? 1 : 2)), bf16, len, padded);
-      store<f64>(rec + (<usize>i << 3), subtractAndSum(d, baseBuffer, padded) / <f64>len);
+      const src = <usize>load<u32>(inputs + (<usize>(i + 1) << 2)) + (<usize>start << (bf16 ? 1 : 2));
+      const sum = bf16 ? deltaAndSum(d, src, true, baseBuffer, len, padded) : deltaAndSum(d, src, false, baseBuffer, len, padded);
+      store<f64>(rec + (<usize>i << 3), sum / <f64>len);
     }
     // centre every delta first: the cross moments of row i read the centred columns j > i
     for (let i = 0; i < count; i++) {
