@@ -34,11 +34,11 @@ import {
 import type { PairMoments } from './metric.js';
 
 export interface PoolKinshipOptions extends KinshipOptions {
-  /** elements each thread reads per input per call; a multiple of the kernel's KINSHIP_BLOCK (default 16,384) */
+  /** elements each thread reads per input per call; a multiple of the kernel's KINSHIP_BLOCK (default 32,768) */
   readonly readBlockElements?: number;
 }
 
-export const DEFAULT_READ_BLOCK_ELEMENTS = 1 << 14;
+export const DEFAULT_READ_BLOCK_ELEMENTS = 1 << 15;
 
 type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
