@@ -148,6 +148,54 @@ function squaredDifferenceSum(x: usize, y: usize, padded: i32): f64 {
   return fold(lo, hi);
 }
 
+// @ts-ignore: decorator
+@inline
+function sum2(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/**
+ * The 3-model case (a 3×3 matrix, or a candidate and its two parents) without writing centred copies: each
+ * position's three centred deltas stay in registers for all six products. Lanes are k mod 2 here; the last odd
+ * element is added after the lane sum. Writes the six upper-triangle moments after the means of `rec`.
+ */
+function threeMoments(d0: usize, d1: usize, d2: usize, rec: usize, n: i32): void {
+  const m0 = load<f64>(rec), m1 = load<f64>(rec, 8), m2 = load<f64>(rec, 16);
+  const v0 = f64x2.splat(m0), v1 = f64x2.splat(m1), v2 = f64x2.splat(m2);
+  let s00 = f64x2.splat(0), s01 = f64x2.splat(0), s02 = f64x2.splat(0);
+  let s11 = f64x2.splat(0), s12 = f64x2.splat(0), s22 = f64x2.splat(0);
+  const pairs = n & ~1;
+  for (let k = 0; k < pairs; k += 2) {
+    const o = <usize>k << 3;
+    const a = f64x2.sub(v128.load(d0 + o), v0);
+    const b = f64x2.sub(v128.load(d1 + o), v1);
+    const c = f64x2.sub(v128.load(d2 + o), v2);
+    s00 = f64x2.add(s00, f64x2.mul(a, a));
+    s01 = f64x2.add(s01, f64x2.mul(a, b));
+    s02 = f64x2.add(s02, f64x2.mul(a, c));
+    s11 = f64x2.add(s11, f64x2.mul(b, b));
+    s12 = f64x2.add(s12, f64x2.mul(b, c));
+    s22 = f64x2.add(s22, f64x2.mul(c, c));
+  }
+  let t00: f64 = 0, t01: f64 = 0, t02: f64 = 0, t11: f64 = 0, t12: f64 = 0, t22: f64 = 0;
+  if (pairs < n) {
+    const o = <usize>pairs << 3;
+    const a = load<f64>(d0 + o) - m0, b = load<f64>(d1 + o) - m1, c = load<f64>(d2 + o) - m2;
+    t00 = a * a;
+    t01 = a * b;
+    t02 = a * c;
+    t11 = b * b;
+    t12 = b * c;
+    t22 = c * c;
+  }
+  store<f64>(rec, sum2(s00) + t00, 24);
+  store<f64>(rec, sum2(s01) + t01, 32);
+  store<f64>(rec, sum2(s02) + t02, 40);
+  store<f64>(rec, sum2(s11) + t11, 48);
+  store<f64>(rec, sum2(s12) + t12, 56);
+  store<f64>(rec, sum2(s22) + t22, 64);
+}
+
 /** index of the centred moment (i, j), i ≤ j, in a record: after the N means, the upper triangle row by row */
 // @ts-ignore: decorator
 @inline
@@ -182,6 +230,10 @@ export function kinshipMoments(inputs: usize, kinds: usize, count: i32, n: i32, 
       const src = <usize>load<u32>(inputs + (<usize>(i + 1) << 2)) + (<usize>start << (bf16 ? 1 : 2));
       const sum = bf16 ? deltaAndSum(d, src, true, baseBuffer, len, padded) : deltaAndSum(d, src, false, baseBuffer, len, padded);
       store<f64>(rec + (<usize>i << 3), sum / <f64>len);
+    }
+    if (count == 3 && (flags & KINSHIP_SQDIFF) == 0) {
+      threeMoments(work + stride, work + 2 * stride, work + 3 * stride, rec, len);
+      continue;
     }
     // centre every delta first: the cross moments of row i read the centred columns j > i
     for (let i = 0; i < count; i++) {

@@ -52,7 +52,7 @@ function close(actual: number, expected: number, tolerance = 1e-12): boolean {
 }
 
 function assertMatchesReference(result: KinshipResult, deltas: readonly Float64Array[], label: string): void {
-  for (const metric of METRICS) {
+  for (const metric of METRICS.filter((m) => result.matrices[m] !== undefined)) {
     const matrix = result.matrices[metric]!;
     for (let i = 0; i < deltas.length; i++) {
       for (let j = 0; j < deltas.length; j++) {
@@ -78,6 +78,9 @@ test('fixture family (f32 and bf16 files, sharded base): every metric within 1e-
         const result = await computeKinshipOnPool(pool, base, models, { metrics: METRICS });
         assertMatchesReference(result, deltas, `${baseFolder}, ${name}:`);
         results.push(result);
+        // three models, no distance: the kernel's register-only 3-model path
+        const three = await computeKinshipOnPool(pool, base, models.slice(0, 3), { metrics: ['pcc', 'cs'] });
+        assertMatchesReference(three, deltas.slice(0, 3), `${baseFolder}, ${name}, 3 models:`);
       }
       assert.deepEqual(results[1]!.matrices, results[0]!.matrices);
       assert.deepEqual(results[2]!.matrices, results[0]!.matrices);
@@ -149,7 +152,7 @@ function halfToNumber(h: number): number {
 }
 
 const familyArbitrary = fc.record({
-  models: fc.integer({ min: 1, max: 4 }),
+  models: fc.constantFrom(1, 2, 3, 3, 4),
   lengths: fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 1, maxLength: 3 }),
   dtypes: fc.array(fc.constantFrom<'F32' | 'BF16' | 'F16'>('F32', 'BF16', 'F16'), { minLength: 5, maxLength: 5 }),
   offset: fc.constantFrom(0, 0.5, -3),
@@ -190,6 +193,12 @@ test('random families (any dtype per model, 1–4 models, odd lengths, a common 
           const two = await computeKinshipOnPool(pools[2]!.pool, opened[0]!, opened.slice(1), { metrics: METRICS });
           assertMatchesReference(two, referenceDeltas, `seed ${seed}:`);
           assert.deepEqual(one.matrices, two.matrices);
+          // without ed the kernel skips the squared differences (and for 3 models takes its register-only path)
+          const similarities = ['pcc', 'cs', 'cs_abs'] as const;
+          const oneSimilar = await computeKinshipOnPool(pools[1]!.pool, opened[0]!, opened.slice(1), { metrics: [...similarities] });
+          const twoSimilar = await computeKinshipOnPool(pools[2]!.pool, opened[0]!, opened.slice(1), { metrics: [...similarities] });
+          assertMatchesReference(twoSimilar, referenceDeltas, `seed ${seed}, similarities only:`);
+          assert.deepEqual(oneSimilar.matrices, twoSimilar.matrices);
         } finally {
           opened.forEach((c) => c.close());
           paths.forEach((p) => rmSync(p, { force: true }));
