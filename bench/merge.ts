@@ -4,12 +4,13 @@
  * heads, vocab 32000 → ~2.2 GB each) with our writer under /tmp, warms the page cache, then measures in one run:
  * memory copy bandwidth (TypedArray.set, `cat model > /dev/null`), the I/O floor of a linear merge in Node
  * (bench/merge-floor.ts: the same reads and one output's writes, no arithmetic), modelevo linear (wasm kernels,
- * float32 and float64 arithmetic) `--repeat` times each, alternating, ties once, and the same merges by
+ * float32 and float64 arithmetic) `--repeat` times each, alternating, ties, dare_ties, della and breadcrumbs_ties
+ * once each, and the same merges by
  * bench/merge_torch.py. Every merge runs in its own child process so its peak RSS (VmHWM) is its own. Outputs go
  * to /dev/shm (tmpfs) so disk write speed and fsync are measured for neither tool. GB/s = input bytes / wall time.
  * Removes everything at the end.
  *
- *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --reference --family <dir>]
+ *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --methods ties,della --reference --family <dir>]
  *
  * `--family <dir>` keeps the synthetic family in <dir> (written there on the first run, reused after), so
  * repeated runs skip the minute of writing it; the caller deletes it.
@@ -22,6 +23,9 @@ import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, wri
 import { DEFAULT_FILE_BLOCK_ELEMENTS } from '../src/merge/fast-path.js';
 import { runMerge } from '../src/merge/index.js';
 import type { FloorResult } from './merge-floor.js';
+
+/** the task-vector merges bench:merge times, besides linear (issue #16) */
+const TASK_VECTOR_METHODS = ['ties', 'dare_ties', 'della', 'breadcrumbs_ties'];
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
@@ -43,7 +47,8 @@ async function child(): Promise<void> {
     method === 'linear'
       ? { merge_method: 'linear', models: names.map((model) => ({ model, parameters: { weight: 0.25 } })), dtype: 'bfloat16' }
       : {
-          merge_method: 'ties',
+          // the ties family: weight 1, density 0.2 each; della's epsilon (0.15) and breadcrumbs' gamma (0.01) default
+          merge_method: method,
           base_model: names[0],
           models: names.slice(1).map((model) => ({ model, parameters: { weight: 1, density: 0.2 } })),
           dtype: 'bfloat16',
@@ -84,7 +89,9 @@ const best = (row: Row): MergeRun => row.runs.reduce((a, b) => (b.seconds < a.se
 
 async function main(): Promise<void> {
   const layers = Number(argValue('--layers') ?? 22);
-  const skipTorch = process.argv.includes('--skip-torch');
+  const torchMissing = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0;
+  if (torchMissing) console.log('PyTorch: skipped (python3 cannot import torch; install python3-torch)');
+  const skipTorch = process.argv.includes('--skip-torch') || torchMissing;
   const withReference = process.argv.includes('--reference');
   const repeat = Number(argValue('--repeat') ?? 3);
   const keptFamily = argValue('--family');
@@ -139,11 +146,13 @@ async function main(): Promise<void> {
     }
     rows.push(...linearRows);
     if (!skipTorch) rows.push({ label: 'PyTorch linear', runs: [torchRun('linear', folders, outRoot)] });
-    if (!process.argv.includes('--skip-ties')) {
-      const out = join(outRoot, 'ties-wasm');
-      rows.push({ label: 'modelevo ties (wasm)', runs: [runChild(process.execPath, [...self, '--child', 'ties', dir, out, 'wasm', 'float32'])] });
+    // the task-vector family, once each (`--methods ties,della` for a subset; `--skip-ties` for none)
+    const familyMethods = process.argv.includes('--skip-ties') ? [] : (argValue('--methods') ?? TASK_VECTOR_METHODS.join(',')).split(',');
+    for (const method of familyMethods) {
+      const out = join(outRoot, `${method}-wasm`);
+      rows.push({ label: `modelevo ${method} (wasm)`, runs: [runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32'])] });
       rmSync(out, { recursive: true, force: true });
-      if (!skipTorch) rows.push({ label: 'PyTorch ties', runs: [torchRun('ties', folders, outRoot)] });
+      if (!skipTorch) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
 
     const torchOf = (method: string): MergeRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
     for (const row of rows) {
       const run = best(row);
       const gbs = inputBytes / run.seconds / 1e9;
-      const method = row.label.includes('ties') ? 'ties' : 'linear';
+      const method = row.label.split(' ')[1] ?? 'linear';
       const torch = torchOf(method);
       const isMerge = !row.label.startsWith('PyTorch') && !row.label.startsWith('I/O floor');
       const vsTorch = torch && isMerge ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
@@ -182,7 +191,7 @@ async function main(): Promise<void> {
   }
 }
 
-function torchRun(method: 'linear' | 'ties', folders: readonly string[], outRoot: string): MergeRun {
+function torchRun(method: string, folders: readonly string[], outRoot: string): MergeRun {
   const out = join(outRoot, `${method}-torch`);
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
   const script = new URL('./merge_torch.py', import.meta.url).pathname;
