@@ -150,7 +150,10 @@ async function main(): Promise<void> {
     const familyMethods = process.argv.includes('--skip-ties') ? [] : (argValue('--methods') ?? TASK_VECTOR_METHODS.join(',')).split(',');
     for (const method of familyMethods) {
       const out = join(outRoot, `${method}-wasm`);
-      rows.push({ label: `modelevo ${method} (wasm)`, runs: [runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32'])] });
+      const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
+      // a progress line per merge: the slow ones (not on the fast path yet) take minutes
+      console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
+      rows.push({ label: `modelevo ${method} (wasm)`, runs: [run] });
       rmSync(out, { recursive: true, force: true });
       if (!skipTorch) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
