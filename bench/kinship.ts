@@ -1,151 +1,154 @@
 /**
- * bench:kinship — throughput of full-vector kinship (kinship.md §3) on a synthetic Llama-shaped bf16 family
- * (base + 3 fine-tunes, ~2 GB each, page cache warm), beside memory-copy bandwidth measured in the same run.
- * GB/s = bytes of safetensors data read (all four models) per second. Files go to a temp dir, removed after.
+ * bench:kinship — full-vector kinship (kinship.md §3), the 3×3 PCC matrix of 3 fine-tunes against their base, on
+ * bench:merge's synthetic 22-layer Llama-shaped bf16 family (4 × 2.2 GB = 8.8 GB of input; bench/support/
+ * bf16-family.ts), page cache warm. In one run: the copy bound (min of `cat` and TypedArray.set), the I/O floor
+ * (bench/merge-floor.ts read-only part: 2 plain-JS workers reading every input byte with positional reads in the
+ * kernel's read block, no arithmetic), modelevo on the kernel pool (computeKinshipOnPool, 2 threads) `--repeat`
+ * times, optionally the plain TypeScript path (`--reference`, slow), and bench/kinship_torch.py. Every measured
+ * run is its own child process, so its peak RSS (VmHWM) is its own. GB/s = input bytes (4 models) / wall time.
  *
- * Usage: npm run bench:kinship [-- --layers 20 --repeats 3 --keep]
+ *   npm run bench:kinship [-- --layers 22 --repeat 3 --skip-torch --reference --family <dir>]
+ *
+ * `--family <dir>` keeps the family in <dir> (written on the first run, reused after; the caller deletes it).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCheckpoint } from '../src/io/open.js';
-import type { Checkpoint } from '../src/io/checkpoint.js';
-import { computeKinship } from '../src/kinship/compute.js';
-import { f32ToBf16Array } from '../src/core/float16.js';
-import { llamaTensorShapes } from './support/llama-shapes.js';
+import { computeKinshipWithKernels } from '../src/kinship/compute-pool.js';
+import { DEFAULT_READ_BLOCK_ELEMENTS } from '../src/kinship/compute-pool.js';
+import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, writeFamily } from './support/bf16-family.js';
+import type { FloorResult } from './merge-floor.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const LAYERS = flag('layers', 20);
-const REPEATS = flag('repeats', 3);
-/** xorshift32 uniform in [−1, 1): fast enough to generate gigabytes (a bench does not need Gaussians) */
-function fillUniform(out: Float32Array, seed: number, scale: number, add?: Float32Array): void {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (add ? add[i]! : 0) + ((s >>> 0) / 2147483648 - 1) * scale;
-  }
+const MODELS = ['base', 'ft-1', 'ft-2', 'ft-3'];
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Minimal safetensors writer (formats.md §1): u64 header length, JSON header padded to 8 bytes, data. */
-function writeFamily(dir: string, shapes: [string, number[]][]): string[] {
-  const files = ['base', 'tune-a', 'tune-b', 'tune-c'].map((m) => join(dir, `${m}.safetensors`));
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const [name, shape] of shapes) {
-    const bytes = 2 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const prefix = Buffer.alloc(8 + json.length);
-  prefix.writeBigUInt64LE(BigInt(json.length), 0);
-  prefix.write(json, 8, 'utf8');
-  const fds = files.map((f) => openSync(f, 'w'));
-  fds.forEach((fd) => writeSync(fd, prefix));
-  shapes.forEach(([, shape], t) => {
-    const count = shape.reduce((a, b) => a * b, 1);
-    const base = new Float32Array(count);
-    const shared = new Float32Array(count);
-    const model = new Float32Array(count);
-    const bf16 = new Uint16Array(count);
-    fillUniform(base, 1000 + t, 0.03);
-    fillUniform(shared, 2000 + t, 0.002);
-    f32ToBf16Array(base, bf16);
-    writeSync(fds[0]!, new Uint8Array(bf16.buffer));
-    for (let m = 1; m <= 3; m++) {
-      // fine-tune = base + common direction + its own direction: kin to each other, PCC ≈ 0.5
-      fillUniform(model, 3000 + 100 * m + t, 0.002, shared);
-      for (let i = 0; i < count; i++) model[i] = base[i]! + model[i]!;
-      f32ToBf16Array(model, bf16);
-      writeSync(fds[m]!, new Uint8Array(bf16.buffer));
-    }
-  });
-  fds.forEach((fd) => closeSync(fd));
-  return files;
+interface Run {
+  readonly seconds: number;
+  readonly maxRssBytes: number;
+  readonly cpuSeconds?: number;
+  readonly pcc?: readonly number[];
 }
 
-function timeBest(repeats: number, run: () => void): number {
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const start = process.hrtime.bigint();
-    run();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
-  }
-  return best;
+/** Child process: one kinship computation, prints {seconds, maxRssBytes, cpuSeconds, pcc}. */
+async function child(): Promise<void> {
+  const [familyDir, kernels] = process.argv.slice(process.argv.indexOf('--child') + 1) as [string, 'wasm' | 'reference'];
+  const [base, ...models] = MODELS.map((m) => openCheckpoint(join(familyDir, m)));
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await computeKinshipWithKernels(base!, models, { metrics: ['pcc'], kernels, threads: 2 });
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const m = result.matrices.pcc!;
+  [base!, ...models].forEach((c) => c.close());
+  const pcc = [m[0]![1]!, m[0]![2]!, m[1]![2]!];
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), cpuSeconds: (cpu.user + cpu.system) / 1e6, pcc })}\n`);
 }
 
-function copyBandwidth(): { typed: number; buffer: number } {
-  const bytes = 1 << 30;
-  const src = Buffer.alloc(bytes, 1);
-  const dst = Buffer.alloc(bytes);
-  const srcArray = new Float32Array(src.buffer, src.byteOffset, bytes / 4);
-  const dstArray = new Float32Array(dst.buffer, dst.byteOffset, bytes / 4);
-  const typed = timeBest(5, () => dstArray.set(srcArray));
-  const buffer = timeBest(5, () => src.copy(dst));
-  return { typed: bytes / typed / 1e9, buffer: bytes / buffer / 1e9 };
-}
-
-const shapes = llamaTensorShapes(LAYERS);
-const dir = mkdtempSync(join(tmpdir(), 'modelevo-bench-kinship-'));
-try {
-  const t0 = Date.now();
-  const files = writeFamily(dir, shapes);
-  const perModelBytes = shapes.reduce((s, [, shape]) => s + 2 * shape.reduce((a, b) => a * b, 1), 0);
-  const totalBytes = 4 * perModelBytes;
-  console.error(`wrote 4 × ${(perModelBytes / 1e9).toFixed(2)} GB in ${((Date.now() - t0) / 1000).toFixed(1)} s to ${dir}`);
-  for (const f of files) readFileSync(f).length; // warm the page cache
-
-  const copy = copyBandwidth();
-  const open = (): Checkpoint[] => files.map((f) => openCheckpoint(f));
-  const withAll = <T>(run: (base: Checkpoint, models: Checkpoint[]) => T): T => {
-    const [base, ...models] = open();
-    try {
-      return run(base!, models);
-    } finally {
-      base!.close();
-      models.forEach((m) => m.close());
-    }
+function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const result = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+    seconds: number;
+    maxRssBytes?: number;
+    max_rss_bytes?: number;
+    cpuSeconds?: number;
+    pcc?: number[];
   };
-  const readOnly = timeBest(REPEATS, () =>
-    withAll((base, models) => {
-      for (const name of base.names()) [base, ...models].forEach((c) => c.readFloat32(name));
-    }),
-  );
-  let pccValues: number[] = [];
-  const pccPairs = timeBest(REPEATS, () =>
-    withAll((base, models) => {
-      const r = computeKinship(base, models, { metrics: ['pcc'], diagonal: 'derived' });
-      pccValues = [r.matrices.pcc![0]![1]!, r.matrices.pcc![0]![2]!, r.matrices.pcc![1]![2]!];
-    }),
-  );
-  const pccMatrix = timeBest(REPEATS, () => withAll((base, models) => computeKinship(base, models, { metrics: ['pcc'], diagonal: 'direct' })));
-  const allMetrics = timeBest(1, () => withAll((base, models) => computeKinship(base, models, { metrics: ['pcc', 'cs', 'ed'], diagonal: 'derived' })));
-
-  const gbps = (seconds: number) => totalBytes / seconds / 1e9;
-  const rows: [string, number][] = [
-    ['memory copy, Float32Array.set, 1 GiB (bytes copied)', copy.typed],
-    ['memory copy, Buffer.copy, 1 GiB (bytes copied)', copy.buffer],
-    ['read all tensors as float32 (page cache → bf16 → f32), no math', gbps(readOnly)],
-    ['kinship pcc, 3×3 matrix (3 pairs, diagonal derived; default)', gbps(pccPairs)],
-    ['kinship pcc, 3×3 matrix with the diagonal accumulated directly (6 pairs)', gbps(pccMatrix)],
-    ['kinship pcc + cs + ed, 3 pairs', gbps(allMetrics)],
-  ];
-  console.log(`bench:kinship — ${LAYERS}-layer Llama shape, 4 × ${(perModelBytes / 1e9).toFixed(2)} GB bf16, best of ${REPEATS}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log('');
-  console.log('| workload | GB/s | ratio to Float32Array.set |');
-  console.log('|---|---|---|');
-  for (const [name, value] of rows) console.log(`| ${name} | ${value.toFixed(2)} | ${(value / copy.typed).toFixed(3)} |`);
-  console.log('');
-  console.log(`pcc 3×3 matrix of 4 × ${(perModelBytes / 1e9).toFixed(2)} GB: ${pccPairs.toFixed(2)} s; direct diagonal: ${pccMatrix.toFixed(2)} s; read only: ${readOnly.toFixed(2)} s`);
-  console.log(`synthetic PCC values (expected ≈ 0.5 by construction): ${pccValues.map((v) => v.toFixed(4)).join(', ')}`);
-} finally {
-  if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+  return { seconds: parsed.seconds, maxRssBytes: parsed.maxRssBytes ?? parsed.max_rss_bytes ?? 0, cpuSeconds: parsed.cpuSeconds, pcc: parsed.pcc };
 }
+
+function torchAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const layers = Number(argValue('--layers') ?? 22);
+  const repeat = Number(argValue('--repeat') ?? 3);
+  const keptFamily = argValue('--family');
+  const dir = keptFamily ?? mkdtempSync(join(tmpdir(), 'modelevo-bench-kinship-'));
+  const outRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/modelevo-bench-kinship-') : mkdtempSync(join(tmpdir(), 'modelevo-bench-kinship-out-'));
+  try {
+    console.log(`load before: ${execFileSync('uptime').toString().trim()}`);
+    const started = performance.now();
+    const reuse = keptFamily !== undefined && existsSync(join(dir, 'ft-3', 'config.json'));
+    const folders = reuse ? MODELS.map((n) => join(dir, n)) : writeFamily(dir, layers);
+    const modelBytes = folderBytes(folders[0]!);
+    const inputBytes = 4 * modelBytes;
+    const largestTensor = VOCAB * HIDDEN * 2;
+    console.log(`${reuse ? 'reused' : 'wrote'} 4 models × ${(modelBytes / 1e9).toFixed(2)} GB in ${((performance.now() - started) / 1000).toFixed(1)} s (${dir})`);
+    for (const folder of folders) catSeconds(folder); // warm the page cache
+    const catGBs = modelBytes / Math.min(catSeconds(folders[1]!), catSeconds(folders[1]!)) / 1e9;
+    const setGBs = setBandwidth();
+    const copyGBs = Math.min(catGBs, setGBs);
+
+    const self = ['--import', 'tsx', new URL(import.meta.url).pathname];
+    const floorScript = new URL('./merge-floor.ts', import.meta.url).pathname;
+    const rows: { label: string; runs: Run[]; isOurs: boolean }[] = [
+      { label: 'I/O floor: read all inputs, no arithmetic (2 workers)', runs: [], isOurs: false },
+      { label: 'modelevo kinship pcc 3×3 (wasm pool, 2 threads)', runs: [], isOurs: true },
+    ];
+    // alternate the floor and ours run by run, so a change in machine load hits both alike
+    for (let r = 0; r < repeat; r++) {
+      const floorOut = mkdtempSync(join(outRoot, 'floor-'));
+      const block = String(DEFAULT_READ_BLOCK_ELEMENTS * 2);
+      const floorRun = spawnSync(process.execPath, ['--import', 'tsx', floorScript, floorOut, ...folders, '--block', block], { encoding: 'utf8' });
+      if (floorRun.status !== 0) throw new Error(`merge-floor failed:\n${floorRun.stderr}`);
+      rmSync(floorOut, { recursive: true, force: true });
+      const floor = JSON.parse(floorRun.stdout.trim().split('\n').pop()!) as FloorResult;
+      rows[0]!.runs.push({ seconds: floor.readOnlySeconds, maxRssBytes: 0 });
+      rows[1]!.runs.push(runChild(process.execPath, [...self, '--child', dir, 'wasm']));
+    }
+    if (process.argv.includes('--reference')) {
+      rows.push({ label: 'modelevo kinship pcc 3×3 (plain TypeScript reference path)', runs: [runChild(process.execPath, [...self, '--child', dir, 'reference'])], isOurs: true });
+    }
+    let torch: Run | undefined;
+    if (process.argv.includes('--skip-torch')) console.log('PyTorch: skipped (--skip-torch)');
+    else if (!torchAvailable()) console.log('PyTorch: skipped (python3 cannot import torch; install python3-torch)');
+    else {
+      const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
+      const script = new URL('./kinship_torch.py', import.meta.url).pathname;
+      torch = runChild('/usr/bin/python3', [script, '--base', folders[0]!, '--models', ...folders.slice(1), '--threads', '2'], env);
+      rows.push({ label: 'PyTorch kinship pcc 3×3 (float32 deltas, float64 sums, mmap)', runs: [torch], isOurs: false });
+    }
+
+    const copySeconds = inputBytes / copyGBs / 1e9;
+    const bound = 3 * largestTensor * 4;
+    console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; input ${(inputBytes / 1e9).toFixed(2)} GB; largest tensor ${(largestTensor / 1e6).toFixed(0)} MB; RSS bound 3 × largest × 4 inputs = ${(bound / 1e9).toFixed(2)} GB`);
+    console.log(`copy bandwidth: cat ${catGBs.toFixed(2)} GB/s, TypedArray.set ${setGBs.toFixed(2)} GB/s; bound = ${(inputBytes / 1e9).toFixed(2)} GB / ${copyGBs.toFixed(2)} GB/s = ${copySeconds.toFixed(3)} s`);
+    console.log(`best of ${repeat} for the floor and the wasm row; one run otherwise`);
+    console.log('| workload | seconds (best) | median | GB/s of input | / copy bound | CPU s | vs PyTorch | peak RSS | RSS / bound |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(`| copy bound (min of cat, TypedArray.set) | ${copySeconds.toFixed(3)} | – | ${copyGBs.toFixed(2)} | 1.00× | – | – | – | – |`);
+    for (const row of rows) {
+      const run = row.runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      const vsTorch = torch && row.isOurs ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
+      const rss = run.maxRssBytes > 0 ? `${(run.maxRssBytes / 1e9).toFixed(2)} GB` : '–';
+      const rssRatio = run.maxRssBytes > 0 ? (run.maxRssBytes / bound).toFixed(2) : '–';
+      console.log(
+        `| ${row.label} | ${run.seconds.toFixed(2)} | ${median(row.runs.map((x) => x.seconds)).toFixed(2)} | ${(inputBytes / run.seconds / 1e9).toFixed(2)} | ${(run.seconds / copySeconds).toFixed(2)}× | ${run.cpuSeconds?.toFixed(2) ?? '–'} | ${vsTorch} | ${rss} | ${rssRatio} |`,
+      );
+    }
+    console.log('\nevery run (seconds):');
+    for (const row of rows) console.log(`- ${row.label}: ${row.runs.map((x) => x.seconds.toFixed(2)).join(', ')}`);
+    for (const row of rows) if (row.runs[0]?.pcc) console.log(`PCC (0,1) (0,2) (1,2), ${row.label}: ${row.runs[0].pcc.map((v) => v.toFixed(12)).join(', ')}`);
+    console.log(`\nload after: ${execFileSync('uptime').toString().trim()}`);
+  } finally {
+    if (keptFamily === undefined) rmSync(dir, { recursive: true, force: true });
+    rmSync(outRoot, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) await child();
+else await main();

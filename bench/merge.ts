@@ -4,145 +4,32 @@
  * heads, vocab 32000 → ~2.2 GB each) with our writer under /tmp, warms the page cache, then measures in one run:
  * memory copy bandwidth (TypedArray.set, `cat model > /dev/null`), the I/O floor of a linear merge in Node
  * (bench/merge-floor.ts: the same reads and one output's writes, no arithmetic), modelevo linear (wasm kernels,
- * float32 and float64 arithmetic) `--repeat` times each, alternating, ties once, and the same merges by
+ * float32 and float64 arithmetic) `--repeat` times each, alternating, ties, dare_ties, della and breadcrumbs_ties
+ * once each, and the same merges by
  * bench/merge_torch.py. Every merge runs in its own child process so its peak RSS (VmHWM) is its own. Outputs go
  * to /dev/shm (tmpfs) so disk write speed and fsync are measured for neither tool. GB/s = input bytes / wall time.
  * Removes everything at the end.
  *
- *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --reference --family <dir>]
+ *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --methods ties,della --reference --family <dir>]
  *
  * `--family <dir>` keeps the synthetic family in <dir> (written there on the first run, reused after), so
  * repeated runs skip the minute of writing it; the caller deletes it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelFolderWriter } from '../src/io/shard-writer.js';
+import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, writeFamily } from './support/bf16-family.js';
 import { DEFAULT_FILE_BLOCK_ELEMENTS } from '../src/merge/fast-path.js';
 import { runMerge } from '../src/merge/index.js';
 import type { FloorResult } from './merge-floor.js';
 
-const HIDDEN = 2048;
-const INTERMEDIATE = 5632;
-const KV = 256;
-const VOCAB = 32000;
+/** the task-vector merges bench:merge times, besides linear (issue #16) */
+const TASK_VECTOR_METHODS = ['ties', 'dare_ties', 'della', 'breadcrumbs_ties'];
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function llamaSpecs(layers: number): { name: string; shape: number[] }[] {
-  const specs = [{ name: 'model.embed_tokens.weight', shape: [VOCAB, HIDDEN] }];
-  for (let l = 0; l < layers; l++) {
-    const p = `model.layers.${l}`;
-    specs.push(
-      { name: `${p}.input_layernorm.weight`, shape: [HIDDEN] },
-      { name: `${p}.self_attn.q_proj.weight`, shape: [HIDDEN, HIDDEN] },
-      { name: `${p}.self_attn.k_proj.weight`, shape: [KV, HIDDEN] },
-      { name: `${p}.self_attn.v_proj.weight`, shape: [KV, HIDDEN] },
-      { name: `${p}.self_attn.o_proj.weight`, shape: [HIDDEN, HIDDEN] },
-      { name: `${p}.post_attention_layernorm.weight`, shape: [HIDDEN] },
-      { name: `${p}.mlp.gate_proj.weight`, shape: [INTERMEDIATE, HIDDEN] },
-      { name: `${p}.mlp.up_proj.weight`, shape: [INTERMEDIATE, HIDDEN] },
-      { name: `${p}.mlp.down_proj.weight`, shape: [HIDDEN, INTERMEDIATE] },
-    );
-  }
-  specs.push({ name: 'model.norm.weight', shape: [HIDDEN] }, { name: 'lm_head.weight', shape: [VOCAB, HIDDEN] });
-  return specs;
-}
-
-/** bf16 bits of roughly N(0, σ) values from a seeded generator (a 16M-value pool, read at rotating offsets). */
-function bf16Pool(seed: number, sigma: number, size = 1 << 24): Uint16Array {
-  const pool = new Uint16Array(size);
-  const f = new Float32Array(1);
-  const bits = new Uint32Array(f.buffer);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    let sum = 0;
-    for (let k = 0; k < 4; k++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      sum += (s >>> 0) / 2 ** 32;
-    }
-    f[0] = (sum - 2) * sigma * 1.73;
-    pool[i] = (bits[0]! + 0x7fff + ((bits[0]! >>> 16) & 1)) >>> 16;
-  }
-  return pool;
-}
-
-function writeFamily(dir: string, layers: number): string[] {
-  const specs = llamaSpecs(layers).map((s) => ({ ...s, dtype: 'BF16' as const }));
-  const base = bf16Pool(1, 0.02);
-  const decode = new Float32Array(1);
-  const decodeBits = new Uint32Array(decode.buffer);
-  const folders: string[] = [];
-  for (let m = 0; m < 4; m++) {
-    const folder = join(dir, m === 0 ? 'base' : `ft-${m}`);
-    const delta = m === 0 ? undefined : bf16Pool(100 + m, 0.002);
-    const writer = ModelFolderWriter.create(folder, specs, { maxShardBytes: 1e9 });
-    let cursor = 0;
-    for (const spec of specs) {
-      const n = spec.shape.reduce((a, b) => a * b, 1);
-      const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) {
-        const k = (cursor + i) & (base.length - 1);
-        if (delta === undefined) out[i] = base[k]!;
-        else {
-          decodeBits[0] = (base[k]! << 16) >>> 0;
-          const b = decode[0]!;
-          decodeBits[0] = (delta[(k * 7 + m) & (delta.length - 1)]! << 16) >>> 0;
-          decode[0] = b + decode[0]!;
-          out[i] = (decodeBits[0]! + 0x7fff + ((decodeBits[0]! >>> 16) & 1)) >>> 16;
-        }
-      }
-      cursor += 9973 * (m + 1);
-      writer.writeTensor(spec.name, new Uint8Array(out.buffer));
-    }
-    writer.commit();
-    const config = { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: HIDDEN, intermediate_size: INTERMEDIATE, num_hidden_layers: layers, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: VOCAB, torch_dtype: 'bfloat16' };
-    writeFileSync(join(folder, 'config.json'), JSON.stringify(config, null, 2));
-    folders.push(folder);
-  }
-  return folders;
-}
-
-function folderBytes(folder: string): number {
-  return readdirSync(folder)
-    .filter((f) => f.endsWith('.safetensors'))
-    .reduce((sum, f) => sum + Number(execFileSync('stat', ['-c', '%s', join(folder, f)]).toString().trim()), 0);
-}
-
-function catSeconds(folder: string): number {
-  const files = readdirSync(folder).filter((f) => f.endsWith('.safetensors')).map((f) => join(folder, f));
-  const started = performance.now();
-  execFileSync('sh', ['-c', `cat ${files.map((f) => `'${f}'`).join(' ')} > /dev/null`]);
-  return (performance.now() - started) / 1000;
-}
-
-function setBandwidth(): number {
-  const bytes = 1 << 30;
-  const src = new Uint8Array(bytes).fill(1);
-  const dst = new Uint8Array(bytes);
-  dst.set(src); // fault the pages in first
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
-    const started = performance.now();
-    dst.set(src);
-    best = Math.min(best, performance.now() - started);
-  }
-  return bytes / (best / 1000) / 1e9;
-}
-
-/**
- * This process's own peak RSS: VmHWM belongs to the current address space, whereas getrusage's maxRSS (and
- * process.resourceUsage().maxRSS) keeps the parent's high-water mark across fork + exec on Linux.
- */
-function peakRssBytes(): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
 interface MergeRun {
@@ -160,7 +47,8 @@ async function child(): Promise<void> {
     method === 'linear'
       ? { merge_method: 'linear', models: names.map((model) => ({ model, parameters: { weight: 0.25 } })), dtype: 'bfloat16' }
       : {
-          merge_method: 'ties',
+          // the ties family: weight 1, density 0.2 each; della's epsilon (0.15) and breadcrumbs' gamma (0.01) default
+          merge_method: method,
           base_model: names[0],
           models: names.slice(1).map((model) => ({ model, parameters: { weight: 1, density: 0.2 } })),
           dtype: 'bfloat16',
@@ -201,7 +89,9 @@ const best = (row: Row): MergeRun => row.runs.reduce((a, b) => (b.seconds < a.se
 
 async function main(): Promise<void> {
   const layers = Number(argValue('--layers') ?? 22);
-  const skipTorch = process.argv.includes('--skip-torch');
+  const torchMissing = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0;
+  if (torchMissing) console.log('PyTorch: skipped (python3 cannot import torch; install python3-torch)');
+  const skipTorch = process.argv.includes('--skip-torch') || torchMissing;
   const withReference = process.argv.includes('--reference');
   const repeat = Number(argValue('--repeat') ?? 3);
   const keptFamily = argValue('--family');
@@ -256,11 +146,16 @@ async function main(): Promise<void> {
     }
     rows.push(...linearRows);
     if (!skipTorch) rows.push({ label: 'PyTorch linear', runs: [torchRun('linear', folders, outRoot)] });
-    if (!process.argv.includes('--skip-ties')) {
-      const out = join(outRoot, 'ties-wasm');
-      rows.push({ label: 'modelevo ties (wasm)', runs: [runChild(process.execPath, [...self, '--child', 'ties', dir, out, 'wasm', 'float32'])] });
+    // the task-vector family, once each (`--methods ties,della` for a subset; `--skip-ties` for none)
+    const familyMethods = process.argv.includes('--skip-ties') ? [] : (argValue('--methods') ?? TASK_VECTOR_METHODS.join(',')).split(',');
+    for (const method of familyMethods) {
+      const out = join(outRoot, `${method}-wasm`);
+      const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
+      // a progress line per merge: the slow ones (not on the fast path yet) take minutes
+      console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
+      rows.push({ label: `modelevo ${method} (wasm)`, runs: [run] });
       rmSync(out, { recursive: true, force: true });
-      if (!skipTorch) rows.push({ label: 'PyTorch ties', runs: [torchRun('ties', folders, outRoot)] });
+      if (!skipTorch) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
 
     const torchOf = (method: string): MergeRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];
@@ -273,7 +168,7 @@ async function main(): Promise<void> {
     for (const row of rows) {
       const run = best(row);
       const gbs = inputBytes / run.seconds / 1e9;
-      const method = row.label.includes('ties') ? 'ties' : 'linear';
+      const method = row.label.split(' ')[1] ?? 'linear';
       const torch = torchOf(method);
       const isMerge = !row.label.startsWith('PyTorch') && !row.label.startsWith('I/O floor');
       const vsTorch = torch && isMerge ? `${(torch.seconds / run.seconds).toFixed(1)}× faster` : '–';
@@ -299,7 +194,7 @@ async function main(): Promise<void> {
   }
 }
 
-function torchRun(method: 'linear' | 'ties', folders: readonly string[], outRoot: string): MergeRun {
+function torchRun(method: string, folders: readonly string[], outRoot: string): MergeRun {
   const out = join(outRoot, `${method}-torch`);
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
   const script = new URL('./merge_torch.py', import.meta.url).pathname;

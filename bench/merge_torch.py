@@ -1,4 +1,4 @@
-"""PyTorch baseline for bench/merge.ts: the same linear and TIES merges as modelevo, done the PyTorch way.
+"""PyTorch baseline for bench/merge.ts: the same linear, TIES, DARE-TIES, DELLA and Breadcrumbs-TIES merges as modelevo, done the PyTorch way.
 
 Reads safetensors with a small header parser and torch.frombuffer over an mmap (no safetensors package), computes
 in bfloat16 like mergekit (linear: sum of w_i * X_i / sum w_i; TIES: per-tensor top-k trim of |delta| by topk,
@@ -73,18 +73,52 @@ def linear(tensors, weights):
     return (stacked * w).sum(dim=0) / w.sum()
 
 
-def ties(base, tensors, weights, density, lam=1.0):
-    deltas = []
-    for x in tensors:
-        delta = x - base
-        k = int(density * delta.numel())
-        if k < delta.numel():
-            magnitude = delta.abs().view(-1).float()
-            keep = torch.zeros_like(magnitude, dtype=torch.bool)
-            if k > 0:
-                keep[torch.topk(magnitude, k, sorted=False).indices] = True
-            delta = delta * keep.view(delta.shape)
-        deltas.append(delta)
+def magnitude(delta, density):
+    """TIES trim: keep the top density fraction of |delta| in the tensor."""
+    k = int(density * delta.numel())
+    if k < delta.numel():
+        mag = delta.abs().view(-1).float()
+        keep = torch.zeros_like(mag, dtype=torch.bool)
+        if k > 0:
+            keep[torch.topk(mag, k, sorted=False).indices] = True
+        delta = delta * keep.view(delta.shape)
+    return delta
+
+
+def random_drop(delta, density):
+    """DARE: keep each entry with probability density, rescale the kept ones by 1/density."""
+    keep = torch.bernoulli(torch.full(delta.shape, density))
+    return (delta.float() * keep / density).to(delta.dtype)
+
+
+def magnitude_outliers(delta, density, gamma=0.01):
+    """Model Breadcrumbs: drop the top gamma fraction of |delta|, keep the next density fraction."""
+    n = delta.numel()
+    top = int(gamma * n)
+    keep_count = int(density * n)
+    order = torch.argsort(delta.abs().view(-1).float(), descending=True)
+    keep = torch.zeros(n, dtype=torch.bool)
+    keep[order[top : top + keep_count]] = True
+    return delta * keep.view(delta.shape)
+
+
+def della_magprune(delta, density, epsilon=0.15):
+    """DELLA MagPrune: keep probability linear in the magnitude rank along the last dimension, rescaled by 1/p."""
+    flat = delta.float().view(-1, delta.shape[-1]) if delta.dim() > 1 else delta.float().view(1, -1)
+    cols = flat.shape[-1]
+    ranks = torch.argsort(torch.argsort(flat.abs(), dim=-1), dim=-1).float()
+    step = 2 * epsilon / max(cols - 1, 1)
+    probs = (density - epsilon + ranks * step).clamp(min=1e-6, max=1.0)
+    keep = torch.bernoulli(probs)
+    return (flat * keep / probs).view(delta.shape).to(delta.dtype)
+
+
+SPARSIFIERS = {"ties": magnitude, "dare_ties": random_drop, "breadcrumbs_ties": magnitude_outliers, "della": della_magprune}
+
+
+def ties(base, tensors, weights, density, lam=1.0, sparsify=magnitude):
+    """Sparsify each task vector, elect signs by the weighted sum, disjoint mean (mergekit's ties family)."""
+    deltas = [sparsify(x - base, density) for x in tensors]
     stacked = torch.stack(deltas)
     w = torch.tensor(weights, dtype=stacked.dtype).view(-1, *([1] * (stacked.dim() - 1)))
     weighted = stacked * w
@@ -98,7 +132,7 @@ def ties(base, tensors, weights, density, lam=1.0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--method", choices=["linear", "ties"], required=True)
+    parser.add_argument("--method", choices=["linear", *SPARSIFIERS], required=True)
     parser.add_argument("--base", required=True)
     parser.add_argument("--models", nargs="+", required=True)
     parser.add_argument("--out", required=True)
@@ -106,6 +140,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
     started = time.perf_counter()
     base = Model(args.base)
     models = [Model(m) for m in args.models]
@@ -130,7 +165,8 @@ def main():
                 inputs = [base.tensor(name)] + [m.tensor(name) for m in models]
                 merged = linear(inputs, [1.0] * len(inputs))
             else:
-                merged = ties(base.tensor(name), [m.tensor(name) for m in models], [1.0] * len(models), args.density)
+                sparsify = SPARSIFIERS[args.method]
+                merged = ties(base.tensor(name), [m.tensor(name) for m in models], [1.0] * len(models), args.density, sparsify=sparsify)
             f.write(merged.to(torch.bfloat16).contiguous().view(torch.uint8).numpy().data)
     seconds = time.perf_counter() - started
     # VmHWM is this address space's peak; ru_maxrss keeps the parent's high-water mark across fork + exec

@@ -29,6 +29,9 @@ import type { OffspringRecipe } from './evolver-ops.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
 import type { BaseParams } from './strategy.js';
 import { computeKinship } from '../kinship/compute.js';
+import { computeKinshipOnPool } from '../kinship/compute-pool.js';
+import { createKernels, type Kernels } from '../kernels/index.js';
+import { KernelPool } from '../kernels/pool.js';
 
 export interface EvolveOptions {
   readonly config: EvolveConfig;
@@ -145,13 +148,22 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
   let kinshipSeconds = 0;
   const base = config.base_model ? models.get(config.base_model) : undefined;
 
-  /** PCC of the candidate's delta with each parent's delta (kinship to parents, kinship.md §1) */
-  function kinshipToParents(made: Materialised): Record<string, number> | undefined {
+  // one kernel pool for every kinship-to-parents computation of the run, started on first use
+  let kinshipKernels: Promise<Kernels> | undefined;
+
+  /** PCC of the candidate's delta with each parent's delta (kinship to parents, kinship.md §1), on the kernel pool */
+  async function kinshipToParents(made: Materialised): Promise<Record<string, number> | undefined> {
     if (!base || !config.record_kinship || !made.parents || !made.parentCheckpoints) return undefined;
     const t0 = performance.now();
     try {
       const labels = ['candidate', ...made.parents.map((p, i) => `${i}:${p}`)];
-      const result = computeKinship(base, [made.checkpoint, ...made.parentCheckpoints], { metrics: ['pcc'], labels });
+      kinshipKernels ??= createKernels({ kernels: 'wasm', workers: 1, callerTakesPart: true, fallback: 'reference' });
+      const kernels = await kinshipKernels;
+      const inputs = [made.checkpoint, ...made.parentCheckpoints];
+      const result =
+        kernels instanceof KernelPool
+          ? await computeKinshipOnPool(kernels, base, inputs, { metrics: ['pcc'], labels })
+          : computeKinship(base, inputs, { metrics: ['pcc'], labels });
       return Object.fromEntries(made.parents.map((p, i) => [p, result.matrices.pcc![0]![i + 1]!]));
     } catch {
       return undefined; // kinship is a record, never a reason to fail an evaluation
@@ -199,7 +211,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       async evaluate(candidate) {
         const made = await materialise(candidate);
         const scored = await score(made);
-        const kinship = kinshipToParents(made);
+        const kinship = await kinshipToParents(made);
         return {
           fitness: scored.score,
           ...(scored.failure ? { failure: scored.failure } : {}),
@@ -251,6 +263,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     };
   } finally {
     driver.close();
+    await kinshipKernels?.then((kernels) => kernels.close()).catch(() => undefined);
     for (const model of models.values()) model.close();
     store.close();
   }

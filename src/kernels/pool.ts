@@ -245,8 +245,15 @@ export class KernelPool implements Kernels {
   }
 
   /** Value of an exported i32 constant of the kernel module (flag bits). */
-  constantOf(name: 'LINEAR_IN_BF16' | 'LINEAR_OUT_BF16' | 'TIES_CONSENSUS' | 'TIES_NORMALIZE'): number {
+  constantOf(
+    name: 'LINEAR_IN_BF16' | 'LINEAR_OUT_BF16' | 'TIES_CONSENSUS' | 'TIES_NORMALIZE' | 'KINSHIP_BLOCK' | 'KINSHIP_SQDIFF',
+  ): number {
     return this.local[name].value as number;
+  }
+
+  /** float64 values per block record of assembly/kinship.ts `kinshipMoments` */
+  kinshipRecordLength(models: number, flags: number): number {
+    return this.local.kinshipRecordLength(models, flags);
   }
 
   private convert(kernel: KernelFunctionName, src: KernelArray, dst: KernelArray): Promise<void> {

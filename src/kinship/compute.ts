@@ -75,13 +75,13 @@ function toRegExp(pattern: string | RegExp | undefined, option: string): RegExp 
   }
 }
 
-interface Pair {
+export interface Pair {
   readonly i: number;
   readonly j: number;
 }
 
 /** where a matrix entry (i, j), i ≤ j, comes from: a pair's `finish`, or one side's `selfOf` */
-interface Entry {
+export interface Entry {
   readonly i: number;
   readonly j: number;
   readonly pair: number;
@@ -128,7 +128,23 @@ function subtractInto(out: Float64Array, model: Float32Array, base: Float32Array
   for (let k = 0; k < length; k++) out[k] = model[start + k]! - base[start + k]!;
 }
 
-export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], options: KinshipOptions): KinshipResult {
+/** Everything decided before the first tensor is read: validated options, metrics, pairs, selected tensors. */
+export interface KinshipPlan {
+  readonly mode: 'full' | 'split';
+  readonly labels: string[];
+  readonly metricNames: KinshipMetricName[];
+  readonly metrics: AnyKinshipMetric[];
+  readonly pairs: readonly Pair[];
+  readonly entries: readonly Entry[];
+  /** base tensors passing --include/--exclude, in the base's order */
+  readonly selected: string[];
+  readonly chunkElements: number;
+  readonly truncateAll: boolean;
+  readonly vocab: number | undefined;
+  readonly onMissing: 'error' | 'skip';
+}
+
+export function planKinship(base: Checkpoint, models: readonly Checkpoint[], options: KinshipOptions): KinshipPlan {
   const mode = options.mode ?? 'full';
   const labels = options.labels ? [...options.labels] : models.map((m) => m.source);
   if (labels.length !== models.length) {
@@ -152,33 +168,59 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
   if (!Number.isInteger(chunkElements) || chunkElements < 1) {
     throw new ModelevoError('VALUE_INVALID', `chunkElements must be a positive integer, got ${chunkElements}`);
   }
-  const truncateAll = options.truncateAll ?? false;
-  const vocab = vocabularySize(base);
-
   const { pairs, entries } = planEntries(models.length, options.diagonal === 'direct');
-  // full mode: stats[metric][pair]; split mode: per-tensor stats, folded into per-entry weighted sums below
-  const fullStats: unknown[][] = metrics.map((m) => pairs.map(() => m.init()));
-  const splitSums = metrics.map(() => entries.map(() => ({ weighted: 0, weight: 0 })));
-
-  const warnings: string[] = [];
-  const skippedTensors: { name: string; reason: string }[] = [];
   const selected = base.names().filter((n) => (!include || include.test(n)) && !(exclude && exclude.test(n)));
-  const deltas = models.map(() => new Float64Array(chunkElements));
-  let tensorsCompared = 0;
-  let elementsCompared = 0;
+  return {
+    mode,
+    labels,
+    metricNames,
+    metrics,
+    pairs,
+    entries,
+    selected,
+    chunkElements,
+    truncateAll: options.truncateAll ?? false,
+    vocab: vocabularySize(base),
+    onMissing: options.onMissing ?? 'error',
+  };
+}
 
-  selected.forEach((name, tensorIndex) => {
-    options.onProgress?.(tensorIndex, selected.length, name);
+/**
+ * Per-tensor and final bookkeeping shared by the TypeScript path (computeKinship) and the kernel-pool path
+ * (compute-pool.ts): checks a tensor, folds its statistics in, and builds the result.
+ */
+export class KinshipAccumulator {
+  /** full mode: stats[metric][pair] over every tensor so far */
+  readonly fullStats: unknown[][];
+  private readonly splitSums: { weighted: number; weight: number }[][];
+  readonly warnings: string[] = [];
+  readonly skippedTensors: { name: string; reason: string }[] = [];
+  private tensorsCompared = 0;
+  private elementsCompared = 0;
+
+  constructor(
+    readonly plan: KinshipPlan,
+    private readonly base: Checkpoint,
+    private readonly models: readonly Checkpoint[],
+  ) {
+    this.fullStats = plan.metrics.map((m) => plan.pairs.map(() => m.init()));
+    this.splitSums = plan.metrics.map(() => plan.entries.map(() => ({ weighted: 0, weight: 0 })));
+  }
+
+  /** Elements of `name` to compare (a prefix of every model's tensor), or undefined when it is skipped. */
+  comparedElements(name: string): number | undefined {
+    const { base, models, plan } = this;
+    const { labels, vocab, truncateAll } = plan;
     const baseInfo = base.info(name);
     if (!isFloatDType(baseInfo.dtype)) {
-      skippedTensors.push({ name, reason: `dtype ${baseInfo.dtype} is not a float type` });
-      return;
+      this.skippedTensors.push({ name, reason: `dtype ${baseInfo.dtype} is not a float type` });
+      return undefined;
     }
     const missingFrom = models.findIndex((m) => !m.has(name));
     if (missingFrom >= 0) {
       const model = models[missingFrom]!;
       const message = `tensor '${name}' of base '${base.source}' is missing from model '${labels[missingFrom]}'`;
-      if (options.onMissing !== 'skip') {
+      if (plan.onMissing !== 'skip') {
         throw new CheckpointError(message, {
           code: 'TENSOR_NOT_FOUND',
           file: model.source,
@@ -186,9 +228,9 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
           hint: 'models must share the base architecture; pass --skip-missing to ignore such tensors as the reference code does, or --exclude the tensor',
         });
       }
-      warnings.push(`${message}; skipped`);
-      skippedTensors.push({ name, reason: `missing from '${labels[missingFrom]}'` });
-      return;
+      this.warnings.push(`${message}; skipped`);
+      this.skippedTensors.push({ name, reason: `missing from '${labels[missingFrom]}'` });
+      return undefined;
     }
     const expected = comparedShape(name, baseInfo.shape, vocab, truncateAll);
     const infos = models.map((m) => m.info(name));
@@ -203,27 +245,22 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
         hint: 'all models must be fine-tunes of the base with one architecture (embed_tokens/lm_head may only add rows)',
       });
     }
-    const count = numelOf(expected);
-    const baseValues = base.readFloat32(name);
-    const modelValues = models.map((m) => m.readFloat32(name));
-    const tensorStats = mode === 'split' ? metrics.map((m) => pairs.map(() => m.init())) : fullStats;
+    return numelOf(expected);
+  }
 
-    for (let start = 0; start < count; start += chunkElements) {
-      const length = Math.min(chunkElements, count - start);
-      for (let m = 0; m < models.length; m++) subtractInto(deltas[m]!, modelValues[m]!, baseValues, start, length);
-      const views = deltas.map((d) => (length === chunkElements ? d : d.subarray(0, length)));
-      metrics.forEach((metric, a) => {
-        const row = tensorStats[a]!;
-        pairs.forEach((pair, p) => {
-          row[p] = metric.accumulate(row[p], views[pair.i]!, views[pair.j]!);
-        });
-      });
-    }
-    if (mode === 'split') {
-      metrics.forEach((metric, a) => {
-        entries.forEach((entry, e) => {
+  /** Statistics to accumulate one tensor into: the running ones in full mode, fresh ones in split mode. */
+  tensorTarget(): unknown[][] {
+    return this.plan.mode === 'split' ? this.plan.metrics.map((m) => this.plan.pairs.map(() => m.init())) : this.fullStats;
+  }
+
+  /** Records a tensor whose statistics were accumulated into `tensorTarget()`. */
+  addAccumulated(tensorStats: unknown[][], count: number): void {
+    const { plan } = this;
+    if (plan.mode === 'split') {
+      plan.metrics.forEach((metric, a) => {
+        plan.entries.forEach((entry, e) => {
           const value = entryValue(metric, tensorStats[a]![entry.pair], entry);
-          const sums = splitSums[a]![e]!;
+          const sums = this.splitSums[a]![e]!;
           if (!Number.isNaN(value)) {
             sums.weighted += count * value;
             sums.weight += count;
@@ -231,36 +268,99 @@ export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], 
         });
       });
     }
-    tensorsCompared++;
-    elementsCompared += count;
-  });
-  options.onProgress?.(selected.length, selected.length, '');
-
-  const matrices: Partial<Record<KinshipMetricName, KinshipMatrix>> = {};
-  const nanReasons: Record<string, string> = {};
-  metrics.forEach((metric, a) => {
-    const matrix = filledMatrix(models.length, Number.NaN);
-    entries.forEach((entry, e) => {
-      let value: number;
-      let reason: string | undefined;
-      if (mode === 'split') {
-        const sums = splitSums[a]![e]!;
-        value = sums.weight > 0 ? sums.weighted / sums.weight : Number.NaN;
-        if (sums.weight === 0) reason = `every one of ${tensorsCompared} tensors gave NaN or none was compared`;
-      } else {
-        const stats = fullStats[a]![entry.pair];
-        value = entryValue(metric, stats, entry);
-        if (Number.isNaN(value)) {
-          reason = entry.read === 'finish' ? metric.explainNaN(stats) : `the delta of '${labels[entry.i]}' is degenerate (constant or all zeros)`;
-        }
-      }
-      setSymmetric(matrix, entry.i, entry.j, value);
-      if (reason !== undefined) nanReasons[`${metric.name}[${entry.i}][${entry.j}]`] = reason;
-    });
-    matrices[metricNames[a]!] = matrix;
-  });
-  if (tensorsCompared === 0) {
-    warnings.push('no tensor was compared: check --include/--exclude and that the models share the base architecture');
+    this.tensorsCompared++;
+    this.elementsCompared += count;
   }
-  return { labels, mode, matrices, nanReasons, tensorsCompared, elementsCompared, skippedTensors, warnings };
+
+  /** Records a tensor given its own statistics (computed apart from the running ones). */
+  addTensor(tensorStats: unknown[][], count: number): void {
+    const { plan } = this;
+    if (plan.mode === 'full') {
+      plan.metrics.forEach((metric, a) => {
+        const row = this.fullStats[a]!;
+        plan.pairs.forEach((_, p) => (row[p] = metric.combine(row[p], tensorStats[a]![p])));
+      });
+    }
+    this.addAccumulated(tensorStats, count);
+  }
+
+  result(): KinshipResult {
+    const { plan } = this;
+    const { labels, mode, metrics, entries, metricNames } = plan;
+    const matrices: Partial<Record<KinshipMetricName, KinshipMatrix>> = {};
+    const nanReasons: Record<string, string> = {};
+    metrics.forEach((metric, a) => {
+      const matrix = filledMatrix(labels.length, Number.NaN);
+      entries.forEach((entry, e) => {
+        let value: number;
+        let reason: string | undefined;
+        if (mode === 'split') {
+          const sums = this.splitSums[a]![e]!;
+          value = sums.weight > 0 ? sums.weighted / sums.weight : Number.NaN;
+          if (sums.weight === 0) reason = `every one of ${this.tensorsCompared} tensors gave NaN or none was compared`;
+        } else {
+          const stats = this.fullStats[a]![entry.pair];
+          value = entryValue(metric, stats, entry);
+          if (Number.isNaN(value)) {
+            reason =
+              entry.read === 'finish' ? metric.explainNaN(stats) : `the delta of '${labels[entry.i]}' is degenerate (constant or all zeros)`;
+          }
+        }
+        setSymmetric(matrix, entry.i, entry.j, value);
+        if (reason !== undefined) nanReasons[`${metric.name}[${entry.i}][${entry.j}]`] = reason;
+      });
+      matrices[metricNames[a]!] = matrix;
+    });
+    const warnings = [...this.warnings];
+    if (this.tensorsCompared === 0) {
+      warnings.push('no tensor was compared: check --include/--exclude and that the models share the base architecture');
+    }
+    const { tensorsCompared, elementsCompared, skippedTensors } = this;
+    return { labels, mode, matrices, nanReasons, tensorsCompared, elementsCompared, skippedTensors, warnings };
+  }
+}
+
+/**
+ * The plain TypeScript statistics of one tensor: float32 reads, float64 deltas in chunks of
+ * `plan.chunkElements`, every pair's `accumulate` per chunk, into `target` (tensorTarget()).
+ */
+export function accumulateTensorInTypeScript(
+  plan: KinshipPlan,
+  base: Checkpoint,
+  models: readonly Checkpoint[],
+  name: string,
+  count: number,
+  target: unknown[][],
+): void {
+  const { chunkElements, metrics, pairs } = plan;
+  const deltas = models.map(() => new Float64Array(Math.min(chunkElements, Math.max(1, count))));
+  const baseValues = base.readFloat32(name);
+  const modelValues = models.map((m) => m.readFloat32(name));
+  for (let start = 0; start < count; start += chunkElements) {
+    const length = Math.min(chunkElements, count - start);
+    for (let m = 0; m < models.length; m++) subtractInto(deltas[m]!, modelValues[m]!, baseValues, start, length);
+    const views = deltas.map((d) => (length === d.length ? d : d.subarray(0, length)));
+    metrics.forEach((metric, a) => {
+      const row = target[a]!;
+      pairs.forEach((pair, p) => {
+        row[p] = metric.accumulate(row[p], views[pair.i]!, views[pair.j]!);
+      });
+    });
+  }
+}
+
+/** Kinship on the calling thread in plain TypeScript: the reference path (compute-pool.ts is the fast one). */
+export function computeKinship(base: Checkpoint, models: readonly Checkpoint[], options: KinshipOptions): KinshipResult {
+  const plan = planKinship(base, models, options);
+  const accumulator = new KinshipAccumulator(plan, base, models);
+  plan.selected.forEach((name, tensorIndex) => {
+    options.onProgress?.(tensorIndex, plan.selected.length, name);
+    const count = accumulator.comparedElements(name);
+    if (count === undefined) return;
+    const target = accumulator.tensorTarget();
+    accumulateTensorInTypeScript(plan, base, models, name, count, target);
+    accumulator.addAccumulated(target, count);
+  });
+  options.onProgress?.(plan.selected.length, plan.selected.length, '');
+  return accumulator.result();
 }

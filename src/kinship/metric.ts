@@ -8,6 +8,24 @@
 /** a chunk of delta values; float64 keeps the delta subtraction exact enough for 1e-9 agreement */
 export type DeltaChunk = Float64Array | Float32Array;
 
+/**
+ * Centred moments of a pair of deltas x, y over a set of elements, the form the wasm kernel produces
+ * (assembly/kinship.ts; compute-pool.ts): everything a metric needs, without cancellation-prone raw sums.
+ */
+export interface PairMoments {
+  readonly count: number;
+  readonly meanX: number;
+  readonly meanY: number;
+  /** Σ(x − x̄)² */
+  readonly m2x: number;
+  /** Σ(y − ȳ)² */
+  readonly m2y: number;
+  /** Σ(x − x̄)(y − ȳ) */
+  readonly coMoment: number;
+  /** Σ((x − x̄) − (y − ȳ))², summed directly; NaN unless the metric asked for it (`needsSquaredDifference`) */
+  readonly centredSquaredDifference: number;
+}
+
 export interface KinshipMetric<Stats = unknown> {
   /** registry name, snake_case (`pcc`, `cs`, `cs_abs`, `ed`) */
   readonly name: string;
@@ -31,6 +49,13 @@ export interface KinshipMetric<Stats = unknown> {
   selfOf(stats: Stats, side: 'x' | 'y'): number;
   /** why `finish` returned NaN, for the report; undefined when the value is a number */
   explainNaN(stats: Stats): string | undefined;
+  /**
+   * The statistics of an element set given its pair moments. Optional: a metric without it is computed by the
+   * plain TypeScript path (compute.ts) only.
+   */
+  fromMoments?(moments: PairMoments): Stats;
+  /** `fromMoments` reads `centredSquaredDifference` (the kernel then accumulates it) */
+  readonly needsSquaredDifference?: boolean;
 }
 
 /** Erases the statistics type for registries and orchestration (statistics stay opaque there). */

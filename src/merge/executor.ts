@@ -170,6 +170,7 @@ export async function executePlanWithKernels(
     warn: options.warn,
     chunkElements: options.chunkElements,
     fileBlockElements: options.fileBlockElements,
+    seed: options.seed,
   });
   if (fast === undefined) return executePlan(plan, models, sink, options);
   const reference = (tensor: PlannedTensor): Uint8Array => mergeOne(plan, models, tensor, options);

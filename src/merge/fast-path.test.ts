@@ -83,20 +83,25 @@ function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
 async function bothPaths(
   raw: Record<string, unknown>,
   linearArithmetic?: LinearArithmetic,
+  seed?: number,
 ): Promise<{ reference: Map<string, Uint8Array>; fast: Map<string, Uint8Array>; fastTensors: number }> {
   const config = parseMergeConfig(raw);
   const plan = buildMergePlan(config, getMergeMethod(config.merge_method), familyModels);
   const reference = collect();
-  executePlan(plan, familyModels, reference);
+  executePlan(plan, familyModels, reference, { seed });
   const fast = collect();
-  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3, linearArithmetic });
+  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3, linearArithmetic, seed });
   const fastTensors = plan.tensors.filter((t) => fastKindOf(plan, t, undefined) !== undefined).length;
   return { reference: reference.tensors, fast: fast.tensors, fastTensors };
 }
 
 function assertSameBytes(reference: Map<string, Uint8Array>, fast: Map<string, Uint8Array>): void {
   assert.deepEqual([...fast.keys()], [...reference.keys()]);
-  for (const [name, bytes] of reference) assert.ok(Buffer.from(fast.get(name)!).equals(Buffer.from(bytes)), `tensor ${name} differs`);
+  for (const [name, bytes] of reference) {
+    const other = fast.get(name)!;
+    const at = bytes.findIndex((b, i) => b !== other[i]);
+    assert.ok(at < 0, `tensor ${name} differs from byte ${at} (${bytes.length} bytes)`);
+  }
 }
 
 for (const outDtype of ['bfloat16', 'float32'] as const) {
@@ -147,7 +152,7 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
   });
 }
 
-for (const method of ['ties', 'task_arithmetic'] as const) {
+for (const method of ['ties', 'task_arithmetic', 'dare_ties', 'dare_linear', 'della', 'della_linear', 'breadcrumbs_ties', 'breadcrumbs'] as const) {
   test(`${method}, bf16 inputs: kernels equal the reference pipeline bit for bit`, async () => {
     const { reference, fast, fastTensors } = await bothPaths({
       merge_method: method,
@@ -163,6 +168,21 @@ for (const method of ['ties', 'task_arithmetic'] as const) {
     assertSameBytes(reference, fast);
   });
 }
+
+test('dare_ties and della on the kernels follow the run seed: bit for bit the reference for seed 7, and seed 7 ≠ seed 0', async () => {
+  for (const method of ['dare_ties', 'della']) {
+    const raw = {
+      merge_method: method,
+      base_model: 'base',
+      models: ['a', 'b'].map((model) => ({ model, parameters: { weight: 1, density: 0.3 } })),
+    };
+    const seven = await bothPaths(raw, undefined, 7);
+    assertSameBytes(seven.reference, seven.fast);
+    const zero = await bothPaths(raw, undefined, 0);
+    const name = 'model.layers.0.mlp.up_proj.weight';
+    assert.ok(!Buffer.from(zero.fast.get(name)!).equals(Buffer.from(seven.fast.get(name)!)), `${method}: seed had no effect`);
+  }
+});
 
 test('ties on the kernels: sign election and disjoint mean checked against a float64 loop', async () => {
   const { fast } = await bothPaths({

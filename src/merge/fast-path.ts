@@ -13,8 +13,10 @@
  *   kernels/wasm/file-kernels.ts) and, when the sink is a file (`tensorTarget`), write the merged blocks
  *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
  *   compute this one;
- * - ties and task_arithmetic (per-tensor trim): inputs decoded with the wasm conversions, δ = X − B by the wasm
- *   weighted sum, the reference `sparsify` in place, `tiesCombineF64` for sign election and disjoint mean,
+ * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
+ *   sparsifiers; DARE/DELLA draw from the executor's per-(seed, tensor, model) stream): inputs decoded with the
+ *   wasm conversions, δ = X − B by the wasm weighted sum, the reference `sparsify` (the same call as
+ *   task-vector.ts), `tiesCombineF64` for sign election and disjoint mean,
  *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
  * Everything else returns false and the executor runs the method's pure `mergeTensor`.
  */
@@ -26,15 +28,25 @@ import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { linearCoefficients } from './methods/linear.js';
-import { sparsify } from './sparsify.js';
+import { sparsify, type SparsifierName } from './sparsify.js';
+import { createRng } from '../core/rng.js';
 import { readRescale } from './task-vector.js';
 
 type FastKind = 'linear' | 'task_vector';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
-const TASK_VECTOR_METHODS: Readonly<Record<string, { readonly trim: boolean; readonly consensus: boolean }>> = {
-  ties: { trim: true, consensus: true },
-  task_arithmetic: { trim: false, consensus: false },
+/** the task-vector methods on this path: their sparsifier, sign consensus and `rescale` default (methods/*.ts) */
+const TASK_VECTOR_METHODS: Readonly<
+  Record<string, { readonly sparsifier: SparsifierName | undefined; readonly consensus: boolean; readonly rescale: boolean }>
+> = {
+  ties: { sparsifier: 'magnitude', consensus: true, rescale: false },
+  task_arithmetic: { sparsifier: undefined, consensus: false, rescale: false },
+  dare_ties: { sparsifier: 'random', consensus: true, rescale: true },
+  dare_linear: { sparsifier: 'random', consensus: false, rescale: true },
+  della: { sparsifier: 'della_magprune', consensus: true, rescale: true },
+  della_linear: { sparsifier: 'della_magprune', consensus: false, rescale: true },
+  breadcrumbs_ties: { sparsifier: 'magnitude_outliers', consensus: true, rescale: false },
+  breadcrumbs: { sparsifier: 'magnitude_outliers', consensus: false, rescale: false },
 };
 
 /** Default chunk of the streamed linear path: 4M elements (8 MB of bf16 per input). */
@@ -121,6 +133,7 @@ export class MergeFastPath {
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
     private readonly linearArithmetic: LinearArithmetic,
+    private readonly seed: number,
   ) {
     this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
@@ -144,6 +157,8 @@ export class MergeFastPath {
       readonly chunkElements?: number;
       readonly fileBlockElements?: number;
       readonly linearArithmetic?: LinearArithmetic;
+      /** run seed of the random sparsifiers (ExecuteOptions.seed) */
+      readonly seed?: number;
     } = {},
   ): MergeFastPath | undefined {
     const chunk = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
@@ -174,7 +189,7 @@ export class MergeFastPath {
     const scratch = u8(arena.u32(Math.ceil((pool.partCount * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
-    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic);
+    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic, options.seed ?? 0);
   }
 
   /**
@@ -317,7 +332,8 @@ export class MergeFastPath {
     const n = numelOf(tensor.shape);
     const lambda = numberParam(tensor.params, 'lambda', method, tensor.name);
     const normalize = booleanParam(tensor.params, 'normalize', method, tensor.name);
-    const rescale = readRescale(tensor.params['rescale'] ?? false, method);
+    const rescale = readRescale(tensor.params['rescale'] ?? config.rescale, method);
+    const emptyBand = config.sparsifier === 'magnitude_outliers' && tensor.params['breadcrumbs_empty_band'] === true;
     const refs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
     const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', method, tensor.name, refs[i]));
     const base = this.vectors[0]!.subarray(0, n);
@@ -333,17 +349,25 @@ export class MergeFastPath {
       return;
     }
     deltas.forEach((delta, j) => {
-      if (!config.trim) return;
+      if (config.sparsifier === undefined) return;
       const params = tensor.modelParams[j] ?? {};
-      sparsify('magnitude', delta, {
+      const random = config.sparsifier === 'random' || config.sparsifier === 'della_magprune';
+      // the same sparsifier call as task-vector.ts, so the result is the reference pipeline's bit for bit; only
+      // 'magnitude' honours inPlace, the others return a new array that goes back into the shared-memory vector
+      const kept = sparsify(config.sparsifier, delta, {
         density: numberParam(params, 'density', method, tensor.name, refs[j]),
         rescale,
         shape: tensor.shape,
+        ...(typeof params['gamma'] === 'number' ? { gamma: params['gamma'] } : {}),
+        ...(typeof params['epsilon'] === 'number' ? { epsilon: params['epsilon'] } : {}),
+        emptyBand,
+        rng: random ? createRng(this.seed, tensor.name, refs[j]!) : undefined,
         inPlace: true,
         tensorName: tensor.name,
         modelRef: refs[j]!,
         warn: (message) => this.warn(`${tensor.name}: ${message}`),
       });
+      if (kept !== delta) delta.set(kept);
     });
     let weightSum = 0;
     for (const w of weights) weightSum += w;

@@ -115,8 +115,9 @@ function randomSparsify(delta: Float32Array, options: SparsifyOptions): Float32A
   const rng = requireRng(options, 'random');
   const scale = inverseDensityScale(options);
   const density = options.density;
-  const out = new Float32Array(delta.length);
-  for (let j = 0; j < delta.length; j++) if (rng.next() < density) out[j] = delta[j]! * scale;
+  // in place each entry is read before it is overwritten, so both forms give the same values
+  const out = options.inPlace ? delta : new Float32Array(delta.length);
+  for (let j = 0; j < delta.length; j++) out[j] = rng.next() < density ? delta[j]! * scale : 0;
   return out;
 }
 
@@ -178,14 +179,15 @@ function dellaSparsify(delta: Float32Array, options: SparsifyOptions): Float32Ar
   const rng = requireRng(options, 'della_magprune');
   const rowLength = options.shape.length >= 2 ? options.shape[options.shape.length - 1]! : delta.length;
   const inverse = options.rescale === 'inverse_density';
-  const out = new Float32Array(delta.length);
+  // in place: a row's keep odds are computed before its entries are overwritten, each entry read before written
+  const out = options.inPlace ? delta : new Float32Array(delta.length);
   const keepProbability = new Float64Array(rowLength);
   for (let start = 0; start < delta.length; start += rowLength) {
     const row = delta.subarray(start, start + rowLength);
     rowKeepProbabilities(row, low, high, keepProbability);
     for (let j = 0; j < row.length; j++) {
       const p = keepProbability[j]!;
-      if (rng.next() < p) out[start + j] = inverse ? row[j]! / p : row[j]!;
+      out[start + j] = rng.next() < p ? (inverse ? row[j]! / p : row[j]!) : 0;
     }
   }
   return out;

@@ -41,21 +41,21 @@ test('--json prints exactly models and the asked metrics, equal to a float64 ref
   }
 });
 
-test('metric selection: all = pcc, cs, ed; cs_abs only when named; default pcc', () => {
+test('metric selection: all = pcc, cs, ed; cs_abs only when named; default pcc', async () => {
   assert.deepEqual(parseMetricList(['all']), ['pcc', 'cs', 'ed']);
   assert.deepEqual(parseMetricList(['cs_abs', 'pcc cs_abs']), ['cs_abs', 'pcc']);
   assert.deepEqual(parseMetricList([]), ['pcc']);
   const out = capture();
-  const result = runKinship(MODELS.slice(0, 2), { base: BASE, metric: ['cs', 'cs_abs'], json: true }, out);
+  const result = await runKinship(MODELS.slice(0, 2), { base: BASE, metric: ['cs', 'cs_abs'], json: true }, out);
   const parsed = JSON.parse(out.text()) as { metrics: Record<string, number[][]> };
   assert.deepEqual(Object.keys(parsed.metrics), ['cs', 'cs_abs']);
   assert.equal(parsed.metrics.cs_abs![0]![1], Math.abs(parsed.metrics.cs![0]![1]!));
   assert.equal(result.mode, 'full');
 });
 
-test('table output: aligned plain text off a terminal, coloured heat map on one', () => {
+test('table output: aligned plain text off a terminal, coloured heat map on one', async () => {
   const plain = capture(false);
-  runKinship(MODELS, { base: BASE, metric: ['pcc', 'ed'] }, plain);
+  await runKinship(MODELS, { base: BASE, metric: ['pcc', 'ed'] }, plain);
   const text = plain.text();
   assert.ok(!text.includes('\u001b['), 'no escape codes when not a TTY');
   assert.match(text, /\[1\] .*expert-literature\n/);
@@ -66,14 +66,14 @@ test('table output: aligned plain text off a terminal, coloured heat map on one'
   assert.match(text, /^ *\[3\] +0\.0581 +0\.2571 +1\.0000$/m);
   assert.match(text, /[░▒▓█]{3}/);
   const tty = capture(true);
-  runKinship(MODELS, { base: BASE, metric: ['pcc'], split: true }, tty);
+  await runKinship(MODELS, { base: BASE, metric: ['pcc'], split: true }, tty);
   assert.match(tty.text(), /\u001b\[48;5;\d+m/);
   assert.match(tty.text(), /split \(numel-weighted per-tensor mean\)/);
 });
 
 test('filters reach the computation; errors exit with their code and hint', async () => {
   const out = capture();
-  const result = runKinship(MODELS.slice(0, 2), { base: BASE, include: 'mlp', exclude: 'down_proj', json: true }, out);
+  const result = await runKinship(MODELS.slice(0, 2), { base: BASE, include: 'mlp', exclude: 'down_proj', json: true }, out);
   assert.equal(result.tensorsCompared, 8);
   const unknown = await runCli(['kinship', ...MODELS, '--base', BASE, '--metric', 'pearson']);
   assert.equal(unknown.code, 2);
@@ -85,4 +85,20 @@ test('filters reach the computation; errors exit with their code and hint', asyn
   const missingModel = await runCli(['kinship', `${FAMILY_DIR}no-such-model`, '--base', BASE]);
   assert.equal(missingModel.code, 3);
   assert.match(missingModel.stderr, /no-such-model/);
+});
+
+test('--kernels wasm (default) and --kernels reference agree within 1e-12, full and --split', async () => {
+  for (const split of [false, true]) {
+    const [wasm, reference] = await Promise.all(
+      (['wasm', 'reference'] as const).map((kernels) => runKinship(MODELS, { base: BASE, metric: ['pcc', 'cs', 'ed'], split, kernels, json: true }, capture())),
+    );
+    for (const metric of ['pcc', 'cs', 'ed'] as const) {
+      wasm!.matrices[metric]!.forEach((row, i) =>
+        row.forEach((value, j) => {
+          const expected = reference!.matrices[metric]![i]![j]!;
+          assert.ok(Math.abs(value - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `${metric}[${i}][${j}] split=${split}: ${value} vs ${expected}`);
+        }),
+      );
+    }
+  }
 });

@@ -9,7 +9,8 @@ import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { openCheckpoint } from '../../io/open.js';
-import { computeKinship, type KinshipResult } from '../../kinship/compute.js';
+import type { KinshipResult } from '../../kinship/compute.js';
+import { computeKinshipWithKernels } from '../../kinship/compute-pool.js';
 import type { KinshipMatrix } from '../../kinship/matrix.js';
 import {
   DEFAULT_ALL_METRICS,
@@ -29,6 +30,10 @@ export const KinshipCommandOptionsSchema = z.object({
   skipMissing: z.boolean().default(false),
   truncateAll: z.boolean().default(false),
   json: z.boolean().default(false),
+  /** wasm (kernel pool, default) or reference (plain TypeScript) */
+  kernels: z.enum(['wasm', 'reference']).default('wasm'),
+  /** compute threads, the main thread included */
+  threads: z.coerce.number().int().min(1).default(2),
 });
 export type KinshipCommandOptions = z.input<typeof KinshipCommandOptionsSchema>;
 
@@ -52,7 +57,7 @@ export function parseMetricList(values: readonly string[]): KinshipMetricName[] 
 }
 
 /** Computes and prints; returns the result for callers that want the numbers. */
-export function runKinship(models: readonly string[], rawOptions: KinshipCommandOptions, out: KinshipOutput): KinshipResult {
+export async function runKinship(models: readonly string[], rawOptions: KinshipCommandOptions, out: KinshipOutput): Promise<KinshipResult> {
   const options = parseWithSchema(KinshipCommandOptionsSchema, rawOptions, 'modelevo kinship options');
   if (models.length < 1) {
     throw new ConfigError([{ path: ['models'], message: 'expected at least 1 model besides the base, got 0' }], {
@@ -65,7 +70,9 @@ export function runKinship(models: readonly string[], rawOptions: KinshipCommand
     const base = openCheckpoint(options.base);
     opened.push(base);
     for (const ref of models) opened.push(openCheckpoint(ref));
-    const result = computeKinship(base, opened.slice(1), {
+    const result = await computeKinshipWithKernels(base, opened.slice(1), {
+      kernels: options.kernels,
+      threads: options.threads,
       metrics,
       mode: options.split ? 'split' : 'full',
       include: options.include,
@@ -176,12 +183,14 @@ export function registerKinshipCommand(program: Command): void {
     .option('--skip-missing', 'skip base tensors missing from a model (with a warning) instead of failing')
     .option('--truncate-all', 'truncate every tensor to the vocabulary rows, as the reference code does')
     .option('--json', 'print {"models": [...], "metrics": {...}} only')
+    .option('--kernels <kind>', 'wasm (SIMD kernel pool, default) or reference (plain TypeScript)')
+    .option('--threads <n>', 'compute threads, the main thread included (default 2)')
     .addHelpText('after', examplesHelp([
       'modelevo kinship test/fixtures/tiny-llama/expert-* --base test/fixtures/tiny-llama/base',
       'modelevo kinship m1 m2 m3 --base base --metric all --json',
     ]))
-    .action((models: string[], flags: Record<string, unknown>) => {
-      runKinship(models, { ...flags, metric: (flags.metric as string[] | undefined) ?? ['pcc'] } as KinshipCommandOptions, {
+    .action(async (models: string[], flags: Record<string, unknown>) => {
+      await runKinship(models, { ...flags, metric: (flags.metric as string[] | undefined) ?? ['pcc'] } as KinshipCommandOptions, {
         write: (text) => process.stdout.write(text),
         isTTY: process.stdout.isTTY === true,
       });

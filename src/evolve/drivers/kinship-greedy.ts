@@ -6,7 +6,7 @@
  * parents after a restart (`parentsOf`).
  */
 import type { Checkpoint } from '../../io/checkpoint.js';
-import { computeKinship } from '../../kinship/compute.js';
+import { computeKinshipWithKernels } from '../../kinship/compute-pool.js';
 import { runMerge } from '../../merge/index.js';
 import type { EvolveConfig } from '../config.js';
 import {
@@ -95,7 +95,8 @@ export function kinshipGreedyDriver(context: KinshipGreedyContext): Driver<Kinsh
       const pairs = kinshipNeeded(params, state);
       const entries: { a: string; b: string; value: number }[] = [];
       for (const [a, b] of pairs) {
-        const result = computeKinship(base, [await model(a), await model(b)], { metrics: ['pcc'], labels: [a, b] });
+        // on the calling thread's wasm kernels: a pair at a time, no worker start-up per call
+        const result = await computeKinshipWithKernels(base, [await model(a), await model(b)], { metrics: ['pcc'], labels: [a, b], threads: 1 });
         entries.push({ a, b, value: result.matrices.pcc![0]![1]! });
       }
       return recordKinship(state, entries);

@@ -13,10 +13,11 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
+import { runKinshipFromFiles } from './kinship-from-files.js';
 
-export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles';
+export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles'];
 
 /** `outFd` of a job whose output stays in memory at `out`. */
 export const NO_OUTPUT_FILE = -1;
@@ -140,6 +141,7 @@ function runLinearFromFiles(kernel: LinearKernel, memory: WebAssembly.Memory, jo
 
 /** Runs one composed kernel on `kernels` (an instance on `memory`). */
 export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory, name: FileKernelName, args: readonly number[]): void {
+  if (name === 'kinshipFromFiles') return runKinshipFromFiles(kernels, memory, args);
   const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
   runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
 }

@@ -49,11 +49,17 @@ export interface KernelExports {
     normalize: number,
   ): void;
   findNonFinite(x: number, n: number, status: number): void;
+  /** kinship moments of a base and `count` models (assembly/kinship.ts) */
+  kinshipMoments(inputs: number, kinds: number, count: number, n: number, flags: number, work: number, out: number): void;
+  kinshipRecordLength(count: number, flags: number): number;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;
   readonly TIES_CONSENSUS: WebAssembly.Global;
   readonly TIES_NORMALIZE: WebAssembly.Global;
+  readonly KINSHIP_BLOCK: WebAssembly.Global;
+  readonly KINSHIP_SQDIFF: WebAssembly.Global;
+  readonly KINSHIP_IN_BF16: WebAssembly.Global;
 }
 
 /** Names of the exported kernel functions that workers may be asked to run. */
@@ -69,7 +75,8 @@ export type KernelFunctionName =
   | 'linearF64'
   | 'linearF32'
   | 'tiesCombineF64'
-  | 'findNonFinite';
+  | 'findNonFinite'
+  | 'kinshipMoments';
 
 export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'bf16ToF32',
@@ -84,6 +91,7 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'linearF32',
   'tiesCombineF64',
   'findNonFinite',
+  'kinshipMoments',
 ];
 
 /** The same relative path from src/kernels/wasm/*.ts and dist/kernels/wasm/*.js. */

@@ -2,7 +2,7 @@
  * Cosine similarity of two delta vectors (kinship.md §1 "CS"). Paper: Hu et al., arXiv:2410.12613, Eq. (3).
  * `cs` is the signed cosine ⟨x,y⟩/(‖x‖‖y‖); `cs_abs` is the reference code's √((x·y)²/((x·x)(y·y))) = |cs|.
  */
-import type { DeltaChunk, KinshipMetric } from '../metric.js';
+import type { DeltaChunk, KinshipMetric, PairMoments } from '../metric.js';
 
 export interface CosineStats {
   readonly count: number;
@@ -39,6 +39,16 @@ export function combineCosine(a: CosineStats, b: CosineStats): CosineStats {
   return { count: a.count + b.count, dot: a.dot + b.dot, sumSqX: a.sumSqX + b.sumSqX, sumSqY: a.sumSqY + b.sumSqY };
 }
 
+/** raw sums from centred moments: Σxy = C + n·x̄·ȳ, Σx² = M2 + n·x̄² (the squares cannot cancel) */
+export function cosineFromMoments(m: PairMoments): CosineStats {
+  return {
+    count: m.count,
+    dot: m.coMoment + m.count * m.meanX * m.meanY,
+    sumSqX: m.m2x + m.count * m.meanX * m.meanX,
+    sumSqY: m.m2y + m.count * m.meanY * m.meanY,
+  };
+}
+
 function signedCosine(s: CosineStats): number {
   return s.sumSqX > 0 && s.sumSqY > 0 ? s.dot / Math.sqrt(s.sumSqX * s.sumSqY) : Number.NaN;
 }
@@ -64,6 +74,7 @@ export const cosine: KinshipMetric<CosineStats> = {
   finish: signedCosine,
   selfOf: selfCosine,
   explainNaN: explainCosineNaN,
+  fromMoments: cosineFromMoments,
 };
 
 export const absoluteCosine: KinshipMetric<CosineStats> = {
@@ -77,4 +88,5 @@ export const absoluteCosine: KinshipMetric<CosineStats> = {
   finish: (s) => Math.abs(signedCosine(s)),
   selfOf: selfCosine,
   explainNaN: explainCosineNaN,
+  fromMoments: cosineFromMoments,
 };

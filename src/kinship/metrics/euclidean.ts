@@ -33,4 +33,10 @@ export const euclidean: KinshipMetric<EuclideanStats> = {
   finish: (s) => (s.count > 0 ? Math.sqrt(s.sumSqDiff) : Number.NaN),
   selfOf: (s) => (s.count > 0 ? 0 : Number.NaN),
   explainNaN: (s) => (s.count > 0 ? undefined : 'no elements were compared'),
+  // Σ(x − y)² = Σ((x − x̄) − (y − ȳ))² + n(x̄ − ȳ)²: two non-negative terms, so nothing cancels
+  fromMoments: (m) => ({
+    count: m.count,
+    sumSqDiff: m.centredSquaredDifference + m.count * (m.meanX - m.meanY) * (m.meanX - m.meanY),
+  }),
+  needsSquaredDifference: true,
 };

@@ -74,6 +74,8 @@ export const pearson: KinshipMetric<PearsonStats> = {
   // One square root of the product keeps PCC(a, a) exactly 1: sqrt(fl(m²)) = m in IEEE arithmetic.
   finish: (s) => (s.m2x > 0 && s.m2y > 0 ? s.coMoment / Math.sqrt(s.m2x * s.m2y) : Number.NaN),
   selfOf: (s, side) => ((side === 'x' ? s.m2x : s.m2y) > 0 ? 1 : Number.NaN),
+  fromMoments: (m) =>
+    m.count === 0 ? EMPTY : { count: m.count, meanX: m.meanX, meanY: m.meanY, m2x: m.m2x, m2y: m.m2y, coMoment: m.coMoment },
   explainNaN: (s) => {
     if (s.count === 0) return 'no elements were compared';
     if (s.m2x > 0 && s.m2y > 0) return undefined;
