@@ -1,7 +1,9 @@
 /**
  * safetensors header parsing and validation (formats.md §1.1–§1.2), as pure functions over bytes so the
  * fuzz test can drive them without files. Error reasons keep the names of the reference implementation
- * (huggingface/safetensors `SafeTensorError`).
+ * (huggingface/safetensors `SafeTensorError`). Stricter than the format on purpose (documented, and kept as
+ * such in the differential corpus test/safetensors-corpus): a key repeated in any object is refused, including
+ * `__metadata__` keys; a header starting with whitespace is refused (rule 3, first byte `{`).
  */
 import { CheckpointError, type SafetensorsReason } from '../../core/errors.js';
 import { DTYPE_BITS, isDType, type DType } from '../../core/dtype.js';
