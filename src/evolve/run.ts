@@ -123,6 +123,12 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
         config,
         codeVersion: options.codeVersion ?? 'dev',
       });
+  try {
+    store.acquireLock();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   // the budget may be raised on resume; everything else must match the stored configuration
   const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
   if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
@@ -238,6 +244,13 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       // kinship to parents is optional bookkeeping (record_kinship), reported apart from the framework overhead
       seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, kinship: kinshipSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds - kinshipSeconds) / total) },
     };
+  } catch (error) {
+    try {
+      store.setStatus('failed');
+    } catch {
+      // the store itself may be what failed; the original error matters
+    }
+    throw error;
   } finally {
     driver.close();
     for (const model of models.values()) model.close();
