@@ -213,7 +213,12 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     });
 
     let best: EvolveSummary['best'];
-    const chosen = driver.bestCandidate(result.state);
+    let chosen = driver.bestCandidate(result.state);
+    // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
+    const objective = fitnessObjective(config.fitness);
+    for (const { candidate, fitness } of result.untold) {
+      if (Number.isFinite(fitness) && (!chosen || (objective === 'max' ? fitness > chosen.fitness : fitness < chosen.fitness))) chosen = { candidate, fitness };
+    }
     if (chosen) {
       const key = driver.keyOf(chosen.candidate);
       best = { key, fitness: chosen.fitness, description: driver.describe(chosen.candidate) };
