@@ -24,6 +24,7 @@ import type { OffspringRecipe } from './evolver-ops.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
 import type { BaseParams } from './strategy.js';
 import { computeKinship } from '../kinship/compute.js';
+import { checkPopulation, checkPopulationMemory } from './population-limits.js';
 
 export interface EvolveOptions {
   readonly config: EvolveConfig;
@@ -78,9 +79,9 @@ function numLayersOf(models: Map<string, Checkpoint>, config: EvolveConfig): num
 
 type AnyDriver = Driver<BaseParams, unknown, unknown>;
 
-function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store: RunStore, cwd: string): AnyDriver {
+function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, storeOf: () => RunStore, cwd: string): AnyDriver {
   const objective = fitnessObjective(config.fitness);
-  const recordsByKey = () => new Map(store.individuals().map((r) => [r.key, r]));
+  const recordsByKey = () => new Map(storeOf().individuals().map((r) => [r.key, r]));
   switch (config.strategy.name) {
     case 'cma-es':
       return cmaEsDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
@@ -113,33 +114,49 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const { config } = options;
-  const store = options.resume
-    ? RunStore.open(options.runDir)
-    : RunStore.create(options.runDir, {
-        id: randomUUID(),
-        kind: 'evolve',
-        createdAt: new Date().toISOString(),
-        seed: config.seed,
-        config,
-        codeVersion: options.codeVersion ?? 'dev',
-      });
+  const models = openModels(config, cwd);
+  let openedStore: RunStore | undefined;
+  let madeDriver: AnyDriver | undefined;
   try {
-    store.acquireLock();
+    checkPopulation(config);
+    // the driver reads the store only while the loop runs, after the store exists
+    madeDriver = makeDriver(config, models, () => openedStore!, cwd);
+    checkPopulationMemory(config, madeDriver.params);
+    // a fitness that can never succeed is refused before anything is created or evaluated
+    await options.fitness.preflight?.(models.get(config.base_model ?? config.models[0]!) ?? [...models.values()][0]!);
+    const store = options.resume
+      ? RunStore.open(options.runDir)
+      : RunStore.create(options.runDir, {
+          id: randomUUID(),
+          kind: 'evolve',
+          createdAt: new Date().toISOString(),
+          seed: config.seed,
+          config,
+          codeVersion: options.codeVersion ?? 'dev',
+        });
+    openedStore = store;
+    try {
+      store.acquireLock();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    // the budget may be raised on resume; everything else must match the stored configuration
+    const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
+    if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
+      store.close();
+      throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
+        source: options.runDir,
+        hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
+      });
+    }
   } catch (error) {
-    store.close();
+    madeDriver?.close();
+    for (const model of models.values()) model.close();
     throw error;
   }
-  // the budget may be raised on resume; everything else must match the stored configuration
-  const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
-  if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
-    store.close();
-    throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
-      source: options.runDir,
-      hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
-    });
-  }
-  const models = openModels(config, cwd);
-  const driver = makeDriver(config, models, store, cwd);
+  const store = openedStore!;
+  const driver = madeDriver!;
   const donor = donorFolder(config, cwd);
   let mergeSeconds = 0;
   let evaluateSeconds = 0;
