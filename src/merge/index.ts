@@ -15,6 +15,7 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
+import { recoverOutputFolder } from '../io/output-folder.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
 import { createKernels, type KernelsKind } from '../kernels/index.js';
@@ -251,6 +252,8 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   if (!options.inMemory && outDir === undefined) {
     throw new ConfigError([{ path: [], message: 'an output folder is required unless inMemory is set' }]);
   }
+  // a killed earlier writer of this output: its temp folders go, an interrupted overwrite is restored
+  if (!options.inMemory && outDir !== undefined) recoverOutputFolder(resolve(outDir));
   if (!options.inMemory && !options.allowOverwrite && outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0) {
     // fail before any model is opened; the writer repeats this check at creation
     throw new ModelevoError('IO_FAILED', `output folder '${resolve(outDir)}' already exists and is not empty`, {
@@ -305,6 +308,11 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       configPatch: plan.outputConfig,
       metadata: donorMetadata(plan, models),
       overwrite: options.allowOverwrite ?? false,
+      // written before the swap, so the output never appears without them
+      extraFiles: {
+        [MERGEKIT_CONFIG_FILE]: options.configText ?? parsed.text ?? stringifyYaml(mergeConfig),
+        ...(chatTemplate === undefined ? {} : { 'chat_template.jinja': chatTemplate }),
+      },
     });
     let stats;
     let written;
@@ -315,8 +323,6 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       writer.abort();
       throw error;
     }
-    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), options.configText ?? parsed.text ?? stringifyYaml(mergeConfig));
-    if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
     return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
     models.closeAll();
