@@ -16,6 +16,7 @@ import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js'
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { recoverOutputFolder } from '../io/output-folder.js';
+import { checkParameterRanges } from './parameter-ranges.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
 import { createKernels, type KernelsKind } from '../kernels/index.js';
@@ -241,6 +242,7 @@ async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDTy
 export async function runMerge(config: unknown, outDir: string | undefined, options: RunMergeOptions = {}): Promise<MergeResult> {
   const parsed = toConfig(config);
   const mergeConfig = parsed.config;
+  checkParameterRanges(mergeConfig);
   const cwd = options.cwd ?? process.cwd();
   const warnings: string[] = [];
   const warn = (message: string): void => {
