@@ -4,7 +4,7 @@
  * the best model as an HF folder (+ the mergekit YAML that reproduces it, when one exists) and the report.
  * Time spent merging and evaluating is measured separately so framework overhead is visible.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
@@ -110,6 +110,17 @@ function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store
   }
 }
 
+/**
+ * Candidate folders (and their writers' temp folders) left in the artifacts by a killed session: this
+ * process holds the run's lock, so none of them belongs to a live evaluation.
+ */
+function removeStaleCandidates(artifactsDir: string): void {
+  if (!existsSync(artifactsDir)) return;
+  for (const name of readdirSync(artifactsDir)) {
+    if (name.startsWith('candidate-') || name.startsWith('.candidate-')) rmSync(join(artifactsDir, name), { recursive: true, force: true });
+  }
+}
+
 export async function runEvolution(options: EvolveOptions): Promise<EvolveSummary> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
@@ -157,6 +168,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
   }
   const store = openedStore!;
   const driver = madeDriver!;
+  removeStaleCandidates(store.artifactsDir);
   const donor = donorFolder(config, cwd);
   let mergeSeconds = 0;
   let evaluateSeconds = 0;

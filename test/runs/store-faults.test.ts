@@ -107,3 +107,28 @@ test('a truncated store: typed CHECKPOINT_INVALID with the damaged-store hint; r
     assert.ok(readFileSync(join(root, 'a', 'run.sqlite')).length > 0);
   });
 });
+
+test('a WAL file deleted under a live run loses no completed step (checkpointed after every step)', async () => {
+  await withDir(async (dir) => {
+    const { runLoop } = await import('../../src/runs/loop.js');
+    const { randomSearch } = await import('../../src/evolve/strategies/random-search.js');
+    const store = RunStore.create(dir, manifest('w'));
+    await runLoop({
+      strategy: randomSearch,
+      params: { objective: 'min', lowerBounds: [0], upperBounds: [1], batchSize: 4, maxEvaluations: 100 },
+      seed: 1,
+      store,
+      keyOf: (x) => String(x[0]),
+      maxEvaluations: 12,
+      evaluate: async (x) => ({ fitness: x[0]! }),
+    });
+    rmSync(join(dir, 'run.sqlite-wal'), { force: true });
+    rmSync(join(dir, 'run.sqlite-shm'), { force: true });
+    const other = RunStore.open(dir);
+    assert.equal(other.manifest().id, 'w');
+    assert.equal(other.individuals().length, 12);
+    assert.equal(other.latestState<{ evaluations: number }>()!.state.evaluations, 12);
+    other.close();
+    store.close();
+  });
+});
