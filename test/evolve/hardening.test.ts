@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, ModelevoError } from '../../src/core/errors.js';
-import { parseEvolveConfig } from '../../src/evolve/config.js';
+import { loadEvolveConfig, parseEvolveConfig } from '../../src/evolve/config.js';
 import { buildFitness } from '../../src/evolve/fitness/build.js';
 import { runEvolution } from '../../src/evolve/run.js';
 import { RunStore } from '../../src/runs/store.js';
@@ -104,8 +104,10 @@ test('two evolve processes on one run folder: the second exits "run is locked by
       yml,
       [`seed: 2`, `budget: 12`, `base_model: ${resolve(BASE)}`, 'models:', ...EXPERTS.map((m) => `  - ${resolve(m)}`), 'strategy: {name: cma-es, genome: {merge_method: task_arithmetic}, population: 4}', `fitness: {module: {path: ${join(root, 'fitness.mjs')}}}`, 'record_kinship: false'].join('\n'),
     );
-    const reference = spawnSync(process.execPath, ['bin/modelevo.js', 'evolve', yml, '--run-dir', join(root, 'reference'), '--json'], { encoding: 'utf8' });
-    assert.equal(reference.status, 0, reference.stderr);
+    // the reference runs in-process (same config, same fitness module, no gate)
+    const referenceConfig = loadEvolveConfig(yml);
+    const referenceFitness = await buildFitness(referenceConfig, process.cwd());
+    await runEvolution({ config: referenceConfig, runDir: join(root, 'reference'), fitness: referenceFitness, writeBest: false });
 
     const runDir = join(root, 'run');
     const gate = join(root, 'gate');
