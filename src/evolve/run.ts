@@ -4,7 +4,7 @@
  * the best model as an HF folder (+ the mergekit YAML that reproduces it, when one exists) and the report.
  * Time spent merging and evaluating is measured separately so framework overhead is visible.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
@@ -32,6 +32,7 @@ import { computeKinship } from '../kinship/compute.js';
 import { computeKinshipOnPool } from '../kinship/compute-pool.js';
 import { createKernels, type Kernels } from '../kernels/index.js';
 import { KernelPool } from '../kernels/pool.js';
+import { checkPopulation, checkPopulationMemory } from './population-limits.js';
 
 export interface EvolveOptions {
   readonly config: EvolveConfig;
@@ -86,9 +87,9 @@ function numLayersOf(models: Map<string, Checkpoint>, config: EvolveConfig): num
 
 type AnyDriver = Driver<BaseParams, unknown, unknown>;
 
-function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store: RunStore, cwd: string): AnyDriver {
+function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, storeOf: () => RunStore, cwd: string): AnyDriver {
   const objective = fitnessObjective(config.fitness);
-  const recordsByKey = () => new Map(store.individuals().map((r) => [r.key, r]));
+  const recordsByKey = () => new Map(storeOf().individuals().map((r) => [r.key, r]));
   switch (config.strategy.name) {
     case 'cma-es':
       return cmaEsDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
@@ -117,31 +118,65 @@ function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, store
   }
 }
 
+/**
+ * Candidate folders (and their writers' temp folders) left in the artifacts by a killed session: this
+ * process holds the run's lock, so none of them belongs to a live evaluation.
+ */
+function removeStaleCandidates(artifactsDir: string): void {
+  if (!existsSync(artifactsDir)) return;
+  for (const name of readdirSync(artifactsDir)) {
+    if (name.startsWith('candidate-') || name.startsWith('.candidate-')) rmSync(join(artifactsDir, name), { recursive: true, force: true });
+  }
+}
+
 export async function runEvolution(options: EvolveOptions): Promise<EvolveSummary> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const { config } = options;
-  const store = options.resume
-    ? RunStore.open(options.runDir)
-    : RunStore.create(options.runDir, {
-        id: randomUUID(),
-        kind: 'evolve',
-        createdAt: new Date().toISOString(),
-        seed: config.seed,
-        config,
-        codeVersion: options.codeVersion ?? 'dev',
-      });
-  // the budget may be raised on resume; everything else must match the stored configuration
-  const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
-  if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
-    store.close();
-    throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
-      source: options.runDir,
-      hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
-    });
-  }
   const models = openModels(config, cwd);
-  const driver = makeDriver(config, models, store, cwd);
+  let openedStore: RunStore | undefined;
+  let madeDriver: AnyDriver | undefined;
+  try {
+    checkPopulation(config);
+    // the driver reads the store only while the loop runs, after the store exists
+    madeDriver = makeDriver(config, models, () => openedStore!, cwd);
+    checkPopulationMemory(config, madeDriver.params);
+    // a fitness that can never succeed is refused before anything is created or evaluated
+    await options.fitness.preflight?.(models.get(config.base_model ?? config.models[0]!) ?? [...models.values()][0]!);
+    const store = options.resume
+      ? RunStore.open(options.runDir)
+      : RunStore.create(options.runDir, {
+          id: randomUUID(),
+          kind: 'evolve',
+          createdAt: new Date().toISOString(),
+          seed: config.seed,
+          config,
+          codeVersion: options.codeVersion ?? 'dev',
+        });
+    openedStore = store;
+    try {
+      store.acquireLock();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    // the budget may be raised on resume; everything else must match the stored configuration
+    const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
+    if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
+      store.close();
+      throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
+        source: options.runDir,
+        hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
+      });
+    }
+  } catch (error) {
+    madeDriver?.close();
+    for (const model of models.values()) model.close();
+    throw error;
+  }
+  const store = openedStore!;
+  const driver = madeDriver!;
+  removeStaleCandidates(store.artifactsDir);
   const donor = donorFolder(config, cwd);
   let mergeSeconds = 0;
   let evaluateSeconds = 0;
@@ -224,7 +259,12 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     });
 
     let best: EvolveSummary['best'];
-    const chosen = driver.bestCandidate(result.state);
+    let chosen = driver.bestCandidate(result.state);
+    // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
+    const objective = fitnessObjective(config.fitness);
+    for (const { candidate, fitness } of result.untold) {
+      if (Number.isFinite(fitness) && (!chosen || (objective === 'max' ? fitness > chosen.fitness : fitness < chosen.fitness))) chosen = { candidate, fitness };
+    }
     if (chosen) {
       const key = driver.keyOf(chosen.candidate);
       best = { key, fitness: chosen.fitness, description: driver.describe(chosen.candidate) };
@@ -261,6 +301,13 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       // kinship to parents is optional bookkeeping (record_kinship), reported apart from the framework overhead
       seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, kinship: kinshipSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds - kinshipSeconds) / total) },
     };
+  } catch (error) {
+    try {
+      store.setStatus('failed');
+    } catch {
+      // the store itself may be what failed; the original error matters
+    }
+    throw error;
   } finally {
     driver.close();
     await kinshipKernels?.then((kernels) => kernels.close()).catch(() => undefined);

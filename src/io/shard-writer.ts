@@ -3,15 +3,18 @@
  * order under a byte limit (default 5×10⁹; a tensor above the limit gets its own shard), one shard as
  * `model.safetensors` without an index, several as `model-0000i-of-0000N.safetensors` plus
  * `model.safetensors.index.json`. Everything goes into a temporary folder beside the target that is renamed
- * into place on commit, so a failure leaves no output and an existing target survives until the swap.
+ * into place on commit, so a failure leaves no output and an existing target survives until the swap; the
+ * temporary folders' lifecycle (owner pid, signals, stale ones, interrupted overwrites) is output-folder.ts.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { bytesPerElement, numelOf } from '../core/dtype.js';
 import { CheckpointError, ModelevoError, invariant } from '../core/errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import { CONFIG_FILE, INDEX_FILE, SINGLE_FILE, readConfig, type ShardSummary } from './hf-folder.js';
 import { SafetensorsWriter, type TensorSpec } from './safetensors/writer.js';
+import { createTempFolder, recoverOutputFolder, releaseTempFolder, swapIntoPlace, writeFailure } from './output-folder.js';
+import { faultPoint } from '../core/fault-points.js';
 
 export const DEFAULT_MAX_SHARD_BYTES = 5e9;
 
@@ -91,6 +94,8 @@ export interface ModelFolderWriterOptions {
   readonly overwrite?: boolean;
   /** extra `__metadata__` entries for every shard */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** more files (name → contents) written into the folder before it is swapped into place */
+  readonly extraFiles?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 export interface WrittenModelFolder {
@@ -126,12 +131,17 @@ export class ModelFolderWriter {
       this.specs.set(spec.name, { ...spec, shard: shardOf.get(spec.name)! });
     }
     this.pending = this.plan.shards.map((s) => s.names.length);
-    mkdirSync(dirname(target), { recursive: true });
-    this.tempDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+    try {
+      this.tempDir = createTempFolder(target);
+    } catch (cause) {
+      throw writeFailure(target, 'creating the temporary folder', cause);
+    }
   }
 
   static create(target: string, specs: readonly TensorSpec[], options: ModelFolderWriterOptions = {}): ModelFolderWriter {
     const full = resolve(target);
+    // writers of this output that died leave temp folders (removed) or an interrupted overwrite (restored)
+    recoverOutputFolder(full);
     if (existsSync(full) && !options.overwrite && !isEmptyDir(full)) {
       throw new ModelevoError('IO_FAILED', `output folder '${full}' already exists and is not empty`, {
         hint: 'choose another output folder, remove it, or pass the overwrite option (--overwrite)',
@@ -145,6 +155,7 @@ export class ModelFolderWriter {
       writer.plan.shards.forEach((s, i) => {
         if (s.names.length === 0) writer.finishShard(i);
       });
+      faultPoint('temp-created');
     } catch (error) {
       writer.abort();
       throw error;
@@ -168,6 +179,7 @@ export class ModelFolderWriter {
     this.written.add(name);
     this.pending[spec.shard]! -= 1;
     if (this.pending[spec.shard] === 0) this.finishShard(spec.shard);
+    faultPoint('tensor-written');
   }
 
   /**
@@ -219,9 +231,14 @@ export class ModelFolderWriter {
       const weightMap: Record<string, string> = {};
       for (const shard of this.plan.shards) for (const name of shard.names) weightMap[name] = shard.file;
       const index = { metadata: { total_size: this.plan.totalSize }, weight_map: weightMap };
-      writeFileSync(join(this.tempDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+      this.writeFile(INDEX_FILE, `${JSON.stringify(index, null, 2)}\n`);
     }
-    this.swapIntoPlace();
+    for (const [file, contents] of Object.entries(this.options.extraFiles ?? {})) this.writeFile(file, contents);
+    try {
+      swapIntoPlace(this.tempDir, this.target);
+    } catch (cause) {
+      throw writeFailure(this.target, 'moving the finished folder into place', cause);
+    }
     this.state = 'committed';
     return {
       path: this.target,
@@ -244,6 +261,18 @@ export class ModelFolderWriter {
     }
     this.open.clear();
     rmSync(this.tempDir, { recursive: true, force: true });
+    releaseTempFolder(this.tempDir);
+  }
+
+  /** One small file into the temporary folder; a full disk becomes a typed error. */
+  private writeFile(file: string, contents: string | Uint8Array, copyFrom?: string): void {
+    try {
+      faultPoint('side-file');
+      // read and written rather than copied: a copy keeps the source's mode, a new file honours the umask
+      writeFileSync(join(this.tempDir, file), copyFrom !== undefined ? readFileSync(copyFrom) : contents);
+    } catch (cause) {
+      throw writeFailure(this.target, `writing ${file}`, cause);
+    }
   }
 
   private shardWriter(index: number): SafetensorsWriter {
@@ -263,6 +292,7 @@ export class ModelFolderWriter {
   private finishShard(index: number): void {
     this.shardWriter(index).commit();
     this.open.delete(index);
+    faultPoint('shard-committed');
   }
 
   private copySideFiles(): void {
@@ -275,32 +305,15 @@ export class ModelFolderWriter {
         else config[key] = value;
       }
     }
-    if (config !== undefined) writeFileSync(join(this.tempDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+    if (config !== undefined) this.writeFile(CONFIG_FILE, `${JSON.stringify(config, null, 2)}\n`);
     if (source === undefined) return;
     for (const file of readdirSync(source)) {
       if (EXCLUDED_FILES.has(file)) continue;
       const path = join(source, file);
       if (!statSync(path).isFile()) continue;
       const small = file.endsWith('.json') && statSync(path).size <= SMALL_JSON_BYTES;
-      if (SIDE_FILES.includes(file) || small) copyFileSync(path, join(this.tempDir, file));
+      if (SIDE_FILES.includes(file) || small) this.writeFile(file, '', path);
     }
-  }
-
-  private swapIntoPlace(): void {
-    if (!existsSync(this.target)) {
-      renameSync(this.tempDir, this.target);
-      return;
-    }
-    const backup = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.old-`));
-    rmSync(backup, { recursive: true });
-    renameSync(this.target, backup);
-    try {
-      renameSync(this.tempDir, this.target);
-    } catch (error) {
-      renameSync(backup, this.target);
-      throw error;
-    }
-    rmSync(backup, { recursive: true, force: true });
   }
 
   private assertWriting(): void {

@@ -16,6 +16,8 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
 import { openCheckpoint, parseModelReference, resolveModelPath } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
+import { recoverOutputFolder } from '../io/output-folder.js';
+import { checkParameterRanges } from './parameter-ranges.js';
 import { parseByteSize } from '../io/size.js';
 import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
 import { createKernels, type KernelsKind } from '../kernels/index.js';
@@ -305,6 +307,7 @@ async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDTy
 export async function runMerge(config: unknown, outDir: string | undefined, options: RunMergeOptions = {}): Promise<MergeResult> {
   const parsed = toConfig(config);
   const mergeConfig = parsed.config;
+  checkParameterRanges(mergeConfig);
   const cwd = options.cwd ?? process.cwd();
   const warnings: string[] = [];
   const warn = (message: string): void => {
@@ -316,6 +319,8 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   if (!options.inMemory && outDir === undefined) {
     throw new ConfigError([{ path: [], message: 'an output folder is required unless inMemory is set' }]);
   }
+  // a killed earlier writer of this output: its temp folders go, an interrupted overwrite is restored
+  if (!options.inMemory && outDir !== undefined) recoverOutputFolder(resolve(outDir));
   if (!options.inMemory && !options.allowOverwrite && outDir !== undefined && existsSync(outDir) && readdirSync(outDir).length > 0) {
     // fail before any model is opened; the writer repeats this check at creation
     throw new ModelevoError('IO_FAILED', `output folder '${resolve(outDir)}' already exists and is not empty`, {
@@ -372,12 +377,19 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     const maxShardBytes =
       options.outShardSize === undefined ? undefined : typeof options.outShardSize === 'number' ? options.outShardSize : parseByteSize(options.outShardSize, '--out-shard-size');
     const specs = plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+    const configText = options.configText ?? parsed.text ?? stringifyYaml(mergeConfig);
     const writer = ModelFolderWriter.create(outDir!, specs, {
       maxShardBytes,
       copyFrom: folder,
       configPatch: plan.outputConfig,
       metadata: donorMetadata(plan, models),
       overwrite: options.allowOverwrite ?? false,
+      // written before the swap, so the output never appears without them
+      extraFiles: {
+        [MERGEKIT_CONFIG_FILE]: configText,
+        'README.md': modelCard(mergeConfig, method, configText),
+        ...(chatTemplate === undefined ? {} : { 'chat_template.jinja': chatTemplate }),
+      },
     });
     let stats;
     let written;
@@ -388,10 +400,6 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       writer.abort();
       throw error;
     }
-    const configText = options.configText ?? parsed.text ?? stringifyYaml(mergeConfig);
-    writeFileSync(join(written.path, MERGEKIT_CONFIG_FILE), configText);
-    writeFileAtomic(join(written.path, 'README.md'), modelCard(mergeConfig, method, configText));
-    if (chatTemplate !== undefined) writeFileSync(join(written.path, 'chat_template.jinja'), chatTemplate);
     return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
     models.closeAll();

@@ -4,7 +4,11 @@
  * `tell`. On resume the loop reloads the last state, asks again (strategies are deterministic functions of
  * their state), reuses the stored evaluations of the interrupted step and evaluates only the rest: no
  * completed evaluation is lost or repeated. A failed evaluation is a NaN fitness with a logged reason.
+ * The budget is hard: the loop stops before the evaluation that would exceed it, even mid-step (the partial
+ * step is stored and a resume with a larger budget completes it). When every evaluation of the first step
+ * fails, the run stops with an error instead of "finishing" a run that can never score anything.
  */
+import { ModelevoError } from '../core/errors.js';
 import type { BaseParams, Strategy } from '../evolve/strategy.js';
 import type { RunStore } from './store.js';
 
@@ -41,12 +45,12 @@ export interface LoopOptions<P extends BaseParams, S, G> {
   keyOf(candidate: G, context: EvaluationContext): string;
   /** deterministic state preparation before each ask (e.g. recording kinship values) */
   beforeAsk?(state: S): Promise<S>;
-  /** stop after this many evaluations in total (including those of earlier sessions) */
+  /** stop after exactly this many evaluations in total (including those of earlier sessions), even mid-step */
   readonly maxEvaluations?: number;
   onProgress?(progress: LoopProgress): void;
 }
 
-export interface LoopResult<S> {
+export interface LoopResult<S, G = unknown> {
   readonly state: S;
   readonly steps: number;
   /** evaluations made in this session */
@@ -54,9 +58,11 @@ export interface LoopResult<S> {
   /** evaluations taken from the store (made before an interruption) */
   readonly reused: number;
   readonly stopReason: string;
+  /** evaluations of a step the budget cut short: stored, but never told to the strategy */
+  readonly untold: readonly { readonly candidate: G; readonly fitness: number }[];
 }
 
-export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P, S, G>): Promise<LoopResult<S>> {
+export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P, S, G>): Promise<LoopResult<S, G>> {
   const { strategy, params, store } = options;
   const stored = store.latestState<S>();
   let step = stored?.step ?? 0;
@@ -82,6 +88,11 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
         fitness.push(previous.fitness);
         reused++;
         continue;
+      }
+      if (options.maxEvaluations !== undefined && total >= options.maxEvaluations) {
+        if (step === 0) refuseWhenAllFailed(fitness);
+        store.event('budget-exhausted', { step: step + 1, evaluated: index, population: asked.candidates.length });
+        return finish('budget', asked.candidates.slice(0, fitness.length).map((candidate, k) => ({ candidate, fitness: fitness[k]! })));
       }
       const context = { step: step + 1, index };
       const started = performance.now();
@@ -110,6 +121,7 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
       evaluated++;
       total++;
     }
+    if (step === 0) refuseWhenAllFailed(fitness);
     const told = strategy.tell(params, asked.state, asked.candidates, fitness);
     state = told.state;
     step++;
@@ -117,11 +129,24 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
       store.saveState(step, state);
       store.event('tell', { step, metrics: told.metrics });
     });
+    store.checkpoint();
     options.onProgress?.({ step, evaluations: total, reused, best: strategy.best(state)?.fitness, metrics: told.metrics });
   }
 
-  function finish(stopReason: string): LoopResult<S> {
+  /** a first step without one finite fitness means the fitness can never succeed (wrong inputs, broken command) */
+  function refuseWhenAllFailed(fitness: readonly number[]): void {
+    if (fitness.length === 0 || fitness.some(Number.isFinite)) return;
+    const failures = [...store.individualsAt(1).values()].map((r) => r.failure ?? 'non-finite fitness');
+    const first = failures[0] ?? 'unknown';
+    store.event('first-step-failed', { evaluations: fitness.length, failure: first });
+    throw new ModelevoError('STRATEGY_FAILED', `every evaluation of the first step failed (${fitness.length} of ${fitness.length}); the first failure: ${first}`, {
+      hint: 'check the fitness inputs (text files, window sizes, the command or module) on one model; the failures are stored in the run (modelevo runs show)',
+      details: { evaluations: fitness.length, failures: [...new Set(failures)].slice(0, 5) },
+    });
+  }
+
+  function finish(stopReason: string, untold: LoopResult<S, G>['untold'] = []): LoopResult<S, G> {
     store.event('stopped', { step, reason: stopReason });
-    return { state, steps: step, evaluated, reused, stopReason };
+    return { state, steps: step, evaluated, reused, stopReason, untold };
   }
 }

@@ -53,13 +53,27 @@ function summarise(dir: string): RunRow {
   }
 }
 
-export function listRuns(root: string): RunRow[] {
+/**
+ * The runs under `root`, oldest first. A run whose store cannot be read (damaged, truncated) is skipped and
+ * reported to `onSkip` (default: a warning on stderr), so one bad folder never hides the others.
+ */
+export function listRuns(root: string, onSkip: (dir: string, error: ModelevoError) => void = warnSkipped): RunRow[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((name) => join(root, name))
-    .filter((dir) => statSync(dir).isDirectory() && existsSync(join(dir, 'run.sqlite')))
-    .map(summarise)
-    .sort((a, b) => a.created.localeCompare(b.created));
+  const rows: RunRow[] = [];
+  for (const dir of readdirSync(root).map((name) => join(root, name))) {
+    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'run.sqlite'))) continue;
+    try {
+      rows.push(summarise(dir));
+    } catch (error) {
+      if (!(error instanceof ModelevoError)) throw error;
+      onSkip(dir, error);
+    }
+  }
+  return rows.sort((a, b) => a.created.localeCompare(b.created));
+}
+
+function warnSkipped(dir: string, error: ModelevoError): void {
+  process.stderr.write(`warning: skipped ${dir}: [${error.code}] ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}\n`);
 }
 
 /** A run directory, or the directory of the run under `root` whose id starts with `run`. */

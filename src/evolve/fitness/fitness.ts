@@ -29,6 +29,12 @@ export interface FitnessSource {
   readonly objective: Objective;
   readonly needsFolder: boolean;
   evaluate(candidate: CandidateModel): Promise<FitnessResult>;
+  /**
+   * Checks every input the source will need (files exist, windows fit the model and the text) without
+   * evaluating anything, so a fitness that can never succeed is refused before the run starts. `model` is
+   * the donor checkpoint candidates are built like.
+   */
+  preflight?(model: Checkpoint): Promise<void>;
   close?(): Promise<void>;
 }
 

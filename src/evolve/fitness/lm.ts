@@ -4,7 +4,8 @@
  * protocol's 32 windows) and this module refuses any configuration that reaches into them, so no strategy
  * can select on test data. The test split is read by `evaluateTestSplit`, used only for reporting.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigError } from '../../core/errors.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { loadLlamaWeights } from '../../eval/llama-weights.js';
 import { LlamaModel } from '../../eval/llama-model.js';
@@ -65,6 +66,17 @@ export async function lmFitness(options: LmFitnessOptions): Promise<FitnessSourc
     name: 'builtin-lm',
     objective: 'min',
     needsFolder: false,
+    async preflight(model) {
+      for (const [name, path] of Object.entries(options.texts)) {
+        if (!existsSync(path) || !statSync(path).isFile()) {
+          throw new ConfigError([{ path: ['fitness', 'builtin', 'texts', name], message: `text file ${path} does not exist` }], {
+            hint: 'fix the path (relative paths resolve against the current directory)',
+          });
+        }
+      }
+      // cutting the windows checks them against the model's positions and each text's length (typed errors)
+      prepared = prepareWindows(options, tokenizer, Number(model.config?.max_position_embeddings ?? options.window));
+    },
     async evaluate({ checkpoint }) {
       const maxPositions = Number(checkpoint.config?.max_position_embeddings ?? options.window);
       prepared ??= prepareWindows(options, tokenizer, maxPositions);

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CheckpointError, type SafetensorsReason } from '../../core/errors.js';
 import { parseSafetensorsHeader, readHeaderLength } from './header.js';
-import { findDuplicateTopLevelKey } from './json-keys.js';
 import { SafetensorsFile } from './reader.js';
 import { handFile, type HandTensor } from '../../../test/support/hand-safetensors.js';
 
@@ -122,14 +121,4 @@ test('missing files are CHECKPOINT_NOT_FOUND', () => {
     () => SafetensorsFile.open('/nonexistent/model.safetensors'),
     (e: unknown) => e instanceof CheckpointError && e.code === 'CHECKPOINT_NOT_FOUND' && e.message.includes('/nonexistent/model.safetensors'),
   );
-});
-
-test('duplicate key scan compares unescaped keys and ignores nested keys and string contents', () => {
-  assert.equal(findDuplicateTopLevelKey('{"a":1,"b":2}'), undefined);
-  assert.equal(findDuplicateTopLevelKey('{"a":1,"a":2}'), 'a');
-  assert.equal(findDuplicateTopLevelKey('{"a":1,"\\u0061":2}'), 'a');
-  assert.equal(findDuplicateTopLevelKey('{"x":{"k":1},"y":{"k":2}}'), undefined);
-  assert.equal(findDuplicateTopLevelKey('{"x":"\\",\\"x\\":","y":[{"x":1}], "z" : 1 , "x" : 2}'), 'x');
-  assert.equal(findDuplicateTopLevelKey('{"s":"{\\"s\\":1}","t":["s"]}'), undefined);
-  assert.equal(findDuplicateTopLevelKey('{ }'), undefined);
 });

@@ -1,11 +1,13 @@
 /**
  * safetensors header parsing and validation (formats.md §1.1–§1.2), as pure functions over bytes so the
  * fuzz test can drive them without files. Error reasons keep the names of the reference implementation
- * (huggingface/safetensors `SafeTensorError`).
+ * (huggingface/safetensors `SafeTensorError`). Stricter than the format on purpose (documented, and kept as
+ * such in the differential corpus test/safetensors-corpus): a key repeated in any object is refused, including
+ * `__metadata__` keys; a header starting with whitespace is refused (rule 3, first byte `{`).
  */
 import { CheckpointError, type SafetensorsReason } from '../../core/errors.js';
 import { DTYPE_BITS, isDType, type DType } from '../../core/dtype.js';
-import { findDuplicateTopLevelKey } from './json-keys.js';
+import { JsonSyntaxError, parseStrictJson, type JsonNode } from './strict-json.js';
 
 /** The reference implementation's cap on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -74,25 +76,24 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number
   if (headerBytes[0] !== 0x7b) {
     fail('InvalidHeaderStart', `header must start with '{' (0x7B), found byte ${describeByte(headerBytes[0])}`, file, CORRUPT_HINT);
   }
-  let json: unknown;
+  let root: JsonNode;
   try {
-    json = JSON.parse(text);
+    root = parseStrictJson(text);
   } catch (cause) {
-    fail('InvalidHeaderDeserialization', `header is not valid JSON: ${(cause as Error).message}`, file, CORRUPT_HINT);
+    if (!(cause instanceof JsonSyntaxError)) throw cause;
+    const reason = cause.kind === 'duplicate' ? 'InvalidHeader' : 'InvalidHeaderDeserialization';
+    const what = cause.kind === 'syntax' ? `header is not valid JSON: ${cause.message}` : cause.message;
+    failAt(reason, what, text, cause.at, file, cause.duplicate?.depth === 1 ? cause.duplicate.key : undefined);
   }
-  if (!isPlainObject(json)) {
+  if (root.kind !== 'object') {
     fail('InvalidHeaderDeserialization', 'header must be a JSON object', file, CORRUPT_HINT);
-  }
-  const duplicate = findDuplicateTopLevelKey(text);
-  if (duplicate !== undefined) {
-    fail('InvalidHeader', `key '${duplicate}' appears more than once in the header`, file, CORRUPT_HINT, duplicate);
   }
 
   let metadata: Record<string, string> | undefined;
   const unordered: [string, SafetensorsEntry][] = [];
-  for (const [name, value] of Object.entries(json)) {
-    if (name === METADATA_KEY) metadata = parseMetadata(value, file);
-    else unordered.push([name, parseEntry(name, value, file)]);
+  for (const { key, value } of root.entries) {
+    if (key === METADATA_KEY) metadata = parseMetadata(value, text, file);
+    else unordered.push([key, parseEntry(key, value, text, file)]);
   }
   // stable sort: zero-length tensors sharing an offset keep their header order
   const sorted = unordered
@@ -154,35 +155,65 @@ function checkByteCount(name: string, entry: SafetensorsEntry, file: string): vo
   }
 }
 
-function parseEntry(name: string, value: unknown, file: string): SafetensorsEntry {
-  const bad = (what: string): never =>
-    fail('InvalidHeaderDeserialization', `tensor entry ${what}`, file, CORRUPT_HINT, name);
-  if (!isPlainObject(value)) return bad('must be an object with dtype, shape and data_offsets');
-  const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof dtype !== 'string' || !isDType(dtype)) return bad(`has unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-    return bad(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
-    return bad(`data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`);
-  }
-  return { dtype, shape: shape as number[], begin: offsets[0] as number, end: offsets[1] as number };
+/** `8 + byte length of text[0, at)`: where in the file a header character sits. */
+function byteOffsetOf(text: string, at: number): number {
+  return 8 + Buffer.byteLength(text.slice(0, at), 'utf8');
 }
 
-function parseMetadata(value: unknown, file: string): Record<string, string> | undefined {
-  if (value === null) return undefined;
-  if (!isPlainObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    fail('InvalidHeaderDeserialization', `${METADATA_KEY} must map strings to strings`, file, CORRUPT_HINT);
+function failAt(reason: SafetensorsReason, message: string, text: string, at: number, file: string, tensor?: string): never {
+  const offset = byteOffsetOf(text, at);
+  throw new CheckpointError(`${message} at byte ${offset}`, { reason, file, tensor, hint: CORRUPT_HINT, details: { reason, offset } });
+}
+
+function parseEntry(name: string, value: JsonNode, text: string, file: string): SafetensorsEntry {
+  const bad = (what: string, at: number = value.at): never => failAt('InvalidHeaderDeserialization', `tensor entry ${what}`, text, at, file, name);
+  if (value.kind !== 'object') return bad('must be an object with dtype, shape and data_offsets');
+  // unknown fields are ignored, as the reference implementation does; repeated ones were refused by the parser
+  const field = (key: string): JsonNode => value.entries.find((e) => e.key === key)?.value ?? bad(`has no '${key}' field`);
+  const dtype = field('dtype');
+  if (dtype.kind !== 'string' || !isDType(dtype.value)) return bad(`has unknown dtype ${sourceOf(text, dtype)}`, dtype.at);
+  const shape = field('shape');
+  if (shape.kind !== 'array') return bad(`shape must be an array of non-negative integers, got ${sourceOf(text, shape)}`, shape.at);
+  const dims = shape.items.map((d) => integerOf(d) ?? bad(`shape must hold non-negative integers, got ${sourceOf(text, d)}`, d.at));
+  const offsets = field('data_offsets');
+  if (offsets.kind !== 'array' || offsets.items.length !== 2) {
+    return bad(`data_offsets must be two non-negative integers, got ${sourceOf(text, offsets)}`, offsets.at);
   }
-  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
+  const [begin, end] = offsets.items.map(
+    (o) => integerOf(o) ?? bad(`data_offsets must be two non-negative integers, got ${sourceOf(text, o)}`, o.at),
+  ) as [number, number];
+  return { dtype: dtype.value as DType, shape: dims, begin, end };
 }
 
-function isNonNegativeInteger(value: unknown): boolean {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+function parseMetadata(value: JsonNode, text: string, file: string): Record<string, string> | undefined {
+  if (value.kind === 'literal' && value.value === null) return undefined;
+  const bad = (at: number): never => failAt('InvalidHeaderDeserialization', `${METADATA_KEY} must map strings to strings`, text, at, file);
+  if (value.kind !== 'object') return bad(value.at);
+  const out: Record<string, string> = {};
+  for (const { key, value: v } of value.entries) {
+    if (v.kind !== 'string') return bad(v.at);
+    Object.defineProperty(out, key, { value: v.value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * A JSON number spelled as a non-negative integer (`8`, not `8.0`, `8e0` or `-0`) that fits 2^53, else
+ * undefined: safetensors reads these fields as unsigned integers, which refuse any other spelling.
+ */
+function integerOf(node: JsonNode): number | undefined {
+  if (node.kind !== 'number' || !/^(?:0|[1-9][0-9]*)$/.test(node.raw)) return undefined;
+  const value = Number(node.raw);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** a short excerpt of the source of a value, for messages */
+function sourceOf(text: string, node: JsonNode): string {
+  if (node.kind === 'number') return node.raw;
+  if (node.kind === 'string') return JSON.stringify(node.value);
+  if (node.kind === 'literal') return String(node.value);
+  const excerpt = text.slice(node.at, node.at + 40);
+  return excerpt.length === 40 ? `${excerpt}…` : excerpt;
 }
 
 function describeByte(byte: number | undefined): string {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CheckpointError } from '../../core/errors.js';
 import { DTYPE_BITS, isDType, type DType } from '../../core/dtype.js';
 import { METADATA_KEY } from './header.js';
+import { faultPoint } from '../../core/fault-points.js';
 
 export interface TensorSpec {
   name: string;
@@ -175,16 +176,20 @@ export class SafetensorsWriter {
     const fd = this.openFd();
     let done = 0;
     try {
+      faultPoint('write');
       while (done < bytes.length) {
         const length = Math.min(WRITE_CHUNK_BYTES, bytes.length - done);
         done += writeSync(fd, bytes, done, length, position + done);
       }
     } catch (cause) {
-      throw new CheckpointError(`write at byte ${position + done} failed: ${(cause as Error).message}`, {
+      const errno = (cause as NodeJS.ErrnoException).code;
+      const full = errno === 'ENOSPC' || errno === 'EDQUOT';
+      throw new CheckpointError(`${full ? 'no space left on the device: ' : ''}write at byte ${position + done} failed: ${(cause as Error).message}`, {
         code: 'IO_FAILED',
         file: this.path,
         cause,
-        hint: 'check free disk space',
+        details: errno ? { errno } : {},
+        hint: full ? 'free disk space (or write to another disk) and run again; nothing was left behind' : 'check that the output folder is writable',
       });
     }
   }
