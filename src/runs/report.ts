@@ -154,7 +154,8 @@ export function lineageSvg(records: readonly IndividualRecord[], key: string, wi
 }
 
 function parentsWithKinship(record: IndividualRecord): string {
-  return (record.parents ?? []).map((p) => (record.kinship?.[p] === undefined ? p : `${p} (${record.kinship[p]!.toFixed(3)})`)).join(', ');
+  // a kinship is stored as null when it is undefined (e.g. a zero delta): print the parent without it
+  return (record.parents ?? []).map((p) => (typeof record.kinship?.[p] === 'number' && Number.isFinite(record.kinship[p]) ? `${p} (${record.kinship[p]!.toFixed(3)})` : p)).join(', ');
 }
 
 export interface ReportInput {

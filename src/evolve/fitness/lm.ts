@@ -65,6 +65,7 @@ export async function lmFitness(options: LmFitnessOptions): Promise<FitnessSourc
     name: 'builtin-lm',
     objective: 'min',
     needsFolder: false,
+    windows: { first: options.offset, count: options.windows },
     async evaluate({ checkpoint }) {
       const maxPositions = Number(checkpoint.config?.max_position_embeddings ?? options.window);
       prepared ??= prepareWindows(options, tokenizer, maxPositions);
