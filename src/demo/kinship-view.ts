@@ -22,14 +22,16 @@ export function kinshipLines(view: KinshipView): string[] {
   const experts = view.labels.map((l, i) => ({ l, i })).filter(({ l }) => l !== 'stranger');
   const stranger = view.labels.indexOf('stranger');
   const largestExpert = Math.max(...experts.map(({ i }) => view.relativeNorm[i]!));
+  const pairs = experts.flatMap((a, x) => experts.slice(x + 1).map((b) => view.pcc[a.i]![b.i]!));
   lines.push(
-    `How to read it: the experts' deltas are small (‖Δ‖ ≤ ${largestExpert.toFixed(3)} of ‖W_base‖), so their PCCs compare fine-tuning directions.`,
+    `How to read it: the experts' deltas are small (‖Δ‖ ≤ ${largestExpert.toFixed(3)} of ‖W_base‖), so their PCCs compare fine-tuning directions;`,
+    `between experts they are ${Math.min(...pairs).toFixed(3)}–${Math.max(...pairs).toFixed(3)}: ${Math.max(...pairs.map(Math.abs)) < 0.2 ? 'nearly orthogonal task vectors (different texts), which is why adding them (task arithmetic) helps without much interference' : 'the fine-tunes moved in related directions'}.`,
   );
   if (stranger >= 0) {
     const strongest = experts.reduce((a, b) => (Math.abs(view.pcc[stranger]![b.i]!) > Math.abs(view.pcc[stranger]![a.i]!) ? b : a));
     lines.push(
       `The stranger is not a fine-tune (‖Δ‖ = ${view.relativeNorm[stranger]!.toFixed(3)} of ‖W_base‖): its "delta" is another network minus the base, dominated by −W_base,`,
-      `so its PCC with an expert (up to ${view.pcc[stranger]![strongest.i]!.toFixed(3)}, with ${strongest.l}) only says how far that expert moved along ±W_base — not kinship; merging with it fails.`,
+      `so its PCC with an expert (up to ${view.pcc[stranger]![strongest.i]!.toFixed(3)}, with ${strongest.l}) only says how far that expert moved along ±W_base — not kinship, and no reason to merge it.`,
     );
   }
   return lines;
