@@ -43,7 +43,7 @@ export function searchLabel(name: SearchName, setup: SearchSetup): string {
     case 'grid-greedy':
       return 'AnyFit grid-greedy: task-arithmetic α per expert, step 0.1 from α = 0';
     case 'lorahub':
-      return 'LoraHub: composition weights of the 3 LoRA adapters';
+      return 'LoraHub: composition weights of the 3 LoRA adapters (best dev includes its L1 term)';
     case 'random':
       return 'random search (control): same genome as CMA-ES, uniform [0, 1]';
   }
