@@ -62,7 +62,10 @@ export interface EvolutionDemoResult {
   readonly searches: SearchResult[];
   readonly setup: SearchSetup;
   readonly seeds: number[];
+  /** this session's evaluations, in order */
   readonly log: readonly EvaluationEntry[];
+  /** every session's evaluations in this output folder (resumed sessions append), in order */
+  readonly history: readonly EvaluationEntry[];
   readonly verdict: string;
   readonly seconds: number;
 }
@@ -87,6 +90,8 @@ export async function runEvolutionDemo(options: EvolutionDemoOptions): Promise<E
   const cache = loadCache(join(options.out, 'cache.json'), JSON.stringify({ family: family.name, devWindows, grid: options.staticGrid ?? DEFAULT_STATIC_GRID }));
   const saveCache = () => writeJsonAtomic(join(options.out, 'cache.json'), cache);
   const log = new EvaluationLog();
+  const orderFile = join(options.out, 'evaluation-order.json');
+  const previous: EvaluationEntry[] = options.resume && existsSync(orderFile) ? (JSON.parse(readFileSync(orderFile, 'utf8')) as EvaluationEntry[]) : [];
 
   const experts = family.experts.map((e) => ({ label: e.label, ref: ref(e.path) }));
   const models = new Map<string, Checkpoint>();
@@ -198,10 +203,11 @@ export async function runEvolutionDemo(options: EvolutionDemoOptions): Promise<E
     searchTable(results.filter((r) => r.seed === seeds[0]), inputs).forEach((l) => line(`   ${l}`));
     const verdict = testVerdict(inputs, results);
     line(`\n${verdict}`);
-    writeJsonAtomic(join(options.out, 'evaluation-order.json'), log.entries);
+    const history = [...previous, ...log.entries];
+  writeJsonAtomic(orderFile, history);
     const seconds = (performance.now() - started) / 1000;
     line(`\ndemo finished in ${seconds.toFixed(0)} s; each run's best model and report.md/report.html are under ${ref(join(options.out, 'runs'))}/*/`);
-    return { family: family.name, kinship, statics, bestStatic: best, inputs, searches: results, setup, seeds, log: log.entries, verdict, seconds };
+    return { family: family.name, kinship, statics, bestStatic: best, inputs, searches: results, setup, seeds, log: log.entries, history, verdict, seconds };
   } finally {
     await builtin.close?.();
     await evaluator.close();

@@ -34,8 +34,8 @@ export function writeMergingResults(result: EvolutionDemoResult, file: string, m
   const byName = (name: string) => result.searches.filter((r) => r.name === name).sort((a, b) => a.seed - b.seed);
   const random = byName('random');
   const names = SEARCHES.filter((s) => byName(s).length > 0);
-  const devEntries = result.log.filter((e) => e.phase === 'dev').length;
-  const testEntries = result.log.filter((e) => e.phase === 'test').length;
+  const devEntries = result.history.filter((e) => e.phase === 'dev').length;
+  const testEntries = result.history.filter((e) => e.phase === 'test').length;
   const cpu = cpus();
   const fmtLoad = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(' / ');
 
@@ -70,7 +70,7 @@ export function writeMergingResults(result: EvolutionDemoResult, file: string, m
     `Produced by \`npm run results:merging\` (\`${meta.command}\`); resumable: rerunning it after a kill reuses the stored runs and cached scores under its \`--out\` folder.`,
     `Run started ${meta.started.toISOString()}, wall time ${(result.seconds / 60).toFixed(1)} min on ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}; load average (1/5/15 min) ${fmtLoad(meta.loadBefore)} at the start and ${fmtLoad(meta.loadAfter)} at the end — the machine was shared with other jobs, so times are not benchmarks.`,
     '',
-    `Selection only on development windows ${TEST_WINDOWS}–${TEST_WINDOWS + result.setup.devWindows - 1} (${result.setup.devWindows} windows of 256 tokens per text); test = windows 0–${TEST_WINDOWS - 1} of each validation text (the fixture protocol), evaluated once after all selection: the recorded order is ${devEntries} development evaluations, then ${testEntries} test evaluations (\`evaluation-order.json\` in the output folder; a development evaluation after the first test evaluation throws).`,
+    `Selection only on development windows ${TEST_WINDOWS}–${TEST_WINDOWS + result.setup.devWindows - 1} (${result.setup.devWindows} windows of 256 tokens per text); test = windows 0–${TEST_WINDOWS - 1} of each validation text (the fixture protocol), evaluated once after all selection: \`evaluation-order.json\` in the output folder records ${devEntries} development and ${testEntries} test evaluations (resumed sessions append; within a session a development evaluation after the first test evaluation throws, and cached scores are never re-read).`,
     `Every search row: budget ${result.setup.budget} development evaluations (strategies that evaluate whole generations may finish the last one: the counts are in the table), seeds ${result.seeds.join(', ')}. Loss = mean next-token cross-entropy (nats), lower is better. A small-scale reproduction on a 0.95M-parameter model, not the papers' setting.`,
     '',
     '## Kinship',
