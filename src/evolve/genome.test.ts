@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeGenome, genomeShape, initialGenome, validateGenomeDefinition, type GenomeDefinition } from './genome.js';
+import { decodeGenome, geneNames, genomeShape, initialGenome, validateGenomeDefinition, type GenomeDefinition } from './genome.js';
 
 const ties: GenomeDefinition = {
   models: ['a', 'b', 'c'],
@@ -82,4 +82,21 @@ test('invalid definitions and genome lengths are rejected', () => {
   assert.throws(() => validateGenomeDefinition({ ...ties, mergeMethod: 'slerp' }), /slerp excludes/);
   assert.throws(() => validateGenomeDefinition({ ...ties, models: ['a'] }), /at least 2 models/);
   validateGenomeDefinition(ties);
+});
+
+test('gene names follow the genome layout: the decoded parameter of gene i is the one its name says', () => {
+  const names = geneNames(ties);
+  assert.equal(names.length, genomeShape(ties).length);
+  assert.equal(names[0], 'a × layers 0–1 [self_attn] · weight');
+  assert.equal(names[1], 'a × layers 0–1 [self_attn] · density');
+  assert.equal(names[2], 'a × layers 0–1 [other] · weight');
+  assert.equal(names[23], 'c × layers 2–3 [other] · density');
+  // mark gene 16 and find it in the decoded config where its name says
+  const genome = new Array(names.length).fill(0.5);
+  genome[16] = 0.123; // ((group 1 · 3 + model 1) · 2 sets + set 0) · 2 params + 0
+  assert.equal(names[16], 'b × layers 2–3 [self_attn] · weight');
+  const decoded = decodeGenome(ties, genome);
+  const source = decoded.slices![1]!.sources.find((x) => x.model === 'b')!;
+  assert.deepEqual((source.parameters!.weight as { filter?: string; value: number }[])[0], { filter: 'self_attn', value: 0.123 });
+  assert.deepEqual(geneNames({ ...ties, layerGranularity: 0, filters: [], mergeMethod: 'task_arithmetic' }, (m) => m.toUpperCase()), ['A × all layers · weight', 'B × all layers · weight', 'C × all layers · weight']);
 });

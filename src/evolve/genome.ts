@@ -168,3 +168,21 @@ export function decodeGenome(def: GenomeDefinition, genome: readonly number[]): 
   });
   return { ...common, slices };
 }
+
+/**
+ * One readable name per gene, in genome order: model × layer group (× filter set) × parameter, e.g.
+ * `expert-code × layers 0–1 · weight`, so reports can label a genome instead of printing bare numbers.
+ * `label` shortens a model reference for display (default: the reference as written).
+ */
+export function geneNames(def: GenomeDefinition, label: (model: string) => string = (m) => m): string[] {
+  const shape = genomeShape(def);
+  const groupSize = def.layerGranularity === 0 ? def.numLayers : def.layerGranularity;
+  const sets = [...def.filters.map((f) => `[${f}]`), def.filters.length ? '[other]' : ''];
+  const names: string[] = [];
+  for (let g = 0; g < shape.layerGroups; g++) {
+    const layers = shape.layerGroups === 1 ? 'all layers' : `layers ${g * groupSize}–${(g + 1) * groupSize - 1}`;
+    for (const model of def.models)
+      for (const set of sets) for (const gene of METHOD_GENES[def.mergeMethod]) names.push(`${label(model)} × ${layers}${set ? ` ${set}` : ''} · ${gene}`);
+  }
+  return names;
+}

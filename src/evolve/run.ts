@@ -56,6 +56,8 @@ export interface EvolveSummary {
   readonly evaluations: number;
   readonly evaluatedThisSession: number;
   readonly reused: number;
+  /** the driver's gene names (model × layer group …) when candidates are real vectors */
+  readonly geneNames?: readonly string[];
   readonly best: { readonly key: string; readonly fitness: number; readonly description: string; readonly output?: string; readonly recipeFile?: string } | undefined;
   readonly seconds: { readonly total: number; readonly merge: number; readonly evaluate: number; readonly kinship: number; readonly overheadFraction: number };
 }
@@ -297,6 +299,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       evaluations: store.individuals().length,
       evaluatedThisSession: result.evaluated,
       reused: result.reused,
+      ...(driver.geneNames ? { geneNames: driver.geneNames } : {}),
       best,
       // kinship to parents is optional bookkeeping (record_kinship), reported apart from the framework overhead
       seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, kinship: kinshipSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds - kinshipSeconds) / total) },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineage, lineageSvg, stepSummaries, fitnessChartSvg } from './report.js';
+import { lineage, lineageSvg, stepSummaries, fitnessChartSvg, wrapName } from './report.js';
 import type { IndividualRecord } from './store.js';
 
 const rec = (step: number, index: number, key: string, fitness: number, parents?: string[]): IndividualRecord => ({
@@ -36,4 +36,29 @@ test('the lineage graph draws every ancestor once and one edge per recorded pare
   assert.equal((svg.match(/<circle/g) ?? []).length, 6);
   assert.equal((svg.match(/<line/g) ?? []).length, 6);
   assert.equal(lineageSvg(records, 'a'), '');
+});
+
+test('a one-step run still draws its points (markers), and reference lines sit at their fitness with their labels', () => {
+  const one = stepSummaries([rec(1, 0, 'x', 2), rec(1, 1, 'y', 4)], 'min');
+  const svg = fitnessChartSvg(one, [{ label: 'base test/fixtures/tiny-llama/base', fitness: 1 }, { label: 'expert-code', fitness: 5 }], 640, 280);
+  // three series × one step → three markers
+  assert.equal((svg.match(/<circle/g) ?? []).length, 3);
+  // y range [1, 5] over the plot height 280 − 16 − 36: the base line at the bottom (y = 244), the expert at the top (y = 16)
+  assert.match(svg, /<line x1="64" x2="490" y1="244.0" y2="244.0"/);
+  assert.match(svg, /<line x1="64" x2="490" y1="16.0" y2="16.0"/);
+  assert.match(svg, /base test\/fixtures\/tiny-llama\/base 1.0000/);
+  assert.match(svg, /expert-code 5.0000/);
+});
+
+test('long model names are wrapped, never cut: the lines join back into the full name', () => {
+  const name = 'merge(test/fixtures/tiny-llama-v2/expert-literature,test/fixtures/tiny-llama-v2/expert-code)';
+  const lines = wrapName(name, 28);
+  assert.equal(lines.join(''), name);
+  assert.ok(lines.every((l) => l.length <= 28));
+  assert.ok(lines.length >= 4);
+  const svg = lineageSvg([rec(1, 0, 'test/fixtures/tiny-llama-v2/expert-literature', 2), rec(1, 1, 'b', 3), rec(2, 0, name, 1, ['test/fixtures/tiny-llama-v2/expert-literature', 'b'])], name);
+  const text = [...svg.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]).join('');
+  assert.ok(text.includes(name), 'the full child name appears in the graph');
+  assert.ok(text.includes('test/fixtures/tiny-llama-v2/expert-literature'));
+  assert.doesNotMatch(svg, /…/);
 });

@@ -49,10 +49,19 @@ export function lineage(records: readonly IndividualRecord[], key: string): { ke
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4)) : 'n/a');
 
-export function fitnessChartSvg(steps: readonly StepSummary[], width = 640, height = 280): string {
-  const finite = steps.flatMap((s) => [s.best, s.median, s.bestSoFar]).filter(Number.isFinite);
+/** A horizontal line at a reference model's fitness (the base, each parent), drawn behind the curves. */
+export interface ReferenceLine {
+  readonly label: string;
+  readonly fitness: number;
+}
+
+const REFERENCE_COLOURS = ['#111827', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2'];
+
+export function fitnessChartSvg(steps: readonly StepSummary[], references: readonly ReferenceLine[] = [], width = 640, height = 280): string {
+  const refs = references.filter((r) => Number.isFinite(r.fitness));
+  const finite = [...steps.flatMap((s) => [s.best, s.median, s.bestSoFar]), ...refs.map((r) => r.fitness)].filter(Number.isFinite);
   if (steps.length === 0 || finite.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="40"><text x="8" y="24">no evaluations</text></svg>`;
-  const pad = { left: 64, right: 16, top: 16, bottom: 36 };
+  const pad = { left: 64, right: refs.length ? 150 : 16, top: 16, bottom: 36 };
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
   const span = hi - lo || Math.abs(hi) || 1;
@@ -60,14 +69,30 @@ export function fitnessChartSvg(steps: readonly StepSummary[], width = 640, heig
   const y = (v: number) => pad.top + (1 - (v - lo) / span) * (height - pad.top - pad.bottom);
   const line = (pick: (s: StepSummary) => number, colour: string, dash = '') => {
     const points = steps.map((s, i) => (Number.isFinite(pick(s)) ? `${x(i).toFixed(1)},${y(pick(s)).toFixed(1)}` : '')).filter(Boolean);
-    return `<polyline fill="none" stroke="${colour}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${points.join(' ')}"/>`;
+    // markers too, so a run of a single step still shows its points (a one-point polyline draws nothing)
+    const markers = steps
+      .map((s, i) => (Number.isFinite(pick(s)) ? `<circle cx="${x(i).toFixed(1)}" cy="${y(pick(s)).toFixed(1)}" r="3" fill="${colour}"/>` : ''))
+      .join('');
+    return `<polyline fill="none" stroke="${colour}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${points.join(' ')}"/>${markers}`;
   };
+  // labels sit right of the plot, pushed apart when two references are closer than a text line
+  let lastLabel = -Infinity;
+  const referenceLines = [...refs]
+    .sort((a, b) => y(a.fitness) - y(b.fitness))
+    .map((r, i) => {
+      const colour = REFERENCE_COLOURS[i % REFERENCE_COLOURS.length]!;
+      const at = y(r.fitness);
+      lastLabel = Math.max(at + 4, lastLabel + 11);
+      return `<line x1="${pad.left}" x2="${width - pad.right}" y1="${at.toFixed(1)}" y2="${at.toFixed(1)}" stroke="${colour}" stroke-width="1" stroke-dasharray="2 3"/><text x="${width - pad.right + 4}" y="${lastLabel.toFixed(1)}" font-size="10" fill="${colour}">${escapeHtml(`${r.label} ${fmt(r.fitness)}`)}</text>`;
+    })
+    .join('');
   const ticks = [lo, lo + span / 2, hi]
     .map((v) => `<text x="${pad.left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${fmt(v)}</text><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`)
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="fitness per step">`,
     ticks,
+    referenceLines,
     line((s) => s.median, '#9aa5b1', '4 3'),
     line((s) => s.best, '#3b82f6'),
     line((s) => s.bestSoFar, '#dc2626'),
@@ -77,6 +102,21 @@ export function fitnessChartSvg(steps: readonly StepSummary[], width = 640, heig
     `<text x="${pad.left + 180}" y="${pad.top + 10}" font-size="11" fill="#6b7280">median of step</text>`,
     '</svg>',
   ].join('');
+}
+
+/** Splits a name into lines of at most `width` characters, preferring breaks after / , ( and spaces; never drops text. */
+export function wrapName(name: string, width = 28): string[] {
+  const lines: string[] = [];
+  let rest = name;
+  while (rest.length > width) {
+    const window = rest.slice(0, width);
+    const cut = Math.max(window.lastIndexOf('/'), window.lastIndexOf(','), window.lastIndexOf('('), window.lastIndexOf(' '));
+    const at = cut > 0 ? cut + 1 : width;
+    lines.push(rest.slice(0, at));
+    rest = rest.slice(at);
+  }
+  lines.push(rest);
+  return lines;
 }
 
 /** Ancestors of the best as a layered SVG graph: one column per step, edges from parents to children. */
@@ -95,8 +135,7 @@ export function lineageSvg(records: readonly IndividualRecord[], key: string, wi
     rows.set(column, row + 1);
     position.set(node.key, { x: 80 + column * columnWidth, y: 30 + row * 46 });
   }
-  const height = 40 + Math.max(...rows.values()) * 46;
-  const short = (k: string) => (k.length > 22 ? `${k.slice(0, 10)}…${k.slice(-10)}` : k);
+  const height = 40 + Math.max(...rows.values()) * 46 + 12 * (Math.max(...nodes.map((n) => wrapName(n.key).length)) - 1);
   const edges = nodes.flatMap((n) =>
     n.parents.filter((p) => position.has(p)).map((p) => {
       const a = position.get(p)!;
@@ -107,13 +146,16 @@ export function lineageSvg(records: readonly IndividualRecord[], key: string, wi
   const circles = nodes.map((n) => {
     const { x, y } = position.get(n.key)!;
     const colour = n.key === key ? '#dc2626' : '#3b82f6';
-    return `<circle cx="${x}" cy="${y}" r="6" fill="${colour}"/><text x="${x}" y="${y + 18}" text-anchor="middle" font-size="10">${escapeHtml(short(n.key))} (${fmt(n.fitness)})</text>`;
+    const lines = wrapName(`${n.key} (${fmt(n.fitness)})`);
+    const text = lines.map((l, i) => `<tspan x="${x}" dy="${i === 0 ? 0 : 12}">${escapeHtml(l)}</tspan>`).join('');
+    return `<circle cx="${x}" cy="${y}" r="6" fill="${colour}"/><text x="${x}" y="${y + 18}" text-anchor="middle" font-size="10">${text}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="lineage of the best">${edges.join('')}${circles.join('')}</svg>`;
 }
 
 function parentsWithKinship(record: IndividualRecord): string {
-  return (record.parents ?? []).map((p) => (record.kinship?.[p] === undefined ? p : `${p} (${record.kinship[p]!.toFixed(3)})`)).join(', ');
+  // a kinship is stored as null when it is undefined (e.g. a zero delta): print the parent without it
+  return (record.parents ?? []).map((p) => (typeof record.kinship?.[p] === 'number' && Number.isFinite(record.kinship[p]) ? `${p} (${record.kinship[p]!.toFixed(3)})` : p)).join(', ');
 }
 
 export interface ReportInput {
@@ -121,6 +163,16 @@ export interface ReportInput {
   readonly objective: 'min' | 'max';
   readonly bestKey: string | undefined;
   readonly notes?: readonly string[];
+  /** fitness of the base and of each parent on the same development data, drawn as reference lines */
+  readonly references?: readonly ReferenceLine[];
+  /** names of the genes when genomes are real vectors (model × layer group …) */
+  readonly geneNames?: readonly string[];
+}
+
+function genomeTable(record: IndividualRecord | undefined, names: readonly string[] | undefined): string[][] {
+  const genome = record?.genome;
+  if (!names || !Array.isArray(genome) || genome.length !== names.length) return [];
+  return names.map((name, i) => [name, fmt(Number(genome[i]))]);
 }
 
 export function writeRunReport(input: ReportInput): { markdown: string; html: string } {
@@ -132,6 +184,7 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
   const failures = records.filter((r) => !Number.isFinite(r.fitness));
   const ancestry = input.bestKey ? lineage(records, input.bestKey) : [];
   const config = manifest.config as { strategy?: { name?: string } };
+  const genes = genomeTable(input.bestKey === undefined ? undefined : records.find((r) => r.key === input.bestKey), input.geneNames);
 
   const md: string[] = [
     `# Run ${manifest.id}`,
@@ -140,6 +193,8 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
     `- evaluations: ${records.length} (${failures.length} failed); objective: ${objective === 'max' ? 'maximise' : 'minimise'} the development fitness`,
     `- best: ${input.bestKey ? `\`${input.bestKey}\` with fitness ${fmt(sorted[0]?.fitness ?? NaN)}` : 'none'}`,
     ...(input.notes ?? []).map((n) => `- ${n}`),
+    ...(input.references?.length ? ['', '## Reference models (same development data)', '', ...input.references.map((r) => `- ${r.label}: ${fmt(r.fitness)}`)] : []),
+    ...(genes.length ? ['', '## Genome of the best, by gene', '', '| gene (model × layer group · parameter) | value |', '|---|---|', ...genes.map(([n, v]) => `| ${n} | ${v} |`)] : []),
     '',
     '## Fitness per step',
     '',
@@ -172,7 +227,8 @@ export function writeRunReport(input: ReportInput): { markdown: string; html: st
     `<p>${escapeHtml(`strategy ${config.strategy?.name ?? 'n/a'} · seed ${manifest.seed} · ${records.length} evaluations (${failures.length} failed) · ${objective === 'max' ? 'maximise' : 'minimise'} development fitness`)}</p>`,
     ...(input.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`),
     '<h2>Fitness per step</h2>',
-    fitnessChartSvg(steps),
+    fitnessChartSvg(steps, input.references ?? []),
+    ...(genes.length ? ['<h2>Genome of the best, by gene</h2>', table(genes, ['gene (model × layer group · parameter)', 'value'])] : []),
     '<h2>Top individuals</h2>',
     table(sorted.slice(0, 10).map((r, i) => [String(i + 1), r.key, fmt(r.fitness), parentsWithKinship(r)]), ['rank', 'key', 'fitness', 'parents (PCC kinship to each)']),
     '<h2>Lineage of the best</h2>',

@@ -5,6 +5,7 @@
  * evolution demo (src/demo/evolution-demo.ts).
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -15,7 +16,9 @@ import { writeModelFolder } from '../../io/shard-writer.js';
 import { formatBytes, parseByteSize } from '../../io/size.js';
 import { formatTable, inspectReference } from './inspect.js';
 import { runEvolutionDemo } from '../../demo/evolution-demo.js';
-import { parseIntegerFlag, examplesHelp } from '../options.js';
+import { parseFamily } from '../../demo/family.js';
+import { writeMergingResults } from '../../demo/results-markdown.js';
+import { parseIntegerFlag } from '../options.js';
 
 export interface DemoOptions {
   readonly fixtures: string;
@@ -161,30 +164,48 @@ function indent(text: string): string {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the bundled tiny-llama family: kinship, static merges, CMA-ES and Evolver, test-split table')
-    .option('--out <dir>', 'output folder (replaced if it holds a previous demo run)', 'out/demo')
-    .option('--fixtures <dir>', 'fixture folder holding tiny-llama/ and text/ (default: the bundled test/fixtures)')
-    .option('--dev-windows <n>', 'development windows per text for selection', '8')
-    .option('--budget <n>', 'CMA-ES fitness evaluations', '30')
-    .option('--generations <n>', 'Evolver generations', '2')
+    .description('the main job on a bundled tiny-llama family: kinship, static baselines, every search strategy, test-split table and verdict')
+    .option('--out <dir>', 'output folder (replaced if it holds a previous demo run, unless --resume)', 'out/demo')
+    .option('--fixtures <dir>', 'fixture folder holding tiny-llama/, tiny-llama-v2/ and text/ (default: the bundled test/fixtures)')
+    .option('--family <v1|v2>', 'v2: experts merging can improve on; v1: over-fitted experts (the "merging cannot help" control)', 'v2')
+    .option('--dev-windows <n>', 'development windows per text for selection (from window 32)', '8')
+    .option('--budget <n>', 'development evaluations per search run', '60')
+    .option('--seeds <n>', 'seeds per search row (the table prints seed 0; --results summarises all)', '1')
+    .option('--generations <n>', 'Evolver generation cap (the budget stops it first)', '20')
     .option('--threads <n>', 'evaluator worker threads', '2')
-    .option('--results <file>', 'also write the results table as markdown')
+    .option('--results <file>', 'also write the multi-seed results document (markdown, with one SVG plot per strategy beside it)')
+    .option('--resume', 'keep --out and continue: finished runs and cached scores are reused (after a kill)')
     .option('--lora', 'instead: the checkpoint I/O tour (inspect, LoRA merge, sharded save, read-back check)')
     .option('--out-shard-size <size>', 'with --lora: maximum bytes per shard (decimal suffixes k, M, B)', '1M')
     .option('--overwrite', 'with --lora: replace --out even if it is not the default demo folder')
-    .addHelpText('after', examplesHelp(['modelevo demo', 'modelevo demo --out out/demo2 --budget 60', 'modelevo demo --lora --out out/lora-tour']))
-    .action(async (options: { out: string; outShardSize: string; fixtures?: string; overwrite?: boolean; lora?: boolean; devWindows: string; budget: string; generations: string; threads: string; results?: string }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  modelevo demo                                   # v2 family, one seed, about 3 minutes on two idle cores
+  modelevo demo --family v1                       # the control family, where no merge can beat the base
+  modelevo demo --seeds 5 --resume --out out/results-merging --results docs/results/merging.md
+  modelevo demo --lora                            # checkpoint I/O tour`,
+    )
+    .action(async (options: { out: string; outShardSize: string; fixtures?: string; family: string; overwrite?: boolean; lora?: boolean; devWindows: string; budget: string; seeds: string; generations: string; threads: string; results?: string; resume?: boolean }) => {
       const fixtures = options.fixtures ?? dirname(defaultFixturesDir());
       if (!options.lora) {
-        await runEvolutionDemo({
+        const started = { at: new Date(), load: loadavg() };
+        const result = await runEvolutionDemo({
           fixtures,
           out: resolve(options.out),
+          family: parseFamily(options.family),
           devWindows: parseIntegerFlag(options.devWindows, '--dev-windows', 1),
-          cmaBudget: parseIntegerFlag(options.budget, '--budget', 1),
+          budget: parseIntegerFlag(options.budget, '--budget', 1),
+          seeds: parseIntegerFlag(options.seeds, '--seeds', 1),
           evolverGenerations: parseIntegerFlag(options.generations, '--generations', 1),
           threads: parseIntegerFlag(options.threads, '--threads', 1),
-          ...(options.results ? { resultsFile: options.results } : {}),
+          resume: options.resume === true,
         });
+        if (options.results) {
+          writeMergingResults(result, resolve(options.results), { started: started.at, loadBefore: started.load, loadAfter: loadavg(), command: `modelevo demo ${process.argv.slice(3).join(' ')}` });
+          process.stdout.write(`results written to ${options.results}\n`);
+        }
         return;
       }
       const result = runDemo({

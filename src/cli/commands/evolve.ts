@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { loadEvolveConfig, type EvolveConfig } from '../../evolve/config.js';
 import { buildFitness } from '../../evolve/fitness/build.js';
+import { referenceFitness } from '../../evolve/references.js';
 import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
 import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
@@ -51,12 +52,15 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
               `  step ${p.step} · ${p.evaluations}/${config.budget} evaluations${p.reused ? ` (${p.reused} reused)` : ''} · best ${p.best?.toFixed(4) ?? 'n/a'} · ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
             ),
     });
+    const references = await referenceFitness(config, fitness, process.cwd());
     const store = RunStore.open(runDir);
     try {
       writeRunReport({
         store,
         objective: summary.objective,
         bestKey: summary.best?.key,
+        references,
+        ...(summary.geneNames ? { geneNames: summary.geneNames } : {}),
         notes: [
           `stop reason: ${summary.stopReason}`,
           `time: ${summary.seconds.total.toFixed(1)} s total, ${summary.seconds.merge.toFixed(1)} s merging, ${summary.seconds.evaluate.toFixed(1)} s evaluating (framework overhead ${(100 * summary.seconds.overheadFraction).toFixed(1)}%)`,

@@ -19,6 +19,8 @@ export interface Materialised {
 export interface Driver<P extends BaseParams, S, G> {
   readonly strategy: Strategy<P, S, G>;
   readonly params: P;
+  /** a readable name per gene when the candidate is a real vector (model × layer group …), for reports */
+  readonly geneNames?: readonly string[];
   keyOf(candidate: G): string;
   materialise(candidate: G): Promise<Materialised>;
   /** deterministic state preparation before each ask (kinship values for kinship-greedy) */

@@ -36,6 +36,7 @@ export function lorahubDriver(context: LoraHubContext): Driver<LoraHubParams, Cm
   return {
     strategy: lorahub,
     params,
+    geneNames: strategy.adapters.map((a) => `w ${a}`),
     keyOf: (genome) => format(lorahubWeights(params, genome)),
     async materialise(genome) {
       const weights = lorahubWeights(params, genome);

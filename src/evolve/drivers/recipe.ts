@@ -6,7 +6,7 @@
 import { runMerge } from '../../merge/index.js';
 import { createRng } from '../../core/rng.js';
 import type { EvolveConfig, GenomeConfig } from '../config.js';
-import { decodeGenome, genomeShape, initialGenome, validateGenomeDefinition, type GenomeDefinition } from '../genome.js';
+import { decodeGenome, geneNames, genomeShape, initialGenome, validateGenomeDefinition, type GenomeDefinition } from '../genome.js';
 import { cmaEs, evaluationPoint, type CmaEsParams, type CmaEsState } from '../strategies/cma-es.js';
 import { gridGreedy, type GridGreedyParams, type GridGreedyState } from '../strategies/grid-greedy.js';
 import { randomSearch, type RandomSearchParams, type RandomSearchState } from '../strategies/random-search.js';
@@ -67,6 +67,7 @@ export function cmaEsDriver(context: RecipeContext): Driver<CmaEsParams, CmaEsSt
   return {
     strategy: cmaEs,
     params,
+    geneNames: geneNames(def),
     keyOf: formatGenome,
     materialise: (genome) => mergeRecipe(context, decodeGenome(def, evaluationPoint(params, genome)), def.models),
     bestCandidate: (state) => cmaEs.best(state) && { candidate: cmaEs.best(state)!.genome, fitness: cmaEs.best(state)!.fitness },
@@ -90,6 +91,7 @@ export function randomDriver(context: RecipeContext): Driver<RandomSearchParams,
   return {
     strategy: randomSearch,
     params,
+    geneNames: geneNames(def),
     keyOf: formatGenome,
     materialise: (genome) => mergeRecipe(context, decodeGenome(def, genome), def.models),
     bestCandidate: (state) => (state.best ? { candidate: state.best.genome, fitness: state.best.fitness } : undefined),
@@ -124,6 +126,7 @@ export function gridGreedyDriver(context: RecipeContext): Driver<GridGreedyParam
   return {
     strategy: gridGreedy,
     params,
+    geneNames: context.config.models.map((m) => `α ${m}`),
     keyOf: formatGenome,
     materialise: (alphas) => mergeRecipe(context, anyFitRecipe(context.config, alphas), context.config.models),
     bestCandidate: (state) => gridGreedy.best(state) && { candidate: gridGreedy.best(state)!.genome, fitness: gridGreedy.best(state)!.fitness },

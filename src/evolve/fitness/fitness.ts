@@ -28,6 +28,8 @@ export interface FitnessSource {
   readonly name: string;
   readonly objective: Objective;
   readonly needsFolder: boolean;
+  /** the text windows [first, first + count) this source reads, when it reads windows (built-in LM loss) */
+  readonly windows?: { readonly first: number; readonly count: number };
   evaluate(candidate: CandidateModel): Promise<FitnessResult>;
   /**
    * Checks every input the source will need (files exist, windows fit the model and the text) without

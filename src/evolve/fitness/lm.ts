@@ -66,6 +66,7 @@ export async function lmFitness(options: LmFitnessOptions): Promise<FitnessSourc
     name: 'builtin-lm',
     objective: 'min',
     needsFolder: false,
+    windows: { first: options.offset, count: options.windows },
     async preflight(model) {
       for (const [name, path] of Object.entries(options.texts)) {
         if (!existsSync(path) || !statSync(path).isFile()) {
