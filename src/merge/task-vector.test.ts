@@ -241,24 +241,28 @@ test('sce matches an independent float64 reference (select_topk 1, 0.3, 0.05)', 
   }
 });
 
-// CPU time of this process, so that other jobs sharing the machine do not make the check flaky
+// CPU time of this process, so that other jobs sharing the machine do not count
 function cpuMilliseconds(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
 }
 
-test('timing sanity: ties on a 16M-element tensor with 3 models takes well under 2 s of CPU', () => {
+// A fixed CPU limit failed under load (3.0 s at load 19, where an idle run takes well under 1 s): contention
+// slows every memory-bound loop alike, so ties is timed against one plain pass over the same inputs.
+test('timing sanity: ties on a 16M-element tensor with 3 models costs at most 12 plain passes over its inputs', () => {
   const n = 1 << 24;
   const base = new Float32Array(n);
   const rng = createRng('timing');
   const models = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.normal() * 0.01));
-  const start = performance.now();
+  const passStart = cpuMilliseconds();
+  const sums = new Float32Array(n);
+  for (const model of models) for (let i = 0; i < n; i++) sums[i] = sums[i]! + Math.abs(model[i]!);
+  const pass = cpuMilliseconds() - passStart;
   const cpuStart = cpuMilliseconds();
   const out = run(ties, { base, models, modelParams: models.map(() => ({ weight: 1, density: 0.2 })) });
   const cpu = cpuMilliseconds() - cpuStart;
-  const elapsed = performance.now() - start;
   assert.equal(out.length, n);
   assert.ok(out.some((v) => v !== 0));
-  assert.ok(cpu < 2000, `ties took ${cpu.toFixed(0)} ms of CPU (${elapsed.toFixed(0)} ms wall)`);
-  console.log(`ties 16M × 3: ${cpu.toFixed(0)} ms CPU, ${elapsed.toFixed(0)} ms wall`);
+  assert.ok(cpu < 12 * pass, `ties took ${cpu.toFixed(0)} ms of CPU, ${(cpu / pass).toFixed(1)}× one plain pass (${pass.toFixed(0)} ms)`);
+  console.log(`ties 16M × 3: ${cpu.toFixed(0)} ms CPU = ${(cpu / pass).toFixed(1)}× one plain pass`);
 });
