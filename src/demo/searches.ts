@@ -73,7 +73,8 @@ export function searchConfig(name: SearchName, setup: SearchSetup, seed: number)
       case 'lorahub':
         return { name, adapters: [...setup.adapters] };
       case 'random':
-        return { name, genome: { ...genome, allow_negative_weights: false }, batch: 4, low: 0, high: 1 };
+        // a batch above the budget is refused (hard budgets); tiny test budgets take a smaller batch
+        return { name, genome: { ...genome, allow_negative_weights: false }, batch: Math.min(4, setup.budget), low: 0, high: 1 };
     }
   })();
   return parseEvolveConfig({ ...common, ...(name === 'lorahub' ? { models: [] } : {}), strategy });

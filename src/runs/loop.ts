@@ -76,7 +76,8 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
   for (;;) {
     const reason = strategy.stopReason(params, state);
     if (reason) return finish(reason);
-    if (options.maxEvaluations !== undefined && total >= options.maxEvaluations) return finish('budget');
+    // a resumed run whose budget ran out inside a step: that step's stored evaluations were never told either
+    if (options.maxEvaluations !== undefined && total >= options.maxEvaluations) return finish('budget', storedUntold());
     if (options.beforeAsk) state = await options.beforeAsk(state);
     const asked = strategy.ask(params, state);
     const done = store.individualsAt(step + 1);
@@ -143,6 +144,10 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
       hint: 'check the fitness inputs (text files, window sizes, the command or module) on one model; the failures are stored in the run (modelevo runs show)',
       details: { evaluations: fitness.length, failures: [...new Set(failures)].slice(0, 5) },
     });
+  }
+
+  function storedUntold(): LoopResult<S, G>['untold'] {
+    return [...store.individualsAt(step + 1).values()].map((record) => ({ candidate: record.genome as G, fitness: record.fitness }));
   }
 
   function finish(stopReason: string, untold: LoopResult<S, G>['untold'] = []): LoopResult<S, G> {
