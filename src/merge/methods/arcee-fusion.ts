@@ -66,25 +66,7 @@ export const arceeFusion: MergeMethod = {
 
 /** KL(p ‖ q) with p = softmax(X_row) + 1e-8, q = softmax(B_row) + 1e-8, in double (step 1). */
 export function rowDivergence(tuned: Float32Array, base: Float32Array, start: number, end: number): number {
-  let maxTuned = -Infinity;
-  let maxBase = -Infinity;
-  for (let j = start; j < end; j++) {
-    maxTuned = Math.max(maxTuned, tuned[j]!);
-    maxBase = Math.max(maxBase, base[j]!);
-  }
-  let sumTuned = 0;
-  let sumBase = 0;
-  for (let j = start; j < end; j++) {
-    sumTuned += Math.exp(tuned[j]! - maxTuned);
-    sumBase += Math.exp(base[j]! - maxBase);
-  }
-  let kl = 0;
-  for (let j = start; j < end; j++) {
-    const p = Math.exp(tuned[j]! - maxTuned) / sumTuned + PROBABILITY_FLOOR;
-    const q = Math.exp(base[j]! - maxBase) / sumBase + PROBABILITY_FLOOR;
-    kl += p * Math.log(p / q);
-  }
-  return kl;
+  return rowDivergenceRounded(tuned, base, start, end, (x) => x);
 }
 
 /**
@@ -92,7 +74,11 @@ export function rowDivergence(tuned: Float32Array, base: Float32Array, start: nu
  * summation order differs from torch's vectorised reduction: last-bit differences, docs/mergekit-compat.md).
  */
 export function rowDivergenceFloat32(tuned: Float32Array, base: Float32Array, start: number, end: number): number {
-  const f = Math.fround;
+  return rowDivergenceRounded(tuned, base, start, end, Math.fround);
+}
+
+/** one KL loop for both precisions: `f` rounds every intermediate (identity: double, Math.fround: float32) */
+function rowDivergenceRounded(tuned: Float32Array, base: Float32Array, start: number, end: number, f: (x: number) => number): number {
   const floor = f(PROBABILITY_FLOOR);
   let maxTuned = -Infinity;
   let maxBase = -Infinity;
