@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { CONTINUAL_MLP } from '../src/nn/models/continual-mlp.js';
 import { Model } from '../src/nn/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { createRng } from '../src/core/rng.js';
@@ -53,15 +54,7 @@ function batchData(batch: number): { x: Float32Array; y: Float32Array } {
 
 function engineRate(batch: number): number {
   const model = Model.compile(
-    {
-      inputShape: [784],
-      layers: [
-        { kind: 'linear', units: 100, activation: 'relu', bias: false },
-        { kind: 'linear', units: 100, activation: 'relu', bias: false },
-        { kind: 'linear', units: 10, bias: false },
-      ],
-      loss: { kind: 'softmax_cross_entropy' },
-    },
+    CONTINUAL_MLP,
     { batch, kernels: 'wasm', optimizer: { kind: 'sgd' }, seed: 0 },
   );
   const trainer = new Trainer(model, { lr: LR });

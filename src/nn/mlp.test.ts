@@ -8,20 +8,13 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Model, type ModelSpec } from './model.js';
+import { CONTINUAL_MLP } from './models/continual-mlp.js';
 import { Trainer } from './trainer.js';
 import { createRng } from '../core/rng.js';
 import { createReferenceKernels } from './kernels/reference/index.js';
 import type { WasmKernels } from './kernels/wasm/index.js';
 
-const MLP: ModelSpec = {
-  inputShape: [784],
-  layers: [
-    { kind: 'linear', units: 100, activation: 'relu', bias: false },
-    { kind: 'linear', units: 100, activation: 'relu', bias: false },
-    { kind: 'linear', units: 10, bias: false },
-  ],
-  loss: { kind: 'softmax_cross_entropy' },
-};
+const MLP: ModelSpec = CONTINUAL_MLP;
 
 /** `count` batches of `batch` examples: a fixed random prototype per class plus noise */
 function syntheticBatches(count: number, batch: number, seed: number): { x: Float32Array; y: Float32Array }[] {

@@ -9,6 +9,7 @@ import { tf, useBackend } from '../../src/train/tf.js';
 import { dense, conv1d, convTranspose1d, batchNorm1dTrain } from '../../src/train/ops.js';
 import type { LayerSpec } from '../../src/nn/layers/registry.js';
 import { mlpForward, maskedCrossEntropy, classMask, initMlpWeights } from '../../src/continual/mlp.js';
+import { CONTINUAL_MLP } from '../../src/nn/models/continual-mlp.js';
 import { Model } from '../../src/nn/model.js';
 import { createRng } from '../../src/core/rng.js';
 
@@ -54,15 +55,7 @@ test('continual MLP 784-100-100-10 (ReLU, no bias) under softmax CE: every weigh
   const batch = 10;
   const weights = initMlpWeights([784, 100, 100, 10], 7);
   const model = Model.compile(
-    {
-      inputShape: [784],
-      layers: [
-        { kind: 'linear', units: 100, activation: 'relu', bias: false },
-        { kind: 'linear', units: 100, activation: 'relu', bias: false },
-        { kind: 'linear', units: 10, bias: false },
-      ],
-      loss: { kind: 'softmax_cross_entropy' },
-    },
+    CONTINUAL_MLP,
     { batch, kernels: 'wasm', seed: 0 },
   );
   weights.forEach((w, l) => model.param(`${l}.linear.weight`).set(w.dataSync()));
