@@ -19,21 +19,10 @@ import { openCheckpoint } from '../src/io/open.js';
 import { computeKinshipWithKernels } from '../src/kinship/compute-pool.js';
 import { DEFAULT_READ_BLOCK_ELEMENTS } from '../src/kinship/compute-pool.js';
 import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, writeFamily } from './support/bf16-family.js';
+import { argValue, runChild, type ChildRun } from './support/child-run.js';
 import type { FloorResult } from './merge-floor.js';
 
 const MODELS = ['base', 'ft-1', 'ft-2', 'ft-3'];
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-interface Run {
-  readonly seconds: number;
-  readonly maxRssBytes: number;
-  readonly cpuSeconds?: number;
-  readonly pcc?: readonly number[];
-}
 
 /** Child process: one kinship computation, prints {seconds, maxRssBytes, cpuSeconds, pcc}. */
 async function child(): Promise<void> {
@@ -48,19 +37,6 @@ async function child(): Promise<void> {
   [base!, ...models].forEach((c) => c.close());
   const pcc = [m[0]![1]!, m[0]![2]!, m[1]![2]!];
   process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), cpuSeconds: (cpu.user + cpu.system) / 1e6, pcc })}\n`);
-}
-
-function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const result = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 1 << 20 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
-  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
-    seconds: number;
-    maxRssBytes?: number;
-    max_rss_bytes?: number;
-    cpuSeconds?: number;
-    pcc?: number[];
-  };
-  return { seconds: parsed.seconds, maxRssBytes: parsed.maxRssBytes ?? parsed.max_rss_bytes ?? 0, cpuSeconds: parsed.cpuSeconds, pcc: parsed.pcc };
 }
 
 function torchAvailable(): boolean {
@@ -95,7 +71,7 @@ async function main(): Promise<void> {
 
     const self = ['--import', 'tsx', new URL(import.meta.url).pathname];
     const floorScript = new URL('./merge-floor.ts', import.meta.url).pathname;
-    const rows: { label: string; runs: Run[]; isOurs: boolean }[] = [
+    const rows: { label: string; runs: ChildRun[]; isOurs: boolean }[] = [
       { label: 'I/O floor: read all inputs, no arithmetic (2 workers)', runs: [], isOurs: false },
       { label: 'modelevo kinship pcc 3×3 (wasm pool, 2 threads)', runs: [], isOurs: true },
     ];
@@ -113,7 +89,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--reference')) {
       rows.push({ label: 'modelevo kinship pcc 3×3 (plain TypeScript reference path)', runs: [runChild(process.execPath, [...self, '--child', dir, 'reference'])], isOurs: true });
     }
-    let torch: Run | undefined;
+    let torch: ChildRun | undefined;
     if (process.argv.includes('--skip-torch')) console.log('PyTorch: skipped (--skip-torch)');
     else if (!torchAvailable()) console.log('PyTorch: skipped (python3 cannot import torch; install python3-torch)');
     else {

@@ -22,22 +22,11 @@ import { join } from 'node:path';
 import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, writeFamily } from './support/bf16-family.js';
 import { DEFAULT_FILE_BLOCK_ELEMENTS } from '../src/merge/fast-path.js';
 import { runMerge } from '../src/merge/index.js';
+import { argValue, runChild, type ChildRun } from './support/child-run.js';
 import type { FloorResult } from './merge-floor.js';
 
 /** the task-vector merges bench:merge times, besides linear (issue #16) */
 const TASK_VECTOR_METHODS = ['ties', 'dare_ties', 'della', 'breadcrumbs_ties'];
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-interface MergeRun {
-  readonly seconds: number;
-  readonly maxRssBytes: number;
-  /** CPU seconds (user + system, all threads) of the merge itself, when the child reports them */
-  readonly cpuSeconds?: number;
-}
 
 /** Child process: one modelevo merge, prints {seconds, maxRssBytes, cpuSeconds}. */
 async function child(): Promise<void> {
@@ -67,17 +56,10 @@ async function child(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: peakRssBytes(), cpuSeconds: (cpu.user + cpu.system) / 1e6, kernels: result.kernels })}\n`);
 }
 
-function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): MergeRun {
-  const result = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 1 << 20 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
-  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssBytes?: number; max_rss_bytes?: number; cpuSeconds?: number };
-  return { seconds: parsed.seconds, maxRssBytes: parsed.maxRssBytes ?? parsed.max_rss_bytes ?? 0, cpuSeconds: parsed.cpuSeconds };
-}
-
 interface Row {
   readonly label: string;
   /** every repetition, in run order */
-  readonly runs: readonly MergeRun[];
+  readonly runs: readonly ChildRun[];
 }
 
 const median = (values: readonly number[]): number => {
@@ -85,7 +67,7 @@ const median = (values: readonly number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const best = (row: Row): MergeRun => row.runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const best = (row: Row): ChildRun => row.runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 
 async function main(): Promise<void> {
   const layers = Number(argValue('--layers') ?? 22);
@@ -132,7 +114,7 @@ async function main(): Promise<void> {
       rmSync(floorOut, { recursive: true, force: true });
       const floor = JSON.parse(floorRun.stdout.trim().split('\n').pop()!) as FloorResult;
       floorParts.push(floor);
-      (linearRows[0]!.runs as MergeRun[]).push({ seconds: floor.seconds, maxRssBytes: 0, cpuSeconds: floor.cpuSeconds });
+      (linearRows[0]!.runs as ChildRun[]).push({ seconds: floor.seconds, maxRssBytes: 0, cpuSeconds: floor.cpuSeconds });
       const variants: [number, string, string][] = [
         [1, 'wasm', 'float32'],
         [2, 'wasm', 'float64'],
@@ -140,7 +122,7 @@ async function main(): Promise<void> {
       ];
       for (const [row, kernels, arithmetic] of variants) {
         const out = join(outRoot, `linear-${kernels}-${arithmetic}`);
-        (linearRows[row]!.runs as MergeRun[]).push(runChild(process.execPath, [...self, '--child', 'linear', dir, out, kernels, arithmetic]));
+        (linearRows[row]!.runs as ChildRun[]).push(runChild(process.execPath, [...self, '--child', 'linear', dir, out, kernels, arithmetic]));
         rmSync(out, { recursive: true, force: true });
       }
     }
@@ -158,7 +140,7 @@ async function main(): Promise<void> {
       if (!skipTorch) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
 
-    const torchOf = (method: string): MergeRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];
+    const torchOf = (method: string): ChildRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];
     const copySeconds = inputBytes / copyGBs / 1e9;
     console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; input ${(inputBytes / 1e9).toFixed(2)} GB per merge; largest tensor ${(largestTensor / 1e6).toFixed(0)} MB; RSS bound 3 × largest × 4 inputs = ${((3 * largestTensor * 4) / 1e9).toFixed(2)} GB`);
     console.log(`copy-bandwidth bound: ${(inputBytes / 1e9).toFixed(2)} GB / ${copyGBs.toFixed(2)} GB/s = ${copySeconds.toFixed(3)} s (1.5× = ${(1.5 * copySeconds).toFixed(3)} s)`);
@@ -194,7 +176,7 @@ async function main(): Promise<void> {
   }
 }
 
-function torchRun(method: string, folders: readonly string[], outRoot: string): MergeRun {
+function torchRun(method: string, folders: readonly string[], outRoot: string): ChildRun {
   const out = join(outRoot, `${method}-torch`);
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
   const script = new URL('./merge_torch.py', import.meta.url).pathname;
