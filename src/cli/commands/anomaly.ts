@@ -50,7 +50,8 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
   const config = adNevConfigSchema.parse({
     ...BUDGETS[options.budget],
     seed: options.seed,
-    threshold: { method: options.threshold, q: 1e-3, level: 0.98, percentile: 1 },
+    // the flag picks the method; q, level and percentile keep the config's defaults (written once, in config.ts)
+    threshold: { ...adNevConfigSchema.shape.threshold.parse(undefined), method: options.threshold },
     ...(options.vote ? { vote: options.vote } : {}),
     convention: options.convention,
     subspaceScope: options.subspaceScope,
