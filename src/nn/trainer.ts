@@ -67,7 +67,8 @@ export class Trainer {
   }
 }
 
-function checkLength(values: ArrayLike<number>, view: View, what: string): void {
+/** refuses a wrong-length batch (it would spill into the neighbouring arena buffers) */
+export function checkLength(values: ArrayLike<number>, view: View, what: string): void {
   if (values.length !== view.size) {
     throw new ShapeMismatchError(what, { expected: view.shape, given: [values.length] }, {
       hint: `pass exactly one batch: ${view.size} values for ${what} of shape [${view.shape.join(', ')}]`,

@@ -1,0 +1,237 @@
+/**
+ * What both sides of data-parallel training share (src/nn/data-parallel.ts runs replica 0 on the calling
+ * thread, data-parallel-worker.ts runs replica 1): the control block in a SharedArrayBuffer, a two-party
+ * barrier on it (Atomics.wait/notify, no message per step), and the replica's arithmetic, so that both sides
+ * reduce and update with literally the same code and the same operand order.
+ *
+ * Each replica owns its arena in its own shared WebAssembly.Memory; both compile the same spec, and the
+ * param, grad, optimizer and state regions precede every batch-sized region in the layout, so their offsets
+ * are identical in both arenas (checked at start-up). Per training step:
+ *   GO     replica 0 has written both halves of the batch, the step number, lr and the loss weights;
+ *   GRADS  both halves are through forward/loss/backward;
+ *          replica r reduces its shard of the gradient, g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾ (that operand order on both
+ *          sides), into its own arena and sums its squares;
+ *   NORM   (with clipping only) both partial sums are published; ‖g‖² = s₀ + s₁ on both sides;
+ *          replica r runs the optimiser over its shard and copies the updated shard into the other arena;
+ *          replica 0 also averages the persistent state (batch norm running statistics) into both arenas;
+ *   DONE   parameters are identical in both arenas again.
+ */
+import { ModelevoError } from '../core/errors.js';
+import type { Model } from './model.js';
+
+/** Int32 slots */
+const ARRIVED = [0, 1] as const; // the last barrier number each replica reached
+const COMMAND = 2;
+const STEP = 3;
+const FAILED = 4;
+/** Float64 slots, after 8 Int32 slots */
+const F64_BASE = 4;
+const LR = 0;
+const WEIGHT = [1, 2] as const;
+const LOSS = [3, 4] as const;
+const SQUARES = [5, 6] as const;
+const STATE_WEIGHT = [7, 8] as const;
+const F64_SLOTS = 9;
+
+export const COMMANDS = { train: 1, predict: 2, stop: 3 } as const;
+export type Command = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** spin this many polls before sleeping in Atomics.wait: a futex wake-up costs tens of µs, a step ~1 ms */
+const SPIN_POLLS = 20_000;
+/** while asleep, look at the failure flag this often (ms) */
+const WAIT_SLICE_MS = 100;
+
+export function createControlBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(F64_BASE * 8 + F64_SLOTS * 8);
+}
+
+export class ControlBlock {
+  readonly ints: Int32Array;
+  readonly floats: Float64Array;
+  /** barriers passed so far; both sides count the same sequence */
+  private sequence = 0;
+  /** ms spent waiting for the other replica (profiling) */
+  waitedMs = 0;
+  barriers = 0;
+
+  constructor(
+    buffer: SharedArrayBuffer,
+    readonly replica: 0 | 1,
+  ) {
+    this.ints = new Int32Array(buffer, 0, F64_BASE * 2);
+    this.floats = new Float64Array(buffer, F64_BASE * 8, F64_SLOTS);
+  }
+
+  /** Arrive at the next barrier and, unless `arriveOnly`, wait until the other replica has arrived too. */
+  barrier(arriveOnly = false): void {
+    const n = ++this.sequence;
+    Atomics.store(this.ints, ARRIVED[this.replica], n);
+    Atomics.notify(this.ints, ARRIVED[this.replica]);
+    if (!arriveOnly) this.waitFor(n);
+  }
+
+  /** Wait for the other replica's next arrival without arriving (replica 1 waiting for GO). */
+  awaitOther(): void {
+    this.waitFor(++this.sequence);
+    Atomics.store(this.ints, ARRIVED[this.replica], this.sequence);
+  }
+
+  private waitFor(n: number): void {
+    const slot = ARRIVED[1 - this.replica as 0 | 1];
+    this.barriers++;
+    if (Atomics.load(this.ints, slot) >= n) return;
+    const start = performance.now();
+    for (let i = 0; i < SPIN_POLLS; i++) {
+      if (Atomics.load(this.ints, slot) >= n) {
+        this.waitedMs += performance.now() - start;
+        return;
+      }
+    }
+    for (;;) {
+      const seen = Atomics.load(this.ints, slot);
+      if (seen >= n) break;
+      if (Atomics.load(this.ints, FAILED) !== 0) {
+        throw new ModelevoError('INTERNAL', `data-parallel replica ${1 - this.replica} failed, expected it at barrier ${n}`, {
+          hint: "the worker's error was posted to the main thread; close() reports it",
+        });
+      }
+      Atomics.wait(this.ints, slot, seen, WAIT_SLICE_MS);
+    }
+    this.waitedMs += performance.now() - start;
+  }
+
+  get command(): Command {
+    return Atomics.load(this.ints, COMMAND) as Command;
+  }
+  set command(c: Command) {
+    Atomics.store(this.ints, COMMAND, c);
+  }
+  get step(): number {
+    return Atomics.load(this.ints, STEP);
+  }
+  set step(s: number) {
+    Atomics.store(this.ints, STEP, s);
+  }
+  markFailed(): void {
+    Atomics.store(this.ints, FAILED, 1);
+    Atomics.notify(this.ints, ARRIVED[this.replica]);
+  }
+  get failed(): boolean {
+    return Atomics.load(this.ints, FAILED) !== 0;
+  }
+  // plain Float64 slots: every write happens before a barrier (Atomics.store/notify), every read after one
+  get lr(): number {
+    return this.floats[LR]!;
+  }
+  set lr(v: number) {
+    this.floats[LR] = v;
+  }
+  weight(r: 0 | 1): number {
+    return this.floats[WEIGHT[r]]!;
+  }
+  setWeights(w0: number, w1: number): void {
+    this.floats[WEIGHT[0]] = w0;
+    this.floats[WEIGHT[1]] = w1;
+  }
+  stateWeight(r: 0 | 1): number {
+    return this.floats[STATE_WEIGHT[r]]!;
+  }
+  setStateWeights(w0: number, w1: number): void {
+    this.floats[STATE_WEIGHT[0]] = w0;
+    this.floats[STATE_WEIGHT[1]] = w1;
+  }
+  loss(r: 0 | 1): number {
+    return this.floats[LOSS[r]]!;
+  }
+  setLoss(v: number): void {
+    this.floats[LOSS[this.replica]] = v;
+  }
+  squares(r: 0 | 1): number {
+    return this.floats[SQUARES[r]]!;
+  }
+  setSquares(v: number): void {
+    this.floats[SQUARES[this.replica]] = v;
+  }
+}
+
+export interface Shard {
+  /** [from, to) within the parameter run */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The parameter run split in two at a multiple of 16 floats (a cache line, and a multiple of the SIMD width,
+ * so the sharded optimiser pass takes the same SIMD/tail path per element as one whole pass).
+ */
+export function shardsOf(count: number): readonly [Shard, Shard] {
+  const cut = Math.min(count, Math.ceil(count / 2 / 16) * 16);
+  return [
+    { from: 0, to: cut },
+    { from: cut, to: count },
+  ];
+}
+
+/** The part of a training step each replica runs on its own arena and its shard. */
+export class ReplicaArithmetic {
+  private readonly arenas: readonly [Float32Array, Float32Array];
+  private readonly own: Float32Array;
+  private readonly other: Float32Array;
+
+  constructor(
+    readonly model: Model,
+    arenas: readonly [Float32Array, Float32Array],
+    readonly replica: 0 | 1,
+    readonly shard: Shard,
+  ) {
+    this.arenas = arenas;
+    this.own = arenas[replica];
+    this.other = arenas[1 - replica]!;
+  }
+
+  forwardBackward(step: number): number {
+    this.model.forward(true, step);
+    const loss = this.model.loss();
+    this.model.backward();
+    return loss;
+  }
+
+  /** g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾ over the shard into the own arena; returns Σ g² of the stored float32 values */
+  reduceShard(w0: number, w1: number): number {
+    const base = this.model.runs.grads;
+    const [g0, g1] = this.arenas;
+    const own = this.own;
+    let squares = 0;
+    for (let i = base + this.shard.from, end = base + this.shard.to; i < end; i++) {
+      const g = Math.fround(w0 * g0[i]! + w1 * g1[i]!);
+      own[i] = g;
+      squares += g * g;
+    }
+    return squares;
+  }
+
+  /** the optimiser over the shard, then the updated shard copied into the other arena */
+  updateShard(lr: number, gradScale: number, step: number): void {
+    const { runs, optimizer, kernels } = this.model;
+    const { from, to } = this.shard;
+    if (to > from) optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
+    this.other.set(this.own.subarray(runs.params + from, runs.params + to), runs.params + from);
+  }
+
+  /** persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in both arenas (replica 0 only) */
+  averageState(w0: number, w1: number): void {
+    const { start, end } = this.model.layout.regions.state;
+    const [s0, s1] = this.arenas;
+    for (let i = start; i < end; i++) {
+      const s = Math.fround(w0 * s0[i]! + w1 * s1[i]!);
+      s0[i] = s;
+      s1[i] = s;
+    }
+  }
+}
+
+/** the global-norm clipping factor from the two partial sums, in a fixed order on both sides */
+export function clipScale(control: ControlBlock, clipNorm: number | undefined): { norm: number; scale: number } {
+  const norm = Math.sqrt(control.squares(0) + control.squares(1));
+  return { norm, scale: clipNorm !== undefined && norm > clipNorm ? clipNorm / norm : 1 };
+}

@@ -1,0 +1,278 @@
+/**
+ * Data-parallel training of one model over 2 replicas (issue #22): the calling thread is replica 0, one
+ * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋), in its
+ * own shared WebAssembly.Memory; the gradient is all-reduced in shared memory, each replica updates one half
+ * of the parameters and copies it into the other arena, and barriers on Atomics.wait/notify order the phases
+ * (data-parallel-sync.ts) — no postMessage per step.
+ *
+ * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
+ * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
+ * the result equals single-thread training at batch B up to float32 summation order, and is bit-identical
+ * across runs (fixed shards, fixed operand order).
+ *
+ * Batch norm: per-replica batch statistics, as PyTorch's DistributedDataParallel without SyncBatchNorm
+ * (normalisation uses each half's own mean and variance). The running statistics are replaced after every
+ * step by the batch-size-weighted mean of the two replicas' running statistics, in both arenas: the running
+ * mean then gets exactly the full-batch update; the running variance gets the mean of the two halves'
+ * variances (it misses the spread between the halves' means).
+ *
+ * Dropout: replica 1 draws its masks from a seed derived from the model seed, so the halves get independent
+ * masks (a single-thread run at batch B draws different ones: with dropout the runs agree in distribution only).
+ *
+ * The optimiser state of parameter shard r lives in replica r's arena (model.optimizer state of replica 0
+ * covers the first shard only); parameters and persistent state are complete in both arenas.
+ */
+import type { Worker } from 'node:worker_threads';
+import { ModelevoError } from '../core/errors.js';
+import { startWorker } from '../core/worker-start.js';
+import { Model, type ModelSpec } from './model.js';
+import type { OptimizerSpec } from './optim/registry.js';
+import { learningRate, type ScheduleSpec } from './optim/schedule.js';
+import { checkLength } from './trainer.js';
+import type { WasmKernels } from './kernels/wasm/index.js';
+import type { LossSpec } from './losses/registry.js';
+import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, shardsOf } from './data-parallel-sync.js';
+import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
+
+export interface DataParallelOptions {
+  /** the full batch B, split ⌈B/2⌉ + ⌊B/2⌋ */
+  readonly batch: number;
+  readonly optimizer: OptimizerSpec;
+  readonly seed?: number;
+  readonly lr: number;
+  readonly schedule?: ScheduleSpec;
+  readonly clipNorm?: number;
+}
+
+/** Profile counters of the calling thread (replica 0). */
+export interface DataParallelProfile {
+  /** barriers passed */
+  readonly barriers: number;
+  /** ms spent waiting at barriers */
+  readonly waitedMs: number;
+  /** ms spent in the all-reduce, the sharded update and the copies */
+  readonly syncMs: number;
+}
+
+export class DataParallelTrainer {
+  steps = 0;
+  lastGradNorm = 0;
+  private closed = false;
+  private syncMs = 0;
+  private workerError: { message: string; code?: string } | undefined;
+  private readonly batches: readonly [number, number];
+  private readonly arenas: readonly [Float32Array, Float32Array];
+  private readonly offsets: { readonly input: number; readonly target: number; readonly output: number };
+  private readonly sampleFloats: { readonly input: number; readonly target: number; readonly output: number };
+  private readonly predictions: Float32Array;
+  private readonly exited: Promise<number>;
+
+  private constructor(
+    /** replica 0: its parameters and persistent state are the model's (identical in replica 1) */
+    readonly model: Model,
+    private readonly replica: ReplicaArithmetic,
+    private readonly control: ControlBlock,
+    private readonly worker: Worker,
+    hello: ReplicaHello,
+    private readonly lossSpec: LossSpec,
+    private readonly options: DataParallelOptions,
+  ) {
+    this.batches = [Math.ceil(options.batch / 2), Math.floor(options.batch / 2)];
+    this.arenas = [model.kernels.data as Float32Array, new Float32Array(hello.memory.buffer)];
+    this.offsets = { input: hello.input, target: hello.target, output: hello.output };
+    const b0 = this.batches[0];
+    this.sampleFloats = { input: model.input.size / b0, target: model.target.size / b0, output: model.output.size / b0 };
+    this.predictions = new Float32Array(this.sampleFloats.output * options.batch);
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.on('message', (m: { error?: { message: string; code?: string } }) => {
+      if (m.error) this.workerError = m.error;
+    });
+  }
+
+  static async open(spec: ModelSpec, options: DataParallelOptions): Promise<DataParallelTrainer> {
+    const { batch } = options;
+    if (!Number.isInteger(batch) || batch < 2) {
+      throw new ModelevoError('CONFIG_INVALID', `data-parallel training over 2 workers needs batch ≥ 2, got ${batch}`, {
+        hint: 'use workers: 1 for batch 1',
+        details: { batch },
+      });
+    }
+    const seed = options.seed ?? 0;
+    const model = Model.compile(spec, { batch: Math.ceil(batch / 2), kernels: 'wasm', optimizer: options.optimizer, seed });
+    const shards = shardsOf(model.runs.count);
+    const controlBuffer = createControlBuffer();
+    const control = new ControlBlock(controlBuffer, 0);
+    const workerData: ReplicaWorkerData = {
+      spec,
+      batch: Math.floor(batch / 2),
+      optimizer: options.optimizer,
+      seed: replicaSeed(seed),
+      control: controlBuffer,
+      shard: shards[1],
+      clipNorm: options.clipNorm,
+    };
+    const worker = startWorker(import.meta.url, './data-parallel-worker', { workerData });
+    let hello: ReplicaHello;
+    try {
+      hello = await firstReply(worker);
+      checkSameLayout(model, hello);
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
+    const ownMemory = (model.kernels as WasmKernels).memory;
+    const replica = new ReplicaArithmetic(model, [new Float32Array(ownMemory.buffer), new Float32Array(hello.memory.buffer)], 0, shards[0]);
+    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, spec.loss, options);
+    trainer.copyParamsAndStateToReplica1();
+    worker.postMessage({ memory: ownMemory });
+    // a forgotten close() must not keep the process alive; the worker sleeps in Atomics.wait between steps
+    worker.unref();
+    return trainer;
+  }
+
+  /** One step on exactly one batch of B examples; returns the batch's mean loss before the update. */
+  step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
+    this.assertOpen();
+    const model = this.model;
+    checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: this.sampleFloats.input * this.options.batch }, 'inputs');
+    checkLength(targets, { ...model.target, shape: [this.options.batch, ...model.target.shape.slice(1)], size: this.sampleFloats.target * this.options.batch }, 'targets');
+    const [a0, a1] = this.arenas;
+    const [b0] = this.batches;
+    const cutIn = b0 * this.sampleFloats.input;
+    const cutT = b0 * this.sampleFloats.target;
+    copyRange(inputs, 0, cutIn, a0, model.input.offset);
+    copyRange(inputs, cutIn, inputs.length, a1, this.offsets.input);
+    copyRange(targets, 0, cutT, a0, model.target.offset);
+    copyRange(targets, cutT, targets.length, a1, this.offsets.target);
+    const [w0, w1] = lossWeights(this.lossSpec, targets, cutT);
+    const control = this.control;
+    this.steps++;
+    const lr = learningRate(this.options.schedule ?? { kind: 'constant' }, this.options.lr, this.steps);
+    control.command = COMMANDS.train;
+    control.step = this.steps;
+    control.lr = lr;
+    control.setWeights(w0, w1);
+    control.barrier(true); // GO
+    control.setLoss(this.replica.forwardBackward(this.steps));
+    control.barrier(); // GRADS
+    const start = performance.now();
+    control.setSquares(this.replica.reduceShard(w0, w1));
+    if (this.options.clipNorm !== undefined) control.barrier(); // NORM
+    const { norm, scale } = clipScale(control, this.options.clipNorm);
+    this.lastGradNorm = this.options.clipNorm !== undefined ? norm : 0;
+    this.replica.updateShard(lr, scale, this.steps);
+    this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+    this.syncMs += performance.now() - start;
+    control.barrier(); // DONE
+    return w0 * control.loss(0) + w1 * control.loss(1);
+  }
+
+  /** Forward only, inference mode, both halves in parallel; returns the B outputs (valid until the next call). */
+  predict(inputs: ArrayLike<number>): Float32Array {
+    this.assertOpen();
+    const model = this.model;
+    const full = this.sampleFloats.input * this.options.batch;
+    checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: full }, 'inputs');
+    const [a0, a1] = this.arenas;
+    const cut = this.batches[0] * this.sampleFloats.input;
+    copyRange(inputs, 0, cut, a0, model.input.offset);
+    copyRange(inputs, cut, full, a1, this.offsets.input);
+    this.control.command = COMMANDS.predict;
+    this.control.barrier(true); // GO
+    model.forward(false);
+    this.control.barrier(); // DONE
+    const out0 = this.batches[0] * this.sampleFloats.output;
+    this.predictions.set(a0.subarray(model.output.offset, model.output.offset + out0));
+    this.predictions.set(a1.subarray(this.offsets.output, this.offsets.output + this.predictions.length - out0), out0);
+    return this.predictions;
+  }
+
+  /** The arena of a replica (tests check that both hold the same parameters). */
+  arena(replica: 0 | 1): Float32Array {
+    return this.arenas[replica];
+  }
+
+  profile(): DataParallelProfile {
+    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs };
+  }
+
+  /** Stops the worker and waits for it to exit; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.ref();
+    if (!this.control.failed) {
+      this.control.command = COMMANDS.stop;
+      this.control.barrier(true);
+    } else {
+      await this.worker.terminate();
+    }
+    await this.exited;
+  }
+
+  private assertOpen(): void {
+    if (this.workerError) {
+      throw new ModelevoError('INTERNAL', `data-parallel replica 1 failed: ${this.workerError.message}`, { details: { code: this.workerError.code } });
+    }
+    if (this.closed) throw new ModelevoError('CONFIG_INVALID', 'the data-parallel trainer was closed, expected an open one', { hint: 'open a new trainer' });
+  }
+
+  private copyParamsAndStateToReplica1(): void {
+    const [a0, a1] = this.arenas;
+    const { param, state } = this.model.layout.regions;
+    a1.set(a0.subarray(param.start, param.end), param.start);
+    a1.set(a0.subarray(state.start, state.end), state.start);
+  }
+}
+
+/** replica 1's seed: distinct dropout masks from the same model seed (its parameters are copied from replica 0) */
+function replicaSeed(seed: number): number {
+  return (seed ^ 0x5bd1e995) >>> 0;
+}
+
+/**
+ * Each replica's share of the loss's denominator: rows for mean losses (cross-entropy over rows, MSE over
+ * elements — both proportional to rows), unmasked targets for masked MAE.
+ */
+export function lossWeights(loss: LossSpec, targets: ArrayLike<number>, cut: number): [number, number] {
+  if (loss.kind === 'masked_mae') {
+    const nullValue = loss.nullValue ?? 0;
+    let c0 = 0;
+    let c1 = 0;
+    for (let i = 0; i < targets.length; i++) if (targets[i] !== nullValue) (i < cut ? c0++ : c1++);
+    const total = c0 + c1;
+    return total === 0 ? [0, 0] : [c0 / total, c1 / total];
+  }
+  return [cut / targets.length, (targets.length - cut) / targets.length];
+}
+
+function copyRange(from: ArrayLike<number>, start: number, end: number, to: Float32Array, at: number): void {
+  if (ArrayBuffer.isView(from)) to.set((from as unknown as Float32Array).subarray(start, end), at);
+  else for (let i = start; i < end; i++) to[at + i - start] = from[i]!;
+}
+
+function firstReply(worker: Worker): Promise<ReplicaHello> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number): void => reject(new ModelevoError('INTERNAL', `data-parallel worker exited with ${code} before starting`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: ReplicaHello & { error?: { message: string } }) => {
+      worker.off('exit', onExit);
+      worker.off('error', reject);
+      if (m.error) reject(new ModelevoError('INTERNAL', `data-parallel worker failed to start: ${m.error.message}`, { details: { ...m.error } }));
+      else resolve(m);
+    });
+  });
+}
+
+function checkSameLayout(model: Model, hello: ReplicaHello): void {
+  for (const region of ['param', 'grad', 'optimizer', 'state'] as const) {
+    const a = model.layout.regions[region];
+    const b = hello.regions[region];
+    if (a.start !== b.start || a.end !== b.end) {
+      throw new ModelevoError('INTERNAL', `replica arenas disagree on the ${region} region: [${a.start}, ${a.end}) vs [${b.start}, ${b.end})`, {
+        hint: 'a layer planned a parameter or state buffer whose size depends on the batch',
+      });
+    }
+  }
+}
