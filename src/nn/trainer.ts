@@ -57,6 +57,9 @@ export class Trainer {
     return loss;
   }
 
+  /** Nothing to release on one thread; present so that a data-parallel trainer and this one close alike. */
+  async close(): Promise<void> {}
+
   /** Forward only, inference mode; returns a view of the output (valid until the next call). */
   predict(inputs: ArrayLike<number>): Float32Array | Float64Array {
     const model = this.model;
