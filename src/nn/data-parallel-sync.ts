@@ -2,15 +2,15 @@
  * What both sides of data-parallel training share (src/nn/data-parallel.ts runs replica 0 on the calling
  * thread, data-parallel-worker.ts runs replica 1): the control block in a SharedArrayBuffer, a two-party
  * barrier on it (Atomics.wait/notify, no message per step), and the replica's arithmetic, so that both sides
- * reduce and update with literally the same code and the same operand order.
+ * reduce and update with literally the same code.
  *
- * Each replica owns its arena in its own shared WebAssembly.Memory; both compile the same spec, and the
- * param, grad, optimizer and state regions precede every batch-sized region in the layout, so their offsets
- * are identical in both arenas (checked at start-up). Per training step:
+ * Both arenas lie in one shared WebAssembly.Memory (planSharedArenas); both replicas compile the same spec,
+ * and the param, grad, optimizer and state regions precede every batch-sized region in the layout, so their
+ * offsets relative to each arena's base are identical (checked at start-up). Per training step:
  *   GO     replica 0 has written both halves of the batch, the step number, lr and the loss weights;
  *   GRADS  both halves are through forward/loss/backward;
- *          replica r reduces its shard of the gradient, g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾ (that operand order on both
- *          sides), into its own arena and sums its squares;
+ *          replica r reduces its shard of the gradient, g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾, into its own arena and sums
+ *          its squares (each shard is always reduced by the same replica: runs are bit-identical);
  *   NORM   (with clipping only) both partial sums are published; ‖g‖² = s₀ + s₁ on both sides;
  *          replica r runs the optimiser over its shard and copies the updated shard into the other arena;
  *          replica 0 also averages the persistent state (batch norm running statistics) into both arenas;
@@ -18,6 +18,8 @@
  */
 import { ModelevoError } from '../core/errors.js';
 import type { Model } from './model.js';
+import { WasmKernels, type ArenaPlacement } from './kernels/wasm/index.js';
+import { createFixedSharedMemory, instantiateNn, loadNnModule } from './kernels/wasm/loader.js';
 
 /** Int32 slots */
 const ARRIVED = [0, 1] as const; // the last barrier number each replica reached
@@ -172,21 +174,56 @@ export function shardsOf(count: number): readonly [Shard, Shard] {
   ];
 }
 
+/**
+ * Both arenas in one shared WebAssembly.Memory: [static data | scratch 0 | arena 0 | scratch 1 | arena 1].
+ * One memory lets either replica's kernels read the other's gradients, so the all-reduce is a SIMD pass.
+ * Arena 1 gets as much room as arena 0: its batch ⌊B/2⌋ ≤ ⌈B/2⌉ and no buffer shrinks with a larger batch.
+ */
+export interface SharedArenas {
+  readonly memory: WebAssembly.Memory;
+  readonly placements: readonly [ArenaPlacement, ArenaPlacement];
+  /** floats available to each arena */
+  readonly floats: number;
+}
+
+const ALIGN_FLOATS = 16;
+const alignUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+export function planSharedArenas(floats: number): SharedArenas {
+  const module = loadNnModule();
+  // a throw-away instance on a one-page memory tells the static data's size and the scratch's
+  const probe = instantiateNn(module, new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }));
+  const scratchFloats = probe.gemmScratchFloats();
+  const scratch0 = alignUp(Math.ceil(probe.heapBase() / 4), ALIGN_FLOATS);
+  const base0 = alignUp(scratch0 + scratchFloats, ALIGN_FLOATS);
+  const scratch1 = alignUp(base0 + floats, ALIGN_FLOATS);
+  const base1 = alignUp(scratch1 + scratchFloats, ALIGN_FLOATS);
+  const memory = createFixedSharedMemory((base1 + floats + ALIGN_FLOATS) * 4);
+  return { memory, floats, placements: [{ scratch: scratch0, base: base0 }, { scratch: scratch1, base: base1 }] };
+}
+
+/** A replica's kernels on the shared memory; refuses an arena larger than its room. */
+export function replicaKernels(arenas: SharedArenas, replica: 0 | 1, floats: number): WasmKernels {
+  if (floats > arenas.floats) {
+    throw new ModelevoError('INTERNAL', `replica ${replica} needs ${floats} arena floats, expected at most ${arenas.floats} (replica 0's)`, {
+      hint: 'a layer planned a buffer that shrinks as the batch grows',
+    });
+  }
+  return new WasmKernels(arenas.memory, instantiateNn(loadNnModule(), arenas.memory), arenas.placements[replica]);
+}
+
 /** The part of a training step each replica runs on its own arena and its shard. */
 export class ReplicaArithmetic {
-  private readonly arenas: readonly [Float32Array, Float32Array];
-  private readonly own: Float32Array;
-  private readonly other: Float32Array;
+  /** float distance from the own arena to the other's (same region offsets relative to each base) */
+  private readonly toOther: number;
 
   constructor(
     readonly model: Model,
-    arenas: readonly [Float32Array, Float32Array],
     readonly replica: 0 | 1,
     readonly shard: Shard,
+    bases: readonly [number, number],
   ) {
-    this.arenas = arenas;
-    this.own = arenas[replica];
-    this.other = arenas[1 - replica]!;
+    this.toOther = bases[1 - replica]! - bases[replica];
   }
 
   forwardBackward(step: number): number {
@@ -196,36 +233,46 @@ export class ReplicaArithmetic {
     return loss;
   }
 
-  /** g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾ over the shard into the own arena; returns Σ g² of the stored float32 values */
-  reduceShard(w0: number, w1: number): number {
-    const base = this.model.runs.grads;
-    const [g0, g1] = this.arenas;
-    const own = this.own;
-    let squares = 0;
-    for (let i = base + this.shard.from, end = base + this.shard.to; i < end; i++) {
-      const g = Math.fround(w0 * g0[i]! + w1 * g1[i]!);
-      own[i] = g;
-      squares += g * g;
-    }
-    return squares;
+  /**
+   * g = w_own·g_own + w_other·g_other over the shard, into the own arena, as one SIMD pass; returns Σ g².
+   * The pass is the SGD kernel p ← p − lr·(g·s + λ·p) with lr = 1, s = −w_other, λ = 1 − w_own, which is
+   * exactly w_own·p + w_other·g: no extra kernel for an axpby.
+   */
+  reduceShard(wOwn: number, wOther: number): number {
+    const { kernels, runs } = this.model;
+    const { from, to } = this.shard;
+    const own = runs.grads + from;
+    kernels.sgdStep(own, own + this.toOther, -1, to - from, { lr: 1, momentum: 0, nesterov: false, weightDecay: 1 - wOwn, gradScale: -wOther });
+    return kernels.sumSquares(own, to - from);
   }
 
   /** the optimiser over the shard, then the updated shard copied into the other arena */
   updateShard(lr: number, gradScale: number, step: number): void {
     const { runs, optimizer, kernels } = this.model;
     const { from, to } = this.shard;
-    if (to > from) optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
-    this.other.set(this.own.subarray(runs.params + from, runs.params + to), runs.params + from);
+    if (to === from) return;
+    optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
+    const data = kernels.data;
+    data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
   }
 
-  /** persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in both arenas (replica 0 only) */
+  /** persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in both arenas (called by replica 0) */
   averageState(w0: number, w1: number): void {
     const { start, end } = this.model.layout.regions.state;
-    const [s0, s1] = this.arenas;
+    const data = this.model.kernels.data;
     for (let i = start; i < end; i++) {
-      const s = Math.fround(w0 * s0[i]! + w1 * s1[i]!);
-      s0[i] = s;
-      s1[i] = s;
+      const s = Math.fround(w0 * data[i]! + w1 * data[i + this.toOther]!);
+      data[i] = s;
+      data[i + this.toOther] = s;
+    }
+  }
+
+  /** replica 0 only: parameters and persistent state into arena 1 (once, at start-up) */
+  copyParamsAndState(): void {
+    const data = this.model.kernels.data;
+    for (const region of ['param', 'state'] as const) {
+      const { start, end } = this.model.layout.regions[region];
+      data.copyWithin(start + this.toOther, start, end);
     }
   }
 }

@@ -1,13 +1,12 @@
 /**
  * Replica 1 of data-parallel training (started by data-parallel.ts through core/worker-start.ts). It compiles
- * the spec at its share of the batch, hands its shared memory to replica 0, receives replica 0's memory, and
- * then serves steps from the control block until told to stop: no message per step.
+ * the spec at its share of the batch into its place in the shared memory, reports its offsets, and then
+ * serves steps from the control block until told to stop: no message per step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Model, type ModelSpec } from './model.js';
 import type { OptimizerSpec } from './optim/registry.js';
-import type { WasmKernels } from './kernels/wasm/index.js';
-import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, type Shard } from './data-parallel-sync.js';
+import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, replicaKernels, type SharedArenas, type Shard } from './data-parallel-sync.js';
 
 export interface ReplicaWorkerData {
   readonly spec: ModelSpec;
@@ -15,12 +14,12 @@ export interface ReplicaWorkerData {
   readonly optimizer: OptimizerSpec;
   readonly seed: number;
   readonly control: SharedArrayBuffer;
+  readonly arenas: SharedArenas;
   readonly shard: Shard;
   readonly clipNorm: number | undefined;
 }
 
 export interface ReplicaHello {
-  readonly memory: WebAssembly.Memory;
   /** offsets replica 0 checks against its own */
   readonly regions: Model['layout']['regions'];
   readonly input: number;
@@ -33,17 +32,13 @@ const data = workerData as ReplicaWorkerData;
 const control = new ControlBlock(data.control, 1);
 
 try {
-  const model = Model.compile(data.spec, { batch: data.batch, kernels: 'wasm', optimizer: data.optimizer, seed: data.seed });
-  const memory = (model.kernels as WasmKernels).memory;
-  const hello: ReplicaHello = { memory, regions: model.layout.regions, input: model.input.offset, target: model.target.offset, output: model.output.offset };
+  const kernels = (floats: number): ReturnType<typeof replicaKernels> => replicaKernels(data.arenas, 1, floats);
+  const model = Model.compile(data.spec, { batch: data.batch, kernels, optimizer: data.optimizer, seed: data.seed });
+  const hello: ReplicaHello = { regions: model.layout.regions, input: model.input.offset, target: model.target.offset, output: model.output.offset };
+  const bases = [data.arenas.placements[0].base, data.arenas.placements[1].base] as const;
   port.postMessage(hello);
-  port.once('message', (peer: { memory: WebAssembly.Memory }) => {
-    try {
-      serve(new ReplicaArithmetic(model, [new Float32Array(peer.memory.buffer), new Float32Array(memory.buffer)], 1, data.shard));
-    } catch (error) {
-      fail(error);
-    }
-  });
+  // replica 0 copies its parameters into this arena before the first GO
+  serve(new ReplicaArithmetic(model, 1, data.shard, bases));
 } catch (error) {
   fail(error);
 }
@@ -61,7 +56,7 @@ function serve(replica: ReplicaArithmetic): void {
     const step = control.step;
     control.setLoss(replica.forwardBackward(step));
     control.barrier(); // GRADS
-    control.setSquares(replica.reduceShard(control.weight(0), control.weight(1)));
+    control.setSquares(replica.reduceShard(control.weight(1), control.weight(0)));
     if (data.clipNorm !== undefined) control.barrier(); // NORM
     replica.updateShard(control.lr, clipScale(control, data.clipNorm).scale, step);
     control.barrier(true); // DONE

@@ -1,9 +1,11 @@
 /**
  * Data-parallel training of one model over 2 replicas (issue #22): the calling thread is replica 0, one
- * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋), in its
- * own shared WebAssembly.Memory; the gradient is all-reduced in shared memory, each replica updates one half
- * of the parameters and copies it into the other arena, and barriers on Atomics.wait/notify order the phases
- * (data-parallel-sync.ts) — no postMessage per step.
+ * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋) into its
+ * own arena of one shared WebAssembly.Memory; the gradient is all-reduced in that memory, each replica updates
+ * one half of the parameters (a SIMD pass) and copies it into the other arena, and barriers on
+ * Atomics.wait/notify order the phases (data-parallel-sync.ts) — no postMessage per step. Parameters are
+ * copied rather than shared because every arena keeps the engine's single-model layout (parameters first);
+ * the copy is a memmove of half the parameters per replica per step (its cost is in the step profile).
  *
  * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
  * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
@@ -27,11 +29,11 @@ import { ModelevoError } from '../core/errors.js';
 import { startWorker } from '../core/worker-start.js';
 import { Model, type ModelSpec } from './model.js';
 import type { OptimizerSpec } from './optim/registry.js';
+import type { WasmKernels } from './kernels/wasm/index.js';
 import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 import { checkLength } from './trainer.js';
-import type { WasmKernels } from './kernels/wasm/index.js';
 import type { LossSpec } from './losses/registry.js';
-import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, shardsOf } from './data-parallel-sync.js';
+import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
 import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
 
 export interface DataParallelOptions {
@@ -61,7 +63,9 @@ export class DataParallelTrainer {
   private syncMs = 0;
   private workerError: { message: string; code?: string } | undefined;
   private readonly batches: readonly [number, number];
-  private readonly arenas: readonly [Float32Array, Float32Array];
+  private readonly data: Float32Array;
+  /** float distance from arena 0 to arena 1 */
+  private readonly toReplica1: number;
   private readonly offsets: { readonly input: number; readonly target: number; readonly output: number };
   private readonly sampleFloats: { readonly input: number; readonly target: number; readonly output: number };
   private readonly predictions: Float32Array;
@@ -74,11 +78,13 @@ export class DataParallelTrainer {
     private readonly control: ControlBlock,
     private readonly worker: Worker,
     hello: ReplicaHello,
+    shift: number,
     private readonly lossSpec: LossSpec,
     private readonly options: DataParallelOptions,
   ) {
     this.batches = [Math.ceil(options.batch / 2), Math.floor(options.batch / 2)];
-    this.arenas = [model.kernels.data as Float32Array, new Float32Array(hello.memory.buffer)];
+    this.data = model.kernels.data as Float32Array;
+    this.toReplica1 = shift;
     this.offsets = { input: hello.input, target: hello.target, output: hello.output };
     const b0 = this.batches[0];
     this.sampleFloats = { input: model.input.size / b0, target: model.target.size / b0, output: model.output.size / b0 };
@@ -98,7 +104,13 @@ export class DataParallelTrainer {
       });
     }
     const seed = options.seed ?? 0;
-    const model = Model.compile(spec, { batch: Math.ceil(batch / 2), kernels: 'wasm', optimizer: options.optimizer, seed });
+    let arenas: SharedArenas | undefined;
+    const kernels = (floats: number): ReturnType<typeof replicaKernels> => {
+      arenas = planSharedArenas(floats);
+      return replicaKernels(arenas, 0, floats);
+    };
+    const model = Model.compile(spec, { batch: Math.ceil(batch / 2), kernels, optimizer: options.optimizer, seed });
+    const shared = arenas!;
     const shards = shardsOf(model.runs.count);
     const controlBuffer = createControlBuffer();
     const control = new ControlBlock(controlBuffer, 0);
@@ -108,6 +120,7 @@ export class DataParallelTrainer {
       optimizer: options.optimizer,
       seed: replicaSeed(seed),
       control: controlBuffer,
+      arenas: shared,
       shard: shards[1],
       clipNorm: options.clipNorm,
     };
@@ -115,16 +128,14 @@ export class DataParallelTrainer {
     let hello: ReplicaHello;
     try {
       hello = await firstReply(worker);
-      checkSameLayout(model, hello);
+      checkSameLayout(model, hello, shared);
     } catch (error) {
       await worker.terminate();
       throw error;
     }
-    const ownMemory = (model.kernels as WasmKernels).memory;
-    const replica = new ReplicaArithmetic(model, [new Float32Array(ownMemory.buffer), new Float32Array(hello.memory.buffer)], 0, shards[0]);
-    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, spec.loss, options);
-    trainer.copyParamsAndStateToReplica1();
-    worker.postMessage({ memory: ownMemory });
+    const replica = new ReplicaArithmetic(model, 0, shards[0], [shared.placements[0].base, shared.placements[1].base]);
+    replica.copyParamsAndState();
+    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, shared.placements[1].base - shared.placements[0].base, spec.loss, options);
     // a forgotten close() must not keep the process alive; the worker sleeps in Atomics.wait between steps
     worker.unref();
     return trainer;
@@ -136,14 +147,14 @@ export class DataParallelTrainer {
     const model = this.model;
     checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: this.sampleFloats.input * this.options.batch }, 'inputs');
     checkLength(targets, { ...model.target, shape: [this.options.batch, ...model.target.shape.slice(1)], size: this.sampleFloats.target * this.options.batch }, 'targets');
-    const [a0, a1] = this.arenas;
+    const data = this.data;
     const [b0] = this.batches;
     const cutIn = b0 * this.sampleFloats.input;
     const cutT = b0 * this.sampleFloats.target;
-    copyRange(inputs, 0, cutIn, a0, model.input.offset);
-    copyRange(inputs, cutIn, inputs.length, a1, this.offsets.input);
-    copyRange(targets, 0, cutT, a0, model.target.offset);
-    copyRange(targets, cutT, targets.length, a1, this.offsets.target);
+    copyRange(inputs, 0, cutIn, data, model.input.offset);
+    copyRange(inputs, cutIn, inputs.length, data, this.offsets.input);
+    copyRange(targets, 0, cutT, data, model.target.offset);
+    copyRange(targets, cutT, targets.length, data, this.offsets.target);
     const [w0, w1] = lossWeights(this.lossSpec, targets, cutT);
     const control = this.control;
     this.steps++;
@@ -156,7 +167,7 @@ export class DataParallelTrainer {
     control.setLoss(this.replica.forwardBackward(this.steps));
     control.barrier(); // GRADS
     const start = performance.now();
-    control.setSquares(this.replica.reduceShard(w0, w1));
+    control.setSquares(this.replica.reduceShard(w0, w1)); // (own, other) weights
     if (this.options.clipNorm !== undefined) control.barrier(); // NORM
     const { norm, scale } = clipScale(control, this.options.clipNorm);
     this.lastGradNorm = this.options.clipNorm !== undefined ? norm : 0;
@@ -173,23 +184,30 @@ export class DataParallelTrainer {
     const model = this.model;
     const full = this.sampleFloats.input * this.options.batch;
     checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: full }, 'inputs');
-    const [a0, a1] = this.arenas;
+    const data = this.data;
     const cut = this.batches[0] * this.sampleFloats.input;
-    copyRange(inputs, 0, cut, a0, model.input.offset);
-    copyRange(inputs, cut, full, a1, this.offsets.input);
+    copyRange(inputs, 0, cut, data, model.input.offset);
+    copyRange(inputs, cut, full, data, this.offsets.input);
     this.control.command = COMMANDS.predict;
     this.control.barrier(true); // GO
     model.forward(false);
     this.control.barrier(); // DONE
     const out0 = this.batches[0] * this.sampleFloats.output;
-    this.predictions.set(a0.subarray(model.output.offset, model.output.offset + out0));
-    this.predictions.set(a1.subarray(this.offsets.output, this.offsets.output + this.predictions.length - out0), out0);
+    this.predictions.set(data.subarray(model.output.offset, model.output.offset + out0));
+    this.predictions.set(data.subarray(this.offsets.output, this.offsets.output + this.predictions.length - out0), out0);
     return this.predictions;
   }
 
-  /** The arena of a replica (tests check that both hold the same parameters). */
-  arena(replica: 0 | 1): Float32Array {
-    return this.arenas[replica];
+  /** A copy of a region of a replica's arena (tests check that both replicas hold the same parameters). */
+  region(replica: 0 | 1, region: 'param' | 'state'): Float32Array {
+    const { start, end } = this.model.layout.regions[region];
+    const shift = replica === 0 ? 0 : this.toReplica1;
+    return this.data.slice(start + shift, end + shift);
+  }
+
+  /** the shared memory of both arenas */
+  get memory(): WebAssembly.Memory {
+    return (this.model.kernels as WasmKernels).memory;
   }
 
   profile(): DataParallelProfile {
@@ -215,13 +233,6 @@ export class DataParallelTrainer {
       throw new ModelevoError('INTERNAL', `data-parallel replica 1 failed: ${this.workerError.message}`, { details: { code: this.workerError.code } });
     }
     if (this.closed) throw new ModelevoError('CONFIG_INVALID', 'the data-parallel trainer was closed, expected an open one', { hint: 'open a new trainer' });
-  }
-
-  private copyParamsAndStateToReplica1(): void {
-    const [a0, a1] = this.arenas;
-    const { param, state } = this.model.layout.regions;
-    a1.set(a0.subarray(param.start, param.end), param.start);
-    a1.set(a0.subarray(state.start, state.end), state.start);
   }
 }
 
@@ -265,10 +276,11 @@ function firstReply(worker: Worker): Promise<ReplicaHello> {
   });
 }
 
-function checkSameLayout(model: Model, hello: ReplicaHello): void {
+function checkSameLayout(model: Model, hello: ReplicaHello, arenas: SharedArenas): void {
+  const shift = arenas.placements[1].base - arenas.placements[0].base;
   for (const region of ['param', 'grad', 'optimizer', 'state'] as const) {
     const a = model.layout.regions[region];
-    const b = hello.regions[region];
+    const b = { start: hello.regions[region].start - shift, end: hello.regions[region].end - shift };
     if (a.start !== b.start || a.end !== b.end) {
       throw new ModelevoError('INTERNAL', `replica arenas disagree on the ${region} region: [${a.start}, ${a.end}) vs [${b.start}, ${b.end})`, {
         hint: 'a layer planned a parameter or state buffer whose size depends on the batch',
