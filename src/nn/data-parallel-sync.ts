@@ -38,8 +38,12 @@ const F64_SLOTS = 9;
 export const COMMANDS = { train: 1, predict: 2, stop: 3 } as const;
 export type Command = (typeof COMMANDS)[keyof typeof COMMANDS];
 
-/** spin this many polls before sleeping in Atomics.wait: a futex wake-up costs tens of µs, a step ~1 ms */
-const SPIN_POLLS = 20_000;
+/**
+ * Poll this long before sleeping in Atomics.wait: a futex wake-up costs tens of µs, and a step's phases are
+ * 0.1–10 ms, so the other replica usually arrives within the spin (between steps too: the caller's loop
+ * body is short). Longer waits sleep and cost no CPU.
+ */
+const SPIN_MS = 0.25;
 /** while asleep, look at the failure flag this often (ms) */
 const WAIT_SLICE_MS = 100;
 
@@ -83,11 +87,12 @@ export class ControlBlock {
     this.barriers++;
     if (Atomics.load(this.ints, slot) >= n) return;
     const start = performance.now();
-    for (let i = 0; i < SPIN_POLLS; i++) {
+    for (let polls = 1; ; polls++) {
       if (Atomics.load(this.ints, slot) >= n) {
         this.waitedMs += performance.now() - start;
         return;
       }
+      if ((polls & 255) === 0 && performance.now() - start > SPIN_MS) break;
     }
     for (;;) {
       const seen = Atomics.load(this.ints, slot);
