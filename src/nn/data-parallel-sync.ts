@@ -12,9 +12,10 @@
  *          replica r reduces its shard of the gradient, g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾, into its own arena and sums
  *          its squares (each shard is always reduced by the same replica: runs are bit-identical);
  *   NORM   (with clipping only) both partial sums are published; ‖g‖² = s₀ + s₁ on both sides;
- *          replica r runs the optimiser over its shard and copies the updated shard into the other arena;
- *          replica 0 also averages the persistent state (batch norm running statistics) into both arenas;
- *   DONE   parameters are identical in both arenas again.
+ *          replica r runs the optimiser over its shard; replica 1 copies its updated shard into arena 0;
+ *          replica 0 also averages the persistent state (batch norm running statistics) into arena 0;
+ *   DONE   arena 0 holds the updated parameters; before the next GO replica 0 copies parameters and state
+ *          into arena 1 (so edits made to arena 0 between steps reach replica 1 too).
  */
 import { ModelevoError } from '../core/errors.js';
 import type { Model } from './model.js';
@@ -251,29 +252,28 @@ export class ReplicaArithmetic {
     return kernels.sumSquares(own, to - from);
   }
 
-  /** the optimiser over the shard, then the updated shard copied into the other arena */
+  /** the optimiser over the shard; replica 1 copies its updated shard into arena 0, which holds the truth */
   updateShard(lr: number, gradScale: number, step: number): void {
     const { runs, optimizer, kernels } = this.model;
     const { from, to } = this.shard;
     if (to === from) return;
     optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
-    const data = kernels.data;
-    data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
+    if (this.replica === 1) kernels.data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
   }
 
-  /** persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in both arenas (called by replica 0) */
+  /** replica 0: persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in arena 0 */
   averageState(w0: number, w1: number): void {
     const { start, end } = this.model.layout.regions.state;
     const data = this.model.kernels.data;
-    for (let i = start; i < end; i++) {
-      const s = Math.fround(w0 * data[i]! + w1 * data[i + this.toOther]!);
-      data[i] = s;
-      data[i + this.toOther] = s;
-    }
+    for (let i = start; i < end; i++) data[i] = Math.fround(w0 * data[i]! + w1 * data[i + this.toOther]!);
   }
 
-  /** replica 0 only: parameters and persistent state into arena 1 (once, at start-up) */
-  copyParamsAndState(): void {
+  /**
+   * Replica 0, before every GO: parameters and persistent state from arena 0 into arena 1. Arena 0 is the one
+   * callers see (`trainer.model`), so whatever they changed there in between (a loaded checkpoint, graph
+   * supports, merged weights) reaches replica 1; one memmove of the parameters per step.
+   */
+  pushToReplica1(): void {
     const data = this.model.kernels.data;
     for (const region of ['param', 'state'] as const) {
       const { start, end } = this.model.layout.regions[region];

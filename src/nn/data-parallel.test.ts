@@ -59,8 +59,8 @@ async function dataParallelRun(): Promise<{ losses: number[]; params: Float32Arr
       losses.push(dp.step(x, y));
       norms.push(dp.lastGradNorm);
     }
-    const replicasAgree = Buffer.compare(Buffer.from(dp.region(0, 'param').buffer), Buffer.from(dp.region(1, 'param').buffer)) === 0;
     const predictions = Float32Array.from(dp.predict(batches[STEPS]!.x));
+    const replicasAgree = Buffer.compare(Buffer.from(dp.region(0, 'param').buffer), Buffer.from(dp.region(1, 'param').buffer)) === 0;
     return { losses, params: paramsOf(dp.model), replicasAgree, predictions, norms };
   } finally {
     await dp.close();
@@ -118,6 +118,7 @@ test('batch norm: per-replica batch statistics (DDP without SyncBN), running sta
   try {
     dp.step(x, y);
     dpParams = paramsOf(dp.model);
+    dp.predict(x); // pushes parameters and state to replica 1
     dpState = [dp.region(0, 'state'), dp.region(1, 'state')];
   } finally {
     await dp.close();
@@ -147,6 +148,25 @@ test('batch norm: per-replica batch statistics (DDP without SyncBN), running sta
   assertClose(dpState[0].subarray(0, channels), full.state.subarray(0, channels), 1e-6, 'running mean vs full batch');
   const fullExpected = p0.map((p, i) => p - lr * full.grads[i]!);
   assert.ok(dpParams.some((p, i) => Math.abs(p - fullExpected[i]!) > 1e-4), 'per-replica statistics differ from full-batch ones');
+});
+
+test('parameters edited through trainer.model between steps (a loaded checkpoint) reach replica 1', async () => {
+  const batches = randomBatches(6, 8, 12, 5, 7);
+  const dp = await DataParallelTrainer.open(SMALL_MLP, { batch: 8, optimizer: { kind: 'sgd', momentum: 0.5 }, lr: 0.1, seed: 6 });
+  const single = new Trainer(Model.compile(SMALL_MLP, { batch: 8, kernels: 'wasm', optimizer: { kind: 'sgd', momentum: 0.5 }, seed: 6 }), { lr: 0.1 });
+  const rng = createRng('nn-dp-edit');
+  const loaded = Float32Array.from({ length: single.model.runs.count }, () => rng.normal() * 0.3);
+  try {
+    for (const [i, { x, y }] of batches.entries()) {
+      if (i === 3) {
+        for (const model of [dp.model, single.model]) model.kernels.data.set(loaded, model.runs.params);
+      }
+      assertClose([dp.step(x, y)], [single.step(x, y)], 1e-5, `loss at step ${i}`);
+    }
+    assertClose(paramsOf(dp.model), paramsOf(single.model), 1e-5, 'parameters after the edit and 3 more steps');
+  } finally {
+    await dp.close();
+  }
 });
 
 test('masked MAE: each replica is weighted by its unmasked targets, so uneven masks still give the full-batch step', async () => {

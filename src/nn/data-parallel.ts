@@ -2,10 +2,12 @@
  * Data-parallel training of one model over 2 replicas (issue #22): the calling thread is replica 0, one
  * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋) into its
  * own arena of one shared WebAssembly.Memory; the gradient is all-reduced in that memory, each replica updates
- * one half of the parameters (a SIMD pass) and copies it into the other arena, and barriers on
- * Atomics.wait/notify order the phases (data-parallel-sync.ts) — no postMessage per step. Parameters are
- * copied rather than shared because every arena keeps the engine's single-model layout (parameters first);
- * the copy is a memmove of half the parameters per replica per step (its cost is in the step profile).
+ * one half of the parameters (a SIMD pass), and barriers on Atomics.wait/notify order the phases
+ * (data-parallel-sync.ts) — no postMessage per step. Arena 0 (`model`) holds the truth: replica 1 copies its
+ * updated half there, and replica 0 copies parameters and persistent state into arena 1 before each step.
+ * Copied rather than shared because every arena keeps the engine's single-model layout (parameters first),
+ * and because the copy also carries any edit made to `model` between steps (a loaded checkpoint, graph
+ * supports); it is one memmove of the parameters per step (in the step profile's sync time).
  *
  * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
  * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
@@ -52,7 +54,7 @@ export interface DataParallelProfile {
   readonly barriers: number;
   /** ms spent waiting at barriers */
   readonly waitedMs: number;
-  /** ms spent in the all-reduce, the sharded update and the copies */
+  /** ms spent in the parameter push, the all-reduce, the sharded update and the state average */
   readonly syncMs: number;
 }
 
@@ -134,7 +136,6 @@ export class DataParallelTrainer {
       throw error;
     }
     const replica = new ReplicaArithmetic(model, 0, shards[0], [shared.placements[0].base, shared.placements[1].base]);
-    replica.copyParamsAndState();
     const trainer = new DataParallelTrainer(model, replica, control, worker, hello, shared.placements[1].base - shared.placements[0].base, spec.loss, options);
     // a forgotten close() must not keep the process alive; the worker sleeps in Atomics.wait between steps
     worker.unref();
@@ -163,6 +164,9 @@ export class DataParallelTrainer {
     control.step = this.steps;
     control.lr = lr;
     control.setWeights(w0, w1);
+    const pushStart = performance.now();
+    this.replica.pushToReplica1();
+    this.syncMs += performance.now() - pushStart;
     control.barrier(true); // GO
     control.setLoss(this.replica.forwardBackward(this.steps));
     control.barrier(); // GRADS
@@ -189,6 +193,7 @@ export class DataParallelTrainer {
     copyRange(inputs, 0, cut, data, model.input.offset);
     copyRange(inputs, cut, full, data, this.offsets.input);
     this.control.command = COMMANDS.predict;
+    this.replica.pushToReplica1();
     this.control.barrier(true); // GO
     model.forward(false);
     this.control.barrier(); // DONE
