@@ -4,6 +4,7 @@
  * serves steps from the control block until told to stop: no message per step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { faultPoint } from '../core/fault-points.js';
 import { Model, type ModelSpec } from './model.js';
 import type { OptimizerSpec } from './optim/registry.js';
 import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, replicaKernels, type SharedArenas, type Shard } from './data-parallel-sync.js';
@@ -30,6 +31,8 @@ export interface ReplicaHello {
 const port = parentPort!;
 const data = workerData as ReplicaWorkerData;
 const control = new ControlBlock(data.control, 1);
+// fault tests make a replica fail mid-step; without MODELEVO_FAULT a step pays no environment lookup
+const stepFault = process.env.MODELEVO_FAULT ? (): void => faultPoint('nn-dp.replica-step') : (): void => {};
 
 try {
   const kernels = (floats: number): ReturnType<typeof replicaKernels> => replicaKernels(data.arenas, 1, floats);
@@ -54,6 +57,7 @@ function serve(replica: ReplicaArithmetic): void {
       continue;
     }
     const step = control.step;
+    stepFault();
     control.setLoss(replica.forwardBackward(step));
     control.barrier(); // GRADS
     control.setSquares(replica.reduceShard(control.weight(1), control.weight(0)));

@@ -248,6 +248,23 @@ test('no arena growth and no heap growth across 1,000 data-parallel steps; close
   assert.throws(() => dp.step(batches[0]!.x, batches[0]!.y), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID');
 });
 
+test('a replica failing mid-step surfaces as an error on the calling thread (no hang), and close() still returns', async () => {
+  process.env.MODELEVO_FAULT = 'enospc:nn-dp.replica-step@3';
+  let dp: DataParallelTrainer;
+  try {
+    dp = await DataParallelTrainer.open(SMALL_MLP, { batch: 4, optimizer: { kind: 'sgd' }, lr: 0.1 });
+  } finally {
+    delete process.env.MODELEVO_FAULT; // the worker copied the environment at start-up
+  }
+  const { x, y } = randomBatches(1, 4, 12, 5, 10)[0]!;
+  dp.step(x, y);
+  dp.step(x, y);
+  assert.throws(() => dp.step(x, y), (e: Error & { code?: string }) => e.code === 'INTERNAL' && /replica 1 failed/.test(e.message));
+  await new Promise((resolve) => setTimeout(resolve, 50)); // lets the worker's error message arrive
+  assert.throws(() => dp.step(x, y), /ENOSPC/);
+  await dp.close();
+});
+
 test('batch 1 cannot be split over 2 replicas; a wrong-sized batch is refused before any worker sees it', async () => {
   await assert.rejects(DataParallelTrainer.open(SMALL_MLP, { batch: 1, optimizer: { kind: 'sgd' }, lr: 0.1 }), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID');
   const dp = await DataParallelTrainer.open(SMALL_MLP, { batch: 3, optimizer: { kind: 'sgd' }, lr: 0.1 });

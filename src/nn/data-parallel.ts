@@ -234,8 +234,12 @@ export class DataParallelTrainer {
   }
 
   private assertOpen(): void {
-    if (this.workerError) {
-      throw new ModelevoError('INTERNAL', `data-parallel replica 1 failed: ${this.workerError.message}`, { details: { code: this.workerError.code } });
+    if (this.workerError || this.control.failed) {
+      const why = this.workerError?.message ?? 'see its error event';
+      throw new ModelevoError('INTERNAL', `data-parallel replica 1 failed (${why}), expected a running replica`, {
+        hint: 'close() this trainer and open a new one',
+        details: { code: this.workerError?.code },
+      });
     }
     if (this.closed) throw new ModelevoError('CONFIG_INVALID', 'the data-parallel trainer was closed, expected an open one', { hint: 'open a new trainer' });
   }
