@@ -35,6 +35,7 @@ import type { WasmKernels } from './kernels/wasm/index.js';
 import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 import { checkLength } from './trainer.js';
 import type { LossSpec } from './losses/registry.js';
+import type { View } from './arena.js';
 import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
 import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
 
@@ -71,6 +72,8 @@ export class DataParallelTrainer {
   private readonly offsets: { readonly input: number; readonly target: number; readonly output: number };
   private readonly sampleFloats: { readonly input: number; readonly target: number; readonly output: number };
   private readonly predictions: Float32Array;
+  /** the full batch's input and target shapes, for the length checks */
+  private readonly fullBatch: { readonly input: View; readonly target: View };
   private readonly exited: Promise<number>;
 
   private constructor(
@@ -91,6 +94,8 @@ export class DataParallelTrainer {
     const b0 = this.batches[0];
     this.sampleFloats = { input: model.input.size / b0, target: model.target.size / b0, output: model.output.size / b0 };
     this.predictions = new Float32Array(this.sampleFloats.output * options.batch);
+    const full = (v: View, perExample: number): View => ({ ...v, shape: [options.batch, ...v.shape.slice(1)], size: perExample * options.batch });
+    this.fullBatch = { input: full(model.input, this.sampleFloats.input), target: full(model.target, this.sampleFloats.target) };
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.on('message', (m: { error?: { message: string; code?: string } }) => {
       if (m.error) this.workerError = m.error;
@@ -146,8 +151,8 @@ export class DataParallelTrainer {
   step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
     this.assertOpen();
     const model = this.model;
-    checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: this.sampleFloats.input * this.options.batch }, 'inputs');
-    checkLength(targets, { ...model.target, shape: [this.options.batch, ...model.target.shape.slice(1)], size: this.sampleFloats.target * this.options.batch }, 'targets');
+    checkLength(inputs, this.fullBatch.input, 'inputs');
+    checkLength(targets, this.fullBatch.target, 'targets');
     const data = this.data;
     const [b0] = this.batches;
     const cutIn = b0 * this.sampleFloats.input;
@@ -156,7 +161,8 @@ export class DataParallelTrainer {
     copyRange(inputs, cutIn, inputs.length, data, this.offsets.input);
     copyRange(targets, 0, cutT, data, model.target.offset);
     copyRange(targets, cutT, targets.length, data, this.offsets.target);
-    const [w0, w1] = lossWeights(this.lossSpec, targets, cutT);
+    const w0 = lossShare(this.lossSpec, targets, cutT);
+    const w1 = 1 - w0;
     const control = this.control;
     this.steps++;
     const lr = learningRate(this.options.schedule ?? { kind: 'constant' }, this.options.lr, this.steps);
@@ -187,7 +193,7 @@ export class DataParallelTrainer {
     this.assertOpen();
     const model = this.model;
     const full = this.sampleFloats.input * this.options.batch;
-    checkLength(inputs, { ...model.input, shape: [this.options.batch, ...model.input.shape.slice(1)], size: full }, 'inputs');
+    checkLength(inputs, this.fullBatch.input, 'inputs');
     const data = this.data;
     const cut = this.batches[0] * this.sampleFloats.input;
     copyRange(inputs, 0, cut, data, model.input.offset);
@@ -251,19 +257,20 @@ function replicaSeed(seed: number): number {
 }
 
 /**
- * Each replica's share of the loss's denominator: rows for mean losses (cross-entropy over rows, MSE over
- * elements — both proportional to rows), unmasked targets for masked MAE.
+ * Replica 0's share of the loss's denominator (replica 1 has the rest): rows for mean losses (cross-entropy
+ * over rows, MSE over elements — both proportional to rows), unmasked targets for masked MAE (all masked:
+ * both losses and gradients are 0, any share will do).
  */
-export function lossWeights(loss: LossSpec, targets: ArrayLike<number>, cut: number): [number, number] {
+export function lossShare(loss: LossSpec, targets: ArrayLike<number>, cut: number): number {
   if (loss.kind === 'masked_mae') {
     const nullValue = loss.nullValue ?? 0;
     let c0 = 0;
     let c1 = 0;
-    for (let i = 0; i < targets.length; i++) if (targets[i] !== nullValue) (i < cut ? c0++ : c1++);
-    const total = c0 + c1;
-    return total === 0 ? [0, 0] : [c0 / total, c1 / total];
+    for (let i = 0; i < cut; i++) if (targets[i] !== nullValue) c0++;
+    for (let i = cut; i < targets.length; i++) if (targets[i] !== nullValue) c1++;
+    return c0 + c1 === 0 ? 0.5 : c0 / (c0 + c1);
   }
-  return [cut / targets.length, (targets.length - cut) / targets.length];
+  return cut / targets.length;
 }
 
 function copyRange(from: ArrayLike<number>, start: number, end: number, to: Float32Array, at: number): void {
