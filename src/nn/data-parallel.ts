@@ -16,15 +16,17 @@
  *
  * Batch norm: per-replica batch statistics, as PyTorch's DistributedDataParallel without SyncBatchNorm
  * (normalisation uses each half's own mean and variance). The running statistics are replaced after every
- * step by the batch-size-weighted mean of the two replicas' running statistics, in both arenas: the running
+ * step by the batch-size-weighted mean of the two replicas' running statistics (in arena 0, pushed to arena 1
+ * before the next step; equal states average to themselves, so fixed graph supports stay exact): the running
  * mean then gets exactly the full-batch update; the running variance gets the mean of the two halves'
  * variances (it misses the spread between the halves' means).
  *
  * Dropout: replica 1 draws its masks from a seed derived from the model seed, so the halves get independent
  * masks (a single-thread run at batch B draws different ones: with dropout the runs agree in distribution only).
  *
- * The optimiser state of parameter shard r lives in replica r's arena (model.optimizer state of replica 0
- * covers the first shard only); parameters and persistent state are complete in both arenas.
+ * The optimiser state of parameter shard r lives in replica r's arena (arena 0's momentum/Adam moments cover
+ * the first shard only: a checkpoint of optimiser state would need both); parameters and persistent state are
+ * complete in arena 0, i.e. in `model`.
  */
 import type { Worker } from 'node:worker_threads';
 import { ModelevoError } from '../core/errors.js';
