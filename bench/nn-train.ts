@@ -77,7 +77,7 @@ async function dataParallelRate(spec: ModelSpec, batch: number, optimizer: Optim
     const after = trainer.profile();
     const steps = trainer.steps - stepsBefore;
     const us = (ms: number): string => ((ms * 1000) / steps).toFixed(0);
-    return { rate, perStep: `per step on thread 0: ${us(after.waitedMs - before.waitedMs)} µs waiting at ${(after.barriers - before.barriers) / steps} barriers, ${us(after.syncMs - before.syncMs)} µs all-reduce + sharded update + copy` };
+    return { rate, perStep: `per step on thread 0: ${us(after.waitedMs - before.waitedMs)} µs waiting at ${(after.barriers - before.barriers) / steps} barriers, ${us(after.syncMs - before.syncMs)} µs all-reduce + sharded update, ${us(after.pushMs - before.pushMs)} µs parameter copy to replica 1` };
   } finally {
     await trainer.close();
   }

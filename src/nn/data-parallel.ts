@@ -7,7 +7,7 @@
  * updated half there, and replica 0 copies parameters and persistent state into arena 1 before each step.
  * Copied rather than shared because every arena keeps the engine's single-model layout (parameters first),
  * and because the copy also carries any edit made to `model` between steps (a loaded checkpoint, graph
- * supports); it is one memmove of the parameters per step (in the step profile's sync time).
+ * supports); it is one memmove of the parameters per step (profile().pushMs).
  *
  * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
  * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
@@ -57,8 +57,10 @@ export interface DataParallelProfile {
   readonly barriers: number;
   /** ms spent waiting at barriers */
   readonly waitedMs: number;
-  /** ms spent in the parameter push, the all-reduce, the sharded update and the state average */
+  /** ms spent in the all-reduce, the sharded update and the state average */
   readonly syncMs: number;
+  /** ms spent copying parameters and state into arena 1 (what one shared parameter block would save) */
+  readonly pushMs: number;
 }
 
 export class DataParallelTrainer {
@@ -66,6 +68,7 @@ export class DataParallelTrainer {
   lastGradNorm = 0;
   private closed = false;
   private syncMs = 0;
+  private pushMs = 0;
   private workerError: { message: string; code?: string } | undefined;
   private readonly batches: readonly [number, number];
   private readonly data: Float32Array;
@@ -174,7 +177,7 @@ export class DataParallelTrainer {
     control.setWeights(w0, w1);
     const pushStart = performance.now();
     this.replica.pushToReplica1();
-    this.syncMs += performance.now() - pushStart;
+    this.pushMs += performance.now() - pushStart;
     control.barrier(true); // GO
     control.setLoss(this.replica.forwardBackward(this.steps));
     control.barrier(); // GRADS
@@ -224,7 +227,7 @@ export class DataParallelTrainer {
   }
 
   profile(): DataParallelProfile {
-    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs };
+    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs };
   }
 
   /** Stops the worker and waits for it to exit; idempotent. */
