@@ -264,7 +264,8 @@ function replicaSeed(seed: number): number {
 /**
  * Replica 0's share of the loss's denominator (replica 1 has the rest): rows for mean losses (cross-entropy
  * over rows, MSE over elements — both proportional to rows), unmasked targets for masked MAE (all masked:
- * both losses and gradients are 0, any share will do).
+ * both losses and gradients are 0, any share will do). A new loss whose denominator is not proportional to
+ * rows needs its case here, or data-parallel training silently reweights its halves.
  */
 export function lossShare(loss: LossSpec, targets: ArrayLike<number>, cut: number): number {
   if (loss.kind === 'masked_mae') {
