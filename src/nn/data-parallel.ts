@@ -265,18 +265,27 @@ function replicaSeed(seed: number): number {
  * Replica 0's share of the loss's denominator (replica 1 has the rest): rows for mean losses (cross-entropy
  * over rows, MSE over elements — both proportional to rows), unmasked targets for masked MAE (all masked:
  * both losses and gradients are 0, any share will do). A new loss whose denominator is not proportional to
- * rows needs its case here, or data-parallel training silently reweights its halves.
+ * rows needs its own case (the switch is exhaustive, so a new kind fails type-checking until it has one).
  */
 export function lossShare(loss: LossSpec, targets: ArrayLike<number>, cut: number): number {
-  if (loss.kind === 'masked_mae') {
-    const nullValue = loss.nullValue ?? 0;
-    let c0 = 0;
-    let c1 = 0;
-    for (let i = 0; i < cut; i++) if (targets[i] !== nullValue) c0++;
-    for (let i = cut; i < targets.length; i++) if (targets[i] !== nullValue) c1++;
-    return c0 + c1 === 0 ? 0.5 : c0 / (c0 + c1);
+  switch (loss.kind) {
+    case 'softmax_cross_entropy':
+    case 'mse':
+      return cut / targets.length;
+    case 'masked_mae': {
+      const nullValue = loss.nullValue ?? 0;
+      let c0 = 0;
+      let c1 = 0;
+      for (let i = 0; i < cut; i++) if (targets[i] !== nullValue) c0++;
+      for (let i = cut; i < targets.length; i++) if (targets[i] !== nullValue) c1++;
+      return c0 + c1 === 0 ? 0.5 : c0 / (c0 + c1);
+    }
+    default: {
+      // a loss added to the registry fails type-checking here until its denominator is handled
+      const unhandled: never = loss;
+      throw new ModelevoError('INTERNAL', `no data-parallel loss share for '${(unhandled as LossSpec).kind}'`);
+    }
   }
-  return cut / targets.length;
 }
 
 function copyRange(from: ArrayLike<number>, start: number, end: number, to: Float32Array, at: number): void {
