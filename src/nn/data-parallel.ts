@@ -271,6 +271,7 @@ export function lossShare(loss: LossSpec, targets: ArrayLike<number>, cut: numbe
   switch (loss.kind) {
     case 'softmax_cross_entropy':
     case 'mse':
+    case 'mae':
       return cut / targets.length;
     case 'masked_mae': {
       const nullValue = loss.nullValue ?? 0;

@@ -12,6 +12,7 @@ import { compileFloat64, gradCheck, randomFill } from '../testing/grad-check.js'
 import { Model } from '../model.js';
 import { createReferenceKernels } from '../kernels/reference/index.js';
 import { createRng } from '../../core/rng.js';
+import { convOutputLength } from './conv1d.js';
 
 interface LayerCase {
   readonly inputShape: readonly number[];
@@ -50,6 +51,29 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
     .record({ cin: fc.integer({ min: 1, max: 3 }), nodes: fc.integer({ min: 1, max: 6 }), time: fc.integer({ min: 1, max: 5 }), channels: fc.integer({ min: 1, max: 3 }), supports: fc.integer({ min: 0, max: 2 }), order: fc.integer({ min: 1, max: 3 }), adaptiveRank: fc.integer({ min: 0, max: 3 }) })
     .filter((c) => c.supports + (c.adaptiveRank > 0 ? 1 : 0) >= 1)
     .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'graph_diffusion_conv', ...spec } })),
+  // dense and convolutional bodies, and a nested block (AD-NEv's skip connections are nested residuals)
+  residual: fc.oneof(
+    fc.record({ n: dim, activation: act }).map(({ n, activation }): LayerCase => ({
+      inputShape: [n],
+      spec: { kind: 'residual', layers: [{ kind: 'linear', units: n, activation }, { kind: 'linear', units: n }] },
+    })),
+    fc.record({ cin: fc.integer({ min: 1, max: 4 }), length: fc.integer({ min: 2, max: 9 }), channels: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 2 }) }).map(({ cin, length, channels, stride }): LayerCase => {
+      const down = convOutputLength(length, 3, stride, 1, 1);
+      const outputPadding = length - ((down - 1) * stride - 2 + 3);
+      return {
+        inputShape: [cin, length],
+        spec: {
+          kind: 'residual',
+          layers: [
+            { kind: 'conv1d', channels, kernel: 3, stride, padding: 1, activation: 'tanh' },
+            { kind: 'residual', layers: [{ kind: 'linear', units: channels * down, activation: 'tanh' }, { kind: 'reshape', shape: [channels, down] }] },
+            { kind: 'conv_transpose1d', channels: cin, kernel: 3, stride, padding: 1, outputPadding },
+          ],
+        },
+      };
+    }),
+  ),
+  reshape: fc.record({ a: dim, b: dim }).map(({ a, b }) => ({ inputShape: [a, b], spec: { kind: 'reshape', shape: [b, a] } })),
 };
 
 const batchSize = fc.constantFrom(1, 1, 2, 3, 5);

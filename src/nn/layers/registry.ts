@@ -9,9 +9,11 @@ import { batchNorm, type BatchNormSpec } from './batch-norm.js';
 import { layerNorm, type LayerNormSpec } from './layer-norm.js';
 import { gatedTemporalConv, type GatedTemporalConvSpec } from './gated-temporal-conv.js';
 import { graphDiffusionConv, type GraphDiffusionConvSpec } from './graph-diffusion-conv.js';
+import { residualKind, type ResidualSpec } from './residual.js';
+import { reshape, type ReshapeSpec } from './reshape.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | ResidualSpec<LayerSpec> | ReshapeSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -24,6 +26,8 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   layer_norm: layerNorm,
   gated_temporal_conv: gatedTemporalConv,
   graph_diffusion_conv: graphDiffusionConv,
+  residual: residualKind<LayerSpec>(buildLayer),
+  reshape,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {
