@@ -8,7 +8,12 @@
  * decoder activation of the same shape. Anomaly score = mean squared reconstruction error (§3.2).
  */
 import { createRng } from '../../core/rng.js';
-import { conv1dOutputLength, convTranspose1dOutputLength } from '../../train/ops.js';
+import { convOutputLength } from '../../nn/layers/conv1d.js';
+
+const conv1dOutputLength = (length: number, kernel: number, stride: number, padding: number): number => convOutputLength(length, kernel, stride, padding, 1);
+/** torch.nn.ConvTranspose1d's output length (dilation 1) */
+const convTranspose1dOutputLength = (length: number, kernel: number, stride: number, padding: number, outputPadding: number): number =>
+  (length - 1) * stride - 2 * padding + kernel + outputPadding;
 
 export interface ConvLayerGene {
   readonly channels: number;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useBackend } from '../../train/tf.js';
 import { scoreWindows, trainAutoencoder } from './autoencoder-trainer.js';
 import type { WindowBatch } from '../../tasks/anomaly/series.js';
 import { EnginePool } from './pool.js';
@@ -44,15 +43,14 @@ test('plan: output length equals input length for every layer configuration in a
       }
 });
 
-test('training lowers the reconstruction error and is bit-identical for a seed (wasm)', async () => {
-  await useBackend('wasm');
+test('training lowers the reconstruction error and is bit-identical for a seed', () => {
   const windows = sineWindows(96, SMALL.window, 6);
   const options = { epochs: 8, batchSize: 16, seed: 7 };
-  const before = await trainAutoencoder(SMALL, windows, { ...options, epochs: 0 });
-  const a = await trainAutoencoder(SMALL, windows, options);
-  const b = await trainAutoencoder(SMALL, windows, options);
-  const scoreBefore = await scoreWindows(SMALL, before.weights, windows);
-  const scoreAfter = await scoreWindows(SMALL, a.weights, windows);
+  const before = trainAutoencoder(SMALL, windows, { ...options, epochs: 0 });
+  const a = trainAutoencoder(SMALL, windows, options);
+  const b = trainAutoencoder(SMALL, windows, options);
+  const scoreBefore = scoreWindows(SMALL, before.weights, windows);
+  const scoreAfter = scoreWindows(SMALL, a.weights, windows);
   const mean = (xs: Float64Array): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.equal(a.steps, 8 * 6);
   assert.ok(mean(scoreAfter) < 0.5 * mean(scoreBefore), `mean error ${mean(scoreAfter)} vs untrained ${mean(scoreBefore)}`);
@@ -94,10 +92,9 @@ test('1 vs 2 workers give identical per-candidate results; inline matches too', 
   assert.ok(!failed.ok && /at least one conv layer/.test(failed.error), 'an invalid genome fails its job only');
 });
 
-test('models round-trip through safetensors with PyTorch-layout tensors and metadata', async () => {
-  await useBackend('cpu');
+test('models round-trip through safetensors with PyTorch-layout tensors and metadata', () => {
   const windows = sineWindows(20, SMALL.window, 5);
-  const trained = await trainAutoencoder(SMALL, windows, { epochs: 1, batchSize: 8, seed: 3 });
+  const trained = trainAutoencoder(SMALL, windows, { epochs: 1, batchSize: 8, seed: 3 });
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-model-io-'));
   try {
     const path = join(dir, 'member.safetensors');
@@ -113,7 +110,7 @@ test('models round-trip through safetensors with PyTorch-layout tensors and meta
     const plan = planAutoencoder(SMALL, 5);
     assert.ok(!('invalid' in plan));
     assert.equal(Object.values(loaded.weights).reduce((s, w) => s + w.data.length, 0), parameterCount(plan));
-    assert.deepEqual(await scoreWindows(SMALL, loaded.weights, windows), await scoreWindows(SMALL, trained.weights, windows));
+    assert.deepEqual(scoreWindows(SMALL, loaded.weights, windows), scoreWindows(SMALL, trained.weights, windows));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

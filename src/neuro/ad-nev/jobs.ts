@@ -3,7 +3,8 @@
  * with given weights. One function executes a job, in a worker or inline, so the two paths cannot diverge.
  */
 import type { ConvAutoencoderGenome, ModelWeights } from './conv-autoencoder.js';
-import { scoreWindowsDetailed, trainAutoencoder, type TrainOptions } from './autoencoder-trainer.js';
+import { scoreWithModel, scoringModel, trainModel, type DetailedScores, type TrainOptions } from './autoencoder-trainer.js';
+import type { Model } from '../../nn/model.js';
 import type { WindowBatch } from '../../tasks/anomaly/series.js';
 
 export type EngineJob =
@@ -36,13 +37,14 @@ export type EngineJobResult =
     }
   | { readonly ok: false; readonly error: string; readonly seconds: number };
 
-/** Runs one job on the active backend; failures become values (style.md §1.7). */
+/** Runs one job on the engine; failures become values (style.md §1.7). */
 export async function executeJob(job: EngineJob): Promise<EngineJobResult> {
   const started = performance.now();
   try {
     if (job.kind === 'train-score') {
-      const trained = await trainAutoencoder(job.genome, job.train, job.options);
-      const { scores, featureErrors } = await scoreAll(job.genome, trained.weights, job.score);
+      const trained = trainModel(job.genome, job.train, job.options);
+      // the trained model scores too (inference mode): no second compile
+      const { scores, featureErrors } = scoreAll(() => trained.model, job.score);
       return {
         ok: true,
         scores,
@@ -53,18 +55,20 @@ export async function executeJob(job: EngineJob): Promise<EngineJobResult> {
         seconds: (performance.now() - started) / 1000,
       };
     }
-    const { scores, featureErrors } = await scoreAll(job.genome, job.weights, job.score);
+    const largest = Math.max(1, ...job.score.map((w) => w.count));
+    let model: Model | undefined;
+    const { scores, featureErrors } = scoreAll(() => (model ??= scoringModel(job.genome, job.weights, job.score[0]!.features, largest)), job.score);
     return { ok: true, scores, featureErrors, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error), seconds: (performance.now() - started) / 1000 };
   }
 }
 
-async function scoreAll(genome: ConvAutoencoderGenome, weights: ModelWeights, batches: readonly WindowBatch[]): Promise<{ scores: Float64Array[]; featureErrors: Float64Array[] }> {
+function scoreAll(model: () => Model, batches: readonly WindowBatch[]): { scores: Float64Array[]; featureErrors: Float64Array[] } {
   const scores: Float64Array[] = [];
   const featureErrors: Float64Array[] = [];
   for (const windows of batches) {
-    const detailed = await scoreWindowsDetailed(genome, weights, windows);
+    const detailed: DetailedScores = scoreWithModel(model(), windows);
     scores.push(detailed.windowScores);
     featureErrors.push(detailed.featureErrors);
   }

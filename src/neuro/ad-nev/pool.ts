@@ -1,6 +1,7 @@
 /**
- * Population-parallel engine pool (engines.md §2, §8; ad-nev.md §1.5): `worker_threads`, one tfjs-wasm
- * backend per worker, one candidate's job per worker at a time. Jobs wait in one shared queue and a worker
+ * Population-parallel engine pool (engines.md §2, §8; ad-nev.md §1.5; issue #22): `worker_threads`, each
+ * running the training engine (src/nn, its own WASM instance per compiled model), one candidate's model per
+ * worker at a time. Jobs wait in one shared queue and a worker
  * takes the next job the moment it is free (no lock-step batches), also across concurrent `run` calls. Jobs
  * carry their own seeds and results come back in job order, so a batch gives identical results on 1 or N
  * workers. `workers: 0` runs jobs inline on the calling thread, one at a time (the reference path).
@@ -8,13 +9,11 @@
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { startWorker } from '../../core/worker-start.js';
-import { useBackend, type EngineBackend } from '../../train/tf.js';
 import { executeJob, type EngineJob, type EngineJobResult } from './jobs.js';
 
 export interface EnginePoolOptions {
   /** worker threads; 0 = inline; default min(2, cores) */
   readonly workers?: number;
-  readonly backend?: EngineBackend;
 }
 
 interface Slot {
@@ -37,36 +36,30 @@ export interface PoolStats {
 }
 
 /** The worker script beside this module; execArgv is empty so flags such as `--test` of the parent never leak into workers. */
-function spawnWorker(backend: EngineBackend): Worker {
-  return startWorker(import.meta.url, './worker', { workerData: { backend }, execArgv: [] });
+function spawnWorker(): Worker {
+  return startWorker(import.meta.url, './worker', { execArgv: [] });
 }
 
 export class EnginePool {
   readonly workers: number;
-  readonly backend: EngineBackend;
   private readonly slots: Slot[];
   private readonly queue: Queued[] = [];
   private readonly created = performance.now();
   private nextId = 0;
-  /** inline mode: the tail of the chain that serialises jobs on the one backend */
+  /** inline mode: the tail of the chain that runs jobs one at a time on the calling thread */
   private inlineTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(workers: number, backend: EngineBackend, slots: Slot[]) {
+  private constructor(workers: number, slots: Slot[]) {
     this.workers = workers;
-    this.backend = backend;
     this.slots = slots;
   }
 
   static async create(options: EnginePoolOptions = {}): Promise<EnginePool> {
     const workers = options.workers ?? Math.min(2, availableParallelism());
-    const backend = options.backend ?? 'wasm';
-    if (workers === 0) {
-      await useBackend(backend);
-      return new EnginePool(0, backend, []);
-    }
+    if (workers === 0) return new EnginePool(0, []);
     const slots = await Promise.all(
       Array.from({ length: workers }, () => {
-        const worker = spawnWorker(backend);
+        const worker = spawnWorker();
         return new Promise<Slot>((resolve, reject) => {
           worker.once('error', reject);
           worker.once('message', () => {
@@ -76,7 +69,7 @@ export class EnginePool {
         });
       }),
     );
-    return new EnginePool(workers, backend, slots);
+    return new EnginePool(workers, slots);
   }
 
   /** Executes every job; results in job order. A crashed worker fails its job, never the batch. */
