@@ -3,12 +3,15 @@
  * thread, the previous implementation) and PyTorch 1.13 (2 threads, OPENBLAS_NUM_THREADS=1) on the same model,
  * batch and optimiser, measured in the same run. Rows: the continual MLP 784-100-100-10 (ReLU, no biases,
  * softmax CE, SGD) at batch 10 and 64; the AD-NEv baseline conv autoencoder (10 × 25 window, channels 32/64,
- * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
+ * batch 128, Adam, MSE) against bench/train_torch.py, one thread, on 2 data-parallel workers, and as a
+ * population of 2 models trained concurrently on the AD-NEv engine pool (2 workers; total steps/s, in a child
+ * process whose peak RSS, workers included, is reported: bench/support/ad-nev-population.ts). GFLOP/s counts
+ * the GEMM flops of a step (forward, dW, dX except the
  * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts; twice that for
  * the rows on 2 data-parallel workers, src/nn/data-parallel.ts, which also print replica 0's wait and sync time per
  * step). One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
  *
- * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64]
+ * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv
 import type { ModelSpec } from '../src/nn/model.js';
 import type { OptimizerSpec } from '../src/nn/optim/registry.js';
 import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
+import { runChild } from './support/child-run.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -212,12 +216,30 @@ if (ONLY !== 'mlp' && ONLY !== 'overhead') {
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
   const row = (engine: string, rate: number): void =>
     console.log(`${`AD-NEv conv AE b${AE_BATCH}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(1).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
-  row('nn (wasm SIMD, 1 thread)', autoencoderEngineRate());
+  const single = autoencoderEngineRate();
+  row('nn (wasm SIMD, 1 thread)', single);
   const rng = createRng('bench-nn-train-ae');
   const x = Float32Array.from({ length: AE_BATCH * BASELINE_AUTOENCODER.window * BASELINE_AUTOENCODER.features }, () => 2 * rng.next() - 1);
   const dp = await dataParallelRate(convAutoencoderSpec(BASELINE_AUTOENCODER), AE_BATCH, { kind: 'adam' }, 1e-3, x, x);
   row('nn (2 data-parallel workers)', dp.rate);
   console.log(`${''.padEnd(29)} ${dp.perStep}`);
+  const population = populationRun(single);
+  row('nn population, 2 workers', population.stepsPerSecond);
   if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+  console.log(`AD-NEv population run (2 models × ${population.steps / 2} steps on 2 workers, engine pool): total ${population.stepsPerSecond.toFixed(1)} steps/s, peak RSS ${(population.maxRssBytes / 2 ** 20).toFixed(0)} MiB (whole process, workers included)`);
+}
+
+/** 2 AD-NEv models trained concurrently on the engine pool, each about SECONDS of single-thread steps */
+function populationRun(singleRate: number): { stepsPerSecond: number; steps: number; maxRssBytes: number } {
+  const steps = Number(flag('population-steps', String(Math.max(20, Math.round(singleRate * SECONDS)))));
+  const script = fileURLToPath(new URL('./support/ad-nev-population.ts', import.meta.url));
+  let best = { stepsPerSecond: 0, steps: 0, maxRssBytes: 0 };
+  for (let repeat = 0; repeat < 3; repeat++) {
+    const run = runChild(process.execPath, ['--import', 'tsx', script, '--workers', '2', '--models', '2', '--steps', String(steps)]);
+    const rate = (2 * steps) / run.seconds;
+    if (rate > best.stepsPerSecond) best = { stepsPerSecond: rate, steps: 2 * steps, maxRssBytes: Math.max(best.maxRssBytes, run.maxRssBytes) };
+    else best.maxRssBytes = Math.max(best.maxRssBytes, run.maxRssBytes);
+  }
+  return best;
 }

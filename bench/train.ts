@@ -1,6 +1,7 @@
 /**
  * bench:train — the training engine (engines.md §2, §7; issue #6 acceptance): steps/s of the AD-NEv conv
- * autoencoder (25 features × 10 time steps, batch 128, Adam) on tfjs-wasm (1 thread) and tfjs-cpu beside the
+ * autoencoder (25 features × 10 time steps, batch 128, Adam) through AD-NEv's own trainer, which runs on the
+ * engine (src/nn, 1 thread; tfjs before issue #22 — its rows are in BENCHMARKS.md's older runs), beside the
  * same model in PyTorch (Debian python3-torch + OpenBLAS, 2 torch threads, OPENBLAS_NUM_THREADS=1) measured
  * in the same run, and the population-evaluation speed-up of the engine pool with 2 workers vs 1.
  *
@@ -10,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { tf, useBackend } from '../src/train/tf.js';
 import { trainAutoencoder } from '../src/neuro/ad-nev/autoencoder-trainer.js';
 import type { WindowBatch } from '../src/tasks/anomaly/series.js';
 import { EnginePool } from '../src/neuro/ad-nev/pool.js';
@@ -36,17 +36,16 @@ function randomWindows(count: number, key: string): WindowBatch {
   return { data: Float32Array.from({ length: count * WINDOW * FEATURES }, () => 2 * rng.next() - 1), count, window: WINDOW, features: FEATURES };
 }
 
-/** steps/s: best of 3 timed runs of whole epochs over one batch-sized dataset */
-async function tfjsStepsPerSecond(backend: 'wasm' | 'cpu'): Promise<number> {
-  await useBackend(backend);
+/** steps/s: best of 3 timed runs of whole epochs over one batch-sized dataset (model compile included) */
+function engineStepsPerSecond(): number {
   const windows = randomWindows(BATCH, 'steps');
-  await trainAutoencoder(GENOME, windows, { epochs: 5, batchSize: BATCH, seed: 0 });
+  trainAutoencoder(GENOME, windows, { epochs: 5, batchSize: BATCH, seed: 0 });
   let best = 0;
   for (let repeat = 0; repeat < 3; repeat++) {
     let steps = 0;
     const start = performance.now();
     while (performance.now() - start < SECONDS * 1000) {
-      steps += (await trainAutoencoder(GENOME, windows, { epochs: 10, batchSize: BATCH, seed: repeat })).steps;
+      steps += (trainAutoencoder(GENOME, windows, { epochs: 10, batchSize: BATCH, seed: repeat })).steps;
     }
     best = Math.max(best, steps / ((performance.now() - start) / 1000));
   }
@@ -107,20 +106,17 @@ async function busyLoopSpeedup(): Promise<number> {
   return (2 * (await wall(1))) / (await wall(2));
 }
 
-const wasm = await tfjsStepsPerSecond('wasm');
-const cpu = await tfjsStepsPerSecond('cpu');
+const engine = engineStepsPerSecond();
 const torch = torchStepsPerSecond();
 const one = await populationSeconds(1);
 const two = await populationSeconds(2);
 const control = await busyLoopSpeedup();
-tf.disposeVariables();
 
 console.log(`bench:train — conv autoencoder ${WINDOW}×${FEATURES} (channels 32/64, kernels 3, strides 1/2), batch ${BATCH}, Adam; ${cpus().length} logical CPUs (${cpus()[0]?.model}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the cores: compare ratios, not absolutes)`);
 console.log('engine                                   steps/s   vs PyTorch');
 const torchRate = 'stepsPerSecond' in torch ? torch.stepsPerSecond : NaN;
 const row = (name: string, rate: number): void => console.log(`${name.padEnd(40)} ${rate.toFixed(1).padStart(8)}   ${Number.isFinite(torchRate) ? (rate / torchRate).toFixed(2) + '×' : 'n/a'}`);
-row('tfjs-wasm (SIMD, 1 thread)', wasm);
-row('tfjs-cpu (reference backend)', cpu);
+row('nn engine via AD-NEv trainer (1 thread)', engine);
 if ('stepsPerSecond' in torch) row(`PyTorch ${torch.version} (2 threads, OpenBLAS 1 thread)`, torch.stepsPerSecond);
 else console.log(`PyTorch: not measured (${torch.error})`);
 console.log(`\npopulation of ${POPULATION} candidates (train 4 epochs × 16 steps + score), engine pool:`);
