@@ -49,7 +49,10 @@ function inSpecOrder(plan: AutoencoderPlan, weights: ModelWeights): ModelWeights
 }
 
 export interface TrainedModel extends TrainResult {
-  /** the compiled training model (inference with `forward(false)` uses the running statistics) */
+  /**
+   * the compiled training model (inference with `forward(false)` uses the running statistics); valid until
+   * the same network is compiled again on this thread (compiled models are reused, engine-network.ts)
+   */
   readonly model: Model;
   readonly network: EngineNetwork;
 }
