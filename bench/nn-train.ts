@@ -18,7 +18,7 @@ import { Trainer } from '../src/nn/trainer.js';
 import { createRng } from '../src/core/rng.js';
 import { tf, useBackend } from '../src/train/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
-import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
+import { initTfMlpWeights as initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../test/support/tfjs-continual-mlp.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {

@@ -106,7 +106,7 @@ export function registerContinualCommand(program: Command): void {
     .option('--glances <n>', 'FS-DGPM only: updates per incoming batch (default 1; the paper\'s PMNIST setting: 5)')
     .option('--momentum <x>', 'FS-DGPM only: SGD momentum (default 0; the paper\'s PMNIST setting: 0.9)')
     .option('--data-dir <dir>', 'folder with the Fashion-MNIST idx files', DEFAULT_FASHION_MNIST_DIR)
-    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
+    .option('--backend <name>', 'engine kernels: wasm (SIMD) or cpu (plain TypeScript reference)', 'wasm')
     .option('--json', 'print JSON instead of tables')
     .action(async (options: ContinualCommandOptions) => {
       await runContinualCommand(options, (text) => process.stdout.write(text));
