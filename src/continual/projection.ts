@@ -117,17 +117,22 @@ export class ProjectionWorkspace {
     g.set(this.kernels.data.subarray(slot.gradient, slot.gradient + g.length));
   }
 
-  /** out = g·M·Λ·Mᵀ, the part of g inside the protected subspace weighted by importance (zeros without a basis). */
-  component(layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, out: Float32Array): void {
+  /**
+   * out = g·M·Λ·Mᵀ, the part of g inside the protected subspace weighted by importance (zeros without a basis).
+   * Returns a copy of the coordinates g·M (before Λ), which FS-DGPM's λ gradient needs too.
+   */
+  component(layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, out: Float32Array): Float32Array {
     const slot = this.slot(layer);
     if (slot.rank === 0) {
       out.fill(0);
-      return;
+      return new Float32Array(0);
     }
     this.coordinatesOf(slot, g);
+    const coordinates = Float32Array.from(this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank));
     this.scaleColumns(slot, importance, 1);
     this.expand(slot, 0);
     out.set(this.kernels.data.subarray(slot.gradient, slot.gradient + out.length));
+    return coordinates;
   }
 
   /** g·M (out × r row-major), a copy. */

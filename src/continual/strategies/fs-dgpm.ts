@@ -126,7 +126,7 @@ export function sharpnessGradients(
     for (const l of spaced) {
       const g = layerOf(net, inner, l);
       const out = layerOf(net, component, l);
-      ws.component(l, g, lambdas[l]!, out);
+      innerCoordinates[c]!.push(ws.component(l, g, lambdas[l]!, out));
       const pass = new Uint8Array(out.length);
       const vl = layerOf(net, v, l);
       for (let i = 0; i < out.length; i++) {
@@ -134,7 +134,6 @@ export function sharpnessGradients(
         pass[i] = raw >= -config.gradClip && raw <= config.gradClip ? 1 : 0;
         vl[i] = vl[i]! + Math.max(-config.gradClip, Math.min(config.gradClip, raw));
       }
-      innerCoordinates[c]!.push(ws.coordinates(l, g));
       passed[c]!.push(pass);
     }
     for (const l of spaced) {
