@@ -144,9 +144,7 @@ export function sharpnessGradients(
     lossSum += atPerturbed.loss;
     allGradients.push(Float32Array.from(atPerturbed.grads));
   }
-  // ∂/∂w = mean_c G_c; suffix sums give A_{c′}
-  const meanGradient = new Float32Array(w.length);
-  for (const G of allGradients) for (let i = 0; i < G.length; i++) meanGradient[i] = meanGradient[i]! + G[i]! / chunks;
+  // suffix sums give A_{c′}; after the first chunk's turn the suffix is ∂/∂w = mean_c G_c
   const suffix = new Float32Array(w.length);
   const lambdaGradients = spaced.map((l) => new Float64Array(lambdas[l]!.length));
   const masked = new Float32Array(w.length);
@@ -162,12 +160,12 @@ export function sharpnessGradients(
       const coords = innerCoordinates[c]![s]!;
       const rank = lambdas[l]!.length;
       const gradient = lambdaGradients[s]!;
-      for (let i = 0; i < back.length; i++) gradient[i % rank] = gradient[i % rank]! + config.eta1 * coords[i]! * back[i]!;
+      for (let row = 0; row < back.length; row += rank) for (let k = 0; k < rank; k++) gradient[k] = gradient[k]! + config.eta1 * coords[row + k]! * back[row + k]!;
     });
   }
   const byLayer: (Float64Array | null)[] = lambdas.map(() => null);
   spaced.forEach((l, s) => (byLayer[l] = lambdaGradients[s]!));
-  return { loss: lossSum / chunks, weights: meanGradient, lambdas: byLayer };
+  return { loss: lossSum / chunks, weights: suffix, lambdas: byLayer };
 }
 
 export function createFsDgpmStrategy(layers: number): ContinualStrategy {
