@@ -1,6 +1,7 @@
 /**
  * `npm run bench:continual`: wall time per task of GPM (and SGP, FS-DGPM) against naive fine-tuning on
- * Permuted Fashion-MNIST, measured in the same process and run (fs-dgpm.md; issue #8). Time per task covers
+ * Permuted Fashion-MNIST, measured in the same process and run (fs-dgpm.md; issue #8), trained on the engine
+ * (src/nn, WebAssembly SIMD kernels; issue #22 — the tfjs path it timed before is gone). Time per task covers
  * the training steps plus the end-of-task memory update; evaluation is excluded. Task 0 is reported apart
  * because no projection is active yet. Flags: --tasks N (4), --train-per-task N (1000), --methods a,b.
  */
@@ -9,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { CONTINUAL_METHODS, parseContinualConfig, type ContinualMethod } from '../src/continual/config.js';
 import { runContinual } from '../src/continual/run.js';
 import { loadFashionMnist, permutedStream } from '../src/tasks/fashion-mnist/streams.js';
-import { useBackend } from '../src/train/tf.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +22,6 @@ const tasks = Number(values.tasks);
 const trainPerTask = Number(values['train-per-task']);
 const methods = values.methods.split(',') as ContinualMethod[];
 
-await useBackend('wasm');
 const data = loadFashionMnist();
 const stream = permutedStream(data, { seed: 0, trainPerTask, testPerTask: 500, tasks });
 const load = loadavg()[0]!;
@@ -37,7 +36,7 @@ for (const method of methods) {
   process.stderr.write(`${method}: ${result.secondsPerTask.map((s) => s.toFixed(2)).join(' ')} s per task\n`);
 }
 const naive = rows.find((r) => r.method === 'naive');
-console.log(`Permuted Fashion-MNIST, ${tasks} tasks × ${trainPerTask} examples (batch 10, ${rows[0]?.steps} steps per task), tfjs wasm, ${cpus().length} vCPUs, load average ${load.toFixed(1)} at start → ${loadavg()[0]!.toFixed(1)} at end`);
+console.log(`Permuted Fashion-MNIST, ${tasks} tasks × ${trainPerTask} examples (batch 10, ${rows[0]?.steps} steps per task), engine (src/nn) wasm SIMD, ${cpus().length} vCPUs, load average ${load.toFixed(1)} at start → ${loadavg()[0]!.toFixed(1)} at end`);
 console.log('');
 console.log('| method | task 0 (s) | tasks 1+ (s / task) | of which memory update (s / task) | ms / training step, tasks 1+ | tasks 1+ vs naive |');
 console.log('|---|---|---|---|---|---|');

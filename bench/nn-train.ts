@@ -26,7 +26,7 @@ import { tf, useBackend } from '../src/train/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
 import type { ModelSpec } from '../src/nn/model.js';
 import type { OptimizerSpec } from '../src/nn/optim/registry.js';
-import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
+import { initTfMlpWeights as initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../test/support/tfjs-continual-mlp.js';
 import { runChild } from './support/child-run.js';
 
 const args = process.argv.slice(2);

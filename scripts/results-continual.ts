@@ -201,7 +201,7 @@ function render(done: boolean): string {
     '# Continual learning with gradient projection: measured results',
     '',
     `Produced by \`npm run results:continual\` (scripts/results-continual.ts) at commit ${commit()}, ${new Date().toISOString().slice(0, 16)} UTC.`,
-    `${done ? 'Complete' : 'PARTIAL (still running or interrupted)'}: ${minutes} min wall time in this invocation (${freshRuns} runs trained, ${artifacts.length - freshRuns} reused from ${values['run-dir']}); machine: ${machine}; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end; tfjs wasm backend, one process.`,
+    `${done ? 'Complete' : 'PARTIAL (still running or interrupted)'}: ${minutes} min wall time in this invocation (${freshRuns} runs trained, ${artifacts.length - freshRuns} reused from ${values['run-dir']}); machine: ${machine}; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end; training engine (src/nn) with its WebAssembly SIMD kernels, one process.`,
     '',
     '## Protocol (papers in brackets)',
     '',

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Matrix } from 'ml-matrix';
-import { useBackend } from '../train/tf.js';
 import type { ContinualTask, TaskStream } from '../tasks/fashion-mnist/streams.js';
 import { createBasisMemoryStrategy } from './basis-memory-strategy.js';
 import { parseContinualConfig } from './config.js';
-import { initMlpWeights } from './mlp.js';
+import { ContinualMlp } from './mlp.js';
 import type { StrategyContext } from './strategy.js';
 
 const DIM = 3;
@@ -16,9 +15,8 @@ function task(id: number): ContinualTask {
   return { id, name: `t${id}`, train: set, test: set, classes: null };
 }
 
-test('basis-memory strategy: the rule sees each protected layer once per task; reports bases, sizes and Λ (I as ones)', async () => {
-  await useBackend('cpu');
-  const weights = initMlpWeights([DIM, 4, 2], 1);
+test('basis-memory strategy: the rule sees each protected layer once per task; reports bases, sizes and Λ (I as ones)', () => {
+  const net = new ContinualMlp([DIM, 4, 2], 1, { batch: 4 });
   const stream: TaskStream = { name: 'pfmnist', inputDim: DIM, numClasses: 2, sharedHead: false, tasks: [task(0), task(1)] };
   const config = parseContinualConfig({ method: 'gpm', benchmark: 'pfmnist', representationSamples: 4 });
   const seen: { rows: number; columns: number; threshold: number }[] = [];
@@ -36,7 +34,8 @@ test('basis-memory strategy: the rule sees each protected layer once per task; r
   try {
     assert.deepEqual(strategy.basisSizes(), [0, 0]);
     assert.deepEqual(strategy.importances(), [[], []]);
-    const ctx: StrategyContext = { config, stream, weights, protectedLayers: [0], taskId: 0, epoch: 0 };
+    const ctx: StrategyContext = { config, stream, net, protectedLayers: [0], taskId: 0, epoch: 0 };
+    strategy.beginTask(ctx);
     strategy.endTask(stream.tasks[0]!, ctx);
     assert.deepEqual(seen, [{ rows: DIM, columns: 4, threshold: config.gpmThresholds[0] }], 'only the protected layer, with its input-dim representation');
     assert.deepEqual(strategy.basisSizes(), [1, 0]);
@@ -48,6 +47,5 @@ test('basis-memory strategy: the rule sees each protected layer once per task; r
     assert.equal(strategy.bases()[1], null);
   } finally {
     strategy.dispose();
-    weights.forEach((w) => w.dispose());
   }
 });

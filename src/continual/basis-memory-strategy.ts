@@ -25,25 +25,31 @@ export interface LayerMemoryRule<Memory> {
 
 export function createBasisMemoryStrategy<Memory>(layers: number, rule: LayerMemoryRule<Memory>): ContinualStrategy {
   const memory: Memory[] = Array.from({ length: layers }, () => rule.empty());
-  const subspaces = new LayerSubspaces(layers);
+  // made with the first task, when the layer shapes are known
+  let subspaces: LayerSubspaces | null = null;
   return {
     name: rule.name,
-    beginTask() {},
+    beginTask(ctx) {
+      subspaces ??= new LayerSubspaces(
+        Array.from({ length: layers }, (_, l) => ({ out: ctx.net.sizes[l + 1]!, in: ctx.net.sizes[l]! })),
+        ctx.net.kernels,
+      );
+    },
     trainStep(batch, ctx) {
-      return sgdStep(ctx.weights, batch, ctx.config.lr, ctx.stream.numClasses, subspaces.projector(ctx.protectedLayers));
+      return sgdStep(ctx.net, batch, ctx.config.lr, subspaces!.projector(ctx.protectedLayers));
     },
     endTask(task, ctx) {
-      const representations = taskRepresentations(ctx.weights, task, ctx.config.representationSamples, ctx.config.seed);
+      const representations = taskRepresentations(ctx.net, task, ctx.config.representationSamples, ctx.config.seed);
       for (const l of ctx.protectedLayers) {
         const next = rule.update(memory[l]!, representations[l]!, thresholdFor(ctx.config, l, ctx.taskId), ctx.config);
         memory[l] = next;
-        subspaces.set(l, rule.basis(next), rule.importance(next));
+        subspaces!.set(l, rule.basis(next), rule.importance(next));
       }
     },
     // reports show Λ = I as ones, one per stored column
     importances: () => memory.map((m) => [...(rule.importance(m) ?? new Array<number>(rule.basis(m)?.columns ?? 0).fill(1))]),
     bases: () => memory.map((m) => rule.basis(m)),
     basisSizes: () => memory.map((m) => rule.basis(m)?.columns ?? 0),
-    dispose: () => subspaces.dispose(),
+    dispose: () => {},
   };
 }

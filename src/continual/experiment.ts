@@ -4,7 +4,7 @@
  * subsets, initial weights and batch order.
  */
 import { buildStream, loadFashionMnist, type FashionMnist } from '../tasks/fashion-mnist/streams.js';
-import { useBackend, type EngineBackend } from '../train/tf.js';
+import type { KernelsName } from '../nn/kernels/kernels.js';
 import { parseContinualConfig, type ContinualConfigInput } from './config.js';
 import { meanStd } from './metrics.js';
 import { runContinual, type ContinualRunResult, type RunHooks } from './run.js';
@@ -16,13 +16,17 @@ export interface ExperimentOptions {
   /** first seed; seeds are firstSeed, firstSeed + 1, ... */
   firstSeed?: number;
   dataDir?: string;
-  backend?: EngineBackend;
+  /** engine kernels: 'wasm' (SIMD, the default) or 'cpu' (the engine's plain-TypeScript reference kernels) */
+  backend?: ContinualBackend;
   /** already loaded data (the results script loads it once) */
   data?: FashionMnist;
   hooks?: (seed: number) => RunHooks;
   /** the joint (multitask) upper bound instead of `config.method` (joint.ts; uses lr, epochs, batch size) */
   joint?: boolean;
 }
+
+export type ContinualBackend = 'wasm' | 'cpu';
+const KERNELS: Readonly<Record<ContinualBackend, KernelsName>> = { wasm: 'wasm', cpu: 'reference' };
 
 export interface MeanStd {
   mean: number;
@@ -42,14 +46,14 @@ export interface ExperimentResult {
 }
 
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
-  await useBackend(options.backend ?? 'wasm');
+  const kernels = KERNELS[options.backend ?? 'wasm'];
   const data = options.data ?? loadFashionMnist(options.dataDir);
   const runs: ContinualRunResult[] = [];
   const first = options.firstSeed ?? 0;
   for (let seed = first; seed < first + options.seeds; seed++) {
     const config = parseContinualConfig({ ...options.config, seed });
     const stream = buildStream(config.benchmark, data, { seed, trainPerTask: config.trainPerTask, testPerTask: config.testPerTask });
-    runs.push(options.joint ? runJoint(stream, config) : runContinual(stream, config, options.hooks?.(seed)));
+    runs.push(options.joint ? runJoint(stream, config, kernels) : runContinual(stream, config, options.hooks?.(seed), kernels));
   }
   const pick = (f: (r: ContinualRunResult) => number): MeanStd => meanStd(runs.map(f));
   const seconds = runs.flatMap((r) => r.secondsPerTask);

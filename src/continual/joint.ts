@@ -8,13 +8,13 @@
 import { createRng } from '../core/rng.js';
 import { seededPermutation, type TaskStream } from '../tasks/fashion-mnist/streams.js';
 import type { ContinualConfig } from './config.js';
-import { classMask, evaluateAccuracy, initMlpWeights, MLP_HIDDEN } from './mlp.js';
-import type { ContinualRunResult } from './run.js';
+import { classMask } from './mlp.js';
+import { continualNet, type ContinualRunResult } from './run.js';
+import type { KernelsName } from '../nn/kernels/kernels.js';
 import { sgdStep, type TrainBatch } from './strategy.js';
 
-export function runJoint(stream: TaskStream, config: ContinualConfig): ContinualRunResult {
-  const sizes = [stream.inputDim, ...MLP_HIDDEN, stream.numClasses];
-  const weights = initMlpWeights(sizes, config.seed);
+export function runJoint(stream: TaskStream, config: ContinualConfig, kernels: KernelsName = 'wasm'): ContinualRunResult {
+  const net = continualNet(stream, { ...config, method: 'naive' }, kernels);
   const dim = stream.inputDim;
   const classes = stream.numClasses;
   // (task, row) of every training example
@@ -23,37 +23,33 @@ export function runJoint(stream: TaskStream, config: ContinualConfig): Continual
   const started = performance.now();
   let lossSum = 0;
   let steps = 0;
-  try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const order = seededPermutation(owners.length, createRng(config.seed, 'joint-batches', epoch));
-      for (let start = 0; start < owners.length; start += config.batchSize) {
-        const n = Math.min(config.batchSize, owners.length - start);
-        const batch: TrainBatch = { x: new Float32Array(n * dim), y: new Int32Array(n), mask: new Float32Array(n * classes), n, taskId: -1 };
-        for (let i = 0; i < n; i++) {
-          const [t, r] = owners[order[start + i]!]!;
-          const set = stream.tasks[t]!.train;
-          batch.x.set(set.x.subarray(r * dim, (r + 1) * dim), i * dim);
-          batch.y[i] = set.y[r]!;
-          batch.mask.set(masks[t]!, i * classes);
-        }
-        lossSum += sgdStep(weights, batch, config.lr, classes);
-        steps++;
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const order = seededPermutation(owners.length, createRng(config.seed, 'joint-batches', epoch));
+    for (let start = 0; start < owners.length; start += config.batchSize) {
+      const n = Math.min(config.batchSize, owners.length - start);
+      const batch: TrainBatch = { x: new Float32Array(n * dim), y: new Int32Array(n), mask: new Float32Array(n * classes), n, taskId: -1 };
+      for (let i = 0; i < n; i++) {
+        const [t, r] = owners[order[start + i]!]!;
+        const set = stream.tasks[t]!.train;
+        batch.x.set(set.x.subarray(r * dim, (r + 1) * dim), i * dim);
+        batch.y[i] = set.y[r]!;
+        batch.mask.set(masks[t]!, i * classes);
       }
+      lossSum += sgdStep(net, batch, config.lr);
+      steps++;
     }
-    const seconds = (performance.now() - started) / 1000;
-    const row = stream.tasks.map((t) => evaluateAccuracy(weights, t.test, t.classes, classes));
-    return {
-      method: 'joint',
-      benchmark: config.benchmark,
-      seed: config.seed,
-      accuracy: [row],
-      summary: { acc: row.reduce((a, b) => a + b, 0) / row.length, bwt: NaN, bwtAll: NaN, forgetting: NaN },
-      secondsPerTask: [seconds / stream.tasks.length],
-      updateSecondsPerTask: [0],
-      basisSizes: sizes.slice(1).map(() => 0),
-      meanLoss: [lossSum / Math.max(steps, 1)],
-    };
-  } finally {
-    weights.forEach((w) => w.dispose());
   }
+  const seconds = (performance.now() - started) / 1000;
+  const row = stream.tasks.map((t) => net.evaluateAccuracy(t.test, t.classes));
+  return {
+    method: 'joint',
+    benchmark: config.benchmark,
+    seed: config.seed,
+    accuracy: [row],
+    summary: { acc: row.reduce((a, b) => a + b, 0) / row.length, bwt: NaN, bwtAll: NaN, forgetting: NaN },
+    secondsPerTask: [seconds / stream.tasks.length],
+    updateSecondsPerTask: [0],
+    basisSizes: new Array<number>(net.layers).fill(0),
+    meanLoss: [lossSum / Math.max(steps, 1)],
+  };
 }

@@ -1,44 +1,170 @@
 /**
- * Gradient projection as a plug-in (fs-dgpm.md §2–§3). Weights are stored [out, in] and bases M live in the
- * layer's input space (in × r), so every projection multiplies on the right:
+ * Gradient projection as passes over flat gradient views (fs-dgpm.md §2–§3). Weights are stored [out, in] and
+ * bases M live in the layer's input space (in × r), so every projection multiplies on the right:
  *
  * - GPM / SGP / FS-DGPM weight update: g ← g − g·M·Λ·Mᵀ (Λ = I for GPM: g·M = 0 afterwards).
  * - FS-DGPM sharpness perturbation: v = clip(η₁·g·M·Λ·Mᵀ, ±clip), an ascent step inside the important subspace.
  * - FS-DGPM importance: λ ← sigmoid(10·λ) after every SGD step on λ (Deng et al., NeurIPS 2021).
  *
- * Every function returns new tensors and leaves its inputs alone, so a trainer can apply them to the
- * gradients it computed without handing over its state. `projectGradientReference` is the float64
- * specification the tfjs path is tested against.
+ * The two GEMMs per pass run on the engine's kernels (SIMD GEMM for `wasm`) in a workspace arena of their
+ * own, planned once for every layer's largest basis (r ≤ in): the gradient is copied in, projected, and
+ * copied back, so the model's arena stays as the model planned it. `projectGradientReference` is the float64
+ * specification the passes are tested against.
  */
-import { tf } from '../train/tf.js';
-import { matMul } from '../train/matmul.js';
+import type { Matrix } from 'ml-matrix';
+import { ModelevoError } from '../core/errors.js';
+import { createKernels } from '../nn/kernels/registry.js';
+import type { ArenaArray, GemmArgs, KernelsName, NnKernels } from '../nn/kernels/kernels.js';
 
-export interface ProtectedSubspace {
-  /** in × r, orthonormal columns */
-  basis: tf.Tensor2D;
-  /** r importances in [0, 1]; null means Λ = I (GPM) */
-  importance: tf.Tensor1D | null;
+export interface LayerShape {
+  out: number;
+  in: number;
 }
 
-/** g·M·Λ·Mᵀ: the part of g inside the protected subspace, weighted by importance. */
-export function protectedComponent(g: tf.Tensor2D, space: ProtectedSubspace): tf.Tensor2D {
-  return tf.tidy(() => {
-    let coordinates = matMul(g, space.basis);
-    if (space.importance !== null) coordinates = tf.mul(coordinates, space.importance);
-    return matMul(coordinates, space.basis, false, true);
+interface Slot {
+  shape: LayerShape;
+  /** M, in × r row-major */
+  basis: number;
+  /** the gradient being projected, out × in */
+  gradient: number;
+  /** coordinates g·M, out × r */
+  coordinates: number;
+  rank: number;
+}
+
+export class ProjectionWorkspace {
+  private readonly kernels: NnKernels;
+  private readonly slots: Slot[];
+
+  constructor(shapes: readonly LayerShape[], kernels: KernelsName = 'wasm') {
+    let floats = 0;
+    const plan = (size: number): number => {
+      const at = floats;
+      floats += Math.ceil(size / 4) * 4; // 16-byte aligned operands
+      return at;
+    };
+    const planned = shapes.map((shape) => ({ shape, basis: plan(shape.in * shape.in), gradient: plan(shape.out * shape.in), coordinates: plan(shape.out * shape.in), rank: 0 }));
+    this.kernels = createKernels(kernels, floats);
+    const base = this.kernels.base;
+    this.slots = planned.map((s) => ({ ...s, basis: s.basis + base, gradient: s.gradient + base, coordinates: s.coordinates + base }));
+  }
+
+  private slot(layer: number): Slot {
+    const slot = this.slots[layer];
+    if (!slot) throw new ModelevoError('VALUE_INVALID', `no projection slot for layer ${layer}, expected 0..${this.slots.length - 1}`);
+    return slot;
+  }
+
+  rank(layer: number): number {
+    return this.slot(layer).rank;
+  }
+
+  /** Stores M (in × r, float64) in float32 for layer `layer`; null or no columns clears it. */
+  setBasis(layer: number, basis: Matrix | null): void {
+    const slot = this.slot(layer);
+    if (basis === null || basis.columns === 0) {
+      slot.rank = 0;
+      return;
+    }
+    if (basis.rows !== slot.shape.in || basis.columns > slot.shape.in) {
+      throw new ModelevoError('SHAPE_MISMATCH', `basis of layer ${layer}: expected ${slot.shape.in} × r with r ≤ ${slot.shape.in}, got ${basis.rows} × ${basis.columns}`, {
+        hint: 'a basis lives in the layer input space',
+      });
+    }
+    const data = this.kernels.data;
+    const r = basis.columns;
+    for (let i = 0; i < basis.rows; i++) for (let k = 0; k < r; k++) data[slot.basis + i * r + k] = basis.get(i, k);
+    slot.rank = r;
+  }
+
+  /** c = g·M into the slot (g copied in first). */
+  private coordinatesOf(slot: Slot, g: ArrayLike<number>): void {
+    const { out, in: inF } = slot.shape;
+    if (g.length !== out * inF) {
+      throw new ModelevoError('SHAPE_MISMATCH', `gradient of a ${out} × ${inF} layer: expected ${out * inF} values, got ${g.length}`);
+    }
+    this.kernels.data.set(g, slot.gradient);
+    this.gemm({ transA: false, transB: false, m: out, n: slot.rank, k: inF, a: slot.gradient, lda: inF, b: slot.basis, ldb: slot.rank, beta: 0, c: slot.coordinates, ldc: slot.rank });
+  }
+
+  /** c ← c·diag(sign·Λ) (Λ null: sign·I). */
+  private scaleColumns(slot: Slot, importance: ArrayLike<number> | null, sign: number): void {
+    const data = this.kernels.data;
+    const r = slot.rank;
+    for (let o = 0; o < slot.shape.out; o++) {
+      const row = slot.coordinates + o * r;
+      for (let k = 0; k < r; k++) data[row + k] = sign * data[row + k]! * (importance === null ? 1 : importance[k]!);
+    }
+  }
+
+  /** slot.gradient ← c·Mᵀ + beta·slot.gradient */
+  private expand(slot: Slot, beta: number): void {
+    const { out, in: inF } = slot.shape;
+    this.gemm({ transA: false, transB: true, m: out, n: inF, k: slot.rank, a: slot.coordinates, lda: slot.rank, b: slot.basis, ldb: slot.rank, beta, c: slot.gradient, ldc: inF });
+  }
+
+  private gemm(args: GemmArgs): void {
+    this.kernels.gemm(args);
+  }
+
+  /** g ← g − g·M·Λ·Mᵀ in place (g: out × in, any array, e.g. a live gradient view); no basis leaves g alone. */
+  project(layer: number, g: ArenaArray | Float32Array, importance: ArrayLike<number> | null): void {
+    const slot = this.slot(layer);
+    if (slot.rank === 0) return;
+    this.coordinatesOf(slot, g);
+    this.scaleColumns(slot, importance, -1);
+    this.expand(slot, 1);
+    g.set(this.kernels.data.subarray(slot.gradient, slot.gradient + g.length));
+  }
+
+  /**
+   * out = g·M·Λ·Mᵀ, the part of g inside the protected subspace weighted by importance (zeros without a basis).
+   * Returns a copy of the coordinates g·M (before Λ), which FS-DGPM's λ gradient needs too.
+   */
+  component(layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, out: Float32Array): Float32Array {
+    const slot = this.slot(layer);
+    if (slot.rank === 0) {
+      out.fill(0);
+      return new Float32Array(0);
+    }
+    this.coordinatesOf(slot, g);
+    const coordinates = Float32Array.from(this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank));
+    this.scaleColumns(slot, importance, 1);
+    this.expand(slot, 0);
+    out.set(this.kernels.data.subarray(slot.gradient, slot.gradient + out.length));
+    return coordinates;
+  }
+
+  /** g·M (out × r row-major), a copy. */
+  coordinates(layer: number, g: ArrayLike<number>): Float32Array {
+    const slot = this.slot(layer);
+    if (slot.rank === 0) return new Float32Array(0);
+    this.coordinatesOf(slot, g);
+    return Float32Array.from(this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank));
+  }
+}
+
+/** FS-DGPM's perturbation v = clip(η₁·g·M·Λ·Mᵀ, ±clip) into `out`; zeros without a basis. */
+export function sharpnessPerturbation(workspace: ProjectionWorkspace, layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, eta1: number, clip: number, out: Float32Array): void {
+  workspace.component(layer, g, importance, out);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(-clip, Math.min(clip, eta1 * out[i]!));
+}
+
+/** Float64 reference of a projection: g (out × in) and M (in × r) as row-major arrays of rows. */
+export function projectGradientReference(g: readonly (readonly number[])[], M: readonly (readonly number[])[], importance?: readonly number[]): number[][] {
+  const rank = M[0]?.length ?? 0;
+  return g.map((row) => {
+    const coordinates = new Array<number>(rank).fill(0);
+    for (let k = 0; k < rank; k++) {
+      for (let i = 0; i < row.length; i++) coordinates[k] = coordinates[k]! + row[i]! * M[i]![k]!;
+      coordinates[k] = coordinates[k]! * (importance?.[k] ?? 1);
+    }
+    return row.map((value, i) => {
+      let inside = 0;
+      for (let k = 0; k < rank; k++) inside += coordinates[k]! * M[i]![k]!;
+      return value - inside;
+    });
   });
-}
-
-/** g − g·M·Λ·Mᵀ; with no subspace (no bases yet) a copy of g. */
-export function projectGradient(g: tf.Tensor2D, space: ProtectedSubspace | null): tf.Tensor2D {
-  if (space === null || space.basis.shape[1] === 0) return tf.clone(g);
-  return tf.tidy(() => tf.sub(g, protectedComponent(g, space)));
-}
-
-/** FS-DGPM's perturbation v = clip(η₁·g·M·Λ·Mᵀ, ±clip); zeros without a subspace. */
-export function sharpnessPerturbation(g: tf.Tensor2D, space: ProtectedSubspace | null, eta1: number, clip: number): tf.Tensor2D {
-  if (space === null || space.basis.shape[1] === 0) return tf.zerosLike(g);
-  return tf.tidy(() => tf.clipByValue(tf.mul(protectedComponent(g, space), eta1), -clip, clip) as tf.Tensor2D);
 }
 
 /**
@@ -54,21 +180,4 @@ export function squashImportance(lambda: ArrayLike<number>): Float32Array {
     out[i] = 1 / (1 + Math.exp(-logit));
   }
   return out;
-}
-
-/** Float64 reference of projectGradient: g (out × in) and M (in × r) as row-major arrays of rows. */
-export function projectGradientReference(g: readonly (readonly number[])[], M: readonly (readonly number[])[], importance?: readonly number[]): number[][] {
-  const rank = M[0]?.length ?? 0;
-  return g.map((row) => {
-    const coordinates = new Array<number>(rank).fill(0);
-    for (let k = 0; k < rank; k++) {
-      for (let i = 0; i < row.length; i++) coordinates[k] = coordinates[k]! + row[i]! * M[i]![k]!;
-      coordinates[k] = coordinates[k]! * (importance?.[k] ?? 1);
-    }
-    return row.map((value, i) => {
-      let inside = 0;
-      for (let k = 0; k < rank; k++) inside += coordinates[k]! * M[i]![k]!;
-      return value - inside;
-    });
-  });
 }

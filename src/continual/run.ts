@@ -7,10 +7,10 @@ import { createRng } from '../core/rng.js';
 import type { TaskStream } from '../tasks/fashion-mnist/streams.js';
 import type { ContinualConfig } from './config.js';
 import { summarize, type ContinualSummary } from './metrics.js';
-import { MLP_HIDDEN, evaluateAccuracy, initMlpWeights } from './mlp.js';
+import { ContinualMlp, MLP_HIDDEN } from './mlp.js';
+import type { KernelsName } from '../nn/kernels/kernels.js';
 import { createStrategy } from './registry.js';
 import { taskBatch, type ContinualStrategy, type StrategyContext } from './strategy.js';
-import type { tf } from '../train/tf.js';
 import { seededPermutation } from '../tasks/fashion-mnist/streams.js';
 
 export interface ContinualRunResult {
@@ -32,15 +32,20 @@ export interface ContinualRunResult {
 
 export interface RunHooks {
   /** after each task, with that task's row of the accuracy matrix */
-  onTask?: (taskId: number, row: number[], seconds: number, view: { weights: readonly tf.Tensor2D[]; strategy: ContinualStrategy }) => void;
+  onTask?: (taskId: number, row: number[], seconds: number, view: { weights: readonly Float32Array[]; strategy: ContinualStrategy }) => void;
   /** after every training step (tests use it to inspect the strategy) */
   onStep?: (strategy: ContinualStrategy, taskId: number) => void;
 }
 
-export function runContinual(stream: TaskStream, config: ContinualConfig, hooks: RunHooks = {}): ContinualRunResult {
+/** The net a run trains: the MLP at the run's batch size; momentum only where the method honours it (config.ts). */
+export function continualNet(stream: TaskStream, config: ContinualConfig, kernels: KernelsName = 'wasm'): ContinualMlp {
   const sizes = [stream.inputDim, ...MLP_HIDDEN, stream.numClasses];
-  const layers = sizes.length - 1;
-  const weights = initMlpWeights(sizes, config.seed);
+  return new ContinualMlp(sizes, config.seed, { batch: config.batchSize, momentum: config.method === 'fs-dgpm' ? config.momentum : 0, kernels });
+}
+
+export function runContinual(stream: TaskStream, config: ContinualConfig, hooks: RunHooks = {}, kernels: KernelsName = 'wasm'): ContinualRunResult {
+  const net = continualNet(stream, config, kernels);
+  const layers = net.layers;
   const strategy = createStrategy(config.method, layers);
   const protectedLayers = Array.from({ length: stream.sharedHead ? layers : layers - 1 }, (_, l) => l);
   const accuracy: number[][] = [];
@@ -50,7 +55,7 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
   try {
     for (const task of stream.tasks) {
       const started = performance.now();
-      const ctx: StrategyContext = { config, stream, weights, protectedLayers, taskId: task.id, epoch: 0 };
+      const ctx: StrategyContext = { config, stream, net, protectedLayers, taskId: task.id, epoch: 0 };
       strategy.beginTask(ctx);
       let lossSum = 0;
       let steps = 0;
@@ -70,9 +75,9 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
       const seconds = (performance.now() - started) / 1000;
       secondsPerTask.push(seconds);
       meanLoss.push(lossSum / Math.max(steps, 1));
-      const row = stream.tasks.map((t) => evaluateAccuracy(weights, t.test, t.classes, stream.numClasses));
+      const row = stream.tasks.map((t) => net.evaluateAccuracy(t.test, t.classes));
       accuracy.push(row);
-      hooks.onTask?.(task.id, row, seconds, { weights, strategy });
+      if (hooks.onTask) hooks.onTask(task.id, row, seconds, { weights: net.weightsCopy(), strategy });
     }
     return {
       method: config.method,
@@ -87,6 +92,5 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
     };
   } finally {
     strategy.dispose();
-    weights.forEach((w) => w.dispose());
   }
 }

@@ -2,15 +2,15 @@
  * The continual-learning strategy interface (fs-dgpm.md §3) and the pieces strategies share: batches, the
  * SGD step with an optional gradient plug-in, and representation collection after a task.
  *
- * A gradient plug-in is a function from the step's gradients to new gradients; the step applies what it
- * returns, so a plug-in never reaches into the trainer's weights or optimiser.
+ * A gradient plug-in is a pass over the step's flat gradient run (per layer views, between the engine's
+ * backward and its optimiser step); it changes gradients in place and never touches weights or optimiser.
  */
 import type { Matrix } from 'ml-matrix';
 import { createRng } from '../core/rng.js';
-import { tf } from '../train/tf.js';
+import type { ArenaArray } from '../nn/kernels/kernels.js';
 import type { ContinualTask, TaskStream } from '../tasks/fashion-mnist/streams.js';
 import type { ContinualConfig, ContinualMethod } from './config.js';
-import { classMask, collectLayerInputs, maskedCrossEntropy, mlpForward, oneHot } from './mlp.js';
+import { classMask, type ContinualMlp } from './mlp.js';
 import { denseRepresentation } from './representation.js';
 
 /** One minibatch as plain arrays: rows of x, labels, and each row's additive logit mask. */
@@ -25,7 +25,8 @@ export interface TrainBatch {
 export interface StrategyContext {
   config: ContinualConfig;
   stream: TaskStream;
-  weights: tf.Variable<tf.Rank.R2>[];
+  /** the network being trained (its weights, compiled engine models and optimiser) */
+  net: ContinualMlp;
   /** layers whose gradients are projected (all, or all but a task-incremental head) */
   protectedLayers: readonly number[];
   taskId: number;
@@ -47,50 +48,19 @@ export interface ContinualStrategy {
   dispose(): void;
 }
 
-export type GradientPlugin = (gradients: readonly tf.Tensor2D[]) => tf.Tensor2D[];
+/** Called with each layer's live gradient view (out × in) after backward; edits them in place. */
+export type GradientPlugin = (gradients: readonly ArenaArray[]) => void;
 
-export interface BatchTensors {
-  x: tf.Tensor2D;
-  labels: tf.Tensor2D;
-  mask: tf.Tensor2D;
+/** Live per-layer views of a flat gradient run. */
+export function layerViews(net: ContinualMlp, flat: ArenaArray): ArenaArray[] {
+  return net.layerOffsets.map((offset, l) => flat.subarray(offset, offset + net.layerSize(l)));
 }
 
-export function batchTensors(batch: TrainBatch, numClasses: number): BatchTensors {
-  const dim = batch.x.length / batch.n;
-  return {
-    x: tf.tensor2d(batch.x, [batch.n, dim]),
-    labels: tf.tensor2d(oneHot(batch.y, numClasses), [batch.n, numClasses]),
-    mask: tf.tensor2d(batch.mask, [batch.n, numClasses]),
-  };
-}
-
-export function disposeBatch(t: BatchTensors): void {
-  t.x.dispose();
-  t.labels.dispose();
-  t.mask.dispose();
-}
-
-/** Loss of the MLP with `weights` (possibly perturbed tensors, not variables) on a batch. */
-export function batchLoss(weights: readonly tf.Tensor2D[], t: BatchTensors): tf.Scalar {
-  return maskedCrossEntropy(mlpForward(weights, t.x).logits, t.labels, t.mask);
-}
-
-/** Plain SGD: w ← w − lr·plugin(∇w). */
-export function sgdStep(weights: tf.Variable<tf.Rank.R2>[], batch: TrainBatch, lr: number, numClasses: number, plugin?: GradientPlugin): number {
-  const tensors = batchTensors(batch, numClasses);
-  const { value, grads } = tf.variableGrads(() => batchLoss(weights, tensors), weights);
-  const ordered = weights.map((w) => grads[w.name] as tf.Tensor2D);
-  const applied = plugin ? plugin(ordered) : ordered;
-  weights.forEach((w, l) => {
-    const next: tf.Tensor2D = tf.tidy(() => tf.sub(w, tf.mul(applied[l]!, lr)));
-    w.assign(next);
-    next.dispose(); // the variable keeps the data; this drops the extra handle
-  });
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  if (plugin) applied.forEach((g) => g.dispose());
-  Object.values(grads).forEach((g) => g.dispose());
-  disposeBatch(tensors);
+/** Plain SGD with the engine: w ← w − lr·plugin(∇w). */
+export function sgdStep(net: ContinualMlp, batch: TrainBatch, lr: number, plugin?: GradientPlugin): number {
+  const { loss, grads } = net.lossAndGradients(batch);
+  if (plugin) plugin(layerViews(net, grads));
+  net.step(lr, grads);
   return loss;
 }
 
@@ -108,13 +78,12 @@ export function taskBatch(task: ContinualTask, indices: ArrayLike<number>, numCl
 }
 
 /** Representation matrices (inputs × samples) of every layer for `n` rows of x. */
-export function layerRepresentations(weights: readonly tf.Tensor2D[], x: Float32Array, n: number): Matrix[] {
-  const inputs = collectLayerInputs(weights, x, n);
-  return inputs.map((rows, l) => denseRepresentation(rows, n, weights[l]!.shape[1]));
+export function layerRepresentations(net: ContinualMlp, x: Float32Array, n: number): Matrix[] {
+  return net.layerInputs(x, n).map((rows, l) => denseRepresentation(rows, n, net.sizes[l]!));
 }
 
 /** GPM's sample: `count` seeded rows of the task's training data (fs-dgpm.md §1.1). */
-export function taskRepresentations(weights: readonly tf.Tensor2D[], task: ContinualTask, count: number, seed: number): Matrix[] {
+export function taskRepresentations(net: ContinualMlp, task: ContinualTask, count: number, seed: number): Matrix[] {
   const rng = createRng(seed, 'representation', task.id);
   const n = Math.min(count, task.train.n);
   const order = Int32Array.from({ length: task.train.n }, (_, i) => i);
@@ -125,5 +94,5 @@ export function taskRepresentations(weights: readonly tf.Tensor2D[], task: Conti
     order[j] = t;
   }
   const batch = taskBatch(task, order.subarray(0, n), 1);
-  return layerRepresentations(weights, batch.x, n);
+  return layerRepresentations(net, batch.x, n);
 }

@@ -44,6 +44,8 @@ export class Model {
   readonly layout: ArenaLayout;
   readonly input: View;
   readonly output: View;
+  /** every layer's output, in layer order (the next layer's input; after a fused activation) */
+  readonly layerOutputs: readonly View[];
   readonly target: View;
   readonly inputGrad: View | null;
   readonly params: readonly ParamView[];
@@ -67,6 +69,7 @@ export class Model {
     this.layout = layout;
     this.input = input;
     this.output = layers[layers.length - 1]!.output;
+    this.layerOutputs = layers.map((layer) => layer.output);
     this.target = lossFn.target;
     this.inputGrad = inputGrad;
     this.params = layout.params;

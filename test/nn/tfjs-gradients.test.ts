@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { tf, useBackend } from '../../src/train/tf.js';
 import { dense, conv1d, convTranspose1d, batchNorm1dTrain } from '../../src/train/ops.js';
 import type { LayerSpec } from '../../src/nn/layers/registry.js';
-import { mlpForward, maskedCrossEntropy, classMask, initMlpWeights } from '../../src/continual/mlp.js';
+import { mlpForward, maskedCrossEntropy, classMask, initTfMlpWeights as initMlpWeights } from '../support/tfjs-continual-mlp.js';
 import { CONTINUAL_MLP } from '../../src/nn/models/continual-mlp.js';
 import { Model } from '../../src/nn/model.js';
 import { createRng } from '../../src/core/rng.js';

@@ -28,7 +28,7 @@ export const ContinualCommandOptionsSchema = z.object({
   glances: flag(positiveInt.optional(), "FS-DGPM only: updates per incoming batch (default 1; the paper's PMNIST setting: 5)", '<n>'),
   momentum: flag(z.coerce.number().min(0).lt(1).optional(), "FS-DGPM only: SGD momentum (default 0; the paper's PMNIST setting: 0.9)", '<x>'),
   dataDir: flag(z.string().default(DEFAULT_FASHION_MNIST_DIR), 'folder with the Fashion-MNIST idx files', '<dir>'),
-  backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
+  backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'engine kernels: wasm (SIMD) or cpu (plain TypeScript reference)', '<name>'),
   json: flag(z.boolean().default(false), 'print JSON instead of tables'),
 });
 export type ContinualCommandOptions = z.input<typeof ContinualCommandOptionsSchema>;

@@ -1,31 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../../core/rng.js';
-import { tf, useBackend } from '../../train/tf.js';
 import type { TaskStream } from '../../tasks/fashion-mnist/streams.js';
 import { parseContinualConfig } from '../config.js';
 import { initMlpWeights, MLP_HIDDEN } from '../mlp.js';
 import { runContinual } from '../run.js';
 import { momentumStep } from './fs-dgpm.js';
 
-test('momentumStep follows PyTorch SGD momentum on hand numbers', async () => {
-  await useBackend('cpu');
+test('momentumStep follows PyTorch SGD momentum on hand numbers', () => {
   // x 1, g 2, lr 0.1, μ 0.9: b = 2, x = 0.8; next g 1: b = 0.9·2 + 1 = 2.8, x = 0.8 − 0.28 = 0.52
-  const first = momentumStep(tf.scalar(1), tf.scalar(2), null, 0.1, 0.9);
-  const second = momentumStep(first.value, tf.scalar(1), first.buffer, 0.1, 0.9);
-  assert.ok(Math.abs(second.value.dataSync()[0]! - 0.52) < 1e-6);
-  assert.ok(Math.abs(second.buffer.dataSync()[0]! - 2.8) < 1e-6);
+  const first = momentumStep([1], [2], null, 0.1, 0.9);
+  const second = momentumStep(first.value, [1], first.buffer, 0.1, 0.9);
+  assert.ok(Math.abs(second.value[0]! - 0.52) < 1e-6);
+  assert.ok(Math.abs(second.buffer[0]! - 2.8) < 1e-6);
   // μ = 0 is plain SGD: the buffer is the current gradient
-  const plain = momentumStep(tf.scalar(1), tf.scalar(1), tf.scalar(5), 0.1, 0);
-  assert.ok(Math.abs(plain.value.dataSync()[0]! - 0.9) < 1e-6);
-  tf.dispose([first.value, first.buffer, second.value, second.buffer, plain.value, plain.buffer]);
+  const plain = momentumStep([1], [1], [5], 0.1, 0);
+  assert.ok(Math.abs(plain.value[0]! - 0.9) < 1e-6);
+  assert.equal(plain.buffer[0], 1);
 });
 
 const DIM = 12;
 const CLASSES = 3;
 
-test('FS-DGPM glances × momentum on the first task equal heavy-ball gradient descent written independently', async () => {
-  await useBackend('cpu');
+test('FS-DGPM glances × momentum on the first task equal heavy-ball gradient descent written independently', () => {
   // one task, one batch of 9 examples: the reservoir is empty during the batch's glances (it is filled after
   // them), so every glance is a momentum step on the same full-batch cross-entropy
   const rng = createRng('fs-glances');
@@ -37,32 +34,58 @@ test('FS-DGPM glances × momentum on the first task equal heavy-ball gradient de
   const [lr, momentum, glances] = [0.05, 0.9, 5];
   const config = parseContinualConfig({ method: 'fs-dgpm', benchmark: 'pfmnist', seed: 2, lr, momentum, glances, batchSize: n, epochs: 1, memoriesPerTask: 20, memoryBatch: 9 });
   let trained: number[][] = [];
-  runContinual(stream, config, { onTask: (_t, _row, _s, view) => (trained = view.weights.map((w) => [...w.dataSync()])) });
+  runContinual(stream, config, { onTask: (_t, _row, _s, view) => (trained = view.weights.map((w) => [...w])) });
 
-  // reference: relu MLP without biases, mean softmax cross-entropy, written here with raw tf ops
+  // reference: relu MLP without biases, mean softmax cross-entropy, forward and backward written out in float64
   const sizes = [DIM, ...MLP_HIDDEN, CLASSES];
-  const initial = initMlpWeights(sizes, 2);
-  let weights = initial.map((w) => tf.clone(w));
-  const start = initial.map((w) => [...w.dataSync()]);
-  initial.forEach((w) => w.dispose());
-  const xs = tf.tensor2d(x, [n, DIM]);
-  const labels = tf.oneHot(tf.tensor1d(y, 'int32'), CLASSES).toFloat();
-  const loss = (ws: tf.Tensor[]): tf.Scalar => {
-    let h: tf.Tensor = xs;
+  let weights = initMlpWeights(sizes, 2).map((w) => Float64Array.from(w));
+  const start = weights.map((w) => [...w]);
+  const gradientsAt = (ws: Float64Array[]): Float64Array[] => {
+    // activations h_0 = x, h_{l+1} = relu(h_l·W_lᵀ) (no relu on the logits)
+    const hs: Float64Array[] = [Float64Array.from(x)];
     ws.forEach((w, l) => {
-      h = tf.matMul(h, w, false, true);
-      if (l + 1 < ws.length) h = tf.relu(h);
+      const [inF, outF] = [sizes[l]!, sizes[l + 1]!];
+      const h = new Float64Array(n * outF);
+      for (let r = 0; r < n; r++)
+        for (let o = 0; o < outF; o++) {
+          let z = 0;
+          for (let i = 0; i < inF; i++) z += hs[l]![r * inF + i]! * w[o * inF + i]!;
+          h[r * outF + o] = l + 1 < ws.length ? Math.max(0, z) : z;
+        }
+      hs.push(h);
     });
-    const logProbabilities = tf.sub(h, tf.logSumExp(h, 1, true));
-    return tf.neg(tf.mean(tf.sum(tf.mul(labels, logProbabilities), 1))) as tf.Scalar;
+    // dLogits = (softmax − onehot) / n
+    let d = new Float64Array(n * CLASSES);
+    const logits = hs[ws.length]!;
+    for (let r = 0; r < n; r++) {
+      const row = logits.subarray(r * CLASSES, (r + 1) * CLASSES);
+      const max = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      for (let c = 0; c < CLASSES; c++) d[r * CLASSES + c] = (Math.exp(row[c]! - max) / sum - (c === y[r] ? 1 : 0)) / n;
+    }
+    const grads = ws.map((w) => new Float64Array(w.length));
+    for (let l = ws.length - 1; l >= 0; l--) {
+      const [inF, outF] = [sizes[l]!, sizes[l + 1]!];
+      for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) for (let r = 0; r < n; r++) grads[l]![o * inF + i] = grads[l]![o * inF + i]! + d[r * outF + o]! * hs[l]![r * inF + i]!;
+      const dIn = new Float64Array(n * inF);
+      for (let r = 0; r < n; r++)
+        for (let i = 0; i < inF; i++) {
+          if (hs[l]![r * inF + i]! <= 0 && l > 0) continue; // relu′ of the previous layer
+          let s = 0;
+          for (let o = 0; o < outF; o++) s += d[r * outF + o]! * ws[l]![o * inF + i]!;
+          dIn[r * inF + i] = s;
+        }
+      d = dIn;
+    }
+    return grads;
   };
-  let velocity: tf.Tensor[] | null = null;
+  let velocity: Float64Array[] | null = null;
   for (let step = 0; step < glances; step++) {
-    const gradients = tf.grads((...ws: tf.Tensor[]) => loss(ws))(weights);
-    velocity = velocity === null ? gradients : velocity.map((v, l) => tf.add(tf.mul(v, momentum), gradients[l]!));
-    weights = weights.map((w, l) => tf.sub(w, tf.mul(velocity![l]!, lr)));
+    const gradients = gradientsAt(weights);
+    velocity = velocity === null ? gradients : velocity.map((v, l) => v.map((value, i) => momentum * value + gradients[l]![i]!));
+    weights = weights.map((w, l) => w.map((value, i) => value - lr * velocity![l]![i]!));
   }
-  const expected = weights.map((w) => [...w.dataSync()]);
+  const expected = weights.map((w) => [...w]);
   let largest = 0;
   let moved = 0;
   expected.forEach((layer, l) =>
@@ -76,8 +99,7 @@ test('FS-DGPM glances × momentum on the first task equal heavy-ball gradient de
 });
 
 
-test('FS-DGPM with glances and momentum releases every tensor it creates (bases, λ and momentum buffers)', async () => {
-  await useBackend('cpu');
+test('FS-DGPM with glances and momentum: λ stays in (0, 1) on the sharpness path; a run is deterministic', () => {
   const rng = createRng('fs-leak');
   const n = 40;
   const set = { x: Float32Array.from({ length: n * DIM }, () => rng.next()), y: Int32Array.from({ length: n }, (_, i) => i % CLASSES), n };
@@ -89,8 +111,10 @@ test('FS-DGPM with glances and momentum releases every tensor it creates (bases,
     tasks: [0, 1].map((id) => ({ id, name: `t${id}`, train: set, test: set, classes: null })),
   };
   const config = parseContinualConfig({ method: 'fs-dgpm', benchmark: 'pfmnist', seed: 1, lr: 0.01, momentum: 0.9, glances: 3, batchSize: 10, memoriesPerTask: 20, memoryBatch: 20 });
-  const before = tf.memory().numTensors;
-  const result = runContinual(stream, config);
-  assert.equal(tf.memory().numTensors, before);
+  const lambdas: number[][] = [];
+  const result = runContinual(stream, config, { onStep: (strategy, taskId) => taskId === 1 && lambdas.push(strategy.importances().flat()) });
   assert.ok(result.basisSizes.some((r) => r > 0), 'the second task ran with bases (the sharpness path)');
+  assert.equal(lambdas.length, 4);
+  for (const step of lambdas) for (const v of step) assert.ok(v > 0 && v < 1, `λ = ${v}`);
+  assert.deepEqual(runContinual(stream, config).accuracy, result.accuracy);
 });

@@ -18,23 +18,23 @@
  * every task as the reference re-creates its optimisers per task. Not reproduced: the reference replaces
  * each λ parameter after its squash, so its λ optimiser keeps stepping the replaced tensors; here λ is one
  * variable updated every step as the paper describes.
+ *
+ * On the engine the step's derivatives are written out (no autodiff tape): with G_c the all-tasks gradient at
+ * w + v_c, ∂/∂w = mean_c G_c (v does not depend on w: inner gradients are detached), and, since
+ * v_c = Σ_{c′≤c} clip(η₁·g_{c′}·M·Λ·Mᵀ), ∂/∂λ_k = η₁·Σ_{c′} Σ_i (g_{c′}·M)[i,k]·((A_{c′} ⊙ U_{c′})·M)[i,k] with
+ * A_{c′} = Σ_{c≥c′} G_c / C and U_{c′} the 0/1 mask of entries the clip let through (bounds inclusive, as tfjs's
+ * clipByValue gradient).
  */
-import { Matrix } from 'ml-matrix';
+import type { Matrix } from 'ml-matrix';
 import { createRng, type Rng } from '../../core/rng.js';
-import { tf } from '../../train/tf.js';
-import { thresholdFor } from '../config.js';
+import { thresholdFor, type ContinualConfig } from '../config.js';
 import { recomputeBasis } from '../bases.js';
-import { classMask } from '../mlp.js';
-import { protectedComponent, squashImportance } from '../projection.js';
+import { classMask, type ContinualMlp } from '../mlp.js';
+import { ProjectionWorkspace, squashImportance } from '../projection.js';
 import { ReservoirBuffer } from '../replay.js';
 import type { ContinualStrategy, StrategyContext, TrainBatch } from '../strategy.js';
-import { batchLoss, batchTensors, disposeBatch, layerRepresentations } from '../strategy.js';
+import { layerRepresentations, sgdStep } from '../strategy.js';
 import { seededPermutation } from '../../tasks/fashion-mnist/streams.js';
-
-interface FsLayer {
-  basis: tf.Tensor2D;
-  lambda: tf.Variable<tf.Rank.R1>;
-}
 
 function sliceBatch(batch: TrainBatch, start: number, end: number): TrainBatch {
   const dim = batch.x.length / batch.n;
@@ -65,14 +65,13 @@ function reorderBatch(batch: TrainBatch, order: ArrayLike<number>): TrainBatch {
 }
 
 /**
- * SGD with momentum μ in PyTorch's convention, on one tensor: b ← g (first step) or μ·b + g; returns the new
- * value x − lr·b and the new buffer. μ = 0 is plain SGD. Pure: inputs are left alone.
+ * SGD with momentum μ in PyTorch's convention, on one vector: b ← g (first step) or μ·b + g; returns the new
+ * value x − lr·b and the new buffer. μ = 0 is plain SGD. Pure: inputs are left alone. (The weights take the
+ * same step in the engine's fused SGD kernel; this one moves λ.)
  */
-export function momentumStep(x: tf.Tensor, gradient: tf.Tensor, buffer: tf.Tensor | null, lr: number, momentum: number): { value: tf.Tensor; buffer: tf.Tensor } {
-  return tf.tidy(() => {
-    const next = buffer === null || momentum === 0 ? tf.clone(gradient) : tf.add(tf.mul(buffer, momentum), gradient);
-    return { value: tf.sub(x, tf.mul(next, lr)), buffer: next };
-  });
+export function momentumStep(x: ArrayLike<number>, gradient: ArrayLike<number>, buffer: ArrayLike<number> | null, lr: number, momentum: number): { value: Float32Array; buffer: Float32Array } {
+  const next = Float32Array.from(gradient, (g, i) => (buffer === null || momentum === 0 ? g : momentum * buffer[i]! + g));
+  return { value: Float32Array.from(next, (b, i) => x[i]! - lr * b), buffer: next };
 }
 
 function concatBatches(a: TrainBatch, b: TrainBatch): TrainBatch {
@@ -91,39 +90,92 @@ function concatBatches(a: TrainBatch, b: TrainBatch): TrainBatch {
   };
 }
 
+/** layer l's part of a flat run */
+const layerOf = (net: ContinualMlp, flat: Float32Array, l: number): Float32Array => flat.subarray(net.layerOffsets[l]!, net.layerOffsets[l]! + net.layerSize(l));
+
+/**
+ * The derivatives of FS-DGPM's sharpness objective mean_c L_all(w + v_c) at the current weights (see the top
+ * of this file): the mean loss, ∂/∂w as a flat run (before projection) and ∂/∂λ per layer (null where the
+ * layer has no basis). `ws` holds each layer's basis; `lambdas` its current λ.
+ */
+export function sharpnessGradients(
+  net: ContinualMlp,
+  ws: ProjectionWorkspace,
+  lambdas: readonly (Float32Array | null)[],
+  current: TrainBatch,
+  all: TrainBatch,
+  config: Pick<ContinualConfig, 'innerBatches' | 'eta1' | 'gradClip'>,
+): { loss: number; weights: Float32Array; lambdas: (Float64Array | null)[] } {
+  const spaced = lambdas.map((lambda, l) => (lambda ? l : -1)).filter((l) => l >= 0);
+  const chunks = Math.min(config.innerBatches, current.n);
+  const bounds = Array.from({ length: chunks + 1 }, (_, c) => Math.round((c * current.n) / chunks));
+  const w = net.flatWeights();
+  const perturbed = Float32Array.from(w);
+  const v = new Float32Array(w.length);
+  const component = new Float32Array(w.length);
+  // per chunk: g_c·M per spaced layer, the clip's pass mask, and the all-tasks gradient G_c
+  const innerCoordinates: Float32Array[][] = [];
+  const passed: Uint8Array[][] = [];
+  const allGradients: Float32Array[] = [];
+  let lossSum = 0;
+  for (let c = 0; c < chunks; c++) {
+    // the inner gradient at w + v_{c−1} (a value: first-order)
+    const inner = Float32Array.from(net.lossAndGradients(sliceBatch(current, bounds[c]!, bounds[c + 1]!), perturbed).grads);
+    innerCoordinates.push([]);
+    passed.push([]);
+    for (const l of spaced) {
+      const g = layerOf(net, inner, l);
+      const out = layerOf(net, component, l);
+      innerCoordinates[c]!.push(ws.component(l, g, lambdas[l]!, out));
+      const pass = new Uint8Array(out.length);
+      const vl = layerOf(net, v, l);
+      for (let i = 0; i < out.length; i++) {
+        const raw = config.eta1 * out[i]!;
+        pass[i] = raw >= -config.gradClip && raw <= config.gradClip ? 1 : 0;
+        vl[i] = vl[i]! + Math.max(-config.gradClip, Math.min(config.gradClip, raw));
+      }
+      passed[c]!.push(pass);
+    }
+    for (const l of spaced) {
+      const off = net.layerOffsets[l]!;
+      for (let i = 0; i < net.layerSize(l); i++) perturbed[off + i] = w[off + i]! + v[off + i]!;
+    }
+    const atPerturbed = net.lossAndGradients(all, perturbed);
+    lossSum += atPerturbed.loss;
+    allGradients.push(Float32Array.from(atPerturbed.grads));
+  }
+  // suffix sums give A_{c′}; after the first chunk's turn the suffix is ∂/∂w = mean_c G_c
+  const suffix = new Float32Array(w.length);
+  const lambdaGradients = spaced.map((l) => new Float64Array(lambdas[l]!.length));
+  const masked = new Float32Array(w.length);
+  for (let c = chunks - 1; c >= 0; c--) {
+    const G = allGradients[c]!;
+    for (let i = 0; i < G.length; i++) suffix[i] = suffix[i]! + G[i]! / chunks;
+    spaced.forEach((l, s) => {
+      const a = layerOf(net, suffix, l);
+      const m = layerOf(net, masked, l);
+      const pass = passed[c]![s]!;
+      for (let i = 0; i < a.length; i++) m[i] = pass[i] ? a[i]! : 0;
+      const back = ws.coordinates(l, m);
+      const coords = innerCoordinates[c]![s]!;
+      const rank = lambdas[l]!.length;
+      const gradient = lambdaGradients[s]!;
+      for (let row = 0; row < back.length; row += rank) for (let k = 0; k < rank; k++) gradient[k] = gradient[k]! + config.eta1 * coords[row + k]! * back[row + k]!;
+    });
+  }
+  const byLayer: (Float64Array | null)[] = lambdas.map(() => null);
+  spaced.forEach((l, s) => (byLayer[l] = lambdaGradients[s]!));
+  return { loss: lossSum / chunks, weights: suffix, lambdas: byLayer };
+}
+
 export function createFsDgpmStrategy(layers: number): ContinualStrategy {
-  const spaces: (FsLayer | null)[] = new Array<FsLayer | null>(layers).fill(null);
+  // per layer: the stored basis (reports), λ and its momentum buffer; null for layers without a basis
+  const bases: (Matrix | null)[] = new Array<Matrix | null>(layers).fill(null);
+  const lambdas: (Float32Array | null)[] = new Array<Float32Array | null>(layers).fill(null);
+  let lambdaBuffers: (Float32Array | null)[] = new Array<Float32Array | null>(layers).fill(null);
+  let workspace: ProjectionWorkspace | null = null;
   let buffer: ReservoirBuffer | null = null;
   let rng: Rng | null = null;
-  // momentum buffers of the weights and of each layer's λ (null until the task's first step)
-  let weightBuffers: (tf.Tensor | null)[] = [];
-  let lambdaBuffers: (tf.Tensor | null)[] = new Array<tf.Tensor | null>(layers).fill(null);
-  const resetBuffers = (): void => {
-    weightBuffers.forEach((b) => b?.dispose());
-    lambdaBuffers.forEach((b) => b?.dispose());
-    weightBuffers = [];
-    lambdaBuffers = new Array<tf.Tensor | null>(layers).fill(null);
-  };
-  const stepWeight = (ctx: StrategyContext, l: number, gradient: tf.Tensor2D): void => {
-    const w = ctx.weights[l]!;
-    const { value, buffer: next } = momentumStep(w, gradient, weightBuffers[l] ?? null, ctx.config.lr, ctx.config.momentum);
-    weightBuffers[l]?.dispose();
-    weightBuffers[l] = next;
-    w.assign(value as tf.Tensor2D);
-    value.dispose();
-  };
-
-  /** the first task (no bases): a momentum SGD step on the all-tasks loss */
-  const plainStep = (all: TrainBatch, ctx: StrategyContext): number => {
-    const tensors = batchTensors(all, ctx.stream.numClasses);
-    const { value, grads } = tf.variableGrads(() => batchLoss(ctx.weights, tensors), ctx.weights);
-    ctx.weights.forEach((w, l) => stepWeight(ctx, l, grads[w.name] as tf.Tensor2D));
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-    disposeBatch(tensors);
-    return loss;
-  };
 
   const replayBatch = (count: number, ctx: StrategyContext): TrainBatch | null => {
     if (!buffer || buffer.size === 0) return null;
@@ -142,76 +194,30 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
   };
 
   const sharpnessStep = (current: TrainBatch, all: TrainBatch, ctx: StrategyContext): number => {
-    const { weights, config } = ctx;
-    const numClasses = ctx.stream.numClasses;
-    const chunks = Math.min(config.innerBatches, current.n);
-    const bounds = Array.from({ length: chunks + 1 }, (_, c) => Math.round((c * current.n) / chunks));
-    const lossTensor = tf.tidy(() => {
-      const allTensors = batchTensors(all, numClasses);
-      // inner gradients: values only (first-order), each at w + v accumulated so far
-      const innerGradients: tf.Tensor2D[][] = [];
-      let v = weights.map((w) => tf.zerosLike(w) as tf.Tensor2D);
-      for (let c = 0; c < chunks; c++) {
-        const chunk = batchTensors(sliceBatch(current, bounds[c]!, bounds[c + 1]!), numClasses);
-        const perturbed = weights.map((w, l) => tf.add(w, v[l]!) as tf.Tensor2D);
-        const gradients = tf.grads((...ws: tf.Tensor[]) => batchLoss(ws as tf.Tensor2D[], chunk))(perturbed) as tf.Tensor2D[];
-        innerGradients.push(gradients);
-        if (c === chunks - 1) break; // the last chunk's v is only needed on the tape below
-        v = v.map((vl, l) => {
-          const space = spaces[l];
-          if (!space) return vl;
-          const step = tf.clipByValue(tf.mul(protectedComponent(gradients[l]!, { basis: space.basis, importance: space.lambda }), config.eta1), -config.gradClip, config.gradClip);
-          return tf.add(vl, step) as tf.Tensor2D;
-        });
-      }
-      const lambdas = spaces.filter((s): s is FsLayer => s !== null).map((s) => s.lambda);
-      const { value, grads } = tf.variableGrads(() => {
-        let vTaped = weights.map((w) => tf.zerosLike(w) as tf.Tensor2D);
-        const losses: tf.Scalar[] = [];
-        for (let c = 0; c < chunks; c++) {
-          vTaped = vTaped.map((vl, l) => {
-            const space = spaces[l];
-            if (!space) return vl;
-            const component = protectedComponent(innerGradients[c]![l]!, { basis: space.basis, importance: space.lambda });
-            return tf.add(vl, tf.clipByValue(tf.mul(component, config.eta1), -config.gradClip, config.gradClip)) as tf.Tensor2D;
-          });
-          losses.push(batchLoss(weights.map((w, l) => (spaces[l] ? (tf.add(w, vTaped[l]!) as tf.Tensor2D) : w)), allTensors));
-        }
-        return tf.mean(tf.stack(losses)) as tf.Scalar;
-      }, [...weights, ...lambdas]);
-      // λ ← sigmoid(10·(λ − η₂·b)), b the λ momentum buffer (b = ∇λ without momentum); kept inside (0, 1)
-      spaces.forEach((space, l) => {
-        if (!space) return;
-        const gradient = grads[space.lambda.name];
-        let stepped = space.lambda.dataSync();
-        if (gradient) {
-          const { value: next, buffer } = momentumStep(space.lambda, gradient, lambdaBuffers[l] ?? null, config.eta2, config.momentum);
-          lambdaBuffers[l]?.dispose();
-          lambdaBuffers[l] = tf.keep(buffer);
-          stepped = next.dataSync();
-        }
-        space.lambda.assign(tf.tensor1d(squashImportance(stepped)));
-      });
-      weights.forEach((w, l) => {
-        const g = grads[w.name] as tf.Tensor2D;
-        const space = spaces[l];
-        const projected = space ? tf.sub(g, protectedComponent(g, { basis: space.basis, importance: space.lambda })) : g;
-        const { value: next, buffer } = momentumStep(w, projected, weightBuffers[l] ?? null, config.lr, config.momentum);
-        weightBuffers[l]?.dispose();
-        weightBuffers[l] = tf.keep(buffer);
-        w.assign(next as tf.Tensor2D);
-      });
-      return value;
+    const { net, config } = ctx;
+    const gradients = sharpnessGradients(net, workspace!, lambdas, current, all, config);
+    const spaced = lambdas.map((lambda, l) => (lambda ? l : -1)).filter((l) => l >= 0);
+    // λ ← sigmoid(10·(λ − η₂·b)), b the λ momentum buffer (b = ∇λ without momentum); kept inside (0, 1)
+    spaced.forEach((l) => {
+      const { value, buffer: next } = momentumStep(lambdas[l]!, gradients.lambdas[l]!, lambdaBuffers[l] ?? null, config.eta2, config.momentum);
+      lambdaBuffers[l] = next;
+      lambdas[l] = squashImportance(value);
     });
-    const loss = lossTensor.dataSync()[0]!;
-    lossTensor.dispose();
-    return loss;
+    // w ← w − lr·(g − g·M·Λ·Mᵀ) with the new Λ, through the engine's SGD (momentum buffer in its arena)
+    for (const l of spaced) workspace!.project(l, layerOf(net, gradients.weights, l), lambdas[l]!);
+    net.step(config.lr, gradients.weights);
+    return gradients.loss;
   };
 
   return {
     name: 'fs-dgpm',
     beginTask(ctx) {
-      resetBuffers();
+      ctx.net.resetOptimizer();
+      lambdaBuffers = new Array<Float32Array | null>(layers).fill(null);
+      workspace ??= new ProjectionWorkspace(
+        Array.from({ length: layers }, (_, l) => ({ out: ctx.net.sizes[l + 1]!, in: ctx.net.sizes[l]! })),
+        ctx.net.kernels,
+      );
       if (!buffer) {
         buffer = new ReservoirBuffer(ctx.config.memoriesPerTask * ctx.stream.tasks.length, ctx.stream.inputDim);
         rng = createRng(ctx.config.seed, 'fs-dgpm', 'replay');
@@ -224,7 +230,8 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
         const current = glance === 0 ? batch : reorderBatch(batch, seededPermutation(batch.n, rng!));
         const replay = replayBatch(current.n, ctx);
         const all = replay ? concatBatches(current, replay) : current;
-        loss = spaces.some((s) => s !== null) ? sharpnessStep(current, all, ctx) : plainStep(all, ctx);
+        // the first task (no bases): a momentum SGD step on the all-tasks loss
+        loss = lambdas.some((s) => s !== null) ? sharpnessStep(current, all, ctx) : sgdStep(ctx.net, all, ctx.config.lr);
       }
       if (ctx.epoch === 0) {
         const dim = ctx.stream.inputDim;
@@ -237,28 +244,17 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
       const dim = buffer!.dim;
       const x = new Float32Array(slots.length * dim);
       slots.forEach((slot, r) => x.set(buffer!.x.subarray(slot * dim, (slot + 1) * dim), r * dim));
-      const representations = layerRepresentations(ctx.weights, x, slots.length);
+      const representations = layerRepresentations(ctx.net, x, slots.length);
       for (const l of ctx.protectedLayers) {
-        const basis: Matrix | null = recomputeBasis(representations[l]!, thresholdFor(ctx.config, l, ctx.taskId)).basis;
-        spaces[l]?.basis.dispose();
-        spaces[l]?.lambda.dispose();
-        spaces[l] = null;
-        if (basis === null) continue;
-        spaces[l] = {
-          basis: tf.tensor2d(Float32Array.from(basis.to1DArray()), [basis.rows, basis.columns]),
-          lambda: tf.tidy(() => tf.variable(tf.ones([basis.columns]) as tf.Tensor1D, true)),
-        };
+        const basis = recomputeBasis(representations[l]!, thresholdFor(ctx.config, l, ctx.taskId)).basis;
+        bases[l] = basis;
+        workspace!.setBasis(l, basis);
+        lambdas[l] = basis === null ? null : new Float32Array(basis.columns).fill(1);
       }
     },
-    bases: () => spaces.map((s) => (s ? new Matrix(s.basis.arraySync()) : null)),
-    basisSizes: () => spaces.map((s) => s?.basis.shape[1] ?? 0),
-    importances: () => spaces.map((s) => (s ? [...s.lambda.dataSync()] : [])),
-    dispose() {
-      resetBuffers();
-      for (const s of spaces) {
-        s?.basis.dispose();
-        s?.lambda.dispose();
-      }
-    },
+    bases: () => bases.map((b) => b?.clone() ?? null),
+    basisSizes: () => bases.map((b) => b?.columns ?? 0),
+    importances: () => lambdas.map((lambda) => (lambda ? [...lambda] : [])),
+    dispose() {},
   };
 }

@@ -8,7 +8,7 @@ export function createNaiveStrategy(layers: number): ContinualStrategy {
     name: 'naive',
     beginTask() {},
     trainStep(batch, ctx) {
-      return sgdStep(ctx.weights, batch, ctx.config.lr, ctx.stream.numClasses);
+      return sgdStep(ctx.net, batch, ctx.config.lr);
     },
     endTask() {},
     importances: () => Array.from({ length: layers }, () => []),
