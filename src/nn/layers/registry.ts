@@ -9,9 +9,10 @@ import { batchNorm, type BatchNormSpec } from './batch-norm.js';
 import { layerNorm, type LayerNormSpec } from './layer-norm.js';
 import { gatedTemporalConv, type GatedTemporalConvSpec } from './gated-temporal-conv.js';
 import { graphDiffusionConv, type GraphDiffusionConvSpec } from './graph-diffusion-conv.js';
+import { graphWaveNet, type GraphWaveNetSpec } from './graph-wavenet.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | GraphWaveNetSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -24,6 +25,7 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   layer_norm: layerNorm,
   gated_temporal_conv: gatedTemporalConv,
   graph_diffusion_conv: graphDiffusionConv,
+  graph_wavenet: graphWaveNet,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {
