@@ -12,7 +12,7 @@
 import type { Model, ModelSpec } from '../nn/model.js';
 import type { GraphWaveNetSpec } from '../nn/layers/graph-wavenet.js';
 import { ModelevoError } from '../core/errors.js';
-import { parameterSpecs, type GraphWaveNetConfig, type GwnWeights } from './graph-wavenet.js';
+import { parameterSpecs, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
 
 /** the engine's name of the model's only layer: its parameter prefix */
 export const GWN_LAYER = '0.graph_wavenet';
