@@ -5,8 +5,12 @@
  * softmax CE, SGD) at batch 10 and 64; the AD-NEv baseline conv autoencoder (10 × 25 window, channels 32/64,
  * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
  * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts).
+ * Graph WaveNet (bench/support/gwn-bench.ts): ms per training step at the results' width (8/32/64), batch 16,
+ * 12 steps in and out, on the engine, tfjs-wasm (the previous gwnForward path) and PyTorch (bench/gwn_torch.py),
+ * and the peak RSS of an engine GWN run in a child process.
  *
- * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64]
+ * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --only mlp|ae|gwn
+ *   --gwn-nodes 207 --gwn-steps 10]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ import { createRng } from '../src/core/rng.js';
 import { tf, useBackend } from '../src/train/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
 import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
+import { gwnEngineMs, gwnEngineRss, gwnTfjsMs, gwnTorch, type GwnBenchPlan } from './support/gwn-bench.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -28,7 +33,7 @@ const flag = (name: string, fallback: string): string => {
 const SECONDS = Number(flag('seconds', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
 const BATCHES = flag('batches', '10,64').split(',').map(Number);
-const ONLY = flag('only', ''); // 'mlp' or 'ae'
+const ONLY = flag('only', ''); // 'mlp', 'ae' or 'gwn'
 const SIZES = [784, 100, 100, 10];
 const LR = 0.01;
 
@@ -156,7 +161,7 @@ const peak = (16 * mhz) / 1000;
 await useBackend('wasm');
 console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s`);
 console.log('model                         engine                       steps/s   GFLOP/s   vs PyTorch');
-for (const batch of ONLY === 'ae' ? [] : BATCHES) {
+for (const batch of ONLY === 'ae' || ONLY === 'gwn' ? [] : BATCHES) {
   const flops = stepFlops(batch);
   const torch = torchRate(batch);
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
@@ -168,7 +173,7 @@ for (const batch of ONLY === 'ae' ? [] : BATCHES) {
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
 }
 
-if (ONLY !== 'mlp') {
+if (ONLY === '' || ONLY === 'ae') {
   const flops = autoencoderFlops();
   const torch = autoencoderTorchRate();
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
@@ -177,4 +182,19 @@ if (ONLY !== 'mlp') {
   row('nn (wasm SIMD, 1 thread)', autoencoderEngineRate());
   if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+}
+
+if (ONLY === '' || ONLY === 'gwn') {
+  const plan: GwnBenchPlan = { nodes: Number(flag('gwn-nodes', '207')), residual: 8, skip: 32, end: 64, batch: 16, warmup: 2, steps: Number(flag('gwn-steps', '10')) };
+  const label = `GWN ${plan.nodes} nodes b${plan.batch}`.padEnd(29);
+  const tfjsMs = gwnTfjsMs(plan);
+  const torch = gwnTorch(plan, PYTHON);
+  const row = (engine: string, ms: number): void =>
+    console.log(`${label} ${engine.padEnd(28)} ${(1000 / ms).toFixed(2).padStart(8)}   ms/step ${ms.toFixed(0).padStart(6)}   ×tfjs ${(ms / tfjsMs).toFixed(2)}   ${'ms' in torch ? `×PyTorch ${(ms / torch.ms).toFixed(2)}` : ''}`);
+  row('nn (wasm SIMD, 1 thread)', gwnEngineMs(plan));
+  row('tfjs-wasm (1 thread)', tfjsMs);
+  if ('ms' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.ms);
+  else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+  const rss = gwnEngineRss(plan);
+  console.log(`${label} peak RSS: engine run ${(rss.maxRssBytes / 2 ** 20).toFixed(0)} MiB (child process, ${plan.warmup + plan.steps} steps)${'ms' in torch ? `, PyTorch ${(torch.maxRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}`);
 }
