@@ -46,6 +46,19 @@ export interface GwnEngineEpochOptions {
   readonly maxSteps?: number;
   /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
   readonly deadline?: number;
+  /** a custom forward's own masks (tfjs session only; the engine has no custom forwards, so nothing to do here) */
+  readonly masked?: boolean;
+}
+
+/** What the trainers need of a Graph WaveNet session: GwnEngineSession and the tfjs GwnTrainingSession both have it. */
+export interface GwnSession {
+  readonly config: GraphWaveNetConfig;
+  trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }>;
+  evaluate(samples: readonly number[]): Promise<ForecastMetrics>;
+  forecast(samples: readonly number[], batchSize?: number): Promise<Float64Array>;
+  gradients(samples: readonly number[]): Promise<Record<string, Float32Array>>;
+  snapshot(): Promise<GwnWeights>;
+  dispose(): void;
 }
 
 /** Inputs [B, 2, N, 12] (z-scored value, time of day) for the given sample indices: the engine's layout. */
@@ -66,7 +79,7 @@ export function engineInputs(prepared: PreparedTraffic, samples: readonly number
   return out;
 }
 
-export class GwnEngineSession {
+export class GwnEngineSession implements GwnSession {
   readonly config: GraphWaveNetConfig;
   private readonly supports: [Float32Array, Float32Array];
   /** tensors the engine does not build (the last block's graph convolution and BN), kept as given */

@@ -15,7 +15,7 @@ import type { SampleRange } from '../tasks/traffic/windows.js';
 import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
 import { GwnTrainingSession, type GwnSessionOptions } from './gwn-session.js';
-import { GwnEngineSession } from './gwn-engine-session.js';
+import { GwnEngineSession, type GwnSession } from './gwn-engine-session.js';
 
 export { buildInputs, prepareTraffic, type PreparedTraffic } from './gwn-data.js';
 
@@ -64,10 +64,8 @@ export interface GwnTrainOptions {
 
 export type GwnBackend = 'nn' | 'tfjs';
 
-/** What trainGwn and forecastGwn need of a session; both GwnEngineSession and the tfjs GwnTrainingSession have it. */
-type GwnSession = Pick<GwnEngineSession, 'config' | 'trainEpoch' | 'evaluate' | 'forecast' | 'snapshot' | 'dispose'>;
-
-function openSession(prepared: PreparedTraffic, options: GwnSessionOptions, backend: GwnBackend = 'nn'): GwnSession {
+/** The engine session, or the tfjs one when asked for or when a hook needs it (custom forward, extra tensors). */
+export function openSession(prepared: PreparedTraffic, options: GwnSessionOptions, backend: GwnBackend = 'nn'): GwnSession {
   const needsTfjs = options.forward !== undefined || (options.extraWeights !== undefined && Object.keys(options.extraWeights).length > 0);
   if (backend === 'tfjs' || needsTfjs) return new GwnTrainingSession(prepared, options);
   return new GwnEngineSession(prepared, options);
