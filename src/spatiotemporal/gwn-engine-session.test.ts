@@ -60,10 +60,9 @@ test('engine session: a session started from a snapshot forecasts exactly like t
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(chunked[i]! - actual[i]!) < 1e-4, `chunked forecast [${i}]`);
 });
 
-test('engine session: gradients match a central finite difference of the validation loss', async () => {
+for (const batch of [[5, 9, 13], Array.from({ length: 21 }, (_, i) => 5 + 2 * i)]) test(`engine session: gradients on ${batch.length} windows (${batch.length > 16 ? 'two chunks, the second padded' : 'one chunk'}) match a central finite difference of the loss`, async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const session = new GwnEngineSession(prepared, { seed: 3, learningRate: 1e-2, clipNorm: 5, config: TINY });
-  const batch = [5, 9, 13];
   const grads = await session.gradients(batch);
   const base = await session.snapshot();
   for (const name of ['end2.bias', 'layers.1.tcn.weight', 'node_emb1']) {

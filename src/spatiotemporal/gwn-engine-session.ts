@@ -15,8 +15,10 @@
  * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder,
  * SynEVO's per-group activation dropout).
  *
- * A model is compiled per batch size (the arena is planned for one): one for training, and one per forecast /
- * gradient batch size, each receiving the training model's parameters and running statistics before use.
+ * A model is compiled per batch size (the arena is planned for one). Forecasts and gradients run in chunks on
+ * the training model (inference mode) once there is one, otherwise on one inference model of at most
+ * INFERENCE_BATCH examples: at 207 nodes an arena holds ~13 MiB per example, so a batch-64 copy would take
+ * ~860 MiB.
  */
 import { createRng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
@@ -26,6 +28,9 @@ import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWave
 import { getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
 import { targetsOf, type PreparedTraffic } from './gwn-data.js';
+
+/** the largest chunk a session compiles a model for outside training */
+const INFERENCE_BATCH = 16;
 
 export interface GwnEngineSessionOptions {
   readonly seed: number | string;
@@ -144,7 +149,10 @@ export class GwnEngineSession implements GwnSession {
     return model;
   }
 
-  private inferenceModel(batch: number): Model {
+  /** the model chunks of forecasts and gradients run on: the training one, or one of at most INFERENCE_BATCH */
+  private chunkModel(wanted: number): Model {
+    if (this.training) return this.training;
+    const batch = Math.max(1, Math.min(wanted, INFERENCE_BATCH));
     let model = this.inference.get(batch);
     if (!model) {
       model = this.compile(batch);
@@ -282,8 +290,8 @@ export class GwnEngineSession implements GwnSession {
   async forecast(samples: readonly number[], batchSize = 64): Promise<Float64Array> {
     const nodes = this.config.nodes;
     const out = new Float64Array(samples.length * HORIZON_STEPS * nodes);
-    const size = Math.min(batchSize, samples.length);
-    const model = this.inferenceModel(size);
+    const model = this.chunkModel(Math.min(batchSize, samples.length));
+    const size = model.input.shape[0]!;
     for (let start = 0; start < samples.length; start += size) {
       const chunk = samples.slice(start, start + size);
       // a short last chunk is padded with its first sample: inference mode treats every example on its own
@@ -300,17 +308,39 @@ export class GwnEngineSession implements GwnSession {
     return maskedMetrics(await this.forecast(samples), targetsOf(this.prepared, samples));
   }
 
-  /** Gradients of the masked MAE on `samples` (one batch, inference-mode BN, no dropout), by tfjs name. */
+  /**
+   * Gradients of the masked MAE on `samples` (inference-mode BN, no dropout), by tfjs name. Chunks are
+   * independent in inference mode, so the batch's gradient is the chunks' gradients weighted by their observed
+   * targets (the loss is Σ mask·|error| / Σ mask); a short chunk is padded with missing (0) targets.
+   */
   async gradients(samples: readonly number[]): Promise<Record<string, Float32Array>> {
-    const model = this.inferenceModel(samples.length);
-    engineInputs(this.prepared, samples, model.view(model.input));
-    model.view(model.target).set(targetsOf(this.prepared, samples));
-    model.forward(false);
-    model.loss();
-    model.backward();
-    const grads = getGwnWeights(model, this.config, 2, { grad: true });
-    const out: Record<string, Float32Array> = {};
-    for (const name of this.trainableNames()) out[name] = grads[name]!.data;
+    const model = this.chunkModel(samples.length);
+    const size = model.input.shape[0]!;
+    const names = this.trainableNames();
+    const out: Record<string, Float32Array> = Object.fromEntries(names.map((n) => [n, new Float32Array(0)]));
+    const perChunk: { observed: number; grads: GwnWeights }[] = [];
+    for (let start = 0; start < samples.length; start += size) {
+      const chunk = samples.slice(start, start + size);
+      const targets = new Float32Array(model.target.size);
+      targets.set(targetsOf(this.prepared, chunk));
+      while (chunk.length < size) chunk.push(chunk[0]!);
+      engineInputs(this.prepared, chunk, model.view(model.input));
+      model.view(model.target).set(targets);
+      model.forward(false);
+      model.loss();
+      model.backward();
+      perChunk.push({ observed: targets.reduce((c, t) => c + (t !== 0 ? 1 : 0), 0), grads: getGwnWeights(model, this.config, 2, { grad: true }) });
+    }
+    const observed = perChunk.reduce((c, p) => c + p.observed, 0);
+    for (const name of names) {
+      const sum = new Float32Array(perChunk[0]!.grads[name]!.data.length);
+      for (const p of perChunk) {
+        if (p.observed === 0) continue;
+        const g = p.grads[name]!.data;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + (p.observed / observed) * g[i]!;
+      }
+      out[name] = sum;
+    }
     return out;
   }
 
