@@ -9,8 +9,10 @@
  * diffuses along it as one more support; its gradient dÃ = Σ H_{k−1}·dH_kᵀ flows back through the softmax and
  * ReLU into E₁ and E₂.
  *
- * Diffusion runs per (b, c) slice [N, T] as one GEMM each, writing straight into the concatenation buffer
- * [B, J·C, N, T] (J = 1 + S·K); the 1 × 1 convolution is one GEMM per example.
+ * Diffusion runs per example as one GEMM over all channels: the example [C, N, T] is swapped to node-major
+ * [N, C·T] (scratch `chain`), each step is A_sᵀ·[N, C·T] (n = C·T rather than T: one GEMM per step, not C thin
+ * ones), and each result is swapped back into the concatenation buffer [B, J·C, N, T] (J = 1 + S·K); the 1 × 1
+ * convolution is one GEMM per example. Backward swaps the example's concatenation gradient the same way.
  */
 import { ModelevoError } from '../../core/errors.js';
 import type { View } from '../arena.js';
@@ -73,15 +75,20 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
   const concat = planner.buffer('activation', `${name}.concat`, [batch, mixed, nodes, time]);
   const output = planner.buffer('activation', `${name}.out`, [batch, cout, nodes, time]);
   const dConcat = planner.buffer('scratch', `${name}.dConcat`, [batch, mixed, nodes, time]);
+  // one example's terms, node-major [J, N, C·T]: the diffusion chain and its gradient
+  const chain = planner.buffer('scratch', `${name}.chain`, [terms, nodes, cin * time]);
+  const dChain = planner.buffer('scratch', `${name}.dChain`, [terms, nodes, cin * time]);
+  const example = cin * plane;
   const slice = (base: number, b: number, term: number, c: number): number => base + ((b * terms + term) * cin + c) * plane;
   // one reusable argument record for the many small diffusion GEMMs
-  const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: time, k: nodes, a: 0, lda: nodes, b: 0, ldb: time, beta: 0, c: 0, ldc: time };
+  const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: cin * time, k: nodes, a: 0, lda: nodes, b: 0, ldb: cin * time, beta: 0, c: 0, ldc: cin * time };
   const mix: GemmArgs = { transA: false, transB: false, m: cout, n: plane, k: mixed, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
   const mixWeightGrad: GemmArgs = { transA: false, transB: true, m: cout, n: mixed, k: plane, a: 0, lda: plane, b: 0, ldb: plane, beta: 0, c: 0, ldc: mixed };
-  const adjacencyGrad: GemmArgs = { transA: false, transB: true, m: nodes, n: nodes, k: time, a: 0, lda: time, b: 0, ldb: time, beta: 1, c: 0, ldc: nodes };
+  const adjacencyGrad: GemmArgs = { transA: false, transB: true, m: nodes, n: nodes, k: cin * time, a: 0, lda: cin * time, b: 0, ldb: cin * time, beta: 1, c: 0, ldc: nodes };
   const mixInputGrad: GemmArgs = { transA: true, transB: false, m: mixed, n: plane, k: cout, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
 
-  /** C = op(A_s)·B for one [N, T] slice: transposed in forward (Aᵀ), plain in backward (A) */
+  const link = (base: number, term: number): number => base + term * example;
+  /** C = op(A_s)·B for one example's [N, C·T]: transposed in forward (Aᵀ), plain in backward (A) */
   const supportAt = (s: number): number => (s < fixed ? supports.offset + s * nodes * nodes : sharedAdaptive ? sharedAdaptive.adjacency.offset : adaptive!.offset);
   const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
     diffusion.transA = transposed;
@@ -105,12 +112,14 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
       }
       for (let b = 0; b < batch; b++) {
         // term 0 is x itself
-        k.activation(input.offset + b * cin * plane, slice(concat.offset, b, 0, 0), cin * plane, 'identity');
+        k.activation(input.offset + b * example, slice(concat.offset, b, 0, 0), example, 'identity');
+        k.swapAxes01(input.offset + b * example, link(chain.offset, 0), cin, nodes, time);
         for (let s = 0; s < allSupports; s++) {
           for (let p = 1; p <= order; p++) {
             const term = 1 + s * order + (p - 1);
             const previous = p === 1 ? 0 : term - 1;
-            for (let c = 0; c < cin; c++) diffuse(k, s, true, slice(concat.offset, b, previous, c), slice(concat.offset, b, term, c), false);
+            diffuse(k, s, true, link(chain.offset, previous), link(chain.offset, term), false);
+            k.swapAxes01(link(chain.offset, term), slice(concat.offset, b, term, 0), nodes, cin, time);
           }
         }
         mix.a = weight.offset;
@@ -141,23 +150,30 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
         mixInputGrad.b = dOutput.offset + b * cout * plane;
         mixInputGrad.c = slice(dConcat.offset, b, 0, 0);
         k.gemm(mixInputGrad);
+        for (let j = 0; j < terms; j++) k.swapAxes01(slice(dConcat.offset, b, j, 0), link(dChain.offset, j), cin, nodes, time);
+        if (learned) {
+          // the learned support's chain inputs H_{p−1}, node-major, for dÃ (the forward's chain held the last example)
+          k.swapAxes01(slice(concat.offset, b, 0, 0), link(chain.offset, 0), cin, nodes, time);
+          for (let p = 1; p < order; p++) {
+            const term = 1 + fixed * order + (p - 1);
+            k.swapAxes01(slice(concat.offset, b, term, 0), link(chain.offset, term), cin, nodes, time);
+          }
+        }
         // back along each diffusion chain: dH_{p−1} += A·dH_p, ending in the x slot (term 0)
         for (let s = 0; s < allSupports; s++) {
           for (let p = order; p >= 1; p--) {
             const term = 1 + s * order + (p - 1);
             const previous = p === 1 ? 0 : term - 1;
-            for (let c = 0; c < cin; c++) {
-              if (s === fixed) {
-                // dÃ[v, w] += Σ_t H_{p−1}[v, t]·dH_p[w, t]
-                adjacencyGrad.a = slice(concat.offset, b, previous, c);
-                adjacencyGrad.b = slice(dConcat.offset, b, term, c);
-                k.gemm(adjacencyGrad);
-              }
-              diffuse(k, s, false, slice(dConcat.offset, b, term, c), slice(dConcat.offset, b, previous, c), true);
+            if (s === fixed) {
+              // dÃ[v, w] += Σ_{c,t} H_{p−1}[v, (c, t)]·dH_p[w, (c, t)]
+              adjacencyGrad.a = link(chain.offset, previous);
+              adjacencyGrad.b = link(dChain.offset, term);
+              k.gemm(adjacencyGrad);
             }
+            diffuse(k, s, false, link(dChain.offset, term), link(dChain.offset, previous), true);
           }
         }
-        if (dInput) k.activation(slice(dConcat.offset, b, 0, 0), dInput.offset + b * cin * plane, cin * plane, 'identity');
+        if (dInput) k.swapAxes01(link(dChain.offset, 0), dInput.offset + b * example, nodes, cin, time);
       }
       if (rank > 0) {
         // through the row softmax and the ReLU, then dE₁ = dP·E₂ᵀ, dE₂ = E₁ᵀ·dP
