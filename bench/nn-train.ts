@@ -11,7 +11,12 @@
  * the rows on 2 data-parallel workers, src/nn/data-parallel.ts, which also print replica 0's wait and sync time per
  * step). One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
  *
- * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N]
+ * Graph WaveNet (bench/support/gwn-bench.ts): ms per training step at the results' width (8/32/64), batch 16,
+ * 12 steps in and out, on the engine, tfjs-wasm (the previous gwnForward path) and PyTorch (bench/gwn_torch.py),
+ * and the peak RSS of an engine GWN run in a child process.
+ *
+ * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N
+ *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +33,7 @@ import type { ModelSpec } from '../src/nn/model.js';
 import type { OptimizerSpec } from '../src/nn/optim/registry.js';
 import { initTfMlpWeights as initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../test/support/tfjs-continual-mlp.js';
 import { runChild } from './support/child-run.js';
+import { gwnEngineMs, gwnEngineRss, gwnTfjsMs, gwnTorch, type GwnBenchPlan } from './support/gwn-bench.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -37,7 +43,7 @@ const flag = (name: string, fallback: string): string => {
 const SECONDS = Number(flag('seconds', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
 const BATCHES = flag('batches', '10,64').split(',').map(Number);
-const ONLY = flag('only', ''); // 'mlp', 'ae' or 'overhead' (data-parallel synchronisation cost)
+const ONLY = flag('only', ''); // 'mlp', 'ae', 'gwn' or 'overhead' (data-parallel synchronisation cost)
 const SIZES = [784, 100, 100, 10];
 const LR = 0.01;
 
@@ -192,7 +198,7 @@ const peak = (16 * mhz) / 1000;
 await useBackend('wasm');
 console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s (2 cores: ${(2 * peak).toFixed(1)})`);
 console.log('model                         engine                       steps/s   GFLOP/s   vs PyTorch');
-for (const batch of ONLY === 'ae' || ONLY === 'overhead' ? [] : BATCHES) {
+for (const batch of ONLY === '' || ONLY === 'mlp' ? BATCHES : []) {
   const flops = stepFlops(batch);
   const torch = torchRate(batch);
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
@@ -210,7 +216,7 @@ for (const batch of ONLY === 'ae' || ONLY === 'overhead' ? [] : BATCHES) {
 
 if (ONLY === '' || ONLY === 'overhead') console.log(`data-parallel overhead — ${await barrierOverhead()}`);
 
-if (ONLY !== 'mlp' && ONLY !== 'overhead') {
+if (ONLY === '' || ONLY === 'ae') {
   const flops = autoencoderFlops();
   const torch = autoencoderTorchRate();
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
@@ -242,4 +248,19 @@ function populationRun(singleRate: number): { stepsPerSecond: number; steps: num
     else best.maxRssBytes = Math.max(best.maxRssBytes, run.maxRssBytes);
   }
   return best;
+}
+
+if (ONLY === '' || ONLY === 'gwn') {
+  const plan: GwnBenchPlan = { nodes: Number(flag('gwn-nodes', '207')), residual: 8, skip: 32, end: 64, batch: 16, warmup: 2, steps: Number(flag('gwn-steps', '10')) };
+  const label = `GWN ${plan.nodes} nodes b${plan.batch}`.padEnd(29);
+  const tfjsMs = gwnTfjsMs(plan);
+  const torch = gwnTorch(plan, PYTHON);
+  const row = (engine: string, ms: number): void =>
+    console.log(`${label} ${engine.padEnd(28)} ${(1000 / ms).toFixed(2).padStart(8)}   ms/step ${ms.toFixed(0).padStart(6)}   ×tfjs ${(ms / tfjsMs).toFixed(2)}   ${'ms' in torch ? `×PyTorch ${(ms / torch.ms).toFixed(2)}` : ''}`);
+  row('nn (wasm SIMD, 1 thread)', gwnEngineMs(plan));
+  row('tfjs-wasm (1 thread)', tfjsMs);
+  if ('ms' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.ms);
+  else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
+  const rss = gwnEngineRss(plan);
+  console.log(`${label} peak RSS: engine run ${(rss.maxRssBytes / 2 ** 20).toFixed(0)} MiB (child process, ${plan.warmup + plan.steps} steps)${'ms' in torch ? `, PyTorch ${(torch.maxRssBytes / 2 ** 20).toFixed(0)} MiB` : ''}`);
 }

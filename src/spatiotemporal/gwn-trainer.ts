@@ -6,11 +6,16 @@
  * early stopping: `epochs` is a maximum, training stops once the validation MAE has not improved for `patience`
  * epochs (LargeST uses patience 30 with up to 100 epochs), and the best-validation epoch's weights are returned
  * (restore-best). Every epoch's train and validation MAE is kept as the learning curve.
+ *
+ * Sessions run on the training engine (GwnEngineSession, src/nn; issue #22) unless a session hook needs the
+ * tfjs session (a custom forward or extra tensors: ComS2T's prompt encoder) or `backend: 'tfjs'` asks for the
+ * previous implementation (the old-vs-new equivalence check, docs/results/st-engine-equivalence.md).
  */
 import type { SampleRange } from '../tasks/traffic/windows.js';
 import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
 import { GwnTrainingSession, type GwnSessionOptions } from './gwn-session.js';
+import { GwnEngineSession, type GwnSession } from './gwn-engine-session.js';
 
 export { buildInputs, prepareTraffic, type PreparedTraffic } from './gwn-data.js';
 
@@ -53,6 +58,17 @@ export interface GwnTrainOptions {
   readonly trainScoreWindows?: number;
   /** the best epoch of an earlier, interrupted part of the run: kept unless a new epoch beats it */
   readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
+  /** 'nn' (default): the training engine; 'tfjs': the previous implementation (forced by a custom forward or extra tensors) */
+  readonly backend?: GwnBackend;
+}
+
+export type GwnBackend = 'nn' | 'tfjs';
+
+/** The engine session, or the tfjs one when asked for or when a hook needs it (custom forward, extra tensors). */
+export function openSession(prepared: PreparedTraffic, options: GwnSessionOptions, backend: GwnBackend = 'nn'): GwnSession {
+  const needsTfjs = options.forward !== undefined || (options.extraWeights !== undefined && Object.keys(options.extraWeights).length > 0);
+  if (backend === 'tfjs' || needsTfjs) return new GwnTrainingSession(prepared, options);
+  return new GwnEngineSession(prepared, options);
 }
 
 export const DEFAULT_GWN_TRAINING: Omit<GwnTrainOptions, 'seed'> = { epochs: 100, batchSize: 64, learningRate: 1e-3, weightDecay: 1e-4, clipNorm: 5 };
@@ -79,8 +95,8 @@ export interface TrainedGwn {
 }
 
 /** Forecasts [samples, 12, N] in original units for the samples in `range` (or a list of samples). */
-export async function forecastGwn(prepared: PreparedTraffic, model: Pick<TrainedGwn, 'config' | 'weights'>, range: SampleRange | readonly number[], batchSize = 64): Promise<Float64Array> {
-  const session = new GwnTrainingSession(prepared, { seed: 0, learningRate: 0, clipNorm: 1, config: model.config, initialWeights: model.weights, frozen: () => true });
+export async function forecastGwn(prepared: PreparedTraffic, model: Pick<TrainedGwn, 'config' | 'weights'>, range: SampleRange | readonly number[], batchSize = 64, backend: GwnBackend = 'nn'): Promise<Float64Array> {
+  const session = openSession(prepared, { seed: 0, learningRate: 0, clipNorm: 1, config: model.config, initialWeights: model.weights, frozen: () => true }, backend);
   try {
     return await session.forecast(Array.isArray(range) ? range : rangeIndices(range as SampleRange), batchSize);
   } finally {
@@ -90,7 +106,7 @@ export async function forecastGwn(prepared: PreparedTraffic, model: Pick<Trained
 
 /** Trains for up to `epochs` epochs and returns the weights of the best validation epoch. */
 export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptions): Promise<TrainedGwn> {
-  const session = new GwnTrainingSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const session = openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config }, options.backend);
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];

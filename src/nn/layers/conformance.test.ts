@@ -74,6 +74,17 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
     }),
   ),
   reshape: fc.record({ a: dim, b: dim }).map(({ a, b }) => ({ inputShape: [a, b], spec: { kind: 'reshape', shape: [b, a] } })),
+  // the whole network on tiny widths: 1–3 blocks, short inputs (left-padded) or longer ones, with and without
+  // the adaptive adjacency, dropout and the output affine
+  graph_wavenet: fc
+    .record({
+      cin: fc.integer({ min: 1, max: 2 }), nodes: fc.integer({ min: 1, max: 4 }), time: fc.integer({ min: 1, max: 6 }),
+      residualChannels: fc.integer({ min: 1, max: 3 }), dilationChannels: fc.integer({ min: 1, max: 3 }), skipChannels: fc.integer({ min: 1, max: 3 }), endChannels: fc.integer({ min: 1, max: 3 }),
+      horizons: fc.integer({ min: 1, max: 3 }), dilations: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 1, maxLength: 3 }),
+      supports: fc.integer({ min: 0, max: 2 }), order: fc.integer({ min: 1, max: 2 }), adaptiveRank: fc.integer({ min: 0, max: 2 }),
+      dropout: fc.constantFrom(0, 0.3), outputScale: fc.constantFrom(1, 2.5), outputShift: fc.constantFrom(0, -1),
+    })
+    .map(({ cin, nodes, time, ...spec }) => ({ inputShape: [cin, nodes, time], spec: { kind: 'graph_wavenet', ...spec } })),
 };
 
 const batchSize = fc.constantFrom(1, 1, 2, 3, 5);

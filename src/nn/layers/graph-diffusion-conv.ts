@@ -9,12 +9,15 @@
  * diffuses along it as one more support; its gradient dÃ = Σ H_{k−1}·dH_kᵀ flows back through the softmax and
  * ReLU into E₁ and E₂.
  *
- * Diffusion runs per (b, c) slice [N, T] as one GEMM each, writing straight into the concatenation buffer
- * [B, J·C, N, T] (J = 1 + S·K); the 1 × 1 convolution is one GEMM per example.
+ * Diffusion runs per example as one GEMM over all channels: the example [C, N, T] is swapped to node-major
+ * [N, C·T] (scratch `chain`), each step is A_sᵀ·[N, C·T] (n = C·T rather than T: one GEMM per step, not C thin
+ * ones), and each result is swapped back into the concatenation buffer [B, J·C, N, T] (J = 1 + S·K); the 1 × 1
+ * convolution is one GEMM per example. Backward swaps the example's concatenation gradient the same way.
  */
 import { ModelevoError } from '../../core/errors.js';
+import type { View } from '../arena.js';
 import type { GemmArgs, NnKernels } from '../kernels/kernels.js';
-import type { BuiltLayer, LayerKind } from './layer.js';
+import type { BuildInput, BuiltLayer, LayerKind } from './layer.js';
 
 export interface GraphDiffusionConvSpec {
   readonly kind: 'graph_diffusion_conv';
@@ -27,130 +30,164 @@ export interface GraphDiffusionConvSpec {
   readonly adaptiveRank?: number;
 }
 
+/**
+ * Buffers a composite model (Graph WaveNet) shares between its diffusion layers: one copy of the fixed
+ * supports, and one adaptive adjacency learned once for all layers. The layer diffuses along `adjacency` as
+ * its last support and accumulates (beta = 1) its gradient into `adjacencyGrad`; the owner zeroes that before
+ * the backward pass and takes it back through the softmax itself.
+ */
+export interface SharedSupports {
+  readonly supports: View;
+  readonly adaptive?: { readonly adjacency: View; readonly adjacencyGrad: View };
+}
+
 export const graphDiffusionConv: LayerKind<GraphDiffusionConvSpec> = {
-  build(spec, { name, sampleShape, batch, input, planner }): BuiltLayer {
-    if (sampleShape.length !== 3) {
-      throw new ModelevoError('SHAPE_MISMATCH', `graph_diffusion_conv '${name}' expects [channels, nodes, time] examples, got [${sampleShape.join(', ')}]`);
-    }
-    const [cin, nodes, time] = sampleShape as [number, number, number];
-    const order = spec.order ?? 2;
-    const cout = spec.channels;
-    const rank = spec.adaptiveRank ?? 0;
-    const fixed = spec.supports;
-    const allSupports = fixed + (rank > 0 ? 1 : 0);
-    const terms = 1 + allSupports * order;
-    const mixed = terms * cin;
-    const plane = nodes * time;
-    const bound = 1 / Math.sqrt(mixed);
-    const weight = planner.param(`${name}.mlp.weight`, [cout, mixed], { kind: 'uniform', bound });
-    const bias = planner.param(`${name}.mlp.bias`, [cout], { kind: 'uniform', bound });
-    const nodevec1 = rank > 0 ? planner.param(`${name}.nodevec1`, [nodes, rank], { kind: 'normal', std: 1 }) : undefined;
-    const nodevec2 = rank > 0 ? planner.param(`${name}.nodevec2`, [rank, nodes], { kind: 'normal', std: 1 }) : undefined;
-    const supports = planner.buffer('state', `${name}.supports`, [fixed, nodes, nodes]);
-    const adaptive = rank > 0 ? planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]) : undefined;
-    const adaptivePre = rank > 0 ? planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]) : undefined;
-    const dAdaptive = rank > 0 ? planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]) : undefined;
-    const concat = planner.buffer('activation', `${name}.concat`, [batch, mixed, nodes, time]);
-    const output = planner.buffer('activation', `${name}.out`, [batch, cout, nodes, time]);
-    const dConcat = planner.buffer('scratch', `${name}.dConcat`, [batch, mixed, nodes, time]);
-    const slice = (base: number, b: number, term: number, c: number): number => base + ((b * terms + term) * cin + c) * plane;
-    // one reusable argument record for the many small diffusion GEMMs
-    const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: time, k: nodes, a: 0, lda: nodes, b: 0, ldb: time, beta: 0, c: 0, ldc: time };
-    const mix: GemmArgs = { transA: false, transB: false, m: cout, n: plane, k: mixed, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
-    const mixWeightGrad: GemmArgs = { transA: false, transB: true, m: cout, n: mixed, k: plane, a: 0, lda: plane, b: 0, ldb: plane, beta: 0, c: 0, ldc: mixed };
-    const adjacencyGrad: GemmArgs = { transA: false, transB: true, m: nodes, n: nodes, k: time, a: 0, lda: time, b: 0, ldb: time, beta: 1, c: 0, ldc: nodes };
-    const mixInputGrad: GemmArgs = { transA: true, transB: false, m: mixed, n: plane, k: cout, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
-
-    /** C = op(A_s)·B for one [N, T] slice: transposed in forward (Aᵀ), plain in backward (A) */
-    const supportAt = (s: number): number => (s < fixed ? supports.offset + s * nodes * nodes : adaptive!.offset);
-    const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
-      diffusion.transA = transposed;
-      diffusion.a = supportAt(s);
-      diffusion.b = from;
-      diffusion.c = to;
-      diffusion.beta = accumulate ? 1 : 0;
-      k.gemm(diffusion);
-    };
-
-    return {
-      output,
-      sampleShape: [cout, nodes, time],
-      forward(ctx) {
-        const k = ctx.kernels;
-        if (rank > 0) {
-          // Ã = softmax(ReLU(E₁·E₂)) row-wise; adaptivePre keeps ReLU(E₁E₂) for the backward mask
-          k.gemm({ transA: false, transB: false, m: nodes, n: nodes, k: rank, a: nodevec1!.offset, lda: rank, b: nodevec2!.offset, ldb: nodes, beta: 0, c: adaptivePre!.offset, ldc: nodes });
-          k.activation(adaptivePre!.offset, adaptivePre!.offset, nodes * nodes, 'relu');
-          k.rowSoftmax(adaptivePre!.offset, adaptive!.offset, nodes, nodes);
-        }
-        for (let b = 0; b < batch; b++) {
-          // term 0 is x itself
-          k.activation(input.offset + b * cin * plane, slice(concat.offset, b, 0, 0), cin * plane, 'identity');
-          for (let s = 0; s < allSupports; s++) {
-            for (let p = 1; p <= order; p++) {
-              const term = 1 + s * order + (p - 1);
-              const previous = p === 1 ? 0 : term - 1;
-              for (let c = 0; c < cin; c++) diffuse(k, s, true, slice(concat.offset, b, previous, c), slice(concat.offset, b, term, c), false);
-            }
-          }
-          mix.a = weight.offset;
-          mix.b = slice(concat.offset, b, 0, 0);
-          mix.c = output.offset + b * cout * plane;
-          k.gemm(mix);
-        }
-        k.channelBiasActivation(output.offset, bias.offset, batch, cout, plane, 'identity', -1);
-      },
-      backward(ctx, dOutput, dInput) {
-        const k = ctx.kernels;
-        k.channelSums(dOutput.offset, batch, cout, plane, bias.grad.offset);
-        // the adaptive adjacency needs dConcat even for the first layer
-        const needConcatGrad = dInput !== null || rank > 0;
-        if (rank > 0) {
-          adjacencyGrad.c = dAdaptive!.offset;
-          ctx.kernels.data.fill(0, dAdaptive!.offset, dAdaptive!.offset + nodes * nodes);
-        }
-        for (let b = 0; b < batch; b++) {
-          mixWeightGrad.a = dOutput.offset + b * cout * plane;
-          mixWeightGrad.b = slice(concat.offset, b, 0, 0);
-          mixWeightGrad.c = weight.grad.offset;
-          mixWeightGrad.beta = b === 0 ? 0 : 1;
-          k.gemm(mixWeightGrad);
-          if (!needConcatGrad) continue;
-          mixInputGrad.a = weight.offset;
-          mixInputGrad.b = dOutput.offset + b * cout * plane;
-          mixInputGrad.c = slice(dConcat.offset, b, 0, 0);
-          k.gemm(mixInputGrad);
-          // back along each diffusion chain: dH_{p−1} += A·dH_p, ending in the x slot (term 0)
-          for (let s = 0; s < allSupports; s++) {
-            for (let p = order; p >= 1; p--) {
-              const term = 1 + s * order + (p - 1);
-              const previous = p === 1 ? 0 : term - 1;
-              for (let c = 0; c < cin; c++) {
-                if (s === fixed) {
-                  // dÃ[v, w] += Σ_t H_{p−1}[v, t]·dH_p[w, t]
-                  adjacencyGrad.a = slice(concat.offset, b, previous, c);
-                  adjacencyGrad.b = slice(dConcat.offset, b, term, c);
-                  k.gemm(adjacencyGrad);
-                }
-                diffuse(k, s, false, slice(dConcat.offset, b, term, c), slice(dConcat.offset, b, previous, c), true);
-              }
-            }
-          }
-          if (dInput) k.activation(slice(dConcat.offset, b, 0, 0), dInput.offset + b * cin * plane, cin * plane, 'identity');
-        }
-        if (rank > 0) {
-          // through the row softmax and the ReLU, then dE₁ = dP·E₂ᵀ, dE₂ = E₁ᵀ·dP
-          k.rowSoftmaxBackward(adaptive!.offset, dAdaptive!.offset, dAdaptive!.offset, nodes, nodes);
-          k.activationBackward(dAdaptive!.offset, -1, adaptivePre!.offset, dAdaptive!.offset, nodes * nodes, 'relu');
-          k.gemm({ transA: false, transB: true, m: nodes, n: rank, k: nodes, a: dAdaptive!.offset, lda: nodes, b: nodevec2!.offset, ldb: nodes, beta: 0, c: nodevec1!.grad.offset, ldc: rank });
-          k.gemm({ transA: true, transB: false, m: rank, n: nodes, k: nodes, a: nodevec1!.offset, lda: rank, b: dAdaptive!.offset, ldb: nodes, beta: 0, c: nodevec2!.grad.offset, ldc: nodes });
-        }
-      },
-      reset(data) {
-        // identity supports until the caller sets real ones
-        data.fill(0, supports.offset, supports.offset + supports.size);
-        for (let s = 0; s < fixed; s++) for (let i = 0; i < nodes; i++) data[supports.offset + s * nodes * nodes + i * nodes + i] = 1;
-      },
-    };
-  },
+  build: (spec, at) => buildGraphDiffusionConv(spec, at),
 };
+
+export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sampleShape, batch, input, planner }: BuildInput, shared?: SharedSupports): BuiltLayer {
+  if (sampleShape.length !== 3) {
+    throw new ModelevoError('SHAPE_MISMATCH', `graph_diffusion_conv '${name}' expects [channels, nodes, time] examples, got [${sampleShape.join(', ')}]`);
+  }
+  const [cin, nodes, time] = sampleShape as [number, number, number];
+  const order = spec.order ?? 2;
+  const cout = spec.channels;
+  const rank = spec.adaptiveRank ?? 0;
+  if (shared?.adaptive && rank > 0) {
+    throw new ModelevoError('CONFIG_INVALID', `graph_diffusion_conv '${name}' got both a shared adaptive adjacency and adaptiveRank ${rank}`, { hint: 'learn the adjacency in one place' });
+  }
+  const fixed = spec.supports;
+  const sharedAdaptive = shared?.adaptive;
+  const learned = rank > 0 || sharedAdaptive !== undefined;
+  const allSupports = fixed + (learned ? 1 : 0);
+  const terms = 1 + allSupports * order;
+  const mixed = terms * cin;
+  const plane = nodes * time;
+  const bound = 1 / Math.sqrt(mixed);
+  const weight = planner.param(`${name}.mlp.weight`, [cout, mixed], { kind: 'uniform', bound });
+  const bias = planner.param(`${name}.mlp.bias`, [cout], { kind: 'uniform', bound });
+  const nodevec1 = rank > 0 ? planner.param(`${name}.nodevec1`, [nodes, rank], { kind: 'normal', std: 1 }) : undefined;
+  const nodevec2 = rank > 0 ? planner.param(`${name}.nodevec2`, [rank, nodes], { kind: 'normal', std: 1 }) : undefined;
+  const supports = shared?.supports ?? planner.buffer('state', `${name}.supports`, [fixed, nodes, nodes]);
+  const adaptive = rank > 0 ? planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]) : undefined;
+  const adaptivePre = rank > 0 ? planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]) : undefined;
+  const dAdaptive = rank > 0 ? planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]) : undefined;
+  const concat = planner.buffer('activation', `${name}.concat`, [batch, mixed, nodes, time]);
+  const output = planner.buffer('activation', `${name}.out`, [batch, cout, nodes, time]);
+  const dConcat = planner.buffer('scratch', `${name}.dConcat`, [batch, mixed, nodes, time]);
+  // one example's terms, node-major [J, N, C·T]: the diffusion chain and its gradient
+  const chain = planner.buffer('scratch', `${name}.chain`, [terms, nodes, cin * time]);
+  const dChain = planner.buffer('scratch', `${name}.dChain`, [terms, nodes, cin * time]);
+  const example = cin * plane;
+  const slice = (base: number, b: number, term: number, c: number): number => base + ((b * terms + term) * cin + c) * plane;
+  // one reusable argument record for the many small diffusion GEMMs
+  const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: cin * time, k: nodes, a: 0, lda: nodes, b: 0, ldb: cin * time, beta: 0, c: 0, ldc: cin * time };
+  const mix: GemmArgs = { transA: false, transB: false, m: cout, n: plane, k: mixed, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
+  const mixWeightGrad: GemmArgs = { transA: false, transB: true, m: cout, n: mixed, k: plane, a: 0, lda: plane, b: 0, ldb: plane, beta: 0, c: 0, ldc: mixed };
+  const adjacencyGrad: GemmArgs = { transA: false, transB: true, m: nodes, n: nodes, k: cin * time, a: 0, lda: cin * time, b: 0, ldb: cin * time, beta: 1, c: 0, ldc: nodes };
+  const mixInputGrad: GemmArgs = { transA: true, transB: false, m: mixed, n: plane, k: cout, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
+
+  const link = (base: number, term: number): number => base + term * example;
+  /** C = op(A_s)·B for one example's [N, C·T]: transposed in forward (Aᵀ), plain in backward (A) */
+  const supportAt = (s: number): number => (s < fixed ? supports.offset + s * nodes * nodes : sharedAdaptive ? sharedAdaptive.adjacency.offset : adaptive!.offset);
+  const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
+    diffusion.transA = transposed;
+    diffusion.a = supportAt(s);
+    diffusion.b = from;
+    diffusion.c = to;
+    diffusion.beta = accumulate ? 1 : 0;
+    k.gemm(diffusion);
+  };
+
+  return {
+    output,
+    sampleShape: [cout, nodes, time],
+    forward(ctx) {
+      const k = ctx.kernels;
+      if (rank > 0) {
+        // Ã = softmax(ReLU(E₁·E₂)) row-wise; adaptivePre keeps ReLU(E₁E₂) for the backward mask
+        k.gemm({ transA: false, transB: false, m: nodes, n: nodes, k: rank, a: nodevec1!.offset, lda: rank, b: nodevec2!.offset, ldb: nodes, beta: 0, c: adaptivePre!.offset, ldc: nodes });
+        k.activation(adaptivePre!.offset, adaptivePre!.offset, nodes * nodes, 'relu');
+        k.rowSoftmax(adaptivePre!.offset, adaptive!.offset, nodes, nodes);
+      }
+      for (let b = 0; b < batch; b++) {
+        // term 0 is x itself
+        k.activation(input.offset + b * example, slice(concat.offset, b, 0, 0), example, 'identity');
+        k.swapAxes01(input.offset + b * example, link(chain.offset, 0), cin, nodes, time);
+        for (let s = 0; s < allSupports; s++) {
+          for (let p = 1; p <= order; p++) {
+            const term = 1 + s * order + (p - 1);
+            const previous = p === 1 ? 0 : term - 1;
+            diffuse(k, s, true, link(chain.offset, previous), link(chain.offset, term), false);
+            k.swapAxes01(link(chain.offset, term), slice(concat.offset, b, term, 0), nodes, cin, time);
+          }
+        }
+        mix.a = weight.offset;
+        mix.b = slice(concat.offset, b, 0, 0);
+        mix.c = output.offset + b * cout * plane;
+        k.gemm(mix);
+      }
+      k.channelBiasActivation(output.offset, bias.offset, batch, cout, plane, 'identity', -1);
+    },
+    backward(ctx, dOutput, dInput) {
+      const k = ctx.kernels;
+      k.channelSums(dOutput.offset, batch, cout, plane, bias.grad.offset);
+      // the adaptive adjacency needs dConcat even for the first layer
+      const needConcatGrad = dInput !== null || learned;
+      if (sharedAdaptive) adjacencyGrad.c = sharedAdaptive.adjacencyGrad.offset;
+      if (rank > 0) {
+        adjacencyGrad.c = dAdaptive!.offset;
+        ctx.kernels.data.fill(0, dAdaptive!.offset, dAdaptive!.offset + nodes * nodes);
+      }
+      for (let b = 0; b < batch; b++) {
+        mixWeightGrad.a = dOutput.offset + b * cout * plane;
+        mixWeightGrad.b = slice(concat.offset, b, 0, 0);
+        mixWeightGrad.c = weight.grad.offset;
+        mixWeightGrad.beta = b === 0 ? 0 : 1;
+        k.gemm(mixWeightGrad);
+        if (!needConcatGrad) continue;
+        mixInputGrad.a = weight.offset;
+        mixInputGrad.b = dOutput.offset + b * cout * plane;
+        mixInputGrad.c = slice(dConcat.offset, b, 0, 0);
+        k.gemm(mixInputGrad);
+        for (let j = 0; j < terms; j++) k.swapAxes01(slice(dConcat.offset, b, j, 0), link(dChain.offset, j), cin, nodes, time);
+        if (learned) {
+          // the learned support's chain inputs H_{p−1}, node-major, for dÃ (the forward's chain held the last example)
+          k.swapAxes01(slice(concat.offset, b, 0, 0), link(chain.offset, 0), cin, nodes, time);
+          for (let p = 1; p < order; p++) {
+            const term = 1 + fixed * order + (p - 1);
+            k.swapAxes01(slice(concat.offset, b, term, 0), link(chain.offset, term), cin, nodes, time);
+          }
+        }
+        // back along each diffusion chain: dH_{p−1} += A·dH_p, ending in the x slot (term 0)
+        for (let s = 0; s < allSupports; s++) {
+          for (let p = order; p >= 1; p--) {
+            const term = 1 + s * order + (p - 1);
+            const previous = p === 1 ? 0 : term - 1;
+            if (s === fixed) {
+              // dÃ[v, w] += Σ_{c,t} H_{p−1}[v, (c, t)]·dH_p[w, (c, t)]
+              adjacencyGrad.a = link(chain.offset, previous);
+              adjacencyGrad.b = link(dChain.offset, term);
+              k.gemm(adjacencyGrad);
+            }
+            diffuse(k, s, false, link(dChain.offset, term), link(dChain.offset, previous), true);
+          }
+        }
+        if (dInput) k.swapAxes01(link(dChain.offset, 0), dInput.offset + b * example, nodes, cin, time);
+      }
+      if (rank > 0) {
+        // through the row softmax and the ReLU, then dE₁ = dP·E₂ᵀ, dE₂ = E₁ᵀ·dP
+        k.rowSoftmaxBackward(adaptive!.offset, dAdaptive!.offset, dAdaptive!.offset, nodes, nodes);
+        k.activationBackward(dAdaptive!.offset, -1, adaptivePre!.offset, dAdaptive!.offset, nodes * nodes, 'relu');
+        k.gemm({ transA: false, transB: true, m: nodes, n: rank, k: nodes, a: dAdaptive!.offset, lda: nodes, b: nodevec2!.offset, ldb: nodes, beta: 0, c: nodevec1!.grad.offset, ldc: rank });
+        k.gemm({ transA: true, transB: false, m: rank, n: nodes, k: nodes, a: nodevec1!.offset, lda: rank, b: dAdaptive!.offset, ldb: nodes, beta: 0, c: nodevec2!.grad.offset, ldc: nodes });
+      }
+    },
+    reset(data) {
+      if (shared) return;
+      // identity supports until the caller sets real ones
+      data.fill(0, supports.offset, supports.offset + supports.size);
+      for (let s = 0; s < fixed; s++) for (let i = 0; i < nodes; i++) data[supports.offset + s * nodes * nodes + i * nodes + i] = 1;
+    },
+  };
+}

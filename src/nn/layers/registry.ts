@@ -11,9 +11,10 @@ import { gatedTemporalConv, type GatedTemporalConvSpec } from './gated-temporal-
 import { graphDiffusionConv, type GraphDiffusionConvSpec } from './graph-diffusion-conv.js';
 import { residualKind, type ResidualSpec } from './residual.js';
 import { reshape, type ReshapeSpec } from './reshape.js';
+import { graphWaveNet, type GraphWaveNetSpec } from './graph-wavenet.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | ResidualSpec<LayerSpec> | ReshapeSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | GraphWaveNetSpec | ResidualSpec<LayerSpec> | ReshapeSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -28,6 +29,7 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   graph_diffusion_conv: graphDiffusionConv,
   residual: residualKind<LayerSpec>(buildLayer),
   reshape,
+  graph_wavenet: graphWaveNet,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {

@@ -5,7 +5,7 @@
  * first arrival; every decision and its D_min is kept in `decisions` for the run log.
  */
 import { invariant } from '../../core/errors.js';
-import type { GwnTrainingSession } from '../gwn-session.js';
+import type { GwnSession } from '../gwn-engine-session.js';
 import { gateDecision, type GateDecision } from './gate.js';
 
 export interface CouplerOptions {
@@ -13,16 +13,16 @@ export interface CouplerOptions {
   /** false = the no-gate ablation: every group is admitted */
   readonly gated: boolean;
   /** builds a rejected group's separate model (random init or warm start from the container) */
-  readonly createSeparate: (group: string) => Promise<GwnTrainingSession>;
+  readonly createSeparate: (group: string) => Promise<GwnSession>;
 }
 
 export class AdaptiveCoupler {
   readonly decisions: (GateDecision & { readonly group: string })[] = [];
   private readonly domains = new Map<string, Float64Array>();
   private readonly admitted = new Map<string, boolean>();
-  private readonly separate = new Map<string, GwnTrainingSession>();
+  private readonly separate = new Map<string, GwnSession>();
 
-  constructor(readonly container: GwnTrainingSession, private readonly options: CouplerOptions) {}
+  constructor(readonly container: GwnSession, private readonly options: CouplerOptions) {}
 
   /** Gate `group` with its mean representation (first arrival only); later calls return the first decision. */
   admit(group: string, representation?: Float64Array): boolean {
@@ -43,7 +43,7 @@ export class AdaptiveCoupler {
   }
 
   /** The session `group` trains: the container if admitted, else its own separate model. */
-  async sessionFor(group: string): Promise<GwnTrainingSession> {
+  async sessionFor(group: string): Promise<GwnSession> {
     const admitted = this.admitted.get(group);
     invariant(admitted !== undefined, () => `coupler: group '${group}' has not been gated (call admit first)`);
     if (admitted) return this.container;

@@ -7,7 +7,7 @@
  */
 import type { GraphWaveNetConfig } from '../graph-wavenet.js';
 import type { PreparedTraffic } from '../gwn-data.js';
-import { GwnTrainingSession } from '../gwn-session.js';
+import { GwnEngineSession } from '../gwn-engine-session.js';
 import { curriculumOrder, signatureDistance, type Curriculum, type GroupGradients } from './curriculum.js';
 import { trainSteps } from './setup.js';
 
@@ -39,7 +39,7 @@ export function evenlySpaced(samples: readonly number[], count: number): number[
 }
 
 export async function scoreGroup(prepared: PreparedTraffic, group: string, samples: readonly number[], options: ScoringOptions): Promise<ScoredGroup> {
-  const session = new GwnTrainingSession(prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const session = new GwnEngineSession(prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
   try {
     const { meanLoss } = await trainSteps(session, samples, { steps: options.steps, batchSize: options.batchSize, weightDecay: options.weightDecay });
     return { group, gradients: await session.gradients(evenlySpaced(samples, options.signatureBatch)), finalLoss: meanLoss };

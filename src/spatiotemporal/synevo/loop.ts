@@ -21,6 +21,7 @@
 import { gwnForward, type GraphWaveNetConfig } from '../graph-wavenet.js';
 import type { PreparedTraffic } from '../gwn-data.js';
 import { GwnTrainingSession, type GwnForwardFn } from '../gwn-session.js';
+import { GwnEngineSession, type GwnSession } from '../gwn-engine-session.js';
 import { INPUT_STEPS } from '../../tasks/traffic/windows.js';
 import { DEFAULT_EXTRACTOR, domainRepresentation, trainExtractor, type ExtractorOptions, type PersonalityExtractor } from './extractor.js';
 import { AdaptiveCoupler } from './coupler.js';
@@ -117,8 +118,15 @@ export function windowFeatures(prepared: PreparedTraffic, sample: number): Float
   return out;
 }
 
-/** A session whose activation-dropout rate can change per group (the 'activation' reading of Def. 4.2). */
-function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, rate: { value: number }, initialWeights?: Awaited<ReturnType<GwnTrainingSession['snapshot']>>): GwnTrainingSession {
+/**
+ * A session on the training engine (DropConnect, the default reading of Def. 4.2), or, for the 'activation'
+ * reading, a tfjs session whose activation-dropout rate can change per group (its custom forward has no engine
+ * counterpart yet: the engine's dropout rate is fixed when the model is compiled).
+ */
+function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, rate: { value: number }, initialWeights?: Awaited<ReturnType<GwnSession['snapshot']>>): GwnSession {
+  if (options.dropMode !== 'activation') {
+    return new GwnEngineSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}) });
+  }
   let session: GwnTrainingSession | undefined;
   const forward: GwnForwardFn | undefined =
     options.dropMode === 'activation'

@@ -7,7 +7,7 @@
  * adaptation budget on the held-out few-shot slice.
  */
 import type { GraphWaveNetConfig } from '../graph-wavenet.js';
-import { GwnTrainingSession } from '../gwn-session.js';
+import { GwnEngineSession, type GwnSession } from '../gwn-engine-session.js';
 import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
 
 export interface ReferenceOptions {
@@ -30,7 +30,7 @@ export interface ReferenceResult {
   readonly seconds: number;
 }
 
-async function zeroAndFewShot(session: GwnTrainingSession, setup: DomainSetup, options: ReferenceOptions): Promise<{ zeroShot: HeldOutMetrics; fewShot: HeldOutMetrics }> {
+async function zeroAndFewShot(session: GwnSession, setup: DomainSetup, options: ReferenceOptions): Promise<{ zeroShot: HeldOutMetrics; fewShot: HeldOutMetrics }> {
   const zeroShot = await evaluateOn(session, setup.prepared, setup.heldOut.test);
   await trainSteps(session, fewShotSlice(setup.heldOut, options.fewShotFraction), { steps: options.fewShotSteps, batchSize: options.batchSize, weightDecay: options.weightDecay });
   return { zeroShot, fewShot: await evaluateOn(session, setup.prepared, setup.heldOut.test) };
@@ -38,7 +38,7 @@ async function zeroAndFewShot(session: GwnTrainingSession, setup: DomainSetup, o
 
 export async function runReference(method: ReferenceResult['method'], setup: DomainSetup, options: ReferenceOptions, log: (line: string) => void = () => {}): Promise<ReferenceResult> {
   const started = performance.now();
-  const session = new GwnTrainingSession(setup.prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const session = new GwnEngineSession(setup.prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
   const budget = { batchSize: options.batchSize, weightDecay: options.weightDecay };
   try {
     if (method === 'gwn-joint') {

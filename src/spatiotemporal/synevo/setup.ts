@@ -11,7 +11,7 @@ import type { DomainGroup } from '../../tasks/traffic/domains.js';
 import { fitScaler } from '../../tasks/traffic/scaler.js';
 import { HORIZON_STEPS, chronologicalSplit } from '../../tasks/traffic/windows.js';
 import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
-import type { EpochOptions, GwnTrainingSession } from '../gwn-session.js';
+import type { GwnEngineEpochOptions, GwnSession } from '../gwn-engine-session.js';
 import { horizonMetrics, type ForecastMetrics } from '../metrics.js';
 
 export interface DomainSetup {
@@ -56,13 +56,13 @@ export interface StepBudget {
 }
 
 /** Runs `budget.steps` optimiser steps on random batches of `samples`; returns the first step's loss and the mean. */
-export async function trainSteps(session: GwnTrainingSession, samples: readonly number[], budget: StepBudget, beforeEpoch?: () => void): Promise<{ firstLoss: number; meanLoss: number }> {
+export async function trainSteps(session: GwnSession, samples: readonly number[], budget: StepBudget, beforeEpoch?: () => void): Promise<{ firstLoss: number; meanLoss: number }> {
   let done = 0;
   let lossSum = 0;
   let firstLoss = Number.NaN;
   while (done < budget.steps) {
     beforeEpoch?.();
-    const epoch: EpochOptions = { batchSize: budget.batchSize, weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, masked: budget.masked, maxSteps: Math.min(budget.steps - done, 1) };
+    const epoch: GwnEngineEpochOptions = { batchSize: budget.batchSize, weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, masked: budget.masked, maxSteps: Math.min(budget.steps - done, 1) };
     // one step at a time so the first loss after a domain switch is visible (quick adaptation, §2.5)
     const { loss, steps } = await session.trainEpoch(samples, epoch);
     if (steps === 0) break;
@@ -80,7 +80,7 @@ export interface HeldOutMetrics {
   readonly all: ForecastMetrics;
 }
 
-export async function evaluateOn(session: GwnTrainingSession, prepared: PreparedTraffic, samples: readonly number[]): Promise<HeldOutMetrics> {
+export async function evaluateOn(session: GwnSession, prepared: PreparedTraffic, samples: readonly number[]): Promise<HeldOutMetrics> {
   const forecast = await session.forecast(samples);
   const truth = targetsOf(prepared, samples);
   const layout = { samples: samples.length, horizons: HORIZON_STEPS, nodes: prepared.network.sensorIds.length };

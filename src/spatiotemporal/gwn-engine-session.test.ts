@@ -1,0 +1,125 @@
+/**
+ * The engine's Graph WaveNet session (gwn-engine-session.ts) holds the tfjs session's contract
+ * (gwn-session.test.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect, BatchNorm
+ * statistics untouched by masks; and its first step's loss and its forecasts equal the tfjs session's on the
+ * same weights and batch.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBackend } from '../train/tf.js';
+import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
+import { prepareTraffic } from './gwn-data.js';
+import { GwnEngineSession } from './gwn-engine-session.js';
+import { GwnTrainingSession } from './gwn-session.js';
+
+before(async () => {
+  await useBackend('cpu');
+});
+
+function sineNetwork(steps = 96): TrafficNetwork {
+  const nodes = 3;
+  const values = new Float64Array(steps * nodes);
+  for (let t = 0; t < steps; t++) for (let n = 0; n < nodes; n++) values[t * nodes + n] = 50 + 10 * n + 8 * Math.sin((2 * Math.PI * (t + n)) / 8);
+  return { sensorIds: ['a', 'b', 'c'], steps, values, adjacency: Float64Array.from([1, 0.5, 0, 0.5, 1, 0.5, 0, 0.5, 1]), source: 'synthetic' };
+}
+
+const TINY = { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 16, dropout: 0 };
+const samples = Array.from({ length: 40 }, (_, i) => i);
+
+test('engine session: frozen tensors stay bit-identical while the others move', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const frozen = (name: string): boolean => name.startsWith('layers.0.') || name === 'start.weight';
+  const session = new GwnEngineSession(prepared, { seed: 1, learningRate: 1e-2, clipNorm: 5, config: TINY, frozen });
+  const before = await session.snapshot();
+  await session.trainEpoch(samples, { batchSize: 8, weightDecay: 1e-3 });
+  const after = await session.snapshot();
+  assert.ok(!session.trainableNames().includes('start.weight'));
+  let checked = 0;
+  for (const name of Object.keys(before)) {
+    const same = before[name]!.data.every((v, i) => Object.is(v, after[name]!.data[i]));
+    if (frozen(name) && !name.includes('running')) {
+      assert.ok(same, `${name} changed although frozen`);
+      checked++;
+    }
+  }
+  assert.equal(checked, 9);
+  assert.ok(!before['end2.weight']!.data.every((v, i) => v === after['end2.weight']!.data[i]), 'a trainable tensor did not move');
+});
+
+test('engine session: a session started from a snapshot forecasts exactly like the original', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const first = new GwnEngineSession(prepared, { seed: 2, learningRate: 1e-2, clipNorm: 5, config: TINY });
+  await first.trainEpoch(samples, { batchSize: 8, weightDecay: 0 });
+  const weights = await first.snapshot();
+  const expected = await first.forecast([41, 42, 43]);
+  const second = new GwnEngineSession(prepared, { seed: 99, learningRate: 1e-2, clipNorm: 5, config: TINY, initialWeights: weights });
+  const actual = await second.forecast([41, 42, 43]);
+  assert.deepEqual(Array.from(actual), Array.from(expected));
+  // a short last chunk (padded internally) forecasts as in a full one
+  const chunked = await second.forecast([41, 42, 43], 2);
+  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(chunked[i]! - actual[i]!) < 1e-4, `chunked forecast [${i}]`);
+});
+
+for (const batch of [[5, 9, 13], Array.from({ length: 21 }, (_, i) => 5 + 2 * i)]) test(`engine session: gradients on ${batch.length} windows (${batch.length > 16 ? 'two chunks, the second padded' : 'one chunk'}) match a central finite difference of the loss`, async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const session = new GwnEngineSession(prepared, { seed: 3, learningRate: 1e-2, clipNorm: 5, config: TINY });
+  const grads = await session.gradients(batch);
+  const base = await session.snapshot();
+  for (const name of ['end2.bias', 'layers.1.tcn.weight', 'node_emb1']) {
+    const lossAt = async (delta: number): Promise<number> => {
+      const shifted = { ...base, [name]: { shape: base[name]!.shape, data: base[name]!.data.map((v, i) => (i === 0 ? v + delta : v)) } };
+      const probe = new GwnEngineSession(prepared, { seed: 3, learningRate: 0, clipNorm: 5, config: TINY, initialWeights: shifted });
+      return (await probe.evaluate(batch)).mae;
+    };
+    const h = 1e-2;
+    const numeric = ((await lossAt(h)) - (await lossAt(-h))) / (2 * h);
+    assert.ok(Math.abs(grads[name]![0]! - numeric) < 2e-2 * Math.max(1, Math.abs(numeric)), `${name}: analytic ${grads[name]![0]} vs numeric ${numeric}`);
+    if (name === 'end2.bias') assert.ok(Math.abs(numeric) > 1e-3, 'the probed gradient should not be ~0');
+  }
+});
+
+test('engine session: DropConnect changes training but p = 0 equals no DropConnect', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const run = async (p: number | undefined): Promise<number> => {
+    const session = new GwnEngineSession(prepared, { seed: 4, learningRate: 1e-2, clipNorm: 5, config: TINY });
+    return (await session.trainEpoch(samples, { batchSize: 8, weightDecay: 0, dropConnect: p })).loss;
+  };
+  const plain = await run(undefined);
+  assert.equal(await run(0), plain);
+  assert.notEqual(await run(0.5), plain);
+});
+
+test('engine session: a DropConnect-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [3, 7, 11, 15, 19, 23, 27, 31];
+  const config = { ...TINY, dropout: 0.3 };
+  const oneStep = async (dropConnect: number | undefined) => {
+    const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config });
+    if (dropConnect !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, dropConnect });
+    return session.snapshot();
+  };
+  const [initial, plain, masked] = [await oneStep(undefined), await oneStep(0), await oneStep(0.5)];
+  // the last block's BN is not built by the engine (it reaches no output)
+  const stats = Object.keys(plain).filter((name) => name.includes('.bn.running_') && !name.startsWith('layers.7.'));
+  assert.equal(stats.length, 2 * 7);
+  for (const name of stats) {
+    assert.deepEqual(Array.from(masked[name]!.data), Array.from(plain[name]!.data), `${name} differs after a masked step`);
+    assert.ok(!plain[name]!.data.every((v, i) => v === initial[name]!.data[i]), `${name} did not move at all`);
+  }
+  assert.ok(!masked['end2.weight']!.data.every((v, i) => v === plain['end2.weight']!.data[i]));
+});
+
+test('engine session = tfjs session on the same weights: first-step loss, then forecasts of the initial weights', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const engine = new GwnEngineSession(prepared, { seed: 6, learningRate: 1e-3, clipNorm: 5, config: TINY });
+  const weights = await engine.snapshot();
+  const tfjs = new GwnTrainingSession(prepared, { seed: 6, learningRate: 1e-3, clipNorm: 5, config: TINY, initialWeights: weights });
+  const probe = [41, 45, 50, 60];
+  const [ours, theirs] = [await engine.forecast(probe), await tfjs.forecast(probe)];
+  for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i]! - theirs[i]!) < 1e-3, `forecast[${i}]: engine ${ours[i]} vs tfjs ${theirs[i]}`);
+  const batch = [2, 4, 6, 8, 10, 12, 14, 16];
+  const lossEngine = engine.step(batch, { batchSize: 8, weightDecay: 1e-4 });
+  const lossTfjs = await tfjs.step(batch, { batchSize: 8, weightDecay: 1e-4 });
+  tfjs.dispose();
+  assert.ok(Math.abs(lossEngine - lossTfjs) < 1e-4 * lossTfjs, `first-step loss: engine ${lossEngine} vs tfjs ${lossTfjs}`);
+});

@@ -1,0 +1,364 @@
+/**
+ * A Graph WaveNet training session on the training engine (src/nn; issue #22 item 3): the same contract as the
+ * tfjs `GwnTrainingSession` (gwn-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
+ * seeded init or given weights, frozen tensors, per-epoch L2 weight decay and DropConnect probability, Adam
+ * (PyTorch-style L2: λ·w added to the gradient before clipping by global norm), masked MAE on inverse-scaled
+ * forecasts, BatchNorm momentum 0.1, forecasts, gradients by tensor name and snapshots in the tfjs names and
+ * layouts (gwn-engine.ts), so results, checkpoints and ComS2T's weight split read them unchanged.
+ *
+ * Masked steps (DropConnect) never feed the BatchNorm running statistics: as in gwn-session.ts, the statistics
+ * come from an unmasked training-mode forward on the same batch with the pre-update weights (issue #14); the
+ * masked pass's own statistics update is undone. DropConnect masks every dense weight matrix (start, TCN
+ * filter/gate, skip, graph-convolution mix, end convs) entrywise, scaled by 1/(1 − p); the masked weights' gradient
+ * is the mask times the gradient at the masked weights.
+ *
+ * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder,
+ * SynEVO's per-group activation dropout).
+ *
+ * A model is compiled per batch size (the arena is planned for one). Forecasts and gradients run in chunks on
+ * the training model (inference mode) once there is one, otherwise on one inference model of at most
+ * INFERENCE_BATCH examples: at 207 nodes an arena holds ~13 MiB per example, so a batch-64 copy would take
+ * ~860 MiB.
+ */
+import { createRng } from '../core/rng.js';
+import { ModelevoError } from '../core/errors.js';
+import { Model } from '../nn/model.js';
+import { HORIZON_STEPS, INPUT_STEPS, timeOfDay } from '../tasks/traffic/windows.js';
+import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
+import { getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
+import { maskedMetrics, type ForecastMetrics } from './metrics.js';
+import { targetsOf, type PreparedTraffic } from './gwn-data.js';
+
+/** the largest chunk a session compiles a model for outside training */
+const INFERENCE_BATCH = 16;
+
+export interface GwnEngineSessionOptions {
+  readonly seed: number | string;
+  readonly learningRate: number;
+  readonly clipNorm: number;
+  readonly config?: Partial<GraphWaveNetConfig>;
+  /** start from these weights instead of a seeded initialisation (tfjs names and layouts) */
+  readonly initialWeights?: GwnWeights;
+  /** tensors (tfjs names) that receive no update (their values stay bit-identical) */
+  readonly frozen?: (name: string) => boolean;
+}
+
+export interface GwnEngineEpochOptions {
+  readonly batchSize: number;
+  readonly weightDecay: number;
+  /** DropConnect probability on weight matrices during training (SynEVO Def. 4.2; 0 = off) */
+  readonly dropConnect?: number;
+  readonly maxSteps?: number;
+  /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
+  readonly deadline?: number;
+  /** a custom forward's own masks (tfjs session only; the engine has no custom forwards, so nothing to do here) */
+  readonly masked?: boolean;
+}
+
+/** What the trainers need of a Graph WaveNet session: GwnEngineSession and the tfjs GwnTrainingSession both have it. */
+export interface GwnSession {
+  readonly config: GraphWaveNetConfig;
+  trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }>;
+  evaluate(samples: readonly number[]): Promise<ForecastMetrics>;
+  forecast(samples: readonly number[], batchSize?: number): Promise<Float64Array>;
+  gradients(samples: readonly number[]): Promise<Record<string, Float32Array>>;
+  snapshot(): Promise<GwnWeights>;
+  dispose(): void;
+}
+
+/** Inputs [B, 2, N, 12] (z-scored value, time of day) for the given sample indices: the engine's layout. */
+export function engineInputs(prepared: PreparedTraffic, samples: readonly number[], out: Float32Array | Float64Array = new Float32Array(samples.length * 2 * prepared.network.sensorIds.length * INPUT_STEPS)): Float32Array | Float64Array {
+  const { network, scaler, stepsPerDay } = prepared;
+  const nodes = network.sensorIds.length;
+  samples.forEach((sample, b) => {
+    const values = ((b * 2) * nodes) * INPUT_STEPS;
+    const tods = ((b * 2 + 1) * nodes) * INPUT_STEPS;
+    for (let t = 0; t < INPUT_STEPS; t++) {
+      const tod = timeOfDay(sample + t, stepsPerDay);
+      for (let n = 0; n < nodes; n++) {
+        out[values + n * INPUT_STEPS + t] = (network.values[(sample + t) * nodes + n]! - scaler.mean) / scaler.std;
+        out[tods + n * INPUT_STEPS + t] = tod;
+      }
+    }
+  });
+  return out;
+}
+
+export class GwnEngineSession implements GwnSession {
+  readonly config: GraphWaveNetConfig;
+  private readonly supports: [Float32Array, Float32Array];
+  /** tensors the engine does not build (the last block's graph convolution and BN), kept as given */
+  private readonly rest: GwnWeights;
+  private readonly initial: GwnWeights;
+  private training: Model | undefined;
+  private readonly inference = new Map<number, Model>();
+  private readonly rng;
+  /** flat-run [start, end) ranges of frozen tensors, and of the DropConnect-masked weight matrices */
+  private readonly frozenRanges: [number, number][];
+  private readonly maskedRanges: [number, number][];
+  private frozenValues: Float32Array | undefined;
+  private maskSaved: Float32Array | undefined;
+  private mask: Float32Array | undefined;
+  private stepCount = 0;
+
+  constructor(private readonly prepared: PreparedTraffic, private readonly options: GwnEngineSessionOptions) {
+    this.config = defaultGwnConfig(prepared.network.sensorIds.length, options.config);
+    this.supports = transitionMatrices(prepared.network.adjacency, this.config.nodes);
+    this.initial = options.initialWeights ?? initialGwnWeights(this.config, 2, options.seed);
+    this.rest = this.initial;
+    this.rng = createRng('gwn-order', options.seed);
+    // ranges in the flat parameter run are the same in every compiled copy: measure them on a batch-1 model
+    const probe = this.compile(1);
+    const start = probe.runs.params;
+    const rangeOf = (engineName: string): [number, number] => {
+      const p = probe.params.find((q) => q.name === engineName)!;
+      return [p.offset - start, p.offset - start + p.size];
+    };
+    const frozen = options.frozen ?? (() => false);
+    const mappings = gwnTensorMappings(this.config, 2);
+    this.frozenRanges = [...mappings].filter(([name]) => frozen(name) && !name.includes('running_')).flatMap(([, m]) => m.engine.map(rangeOf));
+    this.maskedRanges = [...mappings].filter(([name]) => name.endsWith('.weight') && !name.includes('.bn.')).flatMap(([, m]) => m.engine.map(rangeOf));
+    this.inference.set(1, probe);
+  }
+
+  private compile(batch: number, optimizer = false): Model {
+    const model = Model.compile(gwnModelSpec(this.config, 2, this.prepared.scaler, INPUT_STEPS), {
+      batch,
+      kernels: 'wasm',
+      // the dropout masks' seed
+      seed: createRng('gwn-engine-dropout', this.options.seed).nextUint32(),
+      ...(optimizer ? { optimizer: { kind: 'adam' as const } } : {}),
+    });
+    setGwnSupports(model, this.supports);
+    if (this.training) copyModelState(this.training, model);
+    else setGwnWeights(model, this.config, 2, this.initial);
+    return model;
+  }
+
+  /** the training model for this batch size (a change of batch size carries parameters and Adam state over) */
+  private trainingModel(batch: number): Model {
+    if (this.training && this.training.input.shape[0] === batch) return this.training;
+    const previous = this.training;
+    const model = this.compile(batch, true);
+    if (previous) {
+      const from = previous.layout.regions.optimizer;
+      const to = model.layout.regions.optimizer;
+      model.kernels.data.set(previous.kernels.data.subarray(from.start, from.end), to.start);
+    }
+    this.training = model;
+    return model;
+  }
+
+  /** the model chunks of forecasts and gradients run on: the training one, or one of at most INFERENCE_BATCH */
+  private chunkModel(wanted: number): Model {
+    if (this.training) return this.training;
+    const batch = Math.max(1, Math.min(wanted, INFERENCE_BATCH));
+    let model = this.inference.get(batch);
+    if (!model) {
+      model = this.compile(batch);
+      this.inference.set(batch, model);
+    } else if (this.training) copyModelState(this.training, model);
+    return model;
+  }
+
+  /** Names (tfjs) of the tensors the optimiser updates. */
+  trainableNames(): string[] {
+    const frozen = this.options.frozen ?? (() => false);
+    return [...gwnTensorMappings(this.config, 2).keys()].filter((n) => !n.includes('running_') && !frozen(n));
+  }
+
+  /** One pass over `samples` in a seeded shuffled order; returns the mean training loss. */
+  async trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }> {
+    const order = [...samples];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const batchSize = Math.min(epoch.batchSize, order.length);
+    let lossSum = 0;
+    let steps = 0;
+    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
+      if (epoch.maxSteps !== undefined && steps >= epoch.maxSteps) break;
+      if (epoch.deadline !== undefined && steps > 0 && performance.now() >= epoch.deadline) break;
+      lossSum += this.step(order.slice(start, start + batchSize), epoch);
+      steps++;
+    }
+    return { loss: lossSum / Math.max(steps, 1), steps };
+  }
+
+  /** One optimiser step on a batch; returns its loss. */
+  step(batch: readonly number[], epoch: GwnEngineEpochOptions): number {
+    const model = this.trainingModel(batch.length);
+    const data = model.kernels.data;
+    engineInputs(this.prepared, batch, model.view(model.input));
+    model.view(model.target).set(targetsOf(this.prepared, batch));
+    const step = ++this.stepCount;
+    const dropConnect = epoch.dropConnect ?? 0;
+    const { params, grads, count } = model.runs;
+    let statistics: Float32Array | undefined;
+    if (dropConnect > 0) {
+      // the running statistics of the network inference runs: unmasked, same batch, weights before the update
+      model.forward(true, step);
+      statistics = this.saveState(model);
+      this.applyDropConnect(model, dropConnect, step);
+    }
+    model.forward(true, step);
+    const loss = model.loss();
+    model.backward();
+    if (statistics) {
+      this.restoreState(model, statistics);
+      this.undoDropConnect(model);
+    }
+    for (const [a, b] of this.frozenRanges) data.fill(0, grads + a, grads + b);
+    if (epoch.weightDecay > 0) {
+      // PyTorch's Adam weight_decay: λ·w added to the gradient (frozen tensors excluded)
+      for (let i = 0; i < count; i++) data[grads + i] = data[grads + i]! + epoch.weightDecay * data[params + i]!;
+      for (const [a, b] of this.frozenRanges) data.fill(0, grads + a, grads + b);
+    }
+    const norm = Math.sqrt(model.kernels.sumSquares(grads, count));
+    const scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
+    this.saveFrozen(model);
+    model.optimizer!.step(model.kernels, model.runs, this.options.learningRate, scale, step);
+    this.restoreFrozen(model);
+    if (!Number.isFinite(loss)) throw new ModelevoError('VALUE_INVALID', `graph wavenet training diverged at step ${step} (loss ${loss})`, { hint: 'lower the learning rate' });
+    return loss;
+  }
+
+  private saveState(model: Model): Float32Array {
+    const { start, end } = model.layout.regions.state;
+    return Float32Array.from(model.kernels.data.subarray(start, end));
+  }
+
+  private restoreState(model: Model, saved: Float32Array): void {
+    model.kernels.data.set(saved, model.layout.regions.state.start);
+  }
+
+  private applyDropConnect(model: Model, p: number, step: number): void {
+    const data = model.kernels.data;
+    const start = model.runs.params;
+    const total = this.maskedRanges.reduce((s, [a, b]) => s + b - a, 0);
+    if (!this.mask || this.mask.length !== total) {
+      this.mask = new Float32Array(total);
+      this.maskSaved = new Float32Array(total);
+    }
+    const rng = createRng('gwn-dropconnect', this.options.seed, step);
+    let at = 0;
+    for (const [a, b] of this.maskedRanges) {
+      for (let i = a; i < b; i++, at++) {
+        const m = rng.next() < p ? 0 : 1 / (1 - p);
+        this.mask[at] = m;
+        this.maskSaved![at] = data[start + i]!;
+        data[start + i] = data[start + i]! * m;
+      }
+    }
+  }
+
+  /** puts the unmasked weights back and takes the gradient through the mask: dL/dw = m·dL/dw̃ */
+  private undoDropConnect(model: Model): void {
+    const data = model.kernels.data;
+    const { params, grads } = model.runs;
+    let at = 0;
+    for (const [a, b] of this.maskedRanges) {
+      for (let i = a; i < b; i++, at++) {
+        data[params + i] = this.maskSaved![at]!;
+        data[grads + i] = data[grads + i]! * this.mask![at]!;
+      }
+    }
+  }
+
+  private saveFrozen(model: Model): void {
+    if (this.frozenRanges.length === 0) return;
+    const total = this.frozenRanges.reduce((s, [a, b]) => s + b - a, 0);
+    this.frozenValues ??= new Float32Array(total);
+    let at = 0;
+    for (const [a, b] of this.frozenRanges) {
+      this.frozenValues.set(model.kernels.data.subarray(model.runs.params + a, model.runs.params + b), at);
+      at += b - a;
+    }
+  }
+
+  /** Adam with a zero gradient still moves a tensor (its moments, ε); frozen tensors are put back bit-identical */
+  private restoreFrozen(model: Model): void {
+    let at = 0;
+    for (const [a, b] of this.frozenRanges) {
+      model.kernels.data.set(this.frozenValues!.subarray(at, at + b - a), model.runs.params + a);
+      at += b - a;
+    }
+  }
+
+  /** Forecasts [samples, 12, N] in original units (inference mode: running BatchNorm statistics, no dropout). */
+  async forecast(samples: readonly number[], batchSize = 64): Promise<Float64Array> {
+    const nodes = this.config.nodes;
+    const out = new Float64Array(samples.length * HORIZON_STEPS * nodes);
+    const model = this.chunkModel(Math.min(batchSize, samples.length));
+    const size = model.input.shape[0]!;
+    for (let start = 0; start < samples.length; start += size) {
+      const chunk = samples.slice(start, start + size);
+      // a short last chunk is padded with its first sample: inference mode treats every example on its own
+      while (chunk.length < size) chunk.push(chunk[0]!);
+      engineInputs(this.prepared, chunk, model.view(model.input));
+      model.forward(false);
+      const rows = Math.min(size, samples.length - start);
+      out.set(model.view(model.output).subarray(0, rows * HORIZON_STEPS * nodes), start * HORIZON_STEPS * nodes);
+    }
+    return out;
+  }
+
+  async evaluate(samples: readonly number[]): Promise<ForecastMetrics> {
+    return maskedMetrics(await this.forecast(samples), targetsOf(this.prepared, samples));
+  }
+
+  /**
+   * Gradients of the masked MAE on `samples` (inference-mode BN, no dropout), by tfjs name. Chunks are
+   * independent in inference mode, so the batch's gradient is the chunks' gradients weighted by their observed
+   * targets (the loss is Σ mask·|error| / Σ mask); a short chunk is padded with missing (0) targets.
+   */
+  async gradients(samples: readonly number[]): Promise<Record<string, Float32Array>> {
+    const model = this.chunkModel(samples.length);
+    const size = model.input.shape[0]!;
+    const names = this.trainableNames();
+    const out: Record<string, Float32Array> = Object.fromEntries(names.map((n) => [n, new Float32Array(0)]));
+    const perChunk: { observed: number; grads: GwnWeights }[] = [];
+    for (let start = 0; start < samples.length; start += size) {
+      const chunk = samples.slice(start, start + size);
+      const targets = new Float32Array(model.target.size);
+      targets.set(targetsOf(this.prepared, chunk));
+      while (chunk.length < size) chunk.push(chunk[0]!);
+      engineInputs(this.prepared, chunk, model.view(model.input));
+      model.view(model.target).set(targets);
+      model.forward(false);
+      model.loss();
+      model.backward();
+      perChunk.push({ observed: targets.reduce((c, t) => c + (t !== 0 ? 1 : 0), 0), grads: getGwnWeights(model, this.config, 2, { grad: true }) });
+    }
+    const observed = perChunk.reduce((c, p) => c + p.observed, 0);
+    for (const name of names) {
+      const sum = new Float32Array(perChunk[0]!.grads[name]!.data.length);
+      for (const p of perChunk) {
+        if (p.observed === 0) continue;
+        const g = p.grads[name]!.data;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + (p.observed / observed) * g[i]!;
+      }
+      out[name] = sum;
+    }
+    return out;
+  }
+
+  /** Every tensor in tfjs names and layouts. */
+  async snapshot(): Promise<GwnWeights> {
+    return getGwnWeights(this.training ?? this.inference.get(1)!, this.config, 2, { rest: this.rest });
+  }
+
+  dispose(): void {
+    this.training = undefined;
+    this.inference.clear();
+  }
+}
+
+/** parameters and persistent state (running statistics, supports) of one compiled copy into another */
+function copyModelState(from: Model, to: Model): void {
+  const fd = from.kernels.data;
+  to.kernels.data.set(fd.subarray(from.runs.params, from.runs.params + from.runs.count), to.runs.params);
+  const fs = from.layout.regions.state;
+  to.kernels.data.set(fd.subarray(fs.start, fs.end), to.layout.regions.state.start);
+}
