@@ -14,7 +14,7 @@
  *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
- *   sparsifiers; DARE/DELLA draw from the executor's per-(seed, tensor, model) stream): inputs decoded with the
+ *   sparsifiers; DARE/DELLA draw from the counter-based (seed, tensor, model) stream): inputs decoded with the
  *   wasm conversions, δ = X − B by the wasm weighted sum, the reference `sparsify` (the same call as
  *   task-vector.ts), `tiesCombineF64` for sign election and disjoint mean,
  *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
@@ -29,7 +29,7 @@ import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { linearCoefficients } from './methods/linear.js';
 import { sparsify, type SparsifierName } from './sparsify.js';
-import { createRng } from '../core/rng.js';
+import { counterStream } from '../core/counter-rng.js';
 import { readRescale } from './task-vector.js';
 
 type FastKind = 'linear' | 'task_vector';
@@ -361,7 +361,7 @@ export class MergeFastPath {
         ...(typeof params['gamma'] === 'number' ? { gamma: params['gamma'] } : {}),
         ...(typeof params['epsilon'] === 'number' ? { epsilon: params['epsilon'] } : {}),
         emptyBand,
-        rng: random ? createRng(this.seed, tensor.name, refs[j]!) : undefined,
+        stream: random ? counterStream(this.seed, tensor.name, refs[j]!) : undefined,
         inPlace: true,
         tensorName: tensor.name,
         modelRef: refs[j]!,
