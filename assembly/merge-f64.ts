@@ -5,7 +5,7 @@
 //   bfloat16 (round to nearest even, NaN-safe) or float32, so the executor streams raw shard bytes in one pass;
 //   bfloat16 inputs with one to four non-zero weights take an unrolled eight-element loop (same arithmetic);
 // - tiesCombineF64: sign consensus and disjoint mix of already-sparsified task vectors (§3.6 steps 3–7), the
-//   operation order of src/merge/consensus.ts `combineTaskVectors`;
+//   operation order of src/merge/consensus.ts `combineTaskVectors`, after the optional per-model l1 rescale;
 // - findNonFinite: flags NaN/±Inf in float32 data.
 // Every kernel that reads inputs stores 1 at `status` when an input holds NaN/±Inf (the executor then reruns
 // the tensor on the reference path, which names the element).
@@ -137,6 +137,15 @@ function allNonZero(weights: usize, count: i32): bool {
   return true;
 }
 
+// δ_j at `offset`, times the l1 rescale factor of model j (when `factors` is not 0) rounded to float32, as
+// src/merge/sparsify.ts `rescaleToL1` stores it (a factor of 1 leaves δ unchanged)
+// @ts-ignore: decorator
+@inline
+function rescaled(deltas: usize, factors: usize, j: i32, offset: usize): f64 {
+  const d = load<f32>(pointerAt(deltas, j) + offset);
+  return factors == 0 ? <f64>d : <f64><f32>(<f64>d * doubleAt(factors, j));
+}
+
 export function tiesCombineF64(
   out: usize,
   base: usize,
@@ -148,11 +157,12 @@ export function tiesCombineF64(
   lambda: f64,
   consensus: i32,
   normalize: i32,
+  factors: usize,
 ): void {
   for (let i = 0; i < n; i++) {
     const offset = <usize>i << 2;
     let total: f64 = 0;
-    for (let j = 0; j < count; j++) total += doubleAt(weights, j) * <f64>load<f32>(pointerAt(deltas, j) + offset);
+    for (let j = 0; j < count; j++) total += doubleAt(weights, j) * rescaled(deltas, factors, j, offset);
     let mixed = total;
     let divisor = plainDivisor;
     if (consensus != 0) {
@@ -161,7 +171,7 @@ export function tiesCombineF64(
       divisor = 0;
       for (let j = 0; j < count; j++) {
         const w = doubleAt(weights, j);
-        const d = w * <f64>load<f32>(pointerAt(deltas, j) + offset);
+        const d = w * rescaled(deltas, factors, j, offset);
         if (positive ? d > 0 : d < 0) {
           mixed += d;
           divisor += w;

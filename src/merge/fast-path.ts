@@ -15,9 +15,9 @@
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
  *   sparsifiers; DARE/DELLA draw from the counter-based (seed, tensor, model) stream): inputs decoded with the
- *   wasm conversions, δ = X − B by the wasm weighted sum, the reference `sparsify` (the same call as
- *   task-vector.ts), `tiesCombineF64` for sign election and disjoint mean,
- *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
+ *   wasm conversions, δ = X − B by the wasm weighted sum, the sparsifier on the workers (kernel-sparsify.ts:
+ *   histogram select, counter-based masks), `tiesCombineF64` for the l1 rescale, sign election and disjoint
+ *   mean, output encoded by the wasm conversion; bit-identical to the reference pipeline.
  * Everything else returns false and the executor runs the method's pure `mergeTensor`.
  */
 import { numelOf, type DType } from '../core/dtype.js';
@@ -28,9 +28,10 @@ import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { linearCoefficients } from './methods/linear.js';
-import { sparsify, type SparsifierName } from './sparsify.js';
+import { dellaRowLength, type SparsifierName } from './sparsify.js';
 import { counterStream } from '../core/counter-rng.js';
 import { readRescale } from './task-vector.js';
+import { KernelSparsifier } from './kernel-sparsify.js';
 
 type FastKind = 'linear' | 'task_vector';
 
@@ -117,6 +118,7 @@ export class MergeFastPath {
   private chunkParity = 0;
   private readonly pointerTable: Uint32Array;
   private readonly weightTable: Float64Array;
+  private readonly factorTable: Float64Array;
   private readonly status: Int32Array;
 
   private constructor(
@@ -134,9 +136,11 @@ export class MergeFastPath {
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
     private readonly linearArithmetic: LinearArithmetic,
     private readonly seed: number,
+    private readonly sparsifier: KernelSparsifier | undefined,
   ) {
     this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
+    this.factorTable = pool.arena.f64(maxInputs + 1);
     const status = pool.arena.u32(2);
     this.status = new Int32Array(status.buffer, status.byteOffset, 2);
   }
@@ -166,6 +170,7 @@ export class MergeFastPath {
     let linearOut = 0;
     let vectorInputs = 0;
     let vectorNumel = 0;
+    let dellaRow = 0;
     for (const tensor of plan.tensors) {
       const kind = fastKindOf(plan, tensor, options.inputDType);
       const numel = numelOf(tensor.shape);
@@ -175,6 +180,7 @@ export class MergeFastPath {
       } else if (kind === 'task_vector') {
         vectorInputs = Math.max(vectorInputs, tensor.models.length + 1);
         vectorNumel = Math.max(vectorNumel, numel);
+        if (TASK_VECTOR_METHODS[plan.method.name]?.sparsifier === 'della_magprune') dellaRow = Math.max(dellaRow, dellaRowLength(tensor.shape, numel));
       }
     }
     if (linearInputs === 0 && vectorInputs === 0) return undefined;
@@ -189,7 +195,9 @@ export class MergeFastPath {
     const scratch = u8(arena.u32(Math.ceil((pool.partCount * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
-    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic, options.seed ?? 0);
+    const sparsifier = vectorInputs > 0 ? new KernelSparsifier(pool, vectorNumel, dellaRow) : undefined;
+    const warn = options.warn ?? (() => undefined);
+    return new MergeFastPath(pool, plan, models, sink, warn, chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic, options.seed ?? 0, sparsifier);
   }
 
   /**
@@ -348,13 +356,17 @@ export class MergeFastPath {
       this.sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
       return;
     }
-    deltas.forEach((delta, j) => {
-      if (config.sparsifier === undefined) return;
+    const factors: number[] = [];
+    for (let j = 0; j < deltas.length; j++) {
+      const delta = deltas[j]!;
+      if (config.sparsifier === undefined) {
+        factors.push(1);
+        continue;
+      }
       const params = tensor.modelParams[j] ?? {};
       const random = config.sparsifier === 'random' || config.sparsifier === 'della_magprune';
-      // the same sparsifier call as task-vector.ts, so the result is the reference pipeline's bit for bit; only
-      // 'magnitude' honours inPlace, the others return a new array that goes back into the shared-memory vector
-      const kept = sparsify(config.sparsifier, delta, {
+      // the same options as task-vector.ts's sparsify call; the kernels reproduce it bit for bit
+      const factor = await this.sparsifier!.sparsify(config.sparsifier, delta, {
         density: numberParam(params, 'density', method, tensor.name, refs[j]),
         rescale,
         shape: tensor.shape,
@@ -367,18 +379,22 @@ export class MergeFastPath {
         modelRef: refs[j]!,
         warn: (message) => this.warn(`${tensor.name}: ${message}`),
       });
-      if (kept !== delta) delta.set(kept);
-    });
+      factors.push(factor);
+    }
     let weightSum = 0;
     for (const w of weights) weightSum += w;
     const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
     const count = deltas.length;
     await this.pool.runSplit('tiesCombineF64', n, (offset, partLength, part) => {
-      if (part === 0) this.weightTable.set(weights);
+      if (part === 0) {
+        this.weightTable.set(weights);
+        this.factorTable.set(factors);
+      }
       const table = part * count;
       for (let j = 0; j < count; j++) this.pointerTable[table + j] = deltas[j]!.byteOffset + offset * 4;
       const at = base.byteOffset + offset * 4;
-      return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0];
+      const factorPointer = factors.every((f) => f === 1) ? 0 : this.factorTable.byteOffset;
+      return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0, factorPointer];
     });
     this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
   }
