@@ -11,9 +11,13 @@
 // - dellaRows: DELLA MagPrune over whole rows: rank by ascending |δ| (stable LSD radix sort), keep odds
 //   linear in the rank, the counter-based draw of each element's global index;
 // - absSumBlocks: Σ|x| per STATS_BLOCK block in the lane order of src/merge/sparsify.ts `l1Norm` (the l1
-//   rescale's norms).
+//   rescale's norms);
+// - decodeTaskVector: one block of an input decoded to float32, checked for NaN/±Inf, minus the base (the
+//   task-vector file kernel of src/kernels/wasm/task-vector-from-files.ts).
 
 import { STATS_BLOCK } from './stats';
+import { bf16ToF32, f16ToF32 } from './convert';
+import { exponentAllOnes } from './bits';
 
 const ABS: u32 = 0x7fffffff;
 
@@ -280,4 +284,34 @@ export function absSumBlocks(x: usize, n: i32, partials: usize): void {
     }
     store<f64>(partials + (<usize>block << 3), (l0 + l1) + (l2 + l3));
   }
+}
+
+export const TASK_INPUT_F32: i32 = 0;
+export const TASK_INPUT_BF16: i32 = 1;
+export const TASK_INPUT_F16: i32 = 2;
+
+/**
+ * One block of a task-vector input: decodes n elements at `raw` (TASK_INPUT_*) to float32 at `dst` and stores
+ * 1 at `status` if any is NaN/±Inf; with `base` ≠ 0 then writes δ = x − base in float32 (one rounding, as
+ * src/merge/task-vector.ts `subtract`). `raw` and `dst` may not overlap unless kind is TASK_INPUT_F32.
+ */
+export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, kind: i32, status: usize): void {
+  if (kind == TASK_INPUT_BF16) bf16ToF32(raw, dst, n);
+  else if (kind == TASK_INPUT_F16) f16ToF32(raw, dst, n);
+  else if (raw != dst) memory.copy(dst, raw, <usize>n << 2);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(dst + o);
+    bad = v128.or(bad, exponentAllOnes(x));
+    if (base != 0) v128.store(dst + o, f32x4.sub(x, v128.load(base + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(dst + o);
+    if ((reinterpret<u32>(x) & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
+    if (base != 0) store<f32>(dst + o, x - load<f32>(base + o));
+  }
+  if (v128.any_true(bad)) store<i32>(status, 1);
 }

@@ -14,8 +14,9 @@
  *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
- *   sparsifiers; DARE/DELLA draw from the counter-based (seed, tensor, model) stream): inputs decoded with the
- *   wasm conversions, δ = X − B by the wasm weighted sum, the sparsifier on the workers (kernel-sparsify.ts:
+ *   sparsifiers; DARE/DELLA draw from the counter-based (seed, tensor, model) stream): inputs on disk read by the
+ *   workers from the shards and decoded to base and δ = X − B in one pass (task-vector-from-files.ts), other
+ *   inputs read by the main thread and decoded by the wasm conversions, δ by the wasm weighted sum; the sparsifier on the workers (kernel-sparsify.ts:
  *   histogram select, counter-based masks), `tiesCombineF64` for the l1 rescale, sign election and disjoint
  *   mean, output encoded by the wasm conversion; bit-identical to the reference pipeline.
  * Everything else returns false and the executor runs the method's pure `mergeTensor`.
@@ -24,6 +25,13 @@ import { numelOf, type DType } from '../core/dtype.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
+import {
+  TASK_INPUT_BF16,
+  TASK_INPUT_F16,
+  TASK_INPUT_F32,
+  taskVectorFromFilesArgs,
+  taskVectorFromFilesScratchBytes,
+} from '../kernels/wasm/task-vector-from-files.js';
 import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
@@ -134,6 +142,8 @@ export class MergeFastPath {
     private readonly raw: Uint8Array,
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
+    /** per-thread read blocks of the task-vector file kernel */
+    private readonly taskScratch: { readonly base: number; readonly stride: number },
     private readonly linearArithmetic: LinearArithmetic,
     private readonly seed: number,
     private readonly sparsifier: KernelSparsifier | undefined,
@@ -196,8 +206,12 @@ export class MergeFastPath {
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
     const sparsifier = vectorInputs > 0 ? new KernelSparsifier(pool, vectorNumel, dellaRow) : undefined;
+    const taskStride = vectorInputs > 0 ? taskVectorFromFilesScratchBytes(blockElements) : 0;
+    const taskScratch = { base: arena.u32(Math.max(1, (pool.partCount * taskStride) / 4)).byteOffset, stride: taskStride };
     const warn = options.warn ?? (() => undefined);
-    return new MergeFastPath(pool, plan, models, sink, warn, chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic, options.seed ?? 0, sparsifier);
+    return new MergeFastPath(
+      pool, plan, models, sink, warn, chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, taskScratch, arithmetic, options.seed ?? 0, sparsifier,
+    );
   }
 
   /**
@@ -347,10 +361,15 @@ export class MergeFastPath {
     const base = this.vectors[0]!.subarray(0, n);
     const deltas = tensor.models.map((_, j) => this.vectors[j + 1]!.subarray(0, n));
     this.status[0] = 0;
-    await this.loadFloat32(tensor.base!, base);
-    for (let j = 0; j < deltas.length; j++) {
-      await this.loadFloat32(tensor.models[j]!, deltas[j]!);
-      await this.pool.weightedSum(deltas[j]!, [deltas[j]!, base], [1, -1]); // δ = X − B, rounded to float32
+    const inputs = [tensor.base!, ...tensor.models];
+    const locators = inputs.map((input) => this.locator(input));
+    if (locators.every((locate) => locate !== undefined)) await this.loadTaskVectorsFromFiles(inputs, locators as FileLocator[], [base, ...deltas]);
+    else {
+      await this.loadFloat32(tensor.base!, base);
+      for (let j = 0; j < deltas.length; j++) {
+        await this.loadFloat32(tensor.models[j]!, deltas[j]!);
+        await this.pool.weightedSum(deltas[j]!, [deltas[j]!, base], [1, -1]); // δ = X − B, rounded to float32
+      }
     }
     if (this.status[0] !== 0) {
       this.sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
@@ -397,6 +416,31 @@ export class MergeFastPath {
       return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0, factorPointer];
     });
     this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
+  }
+
+  /**
+   * Inputs on disk: every worker reads its element range of the base and each model from the shards and decodes
+   * it into `vectors` (base values, then δ_j = X_j − B), flagging NaN/±Inf in status[0].
+   */
+  private async loadTaskVectorsFromFiles(inputs: readonly PlannedInput[], locators: readonly FileLocator[], vectors: readonly Float32Array[]): Promise<void> {
+    const n = vectors[0]!.length;
+    const dtype = inputs[0]!.dtype;
+    const width = BYTES[dtype]!;
+    const kind = dtype === 'F32' ? TASK_INPUT_F32 : dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
+    const ranges = inputs.map((input, j) => locators[j]!(input.tensorName, 0, n * width));
+    const { base, stride } = this.taskScratch;
+    await this.pool.runSplit('taskVectorFromFiles', n, (offset, length, part) =>
+      taskVectorFromFilesArgs({
+        n: length,
+        kind,
+        status: this.status.byteOffset,
+        scratch: base + part * stride,
+        blockElements: this.fileScratch.blockElements,
+        targets: vectors.map((vector) => vector.byteOffset + offset * 4),
+        fds: ranges.map((range) => range.fd),
+        positions: ranges.map((range) => range.position + offset * width),
+      }),
+    );
   }
 
   /** Reads one input into `target` as float32 (wasm decode for 16-bit floats) and flags NaN/±Inf in status[0]. */

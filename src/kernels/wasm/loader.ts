@@ -74,6 +74,7 @@ export interface KernelExports {
   dellaRows(x: number, rows: number, rowLength: number, indexStart: number, k0: number, k1: number, low: number, high: number, inverse: number, scratch: number): void;
   dellaScratchBytes(rowLength: number): number;
   absSumBlocks(x: number, n: number, partials: number): void;
+  decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;
@@ -103,7 +104,8 @@ export type KernelFunctionName =
   | 'keepBand'
   | 'dareKeep'
   | 'dellaRows'
-  | 'absSumBlocks';
+  | 'absSumBlocks'
+  | 'decodeTaskVector';
 
 export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'bf16ToF32',
@@ -124,6 +126,7 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'dareKeep',
   'dellaRows',
   'absSumBlocks',
+  'decodeTaskVector',
 ];
 
 /** The same relative path from src/kernels/wasm/*.ts and dist/kernels/wasm/*.js. */
