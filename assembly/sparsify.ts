@@ -293,9 +293,9 @@ export const TASK_INPUT_F16: i32 = 2;
 /**
  * One block of a task-vector input: decodes n elements at `raw` (TASK_INPUT_*) to float32 at `dst` and stores
  * 1 at `status` if any is NaN/±Inf; with `base` ≠ 0 then writes δ = x − base in float32 (one rounding, as
- * src/merge/task-vector.ts `subtract`). `raw` and `dst` may not overlap unless kind is TASK_INPUT_F32.
+ * src/merge/task-vector.ts `subtract`); with `hist` ≠ 0 adds the block's 2048-bin histogram of |δ| bits 30..20. `raw` and `dst` may not overlap unless kind is TASK_INPUT_F32.
  */
-export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, kind: i32, status: usize): void {
+export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, kind: i32, status: usize, hist: usize): void {
   if (kind == TASK_INPUT_BF16) bf16ToF32(raw, dst, n);
   else if (kind == TASK_INPUT_F16) f16ToF32(raw, dst, n);
   else if (raw != dst) memory.copy(dst, raw, <usize>n << 2);
@@ -314,4 +314,6 @@ export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, ki
     if (base != 0) store<f32>(dst + o, x - load<f32>(base + o));
   }
   if (v128.any_true(bad)) store<i32>(status, 1);
+  // the first level of the top-k select while the block is still in cache (absHistogramPrefix, bits 30..20)
+  if (hist != 0) absHistogramPrefix(dst, n, 31, 0, 20, 0x7ff, hist);
 }

@@ -29,6 +29,7 @@ import {
   TASK_INPUT_BF16,
   TASK_INPUT_F16,
   TASK_INPUT_F32,
+  TASK_HISTOGRAM_BYTES,
   taskVectorFromFilesArgs,
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
@@ -142,8 +143,8 @@ export class MergeFastPath {
     private readonly raw: Uint8Array,
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
-    /** per-thread read blocks of the task-vector file kernel */
-    private readonly taskScratch: { readonly base: number; readonly stride: number },
+    /** per-thread read blocks and first-level select histograms (2048 u32 per model) of the task-vector file kernel */
+    private readonly taskScratch: { readonly base: number; readonly stride: number; readonly histograms: Uint32Array },
     private readonly linearArithmetic: LinearArithmetic,
     private readonly seed: number,
     private readonly sparsifier: KernelSparsifier | undefined,
@@ -207,7 +208,11 @@ export class MergeFastPath {
     const arithmetic = options.linearArithmetic ?? 'float32';
     const sparsifier = vectorInputs > 0 ? new KernelSparsifier(pool, vectorNumel, dellaRow) : undefined;
     const taskStride = vectorInputs > 0 ? taskVectorFromFilesScratchBytes(blockElements) : 0;
-    const taskScratch = { base: arena.u32(Math.max(1, (pool.partCount * taskStride) / 4)).byteOffset, stride: taskStride };
+    const taskScratch = {
+      base: arena.u32(Math.max(1, (pool.partCount * taskStride) / 4)).byteOffset,
+      stride: taskStride,
+      histograms: arena.u32(Math.max(1, (pool.partCount * Math.max(0, vectorInputs - 1) * TASK_HISTOGRAM_BYTES) / 4)),
+    };
     const warn = options.warn ?? (() => undefined);
     return new MergeFastPath(
       pool, plan, models, sink, warn, chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, taskScratch, arithmetic, options.seed ?? 0, sparsifier,
@@ -363,8 +368,11 @@ export class MergeFastPath {
     this.status[0] = 0;
     const inputs = [tensor.base!, ...tensor.models];
     const locators = inputs.map((input) => this.locator(input));
-    if (locators.every((locate) => locate !== undefined)) await this.loadTaskVectorsFromFiles(inputs, locators as FileLocator[], [base, ...deltas]);
-    else {
+    const selects = config.sparsifier === 'magnitude' || config.sparsifier === 'magnitude_outliers';
+    let topHistograms: Uint32Array[] | undefined;
+    if (locators.every((locate) => locate !== undefined)) {
+      topHistograms = await this.loadTaskVectorsFromFiles(inputs, locators as FileLocator[], [base, ...deltas], selects);
+    } else {
       await this.loadFloat32(tensor.base!, base);
       for (let j = 0; j < deltas.length; j++) {
         await this.loadFloat32(tensor.models[j]!, deltas[j]!);
@@ -385,7 +393,10 @@ export class MergeFastPath {
       const params = tensor.modelParams[j] ?? {};
       const random = config.sparsifier === 'random' || config.sparsifier === 'della_magprune';
       // the same options as task-vector.ts's sparsify call; the kernels reproduce it bit for bit
-      const factor = await this.sparsifier!.sparsify(config.sparsifier, delta, {
+      const factor = await this.sparsifier!.sparsify(
+        config.sparsifier,
+        delta,
+        {
         density: numberParam(params, 'density', method, tensor.name, refs[j]),
         rescale,
         shape: tensor.shape,
@@ -397,7 +408,9 @@ export class MergeFastPath {
         tensorName: tensor.name,
         modelRef: refs[j]!,
         warn: (message) => this.warn(`${tensor.name}: ${message}`),
-      });
+        },
+        topHistograms?.[j],
+      );
       factors.push(factor);
     }
     let weightSum = 0;
@@ -422,13 +435,21 @@ export class MergeFastPath {
    * Inputs on disk: every worker reads its element range of the base and each model from the shards and decodes
    * it into `vectors` (base values, then δ_j = X_j − B), flagging NaN/±Inf in status[0].
    */
-  private async loadTaskVectorsFromFiles(inputs: readonly PlannedInput[], locators: readonly FileLocator[], vectors: readonly Float32Array[]): Promise<void> {
+  private async loadTaskVectorsFromFiles(
+    inputs: readonly PlannedInput[],
+    locators: readonly FileLocator[],
+    vectors: readonly Float32Array[],
+    countTop: boolean,
+  ): Promise<Uint32Array[] | undefined> {
     const n = vectors[0]!.length;
     const dtype = inputs[0]!.dtype;
     const width = BYTES[dtype]!;
     const kind = dtype === 'F32' ? TASK_INPUT_F32 : dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
     const ranges = inputs.map((input, j) => locators[j]!(input.tensorName, 0, n * width));
-    const { base, stride } = this.taskScratch;
+    const { base, stride, histograms } = this.taskScratch;
+    const models = inputs.length - 1;
+    const perPart = models * (TASK_HISTOGRAM_BYTES / 4);
+    if (countTop) histograms.fill(0, 0, this.pool.partCount * perPart);
     await this.pool.runSplit('taskVectorFromFiles', n, (offset, length, part) =>
       taskVectorFromFilesArgs({
         n: length,
@@ -436,11 +457,22 @@ export class MergeFastPath {
         status: this.status.byteOffset,
         scratch: base + part * stride,
         blockElements: this.fileScratch.blockElements,
+        histograms: countTop ? histograms.byteOffset + part * perPart * 4 : 0,
         targets: vectors.map((vector) => vector.byteOffset + offset * 4),
         fds: ranges.map((range) => range.fd),
         positions: ranges.map((range) => range.position + offset * width),
       }),
     );
+    if (!countTop) return undefined;
+    const bins = TASK_HISTOGRAM_BYTES / 4;
+    return Array.from({ length: models }, (_, j) => {
+      const total = new Uint32Array(bins);
+      for (let p = 0; p < this.pool.partCount; p++) {
+        const at = p * perPart + j * bins;
+        for (let b = 0; b < bins; b++) total[b] = total[b]! + histograms[at + b]!;
+      }
+      return total;
+    });
   }
 
   /** Reads one input into `target` as float32 (wasm decode for 16-bit floats) and flags NaN/±Inf in status[0]. */

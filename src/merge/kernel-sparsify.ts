@@ -42,6 +42,8 @@ export class KernelSparsifier {
   private readonly histograms: Uint32Array;
   private readonly partials: Float64Array;
   private readonly dellaScratch: { readonly base: number; readonly stride: number };
+  /** the first select level of the task vector being sparsified, when its loader counted it already */
+  private topHistogram: Uint32Array | undefined;
 
   /** Buffers for tensors of up to `maxNumel` elements and DELLA rows of up to `maxRowLength`. */
   constructor(
@@ -60,15 +62,17 @@ export class KernelSparsifier {
 
   /**
    * sparsify(name, delta, options) in place, without its l1 step: returns the l1 factor the reference would
-   * multiply the kept entries by (1 when rescale is not 'l1'). `options.inPlace` is implied.
+   * multiply the kept entries by (1 when rescale is not 'l1'). `options.inPlace` is implied. `topHistogram`:
+   * the 2048-bin histogram of |delta| bits 30..20 when the caller has it (the file loader counts it).
    */
-  async sparsify(name: SparsifierName, delta: Float32Array, options: SparsifyOptions): Promise<number> {
+  async sparsify(name: SparsifierName, delta: Float32Array, options: SparsifyOptions, topHistogram?: Uint32Array): Promise<number> {
     checkDensity(options);
     const n = delta.length;
     if (options.density >= 1 || n === 0) return 1;
     checkSparsifyParameters(name, options);
     const l1 = options.rescale === 'l1';
     const originalNorm = l1 ? await this.l1Norm(delta) : 0;
+    this.topHistogram = topHistogram;
     if (name === 'magnitude') await this.magnitude(delta, options);
     else if (name === 'magnitude_outliers') await this.outlierBand(delta, options);
     else if (name === 'random') await this.random(delta, options);
@@ -153,8 +157,8 @@ export class KernelSparsifier {
 
   /** The cut keeping the k largest |δ| (1 ≤ k ≤ N): src/kernels/reference/select.ts `magnitudeCut`'s answer. */
   private async cut(delta: Float32Array, k: number): Promise<KernelCut> {
-    const first = await this.histogramLevel(delta, 31, 0, 20, 0x7ff);
-    const top = descend(first.total, k);
+    const first = this.topHistogram ?? (await this.histogramLevel(delta, 31, 0, 20, 0x7ff)).total;
+    const top = descend(first, k);
     const second = await this.histogramLevel(delta, 20, top.bucket, 10, 0x3ff);
     const mid = descend(second.total, k - top.above);
     const prefix = (top.bucket << 10) | mid.bucket;

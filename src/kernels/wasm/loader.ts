@@ -74,7 +74,7 @@ export interface KernelExports {
   dellaRows(x: number, rows: number, rowLength: number, indexStart: number, k0: number, k1: number, low: number, high: number, inverse: number, scratch: number): void;
   dellaScratchBytes(rowLength: number): number;
   absSumBlocks(x: number, n: number, partials: number): void;
-  decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number): void;
+  decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number, hist: number): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;

@@ -2,7 +2,8 @@
  * `taskVectorFromFiles`: loads one element range of a task-vector merge's inputs (base, then every model) from
  * the shard files on the running thread: each input block is read with a positional read into this thread's
  * scratch (page cache → L2) and decoded by assembly/sparsify.ts `decodeTaskVector` straight into the float32
- * vectors in shared memory — the base as values, each model as δ = X − B — with the NaN/±Inf check on the way.
+ * vectors in shared memory — the base as values, each model as δ = X − B — with the NaN/±Inf check on the way
+ * and, on request, the first level of the top-k select's histogram of each δ.
  * The main thread then neither reads nor decodes the inputs (issue #16), and both workers read in parallel.
  */
 import { readSync } from 'node:fs';
@@ -30,21 +31,28 @@ export interface TaskVectorFromFilesJob {
   /** byte address of this thread's scratch (taskVectorFromFilesScratchBytes) */
   readonly scratch: number;
   readonly blockElements: number;
+  /**
+   * byte address of this range's first-level select histograms (2048 u32 per model, zeroed by the caller), or 0
+   * for none
+   */
+  readonly histograms: number;
   /** per input, base first: byte address of the range's first float32 in its vector, descriptor, file position */
   readonly targets: readonly number[];
   readonly fds: readonly number[];
   readonly positions: readonly number[];
 }
 
-const HEAD_ARGS = 6;
+const HEAD_ARGS = 7;
+/** bytes of one model's first-level histogram (2048 u32 bins) */
+export const TASK_HISTOGRAM_BYTES = 2048 * 4;
 
 /** Flat argument list of a job (the worker protocol carries numbers only). */
 export function taskVectorFromFilesArgs(job: TaskVectorFromFilesJob): number[] {
-  return [job.n, job.kind, job.status, job.scratch, job.blockElements, job.targets.length, ...job.targets, ...job.fds, ...job.positions];
+  return [job.n, job.kind, job.status, job.scratch, job.blockElements, job.histograms, job.targets.length, ...job.targets, ...job.fds, ...job.positions];
 }
 
 function parse(args: readonly number[]): TaskVectorFromFilesJob {
-  const count = args[5] ?? Number.NaN;
+  const count = args[6] ?? Number.NaN;
   if (!(Number.isInteger(count) && count >= 1 && args.length === HEAD_ARGS + 3 * count)) {
     throw new Error(`taskVectorFromFiles: expected ${HEAD_ARGS + 3 * count} arguments for ${count} inputs, got ${args.length}`);
   }
@@ -55,6 +63,7 @@ function parse(args: readonly number[]): TaskVectorFromFilesJob {
     status: at(2),
     scratch: at(3),
     blockElements: at(4),
+    histograms: at(5),
     targets: args.slice(HEAD_ARGS, HEAD_ARGS + count),
     fds: args.slice(HEAD_ARGS + count, HEAD_ARGS + 2 * count),
     positions: args.slice(HEAD_ARGS + 2 * count),
@@ -77,7 +86,8 @@ export function runTaskVectorFromFiles(kernels: KernelExports, memory: WebAssemb
         if (read === 0) throw new Error(`file ended at byte ${job.positions[j]! + start * width + done} (fd ${job.fds[j]!})`);
         done += read;
       }
-      kernels.decodeTaskVector(job.scratch, j === 0 ? 0 : baseBlock, job.targets[j]! + start * 4, length, job.kind, job.status);
+      const histogram = j === 0 || job.histograms === 0 ? 0 : job.histograms + (j - 1) * TASK_HISTOGRAM_BYTES;
+      kernels.decodeTaskVector(job.scratch, j === 0 ? 0 : baseBlock, job.targets[j]! + start * 4, length, job.kind, job.status, histogram);
     }
   }
 }
