@@ -16,7 +16,7 @@
 //   task-vector file kernel of src/kernels/wasm/task-vector-from-files.ts).
 
 import { STATS_BLOCK } from './stats';
-import { bf16ToF32, f16ToF32 } from './convert';
+import { f16ToF32 } from './convert';
 import { exponentAllOnes } from './bits';
 
 const ABS: u32 = 0x7fffffff;
@@ -293,25 +293,31 @@ export const TASK_INPUT_F16: i32 = 2;
 /**
  * One block of a task-vector input: decodes n elements at `raw` (TASK_INPUT_*) to float32 at `dst` and stores
  * 1 at `status` if any is NaN/±Inf; with `base` ≠ 0 then writes δ = x − base in float32 (one rounding, as
- * src/merge/task-vector.ts `subtract`); with `hist` ≠ 0 adds the block's 2048-bin histogram of |δ| bits 30..20. `raw` and `dst` may not overlap unless kind is TASK_INPUT_F32.
+ * src/merge/task-vector.ts `subtract`); with `hist` ≠ 0 adds the block's 2048-bin histogram of |δ| bits 30..20.
+ * `raw` and `dst` must not overlap.
  */
 export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, kind: i32, status: usize, hist: usize): void {
-  if (kind == TASK_INPUT_BF16) bf16ToF32(raw, dst, n);
-  else if (kind == TASK_INPUT_F16) f16ToF32(raw, dst, n);
-  else if (raw != dst) memory.copy(dst, raw, <usize>n << 2);
+  // float16 is widened into dst first; bfloat16 and float32 are read from `raw` in the loop itself, so the block
+  // is not written to dst and read back before δ is formed
+  let src = raw;
+  const bf16 = kind == TASK_INPUT_BF16;
+  if (kind == TASK_INPUT_F16) {
+    f16ToF32(raw, dst, n);
+    src = dst;
+  }
   let bad = i32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const x = v128.load(dst + o);
+    const x = bf16 ? i32x4.shl(v128.load16x4_u(src + (<usize>i << 1)), 16) : v128.load(src + o);
     bad = v128.or(bad, exponentAllOnes(x));
-    if (base != 0) v128.store(dst + o, f32x4.sub(x, v128.load(base + o)));
+    v128.store(dst + o, base != 0 ? f32x4.sub(x, v128.load(base + o)) : x);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const x = load<f32>(dst + o);
+    const x = bf16 ? reinterpret<f32>(<u32>load<u16>(src + (<usize>i << 1)) << 16) : load<f32>(src + o);
     if ((reinterpret<u32>(x) & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
-    if (base != 0) store<f32>(dst + o, x - load<f32>(base + o));
+    store<f32>(dst + o, base != 0 ? x - load<f32>(base + o) : x);
   }
   if (v128.any_true(bad)) store<i32>(status, 1);
   // the first level of the top-k select while the block is still in cache (absHistogramPrefix, bits 30..20)
