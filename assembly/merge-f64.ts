@@ -5,7 +5,7 @@
 //   bfloat16 (round to nearest even, NaN-safe) or float32, so the executor streams raw shard bytes in one pass;
 //   bfloat16 inputs with one to four non-zero weights take an unrolled eight-element loop (same arithmetic);
 // - tiesCombineF64: sign consensus and disjoint mix of already-sparsified task vectors (§3.6 steps 3–7), the
-//   operation order of src/merge/consensus.ts `combineTaskVectors`;
+//   operation order of src/merge/consensus.ts `combineTaskVectors`, after the optional per-model l1 rescale;
 // - findNonFinite: flags NaN/±Inf in float32 data.
 // Every kernel that reads inputs stores 1 at `status` when an input holds NaN/±Inf (the executor then reruns
 // the tensor on the reference path, which names the element).
@@ -137,6 +137,24 @@ function allNonZero(weights: usize, count: i32): bool {
   return true;
 }
 
+// δ_j at `offset`, times the l1 rescale factor of model j (when `factors` is not 0) rounded to float32, as
+// src/merge/sparsify.ts `rescaleToL1` stores it (a factor of 1 leaves δ unchanged)
+// @ts-ignore: decorator
+@inline
+function rescaled(deltas: usize, factors: usize, j: i32, offset: usize): f64 {
+  const d = load<f32>(pointerAt(deltas, j) + offset);
+  return factors == 0 ? <f64>d : <f64><f32>(<f64>d * doubleAt(factors, j));
+}
+
+// the pair of δ_j at `offset` as float64 lanes, with the l1 factor as in `rescaled`
+// @ts-ignore: decorator
+@inline
+function rescaledPair(deltas: usize, factors: usize, j: i32, offset: usize): v128 {
+  const d = f64x2.promote_low_f32x4(v128.load64_zero(pointerAt(deltas, j) + offset));
+  if (factors == 0) return d;
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(d, f64x2.splat(doubleAt(factors, j)))));
+}
+
 export function tiesCombineF64(
   out: usize,
   base: usize,
@@ -148,11 +166,43 @@ export function tiesCombineF64(
   lambda: f64,
   consensus: i32,
   normalize: i32,
+  factors: usize,
 ): void {
-  for (let i = 0; i < n; i++) {
+  // two elements per step in float64 lanes: per lane the same operations in the same order as the loop below
+  // (adding +0 for a disagreeing model changes no sum, which is never −0 here: it starts at +0 and only
+  // non-zero terms are added)
+  const zero = f64x2.splat(0);
+  const tiny = f64x2.splat(1e-8);
+  const one = f64x2.splat(1);
+  const lambdaV = f64x2.splat(lambda);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const offset = <usize>i << 2;
+    let total = zero;
+    for (let j = 0; j < count; j++) total = f64x2.add(total, f64x2.mul(f64x2.splat(doubleAt(weights, j)), rescaledPair(deltas, factors, j, offset)));
+    let mixed = total;
+    let divisor = f64x2.splat(plainDivisor);
+    if (consensus != 0) {
+      const positive = f64x2.ge(total, zero);
+      mixed = zero;
+      divisor = zero;
+      for (let j = 0; j < count; j++) {
+        const w = f64x2.splat(doubleAt(weights, j));
+        const d = f64x2.mul(w, rescaledPair(deltas, factors, j, offset));
+        const agrees = v128.bitselect(f64x2.gt(d, zero), f64x2.lt(d, zero), positive);
+        mixed = f64x2.add(mixed, v128.and(d, agrees));
+        divisor = f64x2.add(divisor, v128.and(w, agrees));
+      }
+      divisor = v128.bitselect(one, divisor, f64x2.lt(f64x2.abs(divisor), tiny));
+    }
+    const b = f64x2.promote_low_f32x4(v128.load64_zero(base + offset));
+    const scaled = f64x2.mul(lambdaV, normalize != 0 ? f64x2.div(mixed, divisor) : mixed);
+    v128.store64_lane(out + offset, f32x4.demote_f64x2_zero(f64x2.add(b, scaled)), 0);
+  }
+  for (; i < n; i++) {
     const offset = <usize>i << 2;
     let total: f64 = 0;
-    for (let j = 0; j < count; j++) total += doubleAt(weights, j) * <f64>load<f32>(pointerAt(deltas, j) + offset);
+    for (let j = 0; j < count; j++) total += doubleAt(weights, j) * rescaled(deltas, factors, j, offset);
     let mixed = total;
     let divisor = plainDivisor;
     if (consensus != 0) {
@@ -161,7 +211,7 @@ export function tiesCombineF64(
       divisor = 0;
       for (let j = 0; j < count; j++) {
         const w = doubleAt(weights, j);
-        const d = w * <f64>load<f32>(pointerAt(deltas, j) + offset);
+        const d = w * rescaled(deltas, factors, j, offset);
         if (positive ? d > 0 : d < 0) {
           mixed += d;
           divisor += w;

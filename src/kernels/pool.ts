@@ -43,6 +43,12 @@ export interface KernelPoolOptions {
 
 type KernelArray = Float32Array | Uint16Array | Uint32Array;
 
+/** How runSplit cuts [0, n): range boundaries at multiples of `align` (default STATS_BLOCK), parallel from `minParallel` items. */
+export interface SplitOptions {
+  readonly align?: number;
+  readonly minParallel?: number;
+}
+
 interface Streamed {
   readonly view: KernelArray;
   readonly write: boolean;
@@ -238,10 +244,20 @@ export class KernelPool implements Kernels {
    * (src/merge/fast-path.ts) for kernels without a typed method here, including the JavaScript-composed
    * kernels of wasm/file-kernels.ts.
    */
-  runSplit(kernel: KernelFunctionName | FileKernelName, n: number, argsFor: (start: number, length: number, part: number) => readonly number[]): Promise<void> {
+  runSplit(
+    kernel: KernelFunctionName | FileKernelName,
+    n: number,
+    argsFor: (start: number, length: number, part: number) => readonly number[],
+    options: SplitOptions = {},
+  ): Promise<void> {
     return this.exclusive(async () => {
-      if (n > 0) await this.split(n, (start, length, part) => ({ kernel, args: argsFor(start, length, part) }));
+      if (n > 0) await this.split(n, (start, length, part) => ({ kernel, args: argsFor(start, length, part) }), options);
     });
+  }
+
+  /** The default range alignment of runSplit (STATS_BLOCK elements): per-block partial sums stay split-independent. */
+  get splitAlignment(): number {
+    return this.splitAlign;
   }
 
   /** Value of an exported i32 constant of the kernel module (flag bits). */
@@ -254,6 +270,11 @@ export class KernelPool implements Kernels {
   /** float64 values per block record of assembly/kinship.ts `kinshipMoments` */
   kinshipRecordLength(models: number, flags: number): number {
     return this.local.kinshipRecordLength(models, flags);
+  }
+
+  /** scratch bytes per thread of assembly/sparsify.ts `dellaRows` for rows of `rowLength` elements */
+  dellaScratchBytes(rowLength: number): number {
+    return this.local.dellaScratchBytes(rowLength);
   }
 
   private convert(kernel: KernelFunctionName, src: KernelArray, dst: KernelArray): Promise<void> {
@@ -329,11 +350,12 @@ export class KernelPool implements Kernels {
   }
 
   /** Cuts [0, length) into at most one range per worker, at multiples of the split alignment, and runs them. */
-  private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob): Promise<void> {
+  private async split(length: number, jobFor: (start: number, partLength: number, part: number) => KernelJob, options: SplitOptions = {}): Promise<void> {
     const workers = this.workers;
-    const parallel = workers !== undefined && length >= this.minParallel;
-    const parts = parallel ? Math.min(this.partCount, Math.ceil(length / this.splitAlign)) : 1;
-    const step = Math.ceil(length / parts / this.splitAlign) * this.splitAlign;
+    const align = options.align ?? this.splitAlign;
+    const parallel = workers !== undefined && length >= (options.minParallel ?? this.minParallel);
+    const parts = parallel ? Math.min(this.partCount, Math.ceil(length / align)) : 1;
+    const step = Math.ceil(length / parts / align) * align;
     const jobs: KernelJob[] = [];
     for (let part = 0, start = 0; part < parts && start < length; part++, start += step) {
       jobs.push(jobFor(start, Math.min(step, length - start), part));

@@ -7,6 +7,7 @@
  */
 import { DTYPE_BITS, numelOf, type DType, type FloatDType } from '../core/dtype.js';
 import { CheckpointError, ConfigError, ModelevoError, invariant } from '../core/errors.js';
+import { counterStream } from '../core/counter-rng.js';
 import { createRng } from '../core/rng.js';
 import { bytesToFloat32, float32ToBytes } from '../io/convert.js';
 import type { KernelPool } from '../kernels/pool.js';
@@ -115,6 +116,7 @@ export function mergeOne(plan: MergePlan, models: PlanModels, tensor: PlannedTen
     modelParams: tensor.modelParams,
     params: tensor.params,
     rngFor: (index) => createRng(seed, tensor.name, modelRefs[index] ?? `#${index}`),
+    streamFor: (index) => counterStream(seed, tensor.name, modelRefs[index] ?? `#${index}`),
     warn: (message) => options.warn?.(`${tensor.name}: ${message}`),
   };
   let merged: Float32Array;

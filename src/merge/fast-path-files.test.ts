@@ -25,6 +25,8 @@ const SHAPES: Record<string, number[]> = {
   'model.layers.0.input_layernorm.weight': [HIDDEN],
   'model.norm.weight': [HIDDEN],
   'lm_head.weight': [101, HIDDEN],
+  // 40,000 elements: more than two 16,384-element blocks, so 2 workers split it (task-vector test below)
+  'model.layers.0.mlp.down_proj.weight': [40, 1000],
 };
 const MODELS = ['base', 'a', 'b', 'c'];
 
@@ -189,3 +191,35 @@ test('linear written by the workers: a float32 overflow falls back to the refere
     written.close();
   }
 });
+
+for (const method of ['ties', 'dare_ties', 'della', 'breadcrumbs_ties', 'dare_linear'] as const) {
+  test(`${method} over shards on disk: the workers read and decode their ranges; bytes equal the reference on 1 and 2 workers`, async () => {
+    const config = parseMergeConfig({
+      merge_method: method,
+      base_model: 'base',
+      models: [
+        { model: 'a', parameters: { weight: 0.9, density: 0.3 } },
+        { model: 'b', parameters: { weight: 0.6, density: 0.3 } },
+        { model: 'c', parameters: { weight: 1.3, density: 0.5 } },
+      ],
+      parameters: { lambda: 0.8 },
+      out_dtype: 'bfloat16',
+    });
+    const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+    const reference = collect();
+    executePlan(plan, models, reference, { seed: 3 });
+    const onePool = await KernelPool.create({ workers: 1, minParallelElements: 256 });
+    try {
+      for (const [kernels, label, fileBlockElements] of [[pool, '2 workers', 1000 + 3], [onePool, '1 worker', 1 << 15], [callerPool, 'worker and caller', 4096]] as const) {
+        const fast = collect();
+        await executePlanWithKernels(plan, models, fast, kernels, { fileBlockElements, seed: 3 });
+        assert.deepEqual([...fast.tensors.keys()], [...reference.tensors.keys()]);
+        for (const [name, bytes] of reference.tensors) {
+          assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label})`);
+        }
+      }
+    } finally {
+      await onePool.close();
+    }
+  });
+}

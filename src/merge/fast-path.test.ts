@@ -19,6 +19,8 @@ const SHAPES: Record<string, number[]> = {
   'model.layers.0.self_attn.q_proj.weight': [HIDDEN, HIDDEN],
   'model.layers.0.mlp.up_proj.weight': [93, HIDDEN],
   'model.layers.0.input_layernorm.weight': [HIDDEN],
+  // an odd element count: the kernels' vector loops hand a tail to their scalar loops
+  'model.layers.0.self_attn.k_proj.weight': [7, 13],
   'model.norm.weight': [HIDDEN],
   'lm_head.weight': [67, HIDDEN],
 };

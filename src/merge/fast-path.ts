@@ -14,10 +14,7 @@
  *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
- *   sparsifiers; DARE/DELLA draw from the executor's per-(seed, tensor, model) stream): inputs decoded with the
- *   wasm conversions, δ = X − B by the wasm weighted sum, the reference `sparsify` (the same call as
- *   task-vector.ts), `tiesCombineF64` for sign election and disjoint mean,
- *   output encoded by the wasm conversion; bit-identical to the reference pipeline.
+ *   sparsifiers): fast-task-vectors.ts, bit-identical to the reference pipeline for the same seed.
  * Everything else returns false and the executor runs the method's pure `mergeTensor`.
  */
 import { numelOf, type DType } from '../core/dtype.js';
@@ -26,29 +23,14 @@ import type { KernelPool } from '../kernels/pool.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
 import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
+import { TASK_VECTOR_METHODS, TaskVectorKernels, type FileLocator, type RangeReader } from './fast-task-vectors.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { linearCoefficients } from './methods/linear.js';
-import { sparsify, type SparsifierName } from './sparsify.js';
-import { createRng } from '../core/rng.js';
-import { readRescale } from './task-vector.js';
+import { dellaRowLength } from './sparsify.js';
 
 type FastKind = 'linear' | 'task_vector';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
-/** the task-vector methods on this path: their sparsifier, sign consensus and `rescale` default (methods/*.ts) */
-const TASK_VECTOR_METHODS: Readonly<
-  Record<string, { readonly sparsifier: SparsifierName | undefined; readonly consensus: boolean; readonly rescale: boolean }>
-> = {
-  ties: { sparsifier: 'magnitude', consensus: true, rescale: false },
-  task_arithmetic: { sparsifier: undefined, consensus: false, rescale: false },
-  dare_ties: { sparsifier: 'random', consensus: true, rescale: true },
-  dare_linear: { sparsifier: 'random', consensus: false, rescale: true },
-  della: { sparsifier: 'della_magprune', consensus: true, rescale: true },
-  della_linear: { sparsifier: 'della_magprune', consensus: false, rescale: true },
-  breadcrumbs_ties: { sparsifier: 'magnitude_outliers', consensus: true, rescale: false },
-  breadcrumbs: { sparsifier: 'magnitude_outliers', consensus: false, rescale: false },
-};
-
 /** Default chunk of the streamed linear path: 4M elements (8 MB of bf16 per input). */
 export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
 
@@ -66,8 +48,6 @@ function float32Weights(weights: readonly number[]): boolean {
   return weights.every((w) => w === 0 || (Math.abs(w) >= FLOAT32_MIN_NORMAL && Math.abs(w) <= FLOAT32_MAX));
 }
 
-type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
-type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
 /** Which fast path applies to `tensor`, if any (inputs rounded to `inputDType` must be stored in it already). */
 export function fastKindOf(plan: MergePlan, tensor: PlannedTensor, inputDType: DType | undefined): FastKind | undefined {
@@ -124,16 +104,13 @@ export class MergeFastPath {
     private readonly plan: MergePlan,
     private readonly models: PlanModels,
     private readonly sink: TensorSink,
-    private readonly warn: (message: string) => void,
     private readonly chunkElements: number,
     private readonly chunkSets: readonly ChunkSet[],
     private readonly outputs: readonly Uint8Array[],
-    private readonly vectors: readonly Float32Array[],
-    private readonly raw: Uint8Array,
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
     private readonly linearArithmetic: LinearArithmetic,
-    private readonly seed: number,
+    private readonly taskVectors: TaskVectorKernels | undefined,
   ) {
     this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
@@ -144,7 +121,7 @@ export class MergeFastPath {
   /**
    * Sizes the shared-memory buffers for the plan's fast-path tensors: two chunk sets of the streamed inputs,
    * two whole output tensors (one is written while the next is computed), and for the task-vector path one
-   * float32 tensor per input plus one raw tensor. Returns undefined when no tensor qualifies.
+   * float32 tensor per input plus one raw tensor (TaskVectorKernels). Returns undefined when no tensor qualifies.
    */
   static create(
     pool: KernelPool,
@@ -166,6 +143,7 @@ export class MergeFastPath {
     let linearOut = 0;
     let vectorInputs = 0;
     let vectorNumel = 0;
+    let dellaRow = 0;
     for (const tensor of plan.tensors) {
       const kind = fastKindOf(plan, tensor, options.inputDType);
       const numel = numelOf(tensor.shape);
@@ -175,21 +153,25 @@ export class MergeFastPath {
       } else if (kind === 'task_vector') {
         vectorInputs = Math.max(vectorInputs, tensor.models.length + 1);
         vectorNumel = Math.max(vectorNumel, numel);
+        if (TASK_VECTOR_METHODS[plan.method.name]?.sparsifier === 'della_magprune') dellaRow = Math.max(dellaRow, dellaRowLength(tensor.shape, numel));
       }
     }
     if (linearInputs === 0 && vectorInputs === 0) return undefined;
     const arena = pool.arena;
     const chunkSets = linearInputs === 0 ? [] : [0, 1].map(() => ({ inputs: Array.from({ length: linearInputs }, () => u8(arena.u32(chunk))) }));
     const outputs = linearOut === 0 ? [] : [0, 1].map(() => u8(arena.u32(Math.ceil(linearOut / 4))));
-    const vectors = Array.from({ length: vectorInputs }, () => arena.f32(vectorNumel));
-    const raw = u8(arena.u16(vectorNumel));
-    const maxInputs = Math.max(linearInputs, vectorInputs);
+    const maxInputs = linearInputs;
     const blockElements = options.fileBlockElements ?? DEFAULT_FILE_BLOCK_ELEMENTS;
     const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4, 4);
     const scratch = u8(arena.u32(Math.ceil((pool.partCount * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
-    return new MergeFastPath(pool, plan, models, sink, options.warn ?? (() => undefined), chunk, chunkSets, outputs, vectors, raw, maxInputs, fileScratch, arithmetic, options.seed ?? 0);
+    const warn = options.warn ?? (() => undefined);
+    const taskVectors =
+      vectorInputs === 0
+        ? undefined
+        : new TaskVectorKernels(pool, plan.method.name, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements });
+    return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors);
   }
 
   /**
@@ -327,83 +309,7 @@ export class MergeFastPath {
 
   private async mergeTaskVectors(tensor: PlannedTensor, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
     await this.flush();
-    const config = TASK_VECTOR_METHODS[this.plan.method.name]!;
-    const method = this.plan.method.name;
-    const n = numelOf(tensor.shape);
-    const lambda = numberParam(tensor.params, 'lambda', method, tensor.name);
-    const normalize = booleanParam(tensor.params, 'normalize', method, tensor.name);
-    const rescale = readRescale(tensor.params['rescale'] ?? config.rescale, method);
-    const emptyBand = config.sparsifier === 'magnitude_outliers' && tensor.params['breadcrumbs_empty_band'] === true;
-    const refs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
-    const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', method, tensor.name, refs[i]));
-    const base = this.vectors[0]!.subarray(0, n);
-    const deltas = tensor.models.map((_, j) => this.vectors[j + 1]!.subarray(0, n));
-    this.status[0] = 0;
-    await this.loadFloat32(tensor.base!, base);
-    for (let j = 0; j < deltas.length; j++) {
-      await this.loadFloat32(tensor.models[j]!, deltas[j]!);
-      await this.pool.weightedSum(deltas[j]!, [deltas[j]!, base], [1, -1]); // δ = X − B, rounded to float32
-    }
-    if (this.status[0] !== 0) {
-      this.sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
-      return;
-    }
-    deltas.forEach((delta, j) => {
-      if (config.sparsifier === undefined) return;
-      const params = tensor.modelParams[j] ?? {};
-      const random = config.sparsifier === 'random' || config.sparsifier === 'della_magprune';
-      // the same sparsifier call as task-vector.ts, so the result is the reference pipeline's bit for bit; only
-      // 'magnitude' honours inPlace, the others return a new array that goes back into the shared-memory vector
-      const kept = sparsify(config.sparsifier, delta, {
-        density: numberParam(params, 'density', method, tensor.name, refs[j]),
-        rescale,
-        shape: tensor.shape,
-        ...(typeof params['gamma'] === 'number' ? { gamma: params['gamma'] } : {}),
-        ...(typeof params['epsilon'] === 'number' ? { epsilon: params['epsilon'] } : {}),
-        emptyBand,
-        rng: random ? createRng(this.seed, tensor.name, refs[j]!) : undefined,
-        inPlace: true,
-        tensorName: tensor.name,
-        modelRef: refs[j]!,
-        warn: (message) => this.warn(`${tensor.name}: ${message}`),
-      });
-      if (kept !== delta) delta.set(kept);
-    });
-    let weightSum = 0;
-    for (const w of weights) weightSum += w;
-    const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
-    const count = deltas.length;
-    await this.pool.runSplit('tiesCombineF64', n, (offset, partLength, part) => {
-      if (part === 0) this.weightTable.set(weights);
-      const table = part * count;
-      for (let j = 0; j < count; j++) this.pointerTable[table + j] = deltas[j]!.byteOffset + offset * 4;
-      const at = base.byteOffset + offset * 4;
-      return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0];
-    });
-    this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
-  }
-
-  /** Reads one input into `target` as float32 (wasm decode for 16-bit floats) and flags NaN/±Inf in status[0]. */
-  private async loadFloat32(input: PlannedInput, target: Float32Array): Promise<void> {
-    const n = target.length;
-    const read = this.reader(input);
-    if (input.dtype === 'F32') read(input.tensorName, 0, new Uint8Array(target.buffer, target.byteOffset, n * 4));
-    else {
-      const raw = new Uint16Array(this.raw.buffer, this.raw.byteOffset, n);
-      read(input.tensorName, 0, new Uint8Array(raw.buffer, raw.byteOffset, n * 2));
-      if (input.dtype === 'BF16') await this.pool.bf16ToF32(raw, target);
-      else await this.pool.f16ToF32(raw, target);
-    }
-    const statusPointer = this.status.byteOffset;
-    await this.pool.runSplit('findNonFinite', n, (offset, partLength) => [target.byteOffset + offset * 4, partLength, statusPointer]);
-  }
-
-  private async encode(values: Float32Array, dtype: DType): Promise<Uint8Array> {
-    if (dtype === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
-    const out = new Uint16Array(this.raw.buffer, this.raw.byteOffset, values.length);
-    if (dtype === 'BF16') await this.pool.f32ToBf16(values, out);
-    else await this.pool.f32ToF16(values, out);
-    return new Uint8Array(out.buffer, out.byteOffset, values.length * 2);
+    await this.taskVectors!.merge(tensor, (input) => this.reader(input), (input) => this.locator(input), reference);
   }
 }
 

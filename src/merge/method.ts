@@ -3,6 +3,7 @@
  * rule, parameter specs) plus one pure per-tensor function. Planning, parameter resolution, I/O, dtype
  * handling and threading live in the executor, never here.
  */
+import type { CounterStream } from '../core/counter-rng.js';
 import type { Rng } from '../core/rng.js';
 
 export type ParamValue = number | boolean | string;
@@ -41,6 +42,8 @@ export interface TensorMergeInput {
   readonly params: Readonly<Record<string, ParamValue>>;
   /** seeded stream for (run seed, tensor name, model reference); same index as `models` */
   rngFor(modelIndex: number): Rng;
+  /** counter-based stream for (run seed, tensor name, model reference): per-element draws (DARE, DELLA) */
+  streamFor(modelIndex: number): CounterStream;
   /** records a non-fatal warning (e.g. `k = 0` keeps nothing) */
   warn(message: string): void;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../core/rng.js';
+import { counterStream } from '../core/counter-rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { breadcrumbsBand, rowKeepProbabilities, sparsify, type SparsifyOptions } from './sparsify.js';
 
@@ -57,7 +58,7 @@ test('magnitude with k = 0 keeps nothing and warns (P15)', () => {
 test('every sparsifier returns the task vector unchanged at density 1', () => {
   const delta = gaussian(64, 'unit');
   for (const name of ['magnitude', 'random', 'magnitude_outliers', 'della_magprune'] as const) {
-    const out = sparsify(name, delta, options({ density: 1, rng: createRng('r'), rescale: 'l1', gamma: 0.1 }));
+    const out = sparsify(name, delta, options({ density: 1, stream: counterStream('r'), rescale: 'l1', gamma: 0.1 }));
     assert.deepEqual(out, delta, name);
   }
 });
@@ -66,13 +67,13 @@ test('random (DARE): kept fraction within 4σ of density; same stream → bit-id
   const n = 200_000;
   const delta = gaussian(n, 'dare');
   for (const density of [0.1, 0.5, 0.9]) {
-    const a = sparsify('random', delta, options({ density, rng: createRng('s', 'w', 'm1') }));
-    const b = sparsify('random', delta, options({ density, rng: createRng('s', 'w', 'm1') }));
+    const a = sparsify('random', delta, options({ density, stream: counterStream('s', 'w', 'm1') }));
+    const b = sparsify('random', delta, options({ density, stream: counterStream('s', 'w', 'm1') }));
     assert.deepEqual(a, b);
     const keptCount = a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
     const sigma = Math.sqrt(n * density * (1 - density));
     assert.ok(Math.abs(keptCount - n * density) < 4 * sigma, `kept ${keptCount} of ${n} at density ${density}`);
-    const inverse = sparsify('random', delta, options({ density, rng: createRng('s', 'w', 'm1'), rescale: 'inverse_density' }));
+    const inverse = sparsify('random', delta, options({ density, stream: counterStream('s', 'w', 'm1'), rescale: 'inverse_density' }));
     for (let j = 0; j < n; j += 997) assert.equal(inverse[j], a[j] === 0 ? 0 : Math.fround(delta[j]! / density));
   }
 });
@@ -86,7 +87,7 @@ test('l1 rescale gives each sparsifier output exactly the L1 norm of the unmaske
     ['della_magprune', { density: 0.4, epsilon: 0.2 }],
   ] as const;
   for (const [name, extra] of cases) {
-    const out = sparsify(name, delta, options({ ...extra, rescale: 'l1', rng: createRng('l1', name), shape: [12, 50] }));
+    const out = sparsify(name, delta, options({ ...extra, rescale: 'l1', stream: counterStream('l1', name), shape: [12, 50] }));
     const relative = Math.abs(l1(out) - l1(delta)) / l1(delta);
     assert.ok(relative < 1e-6, `${name}: relative L1 error ${relative}`);
     assert.ok(out.some((v) => v === 0));
@@ -139,7 +140,7 @@ test('della keep probability rises linearly with rank from density − ε to den
   }
   const density = 0.5;
   const epsilon = 0.2;
-  const kept = sparsify('della_magprune', delta, options({ density, epsilon, rng: createRng('della'), shape: [rows, rowLength] }));
+  const kept = sparsify('della_magprune', delta, options({ density, epsilon, stream: counterStream('della'), shape: [rows, rowLength] }));
   const keptByRank = new Array<number>(rowLength).fill(0);
   delta.forEach((v, j) => {
     if (kept[j] !== 0) keptByRank[Math.abs(v) - 1]!++;
@@ -155,7 +156,7 @@ test('della keep probability rises linearly with rank from density − ε to den
 
 test('della inverse_density divides each kept entry by its own keep probability (P2)', () => {
   const delta = Float32Array.from([1, -4, 2, 3]);
-  const out = sparsify('della_magprune', delta, options({ density: 0.5, epsilon: 0.3, rng: createRng('inv'), rescale: 'inverse_density', shape: [4] }));
+  const out = sparsify('della_magprune', delta, options({ density: 0.5, epsilon: 0.3, stream: counterStream('inv'), rescale: 'inverse_density', shape: [4] }));
   const p = [0.2, 0.8, 0.4, 0.6000000000000001];
   out.forEach((v, j) => assert.ok(v === 0 || v === Math.fround(delta[j]! / p[j]!), `index ${j}: ${v}`));
   assert.ok(out.some((v) => v !== 0));
@@ -168,7 +169,7 @@ test('della with density ± ε outside (0, 1) is a CONFIG_INVALID error naming t
     [0.9, 0.15],
   ] as const) {
     assert.throws(
-      () => sparsify('della_magprune', delta, options({ density, epsilon, rng: createRng('e'), modelRef: 'expert-a', tensorName: 'w.q' })),
+      () => sparsify('della_magprune', delta, options({ density, epsilon, stream: counterStream('e'), modelRef: 'expert-a', tensorName: 'w.q' })),
       (error: unknown) =>
         error instanceof ModelevoError && error.code === 'CONFIG_INVALID' && /expert-a/.test(error.message) && /'w\.q'/.test(error.message),
     );

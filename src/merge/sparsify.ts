@@ -2,13 +2,16 @@
  * Task-vector sparsifiers and rescaling (merge-methods.md §3.6 "Sparsifiers" and "Rescale", §6 P1–P3, P15,
  * P17):
  * - magnitude — TIES trim (Yadav et al., NeurIPS 2023, arXiv 2306.01708), exact top-k by histogram select;
- * - random — DARE drop-and-rescale (Yu et al., arXiv 2311.03099), one seeded stream per (tensor, model);
+ * - random — DARE drop-and-rescale (Yu et al., arXiv 2311.03099), a counter-based draw per element keyed by
+ *   (seed, tensor, model) and the element's flat index (core/counter-rng.ts);
  * - magnitude_outliers — Model Breadcrumbs (Davari & Belilovsky, arXiv 2312.06795), a band in |δ| order;
- * - della_magprune — DELLA MagPrune (Deep, Bhardwaj & Poria, arXiv 2406.11617), rank-based keep odds per row.
+ * - della_magprune — DELLA MagPrune (Deep, Bhardwaj & Poria, arXiv 2406.11617), rank-based keep odds per row,
+ *   the same counter-based draws.
  * Each takes one task vector and returns a new array; kept entries keep their value (then rescale).
+ * assembly/sparsify.ts computes the same results in the kernel (src/merge/fast-path.ts), bit for bit.
  */
 import { ConfigError, invariant } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { counterUniform, type CounterStream } from '../core/counter-rng.js';
 import { keepByCut, magnitudeCut, maskFromCut } from '../kernels/reference/select.js';
 
 export type SparsifierName = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
@@ -26,8 +29,8 @@ export interface SparsifyOptions {
   readonly epsilon?: number;
   /** magnitude_outliers: reproduce mergekit's empty band when n_top = 0 (P3) */
   readonly emptyBand?: boolean;
-  /** random and della_magprune draw from this stream, in flat index order */
-  readonly rng?: Rng;
+  /** random and della_magprune: element j's draw is `counterUniform(stream, j)` (j the flat index) */
+  readonly stream?: CounterStream;
   /**
    * magnitude: a precomputed cut (whole-model trim, P4) instead of the per-tensor top-k: keep |δ| above
    * `threshold` plus the first `tiesToKeep` entries equal to it (lower index first)
@@ -43,7 +46,7 @@ export interface SparsifyOptions {
 
 /** Sparsify one task vector (and rescale it when `options.rescale` is not 'none'). */
 export function sparsify(name: SparsifierName, delta: Float32Array, options: SparsifyOptions): Float32Array {
-  checkUnitInterval(options.density, 'density', options, false);
+  checkDensity(options);
   if (options.density >= 1 || delta.length === 0) return delta;
   const originalNorm = options.rescale === 'l1' ? l1Norm(delta) : 0;
   let kept: Float32Array;
@@ -63,6 +66,22 @@ export function sparsify(name: SparsifierName, delta: Float32Array, options: Spa
   }
   if (options.rescale === 'l1') rescaleToL1(kept, originalNorm);
   return kept;
+}
+
+/** The parameter errors `sparsify` throws for a task vector it would change (density < 1, non-empty). */
+export function checkSparsifyParameters(name: SparsifierName, options: SparsifyOptions): void {
+  if (name === 'magnitude_outliers') checkUnitInterval(options.gamma ?? 0.01, 'gamma', options, true);
+  if (name === 'della_magprune') dellaWindow(options);
+}
+
+/** `density` must be a number ≥ 0 (checked before anything else). */
+export function checkDensity(options: SparsifyOptions): void {
+  checkUnitInterval(options.density, 'density', options, false);
+}
+
+/** multiplier of kept entries: 1/density for `inverse_density` (density > 0), else 1 */
+export function inverseDensityScale(options: SparsifyOptions): number {
+  return options.rescale === 'inverse_density' && options.density > 0 ? 1 / options.density : 1;
 }
 
 function checkUnitInterval(value: number, key: string, options: SparsifyOptions, upperBound: boolean): void {
@@ -85,9 +104,6 @@ function applyMask(delta: Float32Array, mask: Uint8Array, scale: number): Float3
   return out;
 }
 
-function inverseDensityScale(options: SparsifyOptions): number {
-  return options.rescale === 'inverse_density' && options.density > 0 ? 1 / options.density : 1;
-}
 
 /** TIES trim: the k = ⌊density·N⌋ largest |δ|, lower flat index first at the cut; k = 0 keeps nothing (P15). */
 function magnitudeSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
@@ -110,14 +126,14 @@ function magnitudeSparsify(delta: Float32Array, options: SparsifyOptions): Float
   return keepByCut(delta, threshold, tiesToKeep, true, inverseDensityScale(options), out);
 }
 
-/** DARE: keep each entry independently with probability `density`, one draw per entry in index order. */
+/** DARE: keep each entry independently with probability `density`, the draw of its flat index. */
 function randomSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
-  const rng = requireRng(options, 'random');
+  const stream = requireStream(options, 'random', delta.length);
   const scale = inverseDensityScale(options);
   const density = options.density;
   // in place each entry is read before it is overwritten, so both forms give the same values
   const out = options.inPlace ? delta : new Float32Array(delta.length);
-  for (let j = 0; j < delta.length; j++) out[j] = rng.next() < density ? delta[j]! * scale : 0;
+  for (let j = 0; j < delta.length; j++) out[j] = counterUniform(stream, j) < density ? delta[j]! * scale : 0;
   return out;
 }
 
@@ -157,9 +173,34 @@ function rankAtLeast(delta: Float32Array, rank: number): Uint8Array {
 
 /**
  * DELLA MagPrune: within each row (last dimension), rank r by ascending |δ| (stable by index),
- * p_keep = (density − ε) + 2ε·r/(n − 1), one Bernoulli draw per entry in flat index order.
+ * p_keep = (density − ε) + 2ε·r/(n − 1), one Bernoulli draw per entry: the draw of its flat index.
  */
 function dellaSparsify(delta: Float32Array, options: SparsifyOptions): Float32Array {
+  const { low, high } = dellaWindow(options);
+  const stream = requireStream(options, 'della_magprune', delta.length);
+  const rowLength = dellaRowLength(options.shape, delta.length);
+  const inverse = options.rescale === 'inverse_density';
+  // in place: a row's keep odds are computed before its entries are overwritten, each entry read before written
+  const out = options.inPlace ? delta : new Float32Array(delta.length);
+  const keepProbability = new Float64Array(rowLength);
+  for (let start = 0; start < delta.length; start += rowLength) {
+    const row = delta.subarray(start, start + rowLength);
+    rowKeepProbabilities(row, low, high, keepProbability);
+    for (let j = 0; j < row.length; j++) {
+      const p = keepProbability[j]!;
+      out[start + j] = counterUniform(stream, start + j) < p ? (inverse ? row[j]! / p : row[j]!) : 0;
+    }
+  }
+  return out;
+}
+
+/** DELLA ranks within rows along the last dimension (the whole tensor for 0-D and 1-D shapes). */
+export function dellaRowLength(shape: readonly number[], numel: number): number {
+  return shape.length >= 2 ? shape[shape.length - 1]! : numel;
+}
+
+/** DELLA's keep-probability window [density − ε, density + ε], which must lie inside (0, 1). */
+export function dellaWindow(options: SparsifyOptions): { low: number; high: number } {
   const epsilon = options.epsilon ?? 0.15;
   const low = options.density - epsilon;
   const high = options.density + epsilon;
@@ -176,21 +217,7 @@ function dellaSparsify(delta: Float32Array, options: SparsifyOptions): Float32Ar
       { hint: 'lower epsilon or move density away from 0 and 1 so that epsilon < density < 1 − epsilon' },
     );
   }
-  const rng = requireRng(options, 'della_magprune');
-  const rowLength = options.shape.length >= 2 ? options.shape[options.shape.length - 1]! : delta.length;
-  const inverse = options.rescale === 'inverse_density';
-  // in place: a row's keep odds are computed before its entries are overwritten, each entry read before written
-  const out = options.inPlace ? delta : new Float32Array(delta.length);
-  const keepProbability = new Float64Array(rowLength);
-  for (let start = 0; start < delta.length; start += rowLength) {
-    const row = delta.subarray(start, start + rowLength);
-    rowKeepProbabilities(row, low, high, keepProbability);
-    for (let j = 0; j < row.length; j++) {
-      const p = keepProbability[j]!;
-      out[start + j] = rng.next() < p ? (inverse ? row[j]! / p : row[j]!) : 0;
-    }
-  }
-  return out;
+  return { low, high };
 }
 
 /** p_keep per entry of one row; exported for tests. */
@@ -220,14 +247,40 @@ function ascendingMagnitudeOrder(row: Float32Array): Uint32Array {
   return order.sort((a, b) => (bits[a]! & 0x7fffffff) - (bits[b]! & 0x7fffffff) || a - b);
 }
 
-function requireRng(options: SparsifyOptions, name: SparsifierName): Rng {
-  invariant(options.rng !== undefined, () => `sparsifier '${name}' called without a seeded stream (pass input.rngFor(i))`);
-  return options.rng;
+export function requireStream(options: SparsifyOptions, name: SparsifierName, length: number): CounterStream {
+  invariant(options.stream !== undefined, () => `sparsifier '${name}' called without a seeded stream (pass input.streamFor(i))`);
+  invariant(length <= 2 ** 32, () => `sparsifier '${name}': ${length} elements exceed the 2^32 indices of a counter stream`);
+  return options.stream;
 }
 
-function l1Norm(values: Float32Array): number {
+/** Elements per block of `l1Norm`: assembly/stats.ts STATS_BLOCK, the kernel pool's range alignment. */
+export const L1_BLOCK = 16384;
+
+/**
+ * Σ|x| in float64 in a fixed order that parallel kernels reproduce (assembly/sparsify.ts `absSumBlocks`):
+ * blocks of L1_BLOCK elements; inside a block element i goes to lane i mod 4, each lane summed in index order,
+ * the block's sum (lane0 + lane1) + (lane2 + lane3); block sums added in order.
+ */
+export function l1Norm(values: Float32Array): number {
   let norm = 0;
-  for (let j = 0; j < values.length; j++) norm += Math.abs(values[j]!);
+  for (let start = 0; start < values.length; start += L1_BLOCK) {
+    const end = Math.min(values.length, start + L1_BLOCK);
+    let l0 = 0;
+    let l1 = 0;
+    let l2 = 0;
+    let l3 = 0;
+    let j = start;
+    for (; j + 4 <= end; j += 4) {
+      l0 += Math.abs(values[j]!);
+      l1 += Math.abs(values[j + 1]!);
+      l2 += Math.abs(values[j + 2]!);
+      l3 += Math.abs(values[j + 3]!);
+    }
+    if (j < end) l0 += Math.abs(values[j++]!);
+    if (j < end) l1 += Math.abs(values[j++]!);
+    if (j < end) l2 += Math.abs(values[j]!);
+    norm += l0 + l1 + (l2 + l3);
+  }
   return norm;
 }
 
@@ -236,8 +289,12 @@ function l1Norm(values: Float32Array): number {
  * in float64); skipped when either norm is < 1e-7.
  */
 export function rescaleToL1(kept: Float32Array, originalNorm: number): void {
-  const keptNorm = l1Norm(kept);
-  if (originalNorm < 1e-7 || keptNorm < 1e-7) return;
-  const factor = originalNorm / keptNorm;
+  const factor = l1RescaleFactor(originalNorm, l1Norm(kept));
+  if (factor === 1) return;
   for (let j = 0; j < kept.length; j++) kept[j] = kept[j]! * factor;
+}
+
+/** The factor `rescaleToL1` multiplies by: 1 when either norm is < 1e-7. */
+export function l1RescaleFactor(originalNorm: number, keptNorm: number): number {
+  return originalNorm < 1e-7 || keptNorm < 1e-7 ? 1 : originalNorm / keptNorm;
 }

@@ -11,7 +11,7 @@ import { taskArithmetic } from './methods/task-arithmetic.js';
 import { ties } from './methods/ties.js';
 import { breadcrumbsBand, sparsify } from './sparsify.js';
 import { makeMergeInput } from './test-support.js';
-import { createRng } from '../core/rng.js';
+import { counterStream } from '../core/counter-rng.js';
 
 const value = fc.float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true });
 /** multiples of 1/64: with dyadic weights every product and sum is exact, so no rounding depends on order */
@@ -118,7 +118,7 @@ test('l1 rescale: every random-sparsified task vector keeps the L1 norm of its u
     fc.property(fc.array(value, { minLength: 20, maxLength: 200 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), fc.nat(), (list, density, seed) => {
       const delta = Float32Array.from(list);
       const norm = (a: Float32Array) => a.reduce((s, x) => s + Math.abs(x), 0);
-      const kept = sparsify('random', delta, { density, rescale: 'l1', shape: [delta.length], rng: createRng(seed), tensorName: 't', modelRef: 'm' });
+      const kept = sparsify('random', delta, { density, rescale: 'l1', shape: [delta.length], stream: counterStream(seed), tensorName: 't', modelRef: 'm' });
       if (norm(kept) < 1e-7 || norm(delta) < 1e-7) return; // rescale is skipped by definition
       assert.ok(Math.abs(norm(kept) - norm(delta)) <= 1e-6 * norm(delta));
     }),

@@ -110,7 +110,7 @@ function mergeTaskVectors(config: TaskVectorMethodConfig, input: TensorMergeInpu
       ...(typeof params.gamma === 'number' ? { gamma: params.gamma } : {}),
       ...(typeof params.epsilon === 'number' ? { epsilon: params.epsilon } : {}),
       emptyBand,
-      rng: config.sparsifier === 'random' || config.sparsifier === 'della_magprune' ? input.rngFor(i) : undefined,
+      stream: config.sparsifier === 'random' || config.sparsifier === 'della_magprune' ? input.streamFor(i) : undefined,
       ...(modelScope ? { cut: precomputedCut(params, input, modelRef) } : {}),
       inPlace: true,
       tensorName: input.tensorName,

@@ -4,6 +4,7 @@
  * tiny-llama fixtures without depending on the I/O layer. Tests only; not exported from the package root.
  */
 import { readFileSync } from 'node:fs';
+import { counterStream } from '../core/counter-rng.js';
 import { createRng } from '../core/rng.js';
 import type { MergeMethod, ParamValue, TensorMergeInput } from './method.js';
 
@@ -62,6 +63,7 @@ export function makeMergeInput(method: MergeMethod, spec: MergeInputSpec): TestM
     modelParams: models.map((_, i) => fill('model', spec.modelParams?.[i], modelRefs[i] ?? `#${i}`)),
     params: fill('global', spec.params, 'global'),
     rngFor: (i: number) => createRng(seed, tensorName, modelRefs[i] ?? `#${i}`),
+    streamFor: (i: number) => counterStream(seed, tensorName, modelRefs[i] ?? `#${i}`),
     warn: (message: string) => void warnings.push(message),
     warnings,
   };

@@ -9,16 +9,18 @@
  *   instead of one main thread reading for all of them. With an output descriptor the merged block is written
  *   from the same scratch straight into the output file (positional write), so the output never passes through
  *   a tensor-sized buffer or the main thread either.
+ * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ.
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
 import { CheckpointError, invariant } from '../../core/errors.js';
 import { readSync, writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
+import { runTaskVectorFromFiles } from './task-vector-from-files.js';
 
-export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles';
+export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles'];
 
 /** `outFd` of a job whose output stays in memory at `out`. */
 export const NO_OUTPUT_FILE = -1;
@@ -148,6 +150,7 @@ function runLinearFromFiles(kernel: LinearKernel, memory: WebAssembly.Memory, jo
 /** Runs one composed kernel on `kernels` (an instance on `memory`). */
 export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory, name: FileKernelName, args: readonly number[]): void {
   if (name === 'kinshipFromFiles') return runKinshipFromFiles(kernels, memory, args);
+  if (name === 'taskVectorFromFiles') return runTaskVectorFromFiles(kernels, memory, args);
   const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
   runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
 }

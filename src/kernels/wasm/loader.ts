@@ -47,11 +47,34 @@ export interface KernelExports {
     lambda: number,
     consensus: number,
     normalize: number,
+    /** byte address of one float64 l1 rescale factor per model, or 0 for none */
+    factors: number,
   ): void;
   findNonFinite(x: number, n: number, status: number): void;
   /** kinship moments of a base and `count` models (assembly/kinship.ts) */
   kinshipMoments(inputs: number, kinds: number, count: number, n: number, flags: number, work: number, out: number): void;
   kinshipRecordLength(count: number, flags: number): number;
+  /** task-vector sparsifiers (assembly/sparsify.ts) */
+  absHistogramPrefix(x: number, n: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
+  keepBand(
+    src: number,
+    dst: number,
+    n: number,
+    low: number,
+    lowTie: number,
+    lowFirst: number,
+    lowLast: number,
+    high: number,
+    highTie: number,
+    highFirst: number,
+    highLast: number,
+    scale: number,
+  ): void;
+  dareKeep(src: number, dst: number, n: number, indexStart: number, k0: number, k1: number, keepBelow: number, scale: number): void;
+  dellaRows(x: number, rows: number, rowLength: number, indexStart: number, k0: number, k1: number, low: number, high: number, inverse: number, scratch: number): void;
+  dellaScratchBytes(rowLength: number): number;
+  absSumBlocks(x: number, n: number, partials: number): void;
+  decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number, hist: number): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;
@@ -76,7 +99,13 @@ export type KernelFunctionName =
   | 'linearF32'
   | 'tiesCombineF64'
   | 'findNonFinite'
-  | 'kinshipMoments';
+  | 'kinshipMoments'
+  | 'absHistogramPrefix'
+  | 'keepBand'
+  | 'dareKeep'
+  | 'dellaRows'
+  | 'absSumBlocks'
+  | 'decodeTaskVector';
 
 export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'bf16ToF32',
@@ -92,6 +121,12 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'tiesCombineF64',
   'findNonFinite',
   'kinshipMoments',
+  'absHistogramPrefix',
+  'keepBand',
+  'dareKeep',
+  'dellaRows',
+  'absSumBlocks',
+  'decodeTaskVector',
 ];
 
 /** The same relative path from src/kernels/wasm/*.ts and dist/kernels/wasm/*.js. */

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
+import { parseMergeConfig } from './config.js';
+import { buildMergePlan, type PlanModels } from './plan.js';
+import { measureRelatedness } from './relatedness.js';
+import { getMergeMethod } from './registry.js';
+
+// 2.5M bf16 elements (5 MB): a sample stride of 38 and more than one 4 MiB read piece
+const SHAPES: Record<string, number[]> = { 'model.embed_tokens.weight': [2500, 1000], 'model.norm.weight': [1000] };
+
+function bf16Model(seed: number, scale: number): MemoryCheckpoint {
+  const tensors = new Map<string, MemoryTensor>();
+  let s = 99;
+  let t = seed * 7 + 1;
+  for (const [name, shape] of Object.entries(SHAPES)) {
+    const numel = shape.reduce((a, b) => a * b, 1);
+    const bits = new Uint16Array(numel);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < numel; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      t = (Math.imul(t, 22695477) + 1) >>> 0;
+      f[0] = (s / 2 ** 32 - 0.5) + scale * (t / 2 ** 32 - 0.5);
+      bits[i] = u[0]! >>> 16;
+    }
+    tensors.set(name, { dtype: 'BF16', shape, data: new Uint8Array(bits.buffer) });
+  }
+  return new MemoryCheckpoint(tensors, { source: `m${seed}`, config: { model_type: 'llama', num_hidden_layers: 0 } });
+}
+
+/** The same checkpoint with a positional range reader, as shards on disk have. */
+function withRangeReader(checkpoint: MemoryCheckpoint): Checkpoint {
+  const reads: number[] = [];
+  return Object.assign(Object.create(checkpoint) as Checkpoint, {
+    reads,
+    readRangeInto(name: string, byteOffset: number, target: Uint8Array): void {
+      reads.push(target.length);
+      target.set(checkpoint.readBytes(name).subarray(byteOffset, byteOffset + target.length));
+    },
+  });
+}
+
+test('relatedness: the sampled range reads give exactly the statistics of decoding whole tensors', () => {
+  const family = new Map<string, MemoryCheckpoint>([
+    ['base', bf16Model(0, 0)],
+    ['near', bf16Model(1, 0.1)],
+    ['far', bf16Model(2, 3)],
+  ]);
+  const config = parseMergeConfig({ merge_method: 'task_arithmetic', base_model: 'base', models: ['near', 'far'].map((model) => ({ model, parameters: { weight: 1 } })) });
+  const plan = (models: PlanModels) => buildMergePlan(config, getMergeMethod('task_arithmetic'), models);
+  const whole: PlanModels = { keyOf: (r) => r, get: (k) => family.get(k)! };
+  const ranged = new Map([...family].map(([k, v]) => [k, withRangeReader(v)]));
+  const sampled: PlanModels = { keyOf: (r) => r, get: (k) => ranged.get(k)! };
+  const expected = measureRelatedness(plan(whole), whole);
+  const got = measureRelatedness(plan(sampled), sampled);
+  assert.deepEqual(got, expected);
+  assert.equal(expected.length, 2);
+  assert.ok(!expected[0]!.unrelated && expected[1]!.unrelated, JSON.stringify(expected));
+  const reads = (ranged.get('base') as unknown as { reads: number[] }).reads;
+  assert.ok(reads.length >= 3 && Math.max(...reads) <= 4 << 20, `reads ${reads.join(', ')}`);
+});
