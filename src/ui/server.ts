@@ -48,7 +48,7 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>modelevo ui</title><link rel="stylesheet" href="/assets/app.css"></head>
+<title>modelevo ui</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/app.css"></head>
 <body><header><a href="/" class="brand">modelevo</a> <span class="muted">runs dashboard (read-only)</span></header>
 <main id="app">loading…</main><script type="module" src="/assets/app.js"></script></body></html>`;
 
@@ -57,6 +57,15 @@ function listEntry(ref: string, dir: string): RunListEntry {
   const objective = objectiveOf(snapshot.header.config);
   const best = bestOf(snapshot.individuals, objective);
   return { ...snapshot.header, ref, objective, best: best ? best.fitness : null };
+}
+
+function readJsonIfPresent(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    return undefined; // written atomically, so only a damaged file lands here: shown as absent
+  }
 }
 
 export function createUiServer(options: UiServerOptions): FastifyInstance {
@@ -104,7 +113,10 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
   app.get('/api/run/*', async (request, reply) => {
     try {
       const dir = folders.resolve((request.params as { '*': string })['*']);
-      return reply.send(runView(readRunSnapshot(dir)));
+      const view = runView(readRunSnapshot(dir));
+      // st runs keep their test metrics (by horizon, vs the baselines) in artifacts/results.json
+      const results = view.view === 'spatiotemporal' ? readJsonIfPresent(join(dir, 'artifacts', 'results.json')) : undefined;
+      return reply.send({ ...view, results: results ?? null });
     } catch (error) {
       return sendError(reply, error);
     }
