@@ -4,7 +4,8 @@
  * threshold method), and one run store per channel and level (<channel>/<level>/run.sqlite) whose steps are
  * the GA's generations. All numbers are the stored ones.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { hasChannelSeries } from './channel-series.js';
 import { join } from 'node:path';
 import { stepSummaries, type StepSummary } from '../runs/report.js';
 import type { RunFolders } from './run-folders.js';
@@ -50,6 +51,8 @@ export interface AnomalyView {
   /** results.json as written by the run (per channel: levels with validationFitness and metrics) */
   readonly results: unknown;
   readonly levels: AnomalyLevelRun[];
+  /** channels whose test series is stored (the channel page: /channel/<ref>/<id>) */
+  readonly channels: string[];
 }
 
 export function anomalyView(folders: RunFolders, ref: string): AnomalyView {
@@ -71,5 +74,7 @@ export function anomalyView(folders: RunFolders, ref: string): AnomalyView {
         generations: stepSummaries(snapshot.individuals, objectiveOf(snapshot.header.config)),
       };
     });
-  return { ref, manifest: manifest ?? null, results: readJson(join(dir, 'results.json')) ?? null, levels };
+  const channels = [...new Set(levels.map((l) => l.channel))];
+  const stored = (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).filter((e) => e.isDirectory() && hasChannelSeries(join(dir, e.name))).map((e) => e.name);
+  return { ref, manifest: manifest ?? null, results: readJson(join(dir, 'results.json')) ?? null, levels, channels: [...new Set([...channels.filter((c) => stored.includes(c)), ...stored])] };
 }

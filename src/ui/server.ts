@@ -4,12 +4,14 @@
  * offline). Read-only by construction: the stores are opened read-only per request (store-reader.ts),
  * every method but GET/HEAD is answered 405, and every path a request names is checked by RunFolders.
  *
- * Routes (the page's URLs are stable: `/`, `/runs?kind=…`, `/run/<ref>`, `/anomaly/<ref>`):
+ * Routes (the page's URLs are stable: `/`, `/runs?kind=…`, `/run/<ref>`, `/anomaly/<ref>`, `/channel/<ref>/<id>`):
  *   GET /api/runs                       every run: kind, live status, started, steps, evaluations, best, code version
  *   GET /api/run/<ref>                  the view of one run (views.ts)
  *   GET /api/individuals/<ref>?sort=fitness&desc=1&offset=0&limit=50   one page of the individuals table
  *   GET /api/poll/<ref>?after=<seq>     header and the events after seq (the page polls every second)
  *   GET /api/anomaly/<ref>              an AD-NEv run folder: results.json and each level's fitness per generation
+ *   GET /api/channel/<ref>/<channel>?width=1200&features=0,1   a channel's test series, score, labels and alarms
+ *                                       (min/max per bucket: downsample.ts)
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { PathRefusedError, RunFolders } from './run-folders.js';
 import { readEventsAfter, readRunSnapshot, type RunHeader } from './store-reader.js';
 import { INDIVIDUAL_SORTS, bestOf, individualsPage, objectiveOf, runView, type IndividualSort } from './views.js';
 import { anomalyView, listAnomalyRuns } from './anomaly-view.js';
+import { readChannelSeries } from './channel-series.js';
 
 export interface UiServerOptions {
   readonly roots: readonly string[];
@@ -88,6 +91,7 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
   app.get('/runs', page);
   app.get('/run/*', page);
   app.get('/anomaly/*', page);
+  app.get('/channel/*', page);
 
   for (const [file, type] of [['app.js', 'text/javascript; charset=utf-8'], ['app.css', 'text/css; charset=utf-8']] as const) {
     app.get(`/assets/${file}`, async (_request, reply) => {
@@ -153,6 +157,19 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
     try {
       const ref = (request.params as { '*': string })['*'];
       return reply.send(anomalyView(folders, ref));
+    } catch (error) {
+      return sendError(reply, error);
+    }
+  });
+
+  app.get('/api/channel/*', async (request, reply) => {
+    try {
+      // <run ref>/<channel id>: the channel folder is resolved (and checked) like any run path
+      const channelDir = folders.resolve((request.params as { '*': string })['*']);
+      const query = request.query as { width?: string; features?: string };
+      const buckets = Math.min(4000, Math.max(50, Math.floor(Number(query.width ?? 1200)) || 1200));
+      const features = query.features === undefined || query.features === '' ? undefined : query.features.split(',').map(Number);
+      return reply.send(readChannelSeries(channelDir, buckets, features));
     } catch (error) {
       return sendError(reply, error);
     }

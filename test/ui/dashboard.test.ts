@@ -17,7 +17,7 @@ import { createUiServer } from '../../src/ui/server.js';
 import { readRunHeader } from '../../src/ui/store-reader.js';
 import { RunStore } from '../../src/runs/store.js';
 import { fmt } from '../../src/ui/web/dom.js';
-import { CMA, buildPage, makeEvolveRun, makeStRun, writeEvolveConfig } from './fixture-runs.js';
+import { CMA, buildPage, makeAnomalyRun, makeEvolveRun, makeStRun, writeEvolveConfig } from './fixture-runs.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = resolve('out/test-ui');
@@ -34,6 +34,7 @@ before(async () => {
   buildPage();
   await makeEvolveRun(root, join(runs, 'evolve'));
   await makeStRun(root, join(runs, 'st'));
+  await makeAnomalyRun(root, join(runs, 'ad'));
   app = createUiServer({ roots: [runs] });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -71,7 +72,7 @@ function storedRecords(dir: string) {
 
 const valueOf = async (page: Page, selector: string) => Number(await page.locator(selector).first().getAttribute('data-value'));
 
-test('runs list: both runs, finished, with the store\'s evaluation counts and best fitness', async () => {
+test('runs list: the runs, finished, with the store\'s evaluation counts and best fitness', async () => {
   const { page, errors } = await open('/', 'runs-list');
   assert.deepEqual(errors, []);
   for (const name of ['evolve', 'st']) {
@@ -122,6 +123,46 @@ test('spatiotemporal view: MAE by horizon vs the baselines equals artifacts/resu
   }
   const records = storedRecords(join(runs, 'st'));
   assert.equal(await valueOf(page, '[data-testid=best-fitness]'), Math.min(...records.map((r) => r.fitness)));
+  await page.close();
+});
+
+test('anomaly view: per-level F1 / PA-F1 equal results.json; each level\'s generations page shows its store\'s best', async () => {
+  const { page, errors } = await open('/anomaly/0/ad', 'anomaly-run');
+  assert.deepEqual(errors, []);
+  const results = JSON.parse(readFileSync(join(runs, 'ad', 'results.json'), 'utf8')) as { id: string; levels: { level: string; validationFitness: number; metrics: Record<string, number> }[] }[];
+  let compared = 0;
+  for (const channel of results) {
+    for (const level of channel.levels) {
+      assert.equal(await valueOf(page, `[data-testid="val-${channel.id}-${level.level}"]`), level.validationFitness);
+      for (const key of ['pot_f1', 'pot_pa_f1', 'oracle_f1']) {
+        if (level.metrics[key] === undefined) continue;
+        assert.equal(await valueOf(page, `[data-testid="${key}-${channel.id}-${level.level}"]`), level.metrics[key]);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared >= 3, `compared ${compared} metrics`);
+  await page.close();
+  const level = await open('/run/0/ad/plant/level1', 'anomaly-level');
+  assert.deepEqual(level.errors, []);
+  const records = storedRecords(join(runs, 'ad', 'plant', 'level1'));
+  assert.equal(await valueOf(level.page, '[data-testid=best-fitness]'), Math.min(...records.map((r) => r.fitness).filter(Number.isFinite)));
+  await level.page.close();
+});
+
+test('anomaly channel view: the test series, score and alarms as stored; the labelled range is shaded', async () => {
+  const anomaly = await open('/anomaly/0/ad', 'anomaly-run-links');
+  assert.deepEqual(await anomaly.page.locator('[data-testid=channel-link]').evaluateAll((links) => links.map((a) => a.getAttribute('href'))), ['/channel/0/ad/plant']);
+  await anomaly.page.close();
+  const { page, errors } = await open('/channel/0/ad/plant', 'anomaly-channel');
+  assert.deepEqual(errors, []);
+  assert.equal(await valueOf(page, '[data-testid=series-steps]'), 160);
+  assert.equal(await valueOf(page, '[data-testid=label-ranges]'), 1);
+  // alarm ranges counted independently from the stored 0/1 file
+  const alarms = new Uint8Array(readFileSync(join(runs, 'ad', 'plant', 'series', 'alarms-level1-pot.u8')));
+  const starts = alarms.filter((a, t) => a === 1 && (t === 0 || alarms[t - 1] === 0)).length;
+  assert.equal(await valueOf(page, '[data-testid=alarms-level1-pot]'), starts);
+  assert.equal(await page.locator('[data-testid=feature-picker] input').count(), 3);
   await page.close();
 });
 

@@ -61,6 +61,23 @@ export async function makeStRun(dir: string, runDir: string): Promise<void> {
   await cli(['st', 'train', '--data', dir, '--epochs', '3', '--batch-size', '8', '--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--backend', 'cpu', '--run-dir', runDir, '--json']);
 }
 
+function plantCsv(rows: number, anomalies: [number, number] | undefined, phase: number): string {
+  const lines = ['timestamp,temp,pressure,flow' + (anomalies ? ',label' : '')];
+  for (let t = 0; t < rows; t++) {
+    const bump = anomalies && t >= anomalies[0] && t <= anomalies[1] ? 3 : 0;
+    const values = [Math.sin(0.2 * t + phase) + bump, Math.cos(0.13 * t + phase), Math.sin(0.05 * t) * 0.5];
+    lines.push(`2024-01-01T00:${String(t).padStart(4, '0')},${values.map((v) => v.toFixed(5)).join(',')}${anomalies ? `,${bump ? 1 : 0}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `anomaly evolve --budget tiny` on a 3-feature plant CSV with one labelled anomaly in its test part. */
+export async function makeAnomalyRun(dir: string, runDir: string): Promise<void> {
+  writeFileSync(join(dir, 'plant.csv'), plantCsv(300, undefined, 0));
+  writeFileSync(join(dir, 'plant-test.csv'), plantCsv(160, [100, 118], 1));
+  await cli(['anomaly', 'evolve', '--dataset', join(dir, 'plant.csv'), '--test', join(dir, 'plant-test.csv'), '--budget', 'tiny', '--workers', '1', '--run-dir', runDir]);
+}
+
 /** Bundles the page (the tests serve what `npm run build:ui` makes). */
 export function buildPage(): void {
   const built = spawnSync(process.execPath, ['scripts/build-ui.mjs'], { encoding: 'utf8' });

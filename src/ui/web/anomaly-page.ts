@@ -31,6 +31,7 @@ export async function renderAnomalyPage(root: HTMLElement, ref: string): Promise
       h('p', {}, h('a', { href: '/' }, '← all runs')),
       h('h1', {}, 'Anomaly run ', h('span', { class: 'key' }, ref)),
       h('p', { class: 'muted' }, `dataset: ${JSON.stringify((data.manifest as { dataset?: unknown } | null)?.dataset ?? null)}`),
+      h('p', {}, data.channels.length ? ['test series, score and alarms per channel: ', ...data.channels.map((c) => h('a', { href: `/channel/${refPath(`${ref}/${c}`)}`, 'data-testid': 'channel-link' }, c, ' '))] : h('span', { class: 'muted' }, 'no channel test series stored')),
       h(
         'section',
         { 'data-testid': 'anomaly-levels' },

@@ -15,7 +15,42 @@ export interface LineSeries {
 
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#4b5563'];
 
-export function lineChart(title: string, x: readonly number[], series: readonly LineSeries[], options: { xLabel?: string; yLabel?: string; references?: readonly { label: string; value: number }[]; width?: number; height?: number; testid?: string } = {}): HTMLElement {
+/** Step ranges [start, end) drawn behind the lines (labelled anomalies) or as ticks under them (alarms). */
+export interface RangeLayer {
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly colour: string;
+  readonly style: 'shade' | 'ticks';
+}
+
+export interface ChartOptions {
+  xLabel?: string;
+  yLabel?: string;
+  references?: readonly { label: string; value: number }[];
+  width?: number;
+  height?: number;
+  testid?: string;
+  /** connect lines across missing points (series aligned on a union of x values) */
+  spanGaps?: boolean;
+  layers?: readonly RangeLayer[];
+}
+
+function drawLayers(u: uPlot, layers: readonly RangeLayer[]): void {
+  const { ctx, bbox } = u;
+  ctx.save();
+  layers.forEach((layer, i) => {
+    ctx.fillStyle = layer.colour;
+    for (const [start, end] of layer.ranges) {
+      const x0 = u.valToPos(start, 'x', true);
+      // at least one device pixel wide, so a one-step alarm stays visible among 500,000 steps
+      const width = Math.max(1, u.valToPos(end, 'x', true) - x0);
+      if (layer.style === 'shade') ctx.fillRect(x0, bbox.top, width, bbox.height);
+      else ctx.fillRect(x0, bbox.top + bbox.height - 6 * (i + 1), width, 5);
+    }
+  });
+  ctx.restore();
+}
+
+export function lineChart(title: string, x: readonly number[], series: readonly LineSeries[], options: ChartOptions = {}): HTMLElement {
   const box = h('div', { class: 'chart', ...(options.testid ? { 'data-testid': options.testid } : {}) });
   const refs = (options.references ?? []).filter((r) => Number.isFinite(r.value));
   const all = [...series, ...refs.map((r, i) => ({ label: r.label, values: x.map(() => r.value), colour: PALETTE[(series.length + i) % PALETTE.length], dash: true, points: false }))];
@@ -35,9 +70,10 @@ export function lineChart(title: string, x: readonly number[], series: readonly 
         width: 2,
         ...(s.dash ? { dash: [6, 4] } : {}),
         points: { show: s.points ?? x.length < 60 },
-        spanGaps: false,
+        spanGaps: options.spanGaps ?? false,
       })),
     ],
+    ...(options.layers?.length ? { hooks: { drawAxes: [(u: uPlot) => drawLayers(u, options.layers!)] } } : {}),
   };
   // uPlot measures its container: build it once the box is in the document
   requestAnimationFrame(() => {

@@ -1,10 +1,11 @@
 /**
  * The dashboard page's entry (bundled by `npm run build:ui` into build/ui/app.js). Routes by the URL path so
  * every view has a stable address: `/` and `/runs?kind=…` (runs list), `/run/<ref>` (one run),
- * `/anomaly/<ref>` (an AD-NEv run folder).
+ * `/anomaly/<ref>` (an AD-NEv run folder), `/channel/<ref>/<channel>` (one channel's series).
  */
 import { h } from './dom.js';
 import { renderAnomalyPage } from './anomaly-page.js';
+import { renderChannelPage } from './channel-page.js';
 import { renderRunPage } from './run-page.js';
 import { renderRunsList } from './runs-list.js';
 
@@ -14,6 +15,8 @@ async function start(): Promise<void> {
   try {
     if (path.startsWith('/run/')) {
       await renderRunPage(root, path.slice('/run/'.length));
+    } else if (path.startsWith('/channel/')) {
+      await renderChannelPage(root, path.slice('/channel/'.length));
     } else if (path.startsWith('/anomaly/')) {
       await renderAnomalyPage(root, path.slice('/anomaly/'.length));
     } else {
