@@ -155,16 +155,14 @@ export function domainLosses(records: readonly IndividualRecord[], objective: Ob
   };
 }
 
-/** Reference lines stored by `evolve` (event `references`) or by the demo (event `static-merges`). */
+/**
+ * Reference lines stored by `evolve` and the demo (event `references`: the base, each expert and, in the demo,
+ * the best static merge); the latest such event wins (a resumed run stores them again).
+ */
 export function referencesOf(events: readonly StoredEvent[]): ReferenceLine[] {
-  const out: ReferenceLine[] = [];
-  for (const e of events) {
-    const list = (e.payload as { references?: unknown } | null)?.references;
-    if ((e.type === 'references' || e.type === 'static-merges') && Array.isArray(list)) {
-      for (const r of list as { label?: unknown; fitness?: unknown }[]) if (typeof r.label === 'string' && typeof r.fitness === 'number') out.push({ label: r.label, fitness: r.fitness });
-    }
-  }
-  return out;
+  const latest = [...events].reverse().find((e) => e.type === 'references' && Array.isArray((e.payload as { references?: unknown } | null)?.references));
+  const list = (latest?.payload as { references?: { label?: unknown; fitness?: unknown }[] } | undefined)?.references ?? [];
+  return list.filter((r): r is ReferenceLine => typeof r.label === 'string' && typeof r.fitness === 'number');
 }
 
 export interface RunView {
