@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { ModelevoError } from '../core/errors.js';
 import { PathRefusedError, RunFolders } from './run-folders.js';
 import { readEventsAfter, readRunSnapshot, type RunHeader } from './store-reader.js';
-import { INDIVIDUAL_SORTS, bestOf, individualsPage, objectiveOf, runView, type IndividualSort } from './views.js';
+import { INDIVIDUAL_SORTS, bestOf, individualsPage, objectiveOfRun, runView, type IndividualSort } from './views.js';
 import { anomalyView, listAnomalyRuns } from './anomaly-view.js';
 import { readChannelSeries } from './channel-series.js';
 
@@ -57,7 +57,7 @@ const PAGE = `<!doctype html>
 
 function listEntry(ref: string, dir: string): RunListEntry {
   const snapshot = readRunSnapshot(dir);
-  const objective = objectiveOf(snapshot.header.config);
+  const objective = objectiveOfRun(snapshot.header.kind, snapshot.header.config);
   const best = bestOf(snapshot.individuals, objective);
   return { ...snapshot.header, ref, objective, best: best ? best.fitness : null };
 }
@@ -132,7 +132,7 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       const query = request.query as Record<string, string | undefined>;
       const sort = (INDIVIDUAL_SORTS as readonly string[]).includes(query['sort'] ?? '') ? (query['sort'] as IndividualSort) : 'fitness';
       const snapshot = readRunSnapshot(dir);
-      const objective = objectiveOf(snapshot.header.config);
+      const objective = objectiveOfRun(snapshot.header.kind, snapshot.header.config);
       // default order: best first
       const descending = query['desc'] === undefined ? (sort === 'fitness' ? objective === 'max' : false) : query['desc'] === '1';
       const offset = Math.max(0, Math.floor(Number(query['offset'] ?? 0)) || 0);

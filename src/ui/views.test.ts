@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndividualRecord } from '../runs/store.js';
-import { lineageOf, objectiveOf, referencesOf, summariseCandidate } from './views.js';
+import { lineageOf, objectiveOf, objectiveOfRun, referencesOf, summariseCandidate } from './views.js';
 
 const record = (key: string, fitness: number, extra: Partial<IndividualRecord> = {}): IndividualRecord => ({ step: 0, index: 0, key, genome: [], fitness, seconds: 0, ...extra });
 
@@ -20,6 +20,7 @@ test('objectiveOf: AD-NEv params, a builtin fitness (loss: min), a module fitnes
   assert.equal(objectiveOf({ fitness: { builtin: {} } }), 'min');
   assert.equal(objectiveOf({ fitness: { module: { objective: 'max' } } }), 'max');
   assert.equal(objectiveOf({ fitness: { val_mae: { objective: 'min' } } }), 'min');
+  assert.equal(objectiveOfRun('st-synevo', {}), 'min');
 });
 
 test('lineageOf: Evolver children are accepted when not worse than their slot parent (minimising), strategy from the recipe', () => {

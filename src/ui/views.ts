@@ -18,6 +18,11 @@ export function objectiveOf(config: unknown): Objective {
   return Object.values(fitness)[0]?.objective === 'min' ? 'min' : 'max';
 }
 
+/** The objective of a run of `kind`: st runs record validation MAE (minimised) even without a fitness entry. */
+export function objectiveOfRun(kind: string, config: unknown): Objective {
+  return kind.startsWith('st-') ? 'min' : objectiveOf(config);
+}
+
 export type ViewKind = 'evolve' | 'spatiotemporal' | 'anomaly-level' | 'generic';
 
 export function viewKindOf(kind: string): ViewKind {
@@ -197,7 +202,7 @@ function epochsOf(records: readonly IndividualRecord[]): RunView['epochs'] {
 /** The whole view of one run; events are the last 200 (the page polls for newer ones). */
 export function runView(snapshot: RunSnapshot): RunView {
   const { header, individuals, events } = snapshot;
-  const objective = objectiveOf(header.config);
+  const objective = objectiveOfRun(header.kind, header.config);
   const view = viewKindOf(header.kind);
   const best = bestOf(individuals, objective);
   return {

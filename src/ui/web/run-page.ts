@@ -97,13 +97,27 @@ function stParts(data: RunPageData): HTMLElement[] {
   );
   const horizons = horizonTable(data.results);
   if (horizons) parts.push(section('Test metrics by horizon vs the baselines', 'horizons', horizons));
+  // SynEVO: results.json (artifacts) holds each ablation's curriculum order, κ and visits per cycle
+  const synevo = (data.results as { synevo?: { ablation: string; order?: string[]; orderKind?: string; kappa?: number; visits?: { cycle: number; group: string; admitted: boolean }[]; zeroShot?: { all?: { mae?: number } }; fewShot?: { all?: { mae?: number } } }[] } | null)?.synevo;
+  if (Array.isArray(synevo) && synevo.length) {
+    parts.push(
+      section(
+        'SynEVO: curriculum, κ and zero/few-shot MAE',
+        'synevo',
+        table(
+          ['ablation', 'order', 'κ', 'cycle · group → gate', 'zero-shot MAE', 'few-shot MAE'],
+          synevo.map((s) => [s.ablation, `${(s.order ?? []).join(' → ')}${s.orderKind ? ` (${s.orderKind})` : ''}`, num(s.kappa, `kappa-${s.ablation}`), (s.visits ?? []).map((v) => `${v.cycle}·${v.group}→${v.admitted ? 'container' : 'separate'}`).join(', '), num(s.zeroShot?.all?.mae), num(s.fewShot?.all?.mae)]),
+        ),
+      ),
+    );
+  }
   const gates = data.events.filter((e) => e.type === 'gate');
   if (gates.length) {
     const rows = gates.map((g) => {
       const p = g.payload as Record<string, unknown>;
-      return [String(p['ablation'] ?? ''), String(p['domain'] ?? p['cycle'] ?? ''), p['admitted'] ? 'admitted' : 'rejected', num(p['minDistance'] as number), String(p['nearest'] ?? ''), num((p['kappa'] ?? p['κ']) as number | undefined)];
+      return [String(p['ablation'] ?? ''), String(p['group'] ?? ''), p['admitted'] ? 'admitted' : 'rejected', num(p['minDistance'] as number), String(p['nearest'] || '—')];
     });
-    parts.push(section('SynEVO: curriculum and gate decisions', 'gates', table(['ablation', 'domain / cycle', 'gate', 'D_min', 'nearest', 'κ'], rows)));
+    parts.push(section('SynEVO: gate decisions', 'gates', table(['ablation', 'group', 'gate', 'D_min', 'nearest'], rows)));
   }
   for (const split of data.events.filter((e) => e.type === 'weight-split')) {
     const p = split.payload as { stable?: unknown[]; dynamic?: unknown[] };
