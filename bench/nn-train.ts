@@ -4,7 +4,9 @@
  * batch and optimiser, measured in the same run. Rows: the continual MLP 784-100-100-10 (ReLU, no biases,
  * softmax CE, SGD) at batch 10 and 64; the AD-NEv baseline conv autoencoder (10 × 25 window, channels 32/64,
  * batch 128, Adam, MSE) against bench/train_torch.py (its tfjs-wasm row is in `npm run bench:train`). GFLOP/s counts the GEMM flops of a step (forward, dW, dX except the
- * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts).
+ * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts; twice that for
+ * the rows on 2 data-parallel workers, src/nn/data-parallel.ts, which also print replica 0's wait and sync time per
+ * step). One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
  *
  * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64]
  */
@@ -15,9 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { CONTINUAL_MLP } from '../src/nn/models/continual-mlp.js';
 import { Model } from '../src/nn/model.js';
 import { Trainer } from '../src/nn/trainer.js';
+import { DataParallelTrainer } from '../src/nn/data-parallel.js';
 import { createRng } from '../src/core/rng.js';
 import { tf, useBackend } from '../src/train/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
+import type { ModelSpec } from '../src/nn/model.js';
+import type { OptimizerSpec } from '../src/nn/optim/registry.js';
 import { initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../src/continual/mlp.js';
 
 const args = process.argv.slice(2);
@@ -28,7 +33,7 @@ const flag = (name: string, fallback: string): string => {
 const SECONDS = Number(flag('seconds', '2'));
 const PYTHON = flag('python', '/usr/bin/python3');
 const BATCHES = flag('batches', '10,64').split(',').map(Number);
-const ONLY = flag('only', ''); // 'mlp' or 'ae'
+const ONLY = flag('only', ''); // 'mlp', 'ae' or 'overhead' (data-parallel synchronisation cost)
 const SIZES = [784, 100, 100, 10];
 const LR = 0.01;
 
@@ -60,6 +65,33 @@ function engineRate(batch: number): number {
   const trainer = new Trainer(model, { lr: LR });
   const { x, y } = batchData(batch);
   return bestRate(() => trainer.step(x, y));
+}
+
+/** data-parallel over 2 replicas (this thread + one worker); also the replica-0 profile per step */
+async function dataParallelRate(spec: ModelSpec, batch: number, optimizer: OptimizerSpec, lr: number, x: Float32Array, y: Float32Array): Promise<{ rate: number; perStep: string }> {
+  const trainer = await DataParallelTrainer.open(spec, { batch, optimizer, lr, seed: 0 });
+  try {
+    const before = trainer.profile();
+    const stepsBefore = trainer.steps;
+    const rate = bestRate(() => trainer.step(x, y));
+    const after = trainer.profile();
+    const steps = trainer.steps - stepsBefore;
+    const us = (ms: number): string => ((ms * 1000) / steps).toFixed(0);
+    return { rate, perStep: `per step on thread 0: ${us(after.waitedMs - before.waitedMs)} µs waiting at ${(after.barriers - before.barriers) / steps} barriers, ${us(after.syncMs - before.syncMs)} µs all-reduce + sharded update, ${us(after.pushMs - before.pushMs)} µs parameter copy to replica 1` };
+  } finally {
+    await trainer.close();
+  }
+}
+
+/** Barrier cost: a 1-parameter model at batch 2, where a data-parallel step is almost nothing but synchronisation. */
+async function barrierOverhead(): Promise<string> {
+  const spec: ModelSpec = { inputShape: [1], layers: [{ kind: 'linear', units: 1, bias: false }], loss: { kind: 'mse' } };
+  const x = new Float32Array([1, 2]);
+  const single = new Trainer(Model.compile(spec, { batch: 2, kernels: 'wasm', optimizer: { kind: 'sgd' }, seed: 0 }), { lr: 1e-3 });
+  const singleRate = bestRate(() => single.step(x, x));
+  const { rate } = await dataParallelRate(spec, 2, { kind: 'sgd' }, 1e-3, x, x);
+  const overhead = 1e6 / rate - 1e6 / singleRate;
+  return `empty step: 1 thread ${(1e6 / singleRate).toFixed(1)} µs, 2 data-parallel replicas ${(1e6 / rate).toFixed(1)} µs → ${overhead.toFixed(1)} µs of synchronisation per step (2 barriers + GO), ≈ ${(overhead / 3).toFixed(1)} µs per barrier`;
 }
 
 function tfjsRate(batch: number): number {
@@ -154,27 +186,38 @@ function stepFlops(batch: number): number {
 const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? NaN);
 const peak = (16 * mhz) / 1000;
 await useBackend('wasm');
-console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s`);
+console.log(`bench:nn-train — ${cpus()[0]?.model}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; single-core 128-bit peak ${peak.toFixed(1)} GFLOP/s (2 cores: ${(2 * peak).toFixed(1)})`);
 console.log('model                         engine                       steps/s   GFLOP/s   vs PyTorch');
-for (const batch of ONLY === 'ae' ? [] : BATCHES) {
+for (const batch of ONLY === 'ae' || ONLY === 'overhead' ? [] : BATCHES) {
   const flops = stepFlops(batch);
   const torch = torchRate(batch);
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
   const row = (engine: string, rate: number): void =>
     console.log(`${`MLP 784-100-100-10 b${batch}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(0).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
   row('nn (wasm SIMD, 1 thread)', engineRate(batch));
+  const { x, y } = batchData(batch);
+  const dp = await dataParallelRate(CONTINUAL_MLP, batch, { kind: 'sgd' }, LR, x, y);
+  row('nn (2 data-parallel workers)', dp.rate);
+  console.log(`${''.padEnd(29)} ${dp.perStep}`);
   row('tfjs-wasm (1 thread)', tfjsRate(batch));
   if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
 }
 
-if (ONLY !== 'mlp') {
+if (ONLY === '' || ONLY === 'overhead') console.log(`data-parallel overhead — ${await barrierOverhead()}`);
+
+if (ONLY !== 'mlp' && ONLY !== 'overhead') {
   const flops = autoencoderFlops();
   const torch = autoencoderTorchRate();
   const torchSteps = 'rate' in torch ? torch.rate : NaN;
   const row = (engine: string, rate: number): void =>
     console.log(`${`AD-NEv conv AE b${AE_BATCH}`.padEnd(29)} ${engine.padEnd(28)} ${rate.toFixed(1).padStart(8)} ${((rate * flops) / 1e9).toFixed(2).padStart(9)}   ${Number.isFinite(torchSteps) ? (rate / torchSteps).toFixed(2) + '×' : 'n/a'}`);
   row('nn (wasm SIMD, 1 thread)', autoencoderEngineRate());
+  const rng = createRng('bench-nn-train-ae');
+  const x = Float32Array.from({ length: AE_BATCH * BASELINE_AUTOENCODER.window * BASELINE_AUTOENCODER.features }, () => 2 * rng.next() - 1);
+  const dp = await dataParallelRate(convAutoencoderSpec(BASELINE_AUTOENCODER), AE_BATCH, { kind: 'adam' }, 1e-3, x, x);
+  row('nn (2 data-parallel workers)', dp.rate);
+  console.log(`${''.padEnd(29)} ${dp.perStep}`);
   if ('rate' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.rate);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);
 }

@@ -23,6 +23,7 @@ import { crossTemporalFromDir, DEFAULT_SYNEVO, domainSetupOf, runComparison, typ
 import { selectElastic, type ElasticGridPoint, type ElasticSelection } from '../../src/spatiotemporal/synevo/elastic-grid.js';
 import { buildCurriculum, type CurriculumResult } from '../../src/spatiotemporal/synevo/group-scoring.js';
 import type { SynevoOptions } from '../../src/spatiotemporal/synevo/loop.js';
+import { synevoOptionsFrom } from '../../src/spatiotemporal/synevo/options-from.js';
 import { fewShotSlice, type DomainSetup, type HeldOutMetrics } from '../../src/spatiotemporal/synevo/setup.js';
 import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
 import { cachedPart, legacyCacheSection, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
@@ -35,8 +36,8 @@ const FULL_BUDGET = {
   batchSize: 16,
   learningRate: 0.01,
   cycles: 2,
-  stepsPerGroup: 30,
-  scoringSteps: 30,
+  stepsPerGroup: DEFAULT_SYNEVO.stepsPerGroup,
+  scoringSteps: DEFAULT_SYNEVO.scoring.steps,
   fewShotSteps: 15,
   fewShotFraction: 0.25,
   /** p₀ × λ₀ grid, scored on the training groups' validation windows with seed 0 */
@@ -83,21 +84,22 @@ interface Cache extends PartProvenance<typeof BUDGET> {
 const log = partLogger('synevo');
 
 function synevoOptions(seed: number, elastic: { p0: number; lambda0: number }): SynevoOptions {
-  return {
-    ...DEFAULT_SYNEVO,
+  return synevoOptionsFrom({
     seed,
     config: BUDGET.width,
     learningRate: BUDGET.learningRate,
     batchSize: BUDGET.batchSize,
     cycles: BUDGET.cycles,
     stepsPerGroup: BUDGET.stepsPerGroup,
-    elastic,
+    scoringSteps: BUDGET.scoringSteps,
+    p0: elastic.p0,
+    lambda0: elastic.lambda0,
     kappaFactor: BUDGET.kappaFactor,
-    extractor: { ...DEFAULT_SYNEVO.extractor, margin: BUDGET.margin, iterations: BUDGET.extractorIterations },
+    margin: BUDGET.margin,
+    extractorIterations: BUDGET.extractorIterations,
     fewShotFraction: BUDGET.fewShotFraction,
     fewShotSteps: BUDGET.fewShotSteps,
-    scoring: { ...DEFAULT_SYNEVO.scoring, steps: BUDGET.scoringSteps, batchSize: BUDGET.batchSize },
-  };
+  });
 }
 
 function setupOf(setting: Setting): DomainSetup {

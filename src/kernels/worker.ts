@@ -3,6 +3,7 @@
  * exported kernel per message over the byte addresses it is given. It owns no memory and keeps no state,
  * so any worker can take any index range.
  */
+import { invariant } from '../core/errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isFileKernel, runFileKernel, type FileKernelName } from './wasm/file-kernels.js';
 import { instantiateKernels, KERNEL_FUNCTION_NAMES, type KernelFunctionName } from './wasm/loader.js';
@@ -28,7 +29,7 @@ if (port) {
     try {
       if (isFileKernel(job.kernel)) runFileKernel(kernels, init.memory, job.kernel, job.args);
       else if (KERNEL_FUNCTION_NAMES.includes(job.kernel)) (kernels[job.kernel] as (...args: readonly number[]) => void)(...job.args);
-      else throw new Error(`unknown kernel '${String(job.kernel)}'`);
+      else invariant(false, () => `unknown kernel '${String(job.kernel)}'`);
       port.postMessage({ id: job.id, ok: true } satisfies WorkerReply);
     } catch (error) {
       port.postMessage({ id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);

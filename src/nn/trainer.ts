@@ -57,6 +57,9 @@ export class Trainer {
     return loss;
   }
 
+  /** Nothing to release on one thread; present so that a data-parallel trainer and this one close alike. */
+  async close(): Promise<void> {}
+
   /** Forward only, inference mode; returns a view of the output (valid until the next call). */
   predict(inputs: ArrayLike<number>): Float32Array | Float64Array {
     const model = this.model;
@@ -67,7 +70,8 @@ export class Trainer {
   }
 }
 
-function checkLength(values: ArrayLike<number>, view: View, what: string): void {
+/** refuses a wrong-length batch (it would spill into the neighbouring arena buffers) */
+export function checkLength(values: ArrayLike<number>, view: View, what: string): void {
   if (values.length !== view.size) {
     throw new ShapeMismatchError(what, { expected: view.shape, given: [values.length] }, {
       hint: `pass exactly one batch: ${view.size} values for ${what} of shape [${view.shape.join(', ')}]`,

@@ -5,7 +5,8 @@
  */
 import { tf } from '../train/tf.js';
 import { validateTrafficNetwork, type TrafficNetwork } from '../tasks/traffic/csv-loader.js';
-import { HORIZON_STEPS, INPUT_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit, fitScaler, timeOfDay, type ForecastSplits, type SampleRange, type ZScoreScaler } from '../tasks/traffic/windows.js';
+import { HORIZON_STEPS, INPUT_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit, timeOfDay, type ForecastSplits, type SampleRange, type ZScoreScaler } from '../tasks/traffic/windows.js';
+import { fitScaler } from '../tasks/traffic/scaler.js';
 import { forecastTargets } from './baselines.js';
 import { transitionMatrices } from './graph-wavenet.js';
 
@@ -20,7 +21,7 @@ export interface PreparedTraffic {
 export function prepareTraffic(network: TrafficNetwork, stepsPerDay = STEPS_PER_DAY_5MIN): PreparedTraffic {
   validateTrafficNetwork(network);
   const splits = chronologicalSplit(network.steps);
-  return { network, splits, scaler: fitScaler(network, splits.trainStepEnd), stepsPerDay };
+  return { network, splits, scaler: fitScaler(network, { stepEnd: splits.trainStepEnd }), stepsPerDay };
 }
 
 /** Inputs [N, B, 12, 2] (z-scored value, time of day) for the given sample indices. */

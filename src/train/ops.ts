@@ -4,6 +4,7 @@
  * (engines.md §2). Layout follows PyTorch: activations [batch, channels, length], Conv1d weights
  * [out, in, kernel], ConvTranspose1d weights [in, out, kernel], so saved tensors read like torch's.
  */
+import { ModelevoError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { matMul } from './matmul.js';
 
@@ -31,10 +32,10 @@ export function conv1d(x: tf.Tensor3D, weight: tf.Tensor3D, bias: tf.Tensor1D | 
   return tf.tidy(() => {
     const [batch, inChannels, length] = x.shape;
     const [outChannels, weightIn, kernel] = weight.shape;
-    if (weightIn !== inChannels) throw new Error(`conv1d: weight expects ${weightIn} input channels, input has ${inChannels}`);
+    if (weightIn !== inChannels) throw new ModelevoError('SHAPE_MISMATCH', `conv1d: expected an input with ${weightIn} channels (the weight's), got ${inChannels}`, { hint: 'the layer before must output as many channels as this layer takes in', details: { weightIn, inChannels } });
     const { stride, padding } = options;
     const outLength = conv1dOutputLength(length, kernel, stride, padding);
-    if (outLength < 1) throw new Error(`conv1d: length ${length} too short for kernel ${kernel} with padding ${padding}`);
+    if (outLength < 1) throw new ModelevoError('SHAPE_MISMATCH', `conv1d: expected an input long enough for kernel ${kernel} with padding ${padding} and stride ${stride}, got length ${length}`, { hint: 'use a longer window or a smaller kernel / stride', details: { length, kernel, padding, stride } });
     // pad enough on the right that every tap can take stride·outLength elements
     const needed = (kernel - 1) + stride * outLength;
     const rightPad = Math.max(0, needed - (length + padding));
@@ -70,9 +71,9 @@ export function convTranspose1d(
   return tf.tidy(() => {
     const [batch, inChannels, length] = x.shape;
     const [weightIn, , kernel] = weight.shape;
-    if (weightIn !== inChannels) throw new Error(`convTranspose1d: weight expects ${weightIn} input channels, input has ${inChannels}`);
+    if (weightIn !== inChannels) throw new ModelevoError('SHAPE_MISMATCH', `convTranspose1d: expected an input with ${weightIn} channels (the weight's), got ${inChannels}`, { hint: 'the layer before must output as many channels as this layer takes in', details: { weightIn, inChannels } });
     const { stride, padding, outputPadding } = options;
-    if (padding > kernel - 1) throw new Error(`convTranspose1d: padding ${padding} exceeds kernel − 1 = ${kernel - 1}`);
+    if (padding > kernel - 1) throw new ModelevoError('CONFIG_INVALID', `convTranspose1d: expected padding ≤ kernel − 1 = ${kernel - 1}, got ${padding}`, { hint: 'lower the padding or widen the kernel', details: { padding, kernel } });
     let dilated: tf.Tensor3D = x;
     if (stride > 1) {
       const zeros = tf.zeros([batch, inChannels, length, stride - 1]);

@@ -3,6 +3,7 @@
  * the reference in tests. The union package is imported because it is the one that registers the gradient
  * functions against tfjs-core's Node build; the wasm backend registers itself on import.
  */
+import { ModelevoError } from '../core/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
@@ -16,7 +17,7 @@ export async function useBackend(backend: EngineBackend): Promise<string> {
   tf.env().set('PROD', true);
   if (tf.getBackend() !== backend) {
     const ok = await tf.setBackend(backend);
-    if (!ok) throw new Error(`tfjs backend '${backend}' failed to initialise`);
+    if (!ok) throw new ModelevoError('KERNEL_UNAVAILABLE', `tfjs backend '${backend}': expected it to initialise, it did not`, { hint: "try --backend cpu (slower, needs no WebAssembly)", details: { backend } });
   }
   await tf.ready();
   return tf.getBackend();

@@ -10,34 +10,35 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelevoError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 
 export const AnomalyEvolveOptionsSchema = z.object({
-  dataset: z.string().min(1),
-  channels: z.string().optional(),
-  budget: z.enum(['tiny', 'small', 'paper']).default('small'),
-  runDir: z.string().min(1).default('runs/anomaly'),
-  resume: z.boolean().default(false),
-  dataDir: z.string().optional(),
-  test: z.string().optional(),
-  impute: z.enum(['reject', 'ffill']).default('reject'),
-  workers: z.coerce.number().int().min(0).optional(),
-  seed: z.coerce.number().int().default(0),
-  threshold: z.enum(['pot', 'percentile']).default('pot'),
+  dataset: flag(z.string().min(1), 'smap, msl, or a training CSV (header row; optional timestamp and label columns)', '<name>'),
+  channels: flag(z.string().optional(), 'comma-separated SMAP/MSL channel ids (default: all)', '<ids>'),
+  budget: flag(z.enum(['tiny', 'small', 'paper']).default('small'), 'tiny | small | paper', '<preset>'),
+  runDir: flag(z.string().min(1).default('runs/anomaly'), 'run directory', '<dir>'),
+  resume: flag(z.boolean().default(false), 'continue the run in --run-dir'),
+  dataDir: flag(z.string().optional(), 'SMAP/MSL folder or smap-msl.tar.gz (default ../shared/data)', '<dir>'),
+  test: flag(z.string().optional(), 'CSV dataset only: a test CSV (a 0/1 label column enables metrics)', '<csv>'),
+  impute: flag(z.enum(['reject', 'ffill']).default('reject'), 'non-finite CSV values: reject | ffill', '<policy>'),
+  workers: flag(z.coerce.number().int().min(0).optional(), 'engine worker threads (default 2)', '<n>'),
+  seed: flag(z.coerce.number().int().default(0), 'run seed', '<n>'),
+  threshold: flag(z.enum(['pot', 'percentile']).default('pot'), 'pot | percentile (both are reported)', '<method>'),
   /** absent: the config default (adNevConfigSchema) */
-  vote: z.enum(['majority', 'any', 'mean']).optional(),
-  convention: z.enum(['inclusive', 'exclusive']).default('inclusive'),
+  vote: flag(z.enum(['majority', 'any', 'mean']).optional(), 'any (default) | majority | mean (normalised member scores, one threshold)', '<rule>'),
+  convention: flag(z.enum(['inclusive', 'exclusive']).default('inclusive'), 'label range ends: inclusive | exclusive', '<c>'),
   /** absent: the budget's value */
-  finalEpochs: z.coerce.number().int().min(0).optional(),
-  subspaceScope: z.enum(['channel', 'dataset']).default('channel'),
+  finalEpochs: flag(z.coerce.number().int().min(0).optional(), 'final re-training epochs after level 2 (0 = off; the paper budget uses 70)', '<n>'),
+  subspaceScope: flag(z.enum(['channel', 'dataset']).default('channel'), 'level 1 per channel, or one subspace set per dataset', '<scope>'),
 });
 
 export const AnomalyScoreOptionsSchema = z.object({
-  data: z.string().optional(),
-  channel: z.string().optional(),
-  level: z.enum(['untrained', 'baseline', 'level1', 'level2', 'level3']).default('level3'),
-  out: z.string().optional(),
-  impute: z.enum(['reject', 'ffill']).default('reject'),
-  workers: z.coerce.number().int().min(0).optional(),
+  data: flag(z.string().optional(), 'a CSV with the training columns', '<csv>'),
+  channel: flag(z.string().optional(), 'channel of the run (SMAP/MSL: scores its test series when --data is absent)', '<id>'),
+  level: flag(z.enum(['untrained', 'baseline', 'level1', 'level2', 'level3']).default('level3'), 'untrained | baseline | level1 | level2 | level3', '<level>'),
+  out: flag(z.string().optional(), 'write the CSV here instead of stdout', '<file>'),
+  impute: flag(z.enum(['reject', 'ffill']).default('reject'), 'non-finite CSV values: reject | ffill', '<policy>'),
+  workers: flag(z.coerce.number().int().min(0).optional(), 'engine worker threads (default 2)', '<n>'),
 });
 
 export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsSchema>, write: (line: string) => void): Promise<void> {
@@ -50,7 +51,8 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
   const config = adNevConfigSchema.parse({
     ...BUDGETS[options.budget],
     seed: options.seed,
-    threshold: { method: options.threshold, q: 1e-3, level: 0.98, percentile: 1 },
+    // the flag picks the method; q, level and percentile keep the config's defaults (written once, in config.ts)
+    threshold: { ...adNevConfigSchema.shape.threshold.parse(undefined), method: options.threshold },
     ...(options.vote ? { vote: options.vote } : {}),
     convention: options.convention,
     subspaceScope: options.subspaceScope,
@@ -155,38 +157,19 @@ export function registerAnomalyCommand(program: Command): void {
     .command('anomaly')
     .description('AD-NEv: evolve and apply time-series anomaly detectors')
     .addHelpText('after', examplesHelp(['modelevo anomaly evolve --dataset smap --channels P-1 --budget tiny', 'modelevo anomaly score runs/anomaly --channel P-1']));
-  anomaly
+  const evolve = anomaly
     .command('evolve')
     .description('evolve feature subspaces, architectures and weights of a conv-autoencoder ensemble')
     .addHelpText('after', examplesHelp([
       'modelevo anomaly evolve --dataset smap --channels P-1,S-1 --budget tiny --run-dir runs/ad',
       'modelevo anomaly evolve --dataset train.csv --test test.csv --run-dir runs/ad-csv',
-    ]))
-    .requiredOption('--dataset <name>', 'smap, msl, or a training CSV (header row; optional timestamp and label columns)')
-    .option('--channels <ids>', 'comma-separated SMAP/MSL channel ids (default: all)')
-    .option('--budget <preset>', 'tiny | small | paper', 'small')
-    .option('--run-dir <dir>', 'run directory', 'runs/anomaly')
-    .option('--resume', 'continue the run in --run-dir', false)
-    .option('--data-dir <dir>', 'SMAP/MSL folder or smap-msl.tar.gz (default ../shared/data)')
-    .option('--test <csv>', 'CSV dataset only: a test CSV (a 0/1 label column enables metrics)')
-    .option('--impute <policy>', 'non-finite CSV values: reject | ffill', 'reject')
-    .option('--workers <n>', 'engine worker threads (default 2)')
-    .option('--seed <n>', 'run seed', '0')
-    .option('--threshold <method>', 'pot | percentile (both are reported)', 'pot')
-    .option('--vote <rule>', 'any (default) | majority | mean (normalised member scores, one threshold)')
-    .option('--convention <c>', 'label range ends: inclusive | exclusive', 'inclusive')
-    .option('--final-epochs <n>', 'final re-training epochs after level 2 (0 = off; the paper budget uses 70)')
-    .option('--subspace-scope <scope>', 'level 1 per channel, or one subspace set per dataset', 'channel')
+    ]));
+  addSchemaOptions(evolve, AnomalyEvolveOptionsSchema)
     .action(async (opts: Record<string, unknown>) => runAnomalyEvolve(opts as z.input<typeof AnomalyEvolveOptionsSchema>, (line) => process.stdout.write(`${line}\n`)));
-  anomaly
+  const score = anomaly
     .command('score <run>')
     .description('score a series with the ensemble of a finished run; prints row,score,anomaly CSV')
-    .addHelpText('after', examplesHelp(['modelevo anomaly score runs/ad --channel P-1', 'modelevo anomaly score runs/ad-csv --data new.csv --out scores.csv']))
-    .option('--data <csv>', 'a CSV with the training columns')
-    .option('--channel <id>', 'channel of the run (SMAP/MSL: scores its test series when --data is absent)')
-    .option('--level <level>', 'untrained | baseline | level1 | level2 | level3', 'level3')
-    .option('--out <file>', 'write the CSV here instead of stdout')
-    .option('--impute <policy>', 'non-finite CSV values: reject | ffill', 'reject')
-    .option('--workers <n>', 'engine worker threads (default 2)')
+    .addHelpText('after', examplesHelp(['modelevo anomaly score runs/ad --channel P-1', 'modelevo anomaly score runs/ad-csv --data new.csv --out scores.csv']));
+  addSchemaOptions(score, AnomalyScoreOptionsSchema)
     .action(async (run: string, opts: Record<string, unknown>) => runAnomalyScore(run, opts as z.input<typeof AnomalyScoreOptionsSchema>, (line) => process.stdout.write(`${line}\n`)));
 }

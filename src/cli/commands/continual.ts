@@ -7,28 +7,29 @@ import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 import { CONTINUAL_METHODS } from '../../continual/config.js';
 import { formatPercent, runExperiment, type ExperimentResult } from '../../continual/experiment.js';
 import { DEFAULT_FASHION_MNIST_DIR } from '../../tasks/fashion-mnist/streams.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** Every key has a flag (registerContinualCommand); the remaining hyperparameters keep config.ts defaults. */
+/** One declaration per flag; the hyperparameters left out keep config.ts defaults. */
 export const ContinualCommandOptionsSchema = z.object({
-  method: z.enum(CONTINUAL_METHODS),
-  benchmark: z.enum(['pfmnist', 'split-fmnist']),
-  seeds: positiveInt.default(3),
-  firstSeed: z.coerce.number().int().min(0).default(0),
-  epochs: positiveInt.optional(),
-  trainPerTask: positiveInt.optional(),
-  testPerTask: positiveInt.optional(),
-  batchSize: positiveInt.optional(),
-  lr: z.coerce.number().positive().optional(),
-  glances: positiveInt.optional(),
-  momentum: z.coerce.number().min(0).lt(1).optional(),
-  dataDir: z.string().default(DEFAULT_FASHION_MNIST_DIR),
-  backend: z.enum(['wasm', 'cpu']).default('wasm'),
-  json: z.boolean().default(false),
+  method: flag(z.enum(CONTINUAL_METHODS), `one of ${CONTINUAL_METHODS.join(', ')}`, '<name>'),
+  benchmark: flag(z.enum(['pfmnist', 'split-fmnist']), 'pfmnist (10 permuted tasks) or split-fmnist (5 two-class tasks)', '<name>'),
+  seeds: flag(positiveInt.default(3), 'number of seeds', '<n>'),
+  firstSeed: flag(z.coerce.number().int().min(0).default(0), 'first seed', '<n>'),
+  epochs: flag(positiveInt.optional(), 'epochs per task (default 1)', '<n>'),
+  trainPerTask: flag(positiveInt.optional(), 'training examples per task (default 2000)', '<n>'),
+  testPerTask: flag(positiveInt.optional(), 'test examples per task (default 2000)', '<n>'),
+  batchSize: flag(positiveInt.optional(), 'minibatch size (default 10)', '<n>'),
+  lr: flag(z.coerce.number().positive().optional(), 'SGD learning rate (default 0.1)', '<x>'),
+  glances: flag(positiveInt.optional(), "FS-DGPM only: updates per incoming batch (default 1; the paper's PMNIST setting: 5)", '<n>'),
+  momentum: flag(z.coerce.number().min(0).lt(1).optional(), "FS-DGPM only: SGD momentum (default 0; the paper's PMNIST setting: 0.9)", '<x>'),
+  dataDir: flag(z.string().default(DEFAULT_FASHION_MNIST_DIR), 'folder with the Fashion-MNIST idx files', '<dir>'),
+  backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
+  json: flag(z.boolean().default(false), 'print JSON instead of tables'),
 });
 export type ContinualCommandOptions = z.input<typeof ContinualCommandOptionsSchema>;
 
@@ -87,27 +88,14 @@ export function registerContinualCommand(program: Command): void {
     .command('continual')
     .description('Continual learning with gradient projection (GPM, SGP, FS-DGPM) on Fashion-MNIST streams')
     .addHelpText('after', examplesHelp(['modelevo continual run --method gpm --benchmark pfmnist --seeds 1']));
-  continual
+  const run = continual
     .command('run')
     .description('train a method task after task and report ACC / BWT / forgetting over seeds')
     .addHelpText('after', examplesHelp([
       'modelevo continual run --method gpm --benchmark pfmnist --seeds 1',
       'modelevo continual run --method fs-dgpm --benchmark split-fmnist --json',
-    ]))
-    .requiredOption('--method <name>', `one of ${CONTINUAL_METHODS.join(', ')}`)
-    .requiredOption('--benchmark <name>', 'pfmnist (10 permuted tasks) or split-fmnist (5 two-class tasks)')
-    .option('--seeds <n>', 'number of seeds', '3')
-    .option('--first-seed <n>', 'first seed', '0')
-    .option('--epochs <n>', 'epochs per task (default 1)')
-    .option('--train-per-task <n>', 'training examples per task (default 2000)')
-    .option('--test-per-task <n>', 'test examples per task (default 2000)')
-    .option('--batch-size <n>', 'minibatch size (default 10)')
-    .option('--lr <x>', 'SGD learning rate (default 0.1)')
-    .option('--glances <n>', 'FS-DGPM only: updates per incoming batch (default 1; the paper\'s PMNIST setting: 5)')
-    .option('--momentum <x>', 'FS-DGPM only: SGD momentum (default 0; the paper\'s PMNIST setting: 0.9)')
-    .option('--data-dir <dir>', 'folder with the Fashion-MNIST idx files', DEFAULT_FASHION_MNIST_DIR)
-    .option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm')
-    .option('--json', 'print JSON instead of tables')
+    ]));
+  addSchemaOptions(run, ContinualCommandOptionsSchema)
     .action(async (options: ContinualCommandOptions) => {
       await runContinualCommand(options, (text) => process.stdout.write(text));
     });

@@ -11,19 +11,20 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, ModelevoError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 import { openCheckpoint, parseModelReference } from '../../io/open.js';
 import { LlamaModel } from '../../eval/llama-model.js';
 import { DEFAULT_LM_EVAL, evaluateTexts, type LmEvalResult } from '../../eval/lm-eval.js';
 import { LmTokenizer, tokenizerFolderFor } from '../../eval/tokenizer.js';
 
-/** The command's options; every key has a flag (see registerEvalCommand). */
+/** The command's options, one declaration per flag (the model is the positional argument). */
 export const EvalCommandOptionsSchema = z.object({
-  text: z.array(z.string()).min(1, 'at least one --text name=path is required'),
-  window: z.coerce.number().int().min(2).default(DEFAULT_LM_EVAL.window),
-  windows: z.coerce.number().int().min(1).default(DEFAULT_LM_EVAL.windows),
-  offset: z.coerce.number().int().min(0).default(DEFAULT_LM_EVAL.offset),
-  threads: z.coerce.number().int().min(0).optional(),
-  json: z.boolean().default(false),
+  text: flag(z.array(z.string()).min(1, 'at least one --text name=path is required'), 'a text to score (repeatable); a bare path is named after its file', '<name=path>'),
+  window: flag(z.coerce.number().int().min(2).default(DEFAULT_LM_EVAL.window), 'tokens per window (≤ max_position_embeddings)', '<tokens>'),
+  windows: flag(z.coerce.number().int().min(1).default(DEFAULT_LM_EVAL.windows), 'non-overlapping windows scored per text', '<count>'),
+  offset: flag(z.coerce.number().int().min(0).default(DEFAULT_LM_EVAL.offset), 'windows skipped at the start of each text', '<count>'),
+  threads: flag(z.coerce.number().int().min(0).optional(), 'worker threads with one wasm backend each (0/1 = main thread; default 2 on ≥ 2 cores)', '<n>'),
+  json: flag(z.boolean().default(false), 'print {"texts": {"<name>": {"loss", "perplexity", "tokens"}}} only'),
 });
 export type EvalCommandOptions = z.input<typeof EvalCommandOptionsSchema>;
 
@@ -100,24 +101,15 @@ export function evalTable(modelRef: string, results: ReadonlyMap<string, LmEvalR
 }
 
 export function registerEvalCommand(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('Next-token loss and perplexity of a Llama model on text files (built-in evaluator)')
     .argument('<model>', 'model folder, .safetensors file inside a model folder, or <base>+<adapter>')
-    .requiredOption(
-      '--text <name=path>',
-      'a text to score (repeatable); a bare path is named after its file',
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option('--window <tokens>', 'tokens per window (≤ max_position_embeddings)', String(DEFAULT_LM_EVAL.window))
-    .option('--windows <count>', 'non-overlapping windows scored per text', String(DEFAULT_LM_EVAL.windows))
-    .option('--offset <count>', 'windows skipped at the start of each text', String(DEFAULT_LM_EVAL.offset))
-    .option('--threads <n>', 'worker threads with one wasm backend each (0/1 = main thread; default 2 on ≥ 2 cores)')
-    .option('--json', 'print {"texts": {"<name>": {"loss", "perplexity", "tokens"}}} only')
     .addHelpText('after', examplesHelp([
       'modelevo eval test/fixtures/tiny-llama/expert-code --text code=test/fixtures/text/code.val.txt',
       'modelevo eval out/merged --text test/fixtures/text/math.val.txt --windows 8 --json',
-    ]))
+    ]));
+  addSchemaOptions(command, EvalCommandOptionsSchema)
     .action(async (model: string, flags: Record<string, unknown>) => {
       const isTTY = process.stderr.isTTY === true;
       await runEval(model, flags as EvalCommandOptions, {

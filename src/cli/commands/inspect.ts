@@ -7,6 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseWithSchema } from '../../core/schema.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 import { numelOf } from '../../core/dtype.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { HfCheckpoint, type ShardSummary } from '../../io/hf-folder.js';
@@ -216,19 +219,24 @@ function formatAdapter(adapter: AdapterSummary, listAll: boolean): string {
   return [formatTable(rows, [], ''), ...touched.map((t) => `  ${t}`)].join('\n');
 }
 
+/** The command's options, one declaration per flag (the reference is the positional argument). */
+export const InspectOptionsSchema = z.object({
+  json: flag(z.boolean().default(false), 'print one JSON object instead of text'),
+  tensors: flag(z.boolean().default(false), 'list every tensor (name, dtype, shape)'),
+});
+
 export function registerInspectCommand(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description('describe a model folder, .safetensors file, PEFT adapter folder or <base>+<adapter> view')
     .argument('<ref>', 'model folder, .safetensors file, adapter folder, or <base folder>+<adapter folder>')
-    .option('--json', 'print one JSON object instead of text')
-    .option('--tensors', 'list every tensor (name, dtype, shape)')
     .addHelpText('after', examplesHelp([
       'modelevo inspect test/fixtures/tiny-llama/base',
       'modelevo inspect test/fixtures/tiny-llama/base+test/fixtures/tiny-llama/lora-code --json',
-    ]))
-    .action((ref: string, options: { json?: boolean; tensors?: boolean }) => {
-      const summary = inspectReference(ref, { tensors: options.tensors === true });
-      process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-    });
+    ]));
+  addSchemaOptions(command, InspectOptionsSchema).action((ref: string, flags: z.input<typeof InspectOptionsSchema>) => {
+    const options = parseWithSchema(InspectOptionsSchema, flags, 'modelevo inspect options');
+    const summary = inspectReference(ref, { tensors: options.tensors });
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  });
 }

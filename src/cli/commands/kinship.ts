@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { openCheckpoint } from '../../io/open.js';
 import type { KinshipResult } from '../../kinship/compute.js';
@@ -20,20 +21,22 @@ import {
   type KinshipMetricName,
 } from '../../kinship/registry.js';
 
-/** The command's options; every key has a flag (see registerKinshipCommand). */
+/** The command's options, one declaration per flag (the models are the positional arguments). */
 export const KinshipCommandOptionsSchema = z.object({
-  base: z.string().min(1, 'the base model reference is required'),
-  metric: z.array(z.string()).default(['pcc']),
-  split: z.boolean().default(false),
-  include: z.string().optional(),
-  exclude: z.string().optional(),
-  skipMissing: z.boolean().default(false),
-  truncateAll: z.boolean().default(false),
-  json: z.boolean().default(false),
-  /** wasm (kernel pool, default) or reference (plain TypeScript) */
-  kernels: z.enum(['wasm', 'reference']).default('wasm'),
-  /** compute threads, the main thread included */
-  threads: z.coerce.number().int().min(1).default(2),
+  base: flag(z.string().min(1, 'the base model reference is required'), 'the common base model', '<base>'),
+  metric: flag(
+    z.array(z.string()).default(['pcc']),
+    `${KINSHIP_METRIC_NAMES.join('|')}|all (comma-separated or repeated; all = ${DEFAULT_ALL_METRICS.join(', ')})`,
+    '<names>',
+  ),
+  split: flag(z.boolean().default(false), 'numel-weighted mean of per-tensor metrics (reference --split-calculation) instead of the full vector'),
+  include: flag(z.string().optional(), 'only tensors whose name matches', '<regex>'),
+  exclude: flag(z.string().optional(), 'skip tensors whose name matches', '<regex>'),
+  skipMissing: flag(z.boolean().default(false), 'skip base tensors missing from a model (with a warning) instead of failing'),
+  truncateAll: flag(z.boolean().default(false), 'truncate every tensor to the vocabulary rows, as the reference code does'),
+  json: flag(z.boolean().default(false), 'print {"models": [...], "metrics": {...}} only'),
+  kernels: flag(z.enum(['wasm', 'reference']).default('wasm'), 'wasm (SIMD kernel pool) or reference (plain TypeScript)', '<kind>'),
+  threads: flag(z.coerce.number().int().min(1).default(2), 'compute threads, the main thread included', '<n>'),
 });
 export type KinshipCommandOptions = z.input<typeof KinshipCommandOptionsSchema>;
 
@@ -167,30 +170,17 @@ export function renderKinshipReport(result: KinshipResult, metrics: readonly Kin
 }
 
 export function registerKinshipCommand(program: Command): void {
-  program
+  const command = program
     .command('kinship')
     .description('Model kinship (similarity of task vectors θ − θ_base) between fine-tunes of one base')
     .argument('<model...>', 'model folders, .safetensors files or <base>+<adapter> references')
-    .requiredOption('--base <base>', 'the common base model')
-    .option(
-      '--metric <names>',
-      `${KINSHIP_METRIC_NAMES.join('|')}|all (comma-separated or repeated; all = ${DEFAULT_ALL_METRICS.join(', ')})`,
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option('--split', 'numel-weighted mean of per-tensor metrics (reference --split-calculation) instead of the full vector')
-    .option('--include <regex>', 'only tensors whose name matches')
-    .option('--exclude <regex>', 'skip tensors whose name matches')
-    .option('--skip-missing', 'skip base tensors missing from a model (with a warning) instead of failing')
-    .option('--truncate-all', 'truncate every tensor to the vocabulary rows, as the reference code does')
-    .option('--json', 'print {"models": [...], "metrics": {...}} only')
-    .option('--kernels <kind>', 'wasm (SIMD kernel pool, default) or reference (plain TypeScript)')
-    .option('--threads <n>', 'compute threads, the main thread included (default 2)')
     .addHelpText('after', examplesHelp([
       'modelevo kinship test/fixtures/tiny-llama/expert-* --base test/fixtures/tiny-llama/base',
       'modelevo kinship m1 m2 m3 --base base --metric all --json',
-    ]))
+    ]));
+  addSchemaOptions(command, KinshipCommandOptionsSchema)
     .action(async (models: string[], flags: Record<string, unknown>) => {
-      await runKinship(models, { ...flags, metric: (flags.metric as string[] | undefined) ?? ['pcc'] } as KinshipCommandOptions, {
+      await runKinship(models, flags as KinshipCommandOptions, {
         write: (text) => process.stdout.write(text),
         isTTY: process.stdout.isTTY === true,
       });

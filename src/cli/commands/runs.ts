@@ -118,7 +118,7 @@ export function registerRunsCommand(program: Command): void {
     .action(async (run: string, options: { json?: boolean; root: string; open?: boolean }) => {
       const dir = resolveRun(run, options.root);
       if (options.open) {
-        const { url } = await startUi({ runs: [dirname(resolve(dir))], port: '0' }, (line) => process.stderr.write(`${line}\n`));
+        const { url } = await startUi({ runs: [dirname(resolve(dir))], port: 0 }, (line) => process.stderr.write(`${line}\n`));
         const page = `${url}run/0/${encodeURIComponent(basename(resolve(dir)))}`;
         process.stdout.write(`${page}\n`);
         return openInBrowser(page, (line) => process.stderr.write(`${line}\n`));

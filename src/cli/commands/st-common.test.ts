@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addGwnWidthOptions, addOutputOptions, epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, storedRunNote } from './st-common.js';
+import { addSchemaOptions } from '../schema-options.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, storedRunNote } from './st-common.js';
 
 test('st common: width fields and flags carry the verb defaults; one flag sets residual and dilation channels', () => {
   const schema = z.object({ ...gwnWidthFields({ residual: 8, skip: 32, end: 64 }), ...outputFields });
@@ -13,7 +14,7 @@ test('st common: width fields and flags carry the verb defaults; one flag sets r
   assert.deepEqual(gwnWidthOf({ residualChannels: 4, skipChannels: 16, endChannels: 24 }), { residualChannels: 4, dilationChannels: 4, skipChannels: 16, endChannels: 24 });
 
   const command = new Command('x').exitOverride();
-  addOutputOptions(addGwnWidthOptions(command, { residual: 32, skip: 256, end: 512 }));
+  addSchemaOptions(command, z.object({ ...gwnWidthFields({ residual: 32, skip: 256, end: 512 }), ...outputFields }));
   assert.deepEqual(command.options.map((o) => [o.long, o.defaultValue]), [
     ['--residual-channels', '32'],
     ['--skip-channels', '256'],

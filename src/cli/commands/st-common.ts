@@ -1,9 +1,9 @@
 /**
- * What the `st` verbs (train, synevo, coms2t) share: the Graph WaveNet width flags and schema fields (each verb
- * with its own defaults), the seed, backend and JSON-output fields and flags, and the lines they print alike.
+ * What the `st` verbs (train, synevo, coms2t) share: the Graph WaveNet width options (each verb with its own
+ * defaults), the seed, backend and JSON-output options, and the lines they print alike.
  */
-import type { Command } from 'commander';
 import { z } from 'zod';
+import { flag } from '../schema-options.js';
 import type { GraphWaveNetConfig } from '../../spatiotemporal/graph-wavenet.js';
 
 export const positiveInt = z.coerce.number().int().positive();
@@ -19,17 +19,10 @@ export interface GwnWidthDefaults {
 
 export function gwnWidthFields(defaults: GwnWidthDefaults) {
   return {
-    residualChannels: positiveInt.default(defaults.residual),
-    skipChannels: positiveInt.default(defaults.skip),
-    endChannels: positiveInt.default(defaults.end),
+    residualChannels: flag(positiveInt.default(defaults.residual), 'residual and dilation channels', '<n>'),
+    skipChannels: flag(positiveInt.default(defaults.skip), 'skip channels', '<n>'),
+    endChannels: flag(positiveInt.default(defaults.end), 'output-head hidden channels', '<n>'),
   };
-}
-
-export function addGwnWidthOptions(command: Command, defaults: GwnWidthDefaults): Command {
-  return command
-    .option('--residual-channels <n>', 'residual and dilation channels', String(defaults.residual))
-    .option('--skip-channels <n>', 'skip channels', String(defaults.skip))
-    .option('--end-channels <n>', 'output-head hidden channels', String(defaults.end));
 }
 
 /** The backbone widths from the flags; one flag sets both residual and dilation channels. */
@@ -38,13 +31,9 @@ export function gwnWidthOf(o: { residualChannels: number; skipChannels: number; 
 }
 
 export const outputFields = {
-  backend: z.enum(['wasm', 'cpu']).default('wasm'),
-  json: z.boolean().default(false),
+  backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
+  json: flag(z.boolean().default(false), 'print JSON instead of a table'),
 };
-
-export function addOutputOptions(command: Command): Command {
-  return command.option('--backend <name>', 'tfjs backend: wasm or cpu', 'wasm').option('--json', 'print JSON instead of a table');
-}
 
 /** One training epoch as a progress line (optionally prefixed with the stage it belongs to). */
 export function epochLine(record: { epoch: number; trainLoss: number; valMae: number; seconds: number }, stage?: string): string {

@@ -11,33 +11,37 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWithSchema } from '../../core/schema.js';
 import { withStoredRun } from './st-stored-run.js';
-import { addGwnWidthOptions, addOutputOptions, epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
+import { DEFAULT_COMS2T } from '../../spatiotemporal/coms2t/pipeline.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
 /** the paper's widths */
 const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
 
+const D = DEFAULT_COMS2T;
+
 export const StComs2tOptionsSchema = z.object({
-  data: z.string(),
-  split: z.enum(['time-of-day']).default('time-of-day'),
-  stepsPerDay: positiveInt.default(288),
-  ratio: z.coerce.number().min(0).max(100).default(50),
-  splitMethod: z.enum(['tensor-ratio', 'element-variance']).default('tensor-ratio'),
-  delta: z.coerce.number().positive().default(1e-6),
-  ablation: z.enum(['none', 'hip', 'ssl', 'pmt', 'ttf']).default('none'),
-  stage1Init: z.enum(['keep', 'reinit']).default('keep'),
-  epochs: positiveInt.min(2).default(20),
-  stage1Epochs: positiveInt.default(20),
-  promptEpochs: positiveInt.default(5),
-  maxStepsPerEpoch: positiveInt.optional(),
-  batchSize: positiveInt.default(64),
-  lr: z.coerce.number().positive().default(1e-4),
-  stage1Lr: z.coerce.number().positive().default(1e-4),
-  patience: positiveInt.optional(),
-  promptLr: z.coerce.number().positive().default(1e-3),
-  promptDim: positiveInt.default(32),
+  data: flag(z.string(), 'traffic folder (series CSV + adjacency CSV), series starting at midnight', '<dir>'),
+  split: flag(z.enum(['time-of-day']).default('time-of-day'), 'OOD split: time-of-day (train 08–16, val 16–24, prompt 00–01, test 01–08)', '<kind>'),
+  stepsPerDay: flag(positiveInt.default(288), 'steps per day of the series (288 = 5-minute steps)', '<n>'),
+  ratio: flag(z.coerce.number().min(0).max(100).default(D.split.ratio), 'percentage of eligible tensors made dynamic (tensor-ratio split)', '<pct>'),
+  splitMethod: flag(z.enum(['tensor-ratio', 'element-variance']).default(D.split.method), 'tensor-ratio (ComS2T code) | element-variance (CMuST δ rule)', '<name>'),
+  delta: flag(z.coerce.number().positive().default(D.split.delta), 'element-variance threshold δ', '<x>'),
+  ablation: flag(z.enum(['none', 'hip', 'ssl', 'pmt', 'ttf']).default('none'), 'none | hip (no freezing) | ssl (no prompt pre-training/TTA) | pmt (no prompts) | ttf (no TTA)', '<name>'),
+  stage1Init: flag(z.enum(['keep', 'reinit']).default(D.stage1Init), "stable tensors in Stage 1b: keep (Stage-0 values) | reinit (the code's retrain=1)", '<how>'),
+  epochs: flag(positiveInt.min(2).default(D.stage0Epochs), 'Stage-0 epochs (checkpoints for the split; at least 2)', '<n>'),
+  stage1Epochs: flag(positiveInt.default(D.stage1Epochs), 'Stage-1b epochs', '<n>'),
+  promptEpochs: flag(positiveInt.default(D.promptEpochs), 'prompt pre-training and test-time adaptation epochs', '<n>'),
+  maxStepsPerEpoch: flag(positiveInt.optional(), 'cap optimiser steps per GWN epoch (reduced budgets)', '<n>'),
+  batchSize: flag(positiveInt.default(D.batchSize), 'minibatch size', '<n>'),
+  lr: flag(z.coerce.number().positive().default(D.learningRate), 'Adam learning rate of Stage 0', '<x>'),
+  stage1Lr: flag(z.coerce.number().positive().default(D.stage1LearningRate), "learning rate of Stage 1b (a fresh Adam, as the authors' code)", '<x>'),
+  patience: flag(positiveInt.optional(), 'early stopping of Stages 0 and 1b on validation MAE (default: all epochs)', '<n>'),
+  promptLr: flag(z.coerce.number().positive().default(D.promptLearningRate), 'Adam learning rate of the prompt stages', '<x>'),
+  promptDim: flag(positiveInt.default(D.promptDim), 'prompt dimension', '<n>'),
   ...gwnWidthFields(WIDTHS),
-  seed: seedField,
-  runDir: z.string().optional(),
+  seed: flag(seedField, 'seed', '<n>'),
+  runDir: flag(z.string().optional(), 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)', '<dir>'),
   ...outputFields,
 });
 export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
@@ -46,7 +50,7 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
   const o = parseWithSchema(StComs2tOptionsSchema, raw, 'modelevo st coms2t options');
   const { useBackend } = await import('../../train/tf.js');
   const { loadTrafficNetwork } = await import('../../tasks/traffic/csv-loader.js');
-  const { DEFAULT_COMS2T, runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
+  const { runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
   await useBackend(o.backend);
   const setup = setupComS2T(loadTrafficNetwork(o.data), o.stepsPerDay);
   const runConfig = { ...o, data: resolve(o.data), runDir: undefined, json: undefined };
@@ -111,29 +115,8 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
 
 export function registerStComs2tCommand(st: Command): void {
   const coms2t = st.command('coms2t')
-    .description('ComS2T: stable/dynamic weight split, spatial and temporal prompts, test-time adaptation on a time-of-day OOD split')
-    .requiredOption('--data <dir>', 'traffic folder (series CSV + adjacency CSV), series starting at midnight')
-    .option('--split <kind>', 'OOD split: time-of-day (train 08–16, val 16–24, prompt 00–01, test 01–08)', 'time-of-day')
-    .option('--steps-per-day <n>', 'steps per day of the series (288 = 5-minute steps)', '288')
-    .option('--ratio <pct>', 'percentage of eligible tensors made dynamic (tensor-ratio split)', '50')
-    .option('--split-method <name>', 'tensor-ratio (ComS2T code) | element-variance (CMuST δ rule)', 'tensor-ratio')
-    .option('--delta <x>', 'element-variance threshold δ', '1e-6')
-    .option('--ablation <name>', 'none | hip (no freezing) | ssl (no prompt pre-training/TTA) | pmt (no prompts) | ttf (no TTA)', 'none')
-    .option('--stage1-init <how>', 'stable tensors in Stage 1b: keep (Stage-0 values) | reinit (the code\'s retrain=1)', 'keep')
-    .option('--epochs <n>', 'Stage-0 epochs (checkpoints for the split; at least 2)', '20')
-    .option('--stage1-epochs <n>', 'Stage-1b epochs', '20')
-    .option('--prompt-epochs <n>', 'prompt pre-training and test-time adaptation epochs', '5')
-    .option('--max-steps-per-epoch <n>', 'cap optimiser steps per GWN epoch (reduced budgets)')
-    .option('--batch-size <n>', 'minibatch size', '64')
-    .option('--lr <x>', 'Adam learning rate of Stage 0', '0.0001')
-    .option('--stage1-lr <x>', 'learning rate of Stage 1b (a fresh Adam, as the authors\' code)', '0.0001')
-    .option('--patience <n>', 'early stopping of Stages 0 and 1b on validation MAE (default: all epochs)')
-    .option('--prompt-lr <x>', 'Adam learning rate of the prompt stages', '0.001')
-    .option('--prompt-dim <n>', 'prompt dimension', '32');
-  addGwnWidthOptions(coms2t, WIDTHS)
-    .option('--seed <n>', 'seed', '0')
-    .option('--run-dir <dir>', 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)');
-  addOutputOptions(coms2t)
+    .description('ComS2T: stable/dynamic weight split, spatial and temporal prompts, test-time adaptation on a time-of-day OOD split');
+  addSchemaOptions(coms2t, StComs2tOptionsSchema)
     .addHelpText(
       'after',
       `

@@ -12,39 +12,42 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import { withStoredRun } from './st-stored-run.js';
+import { flag, addSchemaOptions } from '../schema-options.js';
+import { DEFAULT_SYNEVO } from '../../spatiotemporal/synevo/loop.js';
+import { synevoOptionsFrom } from '../../spatiotemporal/synevo/options-from.js';
 import { parseDomainSpec } from '../../tasks/traffic/domains.js';
-import { addGwnWidthOptions, addOutputOptions, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
 /** small widths: a SynEVO run trains one model per group plus the container */
 const WIDTHS: GwnWidthDefaults = { residual: 8, skip: 32, end: 64 };
 
 export const StSynevoOptionsSchema = z.object({
-  data: z.string().optional(),
-  domains: z.string().default('time-of-day:4'),
-  holdout: z.string().default('last'),
-  stepsPerDay: positiveInt.default(288),
-  cycles: positiveInt.default(2),
-  ablation: z.enum(['none', 'static', 'no-reorder', 'no-gate']).default('none'),
-  synthetic: z.string().regex(/^sources:\d+$/, "expected 'sources:N'").optional(),
-  syntheticNodes: positiveInt.default(30),
-  syntheticDays: positiveInt.default(7),
-  references: z.boolean().default(false),
-  stepsPerGroup: positiveInt.default(40),
-  scoringSteps: positiveInt.default(40),
-  fewShotSteps: positiveInt.default(15),
-  fewShotFraction: z.coerce.number().gt(0).max(1).default(0.25),
-  batchSize: positiveInt.default(16),
-  lr: z.coerce.number().positive().default(0.01),
-  p0: z.coerce.number().gt(0).max(1).default(0.5),
-  lambda0: z.coerce.number().gt(0).lt(1).default(0.05),
-  kappa: z.coerce.number().positive().default(1e3),
-  kappaFactor: z.coerce.number().positive().optional(),
-  margin: z.coerce.number().positive().default(1),
-  dropMode: z.enum(['dropconnect', 'activation']).default('dropconnect'),
-  separateInit: z.enum(['random', 'warm']).default('random'),
+  data: flag(z.string().optional(), 'traffic folder (series CSV + adjacency CSV) for the cross-temporal setting', '<dir>'),
+  domains: flag(z.string().default('time-of-day:4'), "domain split: 'time-of-day:K' (K equal periods per day)", '<spec>'),
+  holdout: flag(z.string().default('last'), "held-out period (or source with --synthetic): 'last' or an index", '<which>'),
+  stepsPerDay: flag(positiveInt.default(288), 'steps per day of the series (288 = 5-minute steps)', '<n>'),
+  cycles: flag(positiveInt.default(DEFAULT_SYNEVO.cycles), 'passes over the training groups', '<n>'),
+  ablation: flag(z.enum(['none', 'static', 'no-reorder', 'no-gate']).default('none'), 'also run an ablation: none | static | no-reorder | no-gate', '<name>'),
+  synthetic: flag(z.string().regex(/^sources:\d+$/, "expected 'sources:N'").optional(), "cross-source on the synthetic generator: 'sources:N' (the last source held out by default)", '<spec>'),
+  syntheticNodes: flag(positiveInt.default(30), 'synthetic graph nodes', '<n>'),
+  syntheticDays: flag(positiveInt.default(7), 'synthetic days (96 steps per day)', '<n>'),
+  references: flag(z.boolean().default(false), 'also train GWN jointly and sequentially on the training groups (same step budget)'),
+  stepsPerGroup: flag(positiveInt.default(DEFAULT_SYNEVO.stepsPerGroup), 'container steps per group visit', '<n>'),
+  scoringSteps: flag(positiveInt.default(DEFAULT_SYNEVO.scoring.steps), "steps of each group's fresh model for the curriculum", '<n>'),
+  fewShotSteps: flag(positiveInt.default(DEFAULT_SYNEVO.fewShotSteps), 'adaptation steps on the held-out few-shot slice', '<n>'),
+  fewShotFraction: flag(z.coerce.number().gt(0).max(1).default(DEFAULT_SYNEVO.fewShotFraction), "first fraction of the held-out group's training windows used for few-shot", '<x>'),
+  batchSize: flag(positiveInt.default(DEFAULT_SYNEVO.batchSize), 'minibatch size', '<n>'),
+  lr: flag(z.coerce.number().positive().default(DEFAULT_SYNEVO.learningRate), 'Adam learning rate', '<x>'),
+  p0: flag(z.coerce.number().gt(0).max(1).default(DEFAULT_SYNEVO.elastic.p0), 'elastic dropout p₀ (Eq. 10)', '<x>'),
+  lambda0: flag(z.coerce.number().gt(0).lt(1).default(DEFAULT_SYNEVO.elastic.lambda0), 'elastic weight decay λ₀ (Eq. 11)', '<x>'),
+  kappa: flag(z.coerce.number().positive().default(DEFAULT_SYNEVO.kappa), 'gate threshold κ on D_min', '<x>'),
+  kappaFactor: flag(z.coerce.number().positive().optional(), "instead of --kappa: κ = x × the median pairwise distance of the training domains' representations", '<x>'),
+  margin: flag(z.coerce.number().positive().default(DEFAULT_SYNEVO.extractor.margin), 'contrastive margin m of the extractor', '<x>'),
+  dropMode: flag(z.enum(['dropconnect', 'activation']).default(DEFAULT_SYNEVO.dropMode), 'elastic masking: dropconnect (weights) | activation', '<mode>'),
+  separateInit: flag(z.enum(['random', 'warm']).default(DEFAULT_SYNEVO.separateInit), "rejected groups' separate model: random | warm", '<how>'),
   ...gwnWidthFields(WIDTHS),
-  seed: seedField,
-  runDir: z.string().optional(),
+  seed: flag(seedField, 'seed', '<n>'),
+  runDir: flag(z.string().optional(), 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)', '<dir>'),
   ...outputFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
@@ -54,35 +57,35 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
   const domains = parseDomainSpec(o.domains);
   if (!o.data && !o.synthetic) throw new ConfigError([{ path: ['data'], message: 'pass --data <dir> (cross-temporal) or --synthetic sources:N (cross-source)' }], { source: 'modelevo st synevo options' });
   const { useBackend } = await import('../../train/tf.js');
-  const { DEFAULT_SYNEVO, domainSetupOf, runComparison } = await import('../../spatiotemporal/synevo/experiment.js');
+  const { domainSetupOf, runComparison } = await import('../../spatiotemporal/synevo/experiment.js');
   const { loadTrafficNetwork } = await import('../../tasks/traffic/csv-loader.js');
   await useBackend(o.backend);
   const spec = o.synthetic
     ? { kind: 'cross-source' as const, sources: Number(o.synthetic.split(':')[1]), nodes: o.syntheticNodes, days: o.syntheticDays, stepsPerDay: 96, seed: o.seed, holdout: o.holdout }
     : { kind: 'cross-temporal' as const, network: loadTrafficNetwork(o.data!), stepsPerDay: o.stepsPerDay, periods: domains.periods, holdout: o.holdout };
   const setup = domainSetupOf(spec);
-  const synevo = {
-    ...DEFAULT_SYNEVO,
+  const synevo = synevoOptionsFrom({
     seed: o.seed,
     config: gwnWidthOf(o),
     learningRate: o.lr,
     batchSize: o.batchSize,
     cycles: o.cycles,
     stepsPerGroup: o.stepsPerGroup,
-    elastic: { p0: o.p0, lambda0: o.lambda0 },
+    scoringSteps: o.scoringSteps,
+    fewShotSteps: o.fewShotSteps,
+    fewShotFraction: o.fewShotFraction,
+    p0: o.p0,
+    lambda0: o.lambda0,
     kappa: o.kappa,
     ...(o.kappaFactor === undefined ? {} : { kappaFactor: o.kappaFactor }),
-    extractor: { ...DEFAULT_SYNEVO.extractor, margin: o.margin },
+    margin: o.margin,
     dropMode: o.dropMode,
     separateInit: o.separateInit,
-    fewShotFraction: o.fewShotFraction,
-    fewShotSteps: o.fewShotSteps,
-    scoring: { ...DEFAULT_SYNEVO.scoring, steps: o.scoringSteps, batchSize: o.batchSize },
-  };
+  });
   const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, json: undefined };
   return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
     const ablations = o.ablation === 'none' ? (['none'] as const) : (['none', o.ablation] as const);
-    const result = await runComparison(setup, { synevo, ablations, references: o.references, referenceWeightDecay: DEFAULT_SYNEVO.scoring.weightDecay }, log);
+    const result = await runComparison(setup, { synevo, ablations, references: o.references, referenceWeightDecay: synevo.scoring.weightDecay }, log);
     const output = { setting: spec.kind, data: o.data ?? o.synthetic, ...result };
     if (store) {
       for (const s of result.synevo) for (const d of s.gate) store.event('gate', { ablation: s.ablation, ...d });
@@ -105,34 +108,8 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
 
 export function registerStSynevoCommand(st: Command): void {
   const synevo = st.command('synevo')
-    .description('SynEVO cross-domain adaptation: curriculum order, elastic container, personality extractor, κ-gated coupler; zero/few-shot on a held-out domain')
-    .option('--data <dir>', 'traffic folder (series CSV + adjacency CSV) for the cross-temporal setting')
-    .option('--domains <spec>', "domain split: 'time-of-day:K' (K equal periods per day)", 'time-of-day:4')
-    .option('--holdout <which>', "held-out period (or source with --synthetic): 'last' or an index", 'last')
-    .option('--steps-per-day <n>', 'steps per day of the series (288 = 5-minute steps)', '288')
-    .option('--cycles <n>', 'passes over the training groups', '2')
-    .option('--ablation <name>', 'also run an ablation: none | static | no-reorder | no-gate', 'none')
-    .option('--synthetic <spec>', "cross-source on the synthetic generator: 'sources:N' (the last source held out by default)")
-    .option('--synthetic-nodes <n>', 'synthetic graph nodes', '30')
-    .option('--synthetic-days <n>', 'synthetic days (96 steps per day)', '7')
-    .option('--references', 'also train GWN jointly and sequentially on the training groups (same step budget)')
-    .option('--steps-per-group <n>', 'container steps per group visit', '40')
-    .option('--scoring-steps <n>', "steps of each group's fresh model for the curriculum", '40')
-    .option('--few-shot-steps <n>', 'adaptation steps on the held-out few-shot slice', '15')
-    .option('--few-shot-fraction <x>', "first fraction of the held-out group's training windows used for few-shot", '0.25')
-    .option('--batch-size <n>', 'minibatch size', '16')
-    .option('--lr <x>', 'Adam learning rate', '0.01')
-    .option('--p0 <x>', 'elastic dropout p₀ (Eq. 10)', '0.5')
-    .option('--lambda0 <x>', 'elastic weight decay λ₀ (Eq. 11)', '0.05')
-    .option('--kappa <x>', 'gate threshold κ on D_min', '1000')
-    .option('--kappa-factor <x>', 'instead of --kappa: κ = x × the median pairwise distance of the training domains\' representations')
-    .option('--margin <x>', 'contrastive margin m of the extractor', '1')
-    .option('--drop-mode <mode>', 'elastic masking: dropconnect (weights) | activation', 'dropconnect')
-    .option('--separate-init <how>', "rejected groups' separate model: random | warm", 'random');
-  addGwnWidthOptions(synevo, WIDTHS)
-    .option('--seed <n>', 'seed', '0')
-    .option('--run-dir <dir>', 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)');
-  addOutputOptions(synevo)
+    .description('SynEVO cross-domain adaptation: curriculum order, elastic container, personality extractor, κ-gated coupler; zero/few-shot on a held-out domain');
+  addSchemaOptions(synevo, StSynevoOptionsSchema)
     .addHelpText(
       'after',
       `

@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { examplesHelp, watchLiveLine } from '../options.js';
+import { addSchemaOptions, flag } from '../schema-options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
@@ -17,22 +18,22 @@ import { registerStSynevoCommand } from './st-synevo.js';
 import { registerStComs2tCommand } from './st-coms2t.js';
 import type { EpochRecord, GwnTrainOptions } from '../../spatiotemporal/gwn-trainer.js';
 import { StRun } from '../../spatiotemporal/run-record.js';
-import { addGwnWidthOptions, addOutputOptions, epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
 /** the paper's widths */
 const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
 
 export const StTrainOptionsSchema = z.object({
-  data: z.string(),
-  epochs: positiveInt.default(100),
-  batchSize: positiveInt.default(64),
-  lr: z.coerce.number().positive().default(1e-3),
-  seed: seedField,
-  maxSeconds: z.coerce.number().positive().optional(),
-  patience: positiveInt.optional(),
+  data: flag(z.string(), 'folder with the series CSV (los_speed.csv | speed.csv | series.csv) and adjacency CSV (los_adj.csv | adj.csv | adjacency.csv)', '<dir>'),
+  epochs: flag(positiveInt.default(100), 'maximum epochs', '<n>'),
+  batchSize: flag(positiveInt.default(64), 'minibatch size', '<n>'),
+  lr: flag(z.coerce.number().positive().default(1e-3), 'Adam learning rate', '<x>'),
+  seed: flag(seedField, 'seed for init, batch order and dropout', '<n>'),
+  maxSeconds: flag(z.coerce.number().positive().optional(), 'stop training after this many seconds (reduced budgets)', '<s>'),
+  patience: flag(positiveInt.optional(), 'early stopping: stop after n epochs without a better validation MAE (the best epoch is kept)', '<n>'),
   ...gwnWidthFields(WIDTHS),
-  runDir: z.string().optional(),
-  resume: z.boolean().default(false),
+  runDir: flag(z.string().optional(), 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)', '<dir>'),
+  resume: flag(z.boolean().default(false), 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)'),
   ...outputFields,
 });
 export type StTrainOptions = z.input<typeof StTrainOptionsSchema>;
@@ -126,18 +127,8 @@ export function registerStCommand(program: Command): void {
     .description('Spatiotemporal forecasting on sensor networks (Graph WaveNet, baselines)')
     .addHelpText('after', examplesHelp(['modelevo st train --data test/fixtures/metr-la-subset --epochs 2', 'modelevo st synevo --help']));
   const train = st.command('train')
-    .description('train Graph WaveNet and compare it with last-value and historical-average baselines (masked MAE/RMSE/MAPE at horizons 3/6/12)')
-    .requiredOption('--data <dir>', 'folder with the series CSV (los_speed.csv | speed.csv | series.csv) and adjacency CSV (los_adj.csv | adj.csv | adjacency.csv)')
-    .option('--epochs <n>', 'maximum epochs', '100')
-    .option('--batch-size <n>', 'minibatch size', '64')
-    .option('--lr <x>', 'Adam learning rate', '0.001')
-    .option('--seed <n>', 'seed for init, batch order and dropout', '0')
-    .option('--max-seconds <s>', 'stop training after this many seconds (reduced budgets)')
-    .option('--patience <n>', 'early stopping: stop after n epochs without a better validation MAE (the best epoch is kept)');
-  addGwnWidthOptions(train, WIDTHS)
-    .option('--run-dir <dir>', 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)')
-    .option('--resume', 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)');
-  addOutputOptions(train)
+    .description('train Graph WaveNet and compare it with last-value and historical-average baselines (masked MAE/RMSE/MAPE at horizons 3/6/12)');
+  addSchemaOptions(train, StTrainOptionsSchema)
     .addHelpText(
       'after',
       `

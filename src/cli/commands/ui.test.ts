@@ -11,7 +11,7 @@ test.after(() => rmSync(runs, { recursive: true, force: true }));
 
 test('binds to 127.0.0.1 by default and serves the runs list there', async () => {
   const lines: string[] = [];
-  const server = await startUi({ runs: [runs], port: '0' }, (line) => lines.push(line));
+  const server = await startUi({ runs: [runs], port: 0 }, (line) => lines.push(line));
   try {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(!lines.some((l) => l.startsWith('warning')));
@@ -24,7 +24,7 @@ test('binds to 127.0.0.1 by default and serves the runs list there', async () =>
 
 test('a non-loopback --host prints the warning that runs are visible to the network', async () => {
   const lines: string[] = [];
-  const server = await startUi({ runs: [runs], port: '0', host: '0.0.0.0' }, (line) => lines.push(line));
+  const server = await startUi({ runs: [runs], port: 0, host: '0.0.0.0' }, (line) => lines.push(line));
   try {
     assert.match(lines[0] ?? '', /^warning: listening on 0\.0\.0\.0: the runs under .* are visible to the network \(read-only\)$/);
   } finally {

@@ -11,6 +11,7 @@
  *   a tensor-sized buffer or the main thread either.
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
+import { CheckpointError, invariant } from '../../core/errors.js';
 import { readSync, writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
@@ -78,7 +79,7 @@ function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
   const at = (k: number): number => args[k] ?? Number.NaN;
   const count = at(2);
   if (!(Number.isInteger(count) && count >= 0 && args.length === HEAD_ARGS + 2 * count)) {
-    throw new Error(`linear file kernel: expected ${HEAD_ARGS + 2 * count} arguments for ${count} inputs, got ${args.length}`);
+    invariant(false, () => `linear file kernel: expected ${HEAD_ARGS + 2 * count} arguments for ${count} inputs, got ${args.length}`);
   }
   return {
     out: at(0),
@@ -102,7 +103,12 @@ function readFullyAt(fd: number, target: Uint8Array, position: number): void {
   let done = 0;
   while (done < target.length) {
     const read = readSync(fd, target, done, target.length - done, position + done);
-    if (read === 0) throw new Error(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`);
+    if (read === 0) {
+      throw new CheckpointError(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`, {
+        hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
+        details: { position: position + done, missing: target.length - done },
+      });
+    }
     done += read;
   }
 }

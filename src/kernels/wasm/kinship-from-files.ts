@@ -5,6 +5,7 @@
  * scheme as the linear merge's file kernels, file-kernels.ts). bf16 and float32 inputs go to the kernel as
  * read; float16 blocks are first decoded to float32 by the f16ToF32 kernel in the same scratch.
  */
+import { CheckpointError, invariant } from '../../core/errors.js';
 import { readSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
 
@@ -52,7 +53,7 @@ function parseArgs(args: readonly number[]): KinshipFromFilesJob {
   const models = at(0);
   const inputs = models + 1;
   if (!(Number.isInteger(models) && models >= 1 && args.length === HEAD_ARGS + 3 * inputs)) {
-    throw new Error(`kinship file kernel: expected ${HEAD_ARGS + 3 * inputs} arguments for ${models} models, got ${args.length}`);
+    invariant(false, () => `kinship file kernel: expected ${HEAD_ARGS + 3 * inputs} arguments for ${models} models, got ${args.length}`);
   }
   const tail = (k: number): number[] => args.slice(HEAD_ARGS + k * inputs, HEAD_ARGS + (k + 1) * inputs);
   return { models, n: at(1), flags: at(2), scratch: at(3), readBlock: at(4), out: at(5), kinds: tail(0), fds: tail(1), positions: tail(2) };
@@ -62,7 +63,12 @@ function readFullyAt(fd: number, target: Uint8Array, position: number): void {
   let done = 0;
   while (done < target.length) {
     const read = readSync(fd, target, done, target.length - done, position + done);
-    if (read === 0) throw new Error(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`);
+    if (read === 0) {
+      throw new CheckpointError(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`, {
+        hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
+        details: { position: position + done, missing: target.length - done },
+      });
+    }
     done += read;
   }
 }

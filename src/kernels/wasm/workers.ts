@@ -34,7 +34,7 @@ export class KernelWorkers {
       worker.on('message', (reply: WorkerReply) => this.settle(reply));
       worker.on('error', (error) => this.failAll(error));
       worker.on('exit', (code) => {
-        if (!this.closed) this.failAll(new Error(`kernel worker exited with code ${code}`));
+        if (!this.closed) this.failAll(new ModelevoError('INTERNAL', `kernel worker: expected it to keep running, it exited with code ${code}`, { hint: 'rerun with --kernels reference (plain TypeScript) and report the crash with --debug', details: { code } }));
       });
       worker.unref();
     }
@@ -113,6 +113,6 @@ function waitReady(worker: Worker): Promise<void> {
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`exited with code ${code} before it was ready`)));
+    worker.once('exit', (code) => reject(new ModelevoError('INTERNAL', `kernel worker: expected it to start, it exited with code ${code} before it was ready`, { hint: 'rerun with --kernels reference (plain TypeScript) and report the crash with --debug', details: { code } })));
   });
 }

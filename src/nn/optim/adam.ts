@@ -30,7 +30,8 @@ export const adam: OptimizerKind<AdamSpec> = {
         hyper.lr = lr;
         hyper.gradScale = gradScale;
         hyper.step = step;
-        kernels.adamStep(runs.params, runs.grads, m.offset, v.offset, runs.count, hyper);
+        const first = runs.first ?? 0;
+        kernels.adamStep(runs.params, runs.grads, m.offset + first, v.offset + first, runs.count, hyper);
       },
     };
   },

@@ -16,7 +16,8 @@ import { learningRate } from './schedule.js';
 const P0 = [0.5, -1.25, 2, 0, -0.75, 3, 1e-3];
 const G = [0.1, -0.2, 0.3, -0.4, 0.5, -2, 1e-4];
 
-function run(kernels: (floats: number) => NnKernels, spec: OptimizerSpec, steps: number, lr: number, gradScale = 1): number[] {
+/** `shards`: split points of the run, each shard stepped on its own (a data-parallel replica's update) */
+function run(kernels: (floats: number) => NnKernels, spec: OptimizerSpec, steps: number, lr: number, gradScale = 1, shards: number[] = []): number[] {
   const planner = new ArenaPlanner();
   const p = planner.param('p', [P0.length], { kind: 'zeros' });
   const optimizer = planOptimizer(spec, P0.length, planner);
@@ -25,7 +26,12 @@ function run(kernels: (floats: number) => NnKernels, spec: OptimizerSpec, steps:
   k.data.set(P0, p.offset);
   for (let t = 1; t <= steps; t++) {
     k.data.set(G, p.grad.offset);
-    optimizer.step(k, { params: p.offset, grads: p.grad.offset, count: P0.length }, lr, gradScale, t);
+    const bounds = [0, ...shards, P0.length];
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      const first = bounds[s]!;
+      const count = bounds[s + 1]! - first;
+      optimizer.step(k, { params: p.offset + first, grads: p.grad.offset + first, count, first }, lr, gradScale, t);
+    }
   }
   return Array.from(k.data.subarray(p.offset, p.offset + P0.length));
 }
@@ -68,6 +74,17 @@ for (const [name, kernels] of implementations) {
       return a ** T * p - (step(G[i]!) * (1 - a ** T)) / (1 - a);
     });
     assertClose(run(kernels, { kind: 'adamw', eps, weightDecay: decay }, T, lr), expected, 10 * tol, 'adamw');
+  });
+}
+
+for (const spec of [{ kind: 'sgd', momentum: 0.9, nesterov: true }, { kind: 'adamw', weightDecay: 0.1 }] as const) {
+  test(`wasm: ${spec.kind} stepped in shards equals one whole step (optimiser state indexed by \`first\`)`, () => {
+    // a mis-indexed shard would read another element's momentum/moments and drift from step 2 on
+    const whole = run(createWasmKernels, spec, 5, 0.05);
+    // a split on a multiple of the SIMD width keeps every element in the same lane/tail path: bit-identical
+    assert.deepEqual(run(createWasmKernels, spec, 5, 0.05, 1, [4]), whole);
+    // elsewhere SIMD body and scalar tail may round the last bit differently
+    assertClose(run(createWasmKernels, spec, 5, 0.05, 1, [3]), whole, 1e-6, `${spec.kind} split at 3`);
   });
 }
 

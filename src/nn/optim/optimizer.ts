@@ -10,6 +10,9 @@ export interface FlatRuns {
   readonly params: number;
   readonly grads: number;
   readonly count: number;
+  /** index of the run's first element in the whole parameter run (0 by default): a data-parallel replica
+   *  updates one shard, and the optimiser state of that shard sits at the same index */
+  readonly first?: number;
 }
 
 export interface PlannedOptimizer {

@@ -17,7 +17,7 @@ export const sgd: OptimizerKind<SgdSpec> = {
       step(kernels, runs, lr, gradScale) {
         hyper.lr = lr;
         hyper.gradScale = gradScale;
-        kernels.sgdStep(runs.params, runs.grads, velocity ? velocity.offset : -1, runs.count, hyper);
+        kernels.sgdStep(runs.params, runs.grads, velocity ? velocity.offset + (runs.first ?? 0) : -1, runs.count, hyper);
       },
     };
   },

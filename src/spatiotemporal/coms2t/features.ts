@@ -99,25 +99,3 @@ export function promptTargets(context: Pick<PromptFeatureContext, 'network' | 's
   });
   return { target, mask };
 }
-
-/** Mean/std of the non-missing readings of the steps the given windows read (the training windows' scaler). */
-export function fitWindowScaler(network: Pick<TrafficNetwork, 'values' | 'sensorIds'>, samples: readonly number[]): ZScoreScaler {
-  const nodes = network.sensorIds.length;
-  const steps = new Set<number>();
-  for (const s of samples) for (let t = 0; t < INPUT_STEPS + HORIZON_STEPS; t++) steps.add(s + t);
-  let count = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  for (const step of steps) {
-    for (let n = 0; n < nodes; n++) {
-      const v = network.values[step * nodes + n]!;
-      if (v === 0) continue;
-      count++;
-      sum += v;
-      sumSquares += v * v;
-    }
-  }
-  const mean = count > 0 ? sum / count : 0;
-  const std = count > 0 ? Math.sqrt(Math.max(sumSquares / count - mean * mean, 0)) || 1 : 1;
-  return { mean, std };
-}

@@ -28,7 +28,8 @@ import { horizonMetrics, type ForecastMetrics } from '../metrics.js';
 import { targetsOf } from '../gwn-data.js';
 import { HORIZON_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit } from '../../tasks/traffic/windows.js';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
-import { fitWindowScaler, type PromptFeatureContext } from './features.js';
+import type { PromptFeatureContext } from './features.js';
+import { fitScaler } from '../../tasks/traffic/scaler.js';
 import { initialPromptWeights, isPromptTensor, promptConditionedForward } from './prompt-encoder.js';
 import { promptObjective, trainPromptEncoder } from './prompt-training.js';
 import { spectralCoordinates } from './spectral.js';
@@ -88,7 +89,7 @@ export interface ComS2TSetup {
 /** The time-of-day split, a scaler fitted on the training windows' steps, and the spectral coordinates. */
 export function setupComS2T(network: TrafficNetwork, stepsPerDay = STEPS_PER_DAY_5MIN): ComS2TSetup {
   const split = timeOfDaySplit(network.steps, stepsPerDay);
-  const scaler = fitWindowScaler(network, split.train);
+  const scaler = fitScaler(network, { windows: split.train });
   // `splits` is the chronological split PreparedTraffic carries; every call here passes its own sample lists
   const prepared: PreparedTraffic = { network, splits: chronologicalSplit(network.steps), scaler, stepsPerDay };
   const coordinates = spectralCoordinates(network.adjacency, network.sensorIds.length);

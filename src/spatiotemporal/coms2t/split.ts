@@ -14,9 +14,7 @@
  * test step. The first day's 00:00–01:00 has no preceding evening in the series and gives no prompt windows.
  */
 import { ModelevoError } from '../../core/errors.js';
-import { HORIZON_STEPS, INPUT_STEPS } from '../../tasks/traffic/windows.js';
-
-const WINDOW_STEPS = INPUT_STEPS + HORIZON_STEPS;
+import { WINDOW_STEPS, windowsInPeriod } from '../../tasks/traffic/time-of-day.js';
 
 /** A period of the day in hours, [startHour, endHour). */
 export interface HourRange {
@@ -76,14 +74,7 @@ export function periodOfStep(step: number, split: Pick<TimeOfDaySplit, 'periods'
 export function timeOfDaySplit(steps: number, stepsPerDay: number, periods: TimeOfDayPeriods = METR_LA_PERIODS): TimeOfDaySplit {
   checkDisjoint(periods, stepsPerDay);
   const days = Math.ceil(steps / stepsPerDay);
-  const inside = (range: HourRange): number[] => {
-    const { start, end } = periodSteps(range, stepsPerDay);
-    const out: number[] = [];
-    for (let day = 0; day < days; day++) {
-      for (let s = day * stepsPerDay + start; s + WINDOW_STEPS <= day * stepsPerDay + end && s + WINDOW_STEPS <= steps; s++) out.push(s);
-    }
-    return out;
-  };
+  const inside = (range: HourRange): number[] => windowsInPeriod({ start: 0, end: steps }, stepsPerDay, periodSteps(range, stepsPerDay));
   const prompt: number[] = [];
   const promptRange = periodSteps(periods.prompt, stepsPerDay);
   for (let day = 1; day < days; day++) {

@@ -5,6 +5,7 @@
  * validation windows of the TRAINING groups; the lowest validation MAE wins (ties: the earlier grid point).
  * The held-out domain is never read, so the choice does not peek at what is reported.
  */
+import { ModelevoError } from '../../core/errors.js';
 import type { CurriculumResult } from './group-scoring.js';
 import { synevoValidationMae, type SynevoOptions } from './loop.js';
 import type { ElasticParams } from './schedule.js';
@@ -29,7 +30,7 @@ export interface ElasticSelection {
 
 /** Picks the lowest validation MAE from already scored points. */
 export function chooseElastic(points: readonly ElasticGridPoint[]): ElasticParams {
-  if (points.length === 0) throw new Error('chooseElastic: the grid is empty');
+  if (points.length === 0) throw new ModelevoError('CONFIG_INVALID', 'chooseElastic: expected at least one scored (p₀, λ₀) grid point, got none', { hint: 'give the grid at least one p₀ and one λ₀ value' });
   let best = points[0]!;
   for (const p of points) if (p.validationMae < best.validationMae) best = p;
   return { p0: best.p0, lambda0: best.lambda0 };

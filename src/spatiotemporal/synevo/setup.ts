@@ -7,7 +7,8 @@
  */
 import { ModelevoError } from '../../core/errors.js';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
-import { fitScalerOnSamples, type DomainGroup } from '../../tasks/traffic/domains.js';
+import type { DomainGroup } from '../../tasks/traffic/domains.js';
+import { fitScaler } from '../../tasks/traffic/scaler.js';
 import { HORIZON_STEPS, chronologicalSplit } from '../../tasks/traffic/windows.js';
 import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
 import type { EpochOptions, GwnTrainingSession } from '../gwn-session.js';
@@ -35,7 +36,7 @@ export function buildDomainSetup(network: TrafficNetwork, stepsPerDay: number, g
       });
     }
   }
-  const scaler = fitScalerOnSamples(network, training.flatMap((g) => g.train));
+  const scaler = fitScaler(network, { windows: training.flatMap((g) => g.train) });
   // `splits` is unused by the SynEVO code (it trains on explicit sample lists); kept for the shared type.
   return { prepared: { network, splits: chronologicalSplit(network.steps), scaler, stepsPerDay }, groups: training, heldOut };
 }

@@ -17,6 +17,7 @@
  * - a run still open at the last step is dropped (only a following 0 closes it).
  * Counts are returned so that channels pool by summing them.
  */
+import { ModelevoError } from '../../core/errors.js';
 import { segments } from './metrics.js';
 
 export interface EventCounts {
@@ -54,7 +55,7 @@ export function sumEventCounts(parts: readonly EventCounts[]): EventCounts {
 
 /** Event-level P/R/F1 by the definition: one count per predicted event, overlap = at least one shared step. */
 export function eventPrf(predictions: ArrayLike<number>, labels: ArrayLike<number>): EventPrf {
-  if (predictions.length !== labels.length) throw new Error(`eventPrf: ${predictions.length} predictions vs ${labels.length} labels`);
+  if (predictions.length !== labels.length) throw new ModelevoError('SHAPE_MISMATCH', `eventPrf: expected one label per prediction, got ${predictions.length} predictions and ${labels.length} labels`, { hint: 'predict and label the same rows of the series', details: { predictions: predictions.length, labels: labels.length } });
   const truth = segments(labels);
   const predicted = segments(predictions);
   const found = new Uint8Array(truth.length);
@@ -90,7 +91,7 @@ function closedRuns(flags: ArrayLike<number>): [number, number][] {
 
 /** Event-level P/R/F1 as the authors' code computes it (pair counting and boundary tests; see the header). */
 export function eventPrfAsCoded(predictions: ArrayLike<number>, labels: ArrayLike<number>): EventPrf {
-  if (predictions.length !== labels.length) throw new Error(`eventPrfAsCoded: ${predictions.length} predictions vs ${labels.length} labels`);
+  if (predictions.length !== labels.length) throw new ModelevoError('SHAPE_MISMATCH', `eventPrfAsCoded: expected one label per prediction, got ${predictions.length} predictions and ${labels.length} labels`, { hint: 'predict and label the same rows of the series', details: { predictions: predictions.length, labels: labels.length } });
   const truth = closedRuns(labels);
   const found = new Uint8Array(truth.length);
   let hits = 0;

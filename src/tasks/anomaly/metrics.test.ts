@@ -80,3 +80,14 @@ test('percentile threshold and the best-F1 oracle', () => {
   const oraclePa = bestF1Oracle([0.1, 0.9, 0.1, 0.1, 0.7], [0, 1, 1, 1, 0], { pointAdjusted: true });
   assert.equal(oraclePa.f1, 1, 'PA credits the whole segment from its top-scored point');
 });
+
+test('prf, eventPrf and eventPrfAsCoded refuse mismatched lengths with a typed SHAPE_MISMATCH', async () => {
+  const { ModelevoError } = await import('../../core/errors.js');
+  const { eventPrf, eventPrfAsCoded } = await import('./events.js');
+  for (const [name, fn] of [['prf', prf], ['eventPrf', eventPrf], ['eventPrfAsCoded', eventPrfAsCoded]] as const) {
+    assert.throws(
+      () => fn(new Uint8Array(3), new Uint8Array(4)),
+      (e: unknown) => e instanceof ModelevoError && e.code === 'SHAPE_MISMATCH' && e.message === `${name}: expected one label per prediction, got 3 predictions and 4 labels` && e.hint !== undefined,
+    );
+  }
+});

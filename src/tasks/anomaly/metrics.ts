@@ -5,6 +5,7 @@
  * flat positional bias and cardinality 1/x; a percentile of calibration scores (POT thresholds: pot.ts); and the best-F1 **oracle**, which looks
  * at the evaluated labels and is an upper bound, never a deployable threshold. 0/0 is defined as 0.
  */
+import { ModelevoError } from '../../core/errors.js';
 
 export interface Prf {
   readonly precision: number;
@@ -16,7 +17,7 @@ const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 const harmonic = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r) / (p + r));
 
 export function prf(predictions: ArrayLike<number>, labels: ArrayLike<number>): Prf & { tp: number; fp: number; fn: number } {
-  if (predictions.length !== labels.length) throw new Error(`prf: ${predictions.length} predictions vs ${labels.length} labels`);
+  if (predictions.length !== labels.length) throw new ModelevoError('SHAPE_MISMATCH', `prf: expected one label per prediction, got ${predictions.length} predictions and ${labels.length} labels`, { hint: 'predict and label the same rows of the series', details: { predictions: predictions.length, labels: labels.length } });
   let tp = 0;
   let fp = 0;
   let fn = 0;

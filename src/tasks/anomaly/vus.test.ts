@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { ModelevoError } from '../../core/errors.js';
 import assert from 'node:assert/strict';
 import { medianSegmentLength, rangeAuc, softLabels, vus } from './vus.js';
 
@@ -64,9 +65,10 @@ test('VUS on a formula-generated case matches an independent brute-force evaluat
 });
 
 test('VUS input checks and the median segment length', () => {
-  assert.throws(() => vus([1, 2], [0], 1), /2 scores vs 1 labels/);
-  assert.throws(() => vus([1, NaN], [0, 1], 1), /finite/);
-  assert.throws(() => vus([1, 2], [0, 1], -1), /non-negative integer/);
+  const typed = (code: string, message: RegExp) => (e: unknown) => e instanceof ModelevoError && e.code === code && message.test(e.message) && e.hint !== undefined;
+  assert.throws(() => vus([1, 2], [0], 1), typed('SHAPE_MISMATCH', /got 2 scores and 1 labels/));
+  assert.throws(() => vus([1, NaN], [0, 1], 1), typed('VALUE_INVALID', /expected finite scores, got NaN at row 1/));
+  assert.throws(() => vus([1, 2], [0, 1], -1), typed('CONFIG_INVALID', /non-negative integer, got -1/));
   assert.equal(medianSegmentLength([0, 1, 1, 0, 1, 0, 1, 1, 1, 1]), 2);
   assert.equal(medianSegmentLength([1, 1, 0, 1, 1, 1, 1]), 3);
   assert.equal(medianSegmentLength([0, 0]), 0);

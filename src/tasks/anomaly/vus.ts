@@ -15,6 +15,7 @@
  * P' exceeds #positives, so even a perfect score stays below 1 (a property of the measure).
  * Implementation: one sort; per buffer, prefix sums of soft labels in score order (O(N) per ℓ).
  */
+import { ModelevoError } from '../../core/errors.js';
 
 export interface RangeAuc {
   readonly rocAuc: number;
@@ -114,9 +115,9 @@ function rangeAucFromPlan(labels: ArrayLike<number>, plan: { order: Int32Array; 
 }
 
 function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number>): void {
-  if (scores.length !== labels.length) throw new Error(`range AUC: ${scores.length} scores vs ${labels.length} labels`);
-  if (scores.length === 0) throw new Error('range AUC: empty series');
-  for (let i = 0; i < scores.length; i++) if (!Number.isFinite(scores[i]!)) throw new Error(`range AUC: score ${i} is ${scores[i]} (finite scores required)`);
+  if (scores.length !== labels.length) throw new ModelevoError('SHAPE_MISMATCH', `range AUC: expected one label per score, got ${scores.length} scores and ${labels.length} labels`, { hint: 'score and label the same rows of the series', details: { scores: scores.length, labels: labels.length } });
+  if (scores.length === 0) throw new ModelevoError('VALUE_INVALID', 'range AUC: expected a non-empty series, got 0 scores', { hint: 'score at least one row' });
+  for (let i = 0; i < scores.length; i++) if (!Number.isFinite(scores[i]!)) throw new ModelevoError('VALUE_INVALID', `range AUC: expected finite scores, got ${scores[i]} at row ${i}`, { hint: 'replace NaN/Infinity scores (a failed model) before computing range metrics', details: { row: i, score: scores[i] } });
 }
 
 /** R-AUC-ROC and R-AUC-PR for one buffer ℓ. */
@@ -128,7 +129,7 @@ export function rangeAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, b
 /** VUS-ROC and VUS-PR over buffers ℓ = 0…maxBuffer. */
 export function vus(scores: ArrayLike<number>, labels: ArrayLike<number>, maxBuffer: number): Vus {
   checkInputs(scores, labels);
-  if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new Error(`VUS: maxBuffer must be a non-negative integer, got ${maxBuffer}`);
+  if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new ModelevoError('CONFIG_INVALID', `VUS: expected maxBuffer to be a non-negative integer, got ${maxBuffer}`, { hint: 'e.g. maxBuffer = the detector window length' });
   const plan = thresholdPlan(scores);
   const perBuffer: RangeAuc[] = [];
   for (let buffer = 0; buffer <= maxBuffer; buffer++) perBuffer.push(rangeAucFromPlan(labels, plan, buffer));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../../core/errors.js';
 import { loadTrafficNetwork, parseAdjacencyCsv, parseSeriesCsv, validateTrafficNetwork, type TrafficNetwork } from './csv-loader.js';
-import { chronologicalSplit, fitScaler, sampleCount } from './windows.js';
+import { chronologicalSplit, sampleCount } from './windows.js';
 
 const FIXTURE = 'test/fixtures/metr-la-subset';
 
@@ -45,27 +45,6 @@ test('windows: n − 23 samples and the DCRNN 7:1:2 sizes (1993 → 1395 / 199 /
   assert.equal(split.test.start, split.val.end);
   assert.equal(split.test.end, 1993);
   assert.equal(split.trainStepEnd, 1394 + 24);
-});
-
-test('scaler uses the training steps only and skips missing zeros', () => {
-  // steps 0..29: sensor 0 reads 10,20 alternating with a 0 at step 1; later steps read 1000 (validation/test)
-  const steps = 60;
-  const values = new Float64Array(steps * 2);
-  for (let t = 0; t < steps; t++) {
-    values[t * 2] = t < 30 ? (t === 1 ? 0 : t % 2 === 0 ? 10 : 20) : 1000;
-    values[t * 2 + 1] = t < 30 ? 15 : 1000;
-  }
-  const scaler = fitScaler({ values, sensorIds: ['a', 'b'] }, 30);
-  let sum = 0;
-  let count = 0;
-  const kept: number[] = [];
-  for (let i = 0; i < 60; i++) if (values[i] !== 0) kept.push(values[i]!);
-  for (const v of kept) { sum += v; count++; }
-  const mean = sum / count;
-  const std = Math.sqrt(kept.reduce((a, v) => a + (v - mean) ** 2, 0) / count);
-  assert.ok(Math.abs(scaler.mean - mean) < 1e-12);
-  assert.ok(Math.abs(scaler.std - std) < 1e-12);
-  assert.ok(scaler.mean < 20);
 });
 
 test('bad input: adjacency size, non-finite values and short series are typed errors', () => {

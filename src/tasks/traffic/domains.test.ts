@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chronologicalGroupSplit, fitScalerOnSamples, holdoutPeriod, parseDomainSpec, periodGroups } from './domains.js';
+import { chronologicalGroupSplit, holdoutPeriod, parseDomainSpec, periodGroups } from './domains.js';
 
 test('time-of-day:4 on the METR-LA subset (7 days × 288 steps): 49 windows per period-day, 343 per group', () => {
   const groups = periodGroups({ steps: 2016, stepsPerDay: 288, periods: 4 });
@@ -48,16 +48,4 @@ test('chronological 7:1:2 of 10 samples is 7/1/2; parse and holdout errors name 
   assert.equal(holdoutPeriod('last', 4), 3);
   assert.equal(holdoutPeriod('1', 4), 1);
   assert.throws(() => holdoutPeriod('4', 4), /0…3/);
-});
-
-test('fitScalerOnSamples counts each read step once and skips zeros', () => {
-  // 1 sensor, 30 steps: value t+1 except step 5 missing
-  const values = Float64Array.from({ length: 30 }, (_, t) => (t === 5 ? 0 : t + 1));
-  const scaler = fitScalerOnSamples({ values, sensorIds: ['a'], steps: 30 }, [0, 1]);
-  // windows 0 and 1 read steps 0…24; values 1…25 without 6
-  const read = Array.from({ length: 25 }, (_, t) => t + 1).filter((v) => v !== 6);
-  const mean = read.reduce((a, b) => a + b, 0) / read.length;
-  const variance = read.reduce((a, b) => a + (b - mean) ** 2, 0) / read.length;
-  assert.ok(Math.abs(scaler.mean - mean) < 1e-12);
-  assert.ok(Math.abs(scaler.std - Math.sqrt(variance)) < 1e-9);
 });

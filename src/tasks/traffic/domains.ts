@@ -10,10 +10,7 @@
  * step. As in the standard protocol, windows adjacent across a split boundary may share steps.
  */
 import { ModelevoError } from '../../core/errors.js';
-import type { TrafficNetwork } from './csv-loader.js';
-import { HORIZON_STEPS, INPUT_STEPS, type ZScoreScaler } from './windows.js';
-
-const WINDOW_STEPS = INPUT_STEPS + HORIZON_STEPS;
+import { WINDOW_STEPS, windowsInPeriod } from './time-of-day.js';
 
 export interface DomainGroup {
   /** stable id, e.g. `p3` (period 3) or `s1p0` (source 1, period 0) */
@@ -83,45 +80,12 @@ export function periodGroups(options: PeriodGroupOptions): DomainGroup[] {
   const groups: DomainGroup[] = [];
   blocks.forEach((block, source) => {
     for (let k = 0; k < periods; k++) {
-      const samples: number[] = [];
-      for (let dayStart = block.start; dayStart < block.end; dayStart += stepsPerDay) {
-        const from = dayStart + k * length;
-        const to = Math.min(from + length, block.end);
-        for (let s = from; s + WINDOW_STEPS <= to; s++) samples.push(s);
-      }
+      const samples = windowsInPeriod(block, stepsPerDay, { start: k * length, end: (k + 1) * length });
       const id = blocks.length > 1 ? `s${source}p${k}` : `p${k}`;
       groups.push({ id, source, period: k, ...chronologicalGroupSplit(samples) });
     }
   });
   return groups;
-}
-
-/** Mean and population std of the non-missing values read by `samples` (each step counted once). */
-export function fitScalerOnSamples(network: Pick<TrafficNetwork, 'values' | 'sensorIds' | 'steps'>, samples: readonly number[]): ZScoreScaler {
-  const read = new Uint8Array(network.steps);
-  for (const s of samples) read.fill(1, s, Math.min(s + WINDOW_STEPS, network.steps));
-  const sensors = network.sensorIds.length;
-  let count = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  for (let t = 0; t < network.steps; t++) {
-    if (!read[t]) continue;
-    for (let n = 0; n < sensors; n++) {
-      const v = network.values[t * sensors + n]!;
-      if (v === 0) continue;
-      count++;
-      sum += v;
-      sumSquares += v * v;
-    }
-  }
-  if (count === 0) {
-    throw new ModelevoError('VALUE_INVALID', `no valid (non-zero) readings in the ${samples.length} training windows used to fit the scaler`, {
-      hint: 'the training groups are entirely missing; check the series file',
-      details: { samples: samples.length },
-    });
-  }
-  const mean = sum / count;
-  return { mean, std: Math.sqrt(Math.max(sumSquares / count - mean * mean, 0)) || 1 };
 }
 
 /** The held-out group index for `--holdout last|<period>` among groups of one source. */

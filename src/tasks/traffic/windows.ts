@@ -1,11 +1,10 @@
 /**
  * The standard 12-in/12-out forecasting protocol (spatiotemporal.md §2, DCRNN): sample t takes inputs
  * t−11…t and targets t+1…t+12, samples are made over the whole series and split chronologically 7:1:2 with
- * n_test = round(0.2·n), n_train = round(0.7·n), the rest validation. The z-score scaler is fitted on the
- * steps the training samples read, missing values (0) excluded.
+ * n_test = round(0.2·n), n_train = round(0.7·n), the rest validation. The z-score scaler (scaler.ts) is fitted on
+ * the steps the training samples read, missing values (0) excluded.
  */
 import { ModelevoError } from '../../core/errors.js';
-import type { TrafficNetwork } from './csv-loader.js';
 
 export const INPUT_STEPS = 12;
 export const HORIZON_STEPS = 12;
@@ -55,27 +54,6 @@ export function chronologicalSplit(steps: number, ratios: readonly [number, numb
     test: { start: train + val, end: samples },
     trainStepEnd: train - 1 + INPUT_STEPS + HORIZON_STEPS,
   };
-}
-
-/** Mean and (population) std of the non-missing values in steps [0, stepEnd). */
-export function fitScaler(network: Pick<TrafficNetwork, 'values' | 'sensorIds'>, stepEnd: number): ZScoreScaler {
-  const sensors = network.sensorIds.length;
-  let count = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  for (let i = 0; i < stepEnd * sensors; i++) {
-    const v = network.values[i] ?? 0;
-    if (v === 0) continue;
-    count++;
-    sum += v;
-    sumSquares += v * v;
-  }
-  if (count === 0) {
-    throw new ModelevoError('VALUE_INVALID', `no valid (non-zero) readings in the first ${stepEnd} steps used to fit the scaler`, { hint: 'the training period is entirely missing; check the series file', details: { stepEnd } });
-  }
-  const mean = sum / count;
-  const std = Math.sqrt(Math.max(sumSquares / count - mean * mean, 0)) || 1;
-  return { mean, std };
 }
 
 /** Time-of-day fraction in [0, 1) of a step, assuming the series starts at midnight. */

@@ -39,10 +39,18 @@ export function table(head: readonly string[], rows: readonly (readonly Child[])
   return h('table', attrs, h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))), h('tbody', {}, rows.map((row) => h('tr', {}, row.map((c) => h('td', {}, c))))));
 }
 
+/** A failed API request: the server's error code, message and hint (a ModelevoError on the server). */
+export class ApiError extends Error {
+  constructor(readonly code: string, message: string, readonly hint: string | undefined) {
+    super(hint ? `${message} (${hint})` : message);
+    this.name = 'ApiError';
+  }
+}
+
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: 'application/json' } });
-  const body = (await res.json()) as T & { error?: { message: string } };
-  if (!res.ok) throw new Error(body.error?.message ?? `${url}: HTTP ${res.status}`);
+  const body = (await res.json()) as T & { error?: { code: string; message: string; hint?: string } };
+  if (!res.ok) throw new ApiError(body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `${url}: HTTP ${res.status}`, body.error?.hint);
   return body;
 }
 

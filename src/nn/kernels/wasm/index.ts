@@ -13,6 +13,12 @@ import { createFixedSharedMemory, instantiateNn, loadNnModule, type NnWasmExport
 const ALIGN_FLOATS = 16;
 const alignUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
+/** Where an instance's GEMM scratch and arena start (float offsets), when several arenas share one memory. */
+export interface ArenaPlacement {
+  readonly scratch: number;
+  readonly base: number;
+}
+
 export class WasmKernels extends ReferenceKernels {
   override readonly name = 'wasm' as const;
   override readonly data: Float32Array;
@@ -22,13 +28,15 @@ export class WasmKernels extends ReferenceKernels {
   constructor(
     readonly memory: WebAssembly.Memory,
     private readonly exports: NnWasmExports,
+    /** default: the one arena right after the static data and the scratch */
+    placement?: ArenaPlacement,
   ) {
     const data = new Float32Array(memory.buffer);
     super(data);
     this.data = data;
-    const scratch = alignUp(Math.ceil(exports.heapBase() / 4), ALIGN_FLOATS);
+    const scratch = placement?.scratch ?? alignUp(Math.ceil(exports.heapBase() / 4), ALIGN_FLOATS);
     this.scratchBytes = scratch * 4;
-    this.base = alignUp(scratch + exports.gemmScratchFloats(), ALIGN_FLOATS);
+    this.base = placement?.base ?? alignUp(scratch + exports.gemmScratchFloats(), ALIGN_FLOATS);
   }
 
   override gemm(g: GemmArgs): void {

@@ -1,0 +1,94 @@
+/**
+ * Options generated from the schemas (issue #18 item 3): over every command of the program, each option's
+ * default, after the schema's own coercion, equals the schema field's default; every schema key has a flag
+ * (or says why not) and every flag has a key. Commands that still parse their flags by hand are listed below,
+ * so a new command has to choose.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { buildProgram } from './main.js';
+import { addSchemaOptions, flag, kebabCase, noFlag, optionDeclarations, optionsSchemaOf } from './schema-options.js';
+
+/** Commands whose flags are not generated from a schema yet (no zod options schema; flags parsed in the command). */
+const HAND_PARSED = new Set(['merge', 'evolve', 'runs list', 'runs show', 'demo', 'extract-lora', 'compose-lora']);
+/** Parent commands that only group sub-commands. */
+const GROUPS = new Set(['runs', 'anomaly', 'continual', 'st']);
+
+function allCommands(command: Command, prefix = ''): [string, Command][] {
+  return command.commands.flatMap((sub) => {
+    const path = `${prefix}${sub.name()}`;
+    return [[path, sub] as [string, Command], ...allCommands(sub, `${path} `)];
+  });
+}
+
+const commands = allCommands(buildProgram());
+
+test('every command is generated from a schema, hand-parsed (listed) or a group', () => {
+  const generated = commands.filter(([, c]) => optionsSchemaOf(c) !== undefined).map(([p]) => p);
+  assert.deepEqual(generated.sort(), ['anomaly evolve', 'anomaly score', 'continual run', 'eval', 'inspect', 'kinship', 'st coms2t', 'st synevo', 'st train', 'ui']);
+  for (const [path, command] of commands) {
+    if (optionsSchemaOf(command)) continue;
+    assert.ok(HAND_PARSED.has(path) || GROUPS.has(path), `${path}: neither generated from a schema nor listed`);
+  }
+});
+
+for (const [path, command] of commands) {
+  const schema = optionsSchemaOf(command);
+  if (!schema) continue;
+  test(`modelevo ${path}: each option's default is its schema default; flags and keys match one to one`, () => {
+    const fields = schema.shape as Record<string, z.ZodType>;
+    const byLong = new Map(command.options.map((o) => [o.long!, o]));
+    const keys = optionDeclarations(schema).map((d) => d.key);
+    assert.deepEqual([...byLong.keys()].sort(), keys.map((k) => `--${kebabCase(k)}`).sort());
+    for (const key of keys) {
+      const option = byLong.get(`--${kebabCase(key)}`)!;
+      const field = fields[key]!;
+      const fromSchema = field.safeParse(undefined);
+      if (!fromSchema.success) {
+        assert.equal(option.mandatory, true, `${key}: a field without a default is a required option`);
+        continue;
+      }
+      assert.equal(option.mandatory, false, key);
+      // what the program receives when the flag is absent, read through the same schema
+      const fromFlag = option.defaultValue === undefined ? fromSchema : field.safeParse(option.defaultValue);
+      assert.ok(fromFlag.success, `${key}: the default text '${String(option.defaultValue)}' must pass the schema`);
+      assert.deepEqual(fromFlag.data, fromSchema.data, key);
+    }
+  });
+}
+
+test('one declaration: name, type, default and help come from the field', () => {
+  const schema = z.object({
+    stepsPerGroup: flag(z.coerce.number().int().default(30), 'steps per visit', '<n>'),
+    references: flag(z.boolean().default(false), 'also train the references'),
+    data: flag(z.string(), 'data folder', '<dir>'),
+    metric: flag(z.array(z.string()).default(['pcc']), 'metric names (repeatable)', '<names>'),
+    internal: noFlag(z.number().default(1), 'set by library callers only'),
+  });
+  const command = addSchemaOptions(new Command('x').exitOverride(), schema);
+  assert.deepEqual(command.options.map((o) => [o.flags, o.description, o.defaultValue, o.mandatory]), [
+    ['--steps-per-group <n>', 'steps per visit', '30', false],
+    ['--references', 'also train the references', undefined, false],
+    ['--data <dir>', 'data folder', undefined, true],
+    ['--metric <names>', 'metric names (repeatable)', ['pcc'], false],
+  ]);
+  assert.match(command.helpInformation(), /--steps-per-group <n>\s+steps per visit \(default: "30"\)/);
+  command.parse(['--data', 'd', '--metric', 'cs', '--metric', 'ed'], { from: 'user' });
+  // the first occurrence replaces the repeatable default instead of extending it
+  assert.deepEqual(command.opts(), { stepsPerGroup: '30', data: 'd', metric: ['cs', 'ed'] });
+  assert.deepEqual(schema.parse(command.opts()), { stepsPerGroup: 30, references: false, data: 'd', metric: ['cs', 'ed'], internal: 1 });
+});
+
+test('a key with neither flag() nor noFlag() and a boolean defaulting to true are refused', () => {
+  assert.throws(() => optionDeclarations(z.object({ forgotten: z.string() })), /forgotten/);
+  assert.throws(() => optionDeclarations(z.object({ on: flag(z.boolean().default(true), 'x') })), /must default to false/);
+});
+
+test('SynEVO: the CLI takes its defaults from DEFAULT_SYNEVO (30 steps per group and for the curriculum)', () => {
+  const synevo = commands.find(([p]) => p === 'st synevo')![1];
+  const value = (long: string): unknown => synevo.options.find((o) => o.long === long)!.defaultValue;
+  assert.equal(value('--steps-per-group'), '30');
+  assert.equal(value('--scoring-steps'), '30');
+});

@@ -1,0 +1,321 @@
+/**
+ * Data-parallel training of one model over 2 replicas (issue #22): the calling thread is replica 0, one
+ * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋) into its
+ * own arena of one shared WebAssembly.Memory; the gradient is all-reduced in that memory, each replica updates
+ * one half of the parameters (a SIMD pass), and barriers on Atomics.wait/notify order the phases
+ * (data-parallel-sync.ts) — no postMessage per step. Arena 0 (`model`) holds the truth: replica 1 copies its
+ * updated half there, and replica 0 copies parameters and persistent state into arena 1 before each step.
+ * Copied rather than shared because every arena keeps the engine's single-model layout (parameters first),
+ * and because the copy also carries any edit made to `model` between steps (a loaded checkpoint, graph
+ * supports); it is one memmove of the parameters per step (profile().pushMs).
+ *
+ * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
+ * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
+ * the result equals single-thread training at batch B up to float32 summation order, and is bit-identical
+ * across runs (fixed shards, fixed operand order).
+ *
+ * Batch norm: per-replica batch statistics, as PyTorch's DistributedDataParallel without SyncBatchNorm
+ * (normalisation uses each half's own mean and variance). The running statistics are replaced after every
+ * step by the batch-size-weighted mean of the two replicas' running statistics (in arena 0, pushed to arena 1
+ * before the next step; equal states average to themselves, so fixed graph supports stay exact): the running
+ * mean then gets exactly the full-batch update; the running variance gets the mean of the two halves'
+ * variances (it misses the spread between the halves' means).
+ *
+ * Dropout: replica 1 draws its masks from a seed derived from the model seed, so the halves get independent
+ * masks (a single-thread run at batch B draws different ones: with dropout the runs agree in distribution only).
+ *
+ * The optimiser state of parameter shard r lives in replica r's arena (arena 0's momentum/Adam moments cover
+ * the first shard only: a checkpoint of optimiser state would need both); parameters and persistent state are
+ * complete in arena 0, i.e. in `model`.
+ */
+import type { Worker } from 'node:worker_threads';
+import { ModelevoError } from '../core/errors.js';
+import { startWorker } from '../core/worker-start.js';
+import { Model, type ModelSpec } from './model.js';
+import type { OptimizerSpec } from './optim/registry.js';
+import type { WasmKernels } from './kernels/wasm/index.js';
+import { learningRate, type ScheduleSpec } from './optim/schedule.js';
+import { checkLength } from './trainer.js';
+import type { LossSpec } from './losses/registry.js';
+import type { View } from './arena.js';
+import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
+import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
+
+export interface DataParallelOptions {
+  /** the full batch B, split ⌈B/2⌉ + ⌊B/2⌋ */
+  readonly batch: number;
+  readonly optimizer: OptimizerSpec;
+  readonly seed?: number;
+  readonly lr: number;
+  readonly schedule?: ScheduleSpec;
+  readonly clipNorm?: number;
+}
+
+/** Profile counters of the calling thread (replica 0). */
+export interface DataParallelProfile {
+  /** barriers passed */
+  readonly barriers: number;
+  /** ms spent waiting at barriers */
+  readonly waitedMs: number;
+  /** ms spent in the all-reduce, the sharded update and the state average */
+  readonly syncMs: number;
+  /** ms spent copying parameters and state into arena 1 (what one shared parameter block would save) */
+  readonly pushMs: number;
+}
+
+export class DataParallelTrainer {
+  steps = 0;
+  lastGradNorm = 0;
+  private closed = false;
+  private syncMs = 0;
+  private pushMs = 0;
+  private workerError: { message: string; code?: string } | undefined;
+  private readonly batches: readonly [number, number];
+  private readonly data: Float32Array;
+  /** float distance from arena 0 to arena 1 */
+  private readonly toReplica1: number;
+  private readonly offsets: { readonly input: number; readonly target: number; readonly output: number };
+  private readonly sampleFloats: { readonly input: number; readonly target: number; readonly output: number };
+  private readonly predictions: Float32Array;
+  /** the full batch's input and target shapes, for the length checks */
+  private readonly fullBatch: { readonly input: View; readonly target: View };
+  private readonly exited: Promise<number>;
+
+  private constructor(
+    /** replica 0: its parameters and persistent state are the model's (identical in replica 1) */
+    readonly model: Model,
+    private readonly replica: ReplicaArithmetic,
+    private readonly control: ControlBlock,
+    private readonly worker: Worker,
+    hello: ReplicaHello,
+    shift: number,
+    private readonly lossSpec: LossSpec,
+    private readonly options: DataParallelOptions,
+  ) {
+    this.batches = [Math.ceil(options.batch / 2), Math.floor(options.batch / 2)];
+    this.data = model.kernels.data as Float32Array;
+    this.toReplica1 = shift;
+    this.offsets = { input: hello.input, target: hello.target, output: hello.output };
+    const b0 = this.batches[0];
+    this.sampleFloats = { input: model.input.size / b0, target: model.target.size / b0, output: model.output.size / b0 };
+    this.predictions = new Float32Array(this.sampleFloats.output * options.batch);
+    const full = (v: View, perExample: number): View => ({ ...v, shape: [options.batch, ...v.shape.slice(1)], size: perExample * options.batch });
+    this.fullBatch = { input: full(model.input, this.sampleFloats.input), target: full(model.target, this.sampleFloats.target) };
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.on('message', (m: { error?: { message: string; code?: string } }) => {
+      if (m.error) this.workerError = m.error;
+    });
+  }
+
+  static async open(spec: ModelSpec, options: DataParallelOptions): Promise<DataParallelTrainer> {
+    const { batch } = options;
+    if (!Number.isInteger(batch) || batch < 2) {
+      throw new ModelevoError('CONFIG_INVALID', `data-parallel training over 2 workers needs batch ≥ 2, got ${batch}`, {
+        hint: 'use workers: 1 for batch 1',
+        details: { batch },
+      });
+    }
+    const seed = options.seed ?? 0;
+    let arenas: SharedArenas | undefined;
+    const kernels = (floats: number): ReturnType<typeof replicaKernels> => {
+      arenas = planSharedArenas(floats);
+      return replicaKernels(arenas, 0, floats);
+    };
+    const model = Model.compile(spec, { batch: Math.ceil(batch / 2), kernels, optimizer: options.optimizer, seed });
+    const shared = arenas!;
+    const shards = shardsOf(model.runs.count);
+    const controlBuffer = createControlBuffer();
+    const control = new ControlBlock(controlBuffer, 0);
+    const workerData: ReplicaWorkerData = {
+      spec,
+      batch: Math.floor(batch / 2),
+      optimizer: options.optimizer,
+      seed: replicaSeed(seed),
+      control: controlBuffer,
+      arenas: shared,
+      shard: shards[1],
+      clipNorm: options.clipNorm,
+    };
+    const worker = startWorker(import.meta.url, './data-parallel-worker', { workerData });
+    let hello: ReplicaHello;
+    try {
+      hello = await firstReply(worker);
+      checkSameLayout(model, hello, shared);
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
+    const replica = new ReplicaArithmetic(model, 0, shards[0], [shared.placements[0].base, shared.placements[1].base]);
+    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, shared.placements[1].base - shared.placements[0].base, spec.loss, options);
+    // a forgotten close() must not keep the process alive; the worker sleeps in Atomics.wait between steps
+    worker.unref();
+    return trainer;
+  }
+
+  /** One step on exactly one batch of B examples; returns the batch's mean loss before the update. */
+  step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
+    this.assertOpen();
+    const model = this.model;
+    checkLength(inputs, this.fullBatch.input, 'inputs');
+    checkLength(targets, this.fullBatch.target, 'targets');
+    const data = this.data;
+    const [b0] = this.batches;
+    const cutIn = b0 * this.sampleFloats.input;
+    const cutT = b0 * this.sampleFloats.target;
+    copyRange(inputs, 0, cutIn, data, model.input.offset);
+    copyRange(inputs, cutIn, inputs.length, data, this.offsets.input);
+    copyRange(targets, 0, cutT, data, model.target.offset);
+    copyRange(targets, cutT, targets.length, data, this.offsets.target);
+    const w0 = lossShare(this.lossSpec, targets, cutT);
+    const w1 = 1 - w0;
+    const control = this.control;
+    this.steps++;
+    const lr = learningRate(this.options.schedule ?? { kind: 'constant' }, this.options.lr, this.steps);
+    control.command = COMMANDS.train;
+    control.step = this.steps;
+    control.lr = lr;
+    control.setWeights(w0, w1);
+    const pushStart = performance.now();
+    this.replica.pushToReplica1();
+    this.pushMs += performance.now() - pushStart;
+    control.barrier(true); // GO
+    control.setLoss(this.replica.forwardBackward(this.steps));
+    control.barrier(); // GRADS
+    const start = performance.now();
+    control.setSquares(this.replica.reduceShard(w0, w1)); // (own, other) weights
+    if (this.options.clipNorm !== undefined) control.barrier(); // NORM
+    const { norm, scale } = clipScale(control, this.options.clipNorm);
+    this.lastGradNorm = this.options.clipNorm !== undefined ? norm : 0;
+    this.replica.updateShard(lr, scale, this.steps);
+    this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+    this.syncMs += performance.now() - start;
+    control.barrier(); // DONE
+    return w0 * control.loss(0) + w1 * control.loss(1);
+  }
+
+  /** Forward only, inference mode, both halves in parallel; returns the B outputs (valid until the next call). */
+  predict(inputs: ArrayLike<number>): Float32Array {
+    this.assertOpen();
+    const model = this.model;
+    const full = this.sampleFloats.input * this.options.batch;
+    checkLength(inputs, this.fullBatch.input, 'inputs');
+    const data = this.data;
+    const cut = this.batches[0] * this.sampleFloats.input;
+    copyRange(inputs, 0, cut, data, model.input.offset);
+    copyRange(inputs, cut, full, data, this.offsets.input);
+    this.control.command = COMMANDS.predict;
+    this.replica.pushToReplica1();
+    this.control.barrier(true); // GO
+    model.forward(false);
+    this.control.barrier(); // DONE
+    const out0 = this.batches[0] * this.sampleFloats.output;
+    this.predictions.set(data.subarray(model.output.offset, model.output.offset + out0));
+    this.predictions.set(data.subarray(this.offsets.output, this.offsets.output + this.predictions.length - out0), out0);
+    return this.predictions;
+  }
+
+  /** A copy of a region of a replica's arena (tests check that both replicas hold the same parameters). */
+  region(replica: 0 | 1, region: 'param' | 'state'): Float32Array {
+    const { start, end } = this.model.layout.regions[region];
+    const shift = replica === 0 ? 0 : this.toReplica1;
+    return this.data.slice(start + shift, end + shift);
+  }
+
+  /** the shared memory of both arenas */
+  get memory(): WebAssembly.Memory {
+    return (this.model.kernels as WasmKernels).memory;
+  }
+
+  profile(): DataParallelProfile {
+    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs };
+  }
+
+  /** Stops the worker and waits for it to exit; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.ref();
+    if (!this.control.failed) {
+      this.control.command = COMMANDS.stop;
+      this.control.barrier(true);
+    } else {
+      await this.worker.terminate();
+    }
+    await this.exited;
+  }
+
+  private assertOpen(): void {
+    if (this.workerError || this.control.failed) {
+      const why = this.workerError?.message ?? 'see its error event';
+      throw new ModelevoError('INTERNAL', `data-parallel replica 1 failed (${why}), expected a running replica`, {
+        hint: 'close() this trainer and open a new one',
+        details: { code: this.workerError?.code },
+      });
+    }
+    if (this.closed) throw new ModelevoError('CONFIG_INVALID', 'the data-parallel trainer was closed, expected an open one', { hint: 'open a new trainer' });
+  }
+}
+
+/** replica 1's seed: distinct dropout masks from the same model seed (its parameters are copied from replica 0) */
+function replicaSeed(seed: number): number {
+  return (seed ^ 0x5bd1e995) >>> 0;
+}
+
+/**
+ * Replica 0's share of the loss's denominator (replica 1 has the rest): rows for mean losses (cross-entropy
+ * over rows, MSE over elements — both proportional to rows), unmasked targets for masked MAE (all masked:
+ * both losses and gradients are 0, any share will do). A new loss whose denominator is not proportional to
+ * rows needs its own case (the switch is exhaustive, so a new kind fails type-checking until it has one).
+ */
+export function lossShare(loss: LossSpec, targets: ArrayLike<number>, cut: number): number {
+  switch (loss.kind) {
+    case 'softmax_cross_entropy':
+    case 'mse':
+      return cut / targets.length;
+    case 'masked_mae': {
+      const nullValue = loss.nullValue ?? 0;
+      let c0 = 0;
+      let c1 = 0;
+      for (let i = 0; i < cut; i++) if (targets[i] !== nullValue) c0++;
+      for (let i = cut; i < targets.length; i++) if (targets[i] !== nullValue) c1++;
+      return c0 + c1 === 0 ? 0.5 : c0 / (c0 + c1);
+    }
+    default: {
+      // a loss added to the registry fails type-checking here until its denominator is handled
+      const unhandled: never = loss;
+      throw new ModelevoError('INTERNAL', `no data-parallel loss share for '${(unhandled as LossSpec).kind}'`);
+    }
+  }
+}
+
+function copyRange(from: ArrayLike<number>, start: number, end: number, to: Float32Array, at: number): void {
+  if (ArrayBuffer.isView(from)) to.set((from as unknown as Float32Array).subarray(start, end), at);
+  else for (let i = start; i < end; i++) to[at + i - start] = from[i]!;
+}
+
+function firstReply(worker: Worker): Promise<ReplicaHello> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number): void => reject(new ModelevoError('INTERNAL', `data-parallel worker exited with ${code} before starting`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: ReplicaHello & { error?: { message: string } }) => {
+      worker.off('exit', onExit);
+      worker.off('error', reject);
+      if (m.error) reject(new ModelevoError('INTERNAL', `data-parallel worker failed to start: ${m.error.message}`, { details: { ...m.error } }));
+      else resolve(m);
+    });
+  });
+}
+
+function checkSameLayout(model: Model, hello: ReplicaHello, arenas: SharedArenas): void {
+  const shift = arenas.placements[1].base - arenas.placements[0].base;
+  for (const region of ['param', 'grad', 'optimizer', 'state'] as const) {
+    const a = model.layout.regions[region];
+    const b = { start: hello.regions[region].start - shift, end: hello.regions[region].end - shift };
+    if (a.start !== b.start || a.end !== b.end) {
+      throw new ModelevoError('INTERNAL', `replica arenas disagree on the ${region} region: [${a.start}, ${a.end}) vs [${b.start}, ${b.end})`, {
+        hint: 'a layer planned a parameter or state buffer whose size depends on the batch',
+      });
+    }
+  }
+}
