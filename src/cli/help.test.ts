@@ -19,7 +19,7 @@ const paths = commandPaths(buildProgram());
 
 test('the program has its verbs and their sub-commands', () => {
   const names = paths.map((p) => p.join(' '));
-  for (const verb of ['inspect', 'merge', 'kinship', 'eval', 'evolve', 'runs list', 'runs show', 'demo', 'extract-lora', 'compose-lora', 'anomaly evolve', 'anomaly score', 'continual run', 'st train']) {
+  for (const verb of ['inspect', 'merge', 'kinship', 'eval', 'evolve', 'runs list', 'runs show', 'demo', 'extract-lora', 'compose-lora', 'anomaly evolve', 'anomaly score', 'continual run', 'st train', 'ui']) {
     assert.ok(names.includes(verb), verb);
   }
 });

@@ -113,6 +113,8 @@ export async function runSearch(options: {
   });
   const store = RunStore.open(runDir);
   try {
+    // the dashboard (modelevo ui) draws them as the reference lines, the best static merge among them
+    store.event('references', { references: options.references });
     writeRunReport({
       store,
       objective: summary.objective,

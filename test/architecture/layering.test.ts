@@ -16,6 +16,7 @@
  * - models: eval (Llama evaluator), neuro (AD-NEv), continual, spatiotemporal, lora, kinship, merge.
  * - evolve: algorithms that drive the models (strategies, fitness, the evolution run).
  * - demo: the end-to-end demo, built from evolve, merge, kinship and eval.
+ * - ui: the read-only dashboard (#19), beside the command line that starts it.
  * - cli: the command line.
  * - src/index.ts (no folder): the public library API, above every layer.
  *
@@ -38,6 +39,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['eval', 'neuro', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
   ['evolve'],
   ['demo'],
+  ['ui'],
   ['cli'],
 ];
 

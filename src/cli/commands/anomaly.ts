@@ -2,7 +2,8 @@
  * `modelevo anomaly evolve|score`: AD-NEv multi-level neuroevolution of anomaly detectors (ad-nev.md).
  * The engine (tfjs) is imported lazily inside the actions so other verbs start without it.
  */
-import { examplesHelp } from '../options.js';
+import { examplesHelp, watchLiveLine } from '../options.js';
+import { writeChannelSeries } from '../../ui/channel-series.js';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,19 +58,34 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
     subspaceScope: options.subspaceScope,
     ...(options.finalEpochs === undefined ? {} : { finalEpochs: options.finalEpochs }),
   });
-  const { reports } = await runAdNev({
+  const datasetSpec = {
+    dataset: options.dataset,
+    ...(options.channels ? { channels: options.channels.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.test ? { testCsv: options.test } : {}),
+    impute: options.impute,
+  };
+  process.stderr.write(`${watchLiveLine(options.runDir)}\n`);
+  const { reports, outputs } = await runAdNev({
     runDir: options.runDir,
     config,
-    dataset: {
-      dataset: options.dataset,
-      ...(options.channels ? { channels: options.channels.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      ...(options.test ? { testCsv: options.test } : {}),
-      impute: options.impute,
-    },
+    dataset: datasetSpec,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     log: (message) => process.stderr.write(`${message}\n`),
   });
+  // the dashboard's channel view (modelevo ui): each labelled channel's test series, score and alarms
+  const { loadDataset } = await import('../../neuro/ad-nev/run.js');
+  for (const input of loadDataset(datasetSpec, config.convention)) {
+    const output = outputs.get(input.id);
+    if (!output || !input.test) continue;
+    const test = input.test;
+    writeChannelSeries(join(options.runDir, input.id), {
+      features: test.names.map((_, c) => Float64Array.from({ length: test.rows }, (_, t) => test.values[t * test.columns + c]!)),
+      featureNames: test.names,
+      labels: output.labels,
+      levels: [...output.levels].map(([level, out]) => ({ level, score: out.score, alarms: out.decisions[config.vote] })),
+    });
+  }
   const method = options.threshold;
   write(`channel  level     val-error   ${method}-P   ${method}-R   ${method}-F1  event-F1  PA-F1  alarms  oracle-F1`);
   for (const report of reports)

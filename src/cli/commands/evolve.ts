@@ -13,7 +13,7 @@ import { referenceFitness } from '../../evolve/references.js';
 import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
 import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
-import { parseIntegerFlag } from '../options.js';
+import { parseIntegerFlag, watchLiveLine } from '../options.js';
 
 export interface EvolveCommandOptions {
   readonly runDir?: string;
@@ -38,6 +38,7 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
   const runDir = resolve(options.runDir ?? defaultRunDir(config));
   const fitness = await buildFitness(config, process.cwd());
   const quiet = options.json === true;
+  if (!quiet) process.stderr.write(`${watchLiveLine(runDir)}\n`);
   const started = Date.now();
   try {
     const summary = await runEvolution({
@@ -55,6 +56,8 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
     const references = await referenceFitness(config, fitness, process.cwd());
     const store = RunStore.open(runDir);
     try {
+      // the dashboard draws them as the static reference lines (modelevo ui)
+      if (references.length > 0) store.event('references', { references });
       writeRunReport({
         store,
         objective: summary.objective,

@@ -3,7 +3,8 @@
  * their best individuals — read from each run's store, so they work for finished and interrupted runs.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openInBrowser, startUi } from './ui.js';
 import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
 import { ModelevoError } from '../../core/errors.js';
@@ -109,12 +110,19 @@ export function registerRunsCommand(program: Command): void {
   runs
     .command('show')
     .description('show one run: configuration, progress per step and the best individuals')
-    .addHelpText('after', examplesHelp(['modelevo runs show runs/cma', 'modelevo runs show 3f2a --root runs']))
+    .addHelpText('after', examplesHelp(['modelevo runs show runs/cma', 'modelevo runs show 3f2a --root runs', 'modelevo runs show runs/cma --open']))
     .argument('<run>', 'the run directory, or a run id (or its first characters) under ./runs')
     .option('--root <dir>', 'where run ids are looked up', 'runs')
     .option('--json', 'print JSON')
-    .action((run: string, options: { json?: boolean; root: string }) => {
+    .option('--open', 'open the run in the live dashboard (modelevo ui over its folder) and keep serving it')
+    .action(async (run: string, options: { json?: boolean; root: string; open?: boolean }) => {
       const dir = resolveRun(run, options.root);
+      if (options.open) {
+        const { url } = await startUi({ runs: [dirname(resolve(dir))], port: 0 }, (line) => process.stderr.write(`${line}\n`));
+        const page = `${url}run/0/${encodeURIComponent(basename(resolve(dir)))}`;
+        process.stdout.write(`${page}\n`);
+        return openInBrowser(page, (line) => process.stderr.write(`${line}\n`));
+      }
       const row = summarise(resolve(dir));
       const store = RunStore.open(resolve(dir));
       try {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { writeJsonAtomic } from '../../core/atomic-file.js';
 import { join } from 'node:path';
 import { RunStore } from '../../runs/store.js';
+import { watchLiveLine } from '../options.js';
 
 export interface StoredVerbRun {
   readonly store: RunStore | undefined;
@@ -29,6 +30,7 @@ export async function withStoredRun<T>(options: StoredVerbOptions, body: (run: S
   if (options.runDir) {
     mkdirSync(options.runDir, { recursive: true });
     store = RunStore.create(options.runDir, { id: `${options.kind}-${Date.now()}`, kind: options.kind, createdAt: new Date().toISOString(), seed: options.seed, config: options.config, codeVersion: 'modelevo-0.1.0' });
+    if (!options.json) process.stderr.write(`${watchLiveLine(options.runDir)}\n`);
   }
   const run: StoredVerbRun = {
     store,

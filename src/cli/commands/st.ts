@@ -6,7 +6,7 @@
  * interrupted run continues with --resume. The SynEVO / ComS2T verbs register in their own files.
  */
 import { resolve } from 'node:path';
-import { examplesHelp } from '../options.js';
+import { examplesHelp, watchLiveLine } from '../options.js';
 import { addSchemaOptions, flag } from '../schema-options.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -50,6 +50,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
   // everything that determines the numbers; a resumed run must match it
   const runConfig = { ...o, data: resolve(o.data), runDir: undefined, resume: undefined, json: undefined };
   const run = o.runDir ? StRun.open(o.runDir, { kind: 'st-train', seed: o.seed, config: runConfig, resume: o.resume }) : undefined;
+  if (o.runDir && !o.json) process.stderr.write(`${watchLiveLine(o.runDir)}\n`);
   try {
     const progress = o.json ? undefined : (r: EpochRecord) => process.stderr.write(`${epochLine(r)}\n`);
     const trained = await runTrafficExperiment(
