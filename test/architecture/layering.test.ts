@@ -13,9 +13,11 @@
  * - nn: the training engine (#22).
  * - train: generic training building blocks (today the tfjs ops), no model-specific code.
  * - tasks: datasets, their windowing, scalers, splits and metrics, independent of any model.
- * - models: eval (Llama evaluator), neuro (AD-NEv), continual, spatiotemporal, lora, kinship, merge.
- * - evolve: algorithms that drive the models (strategies, fitness, the evolution run).
- * - demo: the end-to-end demo, built from evolve, merge, kinship and eval.
+ * - models: eval (Llama evaluator), continual, spatiotemporal, lora, kinship, merge.
+ * - evolve: algorithms that drive the models (every ask/tell strategy, fitness, the evolution run).
+ * - neuro, demo: pipelines built from evolve's strategies and loop. AD-NEv (neuro) drives its (μ+λ) GA and
+ *   weight tuning from evolve/strategies/, so it sits above evolve; the demo is built from evolve, merge,
+ *   kinship and eval.
  * - cli: the command line.
  *
  * Test files obey the same table. Files outside src/ (test/support, fixtures) may be imported by tests only:
@@ -34,9 +36,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['nn'],
   ['train'],
   ['tasks'],
-  ['eval', 'neuro', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
+  ['eval', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
   ['evolve'],
-  ['demo'],
+  ['neuro', 'demo'],
   ['cli'],
 ];
 
@@ -47,11 +49,6 @@ const LAYERS: readonly (readonly string[])[] = [
 const ALLOWED_VIOLATIONS: readonly (ImportEdge & { readonly why: string })[] = [
   // #18 item 2: the run loop moves to evolve/loop.ts and runs/ becomes a leaf
   { from: 'src/runs/loop.ts', to: 'src/evolve/strategy.ts', why: '#18 item 2' },
-  // #18 item 1: the (μ+λ) GA and AD-NEv's weight tuning move to evolve/strategies/; the AD-NEv pipeline then
-  // drives them through the evolve loop
-  { from: 'src/neuro/ad-nev/elitist-ga.ts', to: 'src/evolve/strategy.ts', why: '#18 item 1' },
-  { from: 'src/neuro/ad-nev/weight-tuning.ts', to: 'src/evolve/strategy.ts', why: '#18 item 1' },
-  { from: 'src/neuro/ad-nev/pipeline.ts', to: 'src/evolve/strategy.ts', why: '#18 items 1-2' },
 ];
 
 /** Existing file-level cycles (each sorted), both named in #18 item 4. */

@@ -30,7 +30,7 @@ import { applyScaler, fitScaler, makeWindows, medianDownsample, sliceRows, split
 import type { AdNevConfig } from './config.js';
 import type { Member } from './ensemble.js';
 import { ensembleFitness, featureProfile, type FeatureProfile, type MemberErrors } from './fitness.js';
-import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
+import { elitistGa, type GaParams, type GaState } from '../../evolve/strategies/elitist-ga.js';
 import {
   crossoverArchitecture,
   crossoverSubspaces,
@@ -42,7 +42,7 @@ import {
   repairArchitecture,
   type Subspaces,
 } from './operators.js';
-import { perturbWeights, replayLineage, weightTuning, type PerturbationGenome, type WeightTuningParams, type WeightTuningState } from './weight-tuning.js';
+import { perturbWeights, replayLineage, weightTuning, type PerturbationGenome, type WeightTuningParams, type WeightTuningState } from '../../evolve/strategies/weight-tuning.js';
 
 export interface PreparedChannel {
   readonly id: string;

@@ -7,8 +7,10 @@
  * replayed exactly from the level-2 model on resume. BatchNorm running statistics are not perturbed.
  */
 import { createRng, rngFromState } from '../../core/rng.js';
-import { type BaseParams, type Strategy, isBetter } from '../../evolve/strategy.js';
-import type { ModelWeights } from './conv-autoencoder.js';
+import { type BaseParams, type Strategy, isBetter } from '../strategy.js';
+
+/** named float tensors (AD-NEv's `ModelWeights` has this shape); BatchNorm running statistics are skipped by name */
+export type ModelWeights = Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
 
 export interface WeightTuningParams extends BaseParams {
   readonly populationSize: number;
