@@ -25,7 +25,7 @@ import { cmaEsDriver, gridGreedyDriver, randomDriver } from './drivers/recipe.js
 import { evolverDriver } from './drivers/evolver.js';
 import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
 import { lorahubDriver } from './drivers/lorahub.js';
-import type { OffspringRecipe } from './evolver-ops.js';
+import type { OffspringRecipe } from './strategies/evolver-ops.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
 import type { BaseParams } from './strategy.js';
 import { computeKinship } from '../kinship/compute.js';

@@ -10,7 +10,7 @@ import type { Checkpoint } from '../../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../../io/memory-checkpoint.js';
 import { runMerge } from '../../merge/index.js';
 import type { EvolveConfig } from '../config.js';
-import { offspringTensor, type OffspringRecipe } from '../evolver-ops.js';
+import { offspringTensor, type OffspringRecipe } from '../strategies/evolver-ops.js';
 import { evolver, type EvolverCandidate, type EvolverParams, type EvolverState } from '../strategies/evolver.js';
 import type { Objective } from '../strategy.js';
 import type { Driver, Materialised, ModelMap } from './driver.js';

@@ -7,7 +7,7 @@
  */
 import { createRng, rngFromState } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { MUTATION_MIN_POPULATION, type MutationVariant, type OffspringRecipe } from '../evolver-ops.js';
+import { MUTATION_MIN_POPULATION, type MutationVariant, type OffspringRecipe } from './evolver-ops.js';
 import { type BaseParams, type Strategy, type TellResult, isBetter } from '../strategy.js';
 
 export interface EvolverParams extends BaseParams {
