@@ -20,14 +20,9 @@ import { writeModelFolder } from '../io/shard-writer.js';
 import { RunStore } from '../runs/store.js';
 import { runLoop, type LoopProgress } from '../runs/loop.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
-import type { Driver, Materialised } from './drivers/driver.js';
-import { cmaEsDriver, gridGreedyDriver, randomDriver } from './drivers/recipe.js';
-import { evolverDriver } from './drivers/evolver.js';
-import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
-import { lorahubDriver } from './drivers/lorahub.js';
-import type { OffspringRecipe } from './strategies/evolver-ops.js';
+import type { Materialised } from './drivers/driver.js';
+import { evolveBinding, type AnyDriver } from './registry.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
-import type { BaseParams } from './strategy.js';
 import { computeKinship } from '../kinship/compute.js';
 import { computeKinshipOnPool } from '../kinship/compute-pool.js';
 import { createKernels, type Kernels } from '../kernels/index.js';
@@ -87,37 +82,21 @@ function numLayersOf(models: Map<string, Checkpoint>, config: EvolveConfig): num
   return layers;
 }
 
-type AnyDriver = Driver<BaseParams, unknown, unknown>;
-
 function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, storeOf: () => RunStore, cwd: string): AnyDriver {
-  const objective = fitnessObjective(config.fitness);
-  const recordsByKey = () => new Map(storeOf().individuals().map((r) => [r.key, r]));
-  switch (config.strategy.name) {
-    case 'cma-es':
-      return cmaEsDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'random':
-      return randomDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'grid-greedy':
-      return gridGreedyDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'evolver':
-      return evolverDriver({
-        config,
-        models,
-        objective,
-        cwd,
-        recipeOf: (id) => recordsByKey().get(id)?.recipe as OffspringRecipe | undefined,
-      }) as unknown as AnyDriver;
-    case 'kinship-greedy':
-      return kinshipGreedyDriver({
-        config,
-        models,
-        objective,
-        cwd,
-        parentsOf: (id) => recordsByKey().get(id)?.parents as readonly [string, string] | undefined,
-      }) as unknown as AnyDriver;
-    case 'lorahub':
-      return lorahubDriver({ config, models, cwd }) as unknown as AnyDriver;
-  }
+  let records: Map<string, { recipe?: unknown; parents?: readonly string[] }> | undefined;
+  return evolveBinding(config.strategy).driver({
+    strategy: config.strategy,
+    config,
+    models,
+    objective: fitnessObjective(config.fitness),
+    cwd,
+    numLayers: () => numLayersOf(models, config),
+    recordOf(key) {
+      // individuals are only ever added: reread the store when a key is not (yet) in the cached map
+      if (!records?.has(key)) records = new Map(storeOf().individuals().map((r) => [r.key, r]));
+      return records.get(key);
+    },
+  });
 }
 
 /**
@@ -275,7 +254,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
         const output = join(store.dir, 'best');
         writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
         best = { ...best, output };
-        if (made.recipe !== undefined && (config.strategy.name === 'cma-es' || config.strategy.name === 'random' || config.strategy.name === 'grid-greedy')) {
+        if (made.recipe !== undefined && evolveBinding(config.strategy).writesRecipe) {
           const recipeFile = join(store.dir, 'best.yml');
           // absolute model paths: `modelevo merge best.yml out` works from any directory
           const recipe = withAbsoluteModelPaths(made.recipe, cwd);

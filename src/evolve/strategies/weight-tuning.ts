@@ -66,7 +66,7 @@ export function replayLineage(base: ModelWeights, lineage: readonly number[], pa
 }
 
 export const weightTuning: Strategy<WeightTuningParams, WeightTuningState, PerturbationGenome> = {
-  name: 'ad_nev_weights',
+  name: 'weight-tuning',
   title: 'AD-NEv level 3: elitist gradient-free weight fine-tuning',
   reference: 'Faber et al., AD-NEv, arXiv 2303.11358 (ad-nev.md §1.3)',
   init(params, seed) {
