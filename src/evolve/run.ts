@@ -18,7 +18,7 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
 import { RunStore } from '../runs/store.js';
-import { runLoop, type LoopProgress } from '../runs/loop.js';
+import { runLoop, type LoopProgress } from './loop.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
 import type { Materialised } from './drivers/driver.js';
 import { evolveBinding, type AnyDriver } from './registry.js';

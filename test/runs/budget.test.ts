@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../../src/core/errors.js';
 import { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { runLoop } from '../../src/evolve/loop.js';
 import { cmaEs } from '../../src/evolve/strategies/cma-es.js';
 import { randomSearch } from '../../src/evolve/strategies/random-search.js';
 import { sphere } from './loop-fixture.js';

@@ -1,5 +1,5 @@
 import type { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { runLoop } from '../../src/evolve/loop.js';
 import { cmaEs, type CmaEsParams } from '../../src/evolve/strategies/cma-es.js';
 
 export const crashParams: CmaEsParams = { objective: 'min', x0: [1, 1, 1, 1], sigma0: 0.5, maxEvaluations: 120 };

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { runLoop } from '../../src/evolve/loop.js';
 import { cmaEs } from '../../src/evolve/strategies/cma-es.js';
 import { crashParams, runSphereLoop, sphere } from './loop-fixture.js';
 

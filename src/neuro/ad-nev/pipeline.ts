@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
 import { RunStore } from '../../runs/store.js';
-import { runLoop, type LoopProgress } from '../../runs/loop.js';
+import { runLoop, type LoopProgress } from '../../evolve/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';

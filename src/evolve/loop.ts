@@ -9,8 +9,8 @@
  * fails, the run stops with an error instead of "finishing" a run that can never score anything.
  */
 import { ModelevoError } from '../core/errors.js';
-import type { BaseParams, Strategy } from '../evolve/strategy.js';
-import type { RunStore } from './store.js';
+import type { BaseParams, Strategy } from './strategy.js';
+import type { RunStore } from '../runs/store.js';
 
 export interface EvaluationOutcome {
   readonly fitness: number;
