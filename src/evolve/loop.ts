@@ -1,29 +1,59 @@
 /**
- * The resumable ask/tell loop shared by every evolution command. Each evaluation is committed to the run
- * store as soon as it finishes, keyed by (step, candidate index); the strategy state is committed after every
- * `tell`. On resume the loop reloads the last state, asks again (strategies are deterministic functions of
- * their state), reuses the stored evaluations of the interrupted step and evaluates only the rest: no
- * completed evaluation is lost or repeated. A failed evaluation is a NaN fitness with a logged reason.
- * The budget is hard: the loop stops before the evaluation that would exceed it, even mid-step (the partial
+ * The resumable ask/tell loop shared by every evolution command. A strategy's whole ask goes to the
+ * evaluator at once (`evaluateBatch`), so an evaluator may train, merge or score candidates together, in
+ * parallel or on other machines; each evaluation is committed to the run store as soon as its outcome
+ * settles, keyed by (step, candidate index); the strategy state is committed after every `tell`. On resume
+ * the loop reloads the last state, asks again (strategies are deterministic functions of their state), reuses
+ * the stored evaluations of the interrupted step and sends only the rest: no completed evaluation is lost or
+ * repeated. A failed evaluation is a NaN fitness with a logged reason.
+ * The budget is hard: the loop sends no more candidates than the budget has left, even mid-step (the partial
  * step is stored and a resume with a larger budget completes it). When every evaluation of the first step
  * fails, the run stops with an error instead of "finishing" a run that can never score anything.
  */
 import { ModelevoError } from '../core/errors.js';
 import type { BaseParams, Strategy } from './strategy.js';
-import type { RunStore } from '../runs/store.js';
+import type { IndividualRecord, RunStore } from '../runs/store.js';
+
+/** What the run store keeps of an evaluation besides its fitness (a merge's recipe and parents, kinship …). */
+export type OutcomeDetails = Partial<Pick<IndividualRecord, 'recipe' | 'parents' | 'kinship'>>;
 
 export interface EvaluationOutcome {
   readonly fitness: number;
   readonly failure?: string;
   readonly metrics?: Record<string, number>;
-  readonly kinship?: Record<string, number>;
-  readonly recipe?: unknown;
-  readonly parents?: readonly string[];
+  /** stored verbatim with the individual */
+  readonly details?: OutcomeDetails;
+  /** time this evaluation took; when absent, the time from the batch's start until it settled */
+  readonly seconds?: number;
 }
 
 export interface EvaluationContext {
   readonly step: number;
   readonly index: number;
+}
+
+/**
+ * Evaluates one batch: the candidates of one ask that are not in the store yet, with their (step, index).
+ * Returns one promise per candidate, in candidate order; each is stored as soon as it settles, and a
+ * rejected one is a failed (NaN) evaluation.
+ */
+export type EvaluateBatch<G> = (candidates: readonly G[], contexts: readonly EvaluationContext[]) => readonly Promise<EvaluationOutcome>[];
+
+/** The local evaluator: one candidate after the other, each timed (a batch evaluator for `runLoop`). */
+export function evaluateInOrder<G>(evaluate: (candidate: G, context: EvaluationContext) => Promise<EvaluationOutcome>): EvaluateBatch<G> {
+  return (candidates, contexts) => {
+    let previous: Promise<unknown> = Promise.resolve();
+    return candidates.map((candidate, k) => {
+      const outcome = previous.then(async () => {
+        const started = performance.now();
+        const result = await evaluate(candidate, contexts[k]!);
+        return { ...result, seconds: result.seconds ?? (performance.now() - started) / 1000 };
+      });
+      // the next evaluation starts when this one has settled, whether it succeeded or failed
+      previous = outcome.catch(() => undefined);
+      return outcome;
+    });
+  };
 }
 
 export interface LoopProgress {
@@ -39,8 +69,8 @@ export interface LoopOptions<P extends BaseParams, S, G> {
   readonly params: P;
   readonly seed: number;
   readonly store: RunStore;
-  /** evaluates one candidate; a thrown error is recorded as a failed (NaN) evaluation */
-  evaluate(candidate: G, context: EvaluationContext): Promise<EvaluationOutcome>;
+  /** evaluates the candidates of one ask that still need it (see EvaluateBatch) */
+  readonly evaluateBatch: EvaluateBatch<G>;
   /** stable name of a candidate for the run record (e.g. a recipe hash or a model id) */
   keyOf(candidate: G, context: EvaluationContext): string;
   /** deterministic state preparation before each ask (e.g. recording kinship values) */
@@ -81,46 +111,62 @@ export async function runLoop<P extends BaseParams, S, G>(options: LoopOptions<P
     if (options.beforeAsk) state = await options.beforeAsk(state);
     const asked = strategy.ask(params, state);
     const done = store.individualsAt(step + 1);
-    const fitness: number[] = [];
-    for (let index = 0; index < asked.candidates.length; index++) {
-      const candidate = asked.candidates[index]!;
-      const previous = done.get(index);
-      if (previous) {
-        fitness.push(previous.fitness);
-        reused++;
-        continue;
-      }
-      if (options.maxEvaluations !== undefined && total >= options.maxEvaluations) {
-        if (step === 0) refuseWhenAllFailed(fitness);
-        store.event('budget-exhausted', { step: step + 1, evaluated: index, population: asked.candidates.length });
-        return finish('budget', asked.candidates.slice(0, fitness.length).map((candidate, k) => ({ candidate, fitness: fitness[k]! })));
-      }
-      const context = { step: step + 1, index };
-      const started = performance.now();
-      let outcome: EvaluationOutcome;
-      try {
-        outcome = await options.evaluate(candidate, context);
-      } catch (error) {
-        outcome = { fitness: NaN, failure: error instanceof Error ? error.message : String(error) };
-      }
+    const fitness: number[] = asked.candidates.map((_, index) => done.get(index)?.fitness ?? NaN);
+    const pending = asked.candidates.map((_, index) => index).filter((index) => !done.has(index));
+    reused += asked.candidates.length - pending.length;
+    const allowed = options.maxEvaluations === undefined ? pending.length : Math.max(0, options.maxEvaluations - total);
+    const sent = pending.slice(0, allowed);
+    const contexts = sent.map((index) => ({ step: step + 1, index }));
+    const batchStarted = performance.now();
+    const outcomes = sent.length > 0 ? options.evaluateBatch(sent.map((index) => asked.candidates[index]!), contexts) : [];
+    if (outcomes.length !== sent.length) {
+      throw new ModelevoError('INTERNAL', `evaluateBatch returned ${outcomes.length} outcomes for ${sent.length} candidates`);
+    }
+    const record = (outcome: EvaluationOutcome, k: number): void => {
+      const { index } = contexts[k]!;
       const value = Number.isFinite(outcome.fitness) ? outcome.fitness : NaN;
       store.recordIndividual({
         step: step + 1,
         index,
-        key: options.keyOf(candidate, context),
-        genome: candidate,
-        ...(outcome.recipe === undefined ? {} : { recipe: outcome.recipe }),
-        ...(outcome.parents === undefined ? {} : { parents: outcome.parents }),
+        key: options.keyOf(asked.candidates[index]!, contexts[k]!),
+        genome: asked.candidates[index],
+        ...outcome.details,
         fitness: value,
         ...(outcome.failure === undefined && Number.isFinite(outcome.fitness) ? {} : { failure: outcome.failure ?? `non-finite fitness ${outcome.fitness}` }),
         ...(outcome.metrics === undefined ? {} : { metrics: outcome.metrics }),
-        ...(outcome.kinship === undefined ? {} : { kinship: outcome.kinship }),
-        seconds: (performance.now() - started) / 1000,
+        seconds: outcome.seconds ?? (performance.now() - batchStarted) / 1000,
       });
       if (!Number.isFinite(outcome.fitness)) store.event('evaluation-failed', { step: step + 1, index, failure: outcome.failure });
-      fitness.push(value);
+      fitness[index] = value;
       evaluated++;
       total++;
+    };
+    // settle in any order, store in the order they settle: a kill loses only the evaluations still running.
+    // A store that fails stops the recording; the loop still waits for the batch, so nothing runs on after it.
+    let storeFailure: { error: unknown } | undefined;
+    await Promise.all(
+      outcomes.map(async (promise, k) => {
+        let outcome: EvaluationOutcome;
+        try {
+          outcome = await promise;
+        } catch (error) {
+          outcome = { fitness: NaN, failure: error instanceof Error ? error.message : String(error) };
+        }
+        if (storeFailure) return;
+        try {
+          record(outcome, k);
+        } catch (error) {
+          storeFailure = { error };
+        }
+      }),
+    );
+    if (storeFailure) throw storeFailure.error;
+    if (sent.length < pending.length) {
+      const evaluatedSoFar = asked.candidates.length - pending.length + sent.length;
+      if (step === 0) refuseWhenAllFailed(fitness.slice(0, evaluatedSoFar));
+      store.event('budget-exhausted', { step: step + 1, evaluated: evaluatedSoFar, population: asked.candidates.length });
+      // done ∪ sent is a prefix of the step: candidates are sent in index order and earlier sessions did the same
+      return finish('budget', asked.candidates.slice(0, evaluatedSoFar).map((candidate, k) => ({ candidate, fitness: fitness[k]! })));
     }
     if (step === 0) refuseWhenAllFailed(fitness);
     const told = strategy.tell(params, asked.state, asked.candidates, fitness);

@@ -4,9 +4,9 @@
  * the best model as an HF folder (+ the mergekit YAML that reproduces it, when one exists) and the report.
  * Time spent merging and evaluating is measured separately so framework overhead is visible.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
 import { withAbsoluteModelPaths } from '../merge/config-paths.js';
 import { parseMergeConfig } from '../merge/config.js';
@@ -18,10 +18,11 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
 import { RunStore } from '../runs/store.js';
-import { runLoop, type LoopProgress } from './loop.js';
+import { evaluateInOrder, runLoop, type LoopProgress } from './loop.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
 import type { Materialised } from './drivers/driver.js';
 import { evolveBinding, type AnyDriver } from './registry.js';
+import { trackBest } from './strategy.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
 import { computeKinship } from '../kinship/compute.js';
 import { computeKinshipOnPool } from '../kinship/compute-pool.js';
@@ -224,7 +225,8 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       ...(driver.beforeAsk ? { beforeAsk: (state: unknown) => driver.beforeAsk!(state) } : {}),
       maxEvaluations: config.budget,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      async evaluate(candidate) {
+      // one candidate at a time: each merge holds a whole model in memory
+      evaluateBatch: evaluateInOrder(async (candidate) => {
         const made = await materialise(candidate);
         const scored = await score(made);
         const kinship = await kinshipToParents(made);
@@ -232,25 +234,29 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
           fitness: scored.score,
           ...(scored.failure ? { failure: scored.failure } : {}),
           ...(scored.metrics ? { metrics: scored.metrics } : {}),
-          ...(kinship ? { kinship } : {}),
-          ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
-          ...(made.parents ? { parents: made.parents } : {}),
+          details: {
+            ...(kinship ? { kinship } : {}),
+            ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
+            ...(made.parents ? { parents: made.parents } : {}),
+          },
         };
-      },
+      }),
     });
 
     let best: EvolveSummary['best'];
-    let chosen = driver.bestCandidate(result.state);
+    const fromStrategy = driver.bestCandidate(result.state);
     // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
-    const objective = fitnessObjective(config.fitness);
-    for (const { candidate, fitness } of result.untold) {
-      if (Number.isFinite(fitness) && (!chosen || (objective === 'max' ? fitness > chosen.fitness : fitness < chosen.fitness))) chosen = { candidate, fitness };
-    }
+    const chosen = trackBest(
+      fitnessObjective(config.fitness),
+      fromStrategy ? { genome: fromStrategy.candidate, fitness: fromStrategy.fitness } : null,
+      result.untold.map((u) => u.candidate),
+      result.untold.map((u) => u.fitness),
+    );
     if (chosen) {
-      const key = driver.keyOf(chosen.candidate);
-      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.candidate) };
+      const key = driver.keyOf(chosen.genome);
+      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.genome) };
       if (options.writeBest ?? true) {
-        const made = await materialise(chosen.candidate);
+        const made = await materialise(chosen.genome);
         const output = join(store.dir, 'best');
         writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
         best = { ...best, output };

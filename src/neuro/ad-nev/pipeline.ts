@@ -199,11 +199,14 @@ export async function runLevel<P extends BaseParams, S, G>(
       params,
       seed,
       store,
-      beforeAsk: async (state) => {
-        await prepare(strategy.ask(params, state).candidates);
-        return state;
+      // the whole ask is trained together on the engine pool, then each candidate is scored
+      evaluateBatch: (candidates) => {
+        const prepared = prepare([...candidates]);
+        return candidates.map(async (candidate) => {
+          await prepared;
+          return { fitness: fitnessOf(candidate) };
+        });
       },
-      evaluate: async (candidate) => ({ fitness: fitnessOf(candidate) }),
       keyOf: (candidate) => JSON.stringify(candidate).slice(0, 200),
       onProgress: (p: LoopProgress) => context.log?.(`${context.channel.id} ${name} step ${p.step}: best ${p.best?.toPrecision(5)} (${p.evaluations} evaluations)`),
     });
