@@ -4,7 +4,6 @@
  * the best model as an HF folder (+ the mergekit YAML that reproduces it, when one exists) and the report.
  * Time spent merging and evaluating is measured separately so framework overhead is visible.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
@@ -17,7 +16,8 @@ import { ConfigError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
-import { RunStore } from '../runs/store.js';
+import { openRun } from '../runs/open-run.js';
+import type { RunStore } from '../runs/store.js';
 import { evaluateInOrder, runLoop, type LoopProgress } from './loop.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
 import type { Materialised } from './drivers/driver.js';
@@ -40,7 +40,6 @@ export interface EvolveOptions {
   readonly fitness: FitnessSource;
   /** write the best model folder (default true) */
   readonly writeBest?: boolean;
-  readonly codeVersion?: string;
   onProgress?(progress: LoopProgress): void;
 }
 
@@ -125,31 +124,14 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     checkPopulationMemory(config, madeDriver.params);
     // a fitness that can never succeed is refused before anything is created or evaluated
     await options.fitness.preflight?.(models.get(config.base_model ?? config.models[0]!) ?? [...models.values()][0]!);
-    const store = options.resume
-      ? RunStore.open(options.runDir)
-      : RunStore.create(options.runDir, {
-          id: randomUUID(),
-          kind: 'evolve',
-          createdAt: new Date().toISOString(),
-          seed: config.seed,
-          config,
-          codeVersion: options.codeVersion ?? 'dev',
-        });
+    // the budget may be raised on resume (and a finished run continued); everything else must match the stored configuration
+    const { store } = openRun(options.runDir, { kind: 'evolve', seed: config.seed, config, resume: options.resume ?? false, continueFinished: true, mayDiffer: ['budget'] });
     openedStore = store;
     try {
       store.acquireLock();
     } catch (error) {
       store.close();
       throw error;
-    }
-    // the budget may be raised on resume; everything else must match the stored configuration
-    const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
-    if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
-      store.close();
-      throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
-        source: options.runDir,
-        hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
-      });
     }
   } catch (error) {
     madeDriver?.close();

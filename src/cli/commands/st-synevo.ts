@@ -45,6 +45,7 @@ export const StSynevoOptionsSchema = z.object({
   ...gwnWidthFields(WIDTHS),
   seed: seedField,
   runDir: z.string().optional(),
+  resume: z.boolean().optional(),
   ...outputFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
@@ -79,8 +80,8 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     fewShotSteps: o.fewShotSteps,
     scoring: { ...DEFAULT_SYNEVO.scoring, steps: o.scoringSteps, batchSize: o.batchSize },
   };
-  const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, json: undefined };
-  return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
+  const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, resume: undefined, json: undefined };
+  return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {
     const ablations = o.ablation === 'none' ? (['none'] as const) : (['none', o.ablation] as const);
     const result = await runComparison(setup, { synevo, ablations, references: o.references, referenceWeightDecay: DEFAULT_SYNEVO.scoring.weightDecay }, log);
     const output = { setting: spec.kind, data: o.data ?? o.synthetic, ...result };
@@ -131,7 +132,8 @@ export function registerStSynevoCommand(st: Command): void {
     .option('--separate-init <how>', "rejected groups' separate model: random | warm", 'random');
   addGwnWidthOptions(synevo, WIDTHS)
     .option('--seed <n>', 'seed', '0')
-    .option('--run-dir <dir>', 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)');
+    .option('--run-dir <dir>', 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)')
+    .option('--resume', 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)');
   addOutputOptions(synevo)
     .addHelpText(
       'after',

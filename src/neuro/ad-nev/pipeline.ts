@@ -16,11 +16,10 @@
  * Optional final re-training (`finalEpochs`, the paper's 70 epochs): after level 2, the baseline's, level 1's
  * and level 2's members are trained afresh for that many epochs and level 3 tunes the re-trained level 2.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { RunStore } from '../../runs/store.js';
+import { openRun } from '../../runs/open-run.js';
 import { runLoop, type LoopProgress } from '../../evolve/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from './pool.js';
@@ -190,9 +189,8 @@ export async function runLevel<P extends BaseParams, S, G>(
 ): Promise<S> {
   const dir = join(context.runDir, context.channel.id, name);
   const seed = createRng(context.config.seed, context.channel.id, seedKey).nextUint32();
-  const store = existsSync(join(dir, 'run.sqlite'))
-    ? RunStore.open(dir)
-    : RunStore.create(dir, { id: `${context.channel.id}-${name}`, kind: `ad-nev-${name}`, createdAt: new Date().toISOString(), seed, config: { params, config: context.config }, codeVersion: 'modelevo-0.1.0' });
+  // a level already run (finished or interrupted) in this folder is continued: the pipeline resumes level by level
+  const { store } = openRun(dir, { id: `${context.channel.id}-${name}`, kind: `ad-nev-${name}`, seed, config: { params, config: context.config }, resume: 'if-present', continueFinished: true });
   try {
     const result = await runLoop({
       strategy,
