@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { TEST_WINDOWS } from './fitness/splits.js';
+import { evolveBinding, strategyConfigSchema } from './registry.js';
 
 const objective = z.enum(['min', 'max']);
 
@@ -27,65 +28,7 @@ const fitnessSchema = z.union([
   z.strictObject({ module: z.strictObject({ path: z.string(), objective: objective.default('max') }) }),
 ]);
 
-const genomeSchema = z.strictObject({
-  merge_method: z.enum(['linear', 'task_arithmetic', 'ties', 'dare_ties', 'slerp']),
-  layer_granularity: z.number().int().min(0).default(0),
-  filters: z.array(z.string()).default([]),
-  smooth: z.boolean().default(false),
-  allow_negative_weights: z.boolean().default(false),
-  normalize: z.boolean().optional(),
-  dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
-});
-
-const strategySchema = z.discriminatedUnion('name', [
-  z.strictObject({
-    name: z.literal('cma-es'),
-    genome: genomeSchema,
-    sigma0: z.number().positive().default(1 / 6),
-    population: z.number().int().min(2).optional(),
-    random_init: z.boolean().default(false),
-    restarts: z.enum(['none', 'ipop']).default('none'),
-  }),
-  z.strictObject({ name: z.literal('random'), genome: genomeSchema, batch: z.number().int().min(1).default(4), low: z.number().default(0), high: z.number().default(1) }),
-  z.strictObject({
-    name: z.literal('grid-greedy'),
-    /** AnyFit: task_arithmetic over the models' residuals with coefficients α_i */
-    start: z.array(z.number()).optional(),
-    step: z.number().positive().default(0.1),
-    low: z.number().default(0),
-    high: z.number().default(2),
-  }),
-  z.strictObject({
-    name: z.literal('evolver'),
-    mode: z.enum(['standalone', 'merger']).default('merger'),
-    merger: z.enum(['linear', 'task_arithmetic', 'ties']).default('linear'),
-    /** λ of a task_arithmetic / ties merger */
-    merger_lambda: z.number().default(1),
-    mutation: z.enum(['interpolate', 'rand/1', 'current-to-best/1']).default('interpolate'),
-    F: z.number().default(0.5),
-    CR: z.number().min(0).max(1).default(0.5),
-    jrand: z.boolean().default(false),
-    accept: z.enum(['>', '>=']).default('>'),
-    generations: z.number().int().min(1).default(3),
-    /** tensors left out of evolution (regular expression), e.g. heads */
-    exclude: z.string().optional(),
-  }),
-  z.strictObject({
-    name: z.literal('kinship-greedy'),
-    k: z.number().int().min(2).default(3),
-    variant: z.enum(['kinship', 'greedy', 'random']).default('kinship'),
-    exploration_pool: z.enum(['all', 'recent']).default('all'),
-    stop_at_kinship: z.number().nullable().default(null),
-    max_generations: z.number().int().min(1).default(5),
-  }),
-  z.strictObject({
-    name: z.literal('lorahub'),
-    adapters: z.array(z.string()).min(2),
-    sigma0: z.number().positive().default(0.5),
-    bound: z.number().positive().default(1.5),
-    l1: z.number().min(0).default(0.05),
-  }),
-]);
+const strategySchema = strategyConfigSchema();
 
 export const evolveConfigSchema = z.strictObject({
   name: z.string().default('evolve'),
@@ -103,27 +46,12 @@ export const evolveConfigSchema = z.strictObject({
 });
 
 export type EvolveConfig = z.output<typeof evolveConfigSchema>;
-export type StrategyConfig = EvolveConfig['strategy'];
+export type { StrategyConfig } from './registry.js';
 export type FitnessConfig = EvolveConfig['fitness'];
-export type GenomeConfig = z.output<typeof genomeSchema>;
 
 function checkCombination(config: EvolveConfig, source?: string): void {
   const issues: { path: (string | number)[]; message: string }[] = [];
-  const s = config.strategy;
-  if (s.name !== 'lorahub' && config.models.length < 2) issues.push({ path: ['models'], message: `strategy ${s.name} needs at least 2 models` });
-  if (s.name === 'lorahub' && !config.base_model) issues.push({ path: ['base_model'], message: 'lorahub needs the base model the adapters were trained on' });
-  if (s.name === 'lorahub' && fitnessObjective(config.fitness) !== 'min') {
-    issues.push({ path: ['fitness'], message: 'lorahub minimises a loss (plus its L1 term): use the built-in loss or a fitness with objective: min' });
-  }
-  if (s.name === 'grid-greedy' && !config.base_model) {
-    issues.push({ path: ['base_model'], message: 'grid-greedy (task arithmetic over residuals) needs base_model' });
-  }
-  if ((s.name === 'cma-es' || s.name === 'random') && ['ties', 'dare_ties', 'task_arithmetic'].includes(s.genome.merge_method) && !config.base_model) {
-    issues.push({ path: ['base_model'], message: `${s.genome.merge_method} needs base_model` });
-  }
-  if (s.name === 'grid-greedy' && s.start && s.start.length !== config.models.length) {
-    issues.push({ path: ['strategy', 'start'], message: `expected ${config.models.length} start coefficients (one per model), got ${s.start.length}` });
-  }
+  issues.push(...evolveBinding(config.strategy).check(config.strategy, { ...config, objective: fitnessObjective(config.fitness) }));
   if ('builtin' in config.fitness && config.fitness.builtin.offset < TEST_WINDOWS) {
     issues.push({
       path: ['fitness', 'builtin', 'offset'],

@@ -6,7 +6,6 @@
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
 import { withAbsoluteModelPaths } from '../merge/config-paths.js';
 import { parseMergeConfig } from '../merge/config.js';
@@ -17,17 +16,14 @@ import { ConfigError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
-import { RunStore } from '../runs/store.js';
-import { runLoop, type LoopProgress } from '../runs/loop.js';
+import { openRun } from '../runs/open-run.js';
+import type { RunStore } from '../runs/store.js';
+import { evaluateInOrder, runLoop, type LoopProgress } from './loop.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
-import type { Driver, Materialised } from './drivers/driver.js';
-import { cmaEsDriver, gridGreedyDriver, randomDriver } from './drivers/recipe.js';
-import { evolverDriver } from './drivers/evolver.js';
-import { kinshipGreedyDriver } from './drivers/kinship-greedy.js';
-import { lorahubDriver } from './drivers/lorahub.js';
-import type { OffspringRecipe } from './evolver-ops.js';
+import type { Materialised } from './drivers/driver.js';
+import { evolveBinding, type AnyDriver } from './registry.js';
+import { trackBest } from './strategy.js';
 import type { FitnessResult, FitnessSource } from './fitness/fitness.js';
-import type { BaseParams } from './strategy.js';
 import { computeKinship } from '../kinship/compute.js';
 import { computeKinshipOnPool } from '../kinship/compute-pool.js';
 import { createKernels, type Kernels } from '../kernels/index.js';
@@ -44,7 +40,6 @@ export interface EvolveOptions {
   readonly fitness: FitnessSource;
   /** write the best model folder (default true) */
   readonly writeBest?: boolean;
-  readonly codeVersion?: string;
   onProgress?(progress: LoopProgress): void;
 }
 
@@ -87,37 +82,21 @@ function numLayersOf(models: Map<string, Checkpoint>, config: EvolveConfig): num
   return layers;
 }
 
-type AnyDriver = Driver<BaseParams, unknown, unknown>;
-
 function makeDriver(config: EvolveConfig, models: Map<string, Checkpoint>, storeOf: () => RunStore, cwd: string): AnyDriver {
-  const objective = fitnessObjective(config.fitness);
-  const recordsByKey = () => new Map(storeOf().individuals().map((r) => [r.key, r]));
-  switch (config.strategy.name) {
-    case 'cma-es':
-      return cmaEsDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'random':
-      return randomDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'grid-greedy':
-      return gridGreedyDriver({ config, models, objective, numLayers: numLayersOf(models, config), cwd }) as unknown as AnyDriver;
-    case 'evolver':
-      return evolverDriver({
-        config,
-        models,
-        objective,
-        cwd,
-        recipeOf: (id) => recordsByKey().get(id)?.recipe as OffspringRecipe | undefined,
-      }) as unknown as AnyDriver;
-    case 'kinship-greedy':
-      return kinshipGreedyDriver({
-        config,
-        models,
-        objective,
-        cwd,
-        parentsOf: (id) => recordsByKey().get(id)?.parents as readonly [string, string] | undefined,
-      }) as unknown as AnyDriver;
-    case 'lorahub':
-      return lorahubDriver({ config, models, cwd }) as unknown as AnyDriver;
-  }
+  let records: Map<string, { recipe?: unknown; parents?: readonly string[] }> | undefined;
+  return evolveBinding(config.strategy).driver({
+    strategy: config.strategy,
+    config,
+    models,
+    objective: fitnessObjective(config.fitness),
+    cwd,
+    numLayers: () => numLayersOf(models, config),
+    recordOf(key) {
+      // individuals are only ever added: reread the store when a key is not (yet) in the cached map
+      if (!records?.has(key)) records = new Map(storeOf().individuals().map((r) => [r.key, r]));
+      return records.get(key);
+    },
+  });
 }
 
 /**
@@ -145,31 +124,14 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     checkPopulationMemory(config, madeDriver.params);
     // a fitness that can never succeed is refused before anything is created or evaluated
     await options.fitness.preflight?.(models.get(config.base_model ?? config.models[0]!) ?? [...models.values()][0]!);
-    const store = options.resume
-      ? RunStore.open(options.runDir)
-      : RunStore.create(options.runDir, {
-          id: randomUUID(),
-          kind: 'evolve',
-          createdAt: new Date().toISOString(),
-          seed: config.seed,
-          config,
-          codeVersion: options.codeVersion ?? 'dev',
-        });
+    // the budget may be raised on resume (and a finished run continued); everything else must match the stored configuration
+    const { store } = openRun(options.runDir, { kind: 'evolve', seed: config.seed, config, resume: options.resume ?? false, continueFinished: true, mayDiffer: ['budget'] });
     openedStore = store;
     try {
       store.acquireLock();
     } catch (error) {
       store.close();
       throw error;
-    }
-    // the budget may be raised on resume; everything else must match the stored configuration
-    const comparable = (c: unknown) => JSON.stringify({ ...(c as EvolveConfig), budget: 0 });
-    if (options.resume && comparable(store.manifest().config) !== comparable(config)) {
-      store.close();
-      throw new ConfigError([{ path: [], message: 'the configuration differs from the one the run was started with' }], {
-        source: options.runDir,
-        hint: 'resume with the original configuration (it is stored in the run), or start a new --run-dir',
-      });
     }
   } catch (error) {
     madeDriver?.close();
@@ -245,7 +207,8 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       ...(driver.beforeAsk ? { beforeAsk: (state: unknown) => driver.beforeAsk!(state) } : {}),
       maxEvaluations: config.budget,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      async evaluate(candidate) {
+      // one candidate at a time: each merge holds a whole model in memory
+      evaluateBatch: evaluateInOrder(async (candidate) => {
         const made = await materialise(candidate);
         const scored = await score(made);
         const kinship = await kinshipToParents(made);
@@ -253,29 +216,33 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
           fitness: scored.score,
           ...(scored.failure ? { failure: scored.failure } : {}),
           ...(scored.metrics ? { metrics: scored.metrics } : {}),
-          ...(kinship ? { kinship } : {}),
-          ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
-          ...(made.parents ? { parents: made.parents } : {}),
+          details: {
+            ...(kinship ? { kinship } : {}),
+            ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
+            ...(made.parents ? { parents: made.parents } : {}),
+          },
         };
-      },
+      }),
     });
 
     let best: EvolveSummary['best'];
-    let chosen = driver.bestCandidate(result.state);
+    const fromStrategy = driver.bestCandidate(result.state);
     // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
-    const objective = fitnessObjective(config.fitness);
-    for (const { candidate, fitness } of result.untold) {
-      if (Number.isFinite(fitness) && (!chosen || (objective === 'max' ? fitness > chosen.fitness : fitness < chosen.fitness))) chosen = { candidate, fitness };
-    }
+    const chosen = trackBest(
+      fitnessObjective(config.fitness),
+      fromStrategy ? { genome: fromStrategy.candidate, fitness: fromStrategy.fitness } : null,
+      result.untold.map((u) => u.candidate),
+      result.untold.map((u) => u.fitness),
+    );
     if (chosen) {
-      const key = driver.keyOf(chosen.candidate);
-      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.candidate) };
+      const key = driver.keyOf(chosen.genome);
+      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.genome) };
       if (options.writeBest ?? true) {
-        const made = await materialise(chosen.candidate);
+        const made = await materialise(chosen.genome);
         const output = join(store.dir, 'best');
         writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
         best = { ...best, output };
-        if (made.recipe !== undefined && (config.strategy.name === 'cma-es' || config.strategy.name === 'random' || config.strategy.name === 'grid-greedy')) {
+        if (made.recipe !== undefined && evolveBinding(config.strategy).writesRecipe) {
           const recipeFile = join(store.dir, 'best.yml');
           // absolute model paths: `modelevo merge best.yml out` works from any directory
           const recipe = withAbsoluteModelPaths(made.recipe, cwd);

@@ -34,15 +34,41 @@ export interface Strategy<P extends BaseParams, S, G> {
   best(state: S): { genome: G; fitness: number } | undefined;
 }
 
-/** true when `a` is strictly better than `b` under the objective; NaN is never better than anything */
-export function isBetter(objective: Objective, a: number, b: number): boolean {
-  if (Number.isNaN(a)) return false;
-  if (Number.isNaN(b)) return true;
-  return objective === 'max' ? a > b : a < b;
+/**
+ * A failed evaluation: NaN, or the null a NaN becomes when a state goes through JSON (the run store saves
+ * states as JSON, so a resumed state holds null where the running one held NaN).
+ */
+export function isFailed(fitness: number | null | undefined): boolean {
+  return fitness === null || fitness === undefined || Number.isNaN(fitness);
 }
 
-/** maps fitness to a cost to minimise; NaN becomes +Infinity (the worst) */
-export function toCost(objective: Objective, fitness: number): number {
-  if (Number.isNaN(fitness)) return Infinity;
-  return objective === 'max' ? -fitness : fitness;
+/** true when `a` is strictly better than `b` under the objective; a failure is never better than anything */
+export function isBetter(objective: Objective, a: number | null, b: number | null): boolean {
+  if (isFailed(a)) return false;
+  if (isFailed(b)) return true;
+  return objective === 'max' ? a! > b! : a! < b!;
+}
+
+/** maps fitness to a cost to minimise; a failure becomes +Infinity (the worst) */
+export function toCost(objective: Objective, fitness: number | null): number {
+  if (isFailed(fitness)) return Infinity;
+  return objective === 'max' ? -fitness! : fitness!;
+}
+
+export interface Scored<G> {
+  readonly genome: G;
+  readonly fitness: number;
+}
+
+/**
+ * The best-so-far record, kept the same way everywhere (strategies that remember their best evaluation and
+ * the run's final choice among told and untold evaluations): replaced only by a strictly better fitness, so
+ * the first of equals stays and a failure never becomes the best. Returns `best` itself when nothing beats it.
+ */
+export function trackBest<G>(objective: Objective, best: Scored<G> | null, candidates: readonly G[], fitness: readonly number[]): Scored<G> | null {
+  let current = best;
+  candidates.forEach((genome, k) => {
+    if (isBetter(objective, fitness[k] ?? NaN, current?.fitness ?? NaN)) current = { genome, fitness: fitness[k]! };
+  });
+  return current;
 }

@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../core/atomic-file.js';
 import { join, resolve } from 'node:path';
-import { ModelevoError } from '../core/errors.js';
-import { RunStore } from '../runs/store.js';
+import { openRun } from '../runs/open-run.js';
+import type { RunStore } from '../runs/store.js';
 import { SafetensorsFile } from '../io/safetensors/reader.js';
 import { writeSafetensors } from '../io/safetensors/writer.js';
 import type { GwnWeights } from './graph-wavenet.js';
@@ -26,7 +26,6 @@ export interface StRunOptions {
   /** everything that determines the run's numbers (compared on resume) */
   readonly config: Record<string, unknown>;
   readonly resume?: boolean;
-  readonly codeVersion?: string;
 }
 
 /** One recorded epoch (or stage): its number, validation score (lower is better) and any other metrics. */
@@ -48,52 +47,12 @@ export class StRun {
   static open(dir: string, options: StRunOptions): StRun {
     // the recorded fitness is a validation MAE: `modelevo runs` reads the objective from the config
     const config = { ...(options.config as Record<string, unknown>), fitness: { val_mae: { objective: 'min' } } };
-    if (!existsSync(join(resolve(dir), 'run.sqlite'))) {
-      const store = RunStore.create(dir, {
-        id: `${options.kind}-${new Date().toISOString()}`,
-        kind: options.kind,
-        createdAt: new Date().toISOString(),
-        seed: options.seed,
-        config,
-        codeVersion: options.codeVersion ?? 'modelevo-0.1.0',
-      });
-      return new StRun(store, false);
+    const { store, resumed } = openRun(dir, { id: `${options.kind}-${new Date().toISOString()}`, kind: options.kind, seed: options.seed, config, resume: options.resume ? 'if-present' : false });
+    if (resumed) {
+      store.setStatus('running');
+      store.event('resumed', {});
     }
-    const store = RunStore.open(dir);
-    try {
-      const manifest = store.manifest();
-      if (manifest.kind !== options.kind) {
-        throw new ModelevoError('CONFIG_INVALID', `run directory ${dir} holds a '${manifest.kind}' run, expected '${options.kind}'`, {
-          hint: 'choose another --run-dir for this verb',
-          details: { dir, expected: options.kind, found: manifest.kind },
-        });
-      }
-      if (manifest.status === 'finished') {
-        throw new ModelevoError('CONFIG_INVALID', `run directory ${dir} already holds a finished ${manifest.kind} run`, {
-          hint: `its results are in ${join(dir, 'artifacts', 'results.json')} (\`modelevo runs show ${dir}\`); choose another --run-dir for a new run`,
-          details: { dir, status: manifest.status },
-        });
-      }
-      if (!options.resume) {
-        throw new ModelevoError('CONFIG_INVALID', `run directory ${dir} holds an unfinished ${manifest.kind} run (status ${manifest.status})`, {
-          hint: 'pass --resume to continue it from its last recorded epoch, or choose another --run-dir',
-          details: { dir, status: manifest.status },
-        });
-      }
-      const differing = differingKeys(manifest.config, config);
-      if (differing.length > 0) {
-        throw new ModelevoError('CONFIG_INVALID', `cannot resume ${dir}: the options differ from the stored run in ${differing.join(', ')}`, {
-          hint: 'resume with the options the run was started with (`modelevo runs show` lists them), or choose another --run-dir',
-          details: { dir, differing },
-        });
-      }
-    } catch (error) {
-      store.close();
-      throw error;
-    }
-    store.setStatus('running');
-    store.event('resumed', {});
-    return new StRun(store, true);
+    return new StRun(store, resumed);
   }
 
   get artifactsDir(): string {
@@ -173,11 +132,4 @@ export class StRun {
   static results(dir: string): unknown {
     return JSON.parse(readFileSync(join(resolve(dir), 'artifacts', 'results.json'), 'utf8'));
   }
-}
-
-/** Top-level keys whose JSON values differ between two configs. */
-function differingKeys(stored: unknown, current: unknown): string[] {
-  const a = (stored ?? {}) as Record<string, unknown>;
-  const b = JSON.parse(JSON.stringify(current ?? {})) as Record<string, unknown>;
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key])).sort();
 }

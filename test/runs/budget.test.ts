@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../../src/core/errors.js';
 import { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { evaluateInOrder, runLoop } from '../../src/evolve/loop.js';
 import { cmaEs } from '../../src/evolve/strategies/cma-es.js';
 import { randomSearch } from '../../src/evolve/strategies/random-search.js';
 import { sphere } from './loop-fixture.js';
@@ -30,7 +30,7 @@ async function cmaRun(dir: string, population: number, budget: number, evaluate 
       store,
       keyOf: (x) => x.join(','),
       maxEvaluations: budget,
-      evaluate,
+      evaluateBatch: evaluateInOrder(evaluate),
     });
     return { result, records: store.individuals() };
   } finally {
@@ -64,7 +64,7 @@ for (const population of [8, 12]) {
             store,
             keyOf: (x) => x.join(','),
             maxEvaluations: budget,
-            evaluate: async (x) => ({ fitness: sphere(x) }),
+            evaluateBatch: evaluateInOrder(async (x: number[]) => ({ fitness: sphere(x) })),
           });
           assert.equal(store.individuals().length, budget);
         } finally {

@@ -1,5 +1,5 @@
 import type { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { evaluateInOrder, runLoop } from '../../src/evolve/loop.js';
 import { cmaEs, type CmaEsParams } from '../../src/evolve/strategies/cma-es.js';
 
 export const crashParams: CmaEsParams = { objective: 'min', x0: [1, 1, 1, 1], sigma0: 0.5, maxEvaluations: 120 };
@@ -17,11 +17,11 @@ export async function runSphereLoop(store: RunStore, beforeEvaluate?: (call: num
     seed: 5,
     store,
     keyOf: (x) => x.join(','),
-    evaluate: async (x) => {
+    evaluateBatch: evaluateInOrder(async (x) => {
       calls++;
       beforeEvaluate?.(calls);
       return { fitness: sphere(x) };
-    },
+    }),
   });
   return { result, calls };
 }

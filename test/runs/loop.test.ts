@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore } from '../../src/runs/store.js';
-import { runLoop } from '../../src/runs/loop.js';
+import { evaluateInOrder, runLoop } from '../../src/evolve/loop.js';
 import { cmaEs } from '../../src/evolve/strategies/cma-es.js';
 import { crashParams, runSphereLoop, sphere } from './loop-fixture.js';
 
@@ -55,11 +55,11 @@ test('a throwing or non-finite evaluation is recorded as a failure with NaN fitn
       seed: 1,
       store,
       keyOf: (x) => x.join(','),
-      evaluate: async (x) => {
+      evaluateBatch: evaluateInOrder(async (x) => {
         calls++;
         if (calls === 2) throw new Error('evaluator exploded');
         return { fitness: calls === 3 ? Infinity : sphere(x) };
-      },
+      }),
     });
     assert.equal(result.stopReason, 'budget');
     const failures = store.individuals().filter((r) => Number.isNaN(r.fitness));

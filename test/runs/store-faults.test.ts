@@ -110,7 +110,7 @@ test('a truncated store: typed CHECKPOINT_INVALID with the damaged-store hint; r
 
 test('a WAL file deleted under a live run loses no completed step (checkpointed after every step)', async () => {
   await withDir(async (dir) => {
-    const { runLoop } = await import('../../src/runs/loop.js');
+    const { evaluateInOrder, runLoop } = await import('../../src/evolve/loop.js');
     const { randomSearch } = await import('../../src/evolve/strategies/random-search.js');
     const store = RunStore.create(dir, manifest('w'));
     await runLoop({
@@ -120,7 +120,7 @@ test('a WAL file deleted under a live run loses no completed step (checkpointed 
       store,
       keyOf: (x) => String(x[0]),
       maxEvaluations: 12,
-      evaluate: async (x) => ({ fitness: x[0]! }),
+      evaluateBatch: evaluateInOrder(async (x: number[]) => ({ fitness: x[0]! })),
     });
     rmSync(join(dir, 'run.sqlite-wal'), { force: true });
     rmSync(join(dir, 'run.sqlite-shm'), { force: true });

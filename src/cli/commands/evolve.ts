@@ -10,6 +10,7 @@ import { ConfigError } from '../../core/errors.js';
 import { loadEvolveConfig, type EvolveConfig } from '../../evolve/config.js';
 import { buildFitness } from '../../evolve/fitness/build.js';
 import { referenceFitness } from '../../evolve/references.js';
+import { EVOLVE_STRATEGY_NAMES } from '../../evolve/registry.js';
 import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
 import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
@@ -93,7 +94,7 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
 export function registerEvolveCommand(program: Command): void {
   program
     .command('evolve')
-    .description('evolve a better model out of existing ones (CMA-ES, Evolver, kinship-greedy, grid-greedy, random search)')
+    .description(`evolve a better model out of existing ones (strategies: ${EVOLVE_STRATEGY_NAMES.join(', ')})`)
     .argument('<evolve.yml>', 'evolution config: models, base_model, strategy, fitness, budget (see docs/evolve.md)')
     .option('--run-dir <dir>', 'where the run is stored (default runs/<name>-<timestamp>)')
     .option('--resume', 'continue the run in --run-dir after a crash or kill, without repeating evaluations')

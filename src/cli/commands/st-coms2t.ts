@@ -42,6 +42,7 @@ export const StComs2tOptionsSchema = z.object({
   ...gwnWidthFields(WIDTHS),
   seed: flag(seedField, 'seed', '<n>'),
   runDir: flag(z.string().optional(), 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)', '<dir>'),
+  resume: flag(z.boolean().optional(), 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)'),
   ...outputFields,
 });
 export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
@@ -53,8 +54,8 @@ export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: str
   const { runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
   await useBackend(o.backend);
   const setup = setupComS2T(loadTrafficNetwork(o.data), o.stepsPerDay);
-  const runConfig = { ...o, data: resolve(o.data), runDir: undefined, json: undefined };
-  return withStoredRun({ runDir: o.runDir, kind: 'st-coms2t', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
+  const runConfig = { ...o, data: resolve(o.data), runDir: undefined, resume: undefined, json: undefined };
+  return withStoredRun({ runDir: o.runDir, kind: 'st-coms2t', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {
     const { split } = setup;
     log(`windows train/val/prompt/test ${split.train.length}/${split.val.length}/${split.prompt.length}/${split.test.length}`);
     const run = await runComS2T(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../test/support/cli.js';
 import { RunStore } from '../../runs/store.js';
+import { resetFaultPoints } from '../../core/fault-points.js';
 
 const TINY = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--steps-per-group', '2', '--scoring-steps', '2', '--few-shot-steps', '1', '--batch-size', '8', '--backend', 'cpu'];
 
@@ -57,4 +58,45 @@ test('st synevo --synthetic sources:3 prints a table; no --data and no --synthet
   assert.match(bad.stderr, /--data <dir>.*--synthetic sources:N/);
   const badDomains = await runCli(['st', 'synevo', '--synthetic', 'sources:3', '--domains', 'weekday', '--backend', 'cpu']);
   assert.notEqual(badDomains.code, 0);
+});
+
+/** the results without wall-clock fields (the only values allowed to differ between sessions) */
+function withoutTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutTimes);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([key]) => !/seconds|^ms$|time|duration/i.test(key)).map(([key, v]) => [key, withoutTimes(v)]));
+  }
+  return value;
+}
+
+test('st synevo interrupted mid-run, then --resume in the same folder: the stored result equals an uninterrupted run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'st-synevo-resume-'));
+  const args = ['st', 'synevo', '--synthetic', 'sources:3', '--synthetic-nodes', '4', '--synthetic-days', '1', '--cycles', '1', '--json', ...TINY];
+  const reference = await runCli([...args, '--run-dir', join(dir, 'reference')]);
+  assert.equal(reference.code, 0, reference.stderr);
+  const runDir = join(dir, 'interrupted');
+  process.env.MODELEVO_FAULT = 'enospc:st-log@2';
+  resetFaultPoints();
+  try {
+    const interrupted = await runCli([...args, '--run-dir', runDir]);
+    assert.notEqual(interrupted.code, 0);
+  } finally {
+    delete process.env.MODELEVO_FAULT;
+    resetFaultPoints();
+  }
+  const again = await runCli([...args, '--run-dir', runDir]);
+  assert.notEqual(again.code, 0, 'without --resume the unfinished run is refused');
+  assert.match(again.stderr, /unfinished st-synevo run/);
+  const resumed = await runCli([...args, '--run-dir', runDir, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const results = (name: string) => JSON.parse(readFileSync(join(dir, name, 'artifacts', 'results.json'), 'utf8')) as unknown;
+  assert.deepEqual(withoutTimes(results('interrupted')), withoutTimes(results('reference')));
+  const store = RunStore.open(runDir);
+  try {
+    assert.equal(store.manifest().status, 'finished');
+    assert.match(store.manifest().codeVersion, /^modelevo-\d+\.\d+\.\d+/);
+    assert.equal(store.events().filter((e) => e.type === 'resumed').length, 1);
+  } finally {
+    store.close();
+  }
 });

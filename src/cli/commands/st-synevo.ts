@@ -48,6 +48,7 @@ export const StSynevoOptionsSchema = z.object({
   ...gwnWidthFields(WIDTHS),
   seed: flag(seedField, 'seed', '<n>'),
   runDir: flag(z.string().optional(), 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)', '<dir>'),
+  resume: flag(z.boolean().optional(), 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)'),
   ...outputFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
@@ -82,8 +83,8 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     dropMode: o.dropMode,
     separateInit: o.separateInit,
   });
-  const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, json: undefined };
-  return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json }, async ({ store, log, finish }) => {
+  const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, resume: undefined, json: undefined };
+  return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {
     const ablations = o.ablation === 'none' ? (['none'] as const) : (['none', o.ablation] as const);
     const result = await runComparison(setup, { synevo, ablations, references: o.references, referenceWeightDecay: synevo.scoring.weightDecay }, log);
     const output = { setting: spec.kind, data: o.data ?? o.synthetic, ...result };

@@ -4,7 +4,7 @@
  * fitness and the store; drivers own no I/O beyond reading models.
  */
 import type { Checkpoint } from '../../io/checkpoint.js';
-import type { BaseParams, Strategy } from '../strategy.js';
+import type { BaseParams, Objective, Strategy } from '../strategy.js';
 
 export interface Materialised {
   readonly checkpoint: Checkpoint;
@@ -34,3 +34,27 @@ export interface Driver<P extends BaseParams, S, G> {
 
 /** Opened input models keyed by the reference string as written in the config. */
 export type ModelMap = ReadonlyMap<string, Checkpoint>;
+
+/** The run-level settings a driver reads; an `EvolveConfig` is one. */
+export interface RunSettings {
+  readonly seed: number;
+  /** maximum number of fitness evaluations */
+  readonly budget: number;
+  readonly base_model?: string | undefined;
+  readonly models: readonly string[];
+}
+
+/** What a registered strategy's driver factory gets: its own config block and the opened run. */
+export interface DriverContext<C> {
+  /** the strategy's block of the evolve config (`strategy:`), already validated by its schema */
+  readonly strategy: C;
+  readonly config: RunSettings;
+  readonly models: ModelMap;
+  readonly objective: Objective;
+  /** folder model and adapter paths resolve against */
+  readonly cwd: string;
+  /** num_hidden_layers of the donor model; a ConfigError when it has none */
+  numLayers(): number;
+  /** what the run store recorded for an individual key (rebuilds offspring after a restart) */
+  recordOf(key: string): { readonly recipe?: unknown; readonly parents?: readonly string[] } | undefined;
+}

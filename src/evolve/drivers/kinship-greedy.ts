@@ -5,10 +5,11 @@
  * base model) is computed for exactly the pairs the strategy asks for. Children are rebuilt from their
  * parents after a restart (`parentsOf`).
  */
+import { z } from 'zod';
+import { ModelevoError } from '../../core/errors.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { computeKinshipWithKernels } from '../../kinship/compute-pool.js';
 import { runMerge } from '../../merge/index.js';
-import type { EvolveConfig } from '../config.js';
 import {
   kinshipGreedy,
   kinshipNeeded,
@@ -17,16 +18,16 @@ import {
   type KinshipGreedyParams,
   type KinshipGreedyState,
 } from '../strategies/kinship-greedy.js';
-import type { Objective } from '../strategy.js';
-import type { Driver, ModelMap } from './driver.js';
+import type { Driver, DriverContext } from './driver.js';
 
-export interface KinshipGreedyContext {
-  readonly config: EvolveConfig;
-  readonly models: ModelMap;
-  readonly objective: Objective;
-  readonly cwd: string;
-  parentsOf(id: string): readonly [string, string] | undefined;
-}
+export const kinshipGreedyOptions = {
+  k: z.number().int().min(2).default(3),
+  variant: z.enum(['kinship', 'greedy', 'random']).default('kinship'),
+  exploration_pool: z.enum(['all', 'recent']).default('all'),
+  stop_at_kinship: z.number().nullable().default(null),
+  max_generations: z.number().int().min(1).default(5),
+};
+type KinshipGreedyConfig = z.output<z.ZodObject<typeof kinshipGreedyOptions>>;
 
 /** SLERP recipe of the kinship paper's notebook; `first` is the base of the interpolation. */
 export function kinshipSlerpRecipe(first: string, second: string): Record<string, unknown> {
@@ -45,10 +46,11 @@ export function kinshipSlerpRecipe(first: string, second: string): Record<string
   };
 }
 
-export function kinshipGreedyDriver(context: KinshipGreedyContext): Driver<KinshipGreedyParams, KinshipGreedyState, KinshipGreedyCandidate> {
-  const strategy = context.config.strategy;
-  if (strategy.name !== 'kinship-greedy') throw new Error('kinshipGreedyDriver needs a kinship-greedy strategy config');
-  if (!context.config.base_model) throw new Error('kinship-greedy needs base_model for kinship');
+export function kinshipGreedyDriver(context: DriverContext<KinshipGreedyConfig>): Driver<KinshipGreedyParams, KinshipGreedyState, KinshipGreedyCandidate> {
+  const strategy = context.strategy;
+  if (!context.config.base_model) {
+    throw new ModelevoError('CONFIG_INVALID', 'kinshipGreedyDriver: kinship-greedy measures kinship as deltas from base_model, and the config has none', { hint: 'set base_model in the evolve config' });
+  }
   const base = context.models.get(context.config.base_model)!;
   const params: KinshipGreedyParams = {
     objective: context.objective,
@@ -65,9 +67,13 @@ export function kinshipGreedyDriver(context: KinshipGreedyContext): Driver<Kinsh
   async function model(id: string): Promise<Checkpoint> {
     const given = context.models.get(id) ?? children.get(id);
     if (given) return given;
-    const parents = context.parentsOf(id);
-    if (!parents) throw new Error(`no parents recorded for model '${id}'`);
-    const child = await mergeChild(parents[0], parents[1]);
+    const parents = context.recordOf(id)?.parents;
+    if (parents?.length !== 2) {
+      throw new ModelevoError('STRATEGY_FAILED', `kinship-greedy: the run records no two parents for model '${id}' (expected 2, got ${parents?.length ?? 'none'})`, {
+        hint: 'the run store is incomplete; start a new --run-dir',
+      });
+    }
+    const child = await mergeChild(parents[0]!, parents[1]!);
     children.set(id, child);
     return child;
   }

@@ -3,25 +3,26 @@
  * per adapter; a candidate is the base with the composed adapter (A = Σ w_i A_i, B = Σ w_i B_i) merged in
  * lazily. The strategy adds the L1 term to the development loss itself.
  */
+import { z } from 'zod';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { LoraMergedCheckpoint } from '../../io/lora-view.js';
 import { openAdapter } from '../../io/open.js';
 import type { LoraAdapter } from '../../io/peft.js';
 import { composeLoraAdapter } from '../../lora/compose.js';
-import type { EvolveConfig } from '../config.js';
 import { lorahub, lorahubWeights, type LoraHubParams } from '../strategies/lorahub.js';
 import type { CmaEsState } from '../strategies/cma-es.js';
-import type { Driver, ModelMap } from './driver.js';
+import type { Driver, DriverContext } from './driver.js';
 
-export interface LoraHubContext {
-  readonly config: EvolveConfig;
-  readonly models: ModelMap;
-  readonly cwd: string;
-}
+export const lorahubOptions = {
+  adapters: z.array(z.string()).min(2),
+  sigma0: z.number().positive().default(0.5),
+  bound: z.number().positive().default(1.5),
+  l1: z.number().min(0).default(0.05),
+};
+type LoraHubConfig = z.output<z.ZodObject<typeof lorahubOptions>>;
 
-export function lorahubDriver(context: LoraHubContext): Driver<LoraHubParams, CmaEsState, number[]> {
-  const strategy = context.config.strategy;
-  if (strategy.name !== 'lorahub') throw new Error('lorahubDriver needs a lorahub strategy config');
+export function lorahubDriver(context: DriverContext<LoraHubConfig>): Driver<LoraHubParams, CmaEsState, number[]> {
+  const strategy = context.strategy;
   const base: Checkpoint = context.models.get(context.config.base_model!)!;
   const adapters: LoraAdapter[] = strategy.adapters.map((path) => openAdapter(path, { cwd: context.cwd }));
   const params: LoraHubParams = {

@@ -3,30 +3,63 @@
  * random search over the mergekit-evolve genome (evolutionary-merging.md §1), and AnyFit's grid walk over
  * task-arithmetic coefficients (§3). Each candidate is merged in memory from the opened input models.
  */
+import { z } from 'zod';
 import { runMerge } from '../../merge/index.js';
 import { createRng } from '../../core/rng.js';
-import type { EvolveConfig, GenomeConfig } from '../config.js';
+import type { ConfigIssue } from '../../core/errors.js';
 import { decodeGenome, geneNames, genomeShape, initialGenome, validateGenomeDefinition, type GenomeDefinition } from '../genome.js';
 import { cmaEs, evaluationPoint, type CmaEsParams, type CmaEsState } from '../strategies/cma-es.js';
 import { gridGreedy, type GridGreedyParams, type GridGreedyState } from '../strategies/grid-greedy.js';
 import { randomSearch, type RandomSearchParams, type RandomSearchState } from '../strategies/random-search.js';
-import type { Objective } from '../strategy.js';
-import type { Driver, Materialised, ModelMap } from './driver.js';
+import type { Driver, DriverContext, Materialised, RunSettings } from './driver.js';
 
-export interface RecipeContext {
-  readonly config: EvolveConfig;
-  readonly models: ModelMap;
-  readonly objective: Objective;
-  readonly numLayers: number;
-  readonly cwd: string;
+/** The mergekit-evolve genome block of cma-es and random configs. */
+export const genomeSchema = z.strictObject({
+  merge_method: z.enum(['linear', 'task_arithmetic', 'ties', 'dare_ties', 'slerp']),
+  layer_granularity: z.number().int().min(0).default(0),
+  filters: z.array(z.string()).default([]),
+  smooth: z.boolean().default(false),
+  allow_negative_weights: z.boolean().default(false),
+  normalize: z.boolean().optional(),
+  dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
+});
+export type GenomeConfig = z.output<typeof genomeSchema>;
+
+export const cmaEsOptions = {
+  genome: genomeSchema,
+  sigma0: z.number().positive().default(1 / 6),
+  population: z.number().int().min(2).optional(),
+  random_init: z.boolean().default(false),
+  restarts: z.enum(['none', 'ipop']).default('none'),
+};
+export const randomOptions = { genome: genomeSchema, batch: z.number().int().min(1).default(4), low: z.number().default(0), high: z.number().default(1) };
+export const gridGreedyOptions = {
+  /** AnyFit: task_arithmetic over the models' residuals with coefficients α_i */
+  start: z.array(z.number()).optional(),
+  step: z.number().positive().default(0.1),
+  low: z.number().default(0),
+  high: z.number().default(2),
+};
+type CmaEsConfig = z.output<z.ZodObject<typeof cmaEsOptions>>;
+type RandomConfig = z.output<z.ZodObject<typeof randomOptions>>;
+type GridGreedyConfig = z.output<z.ZodObject<typeof gridGreedyOptions>>;
+
+/** merge methods of the genome that need base_model */
+export function checkGenomeBase(genome: GenomeConfig, run: RunSettings): ConfigIssue[] {
+  if (['ties', 'dare_ties', 'task_arithmetic'].includes(genome.merge_method) && !run.base_model) {
+    return [{ path: ['base_model'], message: `${genome.merge_method} needs base_model` }];
+  }
+  return [];
 }
 
-function genomeDefinition(context: RecipeContext, genome: GenomeConfig): GenomeDefinition {
+type RecipeContext<C> = DriverContext<C>;
+
+function genomeDefinition(context: RecipeContext<unknown>, genome: GenomeConfig): GenomeDefinition {
   const def: GenomeDefinition = {
     models: context.config.models,
     mergeMethod: genome.merge_method,
     ...(context.config.base_model ? { baseModel: context.config.base_model } : {}),
-    numLayers: context.numLayers,
+    numLayers: context.numLayers(),
     layerGranularity: genome.layer_granularity,
     ...(genome.normalize === undefined ? {} : { normalize: genome.normalize }),
     allowNegativeWeights: genome.allow_negative_weights,
@@ -38,7 +71,7 @@ function genomeDefinition(context: RecipeContext, genome: GenomeConfig): GenomeD
   return def;
 }
 
-async function mergeRecipe(context: RecipeContext, recipe: unknown, parents: readonly string[]): Promise<Materialised> {
+async function mergeRecipe(context: RecipeContext<unknown>, recipe: unknown, parents: readonly string[]): Promise<Materialised> {
   const result = await runMerge(recipe, undefined, { inMemory: true, models: context.models, cwd: context.cwd, progress: 'none' });
   const parentCheckpoints = parents.map((ref) => context.models.get(ref)).filter((c): c is NonNullable<typeof c> => c !== undefined);
   return { checkpoint: result.checkpoint!, recipe, parents, ...(parentCheckpoints.length === parents.length ? { parentCheckpoints } : {}) };
@@ -46,9 +79,8 @@ async function mergeRecipe(context: RecipeContext, recipe: unknown, parents: rea
 
 const formatGenome = (genome: readonly number[]): string => `[${genome.map((g) => g.toFixed(3)).join(', ')}]`;
 
-export function cmaEsDriver(context: RecipeContext): Driver<CmaEsParams, CmaEsState, number[]> {
-  const strategy = context.config.strategy;
-  if (strategy.name !== 'cma-es') throw new Error('cmaEsDriver needs a cma-es strategy config');
+export function cmaEsDriver(context: RecipeContext<CmaEsConfig>): Driver<CmaEsParams, CmaEsState, number[]> {
+  const strategy = context.strategy;
   const def = genomeDefinition(context, strategy.genome);
   const x0 = strategy.random_init
     ? (() => {
@@ -76,9 +108,8 @@ export function cmaEsDriver(context: RecipeContext): Driver<CmaEsParams, CmaEsSt
   };
 }
 
-export function randomDriver(context: RecipeContext): Driver<RandomSearchParams, RandomSearchState, number[]> {
-  const strategy = context.config.strategy;
-  if (strategy.name !== 'random') throw new Error('randomDriver needs a random strategy config');
+export function randomDriver(context: RecipeContext<RandomConfig>): Driver<RandomSearchParams, RandomSearchState, number[]> {
+  const strategy = context.strategy;
   const def = genomeDefinition(context, strategy.genome);
   const n = genomeShape(def).length;
   const params: RandomSearchParams = {
@@ -101,7 +132,7 @@ export function randomDriver(context: RecipeContext): Driver<RandomSearchParams,
 }
 
 /** AnyFit residual synthesis: W_base + Σ α_i (W_i − W_base) = task_arithmetic, λ = 1, no normalisation. */
-export function anyFitRecipe(config: EvolveConfig, coefficients: readonly number[]): Record<string, unknown> {
+export function anyFitRecipe(config: RunSettings, coefficients: readonly number[]): Record<string, unknown> {
   return {
     merge_method: 'task_arithmetic',
     base_model: config.base_model,
@@ -111,9 +142,8 @@ export function anyFitRecipe(config: EvolveConfig, coefficients: readonly number
   };
 }
 
-export function gridGreedyDriver(context: RecipeContext): Driver<GridGreedyParams, GridGreedyState, number[]> {
-  const strategy = context.config.strategy;
-  if (strategy.name !== 'grid-greedy') throw new Error('gridGreedyDriver needs a grid-greedy strategy config');
+export function gridGreedyDriver(context: RecipeContext<GridGreedyConfig>): Driver<GridGreedyParams, GridGreedyState, number[]> {
+  const strategy = context.strategy;
   const n = context.config.models.length;
   const params: GridGreedyParams = {
     objective: context.objective,

@@ -7,7 +7,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { rngFromState, createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { type BaseParams, type Strategy, toCost } from '../strategy.js';
+import { type BaseParams, type Strategy, toCost, trackBest } from '../strategy.js';
 
 export interface CmaEsParams extends BaseParams {
   readonly x0: readonly number[];
@@ -185,13 +185,8 @@ export const cmaEs: Strategy<CmaEsParams, CmaEsState, number[]> = {
     // NaN → worst of the generation; ties broken by index (stable sort)
     const order = costs.map((c, k) => ({ c, k })).sort((a, b) => a.c - b.c || a.k - b.k).map((e) => e.k);
 
-    let best = state.best;
-    for (let k = 0; k < lambda; k++) {
-      const f = fitness[k]!;
-      if (Number.isNaN(f)) continue;
-      const clipped = evaluationPoint(params, candidates[k]!);
-      if (!best || toCost(params.objective, f) < toCost(params.objective, best.fitness)) best = { genome: clipped, fitness: f };
-    }
+    // the best is recorded at the point actually evaluated (clipped into the bounds)
+    const best = trackBest(params.objective, state.best, candidates.slice(0, lambda).map((x) => evaluationPoint(params, x)), fitness.slice(0, lambda));
 
     const oldMean = state.mean;
     const ys = order.slice(0, d.mu).map((k) => candidates[k]!.map((v, i) => (v - oldMean[i]!) / state.sigma));

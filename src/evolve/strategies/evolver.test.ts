@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createRng } from '../../core/rng.js';
-import { offspringTensor, type OffspringRecipe } from '../evolver-ops.js';
+import { offspringTensor, type OffspringRecipe } from './evolver-ops.js';
 import { evolver, type EvolverCandidate, type EvolverParams, type EvolverState } from './evolver.js';
 
 const recipe = (over: Partial<OffspringRecipe> = {}): OffspringRecipe => ({

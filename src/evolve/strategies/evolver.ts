@@ -1,14 +1,40 @@
 /**
  * Evolver: differential evolution on model weights — Du et al., Findings of ACL 2024, arXiv:2406.12208;
  * spec: evolver.md §2–§4. The strategy decides *what* to evaluate (initial individuals, offspring recipes,
- * merged populations) and *what to keep*; the orchestrator materialises weights per tensor with
- * `offspringTensor` and stores accepted offspring. Selection is strict one-to-one (option '>=').
+ * merged populations) and *what to keep*; its driver (end of this file) materialises weights per tensor with
+ * `offspringTensor` (evolver-ops.ts). Selection is strict one-to-one (option '>=').
  * Mode A ('standalone') scores individuals; mode B ('merger') scores the merge of the population.
+ *
+ * Offspring weights are never stored: an individual is a deterministic function of its recipe and its
+ * parents, so after a restart the driver rebuilds any individual from the run record (`recordOf`).
  */
+import { z } from 'zod';
 import { createRng, rngFromState } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { MUTATION_MIN_POPULATION, type MutationVariant, type OffspringRecipe } from '../evolver-ops.js';
+import { isFloatDType, numelOf } from '../../core/dtype.js';
+import type { Checkpoint } from '../../io/checkpoint.js';
+import { MemoryCheckpoint, type MemoryTensor } from '../../io/memory-checkpoint.js';
+import { runMerge } from '../../merge/index.js';
+import { MUTATION_MIN_POPULATION, offspringTensor, type MutationVariant, type OffspringRecipe } from './evolver-ops.js';
 import { type BaseParams, type Strategy, type TellResult, isBetter } from '../strategy.js';
+import type { Driver, DriverContext, Materialised } from '../drivers/driver.js';
+
+/** The `strategy:` block of an Evolver evolve config. */
+export const evolverOptions = {
+  mode: z.enum(['standalone', 'merger']).default('merger'),
+  merger: z.enum(['linear', 'task_arithmetic', 'ties']).default('linear'),
+  /** λ of a task_arithmetic / ties merger */
+  merger_lambda: z.number().default(1),
+  mutation: z.enum(['interpolate', 'rand/1', 'current-to-best/1']).default('interpolate'),
+  F: z.number().default(0.5),
+  CR: z.number().min(0).max(1).default(0.5),
+  jrand: z.boolean().default(false),
+  accept: z.enum(['>', '>=']).default('>'),
+  generations: z.number().int().min(1).default(3),
+  /** tensors left out of evolution (regular expression), e.g. heads */
+  exclude: z.string().optional(),
+};
+type EvolverConfig = z.output<z.ZodObject<typeof evolverOptions>>;
 
 export interface EvolverParams extends BaseParams {
   /** ids of the initial individuals (the fine-tuned models), in order */
@@ -227,3 +253,106 @@ export const evolver: Strategy<EvolverParams, EvolverState, EvolverCandidate> = 
     return { genome: { kind: 'individual', id: state.population[best]! }, fitness: state.fitness[best]! };
   },
 };
+
+/** Binds Evolver to the run's models: individuals are whole models, offspring are built tensor by tensor. */
+export function evolverDriver(context: DriverContext<EvolverConfig>): Driver<EvolverParams, EvolverState, EvolverCandidate> {
+  const strategy = context.strategy;
+  const first = context.models.get(context.config.models[0]!)!;
+  const exclude = strategy.exclude ? new RegExp(strategy.exclude) : undefined;
+  const tensorNames = first.names();
+  const evolved = new Set(tensorNames.filter((n) => isFloatDType(first.info(n).dtype) && !exclude?.test(n)));
+  const offsets = new Map<string, number>();
+  let genomeLength = 0;
+  for (const name of tensorNames) {
+    if (!evolved.has(name)) continue;
+    offsets.set(name, genomeLength);
+    genomeLength += numelOf(first.info(name).shape);
+  }
+  const params: EvolverParams = {
+    objective: context.objective,
+    models: context.config.models,
+    generations: strategy.generations,
+    mode: strategy.mode,
+    mutation: strategy.mutation,
+    F: strategy.F,
+    CR: strategy.CR,
+    jrand: strategy.jrand,
+    genomeLength,
+    accept: strategy.accept,
+    runSeed: context.config.seed,
+  };
+  const cache = new Map<string, Checkpoint>();
+
+  function individual(id: string): Checkpoint {
+    const given = context.models.get(id);
+    if (given) return given;
+    const cached = cache.get(id);
+    if (cached) return cached;
+    const recipe = context.recordOf(id)?.recipe as OffspringRecipe | undefined;
+    if (!recipe) {
+      throw new ModelevoError('STRATEGY_FAILED', `evolver: the run records no recipe for individual '${id}' (needed to rebuild it)`, { hint: 'the run store is incomplete; start a new --run-dir' });
+    }
+    const built = buildOffspring(id, recipe);
+    cache.set(id, built);
+    return built;
+  }
+
+  function buildOffspring(id: string, recipe: OffspringRecipe): Checkpoint {
+    const parent = individual(recipe.parent);
+    const partners = recipe.partners.map(individual);
+    const tensors = new Map<string, MemoryTensor>();
+    for (const name of tensorNames) {
+      const info = parent.info(name);
+      if (!evolved.has(name)) {
+        tensors.set(name, { dtype: info.dtype, shape: info.shape, data: parent.readBytes(name) });
+        continue;
+      }
+      const child = offspringTensor(recipe, name, parent.readFloat32(name), partners.map((p) => p.readFloat32(name)), offsets.get(name)!);
+      tensors.set(name, { dtype: 'F32', shape: info.shape, data: new Uint8Array(child.buffer) });
+    }
+    return new MemoryCheckpoint(tensors, { source: `<evolver ${id}>`, config: parent.config });
+  }
+
+  /** drops cached offspring that are no longer in the population or in flight */
+  function prune(keep: readonly string[]): void {
+    for (const id of [...cache.keys()]) if (!keep.includes(id)) cache.delete(id);
+  }
+
+  function mergerRecipe(population: readonly string[]): Record<string, unknown> {
+    const merger = strategy.merger;
+    const lambda = strategy.merger_lambda;
+    return {
+      merge_method: merger,
+      ...(merger === 'linear' ? {} : { base_model: context.config.base_model, parameters: { lambda } }),
+      models: population.map((model) => ({ model, parameters: { weight: 1 } })),
+      dtype: 'float32',
+    };
+  }
+
+  async function merged(population: readonly string[]): Promise<Checkpoint> {
+    const models = new Map(context.models);
+    for (const id of population) models.set(id, individual(id));
+    const result = await runMerge(mergerRecipe(population), undefined, { inMemory: true, models, cwd: context.cwd, progress: 'none' });
+    return result.checkpoint!;
+  }
+
+  return {
+    strategy: evolver,
+    params,
+    keyOf: (c) => (c.kind === 'merged' ? `merge[${c.population.join(',')}]` : c.id),
+    async materialise(candidate): Promise<Materialised> {
+      if (candidate.kind === 'individual') return { checkpoint: individual(candidate.id) };
+      if (candidate.kind === 'merged') return { checkpoint: await merged(candidate.population), parents: candidate.population };
+      const child = buildOffspring(candidate.id, candidate.recipe);
+      cache.set(candidate.id, child);
+      const parents = [candidate.recipe.parent, ...candidate.recipe.partners];
+      prune([...candidate.population, ...parents]);
+      const parentCheckpoints = parents.map(individual);
+      if (params.mode === 'standalone') return { checkpoint: child, recipe: candidate.recipe, parents, parentCheckpoints };
+      return { checkpoint: await merged(candidate.population), recipe: candidate.recipe, parents, parentCheckpoints };
+    },
+    bestCandidate: (state) => evolver.best(state) && { candidate: evolver.best(state)!.genome, fitness: evolver.best(state)!.fitness },
+    describe: (c) => (c.kind === 'merged' ? `${params.mode === 'merger' ? 'merge of' : ''} population [${c.population.join(', ')}]` : c.id),
+    close: () => cache.clear(),
+  };
+}

@@ -4,7 +4,7 @@
  */
 import { createRng, rngFromState } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { type BaseParams, type Strategy, isBetter } from '../strategy.js';
+import { type BaseParams, type Strategy, trackBest } from '../strategy.js';
 
 export interface RandomSearchParams extends BaseParams {
   readonly lowerBounds: readonly number[];
@@ -44,10 +44,8 @@ export const randomSearch: Strategy<RandomSearchParams, RandomSearchState, numbe
     if (candidates.length !== fitness.length) {
       throw new ModelevoError('VALUE_INVALID', `random search tell got ${candidates.length} candidates but ${fitness.length} fitness values`);
     }
-    let best = state.best;
-    candidates.forEach((genome, k) => {
-      if (isBetter(params.objective, fitness[k]!, best?.fitness ?? NaN)) best = { genome: [...genome], fitness: fitness[k]! };
-    });
+    const tracked = trackBest(params.objective, state.best, candidates, fitness);
+    const best = tracked === state.best || tracked === null ? state.best : { genome: [...tracked.genome], fitness: tracked.fitness };
     const evaluations = state.evaluations + candidates.length;
     return { state: { ...state, evaluations, best }, metrics: { evaluations, best: best?.fitness ?? NaN } };
   },

@@ -4,7 +4,7 @@
  * reduced budgets for laptops and tests; every results table states the preset used.
  */
 import { z } from 'zod';
-import { DEFAULT_WEIGHT_TUNING } from './weight-tuning.js';
+import { DEFAULT_WEIGHT_TUNING } from '../../evolve/strategies/weight-tuning.js';
 
 const gaSchema = z.object({
   population: z.number().int().min(1),

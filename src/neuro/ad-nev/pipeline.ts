@@ -16,12 +16,11 @@
  * Optional final re-training (`finalEpochs`, the paper's 70 epochs): after level 2, the baseline's, level 1's
  * and level 2's members are trained afresh for that many epochs and level 3 tunes the re-trained level 2.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { RunStore } from '../../runs/store.js';
-import { runLoop, type LoopProgress } from '../../runs/loop.js';
+import { openRun } from '../../runs/open-run.js';
+import { runLoop, type LoopProgress } from '../../evolve/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
 import type { EnginePool } from './pool.js';
 import type { EngineJob } from './jobs.js';
@@ -30,7 +29,7 @@ import { applyScaler, fitScaler, makeWindows, medianDownsample, sliceRows, split
 import type { AdNevConfig } from './config.js';
 import type { Member } from './ensemble.js';
 import { ensembleFitness, featureProfile, type FeatureProfile, type MemberErrors } from './fitness.js';
-import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
+import { elitistGa, type GaParams, type GaState } from '../../evolve/strategies/elitist-ga.js';
 import {
   crossoverArchitecture,
   crossoverSubspaces,
@@ -42,7 +41,7 @@ import {
   repairArchitecture,
   type Subspaces,
 } from './operators.js';
-import { perturbWeights, replayLineage, weightTuning, type PerturbationGenome, type WeightTuningParams, type WeightTuningState } from './weight-tuning.js';
+import { perturbWeights, replayLineage, weightTuning, type PerturbationGenome, type WeightTuningParams, type WeightTuningState } from '../../evolve/strategies/weight-tuning.js';
 
 export interface PreparedChannel {
   readonly id: string;
@@ -190,20 +189,22 @@ export async function runLevel<P extends BaseParams, S, G>(
 ): Promise<S> {
   const dir = join(context.runDir, context.channel.id, name);
   const seed = createRng(context.config.seed, context.channel.id, seedKey).nextUint32();
-  const store = existsSync(join(dir, 'run.sqlite'))
-    ? RunStore.open(dir)
-    : RunStore.create(dir, { id: `${context.channel.id}-${name}`, kind: `ad-nev-${name}`, createdAt: new Date().toISOString(), seed, config: { params, config: context.config }, codeVersion: 'modelevo-0.1.0' });
+  // a level already run (finished or interrupted) in this folder is continued: the pipeline resumes level by level
+  const { store } = openRun(dir, { id: `${context.channel.id}-${name}`, kind: `ad-nev-${name}`, seed, config: { params, config: context.config }, resume: 'if-present', continueFinished: true });
   try {
     const result = await runLoop({
       strategy,
       params,
       seed,
       store,
-      beforeAsk: async (state) => {
-        await prepare(strategy.ask(params, state).candidates);
-        return state;
+      // the whole ask is trained together on the engine pool, then each candidate is scored
+      evaluateBatch: (candidates) => {
+        const prepared = prepare([...candidates]);
+        return candidates.map(async (candidate) => {
+          await prepared;
+          return { fitness: fitnessOf(candidate) };
+        });
       },
-      evaluate: async (candidate) => ({ fitness: fitnessOf(candidate) }),
       keyOf: (candidate) => JSON.stringify(candidate).slice(0, 200),
       onProgress: (p: LoopProgress) => context.log?.(`${context.channel.id} ${name} step ${p.step}: best ${p.best?.toPrecision(5)} (${p.evaluations} evaluations)`),
     });

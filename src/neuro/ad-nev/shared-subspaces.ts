@@ -7,8 +7,8 @@
  */
 import { ModelevoError } from '../../core/errors.js';
 import { BASELINE_GENOME } from './conv-autoencoder.js';
-import type { GaParams, GaState } from './elitist-ga.js';
-import { elitistGa } from './elitist-ga.js';
+import type { GaParams, GaState } from '../../evolve/strategies/elitist-ga.js';
+import { elitistGa } from '../../evolve/strategies/elitist-ga.js';
 import { ensembleFitness, featureProfile, type MemberErrors } from './fitness.js';
 import { crossoverSubspaces, mutateSubspaces, randomSubspaces, type Subspaces } from './operators.js';
 import { fitGenome, gaParams, runLevel, TrainingCache, type PipelineContext } from './pipeline.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createRng } from '../../core/rng.js';
-import { elitistGa, type GaParams, type GaState } from './elitist-ga.js';
+import { elitistGa, type GaParams, type GaState } from '../../evolve/strategies/elitist-ga.js';
 import {
   DEFAULT_LIMITS,
   codeUnits,
@@ -16,7 +16,7 @@ import {
   repairArchitecture,
   validSubspaces,
 } from './operators.js';
-import { perturbWeights, replayLineage, weightTuning, type WeightTuningParams } from './weight-tuning.js';
+import { perturbWeights, replayLineage, weightTuning, type WeightTuningParams } from '../../evolve/strategies/weight-tuning.js';
 import { BASELINE_GENOME, planAutoencoder } from './conv-autoencoder.js';
 
 test('subspace operators keep every set non-empty and every index in [0, F)', () => {

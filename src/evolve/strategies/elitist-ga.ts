@@ -6,7 +6,7 @@
  * fitness never gets worse. State is plain JSON data.
  */
 import { createRng, rngFromState, type Rng } from '../../core/rng.js';
-import { type BaseParams, type Strategy, toCost } from '../../evolve/strategy.js';
+import { type BaseParams, type Strategy, toCost } from '../strategy.js';
 
 export interface GaParams extends BaseParams {
   readonly populationSize: number;

@@ -4,7 +4,7 @@
  * tensor is a function of the parent's and partners' tensors, the recipe, and a mask stream keyed by
  * (run seed, generation, slot, tensor name), so results never depend on tensor order or worker count.
  */
-import { createRng } from '../core/rng.js';
+import { createRng } from '../../core/rng.js';
 
 export type MutationVariant = 'interpolate' | 'rand/1' | 'current-to-best/1';
 

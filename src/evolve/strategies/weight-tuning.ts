@@ -7,8 +7,10 @@
  * replayed exactly from the level-2 model on resume. BatchNorm running statistics are not perturbed.
  */
 import { createRng, rngFromState } from '../../core/rng.js';
-import { type BaseParams, type Strategy, isBetter } from '../../evolve/strategy.js';
-import type { ModelWeights } from './conv-autoencoder.js';
+import { type BaseParams, type Strategy, isBetter } from '../strategy.js';
+
+/** named float tensors (AD-NEv's `ModelWeights` has this shape); BatchNorm running statistics are skipped by name */
+export type ModelWeights = Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
 
 export interface WeightTuningParams extends BaseParams {
   readonly populationSize: number;
@@ -64,7 +66,7 @@ export function replayLineage(base: ModelWeights, lineage: readonly number[], pa
 }
 
 export const weightTuning: Strategy<WeightTuningParams, WeightTuningState, PerturbationGenome> = {
-  name: 'ad_nev_weights',
+  name: 'weight-tuning',
   title: 'AD-NEv level 3: elitist gradient-free weight fine-tuning',
   reference: 'Faber et al., AD-NEv, arXiv 2303.11358 (ad-nev.md §1.3)',
   init(params, seed) {
