@@ -7,6 +7,7 @@
  * The main thread then neither reads nor decodes the inputs (issue #16), and both workers read in parallel.
  */
 import { readSync } from 'node:fs';
+import { CheckpointError, invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
 
 /** input element encodings (assembly/sparsify.ts TASK_INPUT_*) */
@@ -53,9 +54,8 @@ export function taskVectorFromFilesArgs(job: TaskVectorFromFilesJob): number[] {
 
 function parse(args: readonly number[]): TaskVectorFromFilesJob {
   const count = args[6] ?? Number.NaN;
-  if (!(Number.isInteger(count) && count >= 1 && args.length === HEAD_ARGS + 3 * count)) {
-    throw new Error(`taskVectorFromFiles: expected ${HEAD_ARGS + 3 * count} arguments for ${count} inputs, got ${args.length}`);
-  }
+  invariant(Number.isInteger(count) && count >= 1 && args.length === HEAD_ARGS + 3 * count,
+    () => `taskVectorFromFiles: expected ${HEAD_ARGS + 3 * count} arguments for ${count} inputs, got ${args.length}`);
   const at = (k: number): number => args[k]!;
   return {
     n: at(0),
@@ -83,7 +83,11 @@ export function runTaskVectorFromFiles(kernels: KernelExports, memory: WebAssemb
       let done = 0;
       while (done < raw.length) {
         const read = readSync(job.fds[j]!, raw, done, raw.length - done, job.positions[j]! + start * width + done);
-        if (read === 0) throw new Error(`file ended at byte ${job.positions[j]! + start * width + done} (fd ${job.fds[j]!})`);
+        if (read === 0) {
+          throw new CheckpointError(`file ended at byte ${job.positions[j]! + start * width + done}, expected ${raw.length - done} more bytes (fd ${job.fds[j]!})`, {
+            hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
+          });
+        }
         done += read;
       }
       const histogram = j === 0 || job.histograms === 0 ? 0 : job.histograms + (j - 1) * TASK_HISTOGRAM_BYTES;
