@@ -1,10 +1,10 @@
 /**
- * Two small MLP branches on disjoint slices of the input, multiplied element-wise:
+ * Two small MLP branches on disjoint slices of the input, combined element-wise:
  *   a = x[:, :split], b = x[:, split:]
- *   hₐ = relu(a·W₁ₐᵀ + b₁ₐ), oₐ = hₐ·W₂ₐᵀ + b₂ₐ (likewise for b), y = oₐ ⊙ o_b.
- * ComS2T's prompt encoder (coms2t.md §2) has this shape: a temporal and a spatial branch whose 2-vector outputs
- * multiply into the predicted [mean, variance]. A sequential model cannot express the product of two branches,
- * hence one layer. Parameters `<name>.first.hidden`, `.first.out`, `.second.hidden`, `.second.out` (W is
+ *   hₐ = relu(a·W₁ₐᵀ + b₁ₐ), oₐ = act(hₐ·W₂ₐᵀ + b₂ₐ) (likewise for b), y = oₐ ⊙ o_b (product) or oₐ + o_b (sum).
+ * ComS2T (coms2t.md §2) uses both: its prompt encoder multiplies a temporal and a spatial 2-vector into the
+ * predicted [mean, variance] (product, identity); its prompt is tanh(Linear_t(hₜ)) + tanh(Linear_s(hₛ)) on the
+ * same hidden layers (sum, tanh). A sequential model cannot express two branches, hence one layer. Parameters `<name>.first.hidden`, `.first.out`, `.second.hidden`, `.second.out` (W is
  * [out, in] as in `linear`), initialised as PyTorch's nn.Linear (uniform ±1/√in).
  *
  * Backward: d oₐ = dY ⊙ o_b, d o_b = dY ⊙ oₐ; each branch then back-propagates as two linear layers.
@@ -20,6 +20,10 @@ export interface BranchProductSpec {
   readonly split: number;
   readonly hidden: number;
   readonly units: number;
+  /** how the branch outputs combine (default product) */
+  readonly combine?: 'product' | 'sum';
+  /** activation of each branch's output layer (default identity) */
+  readonly outActivation?: 'identity' | 'tanh';
 }
 
 interface Branch {
@@ -56,6 +60,8 @@ export const branchProduct: LayerKind<BranchProductSpec> = {
       });
     }
     const { hidden: H, units: U } = spec;
+    const combine = spec.combine ?? 'product';
+    const outAct = spec.outActivation ?? 'identity';
     const branch = (label: string, column: number, features: number): Branch => {
       const inBound = 1 / Math.sqrt(features);
       const hiddenBound = 1 / Math.sqrt(H);
@@ -93,12 +99,13 @@ export const branchProduct: LayerKind<BranchProductSpec> = {
       k.gemm(g.hidden);
       k.biasActivation(br.hidden.offset, br.b1.offset, batch, H, 'relu', -1);
       k.gemm(g.out);
-      k.biasActivation(br.out.offset, br.b2.offset, batch, U, 'identity', -1);
+      k.biasActivation(br.out.offset, br.b2.offset, batch, U, outAct, -1);
     };
 
     const backwardBranch = (ctx: StepContext, br: Branch, dInput: View | null): void => {
       const k = ctx.kernels;
       const g = gemmsOf(br);
+      if (outAct !== 'identity') k.activationBackward(br.dOut.offset, -1, br.out.offset, br.dOut.offset, br.dOut.size, outAct);
       k.gemm(g.dW2);
       k.columnSums(br.dOut.offset, batch, U, br.b2.grad.offset);
       k.gemm(g.dHidden);
@@ -117,12 +124,22 @@ export const branchProduct: LayerKind<BranchProductSpec> = {
       forward(ctx) {
         forwardBranch(ctx, first);
         forwardBranch(ctx, second);
-        ctx.kernels.multiply(first.out.offset, second.out.offset, output.offset, output.size);
+        const k = ctx.kernels;
+        if (combine === 'product') k.multiply(first.out.offset, second.out.offset, output.offset, output.size);
+        else {
+          const d = k.data;
+          for (let i = 0; i < output.size; i++) d[output.offset + i] = d[first.out.offset + i]! + d[second.out.offset + i]!;
+        }
       },
       backward(ctx, dOutput, dInput) {
         const k = ctx.kernels;
-        k.multiply(dOutput.offset, second.out.offset, first.dOut.offset, dOutput.size);
-        k.multiply(dOutput.offset, first.out.offset, second.dOut.offset, dOutput.size);
+        if (combine === 'product') {
+          k.multiply(dOutput.offset, second.out.offset, first.dOut.offset, dOutput.size);
+          k.multiply(dOutput.offset, first.out.offset, second.dOut.offset, dOutput.size);
+        } else {
+          k.data.copyWithin(first.dOut.offset, dOutput.offset, dOutput.offset + dOutput.size);
+          k.data.copyWithin(second.dOut.offset, dOutput.offset, dOutput.offset + dOutput.size);
+        }
         backwardBranch(ctx, first, dInput);
         backwardBranch(ctx, second, dInput);
       },
