@@ -12,8 +12,8 @@ import { Model } from '../../nn/model.js';
 import { Trainer } from '../../nn/trainer.js';
 import { createRng } from '../../core/rng.js';
 import type { GwnWeights } from '../graph-wavenet.js';
-import { SPATIAL_FEATURES, TEMPORAL_FEATURES, promptFeatures, promptTargets, type PromptFeatureContext } from './features.js';
-import { ENCODER_PREFIX } from './prompt-encoder.js';
+import { TEMPORAL_FEATURES, promptTargets, type PromptFeatureContext } from './features.js';
+import { ENCODER_BRANCHES, ROW_FEATURES, loadBranches, packRows, promptDimOf, readBranches } from './prompt-engine.js';
 
 export interface PromptTrainingOptions {
   readonly epochs: number;
@@ -28,80 +28,30 @@ export interface PromptTrainingResult {
   readonly losses: readonly number[];
 }
 
-const FEATURES = TEMPORAL_FEATURES + SPATIAL_FEATURES;
 /** the target of a masked row: [mean, variance] of z-scores never reaches it (variance ≥ 0, means are finite) */
 // exactly representable in float32, so the arena copy still equals the loss's null value
 const MASKED_TARGET = -(2 ** 100);
-const LAYER = '0.branch_product';
-/** tfjs-era tensor name (weights [in, out]) → engine parameter name (weights [out, in]) */
-const ENGINE_NAMES: readonly [string, string][] = [
-  ['temporal.hidden', 'first.hidden'],
-  ['temporal.out', 'first.out'],
-  ['spatial.hidden', 'second.hidden'],
-  ['spatial.out', 'second.out'],
-];
 
 function compileEncoder(rows: number, promptDim: number, training: boolean): Model {
   return Model.compile(
-    { inputShape: [FEATURES], layers: [{ kind: 'branch_product', split: TEMPORAL_FEATURES, hidden: promptDim, units: 2 }], loss: { kind: 'masked_mae', nullValue: MASKED_TARGET } },
+    { inputShape: [ROW_FEATURES], layers: [{ kind: 'branch_product', split: TEMPORAL_FEATURES, hidden: promptDim, units: 2 }], loss: { kind: 'masked_mae', nullValue: MASKED_TARGET } },
     { batch: rows, kernels: 'wasm', ...(training ? { optimizer: { kind: 'adam' as const } } : {}) },
   );
 }
 
-function promptDimOf(weights: GwnWeights): number {
-  const hidden = weights[`${ENCODER_PREFIX}temporal.hidden.weight`];
-  if (!hidden) throw new Error(`prompt encoder: missing tensor '${ENCODER_PREFIX}temporal.hidden.weight'`);
-  return hidden.shape[1]!;
-}
-
-/** Copies the encoder tensors of `weights` into the model (transposing [in, out] to [out, in]). */
-function loadEncoder(model: Model, weights: GwnWeights): void {
-  for (const [ours, engine] of ENGINE_NAMES) {
-    const w = weights[`${ENCODER_PREFIX}${ours}.weight`];
-    const b = weights[`${ENCODER_PREFIX}${ours}.bias`];
-    if (!w || !b) throw new Error(`prompt encoder: missing tensor '${ENCODER_PREFIX}${ours}'`);
-    const [fanIn, out] = w.shape as [number, number];
-    const target = model.param(`${LAYER}.${engine}.weight`);
-    for (let i = 0; i < fanIn; i++) for (let o = 0; o < out; o++) target[o * fanIn + i] = w.data[i * out + o]!;
-    model.param(`${LAYER}.${engine}.bias`).set(b.data);
-  }
-}
-
-/** The encoder tensors of the model, in the [in, out] layout of `initialPromptWeights`. */
-function readEncoder(model: Model, like: GwnWeights): GwnWeights {
-  const out: GwnWeights = {};
-  for (const [ours, engine] of ENGINE_NAMES) {
-    const shape = like[`${ENCODER_PREFIX}${ours}.weight`]!.shape as [number, number];
-    const [fanIn, width] = shape;
-    const source = model.param(`${LAYER}.${engine}.weight`);
-    const data = new Float32Array(fanIn * width);
-    for (let i = 0; i < fanIn; i++) for (let o = 0; o < width; o++) data[i * width + o] = source[o * fanIn + i]!;
-    out[`${ENCODER_PREFIX}${ours}.weight`] = { shape, data };
-    out[`${ENCODER_PREFIX}${ours}.bias`] = { shape: [width], data: Float32Array.from(model.param(`${LAYER}.${engine}.bias`)) };
-  }
-  return out;
-}
-
 /** rows of [temporal | spatial] features and [mean, variance] targets (masked rows: MASKED_TARGET) */
 function batchRows(context: PromptFeatureContext, samples: readonly number[]): { inputs: Float32Array; targets: Float32Array; mask: Float32Array } {
-  const rows = context.network.sensorIds.length * samples.length;
-  const features = promptFeatures(context, samples);
   const { target, mask } = promptTargets(context, samples);
-  const inputs = new Float32Array(rows * FEATURES);
-  const targets = new Float32Array(rows * 2);
-  for (let r = 0; r < rows; r++) {
-    for (let f = 0; f < TEMPORAL_FEATURES; f++) inputs[r * FEATURES + f] = features.temporal[r * TEMPORAL_FEATURES + f]!;
-    for (let f = 0; f < SPATIAL_FEATURES; f++) inputs[r * FEATURES + TEMPORAL_FEATURES + f] = features.spatial[r * SPATIAL_FEATURES + f]!;
-    for (let j = 0; j < 2; j++) targets[r * 2 + j] = mask[r]! > 0 ? target[r * 2 + j]! : MASKED_TARGET;
-  }
-  return { inputs, targets, mask };
+  const targets = new Float32Array(target.length);
+  for (let r = 0; r < mask.length; r++) for (let j = 0; j < 2; j++) targets[r * 2 + j] = mask[r]! > 0 ? target[r * 2 + j]! : MASKED_TARGET;
+  return { inputs: packRows(context, samples), targets, mask };
 }
 
 /** Trains the encoder tensors of `weights` (other tensors are returned unchanged) on `samples`. */
 export async function trainPromptEncoder(weights: GwnWeights, context: PromptFeatureContext, samples: readonly number[], options: PromptTrainingOptions): Promise<PromptTrainingResult> {
   const batchSize = Math.min(options.batchSize, samples.length);
   const model = compileEncoder(context.network.sensorIds.length * batchSize, promptDimOf(weights), true);
-  loadEncoder(model, weights);
+  loadBranches(model, weights, ENCODER_BRANCHES);
   const trainer = new Trainer(model, { lr: options.learningRate });
   const rng = createRng('coms2t-prompt-order', options.seed);
   const losses: number[] = [];
@@ -121,7 +71,7 @@ export async function trainPromptEncoder(weights: GwnWeights, context: PromptFea
     }
     losses.push(sum / Math.max(steps, 1));
   }
-  return { weights: { ...weights, ...readEncoder(model, weights) }, losses };
+  return { weights: { ...weights, ...readBranches(model, ENCODER_BRANCHES) }, losses };
 }
 
 /** The prompt objective (masked MAE in z-score units) of `weights` on `samples`. */
@@ -136,7 +86,7 @@ export async function promptObjective(weights: GwnWeights, context: PromptFeatur
     let model = models.get(rows);
     if (!model) {
       model = compileEncoder(rows, promptDimOf(weights), false);
-      loadEncoder(model, weights);
+      loadBranches(model, weights, ENCODER_BRANCHES);
       models.set(rows, model);
     }
     const batch = batchRows(context, slice);
