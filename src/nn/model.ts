@@ -150,6 +150,22 @@ export class Model {
     return this.lossFn.forward(this.kernels, this.outputGrads[this.outputGrads.length - 1]!);
   }
 
+  /**
+   * Back-propagates a given dLoss/dOutput instead of the loss's (the model's loss is then unused): chains this
+   * model in front of another, whose input gradient is this one's output gradient (ComS2T's prompt → GWN).
+   */
+  backwardFrom(dOutput: ArrayLike<number>): void {
+    const last = this.outputGrads[this.outputGrads.length - 1]!;
+    if (dOutput.length !== last.size) {
+      throw new ModelevoError('SHAPE_MISMATCH', `output gradient has ${dOutput.length} values, expected ${last.size}`, {
+        details: { expected: last.shape, actual: [dOutput.length] },
+        hint: 'pass one value per output element of the whole batch',
+      });
+    }
+    this.kernels.data.set(dOutput, last.offset);
+    this.backward();
+  }
+
   backward(): void {
     const ctx = this.ctx as StepContext;
     for (let i = this.layers.length - 1; i >= 0; i--) {

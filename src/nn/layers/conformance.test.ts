@@ -73,6 +73,9 @@ const CASES: { readonly [K in LayerKindName]: fc.Arbitrary<LayerCase> } = {
       };
     }),
   ),
+  branch_product: fc
+    .record({ first: dim, second: dim, hidden: dim, units: fc.integer({ min: 1, max: 3 }), combine: fc.constantFrom('product', 'sum') as fc.Arbitrary<'product' | 'sum'>, outActivation: fc.constantFrom('identity', 'tanh') as fc.Arbitrary<'identity' | 'tanh'> })
+    .map(({ first, second, ...spec }) => ({ inputShape: [first + second], spec: { kind: 'branch_product', split: first, ...spec } })),
   reshape: fc.record({ a: dim, b: dim }).map(({ a, b }) => ({ inputShape: [a, b], spec: { kind: 'reshape', shape: [b, a] } })),
   // the whole network on tiny widths: 1–3 blocks, short inputs (left-padded) or longer ones, with and without
   // the adaptive adjacency, dropout and the output affine

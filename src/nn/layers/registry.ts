@@ -12,9 +12,10 @@ import { graphDiffusionConv, type GraphDiffusionConvSpec } from './graph-diffusi
 import { residualKind, type ResidualSpec } from './residual.js';
 import { reshape, type ReshapeSpec } from './reshape.js';
 import { graphWaveNet, type GraphWaveNetSpec } from './graph-wavenet.js';
+import { branchProduct, type BranchProductSpec } from './branch-product.js';
 import { UnknownNameError } from '../../core/errors.js';
 
-export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | GraphWaveNetSpec | ResidualSpec<LayerSpec> | ReshapeSpec;
+export type LayerSpec = LinearSpec | ActivationSpec | DropoutSpec | Conv1dSpec | ConvTranspose1dSpec | BatchNormSpec | LayerNormSpec | GatedTemporalConvSpec | GraphDiffusionConvSpec | GraphWaveNetSpec | BranchProductSpec | ResidualSpec<LayerSpec> | ReshapeSpec;
 export type LayerKindName = LayerSpec['kind'];
 
 export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpec, { kind: K }>> } = {
@@ -30,6 +31,7 @@ export const LAYERS: { readonly [K in LayerKindName]: LayerKind<Extract<LayerSpe
   residual: residualKind<LayerSpec>(buildLayer),
   reshape,
   graph_wavenet: graphWaveNet,
+  branch_product: branchProduct,
 };
 
 export function buildLayer(spec: LayerSpec, at: BuildInput): BuiltLayer {

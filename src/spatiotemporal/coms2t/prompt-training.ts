@@ -3,12 +3,17 @@
  * tensors only, masked MAE between the encoder output and the true [mean, population variance] of each node's
  * next 12 readings. The projections and every backbone tensor are left untouched (they are not inputs of the
  * objective). No weight decay and no clipping: the encoder is tiny and the objective is bounded.
+ *
+ * Runs on the training engine (src/nn): the encoder is one `branch_product` layer on rows of [13 temporal
+ * features | 2 spatial features]; the masked rows get a target no real row can have, which the engine's
+ * masked MAE leaves out (its mean is then over 2·Σmask entries, as the objective defines).
  */
-import { tf } from '../../train/tf.js';
+import { Model } from '../../nn/model.js';
+import { Trainer } from '../../nn/trainer.js';
 import { createRng } from '../../core/rng.js';
 import type { GwnWeights } from '../graph-wavenet.js';
-import { SPATIAL_FEATURES, TEMPORAL_FEATURES, promptFeatures, promptTargets, type PromptFeatureContext } from './features.js';
-import { encodePrompts, isEncoderTensor, promptLoss } from './prompt-encoder.js';
+import { TEMPORAL_FEATURES, promptTargets, type PromptFeatureContext } from './features.js';
+import { ENCODER_BRANCHES, ROW_FEATURES, loadBranches, packRows, promptDimOf, readBranches } from './prompt-engine.js';
 
 export interface PromptTrainingOptions {
   readonly epochs: number;
@@ -23,72 +28,77 @@ export interface PromptTrainingResult {
   readonly losses: readonly number[];
 }
 
-function batchTensors(context: PromptFeatureContext, samples: readonly number[]) {
-  const rows = context.network.sensorIds.length * samples.length;
-  const features = promptFeatures(context, samples);
-  const targets = promptTargets(context, samples);
-  return {
-    temporal: tf.tensor2d(features.temporal, [rows, TEMPORAL_FEATURES]),
-    spatial: tf.tensor2d(features.spatial, [rows, SPATIAL_FEATURES]),
-    target: tf.tensor2d(targets.target, [rows, 2]),
-    mask: tf.tensor1d(targets.mask),
-  };
+/** the target of a masked row: [mean, variance] of z-scores never reaches it (variance ≥ 0, means are finite) */
+// exactly representable in float32, so the arena copy still equals the loss's null value
+const MASKED_TARGET = -(2 ** 100);
+
+function compileEncoder(rows: number, promptDim: number, training: boolean): Model {
+  return Model.compile(
+    { inputShape: [ROW_FEATURES], layers: [{ kind: 'branch_product', split: TEMPORAL_FEATURES, hidden: promptDim, units: 2 }], loss: { kind: 'masked_mae', nullValue: MASKED_TARGET } },
+    { batch: rows, kernels: 'wasm', ...(training ? { optimizer: { kind: 'adam' as const } } : {}) },
+  );
+}
+
+/** rows of [temporal | spatial] features and [mean, variance] targets (masked rows: MASKED_TARGET) */
+function batchRows(context: PromptFeatureContext, samples: readonly number[]): { inputs: Float32Array; targets: Float32Array; mask: Float32Array } {
+  const { target, mask } = promptTargets(context, samples);
+  const targets = new Float32Array(target.length);
+  for (let r = 0; r < mask.length; r++) for (let j = 0; j < 2; j++) targets[r * 2 + j] = mask[r]! > 0 ? target[r * 2 + j]! : MASKED_TARGET;
+  return { inputs: packRows(context, samples), targets, mask };
 }
 
 /** Trains the encoder tensors of `weights` (other tensors are returned unchanged) on `samples`. */
 export async function trainPromptEncoder(weights: GwnWeights, context: PromptFeatureContext, samples: readonly number[], options: PromptTrainingOptions): Promise<PromptTrainingResult> {
-  const variables = new Map<string, tf.Variable>();
-  for (const [name, w] of Object.entries(weights)) if (isEncoderTensor(name)) variables.set(name, tf.variable(tf.tensor(w.data, [...w.shape]), true));
-  const param = (name: string): tf.Tensor => {
-    const v = variables.get(name);
-    if (!v) throw new Error(`prompt encoder: missing tensor '${name}'`);
-    return v;
-  };
-  const optimizer = tf.train.adam(options.learningRate);
+  const batchSize = Math.min(options.batchSize, samples.length);
+  const model = compileEncoder(context.network.sensorIds.length * batchSize, promptDimOf(weights), true);
+  loadBranches(model, weights, ENCODER_BRANCHES);
+  const trainer = new Trainer(model, { lr: options.learningRate });
   const rng = createRng('coms2t-prompt-order', options.seed);
   const losses: number[] = [];
-  try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      const order = [...samples];
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      const batchSize = Math.min(options.batchSize, order.length);
-      let sum = 0;
-      let steps = 0;
-      for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-        const batch = batchTensors(context, order.slice(start, start + batchSize));
-        const loss = optimizer.minimize(() => promptLoss(encodePrompts(param, batch.temporal, batch.spatial).output, batch.target, batch.mask), true, [...variables.values()]);
-        sum += (await loss!.data())[0]!;
-        steps++;
-        tf.dispose([loss!, batch.temporal, batch.spatial, batch.target, batch.mask]);
-      }
-      losses.push(sum / Math.max(steps, 1));
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const order = [...samples];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    const out: GwnWeights = { ...weights };
-    for (const [name, v] of variables) out[name] = { shape: v.shape, data: Float32Array.from(await v.data()) };
-    return { weights: out, losses };
-  } finally {
-    optimizer.dispose();
-    tf.dispose([...variables.values()]);
+    let sum = 0;
+    let steps = 0;
+    // the last partial batch is dropped (the model is compiled for one batch size)
+    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
+      const batch = batchRows(context, order.slice(start, start + batchSize));
+      sum += trainer.step(batch.inputs, batch.targets);
+      steps++;
+    }
+    losses.push(sum / Math.max(steps, 1));
   }
+  return { weights: { ...weights, ...readBranches(model, ENCODER_BRANCHES) }, losses };
 }
 
 /** The prompt objective (masked MAE in z-score units) of `weights` on `samples`. */
 export async function promptObjective(weights: GwnWeights, context: PromptFeatureContext, samples: readonly number[], chunk = 64): Promise<number> {
+  const nodes = context.network.sensorIds.length;
+  const models = new Map<number, Model>();
   let errorSum = 0;
   let count = 0;
   for (let start = 0; start < samples.length; start += chunk) {
-    const batch = batchTensors(context, samples.slice(start, start + chunk));
-    const [sum, valid] = tf.tidy(() => {
-      const lookup = (name: string): tf.Tensor => tf.tensor(weights[name]!.data, [...weights[name]!.shape]);
-      const output = encodePrompts(lookup, batch.temporal, batch.spatial).output;
-      return [tf.sum(tf.mul(tf.abs(tf.sub(output, batch.target)), tf.expandDims(batch.mask, 1))), tf.mul(tf.sum(batch.mask), 2)];
-    });
-    errorSum += (await sum.data())[0]!;
-    count += (await valid.data())[0]!;
-    tf.dispose([sum, valid, batch.temporal, batch.spatial, batch.target, batch.mask]);
+    const slice = samples.slice(start, start + chunk);
+    const rows = nodes * slice.length;
+    let model = models.get(rows);
+    if (!model) {
+      model = compileEncoder(rows, promptDimOf(weights), false);
+      loadBranches(model, weights, ENCODER_BRANCHES);
+      models.set(rows, model);
+    }
+    const batch = batchRows(context, slice);
+    model.kernels.data.set(batch.inputs, model.input.offset);
+    model.forward(false);
+    const output = model.view(model.output);
+    // summed in float64 here (not the loss kernel): the objective is reported, not differentiated
+    for (let r = 0; r < rows; r++) {
+      if (!(batch.mask[r]! > 0)) continue;
+      for (let j = 0; j < 2; j++) errorSum += Math.abs(output[r * 2 + j]! - batch.targets[r * 2 + j]!);
+      count += 2;
+    }
   }
   return count > 0 ? errorSum / count : Number.NaN;
 }
