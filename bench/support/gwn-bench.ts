@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { tf } from '../../src/train/tf.js';
 import { gwnForward, initialGwnWeights, isTrainable, parameterSpecs } from '../../src/spatiotemporal/graph-wavenet.js';
 import { maskedMaeLoss } from '../../src/spatiotemporal/gwn-session.js';
-import { benchConfig, compileBenchModel, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';
+import { benchConfig, compileBenchModel, openDataParallelBench, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';
 import { runChild, type ChildRun } from './child-run.js';
 
 export type { GwnBenchPlan } from './gwn-engine-bench.js';
@@ -32,6 +32,16 @@ function timeSteps(plan: GwnBenchPlan, step: () => void): number {
 export function gwnEngineMs(plan: GwnBenchPlan): number {
   const { trainer, x, labels } = compileBenchModel(plan);
   return timeSteps(plan, () => trainer.step(x, labels));
+}
+
+/** median ms per engine training step, data-parallel on 2 workers; the worker is closed before returning */
+export async function gwnEngineDataParallelMs(plan: GwnBenchPlan): Promise<number> {
+  const { trainer, x, labels } = await openDataParallelBench(plan);
+  try {
+    return timeSteps(plan, () => trainer.step(x, labels));
+  } finally {
+    await trainer.close();
+  }
 }
 
 /** median ms per tfjs training step (the backend set by the caller) */
