@@ -19,10 +19,10 @@
  * 2) and 8 backward (6 for dX, 2 for dÃ); with N = 207, C = 8 and T = 12, 10, 9, 7, 6, 4, 3 over the 7 graph
  * convolutions (Σ T = 51), batch 16: 14 · 16 · 2·207²·8·51 ≈ 7.8 GFLOP, + ~0.45 GFLOP for the 1 × 1 mixes, i.e.
  * ~8.3 GFLOP per step in ~315 ms of GEMM ≈ 26 GFLOP/s, ~80 % of one core's 128-bit peak (33.5 GFLOP/s) even
- * under load. n = C·T ≥ 24 already fills the micro-kernel; one GEMM over the batch (n = B·C·T) would save only
- * packing and the swaps (~7 %). What would pay: the fixed supports are sparse (transition matrices of a
+ * under load. n = C·T (24–96) already keeps the micro-kernel busy; one GEMM over the batch (n = B·C·T) would save
+ * only packing and the swaps (~7 %). What would pay: the fixed supports are sparse (transition matrices of a
  * thresholded road graph, ~4–5 % non-zeros; the bench's 5 %), so a SIMD sparse·dense kernel for them would cut
- * 4 of the 6 diffusion products per term ~20× (the adaptive Ã stays dense), about half of the step's FLOPs.
+ * 8 of the 14 diffusion products per graph convolution ~20× (those along Ã stay dense): about half the FLOPs.
  */
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
