@@ -84,6 +84,9 @@ export class WasmKernels extends ReferenceKernels {
   override swapAxes01(src: number, dst: number, p: number, q: number, r: number): void {
     this.exports.nnSwapAxes01(src * 4, dst * 4, p, q, r);
   }
+  override sparseDiffuse(coo: number, nnz: number, x: number, y: number, width: number, transposed: boolean): void {
+    this.exports.nnSparseDiffuse(coo * 4, nnz, x * 4, y * 4, width, transposed ? 1 : 0);
+  }
   override channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void {
     if ((act === 'identity' || act === 'relu') && pre < 0) this.exports.nnChannelBiasRelu(y * 4, bytes(bias), outer, channels, inner, act === 'relu' ? 1 : 0);
     else if ((act === 'tanh' || act === 'sigmoid') && pre < 0) {
