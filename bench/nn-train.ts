@@ -258,7 +258,9 @@ if (ONLY === '' || ONLY === 'gwn') {
   const row = (engine: string, ms: number): void =>
     console.log(`${label} ${engine.padEnd(28)} ${(1000 / ms).toFixed(2).padStart(8)}   ms/step ${ms.toFixed(0).padStart(6)}   ×tfjs ${(ms / tfjsMs).toFixed(2)}   ${'ms' in torch ? `×PyTorch ${(ms / torch.ms).toFixed(2)}` : ''}`);
   row('nn (wasm SIMD, 1 thread)', gwnEngineMs(plan));
-  row('nn (2 data-parallel workers)', await gwnEngineDataParallelMs(plan));
+  const parallel = await gwnEngineDataParallelMs(plan);
+  row('nn (2 data-parallel workers)', parallel.ms);
+  console.log(`${''.padEnd(29)} ${parallel.perStep}`);
   row('tfjs-wasm (1 thread)', tfjsMs);
   if ('ms' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.ms);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);

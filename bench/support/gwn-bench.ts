@@ -34,11 +34,17 @@ export function gwnEngineMs(plan: GwnBenchPlan): number {
   return timeSteps(plan, () => trainer.step(x, labels));
 }
 
-/** median ms per engine training step, data-parallel on 2 workers; the worker is closed before returning */
-export async function gwnEngineDataParallelMs(plan: GwnBenchPlan): Promise<number> {
+/**
+ * median ms per engine training step, data-parallel on 2 workers, and thread 0's mean wait / sync / copy ms per
+ * step (DataParallelTrainer.profile, warm-up included); the worker is closed before returning
+ */
+export async function gwnEngineDataParallelMs(plan: GwnBenchPlan): Promise<{ ms: number; perStep: string }> {
   const { trainer, x, labels } = await openDataParallelBench(plan);
   try {
-    return timeSteps(plan, () => trainer.step(x, labels));
+    const ms = timeSteps(plan, () => trainer.step(x, labels));
+    const p = trainer.profile();
+    const mean = (total: number): string => (total / trainer.steps).toFixed(1);
+    return { ms, perStep: `per step on thread 0: ${mean(p.waitedMs)} ms waiting at barriers, ${mean(p.syncMs)} ms all-reduce + sharded update, ${mean(p.pushMs)} ms parameter/state copy to replica 1` };
   } finally {
     await trainer.close();
   }
