@@ -64,6 +64,24 @@ export function nnSwapAxes01(src: usize, dst: usize, p: i32, q: i32, r: i32): vo
   }
 }
 
+/**
+ * Sparse diffusion over a support in triples (row v, column w, value a) stored as floats, accumulated:
+ * transposed: y[w, :] += a·x[v, :] (y = Aᵀ·x); otherwise y[v, :] += a·x[w, :] (y = A·x). Rows are `width` long.
+ */
+export function nnSparseDiffuse(coo: usize, nnz: i32, x: usize, y: usize, width: i32, transposed: i32): void {
+  for (let e = 0; e < nnz; e++) {
+    const v = <i32>load<f32>(at(coo, 3 * e));
+    const w = <i32>load<f32>(at(coo, 3 * e + 1));
+    const a: f32 = load<f32>(at(coo, 3 * e + 2));
+    const from = at(x, (transposed != 0 ? v : w) * width);
+    const to = at(y, (transposed != 0 ? w : v) * width);
+    const va = f32x4.splat(a);
+    let i = 0;
+    for (; i + 4 <= width; i += 4) v128.store(at(to, i), f32x4.add(v128.load(at(to, i)), f32x4.mul(va, v128.load(at(from, i)))));
+    for (; i < width; i++) store<f32>(at(to, i), load<f32>(at(to, i)) + a * load<f32>(at(from, i)));
+  }
+}
+
 /** y[o, c, i] = act(y[o, c, i] + bias[c]) for identity (0) and relu (1); other activations go through the reference */
 export function nnChannelBiasRelu(y: usize, bias: isize, outer: i32, channels: i32, inner: i32, relu: i32): void {
   const zero = f32x4.splat(0);

@@ -18,4 +18,4 @@ export {
   nnSgdStep,
   nnAdamStep,
 } from './nn-elementwise';
-export { nnIm2col1d, nnCol2im1d, nnSwapAxes01, nnChannelBiasRelu, nnChannelSums, nnBatchNormForward, nnBatchNormBackward } from './nn-conv';
+export { nnIm2col1d, nnCol2im1d, nnSwapAxes01, nnSparseDiffuse, nnChannelBiasRelu, nnChannelSums, nnBatchNormForward, nnBatchNormBackward } from './nn-conv';

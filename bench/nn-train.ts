@@ -12,8 +12,8 @@
  * step). One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
  *
  * Graph WaveNet (bench/support/gwn-bench.ts): ms per training step at the results' width (8/32/64), batch 16,
- * 12 steps in and out, on the engine, tfjs-wasm (the previous gwnForward path) and PyTorch (bench/gwn_torch.py),
- * and the peak RSS of an engine GWN run in a child process.
+ * 12 steps in and out, on the engine (1 thread, and 2 data-parallel workers), tfjs-wasm (the previous gwnForward
+ * path) and PyTorch (bench/gwn_torch.py), and the peak RSS of an engine GWN run in a child process.
  *
  * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N
  *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]
@@ -33,7 +33,7 @@ import type { ModelSpec } from '../src/nn/model.js';
 import type { OptimizerSpec } from '../src/nn/optim/registry.js';
 import { initTfMlpWeights as initMlpWeights, mlpForward, maskedCrossEntropy, classMask } from '../test/support/tfjs-continual-mlp.js';
 import { runChild } from './support/child-run.js';
-import { gwnEngineMs, gwnEngineRss, gwnTfjsMs, gwnTorch, type GwnBenchPlan } from './support/gwn-bench.js';
+import { gwnEngineDataParallelMs, gwnEngineMs, gwnEngineRss, gwnTfjsMs, gwnTorch, type GwnBenchPlan } from './support/gwn-bench.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -258,6 +258,9 @@ if (ONLY === '' || ONLY === 'gwn') {
   const row = (engine: string, ms: number): void =>
     console.log(`${label} ${engine.padEnd(28)} ${(1000 / ms).toFixed(2).padStart(8)}   ms/step ${ms.toFixed(0).padStart(6)}   ×tfjs ${(ms / tfjsMs).toFixed(2)}   ${'ms' in torch ? `×PyTorch ${(ms / torch.ms).toFixed(2)}` : ''}`);
   row('nn (wasm SIMD, 1 thread)', gwnEngineMs(plan));
+  const parallel = await gwnEngineDataParallelMs(plan);
+  row('nn (2 data-parallel workers)', parallel.ms);
+  console.log(`${''.padEnd(29)} ${parallel.perStep}`);
   row('tfjs-wasm (1 thread)', tfjsMs);
   if ('ms' in torch) row(`PyTorch ${torch.version} (2 threads)`, torch.ms);
   else console.log(`${''.padEnd(29)} PyTorch: not measured (${torch.error})`);

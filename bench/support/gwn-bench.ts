@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { tf } from '../../src/train/tf.js';
 import { gwnForward, initialGwnWeights, isTrainable, parameterSpecs } from '../../src/spatiotemporal/graph-wavenet.js';
 import { maskedMaeLoss } from '../../src/spatiotemporal/gwn-session.js';
-import { benchConfig, compileBenchModel, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';
+import { benchConfig, compileBenchModel, openDataParallelBench, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';
 import { runChild, type ChildRun } from './child-run.js';
 
 export type { GwnBenchPlan } from './gwn-engine-bench.js';
@@ -32,6 +32,22 @@ function timeSteps(plan: GwnBenchPlan, step: () => void): number {
 export function gwnEngineMs(plan: GwnBenchPlan): number {
   const { trainer, x, labels } = compileBenchModel(plan);
   return timeSteps(plan, () => trainer.step(x, labels));
+}
+
+/**
+ * median ms per engine training step, data-parallel on 2 workers, and thread 0's mean wait / sync / copy ms per
+ * step (DataParallelTrainer.profile, warm-up included); the worker is closed before returning
+ */
+export async function gwnEngineDataParallelMs(plan: GwnBenchPlan): Promise<{ ms: number; perStep: string }> {
+  const { trainer, x, labels } = await openDataParallelBench(plan);
+  try {
+    const ms = timeSteps(plan, () => trainer.step(x, labels));
+    const p = trainer.profile();
+    const mean = (total: number): string => (total / trainer.steps).toFixed(1);
+    return { ms, perStep: `per step on thread 0: ${mean(p.waitedMs)} ms waiting at barriers, ${mean(p.syncMs)} ms all-reduce + sharded update, ${mean(p.pushMs)} ms parameter/state copy to replica 1` };
+  } finally {
+    await trainer.close();
+  }
 }
 
 /** median ms per tfjs training step (the backend set by the caller) */

@@ -1,6 +1,7 @@
 /** The engine half of bench:nn-train's GWN rows, without tfjs (its RSS child loads only this). */
 import { createRng } from '../../src/core/rng.js';
 import { Model } from '../../src/nn/model.js';
+import { DataParallelTrainer } from '../../src/nn/data-parallel.js';
 import { Trainer } from '../../src/nn/trainer.js';
 import { defaultGwnConfig, transitionMatrices, type GraphWaveNetConfig } from '../../src/spatiotemporal/gwn-config.js';
 import { gwnModelSpec, setGwnSupports } from '../../src/spatiotemporal/gwn-engine.js';
@@ -39,3 +40,16 @@ export function compileBenchModel(plan: GwnBenchPlan): { trainer: Trainer; x: Fl
   return { trainer: new Trainer(model, { lr: 1e-3, clipNorm: 5 }), x, labels };
 }
 
+
+/**
+ * The same step data-parallel over 2 replicas (this thread + one worker, batch 8 + 8, src/nn/data-parallel.ts):
+ * per-replica BN statistics and dropout masks, so the steps follow single-thread ones in distribution.
+ */
+export async function openDataParallelBench(plan: GwnBenchPlan): Promise<{ trainer: DataParallelTrainer; x: Float32Array; labels: Float32Array }> {
+  const config = benchConfig(plan);
+  const trainer = await DataParallelTrainer.open(gwnModelSpec(config, 2, SCALER, STEPS_IN), { batch: plan.batch, optimizer: { kind: 'adam', weightDecay: 1e-4 }, seed: 0, lr: 1e-3, clipNorm: 5 });
+  const { x, labels, supports } = randomData(plan);
+  // set on replica 0's model; the trainer copies state (the supports) to replica 1 before each step
+  setGwnSupports(trainer.model, supports);
+  return { trainer, x, labels };
+}

@@ -59,3 +59,18 @@ test('sum of squares, SGD and Adam/AdamW passes', () => {
     { numRuns: 60 },
   );
 });
+
+test('sparse diffusion over (row, column, value) triples, both directions, accumulating into y', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 37 }), fc.integer({ min: 0, max: 40 }), fc.boolean(), fc.nat(), (nodes, width, nnz, transposed, seed) => {
+      // layout: triples | x | y; the triples are rewritten with integer node indices (duplicates allowed: they add)
+      const rng = createRng('sparse-diffuse-prop', seed);
+      const triples = Array.from({ length: nnz }, () => [Math.floor(rng.next() * nodes), Math.floor(rng.next() * nodes), 2 * rng.next() - 1] as const);
+      compare(seed, 3 * nnz + 2 * nodes * width, (k, o) => {
+        triples.forEach(([v, w, a], e) => k.data.set([v, w, a], o + 3 * e));
+        k.sparseDiffuse(o, nnz, o + 3 * nnz, o + 3 * nnz + nodes * width, width, transposed);
+      });
+    }),
+    { numRuns: 150 },
+  );
+});

@@ -61,6 +61,11 @@ export interface NnKernels {
   col2im1d(cols: number, x: number, g: Conv1dGeometry): void;
   /** dst[q, p, r] = src[p, q, r] */
   swapAxes01(src: number, dst: number, p: number, q: number, r: number): void;
+  /**
+   * Sparse diffusion, accumulated, over nnz triples (row v, column w, value a) stored as floats at `coo`, rows
+   * `width` long: transposed: y[w, :] += a·x[v, :] (Aᵀ·x); otherwise y[v, :] += a·x[w, :] (A·x)
+   */
+  sparseDiffuse(coo: number, nnz: number, x: number, y: number, width: number, transposed: boolean): void;
   /** y[o, c, i] = act(y[o, c, i] + bias[c]) (bias < 0: none); `pre` ≥ 0 keeps the pre-activation */
   channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void;
   /** out[c] = Σ_{o, i} x[o, c, i] */

@@ -13,6 +13,11 @@
  * [N, C·T] (scratch `chain`), each step is A_sᵀ·[N, C·T] (n = C·T rather than T: one GEMM per step, not C thin
  * ones), and each result is swapped back into the concatenation buffer [B, J·C, N, T] (J = 1 + S·K); the 1 × 1
  * convolution is one GEMM per example. Backward swaps the example's concatenation gradient the same way.
+ *
+ * Fixed supports with at most a quarter non-zeros (transition matrices of a thresholded road graph have ~5 %)
+ * diffuse through a sparse kernel instead of the dense GEMM: the step is FLOP-bound in dense diffusion
+ * (bench/gwn-profile.ts). Each forward lists the supports' non-zeros (they may change between steps) as (row,
+ * column, value) triples in an activation buffer; backward reuses that list. The learned support stays dense.
  */
 import { ModelevoError } from '../../core/errors.js';
 import type { View } from '../arena.js';
@@ -79,6 +84,10 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
   const chain = planner.buffer('scratch', `${name}.chain`, [terms, nodes, cin * time]);
   const dChain = planner.buffer('scratch', `${name}.dChain`, [terms, nodes, cin * time]);
   const example = cin * plane;
+  // sparse fixed supports: up to a quarter of N² (row, column, value) triples each; nonZeros[s] < 0 = dense
+  const sparseCapacity = Math.max(1, Math.floor((nodes * nodes) / 4));
+  const triples = fixed > 0 ? planner.buffer('activation', `${name}.supportTriples`, [fixed, sparseCapacity, 3]) : undefined;
+  const nonZeros = new Int32Array(fixed);
   const slice = (base: number, b: number, term: number, c: number): number => base + ((b * terms + term) * cin + c) * plane;
   // one reusable argument record for the many small diffusion GEMMs
   const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: cin * time, k: nodes, a: 0, lda: nodes, b: 0, ldb: cin * time, beta: 0, c: 0, ldc: cin * time };
@@ -90,7 +99,34 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
   const link = (base: number, term: number): number => base + term * example;
   /** C = op(A_s)·B for one example's [N, C·T]: transposed in forward (Aᵀ), plain in backward (A) */
   const supportAt = (s: number): number => (s < fixed ? supports.offset + s * nodes * nodes : sharedAdaptive ? sharedAdaptive.adjacency.offset : adaptive!.offset);
+  const listNonZeros = (data: NnKernels['data']): void => {
+    for (let s = 0; s < fixed; s++) {
+      const a = supportAt(s);
+      const out = triples!.offset + s * sparseCapacity * 3;
+      let count = 0;
+      for (let v = 0; v < nodes && count >= 0; v++) {
+        for (let w = 0; w < nodes; w++) {
+          const value = data[a + v * nodes + w]!;
+          if (value === 0) continue;
+          if (count === sparseCapacity) {
+            count = -1;
+            break;
+          }
+          data[out + 3 * count] = v;
+          data[out + 3 * count + 1] = w;
+          data[out + 3 * count + 2] = value;
+          count++;
+        }
+      }
+      nonZeros[s] = count;
+    }
+  };
   const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
+    if (s < fixed && nonZeros[s]! >= 0) {
+      if (!accumulate) k.data.fill(0, to, to + nodes * cin * time);
+      k.sparseDiffuse(triples!.offset + s * sparseCapacity * 3, nonZeros[s]!, from, to, cin * time, transposed);
+      return;
+    }
     diffusion.transA = transposed;
     diffusion.a = supportAt(s);
     diffusion.b = from;
@@ -104,6 +140,7 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
     sampleShape: [cout, nodes, time],
     forward(ctx) {
       const k = ctx.kernels;
+      listNonZeros(k.data);
       if (rank > 0) {
         // Ã = softmax(ReLU(E₁·E₂)) row-wise; adaptivePre keeps ReLU(E₁E₂) for the backward mask
         k.gemm({ transA: false, transB: false, m: nodes, n: nodes, k: rank, a: nodevec1!.offset, lda: rank, b: nodevec2!.offset, ldb: nodes, beta: 0, c: adaptivePre!.offset, ldc: nodes });

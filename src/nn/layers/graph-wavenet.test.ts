@@ -104,3 +104,51 @@ test('adaptive adjacency: the layer diffuses along softmax(ReLU(E₁E₂)) compu
     assert.ok(Math.abs(actual - expected) < 1e-4 * Math.max(1, Math.abs(expected)), `out[${b},${o},${w},${t}] = ${actual}, expected ${expected}`);
   }
 });
+
+test('sparse fixed supports (≤ ¼ non-zeros) go through the sparse kernel and give the dense GEMM path\'s outputs and gradients', () => {
+  // a TCN first, so that the diffusion's backward (A·dH) reaches parameters through dInput
+  const spec: Parameters<typeof Model.compile>[0] = {
+    inputShape: [C, N, T],
+    layers: [
+      { kind: 'gated_temporal_conv', channels: 3, kernel: 2, dilation: 1 },
+      { kind: 'graph_diffusion_conv', channels: 2, supports: 2, order: 2, adaptiveRank: 2 },
+    ],
+    loss: { kind: 'mse' },
+  };
+  const rng = createRng('gwn-sparse-supports');
+  // N = 5: 6 non-zeros fit (⌊25/4⌋); one support a weighted cycle plus a self-loop, one a single column
+  const sparse = new Float32Array(2 * N * N);
+  for (let v = 0; v < N; v++) sparse[v * N + ((v + 1) % N)] = 0.5 + rng.next();
+  sparse[2 * N + 2] = 0.7;
+  for (let v = 0; v < N; v++) sparse[N * N + v * N + 3] = rng.next() + 0.1;
+  // the dense twin: the same matrices with every zero replaced by 1e-30 (too many non-zeros for the sparse list)
+  const dense = sparse.map((a) => (a === 0 ? 1e-30 : a));
+  const x = Float32Array.from({ length: B * C * N * T }, () => 2 * rng.next() - 1);
+  const y = Float32Array.from({ length: B * 2 * N * (T - 1) }, () => rng.next());
+  for (const kernels of ['wasm', 'reference'] as const) {
+    const run = (supports: Float32Array): { out: Float32Array; grads: Float32Array; sparseCalls: number } => {
+      const model = Model.compile(spec, { batch: B, kernels, seed: 8 });
+      let sparseCalls = 0;
+      const original = model.kernels.sparseDiffuse.bind(model.kernels);
+      model.kernels.sparseDiffuse = (...args) => {
+        sparseCalls++;
+        original(...args);
+      };
+      model.view(model.stateViews[0]!).set(supports);
+      model.view(model.input).set(x);
+      model.view(model.target).set(y);
+      model.forward(true, 1);
+      model.loss();
+      model.backward();
+      const data = model.kernels.data;
+      return { out: Float32Array.from(model.view(model.output)), grads: Float32Array.from(data.subarray(model.runs.grads, model.runs.grads + model.runs.count)), sparseCalls };
+    };
+    const s = run(sparse);
+    const d = run(dense);
+    assert.ok(s.sparseCalls > 0, `${kernels}: the sparse supports used the sparse kernel`);
+    assert.equal(d.sparseCalls, 0, `${kernels}: the dense twin used the GEMM`);
+    for (const [what, a, b] of [['output', s.out, d.out], ['gradient', s.grads, d.grads]] as const) {
+      for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 * Math.max(1, Math.abs(b[i]!)), `${kernels} ${what}[${i}]: ${a[i]} vs ${b[i]}`);
+    }
+  }
+});

@@ -50,6 +50,18 @@ export function swapAxes01(d: ArenaArray, src: number, dst: number, p: number, q
 }
 
 /** y[o, c, i] = act(y[o, c, i] + bias[c]) over an [outer, channels, inner] tensor; `pre` ≥ 0 keeps the sum */
+/** the specification of sparseDiffuse (kernels.ts) */
+export function sparseDiffuse(d: ArenaArray, coo: number, nnz: number, x: number, y: number, width: number, transposed: boolean): void {
+  for (let e = 0; e < nnz; e++) {
+    const v = d[coo + 3 * e]!;
+    const w = d[coo + 3 * e + 1]!;
+    const a = d[coo + 3 * e + 2]!;
+    const from = x + (transposed ? v : w) * width;
+    const to = y + (transposed ? w : v) * width;
+    for (let i = 0; i < width; i++) d[to + i] = d[to + i]! + a * d[from + i]!;
+  }
+}
+
 export function channelBiasActivation(d: ArenaArray, y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void {
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {

@@ -52,6 +52,9 @@ export class ReferenceKernels implements NnKernels {
   swapAxes01(src: number, dst: number, p: number, q: number, r: number): void {
     conv.swapAxes01(this.data, src, dst, p, q, r);
   }
+  sparseDiffuse(coo: number, nnz: number, x: number, y: number, width: number, transposed: boolean): void {
+    conv.sparseDiffuse(this.data, coo, nnz, x, y, width, transposed);
+  }
   channelBiasActivation(y: number, bias: number, outer: number, channels: number, inner: number, act: Activation, pre: number): void {
     conv.channelBiasActivation(this.data, y, bias, outer, channels, inner, act, pre);
   }

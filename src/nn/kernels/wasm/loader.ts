@@ -56,6 +56,7 @@ export interface NnWasmExports {
   nnIm2col1d(x: number, cols: number, batch: number, channels: number, length: number, kernel: number, stride: number, padding: number, dilation: number, outLength: number): void;
   nnCol2im1d(cols: number, x: number, batch: number, channels: number, length: number, kernel: number, stride: number, padding: number, dilation: number, outLength: number): void;
   nnSwapAxes01(src: number, dst: number, p: number, q: number, r: number): void;
+  nnSparseDiffuse(coo: number, nnz: number, x: number, y: number, width: number, transposed: number): void;
   nnChannelBiasRelu(y: number, bias: number, outer: number, channels: number, inner: number, relu: number): void;
   nnChannelSums(x: number, outer: number, channels: number, inner: number, out: number): void;
   nnBatchNormForward(x: number, y: number, gamma: number, beta: number, runMean: number, runVar: number, xhat: number, invStd: number, outer: number, channels: number, inner: number, eps: number, momentum: number, training: number): void;
@@ -77,6 +78,7 @@ const REQUIRED_EXPORTS: readonly (keyof NnWasmExports)[] = [
   'nnIm2col1d',
   'nnCol2im1d',
   'nnSwapAxes01',
+  'nnSparseDiffuse',
   'nnChannelBiasRelu',
   'nnChannelSums',
   'nnBatchNormForward',
