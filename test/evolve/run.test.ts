@@ -12,6 +12,11 @@ import { runMerge } from '../../src/merge/index.js';
 import { computeKinship } from '../../src/kinship/compute.js';
 import { RunStore } from '../../src/runs/store.js';
 import { BASE, EXPERTS, targetFitness } from './fixture-fitness.js';
+import { budget } from '../support/budget.js';
+
+// Each evaluation writes and scores one merge of the fixtures; npm test runs shorter searches than test:full.
+const GRID_BUDGET = budget(20, 60);
+const CMA_BUDGET = budget(14, 24);
 
 function withDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'modelevo-evolve-'));
@@ -29,10 +34,10 @@ function bestRecorded(dir: string): number {
 
 test('grid-greedy (AnyFit) walks task-arithmetic coefficients toward the target and writes a reproducible best', async () => {
   await withDir(async (root) => {
-    const config = parseEvolveConfig({ ...common, budget: 60, strategy: { name: 'grid-greedy', start: [0.5, 0.5, 0.5], step: 0.1, low: -1, high: 2 } });
+    const config = parseEvolveConfig({ ...common, budget: GRID_BUDGET, strategy: { name: 'grid-greedy', start: [0.5, 0.5, 0.5], step: 0.1, low: -1, high: 2 } });
     const runDir = join(root, 'run');
     const summary = await runEvolution({ config, runDir, fitness: targetFitness() });
-    assert.ok(summary.evaluations <= 60);
+    assert.ok(summary.evaluations <= GRID_BUDGET);
     assert.equal(summary.best!.fitness, bestRecorded(runDir));
     // the walk starts at 0.5 and moves toward (0.7, 0.5, −0.2)
     assert.ok(summary.best!.fitness > -1e-3 || summary.best!.key !== '[0.500, 0.500, 0.500]');
@@ -67,7 +72,7 @@ test('cma-es over the mergekit-evolve genome improves on its initial point; best
   await withDir(async (root) => {
     const config = parseEvolveConfig({
       ...common,
-      budget: 24,
+      budget: CMA_BUDGET,
       strategy: { name: 'cma-es', genome: { merge_method: 'task_arithmetic', allow_negative_weights: true }, sigma0: 0.3 },
     });
     const runDir = join(root, 'run');
@@ -76,7 +81,7 @@ test('cma-es over the mergekit-evolve genome improves on its initial point; best
     const records = store.individuals();
     store.close();
     assert.equal(records.length, summary.evaluations);
-    assert.ok(summary.evaluations >= 24 && summary.evaluations < 24 + 10);
+    assert.ok(summary.evaluations >= CMA_BUDGET && summary.evaluations < CMA_BUDGET + 10);
     assert.equal(summary.best!.fitness, bestRecorded(runDir));
     assert.ok(existsSync(join(summary.best!.output!, 'config.json')));
     // each individual records its PCC kinship to every parent; the best's equals a fresh computation

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { budget } from '../../../test/support/budget.js';
 import { cmaEs, evaluationPoint, type CmaEsParams, type CmaEsState } from './cma-es.js';
 
 type Fn = (x: readonly number[]) => number;
@@ -21,17 +22,20 @@ function minimise(fn: Fn, params: CmaEsParams, seed: number): { state: CmaEsStat
   return { state, evaluations: state.evaluations };
 }
 
+// Seeds per benchmark: the median of 3 runs under npm test (each 10-D run costs ~0.15 CPU-s), of 11 in test:full.
+const SEEDS = budget(3, 11);
+
 function medianEvaluations(fn: Fn, x0: number[], sigma0: number): { median: number; reached: number } {
   const counts: number[] = [];
   let reached = 0;
-  for (let seed = 1; seed <= 11; seed++) {
+  for (let seed = 1; seed <= SEEDS; seed++) {
     const params: CmaEsParams = { objective: 'min', x0, sigma0, targetFitness: 1e-8, maxEvaluations: 30000 };
     const { state } = minimise(fn, params, seed);
     if (state.stop === 'target') reached++;
     counts.push(state.evaluations);
   }
   counts.sort((a, b) => a - b);
-  return { median: counts[5]!, reached };
+  return { median: counts[(SEEDS - 1) / 2]!, reached };
 }
 
 // Hansen's pycma figures without active CMA (evolutionary-merging.md §6.5): the basic algorithm's column.
@@ -39,19 +43,19 @@ const PYCMA_BASIC = { sphere: 1300, ellipsoid: 5520, rosenbrock: 5830 };
 
 test('reaches f < 1e-8 on the 10-D sphere within 1.5x of pycma (basic)', () => {
   const { median, reached } = medianEvaluations(sphere, new Array(10).fill(1), 1);
-  assert.equal(reached, 11);
+  assert.equal(reached, SEEDS);
   assert.ok(median <= 1.5 * PYCMA_BASIC.sphere, `median evaluations ${median}`);
 });
 
 test('reaches f < 1e-8 on the 10-D ellipsoid (condition 1e6) within 1.5x of pycma (basic)', () => {
   const { median, reached } = medianEvaluations(ellipsoid, new Array(10).fill(1), 1);
-  assert.equal(reached, 11);
+  assert.equal(reached, SEEDS);
   assert.ok(median <= 1.5 * PYCMA_BASIC.ellipsoid, `median evaluations ${median}`);
 });
 
 test('reaches f < 1e-8 on 10-D Rosenbrock within 1.5x of pycma (basic)', () => {
   const { median, reached } = medianEvaluations(rosenbrock, new Array(10).fill(0), 0.5);
-  assert.ok(reached >= 9, `reached ${reached}/11`);
+  assert.ok(reached >= Math.ceil(0.8 * SEEDS), `reached ${reached}/${SEEDS}`); // 9 of 11 in test:full
   assert.ok(median <= 1.5 * PYCMA_BASIC.rosenbrock, `median evaluations ${median}`);
 });
 
