@@ -15,6 +15,8 @@
  * - tasks: datasets, their windowing, scalers, splits and metrics, independent of any model.
  * - models: eval (Llama evaluator), neuro (AD-NEv), continual, spatiotemporal, lora, kinship, merge.
  * - evolve: algorithms that drive the models (strategies, fitness, the evolution run).
+ * - queue (beside evolve): distributed evaluation on Redis + BullMQ (#20): the job protocol, the coordinator's
+ *   queue-backed batch evaluator, the worker. It knows jobs, not models; the CLI joins it to evolve's fitness.
  * - demo: the end-to-end demo, built from evolve, merge, kinship and eval.
  * - cli: the command line.
  * - src/index.ts (no folder): the public library API, above every layer.
@@ -36,7 +38,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['train'],
   ['tasks'],
   ['eval', 'neuro', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
-  ['evolve'],
+  ['evolve', 'queue'],
   ['demo'],
   ['cli'],
 ];
