@@ -11,7 +11,7 @@
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { ModelevoError } from '../core/errors.js';
-import { parseQueueUrl, redactQueueUrl } from './redis-url.js';
+import { parseQueueUrl, readyWithin } from './redis-url.js';
 import {
   DEFAULT_ATTEMPTS,
   decodeResult,
@@ -54,6 +54,8 @@ export interface QueueEvaluatorOptions<G> {
   readonly pollIntervalMs?: number;
   /** the queue's name (default QUEUE_NAME; tests isolate themselves with their own) */
   readonly queueName?: string;
+  /** how long to wait for Redis at start (ms, default CONNECT_TIMEOUT_MS) */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface QueueEvaluator<G> {
@@ -96,13 +98,11 @@ export async function queueEvaluator<G>(options: QueueEvaluatorOptions<G>): Prom
   queue.on('error', () => undefined);
   events.on('error', () => undefined);
   try {
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    await readyWithin(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), options.url, options.connectTimeoutMs);
   } catch (error) {
-    await Promise.allSettled([queue.close(), events.close()]);
-    throw new ModelevoError('IO_FAILED', `cannot reach the queue at ${redactQueueUrl(options.url)}`, {
-      hint: 'start redis-server there, or check host, port and password',
-      cause: error,
-    });
+    queue.disconnect();
+    events.disconnect();
+    throw error;
   }
 
   /** job id → settle functions of every promise waiting on it (one job may be awaited by repeated keys) */

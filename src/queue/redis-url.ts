@@ -57,3 +57,27 @@ export function parseQueueUrl(url: string): RedisConnectionOptions {
     maxRetriesPerRequest: null,
   };
 }
+
+/** How long a coordinator or worker waits for Redis at start before it gives up (later outages are waited out). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits for `ready` (connections that retry forever) at most `timeoutMs`; then an IO_FAILED error that names
+ * the redacted URL. Redis down at start is a configuration problem; Redis down later is an outage to wait out.
+ */
+export async function readyWithin(ready: Promise<unknown>, url: string, timeoutMs: number = CONNECT_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (error) {
+    throw new ModelevoError('IO_FAILED', `cannot reach the queue at ${redactQueueUrl(url)}: ${(error as Error).message}`, {
+      hint: 'start redis-server there, or check host, port and password',
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ModelevoError } from '../core/errors.js';
-import { parseQueueUrl, redactQueueUrl } from './redis-url.js';
+import { parseQueueUrl, readyWithin, redactQueueUrl } from './redis-url.js';
 import { DEFAULT_TIMING, encodeResult, parseJobData, QUEUE_NAME, type EvaluationJobData, type EvaluationJobResult, type QueueTiming, type WorkerOutcome } from './protocol.js';
 
 export const WORKERS_SET = 'modelevo:workers';
@@ -26,6 +26,8 @@ export interface QueueWorkerOptions {
   readonly heartbeatMs?: number;
   readonly queueName?: string;
   readonly onLog?: (line: string) => void;
+  /** how long to wait for Redis at start (ms, default CONNECT_TIMEOUT_MS) */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface RunningQueueWorker {
@@ -101,13 +103,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   worker.on('failed', (job, error) => log(`job ${job?.id ?? '?'} failed: ${error.message}`));
 
   try {
-    await Promise.all([worker.waitUntilReady(), heartbeat.ping(), beat()]);
+    await readyWithin(Promise.all([worker.waitUntilReady(), heartbeat.ping(), beat()]), options.url, options.connectTimeoutMs);
   } catch (error) {
-    await Promise.allSettled([worker.close(), heartbeat.quit()]);
-    throw new ModelevoError('IO_FAILED', `cannot reach the queue at ${redactQueueUrl(options.url)}`, {
-      hint: 'start redis-server there, or check host, port and password',
-      cause: error,
-    });
+    heartbeat.disconnect();
+    void worker.close(true).catch(() => undefined);
+    throw error;
   }
   const timer = setInterval(() => void beat().catch(() => undefined), heartbeatMs);
   let markStopped!: (value: { jobs: number }) => void;

@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { queueEvaluator, type CandidateJob, type EvaluationOutcome } from '../../src/queue/evaluator.js';
 import { parseQueueUrl } from '../../src/queue/redis-url.js';
 import { startQueueWorker, workerKey, WORKERS_SET } from '../../src/queue/worker.js';
-import { withRedisServer } from '../support/redis-server.js';
+import { ModelevoError } from '../../src/core/errors.js';
+import { freeLoopbackPort, withRedisServer } from '../support/redis-server.js';
 
 interface Recipe {
   x: number;
@@ -205,4 +206,15 @@ test('heartbeats list a live worker (name, host, active job); maxJobs stops it a
       await worker.stop();
     }
   });
+});
+
+test('Redis unreachable at start: evaluator and worker give up with IO_FAILED and never print the password', async () => {
+  const url = `redis://:hunter2@127.0.0.1:${await freeLoopbackPort()}`;
+  const refused = (error: unknown): boolean => {
+    assert.ok(error instanceof ModelevoError && error.code === 'IO_FAILED', String(error));
+    assert.ok(error.message.includes('redis://:***@127.0.0.1') && !error.message.includes('hunter2'), error.message);
+    return true;
+  };
+  await assert.rejects(queueEvaluator<Recipe>({ url, runId: 'r', maxInFlight: 1, jobOf, connectTimeoutMs: 300 }), refused);
+  await assert.rejects(startQueueWorker({ url, evaluate: countingEvaluate(new Map()), connectTimeoutMs: 300, onLog: () => undefined }), refused);
 });
