@@ -12,7 +12,8 @@ import { registerMergeCommand } from './merge.js';
 import { registerEvolveCommand } from './evolve.js';
 import { registerRunsCommand } from './runs.js';
 import { registerStCommand } from './st.js';
+import { registerWorkerCommand } from './worker.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand, registerWorkerCommand];
