@@ -12,6 +12,7 @@ import { queueEvaluator, type CandidateJob, type EvaluationOutcome } from '../..
 import { parseQueueUrl } from '../../src/queue/redis-url.js';
 import { startQueueWorker, workerKey, WORKERS_SET } from '../../src/queue/worker.js';
 import { ModelevoError } from '../../src/core/errors.js';
+import { budget } from '../support/budget.js';
 import { freeLoopbackPort, withRedisServer } from '../support/redis-server.js';
 
 interface Recipe {
@@ -217,4 +218,27 @@ test('Redis unreachable at start: evaluator and worker give up with IO_FAILED an
   };
   await assert.rejects(queueEvaluator<Recipe>({ url, runId: 'r', maxInFlight: 1, jobOf, connectTimeoutMs: 300 }), refused);
   await assert.rejects(startQueueWorker({ url, evaluate: countingEvaluate(new Map()), connectTimeoutMs: 300, onLog: () => undefined }), refused);
+});
+
+test('redis-server restarted mid-batch (AOF on): worker and coordinator reconnect and every outcome arrives', async () => {
+  await withRedisServer(
+    async (server) => {
+      const queueName = `t-${randomUUID()}`;
+      const starts = new Map<string, number>();
+      const worker = await startQueueWorker({ url: server.url, queueName, evaluate: countingEvaluate(starts), timing: FAST, heartbeatMs: 200, onLog: () => undefined });
+      const evaluator = await queueEvaluator<Recipe>({ url: server.url, runId: 'run-f', maxInFlight: 2, jobOf, queueName, pollIntervalMs: 300 });
+      try {
+        const xs = budget([1, 2], [1, 2, 3, 4, 5, 6]);
+        const outcomes = Promise.all(evaluator.evaluateBatch(xs.map((x) => ({ x, sleepMs: 600 })), contexts(xs.length)));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await server.restart();
+        assert.deepEqual((await outcomes).map((o) => o.fitness), xs.map((x) => x * x));
+        assert.deepEqual([...starts.keys()].sort(), xs.map((x) => `x=${x}`).sort());
+      } finally {
+        await evaluator.close();
+        await worker.stop();
+      }
+    },
+    { persistence: 'aof' },
+  );
 });
