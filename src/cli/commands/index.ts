@@ -13,7 +13,8 @@ import { registerEvolveCommand } from './evolve.js';
 import { registerRunsCommand } from './runs.js';
 import { registerStCommand } from './st.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerQueueCommand } from './queue.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand, registerWorkerCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand, registerWorkerCommand, registerQueueCommand];
