@@ -68,7 +68,7 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export async function readyWithin(ready: Promise<unknown>, url: string, timeoutMs: number = CONNECT_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new ModelevoError('IO_FAILED', `no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([ready, timeout]);
