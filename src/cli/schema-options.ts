@@ -8,7 +8,7 @@
  */
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { invariant } from '../core/errors.js';
+import { ConfigError, invariant } from '../core/errors.js';
 
 export interface FlagSpec {
   readonly help: string;
@@ -119,4 +119,18 @@ export function addSchemaOptions(command: Command, schema: z.ZodObject): Command
 /** The schema a command's options were generated from (undefined for commands that parse flags by hand). */
 export function optionsSchemaOf(command: Command): z.ZodObject | undefined {
   return SCHEMAS.get(command);
+}
+
+/**
+ * The options commander parsed, read through the schema they were generated from: defaults filled in, values
+ * coerced; a value the schema refuses is a ConfigError naming the key (exit code and JSON error as for a bad
+ * config file).
+ */
+export function parseCommandOptions<S extends z.ZodObject>(schema: S, raw: unknown, source: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
+    { source },
+  );
 }
