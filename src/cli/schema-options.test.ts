@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { buildProgram } from './main.js';
-import { addSchemaOptions, flag, kebabCase, noFlag, optionDeclarations, optionsSchemaOf } from './schema-options.js';
+import { addSchemaOptions, flag, hiddenFlag, kebabCase, negatedFlag, noFlag, optionDeclarations, optionsSchemaOf } from './schema-options.js';
 
-/** Commands whose flags are not generated from a schema yet (no zod options schema; flags parsed in the command). */
-const HAND_PARSED = new Set(['merge', 'evolve', 'runs list', 'runs show', 'demo', 'extract-lora', 'compose-lora']);
+/** Commands whose flags are not generated from a schema (none left: a new command must not add one without a reason). */
+const HAND_PARSED = new Set<string>([]);
 /** Parent commands that only group sub-commands. */
 const GROUPS = new Set(['runs', 'anomaly', 'continual', 'st']);
 
@@ -27,7 +27,7 @@ const commands = allCommands(buildProgram());
 
 test('every command is generated from a schema, hand-parsed (listed) or a group', () => {
   const generated = commands.filter(([, c]) => optionsSchemaOf(c) !== undefined).map(([p]) => p);
-  assert.deepEqual(generated.sort(), ['anomaly evolve', 'anomaly score', 'continual run', 'eval', 'inspect', 'kinship', 'st coms2t', 'st synevo', 'st train', 'ui']);
+  assert.deepEqual(generated.sort(), ['anomaly evolve', 'anomaly score', 'compose-lora', 'continual run', 'demo', 'eval', 'evolve', 'extract-lora', 'inspect', 'kinship', 'merge', 'runs list', 'runs show', 'st coms2t', 'st synevo', 'st train', 'ui']);
   for (const [path, command] of commands) {
     if (optionsSchemaOf(command)) continue;
     assert.ok(HAND_PARSED.has(path) || GROUPS.has(path), `${path}: neither generated from a schema nor listed`);
@@ -40,11 +40,18 @@ for (const [path, command] of commands) {
   test(`modelevo ${path}: each option's default is its schema default; flags and keys match one to one`, () => {
     const fields = schema.shape as Record<string, z.ZodType>;
     const byLong = new Map(command.options.map((o) => [o.long!, o]));
-    const keys = optionDeclarations(schema).map((d) => d.key);
-    assert.deepEqual([...byLong.keys()].sort(), keys.map((k) => `--${kebabCase(k)}`).sort());
-    for (const key of keys) {
-      const option = byLong.get(`--${kebabCase(key)}`)!;
+    const declarations = optionDeclarations(schema);
+    const longOf = (flags: string): string => flags.split(' ')[0]!;
+    assert.deepEqual([...byLong.keys()].sort(), declarations.map((d) => longOf(d.flags)).sort());
+    for (const { key, flags } of declarations) {
+      assert.ok(longOf(flags) === `--${kebabCase(key)}` || longOf(flags) === `--no-${kebabCase(key)}`, flags);
+      const option = byLong.get(longOf(flags))!;
       const field = fields[key]!;
+      if (option.negate) {
+        // commander turns a lone --no-x into x = true unless given; the schema must say the same
+        assert.equal(field.parse(undefined), true, key);
+        continue;
+      }
       const fromSchema = field.safeParse(undefined);
       if (!fromSchema.success) {
         assert.equal(option.mandatory, true, `${key}: a field without a default is a required option`);
@@ -79,6 +86,20 @@ test('one declaration: name, type, default and help come from the field', () => 
   // the first occurrence replaces the repeatable default instead of extending it
   assert.deepEqual(command.opts(), { stepsPerGroup: '30', data: 'd', metric: ['cs', 'ed'] });
   assert.deepEqual(schema.parse(command.opts()), { stepsPerGroup: 30, references: false, data: 'd', metric: ['cs', 'ed'], internal: 1 });
+});
+
+test('negated and hidden flags: --no-x switches a default-true boolean off; a hidden flag parses but is not in --help', () => {
+  const schema = z.object({
+    copyTokenizer: negatedFlag(z.boolean().default(true), 'do not copy tokenizer files'),
+    allowOverwrite: hiddenFlag(z.boolean().default(false), 'old spelling'),
+  });
+  const parse = (args: string[]): unknown => schema.parse(addSchemaOptions(new Command('x').exitOverride(), schema).parse(args, { from: 'user' }).opts());
+  assert.deepEqual(parse([]), { copyTokenizer: true, allowOverwrite: false });
+  assert.deepEqual(parse(['--no-copy-tokenizer', '--allow-overwrite']), { copyTokenizer: false, allowOverwrite: true });
+  const help = addSchemaOptions(new Command('x'), schema).helpInformation();
+  assert.match(help, /--no-copy-tokenizer/);
+  assert.doesNotMatch(help, /allow-overwrite/);
+  assert.throws(() => optionDeclarations(z.object({ x: negatedFlag(z.boolean().default(false), 'x') })), /defaulting to true/);
 });
 
 test('a key with neither flag() nor noFlag() and a boolean defaulting to true are refused', () => {

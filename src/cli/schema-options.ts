@@ -8,12 +8,16 @@
  */
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { invariant } from '../core/errors.js';
+import { ConfigError, invariant } from '../core/errors.js';
 
 export interface FlagSpec {
   readonly help: string;
   /** placeholder of the value in --help, e.g. '<dir>' (booleans take none) */
   readonly value?: string;
+  /** a boolean defaulting to true, switched off by `--no-<key>` */
+  readonly negated?: boolean;
+  /** accepted but left out of --help (an old spelling kept for scripts) */
+  readonly hidden?: boolean;
 }
 
 interface NoFlag {
@@ -29,6 +33,20 @@ const DECLARATIONS = z.registry<FlagSpec | NoFlag>();
 export function flag<T extends z.ZodType>(schema: T, help: string, value?: string): T {
   const field = schema.clone() as T;
   DECLARATIONS.add(field, value === undefined ? { help } : { help, value });
+  return field;
+}
+
+/** A boolean that is on unless `--no-<key>` is given (the field must default to true). */
+export function negatedFlag<T extends z.ZodType>(schema: T, help: string): T {
+  const field = schema.clone() as T;
+  DECLARATIONS.add(field, { help, negated: true });
+  return field;
+}
+
+/** A flag accepted but not shown in --help (an old spelling kept so that existing scripts keep working). */
+export function hiddenFlag<T extends z.ZodType>(schema: T, help: string, value?: string): T {
+  const field = schema.clone() as T;
+  DECLARATIONS.add(field, value === undefined ? { help, hidden: true } : { help, value, hidden: true });
   return field;
 }
 
@@ -49,6 +67,7 @@ export interface OptionDeclaration {
   readonly defaultValue: unknown;
   readonly required: boolean;
   readonly repeatable: boolean;
+  readonly hidden: boolean;
 }
 
 type Def = { type: string; innerType?: z.ZodType; defaultValue?: unknown };
@@ -81,15 +100,20 @@ export function optionDeclarations(schema: z.ZodObject): OptionDeclaration[] {
     const { inner, optional, defaultValue } = describeField(field);
     const type = defOf(inner).type;
     const boolean = type === 'boolean';
-    invariant(!boolean || defaultValue === undefined || defaultValue === false, () => `boolean option '${key}' must default to false (a flag can only switch it on)`);
+    if (spec.negated) {
+      invariant(boolean && defaultValue === true, () => `negated option '${key}' must be a boolean defaulting to true (--no-${kebabCase(key)} switches it off)`);
+    } else {
+      invariant(!boolean || defaultValue === undefined || defaultValue === false, () => `boolean option '${key}' must default to false (a flag can only switch it on)`);
+    }
     const repeatable = type === 'array';
     out.push({
       key,
-      flags: boolean ? `--${kebabCase(key)}` : `--${kebabCase(key)} ${spec.value ?? '<value>'}`,
+      flags: spec.negated ? `--no-${kebabCase(key)}` : boolean ? `--${kebabCase(key)}` : `--${kebabCase(key)} ${spec.value ?? '<value>'}`,
       help: spec.help,
       defaultValue: boolean ? undefined : defaultValue,
       required: !optional,
       repeatable,
+      hidden: spec.hidden === true,
     });
   }
   return out;
@@ -105,7 +129,7 @@ const SCHEMAS = new WeakMap<Command, z.ZodObject>();
 export function addSchemaOptions(command: Command, schema: z.ZodObject): Command {
   SCHEMAS.set(command, schema);
   for (const d of optionDeclarations(schema)) {
-    const option = new Option(d.flags, d.help).makeOptionMandatory(d.required);
+    const option = new Option(d.flags, d.help).makeOptionMandatory(d.required).hideHelp(d.hidden);
     if (d.repeatable) {
       const initial = d.defaultValue as unknown[] | undefined;
       option.argParser((value: string, previous: unknown[] | undefined) => [...(previous === undefined || previous === initial ? [] : previous), value]);
@@ -119,4 +143,18 @@ export function addSchemaOptions(command: Command, schema: z.ZodObject): Command
 /** The schema a command's options were generated from (undefined for commands that parse flags by hand). */
 export function optionsSchemaOf(command: Command): z.ZodObject | undefined {
   return SCHEMAS.get(command);
+}
+
+/**
+ * The options commander parsed, read through the schema they were generated from: defaults filled in, values
+ * coerced; a value the schema refuses is a ConfigError naming the key (exit code and JSON error as for a bad
+ * config file).
+ */
+export function parseCommandOptions<S extends z.ZodObject>(schema: S, raw: unknown, source: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
+    { source },
+  );
 }

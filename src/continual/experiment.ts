@@ -23,6 +23,10 @@ export interface ExperimentOptions {
   hooks?: (seed: number) => RunHooks;
   /** the joint (multitask) upper bound instead of `config.method` (joint.ts; uses lr, epochs, batch size) */
   joint?: boolean;
+  /** a seed's result kept from an earlier, interrupted session: that seed is not trained again (resume) */
+  completed?: (seed: number) => ContinualRunResult | undefined;
+  /** after each seed that was trained in this session */
+  onSeed?: (result: ContinualRunResult) => void;
 }
 
 export type ContinualBackend = 'wasm' | 'cpu';
@@ -47,13 +51,22 @@ export interface ExperimentResult {
 
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const kernels = KERNELS[options.backend ?? 'wasm'];
-  const data = options.data ?? loadFashionMnist(options.dataDir);
+  // loaded lazily: a resume whose seeds are all stored reads no data
+  let loaded = options.data;
+  const dataOnce = (): FashionMnist => (loaded ??= loadFashionMnist(options.dataDir));
   const runs: ContinualRunResult[] = [];
   const first = options.firstSeed ?? 0;
   for (let seed = first; seed < first + options.seeds; seed++) {
+    const kept = options.completed?.(seed);
+    if (kept) {
+      runs.push(kept);
+      continue;
+    }
     const config = parseContinualConfig({ ...options.config, seed });
-    const stream = buildStream(config.benchmark, data, { seed, trainPerTask: config.trainPerTask, testPerTask: config.testPerTask });
-    runs.push(options.joint ? runJoint(stream, config, kernels) : runContinual(stream, config, options.hooks?.(seed), kernels));
+    const stream = buildStream(config.benchmark, dataOnce(), { seed, trainPerTask: config.trainPerTask, testPerTask: config.testPerTask });
+    const result = options.joint ? runJoint(stream, config, kernels) : runContinual(stream, config, options.hooks?.(seed), kernels);
+    options.onSeed?.(result);
+    runs.push(result);
   }
   const pick = (f: (r: ContinualRunResult) => number): MeanStd => meanStd(runs.map(f));
   const seconds = runs.flatMap((r) => r.secondsPerTask);

@@ -9,11 +9,53 @@ import { join } from 'node:path';
 import { parseEvolveConfig, type EvolveConfig } from '../evolve/config.js';
 import type { FitnessSource } from '../evolve/fitness/fitness.js';
 import { runEvolution, type EvolveSummary } from '../evolve/run.js';
+import type { EvolveStrategyName } from '../evolve/registry.js';
 import { writeRunReport, type ReferenceLine } from '../runs/report.js';
 import { RunStore } from '../runs/store.js';
 
-export const SEARCHES = ['cma-es', 'evolver', 'kinship-greedy', 'grid-greedy', 'lorahub', 'random'] as const;
-export type SearchName = (typeof SEARCHES)[number];
+/** How the demo runs one strategy: its table label and its `strategy:` block. */
+interface SearchRow {
+  label(setup: SearchSetup): string;
+  strategy(setup: SearchSetup): Record<string, unknown>;
+}
+
+const GENOME = { merge_method: 'task_arithmetic', layer_granularity: 2, allow_negative_weights: true } as const;
+
+/**
+ * One row per evolve strategy of the registry, in table order: the `Record<EvolveStrategyName, …>` type makes
+ * a strategy added to evolve/registry.ts fail the type check until the demo has a row for it.
+ */
+const ROWS = {
+  'cma-es': {
+    label: () => 'CMA-ES: task-arithmetic weights per expert × layer group (2 groups)',
+    strategy: () => ({ genome: GENOME, sigma0: 0.2 }),
+  },
+  evolver: {
+    label: (setup) => `Evolver: DE on weights, ${setup.evolverGenerations} generations max, merger task arithmetic λ=${setup.mergerLambda}`,
+    strategy: (setup) => ({ mode: 'merger', merger: 'task_arithmetic', merger_lambda: setup.mergerLambda, generations: setup.evolverGenerations, F: 0.5, CR: 0.5 }),
+  },
+  'kinship-greedy': {
+    label: () => 'kinship-guided greedy (top-3 SLERP merges + lowest-kinship exploration)',
+    strategy: () => ({ k: 3, variant: 'kinship', exploration_pool: 'all', max_generations: 50 }),
+  },
+  'grid-greedy': {
+    label: () => 'AnyFit grid-greedy: task-arithmetic α per expert, step 0.1 from α = 0',
+    strategy: (setup) => ({ start: setup.experts.map(() => 0), step: 0.1, low: 0, high: 2 }),
+  },
+  lorahub: {
+    label: () => 'LoraHub: composition weights of the 3 LoRA adapters (best dev includes its L1 term)',
+    strategy: (setup) => ({ adapters: [...setup.adapters] }),
+  },
+  random: {
+    label: () => 'random search (control): same genome as CMA-ES, uniform [0, 1]',
+    // a batch above the budget is refused (hard budgets); tiny test budgets take a smaller batch
+    strategy: (setup) => ({ genome: { ...GENOME, allow_negative_weights: false }, batch: Math.min(4, setup.budget), low: 0, high: 1 }),
+  },
+} as const satisfies Record<EvolveStrategyName, SearchRow>;
+
+export type SearchName = EvolveStrategyName;
+/** the registry's evolve strategies, in the demo table's order */
+export const SEARCHES = Object.keys(ROWS) as SearchName[];
 
 /** strategies whose runs do not depend on the seed */
 export const DETERMINISTIC: ReadonlySet<SearchName> = new Set(['kinship-greedy', 'grid-greedy']);
@@ -33,20 +75,7 @@ export interface SearchSetup {
 }
 
 export function searchLabel(name: SearchName, setup: SearchSetup): string {
-  switch (name) {
-    case 'cma-es':
-      return 'CMA-ES: task-arithmetic weights per expert × layer group (2 groups)';
-    case 'evolver':
-      return `Evolver: DE on weights, ${setup.evolverGenerations} generations max, merger task arithmetic λ=${setup.mergerLambda}`;
-    case 'kinship-greedy':
-      return 'kinship-guided greedy (top-3 SLERP merges + lowest-kinship exploration)';
-    case 'grid-greedy':
-      return 'AnyFit grid-greedy: task-arithmetic α per expert, step 0.1 from α = 0';
-    case 'lorahub':
-      return 'LoraHub: composition weights of the 3 LoRA adapters (best dev includes its L1 term)';
-    case 'random':
-      return 'random search (control): same genome as CMA-ES, uniform [0, 1]';
-  }
+  return ROWS[name].label(setup);
 }
 
 /** The evolve configuration of one search row (the same YAML `modelevo evolve` reads). */
@@ -59,24 +88,7 @@ export function searchConfig(name: SearchName, setup: SearchSetup, seed: number)
     models: [...setup.experts],
     fitness: { builtin: { texts: { ...setup.texts }, windows: setup.devWindows, offset: setup.devOffset } },
   };
-  const genome = { merge_method: 'task_arithmetic', layer_granularity: 2, allow_negative_weights: true } as const;
-  const strategy = (() => {
-    switch (name) {
-      case 'cma-es':
-        return { name, genome, sigma0: 0.2 };
-      case 'evolver':
-        return { name, mode: 'merger', merger: 'task_arithmetic', merger_lambda: setup.mergerLambda, generations: setup.evolverGenerations, F: 0.5, CR: 0.5 };
-      case 'kinship-greedy':
-        return { name, k: 3, variant: 'kinship', exploration_pool: 'all', max_generations: 50 };
-      case 'grid-greedy':
-        return { name, start: setup.experts.map(() => 0), step: 0.1, low: 0, high: 2 };
-      case 'lorahub':
-        return { name, adapters: [...setup.adapters] };
-      case 'random':
-        // a batch above the budget is refused (hard budgets); tiny test budgets take a smaller batch
-        return { name, genome: { ...genome, allow_negative_weights: false }, batch: Math.min(4, setup.budget), low: 0, high: 1 };
-    }
-  })();
+  const strategy = { name, ...ROWS[name].strategy(setup) };
   return parseEvolveConfig({ ...common, ...(name === 'lorahub' ? { models: [] } : {}), strategy });
 }
 

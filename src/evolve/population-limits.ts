@@ -7,6 +7,7 @@ import { getHeapStatistics } from 'node:v8';
 import { ConfigError } from '../core/errors.js';
 import { formatBytes } from '../io/size.js';
 import type { EvolveConfig } from './config.js';
+import { evolveBinding } from './registry.js';
 
 /** Bytes one candidate costs while a step is in flight: the genome (sampled, scaled and stored copies as JS
  * doubles in arrays), its key string and its record, rounded up. */
@@ -17,12 +18,11 @@ export function bytesPerCandidate(genomeLength: number): number {
 /** The share of the heap a step's candidates may take; the rest is models, kernels and the store. */
 const HEAP_SHARE = 0.25;
 
-/** The explicitly configured population (CMA-ES `population`, random search `batch`), if any. */
+/** The explicitly configured population (the option the registry names: CMA-ES `population`, random search `batch`), if any. */
 function configuredPopulation(config: EvolveConfig): { size: number; key: string } | undefined {
-  const s = config.strategy;
-  if (s.name === 'cma-es' && s.population !== undefined) return { size: s.population, key: 'population' };
-  if (s.name === 'random') return { size: s.batch, key: 'batch' };
-  return undefined;
+  const key = evolveBinding(config.strategy).populationKey;
+  const size = key === undefined ? undefined : (config.strategy as unknown as Record<string, unknown>)[key];
+  return typeof size === 'number' ? { size, key: key! } : undefined;
 }
 
 /** Refuses a population larger than the budget (instant: the config alone decides). */
@@ -47,7 +47,7 @@ export function checkPopulationMemory(config: EvolveConfig, params: unknown, hea
   const needed = population * bytesPerCandidate(genomeLength);
   const allowed = heapLimit * HEAP_SHARE;
   if (needed > allowed) {
-    const key = config.strategy.name === 'random' ? 'batch' : 'population';
+    const key = evolveBinding(config.strategy).populationKey ?? 'population';
     throw new ConfigError([
       {
         path: ['strategy', key],

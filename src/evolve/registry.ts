@@ -43,6 +43,11 @@ export interface EvolveBinding<Shape extends z.ZodRawShape> {
   readonly writesRecipe: boolean;
   /** cross-key checks of the strategy's options against the rest of the config */
   check(strategy: z.output<z.ZodObject<Shape>>, run: CheckedRun): ConfigIssue[];
+  /**
+   * the option that sets how many candidates one step asks for, when the config can set it (checked against
+   * the budget and the heap before the run starts: population-limits.ts)
+   */
+  readonly populationKey?: keyof Shape & string;
 }
 
 export type StrategyEntry =
@@ -63,6 +68,7 @@ export const STRATEGIES = {
       options: cmaEsOptions,
       driver: cmaEsDriver,
       writesRecipe: true,
+      populationKey: 'population',
       check: (s, run) => [...needsTwoModels(run, 'cma-es'), ...checkGenomeBase(s.genome, run)],
     }),
   },
@@ -72,6 +78,7 @@ export const STRATEGIES = {
       options: randomOptions,
       driver: randomDriver,
       writesRecipe: true,
+      populationKey: 'batch',
       check: (s, run) => [...needsTwoModels(run, 'random'), ...checkGenomeBase(s.genome, run)],
     }),
   },

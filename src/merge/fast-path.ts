@@ -15,7 +15,8 @@
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
  *   sparsifiers): fast-task-vectors.ts, bit-identical to the reference pipeline for the same seed.
- * Everything else returns false and the executor runs the method's pure `mergeTensor`.
+ * A method opts in by declaring `fastPath` (method.ts); everything else returns false and the executor runs
+ * the method's pure `mergeTensor`.
  */
 import { numelOf, type DType } from '../core/dtype.js';
 import type { Checkpoint } from '../io/checkpoint.js';
@@ -23,7 +24,7 @@ import type { KernelPool } from '../kernels/pool.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
 import type { LinearArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
-import { TASK_VECTOR_METHODS, TaskVectorKernels, type FileLocator, type RangeReader } from './fast-task-vectors.js';
+import { TaskVectorKernels, type FileLocator, type RangeReader } from './fast-task-vectors.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
 import { linearCoefficients } from './methods/linear.js';
 import { dellaRowLength } from './sparsify.js';
@@ -56,11 +57,11 @@ export function fastKindOf(plan: MergePlan, tensor: PlannedTensor, inputDType: D
   const dtype = inputs[0]!.dtype;
   if (inputs.some((input) => input.dtype !== dtype || !sameShape(input.shape, tensor.shape))) return undefined;
   if (inputDType !== undefined && inputDType !== 'F32' && inputDType !== 'F64' && inputDType !== dtype) return undefined;
-  if (plan.method.name === 'linear') {
+  const declared = plan.method.fastPath;
+  if (declared?.kind === 'linear') {
     return (dtype === 'BF16' || dtype === 'F32') && (tensor.dtype === 'BF16' || tensor.dtype === 'F32') ? 'linear' : undefined;
   }
-  const config = TASK_VECTOR_METHODS[plan.method.name];
-  if (config === undefined || tensor.base === undefined || tensor.params['trim_scope'] === 'model') return undefined;
+  if (declared?.kind !== 'task_vector' || tensor.base === undefined || tensor.params['trim_scope'] === 'model') return undefined;
   return BYTES[dtype] !== undefined && BYTES[tensor.dtype] !== undefined ? 'task_vector' : undefined;
 }
 
@@ -153,7 +154,7 @@ export class MergeFastPath {
       } else if (kind === 'task_vector') {
         vectorInputs = Math.max(vectorInputs, tensor.models.length + 1);
         vectorNumel = Math.max(vectorNumel, numel);
-        if (TASK_VECTOR_METHODS[plan.method.name]?.sparsifier === 'della_magprune') dellaRow = Math.max(dellaRow, dellaRowLength(tensor.shape, numel));
+        if (plan.method.fastPath?.kind === 'task_vector' && plan.method.fastPath.sparsifier === 'della_magprune') dellaRow = Math.max(dellaRow, dellaRowLength(tensor.shape, numel));
       }
     }
     if (linearInputs === 0 && vectorInputs === 0) return undefined;
@@ -167,10 +168,11 @@ export class MergeFastPath {
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
     const arithmetic = options.linearArithmetic ?? 'float32';
     const warn = options.warn ?? (() => undefined);
+    const declared = plan.method.fastPath;
     const taskVectors =
-      vectorInputs === 0
+      vectorInputs === 0 || declared?.kind !== 'task_vector'
         ? undefined
-        : new TaskVectorKernels(pool, plan.method.name, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements });
+        : new TaskVectorKernels(pool, plan.method.name, declared, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements });
     return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors);
   }
 

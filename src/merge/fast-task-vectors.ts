@@ -25,27 +25,13 @@ import {
 import { KernelSparsifier } from './kernel-sparsify.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
-import type { SparsifierName } from './sparsify.js';
 import { readRescale } from './task-vector.js';
+import type { FastPathDeclaration } from './method.js';
 
 export type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
 export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
-
-/** the task-vector methods on this path: their sparsifier, sign consensus and `rescale` default (methods/*.ts) */
-export const TASK_VECTOR_METHODS: Readonly<
-  Record<string, { readonly sparsifier: SparsifierName | undefined; readonly consensus: boolean; readonly rescale: boolean }>
-> = {
-  ties: { sparsifier: 'magnitude', consensus: true, rescale: false },
-  task_arithmetic: { sparsifier: undefined, consensus: false, rescale: false },
-  dare_ties: { sparsifier: 'random', consensus: true, rescale: true },
-  dare_linear: { sparsifier: 'random', consensus: false, rescale: true },
-  della: { sparsifier: 'della_magprune', consensus: true, rescale: true },
-  della_linear: { sparsifier: 'della_magprune', consensus: false, rescale: true },
-  breadcrumbs_ties: { sparsifier: 'magnitude_outliers', consensus: true, rescale: false },
-  breadcrumbs: { sparsifier: 'magnitude_outliers', consensus: false, rescale: false },
-};
 
 /** The part of the executor's TensorSink this path uses (a local type: executor.ts imports fast-path.ts). */
 export interface TaskVectorSink {
@@ -78,7 +64,9 @@ export class TaskVectorKernels {
   /** Allocates one float32 tensor per input plus one raw 16-bit tensor and the per-thread scratch in the arena. */
   constructor(
     private readonly pool: KernelPool,
+    /** the method's name (in messages) and its declared pipeline configuration (method.ts `fastPath`) */
     private readonly method: string,
+    private readonly config: Extract<FastPathDeclaration, { kind: 'task_vector' }>,
     private readonly sink: TaskVectorSink,
     private readonly warn: (message: string) => void,
     private readonly seed: number,
@@ -106,7 +94,7 @@ export class TaskVectorKernels {
   /** Merges one task-vector tensor (fastKindOf 'task_vector') and hands its bytes to the sink. */
   async merge(tensor: PlannedTensor, reader: (input: PlannedInput) => RangeReader, locator: (input: PlannedInput) => FileLocator | undefined, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
     const method = this.method;
-    const config = TASK_VECTOR_METHODS[method]!;
+    const config = this.config;
     const n = numelOf(tensor.shape);
     const lambda = numberParam(tensor.params, 'lambda', method, tensor.name);
     const normalize = booleanParam(tensor.params, 'normalize', method, tensor.name);

@@ -5,6 +5,7 @@
  */
 import type { CounterStream } from '../core/counter-rng.js';
 import type { Rng } from '../core/rng.js';
+import type { SparsifierName } from './sparsify.js';
 
 export type ParamValue = number | boolean | string;
 
@@ -60,4 +61,17 @@ export interface MergeMethod {
   readonly params: readonly ParamSpec[];
   /** pure: returns a new float32 array of the output tensor (same element count as the inputs' shape) */
   mergeTensor(input: TensorMergeInput): Float32Array;
+  /**
+   * the WebAssembly fast path that computes this method bit-identically to `mergeTensor` on the kernel pool
+   * (fast-path.ts); absent: the executor always runs `mergeTensor`
+   */
+  readonly fastPath?: FastPathDeclaration;
 }
+
+/**
+ * Which fast path a method runs on: the weighted sum (linear), or the task-vector pipeline with the method's
+ * sparsifier (or none), sign consensus and default rescale.
+ */
+export type FastPathDeclaration =
+  | { readonly kind: 'linear' }
+  | { readonly kind: 'task_vector'; readonly sparsifier: SparsifierName | undefined; readonly consensus: boolean; readonly rescale: boolean };

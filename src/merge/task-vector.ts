@@ -84,6 +84,8 @@ export function defineTaskVectorMethod(config: TaskVectorMethodConfig): MergeMet
     models: { min: 1 },
     params: taskVectorParamSpecs(config),
     mergeTensor: (input) => mergeTaskVectors(config, input),
+    // every configuration of the pipeline has the kernel twin (fast-task-vectors.ts), bit-identical for a seed
+    fastPath: { kind: 'task_vector', sparsifier: config.sparsifier, consensus: config.consensus, rescale: config.rescale },
   };
 }
 

@@ -48,7 +48,8 @@ export function storeError(path: string, error: unknown): Error {
   if (typeof (error as { code?: unknown }).code === 'string' && error instanceof Error) {
     return new ModelevoError('IO_FAILED', `run store ${path}: ${message}`, { hint: 'check the run folder and free disk space', details, cause: error });
   }
-  return error instanceof Error ? error : new Error(message);
+  // neither a SQLite nor a Node system error: keep the original error (its stack), wrapping only a non-Error throw
+  return error instanceof Error ? error : new ModelevoError('INTERNAL', `run store ${path}: ${message}`, { details });
 }
 
 /** A second process on a run folder: names the owner so the user can check on it. */

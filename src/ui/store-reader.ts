@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ModelevoError } from '../core/errors.js';
 import { isProcessAlive, storeError } from '../runs/store-errors.js';
 import { STORE_FILE, type IndividualRecord } from '../runs/store.js';
+import { CONTINUAL_RUN_KIND, continualRunView, type ContinualSeedView } from '../continual/run-events.js';
 
 /** running: a live process holds the run; interrupted: the run stopped without finishing or failing (killed) */
 export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
@@ -174,4 +175,21 @@ export function readRunSnapshot(dir: string, now = Date.now()): RunSnapshot {
 /** Events after `afterSeq` and the header, for live polling. */
 export function readEventsAfter(dir: string, afterSeq: number, now = Date.now()): { header: RunHeader; events: StoredEvent[] } {
   return withReadOnly(dir, (db) => ({ header: readHeader(db, dir, now), events: readEvents(db, afterSeq) }));
+}
+
+/**
+ * A stored `continual run`: its header and, per seed, the accuracy matrix rows and bases per layer stored so
+ * far (the shape is continual/run-events.ts's).
+ */
+export function readContinualRun(dir: string, now = Date.now()): { header: RunHeader; seeds: ContinualSeedView[] } {
+  return withReadOnly(dir, (db) => {
+    const header = readHeader(db, dir, now);
+    if (header.kind !== CONTINUAL_RUN_KIND) {
+      throw new ModelevoError('CONFIG_INVALID', `run directory ${dir} holds a '${header.kind}' run, expected '${CONTINUAL_RUN_KIND}'`, {
+        hint: 'pass the folder of a `modelevo continual run --run-dir` run',
+        details: { dir, expected: CONTINUAL_RUN_KIND, found: header.kind },
+      });
+    }
+    return { header, seeds: continualRunView(readEvents(db, 0)) };
+  });
 }

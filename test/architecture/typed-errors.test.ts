@@ -18,12 +18,6 @@ const OWNED_ELSEWHERE = 'owned by another change, convert after merge';
 /** Path prefixes (a folder ends in '/') whose plain Errors are allowed, with the reason. */
 const ALLOWED: readonly (readonly [string, string])[] = [
   ['src/nn/', OWNED_ELSEWHERE],
-  ['src/neuro/', OWNED_ELSEWHERE],
-  ['src/continual/', OWNED_ELSEWHERE],
-  ['src/evolve/', OWNED_ELSEWHERE],
-  ['src/runs/', OWNED_ELSEWHERE],
-  ['src/kinship/', OWNED_ELSEWHERE],
-  ['src/merge/fast-path.ts', OWNED_ELSEWHERE],
   ['src/spatiotemporal/graph-wavenet.ts', OWNED_ELSEWHERE],
   ['src/spatiotemporal/gwn-', OWNED_ELSEWHERE],
   ['src/spatiotemporal/coms2t/', `${OWNED_ELSEWHERE} (the ComS2T port onto src/nn)`],

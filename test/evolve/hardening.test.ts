@@ -42,6 +42,20 @@ test('population 10^8: refused in < 1 s with the computed size, both above the b
   });
 });
 
+test('random search: the registry names `batch` as its population, so a batch above the budget is refused under that key', async () => {
+  await withDir(async (root) => {
+    const config = parseEvolveConfig({ ...common, budget: 5, strategy: { name: 'random', genome: { merge_method: 'task_arithmetic' }, batch: 5 } });
+    // a batch equal to the budget is allowed; one above it cannot be: check the refusal on a budget of 4
+    const tooBig = { ...config, budget: 4 };
+    await assert.rejects(runEvolution({ config: tooBig, runDir: join(root, 'r'), fitness: targetFitness() }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.deepEqual(e.issues[0]!.path, ['strategy', 'batch']);
+      assert.match(e.message, /population of 5 is larger than the budget of 4/);
+      return true;
+    });
+  });
+});
+
 test('a fitness whose inputs can never work is refused before the run folder exists', async () => {
   await withDir(async (root) => {
     const cases: [Record<string, unknown>, RegExp][] = [

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
 import { encodeIdx } from '../../tasks/fashion-mnist/idx.js';
 import { runContinualCommand } from './continual.js';
+import { RunStore } from '../../runs/store.js';
+import { readContinualRun } from '../../ui/store-reader.js';
 
 /** Tiny Fashion-MNIST look-alike: class c lights up a 6-row band of the 28×28 image, plus noise. */
 function writeTinyDataset(dir: string): void {
@@ -70,4 +72,48 @@ test('continual run rejects an unknown method with a ConfigError naming the key'
     runContinualCommand({ method: 'ewc' as 'gpm', benchmark: 'pfmnist', json: true }, () => {}),
     (e: unknown) => e instanceof ModelevoError && e.code === 'CONFIG_INVALID' && /at method/.test(e.message),
   );
+});
+
+test('continual run --run-dir stores rows, bases and results; --resume keeps finished seeds without training them again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'continual-run-'));
+  try {
+    const data = join(dir, 'data');
+    const runDir = join(dir, 'run');
+    mkdirSync(data);
+    writeTinyDataset(data);
+    const options = { method: 'gpm', benchmark: 'split-fmnist', seeds: 2, trainPerTask: 40, testPerTask: 20, dataDir: data, backend: 'cpu', json: true, runDir } as const;
+    let first = '';
+    await runContinualCommand(options, (text) => (first += text));
+    const printed = JSON.parse(first) as { runs: { seed: number; accuracy: number[][]; basisSizes: number[]; summary: unknown }[] };
+
+    const { header, seeds } = readContinualRun(runDir);
+    assert.equal(header.status, 'finished');
+    assert.deepEqual(seeds.map((s) => s.seed), [0, 1]);
+    for (const [i, view] of seeds.entries()) {
+      assert.deepEqual(view.accuracy, printed.runs[i]!.accuracy, 'stored rows are the printed matrix');
+      assert.deepEqual(view.basisSizesPerTask.at(-1), printed.runs[i]!.basisSizes, 'bases after the last task');
+      assert.deepEqual(view.summary, printed.runs[i]!.summary);
+      // GPM only adds bases: per layer, sizes never shrink from task to task
+      for (let t = 1; t < view.basisSizesPerTask.length; t++) for (const [l, n] of view.basisSizesPerTask[t]!.entries()) assert.ok(n >= view.basisSizesPerTask[t - 1]![l]!);
+    }
+    assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'artifacts', 'results.json'), 'utf8')), printed);
+
+    // a finished run is not overwritten
+    await assert.rejects(runContinualCommand(options, () => {}), (e: unknown) => e instanceof ModelevoError && e.code === 'CONFIG_INVALID' && /finished/.test(e.message));
+    // as if killed after both seeds, before the results were written: resume with the data gone must not train
+    const store = RunStore.open(runDir);
+    store.setStatus('running');
+    store.close();
+    rmSync(data, { recursive: true });
+    let resumed = '';
+    await runContinualCommand({ ...options, resume: true }, (text) => (resumed += text));
+    assert.deepEqual(JSON.parse(resumed), printed);
+    // another configuration is refused on resume
+    const again = RunStore.open(runDir);
+    again.setStatus('running');
+    again.close();
+    await assert.rejects(runContinualCommand({ ...options, lr: 0.05, resume: true }, () => {}), (e: unknown) => e instanceof ModelevoError && /differ.*lr/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

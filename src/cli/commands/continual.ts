@@ -1,7 +1,8 @@
 /**
  * `modelevo continual run --method naive|gpm|sgp|fs-dgpm --benchmark pfmnist|split-fmnist [--seeds 3]`:
  * gradient-projection continual learning on Fashion-MNIST task streams (fs-dgpm.md). Prints the accuracy
- * matrix per seed and ACC / BWT / forgetting as mean ± std, or `--json`.
+ * matrix per seed and ACC / BWT / forgetting as mean ± std, or `--json`. With `--run-dir` the run is stored
+ * through openRun (events: continual/run-events.ts) and `--resume` continues it.
  */
 import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
@@ -11,6 +12,9 @@ import { addSchemaOptions, flag } from '../schema-options.js';
 import { CONTINUAL_METHODS } from '../../continual/config.js';
 import { formatPercent, runExperiment, type ExperimentResult } from '../../continual/experiment.js';
 import { DEFAULT_FASHION_MNIST_DIR } from '../../tasks/fashion-mnist/streams.js';
+import type { ContinualRunResult } from '../../continual/run.js';
+import { CONTINUAL_RUN_KIND, CONTINUAL_SEED_EVENT, CONTINUAL_TASK_EVENT, completedSeeds, type ContinualSeedEvent, type ContinualTaskEvent } from '../../continual/run-events.js';
+import { withStoredRun } from './st-stored-run.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -30,6 +34,8 @@ export const ContinualCommandOptionsSchema = z.object({
   dataDir: flag(z.string().default(DEFAULT_FASHION_MNIST_DIR), 'folder with the Fashion-MNIST idx files', '<dir>'),
   backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'engine kernels: wasm (SIMD) or cpu (plain TypeScript reference)', '<name>'),
   json: flag(z.boolean().default(false), 'print JSON instead of tables'),
+  runDir: flag(z.string().optional(), 'store the run (config, accuracy rows, bases per task, results) in this folder', '<dir>'),
+  resume: flag(z.boolean().default(false), 'continue the interrupted run in --run-dir: finished seeds are kept, the others train again'),
 });
 export type ContinualCommandOptions = z.input<typeof ContinualCommandOptionsSchema>;
 
@@ -43,22 +49,31 @@ export async function runContinualCommand(raw: ContinualCommandOptions, write: (
   }
   const o = parsed.data;
   const defined = <T extends object>(value: T): Partial<T> => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-  const result = await runExperiment({
-    config: { method: o.method, benchmark: o.benchmark, ...defined({ epochs: o.epochs, trainPerTask: o.trainPerTask, testPerTask: o.testPerTask, batchSize: o.batchSize, lr: o.lr, glances: o.glances, momentum: o.momentum }) },
-    seeds: o.seeds,
-    firstSeed: o.firstSeed,
-    dataDir: o.dataDir,
-    backend: o.backend,
-    hooks: (seed) => ({
-      onTask: o.json ? undefined : (task, row, seconds) => process.stderr.write(`seed ${seed} task ${task}: ${seconds.toFixed(1)} s, mean accuracy so far ${(100 * mean(row.slice(0, task + 1))).toFixed(1)}%\n`),
-    }),
+  const config = { method: o.method, benchmark: o.benchmark, ...defined({ epochs: o.epochs, trainPerTask: o.trainPerTask, testPerTask: o.testPerTask, batchSize: o.batchSize, lr: o.lr, glances: o.glances, momentum: o.momentum }) };
+  // what determines the numbers (compared on --resume); the data folder's path and output format do not
+  const storedConfig = { ...config, seeds: o.seeds, firstSeed: o.firstSeed, backend: o.backend };
+  return withStoredRun({ runDir: o.runDir, kind: CONTINUAL_RUN_KIND, seed: o.firstSeed, config: storedConfig, json: o.json, resume: o.resume }, async (stored) => {
+    const kept = stored.store ? completedSeeds(stored.store.events()) : new Map<number, ContinualRunResult>();
+    const result = await runExperiment({
+      config,
+      seeds: o.seeds,
+      firstSeed: o.firstSeed,
+      dataDir: o.dataDir,
+      backend: o.backend,
+      completed: (seed) => kept.get(seed),
+      onSeed: (run) => stored.event(CONTINUAL_SEED_EVENT, { result: run } satisfies ContinualSeedEvent),
+      hooks: (seed) => ({
+        onTask: (task, row, seconds, view) => {
+          stored.event(CONTINUAL_TASK_EVENT, { seed, task, row, seconds, basisSizes: view.strategy.basisSizes() } satisfies ContinualTaskEvent);
+          if (!o.json) process.stderr.write(`seed ${seed} task ${task}: ${seconds.toFixed(1)} s, mean accuracy so far ${(100 * mean(row.slice(0, task + 1))).toFixed(1)}%\n`);
+        },
+      }),
+    });
+    const output = { method: result.method, benchmark: result.benchmark, acc: result.acc, bwt: result.bwt, bwtAll: result.bwtAll, forgetting: result.forgetting, runs: result.runs.map((r) => ({ seed: r.seed, accuracy: r.accuracy, summary: r.summary, secondsPerTask: r.secondsPerTask, basisSizes: r.basisSizes })) };
+    stored.finish(output);
+    write(o.json ? `${JSON.stringify(output)}\n` : renderExperiment(result));
+    return result;
   });
-  if (o.json) {
-    write(`${JSON.stringify({ method: result.method, benchmark: result.benchmark, acc: result.acc, bwt: result.bwt, bwtAll: result.bwtAll, forgetting: result.forgetting, runs: result.runs.map((r) => ({ seed: r.seed, accuracy: r.accuracy, summary: r.summary, secondsPerTask: r.secondsPerTask, basisSizes: r.basisSizes })) })}\n`);
-  } else {
-    write(renderExperiment(result));
-  }
-  return result;
 }
 
 function mean(values: readonly number[]): number {
@@ -94,6 +109,7 @@ export function registerContinualCommand(program: Command): void {
     .addHelpText('after', examplesHelp([
       'modelevo continual run --method gpm --benchmark pfmnist --seeds 1',
       'modelevo continual run --method fs-dgpm --benchmark split-fmnist --json',
+      'modelevo continual run --method sgp --benchmark pfmnist --run-dir runs/sgp-pfmnist   # add --resume after an interruption',
     ]));
   addSchemaOptions(run, ContinualCommandOptionsSchema)
     .action(async (options: ContinualCommandOptions) => {

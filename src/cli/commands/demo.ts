@@ -19,6 +19,8 @@ import { runEvolutionDemo } from '../../demo/evolution-demo.js';
 import { parseFamily } from '../../demo/family.js';
 import { writeMergingResults } from '../../demo/results-markdown.js';
 import { parseIntegerFlag } from '../options.js';
+import { z } from 'zod';
+import { addSchemaOptions, flag, parseCommandOptions } from '../schema-options.js';
 
 export interface DemoOptions {
   readonly fixtures: string;
@@ -161,23 +163,31 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/**
+ * One declaration per flag. The counts stay text here: parseIntegerFlag checks them with a message naming the
+ * flag, and parseFamily the family, as before the options were generated.
+ */
+export const DemoCommandOptionsSchema = z.object({
+  out: flag(z.string().default('out/demo'), 'output folder (replaced if it holds a previous demo run, unless --resume)', '<dir>'),
+  fixtures: flag(z.string().optional(), 'fixture folder holding tiny-llama/, tiny-llama-v2/ and text/ (default: the bundled test/fixtures)', '<dir>'),
+  family: flag(z.string().default('v2'), 'v2: experts merging can improve on; v1: over-fitted experts (the "merging cannot help" control)', '<v1|v2>'),
+  devWindows: flag(z.string().default('8'), 'development windows per text for selection (from window 32)', '<n>'),
+  budget: flag(z.string().default('60'), 'development evaluations per search run', '<n>'),
+  seeds: flag(z.string().default('1'), 'seeds per search row (the table prints seed 0; --results summarises all)', '<n>'),
+  generations: flag(z.string().default('20'), 'Evolver generation cap (the budget stops it first)', '<n>'),
+  threads: flag(z.string().default('2'), 'evaluator worker threads', '<n>'),
+  results: flag(z.string().optional(), 'also write the multi-seed results document (markdown, with one SVG plot per strategy beside it)', '<file>'),
+  resume: flag(z.boolean().default(false), 'keep --out and continue: finished runs and cached scores are reused (after a kill)'),
+  lora: flag(z.boolean().default(false), 'instead: the checkpoint I/O tour (inspect, LoRA merge, sharded save, read-back check)'),
+  outShardSize: flag(z.string().default('1M'), 'with --lora: maximum bytes per shard (decimal suffixes k, M, B)', '<size>'),
+  overwrite: flag(z.boolean().default(false), 'with --lora: replace --out even if it is not the default demo folder'),
+});
+
 export function registerDemoCommand(program: Command): void {
-  program
+  const command = program
     .command('demo')
-    .description('the main job on a bundled tiny-llama family: kinship, static baselines, every search strategy, test-split table and verdict')
-    .option('--out <dir>', 'output folder (replaced if it holds a previous demo run, unless --resume)', 'out/demo')
-    .option('--fixtures <dir>', 'fixture folder holding tiny-llama/, tiny-llama-v2/ and text/ (default: the bundled test/fixtures)')
-    .option('--family <v1|v2>', 'v2: experts merging can improve on; v1: over-fitted experts (the "merging cannot help" control)', 'v2')
-    .option('--dev-windows <n>', 'development windows per text for selection (from window 32)', '8')
-    .option('--budget <n>', 'development evaluations per search run', '60')
-    .option('--seeds <n>', 'seeds per search row (the table prints seed 0; --results summarises all)', '1')
-    .option('--generations <n>', 'Evolver generation cap (the budget stops it first)', '20')
-    .option('--threads <n>', 'evaluator worker threads', '2')
-    .option('--results <file>', 'also write the multi-seed results document (markdown, with one SVG plot per strategy beside it)')
-    .option('--resume', 'keep --out and continue: finished runs and cached scores are reused (after a kill)')
-    .option('--lora', 'instead: the checkpoint I/O tour (inspect, LoRA merge, sharded save, read-back check)')
-    .option('--out-shard-size <size>', 'with --lora: maximum bytes per shard (decimal suffixes k, M, B)', '1M')
-    .option('--overwrite', 'with --lora: replace --out even if it is not the default demo folder')
+    .description('the main job on a bundled tiny-llama family: kinship, static baselines, every search strategy, test-split table and verdict');
+  addSchemaOptions(command, DemoCommandOptionsSchema)
     .addHelpText(
       'after',
       `
@@ -187,7 +197,8 @@ Examples:
   modelevo demo --seeds 5 --resume --out out/results-merging --results docs/results/merging.md
   modelevo demo --lora                            # checkpoint I/O tour`,
     )
-    .action(async (options: { out: string; outShardSize: string; fixtures?: string; family: string; overwrite?: boolean; lora?: boolean; devWindows: string; budget: string; seeds: string; generations: string; threads: string; results?: string; resume?: boolean }) => {
+    .action(async (raw: unknown) => {
+      const options = parseCommandOptions(DemoCommandOptionsSchema, raw, 'modelevo demo options');
       const fixtures = options.fixtures ?? dirname(defaultFixturesDir());
       if (!options.lora) {
         const started = { at: new Date(), load: loadavg() };
@@ -200,7 +211,7 @@ Examples:
           seeds: parseIntegerFlag(options.seeds, '--seeds', 1),
           evolverGenerations: parseIntegerFlag(options.generations, '--generations', 1),
           threads: parseIntegerFlag(options.threads, '--threads', 1),
-          resume: options.resume === true,
+          resume: options.resume,
         });
         if (options.results) {
           writeMergingResults(result, resolve(options.results), { started: started.at, loadBefore: started.load, loadAfter: loadavg(), command: `modelevo demo ${process.argv.slice(3).join(' ')}` });
@@ -212,7 +223,7 @@ Examples:
         fixtures: join(fixtures, 'tiny-llama'),
         out: resolve(options.out),
         outShardSize: options.outShardSize,
-        overwrite: options.overwrite === true || options.out === 'out/demo',
+        overwrite: options.overwrite || options.out === 'out/demo',
       });
       if (result.mismatches > 0) {
         throw new ModelevoError('INTERNAL', `demo read-back check failed: ${result.mismatches} of ${result.tensors} tensors differ`, {

@@ -6,6 +6,8 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { addSchemaOptions, flag, parseCommandOptions } from '../schema-options.js';
 import { ConfigError } from '../../core/errors.js';
 import { loadEvolveConfig, type EvolveConfig } from '../../evolve/config.js';
 import { buildFitness } from '../../evolve/fitness/build.js';
@@ -16,19 +18,22 @@ import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
 import { parseIntegerFlag, watchLiveLine } from '../options.js';
 
-export interface EvolveCommandOptions {
-  readonly runDir?: string;
-  readonly resume?: boolean;
-  readonly budget?: string;
-  readonly json?: boolean;
-}
+/** One declaration per flag; --budget stays text here and is checked by parseIntegerFlag (its message names the flag). */
+export const EvolveCommandOptionsSchema = z.object({
+  runDir: flag(z.string().optional(), 'where the run is stored (default runs/<name>-<timestamp>)', '<dir>'),
+  resume: flag(z.boolean().default(false), 'continue the run in --run-dir after a crash or kill, without repeating evaluations'),
+  budget: flag(z.string().optional(), 'maximum number of fitness evaluations (overrides the config)', '<n>'),
+  json: flag(z.boolean().default(false), 'print one JSON summary on stdout'),
+});
+export type EvolveCommandOptions = z.input<typeof EvolveCommandOptionsSchema>;
 
 function defaultRunDir(config: EvolveConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return join('runs', `${config.name}-${stamp}`);
 }
 
-export async function runEvolveCommand(configPath: string, options: EvolveCommandOptions): Promise<EvolveSummary> {
+export async function runEvolveCommand(configPath: string, raw: EvolveCommandOptions): Promise<EvolveSummary> {
+  const options = parseCommandOptions(EvolveCommandOptionsSchema, raw, 'modelevo evolve options');
   let config = loadEvolveConfig(resolve(configPath));
   if (options.budget !== undefined) {
     config = { ...config, budget: parseIntegerFlag(options.budget, '--budget', 1) };
@@ -38,7 +43,7 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
   }
   const runDir = resolve(options.runDir ?? defaultRunDir(config));
   const fitness = await buildFitness(config, process.cwd());
-  const quiet = options.json === true;
+  const quiet = options.json;
   if (!quiet) process.stderr.write(`${watchLiveLine(runDir)}\n`);
   const started = Date.now();
   try {
@@ -92,14 +97,11 @@ export async function runEvolveCommand(configPath: string, options: EvolveComman
 }
 
 export function registerEvolveCommand(program: Command): void {
-  program
+  const command = program
     .command('evolve')
     .description(`evolve a better model out of existing ones (strategies: ${EVOLVE_STRATEGY_NAMES.join(', ')})`)
-    .argument('<evolve.yml>', 'evolution config: models, base_model, strategy, fitness, budget (see docs/evolve.md)')
-    .option('--run-dir <dir>', 'where the run is stored (default runs/<name>-<timestamp>)')
-    .option('--resume', 'continue the run in --run-dir after a crash or kill, without repeating evaluations')
-    .option('--budget <n>', 'maximum number of fitness evaluations (overrides the config)')
-    .option('--json', 'print one JSON summary on stdout')
+    .argument('<evolve.yml>', 'evolution config: models, base_model, strategy, fitness, budget (see docs/evolve.md)');
+  addSchemaOptions(command, EvolveCommandOptionsSchema)
     .addHelpText(
       'after',
       `

@@ -5,27 +5,31 @@
  */
 import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { addSchemaOptions, flag, negatedFlag, parseCommandOptions } from '../schema-options.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Checkpoint } from '../../io/checkpoint.js';
 import { openCheckpoint } from '../../io/open.js';
 import { writeAdapterFolder } from '../../lora/adapter-folder.js';
 import { extractLora, type LoraExtraction } from '../../lora/extract.js';
 
-export interface ExtractLoraCommandOptions {
-  readonly model: string;
-  readonly base: string;
-  readonly rank: string;
-  readonly svEpsilon?: string;
-  readonly includeEmbeddings?: boolean;
-  readonly saveSkipped?: boolean;
-  readonly distributeScale?: boolean;
-  readonly svd?: string;
-  readonly seed?: string;
-  readonly overwrite?: boolean;
-  readonly json?: boolean;
-}
-
 const SVD_MODES = ['auto', 'exact', 'randomized'] as const;
+
+/** One declaration per flag; numbers and the SVD mode stay text, checked below with messages naming the flag. */
+export const ExtractLoraOptionsSchema = z.object({
+  model: flag(z.string(), 'the fine-tuned model (folder, .safetensors file or base+adapter reference)', '<ref>'),
+  base: flag(z.string(), 'the base model it was fine-tuned from', '<ref>'),
+  rank: flag(z.string(), 'maximum rank per module', '<r>'),
+  svEpsilon: flag(z.string().default('0'), 'only singular values above this count towards the rank', '<eps>'),
+  includeEmbeddings: flag(z.boolean().default(false), 'decompose embedding tables too (lora_embedding_A/B)'),
+  saveSkipped: flag(z.boolean().default(false), 'save tensors that cannot be decomposed (norms, biases) in full as modules_to_save'),
+  distributeScale: negatedFlag(z.boolean().default(true), 'A = Σ_k V_kᵀ, B = U_k instead of splitting √Σ_k between them'),
+  svd: flag(z.string().default('auto'), `${SVD_MODES.join('|')}: auto uses the exact SVD up to 2^20 entries, randomized above`, '<mode>'),
+  seed: flag(z.string().default('0'), 'seed of the randomized SVD', '<n>'),
+  overwrite: flag(z.boolean().default(false), 'replace a non-empty output folder once the adapter is written'),
+  json: flag(z.boolean().default(false), 'print {"output", "modules", "rank", "skipped": [...]} on stdout'),
+});
+export type ExtractLoraCommandOptions = z.input<typeof ExtractLoraOptionsSchema>;
 
 function parseNumber(text: string | undefined, flag: string, fallback: number, check: (n: number) => boolean, expected: string): number {
   if (text === undefined) return fallback;
@@ -41,11 +45,12 @@ export function extractLoraJson(output: string, extraction: LoraExtraction): { o
   return { output, modules: extraction.modules.length, rank: extraction.rank, skipped: extraction.skipped.map((s) => s.name) };
 }
 
-export function runExtractLora(outDir: string, options: ExtractLoraCommandOptions): { output: string; extraction: LoraExtraction } {
+export function runExtractLora(outDir: string, raw: ExtractLoraCommandOptions): { output: string; extraction: LoraExtraction } {
+  const options = parseCommandOptions(ExtractLoraOptionsSchema, raw, 'modelevo extract-lora options');
   const maxRank = parseNumber(options.rank, '--rank', 16, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const svEpsilon = parseNumber(options.svEpsilon, '--sv-epsilon', 0, (n) => Number.isFinite(n) && n >= 0, 'a number ≥ 0');
   const seed = parseNumber(options.seed, '--seed', 0, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  const svd = options.svd ?? 'auto';
+  const svd = options.svd;
   if (!(SVD_MODES as readonly string[]).includes(svd)) {
     throw new ConfigError([{ path: ['--svd'], message: `expected one of ${SVD_MODES.join(', ')}; got '${svd}'` }]);
   }
@@ -59,9 +64,9 @@ export function runExtractLora(outDir: string, options: ExtractLoraCommandOption
     const extraction = extractLora(model, base, {
       maxRank,
       svEpsilon,
-      includeEmbeddings: options.includeEmbeddings === true,
-      saveSkipped: options.saveSkipped === true,
-      distributeScale: options.distributeScale !== false,
+      includeEmbeddings: options.includeEmbeddings,
+      saveSkipped: options.saveSkipped,
+      distributeScale: options.distributeScale,
       svd: svd as (typeof SVD_MODES)[number],
       seed,
       onProgress: (done, total, name) => {
@@ -76,7 +81,7 @@ export function runExtractLora(outDir: string, options: ExtractLoraCommandOption
         }
       },
     });
-    const output = writeAdapterFolder(outDir, extraction.adapter, { overwrite: options.overwrite === true });
+    const output = writeAdapterFolder(outDir, extraction.adapter, { overwrite: options.overwrite });
     if (options.json) process.stdout.write(`${JSON.stringify(extractLoraJson(output, extraction))}\n`);
     else {
       const ranks = extraction.modules.map((m) => m.rank);
@@ -93,21 +98,11 @@ export function runExtractLora(outDir: string, options: ExtractLoraCommandOption
 }
 
 export function registerExtractLoraCommand(program: Command): void {
-  program
+  const command = program
     .command('extract-lora')
     .description('extract a PEFT LoRA adapter from a fine-tune and its base by truncated SVD (Eckart–Young)')
-    .argument('<out-dir>', 'adapter folder to write (adapter_config.json + adapter_model.safetensors, atomically)')
-    .requiredOption('--model <ref>', 'the fine-tuned model (folder, .safetensors file or base+adapter reference)')
-    .requiredOption('--base <ref>', 'the base model it was fine-tuned from')
-    .requiredOption('--rank <r>', 'maximum rank per module')
-    .option('--sv-epsilon <eps>', 'only singular values above this count towards the rank', '0')
-    .option('--include-embeddings', 'decompose embedding tables too (lora_embedding_A/B)')
-    .option('--save-skipped', 'save tensors that cannot be decomposed (norms, biases) in full as modules_to_save')
-    .option('--no-distribute-scale', 'A = Σ_k V_kᵀ, B = U_k instead of splitting √Σ_k between them')
-    .option('--svd <mode>', `${SVD_MODES.join('|')}: auto uses the exact SVD up to 2^20 entries, randomized above`, 'auto')
-    .option('--seed <n>', 'seed of the randomized SVD', '0')
-    .option('--overwrite', 'replace a non-empty output folder once the adapter is written')
-    .option('--json', 'print {"output", "modules", "rank", "skipped": [...]} on stdout')
+    .argument('<out-dir>', 'adapter folder to write (adapter_config.json + adapter_model.safetensors, atomically)');
+  addSchemaOptions(command, ExtractLoraOptionsSchema)
     .addHelpText('after', examplesHelp([
       'modelevo extract-lora out/lora-code --model test/fixtures/tiny-llama/expert-code --base test/fixtures/tiny-llama/base --rank 8',
     ]))

@@ -5,22 +5,26 @@
  * silences progress.
  */
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { addSchemaOptions, flag, hiddenFlag, negatedFlag, parseCommandOptions } from '../schema-options.js';
 import { formatBytes } from '../../io/size.js';
 import { examplesHelp, parseIntegerFlag } from '../options.js';
 import { loadMergeDocumentsFile, runMerge, runMergeDocuments, type MergeResult } from '../../merge/index.js';
 
-export interface MergeCommandOptions {
-  readonly outShardSize: string;
-  readonly threads?: string;
-  readonly seed: string;
-  readonly copyTokenizer: boolean;
-  readonly overwrite?: boolean;
+/** One declaration per flag; --threads and --seed stay text, checked by parseIntegerFlag (messages name the flag). */
+export const MergeCommandOptionsSchema = z.object({
+  outShardSize: flag(z.string().default('5B'), 'maximum bytes per shard, decimal suffixes K/M/B', '<size>'),
+  threads: flag(z.string().optional(), 'compute threads for the kernels, the main thread included (default min(2, cores))', '<n>'),
+  seed: flag(z.string().default('0'), 'seed for random methods (DARE, DELLA)', '<n>'),
+  copyTokenizer: negatedFlag(z.boolean().default(true), 'do not copy tokenizer files from the donor model (copied by default)'),
+  overwrite: flag(z.boolean().default(false), 'replace a non-empty output folder once the merge has succeeded'),
   /** the old spelling of --overwrite, kept as a hidden alias */
-  readonly allowOverwrite?: boolean;
-  readonly json?: boolean;
-  readonly strict?: boolean;
-}
+  allowOverwrite: hiddenFlag(z.boolean().default(false), 'old spelling of --overwrite'),
+  strict: flag(z.boolean().default(false), 'refuse to merge a model that does not look like a fine-tune of the base (exit 3) instead of warning'),
+  json: flag(z.boolean().default(false), 'print one JSON object {output, tensors, bytes, seconds, ..., warnings}; no progress output'),
+});
+export type MergeCommandOptions = z.input<typeof MergeCommandOptionsSchema>;
 
 /** The JSON the command prints with --json. */
 export function mergeResultJson(result: MergeResult): Record<string, unknown> {
@@ -36,7 +40,8 @@ export function mergeResultJson(result: MergeResult): Record<string, unknown> {
   };
 }
 
-export async function runMergeCommand(configPath: string, outDir: string, options: MergeCommandOptions): Promise<MergeResult> {
+export async function runMergeCommand(configPath: string, outDir: string, raw: MergeCommandOptions): Promise<MergeResult> {
+  const options = parseCommandOptions(MergeCommandOptionsSchema, raw, 'modelevo merge options');
   const documents = loadMergeDocumentsFile(resolve(configPath));
   const seed = parseIntegerFlag(options.seed, '--seed', 0);
   const threads = options.threads === undefined ? undefined : parseIntegerFlag(options.threads, '--threads', 1);
@@ -71,19 +76,12 @@ export async function runMergeCommand(configPath: string, outDir: string, option
 }
 
 export function registerMergeCommand(program: Command): void {
-  program
+  const command = program
     .command('merge')
     .description('merge models as described by a mergekit YAML config into a Hugging Face model folder')
     .argument('<config.yml>', 'mergekit merge configuration, one or several YAML documents (model paths relative to the current directory, else to the file)')
-    .argument('<out-dir>', 'output folder (written atomically)')
-    .option('--out-shard-size <size>', 'maximum bytes per shard, decimal suffixes K/M/B', '5B')
-    .option('--threads <n>', 'compute threads for the kernels, the main thread included (default min(2, cores))')
-    .option('--seed <n>', 'seed for random methods (DARE, DELLA)', '0')
-    .option('--no-copy-tokenizer', 'do not copy tokenizer files from the donor model (copied by default)')
-    .option('--overwrite', 'replace a non-empty output folder once the merge has succeeded')
-    .addOption(new Option('--allow-overwrite').hideHelp())
-    .option('--strict', 'refuse to merge a model that does not look like a fine-tune of the base (exit 3) instead of warning')
-    .option('--json', 'print one JSON object {output, tensors, bytes, seconds, ..., warnings}; no progress output')
+    .argument('<out-dir>', 'output folder (written atomically)');
+  addSchemaOptions(command, MergeCommandOptionsSchema)
     .addHelpText('after', examplesHelp([
       'modelevo merge examples/ties.yml out/ties',
       'modelevo merge best.yml out/best --overwrite --json   # a recipe written by `modelevo evolve`',

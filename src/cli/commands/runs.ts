@@ -7,6 +7,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { openInBrowser, startUi } from './ui.js';
 import { examplesHelp } from '../options.js';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { addSchemaOptions, flag, parseCommandOptions } from '../schema-options.js';
 import { ModelevoError } from '../../core/errors.js';
 import { RunStore } from '../../runs/store.js';
 import { stepSummaries } from '../../runs/report.js';
@@ -87,18 +89,31 @@ export function resolveRun(run: string, root: string): string {
   });
 }
 
+/** `runs list` flags, one declaration each (the root folder is the positional argument) */
+export const RunsListOptionsSchema = z.object({
+  json: flag(z.boolean().default(false), 'print JSON'),
+});
+
+/** `runs show` flags */
+export const RunsShowOptionsSchema = z.object({
+  root: flag(z.string().default('runs'), 'where run ids are looked up', '<dir>'),
+  json: flag(z.boolean().default(false), 'print JSON'),
+  open: flag(z.boolean().default(false), 'open the run in the live dashboard (modelevo ui over its folder) and keep serving it'),
+});
+
 export function registerRunsCommand(program: Command): void {
   const runs = program
     .command('runs')
     .description('list stored runs and show one run')
     .addHelpText('after', examplesHelp(['modelevo runs list', 'modelevo runs show runs/cma --json']));
-  runs
+  const list = runs
     .command('list')
     .description('list the runs under a folder (default ./runs)')
     .addHelpText('after', examplesHelp(['modelevo runs list', 'modelevo runs list out/demo/runs --json']))
-    .argument('[root]', 'folder holding run directories', 'runs')
-    .option('--json', 'print JSON')
-    .action((root: string, options: { json?: boolean }) => {
+    .argument('[root]', 'folder holding run directories', 'runs');
+  addSchemaOptions(list, RunsListOptionsSchema)
+    .action((root: string, raw: unknown) => {
+      const options = parseCommandOptions(RunsListOptionsSchema, raw, 'modelevo runs list options');
       const rows = listRuns(resolve(root));
       if (options.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
       if (rows.length === 0) return void process.stdout.write(`no runs under ${resolve(root)}\n`);
@@ -107,15 +122,14 @@ export function registerRunsCommand(program: Command): void {
       const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
       for (const row of [header, ...body]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
     });
-  runs
+  const show = runs
     .command('show')
     .description('show one run: configuration, progress per step and the best individuals')
     .addHelpText('after', examplesHelp(['modelevo runs show runs/cma', 'modelevo runs show 3f2a --root runs', 'modelevo runs show runs/cma --open']))
-    .argument('<run>', 'the run directory, or a run id (or its first characters) under ./runs')
-    .option('--root <dir>', 'where run ids are looked up', 'runs')
-    .option('--json', 'print JSON')
-    .option('--open', 'open the run in the live dashboard (modelevo ui over its folder) and keep serving it')
-    .action(async (run: string, options: { json?: boolean; root: string; open?: boolean }) => {
+    .argument('<run>', 'the run directory, or a run id (or its first characters) under ./runs');
+  addSchemaOptions(show, RunsShowOptionsSchema)
+    .action(async (run: string, raw: unknown) => {
+      const options = parseCommandOptions(RunsShowOptionsSchema, raw, 'modelevo runs show options');
       const dir = resolveRun(run, options.root);
       if (options.open) {
         const { url } = await startUi({ runs: [dirname(resolve(dir))], port: 0 }, (line) => process.stderr.write(`${line}\n`));

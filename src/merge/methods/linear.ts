@@ -26,6 +26,8 @@ export const linear: MergeMethod = {
     const normalize = booleanParam(input.params, 'normalize', NAME, input.tensorName);
     return weightedSum(input.models, linearCoefficients(weights, normalize, input.tensorName, input.modelRefs), numel);
   },
+  // the weighted sum over bf16/f32 inputs (fast-path.ts: linearF32 / linearF64, and the file-reading variants)
+  fastPath: { kind: 'linear' },
 };
 
 /**

@@ -18,6 +18,7 @@ import { makeWindows, windowScoresToPoints, type Series } from '../../tasks/anom
 import { percentileThreshold } from '../../tasks/anomaly/metrics.js';
 import { potThreshold } from '../../tasks/anomaly/pot.js';
 import type { AdNevConfig } from './config.js';
+import { ModelevoError } from '../../core/errors.js';
 
 export interface Member {
   readonly features: readonly number[];
@@ -83,7 +84,12 @@ export async function scoreEnsemble(pool: EnginePool, members: readonly Member[]
   const calibrationPoints: Float64Array[] = [];
   const thresholds: MemberThresholds[] = [];
   results.forEach((result, i) => {
-    if (!result.ok) throw new Error(`scoring member ${i} failed: ${result.error}`);
+    if (!result.ok) {
+      throw new ModelevoError('STRATEGY_FAILED', `scoring ensemble member ${i} failed: ${result.error}`, {
+        hint: 'the member\'s network could not score the windows (non-finite weights or a data shape it was not built for); rerun with --debug for the worker\'s stack',
+        details: { member: i, error: result.error },
+      });
+    }
     const [calibrationScores, scores] = result.scores as [Float64Array, Float64Array];
     const calibrationMean = calibrationScores.reduce((s, x) => s + x, 0) / calibrationScores.length;
     thresholds.push({ ...calibrate(calibrationScores, config), calibrationMean });

@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path';
 import { createRng } from '../../core/rng.js';
-import { ModelevoError } from '../../core/errors.js';
+import { invariant, ModelevoError } from '../../core/errors.js';
 import { openRun } from '../../runs/open-run.js';
 import { runLoop, type LoopProgress } from '../../evolve/loop.js';
 import type { BaseParams, Strategy } from '../../evolve/strategy.js';
@@ -173,8 +173,11 @@ export class TrainingCache {
 }
 
 function trainedOrThrow(value: Trained | { failed: string } | undefined, what: string): Trained {
-  if (!value) throw new Error(`${what}: not trained`);
-  if ('failed' in value) throw new Error(`${what}: ${value.failed}`);
+  // the level before stores every trained member, so a missing one is a bug, a failed one is reported
+  invariant(value, () => `${what}: not trained`);
+  if ('failed' in value) {
+    throw new ModelevoError('STRATEGY_FAILED', `${what}: training failed: ${value.failed}`, { hint: 'rerun with --debug for the worker\'s stack; a NaN loss usually means a learning rate too high for the data', details: { what, error: value.failed } });
+  }
   return value;
 }
 
@@ -245,10 +248,17 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
 
   // untrained: the baseline architecture at its seeded initial weights (exposes what training adds, §6)
   const plan = planAutoencoder(baseGenome, channel.features);
-  if ('invalid' in plan) throw new Error(`channel ${channel.id}: baseline genome is invalid (${plan.invalid})`);
+  if ('invalid' in plan) {
+    throw new ModelevoError('CONFIG_INVALID', `channel ${channel.id}: the baseline autoencoder cannot be built for its ${channel.features} features: ${plan.invalid}`, {
+      hint: 'check the baseline genome (window, layer sizes) against the channel\'s features',
+      details: { channel: channel.id, reason: plan.invalid },
+    });
+  }
   const untrainedWeights = initialWeights(plan, `${config.seed}|${channel.id}|untrained`);
   const [untrainedScore] = await context.pool.run([{ kind: 'score', genome: baseGenome, weights: untrainedWeights, score: [makeWindows(channel.heldOut, allFeatures, baseGenome.window, `channel ${channel.id} held-out part`)] }]);
-  if (!untrainedScore!.ok) throw new Error(`channel ${channel.id} untrained model: ${untrainedScore!.error}`);
+  if (!untrainedScore!.ok) {
+    throw new ModelevoError('STRATEGY_FAILED', `channel ${channel.id}: scoring the untrained baseline failed: ${untrainedScore!.error}`, { hint: 'rerun with --debug for the worker\'s stack', details: { channel: channel.id, error: untrainedScore!.error } });
+  }
   snapshots.push({ level: 'untrained', members: [{ features: allFeatures, genome: baseGenome, weights: untrainedWeights }], fitness: ensembleFitness(profile, [{ features: allFeatures, featureErrors: untrainedScore!.featureErrors[0]! }]) });
 
   await cache.ensure([{ features: allFeatures, genome: baseGenome }]);
@@ -385,7 +395,9 @@ export async function evolveChannel(context: PipelineContext): Promise<LevelSnap
       if (state.accepted.length === 0) return undefined;
       const weights = replayLineage(member.weights, state.accepted, params);
       const [rescored] = await context.pool.run([{ kind: 'score', genome: member.genome, weights, score: [validation] }]);
-      if (!rescored!.ok) throw new Error(`member ${i} level 3: ${rescored!.error}`);
+      if (!rescored!.ok) {
+        throw new ModelevoError('STRATEGY_FAILED', `ensemble member ${i}, level 3: rescoring the tuned weights failed: ${rescored!.error}`, { hint: 'rerun with --debug for the worker\'s stack', details: { member: i, error: rescored!.error } });
+      }
       return { weights, featureErrors: rescored!.featureErrors[0]! };
     }),
   );

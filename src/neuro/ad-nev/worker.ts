@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { executeJob, type EngineJob } from './jobs.js';
+import { invariant } from '../../core/errors.js';
 
 interface JobMessage {
   readonly id: number;
@@ -11,7 +12,7 @@ interface JobMessage {
 }
 
 const port = parentPort;
-if (!port) throw new Error('worker.ts must run inside a worker thread');
+invariant(port, () => 'worker.ts must run inside a worker thread');
 // the pool sends a worker its next job only after the previous result, so jobs never interleave
 port.on('message', (message: JobMessage) => {
   void executeJob(message.job).then((result) => port.postMessage({ id: message.id, result }));
