@@ -12,9 +12,10 @@
  * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ.
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
-import { CheckpointError, invariant } from '../../core/errors.js';
-import { readSync, writeSync } from 'node:fs';
+import { invariant } from '../../core/errors.js';
+import { writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
+import { readFullyAt } from './read-fully.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
 import { runTaskVectorFromFiles } from './task-vector-from-files.js';
 
@@ -101,19 +102,6 @@ function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
   };
 }
 
-function readFullyAt(fd: number, target: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < target.length) {
-    const read = readSync(fd, target, done, target.length - done, position + done);
-    if (read === 0) {
-      throw new CheckpointError(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`, {
-        hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
-        details: { position: position + done, missing: target.length - done },
-      });
-    }
-    done += read;
-  }
-}
 
 function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
   let done = 0;

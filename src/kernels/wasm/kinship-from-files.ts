@@ -5,9 +5,9 @@
  * scheme as the linear merge's file kernels, file-kernels.ts). bf16 and float32 inputs go to the kernel as
  * read; float16 blocks are first decoded to float32 by the f16ToF32 kernel in the same scratch.
  */
-import { CheckpointError, invariant } from '../../core/errors.js';
-import { readSync } from 'node:fs';
+import { invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
+import { readFullyAt } from './read-fully.js';
 
 /** input element encodings of a job (the wasm kernel itself takes float32 or bf16) */
 export const KINSHIP_INPUT_F32 = 0;
@@ -59,19 +59,6 @@ function parseArgs(args: readonly number[]): KinshipFromFilesJob {
   return { models, n: at(1), flags: at(2), scratch: at(3), readBlock: at(4), out: at(5), kinds: tail(0), fds: tail(1), positions: tail(2) };
 }
 
-function readFullyAt(fd: number, target: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < target.length) {
-    const read = readSync(fd, target, done, target.length - done, position + done);
-    if (read === 0) {
-      throw new CheckpointError(`file ended at byte ${position + done}, expected ${target.length - done} more bytes (fd ${fd})`, {
-        hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
-        details: { position: position + done, missing: target.length - done },
-      });
-    }
-    done += read;
-  }
-}
 
 export function runKinshipFromFiles(kernels: KernelExports, memory: WebAssembly.Memory, args: readonly number[]): void {
   const job = parseArgs(args);

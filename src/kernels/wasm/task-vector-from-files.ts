@@ -6,9 +6,9 @@
  * and, on request, the first level of the top-k select's histogram of each δ.
  * The main thread then neither reads nor decodes the inputs (issue #16), and both workers read in parallel.
  */
-import { readSync } from 'node:fs';
-import { CheckpointError, invariant } from '../../core/errors.js';
+import { invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
+import { readFullyAt } from './read-fully.js';
 
 /** input element encodings (assembly/sparsify.ts TASK_INPUT_*) */
 export const TASK_INPUT_F32 = 0;
@@ -80,16 +80,7 @@ export function runTaskVectorFromFiles(kernels: KernelExports, memory: WebAssemb
     const baseBlock = job.targets[0]! + start * 4;
     for (let j = 0; j < job.targets.length; j++) {
       const raw = bytes.subarray(job.scratch, job.scratch + length * width);
-      let done = 0;
-      while (done < raw.length) {
-        const read = readSync(job.fds[j]!, raw, done, raw.length - done, job.positions[j]! + start * width + done);
-        if (read === 0) {
-          throw new CheckpointError(`file ended at byte ${job.positions[j]! + start * width + done}, expected ${raw.length - done} more bytes (fd ${job.fds[j]!})`, {
-            hint: 'the weights file was truncated or changed while it was read; re-download or re-write it',
-          });
-        }
-        done += read;
-      }
+      readFullyAt(job.fds[j]!, raw, job.positions[j]! + start * width);
       const histogram = j === 0 || job.histograms === 0 ? 0 : job.histograms + (j - 1) * TASK_HISTOGRAM_BYTES;
       kernels.decodeTaskVector(job.scratch, j === 0 ? 0 : baseBlock, job.targets[j]! + start * 4, length, job.kind, job.status, histogram);
     }
