@@ -294,7 +294,8 @@ function guarded<T>(path: string, work: () => T): T {
   }
 }
 
-interface IndividualRow {
+/** An `individuals` row as SQLite returns it (also read by the dashboard's read-only store reader). */
+export interface IndividualRow {
   step: number;
   idx: number;
   key: string;

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../core/errors.js';
 import { isProcessAlive, storeError } from '../runs/store-errors.js';
-import { STORE_FILE, type IndividualRecord } from '../runs/store.js';
+import { STORE_FILE, type IndividualRecord, type IndividualRow } from '../runs/store.js';
 import { CONTINUAL_RUN_KIND, continualRunView, type ContinualSeedView } from '../continual/run-events.js';
 
 /** running: a live process holds the run; interrupted: the run stopped without finishing or failing (killed) */
@@ -60,20 +60,6 @@ interface ManifestRow {
   config: string;
   code_version: string;
   status: string;
-}
-
-interface IndividualRow {
-  step: number;
-  idx: number;
-  key: string;
-  genome: string;
-  recipe: string | null;
-  parents: string | null;
-  fitness: number | null;
-  failure: string | null;
-  metrics: string | null;
-  kinship: string | null;
-  seconds: number;
 }
 
 export function hasStore(dir: string): boolean {
