@@ -34,7 +34,12 @@ const WEIGHT = [1, 2] as const;
 const LOSS = [3, 4] as const;
 const SQUARES = [5, 6] as const;
 const STATE_WEIGHT = [7, 8] as const;
-const F64_SLOTS = 9;
+/** per replica, ms spent in each phase (profiling: each replica writes only its own slots) */
+const PHASE_BASE = 9;
+export const PHASES = ['input', 'compute', 'wait', 'reduce', 'update', 'copy', 'idle'] as const;
+export type Phase = (typeof PHASES)[number];
+const PHASE_SLOT = Object.fromEntries(PHASES.map((phase, i) => [phase, i])) as Record<Phase, number>;
+const F64_SLOTS = PHASE_BASE + 2 * PHASES.length;
 
 export const COMMANDS = { train: 1, predict: 2, stop: 3 } as const;
 export type Command = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -74,24 +79,45 @@ export class ControlBlock {
     const n = ++this.sequence;
     Atomics.store(this.ints, ARRIVED[this.replica], n);
     Atomics.notify(this.ints, ARRIVED[this.replica]);
-    if (!arriveOnly) this.waitFor(n);
+    if (!arriveOnly) this.addPhase('wait', this.waitFor(n));
   }
 
-  /** Wait for the other replica's next arrival without arriving (replica 1 waiting for GO). */
+  /** Wait for the other replica's next arrival without arriving (replica 1 waiting for GO: idle time). */
   awaitOther(): void {
-    this.waitFor(++this.sequence);
+    this.addPhase('idle', this.waitFor(++this.sequence));
     Atomics.store(this.ints, ARRIVED[this.replica], this.sequence);
   }
 
-  private waitFor(n: number): void {
+  /** adds to this replica's time in `phase` (ms) */
+  addPhase(phase: Phase, ms: number): void {
+    this.floats[PHASE_BASE + this.replica * PHASES.length + PHASE_SLOT[phase]]! += ms;
+  }
+
+  /** adds the time since `since` (a performance.now()) to `phase`; returns now, the next phase's start */
+  lap(phase: Phase, since: number): number {
+    const now = performance.now();
+    this.addPhase(phase, now - since);
+    return now;
+  }
+
+  /** ms replica `r` spent in each phase so far (replica 1's are current after a barrier) */
+  phases(r: 0 | 1): Record<Phase, number> {
+    const at = PHASE_BASE + r * PHASES.length;
+    return Object.fromEntries(PHASES.map((phase, i) => [phase, this.floats[at + i]!])) as Record<Phase, number>;
+  }
+
+  /** ms spent waiting */
+  private waitFor(n: number): number {
     const slot = ARRIVED[1 - this.replica as 0 | 1];
     this.barriers++;
-    if (Atomics.load(this.ints, slot) >= n) return;
+    if (Atomics.load(this.ints, slot) >= n) return 0;
     const start = performance.now();
+    let waited = 0;
     for (let polls = 1; ; polls++) {
       if (Atomics.load(this.ints, slot) >= n) {
-        this.waitedMs += performance.now() - start;
-        return;
+        waited = performance.now() - start;
+        this.waitedMs += waited;
+        return waited;
       }
       if ((polls & 255) === 0 && performance.now() - start > SPIN_MS) break;
     }
@@ -105,7 +131,9 @@ export class ControlBlock {
       }
       Atomics.wait(this.ints, slot, seen, WAIT_SLICE_MS);
     }
-    this.waitedMs += performance.now() - start;
+    waited = performance.now() - start;
+    this.waitedMs += waited;
+    return waited;
   }
 
   get command(): Command {
@@ -252,13 +280,19 @@ export class ReplicaArithmetic {
     return kernels.sumSquares(own, to - from);
   }
 
-  /** the optimiser over the shard; replica 1 copies its updated shard into arena 0, which holds the truth */
+  /** the optimiser over the shard */
   updateShard(lr: number, gradScale: number, step: number): void {
     const { runs, optimizer, kernels } = this.model;
     const { from, to } = this.shard;
     if (to === from) return;
     optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
-    if (this.replica === 1) kernels.data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
+  }
+
+  /** replica 1, after its update: the updated shard into arena 0, which holds the truth */
+  copyShardToReplica0(): void {
+    const { runs, kernels } = this.model;
+    const { from, to } = this.shard;
+    kernels.data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
   }
 
   /** replica 0: persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in arena 0 */

@@ -58,11 +58,21 @@ function serve(replica: ReplicaArithmetic): void {
     }
     const step = control.step;
     stepFault();
+    let t = performance.now();
     control.setLoss(replica.forwardBackward(step));
+    t = control.lap('compute', t);
     control.barrier(); // GRADS
+    t = performance.now();
     control.setSquares(replica.reduceShard(control.weight(1), control.weight(0)));
-    if (data.clipNorm !== undefined) control.barrier(); // NORM
+    t = control.lap('reduce', t);
+    if (data.clipNorm !== undefined) {
+      control.barrier(); // NORM
+      t = performance.now();
+    }
     replica.updateShard(control.lr, clipScale(control, data.clipNorm).scale, step);
+    t = control.lap('update', t);
+    replica.copyShardToReplica0();
+    control.lap('copy', t);
     control.barrier(true); // DONE
   }
 }

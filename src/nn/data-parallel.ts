@@ -38,7 +38,7 @@ import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 import { checkLength } from './trainer.js';
 import type { LossSpec } from './losses/registry.js';
 import type { View } from './arena.js';
-import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
+import { COMMANDS, ControlBlock, type Phase, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
 import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
 
 export interface DataParallelOptions {
@@ -51,7 +51,7 @@ export interface DataParallelOptions {
   readonly clipNorm?: number;
 }
 
-/** Profile counters of the calling thread (replica 0). */
+/** Profile counters of the calling thread (replica 0), and both replicas' ms per phase. */
 export interface DataParallelProfile {
   /** barriers passed */
   readonly barriers: number;
@@ -61,6 +61,13 @@ export interface DataParallelProfile {
   readonly syncMs: number;
   /** ms spent copying parameters and state into arena 1 (what one shared parameter block would save) */
   readonly pushMs: number;
+  /**
+   * ms per phase on each replica (index = replica): input (replica 0 writes both halves of the batch),
+   * compute (forward, loss, backward), wait (at barriers inside a step), reduce (its shard of the all-reduce),
+   * update (the optimiser over its shard), copy (parameters/state between the arenas), idle (replica 1
+   * waiting for the next step)
+   */
+  readonly replicas: readonly [Record<Phase, number>, Record<Phase, number>];
 }
 
 export class DataParallelTrainer {
@@ -156,8 +163,10 @@ export class DataParallelTrainer {
   step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
     this.assertOpen();
     const model = this.model;
+    const control = this.control;
     checkLength(inputs, this.fullBatch.input, 'inputs');
     checkLength(targets, this.fullBatch.target, 'targets');
+    let t = performance.now();
     const data = this.data;
     const [b0] = this.batches;
     const cutIn = b0 * this.sampleFloats.input;
@@ -168,26 +177,35 @@ export class DataParallelTrainer {
     copyRange(targets, cutT, targets.length, data, this.offsets.target);
     const w0 = lossShare(this.lossSpec, targets, cutT);
     const w1 = 1 - w0;
-    const control = this.control;
     this.steps++;
     const lr = learningRate(this.options.schedule ?? { kind: 'constant' }, this.options.lr, this.steps);
     control.command = COMMANDS.train;
     control.step = this.steps;
     control.lr = lr;
     control.setWeights(w0, w1);
-    const pushStart = performance.now();
+    t = control.lap('input', t);
     this.replica.pushToReplica1();
-    this.pushMs += performance.now() - pushStart;
+    const pushStart = t;
+    t = control.lap('copy', t);
+    this.pushMs += t - pushStart;
     control.barrier(true); // GO
     control.setLoss(this.replica.forwardBackward(this.steps));
+    t = control.lap('compute', t);
     control.barrier(); // GRADS
-    const start = performance.now();
+    t = performance.now();
+    const start = t;
     control.setSquares(this.replica.reduceShard(w0, w1)); // (own, other) weights
-    if (this.options.clipNorm !== undefined) control.barrier(); // NORM
+    t = control.lap('reduce', t);
+    if (this.options.clipNorm !== undefined) {
+      control.barrier(); // NORM
+      t = performance.now();
+    }
     const { norm, scale } = clipScale(control, this.options.clipNorm);
     this.lastGradNorm = this.options.clipNorm !== undefined ? norm : 0;
     this.replica.updateShard(lr, scale, this.steps);
+    t = control.lap('update', t);
     this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+    control.lap('copy', t);
     this.syncMs += performance.now() - start;
     control.barrier(); // DONE
     return w0 * control.loss(0) + w1 * control.loss(1);
@@ -227,7 +245,7 @@ export class DataParallelTrainer {
   }
 
   profile(): DataParallelProfile {
-    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs };
+    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs, replicas: [this.control.phases(0), this.control.phases(1)] };
   }
 
   /** Stops the worker and waits for it to exit; idempotent. */
