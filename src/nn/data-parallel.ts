@@ -59,7 +59,7 @@ export interface DataParallelProfile {
   readonly waitedMs: number;
   /** ms spent in the all-reduce, the sharded update and the state average */
   readonly syncMs: number;
-  /** ms spent copying parameters and state into arena 1 (what one shared parameter block would save) */
+  /** ms spent copying the persistent state into arena 1 (the parameters are shared, never copied) */
   readonly pushMs: number;
   /**
    * ms per phase on each replica (index = replica): input (replica 0 writes both halves of the batch),
