@@ -222,6 +222,47 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mode: i3
   v128.store(tile, c21, 80);
   v128.store(tile, c30, 96);
   v128.store(tile, c31, 112);
+  storeTile(c, ldc, mode, beta, mr, nr, tile);
+}
+
+/**
+ * The 4×4 left half of a tile, for the last panel of a C whose width leaves at most 4 columns there (n = 100:
+ * 12 full panels and one of 4): half the multiplies of the 4×8 kernel, which would spend them on zero padding.
+ * Reads the same packed panels (B rows are still NR floats apart).
+ */
+function microKernelNarrow(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mode: i32, beta: f32, mr: i32, nr: i32, tile: usize): void {
+  let c0 = f32x4.splat(0);
+  let c1 = f32x4.splat(0);
+  let c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b0));
+    pa += 16;
+    pb += 32;
+  }
+  if (mr == MR && nr == 4) {
+    const vbeta = f32x4.splat(beta);
+    const r1 = at(c, ldc);
+    const r2 = at(r1, ldc);
+    combine(c, c0, mode, vbeta);
+    combine(r1, c1, mode, vbeta);
+    combine(r2, c2, mode, vbeta);
+    combine(at(r2, ldc), c3, mode, vbeta);
+    return;
+  }
+  v128.store(tile, c0);
+  v128.store(tile, c1, 32);
+  v128.store(tile, c2, 64);
+  v128.store(tile, c3, 96);
+  storeTile(c, ldc, mode, beta, mr, nr, tile);
+}
+
+/** the valid mr × nr part of an edge tile (rows NR floats apart in `tile`) into C */
+function storeTile(c: usize, ldc: i32, mode: i32, beta: f32, mr: i32, nr: i32, tile: usize): void {
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < nr; j++) {
       const dst = at(c, i * ldc + j);
@@ -284,7 +325,8 @@ export function sgemm(
           const nr = min(NR, nc - jr);
           for (let ir = 0; ir < mc; ir += MR) {
             const cTile = at(c, (ic + ir) * ldc + jc + jr);
-            microKernel(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
+            if (nr <= 4) microKernelNarrow(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
+            else microKernel(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
           }
         }
       }
