@@ -17,7 +17,8 @@
  * path) and PyTorch (bench/gwn_torch.py), and the peak RSS of an engine GWN run in a child process.
  *
  * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N
- *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]
+ *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]; `--only mlp --batches 64` gives just the MLP b64 rows
+ *   (1 thread, 2 data-parallel workers with their phase line, tfjs, PyTorch).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
