@@ -60,6 +60,8 @@ export interface GwnTrainOptions {
   readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
   /** 'nn' (default): the training engine; 'tfjs': the previous implementation (forced by a custom forward or extra tensors) */
   readonly backend?: GwnBackend;
+  /** a session of the caller's own (ComS2T's prompt-conditioned Stage 1b); `session` and `backend` are then unused */
+  readonly sessionFactory?: () => Pick<GwnSession, 'config' | 'trainEpoch' | 'evaluate' | 'snapshot' | 'dispose'>;
 }
 
 export type GwnBackend = 'nn' | 'tfjs';
@@ -106,7 +108,7 @@ export async function forecastGwn(prepared: PreparedTraffic, model: Pick<Trained
 
 /** Trains for up to `epochs` epochs and returns the weights of the best validation epoch. */
 export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptions): Promise<TrainedGwn> {
-  const session = openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config }, options.backend);
+  const session = options.sessionFactory?.() ?? openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config }, options.backend);
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];
