@@ -22,6 +22,7 @@ import { readEventsAfter, readRunSnapshot, type RunHeader } from './store-reader
 import { INDIVIDUAL_SORTS, bestOf, individualsPage, objectiveOfRun, runView, type IndividualSort } from './views.js';
 import { anomalyView, listAnomalyRuns } from './anomaly-view.js';
 import { readChannelSeries } from './channel-series.js';
+import { CONTINUAL_RUN_KIND, continualRunView } from '../continual/run-events.js';
 
 export interface UiServerOptions {
   readonly roots: readonly string[];
@@ -35,6 +36,8 @@ export interface RunListEntry extends RunHeader {
   readonly ref: string;
   readonly objective: 'min' | 'max';
   readonly best: number | null;
+  /** continual runs store no individuals: the tasks trained so far (all seeds) and ACC (mean over seeds) once finished */
+  readonly continual?: { readonly tasks: number; readonly acc: number | null };
 }
 
 function statusFor(error: unknown): number {
@@ -57,6 +60,11 @@ const PAGE = `<!doctype html>
 
 function listEntry(ref: string, dir: string): RunListEntry {
   const snapshot = readRunSnapshot(dir);
+  if (snapshot.header.kind === CONTINUAL_RUN_KIND) {
+    const tasks = continualRunView(snapshot.events).reduce((n, seed) => n + seed.accuracy.filter(Boolean).length, 0);
+    const acc = (readJsonIfPresent(join(dir, 'artifacts', 'results.json')) as { acc?: { mean?: unknown } } | undefined)?.acc?.mean;
+    return { ...snapshot.header, ref, objective: 'max', best: null, continual: { tasks, acc: typeof acc === 'number' ? acc : null } };
+  }
   const objective = objectiveOfRun(snapshot.header.kind, snapshot.header.config);
   const best = bestOf(snapshot.individuals, objective);
   return { ...snapshot.header, ref, objective, best: best ? best.fitness : null };
@@ -118,8 +126,9 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
     try {
       const dir = folders.resolve((request.params as { '*': string })['*']);
       const view = runView(readRunSnapshot(dir));
-      // st runs keep their test metrics (by horizon, vs the baselines) in artifacts/results.json
-      const results = view.view === 'spatiotemporal' ? readJsonIfPresent(join(dir, 'artifacts', 'results.json')) : undefined;
+      // st runs keep their test metrics (by horizon, vs the baselines) in artifacts/results.json, continual runs
+      // their ACC / BWT / forgetting as mean ± std over the seeds
+      const results = view.view === 'spatiotemporal' || view.view === 'continual' ? readJsonIfPresent(join(dir, 'artifacts', 'results.json')) : undefined;
       return reply.send({ ...view, results: results ?? null });
     } catch (error) {
       return sendError(reply, error);

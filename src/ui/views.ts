@@ -6,6 +6,7 @@
 import type { IndividualRecord } from '../runs/store.js';
 import { lineage, stepSummaries, type ReferenceLine, type StepSummary } from '../runs/report.js';
 import type { RunHeader, RunSnapshot, StoredEvent } from './store-reader.js';
+import { CONTINUAL_RUN_KIND, continualRunView, type ContinualSeedView } from '../continual/run-events.js';
 
 export type Objective = 'min' | 'max';
 
@@ -23,10 +24,11 @@ export function objectiveOfRun(kind: string, config: unknown): Objective {
   return kind.startsWith('st-') ? 'min' : objectiveOf(config);
 }
 
-export type ViewKind = 'evolve' | 'spatiotemporal' | 'anomaly-level' | 'generic';
+export type ViewKind = 'evolve' | 'spatiotemporal' | 'anomaly-level' | 'continual' | 'generic';
 
 export function viewKindOf(kind: string): ViewKind {
   if (kind === 'evolve') return 'evolve';
+  if (kind === CONTINUAL_RUN_KIND) return 'continual';
   if (kind.startsWith('st-')) return 'spatiotemporal';
   if (kind.startsWith('ad-nev-')) return 'anomaly-level';
   return 'generic';
@@ -181,6 +183,8 @@ export interface RunView {
   readonly kinship: KinshipHeatmap | null;
   readonly domains: ReturnType<typeof domainLosses>;
   readonly epochs: { index: number; epoch: number[]; valMae: number[]; metrics: Record<string, (number | null)[]> }[];
+  /** continual runs: per seed the stored accuracy rows, bases per layer per task and, once finished, ACC/BWT/forgetting */
+  readonly continual: ContinualSeedView[] | null;
   readonly events: { seq: number; time: string; type: string; payload: unknown }[];
 }
 
@@ -216,6 +220,7 @@ export function runView(snapshot: RunSnapshot): RunView {
     kinship: view === 'evolve' ? kinshipHeatmap(individuals, objective) : null,
     domains: view === 'evolve' ? domainLosses(individuals, objective) : null,
     epochs: view === 'spatiotemporal' ? epochsOf(individuals) : [],
+    continual: view === 'continual' ? continualRunView(events) : null,
     events: events.slice(-200),
   };
 }

@@ -1,13 +1,15 @@
 /**
  * One run (`/run/<ref>`): the header, then the parts its kind has — evolve (fitness per step with reference
  * lines, individuals, lineage, kinship, per-domain losses), spatiotemporal (MAE per epoch, metrics by
- * horizon vs baselines, SynEVO gates, ComS2T split), AD-NEv level (fitness per generation), or the generic
+ * horizon vs baselines, SynEVO gates, ComS2T split), AD-NEv level (fitness per generation), continual
+ * (ACC / BWT / forgetting, accuracy matrix heat map, bases per layer per task: continual-parts.ts), or the generic
  * fitness per step. The page polls the store's events and counts every second and redraws on a change.
  */
 import type { RunView } from '../views.js';
 import { lineChart } from './charts.js';
 import { fmt, getJson, h, num, refPath, statusBadge, table } from './dom.js';
 import { individualsTable, kinshipMap, lineageGraph } from './evolve-parts.js';
+import { continualParts } from './continual-parts.js';
 
 export type RunPageData = RunView & { results: unknown };
 
@@ -18,6 +20,16 @@ function section(title: string, testid: string, ...children: (Node | null)[]): H
 function headerPart(data: RunPageData): HTMLElement {
   const hd = data.header;
   const strategy = (hd.config as { strategy?: { name?: string } } | null)?.strategy?.name;
+  if (data.view === 'continual') {
+    // a continual run stores no individuals: its numbers are the accuracy rows below
+    const c = (hd.config ?? {}) as { method?: string; benchmark?: string; seeds?: number };
+    return h(
+      'div',
+      { class: 'run-header' },
+      h('h1', {}, 'continual run ', h('span', { class: 'key' }, hd.id)),
+      h('p', {}, statusBadge(hd.status), ` · started ${new Date(hd.createdAt).toLocaleString()} · method ${c.method ?? '?'} · benchmark ${c.benchmark ?? '?'} · ${c.seeds ?? '?'} seed(s) from ${hd.seed} · code ${hd.codeVersion}`),
+    );
+  }
   return h(
     'div',
     { class: 'run-header' },
@@ -153,7 +165,9 @@ export async function renderRunPage(root: HTMLElement, ref: string): Promise<() 
         ? evolveParts(data, ref, tableState)
         : data.view === 'spatiotemporal'
           ? stParts(data)
-          : [section(data.view === 'anomaly-level' ? 'Fitness per generation' : 'Fitness per step', 'fitness', stepsChart(data, 'best and median fitness', data.view === 'anomaly-level' ? 'generation' : 'step'))];
+          : data.view === 'continual'
+            ? continualParts(data.continual, data.results)
+            : [section(data.view === 'anomaly-level' ? 'Fitness per generation' : 'Fitness per step', 'fitness', stepsChart(data, 'best and median fitness', data.view === 'anomaly-level' ? 'generation' : 'step'))];
     root.replaceChildren(h('p', {}, h('a', { href: '/' }, '← all runs')), headerPart(data), ...body, eventsPart(data));
     root.dataset['seq'] = String(lastSeq);
   };
