@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndividualRecord } from '../runs/store.js';
-import { lineageOf, objectiveOf, objectiveOfRun, referencesOf, runView, summariseCandidate, viewKindOf } from './views.js';
+import { lineageOf, objectiveOf, objectiveOfRun, referencesOf, runView, summariseCandidate, viewKindOf, weightSplitOf } from './views.js';
 import type { RunHeader, StoredEvent } from './store-reader.js';
 
 const record = (key: string, fitness: number, extra: Partial<IndividualRecord> = {}): IndividualRecord => ({ step: 0, index: 0, key, genome: [], fitness, seconds: 0, ...extra });
@@ -60,4 +60,12 @@ test('runView of a continual run: per seed the stored rows and bases, the summar
   assert.deepEqual([view.steps, view.lineage, view.best], [[], [], null]);
   assert.equal(runView({ header: { ...header, kind: 'evolve' }, individuals: [], events }).continual, null);
   assert.equal(viewKindOf('continual'), 'continual');
+});
+
+test('weightSplitOf: st coms2t stores the eligible count and the dynamic names; stable = eligible − dynamic; the latest event wins', () => {
+  const event = (seq: number, payload: unknown): StoredEvent => ({ seq, time: '', type: 'weight-split', payload });
+  const stored = { method: 'tensor-ratio', eligible: 5, dynamic: ['a', 'b'], frozen: ['c', 'd', 'e'], scores: {} };
+  assert.deepEqual(weightSplitOf([event(1, { ...stored, eligible: 9 }), event(2, stored)]), { method: 'tensor-ratio', eligible: 5, dynamic: 2, stable: 3, stableShare: 0.6, frozen: 3 });
+  assert.deepEqual(weightSplitOf([event(1, { method: 'element-variance', eligible: ['a', 'b'], dynamic: ['a', 'b'], frozen: [] })]), { method: 'element-variance', eligible: 2, dynamic: 2, stable: 0, stableShare: 0, frozen: 0 });
+  assert.equal(weightSplitOf([{ seq: 1, time: '', type: 'log', payload: {} }]), null);
 });

@@ -172,6 +172,35 @@ export function referencesOf(events: readonly StoredEvent[]): ReferenceLine[] {
   return list.filter((r): r is ReferenceLine => typeof r.label === 'string' && typeof r.fitness === 'number');
 }
 
+/** ComS2T's stable / dynamic weight split, as `st coms2t` stores it (event `weight-split`). */
+export interface WeightSplitSummary {
+  readonly method: string;
+  /** tensors the split ranks (BatchNorm, node embeddings and prompts are never split) */
+  readonly eligible: number;
+  readonly dynamic: number;
+  /** eligible tensors with no dynamic element */
+  readonly stable: number;
+  /** stable / eligible */
+  readonly stableShare: number | null;
+  /** tensors frozen in Stage 1 (none in the `hip` ablation, which fine-tunes all) */
+  readonly frozen: number;
+}
+
+/**
+ * The latest `weight-split` event. `st coms2t` stores the eligible count and the dynamic tensors' names (an
+ * eligible name list or a stable list are read too), so stable = eligible − dynamic.
+ */
+export function weightSplitOf(events: readonly StoredEvent[]): WeightSplitSummary | null {
+  const latest = [...events].reverse().find((e) => e.type === 'weight-split');
+  if (!latest) return null;
+  const p = (latest.payload ?? {}) as { method?: unknown; eligible?: unknown; dynamic?: unknown; stable?: unknown; frozen?: unknown };
+  const count = (v: unknown): number | undefined => (Array.isArray(v) ? v.length : typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const dynamic = count(p.dynamic) ?? 0;
+  const eligible = count(p.eligible) ?? dynamic + (count(p.stable) ?? 0);
+  const stable = count(p.stable) ?? eligible - dynamic;
+  return { method: typeof p.method === 'string' ? p.method : '?', eligible, dynamic, stable, stableShare: eligible > 0 ? stable / eligible : null, frozen: count(p.frozen) ?? 0 };
+}
+
 export interface RunView {
   readonly header: RunHeader;
   readonly view: ViewKind;
@@ -185,6 +214,7 @@ export interface RunView {
   readonly epochs: { index: number; epoch: number[]; valMae: number[]; metrics: Record<string, (number | null)[]> }[];
   /** continual runs: per seed the stored accuracy rows, bases per layer per task and, once finished, ACC/BWT/forgetting */
   readonly continual: ContinualSeedView[] | null;
+  readonly weightSplit: WeightSplitSummary | null;
   readonly events: { seq: number; time: string; type: string; payload: unknown }[];
 }
 
@@ -221,6 +251,7 @@ export function runView(snapshot: RunSnapshot): RunView {
     domains: view === 'evolve' ? domainLosses(individuals, objective) : null,
     epochs: view === 'spatiotemporal' ? epochsOf(individuals) : [],
     continual: view === 'continual' ? continualRunView(events) : null,
+    weightSplit: view === 'spatiotemporal' ? weightSplitOf(events) : null,
     events: events.slice(-200),
   };
 }

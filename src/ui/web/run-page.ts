@@ -131,11 +131,15 @@ function stParts(data: RunPageData): HTMLElement[] {
     });
     parts.push(section('SynEVO: gate decisions', 'gates', table(['ablation', 'group', 'gate', 'D_min', 'nearest'], rows)));
   }
-  for (const split of data.events.filter((e) => e.type === 'weight-split')) {
-    const p = split.payload as { stable?: unknown[]; dynamic?: unknown[] };
-    const stable = p.stable?.length ?? 0;
-    const dynamic = p.dynamic?.length ?? 0;
-    parts.push(section('ComS2T: stable / dynamic split', 'weight-split', h('p', {}, `${stable} stable and ${dynamic} dynamic tensors: stable share `, num(stable + dynamic ? stable / (stable + dynamic) : null, 'stable-share'))));
+  const split = data.weightSplit;
+  if (split) {
+    parts.push(
+      section(
+        'ComS2T: stable / dynamic split',
+        'weight-split',
+        h('p', {}, `${split.method}: of `, num(split.eligible, 'split-eligible'), ' eligible tensors ', num(split.stable, 'split-stable'), ' stable and ', num(split.dynamic, 'split-dynamic'), ' dynamic: stable share ', num(split.stableShare, 'stable-share'), ' · ', num(split.frozen, 'split-frozen'), ' frozen in Stage 1'),
+      ),
+    );
   }
   return parts;
 }
