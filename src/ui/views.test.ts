@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndividualRecord } from '../runs/store.js';
-import { lineageOf, objectiveOf, objectiveOfRun, referencesOf, runView, summariseCandidate, viewKindOf, weightSplitOf } from './views.js';
+import { gatesOf, lineageOf, objectiveOf, objectiveOfRun, referencesOf, runView, stageEpochsOf, summariseCandidate, viewKindOf, weightSplitOf } from './views.js';
 import type { RunHeader, StoredEvent } from './store-reader.js';
 
 const record = (key: string, fitness: number, extra: Partial<IndividualRecord> = {}): IndividualRecord => ({ step: 0, index: 0, key, genome: [], fitness, seconds: 0, ...extra });
@@ -68,4 +68,21 @@ test('weightSplitOf: st coms2t stores the eligible count and the dynamic names; 
   assert.deepEqual(weightSplitOf([event(1, { ...stored, eligible: 9 }), event(2, stored)]), { method: 'tensor-ratio', eligible: 5, dynamic: 2, stable: 3, stableShare: 0.6, frozen: 3 });
   assert.deepEqual(weightSplitOf([event(1, { method: 'element-variance', eligible: ['a', 'b'], dynamic: ['a', 'b'], frozen: [] })]), { method: 'element-variance', eligible: 2, dynamic: 2, stable: 0, stableShare: 0, frozen: 0 });
   assert.equal(weightSplitOf([{ seq: 1, time: '', type: 'log', payload: {} }]), null);
+});
+
+test('stageEpochsOf: epoch events per stage in order, sorted by epoch, a repeated epoch (resume) replaced; gatesOf keeps every gate', () => {
+  const e = (seq: number, type: string, payload: unknown): StoredEvent => ({ seq, time: '', type, payload });
+  const events = [
+    e(1, 'epoch', { stage: 'stage 0', epoch: 1, trainLoss: 3, valMae: 5 }),
+    e(2, 'gate', { group: 'p0', admitted: true }),
+    e(3, 'epoch', { stage: 'stage 0', epoch: 2, trainLoss: 2, valMae: null }),
+    e(4, 'epoch', { stage: 'stage 0', epoch: 1, trainLoss: 2.5, valMae: 4.5 }),
+    e(5, 'epoch', { stage: 'stage 1b (none)', epoch: 1, trainLoss: 1, valMae: 4 }),
+    e(6, 'log', { line: 'x' }),
+  ];
+  assert.deepEqual(stageEpochsOf(events), [
+    { stage: 'stage 0', epoch: [1, 2], trainLoss: [2.5, 2], valMae: [4.5, null] },
+    { stage: 'stage 1b (none)', epoch: [1], trainLoss: [1], valMae: [4] },
+  ]);
+  assert.deepEqual(gatesOf(events), [{ group: 'p0', admitted: true }]);
 });

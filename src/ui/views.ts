@@ -201,6 +201,37 @@ export function weightSplitOf(events: readonly StoredEvent[]): WeightSplitSummar
   return { method: typeof p.method === 'string' ? p.method : '?', eligible, dynamic, stable, stableShare: eligible > 0 ? stable / eligible : null, frozen: count(p.frozen) ?? 0 };
 }
 
+/** Training per epoch of a verb that stores `epoch` events (`st coms2t`: one series per stage). */
+export interface StageEpochs {
+  readonly stage: string;
+  readonly epoch: number[];
+  readonly trainLoss: (number | null)[];
+  readonly valMae: (number | null)[];
+}
+
+/** `epoch` events grouped by stage in order of appearance; a stage's epoch stored again (a resume) replaces the earlier one. */
+export function stageEpochsOf(events: readonly StoredEvent[]): StageEpochs[] {
+  const stages = new Map<string, Map<number, { trainLoss: number | null; valMae: number | null }>>();
+  const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  for (const e of events) {
+    if (e.type !== 'epoch') continue;
+    const p = (e.payload ?? {}) as { stage?: unknown; epoch?: unknown; trainLoss?: unknown; valMae?: unknown };
+    if (typeof p.epoch !== 'number') continue;
+    const stage = typeof p.stage === 'string' ? p.stage : '';
+    if (!stages.has(stage)) stages.set(stage, new Map());
+    stages.get(stage)!.set(p.epoch, { trainLoss: finite(p.trainLoss), valMae: finite(p.valMae) });
+  }
+  return [...stages].map(([stage, byEpoch]) => {
+    const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
+    return { stage, epoch: epochs, trainLoss: epochs.map((k) => byEpoch.get(k)!.trainLoss), valMae: epochs.map((k) => byEpoch.get(k)!.valMae) };
+  });
+}
+
+/** SynEVO's gate decisions (`gate` events), all of them: a long run's log lines would push them out of the latest events. */
+export function gatesOf(events: readonly StoredEvent[]): unknown[] {
+  return events.filter((e) => e.type === 'gate').map((e) => e.payload);
+}
+
 export interface RunView {
   readonly header: RunHeader;
   readonly view: ViewKind;
@@ -215,6 +246,8 @@ export interface RunView {
   /** continual runs: per seed the stored accuracy rows, bases per layer per task and, once finished, ACC/BWT/forgetting */
   readonly continual: ContinualSeedView[] | null;
   readonly weightSplit: WeightSplitSummary | null;
+  readonly stageEpochs: StageEpochs[];
+  readonly gates: unknown[];
   readonly events: { seq: number; time: string; type: string; payload: unknown }[];
 }
 
@@ -252,6 +285,8 @@ export function runView(snapshot: RunSnapshot): RunView {
     epochs: view === 'spatiotemporal' ? epochsOf(individuals) : [],
     continual: view === 'continual' ? continualRunView(events) : null,
     weightSplit: view === 'spatiotemporal' ? weightSplitOf(events) : null,
+    stageEpochs: view === 'spatiotemporal' ? stageEpochsOf(events) : [],
+    gates: view === 'spatiotemporal' ? gatesOf(events) : [],
     events: events.slice(-200),
   };
 }

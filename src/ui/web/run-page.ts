@@ -99,34 +99,64 @@ function horizonTable(results: unknown): HTMLElement | null {
   return table(['method', 'metric', ...horizons.map((hz) => (hz === 'all' ? 'all horizons' : `horizon ${hz}`))], rows, { 'data-testid': 'horizon-table' });
 }
 
+/** `st coms2t` stores its test metrics as test.{plainGwn, coms2t}.{h3, h6, h12, all}: the same table as `st train`'s. */
+function coms2tResults(results: unknown): { results: HorizonResult[] } | null {
+  const test = (results as { test?: Record<string, Record<string, { mae?: number; rmse?: number; mape?: number }>> } | null)?.test;
+  if (!test || typeof test !== 'object') return null;
+  const names: Record<string, string> = { plainGwn: 'Graph WaveNet (Stage 0)', coms2t: 'ComS2T' };
+  return {
+    results: Object.entries(test).map(([key, byHorizon]) => ({
+      method: names[key] ?? key,
+      metrics: Object.fromEntries(Object.entries(byHorizon).map(([h, m]) => [h.startsWith('h') ? h.slice(1) : h, m])),
+    })),
+  };
+}
+
 function stParts(data: RunPageData): HTMLElement[] {
   const parts: HTMLElement[] = data.epochs.map((e) =>
     section(
       data.epochs.length > 1 ? `Model ${e.index}: MAE per epoch` : 'Training and validation per epoch',
       `epochs-${e.index}`,
-      lineChart('validation MAE and training metrics per epoch', e.epoch, [{ label: 'validation MAE', values: e.valMae }, ...Object.entries(e.metrics).map(([name, values]) => ({ label: name, values }))], { xLabel: 'epoch', yLabel: 'value' }),
+      lineChart('validation MAE and training metrics per epoch', e.epoch, [{ label: 'validation MAE', values: e.valMae }, ...Object.entries(e.metrics).map(([name, values]) => ({ label: name, values }))], { xLabel: 'epoch', yLabel: 'value', integerX: true }),
     ),
   );
-  const horizons = horizonTable(data.results);
+  if (data.stageEpochs.length) {
+    parts.push(
+      section(
+        'Training and validation per epoch, per stage',
+        'stage-epochs',
+        ...data.stageEpochs.map((s) =>
+          lineChart(`${s.stage}: training loss and validation MAE`, s.epoch, [{ label: 'validation MAE', values: s.valMae }, { label: 'training loss', values: s.trainLoss }], { xLabel: 'epoch', yLabel: 'value', height: 200, integerX: true }),
+        ),
+      ),
+    );
+  }
+  const horizons = horizonTable(data.results) ?? horizonTable(coms2tResults(data.results));
   if (horizons) parts.push(section('Test metrics by horizon vs the baselines', 'horizons', horizons));
   // SynEVO: results.json (artifacts) holds each ablation's curriculum order, κ and visits per cycle
-  const synevo = (data.results as { synevo?: { ablation: string; order?: string[]; orderKind?: string; kappa?: number; visits?: { cycle: number; group: string; admitted: boolean }[]; zeroShot?: { all?: { mae?: number } }; fewShot?: { all?: { mae?: number } } }[] } | null)?.synevo;
+  type HeldOut = { zeroShot?: { all?: { mae?: number } }; fewShot?: { all?: { mae?: number } } };
+  const stored = data.results as { synevo?: (HeldOut & { ablation: string; order?: string[]; orderKind?: string; kappa?: number; visits?: { cycle: number; group: string; admitted: boolean }[] })[]; references?: (HeldOut & { method: string })[] } | null;
+  const synevo = stored?.synevo;
   if (Array.isArray(synevo) && synevo.length) {
+    // the baselines (GWN joint / sequential, with --references) on the same held-out domain
+    const references = Array.isArray(stored?.references) ? stored.references : [];
     parts.push(
       section(
         'SynEVO: curriculum, κ and zero/few-shot MAE',
         'synevo',
         table(
           ['ablation', 'order', 'κ', 'cycle · group → gate', 'zero-shot MAE', 'few-shot MAE'],
-          synevo.map((s) => [s.ablation, `${(s.order ?? []).join(' → ')}${s.orderKind ? ` (${s.orderKind})` : ''}`, num(s.kappa, `kappa-${s.ablation}`), (s.visits ?? []).map((v) => `${v.cycle}·${v.group}→${v.admitted ? 'container' : 'separate'}`).join(', '), num(s.zeroShot?.all?.mae), num(s.fewShot?.all?.mae)]),
+          [
+            ...synevo.map((s) => [s.ablation, `${(s.order ?? []).join(' → ')}${s.orderKind ? ` (${s.orderKind})` : ''}`, num(s.kappa, `kappa-${s.ablation}`), (s.visits ?? []).map((v) => `${v.cycle}·${v.group}→${v.admitted ? 'container' : 'separate'}`).join(', '), num(s.zeroShot?.all?.mae, `zero-shot-${s.ablation}`), num(s.fewShot?.all?.mae, `few-shot-${s.ablation}`)]),
+            ...references.map((r) => [`baseline ${r.method}`, '', '', '', num(r.zeroShot?.all?.mae, `zero-shot-${r.method}`), num(r.fewShot?.all?.mae, `few-shot-${r.method}`)]),
+          ],
         ),
       ),
     );
   }
-  const gates = data.events.filter((e) => e.type === 'gate');
-  if (gates.length) {
-    const rows = gates.map((g) => {
-      const p = g.payload as Record<string, unknown>;
+  if (data.gates.length) {
+    const rows = data.gates.map((g) => {
+      const p = g as Record<string, unknown>;
       return [String(p['ablation'] ?? ''), String(p['group'] ?? ''), p['admitted'] ? 'admitted' : 'rejected', num(p['minDistance'] as number), String(p['nearest'] || '—')];
     });
     parts.push(section('SynEVO: gate decisions', 'gates', table(['ablation', 'group', 'gate', 'D_min', 'nearest'], rows)));
