@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { createRng } from '../../src/core/rng.js';
 import { encodeIdx } from '../../src/tasks/fashion-mnist/idx.js';
 
-/** Writes train (200 images) and t10k (100 images) idx files into `dir`. */
-export function writeTinyFashionMnist(dir: string): void {
+/**
+ * Writes train (200 images) and t10k (100 images) idx files into `dir`. A fainter band under more noise
+ * (`band`, `noise`: grey levels) makes the tasks hard enough to show forgetting.
+ */
+export function writeTinyFashionMnist(dir: string, { band = 200, noise = 40 }: { band?: number; noise?: number } = {}): void {
   for (const [prefix, n] of [['train', 200], ['t10k', 100]] as const) {
     const rng = createRng('tiny-fmnist', prefix);
     const images = new Uint8Array(n * 784);
@@ -17,8 +20,8 @@ export function writeTinyFashionMnist(dir: string): void {
     for (let i = 0; i < n; i++) {
       labels[i] = i % 10;
       for (let p = 0; p < 784; p++) {
-        const band = Math.floor(p / 28) % 10 === labels[i]! ? 200 : 0;
-        images[i * 784 + p] = Math.min(255, band + Math.floor(40 * rng.next()));
+        const lit = Math.floor(p / 28) % 10 === labels[i]! ? band : 0;
+        images[i * 784 + p] = Math.min(255, lit + Math.floor(noise * rng.next()));
       }
     }
     writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), encodeIdx('uint8', [n, 28, 28], images));
