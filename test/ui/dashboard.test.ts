@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { createUiServer } from '../../src/ui/server.js';
 import { readContinualRun, readRunHeader } from '../../src/ui/store-reader.js';
+import { readForecastSensor } from '../../src/spatiotemporal/forecast-artifact.js';
 import { RunStore } from '../../src/runs/store.js';
 import { fmt } from '../../src/ui/web/dom.js';
 import { CMA, buildPage, makeAnomalyRun, makeComs2tRun, makeContinualRun, makeEvolveRun, makeStRun, makeSynevoRun, writeEvolveConfig } from './fixture-runs.js';
@@ -130,7 +131,7 @@ test('evolve view: best fitness, the best row of the table, kinship cells and re
   await page.close();
 });
 
-test('spatiotemporal view: MAE by horizon vs the baselines equals artifacts/results.json; best validation MAE equals the store', async () => {
+test('spatiotemporal view: MAE by horizon vs the baselines equals artifacts/results.json; best validation MAE equals the store; forecast vs truth for a chosen sensor', async () => {
   const { page, errors } = await open('/run/0/st', 'st-run');
   assert.deepEqual(errors, []);
   const results = JSON.parse(readFileSync(join(runs, 'st', 'artifacts', 'results.json'), 'utf8')) as { results: { method: string; metrics: Record<string, { mae: number; rmse: number }> }[] };
@@ -142,6 +143,22 @@ test('spatiotemporal view: MAE by horizon vs the baselines equals artifacts/resu
   const records = storedRecords(join(runs, 'st'));
   assert.equal(await valueOf(page, '[data-testid=best-fitness]'), Math.min(...records.map((r) => r.fitness)));
   await page.close();
+
+  // forecast vs truth for a chosen sensor (stable URL): the stored truth is a stretch of that sensor's CSV column
+  const chosen = await open('/run/0/st?sensor=1&horizon=3', 'st-run-forecast');
+  assert.deepEqual(chosen.errors, []);
+  await chosen.page.waitForSelector('[data-testid=forecast-chart][data-rendered]');
+  assert.equal(await chosen.page.locator('[data-testid=forecast-sensor]').inputValue(), '1');
+  assert.equal(await chosen.page.locator('[data-testid=forecast-horizon]').inputValue(), '3');
+  const stored = readForecastSensor(join(runs, 'st', 'artifacts', 'forecast'), 1, 3);
+  const column = readFileSync(join(root, 'speed.csv'), 'utf8').trim().split('\n').slice(1).map((line) => Number(line.split(',')[1]));
+  const offset = column.findIndex((_, k) => stored.truth.every((v, s) => Math.abs(v - column[k + s]!) < 1e-4 * Math.abs(v)));
+  assert.ok(offset > 0 && stored.truth.length > 0, `truth of sensor s2 found at step ${offset}`);
+  // what the page drew: the server's min/max buckets of the stored arrays
+  const served = await chosen.page.evaluate(async () => (await (await fetch('/api/forecast/0/st?sensor=1&horizon=3&width=50')).json()) as { truth: { y: number[] }; forecast: { y: number[] } });
+  assert.equal(Math.max(...served.truth.y), Math.max(...stored.truth));
+  assert.equal(Math.min(...served.forecast.y), Math.min(...stored.forecast));
+  await chosen.page.close();
 });
 
 test('ComS2T view: the stable / dynamic split as the stored weight-split event has it, MAE by horizon as results.json', async () => {

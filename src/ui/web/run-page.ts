@@ -10,8 +10,10 @@ import { lineChart } from './charts.js';
 import { fmt, getJson, h, num, refPath, statusBadge, table } from './dom.js';
 import { individualsTable, kinshipMap, lineageGraph } from './evolve-parts.js';
 import { continualParts } from './continual-parts.js';
+import { forecastPart } from './forecast-part.js';
+import type { ForecastIndex } from '../../spatiotemporal/forecast-artifact.js';
 
-export type RunPageData = RunView & { results: unknown };
+export type RunPageData = RunView & { results: unknown; forecast: ForecastIndex | null };
 
 function section(title: string, testid: string, ...children: (Node | null)[]): HTMLElement {
   return h('section', { 'data-testid': testid }, h('h2', {}, title), ...children);
@@ -112,7 +114,7 @@ function coms2tResults(results: unknown): { results: HorizonResult[] } | null {
   };
 }
 
-function stParts(data: RunPageData): HTMLElement[] {
+function stParts(data: RunPageData, ref: string): HTMLElement[] {
   const parts: HTMLElement[] = data.epochs.map((e) =>
     section(
       data.epochs.length > 1 ? `Model ${e.index}: MAE per epoch` : 'Training and validation per epoch',
@@ -133,6 +135,7 @@ function stParts(data: RunPageData): HTMLElement[] {
   }
   const horizons = horizonTable(data.results) ?? horizonTable(coms2tResults(data.results));
   if (horizons) parts.push(section('Test metrics by horizon vs the baselines', 'horizons', horizons));
+  if (data.forecast) parts.push(section('Forecast vs truth for a chosen sensor', 'forecast-section', forecastPart(ref, data.forecast)));
   // SynEVO: results.json (artifacts) holds each ablation's curriculum order, κ and visits per cycle
   type HeldOut = { zeroShot?: { all?: { mae?: number } }; fewShot?: { all?: { mae?: number } } };
   const stored = data.results as { synevo?: (HeldOut & { ablation: string; order?: string[]; orderKind?: string; kappa?: number; visits?: { cycle: number; group: string; admitted: boolean }[] })[]; references?: (HeldOut & { method: string })[] } | null;
@@ -198,7 +201,7 @@ export async function renderRunPage(root: HTMLElement, ref: string): Promise<() 
       data.view === 'evolve'
         ? evolveParts(data, ref, tableState)
         : data.view === 'spatiotemporal'
-          ? stParts(data)
+          ? stParts(data, ref)
           : data.view === 'continual'
             ? continualParts(data.continual, data.results)
             : [section(data.view === 'anomaly-level' ? 'Fitness per generation' : 'Fitness per step', 'fitness', stepsChart(data, 'best and median fitness', data.view === 'anomaly-level' ? 'generation' : 'step'))];
