@@ -118,6 +118,12 @@ test('evolve view: best fitness, the best row of the table, kinship cells and re
   await page.waitForSelector('table.individuals');
   assert.equal(await page.locator('table.individuals tbody tr').first().getAttribute('data-key'), best.key);
   assert.equal(await valueOf(page, 'table.individuals tbody tr [data-testid=fitness]'), best.fitness);
+  // sortable: by seconds, fastest first
+  await page.locator('table.individuals th[data-sort=seconds]').click();
+  await page.waitForSelector('table.individuals th[data-sort=seconds]:has-text("▲")');
+  const fastest = Math.min(...records.map((r) => r.seconds));
+  const firstKey = await page.locator('table.individuals tbody tr').first().getAttribute('data-key');
+  assert.ok(records.some((r) => r.key === firstKey && r.seconds === fastest), `first row ${firstKey} is a fastest one (${fastest} s)`);
   // kinship: every number in the heat map is one of the stored kinship values
   const stored = new Set(records.flatMap((r) => Object.values(r.kinship ?? {})));
   const cells = await page.locator('[data-testid=kinship] td .num').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
@@ -235,6 +241,22 @@ test('anomaly channel view: the test series, score and alarms as stored; the lab
   const starts = alarms.filter((a, t) => a === 1 && (t === 0 || alarms[t - 1] === 0)).length;
   assert.equal(await valueOf(page, '[data-testid=alarms-level1-pot]'), starts);
   assert.equal(await page.locator('[data-testid=feature-picker] input').count(), 3);
+  // the threshold line: its value as index.json stores it, drawn as a series of the score chart
+  const index = JSON.parse(readFileSync(join(runs, 'ad', 'plant', 'series', 'index.json'), 'utf8')) as { levels: { level: string; thresholds: Record<string, number> }[] };
+  const level1 = index.levels.find((l) => l.level === 'level1')!;
+  assert.ok(Object.keys(level1.thresholds).length > 0, 'level1 stored a threshold');
+  for (const [method, value] of Object.entries(level1.thresholds)) {
+    assert.equal(await valueOf(page, `[data-testid=threshold-level1-${method}]`), value);
+    assert.equal(await page.locator('[data-testid=level-level1] .u-legend .u-series', { hasText: `${method} threshold` }).count(), 1);
+  }
+  // selectable features: unticking one reloads the page with the other two in the URL and in the chart
+  await page.locator('[data-testid=feature-picker] input').nth(2).uncheck();
+  await page.waitForURL(/features=0,1$/);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('[data-testid=channel-chart][data-rendered]');
+  assert.equal(await page.locator('[data-testid=feature-picker] input:checked').count(), 2);
+  assert.equal(await page.locator('[data-testid=channel-chart] .u-legend .u-series').count(), 1 + 2, 'x and two features');
+  assert.deepEqual(errors, []);
   await page.close();
 });
 

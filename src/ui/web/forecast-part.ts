@@ -36,7 +36,7 @@ export function forecastPart(ref: string, index: ForecastIndex): HTMLElement {
           { label: 'truth', values: aligned.ys[0]!, points: false },
           { label: `${data.method} (${data.horizon} steps ahead)`, values: aligned.ys[1]!, points: false },
         ], { xLabel: 'test sample', yLabel: 'value', spanGaps: true, width, height: 240, testid: 'forecast-chart', integerX: true }),
-        h('p', { class: 'muted' }, `${data.samples} test samples, drawn as the min and max of each of ${data.buckets} buckets (peaks kept)`),
+        h('p', { class: 'muted' }, data.samples > data.buckets ? `${data.samples} test samples, drawn as the min and max of each of ${data.buckets} buckets (peaks kept)` : `${data.samples} test samples, every one drawn`),
       );
     })
     .catch((error: unknown) => box.replaceChildren(h('p', { class: 'warn' }, error instanceof Error ? error.message : String(error))));
