@@ -11,6 +11,7 @@ import { loadTrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { fitHistoricalAverage, forecastTargets, historicalAverageForecast, lastValueForecast, sensorMeans } from './baselines.js';
 import { DEFAULT_GWN_TRAINING, forecastGwn, prepareTraffic, trainGwn, type EpochRecord, type GwnTrainOptions, type TrainedGwn } from './gwn-trainer.js';
 import { horizonMetrics, type ForecastMetrics } from './metrics.js';
+import { FORECAST_FOLDER, writeForecastArtifact } from './forecast-artifact.js';
 
 export const REPORTED_HORIZONS = [3, 6, 12] as const;
 
@@ -60,7 +61,8 @@ export async function runTrafficExperiment(
   const started = performance.now();
   const trained = await trainGwn(prepared, trainOptions);
   const trainSeconds = (performance.now() - started) / 1000;
-  results.push(score('graph wavenet', await forecastGwn(prepared, trained, test, 64, trainOptions.backend)));
+  const gwnForecast = await forecastGwn(prepared, trained, test, 64, trainOptions.backend);
+  results.push(score('graph wavenet', gwnForecast));
   // callbacks and weight payloads are not results
   const { onEpoch: _onEpoch, onEpochWeights: _onEpochWeights, session: _session, initialBest: _initialBest, ...recorded } = trainOptions;
   const result: TrafficExperimentResult = {
@@ -75,7 +77,11 @@ export async function runTrafficExperiment(
     trainSeconds,
     options: recorded,
   };
-  if (runDir) saveRun(runDir, trained, prepared.scaler, result);
+  if (runDir) {
+    saveRun(runDir, trained, prepared.scaler, result);
+    // forecast vs truth per sensor for the dashboard (a few horizons: forecast-artifact.ts)
+    writeForecastArtifact(join(runDir, FORECAST_FOLDER), { method: 'graph wavenet', predicted: gwnForecast, truth, layout, sensorIds: network.sensorIds });
+  }
   return result;
 }
 

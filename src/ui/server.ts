@@ -12,6 +12,7 @@
  *   GET /api/anomaly/<ref>              an AD-NEv run folder: results.json and each level's fitness per generation
  *   GET /api/channel/<ref>/<channel>?width=1200&features=0,1   a channel's test series, score, labels and alarms
  *                                       (min/max per bucket: downsample.ts)
+ *   GET /api/forecast/<ref>?sensor=0&horizon=12&width=1200     an st train run's test forecast and truth for one sensor
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +23,9 @@ import { readEventsAfter, readRunSnapshot, type RunHeader } from './store-reader
 import { INDIVIDUAL_SORTS, bestOf, individualsPage, objectiveOfRun, runView, type IndividualSort } from './views.js';
 import { anomalyView, listAnomalyRuns } from './anomaly-view.js';
 import { readChannelSeries } from './channel-series.js';
+import { CONTINUAL_RUN_KIND, continualRunView } from '../continual/run-events.js';
+import { FORECAST_FOLDER, readForecastIndex, readForecastSensor } from '../spatiotemporal/forecast-artifact.js';
+import { minMaxDownsample } from './downsample.js';
 
 export interface UiServerOptions {
   readonly roots: readonly string[];
@@ -35,11 +39,14 @@ export interface RunListEntry extends RunHeader {
   readonly ref: string;
   readonly objective: 'min' | 'max';
   readonly best: number | null;
+  /** continual runs store no individuals: the tasks trained so far (all seeds) and ACC (mean over seeds) once finished */
+  readonly continual?: { readonly tasks: number; readonly acc: number | null };
 }
 
 function statusFor(error: unknown): number {
   if (error instanceof PathRefusedError) return 403;
   if (error instanceof ModelevoError && error.code === 'CHECKPOINT_NOT_FOUND') return 404;
+  if (error instanceof ModelevoError && error.code === 'VALUE_INVALID') return 400;
   return 500;
 }
 
@@ -57,6 +64,11 @@ const PAGE = `<!doctype html>
 
 function listEntry(ref: string, dir: string): RunListEntry {
   const snapshot = readRunSnapshot(dir);
+  if (snapshot.header.kind === CONTINUAL_RUN_KIND) {
+    const tasks = continualRunView(snapshot.events).reduce((n, seed) => n + seed.accuracy.filter(Boolean).length, 0);
+    const acc = (readJsonIfPresent(join(dir, 'artifacts', 'results.json')) as { acc?: { mean?: unknown } } | undefined)?.acc?.mean;
+    return { ...snapshot.header, ref, objective: 'max', best: null, continual: { tasks, acc: typeof acc === 'number' ? acc : null } };
+  }
   const objective = objectiveOfRun(snapshot.header.kind, snapshot.header.config);
   const best = bestOf(snapshot.individuals, objective);
   return { ...snapshot.header, ref, objective, best: best ? best.fitness : null };
@@ -118,9 +130,12 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
     try {
       const dir = folders.resolve((request.params as { '*': string })['*']);
       const view = runView(readRunSnapshot(dir));
-      // st runs keep their test metrics (by horizon, vs the baselines) in artifacts/results.json
-      const results = view.view === 'spatiotemporal' ? readJsonIfPresent(join(dir, 'artifacts', 'results.json')) : undefined;
-      return reply.send({ ...view, results: results ?? null });
+      // st runs keep their test metrics (by horizon, vs the baselines) in artifacts/results.json, continual runs
+      // their ACC / BWT / forgetting as mean ± std over the seeds
+      const results = view.view === 'spatiotemporal' || view.view === 'continual' ? readJsonIfPresent(join(dir, 'artifacts', 'results.json')) : undefined;
+      // st train runs keep test forecasts per sensor (spatiotemporal/forecast-artifact.ts)
+      const forecast = view.view === 'spatiotemporal' ? readForecastIndex(join(dir, 'artifacts', FORECAST_FOLDER)) : undefined;
+      return reply.send({ ...view, results: results ?? null, forecast: forecast ?? null });
     } catch (error) {
       return sendError(reply, error);
     }
@@ -170,6 +185,18 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       const buckets = Math.min(4000, Math.max(50, Math.floor(Number(query.width ?? 1200)) || 1200));
       const features = query.features === undefined || query.features === '' ? undefined : query.features.split(',').map(Number);
       return reply.send(readChannelSeries(channelDir, buckets, features));
+    } catch (error) {
+      return sendError(reply, error);
+    }
+  });
+
+  app.get('/api/forecast/*', async (request, reply) => {
+    try {
+      const dir = folders.resolve((request.params as { '*': string })['*']);
+      const query = request.query as { sensor?: string; horizon?: string; width?: string };
+      const buckets = Math.min(4000, Math.max(50, Math.floor(Number(query.width ?? 1200)) || 1200));
+      const { index, truth, forecast } = readForecastSensor(join(dir, 'artifacts', FORECAST_FOLDER), Number(query.sensor ?? 0), Number(query.horizon ?? 12));
+      return reply.send({ ...index, sensor: Number(query.sensor ?? 0), horizon: Number(query.horizon ?? 12), buckets, downsampling: 'min/max per bucket', truth: minMaxDownsample(truth, buckets), forecast: minMaxDownsample(forecast, buckets) });
     } catch (error) {
       return sendError(reply, error);
     }

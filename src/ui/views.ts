@@ -6,6 +6,7 @@
 import type { IndividualRecord } from '../runs/store.js';
 import { lineage, stepSummaries, type ReferenceLine, type StepSummary } from '../runs/report.js';
 import type { RunHeader, RunSnapshot, StoredEvent } from './store-reader.js';
+import { CONTINUAL_RUN_KIND, continualRunView, type ContinualSeedView } from '../continual/run-events.js';
 
 export type Objective = 'min' | 'max';
 
@@ -23,10 +24,11 @@ export function objectiveOfRun(kind: string, config: unknown): Objective {
   return kind.startsWith('st-') ? 'min' : objectiveOf(config);
 }
 
-export type ViewKind = 'evolve' | 'spatiotemporal' | 'anomaly-level' | 'generic';
+export type ViewKind = 'evolve' | 'spatiotemporal' | 'anomaly-level' | 'continual' | 'generic';
 
 export function viewKindOf(kind: string): ViewKind {
   if (kind === 'evolve') return 'evolve';
+  if (kind === CONTINUAL_RUN_KIND) return 'continual';
   if (kind.startsWith('st-')) return 'spatiotemporal';
   if (kind.startsWith('ad-nev-')) return 'anomaly-level';
   return 'generic';
@@ -170,6 +172,66 @@ export function referencesOf(events: readonly StoredEvent[]): ReferenceLine[] {
   return list.filter((r): r is ReferenceLine => typeof r.label === 'string' && typeof r.fitness === 'number');
 }
 
+/** ComS2T's stable / dynamic weight split, as `st coms2t` stores it (event `weight-split`). */
+export interface WeightSplitSummary {
+  readonly method: string;
+  /** tensors the split ranks (BatchNorm, node embeddings and prompts are never split) */
+  readonly eligible: number;
+  readonly dynamic: number;
+  /** eligible tensors with no dynamic element */
+  readonly stable: number;
+  /** stable / eligible */
+  readonly stableShare: number | null;
+  /** tensors frozen in Stage 1 (none in the `hip` ablation, which fine-tunes all) */
+  readonly frozen: number;
+}
+
+/**
+ * The latest `weight-split` event. `st coms2t` stores the eligible count and the dynamic tensors' names (an
+ * eligible name list or a stable list are read too), so stable = eligible − dynamic.
+ */
+export function weightSplitOf(events: readonly StoredEvent[]): WeightSplitSummary | null {
+  const latest = [...events].reverse().find((e) => e.type === 'weight-split');
+  if (!latest) return null;
+  const p = (latest.payload ?? {}) as { method?: unknown; eligible?: unknown; dynamic?: unknown; stable?: unknown; frozen?: unknown };
+  const count = (v: unknown): number | undefined => (Array.isArray(v) ? v.length : typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const dynamic = count(p.dynamic) ?? 0;
+  const eligible = count(p.eligible) ?? dynamic + (count(p.stable) ?? 0);
+  const stable = count(p.stable) ?? eligible - dynamic;
+  return { method: typeof p.method === 'string' ? p.method : '?', eligible, dynamic, stable, stableShare: eligible > 0 ? stable / eligible : null, frozen: count(p.frozen) ?? 0 };
+}
+
+/** Training per epoch of a verb that stores `epoch` events (`st coms2t`: one series per stage). */
+export interface StageEpochs {
+  readonly stage: string;
+  readonly epoch: number[];
+  readonly trainLoss: (number | null)[];
+  readonly valMae: (number | null)[];
+}
+
+/** `epoch` events grouped by stage in order of appearance; a stage's epoch stored again (a resume) replaces the earlier one. */
+export function stageEpochsOf(events: readonly StoredEvent[]): StageEpochs[] {
+  const stages = new Map<string, Map<number, { trainLoss: number | null; valMae: number | null }>>();
+  const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  for (const e of events) {
+    if (e.type !== 'epoch') continue;
+    const p = (e.payload ?? {}) as { stage?: unknown; epoch?: unknown; trainLoss?: unknown; valMae?: unknown };
+    if (typeof p.epoch !== 'number') continue;
+    const stage = typeof p.stage === 'string' ? p.stage : '';
+    if (!stages.has(stage)) stages.set(stage, new Map());
+    stages.get(stage)!.set(p.epoch, { trainLoss: finite(p.trainLoss), valMae: finite(p.valMae) });
+  }
+  return [...stages].map(([stage, byEpoch]) => {
+    const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
+    return { stage, epoch: epochs, trainLoss: epochs.map((k) => byEpoch.get(k)!.trainLoss), valMae: epochs.map((k) => byEpoch.get(k)!.valMae) };
+  });
+}
+
+/** SynEVO's gate decisions (`gate` events), all of them: a long run's log lines would push them out of the latest events. */
+export function gatesOf(events: readonly StoredEvent[]): unknown[] {
+  return events.filter((e) => e.type === 'gate').map((e) => e.payload);
+}
+
 export interface RunView {
   readonly header: RunHeader;
   readonly view: ViewKind;
@@ -181,6 +243,11 @@ export interface RunView {
   readonly kinship: KinshipHeatmap | null;
   readonly domains: ReturnType<typeof domainLosses>;
   readonly epochs: { index: number; epoch: number[]; valMae: number[]; metrics: Record<string, (number | null)[]> }[];
+  /** continual runs: per seed the stored accuracy rows, bases per layer per task and, once finished, ACC/BWT/forgetting */
+  readonly continual: ContinualSeedView[] | null;
+  readonly weightSplit: WeightSplitSummary | null;
+  readonly stageEpochs: StageEpochs[];
+  readonly gates: unknown[];
   readonly events: { seq: number; time: string; type: string; payload: unknown }[];
 }
 
@@ -216,6 +283,10 @@ export function runView(snapshot: RunSnapshot): RunView {
     kinship: view === 'evolve' ? kinshipHeatmap(individuals, objective) : null,
     domains: view === 'evolve' ? domainLosses(individuals, objective) : null,
     epochs: view === 'spatiotemporal' ? epochsOf(individuals) : [],
+    continual: view === 'continual' ? continualRunView(events) : null,
+    weightSplit: view === 'spatiotemporal' ? weightSplitOf(events) : null,
+    stageEpochs: view === 'spatiotemporal' ? stageEpochsOf(events) : [],
+    gates: view === 'spatiotemporal' ? gatesOf(events) : [],
     events: events.slice(-200),
   };
 }

@@ -83,7 +83,7 @@ export async function runAnomalyEvolve(raw: z.input<typeof AnomalyEvolveOptionsS
       features: test.names.map((_, c) => Float64Array.from({ length: test.rows }, (_, t) => test.values[t * test.columns + c]!)),
       featureNames: test.names,
       labels: output.labels,
-      levels: [...output.levels].map(([level, out]) => ({ level, score: out.score, alarms: out.decisions[config.vote] })),
+      levels: [...output.levels].map(([level, out]) => ({ level, score: out.score, alarms: out.decisions[config.vote], thresholds: { ...out.ensembleThresholds } })),
     });
   }
   const method = options.threshold;

@@ -1,32 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
-import { encodeIdx } from '../../tasks/fashion-mnist/idx.js';
+import { writeTinyFashionMnist as writeTinyDataset } from '../../../test/support/tiny-fashion-mnist.js';
 import { runContinualCommand } from './continual.js';
 import { RunStore } from '../../runs/store.js';
 import { readContinualRun } from '../../ui/store-reader.js';
-
-/** Tiny Fashion-MNIST look-alike: class c lights up a 6-row band of the 28×28 image, plus noise. */
-function writeTinyDataset(dir: string): void {
-  for (const [prefix, n] of [['train', 200], ['t10k', 100]] as const) {
-    const rng = createRng('tiny-fmnist', prefix);
-    const images = new Uint8Array(n * 784);
-    const labels = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      labels[i] = i % 10;
-      for (let p = 0; p < 784; p++) {
-        const band = Math.floor(p / 28) % 10 === labels[i]! ? 200 : 0;
-        images[i * 784 + p] = Math.min(255, band + Math.floor(40 * rng.next()));
-      }
-    }
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), encodeIdx('uint8', [n, 28, 28], images));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), encodeIdx('uint8', [n], labels));
-  }
-}
 
 test('continual run --json: accuracy matrices per seed and mean ± std recomputed from them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'continual-cli-'));

@@ -82,6 +82,8 @@ export interface LevelOutput {
   readonly decisions: Record<AdNevConfig['vote'], Record<ThresholdMethod, Uint8Array>>;
   /** per member: fraction of test steps above its own threshold (POT and percentile) */
   readonly memberAlarmRates: Record<ThresholdMethod, number[]>;
+  /** the calibrated thresholds on the ensemble score (they decide the alarms under the `mean` vote) */
+  readonly ensembleThresholds: EnsembleThresholds;
 }
 
 /** per level: scores and decisions with the labels, for pooled metrics */
@@ -171,6 +173,7 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
             score: ensembleDecisions(scored, 'pot', config.vote).score,
             decisions: { mean: decide('mean'), majority: decide('majority'), any: decide('any') },
             memberAlarmRates: { pot: memberRates('pot'), percentile: memberRates('percentile') },
+            ensembleThresholds: scored.ensembleThresholds,
           };
           perLevel.set(snapshot.level, output);
           const chosen = output.decisions[config.vote];

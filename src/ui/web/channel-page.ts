@@ -66,7 +66,13 @@ export async function renderChannelPage(root: HTMLElement, path: string): Promis
         'section',
         { 'data-testid': `level-${level.level}` },
         h('h2', {}, `${level.level}: ensemble score`),
-        h('p', { class: 'muted' }, methods.map((m, i) => h('span', { style: `color:${ALARM_COLOURS[i % ALARM_COLOURS.length]}` }, `${m} alarms: `, num(level.alarms[m]!.length, `alarms-${level.level}-${m}`), ' ranges  '))),
+        h(
+          'p',
+          { class: 'muted' },
+          methods.map((m, i) => h('span', { style: `color:${ALARM_COLOURS[i % ALARM_COLOURS.length]}` }, `${m} alarms: `, num(level.alarms[m]!.length, `alarms-${level.level}-${m}`), ' ranges  ')),
+          Object.entries(level.thresholds).map(([m, v]) => h('span', {}, `${m} threshold `, num(v, `threshold-${level.level}-${m}`), '  ')),
+          Object.keys(level.thresholds).length ? h('span', {}, '(dashed: on the ensemble score they decide the alarms under the mean vote; the other votes count members over their own thresholds)') : null,
+        ),
         lineChart(`${level.level} score`, score.x, [{ label: 'ensemble score', values: score.ys[0]!, points: false }], {
           xLabel: 'step',
           yLabel: 'score',

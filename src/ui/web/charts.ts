@@ -32,6 +32,8 @@ export interface ChartOptions {
   /** connect lines across missing points (series aligned on a union of x values) */
   spanGaps?: boolean;
   layers?: readonly RangeLayer[];
+  /** x holds counts (tasks, epochs): ticks only at whole numbers */
+  integerX?: boolean;
 }
 
 function drawLayers(u: uPlot, layers: readonly RangeLayer[]): void {
@@ -61,7 +63,7 @@ export function lineChart(title: string, x: readonly number[], series: readonly 
     width: options.width ?? 760,
     height: options.height ?? 260,
     scales: { x: { time: false } },
-    axes: [{ label: options.xLabel ?? '' }, { label: options.yLabel ?? '', size: 70 }],
+    axes: [{ label: options.xLabel ?? '', ...(options.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) }, { label: options.yLabel ?? '', size: 70 }],
     series: [
       { label: options.xLabel ?? 'x' },
       ...all.map((s, i) => ({

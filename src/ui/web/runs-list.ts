@@ -36,9 +36,14 @@ export async function renderRunsList(root: HTMLElement): Promise<() => Promise<v
         h('td', { 'data-testid': 'kind' }, r.kind),
         h('td', {}, statusBadge(r.status)),
         h('td', {}, new Date(r.createdAt).toLocaleString()),
-        h('td', { class: 'n' }, num(r.steps, 'steps')),
-        h('td', { class: 'n' }, num(r.evaluations, 'evaluations')),
-        h('td', { class: 'n' }, num(r.best, 'best'), h('span', { class: 'muted' }, r.objective === 'max' ? ' ↑' : ' ↓')),
+        ...(r.continual
+          ? // a continual run: tasks trained (all seeds) as its steps, no evaluations, ACC as its headline
+            [h('td', { class: 'n', title: 'tasks trained, all seeds' }, num(r.continual.tasks, 'tasks'), ' tasks'), h('td', { class: 'n muted' }, '—'), h('td', { class: 'n' }, h('span', { class: 'muted' }, 'ACC '), num(r.continual.acc, 'acc'), h('span', { class: 'muted' }, ' ↑'))]
+          : [
+              h('td', { class: 'n' }, num(r.steps, 'steps')),
+              h('td', { class: 'n' }, num(r.evaluations, 'evaluations')),
+              h('td', { class: 'n' }, num(r.best, 'best'), h('span', { class: 'muted' }, r.objective === 'max' ? ' ↑' : ' ↓')),
+            ]),
         h('td', { class: 'muted' }, r.codeVersion),
       ),
     );
