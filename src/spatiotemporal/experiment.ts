@@ -4,7 +4,8 @@
  * MAPE on the test split at horizons 3, 6, 12 and the 12-step average. The trained model is saved as
  * safetensors (F32, config and scaler in the metadata) so `modelevo inspect` reads it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.js';
 import { join } from 'node:path';
 import { writeSafetensors } from '../io/safetensors/writer.js';
 import { loadTrafficNetwork } from '../tasks/traffic/csv-loader.js';
@@ -98,7 +99,7 @@ function saveRun(runDir: string, trained: TrainedGwn, scaler: { mean: number; st
     config: JSON.stringify(trained.config),
     scaler: JSON.stringify(scaler),
   });
-  writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeJsonAtomic(join(runDir, 'results.json'), result);
 }
 
 /** Markdown table: one row per method, MAE / RMSE / MAPE at each reported horizon and the average. */
