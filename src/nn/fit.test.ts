@@ -126,6 +126,13 @@ test('a non-finite loss throws TrainingDivergedError with the step', () => {
   let n = 0;
   const target: FitTarget = { trainOn: () => (++n === 3 ? Infinity : 1) };
   assert.throws(() => fitLoop(target, 8, { epochs: 1, batch: 2, seed: 1 }), (e: unknown) => e instanceof TrainingDivergedError && e.step === 3 && e.code === 'VALUE_INVALID');
+  n = 0;
+  const going = fitLoop(target, 8, { epochs: 1, batch: 2, seed: 1, divergence: 'continue' });
+  assert.equal(going.steps, 4);
+  assert.equal(going.meanLoss, Infinity, "'continue' lets the non-finite loss reach the mean");
+  // no examples: no step, every epoch still completes
+  const empty = fitLoop(recorder(), 0, { epochs: 3, batch: 2, seed: 1, lastBatch: 'keep' });
+  assert.deepEqual([empty.steps, empty.epochs, empty.meanLoss], [0, 3, 0]);
 });
 
 const SPEC: ModelSpec = {

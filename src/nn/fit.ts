@@ -66,6 +66,8 @@ export interface FitLoopOptions {
   readonly lastBatch?: LastBatch;
   /** stop once this many optimiser steps were taken in total */
   readonly maxSteps?: number;
+  /** a non-finite loss: 'throw' a TrainingDivergedError (default) or 'continue' (the NaN reaches the mean loss) */
+  readonly divergence?: 'throw' | 'continue';
   readonly validation?: Validation;
   readonly checkpoint?: Checkpointing;
   /** a checkpoint written by this loop: continue from its position as if never interrupted */
@@ -124,7 +126,7 @@ function configError(message: string, hint: string): ModelevoError {
 
 function checkOptions(count: number, o: FitLoopOptions): void {
   const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
-  if (!Number.isInteger(count) || count < 1) throw new ModelevoError('VALUE_INVALID', `no examples to train on (count ${count}), expected at least one`, { hint: 'provide a non-empty training set' });
+  if (!Number.isInteger(count) || count < 0) throw new ModelevoError('VALUE_INVALID', `the example count must be a non-negative integer, got ${count}`, { hint: 'pass the number of training examples' });
   if (!positive(o.batch)) throw configError(`batch must be a positive integer, got ${o.batch}`, 'pass the batch size the model was compiled for');
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw configError(`epochs must be a non-negative integer, got ${o.epochs}`, 'pass e.g. epochs: 10');
   if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw configError(`maxSteps must be a non-negative integer, got ${o.maxSteps}`, 'omit it for no cap');
@@ -297,7 +299,7 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
       }
       const loss = target.trainOn(batchRows, epoch);
       state.steps++;
-      if (!Number.isFinite(loss)) throw new TrainingDivergedError(state.steps, loss, epoch);
+      if (!Number.isFinite(loss) && options.divergence !== 'continue') throw new TrainingDivergedError(state.steps, loss, epoch);
       finalLoss = loss;
       lossSum += loss;
       epochSum += loss;
@@ -358,6 +360,7 @@ const OPTIMIZER_TENSOR = 'fit.optimizer_state';
 /** Trains an engine session on `data` with the one loop; the batch buffers are allocated once. */
 export function fit(session: TrainingSession, data: FitData, options: FitOptions): FitResult {
   const { batch } = options;
+  if (data.count < 1) throw new ModelevoError('VALUE_INVALID', `no examples to train on (count ${data.count}), expected at least one`, { hint: 'provide a non-empty training set' });
   const inStride = strideOf(data.inputs, data.count, 'inputs');
   const outStride = strideOf(data.targets, data.count, 'targets');
   if (options.lastBatch === 'keep') throw configError("lastBatch 'keep' cannot train an engine session: its model is compiled for one batch size", "use 'drop' or 'pad'");
