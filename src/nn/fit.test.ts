@@ -73,6 +73,34 @@ test('batches follow the seeded order; the last partial batch is dropped, padded
   assert.deepEqual(custom.batches, [[3, 2], [1, 0], [1, 3], [0, 2]]);
 });
 
+test("shuffleFrom 'identity' reshuffles [0..n) each epoch from one continuing stream; a caller's rng continues across calls", () => {
+  const rng = createRng('gwn-order', 3);
+  const fresh = (): number[] => {
+    const o = Array.from({ length: 7 }, (_, i) => i);
+    for (let i = o.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [o[i], o[j]] = [o[j]!, o[i]!];
+    }
+    return o;
+  };
+  const want = [fresh(), fresh(), fresh()];
+  const a = recorder();
+  fitLoop(a, 7, { epochs: 2, batch: 7, seed: 3, shuffleKey: 'gwn-order', shuffleFrom: 'identity' });
+  assert.deepEqual(a.batches, want.slice(0, 2));
+  // one step per epoch on a stream the caller owns: the second call continues where the first left it
+  const own = createRng('gwn-order', 3);
+  const b = recorder();
+  fitLoop(b, 7, { epochs: 2, batch: 3, seed: 0, rng: own, shuffleFrom: 'identity', maxStepsPerEpoch: 1 });
+  fitLoop(b, 7, { epochs: 1, batch: 3, seed: 0, rng: own, shuffleFrom: 'identity', maxStepsPerEpoch: 1 });
+  assert.deepEqual(b.batches, want.map((o) => o.slice(0, 3)));
+});
+
+test('a passed deadline ends the epoch after one step and stops the loop after that epoch', () => {
+  const target = recorder();
+  const r = fitLoop(target, 12, { epochs: 5, batch: 3, seed: 1, deadline: performance.now() - 1 });
+  assert.deepEqual([r.steps, r.epochs, r.stopped], [1, 1, 'deadline']);
+});
+
 test('maxSteps stops the whole loop after exactly that many steps, mid-epoch', () => {
   const target = recorder();
   const r = fitLoop(target, 10, { epochs: 5, batch: 3, seed: 2, maxSteps: 7 });

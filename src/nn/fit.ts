@@ -11,9 +11,10 @@
  * index array in place at the start of every epoch (Fisher–Yates from the end), so a resumed run replays the
  * earlier epochs' shuffles (no training) and continues with the very batches an uninterrupted run would see.
  */
-import { createRng } from '../core/rng.js';
+import { createRng, type Rng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { SafetensorsFile } from '../io/safetensors/reader.js';
+import { BEST_TENSOR, readState, stateMetadata, type LoopState } from './fit-state.js';
 import { loadModel, saveModel, type ExtraTensor } from './checkpoint.js';
 import type { ArenaArray } from './kernels/kernels.js';
 import type { Model } from './model.js';
@@ -60,12 +61,23 @@ export interface FitLoopOptions {
   readonly shuffleKey?: string;
   /** false: every epoch in index order (default true) */
   readonly shuffle?: boolean;
+  /**
+   * what each epoch's shuffle starts from: the previous epoch's order ('previous', the default) or the index
+   * order again ('identity': a fresh shuffle of [0..count) from the continuing stream)
+   */
+  readonly shuffleFrom?: 'previous' | 'identity';
+  /** the caller's stream instead of createRng(shuffleKey, seed) (it continues across calls; resume cannot replay it) */
+  readonly rng?: Rng;
   /** a custom order per epoch (a permutation of 0..count−1; must be a pure function of the epoch for resume) */
   readonly order?: (epoch: number) => ArrayLike<number>;
   /** default 'drop'; 'pad' fills the last batch with the epoch's first examples again; 'keep' trains it short */
   readonly lastBatch?: LastBatch;
   /** stop once this many optimiser steps were taken in total */
   readonly maxSteps?: number;
+  /** at most this many steps per epoch (the epoch's remaining batches are skipped) */
+  readonly maxStepsPerEpoch?: number;
+  /** a performance.now() time: once passed, the epoch ends (after at least one step) and the loop stops after it */
+  readonly deadline?: number;
   /** a non-finite loss: 'throw' a TrainingDivergedError (default) or 'continue' (the NaN reaches the mean loss) */
   readonly divergence?: 'throw' | 'continue';
   readonly validation?: Validation;
@@ -85,7 +97,7 @@ export interface FitResult {
   readonly finalLoss: number;
   /** mean loss over this call's steps (sum in step order, then divided; 0 when no step ran) */
   readonly meanLoss: number;
-  readonly stopped: 'epochs' | 'max_steps' | 'patience';
+  readonly stopped: 'epochs' | 'max_steps' | 'patience' | 'deadline';
   /** the best validation evaluation, if any */
   readonly best: { readonly metric: number; readonly step: number; readonly epoch: number } | undefined;
   /** every validation metric in order (a resumed run includes the earlier ones) */
@@ -118,8 +130,6 @@ export class TrainingDivergedError extends ModelevoError {
   }
 }
 
-const BEST_TENSOR = 'fit.best';
-
 function configError(message: string, hint: string): ModelevoError {
   return new ModelevoError('CONFIG_INVALID', message, { hint });
 }
@@ -130,63 +140,11 @@ function checkOptions(count: number, o: FitLoopOptions): void {
   if (!positive(o.batch)) throw configError(`batch must be a positive integer, got ${o.batch}`, 'pass the batch size the model was compiled for');
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw configError(`epochs must be a non-negative integer, got ${o.epochs}`, 'pass e.g. epochs: 10');
   if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw configError(`maxSteps must be a non-negative integer, got ${o.maxSteps}`, 'omit it for no cap');
+  if (!positive(o.maxStepsPerEpoch)) throw configError(`maxStepsPerEpoch must be a positive integer, got ${o.maxStepsPerEpoch}`, 'omit it for whole epochs');
   const v = o.validation;
   if (v && (typeof v.every === 'number' && !positive(v.every))) throw configError(`validation.every must be 'epoch' or a positive step count, got ${v.every}`, "use 'epoch' or e.g. 100");
   if (v && v.patience !== undefined && !positive(v.patience)) throw configError(`validation.patience must be a positive integer, got ${v.patience}`, 'omit it to never stop early');
   if (o.checkpoint && typeof o.checkpoint.every === 'number' && !positive(o.checkpoint.every)) throw configError(`checkpoint.every must be 'epoch' or a positive step count, got ${o.checkpoint.every}`, "use 'epoch' or e.g. 500");
-}
-
-/** The loop's position and early-stopping state, as saved in (and read back from) a checkpoint's metadata. */
-interface LoopState {
-  epoch: number;
-  batchInEpoch: number;
-  steps: number;
-  best: { metric: number; step: number; epoch: number } | undefined;
-  sinceBest: number;
-  metrics: number[];
-}
-
-function stateMetadata(s: LoopState, count: number, batch: number): Record<string, string> {
-  return {
-    'fit.epoch': String(s.epoch),
-    'fit.batch_in_epoch': String(s.batchInEpoch),
-    'fit.steps': String(s.steps),
-    'fit.count': String(count),
-    'fit.batch': String(batch),
-    'fit.since_best': String(s.sinceBest),
-    'fit.best': JSON.stringify(s.best ?? null),
-    // JSON has no NaN: a failed evaluation is stored as null and read back as NaN
-    'fit.metrics': JSON.stringify(s.metrics.map((m) => (Number.isFinite(m) ? m : null))),
-  };
-}
-
-function readState(path: string, count: number, batch: number): { state: LoopState; best: Float32Array | undefined } {
-  const file = SafetensorsFile.open(path);
-  try {
-    const meta = file.metadata ?? {};
-    const number = (key: string): number => {
-      const value = Number(meta[key]);
-      if (meta[key] === undefined || !Number.isInteger(value)) throw new ModelevoError('CHECKPOINT_INVALID', `${path} has no integer "${key}" in its metadata: not written by fit()`, { hint: 'resume only from a checkpoint that fit() or fitLoop() wrote' });
-      return value;
-    };
-    if (number('fit.count') !== count || number('fit.batch') !== batch) {
-      throw new ModelevoError('CHECKPOINT_INVALID', `${path} was written for ${meta['fit.count']} examples in batches of ${meta['fit.batch']}, this run has ${count} in batches of ${batch}`, {
-        hint: 'resume with the same data and batch size',
-        details: { expected: { count, batch }, actual: { count: meta['fit.count'], batch: meta['fit.batch'] } },
-      });
-    }
-    const state: LoopState = {
-      epoch: number('fit.epoch'),
-      batchInEpoch: number('fit.batch_in_epoch'),
-      steps: number('fit.steps'),
-      sinceBest: number('fit.since_best'),
-      best: (JSON.parse(meta['fit.best'] ?? 'null') as LoopState['best'] | null) ?? undefined,
-      metrics: (JSON.parse(meta['fit.metrics'] ?? '[]') as (number | null)[]).map((m) => m ?? NaN),
-    };
-    return { state, best: file.has(BEST_TENSOR) ? file.readFloat32(BEST_TENSOR) : undefined };
-  } finally {
-    file.close();
-  }
 }
 
 /** Copies the concatenation of `views` into `into` (or back out of it). */
@@ -216,7 +174,8 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
     target.restore!(options.resumeFrom, state.steps);
     if (read.best) bestRun = Float64Array.from(read.best);
   }
-  const rng = createRng(options.shuffleKey ?? 'fit-order', options.seed);
+  if (options.resumeFrom && options.rng) throw configError('resumeFrom cannot replay a caller-owned rng stream', 'resume with shuffleKey and seed instead of rng');
+  const rng = options.rng ?? createRng(options.shuffleKey ?? 'fit-order', options.seed);
   const persistent = Int32Array.from({ length: count }, (_, i) => i);
   const epochOrder = (epoch: number): Int32Array => {
     if (options.order) {
@@ -225,6 +184,7 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
       return custom instanceof Int32Array ? custom : Int32Array.from(custom);
     }
     if (options.shuffle === false) return persistent;
+    if (options.shuffleFrom === 'identity') for (let i = 0; i < count; i++) persistent[i] = i;
     for (let i = count - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       const t = persistent[i]!;
@@ -283,6 +243,8 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
     let epochSteps = 0;
     const skip = epoch === state.epoch ? state.batchInEpoch : 0;
     for (let b = skip; b < batches; b++) {
+      if (options.maxStepsPerEpoch !== undefined && b >= options.maxStepsPerEpoch) break;
+      if (options.deadline !== undefined && b > skip && performance.now() >= options.deadline) break;
       if (options.maxSteps !== undefined && state.steps >= options.maxSteps) {
         stopped = 'max_steps';
         break outer;
@@ -316,6 +278,10 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
     options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: lastMetric });
     if (stop) break;
     if (options.checkpoint && (options.checkpoint.every ?? 'epoch') === 'epoch') save(epoch + 1, 0);
+    if (options.deadline !== undefined && performance.now() >= options.deadline) {
+      stopped = 'deadline';
+      break;
+    }
   }
   if (bestRun && state.best && state.best.step !== state.steps && target.restorable) copyViews(target.restorable(), bestRun, true);
   return { steps: state.steps, epochs: epochsDone, finalLoss, meanLoss: lossSum / Math.max(callSteps, 1), stopped, best: state.best, metrics: state.metrics };
