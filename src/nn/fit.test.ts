@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createRng } from '../core/rng.js';
 import { withTempDir } from '../../test/support/temp-dir.js';
-import { fit, fitLoop, TrainingDivergedError, type FitLoopOptions, type FitTarget } from './fit.js';
+import { fit, fitLoop, fitLoopAsync, TrainingDivergedError, type FitLoopOptions, type FitTarget } from './fit.js';
 import { Model, type ModelSpec } from './model.js';
 import type { OptimizerSpec } from './optim/registry.js';
 import { Trainer } from './trainer.js';
@@ -148,6 +148,25 @@ test('early stopping stops after `patience` evaluations without a min-delta impr
   assert.equal(rm.stopped, 'patience');
   assert.equal(rm.steps, 6, 'the NaN at step 6 ends it');
   assert.equal(params[0], 3);
+});
+
+test('fitLoopAsync awaits updates and metrics and runs exactly the synchronous loop', async () => {
+  const metrics = [3, 2, 2.5, 2.4, 2.6, 9];
+  const options = <M>(metric: () => M) => ({ epochs: 10, batch: 3, seed: 4, lastBatch: 'pad' as const, validation: { metric, objective: 'min' as const, patience: 3 } });
+  const sync = recorder();
+  let k = 0;
+  const want = fitLoop(sync, 10, options(() => metrics[k++]!));
+  const batches: number[][] = [];
+  let m = 0;
+  const got = await fitLoopAsync(
+    { trainOn: async (rows) => (await Promise.resolve(), batches.push(Array.from(rows)), rows.length) },
+    10,
+    options(async () => metrics[m++]!),
+  );
+  assert.deepEqual(got, want);
+  assert.deepEqual(batches, sync.batches);
+  assert.equal(want.stopped, 'patience');
+  assert.equal(want.epochs, 5);
 });
 
 test('a non-finite loss throws TrainingDivergedError with the step', () => {

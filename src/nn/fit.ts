@@ -4,8 +4,9 @@
  * stopping (patience, min delta, restore the best parameters), checkpoints to safetensors (atomic) and an
  * exact resume, progress callbacks and a divergence check.
  *
- * Two entry points share the loop: `fitLoop` drives any per-batch update (a `FitTarget`: continual learning's
- * strategies step their own way), `fit` drives an engine session (`openTrainer`) over row-major data.
+ * Three entry points share the loop: `fitLoop` drives any per-batch update (a `FitTarget`: continual
+ * learning's strategies step their own way), `fitLoopAsync` the same with updates and metrics that return
+ * promises (Graph WaveNet's sessions), `fit` an engine session (`openTrainer`) over row-major data.
  *
  * Determinism: the default order is one stream `createRng(shuffleKey, seed)` that shuffles a persistent
  * index array in place at the start of every epoch (Fisher–Yates from the end), so a resumed run replays the
@@ -134,7 +135,7 @@ function configError(message: string, hint: string): ModelevoError {
   return new ModelevoError('CONFIG_INVALID', message, { hint });
 }
 
-function checkOptions(count: number, o: FitLoopOptions): void {
+function checkOptions(count: number, o: AsyncFitLoopOptions): void {
   const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
   if (!Number.isInteger(count) || count < 0) throw new ModelevoError('VALUE_INVALID', `the example count must be a non-negative integer, got ${count}`, { hint: 'pass the number of training examples' });
   if (!positive(o.batch)) throw configError(`batch must be a positive integer, got ${o.batch}`, 'pass the batch size the model was compiled for');
@@ -157,7 +158,18 @@ function copyViews(views: readonly ArenaArray[], into: Float32Array | Float64Arr
   }
 }
 
-export function fitLoop(target: FitTarget, count: number, options: FitLoopOptions): FitResult {
+/**
+ * A request from the loop to its driver: train on `rows` (answer: the loss) or evaluate the validation metric
+ * (answer: the metric). One object, reused for every request.
+ */
+interface LoopRequest {
+  kind: 'train' | 'metric';
+  rows: Int32Array;
+  epoch: number;
+}
+
+/** The loop itself, as a generator so that one body serves the synchronous and the asynchronous driver. */
+function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptions): Generator<LoopRequest, FitResult, number> {
   checkOptions(count, options);
   const { batch, validation } = options;
   const lastBatch = options.lastBatch ?? 'drop';
@@ -209,8 +221,15 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
   let epochsDone = state.epoch;
 
   /** true when early stopping says stop */
-  const evaluate = (epoch: number): boolean => {
-    const metric = validation!.metric();
+  const request: LoopRequest = { kind: 'train', rows: new Int32Array(0), epoch: 0 };
+  const ask = (kind: LoopRequest['kind'], rows: Int32Array, epoch: number): LoopRequest => {
+    request.kind = kind;
+    request.rows = rows;
+    request.epoch = epoch;
+    return request;
+  };
+  /** records `metric`; true when early stopping says stop */
+  const judge = (metric: number, epoch: number): boolean => {
     lastMetric = metric;
     state.metrics.push(metric);
     const best = state.best?.metric;
@@ -259,7 +278,7 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
         // pad: the leftovers, then the epoch's first examples again (wrapping if the batch exceeds the data)
         for (let r = 0; r < batch; r++) rows[r] = order[r < remainder ? start + r : (r - remainder) % count]!;
       }
-      const loss = target.trainOn(batchRows, epoch);
+      const loss = yield ask('train', batchRows, epoch);
       state.steps++;
       if (!Number.isFinite(loss) && options.divergence !== 'continue') throw new TrainingDivergedError(state.steps, loss, epoch);
       finalLoss = loss;
@@ -269,11 +288,11 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
       epochSteps++;
       options.onStep?.(loss, state.steps, epoch);
       if (validation && typeof validation.every === 'number' && state.steps % validation.every === 0) {
-        if (evaluate(epoch)) break outer;
+        if (judge(yield ask('metric', rows, epoch), epoch)) break outer;
       }
       if (options.checkpoint && typeof options.checkpoint.every === 'number' && state.steps % options.checkpoint.every === 0) save(epoch, b + 1);
     }
-    const stop = validation !== undefined && (validation.every ?? 'epoch') === 'epoch' && evaluate(epoch);
+    const stop = validation !== undefined && (validation.every ?? 'epoch') === 'epoch' && judge(yield ask('metric', rows, epoch), epoch);
     epochsDone = epoch + 1;
     options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: lastMetric });
     if (stop) break;
@@ -285,6 +304,37 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
   }
   if (bestRun && state.best && state.best.step !== state.steps && target.restorable) copyViews(target.restorable(), bestRun, true);
   return { steps: state.steps, epochs: epochsDone, finalLoss, meanLoss: lossSum / Math.max(callSteps, 1), stopped, best: state.best, metrics: state.metrics };
+}
+
+/** Runs the loop over a synchronous target (see the module comment). */
+export function fitLoop(target: FitTarget, count: number, options: FitLoopOptions): FitResult {
+  const steps = loop(target, count, options);
+  let next = steps.next();
+  while (!next.done) {
+    const r = next.value;
+    next = steps.next(r.kind === 'train' ? target.trainOn(r.rows, r.epoch) : options.validation!.metric());
+  }
+  return next.value;
+}
+
+/** A target whose update may be asynchronous (a session behind a worker, an async evaluator). */
+export interface AsyncFitTarget extends Omit<FitTarget, 'trainOn'> {
+  trainOn(rows: Int32Array, epoch: number): number | Promise<number>;
+}
+
+export interface AsyncFitLoopOptions extends Omit<FitLoopOptions, 'validation'> {
+  readonly validation?: Omit<Validation, 'metric'> & { readonly metric: () => number | Promise<number> };
+}
+
+/** The same loop, awaiting each update and each metric (`rows` stays valid until the update resolves). */
+export async function fitLoopAsync(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptions): Promise<FitResult> {
+  const steps = loop(target, count, options);
+  let next = steps.next();
+  while (!next.done) {
+    const r = next.value;
+    next = steps.next(r.kind === 'train' ? await target.trainOn(r.rows, r.epoch) : await options.validation!.metric());
+  }
+  return next.value;
 }
 
 /** Row-major training data: `count` examples, inputs and targets each a fixed number of floats per example. */
