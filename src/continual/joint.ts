@@ -12,6 +12,7 @@ import { classMask } from './mlp.js';
 import { continualNet, type ContinualRunResult } from './run.js';
 import type { KernelsName } from '../nn/kernels/kernels.js';
 import { sgdStep, type TrainBatch } from './strategy.js';
+import { fitLoop } from '../nn/fit.js';
 
 export function runJoint(stream: TaskStream, config: ContinualConfig, kernels: KernelsName = 'wasm'): ContinualRunResult {
   const net = continualNet(stream, { ...config, method: 'naive' }, kernels);
@@ -21,24 +22,31 @@ export function runJoint(stream: TaskStream, config: ContinualConfig, kernels: K
   const owners: [number, number][] = stream.tasks.flatMap((task, t) => Array.from({ length: task.train.n }, (_, r) => [t, r] as [number, number]));
   const masks = stream.tasks.map((task) => classMask(task.classes, classes, 1));
   const started = performance.now();
-  let lossSum = 0;
-  let steps = 0;
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    const order = seededPermutation(owners.length, createRng(config.seed, 'joint-batches', epoch));
-    for (let start = 0; start < owners.length; start += config.batchSize) {
-      const n = Math.min(config.batchSize, owners.length - start);
-      const batch: TrainBatch = { x: new Float32Array(n * dim), y: new Int32Array(n), mask: new Float32Array(n * classes), n, taskId: -1 };
-      for (let i = 0; i < n; i++) {
-        const [t, r] = owners[order[start + i]!]!;
-        const set = stream.tasks[t]!.train;
-        batch.x.set(set.x.subarray(r * dim, (r + 1) * dim), i * dim);
-        batch.y[i] = set.y[r]!;
-        batch.mask.set(masks[t]!, i * classes);
-      }
-      lossSum += sgdStep(net, batch, config.lr);
-      steps++;
-    }
-  }
+  const trained = fitLoop(
+    {
+      trainOn: (rows) => {
+        const n = rows.length;
+        const batch: TrainBatch = { x: new Float32Array(n * dim), y: new Int32Array(n), mask: new Float32Array(n * classes), n, taskId: -1 };
+        for (let i = 0; i < n; i++) {
+          const [t, r] = owners[rows[i]!]!;
+          const set = stream.tasks[t]!.train;
+          batch.x.set(set.x.subarray(r * dim, (r + 1) * dim), i * dim);
+          batch.y[i] = set.y[r]!;
+          batch.mask.set(masks[t]!, i * classes);
+        }
+        return sgdStep(net, batch, config.lr);
+      },
+    },
+    owners.length,
+    {
+      epochs: config.epochs,
+      batch: config.batchSize,
+      seed: config.seed,
+      order: (epoch) => seededPermutation(owners.length, createRng(config.seed, 'joint-batches', epoch)),
+      lastBatch: 'keep',
+      divergence: 'continue',
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   const row = stream.tasks.map((t) => net.evaluateAccuracy(t.test, t.classes));
   return {
@@ -50,6 +58,6 @@ export function runJoint(stream: TaskStream, config: ContinualConfig, kernels: K
     secondsPerTask: [seconds / stream.tasks.length],
     updateSecondsPerTask: [0],
     basisSizes: new Array<number>(net.layers).fill(0),
-    meanLoss: [lossSum / Math.max(steps, 1)],
+    meanLoss: [trained.meanLoss],
   };
 }

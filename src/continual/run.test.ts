@@ -4,7 +4,8 @@ import { Matrix } from 'ml-matrix';
 import { createRng } from '../core/rng.js';
 import { seededPermutation, selectRows, type ContinualTask, type LabelledSet, type TaskStream } from '../tasks/fashion-mnist/streams.js';
 import { parseContinualConfig, type ContinualMethod } from './config.js';
-import { runContinual } from './run.js';
+import { continualNet, runContinual } from './run.js';
+import { sgdStep, taskBatch } from './strategy.js';
 
 const DIM = 24;
 const CLASSES = 4;
@@ -128,4 +129,28 @@ test('SIMD and reference kernels train the same run (same weights to float32 tol
     // 24 steps of float32 arithmetic in two summation orders
     assert.ok(largest < 1e-4, `${method}: largest weight difference ${largest}`);
   }
+});
+
+test('naive run equals a hand-written epoch loop (keyed permutation per task and epoch, short last batch) bit for bit', () => {
+  // 237 training rows per task at batch 10: every epoch ends on a batch of 7
+  const base = syntheticStream(2, false);
+  const stream: TaskStream = { ...base, tasks: base.tasks.map((t) => ({ ...t, train: selectRows(t.train, Int32Array.from({ length: 237 }, (_, i) => i)) })) };
+  const cfg = config('naive', { epochs: 2 });
+  const weights: Float32Array[][] = [];
+  const run = runContinual(stream, cfg, { onTask: (_t, _row, _s, view) => weights.push(view.weights.map((w) => Float32Array.from(w))) });
+  const net = continualNet(stream, cfg);
+  stream.tasks.forEach((task, t) => {
+    let sum = 0;
+    let steps = 0;
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const order = seededPermutation(task.train.n, createRng(cfg.seed, 'batches', task.id, epoch));
+      for (let start = 0; start < task.train.n; start += cfg.batchSize) {
+        sum += sgdStep(net, taskBatch(task, order.subarray(start, Math.min(start + cfg.batchSize, task.train.n)), stream.numClasses), cfg.lr);
+        steps++;
+      }
+    }
+    assert.equal(steps, 2 * 24);
+    assert.equal(run.meanLoss[t], sum / steps, `task ${t} mean loss`);
+    net.weightsCopy().forEach((w, l) => assert.deepEqual(weights[t]![l], w, `task ${t} layer ${l}`));
+  });
 });

@@ -12,6 +12,7 @@ import type { KernelsName } from '../nn/kernels/kernels.js';
 import { createStrategy } from './registry.js';
 import { taskBatch, type ContinualStrategy, type StrategyContext } from './strategy.js';
 import { seededPermutation } from '../tasks/fashion-mnist/streams.js';
+import { fitLoop } from '../nn/fit.js';
 
 export interface ContinualRunResult {
   method: string;
@@ -57,24 +58,35 @@ export function runContinual(stream: TaskStream, config: ContinualConfig, hooks:
       const started = performance.now();
       const ctx: StrategyContext = { config, stream, net, protectedLayers, taskId: task.id, epoch: 0 };
       strategy.beginTask(ctx);
-      let lossSum = 0;
-      let steps = 0;
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        ctx.epoch = epoch;
-        const order = seededPermutation(task.train.n, createRng(config.seed, 'batches', task.id, epoch));
-        for (let start = 0; start < task.train.n; start += config.batchSize) {
-          const batch = taskBatch(task, order.subarray(start, Math.min(start + config.batchSize, task.train.n)), stream.numClasses);
-          lossSum += strategy.trainStep(batch, ctx);
-          steps++;
-          hooks.onStep?.(strategy, task.id);
-        }
-      }
+      // the batches of epoch e are a fresh permutation keyed (seed, 'batches', task, e); the last one runs short
+      const trained = fitLoop(
+        {
+          trainOn: (rows, epoch) => {
+            ctx.epoch = epoch;
+            const loss = strategy.trainStep(taskBatch(task, rows, stream.numClasses), ctx);
+            hooks.onStep?.(strategy, task.id);
+            return loss;
+          },
+        },
+        task.train.n,
+        {
+          epochs: config.epochs,
+          batch: config.batchSize,
+          seed: config.seed,
+          order: (epoch) => seededPermutation(task.train.n, createRng(config.seed, 'batches', task.id, epoch)),
+          lastBatch: 'keep',
+          // a diverged method is a result to report (NaN loss, chance accuracy), not a crash
+          divergence: 'continue',
+        },
+      );
+      // endTask sees the last epoch, as after a hand-written loop
+      ctx.epoch = config.epochs - 1;
       const updateStarted = performance.now();
       strategy.endTask(task, ctx);
       updateSecondsPerTask.push((performance.now() - updateStarted) / 1000);
       const seconds = (performance.now() - started) / 1000;
       secondsPerTask.push(seconds);
-      meanLoss.push(lossSum / Math.max(steps, 1));
+      meanLoss.push(trained.meanLoss);
       const row = stream.tasks.map((t) => net.evaluateAccuracy(t.test, t.classes));
       accuracy.push(row);
       if (hooks.onTask) hooks.onTask(task.id, row, seconds, { weights: net.weightsCopy(), strategy });

@@ -14,11 +14,20 @@ function savedViews(model: Model): readonly View[] {
   return [...model.params, ...model.stateViews];
 }
 
-export function saveModel(model: Model, path: string, metadata?: Record<string, string>): void {
-  const tensors = savedViews(model).map((v) => {
-    const values = Float32Array.from(model.view(v));
-    return { name: v.name, dtype: 'F32' as const, shape: v.shape, data: new Uint8Array(values.buffer) };
-  });
+/** A flat run saved beside the model's tensors (optimiser state, a training loop's best parameters). */
+export interface ExtraTensor {
+  readonly name: string;
+  readonly values: ArrayLike<number>;
+}
+
+function f32(name: string, shape: readonly number[], values: ArrayLike<number>) {
+  const copy = Float32Array.from(values);
+  return { name, dtype: 'F32' as const, shape, data: new Uint8Array(copy.buffer) };
+}
+
+export function saveModel(model: Model, path: string, metadata?: Record<string, string>, extra: readonly ExtraTensor[] = []): void {
+  const tensors = savedViews(model).map((v) => f32(v.name, v.shape, model.view(v)));
+  for (const e of extra) tensors.push(f32(e.name, [e.values.length], e.values));
   writeSafetensors(path, tensors, metadata);
 }
 

@@ -5,6 +5,7 @@
  */
 import { ModelevoError, ShapeMismatchError } from '../core/errors.js';
 import type { View } from './arena.js';
+import type { ArenaArray } from './kernels/kernels.js';
 import type { Model } from './model.js';
 import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 
@@ -15,12 +16,22 @@ export interface TrainerOptions {
   readonly clipNorm?: number;
 }
 
+/**
+ * Edits the flat gradient run in place between backward and the optimiser (gradient projection, masking).
+ * Runs before clipping, so the clipped norm is the edited gradient's.
+ */
+export type GradientHook = (grads: ArenaArray) => void;
+
 export class Trainer {
-  /** optimiser steps taken so far */
+  /** optimiser steps taken so far (settable: a resumed run restores it, the schedule and Adam read it) */
   steps = 0;
   /** global gradient norm of the last step (before clipping) */
   lastGradNorm = 0;
+  /** called with the live gradient run after every backward, before clipping and the update */
+  beforeUpdate: GradientHook | undefined;
   private readonly schedule: ScheduleSpec;
+  /** the gradient run's view, made once (re-made only if the arena's buffer is replaced) */
+  private gradView: ArenaArray | undefined;
 
   constructor(
     readonly model: Model,
@@ -48,6 +59,7 @@ export class Trainer {
     const loss = model.loss();
     model.backward();
     const { runs } = model;
+    if (this.beforeUpdate) this.beforeUpdate(this.gradients());
     let gradScale = 1;
     if (this.options.clipNorm !== undefined) {
       this.lastGradNorm = Math.sqrt(model.kernels.sumSquares(runs.grads, runs.count));
@@ -55,6 +67,16 @@ export class Trainer {
     }
     model.optimizer!.step(model.kernels, runs, learningRate(this.schedule, this.options.lr, this.steps), gradScale, this.steps);
     return loss;
+  }
+
+  /** A live view of the flat gradient run (valid until the arena's memory grows). */
+  gradients(): ArenaArray {
+    const data = this.model.kernels.data;
+    if (this.gradView === undefined || this.gradView.buffer !== data.buffer) {
+      const { runs } = this.model;
+      this.gradView = data.subarray(runs.grads, runs.grads + runs.count);
+    }
+    return this.gradView;
   }
 
   /** Nothing to release on one thread; present so that a data-parallel trainer and this one close alike. */

@@ -2,13 +2,13 @@
  * Training and scoring of the conv autoencoder (ad-nev.md §1.2, §3.2) on the training engine (src/nn; the
  * network in engine-network.ts). Everything random (initial weights, batch order) comes from keyed seeded
  * streams and the engine's kernels are deterministic, so the same (genome, data, seed) gives bit-identical
- * weights and scores in any worker. BatchNorm keeps torch's conventions: batch statistics while training,
+ * weights and scores in any worker. The epoch loop is the engine's one loop, `fit` (src/nn/fit.ts). BatchNorm keeps torch's conventions: batch statistics while training,
  * running averages (momentum 0.1, unbiased variance) when scoring.
  */
-import { createRng } from '../../core/rng.js';
 import { ModelevoError } from '../../core/errors.js';
 import type { Model } from '../../nn/model.js';
 import { Trainer } from '../../nn/trainer.js';
+import { fit } from '../../nn/fit.js';
 import { initialWeights, parameterSpecs, planAutoencoder, type AutoencoderPlan, type ConvAutoencoderGenome, type ModelWeights } from './conv-autoencoder.js';
 import { compileNetwork, engineNetwork, exportWeights, optimizerOf, type EngineNetwork } from './engine-network.js';
 import type { WindowBatch } from '../../tasks/anomaly/series.js';
@@ -65,23 +65,15 @@ export function trainModel(genome: ConvAutoencoderGenome, windows: WindowBatch, 
   const batchSize = Math.min(options.batchSize, windows.count);
   const model = compileNetwork(network, batchSize, initialWeights(plan, options.seed), optimizerOf(genome));
   const trainer = new Trainer(model, { lr: genome.learningRate });
-  const stride = windows.window * windows.features;
-  const batch = new Float32Array(batchSize * stride);
-  const rng = createRng('train-order', options.seed);
-  const order = Array.from({ length: windows.count }, (_, i) => i);
-  let finalLoss = NaN;
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-      if (options.maxSteps !== undefined && trainer.steps >= options.maxSteps) break;
-      for (let b = 0; b < batchSize; b++) batch.set(windows.data.subarray(order[start + b]! * stride, (order[start + b]! + 1) * stride), b * stride);
-      finalLoss = trainer.step(batch, batch);
-      if (!Number.isFinite(finalLoss)) throw new ModelevoError('VALUE_INVALID', `training diverged at step ${trainer.steps} (loss ${finalLoss})`, { hint: 'lower the learning rate' });
-    }
-  }
+  // the autoencoder reconstructs its input: inputs and targets are the same rows; the last partial batch is dropped
+  const rows = windows.data.subarray(0, windows.count * windows.window * windows.features);
+  const { finalLoss } = fit(trainer, { count: windows.count, inputs: rows, targets: rows }, {
+    epochs: options.epochs,
+    batch: batchSize,
+    seed: options.seed,
+    shuffleKey: 'train-order',
+    maxSteps: options.maxSteps,
+  });
   return { model, network, weights: inSpecOrder(plan, exportWeights(model, network)), finalLoss, steps: trainer.steps };
 }
 

@@ -1,0 +1,424 @@
+/**
+ * The one training loop (issue #22 item 2): epochs, a seeded batch order, batches (the last partial one
+ * dropped, padded or kept), an optional step cap, a validation metric every N steps or every epoch, early
+ * stopping (patience, min delta, restore the best parameters), checkpoints to safetensors (atomic) and an
+ * exact resume, progress callbacks and a divergence check.
+ *
+ * Three entry points share the loop: `fitLoop` drives any per-batch update (a `FitTarget`: continual
+ * learning's strategies step their own way), `fitLoopAsync` the same with updates and metrics that return
+ * promises (Graph WaveNet's sessions), `fit` an engine session (`openTrainer`) over row-major data.
+ *
+ * Determinism: the default order is one stream `createRng(shuffleKey, seed)` that shuffles a persistent
+ * index array in place at the start of every epoch (Fisher–Yates from the end), so a resumed run replays the
+ * earlier epochs' shuffles (no training) and continues with the very batches an uninterrupted run would see.
+ */
+import { createRng, type Rng } from '../core/rng.js';
+import { ModelevoError } from '../core/errors.js';
+import { SafetensorsFile } from '../io/safetensors/reader.js';
+import { BEST_TENSOR, readState, stateMetadata, type LoopState } from './fit-state.js';
+import { loadModel, saveModel, type ExtraTensor } from './checkpoint.js';
+import type { ArenaArray } from './kernels/kernels.js';
+import type { Model } from './model.js';
+import type { TrainingSession } from './session.js';
+import { Trainer, type GradientHook } from './trainer.js';
+
+/** What to do with the examples left over after the last full batch of an epoch. */
+export type LastBatch = 'drop' | 'pad' | 'keep';
+
+export interface Validation {
+  /** evaluated after every `every` optimiser steps, or at the end of each epoch ('epoch', the default) */
+  readonly every?: 'epoch' | number;
+  readonly metric: () => number;
+  readonly objective: 'min' | 'max';
+  /** stop after this many evaluations in a row without improvement (never stops when absent) */
+  readonly patience?: number;
+  /** an evaluation improves only if it beats the best by more than this (default 0) */
+  readonly minDelta?: number;
+  /** when the loop ends, put back the parameters (and persistent state) of the best evaluation (default true) */
+  readonly restoreBest?: boolean;
+}
+
+export interface Checkpointing {
+  readonly path: string;
+  /** written after every `every` optimiser steps, or at the end of each epoch ('epoch', the default) */
+  readonly every?: 'epoch' | number;
+}
+
+export interface EpochSummary {
+  readonly epoch: number;
+  /** optimiser steps so far (a resumed run counts the earlier ones) */
+  readonly steps: number;
+  /** mean loss of this epoch's steps in this call */
+  readonly meanLoss: number;
+  /** the last validation metric, if one was evaluated */
+  readonly metric: number | undefined;
+}
+
+export interface FitLoopOptions {
+  readonly epochs: number;
+  readonly batch: number;
+  readonly seed: number | string;
+  /** first key of the default order stream (default 'fit-order') */
+  readonly shuffleKey?: string;
+  /** false: every epoch in index order (default true) */
+  readonly shuffle?: boolean;
+  /**
+   * what each epoch's shuffle starts from: the previous epoch's order ('previous', the default) or the index
+   * order again ('identity': a fresh shuffle of [0..count) from the continuing stream)
+   */
+  readonly shuffleFrom?: 'previous' | 'identity';
+  /** the caller's stream instead of createRng(shuffleKey, seed) (it continues across calls; resume cannot replay it) */
+  readonly rng?: Rng;
+  /** a custom order per epoch (a permutation of 0..count−1; must be a pure function of the epoch for resume) */
+  readonly order?: (epoch: number) => ArrayLike<number>;
+  /** default 'drop'; 'pad' fills the last batch with the epoch's first examples again; 'keep' trains it short */
+  readonly lastBatch?: LastBatch;
+  /** stop once this many optimiser steps were taken in total */
+  readonly maxSteps?: number;
+  /** at most this many steps per epoch (the epoch's remaining batches are skipped) */
+  readonly maxStepsPerEpoch?: number;
+  /** a performance.now() time: once passed, the epoch ends (after at least one step) and the loop stops after it */
+  readonly deadline?: number;
+  /** a non-finite loss: 'throw' a TrainingDivergedError (default) or 'continue' (the NaN reaches the mean loss) */
+  readonly divergence?: 'throw' | 'continue';
+  readonly validation?: Validation;
+  readonly checkpoint?: Checkpointing;
+  /** a checkpoint written by this loop: continue from its position as if never interrupted */
+  readonly resumeFrom?: string;
+  /** after every step (no allocation: plain arguments) */
+  readonly onStep?: (loss: number, step: number, epoch: number) => void;
+  readonly onEpoch?: (summary: EpochSummary) => void;
+}
+
+export interface FitResult {
+  /** optimiser steps in total (a resumed run counts the earlier ones) */
+  readonly steps: number;
+  /** epochs completed */
+  readonly epochs: number;
+  readonly finalLoss: number;
+  /** mean loss over this call's steps (sum in step order, then divided; 0 when no step ran) */
+  readonly meanLoss: number;
+  readonly stopped: 'epochs' | 'max_steps' | 'patience' | 'deadline';
+  /** the best validation evaluation, if any */
+  readonly best: { readonly metric: number; readonly step: number; readonly epoch: number } | undefined;
+  /** every validation metric in order (a resumed run includes the earlier ones) */
+  readonly metrics: readonly number[];
+}
+
+/** What `fitLoop` trains: an update per batch of example indices, plus what early stopping and checkpoints need. */
+export interface FitTarget {
+  /** one update on the examples `rows` (a view valid during the call); returns the batch's mean loss */
+  trainOn(rows: Int32Array, epoch: number): number;
+  /** live views of everything restoring the best must put back (parameters, persistent state) */
+  restorable?(): readonly ArenaArray[];
+  /** writes a checkpoint: the model, its optimiser state, `extra` runs and the loop's `metadata` */
+  save?(path: string, metadata: Record<string, string>, extra: readonly ExtraTensor[]): void;
+  /** loads what `save` wrote (not the loop's own entries) and sets the optimiser step counter to `steps` */
+  restore?(path: string, steps: number): void;
+}
+
+/** A non-finite training loss: the run diverged. */
+export class TrainingDivergedError extends ModelevoError {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly epoch: number,
+  ) {
+    super('VALUE_INVALID', `training diverged at step ${step} (loss ${loss})`, {
+      hint: 'lower the learning rate',
+      details: { step, epoch, expected: 'a finite loss', actual: loss },
+    });
+  }
+}
+
+function configError(message: string, hint: string): ModelevoError {
+  return new ModelevoError('CONFIG_INVALID', message, { hint });
+}
+
+function checkOptions(count: number, o: AsyncFitLoopOptions): void {
+  const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
+  if (!Number.isInteger(count) || count < 0) throw new ModelevoError('VALUE_INVALID', `the example count must be a non-negative integer, got ${count}`, { hint: 'pass the number of training examples' });
+  if (!positive(o.batch)) throw configError(`batch must be a positive integer, got ${o.batch}`, 'pass the batch size the model was compiled for');
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw configError(`epochs must be a non-negative integer, got ${o.epochs}`, 'pass e.g. epochs: 10');
+  if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw configError(`maxSteps must be a non-negative integer, got ${o.maxSteps}`, 'omit it for no cap');
+  if (!positive(o.maxStepsPerEpoch)) throw configError(`maxStepsPerEpoch must be a positive integer, got ${o.maxStepsPerEpoch}`, 'omit it for whole epochs');
+  const v = o.validation;
+  if (v && (typeof v.every === 'number' && !positive(v.every))) throw configError(`validation.every must be 'epoch' or a positive step count, got ${v.every}`, "use 'epoch' or e.g. 100");
+  if (v && v.patience !== undefined && !positive(v.patience)) throw configError(`validation.patience must be a positive integer, got ${v.patience}`, 'omit it to never stop early');
+  if (o.checkpoint && typeof o.checkpoint.every === 'number' && !positive(o.checkpoint.every)) throw configError(`checkpoint.every must be 'epoch' or a positive step count, got ${o.checkpoint.every}`, "use 'epoch' or e.g. 500");
+}
+
+/** Copies the concatenation of `views` into `into` (or back out of it). */
+function copyViews(views: readonly ArenaArray[], into: Float32Array | Float64Array, back: boolean): void {
+  let at = 0;
+  for (const v of views) {
+    if (back) v.set(into.subarray(at, at + v.length));
+    else into.set(v, at);
+    at += v.length;
+  }
+}
+
+/**
+ * A request from the loop to its driver: train on `rows` (answer: the loss) or evaluate the validation metric
+ * (answer: the metric). One object, reused for every request.
+ */
+interface LoopRequest {
+  kind: 'train' | 'metric';
+  rows: Int32Array;
+  epoch: number;
+}
+
+/** The loop itself, as a generator so that one body serves the synchronous and the asynchronous driver. */
+function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptions): Generator<LoopRequest, FitResult, number> {
+  checkOptions(count, options);
+  const { batch, validation } = options;
+  const lastBatch = options.lastBatch ?? 'drop';
+  const minDelta = validation?.minDelta ?? 0;
+  if ((options.checkpoint && !target.save) || (options.resumeFrom && !target.restore)) {
+    throw configError('this training target cannot write or read checkpoints', 'checkpoint through fit() on a one-thread engine Trainer');
+  }
+  let state: LoopState = { epoch: 0, batchInEpoch: 0, steps: 0, best: undefined, sinceBest: 0, metrics: [] };
+  // the best parameters, allocated at the first improvement; float64 holds either arena type exactly
+  let bestRun: Float64Array | undefined;
+  if (options.resumeFrom) {
+    const read = readState(options.resumeFrom, count, batch);
+    state = read.state;
+    target.restore!(options.resumeFrom, state.steps);
+    if (read.best) bestRun = Float64Array.from(read.best);
+  }
+  if (options.resumeFrom && options.rng) throw configError('resumeFrom cannot replay a caller-owned rng stream', 'resume with shuffleKey and seed instead of rng');
+  const rng = options.rng ?? createRng(options.shuffleKey ?? 'fit-order', options.seed);
+  const persistent = Int32Array.from({ length: count }, (_, i) => i);
+  const epochOrder = (epoch: number): Int32Array => {
+    if (options.order) {
+      const custom = options.order(epoch);
+      if (custom.length !== count) throw configError(`order(${epoch}) gave ${custom.length} indices, expected a permutation of ${count}`, 'return every example index once');
+      return custom instanceof Int32Array ? custom : Int32Array.from(custom);
+    }
+    if (options.shuffle === false) return persistent;
+    if (options.shuffleFrom === 'identity') for (let i = 0; i < count; i++) persistent[i] = i;
+    for (let i = count - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = persistent[i]!;
+      persistent[i] = persistent[j]!;
+      persistent[j] = t;
+    }
+    return persistent;
+  };
+  // a resumed run replays the earlier epochs' shuffles so the stream is where an uninterrupted run has it
+  if (!options.order) for (let e = 0; e < state.epoch; e++) epochOrder(e);
+
+  const fullBatches = Math.floor(count / batch);
+  const remainder = count - fullBatches * batch;
+  const batches = fullBatches + (remainder > 0 && lastBatch !== 'drop' ? 1 : 0);
+  const rows = new Int32Array(batch);
+  const shortRows = rows.subarray(0, remainder);
+  let finalLoss = NaN;
+  let lossSum = 0;
+  let callSteps = 0;
+  let stopped: FitResult['stopped'] = 'epochs';
+  let lastMetric: number | undefined;
+  let epochsDone = state.epoch;
+
+  /** true when early stopping says stop */
+  const request: LoopRequest = { kind: 'train', rows: new Int32Array(0), epoch: 0 };
+  const ask = (kind: LoopRequest['kind'], rows: Int32Array, epoch: number): LoopRequest => {
+    request.kind = kind;
+    request.rows = rows;
+    request.epoch = epoch;
+    return request;
+  };
+  /** records `metric`; true when early stopping says stop */
+  const judge = (metric: number, epoch: number): boolean => {
+    lastMetric = metric;
+    state.metrics.push(metric);
+    const best = state.best?.metric;
+    const improved = !Number.isNaN(metric) && (best === undefined || (validation!.objective === 'min' ? metric < best - minDelta : metric > best + minDelta));
+    if (improved) {
+      state.best = { metric, step: state.steps, epoch };
+      state.sinceBest = 0;
+      if ((validation!.restoreBest ?? true) && target.restorable) {
+        const views = target.restorable();
+        bestRun ??= new Float64Array(views.reduce((s, v) => s + v.length, 0));
+        copyViews(views, bestRun, false);
+      }
+    } else {
+      state.sinceBest++;
+      if (validation!.patience !== undefined && state.sinceBest >= validation!.patience) {
+        stopped = 'patience';
+        return true;
+      }
+    }
+    return false;
+  };
+  const save = (epoch: number, batchInEpoch: number): void => {
+    const extra: ExtraTensor[] = bestRun ? [{ name: BEST_TENSOR, values: bestRun }] : [];
+    target.save!(options.checkpoint!.path, stateMetadata({ ...state, epoch, batchInEpoch }, count, batch), extra);
+  };
+
+  outer: for (let epoch = state.epoch; epoch < options.epochs; epoch++) {
+    const order = epochOrder(epoch);
+    let epochSum = 0;
+    let epochSteps = 0;
+    const skip = epoch === state.epoch ? state.batchInEpoch : 0;
+    for (let b = skip; b < batches; b++) {
+      if (options.maxStepsPerEpoch !== undefined && b >= options.maxStepsPerEpoch) break;
+      if (options.deadline !== undefined && b > skip && performance.now() >= options.deadline) break;
+      if (options.maxSteps !== undefined && state.steps >= options.maxSteps) {
+        stopped = 'max_steps';
+        break outer;
+      }
+      const start = b * batch;
+      let batchRows = rows;
+      if (b < fullBatches) rows.set(order.subarray(start, start + batch));
+      else if (lastBatch === 'keep') {
+        shortRows.set(order.subarray(start, count));
+        batchRows = shortRows;
+      } else {
+        // pad: the leftovers, then the epoch's first examples again (wrapping if the batch exceeds the data)
+        for (let r = 0; r < batch; r++) rows[r] = order[r < remainder ? start + r : (r - remainder) % count]!;
+      }
+      const loss = yield ask('train', batchRows, epoch);
+      state.steps++;
+      if (!Number.isFinite(loss) && options.divergence !== 'continue') throw new TrainingDivergedError(state.steps, loss, epoch);
+      finalLoss = loss;
+      lossSum += loss;
+      epochSum += loss;
+      callSteps++;
+      epochSteps++;
+      options.onStep?.(loss, state.steps, epoch);
+      if (validation && typeof validation.every === 'number' && state.steps % validation.every === 0) {
+        if (judge(yield ask('metric', rows, epoch), epoch)) break outer;
+      }
+      if (options.checkpoint && typeof options.checkpoint.every === 'number' && state.steps % options.checkpoint.every === 0) save(epoch, b + 1);
+    }
+    const stop = validation !== undefined && (validation.every ?? 'epoch') === 'epoch' && judge(yield ask('metric', rows, epoch), epoch);
+    epochsDone = epoch + 1;
+    options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: lastMetric });
+    if (stop) break;
+    if (options.checkpoint && (options.checkpoint.every ?? 'epoch') === 'epoch') save(epoch + 1, 0);
+    if (options.deadline !== undefined && performance.now() >= options.deadline) {
+      stopped = 'deadline';
+      break;
+    }
+  }
+  if (bestRun && state.best && state.best.step !== state.steps && target.restorable) copyViews(target.restorable(), bestRun, true);
+  return { steps: state.steps, epochs: epochsDone, finalLoss, meanLoss: lossSum / Math.max(callSteps, 1), stopped, best: state.best, metrics: state.metrics };
+}
+
+/** Runs the loop over a synchronous target (see the module comment). */
+export function fitLoop(target: FitTarget, count: number, options: FitLoopOptions): FitResult {
+  const steps = loop(target, count, options);
+  let next = steps.next();
+  while (!next.done) {
+    const r = next.value;
+    next = steps.next(r.kind === 'train' ? target.trainOn(r.rows, r.epoch) : options.validation!.metric());
+  }
+  return next.value;
+}
+
+/** A target whose update may be asynchronous (a session behind a worker, an async evaluator). */
+export interface AsyncFitTarget extends Omit<FitTarget, 'trainOn'> {
+  trainOn(rows: Int32Array, epoch: number): number | Promise<number>;
+}
+
+export interface AsyncFitLoopOptions extends Omit<FitLoopOptions, 'validation'> {
+  readonly validation?: Omit<Validation, 'metric'> & { readonly metric: () => number | Promise<number> };
+}
+
+/** The same loop, awaiting each update and each metric (`rows` stays valid until the update resolves). */
+export async function fitLoopAsync(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptions): Promise<FitResult> {
+  const steps = loop(target, count, options);
+  let next = steps.next();
+  while (!next.done) {
+    const r = next.value;
+    next = steps.next(r.kind === 'train' ? await target.trainOn(r.rows, r.epoch) : await options.validation!.metric());
+  }
+  return next.value;
+}
+
+/** Row-major training data: `count` examples, inputs and targets each a fixed number of floats per example. */
+export interface FitData {
+  readonly count: number;
+  readonly inputs: Float32Array;
+  /** may be `inputs` itself (an autoencoder) */
+  readonly targets: Float32Array;
+}
+
+export interface FitOptions extends FitLoopOptions {
+  /** edits the gradient run between backward and the update (one-thread Trainer only) */
+  readonly beforeUpdate?: GradientHook;
+}
+
+function strideOf(values: Float32Array, count: number, what: string): number {
+  const stride = values.length / count;
+  if (!Number.isInteger(stride) || stride < 1) {
+    throw new ModelevoError('SHAPE_MISMATCH', `${what} holds ${values.length} floats, not a whole row for each of ${count} examples`, { details: { expected: `a multiple of ${count}`, actual: values.length } });
+  }
+  return stride;
+}
+
+/** the model's flat parameter run and persistent state, as live views */
+function restorableViews(model: Model): ArenaArray[] {
+  const data = model.kernels.data;
+  const { runs } = model;
+  const { state } = model.layout.regions;
+  return [data.subarray(runs.params, runs.params + runs.count), data.subarray(state.start, state.end)];
+}
+
+function optimizerState(model: Model): ArenaArray {
+  const { start, end } = model.layout.regions.optimizer;
+  return model.kernels.data.subarray(start, end);
+}
+
+const OPTIMIZER_TENSOR = 'fit.optimizer_state';
+
+/** Trains an engine session on `data` with the one loop; the batch buffers are allocated once. */
+export function fit(session: TrainingSession, data: FitData, options: FitOptions): FitResult {
+  const { batch } = options;
+  if (data.count < 1) throw new ModelevoError('VALUE_INVALID', `no examples to train on (count ${data.count}), expected at least one`, { hint: 'provide a non-empty training set' });
+  const inStride = strideOf(data.inputs, data.count, 'inputs');
+  const outStride = strideOf(data.targets, data.count, 'targets');
+  if (options.lastBatch === 'keep') throw configError("lastBatch 'keep' cannot train an engine session: its model is compiled for one batch size", "use 'drop' or 'pad'");
+  const trainer = session instanceof Trainer ? session : undefined;
+  if (!trainer && (options.beforeUpdate || options.checkpoint || options.resumeFrom)) {
+    throw configError('beforeUpdate, checkpoint and resumeFrom need a one-thread Trainer (the data-parallel optimiser state and gradient are split over two arenas)', 'open the session with workers: 1');
+  }
+  const inputs = new Float32Array(batch * inStride);
+  const targets = data.targets === data.inputs ? inputs : new Float32Array(batch * outStride);
+  const gather = (from: Float32Array, into: Float32Array, rows: Int32Array, stride: number) => {
+    for (let r = 0; r < rows.length; r++) into.set(from.subarray(rows[r]! * stride, (rows[r]! + 1) * stride), r * stride);
+  };
+  const model = session.model;
+  const target: FitTarget = {
+    trainOn(rows) {
+      gather(data.inputs, inputs, rows, inStride);
+      if (targets !== inputs) gather(data.targets, targets, rows, outStride);
+      return session.step(inputs, targets);
+    },
+    restorable: () => restorableViews(model),
+    save(path, metadata, extra) {
+      saveModel(model, path, metadata, [...extra, { name: OPTIMIZER_TENSOR, values: optimizerState(model) }]);
+    },
+    restore(path, steps) {
+      loadModel(model, path);
+      const file = SafetensorsFile.open(path);
+      try {
+        const saved = file.readFloat32(OPTIMIZER_TENSOR);
+        const live = optimizerState(model);
+        if (saved.length !== live.length) throw new ModelevoError('CHECKPOINT_INVALID', `${path} holds ${saved.length} optimiser floats, this model's optimiser has ${live.length}`, { hint: 'resume with the same optimiser kind' });
+        live.set(saved);
+      } finally {
+        file.close();
+      }
+      trainer!.steps = steps;
+    },
+  };
+  const previousHook = trainer?.beforeUpdate;
+  if (trainer && options.beforeUpdate) trainer.beforeUpdate = options.beforeUpdate;
+  try {
+    return fitLoop(target, data.count, options);
+  } finally {
+    if (trainer) trainer.beforeUpdate = previousHook;
+  }
+}
