@@ -89,24 +89,42 @@ test('engine session: DropConnect changes training but p = 0 equals no DropConne
   assert.notEqual(await run(0.5), plain);
 });
 
-test('engine session: a DropConnect-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)', async () => {
+for (const mode of ['dropConnect', 'activationDropout'] as const) test(`engine session: a ${mode}-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)`, async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const batch = [3, 7, 11, 15, 19, 23, 27, 31];
   const config = { ...TINY, dropout: 0.3 };
-  const oneStep = async (dropConnect: number | undefined) => {
+  const oneStep = async (p: number | undefined) => {
     const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config });
-    if (dropConnect !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, dropConnect });
-    return session.snapshot();
+    // the unmasked reference is a plain step (configured dropout 0.3): activationDropout 0 would run without dropout
+    if (p !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, ...(p > 0 ? { [mode]: p } : {}) });
+    return { weights: await session.snapshot(), forecast: await session.forecast([40, 50]) };
   };
   const [initial, plain, masked] = [await oneStep(undefined), await oneStep(0), await oneStep(0.5)];
   // the last block's BN is not built by the engine (it reaches no output)
-  const stats = Object.keys(plain).filter((name) => name.includes('.bn.running_') && !name.startsWith('layers.7.'));
+  const stats = Object.keys(plain.weights).filter((name) => name.includes('.bn.running_') && !name.startsWith('layers.7.'));
   assert.equal(stats.length, 2 * 7);
   for (const name of stats) {
-    assert.deepEqual(Array.from(masked[name]!.data), Array.from(plain[name]!.data), `${name} differs after a masked step`);
-    assert.ok(!plain[name]!.data.every((v, i) => v === initial[name]!.data[i]), `${name} did not move at all`);
+    assert.deepEqual(Array.from(masked.weights[name]!.data), Array.from(plain.weights[name]!.data), `${name} differs after a masked step`);
+    assert.ok(!plain.weights[name]!.data.every((v, i) => v === initial.weights[name]!.data[i]), `${name} did not move at all`);
   }
-  assert.ok(!masked['end2.weight']!.data.every((v, i) => v === plain['end2.weight']!.data[i]));
+  assert.ok(!masked.weights['end2.weight']!.data.every((v, i) => v === plain.weights['end2.weight']!.data[i]));
+  assert.notDeepEqual(Array.from(masked.forecast), Array.from(plain.forecast));
+});
+
+test('engine session: activation dropout changes the step by its rate, 0 runs without dropout, and the configured rate comes back', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [2, 6, 10, 14, 18, 22, 26, 30];
+  const lossOf = (config: object, epoch: object): number => new GwnEngineSession(prepared, { seed: 7, learningRate: 1e-2, clipNorm: 5, config: { ...TINY, ...config } }).step(batch, { batchSize: 8, weightDecay: 0, ...epoch });
+  // activationDropout p on a model configured with 0.3 = a plain step of the model configured with p (same masks)
+  for (const p of [0, 0.6]) assert.equal(lossOf({ dropout: 0.3 }, { activationDropout: p }), lossOf({ dropout: p }, {}), `p ${p}`);
+  assert.notEqual(lossOf({ dropout: 0.3 }, { activationDropout: 0.6 }), lossOf({ dropout: 0.3 }, {}));
+  // after an activation-dropout step the next plain step uses the configured rate again
+  const twice = (first: object): number => {
+    const session = new GwnEngineSession(prepared, { seed: 7, learningRate: 0, clipNorm: 5, config: { ...TINY, dropout: 0.3 } });
+    session.step(batch, { batchSize: 8, weightDecay: 0, ...first });
+    return session.step(batch, { batchSize: 8, weightDecay: 0 });
+  };
+  assert.equal(twice({ activationDropout: 0.6 }), twice({}));
 });
 
 test('engine session = tfjs session on the same weights: first-step loss, then forecasts of the initial weights', async () => {

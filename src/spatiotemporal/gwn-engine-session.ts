@@ -12,8 +12,12 @@
  * filter/gate, skip, graph-convolution mix, end convs) entrywise, scaled by 1/(1 − p); the masked weights' gradient
  * is the mask times the gradient at the masked weights.
  *
- * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder,
- * SynEVO's per-group activation dropout).
+ * Activation dropout at a rate chosen per epoch (`activationDropout`, SynEVO's 'activation' reading of Def. 4.2):
+ * the model keeps its dropout rate in a state slot (graph_wavenet `runtimeDropout`), set for the step and put
+ * back afterwards. As in the tfjs session, a step with activationDropout p > 0 is masked: its BatchNorm
+ * statistics come from an extra pass at the configured dropout rate; with p = 0 the step runs without dropout.
+ *
+ * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder).
  *
  * A model is compiled per batch size (the arena is planned for one). Forecasts and gradients run in chunks on
  * the training model (inference mode) once there is one, otherwise on one inference model of at most
@@ -25,7 +29,7 @@ import { ModelevoError } from '../core/errors.js';
 import { Model } from '../nn/model.js';
 import { HORIZON_STEPS, INPUT_STEPS, timeOfDay } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
-import { getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
+import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
 import { targetsOf, type PreparedTraffic } from './gwn-data.js';
 
@@ -51,8 +55,11 @@ export interface GwnEngineEpochOptions {
   readonly maxSteps?: number;
   /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
   readonly deadline?: number;
-  /** a custom forward's own masks (tfjs session only; the engine has no custom forwards, so nothing to do here) */
-  readonly masked?: boolean;
+  /**
+   * dropout on activations at this rate instead of the configured one (SynEVO's 'activation' drop mode); when
+   * > 0 the steps are masked and their BatchNorm statistics come from a pass at the configured rate
+   */
+  readonly activationDropout?: number;
 }
 
 /** What the trainers need of a Graph WaveNet session: GwnEngineSession and the tfjs GwnTrainingSession both have it. */
@@ -122,7 +129,7 @@ export class GwnEngineSession implements GwnSession {
   }
 
   private compile(batch: number, optimizer = false): Model {
-    const model = Model.compile(gwnModelSpec(this.config, 2, this.prepared.scaler, INPUT_STEPS), {
+    const model = Model.compile(gwnModelSpec(this.config, 2, this.prepared.scaler, INPUT_STEPS, { runtimeDropout: true }), {
       batch,
       kernels: 'wasm',
       // the dropout masks' seed
@@ -194,21 +201,26 @@ export class GwnEngineSession implements GwnSession {
     model.view(model.target).set(targetsOf(this.prepared, batch));
     const step = ++this.stepCount;
     const dropConnect = epoch.dropConnect ?? 0;
+    const activationDropout = epoch.activationDropout ?? 0;
     const { params, grads, count } = model.runs;
+    const rateSlot = engineTensor(model, `${GWN_LAYER}.dropout_rate`);
     let statistics: Float32Array | undefined;
-    if (dropConnect > 0) {
+    if (dropConnect > 0 || activationDropout > 0) {
       // the running statistics of the network inference runs: unmasked, same batch, weights before the update
+      // (the slot holds the configured rate here, and the saved state puts it back)
       model.forward(true, step);
       statistics = this.saveState(model);
-      this.applyDropConnect(model, dropConnect, step);
+      if (dropConnect > 0) this.applyDropConnect(model, dropConnect, step);
     }
+    if (epoch.activationDropout !== undefined) rateSlot[0] = activationDropout;
     model.forward(true, step);
     const loss = model.loss();
     model.backward();
     if (statistics) {
       this.restoreState(model, statistics);
-      this.undoDropConnect(model);
+      if (dropConnect > 0) this.undoDropConnect(model);
     }
+    rateSlot[0] = this.config.dropout;
     for (const [a, b] of this.frozenRanges) data.fill(0, grads + a, grads + b);
     if (epoch.weightDecay > 0) {
       // PyTorch's Adam weight_decay: λ·w added to the gradient (frozen tensors excluded)
