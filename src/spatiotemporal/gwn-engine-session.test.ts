@@ -1,15 +1,17 @@
 /**
  * The engine's Graph WaveNet session (gwn-engine-session.ts) holds the tfjs session's contract
- * (gwn-session.test.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect, BatchNorm
- * statistics untouched by masks; and its first step's loss and its forecasts equal the tfjs session's on the
- * same weights and batch.
+ * (gwn-session.test.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect and
+ * activation dropout, BatchNorm statistics untouched by masks (on 1 and 2 workers); its first step's loss and
+ * its forecasts equal the tfjs session's on the same weights and batch; on 2 data-parallel workers it follows
+ * the 1-worker trajectory.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../train/tf.js';
 import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { prepareTraffic } from './gwn-data.js';
-import { GwnEngineSession } from './gwn-engine-session.js';
+import { availableParallelism } from 'node:os';
+import { DATA_PARALLEL_MIN, GwnEngineSession, autoWorkers } from './gwn-engine-session.js';
 import { GwnTrainingSession } from './gwn-session.js';
 
 before(async () => {
@@ -89,15 +91,18 @@ test('engine session: DropConnect changes training but p = 0 equals no DropConne
   assert.notEqual(await run(0.5), plain);
 });
 
-for (const mode of ['dropConnect', 'activationDropout'] as const) test(`engine session: a ${mode}-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)`, async () => {
+for (const workers of [1, 2] as const) for (const mode of ['dropConnect', 'activationDropout'] as const) test(`engine session (${workers} worker${workers > 1 ? 's' : ''}): a ${mode}-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)`, async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const batch = [3, 7, 11, 15, 19, 23, 27, 31];
   const config = { ...TINY, dropout: 0.3 };
   const oneStep = async (p: number | undefined) => {
-    const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config });
+    const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config, workers });
+    await session.ready(batch.length);
     // the unmasked reference is a plain step (configured dropout 0.3): activationDropout 0 would run without dropout
     if (p !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, ...(p > 0 ? { [mode]: p } : {}) });
-    return { weights: await session.snapshot(), forecast: await session.forecast([40, 50]) };
+    const result = { weights: await session.snapshot(), forecast: await session.forecast([40, 50]) };
+    await session.dispose();
+    return result;
   };
   const [initial, plain, masked] = [await oneStep(undefined), await oneStep(0), await oneStep(0.5)];
   // the last block's BN is not built by the engine (it reaches no output)
@@ -140,4 +145,42 @@ test('engine session = tfjs session on the same weights: first-step loss, then f
   const lossTfjs = await tfjs.step(batch, { batchSize: 8, weightDecay: 1e-4 });
   tfjs.dispose();
   assert.ok(Math.abs(lossEngine - lossTfjs) < 1e-4 * lossTfjs, `first-step loss: engine ${lossEngine} vs tfjs ${lossTfjs}`);
+});
+
+test('engine session on 2 data-parallel workers = 1 worker: loss trajectory, weights and frozen tensors (DropConnect, weight decay, clipping)', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  // each batch is 4 windows twice, so both halves have the full batch's BatchNorm statistics (the replicas
+  // normalise with their own) and the data-parallel trajectory must equal the single-thread one
+  const batches = [[1, 5, 9, 13], [20, 3, 33, 17], [8, 29, 2, 24], [11, 36, 6, 15]].map((b) => [...b, ...b]);
+  const frozen = (name: string): boolean => name.startsWith('layers.1.');
+  const run = async (workers: 1 | 2) => {
+    const session = new GwnEngineSession(prepared, { seed: 8, learningRate: 1e-2, clipNorm: 0.5, config: TINY, frozen, workers });
+    const initial = await session.snapshot();
+    await session.ready(8);
+    assert.equal(session.activeWorkers, workers);
+    const losses = batches.map((batch, i) => session.step(batch, { batchSize: 8, weightDecay: 1e-3, dropConnect: i === 0 ? 0 : 0.3 }));
+    const result = { losses, initial, weights: await session.snapshot(), forecast: await session.forecast([40, 44, 48]) };
+    await session.dispose();
+    return result;
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (let i = 0; i < one.losses.length; i++) assert.ok(Math.abs(two.losses[i]! - one.losses[i]!) <= 1e-5 * one.losses[i]!, `loss at step ${i + 1}: 2 workers ${two.losses[i]} vs 1 worker ${one.losses[i]}`);
+  let moved = 0;
+  for (const [name, w] of Object.entries(one.weights)) {
+    const other = two.weights[name]!.data;
+    if (name.includes('running_')) continue; // the unbiased variance's n/(n − 1) differs between a half and the whole
+    if (frozen(name)) assert.deepEqual(Array.from(other), Array.from(one.initial[name]!.data), `${name} is frozen`);
+    else if (!w.data.every((v, i) => v === one.initial[name]!.data[i])) moved++;
+    for (let i = 0; i < w.data.length; i++) assert.ok(Math.abs(other[i]! - w.data[i]!) <= 2e-4 * Math.max(1, Math.abs(w.data[i]!)), `${name}[${i}]: ${other[i]} vs ${w.data[i]}`);
+  }
+  assert.ok(moved > 10, 'the trainable tensors moved');
+  for (let i = 0; i < one.forecast.length; i++) assert.ok(Math.abs(two.forecast[i]! - one.forecast[i]!) <= 1e-3 * Math.abs(one.forecast[i]!), `forecast[${i}]`);
+});
+
+test("workers 'auto': data-parallel on ≥ 2 cores only for batches of ≥ DATA_PARALLEL_MIN node-windows", () => {
+  const cores = availableParallelism();
+  assert.equal(autoWorkers(207, 16), cores >= 2 ? 2 : 1, 'METR-LA at batch 16');
+  assert.equal(autoWorkers(207, 2), 1, '414 node-windows');
+  assert.equal(autoWorkers(3, 8), 1, 'a test-sized graph');
+  assert.equal(autoWorkers(DATA_PARALLEL_MIN, 1), cores >= 2 ? 2 : 1);
 });

@@ -15,7 +15,7 @@ import type { SampleRange } from '../tasks/traffic/windows.js';
 import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
 import { GwnTrainingSession, type GwnSessionOptions } from './gwn-session.js';
-import { GwnEngineSession, type GwnSession } from './gwn-engine-session.js';
+import { GwnEngineSession, type GwnSession, type GwnWorkers } from './gwn-engine-session.js';
 
 export { buildInputs, prepareTraffic, type PreparedTraffic } from './gwn-data.js';
 
@@ -60,12 +60,14 @@ export interface GwnTrainOptions {
   readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
   /** 'nn' (default): the training engine; 'tfjs': the previous implementation (forced by a custom forward or extra tensors) */
   readonly backend?: GwnBackend;
+  /** engine threads: 1, 2 (data-parallel) or 'auto' (default: 2 on ≥ 2 cores for batches worth it; gwn-engine-session.ts) */
+  readonly workers?: GwnWorkers;
 }
 
 export type GwnBackend = 'nn' | 'tfjs';
 
 /** The engine session, or the tfjs one when asked for or when a hook needs it (custom forward, extra tensors). */
-export function openSession(prepared: PreparedTraffic, options: GwnSessionOptions, backend: GwnBackend = 'nn'): GwnSession {
+export function openSession(prepared: PreparedTraffic, options: GwnSessionOptions & { readonly workers?: GwnWorkers }, backend: GwnBackend = 'nn'): GwnSession {
   const needsTfjs = options.forward !== undefined || (options.extraWeights !== undefined && Object.keys(options.extraWeights).length > 0);
   if (backend === 'tfjs' || needsTfjs) return new GwnTrainingSession(prepared, options);
   return new GwnEngineSession(prepared, options);
@@ -100,13 +102,13 @@ export async function forecastGwn(prepared: PreparedTraffic, model: Pick<Trained
   try {
     return await session.forecast(Array.isArray(range) ? range : rangeIndices(range as SampleRange), batchSize);
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }
 
 /** Trains for up to `epochs` epochs and returns the weights of the best validation epoch. */
 export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptions): Promise<TrainedGwn> {
-  const session = openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config }, options.backend);
+  const session = openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) }, options.backend);
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];
@@ -159,7 +161,7 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
     const kept = options.restoreBest === false && last ? last : best;
     return { config: session.config, weights: kept.weights, history, bestEpoch: best.epoch, stopReason };
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }
 

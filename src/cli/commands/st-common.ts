@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { flag } from '../schema-options.js';
 import type { GraphWaveNetConfig } from '../../spatiotemporal/graph-wavenet.js';
+import type { GwnWorkers } from '../../spatiotemporal/gwn-engine-session.js';
 
 export const positiveInt = z.coerce.number().int().positive();
 
@@ -28,6 +29,15 @@ export function gwnWidthFields(defaults: GwnWidthDefaults) {
 /** The backbone widths from the flags; one flag sets both residual and dilation channels. */
 export function gwnWidthOf(o: { residualChannels: number; skipChannels: number; endChannels: number }): Pick<GraphWaveNetConfig, 'residualChannels' | 'dilationChannels' | 'skipChannels' | 'endChannels'> {
   return { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
+}
+
+/** Graph WaveNet training threads: 2 = data-parallel over two workers (gwn-engine-session.ts) */
+export const workersFields = {
+  workers: flag(z.enum(['auto', '1', '2']).default('auto'), 'training threads: 1, 2 (data-parallel) or auto (2 on ≥ 2 cores when a batch holds ≥ 512 node-windows)', '<n>'),
+};
+
+export function workersOf(o: { workers: 'auto' | '1' | '2' }): GwnWorkers {
+  return o.workers === 'auto' ? 'auto' : o.workers === '1' ? 1 : 2;
 }
 
 export const outputFields = {

@@ -16,7 +16,7 @@ import { flag, addSchemaOptions } from '../schema-options.js';
 import { DEFAULT_SYNEVO } from '../../spatiotemporal/synevo/loop.js';
 import { synevoOptionsFrom } from '../../spatiotemporal/synevo/options-from.js';
 import { parseDomainSpec } from '../../tasks/traffic/domains.js';
-import { gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, workersFields, workersOf, type GwnWidthDefaults } from './st-common.js';
 
 /** small widths: a SynEVO run trains one model per group plus the container */
 const WIDTHS: GwnWidthDefaults = { residual: 8, skip: 32, end: 64 };
@@ -49,6 +49,7 @@ export const StSynevoOptionsSchema = z.object({
   seed: flag(seedField, 'seed', '<n>'),
   runDir: flag(z.string().optional(), 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)', '<dir>'),
   resume: flag(z.boolean().optional(), 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)'),
+  ...workersFields,
   ...outputFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
@@ -82,6 +83,7 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     margin: o.margin,
     dropMode: o.dropMode,
     separateInit: o.separateInit,
+    workers: workersOf(o),
   });
   const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, resume: undefined, json: undefined };
   return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {

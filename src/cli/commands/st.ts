@@ -18,7 +18,7 @@ import { registerStSynevoCommand } from './st-synevo.js';
 import { registerStComs2tCommand } from './st-coms2t.js';
 import type { EpochRecord, GwnTrainOptions } from '../../spatiotemporal/gwn-trainer.js';
 import { StRun } from '../../spatiotemporal/run-record.js';
-import { epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, workersFields, workersOf, type GwnWidthDefaults } from './st-common.js';
 
 /** the paper's widths */
 const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
@@ -34,6 +34,7 @@ export const StTrainOptionsSchema = z.object({
   ...gwnWidthFields(WIDTHS),
   runDir: flag(z.string().optional(), 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)', '<dir>'),
   resume: flag(z.boolean().default(false), 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)'),
+  ...workersFields,
   ...outputFields,
 });
 export type StTrainOptions = z.input<typeof StTrainOptionsSchema>;
@@ -63,6 +64,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
         ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
         ...(o.patience === undefined ? {} : { patience: o.patience }),
         config: gwnWidthOf(o),
+        workers: workersOf(o),
         onEpoch: progress,
         ...(run ? recordingOptions(run, progress, hooks) : {}),
       },

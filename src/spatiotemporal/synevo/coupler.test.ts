@@ -46,7 +46,7 @@ test('a rejected group never changes the container (bit-identical); an admitted 
     assert.deepEqual(coupler.decisions.map((d) => [d.group, d.admitted, d.minDistance]), [['a', true, Number.NaN], ['b', false, 1], ['c', true, 0.25]]);
     assert.equal(coupler.probe('held-out', Float64Array.from([0, 0])).admitted, false, 'an exact duplicate (D_min = 0) is rejected');
   } finally {
-    coupler.disposeSeparate();
-    container.dispose();
+    await coupler.disposeSeparate();
+    await container.dispose();
   }
 });

@@ -20,7 +20,7 @@
  */
 import type { GraphWaveNetConfig } from '../gwn-config.js';
 import type { PreparedTraffic } from '../gwn-data.js';
-import { GwnEngineSession, type GwnSession } from '../gwn-engine-session.js';
+import { GwnEngineSession, type GwnSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { INPUT_STEPS } from '../../tasks/traffic/windows.js';
 import { DEFAULT_EXTRACTOR, domainRepresentation, trainExtractor, type ExtractorOptions, type PersonalityExtractor } from './extractor.js';
 import { AdaptiveCoupler } from './coupler.js';
@@ -57,6 +57,8 @@ export interface SynevoOptions {
   readonly fewShotFraction: number;
   readonly fewShotSteps: number;
   readonly scoring: Omit<ScoringOptions, 'seed' | 'config'>;
+  /** engine threads of every session (container, separate models, few-shot; default 'auto') */
+  readonly workers?: GwnWorkers;
 }
 
 export const DEFAULT_SYNEVO: Omit<SynevoOptions, 'seed' | 'config'> = {
@@ -119,7 +121,7 @@ export function windowFeatures(prepared: PreparedTraffic, sample: number): Float
 
 /** A session on the training engine (both drop modes: DropConnect masks, or the activation-dropout rate slot). */
 function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, initialWeights?: Awaited<ReturnType<GwnSession['snapshot']>>): GwnSession {
-  return new GwnEngineSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}) });
+  return new GwnEngineSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}), ...(options.workers === undefined ? {} : { workers: options.workers }) });
 }
 
 /**
@@ -146,7 +148,7 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
   const started = performance.now();
   const { prepared, groups, heldOut } = setup;
   const fewShotSamples = fewShotSlice(heldOut, options.fewShotFraction);
-  const curriculum = reuse?.curriculum ?? (await buildCurriculum(prepared, groups, fewShotSamples, { ...options.scoring, seed: options.seed, config: options.config }, log));
+  const curriculum = reuse?.curriculum ?? (await buildCurriculum(prepared, groups, fewShotSamples, { workers: options.workers, ...options.scoring, seed: options.seed, config: options.config }, log));
   const distance = new Map(curriculum.curriculum.order.map((e) => [e.group, e.distance]));
   const dMax = curriculum.curriculum.maxDistance;
   const regularisationOf = (l: number): GroupRegularisation => (options.ablation === 'static' ? STATIC_REGULARISATION : elasticRegularisation(l, dMax, options.elastic));
@@ -229,11 +231,11 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
         seconds: (performance.now() - started) / 1000,
       };
     } finally {
-      adapted.dispose();
+      await adapted.dispose();
     }
   } finally {
-    container.dispose();
-    coupler.disposeSeparate();
+    await container.dispose();
+    await coupler.disposeSeparate();
   }
 }
 

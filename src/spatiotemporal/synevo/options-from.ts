@@ -27,6 +27,8 @@ export interface SynevoSettings {
   readonly extractorIterations?: number;
   readonly dropMode?: SynevoOptions['dropMode'];
   readonly separateInit?: SynevoOptions['separateInit'];
+  /** engine threads of every session (default 'auto') */
+  readonly workers?: SynevoOptions['workers'];
 }
 
 export function synevoOptionsFrom(s: SynevoSettings): SynevoOptions {
@@ -49,5 +51,6 @@ export function synevoOptionsFrom(s: SynevoSettings): SynevoOptions {
     fewShotFraction: s.fewShotFraction ?? d.fewShotFraction,
     fewShotSteps: s.fewShotSteps ?? d.fewShotSteps,
     scoring: { ...d.scoring, steps: s.scoringSteps ?? d.scoring.steps, batchSize },
+    ...(s.workers === undefined ? {} : { workers: s.workers }),
   };
 }
