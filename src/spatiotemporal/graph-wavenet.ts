@@ -11,6 +11,7 @@
  */
 import { tf } from '../train/tf.js';
 import { matMul } from '../train/matmul.js';
+import { ModelevoError } from '../core/errors.js';
 
 export { defaultGwnConfig, receptiveField, parameterSpecs, isTrainable, initialGwnWeights, transitionMatrices } from './gwn-config.js';
 export type { GraphWaveNetConfig, ParameterSpec, GwnWeights } from './gwn-config.js';
@@ -169,7 +170,7 @@ export function gwnForward(
     const summed = tf.add(g, tf.slice(residual, [0, 0, residual.shape[2] - steps, 0], [n, b, steps, residual.shape[3]])) as tf.Tensor4D;
     x = batchNorm(summed, param, i, options);
   });
-  if (!skip) throw new Error('gwnForward: the config has no layers');
+  if (!skip) throw new ModelevoError('CONFIG_INVALID', 'gwnForward: expected at least one block, got a config with no dilations', { hint: 'give config.dilations one entry per block' });
   const hidden = tf.relu(linear(tf.relu(skip), param, 'end1'));
   const out = linear(hidden, param, 'end2'); // [N·B, horizons]
   return tf.transpose(tf.reshape(out, [n, b, config.horizons]), [1, 2, 0]) as tf.Tensor3D;

@@ -16,6 +16,7 @@
  */
 import { tf } from '../train/tf.js';
 import { createRng } from '../core/rng.js';
+import { ModelevoError } from '../core/errors.js';
 import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './graph-wavenet.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
@@ -82,7 +83,7 @@ export class GwnTrainingSession {
     sessionCounter++;
     for (const spec of specs) {
       const w = initial[spec.name];
-      if (!w) throw new Error(`graph wavenet: initial weights lack '${spec.name}'`);
+      if (!w) throw new ModelevoError('TENSOR_NOT_FOUND', `Graph WaveNet initial weights lack '${spec.name}', expected every tensor of the config`, { hint: 'pass a full set of weights (e.g. initialGwnWeights or a snapshot)' });
       add(spec.name, spec.shape, w.data, isTrainable(spec));
     }
     for (const [name, w] of Object.entries(options.extraWeights ?? {})) add(name, w.shape, w.data, true);
@@ -93,7 +94,7 @@ export class GwnTrainingSession {
 
   readonly param: ParamLookup = (name) => {
     const tensor = this.params.get(name);
-    if (!tensor) throw new Error(`graph wavenet: missing parameter '${name}'`);
+    if (!tensor) throw new ModelevoError('TENSOR_NOT_FOUND', `the Graph WaveNet session has no tensor '${name}'`, { hint: 'a custom forward may read the GWN tensors and the extra weights it was given' });
     return tensor;
   };
 
@@ -176,7 +177,7 @@ export class GwnTrainingSession {
     }
     const loss = (await value.data())[0]!;
     tf.dispose([value, x, y, ...Object.values(grads).filter((g) => g !== null), ...Object.values(adjusted)]);
-    if (!Number.isFinite(loss)) throw new Error(`graph wavenet training diverged at step ${this.stepCount} (loss ${loss})`);
+    if (!Number.isFinite(loss)) throw new ModelevoError('VALUE_INVALID', `graph wavenet training diverged at step ${this.stepCount}: expected a finite loss, got ${loss}`, { hint: 'lower the learning rate' });
     this.stepCount++;
     return loss;
   }

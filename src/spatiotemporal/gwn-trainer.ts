@@ -11,8 +11,9 @@
  * tfjs session (a custom forward or extra tensors: ComS2T's prompt encoder) or `backend: 'tfjs'` asks for the
  * previous implementation (the old-vs-new equivalence check, docs/results/st-engine-equivalence.md).
  */
+import { ModelevoError } from '../core/errors.js';
 import type { SampleRange } from '../tasks/traffic/windows.js';
-import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
+import type { GraphWaveNetConfig, GwnWeights } from './gwn-config.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
 import { GwnTrainingSession, type GwnSessionOptions } from './gwn-session.js';
 import { GwnEngineSession, type GwnSession, type GwnWorkers } from './gwn-engine-session.js';
@@ -157,7 +158,12 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
         break;
       }
     }
-    if (!best) throw new Error('graph wavenet: no epoch ran (epochs must be ≥ firstEpoch ≥ 1)');
+    if (!best) {
+      throw new ModelevoError('CONFIG_INVALID', `graph wavenet ran no epoch: expected epochs ≥ first epoch ≥ 1, got epochs ${options.epochs}, first epoch ${firstEpoch}`, {
+        hint: 'raise --epochs (a resumed run continues after its last recorded epoch)',
+        details: { epochs: options.epochs, firstEpoch },
+      });
+    }
     const kept = options.restoreBest === false && last ? last : best;
     return { config: session.config, weights: kept.weights, history, bestEpoch: best.epoch, stopReason };
   } finally {
