@@ -15,7 +15,7 @@ import { SafetensorsFile } from '../../src/io/safetensors/reader.js';
 import { fitHistoricalAverage, forecastTargets, historicalAverageForecast, lastValueForecast, sensorMeans } from '../../src/spatiotemporal/baselines.js';
 import { REPORTED_HORIZONS, runTrafficExperiment, type MethodResult, type TrafficExperimentResult } from '../../src/spatiotemporal/experiment.js';
 import { forecastGwn, prepareTraffic } from '../../src/spatiotemporal/gwn-trainer.js';
-import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/graph-wavenet.js';
+import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/gwn-config.js';
 import { horizonMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
 import { cachedPart, legacyCacheSection, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget } from './seeds.js';

@@ -8,7 +8,7 @@ import { validateTrafficNetwork, type TrafficNetwork } from '../tasks/traffic/cs
 import { HORIZON_STEPS, INPUT_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit, timeOfDay, type ForecastSplits, type SampleRange, type ZScoreScaler } from '../tasks/traffic/windows.js';
 import { fitScaler } from '../tasks/traffic/scaler.js';
 import { forecastTargets } from './baselines.js';
-import { transitionMatrices } from './graph-wavenet.js';
+import { transitionMatrices } from './gwn-config.js';
 
 export interface PreparedTraffic {
   readonly network: TrafficNetwork;

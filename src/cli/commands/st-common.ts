@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { flag } from '../schema-options.js';
-import type { GraphWaveNetConfig } from '../../spatiotemporal/graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../../spatiotemporal/gwn-config.js';
 import type { GwnWorkers } from '../../spatiotemporal/gwn-engine-session.js';
 
 export const positiveInt = z.coerce.number().int().positive();

@@ -5,7 +5,7 @@
  * a fixed batch of the group's training windows (evenly spaced) to get the per-tensor gradients. Every group's
  * fresh model starts from the same seeded initialisation, so signatures differ by data, not by init.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import type { PreparedTraffic } from '../gwn-data.js';
 import { GwnEngineSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { curriculumOrder, signatureDistance, type Curriculum, type GroupGradients } from './curriculum.js';

@@ -3,7 +3,7 @@
  * `modelevo st synevo` flags and the results script's budget both go through `synevoOptionsFrom`, so a setting
  * left out takes DEFAULT_SYNEVO's value (loop.ts), the one place each default is written.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import { DEFAULT_SYNEVO, type SynevoOptions } from './loop.js';
 
 export interface SynevoSettings {

@@ -6,7 +6,7 @@
  * are evaluated like SynEVO: zero-shot on the held-out group's test windows, and few-shot after the same
  * adaptation budget on the held-out few-shot slice.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import { GwnEngineSession, type GwnSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
 
