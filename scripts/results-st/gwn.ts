@@ -9,7 +9,6 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { useBackend } from '../../src/train/tf.js';
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
 import { SafetensorsFile } from '../../src/io/safetensors/reader.js';
 import { fitHistoricalAverage, forecastTargets, historicalAverageForecast, lastValueForecast, sensorMeans } from '../../src/spatiotemporal/baselines.js';
@@ -108,7 +107,6 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
 }
 
 async function measure(): Promise<Cache> {
-  await useBackend('wasm');
   const clock = startMeasurement();
   const measuredAt = headCommit(); // HEAD when the measurement starts (others may commit while it runs)
   const seeds: SeedUnit[] = [];

@@ -1,6 +1,6 @@
 /**
  * What the `st` verbs (train, synevo, coms2t) share: the Graph WaveNet width options (each verb with its own
- * defaults), the seed, backend and JSON-output options, and the lines they print alike.
+ * defaults), the seed, training threads, backend and JSON-output options, and the lines they print alike.
  */
 import { z } from 'zod';
 import { flag } from '../schema-options.js';
@@ -40,9 +40,14 @@ export function workersOf(o: { workers: 'auto' | '1' | '2' }): GwnWorkers {
   return o.workers === 'auto' ? 'auto' : o.workers === '1' ? 1 : 2;
 }
 
+export const jsonFields = {
+  json: flag(z.boolean().default(false), 'print JSON instead of a table'),
+};
+
+/** the tfjs backend (verbs that still run tfjs: coms2t) and JSON output */
 export const outputFields = {
   backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
-  json: flag(z.boolean().default(false), 'print JSON instead of a table'),
+  ...jsonFields,
 };
 
 /** One training epoch as a progress line (optionally prefixed with the stage it belongs to). */
