@@ -12,6 +12,7 @@ import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { prepareTraffic } from './gwn-data.js';
 import { availableParallelism } from 'node:os';
 import { DATA_PARALLEL_MIN, GwnEngineSession, autoWorkers } from './gwn-engine-session.js';
+import { GWN_LAYER, engineTensor } from './gwn-engine.js';
 import { GwnTrainingSession } from './gwn-session.js';
 
 before(async () => {
@@ -183,4 +184,34 @@ test("workers 'auto': data-parallel on ≥ 2 cores only for batches of ≥ DATA_
   assert.equal(autoWorkers(207, 2), 1, '414 node-windows');
   assert.equal(autoWorkers(3, 8), 1, 'a test-sized graph');
   assert.equal(autoWorkers(DATA_PARALLEL_MIN, 1), cores >= 2 ? 2 : 1);
+});
+
+test('onGradients sees the whole batch gradient (1 and 2 workers alike) and its edits reach the update', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [4, 9, 14, 19, 4, 9, 14, 19];
+  const run = async (workers: 1 | 2) => {
+    const norms: number[] = [];
+    const session = new GwnEngineSession(prepared, {
+      seed: 9, learningRate: 1e-2, clipNorm: 5, config: TINY, workers,
+      onGradients: (model) => {
+        const grad = engineTensor(model, `${GWN_LAYER}.end2.bias`, true);
+        norms.push(Math.hypot(...grad));
+        grad.fill(0); // with zero gradients from the start, Adam leaves the tensor where it is
+      },
+    });
+    const before = await session.snapshot();
+    await session.ready(8);
+    for (let i = 0; i < 2; i++) session.step(batch, { batchSize: 8, weightDecay: 0 });
+    const after = await session.snapshot();
+    await session.dispose();
+    return { norms, before, after };
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (const r of [one, two]) {
+    assert.equal(r.norms.length, 2);
+    assert.ok(r.norms[0]! > 1e-3, 'the hook sees a real gradient');
+    assert.deepEqual(Array.from(r.after['end2.bias']!.data), Array.from(r.before['end2.bias']!.data), 'the zeroed tensor stayed');
+    assert.ok(!r.after['end2.weight']!.data.every((v, i) => v === r.before['end2.weight']!.data[i]), 'the others moved');
+  }
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(two.norms[i]! - one.norms[i]!) <= 1e-4 * one.norms[i]!, `gradient norm at step ${i + 1}: ${two.norms[i]} vs ${one.norms[i]}`);
 });

@@ -31,7 +31,8 @@
  * runs here on the whole gradient, exactly as on one thread, and DropConnect masks and the dropout rate reach
  * the worker with the parameters and state pushed before each pass. Forecasts in the epochs run on both
  * halves too. Batches of 1 (and `step()` called with another batch size) run on this thread. `dispose()`
- * stops the worker.
+ * stops the worker. The default 'auto' picks 2 workers for batches big enough to pay (autoWorkers).
+ * `onGradients` sees the whole gradient at the same point on 1 or 2 workers.
  */
 import { availableParallelism } from 'node:os';
 import { createRng } from '../core/rng.js';
@@ -62,6 +63,12 @@ export interface GwnEngineSessionOptions {
    * (default): 2 when the machine has ≥ 2 cores and a batch holds ≥ DATA_PARALLEL_MIN node-examples
    */
   readonly workers?: GwnWorkers;
+  /**
+   * called on every training step once the whole batch's gradient is in `model`'s gradient run (all-reduced
+   * when data-parallel, DropConnect's mask applied), before frozen tensors, weight decay, clipping and Adam:
+   * the place for a method's own gradient edits (engine names; `engineTensor(model, name, true)`)
+   */
+  readonly onGradients?: (model: Model) => void;
 }
 
 export type GwnWorkers = 1 | 2 | 'auto';
@@ -304,6 +311,7 @@ export class GwnEngineSession implements GwnSession {
       if (dropConnect > 0) this.dropConnectMasks.undo(model);
     }
     rateSlot[0] = this.config.dropout;
+    this.options.onGradients?.(model);
     this.frozenRanges.zeroGradients(model);
     if (epoch.weightDecay > 0) {
       // PyTorch's Adam weight_decay: λ·w added to the gradient (frozen tensors excluded)
