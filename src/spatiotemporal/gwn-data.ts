@@ -44,6 +44,24 @@ export function buildInputs(prepared: PreparedTraffic, samples: readonly number[
   return out;
 }
 
+/** Inputs [B, 2, N, 12] (z-scored value, time of day) for the given sample indices: the engine's layout. */
+export function engineInputs(prepared: PreparedTraffic, samples: readonly number[], out: Float32Array | Float64Array = new Float32Array(samples.length * 2 * prepared.network.sensorIds.length * INPUT_STEPS)): Float32Array | Float64Array {
+  const { network, scaler, stepsPerDay } = prepared;
+  const nodes = network.sensorIds.length;
+  samples.forEach((sample, b) => {
+    const values = ((b * 2) * nodes) * INPUT_STEPS;
+    const tods = ((b * 2 + 1) * nodes) * INPUT_STEPS;
+    for (let t = 0; t < INPUT_STEPS; t++) {
+      const tod = timeOfDay(sample + t, stepsPerDay);
+      for (let n = 0; n < nodes; n++) {
+        out[values + n * INPUT_STEPS + t] = (network.values[(sample + t) * nodes + n]! - scaler.mean) / scaler.std;
+        out[tods + n * INPUT_STEPS + t] = tod;
+      }
+    }
+  });
+  return out;
+}
+
 /** Raw targets [B, 12, N] of the given samples. */
 export function targetsOf(prepared: Pick<PreparedTraffic, 'network'>, samples: readonly number[]): Float32Array {
   const nodes = prepared.network.sensorIds.length;

@@ -39,12 +39,12 @@ import { createRng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { Model, type ModelSpec } from '../nn/model.js';
 import { DataParallelTrainer } from '../nn/data-parallel.js';
-import { HORIZON_STEPS, INPUT_STEPS, timeOfDay } from '../tasks/traffic/windows.js';
+import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
 import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
 import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
-import { targetsOf, type PreparedTraffic } from './gwn-data.js';
+import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
 
 /** the largest chunk a session compiles a model for outside training */
 const INFERENCE_BATCH = 16;
@@ -110,24 +110,6 @@ export interface GwnSession {
   snapshot(): Promise<GwnWeights>;
   /** releases the session (and stops a data-parallel worker: await it) */
   dispose(): void | Promise<void>;
-}
-
-/** Inputs [B, 2, N, 12] (z-scored value, time of day) for the given sample indices: the engine's layout. */
-export function engineInputs(prepared: PreparedTraffic, samples: readonly number[], out: Float32Array | Float64Array = new Float32Array(samples.length * 2 * prepared.network.sensorIds.length * INPUT_STEPS)): Float32Array | Float64Array {
-  const { network, scaler, stepsPerDay } = prepared;
-  const nodes = network.sensorIds.length;
-  samples.forEach((sample, b) => {
-    const values = ((b * 2) * nodes) * INPUT_STEPS;
-    const tods = ((b * 2 + 1) * nodes) * INPUT_STEPS;
-    for (let t = 0; t < INPUT_STEPS; t++) {
-      const tod = timeOfDay(sample + t, stepsPerDay);
-      for (let n = 0; n < nodes; n++) {
-        out[values + n * INPUT_STEPS + t] = (network.values[(sample + t) * nodes + n]! - scaler.mean) / scaler.std;
-        out[tods + n * INPUT_STEPS + t] = tod;
-      }
-    }
-  });
-  return out;
 }
 
 export class GwnEngineSession implements GwnSession {
