@@ -51,13 +51,53 @@ function packB(transB: i32, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i
         }
       }
     } else {
-      // B(k, j) = b[j·ldb + k]: each column of the panel is a contiguous run of b
+      // B(k, j) = b[j·ldb + k]: each column of the panel is a contiguous run of b; four columns at a time,
+      // four k at a time, transposed with shuffles (a linear layer's forward x·Wᵀ packs all of W this way
+      // every step: scalar, this pack cost as much as a quarter of the GEMM at batch 32)
       if (cols < NR) memory.fill(panel, 0, <usize>(kc * NR) << 2);
-      for (let j = 0; j < cols; j++) {
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) packColumns4(at(b, (jc + jp + j) * ldb + pc), ldb, kc, at(panel, j));
+      for (; j < cols; j++) {
         const src = at(b, (jc + jp + j) * ldb + pc);
         for (let p = 0; p < kc; p++) store<f32>(at(panel, p * NR + j), load<f32>(at(src, p)));
       }
     }
+  }
+}
+
+/**
+ * Four columns of a transposed B (four contiguous runs of b, `ldb` apart) into four adjacent floats of each of
+ * kc panel rows (NR floats apart), 4 × 4 at a time through a shuffle transpose.
+ */
+function packColumns4(src: usize, ldb: i32, kc: i32, out: usize): void {
+  const s0 = src;
+  const s1 = at(s0, ldb);
+  const s2 = at(s1, ldb);
+  const s3 = at(s2, ldb);
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const o = <usize>p << 2;
+    const x0 = v128.load(s0 + o);
+    const x1 = v128.load(s1 + o);
+    const x2 = v128.load(s2 + o);
+    const x3 = v128.load(s3 + o);
+    const lo01 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5);
+    const hi01 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
+    const lo23 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5);
+    const hi23 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
+    const row = at(out, p * NR);
+    v128.store(row, v128.shuffle<u64>(lo01, lo23, 0, 2));
+    v128.store(row, v128.shuffle<u64>(lo01, lo23, 1, 3), NR * 4);
+    v128.store(row, v128.shuffle<u64>(hi01, hi23, 0, 2), NR * 8);
+    v128.store(row, v128.shuffle<u64>(hi01, hi23, 1, 3), NR * 12);
+  }
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    const row = at(out, p * NR);
+    store<f32>(row, load<f32>(s0 + o));
+    store<f32>(row, load<f32>(s1 + o), 4);
+    store<f32>(row, load<f32>(s2 + o), 8);
+    store<f32>(row, load<f32>(s3 + o), 12);
   }
 }
 
@@ -182,6 +222,47 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mode: i3
   v128.store(tile, c21, 80);
   v128.store(tile, c30, 96);
   v128.store(tile, c31, 112);
+  storeTile(c, ldc, mode, beta, mr, nr, tile);
+}
+
+/**
+ * The 4×4 left half of a tile, for the last panel of a C whose width leaves at most 4 columns there (n = 100:
+ * 12 full panels and one of 4): half the multiplies of the 4×8 kernel, which would spend them on zero padding.
+ * Reads the same packed panels (B rows are still NR floats apart).
+ */
+function microKernelNarrow(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mode: i32, beta: f32, mr: i32, nr: i32, tile: usize): void {
+  let c0 = f32x4.splat(0);
+  let c1 = f32x4.splat(0);
+  let c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b0));
+    pa += 16;
+    pb += 32;
+  }
+  if (mr == MR && nr == 4) {
+    const vbeta = f32x4.splat(beta);
+    const r1 = at(c, ldc);
+    const r2 = at(r1, ldc);
+    combine(c, c0, mode, vbeta);
+    combine(r1, c1, mode, vbeta);
+    combine(r2, c2, mode, vbeta);
+    combine(at(r2, ldc), c3, mode, vbeta);
+    return;
+  }
+  v128.store(tile, c0);
+  v128.store(tile, c1, 32);
+  v128.store(tile, c2, 64);
+  v128.store(tile, c3, 96);
+  storeTile(c, ldc, mode, beta, mr, nr, tile);
+}
+
+/** the valid mr × nr part of an edge tile (rows NR floats apart in `tile`) into C */
+function storeTile(c: usize, ldc: i32, mode: i32, beta: f32, mr: i32, nr: i32, tile: usize): void {
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < nr; j++) {
       const dst = at(c, i * ldc + j);
@@ -244,7 +325,8 @@ export function sgemm(
           const nr = min(NR, nc - jr);
           for (let ir = 0; ir < mc; ir += MR) {
             const cTile = at(c, (ic + ir) * ldc + jc + jr);
-            microKernel(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
+            if (nr <= 4) microKernelNarrow(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
+            else microKernel(kc, at(packedA, ir * kc), pb, cTile, ldc, mode, beta, min(MR, mc - ir), nr, tile);
           }
         }
       }

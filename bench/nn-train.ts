@@ -8,15 +8,17 @@
  * process whose peak RSS, workers included, is reported: bench/support/ad-nev-population.ts). GFLOP/s counts
  * the GEMM flops of a step (forward, dW, dX except the
  * first layer's), beside the single-core 128-bit peak (16 flop/cycle × cpu MHz, see bench/nn-gemm.ts; twice that for
- * the rows on 2 data-parallel workers, src/nn/data-parallel.ts, which also print replica 0's wait and sync time per
- * step). One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
+ * the rows on 2 data-parallel workers, src/nn/data-parallel.ts, which also print both threads' µs per step by
+ * phase: input copy, compute = forward/loss/backward, wait, reduce, update, copy, idle = replica 1 between steps).
+ * One line measures the synchronisation cost of a data-parallel step on a 1-parameter model.
  *
  * Graph WaveNet (bench/support/gwn-bench.ts): ms per training step at the results' width (8/32/64), batch 16,
  * 12 steps in and out, on the engine (1 thread, and 2 data-parallel workers), tfjs-wasm (the previous gwnForward
  * path) and PyTorch (bench/gwn_torch.py), and the peak RSS of an engine GWN run in a child process.
  *
  * Usage: npm run bench:nn-train [-- --seconds 2 --python /usr/bin/python3 --batches 10,64 --population-steps N
- *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]
+ *   --only mlp|ae|gwn|overhead --gwn-nodes 207 --gwn-steps 10]; `--only mlp --batches 64` gives just the MLP b64 rows
+ *   (1 thread, 2 data-parallel workers with their phase line, tfjs, PyTorch).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { CONTINUAL_MLP } from '../src/nn/models/continual-mlp.js';
 import { Model } from '../src/nn/model.js';
 import { Trainer } from '../src/nn/trainer.js';
-import { DataParallelTrainer } from '../src/nn/data-parallel.js';
+import { DataParallelTrainer, type DataParallelProfile } from '../src/nn/data-parallel.js';
 import { createRng } from '../src/core/rng.js';
 import { tf, useBackend } from '../src/train/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
@@ -86,11 +88,22 @@ async function dataParallelRate(spec: ModelSpec, batch: number, optimizer: Optim
     const rate = bestRate(() => trainer.step(x, y));
     const after = trainer.profile();
     const steps = trainer.steps - stepsBefore;
-    const us = (ms: number): string => ((ms * 1000) / steps).toFixed(0);
-    return { rate, perStep: `per step on thread 0: ${us(after.waitedMs - before.waitedMs)} µs waiting at ${(after.barriers - before.barriers) / steps} barriers, ${us(after.syncMs - before.syncMs)} µs all-reduce + sharded update, ${us(after.pushMs - before.pushMs)} µs parameter copy to replica 1` };
+    return { rate, perStep: phaseLine(before, after, steps) };
   } finally {
     await trainer.close();
   }
+}
+
+/** µs per step in each phase on each thread (DataParallelTrainer.profile), e.g. "thread 0: compute 380, wait 12, …" */
+function phaseLine(before: DataParallelProfile, after: DataParallelProfile, steps: number): string {
+  const threads = ([0, 1] as const).map((r) => {
+    const phases = Object.entries(after.replicas[r])
+      .map(([phase, ms]) => [phase, ((ms - before.replicas[r][phase as keyof (typeof before.replicas)[0]]) * 1000) / steps] as const)
+      .filter(([, us]) => us >= 0.5)
+      .map(([phase, us]) => `${phase} ${us.toFixed(0)}`);
+    return `thread ${r}: ${phases.join(', ')}`;
+  });
+  return `µs per step — ${threads.join('; ')}`;
 }
 
 /** Barrier cost: a 1-parameter model at batch 2, where a data-parallel step is almost nothing but synchronisation. */

@@ -44,7 +44,7 @@ export async function gwnEngineDataParallelMs(plan: GwnBenchPlan): Promise<{ ms:
     const ms = timeSteps(plan, () => trainer.step(x, labels));
     const p = trainer.profile();
     const mean = (total: number): string => (total / trainer.steps).toFixed(1);
-    return { ms, perStep: `per step on thread 0: ${mean(p.waitedMs)} ms waiting at barriers, ${mean(p.syncMs)} ms all-reduce + sharded update, ${mean(p.pushMs)} ms parameter/state copy to replica 1` };
+    return { ms, perStep: `per step on thread 0: ${mean(p.waitedMs)} ms waiting at barriers, ${mean(p.syncMs)} ms all-reduce + sharded update, ${mean(p.pushMs)} ms state copy to replica 1 (parameters are shared)` };
   } finally {
     await trainer.close();
   }

@@ -23,3 +23,25 @@ test('parameters form one contiguous run and gradients mirror it; other buffers 
   assert.ok(layout.floats <= planner.floatsNeeded(), 'the pre-layout size bound holds');
   assert.throws(() => planner.buffer('activation', 'late', [1]), /after the arena was laid out/);
 });
+
+test('paramsAt points the parameter views at another run and leaves every other offset where it was', () => {
+  const plan = (): { planner: ArenaPlanner; views: ReturnType<ArenaPlanner['buffer']>[] } => {
+    const planner = new ArenaPlanner();
+    const views = [planner.buffer('activation', 'a', [3, 5]), planner.param('w', [7, 3], { kind: 'zeros' }), planner.param('b', [7], { kind: 'zeros' }), planner.buffer('state', 's', [6])];
+    return { planner, views };
+  };
+  const own = plan();
+  const shared = plan();
+  const ownLayout = own.planner.layout(100);
+  const sharedLayout = shared.planner.layout(100, { paramsAt: 4000 });
+  assert.deepEqual(sharedLayout.regions.param, { start: 4000, end: 4028 });
+  assert.deepEqual([shared.views[1]!.offset, shared.views[2]!.offset], [4000, 4021]);
+  for (const region of ['grad', 'optimizer', 'state', 'io', 'activation', 'activationGrad', 'scratch'] as const) {
+    assert.deepEqual(sharedLayout.regions[region], ownLayout.regions[region], region);
+  }
+  assert.deepEqual(
+    shared.views.filter((v) => v.region !== 'param').map((v) => v.offset),
+    own.views.filter((v) => v.region !== 'param').map((v) => v.offset),
+  );
+  assert.equal(sharedLayout.floats, ownLayout.floats, 'the unused parameter room stays reserved');
+});

@@ -69,8 +69,13 @@ export class ArenaPlanner {
     return view;
   }
 
-  /** Assigns every offset, starting at `base`; the planner is closed afterwards. */
-  layout(base: number): ArenaLayout {
+  /**
+   * Assigns every offset, starting at `base`; the planner is closed afterwards. With `paramsAt`, the parameter
+   * views point at an identical parameter run that starts there (another arena's, in the same memory: a
+   * data-parallel replica reading the parameters it shares); their room here stays reserved and unused, so
+   * every other region keeps the offset it has in an arena holding its own parameters.
+   */
+  layout(base: number, options: { readonly paramsAt?: number } = {}): ArenaLayout {
     if (this.laidOut) return this.laidOut;
     let at = base;
     const regions = {} as Record<Region, { start: number; end: number }>;
@@ -87,6 +92,11 @@ export class ArenaPlanner {
       at = Math.ceil(at / ALIGN) * ALIGN;
       regions[region] = { start, end: start + this.views.filter((v) => v.region === region).reduce((s, v) => s + (packed ? v.size : 0), 0) };
       if (!packed) regions[region].end = at;
+    }
+    if (options.paramsAt !== undefined) {
+      const shift = options.paramsAt - regions.param.start;
+      for (const view of this.paramViews) view.offset += shift;
+      regions.param = { start: regions.param.start + shift, end: regions.param.end + shift };
     }
     this.laidOut = { floats: at - base, regions, params: this.paramViews, state: this.views.filter((v) => v.region === 'state') };
     return this.laidOut;

@@ -6,16 +6,18 @@
  *
  * Both arenas lie in one shared WebAssembly.Memory (planSharedArenas); both replicas compile the same spec,
  * and the param, grad, optimizer and state regions precede every batch-sized region in the layout, so their
- * offsets relative to each arena's base are identical (checked at start-up). Per training step:
+ * offsets relative to each arena's base are identical (checked at start-up). Replica 1's parameter views point
+ * into arena 0 (Model.compile's sharedParamsAt: both read one parameter run; its own room stays unused).
+ * Per training step:
  *   GO     replica 0 has written both halves of the batch, the step number, lr and the loss weights;
  *   GRADS  both halves are through forward/loss/backward;
  *          replica r reduces its shard of the gradient, g = w₀·g⁽⁰⁾ + w₁·g⁽¹⁾, into its own arena and sums
  *          its squares (each shard is always reduced by the same replica: runs are bit-identical);
  *   NORM   (with clipping only) both partial sums are published; ‖g‖² = s₀ + s₁ on both sides;
- *          replica r runs the optimiser over its shard; replica 1 copies its updated shard into arena 0;
+ *          replica r runs the optimiser over its shard of the one parameter run both read (arena 0's);
  *          replica 0 also averages the persistent state (batch norm running statistics) into arena 0;
- *   DONE   arena 0 holds the updated parameters; before the next GO replica 0 copies parameters and state
- *          into arena 1 (so edits made to arena 0 between steps reach replica 1 too).
+ *   DONE   arena 0 holds the updated parameters; before the next GO replica 0 copies the state into arena 1
+ *          (so edits made to arena 0's state between steps reach replica 1 too).
  */
 import { ModelevoError } from '../core/errors.js';
 import type { Model } from './model.js';
@@ -34,7 +36,12 @@ const WEIGHT = [1, 2] as const;
 const LOSS = [3, 4] as const;
 const SQUARES = [5, 6] as const;
 const STATE_WEIGHT = [7, 8] as const;
-const F64_SLOTS = 9;
+/** per replica, ms spent in each phase (profiling: each replica writes only its own slots) */
+const PHASE_BASE = 9;
+export const PHASES = ['input', 'compute', 'wait', 'reduce', 'update', 'copy', 'idle'] as const;
+export type Phase = (typeof PHASES)[number];
+const PHASE_SLOT = Object.fromEntries(PHASES.map((phase, i) => [phase, i])) as Record<Phase, number>;
+const F64_SLOTS = PHASE_BASE + 2 * PHASES.length;
 
 /**
  * train: a whole step; predict: inference forward; stop. For callers with their own update (the GWN session:
@@ -80,24 +87,45 @@ export class ControlBlock {
     const n = ++this.sequence;
     Atomics.store(this.ints, ARRIVED[this.replica], n);
     Atomics.notify(this.ints, ARRIVED[this.replica]);
-    if (!arriveOnly) this.waitFor(n);
+    if (!arriveOnly) this.addPhase('wait', this.waitFor(n));
   }
 
-  /** Wait for the other replica's next arrival without arriving (replica 1 waiting for GO). */
+  /** Wait for the other replica's next arrival without arriving (replica 1 waiting for GO: idle time). */
   awaitOther(): void {
-    this.waitFor(++this.sequence);
+    this.addPhase('idle', this.waitFor(++this.sequence));
     Atomics.store(this.ints, ARRIVED[this.replica], this.sequence);
   }
 
-  private waitFor(n: number): void {
+  /** adds to this replica's time in `phase` (ms) */
+  addPhase(phase: Phase, ms: number): void {
+    this.floats[PHASE_BASE + this.replica * PHASES.length + PHASE_SLOT[phase]]! += ms;
+  }
+
+  /** adds the time since `since` (a performance.now()) to `phase`; returns now, the next phase's start */
+  lap(phase: Phase, since: number): number {
+    const now = performance.now();
+    this.addPhase(phase, now - since);
+    return now;
+  }
+
+  /** ms replica `r` spent in each phase so far (replica 1's are current after a barrier) */
+  phases(r: 0 | 1): Record<Phase, number> {
+    const at = PHASE_BASE + r * PHASES.length;
+    return Object.fromEntries(PHASES.map((phase, i) => [phase, this.floats[at + i]!])) as Record<Phase, number>;
+  }
+
+  /** ms spent waiting */
+  private waitFor(n: number): number {
     const slot = ARRIVED[1 - this.replica as 0 | 1];
     this.barriers++;
-    if (Atomics.load(this.ints, slot) >= n) return;
+    if (Atomics.load(this.ints, slot) >= n) return 0;
     const start = performance.now();
+    let waited = 0;
     for (let polls = 1; ; polls++) {
       if (Atomics.load(this.ints, slot) >= n) {
-        this.waitedMs += performance.now() - start;
-        return;
+        waited = performance.now() - start;
+        this.waitedMs += waited;
+        return waited;
       }
       if ((polls & 255) === 0 && performance.now() - start > SPIN_MS) break;
     }
@@ -111,7 +139,9 @@ export class ControlBlock {
       }
       Atomics.wait(this.ints, slot, seen, WAIT_SLICE_MS);
     }
-    this.waitedMs += performance.now() - start;
+    waited = performance.now() - start;
+    this.waitedMs += waited;
+    return waited;
   }
 
   get command(): Command {
@@ -228,6 +258,8 @@ export function replicaKernels(arenas: SharedArenas, replica: 0 | 1, floats: num
 export class ReplicaArithmetic {
   /** float distance from the own arena to the other's (same region offsets relative to each base) */
   private readonly toOther: number;
+  /** the reduction's SGD-kernel arguments, reused every step */
+  private readonly reduceHyper = { lr: 1, momentum: 0, nesterov: false, weightDecay: 0, gradScale: 0 };
 
   constructor(
     readonly model: Model,
@@ -246,25 +278,26 @@ export class ReplicaArithmetic {
   }
 
   /**
-   * g = w_own·g_own + w_other·g_other over the shard, into the own arena, as one SIMD pass; returns Σ g².
-   * The pass is the SGD kernel p ← p − lr·(g·s + λ·p) with lr = 1, s = −w_other, λ = 1 − w_own, which is
-   * exactly w_own·p + w_other·g: no extra kernel for an axpby.
+   * g = w_own·g_own + w_other·g_other over the shard, into the own arena, as one SIMD pass; returns Σ g² when
+   * `squares` (for clipping; 0 otherwise, saving a pass). The pass is the SGD kernel p ← p − lr·(g·s + λ·p)
+   * with lr = 1, s = −w_other, λ = 1 − w_own, which is exactly w_own·p + w_other·g: no extra kernel for an axpby.
    */
-  reduceShard(wOwn: number, wOther: number): number {
+  reduceShard(wOwn: number, wOther: number, squares: boolean): number {
     const { kernels, runs } = this.model;
     const { from, to } = this.shard;
     const own = runs.grads + from;
-    kernels.sgdStep(own, own + this.toOther, -1, to - from, { lr: 1, momentum: 0, nesterov: false, weightDecay: 1 - wOwn, gradScale: -wOther });
-    return kernels.sumSquares(own, to - from);
+    this.reduceHyper.weightDecay = 1 - wOwn;
+    this.reduceHyper.gradScale = -wOther;
+    kernels.sgdStep(own, own + this.toOther, -1, to - from, this.reduceHyper);
+    return squares ? kernels.sumSquares(own, to - from) : 0;
   }
 
-  /** the optimiser over the shard; replica 1 copies its updated shard into arena 0, which holds the truth */
+  /** the optimiser over the shard */
   updateShard(lr: number, gradScale: number, step: number): void {
     const { runs, optimizer, kernels } = this.model;
     const { from, to } = this.shard;
     if (to === from) return;
     optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
-    if (this.replica === 1) kernels.data.copyWithin(runs.params + from + this.toOther, runs.params + from, runs.params + to);
   }
 
   /** replica 1: its reduced gradient shard into arena 0, which then holds the whole reduced gradient */
@@ -282,16 +315,14 @@ export class ReplicaArithmetic {
   }
 
   /**
-   * Replica 0, before every GO: parameters and persistent state from arena 0 into arena 1. Arena 0 is the one
-   * callers see (`trainer.model`), so whatever they changed there in between (a loaded checkpoint, graph
-   * supports, merged weights) reaches replica 1; one memmove of the parameters per step.
+   * Replica 0, before every GO: persistent state from arena 0 into arena 1. Arena 0 is the one callers see
+   * (`trainer.model`), so whatever they changed there in between (graph supports) reaches replica 1. The
+   * parameters need no copy: replica 1 reads arena 0's.
    */
-  pushToReplica1(): void {
+  pushStateToReplica1(): void {
     const data = this.model.kernels.data;
-    for (const region of ['param', 'state'] as const) {
-      const { start, end } = this.model.layout.regions[region];
-      data.copyWithin(start + this.toOther, start, end);
-    }
+    const { start, end } = this.model.layout.regions.state;
+    if (end > start) data.copyWithin(start + this.toOther, start, end);
   }
 }
 

@@ -14,6 +14,8 @@ export interface ReplicaWorkerData {
   readonly batch: number;
   readonly optimizer: OptimizerSpec;
   readonly seed: number;
+  /** where replica 0's parameter run starts: replica 1 reads and updates it in place */
+  readonly paramsAt: number;
   readonly control: SharedArrayBuffer;
   readonly arenas: SharedArenas;
   readonly shard: Shard;
@@ -36,11 +38,11 @@ const stepFault = process.env.MODELEVO_FAULT ? (): void => faultPoint('nn-dp.rep
 
 try {
   const kernels = (floats: number): ReturnType<typeof replicaKernels> => replicaKernels(data.arenas, 1, floats);
-  const model = Model.compile(data.spec, { batch: data.batch, kernels, optimizer: data.optimizer, seed: data.seed });
+  const model = Model.compile(data.spec, { batch: data.batch, kernels, optimizer: data.optimizer, seed: data.seed, sharedParamsAt: data.paramsAt });
   const hello: ReplicaHello = { regions: model.layout.regions, input: model.input.offset, target: model.target.offset, output: model.output.offset };
   const bases = [data.arenas.placements[0].base, data.arenas.placements[1].base] as const;
   port.postMessage(hello);
-  // replica 0 copies its parameters into this arena before the first GO
+  // replica 0 copies its persistent state into this arena before every GO
   serve(new ReplicaArithmetic(model, 1, data.shard, bases));
 } catch (error) {
   fail(error);
@@ -65,17 +67,25 @@ function serve(replica: ReplicaArithmetic): void {
     if (command === COMMANDS.gradients) {
       control.setLoss(replica.forwardBackward(step));
       control.barrier(); // GRADS
-      replica.reduceShard(control.weight(1), control.weight(0));
+      replica.reduceShard(control.weight(1), control.weight(0), false);
       replica.publishGradShard();
       control.barrier(true); // DONE
       continue;
     }
     stepFault();
+    let t = performance.now();
     control.setLoss(replica.forwardBackward(step));
+    t = control.lap('compute', t);
     control.barrier(); // GRADS
-    control.setSquares(replica.reduceShard(control.weight(1), control.weight(0)));
-    if (data.clipNorm !== undefined) control.barrier(); // NORM
+    t = performance.now();
+    control.setSquares(replica.reduceShard(control.weight(1), control.weight(0), data.clipNorm !== undefined));
+    t = control.lap('reduce', t);
+    if (data.clipNorm !== undefined) {
+      control.barrier(); // NORM
+      t = performance.now();
+    }
     replica.updateShard(control.lr, clipScale(control, data.clipNorm).scale, step);
+    control.lap('update', t);
     control.barrier(true); // DONE
   }
 }

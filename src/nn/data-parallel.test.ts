@@ -233,7 +233,10 @@ test('no arena growth and no heap growth across 1,000 data-parallel steps; close
   for (let i = 0; i < 100; i++) dp.step(batches[i % 20]!.x, batches[i % 20]!.y);
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const phasesBefore = dp.profile().replicas[0];
+  const wallStart = performance.now();
   for (let i = 0; i < 1000; i++) dp.step(batches[i % 20]!.x, batches[i % 20]!.y);
+  const wallMs = performance.now() - wallStart;
   gc();
   const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
   assert.equal(memory.buffer.byteLength, bytes, 'the shared memory grew');
@@ -243,6 +246,12 @@ test('no arena growth and no heap growth across 1,000 data-parallel steps; close
   assert.equal(dp.steps, 1100);
   const { barriers } = dp.profile();
   assert.equal(barriers, 1100 * 3, 'three waits per clipped step on this side (GRADS, NORM, DONE), no extra round trips');
+  // the phase profile splits this thread's step time: disjoint phases sum to at most the wall time
+  const phases = dp.profile().replicas;
+  const phaseSum = Object.entries(phases[0]).reduce((sum, [phase, ms]) => sum + ms - phasesBefore[phase as keyof typeof phasesBefore], 0);
+  assert.ok(phaseSum > 0 && phaseSum <= wallMs + 1e-6, `replica 0's phases sum to ${phaseSum} ms over ${wallMs} ms of steps`);
+  assert.equal(phases[0].idle, 0, 'replica 0 is never idle inside a step');
+  assert.ok(phases[0].compute > 0 && phases[1].compute > 0 && phases[1].reduce > 0, 'both replicas computed and reduced');
   await dp.close();
   await dp.close(); // idempotent
   assert.throws(() => dp.step(batches[0]!.x, batches[0]!.y), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID');

@@ -3,11 +3,11 @@
  * worker thread is replica 1. Each compiles the same spec at its share of the batch (⌈B/2⌉ and ⌊B/2⌋) into its
  * own arena of one shared WebAssembly.Memory; the gradient is all-reduced in that memory, each replica updates
  * one half of the parameters (a SIMD pass), and barriers on Atomics.wait/notify order the phases
- * (data-parallel-sync.ts) — no postMessage per step. Arena 0 (`model`) holds the truth: replica 1 copies its
- * updated half there, and replica 0 copies parameters and persistent state into arena 1 before each step.
- * Copied rather than shared because every arena keeps the engine's single-model layout (parameters first),
- * and because the copy also carries any edit made to `model` between steps (a loaded checkpoint, graph
- * supports); it is one memmove of the parameters per step (profile().pushMs).
+ * (data-parallel-sync.ts) — no postMessage per step. Arena 0 (`model`) holds the truth. Both replicas read and
+ * update one parameter run, arena 0's (replica 1 is compiled with `sharedParamsAt`), so no parameter is copied
+ * per step and any edit made to `model` between steps (a loaded checkpoint) is what replica 1 reads; replica 0
+ * copies only the persistent state (running statistics, graph supports: small) into arena 1 before each step
+ * (profile().pushMs).
  *
  * Equivalence: a mean loss over B examples is Σ_r (n_r / B)·(mean over replica r's n_r), so each replica's
  * gradient is weighted by its share of the loss's denominator (rows, or unmasked targets for masked MAE);
@@ -38,7 +38,7 @@ import { learningRate, type ScheduleSpec } from './optim/schedule.js';
 import { checkLength } from './trainer.js';
 import type { LossSpec } from './losses/registry.js';
 import type { View } from './arena.js';
-import { COMMANDS, ControlBlock, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
+import { COMMANDS, ControlBlock, type Phase, ReplicaArithmetic, clipScale, createControlBuffer, planSharedArenas, replicaKernels, shardsOf, type SharedArenas } from './data-parallel-sync.js';
 import type { ReplicaHello, ReplicaWorkerData } from './data-parallel-worker.js';
 
 export interface DataParallelOptions {
@@ -51,7 +51,7 @@ export interface DataParallelOptions {
   readonly clipNorm?: number;
 }
 
-/** Profile counters of the calling thread (replica 0). */
+/** Profile counters of the calling thread (replica 0), and both replicas' ms per phase. */
 export interface DataParallelProfile {
   /** barriers passed */
   readonly barriers: number;
@@ -59,8 +59,15 @@ export interface DataParallelProfile {
   readonly waitedMs: number;
   /** ms spent in the all-reduce, the sharded update and the state average */
   readonly syncMs: number;
-  /** ms spent copying parameters and state into arena 1 (what one shared parameter block would save) */
+  /** ms spent copying the persistent state into arena 1 (the parameters are shared, never copied) */
   readonly pushMs: number;
+  /**
+   * ms per phase on each replica (index = replica): input (replica 0 writes both halves of the batch),
+   * compute (forward, loss, backward), wait (at barriers inside a step), reduce (its shard of the all-reduce),
+   * update (the optimiser over its shard), copy (parameters/state between the arenas), idle (replica 1
+   * waiting for the next step)
+   */
+  readonly replicas: readonly [Record<Phase, number>, Record<Phase, number>];
 }
 
 export class DataParallelTrainer {
@@ -72,8 +79,8 @@ export class DataParallelTrainer {
   private workerError: { message: string; code?: string } | undefined;
   private readonly batches: readonly [number, number];
   private readonly data: Float32Array;
-  /** float distance from arena 0 to arena 1 */
-  private readonly toReplica1: number;
+  /** replica 1's regions (absolute offsets) */
+  private readonly replica1: Pick<Model['layout'], 'regions'>;
   private readonly offsets: { readonly input: number; readonly target: number; readonly output: number };
   private readonly sampleFloats: { readonly input: number; readonly target: number; readonly output: number };
   private readonly predictions: Float32Array;
@@ -82,19 +89,18 @@ export class DataParallelTrainer {
   private readonly exited: Promise<number>;
 
   private constructor(
-    /** replica 0: its parameters and persistent state are the model's (identical in replica 1) */
+    /** replica 0: its parameters (read by replica 1 too) and persistent state (copied to replica 1) are the model's */
     readonly model: Model,
     private readonly replica: ReplicaArithmetic,
     private readonly control: ControlBlock,
     private readonly worker: Worker,
     hello: ReplicaHello,
-    shift: number,
     private readonly lossSpec: LossSpec,
     private readonly options: DataParallelOptions,
   ) {
     this.batches = [Math.ceil(options.batch / 2), Math.floor(options.batch / 2)];
     this.data = model.kernels.data as Float32Array;
-    this.toReplica1 = shift;
+    this.replica1 = hello;
     this.offsets = { input: hello.input, target: hello.target, output: hello.output };
     const b0 = this.batches[0];
     this.sampleFloats = { input: model.input.size / b0, target: model.target.size / b0, output: model.output.size / b0 };
@@ -131,6 +137,7 @@ export class DataParallelTrainer {
       batch: Math.floor(batch / 2),
       optimizer: options.optimizer,
       seed: replicaSeed(seed),
+      paramsAt: model.runs.params,
       control: controlBuffer,
       arenas: shared,
       shard: shards[1],
@@ -146,7 +153,7 @@ export class DataParallelTrainer {
       throw error;
     }
     const replica = new ReplicaArithmetic(model, 0, shards[0], [shared.placements[0].base, shared.placements[1].base]);
-    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, shared.placements[1].base - shared.placements[0].base, spec.loss, options);
+    const trainer = new DataParallelTrainer(model, replica, control, worker, hello, spec.loss, options);
     // a forgotten close() must not keep the process alive; the worker sleeps in Atomics.wait between steps
     worker.unref();
     return trainer;
@@ -156,38 +163,51 @@ export class DataParallelTrainer {
   step(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
     this.assertOpen();
     const model = this.model;
+    const control = this.control;
     checkLength(inputs, this.fullBatch.input, 'inputs');
     checkLength(targets, this.fullBatch.target, 'targets');
+    let t = performance.now();
     const data = this.data;
     const [b0] = this.batches;
     const cutIn = b0 * this.sampleFloats.input;
     const cutT = b0 * this.sampleFloats.target;
-    copyRange(inputs, 0, cutIn, data, model.input.offset);
+    // replica 1's half first: it starts computing at GO while this thread copies its own half
     copyRange(inputs, cutIn, inputs.length, data, this.offsets.input);
-    copyRange(targets, 0, cutT, data, model.target.offset);
     copyRange(targets, cutT, targets.length, data, this.offsets.target);
     const w0 = lossShare(this.lossSpec, targets, cutT);
     const w1 = 1 - w0;
-    const control = this.control;
     this.steps++;
     const lr = learningRate(this.options.schedule ?? { kind: 'constant' }, this.options.lr, this.steps);
     control.command = COMMANDS.train;
     control.step = this.steps;
     control.lr = lr;
     control.setWeights(w0, w1);
-    const pushStart = performance.now();
-    this.replica.pushToReplica1();
-    this.pushMs += performance.now() - pushStart;
+    t = control.lap('input', t);
+    this.replica.pushStateToReplica1();
+    const pushStart = t;
+    t = control.lap('copy', t);
+    this.pushMs += t - pushStart;
     control.barrier(true); // GO
+    copyRange(inputs, 0, cutIn, data, model.input.offset);
+    copyRange(targets, 0, cutT, data, model.target.offset);
+    t = control.lap('input', t);
     control.setLoss(this.replica.forwardBackward(this.steps));
+    t = control.lap('compute', t);
     control.barrier(); // GRADS
-    const start = performance.now();
-    control.setSquares(this.replica.reduceShard(w0, w1)); // (own, other) weights
-    if (this.options.clipNorm !== undefined) control.barrier(); // NORM
+    t = performance.now();
+    const start = t;
+    control.setSquares(this.replica.reduceShard(w0, w1, this.options.clipNorm !== undefined)); // (own, other) weights
+    t = control.lap('reduce', t);
+    if (this.options.clipNorm !== undefined) {
+      control.barrier(); // NORM
+      t = performance.now();
+    }
     const { norm, scale } = clipScale(control, this.options.clipNorm);
     this.lastGradNorm = this.options.clipNorm !== undefined ? norm : 0;
     this.replica.updateShard(lr, scale, this.steps);
+    t = control.lap('update', t);
     this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+    control.lap('copy', t);
     this.syncMs += performance.now() - start;
     control.barrier(); // DONE
     return w0 * control.loss(0) + w1 * control.loss(1);
@@ -207,11 +227,11 @@ export class DataParallelTrainer {
     control.command = COMMANDS.gradients;
     control.step = step;
     control.setWeights(w0, w1);
-    this.replica.pushToReplica1();
+    this.replica.pushStateToReplica1();
     control.barrier(true); // GO
     control.setLoss(this.replica.forwardBackward(step));
     control.barrier(); // GRADS
-    this.replica.reduceShard(w0, w1);
+    this.replica.reduceShard(w0, w1, false);
     this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
     control.barrier(); // DONE: replica 1's shard is in arena 0
     return w0 * control.loss(0) + w1 * control.loss(1);
@@ -226,7 +246,7 @@ export class DataParallelTrainer {
     copyRange(inputs, cut, inputs.length, this.data, this.offsets.input);
     this.control.command = COMMANDS.statistics;
     this.control.step = step;
-    this.replica.pushToReplica1();
+    this.replica.pushStateToReplica1();
     this.control.barrier(true); // GO
     this.model.forward(true, step);
     this.control.barrier(); // DONE
@@ -258,7 +278,7 @@ export class DataParallelTrainer {
     copyRange(inputs, 0, cut, data, model.input.offset);
     copyRange(inputs, cut, full, data, this.offsets.input);
     this.control.command = COMMANDS.predict;
-    this.replica.pushToReplica1();
+    this.replica.pushStateToReplica1();
     this.control.barrier(true); // GO
     model.forward(false);
     this.control.barrier(); // DONE
@@ -268,11 +288,10 @@ export class DataParallelTrainer {
     return this.predictions;
   }
 
-  /** A copy of a region of a replica's arena (tests check that both replicas hold the same parameters). */
+  /** A copy of the parameters or persistent state a replica reads (replica 1's parameters are replica 0's). */
   region(replica: 0 | 1, region: 'param' | 'state'): Float32Array {
-    const { start, end } = this.model.layout.regions[region];
-    const shift = replica === 0 ? 0 : this.toReplica1;
-    return this.data.slice(start + shift, end + shift);
+    const { start, end } = (replica === 0 ? this.model.layout : this.replica1).regions[region];
+    return this.data.slice(start, end);
   }
 
   /** the shared memory of both arenas */
@@ -281,7 +300,7 @@ export class DataParallelTrainer {
   }
 
   profile(): DataParallelProfile {
-    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs };
+    return { barriers: this.control.barriers, waitedMs: this.control.waitedMs, syncMs: this.syncMs, pushMs: this.pushMs, replicas: [this.control.phases(0), this.control.phases(1)] };
   }
 
   /** Stops the worker and waits for it to exit; idempotent. */
@@ -362,11 +381,13 @@ function firstReply(worker: Worker): Promise<ReplicaHello> {
   });
 }
 
+/** replica 1 reads replica 0's parameter run; its other regions lie at the same offsets from its own base */
 function checkSameLayout(model: Model, hello: ReplicaHello, arenas: SharedArenas): void {
   const shift = arenas.placements[1].base - arenas.placements[0].base;
   for (const region of ['param', 'grad', 'optimizer', 'state'] as const) {
     const a = model.layout.regions[region];
-    const b = { start: hello.regions[region].start - shift, end: hello.regions[region].end - shift };
+    const by = region === 'param' ? 0 : shift;
+    const b = { start: hello.regions[region].start - by, end: hello.regions[region].end - by };
     if (a.start !== b.start || a.end !== b.end) {
       throw new ModelevoError('INTERNAL', `replica arenas disagree on the ${region} region: [${a.start}, ${a.end}) vs [${b.start}, ${b.end})`, {
         hint: 'a layer planned a parameter or state buffer whose size depends on the batch',

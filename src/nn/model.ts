@@ -30,6 +30,12 @@ export interface CompileOptions {
   readonly seed?: number;
   /** also compute dLoss/dInput (gradient checks, input attribution) */
   readonly inputGrad?: boolean;
+  /**
+   * Read and update the parameters of another model compiled from the same spec, whose parameter run starts
+   * at this float offset of the same memory, instead of holding (and initialising) its own: a data-parallel
+   * replica shares replica 0's parameters (data-parallel.ts).
+   */
+  readonly sharedParamsAt?: number;
 }
 
 interface MutableContext {
@@ -104,9 +110,10 @@ export class Model {
     const optimizer = options.optimizer ? planOptimizer(options.optimizer, paramCount, planner) : undefined;
     const factory = typeof options.kernels === 'function' ? options.kernels : (floats: number) => createKernels(options.kernels as string ?? 'wasm', floats);
     const kernels = factory(planner.floatsNeeded());
-    const layout = planner.layout(kernels.base);
+    const layout = planner.layout(kernels.base, { paramsAt: options.sharedParamsAt });
     const model = new Model(kernels, layout, layers, outputGrads, loss, input, inputGrad, optimizer, options.seed ?? 0);
-    model.initParams(options.seed ?? 0);
+    if (options.sharedParamsAt === undefined) model.initParams(options.seed ?? 0);
+    else model.resetState();
     return model;
   }
 
@@ -121,7 +128,12 @@ export class Model {
           init.kind === 'zeros' ? 0 : init.kind === 'ones' ? 1 : init.kind === 'uniform' ? (2 * rng.next() - 1) * init.bound : rng.normal() * init.std;
       }
     }
-    for (const layer of this.layers) layer.reset?.(data);
+    this.resetState();
+  }
+
+  /** Persistent state to its initial values (batch norm's running statistics, identity graph supports). */
+  resetState(): void {
+    for (const layer of this.layers) layer.reset?.(this.kernels.data);
   }
 
   /** The live values of a parameter (a view into the arena, not a copy). */

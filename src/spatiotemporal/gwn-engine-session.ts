@@ -29,7 +29,7 @@
  * statistics averaged; dropout masks differ per half) and all-reduce the gradient into the training model's
  * arena; everything after that — DropConnect's gradient mask, frozen tensors, weight decay, clipping, Adam —
  * runs here on the whole gradient, exactly as on one thread, and DropConnect masks and the dropout rate reach
- * the worker with the parameters and state pushed before each pass. Forecasts in the epochs run on both
+ * the worker through the shared parameter run and the state pushed before each pass. Forecasts run on both
  * halves too. Batches of 1 (and `step()` called with another batch size) run on this thread. `dispose()`
  * stops the worker. The default 'auto' picks 2 workers for batches big enough to pay (autoWorkers).
  * `onGradients` sees the whole gradient at the same point on 1 or 2 workers.
@@ -45,6 +45,9 @@ import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
 import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
 import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
+
+// moved to gwn-data.ts; still exported here for the callers that import it from the session
+export { engineInputs } from './gwn-data.js';
 
 /** the largest chunk a session compiles a model for outside training */
 const INFERENCE_BATCH = 16;

@@ -63,6 +63,8 @@ export interface GwnTrainOptions {
   readonly backend?: GwnBackend;
   /** engine threads: 1, 2 (data-parallel) or 'auto' (default: 2 on ≥ 2 cores for batches worth it; gwn-engine-session.ts) */
   readonly workers?: GwnWorkers;
+  /** a session of the caller's own (ComS2T's prompt-conditioned Stage 1b); `session` and `backend` are then unused */
+  readonly sessionFactory?: () => Pick<GwnSession, 'config' | 'trainEpoch' | 'evaluate' | 'snapshot' | 'dispose'>;
 }
 
 export type GwnBackend = 'nn' | 'tfjs';
@@ -109,7 +111,7 @@ export async function forecastGwn(prepared: PreparedTraffic, model: Pick<Trained
 
 /** Trains for up to `epochs` epochs and returns the weights of the best validation epoch. */
 export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptions): Promise<TrainedGwn> {
-  const session = openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) }, options.backend);
+  const session = options.sessionFactory?.() ?? openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) }, options.backend);
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];

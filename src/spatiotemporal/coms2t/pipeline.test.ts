@@ -1,11 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../train/tf.js';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
-import { initialGwnWeights, type GwnWeights } from '../graph-wavenet.js';
+import { initialGwnWeights, type GwnWeights } from '../gwn-config.js';
 import { DEFAULT_COMS2T, evaluateComS2T, runComS2TStages, runStageZero, setupComS2T, type ComS2TOptions, type StageZeroResult } from './pipeline.js';
 import { periodOfStep } from './split.js';
-import { isEncoderTensor } from './prompt-encoder.js';
+import { PROJECTION_PREFIX, initialPromptWeights, isEncoderTensor } from './prompt-encoder.js';
+import { trainPromptEncoder } from './prompt-training.js';
 
 const DAY = 96; // 15-minute steps: train 08–16 = 32 steps → 9 windows a day
 
@@ -34,7 +34,6 @@ let setup: ReturnType<typeof setupComS2T>;
 let stageZero: StageZeroResult;
 
 before(async () => {
-  await useBackend('cpu');
   setup = setupComS2T(network(), DAY);
   stageZero = await runStageZero(setup, OPTIONS);
 });
@@ -96,23 +95,45 @@ test('reinit keeps frozen tensors at a fresh init; element-variance restores sta
   for (const name of elementwise.frozen) assert.ok(same(stageZero.trained.weights[name]!, elementwise.beforeAdaptation.weights[name]!));
 });
 
-test('Stage 1b starts a fresh Adam at its own lr (the authors\' set_opt): the first step moves each weight by lr', async () => {
-  // Adam's first step from zero moments is lr·g/(|g| + ε) = ±lr for every element with a gradient; carried-over
-  // moments from Stage 0 would give lr·m̂/√v̂ of the accumulated history instead
-  const lr = 1e-3;
-  const result = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Epochs: 1, maxStepsPerEpoch: 1, stage1LearningRate: lr }, 'pmt');
-  const start = stageZero.trained.weights;
-  const after = result.beforeAdaptation.weights;
-  const steps: number[] = [];
-  for (const name of result.weightSplit.dynamic) {
+/** |Δ| / lr of every element of `names` that moved between `start` and `after` */
+function stepRatios(start: GwnWeights, after: GwnWeights, names: readonly string[], lr: number): number[] {
+  const ratios: number[] = [];
+  for (const name of names) {
     start[name]!.data.forEach((v, i) => {
       const delta = Math.abs(after[name]!.data[i]! - v);
-      if (delta > 0) steps.push(delta / lr);
+      if (delta > 0) ratios.push(delta / lr);
     });
   }
-  assert.ok(steps.length > 50, `only ${steps.length} elements moved`);
-  assert.ok(Math.max(...steps) < 1.001, `a step larger than lr: ${Math.max(...steps)}`);
-  const nearLr = steps.filter((r) => Math.abs(r - 1) < 0.01).length;
-  assert.ok(nearLr / steps.length > 0.9, `${nearLr} of ${steps.length} steps are ≈ lr`);
+  return ratios;
+}
+
+/** Adam's first step from zero moments is lr·g/(|g| + ε) = ±lr for every element with a gradient */
+function assertFreshAdamStep(ratios: readonly number[], what: string, minimum: number): void {
+  assert.ok(ratios.length >= minimum, `${what}: only ${ratios.length} elements moved`);
+  assert.ok(Math.max(...ratios) < 1.001, `${what}: a step larger than lr: ${Math.max(...ratios)}`);
+  const nearLr = ratios.filter((r) => Math.abs(r - 1) < 0.01).length;
+  assert.ok(nearLr / ratios.length > 0.9, `${what}: ${nearLr} of ${ratios.length} steps are ≈ lr`);
+}
+
+test('stage transitions reset the optimiser as the authors\' set_opt: Stage 1b and Stage 2 each start a fresh Adam', async () => {
+  // Stage 1b (ablation ssl: the prompt tensors start at their seeded init, no Stage 1a/2 touches them): one step;
+  // moments carried over from Stage 0 would give lr·m̂/√v̂ of the accumulated history instead of ±lr
+  const lr = 1e-3;
+  const result = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Epochs: 1, maxStepsPerEpoch: 1, stage1LearningRate: lr }, 'ssl');
+  const start = stageZero.trained.weights;
+  const after = result.beforeAdaptation.weights;
+  assertFreshAdamStep(stepRatios(start, after, result.weightSplit.dynamic, lr), 'Stage 1b backbone', 50);
   for (const name of result.frozen) assert.ok(same(start[name]!, after[name]!), `${name} moved although frozen`);
+  const prompts = initialPromptWeights(`${OPTIONS.seed}`, OPTIONS.promptDim);
+  const trained = Object.keys(prompts).filter((name) => name.startsWith(PROJECTION_PREFIX) || name.includes('.hidden.'));
+  assertFreshAdamStep(stepRatios(prompts, after, trained, lr), 'Stage 1b prompt networks', 100);
+  // the encoder's output heads do not reach the forecast: no gradient, no update (PyTorch skips a None grad)
+  for (const name of Object.keys(prompts).filter((n) => !trained.includes(n))) assert.ok(same(prompts[name]!, after[name]!), `${name} moved in Stage 1b`);
+
+  // Stage 2 (test-time adaptation) is trainPromptEncoder, which builds a new Trainer: one step on all prompt
+  // windows moves the encoder by ±lr again, although Stage 1b's Adam has seen these tensors
+  const windows = setup.split.prompt;
+  const adapted = await trainPromptEncoder(after, setup.context, windows, { epochs: 1, batchSize: windows.length, learningRate: lr, seed: 'tta' });
+  const encoder = Object.keys(prompts).filter(isEncoderTensor);
+  assertFreshAdamStep(stepRatios(after, adapted.weights, encoder, lr), 'Stage 2 encoder', 20);
 });

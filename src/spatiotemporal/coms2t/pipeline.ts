@@ -18,23 +18,23 @@
  * moments does not kick the Stage-0 weights (issue #14: at lr 0.003 every model trained on from Stage 0
  * lost validation accuracy).
  * Ablations: `hip` no freezing, `ssl` no Stages 1a and 2, `pmt` no prompts, `ttf` no Stage 2.
+ * Every stage runs on the training engine (src/nn): Stage 0 on GwnEngineSession (trainGwn), Stages 1a/2 in
+ * prompt-training.ts, Stage 1b and the prompt-conditioned forecasts in stage-one.ts / prompted-gwn.ts.
  */
-import { tf } from '../../train/tf.js';
-import { initialGwnWeights, type GraphWaveNetConfig, type GwnWeights } from '../graph-wavenet.js';
-import { supportsOf, type PreparedTraffic } from '../gwn-data.js';
-import { GwnTrainingSession } from '../gwn-session.js';
-import { trainGwn, type EpochRecord, type TrainedGwn } from '../gwn-trainer.js';
+import { initialGwnWeights, type GraphWaveNetConfig, type GwnWeights } from '../gwn-config.js';
+import { forecastGwn, trainGwn, type EpochRecord, type TrainedGwn } from '../gwn-trainer.js';
 import { horizonMetrics, type ForecastMetrics } from '../metrics.js';
-import { targetsOf } from '../gwn-data.js';
+import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
 import { HORIZON_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit } from '../../tasks/traffic/windows.js';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
 import type { PromptFeatureContext } from './features.js';
 import { fitScaler } from '../../tasks/traffic/scaler.js';
-import { initialPromptWeights, isPromptTensor, promptConditionedForward } from './prompt-encoder.js';
+import { initialPromptWeights } from './prompt-encoder.js';
 import { promptObjective, trainPromptEncoder } from './prompt-training.js';
 import { spectralCoordinates } from './spectral.js';
 import { timeOfDaySplit, type TimeOfDaySplit } from './split.js';
-import { DEFAULT_WEIGHT_SPLIT, MAX_SPLIT_CHECKPOINTS, applyElementMasks, elementFreezer, splitWeights, type WeightSplit, type WeightSplitOptions } from './weight-split.js';
+import { StageOneSession } from './stage-one.js';
+import { DEFAULT_WEIGHT_SPLIT, MAX_SPLIT_CHECKPOINTS, splitWeights, type WeightSplit, type WeightSplitOptions } from './weight-split.js';
 
 export const ABLATIONS = ['none', 'hip', 'ssl', 'pmt', 'ttf'] as const;
 export type Ablation = (typeof ABLATIONS)[number];
@@ -161,66 +161,55 @@ export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroRe
     promptPretrainLosses = pretrained.losses;
   }
   const stageZeroWeights = stageZero.trained.weights;
-  const start = options.stage1Init === 'keep' ? stageZeroWeights : initialGwnWeights(config, supportsOf(setup.prepared).length, `${options.seed}-reinit`);
+  const start = options.stage1Init === 'keep' ? stageZeroWeights : initialGwnWeights(config, 2, `${options.seed}-reinit`);
   const frozen = new Set(ablation === 'hip' ? [] : weightSplit.stable);
-  const freezer = ablation === 'hip' ? undefined : elementFreezer(weightSplit, start);
-  const supports = supportsOf(setup.prepared);
-  try {
-    const forward = promptConditionedForward({ config, supports: () => supports, context: setup.context, enabled: prompts, ...(freezer ? { remap: freezer.remap } : {}) });
-    const stage1 = await trainGwn(setup.prepared, {
-      epochs: options.stage1Epochs,
-      batchSize: options.batchSize,
-      // trainGwn builds a new session, hence a fresh Adam: the code's set_opt at the Stage 0 → 1b transition
-      learningRate: options.stage1LearningRate,
-      weightDecay: options.weightDecay,
-      clipNorm: options.clipNorm,
-      seed: `${options.seed}-1b`,
-      config,
-      trainSamples: setup.split.train,
-      valSamples: setup.split.val,
-      ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
-      ...(options.patience === undefined ? {} : { patience: options.patience }),
-      onEpoch: (record) => options.onEpoch?.(`stage 1b (${ablation})`, record),
-      session: { initialWeights: start, ...(prompts ? { extraWeights: promptWeights } : {}), frozen: (name) => frozen.has(name), forward },
-    });
-    const tuned = ablation === 'hip' ? stage1.weights : applyElementMasks(stage1.weights, weightSplit, start);
-    const beforeAdaptation: ComS2TModel = { config, weights: tuned, prompts };
-    let model = beforeAdaptation;
-    let objective: ComS2TResult['promptObjective'];
-    if (prompts && ablation !== 'ssl' && ablation !== 'ttf') {
-      const before = await promptObjective(tuned, setup.context, setup.split.prompt);
-      const adapted = await trainPromptEncoder(tuned, setup.context, setup.split.prompt, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-2` });
-      objective = { before, after: await promptObjective(adapted.weights, setup.context, setup.split.prompt) };
-      model = { config, weights: adapted.weights, prompts };
-    }
-    return { ablation, weightSplit, frozen: [...frozen].sort(), promptPretrainLosses, stage1: { history: stage1.history, bestEpoch: stage1.bestEpoch }, ...(objective ? { promptObjective: objective } : {}), beforeAdaptation, model };
-  } finally {
-    freezer?.dispose();
-    tf.dispose(supports);
+  const stage1 = await trainGwn(setup.prepared, {
+    epochs: options.stage1Epochs,
+    batchSize: options.batchSize,
+    learningRate: options.stage1LearningRate,
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
+    seed: `${options.seed}-1b`,
+    config,
+    trainSamples: setup.split.train,
+    valSamples: setup.split.val,
+    ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+    ...(options.patience === undefined ? {} : { patience: options.patience }),
+    onEpoch: (record) => options.onEpoch?.(`stage 1b (${ablation})`, record),
+    // a new session, hence a fresh Adam: the code's set_opt at the Stage 0 → 1b transition
+    sessionFactory: () =>
+      new StageOneSession(setup.prepared, setup.context, {
+        seed: `${options.seed}-1b`,
+        learningRate: options.stage1LearningRate,
+        clipNorm: options.clipNorm,
+        config,
+        weights: prompts ? { ...start, ...promptWeights } : start,
+        prompts,
+        frozen: (name) => frozen.has(name),
+        ...(ablation === 'hip' ? {} : { elementMasks: weightSplit.elementMasks }),
+      }),
+  });
+  const beforeAdaptation: ComS2TModel = { config, weights: stage1.weights, prompts };
+  let model = beforeAdaptation;
+  let objective: ComS2TResult['promptObjective'];
+  if (prompts && ablation !== 'ssl' && ablation !== 'ttf') {
+    const before = await promptObjective(stage1.weights, setup.context, setup.split.prompt);
+    // trainPromptEncoder builds a new Trainer, hence a fresh Adam again (set_opt before the test-time fine-tuning)
+    const adapted = await trainPromptEncoder(stage1.weights, setup.context, setup.split.prompt, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-2` });
+    objective = { before, after: await promptObjective(adapted.weights, setup.context, setup.split.prompt) };
+    model = { config, weights: adapted.weights, prompts };
   }
+  return { ablation, weightSplit, frozen: [...frozen].sort(), promptPretrainLosses, stage1: { history: stage1.history, bestEpoch: stage1.bestEpoch }, ...(objective ? { promptObjective: objective } : {}), beforeAdaptation, model };
 }
 
 /** Forecasts [samples, 12, N] in original units of a ComS2T (or plain GWN, `prompts: false`) model. */
 export async function forecastComS2T(setup: ComS2TSetup, model: ComS2TModel, samples: readonly number[]): Promise<Float64Array> {
-  const supports = supportsOf(setup.prepared);
-  const gwnOnly: GwnWeights = {};
-  const extra: GwnWeights = {};
-  for (const [name, w] of Object.entries(model.weights)) (isPromptTensor(name) ? extra : gwnOnly)[name] = w;
-  const session = new GwnTrainingSession(setup.prepared, {
-    seed: 0,
-    learningRate: 0,
-    clipNorm: 1,
-    config: model.config,
-    initialWeights: gwnOnly,
-    ...(model.prompts ? { extraWeights: extra } : {}),
-    frozen: () => true,
-    forward: promptConditionedForward({ config: model.config, supports: () => supports, context: setup.context, enabled: model.prompts }),
-  });
+  if (!model.prompts) return forecastGwn(setup.prepared, model, samples);
+  const session = new StageOneSession(setup.prepared, setup.context, { seed: 0, learningRate: 0, clipNorm: 1, config: model.config, weights: model.weights, prompts: true });
   try {
     return await session.forecast(samples);
   } finally {
     session.dispose();
-    tf.dispose(supports);
   }
 }
 

@@ -1,17 +1,13 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../../train/tf.js';
 import { createRng } from '../../core/rng.js';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
-import type { GwnWeights } from '../graph-wavenet.js';
+import type { GwnWeights } from '../gwn-config.js';
 import { prepareTraffic } from '../gwn-data.js';
 import type { PromptFeatureContext } from './features.js';
-import { initialPromptWeights, promptSignal } from './prompt-encoder.js';
+import { initialPromptWeights } from './prompt-encoder.js';
+import { tfPromptSignalGradients, tfPromptSignalValues } from '../../../test/support/tfjs-coms2t-prompt.js';
 import { PromptSignalModel } from './prompt-engine.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 function context(): PromptFeatureContext {
   const steps = 96;
@@ -35,31 +31,20 @@ test('the engine prompt signal and its gradients equal the tfjs prompt signal an
   engine.backward(upstream);
   const grads = engine.gradients();
 
-  const names = Object.keys(grads);
-  const tensors = names.map((n) => tf.tensor(weights[n]!.data, [...weights[n]!.shape]));
-  // the encoder's output heads are computed by encodePrompts but do not reach the signal: constants here
-  const heads = new Map(Object.keys(weights).filter((n) => !names.includes(n)).map((n) => [n, tf.tensor(weights[n]!.data, [...weights[n]!.shape])]));
-  const lookup = (name: string): tf.Tensor => heads.get(name) ?? tensors[names.indexOf(name)]!;
-  const reference = promptSignal(lookup, ctx, samples);
-  const theirs = await reference.data();
+  const theirs = await tfPromptSignalValues(weights, ctx, samples);
   assert.equal(ours.length, theirs.length);
   for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i]! - theirs[i]!) < 1e-5, `signal ${i}: ${ours[i]} vs ${theirs[i]}`);
-  assert.deepEqual([...heads.keys()].sort(), ['prompt.encoder.spatial.out.bias', 'prompt.encoder.spatial.out.weight', 'prompt.encoder.temporal.out.bias', 'prompt.encoder.temporal.out.weight']);
-
-  const g = tf.tensor(upstream, reference.shape);
-  const gradFn = tf.grads((...xs: tf.Tensor[]) => {
-    const local = (name: string): tf.Tensor => heads.get(name) ?? xs[names.indexOf(name)]!;
-    return tf.sum(tf.mul(promptSignal(local, ctx, samples), g));
-  });
-  const expected = gradFn(tensors);
-  for (let k = 0; k < names.length; k++) {
-    const want = await expected[k]!.data();
-    const got = grads[names[k]!]!.data;
-    assert.deepEqual(grads[names[k]!]!.shape, weights[names[k]!]!.shape);
+  // the encoder's output heads are computed by the encoder but do not reach the signal
+  const names = Object.keys(grads);
+  assert.deepEqual(Object.keys(weights).filter((n) => !names.includes(n)).sort(), ['prompt.encoder.spatial.out.bias', 'prompt.encoder.spatial.out.weight', 'prompt.encoder.temporal.out.bias', 'prompt.encoder.temporal.out.weight']);
+  const expected = await tfPromptSignalGradients(weights, ctx, samples, upstream, names);
+  for (const name of names) {
+    const want = expected[name]!;
+    const got = grads[name]!.data;
+    assert.deepEqual(grads[name]!.shape, weights[name]!.shape);
     const scale = Math.max(1, ...Array.from(want, Math.abs));
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4 * scale, `${names[k]}[${i}]: ${got[i]} vs ${want[i]}`);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4 * scale, `${name}[${i}]: ${got[i]} vs ${want[i]}`);
   }
-  tf.dispose([...tensors, ...heads.values(), reference, g, ...expected]);
 });
 
 test('weights round-trip through the engine layout unchanged', () => {

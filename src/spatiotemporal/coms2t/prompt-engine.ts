@@ -6,8 +6,9 @@
  *   two tanh heads), whose gradient comes from the backbone's input gradient (`backwardFrom`).
  * Tensors keep the names and [in, out] layouts of `initialPromptWeights`; the engine stores W as [out, in].
  */
-import { Model } from '../../nn/model.js';
-import type { GwnWeights } from '../graph-wavenet.js';
+import { Model, type CompileOptions } from '../../nn/model.js';
+import { ModelevoError } from '../../core/errors.js';
+import type { GwnWeights } from '../gwn-config.js';
 import { SPATIAL_FEATURES, TEMPORAL_FEATURES, promptFeatures, type PromptFeatureContext } from './features.js';
 import { ENCODER_PREFIX, PROJECTION_PREFIX, PROMPT_STEPS } from './prompt-encoder.js';
 
@@ -46,8 +47,15 @@ export function packRows(context: PromptFeatureContext, samples: readonly number
 
 export function promptDimOf(weights: GwnWeights): number {
   const hidden = weights[`${ENCODER_PREFIX}temporal.hidden.weight`];
-  if (!hidden) throw new Error(`prompt encoder: missing tensor '${ENCODER_PREFIX}temporal.hidden.weight'`);
+  if (!hidden) throw missingTensor(`${ENCODER_PREFIX}temporal.hidden.weight`);
   return hidden.shape[1]!;
+}
+
+function missingTensor(name: string): ModelevoError {
+  return new ModelevoError('TENSOR_NOT_FOUND', `ComS2T prompt networks: expected tensor '${name}', not in the given weights`, {
+    hint: 'pass weights that include the prompt tensors (initialPromptWeights)',
+    details: { name },
+  });
 }
 
 /** Copies tensors of `weights` into the model (transposing [in, out] to [out, in]). */
@@ -55,7 +63,7 @@ export function loadBranches(model: Model, weights: GwnWeights, names: BranchNam
   for (const [ours, engine] of names) {
     const w = weights[`${ours}.weight`];
     const b = weights[`${ours}.bias`];
-    if (!w || !b) throw new Error(`prompt networks: missing tensor '${ours}'`);
+    if (!w || !b) throw missingTensor(`${ours}.${w ? 'bias' : 'weight'}`);
     const [fanIn, out] = w.shape as [number, number];
     const target = model.param(`${engine}.weight`);
     for (let i = 0; i < fanIn; i++) for (let o = 0; o < out; o++) target[o * fanIn + i] = w.data[i * out + o]!;
@@ -84,17 +92,17 @@ export function readBranches(model: Model, names: BranchNames, region: 'param' |
 /**
  * The prompt signal [N·B rows, 13] of one batch size on the engine: `signal` runs it, `backward` takes
  * dLoss/dSignal (the value channel of the backbone's input gradient) and leaves the gradients of the encoder's
- * hidden layers and the projections in the model (`gradients`). No optimiser: the caller steps all tensors
- * together (one global clip norm).
+ * hidden layers and the projections in the model (`gradients`). With `optimizer` the model plans Adam state,
+ * but the caller steps it (together with the backbone: one global clip norm).
  */
 export class PromptSignalModel {
   readonly model: Model;
 
-  constructor(readonly context: PromptFeatureContext, readonly batch: number, weights: GwnWeights) {
+  constructor(readonly context: PromptFeatureContext, readonly batch: number, weights: GwnWeights, options: { optimizer?: boolean; kernels?: CompileOptions['kernels'] } = {}) {
     const rows = context.network.sensorIds.length * batch;
     this.model = Model.compile(
       { inputShape: [ROW_FEATURES], layers: [{ kind: 'branch_product', split: TEMPORAL_FEATURES, hidden: promptDimOf(weights), units: PROMPT_STEPS, combine: 'sum', outActivation: 'tanh' }], loss: { kind: 'mse' } },
-      { batch: rows, kernels: 'wasm' },
+      { batch: rows, kernels: options.kernels ?? 'wasm', ...(options.optimizer ? { optimizer: { kind: 'adam' as const } } : {}) },
     );
     this.load(weights);
   }

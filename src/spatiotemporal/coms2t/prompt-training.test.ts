@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrafficNetwork } from '../../tasks/traffic/csv-loader.js';
-import type { GwnWeights } from '../graph-wavenet.js';
+import type { GwnWeights } from '../gwn-config.js';
 import { prepareTraffic } from '../gwn-data.js';
 import { promptFeatures, promptTargets, type PromptFeatureContext } from './features.js';
 import { initialPromptWeights, isEncoderTensor } from './prompt-encoder.js';

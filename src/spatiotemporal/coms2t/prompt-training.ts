@@ -11,7 +11,7 @@
 import { Model } from '../../nn/model.js';
 import { Trainer } from '../../nn/trainer.js';
 import { createRng } from '../../core/rng.js';
-import type { GwnWeights } from '../graph-wavenet.js';
+import type { GwnWeights } from '../gwn-config.js';
 import { TEMPORAL_FEATURES, promptTargets, type PromptFeatureContext } from './features.js';
 import { ENCODER_BRANCHES, ROW_FEATURES, loadBranches, packRows, promptDimOf, readBranches } from './prompt-engine.js';
 

@@ -7,13 +7,13 @@
  *   alike and cannot change the ranking). The ⌊ratio/100 · eligible⌋ highest-scoring tensors are dynamic
  *   (rounded down, so ratio 50 of 25 tensors marks 12); ties are broken by name, ascending.
  * - `element-variance` (CMuST's rule): an element is stable if the population variance of its value across the
- *   checkpoints is below δ (default 1e-6); a tensor can then be partly stable (an element mask).
+ *   checkpoints is below δ (default 1e-6); a tensor can then be partly stable (an element mask, which Stage 1b
+ *   applies element by element: stage-one.ts keeps the stable elements at their starting values).
  * BatchNorm tensors (scale, shift, running statistics), the node embeddings and prompt tensors are not eligible:
  * they always stay trainable (the code skips them).
  */
-import { tf } from '../../train/tf.js';
 import { ModelevoError } from '../../core/errors.js';
-import type { GwnWeights, ParamLookup } from '../graph-wavenet.js';
+import type { GwnWeights } from '../gwn-config.js';
 import { isPromptTensor } from './prompt-encoder.js';
 
 export const MAX_SPLIT_CHECKPOINTS = 10;
@@ -109,38 +109,4 @@ export function splitWeights(checkpoints: readonly GwnWeights[], options: Weight
     for (const name of eligible) (chosen.has(name) ? dynamic : stable).push(name);
   }
   return { method: options.method, eligible, dynamic, stable, scores, elementMasks };
-}
-
-/**
- * Element-level freezing for partly stable tensors: the forward reads mask ⊙ w + (1 − mask) ⊙ w_stable, so the
- * stable elements stay exactly at their Stage-0 values (w·0 + c = c) whatever the optimiser does to w.
- */
-export function elementFreezer(split: WeightSplit, stageZero: GwnWeights): { remap: (param: ParamLookup) => ParamLookup; dispose: () => void } {
-  const parts = new Map<string, { mask: tf.Tensor; stable: tf.Tensor }>();
-  for (const [name, mask] of Object.entries(split.elementMasks)) {
-    const w = stageZero[name]!;
-    const stableData = w.data.map((v, i) => (mask[i] ? 0 : v));
-    parts.set(name, { mask: tf.tensor(Float32Array.from(mask), [...w.shape]), stable: tf.tensor(stableData, [...w.shape]) });
-  }
-  return {
-    remap: (param) => (name) => {
-      const part = parts.get(name);
-      return part ? tf.add(tf.mul(param(name), part.mask), part.stable) : param(name);
-    },
-    dispose: () => {
-      for (const part of parts.values()) tf.dispose([part.mask, part.stable]);
-      parts.clear();
-    },
-  };
-}
-
-/** Trained weights with the stable elements of partly stable tensors restored to their Stage-0 values. */
-export function applyElementMasks(weights: GwnWeights, split: WeightSplit, stageZero: GwnWeights): GwnWeights {
-  const out: GwnWeights = { ...weights };
-  for (const [name, mask] of Object.entries(split.elementMasks)) {
-    const trained = weights[name]!;
-    const frozen = stageZero[name]!;
-    out[name] = { shape: trained.shape, data: trained.data.map((v, i) => (mask[i] ? v : frozen.data[i]!)) };
-  }
-  return out;
 }
