@@ -60,7 +60,7 @@ export async function runTrafficExperiment(
   const started = performance.now();
   const trained = await trainGwn(prepared, trainOptions);
   const trainSeconds = (performance.now() - started) / 1000;
-  results.push(score('graph wavenet', await forecastGwn(prepared, trained, test, 64, trainOptions.backend)));
+  results.push(score('graph wavenet', await forecastGwn(prepared, trained, test, 64)));
   // callbacks and weight payloads are not results
   const { onEpoch: _onEpoch, onEpochWeights: _onEpochWeights, session: _session, initialBest: _initialBest, ...recorded } = trainOptions;
   const result: TrafficExperimentResult = {

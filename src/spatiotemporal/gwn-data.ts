@@ -3,12 +3,10 @@
  * z-scored value and the time-of-day fraction of its 12 input steps, node-major [N, B, 12, 2], and raw
  * targets [B, 12, N] (0 = missing). Sample indices are the step of the first input; any list of them works.
  */
-import { tf } from '../train/tf.js';
 import { validateTrafficNetwork, type TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { HORIZON_STEPS, INPUT_STEPS, STEPS_PER_DAY_5MIN, chronologicalSplit, timeOfDay, type ForecastSplits, type SampleRange, type ZScoreScaler } from '../tasks/traffic/windows.js';
 import { fitScaler } from '../tasks/traffic/scaler.js';
 import { forecastTargets } from './baselines.js';
-import { transitionMatrices } from './gwn-config.js';
 
 export interface PreparedTraffic {
   readonly network: TrafficNetwork;
@@ -68,12 +66,6 @@ export function targetsOf(prepared: Pick<PreparedTraffic, 'network'>, samples: r
   const out = new Float32Array(samples.length * HORIZON_STEPS * nodes);
   samples.forEach((sample, b) => out.set(forecastTargets(prepared.network, { start: sample, end: sample + 1 }), b * HORIZON_STEPS * nodes));
   return out;
-}
-
-/** P_f and P_b of the network's adjacency as tensors. */
-export function supportsOf(prepared: Pick<PreparedTraffic, 'network'>): tf.Tensor2D[] {
-  const nodes = prepared.network.sensorIds.length;
-  return transitionMatrices(prepared.network.adjacency, nodes).map((m) => tf.tensor2d(m, [nodes, nodes]));
 }
 
 export function rangeIndices(range: SampleRange): number[] {

@@ -1,6 +1,6 @@
 /**
  * The engine's Graph WaveNet session (gwn-engine-session.ts) holds the tfjs session's contract
- * (gwn-session.test.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect and
+ * (formerly gwn-session.test.ts; the tfjs session is now test/support/gwn-tfjs-session.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect and
  * activation dropout, BatchNorm statistics untouched by masks (on 1 and 2 workers); its first step's loss and
  * its forecasts equal the tfjs session's on the same weights and batch; on 2 data-parallel workers it follows
  * the 1-worker trajectory.
@@ -13,7 +13,7 @@ import { prepareTraffic } from './gwn-data.js';
 import { availableParallelism } from 'node:os';
 import { DATA_PARALLEL_MIN, GwnEngineSession, autoWorkers } from './gwn-engine-session.js';
 import { GWN_LAYER, engineTensor } from './gwn-engine.js';
-import { GwnTrainingSession } from './gwn-session.js';
+import { GwnTrainingSession } from '../../test/support/gwn-tfjs-session.js';
 
 before(async () => {
   await useBackend('cpu');

@@ -1,12 +1,12 @@
 /**
  * A Graph WaveNet training session on the training engine (src/nn; issue #22 item 3): the same contract as the
- * tfjs `GwnTrainingSession` (gwn-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
+ * previous tfjs `GwnTrainingSession` (now test/support/gwn-tfjs-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
  * seeded init or given weights, frozen tensors, per-epoch L2 weight decay and DropConnect probability, Adam
  * (PyTorch-style L2: λ·w added to the gradient before clipping by global norm), masked MAE on inverse-scaled
  * forecasts, BatchNorm momentum 0.1, forecasts, gradients by tensor name and snapshots in the tfjs names and
  * layouts (gwn-engine.ts), so results, checkpoints and ComS2T's weight split read them unchanged.
  *
- * Masked steps (DropConnect) never feed the BatchNorm running statistics: as in gwn-session.ts, the statistics
+ * Masked steps (DropConnect) never feed the BatchNorm running statistics: as in the tfjs session, the statistics
  * come from an unmasked training-mode forward on the same batch with the pre-update weights (issue #14); the
  * masked pass's own statistics update is undone. DropConnect masks every dense weight matrix (start, TCN
  * filter/gate, skip, graph-convolution mix, end convs) entrywise, scaled by 1/(1 − p); the masked weights' gradient

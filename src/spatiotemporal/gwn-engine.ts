@@ -2,7 +2,7 @@
  * Graph WaveNet on the training engine (src/nn, issue #22): the `ModelSpec` of a `GraphWaveNetConfig` (one
  * `graph_wavenet` layer, masked MAE on raw labels) and the translation between the engine's tensors and the
  * named `GwnWeights` the rest of src/spatiotemporal, its results and its checkpoints use (the layouts of
- * graph-wavenet.ts: dense weights [in, out], the TCN's two taps stacked on rows, filter and gate columns side by
+ * test/support/gwn-tfjs.ts: dense weights [in, out], the TCN's two taps stacked on rows, filter and gate columns side by
  * side). Copying by name both ways lets old weights load into the engine and engine weights feed ComS2T's
  * weight split unchanged.
  *

@@ -1,4 +1,7 @@
 /**
+ * The previous tfjs Graph WaveNet training session (src/spatiotemporal/gwn-session.ts until issue #22 moved
+ * training onto the engine, GwnEngineSession), kept only as a test and equivalence-script reference.
+ *
  * A Graph WaveNet training session: the parameters, the optimiser and one optimiser step, with the hooks the
  * model-evolution methods need (spatiotemporal.md §1 "Training defaults"; synevo.md §2.2/§2.4; coms2t.md §3):
  * - train on any list of sample indices (SynEVO groups and ComS2T time-of-day splits are not contiguous);
@@ -14,13 +17,14 @@
  * about a third of a step, only on masked steps (issue #14: few-shot adaptation under DropConnect p ≈ 0.5 left
  * running statistics of a masked network that evaluation never runs).
  */
-import { tf } from '../train/tf.js';
-import { createRng } from '../core/rng.js';
-import { ModelevoError } from '../core/errors.js';
-import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
-import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './graph-wavenet.js';
-import { maskedMetrics, type ForecastMetrics } from './metrics.js';
-import { buildInputs, supportsOf, targetsOf, type PreparedTraffic } from './gwn-data.js';
+import { tf } from '../../src/train/tf.js';
+import { createRng } from '../../src/core/rng.js';
+import { ModelevoError } from '../../src/core/errors.js';
+import { HORIZON_STEPS, INPUT_STEPS } from '../../src/tasks/traffic/windows.js';
+import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './gwn-tfjs.js';
+import { maskedMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
+import { buildInputs, targetsOf, type PreparedTraffic } from '../../src/spatiotemporal/gwn-data.js';
+import { transitionMatrices } from '../../src/spatiotemporal/gwn-config.js';
 
 const BN_MOMENTUM = 0.1;
 
@@ -260,4 +264,10 @@ export function maskedMaeLoss(predicted: tf.Tensor3D, labels: tf.Tensor3D, prepa
   const mask = tf.cast(tf.notEqual(labels, 0), 'float32');
   const error = tf.mul(tf.abs(tf.sub(tf.add(tf.mul(predicted, std), mean), labels)), mask);
   return tf.div(tf.sum(error), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+}
+
+/** The two fixed supports (P_f, P_b) of the network as tfjs tensors. */
+export function supportsOf(prepared: Pick<PreparedTraffic, 'network'>): tf.Tensor2D[] {
+  const nodes = prepared.network.sensorIds.length;
+  return transitionMatrices(prepared.network.adjacency, nodes).map((m) => tf.tensor2d(m, [nodes, nodes]));
 }
