@@ -1,14 +1,9 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../train/tf.js';
 import { domainSetupOf } from './experiment.js';
 import { DEFAULT_SYNEVO, controlOrder, runSynevo, type SynevoOptions } from './loop.js';
 import { buildCurriculum } from './group-scoring.js';
 import { fewShotSlice } from './setup.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 const TINY = { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8, dropout: 0 };
 const options: SynevoOptions = {
