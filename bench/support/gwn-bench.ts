@@ -8,8 +8,8 @@
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { tf } from '../../src/train/tf.js';
-import { gwnForward, initialGwnWeights, isTrainable, parameterSpecs } from '../../src/spatiotemporal/graph-wavenet.js';
-import { maskedMaeLoss } from '../../src/spatiotemporal/gwn-session.js';
+import { gwnForward, initialGwnWeights, isTrainable, parameterSpecs } from '../../test/support/gwn-tfjs.js';
+import { maskedMaeLoss } from '../../test/support/gwn-tfjs-session.js';
 import { benchConfig, compileBenchModel, openDataParallelBench, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';
 import { runChild, type ChildRun } from './child-run.js';
 

@@ -5,14 +5,12 @@
  * level bias set by the last source trained. About 2 minutes of CPU.
  * Run: `node --import tsx scripts/results-st/cross-source-diagnosis.ts`.
  */
-import { useBackend } from '../../src/train/tf.js';
 import { domainSetupOf } from '../../src/spatiotemporal/synevo/experiment.js';
-import { GwnTrainingSession } from '../../src/spatiotemporal/gwn-session.js';
+import { GwnEngineSession } from '../../src/spatiotemporal/gwn-engine-session.js';
 import { trainSteps, evaluateOn } from '../../src/spatiotemporal/synevo/setup.js';
 import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
 import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
 import { maskedMetrics } from '../../src/spatiotemporal/metrics.js';
-await useBackend('wasm');
 const setup = domainSetupOf({ kind: 'cross-source', sources: 4, nodes: 30, days: 7, stepsPerDay: 96, seed: 0, holdout: 'last' });
 const { prepared, groups, heldOut } = setup;
 const mean = (a: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]!; return s / a.length; };
@@ -25,13 +23,13 @@ heldOut.test.forEach((s, i) => lv.set(lastValueForecast(prepared.network, { star
 console.log('last value on s3 test MAE', maskedMetrics(lv, truth).mae.toFixed(3));
 const cfg = { residualChannels: 8, dilationChannels: 8, skipChannels: 32, endChannels: 64 };
 async function run(label: string, plan: { samples: readonly number[]; steps: number }[]) {
-  const s = new GwnTrainingSession(prepared, { seed: 0, learningRate: 0.01, clipNorm: 5, config: cfg });
+  const s = new GwnEngineSession(prepared, { seed: 0, learningRate: 0.01, clipNorm: 5, config: cfg });
   for (const p of plan) await trainSteps(s, p.samples, { steps: p.steps, batchSize: 16, weightDecay: 0.001 });
   const f = await s.forecast(heldOut.test);
   const m = maskedMetrics(f, truth);
   console.log(label, 'zero-shot s3 MAE', m.mae.toFixed(3), 'bias (pred - truth)', (mean(f) - mean(truth)).toFixed(3));
   for (const g of groups) { const e = await evaluateOn(s, prepared, g.test); console.log('   on', g.id, e.all.mae.toFixed(3)); }
-  s.dispose();
+  await s.dispose();
 }
 const byId = Object.fromEntries(groups.map((g) => [g.id, g.train]));
 await run('only s0 (60 steps)', [{ samples: byId.s0p0!, steps: 60 }]);

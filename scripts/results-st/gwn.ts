@@ -9,13 +9,12 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { useBackend } from '../../src/train/tf.js';
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
 import { SafetensorsFile } from '../../src/io/safetensors/reader.js';
 import { fitHistoricalAverage, forecastTargets, historicalAverageForecast, lastValueForecast, sensorMeans } from '../../src/spatiotemporal/baselines.js';
 import { REPORTED_HORIZONS, runTrafficExperiment, type MethodResult, type TrafficExperimentResult } from '../../src/spatiotemporal/experiment.js';
 import { forecastGwn, prepareTraffic } from '../../src/spatiotemporal/gwn-trainer.js';
-import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/graph-wavenet.js';
+import type { GraphWaveNetConfig, GwnWeights } from '../../src/spatiotemporal/gwn-config.js';
 import { horizonMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
 import { cachedPart, legacyCacheSection, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget } from './seeds.js';
@@ -108,7 +107,6 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
 }
 
 async function measure(): Promise<Cache> {
-  await useBackend('wasm');
   const clock = startMeasurement();
   const measuredAt = headCommit(); // HEAD when the measurement starts (others may commit while it runs)
   const seeds: SeedUnit[] = [];

@@ -15,7 +15,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../src/core/atomic-file.js';
-import { useBackend } from '../../src/train/tf.js';
 import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
 import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
 import { horizonMetrics } from '../../src/spatiotemporal/metrics.js';
@@ -143,7 +142,6 @@ function lastValueOn(setup: DomainSetup): HeldOutMetrics {
 }
 
 async function measure(): Promise<Cache> {
-  await useBackend('wasm');
   const clock = startMeasurement();
   const commit = headCommit({ markUncommitted: true });
   const setups = { crossTemporal: setupOf('crossTemporal'), crossSource: setupOf('crossSource') };

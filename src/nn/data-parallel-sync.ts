@@ -43,7 +43,13 @@ export type Phase = (typeof PHASES)[number];
 const PHASE_SLOT = Object.fromEntries(PHASES.map((phase, i) => [phase, i])) as Record<Phase, number>;
 const F64_SLOTS = PHASE_BASE + 2 * PHASES.length;
 
-export const COMMANDS = { train: 1, predict: 2, stop: 3 } as const;
+/**
+ * train: a whole step; predict: inference forward; stop. For callers with their own update (the GWN session:
+ * masks, weight decay, frozen tensors over the whole gradient): gradients = GO, forward/loss/backward, GRADS,
+ * the shard reduce with replica 1's shard copied into arena 0, DONE (no update); statistics = a training-mode
+ * forward only (batch-norm running statistics), DONE.
+ */
+export const COMMANDS = { train: 1, predict: 2, stop: 3, gradients: 4, statistics: 5 } as const;
 export type Command = (typeof COMMANDS)[keyof typeof COMMANDS];
 
 /**
@@ -294,6 +300,12 @@ export class ReplicaArithmetic {
     optimizer!.step(kernels, { params: runs.params + from, grads: runs.grads + from, count: to - from, first: from }, lr, gradScale, step);
   }
 
+  /** replica 1: its reduced gradient shard into arena 0, which then holds the whole reduced gradient */
+  publishGradShard(): void {
+    const { runs, kernels } = this.model;
+    const { from, to } = this.shard;
+    kernels.data.copyWithin(runs.grads + from + this.toOther, runs.grads + from, runs.grads + to);
+  }
 
   /** replica 0: persistent state (running statistics) := w₀·s⁽⁰⁾ + w₁·s⁽¹⁾ in arena 0 */
   averageState(w0: number, w1: number): void {

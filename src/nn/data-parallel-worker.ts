@@ -59,6 +59,19 @@ function serve(replica: ReplicaArithmetic): void {
       continue;
     }
     const step = control.step;
+    if (command === COMMANDS.statistics) {
+      replica.model.forward(true, step);
+      control.barrier(true); // DONE
+      continue;
+    }
+    if (command === COMMANDS.gradients) {
+      control.setLoss(replica.forwardBackward(step));
+      control.barrier(); // GRADS
+      replica.reduceShard(control.weight(1), control.weight(0), false);
+      replica.publishGradShard();
+      control.barrier(true); // DONE
+      continue;
+    }
     stepFault();
     let t = performance.now();
     control.setLoss(replica.forwardBackward(step));

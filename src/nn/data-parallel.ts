@@ -213,6 +213,60 @@ export class DataParallelTrainer {
     return w0 * control.loss(0) + w1 * control.loss(1);
   }
 
+  /**
+   * Forward, loss and backward on both halves and the all-reduced gradient of the whole batch in `model`'s
+   * gradient run (arena 0), the running statistics averaged into `model` as after a step — but no update: for
+   * callers that transform the whole gradient (masks, weight decay, frozen tensors) and run their optimiser on
+   * `model` themselves (`model.optimizer` covers the whole parameter run). `step` seeds the dropout masks.
+   * Returns the batch's mean loss.
+   */
+  gradients(inputs: ArrayLike<number>, targets: ArrayLike<number>, step: number): number {
+    const w0 = this.loadBatch(inputs, targets);
+    const w1 = 1 - w0;
+    const control = this.control;
+    control.command = COMMANDS.gradients;
+    control.step = step;
+    control.setWeights(w0, w1);
+    this.replica.pushStateToReplica1();
+    control.barrier(true); // GO
+    control.setLoss(this.replica.forwardBackward(step));
+    control.barrier(); // GRADS
+    this.replica.reduceShard(w0, w1, false);
+    this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+    control.barrier(); // DONE: replica 1's shard is in arena 0
+    return w0 * control.loss(0) + w1 * control.loss(1);
+  }
+
+  /** A training-mode forward of both halves (no loss, no gradient), the running statistics averaged into `model`. */
+  statistics(inputs: ArrayLike<number>, step: number): void {
+    this.assertOpen();
+    checkLength(inputs, this.fullBatch.input, 'inputs');
+    const cut = this.batches[0] * this.sampleFloats.input;
+    copyRange(inputs, 0, cut, this.data, this.model.input.offset);
+    copyRange(inputs, cut, inputs.length, this.data, this.offsets.input);
+    this.control.command = COMMANDS.statistics;
+    this.control.step = step;
+    this.replica.pushStateToReplica1();
+    this.control.barrier(true); // GO
+    this.model.forward(true, step);
+    this.control.barrier(); // DONE
+    this.replica.averageState(this.batches[0] / this.options.batch, this.batches[1] / this.options.batch);
+  }
+
+  /** both halves of a batch into the replicas' input and target buffers; returns replica 0's loss share */
+  private loadBatch(inputs: ArrayLike<number>, targets: ArrayLike<number>): number {
+    this.assertOpen();
+    checkLength(inputs, this.fullBatch.input, 'inputs');
+    checkLength(targets, this.fullBatch.target, 'targets');
+    const cutIn = this.batches[0] * this.sampleFloats.input;
+    const cutT = this.batches[0] * this.sampleFloats.target;
+    copyRange(inputs, 0, cutIn, this.data, this.model.input.offset);
+    copyRange(inputs, cutIn, inputs.length, this.data, this.offsets.input);
+    copyRange(targets, 0, cutT, this.data, this.model.target.offset);
+    copyRange(targets, cutT, targets.length, this.data, this.offsets.target);
+    return lossShare(this.lossSpec, targets, cutT);
+  }
+
   /** Forward only, inference mode, both halves in parallel; returns the B outputs (valid until the next call). */
   predict(inputs: ArrayLike<number>): Float32Array {
     this.assertOpen();

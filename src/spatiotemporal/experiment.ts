@@ -62,7 +62,7 @@ export async function runTrafficExperiment(
   const started = performance.now();
   const trained = await trainGwn(prepared, trainOptions);
   const trainSeconds = (performance.now() - started) / 1000;
-  const gwnForecast = await forecastGwn(prepared, trained, test, 64, trainOptions.backend);
+  const gwnForecast = await forecastGwn(prepared, trained, test, 64);
   results.push(score('graph wavenet', gwnForecast));
   // callbacks and weight payloads are not results
   const { onEpoch: _onEpoch, onEpochWeights: _onEpochWeights, session: _session, initialBest: _initialBest, ...recorded } = trainOptions;

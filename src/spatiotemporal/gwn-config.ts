@@ -1,7 +1,7 @@
 /**
  * Graph WaveNet's configuration, tensor names and shapes, seeded initialisation and supports (Wu et al., IJCAI
  * 2019, arXiv 1906.00121; spatiotemporal.md §1): the plain data both implementations share (the engine's
- * gwn-engine.ts and the tfjs reference forward in graph-wavenet.ts), free of any tensor library.
+ * gwn-engine.ts and the tfjs reference forward in test/support/gwn-tfjs.ts), free of any tensor library.
  */
 import { createRng } from '../core/rng.js';
 

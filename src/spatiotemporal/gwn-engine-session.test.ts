@@ -1,16 +1,19 @@
 /**
  * The engine's Graph WaveNet session (gwn-engine-session.ts) holds the tfjs session's contract
- * (gwn-session.test.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect, BatchNorm
- * statistics untouched by masks; and its first step's loss and its forecasts equal the tfjs session's on the
- * same weights and batch.
+ * (formerly gwn-session.test.ts; the tfjs session is now test/support/gwn-tfjs-session.ts): frozen tensors, snapshots, gradients against finite differences, DropConnect and
+ * activation dropout, BatchNorm statistics untouched by masks (on 1 and 2 workers); its first step's loss and
+ * its forecasts equal the tfjs session's on the same weights and batch; on 2 data-parallel workers it follows
+ * the 1-worker trajectory.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../train/tf.js';
 import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { prepareTraffic } from './gwn-data.js';
-import { GwnEngineSession } from './gwn-engine-session.js';
-import { GwnTrainingSession } from './gwn-session.js';
+import { availableParallelism } from 'node:os';
+import { DATA_PARALLEL_MIN, GwnEngineSession, autoWorkers } from './gwn-engine-session.js';
+import { GWN_LAYER, engineTensor } from './gwn-engine.js';
+import { GwnTrainingSession } from '../../test/support/gwn-tfjs-session.js';
 
 before(async () => {
   await useBackend('cpu');
@@ -89,24 +92,45 @@ test('engine session: DropConnect changes training but p = 0 equals no DropConne
   assert.notEqual(await run(0.5), plain);
 });
 
-test('engine session: a DropConnect-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)', async () => {
+for (const workers of [1, 2] as const) for (const mode of ['dropConnect', 'activationDropout'] as const) test(`engine session (${workers} worker${workers > 1 ? 's' : ''}): a ${mode}-masked step leaves BatchNorm running statistics as an unmasked step would (issue #14)`, async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const batch = [3, 7, 11, 15, 19, 23, 27, 31];
   const config = { ...TINY, dropout: 0.3 };
-  const oneStep = async (dropConnect: number | undefined) => {
-    const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config });
-    if (dropConnect !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, dropConnect });
-    return session.snapshot();
+  const oneStep = async (p: number | undefined) => {
+    const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config, workers });
+    await session.ready(batch.length);
+    // the unmasked reference is a plain step (configured dropout 0.3): activationDropout 0 would run without dropout
+    if (p !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, ...(p > 0 ? { [mode]: p } : {}) });
+    const result = { weights: await session.snapshot(), forecast: await session.forecast([40, 50]) };
+    await session.dispose();
+    return result;
   };
   const [initial, plain, masked] = [await oneStep(undefined), await oneStep(0), await oneStep(0.5)];
   // the last block's BN is not built by the engine (it reaches no output)
-  const stats = Object.keys(plain).filter((name) => name.includes('.bn.running_') && !name.startsWith('layers.7.'));
+  const stats = Object.keys(plain.weights).filter((name) => name.includes('.bn.running_') && !name.startsWith('layers.7.'));
   assert.equal(stats.length, 2 * 7);
   for (const name of stats) {
-    assert.deepEqual(Array.from(masked[name]!.data), Array.from(plain[name]!.data), `${name} differs after a masked step`);
-    assert.ok(!plain[name]!.data.every((v, i) => v === initial[name]!.data[i]), `${name} did not move at all`);
+    assert.deepEqual(Array.from(masked.weights[name]!.data), Array.from(plain.weights[name]!.data), `${name} differs after a masked step`);
+    assert.ok(!plain.weights[name]!.data.every((v, i) => v === initial.weights[name]!.data[i]), `${name} did not move at all`);
   }
-  assert.ok(!masked['end2.weight']!.data.every((v, i) => v === plain['end2.weight']!.data[i]));
+  assert.ok(!masked.weights['end2.weight']!.data.every((v, i) => v === plain.weights['end2.weight']!.data[i]));
+  assert.notDeepEqual(Array.from(masked.forecast), Array.from(plain.forecast));
+});
+
+test('engine session: activation dropout changes the step by its rate, 0 runs without dropout, and the configured rate comes back', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [2, 6, 10, 14, 18, 22, 26, 30];
+  const lossOf = (config: object, epoch: object): number => new GwnEngineSession(prepared, { seed: 7, learningRate: 1e-2, clipNorm: 5, config: { ...TINY, ...config } }).step(batch, { batchSize: 8, weightDecay: 0, ...epoch });
+  // activationDropout p on a model configured with 0.3 = a plain step of the model configured with p (same masks)
+  for (const p of [0, 0.6]) assert.equal(lossOf({ dropout: 0.3 }, { activationDropout: p }), lossOf({ dropout: p }, {}), `p ${p}`);
+  assert.notEqual(lossOf({ dropout: 0.3 }, { activationDropout: 0.6 }), lossOf({ dropout: 0.3 }, {}));
+  // after an activation-dropout step the next plain step uses the configured rate again
+  const twice = (first: object): number => {
+    const session = new GwnEngineSession(prepared, { seed: 7, learningRate: 0, clipNorm: 5, config: { ...TINY, dropout: 0.3 } });
+    session.step(batch, { batchSize: 8, weightDecay: 0, ...first });
+    return session.step(batch, { batchSize: 8, weightDecay: 0 });
+  };
+  assert.equal(twice({ activationDropout: 0.6 }), twice({}));
 });
 
 test('engine session = tfjs session on the same weights: first-step loss, then forecasts of the initial weights', async () => {
@@ -122,4 +146,72 @@ test('engine session = tfjs session on the same weights: first-step loss, then f
   const lossTfjs = await tfjs.step(batch, { batchSize: 8, weightDecay: 1e-4 });
   tfjs.dispose();
   assert.ok(Math.abs(lossEngine - lossTfjs) < 1e-4 * lossTfjs, `first-step loss: engine ${lossEngine} vs tfjs ${lossTfjs}`);
+});
+
+test('engine session on 2 data-parallel workers = 1 worker: loss trajectory, weights and frozen tensors (DropConnect, weight decay, clipping)', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  // each batch is 4 windows twice, so both halves have the full batch's BatchNorm statistics (the replicas
+  // normalise with their own) and the data-parallel trajectory must equal the single-thread one
+  const batches = [[1, 5, 9, 13], [20, 3, 33, 17], [8, 29, 2, 24], [11, 36, 6, 15]].map((b) => [...b, ...b]);
+  const frozen = (name: string): boolean => name.startsWith('layers.1.');
+  const run = async (workers: 1 | 2) => {
+    const session = new GwnEngineSession(prepared, { seed: 8, learningRate: 1e-2, clipNorm: 0.5, config: TINY, frozen, workers });
+    const initial = await session.snapshot();
+    await session.ready(8);
+    assert.equal(session.activeWorkers, workers);
+    const losses = batches.map((batch, i) => session.step(batch, { batchSize: 8, weightDecay: 1e-3, dropConnect: i === 0 ? 0 : 0.3 }));
+    const result = { losses, initial, weights: await session.snapshot(), forecast: await session.forecast([40, 44, 48]) };
+    await session.dispose();
+    return result;
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (let i = 0; i < one.losses.length; i++) assert.ok(Math.abs(two.losses[i]! - one.losses[i]!) <= 1e-5 * one.losses[i]!, `loss at step ${i + 1}: 2 workers ${two.losses[i]} vs 1 worker ${one.losses[i]}`);
+  let moved = 0;
+  for (const [name, w] of Object.entries(one.weights)) {
+    const other = two.weights[name]!.data;
+    if (name.includes('running_')) continue; // the unbiased variance's n/(n − 1) differs between a half and the whole
+    if (frozen(name)) assert.deepEqual(Array.from(other), Array.from(one.initial[name]!.data), `${name} is frozen`);
+    else if (!w.data.every((v, i) => v === one.initial[name]!.data[i])) moved++;
+    for (let i = 0; i < w.data.length; i++) assert.ok(Math.abs(other[i]! - w.data[i]!) <= 2e-4 * Math.max(1, Math.abs(w.data[i]!)), `${name}[${i}]: ${other[i]} vs ${w.data[i]}`);
+  }
+  assert.ok(moved > 10, 'the trainable tensors moved');
+  for (let i = 0; i < one.forecast.length; i++) assert.ok(Math.abs(two.forecast[i]! - one.forecast[i]!) <= 1e-3 * Math.abs(one.forecast[i]!), `forecast[${i}]`);
+});
+
+test("workers 'auto': data-parallel on ≥ 2 cores only for batches of ≥ DATA_PARALLEL_MIN node-windows", () => {
+  const cores = availableParallelism();
+  assert.equal(autoWorkers(207, 16), cores >= 2 ? 2 : 1, 'METR-LA at batch 16');
+  assert.equal(autoWorkers(207, 2), 1, '414 node-windows');
+  assert.equal(autoWorkers(3, 8), 1, 'a test-sized graph');
+  assert.equal(autoWorkers(DATA_PARALLEL_MIN, 1), cores >= 2 ? 2 : 1);
+});
+
+test('onGradients sees the whole batch gradient (1 and 2 workers alike) and its edits reach the update', async () => {
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const batch = [4, 9, 14, 19, 4, 9, 14, 19];
+  const run = async (workers: 1 | 2) => {
+    const norms: number[] = [];
+    const session = new GwnEngineSession(prepared, {
+      seed: 9, learningRate: 1e-2, clipNorm: 5, config: TINY, workers,
+      onGradients: (model) => {
+        const grad = engineTensor(model, `${GWN_LAYER}.end2.bias`, true);
+        norms.push(Math.hypot(...grad));
+        grad.fill(0); // with zero gradients from the start, Adam leaves the tensor where it is
+      },
+    });
+    const before = await session.snapshot();
+    await session.ready(8);
+    for (let i = 0; i < 2; i++) session.step(batch, { batchSize: 8, weightDecay: 0 });
+    const after = await session.snapshot();
+    await session.dispose();
+    return { norms, before, after };
+  };
+  const [one, two] = [await run(1), await run(2)];
+  for (const r of [one, two]) {
+    assert.equal(r.norms.length, 2);
+    assert.ok(r.norms[0]! > 1e-3, 'the hook sees a real gradient');
+    assert.deepEqual(Array.from(r.after['end2.bias']!.data), Array.from(r.before['end2.bias']!.data), 'the zeroed tensor stayed');
+    assert.ok(!r.after['end2.weight']!.data.every((v, i) => v === r.before['end2.weight']!.data[i]), 'the others moved');
+  }
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(two.norms[i]! - one.norms[i]!) <= 1e-4 * one.norms[i]!, `gradient norm at step ${i + 1}: ${two.norms[i]} vs ${one.norms[i]}`);
 });

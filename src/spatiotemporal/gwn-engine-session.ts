@@ -1,33 +1,53 @@
 /**
  * A Graph WaveNet training session on the training engine (src/nn; issue #22 item 3): the same contract as the
- * tfjs `GwnTrainingSession` (gwn-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
+ * previous tfjs `GwnTrainingSession` (now test/support/gwn-tfjs-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
  * seeded init or given weights, frozen tensors, per-epoch L2 weight decay and DropConnect probability, Adam
  * (PyTorch-style L2: λ·w added to the gradient before clipping by global norm), masked MAE on inverse-scaled
  * forecasts, BatchNorm momentum 0.1, forecasts, gradients by tensor name and snapshots in the tfjs names and
  * layouts (gwn-engine.ts), so results, checkpoints and ComS2T's weight split read them unchanged.
  *
- * Masked steps (DropConnect) never feed the BatchNorm running statistics: as in gwn-session.ts, the statistics
+ * Masked steps (DropConnect) never feed the BatchNorm running statistics: as in the tfjs session, the statistics
  * come from an unmasked training-mode forward on the same batch with the pre-update weights (issue #14); the
  * masked pass's own statistics update is undone. DropConnect masks every dense weight matrix (start, TCN
  * filter/gate, skip, graph-convolution mix, end convs) entrywise, scaled by 1/(1 − p); the masked weights' gradient
  * is the mask times the gradient at the masked weights.
  *
- * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder,
- * SynEVO's per-group activation dropout).
+ * Activation dropout at a rate chosen per epoch (`activationDropout`, SynEVO's 'activation' reading of Def. 4.2):
+ * the model keeps its dropout rate in a state slot (graph_wavenet `runtimeDropout`), set for the step and put
+ * back afterwards. As in the tfjs session, a step with activationDropout p > 0 is masked: its BatchNorm
+ * statistics come from an extra pass at the configured dropout rate; with p = 0 the step runs without dropout.
+ *
+ * Not supported here (still on the tfjs session): custom forwards and extra tensors (ComS2T's prompt encoder).
  *
  * A model is compiled per batch size (the arena is planned for one). Forecasts and gradients run in chunks on
  * the training model (inference mode) once there is one, otherwise on one inference model of at most
  * INFERENCE_BATCH examples: at 207 nodes an arena holds ~13 MiB per example, so a batch-64 copy would take
  * ~860 MiB.
+ *
+ * `workers: 2` trains data-parallel (src/nn/data-parallel.ts): each batch is split over this thread and one
+ * worker, which run forward and backward on their halves (BatchNorm on each half's own statistics, running
+ * statistics averaged; dropout masks differ per half) and all-reduce the gradient into the training model's
+ * arena; everything after that — DropConnect's gradient mask, frozen tensors, weight decay, clipping, Adam —
+ * runs here on the whole gradient, exactly as on one thread, and DropConnect masks and the dropout rate reach
+ * the worker through the shared parameter run and the state pushed before each pass. Forecasts run on both
+ * halves too. Batches of 1 (and `step()` called with another batch size) run on this thread. `dispose()`
+ * stops the worker. The default 'auto' picks 2 workers for batches big enough to pay (autoWorkers).
+ * `onGradients` sees the whole gradient at the same point on 1 or 2 workers.
  */
+import { availableParallelism } from 'node:os';
 import { createRng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
-import { Model } from '../nn/model.js';
-import { HORIZON_STEPS, INPUT_STEPS, timeOfDay } from '../tasks/traffic/windows.js';
+import { Model, type ModelSpec } from '../nn/model.js';
+import { DataParallelTrainer } from '../nn/data-parallel.js';
+import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
-import { getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
+import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
-import { targetsOf, type PreparedTraffic } from './gwn-data.js';
+import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
+import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
+
+// moved to gwn-data.ts; still exported here for the callers that import it from the session
+export { engineInputs } from './gwn-data.js';
 
 /** the largest chunk a session compiles a model for outside training */
 const INFERENCE_BATCH = 16;
@@ -41,6 +61,31 @@ export interface GwnEngineSessionOptions {
   readonly initialWeights?: GwnWeights;
   /** tensors (tfjs names) that receive no update (their values stay bit-identical) */
   readonly frozen?: (name: string) => boolean;
+  /**
+   * 1: train on this thread; 2: data-parallel over this thread and one worker (batches ≥ 2); 'auto'
+   * (default): 2 when the machine has ≥ 2 cores and a batch holds ≥ DATA_PARALLEL_MIN node-examples
+   */
+  readonly workers?: GwnWorkers;
+  /**
+   * called on every training step once the whole batch's gradient is in `model`'s gradient run (all-reduced
+   * when data-parallel, DropConnect's mask applied), before frozen tensors, weight decay, clipping and Adam:
+   * the place for a method's own gradient edits (engine names; `engineTensor(model, name, true)`)
+   */
+  readonly onGradients?: (model: Model) => void;
+}
+
+export type GwnWorkers = 1 | 2 | 'auto';
+
+/**
+ * Batches of fewer node-examples (nodes × batch) train on one thread under 'auto': their steps take
+ * milliseconds, so the worker's start-up (~1 s) and the per-step barriers cost more than the halved step saves.
+ * METR-LA's 207 nodes pass from batch 3 on.
+ */
+export const DATA_PARALLEL_MIN = 512;
+
+/** the thread count 'auto' picks for a batch of `batch` windows over `nodes` nodes */
+export function autoWorkers(nodes: number, batch: number): 1 | 2 {
+  return availableParallelism() >= 2 && nodes * batch >= DATA_PARALLEL_MIN ? 2 : 1;
 }
 
 export interface GwnEngineEpochOptions {
@@ -51,8 +96,11 @@ export interface GwnEngineEpochOptions {
   readonly maxSteps?: number;
   /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
   readonly deadline?: number;
-  /** a custom forward's own masks (tfjs session only; the engine has no custom forwards, so nothing to do here) */
-  readonly masked?: boolean;
+  /**
+   * dropout on activations at this rate instead of the configured one (SynEVO's 'activation' drop mode); when
+   * > 0 the steps are masked and their BatchNorm statistics come from a pass at the configured rate
+   */
+  readonly activationDropout?: number;
 }
 
 /** What the trainers need of a Graph WaveNet session: GwnEngineSession and the tfjs GwnTrainingSession both have it. */
@@ -63,25 +111,8 @@ export interface GwnSession {
   forecast(samples: readonly number[], batchSize?: number): Promise<Float64Array>;
   gradients(samples: readonly number[]): Promise<Record<string, Float32Array>>;
   snapshot(): Promise<GwnWeights>;
-  dispose(): void;
-}
-
-/** Inputs [B, 2, N, 12] (z-scored value, time of day) for the given sample indices: the engine's layout. */
-export function engineInputs(prepared: PreparedTraffic, samples: readonly number[], out: Float32Array | Float64Array = new Float32Array(samples.length * 2 * prepared.network.sensorIds.length * INPUT_STEPS)): Float32Array | Float64Array {
-  const { network, scaler, stepsPerDay } = prepared;
-  const nodes = network.sensorIds.length;
-  samples.forEach((sample, b) => {
-    const values = ((b * 2) * nodes) * INPUT_STEPS;
-    const tods = ((b * 2 + 1) * nodes) * INPUT_STEPS;
-    for (let t = 0; t < INPUT_STEPS; t++) {
-      const tod = timeOfDay(sample + t, stepsPerDay);
-      for (let n = 0; n < nodes; n++) {
-        out[values + n * INPUT_STEPS + t] = (network.values[(sample + t) * nodes + n]! - scaler.mean) / scaler.std;
-        out[tods + n * INPUT_STEPS + t] = tod;
-      }
-    }
-  });
-  return out;
+  /** releases the session (and stops a data-parallel worker: await it) */
+  dispose(): void | Promise<void>;
 }
 
 export class GwnEngineSession implements GwnSession {
@@ -90,15 +121,18 @@ export class GwnEngineSession implements GwnSession {
   /** tensors the engine does not build (the last block's graph convolution and BN), kept as given */
   private readonly rest: GwnWeights;
   private readonly initial: GwnWeights;
+  /** the model holding the parameters and Adam state once training started, compiled for `trainingBatch` */
   private training: Model | undefined;
+  private trainingBatch = 0;
+  /** when training is data-parallel: its trainer (whose `model` is `training`) and full-batch buffers */
+  private parallel: { trainer: DataParallelTrainer; inputs: Float32Array } | undefined;
+  /** data-parallel trainers being stopped (a batch-size change); dispose() waits for them */
+  private readonly closing: Promise<void>[] = [];
   private readonly inference = new Map<number, Model>();
   private readonly rng;
-  /** flat-run [start, end) ranges of frozen tensors, and of the DropConnect-masked weight matrices */
-  private readonly frozenRanges: [number, number][];
-  private readonly maskedRanges: [number, number][];
-  private frozenValues: Float32Array | undefined;
-  private maskSaved: Float32Array | undefined;
-  private mask: Float32Array | undefined;
+  /** the frozen tensors, and the DropConnect-masked weight matrices, as ranges of the flat parameter run */
+  private readonly frozenRanges: FrozenRanges;
+  private readonly dropConnectMasks: DropConnectMasks;
   private stepCount = 0;
 
   constructor(private readonly prepared: PreparedTraffic, private readonly options: GwnEngineSessionOptions) {
@@ -116,36 +150,71 @@ export class GwnEngineSession implements GwnSession {
     };
     const frozen = options.frozen ?? (() => false);
     const mappings = gwnTensorMappings(this.config, 2);
-    this.frozenRanges = [...mappings].filter(([name]) => frozen(name) && !name.includes('running_')).flatMap(([, m]) => m.engine.map(rangeOf));
-    this.maskedRanges = [...mappings].filter(([name]) => name.endsWith('.weight') && !name.includes('.bn.')).flatMap(([, m]) => m.engine.map(rangeOf));
+    this.frozenRanges = new FrozenRanges([...mappings].filter(([name]) => frozen(name) && !name.includes('running_')).flatMap(([, m]) => m.engine.map(rangeOf)));
+    this.dropConnectMasks = new DropConnectMasks([...mappings].filter(([name]) => name.endsWith('.weight') && !name.includes('.bn.')).flatMap(([, m]) => m.engine.map(rangeOf)));
     this.inference.set(1, probe);
   }
 
+  private get spec(): ModelSpec {
+    return gwnModelSpec(this.config, 2, this.prepared.scaler, INPUT_STEPS, { runtimeDropout: true });
+  }
+
+  /** the dropout masks' seed */
+  private get maskSeed(): number {
+    return createRng('gwn-engine-dropout', this.options.seed).nextUint32();
+  }
+
   private compile(batch: number, optimizer = false): Model {
-    const model = Model.compile(gwnModelSpec(this.config, 2, this.prepared.scaler, INPUT_STEPS), {
-      batch,
-      kernels: 'wasm',
-      // the dropout masks' seed
-      seed: createRng('gwn-engine-dropout', this.options.seed).nextUint32(),
-      ...(optimizer ? { optimizer: { kind: 'adam' as const } } : {}),
-    });
+    const model = Model.compile(this.spec, { batch, kernels: 'wasm', seed: this.maskSeed, ...(optimizer ? { optimizer: { kind: 'adam' as const } } : {}) });
+    return this.initialise(model);
+  }
+
+  /** supports, and parameters and state from the training model (or the initial weights) */
+  private initialise(model: Model): Model {
     setGwnSupports(model, this.supports);
     if (this.training) copyModelState(this.training, model);
     else setGwnWeights(model, this.config, 2, this.initial);
     return model;
   }
 
-  /** the training model for this batch size (a change of batch size carries parameters and Adam state over) */
+  /** the training model for this batch size, on this thread unless it is the data-parallel one already open */
   private trainingModel(batch: number): Model {
-    if (this.training && this.training.input.shape[0] === batch) return this.training;
+    if (this.training && this.trainingBatch === batch) return this.training;
+    return this.adopt(this.compile(batch, true), batch);
+  }
+
+  /** threads the current training model runs on (2 once a data-parallel trainer is open) */
+  get activeWorkers(): 1 | 2 {
+    return this.parallel ? 2 : 1;
+  }
+
+  /**
+   * Opens the training model for `batch` (data-parallel with `workers: 2` and batch ≥ 2); trainEpoch does this
+   * itself, callers of `step()` do it first to train data-parallel.
+   */
+  async ready(batch: number): Promise<void> {
+    if (this.training && this.trainingBatch === batch) return;
+    const workers = this.options.workers ?? 'auto';
+    if ((workers === 'auto' ? autoWorkers(this.config.nodes, batch) : workers) !== 2 || batch < 2) {
+      this.trainingModel(batch);
+      return;
+    }
+    const trainer = await DataParallelTrainer.open(this.spec, { batch, optimizer: { kind: 'adam' }, lr: this.options.learningRate, seed: this.maskSeed });
+    this.adopt(this.initialise(trainer.model), batch, trainer);
+  }
+
+  /** makes `model` the training model (Adam state carried over) and stops a data-parallel trainer it replaces */
+  private adopt(model: Model, batch: number, trainer?: DataParallelTrainer): Model {
     const previous = this.training;
-    const model = this.compile(batch, true);
     if (previous) {
       const from = previous.layout.regions.optimizer;
       const to = model.layout.regions.optimizer;
       model.kernels.data.set(previous.kernels.data.subarray(from.start, from.end), to.start);
     }
+    if (this.parallel) this.closing.push(this.parallel.trainer.close());
+    this.parallel = trainer ? { trainer, inputs: new Float32Array(batch * this.spec.inputShape.reduce((a, b) => a * b, 1)) } : undefined;
     this.training = model;
+    this.trainingBatch = batch;
     return model;
   }
 
@@ -175,6 +244,7 @@ export class GwnEngineSession implements GwnSession {
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     const batchSize = Math.min(epoch.batchSize, order.length);
+    if (batchSize > 0) await this.ready(batchSize);
     let lossSum = 0;
     let steps = 0;
     for (let start = 0; start + batchSize <= order.length; start += batchSize) {
@@ -190,36 +260,54 @@ export class GwnEngineSession implements GwnSession {
   step(batch: readonly number[], epoch: GwnEngineEpochOptions): number {
     const model = this.trainingModel(batch.length);
     const data = model.kernels.data;
-    engineInputs(this.prepared, batch, model.view(model.input));
-    model.view(model.target).set(targetsOf(this.prepared, batch));
+    const parallel = this.parallel;
+    const targets = targetsOf(this.prepared, batch);
+    if (parallel) engineInputs(this.prepared, batch, parallel.inputs);
+    else {
+      engineInputs(this.prepared, batch, model.view(model.input));
+      model.view(model.target).set(targets);
+    }
+    // the whole batch's loss and gradient in `model` (both halves all-reduced when data-parallel)
+    const lossAndGradients = (step: number): number => {
+      if (parallel) return parallel.trainer.gradients(parallel.inputs, targets, step);
+      model.forward(true, step);
+      const loss = model.loss();
+      model.backward();
+      return loss;
+    };
     const step = ++this.stepCount;
     const dropConnect = epoch.dropConnect ?? 0;
+    const activationDropout = epoch.activationDropout ?? 0;
     const { params, grads, count } = model.runs;
+    const rateSlot = engineTensor(model, `${GWN_LAYER}.dropout_rate`);
     let statistics: Float32Array | undefined;
-    if (dropConnect > 0) {
+    if (dropConnect > 0 || activationDropout > 0) {
       // the running statistics of the network inference runs: unmasked, same batch, weights before the update
-      model.forward(true, step);
+      // (the slot holds the configured rate here, and the saved state puts it back)
+      if (parallel) parallel.trainer.statistics(parallel.inputs, step);
+      else model.forward(true, step);
       statistics = this.saveState(model);
-      this.applyDropConnect(model, dropConnect, step);
+      if (dropConnect > 0) this.dropConnectMasks.apply(model, dropConnect, createRng('gwn-dropconnect', this.options.seed, step));
     }
-    model.forward(true, step);
-    const loss = model.loss();
-    model.backward();
+    if (epoch.activationDropout !== undefined) rateSlot[0] = activationDropout;
+    const loss = lossAndGradients(step);
     if (statistics) {
       this.restoreState(model, statistics);
-      this.undoDropConnect(model);
+      if (dropConnect > 0) this.dropConnectMasks.undo(model);
     }
-    for (const [a, b] of this.frozenRanges) data.fill(0, grads + a, grads + b);
+    rateSlot[0] = this.config.dropout;
+    this.options.onGradients?.(model);
+    this.frozenRanges.zeroGradients(model);
     if (epoch.weightDecay > 0) {
       // PyTorch's Adam weight_decay: λ·w added to the gradient (frozen tensors excluded)
       for (let i = 0; i < count; i++) data[grads + i] = data[grads + i]! + epoch.weightDecay * data[params + i]!;
-      for (const [a, b] of this.frozenRanges) data.fill(0, grads + a, grads + b);
+      this.frozenRanges.zeroGradients(model);
     }
     const norm = Math.sqrt(model.kernels.sumSquares(grads, count));
     const scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
-    this.saveFrozen(model);
+    this.frozenRanges.save(model);
     model.optimizer!.step(model.kernels, model.runs, this.options.learningRate, scale, step);
-    this.restoreFrozen(model);
+    this.frozenRanges.restore(model);
     if (!Number.isFinite(loss)) throw new ModelevoError('VALUE_INVALID', `graph wavenet training diverged at step ${step} (loss ${loss})`, { hint: 'lower the learning rate' });
     return loss;
   }
@@ -233,63 +321,11 @@ export class GwnEngineSession implements GwnSession {
     model.kernels.data.set(saved, model.layout.regions.state.start);
   }
 
-  private applyDropConnect(model: Model, p: number, step: number): void {
-    const data = model.kernels.data;
-    const start = model.runs.params;
-    const total = this.maskedRanges.reduce((s, [a, b]) => s + b - a, 0);
-    if (!this.mask || this.mask.length !== total) {
-      this.mask = new Float32Array(total);
-      this.maskSaved = new Float32Array(total);
-    }
-    const rng = createRng('gwn-dropconnect', this.options.seed, step);
-    let at = 0;
-    for (const [a, b] of this.maskedRanges) {
-      for (let i = a; i < b; i++, at++) {
-        const m = rng.next() < p ? 0 : 1 / (1 - p);
-        this.mask[at] = m;
-        this.maskSaved![at] = data[start + i]!;
-        data[start + i] = data[start + i]! * m;
-      }
-    }
-  }
-
-  /** puts the unmasked weights back and takes the gradient through the mask: dL/dw = m·dL/dw̃ */
-  private undoDropConnect(model: Model): void {
-    const data = model.kernels.data;
-    const { params, grads } = model.runs;
-    let at = 0;
-    for (const [a, b] of this.maskedRanges) {
-      for (let i = a; i < b; i++, at++) {
-        data[params + i] = this.maskSaved![at]!;
-        data[grads + i] = data[grads + i]! * this.mask![at]!;
-      }
-    }
-  }
-
-  private saveFrozen(model: Model): void {
-    if (this.frozenRanges.length === 0) return;
-    const total = this.frozenRanges.reduce((s, [a, b]) => s + b - a, 0);
-    this.frozenValues ??= new Float32Array(total);
-    let at = 0;
-    for (const [a, b] of this.frozenRanges) {
-      this.frozenValues.set(model.kernels.data.subarray(model.runs.params + a, model.runs.params + b), at);
-      at += b - a;
-    }
-  }
-
-  /** Adam with a zero gradient still moves a tensor (its moments, ε); frozen tensors are put back bit-identical */
-  private restoreFrozen(model: Model): void {
-    let at = 0;
-    for (const [a, b] of this.frozenRanges) {
-      model.kernels.data.set(this.frozenValues!.subarray(at, at + b - a), model.runs.params + a);
-      at += b - a;
-    }
-  }
-
   /** Forecasts [samples, 12, N] in original units (inference mode: running BatchNorm statistics, no dropout). */
   async forecast(samples: readonly number[], batchSize = 64): Promise<Float64Array> {
     const nodes = this.config.nodes;
     const out = new Float64Array(samples.length * HORIZON_STEPS * nodes);
+    if (this.parallel) return this.forecastParallel(samples, this.parallel, out);
     const model = this.chunkModel(Math.min(batchSize, samples.length));
     const size = model.input.shape[0]!;
     for (let start = 0; start < samples.length; start += size) {
@@ -300,6 +336,21 @@ export class GwnEngineSession implements GwnSession {
       model.forward(false);
       const rows = Math.min(size, samples.length - start);
       out.set(model.view(model.output).subarray(0, rows * HORIZON_STEPS * nodes), start * HORIZON_STEPS * nodes);
+    }
+    return out;
+  }
+
+  /** forecasts in chunks of the data-parallel batch, both halves at once (a short last chunk padded) */
+  private forecastParallel(samples: readonly number[], parallel: NonNullable<GwnEngineSession['parallel']>, out: Float64Array): Float64Array {
+    const size = this.trainingBatch;
+    const perSample = HORIZON_STEPS * this.config.nodes;
+    for (let start = 0; start < samples.length; start += size) {
+      const chunk = samples.slice(start, start + size);
+      while (chunk.length < size) chunk.push(chunk[0]!);
+      engineInputs(this.prepared, chunk, parallel.inputs);
+      const predicted = parallel.trainer.predict(parallel.inputs);
+      const rows = Math.min(size, samples.length - start);
+      out.set(predicted.subarray(0, rows * perSample), start * perSample);
     }
     return out;
   }
@@ -349,9 +400,13 @@ export class GwnEngineSession implements GwnSession {
     return getGwnWeights(this.training ?? this.inference.get(1)!, this.config, 2, { rest: this.rest });
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
+    if (this.parallel) this.closing.push(this.parallel.trainer.close());
+    this.parallel = undefined;
     this.training = undefined;
+    this.trainingBatch = 0;
     this.inference.clear();
+    await Promise.all(this.closing.splice(0));
   }
 }
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { tf, useBackend } from '../train/tf.js';
 import { createRng } from '../core/rng.js';
 import { Model } from '../nn/model.js';
-import { defaultGwnConfig, gwnForward, initialGwnWeights, parameterSpecs, transitionMatrices, isTrainable, type GwnWeights } from './graph-wavenet.js';
-import { maskedMaeLoss } from './gwn-session.js';
+import { defaultGwnConfig, gwnForward, initialGwnWeights, parameterSpecs, transitionMatrices, isTrainable, type GwnWeights } from '../../test/support/gwn-tfjs.js';
+import { maskedMaeLoss } from '../../test/support/gwn-tfjs-session.js';
 import { getGwnWeights, gwnModelSpec, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 
 before(async () => {

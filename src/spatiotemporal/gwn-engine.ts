@@ -2,7 +2,7 @@
  * Graph WaveNet on the training engine (src/nn, issue #22): the `ModelSpec` of a `GraphWaveNetConfig` (one
  * `graph_wavenet` layer, masked MAE on raw labels) and the translation between the engine's tensors and the
  * named `GwnWeights` the rest of src/spatiotemporal, its results and its checkpoints use (the layouts of
- * graph-wavenet.ts: dense weights [in, out], the TCN's two taps stacked on rows, filter and gate columns side by
+ * test/support/gwn-tfjs.ts: dense weights [in, out], the TCN's two taps stacked on rows, filter and gate columns side by
  * side). Copying by name both ways lets old weights load into the engine and engine weights feed ComS2T's
  * weight split unchanged.
  *
@@ -17,7 +17,12 @@ import { parameterSpecs, type GraphWaveNetConfig, type GwnWeights } from './gwn-
 /** the engine's name of the model's only layer: its parameter prefix */
 export const GWN_LAYER = '0.graph_wavenet';
 
-export function gwnLayerSpec(config: GraphWaveNetConfig, predefinedSupports: number, scaler: { readonly mean: number; readonly std: number }): GraphWaveNetSpec {
+export interface GwnSpecOptions {
+  /** the dropout rate in a state slot, changeable between steps (graph_wavenet `runtimeDropout`) */
+  readonly runtimeDropout?: boolean;
+}
+
+export function gwnLayerSpec(config: GraphWaveNetConfig, predefinedSupports: number, scaler: { readonly mean: number; readonly std: number }, options: GwnSpecOptions = {}): GraphWaveNetSpec {
   return {
     kind: 'graph_wavenet',
     residualChannels: config.residualChannels,
@@ -30,16 +35,17 @@ export function gwnLayerSpec(config: GraphWaveNetConfig, predefinedSupports: num
     order: config.order,
     adaptiveRank: config.adaptive ? config.embeddingRank : 0,
     dropout: config.dropout,
+    ...(options.runtimeDropout ? { runtimeDropout: true } : {}),
     outputScale: scaler.std,
     outputShift: scaler.mean,
   };
 }
 
 /** inputs [C_in, N, steps] per example → forecasts [horizons, N] in data units; masked MAE with 0 = missing */
-export function gwnModelSpec(config: GraphWaveNetConfig, predefinedSupports: number, scaler: { readonly mean: number; readonly std: number }, inputSteps: number): ModelSpec {
+export function gwnModelSpec(config: GraphWaveNetConfig, predefinedSupports: number, scaler: { readonly mean: number; readonly std: number }, inputSteps: number, options: GwnSpecOptions = {}): ModelSpec {
   return {
     inputShape: [config.inChannels, config.nodes, inputSteps],
-    layers: [gwnLayerSpec(config, predefinedSupports, scaler)],
+    layers: [gwnLayerSpec(config, predefinedSupports, scaler, options)],
     loss: { kind: 'masked_mae', nullValue: 0 },
   };
 }

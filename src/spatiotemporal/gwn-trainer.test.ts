@@ -1,14 +1,9 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../train/tf.js';
 import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { forecastTargets } from './baselines.js';
 import { maskedMetrics } from './metrics.js';
 import { buildInputs, forecastGwn, prepareTraffic, trainGwn } from './gwn-trainer.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 /** 3 sensors on a line, a daily sine (8 steps per day) plus a per-sensor offset; one missing reading. */
 function sineNetwork(steps = 120): TrafficNetwork {

@@ -1,21 +1,20 @@
 /**
  * Training and forecasting of Graph WaveNet under the 12-in/12-out protocol (spatiotemporal.md §1 "Training
  * defaults", §2): Adam with L2 weight decay, gradient-norm clip, loss = masked MAE on inverse-scaled
- * predictions, model selection on the validation masked MAE. The optimiser step lives in `GwnTrainingSession`
- * (gwn-session.ts); this file runs epochs on the standard chronological split (or given sample lists) with
+ * predictions, model selection on the validation masked MAE. The optimiser step lives in `GwnEngineSession`
+ * (gwn-engine-session.ts, on the training engine); this file runs epochs on the standard chronological split (or given sample lists) with
  * early stopping: `epochs` is a maximum, training stops once the validation MAE has not improved for `patience`
  * epochs (LargeST uses patience 30 with up to 100 epochs), and the best-validation epoch's weights are returned
  * (restore-best). Every epoch's train and validation MAE is kept as the learning curve.
  *
- * Sessions run on the training engine (GwnEngineSession, src/nn; issue #22) unless a session hook needs the
- * tfjs session (a custom forward or extra tensors: ComS2T's prompt encoder) or `backend: 'tfjs'` asks for the
- * previous implementation (the old-vs-new equivalence check, docs/results/st-engine-equivalence.md).
+ * A caller with a session of its own (ComS2T's prompt-conditioned Stage 1b, the tfjs reference of the
+ * equivalence script) passes `sessionFactory`.
  */
+import { ModelevoError } from '../core/errors.js';
 import type { SampleRange } from '../tasks/traffic/windows.js';
-import type { GraphWaveNetConfig, GwnWeights } from './graph-wavenet.js';
+import type { GraphWaveNetConfig, GwnWeights } from './gwn-config.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
-import { GwnTrainingSession, type GwnSessionOptions } from './gwn-session.js';
-import { GwnEngineSession, type GwnSession } from './gwn-engine-session.js';
+import { GwnEngineSession, type GwnEngineSessionOptions, type GwnSession, type GwnWorkers } from './gwn-engine-session.js';
 
 export { buildInputs, prepareTraffic, type PreparedTraffic } from './gwn-data.js';
 
@@ -37,8 +36,8 @@ export interface GwnTrainOptions {
   readonly valSamples?: readonly number[];
   /** DropConnect probability during training (0 = off) */
   readonly dropConnect?: number;
-  /** session hooks: warm start, frozen tensors, extra tensors, custom forward */
-  readonly session?: Omit<GwnSessionOptions, 'seed' | 'learningRate' | 'clipNorm' | 'config'>;
+  /** session hooks: warm start, frozen tensors, a gradient hook */
+  readonly session?: Omit<GwnEngineSessionOptions, 'seed' | 'learningRate' | 'clipNorm' | 'config' | 'workers'>;
   /** receives every epoch's weights (ComS2T's weight-fluctuation split uses the last epochs) */
   readonly onEpochWeights?: (epoch: number, weights: GwnWeights) => void;
   /** number of the first epoch run here (a resumed run continues its numbering; default 1) */
@@ -58,20 +57,12 @@ export interface GwnTrainOptions {
   readonly trainScoreWindows?: number;
   /** the best epoch of an earlier, interrupted part of the run: kept unless a new epoch beats it */
   readonly initialBest?: { readonly epoch: number; readonly valMae: number; readonly weights: GwnWeights };
-  /** 'nn' (default): the training engine; 'tfjs': the previous implementation (forced by a custom forward or extra tensors) */
-  readonly backend?: GwnBackend;
-  /** a session of the caller's own (ComS2T's prompt-conditioned Stage 1b); `session` and `backend` are then unused */
+  /** engine threads: 1, 2 (data-parallel) or 'auto' (default: 2 on ≥ 2 cores for batches worth it; gwn-engine-session.ts) */
+  readonly workers?: GwnWorkers;
+  /** a session of the caller's own (ComS2T's prompt-conditioned Stage 1b); `session` and `workers` are then unused */
   readonly sessionFactory?: () => Pick<GwnSession, 'config' | 'trainEpoch' | 'evaluate' | 'snapshot' | 'dispose'>;
 }
 
-export type GwnBackend = 'nn' | 'tfjs';
-
-/** The engine session, or the tfjs one when asked for or when a hook needs it (custom forward, extra tensors). */
-export function openSession(prepared: PreparedTraffic, options: GwnSessionOptions, backend: GwnBackend = 'nn'): GwnSession {
-  const needsTfjs = options.forward !== undefined || (options.extraWeights !== undefined && Object.keys(options.extraWeights).length > 0);
-  if (backend === 'tfjs' || needsTfjs) return new GwnTrainingSession(prepared, options);
-  return new GwnEngineSession(prepared, options);
-}
 
 export const DEFAULT_GWN_TRAINING: Omit<GwnTrainOptions, 'seed'> = { epochs: 100, batchSize: 64, learningRate: 1e-3, weightDecay: 1e-4, clipNorm: 5 };
 
@@ -97,18 +88,18 @@ export interface TrainedGwn {
 }
 
 /** Forecasts [samples, 12, N] in original units for the samples in `range` (or a list of samples). */
-export async function forecastGwn(prepared: PreparedTraffic, model: Pick<TrainedGwn, 'config' | 'weights'>, range: SampleRange | readonly number[], batchSize = 64, backend: GwnBackend = 'nn'): Promise<Float64Array> {
-  const session = openSession(prepared, { seed: 0, learningRate: 0, clipNorm: 1, config: model.config, initialWeights: model.weights, frozen: () => true }, backend);
+export async function forecastGwn(prepared: PreparedTraffic, model: Pick<TrainedGwn, 'config' | 'weights'>, range: SampleRange | readonly number[], batchSize = 64): Promise<Float64Array> {
+  const session = new GwnEngineSession(prepared, { seed: 0, learningRate: 0, clipNorm: 1, config: model.config, initialWeights: model.weights, frozen: () => true });
   try {
     return await session.forecast(Array.isArray(range) ? range : rangeIndices(range as SampleRange), batchSize);
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }
 
 /** Trains for up to `epochs` epochs and returns the weights of the best validation epoch. */
 export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptions): Promise<TrainedGwn> {
-  const session = options.sessionFactory?.() ?? openSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config }, options.backend);
+  const session = options.sessionFactory?.() ?? new GwnEngineSession(prepared, { ...options.session, seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) });
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];
@@ -157,11 +148,16 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
         break;
       }
     }
-    if (!best) throw new Error('graph wavenet: no epoch ran (epochs must be ≥ firstEpoch ≥ 1)');
+    if (!best) {
+      throw new ModelevoError('CONFIG_INVALID', `graph wavenet ran no epoch: expected epochs ≥ first epoch ≥ 1, got epochs ${options.epochs}, first epoch ${firstEpoch}`, {
+        hint: 'raise --epochs (a resumed run continues after its last recorded epoch)',
+        details: { epochs: options.epochs, firstEpoch },
+      });
+    }
     const kept = options.restoreBest === false && last ? last : best;
     return { config: session.config, weights: kept.weights, history, bestEpoch: best.epoch, stopReason };
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }
 

@@ -15,7 +15,7 @@ import { openRun } from '../runs/open-run.js';
 import type { RunStore } from '../runs/store.js';
 import { SafetensorsFile } from '../io/safetensors/reader.js';
 import { writeSafetensors } from '../io/safetensors/writer.js';
-import type { GwnWeights } from './graph-wavenet.js';
+import type { GwnWeights } from './gwn-config.js';
 
 export const ST_MODEL_KIND = 'modelevo-graph-wavenet';
 

@@ -1,10 +1,11 @@
 /**
  * What the `st` verbs (train, synevo, coms2t) share: the Graph WaveNet width options (each verb with its own
- * defaults), the seed, backend and JSON-output options, and the lines they print alike.
+ * defaults), the seed, training threads, backend and JSON-output options, and the lines they print alike.
  */
 import { z } from 'zod';
 import { flag } from '../schema-options.js';
-import type { GraphWaveNetConfig } from '../../spatiotemporal/graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../../spatiotemporal/gwn-config.js';
+import type { GwnWorkers } from '../../spatiotemporal/gwn-engine-session.js';
 
 export const positiveInt = z.coerce.number().int().positive();
 
@@ -30,9 +31,23 @@ export function gwnWidthOf(o: { residualChannels: number; skipChannels: number; 
   return { residualChannels: o.residualChannels, dilationChannels: o.residualChannels, skipChannels: o.skipChannels, endChannels: o.endChannels };
 }
 
+/** Graph WaveNet training threads: 2 = data-parallel over two workers (gwn-engine-session.ts) */
+export const workersFields = {
+  workers: flag(z.enum(['auto', '1', '2']).default('auto'), 'training threads: 1, 2 (data-parallel) or auto (2 on ≥ 2 cores when a batch holds ≥ 512 node-windows)', '<n>'),
+};
+
+export function workersOf(o: { workers: 'auto' | '1' | '2' }): GwnWorkers {
+  return o.workers === 'auto' ? 'auto' : o.workers === '1' ? 1 : 2;
+}
+
+export const jsonFields = {
+  json: flag(z.boolean().default(false), 'print JSON instead of a table'),
+};
+
+/** the tfjs backend (verbs that still run tfjs: coms2t) and JSON output */
 export const outputFields = {
   backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
-  json: flag(z.boolean().default(false), 'print JSON instead of a table'),
+  ...jsonFields,
 };
 
 /** One training epoch as a progress line (optionally prefixed with the stage it belongs to). */

@@ -7,7 +7,7 @@ import { runCli } from '../../../test/support/cli.js';
 import { RunStore } from '../../runs/store.js';
 import { resetFaultPoints } from '../../core/fault-points.js';
 
-const TINY = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--steps-per-group', '2', '--scoring-steps', '2', '--few-shot-steps', '1', '--batch-size', '8', '--backend', 'cpu'];
+const TINY = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--steps-per-group', '2', '--scoring-steps', '2', '--few-shot-steps', '1', '--batch-size', '8'];
 
 /** 3 sensors, 2 days of 5-minute steps; speed dips in period 1 (06–12 h). */
 function writeNetwork(dir: string): void {
@@ -53,10 +53,10 @@ test('st synevo --synthetic sources:3 prints a table; no --data and no --synthet
   assert.equal(code, 0, stderr);
   assert.match(stdout, /held-out s2p0/);
   assert.match(stdout, /\| SynEVO \| \d+\.\d{3} \|/);
-  const bad = await runCli(['st', 'synevo', '--backend', 'cpu']);
+  const bad = await runCli(['st', 'synevo']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /--data <dir>.*--synthetic sources:N/);
-  const badDomains = await runCli(['st', 'synevo', '--synthetic', 'sources:3', '--domains', 'weekday', '--backend', 'cpu']);
+  const badDomains = await runCli(['st', 'synevo', '--synthetic', 'sources:3', '--domains', 'weekday']);
   assert.notEqual(badDomains.code, 0);
 });
 

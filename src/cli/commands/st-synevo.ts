@@ -16,7 +16,7 @@ import { flag, addSchemaOptions } from '../schema-options.js';
 import { DEFAULT_SYNEVO } from '../../spatiotemporal/synevo/loop.js';
 import { synevoOptionsFrom } from '../../spatiotemporal/synevo/options-from.js';
 import { parseDomainSpec } from '../../tasks/traffic/domains.js';
-import { gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { gwnWidthFields, gwnWidthOf, jsonFields, metricCells, positiveInt, seedField, storedRunNote, workersFields, workersOf, type GwnWidthDefaults } from './st-common.js';
 
 /** small widths: a SynEVO run trains one model per group plus the container */
 const WIDTHS: GwnWidthDefaults = { residual: 8, skip: 32, end: 64 };
@@ -49,7 +49,8 @@ export const StSynevoOptionsSchema = z.object({
   seed: flag(seedField, 'seed', '<n>'),
   runDir: flag(z.string().optional(), 'store the run here (run.sqlite with the log and gate decisions, artifacts/results.json)', '<dir>'),
   resume: flag(z.boolean().optional(), 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)'),
-  ...outputFields,
+  ...workersFields,
+  ...jsonFields,
 });
 export type StSynevoOptions = z.input<typeof StSynevoOptionsSchema>;
 
@@ -57,10 +58,8 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
   const o = parseWithSchema(StSynevoOptionsSchema, raw, 'modelevo st synevo options');
   const domains = parseDomainSpec(o.domains);
   if (!o.data && !o.synthetic) throw new ConfigError([{ path: ['data'], message: 'pass --data <dir> (cross-temporal) or --synthetic sources:N (cross-source)' }], { source: 'modelevo st synevo options' });
-  const { useBackend } = await import('../../train/tf.js');
   const { domainSetupOf, runComparison } = await import('../../spatiotemporal/synevo/experiment.js');
   const { loadTrafficNetwork } = await import('../../tasks/traffic/csv-loader.js');
-  await useBackend(o.backend);
   const spec = o.synthetic
     ? { kind: 'cross-source' as const, sources: Number(o.synthetic.split(':')[1]), nodes: o.syntheticNodes, days: o.syntheticDays, stepsPerDay: 96, seed: o.seed, holdout: o.holdout }
     : { kind: 'cross-temporal' as const, network: loadTrafficNetwork(o.data!), stepsPerDay: o.stepsPerDay, periods: domains.periods, holdout: o.holdout };
@@ -82,6 +81,7 @@ export async function runStSynevoCommand(raw: StSynevoOptions, write: (text: str
     margin: o.margin,
     dropMode: o.dropMode,
     separateInit: o.separateInit,
+    workers: workersOf(o),
   });
   const runConfig = { ...o, data: o.data ? resolve(o.data) : undefined, runDir: undefined, resume: undefined, json: undefined };
   return withStoredRun({ runDir: o.runDir, kind: 'st-synevo', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {

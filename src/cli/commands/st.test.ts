@@ -21,7 +21,7 @@ test('st train --json: baselines and GWN metrics at 3/6/12; --run-dir stores an 
   const dir = mkdtempSync(join(tmpdir(), 'st-cli-'));
   writeNetwork(dir, 80);
   const runDir = join(dir, 'run');
-  const { code, stdout } = await runCli(['st', 'train', '--data', dir, '--epochs', '2', '--batch-size', '8', '--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--backend', 'cpu', '--run-dir', runDir, '--json']);
+  const { code, stdout } = await runCli(['st', 'train', '--data', dir, '--epochs', '2', '--batch-size', '8', '--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--run-dir', runDir, '--json']);
   assert.equal(code, 0);
   const result = JSON.parse(stdout) as { split: { train: number; val: number; test: number }; results: { method: string; metrics: Record<string, { mae: number; count: number }> }[]; history: unknown[] };
   // 80 steps → 57 samples → 40 / 6 / 11
@@ -55,7 +55,7 @@ test('st train --json: baselines and GWN metrics at 3/6/12; --run-dir stores an 
   }
   assert.equal(JSON.parse(readFileSync(join(runDir, 'artifacts', 'results.json'), 'utf8')).split.test, 11);
   // a finished run is not overwritten
-  const again = await runCli(['st', 'train', '--data', dir, '--epochs', '2', '--backend', 'cpu', '--run-dir', runDir]);
+  const again = await runCli(['st', 'train', '--data', dir, '--epochs', '2', '--run-dir', runDir]);
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /already holds a finished st-train run/);
 });
@@ -64,7 +64,7 @@ test('st train --resume continues an interrupted run from its last stored epoch;
   const dir = mkdtempSync(join(tmpdir(), 'st-resume-'));
   writeNetwork(dir, 80);
   const options = (runDir: string, extra: Partial<StTrainOptions> = {}): StTrainOptions => ({
-    data: dir, epochs: 3, batchSize: 8, residualChannels: 4, skipChannels: 8, endChannels: 8, backend: 'cpu', json: true, runDir, ...extra,
+    data: dir, epochs: 3, batchSize: 8, residualChannels: 4, skipChannels: 8, endChannels: 8, json: true, runDir, ...extra,
   });
   const quiet = (): void => {};
   const reference = await runStTrainCommand(options(join(dir, 'reference')), quiet);
@@ -77,7 +77,7 @@ test('st train --resume continues an interrupted run from its last stored epoch;
   const resumed = await runStTrainCommand(options(runDir, { resume: true }), quiet);
   assert.equal(readStatus(runDir), 'finished');
   assert.deepEqual(resumed.history.map((h) => h.epoch), [1, 2, 3]);
-  // epochs 1-2 are the stored ones and equal the uninterrupted run's (same seed, deterministic cpu backend)
+  // epochs 1-2 are the stored ones and equal the uninterrupted run's (same seed, deterministic engine)
   assert.deepEqual(resumed.history.slice(0, 2).map((h) => h.valMae), reference.history.slice(0, 2).map((h) => h.valMae));
   // epoch 3 started from epoch 2's weights, not from scratch: a fresh first epoch scores differently
   assert.notEqual(resumed.history[2]!.valMae, reference.history[0]!.valMae);
@@ -104,7 +104,7 @@ test('st train: adjacency of the wrong size is a SHAPE_MISMATCH error naming the
   const dir = mkdtempSync(join(tmpdir(), 'st-cli-bad-'));
   writeNetwork(dir, 30);
   writeFileSync(join(dir, 'adj.csv'), '1,0\n0,1\n');
-  const { code, stderr } = await runCli(['st', 'train', '--data', dir, '--backend', 'cpu']);
+  const { code, stderr } = await runCli(['st', 'train', '--data', dir]);
   assert.notEqual(code, 0);
   assert.match(stderr, /adj\.csv.*3×3.*found 2×2/);
 });

@@ -12,13 +12,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { useBackend } from '../../train/tf.js';
 import { renderResultsTable, runTrafficExperiment, type TrafficExperimentResult } from '../../spatiotemporal/experiment.js';
 import { registerStSynevoCommand } from './st-synevo.js';
 import { registerStComs2tCommand } from './st-coms2t.js';
 import type { EpochRecord, GwnTrainOptions } from '../../spatiotemporal/gwn-trainer.js';
 import { StRun } from '../../spatiotemporal/run-record.js';
-import { epochLine, gwnWidthFields, gwnWidthOf, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, positiveInt, seedField, storedRunNote, workersFields, workersOf, jsonFields, type GwnWidthDefaults } from './st-common.js';
 
 /** the paper's widths */
 const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
@@ -34,7 +33,8 @@ export const StTrainOptionsSchema = z.object({
   ...gwnWidthFields(WIDTHS),
   runDir: flag(z.string().optional(), 'store the run here: run.sqlite (options, one record per epoch) and artifacts/ (model.safetensors = best validation epoch, results.json)', '<dir>'),
   resume: flag(z.boolean().default(false), 'continue the interrupted run in --run-dir from its last recorded epoch (same options; Adam restarts)'),
-  ...outputFields,
+  ...workersFields,
+  ...jsonFields,
 });
 export type StTrainOptions = z.input<typeof StTrainOptionsSchema>;
 
@@ -46,7 +46,6 @@ export interface StTrainHooks {
 export async function runStTrainCommand(raw: StTrainOptions, write: (text: string) => void, hooks: StTrainHooks = {}): Promise<TrafficExperimentResult> {
   const o = parseWithSchema(StTrainOptionsSchema, raw, 'modelevo st train options');
   if (o.resume && !o.runDir) throw new ConfigError([{ path: ['resume'], message: '--resume needs --run-dir (the run to continue)' }], { source: 'modelevo st train options' });
-  await useBackend(o.backend);
   // everything that determines the numbers; a resumed run must match it
   const runConfig = { ...o, data: resolve(o.data), runDir: undefined, resume: undefined, json: undefined };
   const run = o.runDir ? StRun.open(o.runDir, { kind: 'st-train', seed: o.seed, config: runConfig, resume: o.resume }) : undefined;
@@ -63,6 +62,7 @@ export async function runStTrainCommand(raw: StTrainOptions, write: (text: strin
         ...(o.maxSeconds === undefined ? {} : { maxSeconds: o.maxSeconds }),
         ...(o.patience === undefined ? {} : { patience: o.patience }),
         config: gwnWidthOf(o),
+        workers: workersOf(o),
         onEpoch: progress,
         ...(run ? recordingOptions(run, progress, hooks) : {}),
       },

@@ -17,14 +17,15 @@
  * The last block's graph convolution and BN only feed a residual stream that nothing reads (the output is built
  * from the skips), so they are not built: the paper's network computes them and they never get a gradient.
  * One adaptive adjacency softmax(ReLU(E₁E₂)) and one copy of the fixed supports (state `<name>.supports`,
- * [S, N, N], set by the caller) are shared by all blocks, as in the paper.
+ * [S, N, N], set by the caller) are shared by all blocks, as in the paper; with `runtimeDropout` so is one
+ * dropout-rate slot (state `<name>.dropout_rate`).
  */
 import { ModelevoError } from '../../core/errors.js';
 import type { View } from '../arena.js';
 import type { ArenaArray, GemmArgs } from '../kernels/kernels.js';
 import { batchNorm } from './batch-norm.js';
 import { conv1d } from './conv1d.js';
-import { dropout } from './dropout.js';
+import { buildDropout } from './dropout.js';
 import { gatedTemporalConv } from './gated-temporal-conv.js';
 import { buildGraphDiffusionConv, type SharedSupports } from './graph-diffusion-conv.js';
 import type { BuiltLayer, LayerKind } from './layer.js';
@@ -47,6 +48,11 @@ export interface GraphWaveNetSpec {
   readonly adaptiveRank?: number;
   /** dropout on the graph convolutions' outputs (0.3) */
   readonly dropout?: number;
+  /**
+   * keep the dropout rate in one state float `<name>.dropout_rate` (initialised to `dropout`) that all blocks
+   * read each forward, so it can change between steps (SynEVO's per-group activation dropout)
+   */
+  readonly runtimeDropout?: boolean;
   /** y ← y·outputScale + outputShift at the end (the inverse z-score) */
   readonly outputScale?: number;
   readonly outputShift?: number;
@@ -94,6 +100,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
     const adjacencyPre = rank > 0 ? planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]) : undefined;
     const adjacency = rank > 0 ? planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]) : undefined;
     const adjacencyGrad = rank > 0 ? planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]) : undefined;
+    const dropoutRate = spec.runtimeDropout ? planner.buffer('state', `${name}.dropout_rate`, [1]) : undefined;
     const shared: SharedSupports = {
       supports: planner.buffer('state', `${name}.supports`, [spec.supports, nodes, nodes]),
       ...(adjacency && adjacencyGrad ? { adaptive: { adjacency, adjacencyGrad } } : {}),
@@ -119,7 +126,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
         const inner = { sampleShape: [D, nodes, outSteps], batch, input: tcn.output, planner };
         const gconv = buildGraphDiffusionConv({ kind: 'graph_diffusion_conv', channels: R, supports: spec.supports, order }, { ...inner, name: `${prefix}.gconv` }, shared);
         const dg = planner.buffer('activationGrad', `${prefix}.dg`, gconv.output.shape);
-        const drop = dropout.build({ kind: 'dropout', rate: spec.dropout ?? 0 }, { name: `${prefix}.dropout`, sampleShape: [R, nodes, outSteps], batch, input: gconv.output, planner });
+        const drop = buildDropout({ kind: 'dropout', rate: spec.dropout ?? 0 }, { name: `${prefix}.dropout`, sampleShape: [R, nodes, outSteps], batch, input: gconv.output, planner }, dropoutRate);
         const dDrop = planner.buffer('activationGrad', `${prefix}.dDrop`, drop.output.shape);
         const summed = planner.buffer('activation', `${prefix}.summed`, drop.output.shape);
         const dSummed = planner.buffer('activationGrad', `${prefix}.dSummed`, summed.shape);
@@ -239,6 +246,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
         const { supports } = shared;
         data.fill(0, supports.offset, supports.offset + supports.size);
         for (let s = 0; s < spec.supports; s++) for (let v = 0; v < nodes; v++) data[supports.offset + (s * nodes + v) * nodes + v] = 1;
+        if (dropoutRate) data[dropoutRate.offset] = spec.dropout ?? 0;
       },
     };
   },

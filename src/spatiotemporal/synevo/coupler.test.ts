@@ -1,21 +1,16 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../train/tf.js';
 import { concatenateSources, defaultSourceTransforms, generateSyntheticCity } from '../../tasks/traffic/synthetic.js';
 import { prepareTraffic } from '../gwn-data.js';
-import { GwnTrainingSession } from '../gwn-session.js';
+import { GwnEngineSession } from '../gwn-engine-session.js';
 import { AdaptiveCoupler } from './coupler.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 const TINY = { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8, dropout: 0 };
 
 test('a rejected group never changes the container (bit-identical); an admitted one does', async () => {
   const city = generateSyntheticCity({ nodes: 4, days: 1, stepsPerDay: 96, radius: 0.6, seed: 1, sources: defaultSourceTransforms(1) });
   const prepared = prepareTraffic(concatenateSources(city.sources).network, 96);
-  const make = (seed: number | string): GwnTrainingSession => new GwnTrainingSession(prepared, { seed, learningRate: 0.01, clipNorm: 5, config: TINY });
+  const make = (seed: number | string): GwnEngineSession => new GwnEngineSession(prepared, { seed, learningRate: 0.01, clipNorm: 5, config: TINY });
   const container = make(0);
   const coupler = new AdaptiveCoupler(container, { kappa: 0.5, gated: true, createSeparate: async (g) => make(`sep-${g}`) });
   const budget = { batchSize: 8, weightDecay: 0.01, dropConnect: 0.2, maxSteps: 3 };
@@ -46,7 +41,7 @@ test('a rejected group never changes the container (bit-identical); an admitted 
     assert.deepEqual(coupler.decisions.map((d) => [d.group, d.admitted, d.minDistance]), [['a', true, Number.NaN], ['b', false, 1], ['c', true, 0.25]]);
     assert.equal(coupler.probe('held-out', Float64Array.from([0, 0])).admitted, false, 'an exact duplicate (D_min = 0) is rejected');
   } finally {
-    coupler.disposeSeparate();
-    container.dispose();
+    await coupler.disposeSeparate();
+    await container.dispose();
   }
 });

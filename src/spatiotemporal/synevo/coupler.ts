@@ -56,8 +56,9 @@ export class AdaptiveCoupler {
   }
 
   /** Disposes the separate models (the container belongs to the caller). */
-  disposeSeparate(): void {
-    for (const s of this.separate.values()) s.dispose();
+  async disposeSeparate(): Promise<void> {
+    const sessions = [...this.separate.values()];
     this.separate.clear();
+    await Promise.all(sessions.map((s) => s.dispose()));
   }
 }

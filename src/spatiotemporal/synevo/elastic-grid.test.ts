@@ -1,15 +1,10 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../train/tf.js';
 import { chooseElastic, selectElastic } from './elastic-grid.js';
 import { domainSetupOf } from './experiment.js';
 import { buildCurriculum } from './group-scoring.js';
 import { DEFAULT_SYNEVO, type SynevoOptions } from './loop.js';
 import { fewShotSlice } from './setup.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 test('chooseElastic takes the lowest validation MAE (ties: the first)', () => {
   const points = [

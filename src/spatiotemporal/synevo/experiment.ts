@@ -71,7 +71,7 @@ export interface ComparisonResult {
 export async function runComparison(setup: DomainSetup, options: ComparisonOptions, log: (line: string) => void = () => {}, reuse: { curriculum?: CurriculumResult } = {}): Promise<ComparisonResult> {
   const started = performance.now();
   const o = options.synevo;
-  const curriculum = reuse.curriculum ?? await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, o.fewShotFraction), { ...o.scoring, seed: o.seed, config: o.config }, log);
+  const curriculum = reuse.curriculum ?? await buildCurriculum(setup.prepared, setup.groups, fewShotSlice(setup.heldOut, o.fewShotFraction), { workers: o.workers, ...o.scoring, seed: o.seed, config: o.config }, log);
   log(`curriculum: bench ${curriculum.curriculum.bench}, order ${curriculum.curriculum.order.map((e) => `${e.group} (l ${e.distance.toFixed(3)})`).join(' → ')}, few-shot l ${curriculum.fewShotDistance.toFixed(3)}; ${curriculum.seconds.toFixed(0)} s`);
   const synevo: SynevoResult[] = [];
   for (const ablation of options.ablations) {
@@ -80,7 +80,7 @@ export async function runComparison(setup: DomainSetup, options: ComparisonOptio
   }
   const references: ReferenceResult[] = [];
   if (options.references) {
-    const reference = { seed: o.seed, config: o.config, learningRate: o.learningRate, clipNorm: o.clipNorm, batchSize: o.batchSize, weightDecay: options.referenceWeightDecay, totalSteps: o.cycles * setup.groups.length * o.stepsPerGroup, fewShotFraction: o.fewShotFraction, fewShotSteps: o.fewShotSteps };
+    const reference = { seed: o.seed, config: o.config, learningRate: o.learningRate, clipNorm: o.clipNorm, batchSize: o.batchSize, weightDecay: options.referenceWeightDecay, totalSteps: o.cycles * setup.groups.length * o.stepsPerGroup, fewShotFraction: o.fewShotFraction, fewShotSteps: o.fewShotSteps, ...(o.workers === undefined ? {} : { workers: o.workers }) };
     for (const method of ['gwn-joint', 'gwn-sequential'] as const) references.push(await runReference(method, setup, reference, log));
   }
   return {

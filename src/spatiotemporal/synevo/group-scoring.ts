@@ -5,9 +5,9 @@
  * a fixed batch of the group's training windows (evenly spaced) to get the per-tensor gradients. Every group's
  * fresh model starts from the same seeded initialisation, so signatures differ by data, not by init.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import type { PreparedTraffic } from '../gwn-data.js';
-import { GwnEngineSession } from '../gwn-engine-session.js';
+import { GwnEngineSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { curriculumOrder, signatureDistance, type Curriculum, type GroupGradients } from './curriculum.js';
 import { trainSteps } from './setup.js';
 
@@ -22,6 +22,8 @@ export interface ScoringOptions {
   readonly steps: number;
   /** windows in the gradient batch */
   readonly signatureBatch: number;
+  /** engine threads of the per-group models (default 'auto') */
+  readonly workers?: GwnWorkers;
 }
 
 export const DEFAULT_SCORING: Omit<ScoringOptions, 'seed' | 'config'> = { learningRate: 0.01, weightDecay: 0.001, clipNorm: 5, batchSize: 16, steps: 30, signatureBatch: 32 };
@@ -39,12 +41,12 @@ export function evenlySpaced(samples: readonly number[], count: number): number[
 }
 
 export async function scoreGroup(prepared: PreparedTraffic, group: string, samples: readonly number[], options: ScoringOptions): Promise<ScoredGroup> {
-  const session = new GwnEngineSession(prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const session = new GwnEngineSession(prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) });
   try {
     const { meanLoss } = await trainSteps(session, samples, { steps: options.steps, batchSize: options.batchSize, weightDecay: options.weightDecay });
     return { group, gradients: await session.gradients(evenlySpaced(samples, options.signatureBatch)), finalLoss: meanLoss };
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }
 

@@ -1,14 +1,9 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../train/tf.js';
 import { domainSetupOf } from './experiment.js';
 import { DEFAULT_SYNEVO, controlOrder, runSynevo, type SynevoOptions } from './loop.js';
 import { buildCurriculum } from './group-scoring.js';
 import { fewShotSlice } from './setup.js';
-
-before(async () => {
-  await useBackend('cpu');
-});
 
 const TINY = { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8, dropout: 0 };
 const options: SynevoOptions = {
@@ -55,6 +50,12 @@ test('SynEVO on 3 synthetic sources (1 held out): curriculum order, falling sche
   assert.equal(noGate.gate.length, 4, 'every group and the probe admitted without a distance');
   assert.ok(noGate.gate.every((d) => d.admitted && Number.isNaN(d.minDistance)));
   assert.equal(noGate.extractorLoss, undefined);
+  // the 'activation' drop mode runs on the engine too: same schedule, other masks, so another container
+  const [connect, activation] = [await runSynevo(setup, { ...options, cycles: 1 }, { curriculum }), await runSynevo(setup, { ...options, cycles: 1, dropMode: 'activation' }, { curriculum })];
+  assert.deepEqual(activation.visits.map((v) => v.dropout), connect.visits.map((v) => v.dropout));
+  assert.ok(activation.visits[0]!.dropout > 0);
+  assert.notEqual(activation.zeroShot.all.mae, connect.zeroShot.all.mae);
+  assert.ok(Number.isFinite(activation.fewShot.all.mae));
 });
 
 test('no-reorder control: the natural order, or a seeded shuffle when it equals the curriculum order', () => {

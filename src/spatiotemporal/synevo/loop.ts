@@ -14,14 +14,13 @@
  * extractor, every group admitted).
  * κ: a fixed value (the paper's 1e3) or, with `kappaFactor`, factor × the median pairwise distance between the
  * training domains' representations (gate.ts `kappaFromDistances`), so the gate can reject on this data's scale.
- * Masked steps never feed BatchNorm running statistics (gwn-session.ts): they come from an unmasked pass of
+ * Masked steps never feed BatchNorm running statistics (gwn-engine-session.ts): they come from an unmasked pass of
  * the same batch, because evaluation runs the unmasked network (the paper does not mention BatchNorm; Def. 4.2
  * masks parameters to model inactive synapses during training, not at inference).
  */
-import { gwnForward, type GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import type { PreparedTraffic } from '../gwn-data.js';
-import { GwnTrainingSession, type GwnForwardFn } from '../gwn-session.js';
-import { GwnEngineSession, type GwnSession } from '../gwn-engine-session.js';
+import { GwnEngineSession, type GwnSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { INPUT_STEPS } from '../../tasks/traffic/windows.js';
 import { DEFAULT_EXTRACTOR, domainRepresentation, trainExtractor, type ExtractorOptions, type PersonalityExtractor } from './extractor.js';
 import { AdaptiveCoupler } from './coupler.js';
@@ -58,6 +57,8 @@ export interface SynevoOptions {
   readonly fewShotFraction: number;
   readonly fewShotSteps: number;
   readonly scoring: Omit<ScoringOptions, 'seed' | 'config'>;
+  /** engine threads of every session (container, separate models, few-shot; default 'auto') */
+  readonly workers?: GwnWorkers;
 }
 
 export const DEFAULT_SYNEVO: Omit<SynevoOptions, 'seed' | 'config'> = {
@@ -118,28 +119,19 @@ export function windowFeatures(prepared: PreparedTraffic, sample: number): Float
   return out;
 }
 
-/**
- * A session on the training engine (DropConnect, the default reading of Def. 4.2), or, for the 'activation'
- * reading, a tfjs session whose activation-dropout rate can change per group (its custom forward has no engine
- * counterpart yet: the engine's dropout rate is fixed when the model is compiled).
- */
-function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, rate: { value: number }, initialWeights?: Awaited<ReturnType<GwnSession['snapshot']>>): GwnSession {
-  if (options.dropMode !== 'activation') {
-    return new GwnEngineSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}) });
-  }
-  let session: GwnTrainingSession | undefined;
-  const forward: GwnForwardFn | undefined =
-    options.dropMode === 'activation'
-      ? (param, input, _samples, forwardOptions) => gwnForward(forwardOptions.statisticsPass ? session!.config : { ...session!.config, dropout: rate.value }, param, session!.predefinedSupports, input, forwardOptions)
-      : undefined;
-  session = new GwnTrainingSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}), ...(forward ? { forward } : {}) });
-  return session;
+/** A session on the training engine (both drop modes: DropConnect masks, or the activation-dropout rate slot). */
+function createSession(prepared: PreparedTraffic, options: SynevoOptions, seed: number | string, initialWeights?: Awaited<ReturnType<GwnSession['snapshot']>>): GwnSession {
+  return new GwnEngineSession(prepared, { seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(initialWeights ? { initialWeights } : {}), ...(options.workers === undefined ? {} : { workers: options.workers }) });
 }
 
-/** A visit's step budget; the masked steps' BatchNorm statistics come from unmasked passes (gwn-session.ts). */
+/**
+ * A visit's step budget: the group's p as DropConnect, or as the activation-dropout rate (0 for rejected groups
+ * and separate models, which then train without dropout). Masked steps' BatchNorm statistics come from
+ * unmasked passes (gwn-engine-session.ts).
+ */
 function budgetFor(options: SynevoOptions, steps: number, regularisation: GroupRegularisation): StepBudget {
-  const dropConnect = options.dropMode === 'dropconnect' ? regularisation.dropout : 0;
-  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, dropConnect, masked: options.dropMode === 'activation' && regularisation.dropout > 0 };
+  const drop = options.dropMode === 'dropconnect' ? { dropConnect: regularisation.dropout } : { activationDropout: regularisation.dropout };
+  return { steps, batchSize: options.batchSize, weightDecay: regularisation.weightDecay, ...drop };
 }
 
 /** SynEVO's container trained and scored on the training groups' validation windows only (no held-out window is read). */
@@ -156,7 +148,7 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
   const started = performance.now();
   const { prepared, groups, heldOut } = setup;
   const fewShotSamples = fewShotSlice(heldOut, options.fewShotFraction);
-  const curriculum = reuse?.curriculum ?? (await buildCurriculum(prepared, groups, fewShotSamples, { ...options.scoring, seed: options.seed, config: options.config }, log));
+  const curriculum = reuse?.curriculum ?? (await buildCurriculum(prepared, groups, fewShotSamples, { workers: options.workers, ...options.scoring, seed: options.seed, config: options.config }, log));
   const distance = new Map(curriculum.curriculum.order.map((e) => [e.group, e.distance]));
   const dMax = curriculum.curriculum.maxDistance;
   const regularisationOf = (l: number): GroupRegularisation => (options.ablation === 'static' ? STATIC_REGULARISATION : elasticRegularisation(l, dMax, options.elastic));
@@ -181,12 +173,11 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
     log(`gate: κ = ${options.kappaFactor} × median pairwise D ${kappaScale.median.toPrecision(4)} = ${kappa.toPrecision(4)}`);
   }
 
-  const rate = { value: 0 };
-  const container = createSession(prepared, options, options.seed, rate);
+  const container = createSession(prepared, options, options.seed);
   const coupler = new AdaptiveCoupler(container, {
     kappa,
     gated: extractor !== undefined,
-    createSeparate: async (id) => createSession(prepared, options, `${options.seed}:separate:${id}`, { value: 0 }, options.separateInit === 'warm' ? await container.snapshot() : undefined),
+    createSeparate: async (id) => createSession(prepared, options, `${options.seed}:separate:${id}`, options.separateInit === 'warm' ? await container.snapshot() : undefined),
   });
   const visits: SynevoVisit[] = [];
   const logDecision = (): void => {
@@ -202,13 +193,11 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
         if (coupler.decisions.length > before) logDecision();
         const regularisation = admitted ? regularisationOf(distance.get(id)!) : { dropout: 0, weightDecay: 0 };
         const session = await coupler.sessionFor(id);
-        rate.value = options.dropMode === 'activation' && admitted ? regularisation.dropout : 0;
         const { firstLoss, meanLoss } = await trainSteps(session, group.train, budgetFor(options, options.stepsPerGroup, regularisation));
         visits.push({ cycle, group: id, admitted, dropout: regularisation.dropout, weightDecay: regularisation.weightDecay, firstLoss, meanLoss });
         log(`cycle ${cycle} ${id}: ${admitted ? 'container' : 'separate model'}, p ${regularisation.dropout.toFixed(3)}, λ ${regularisation.weightDecay.toFixed(4)}, loss ${firstLoss.toFixed(3)} → mean ${meanLoss.toFixed(3)}`);
       }
     }
-    rate.value = 0;
     const validationMae = (await container.evaluate(groups.flatMap((g) => g.val))).mae;
     log(`container on the training groups' validation windows: MAE ${validationMae.toFixed(3)}`);
     if (validationOnly) return { validationMae };
@@ -221,11 +210,9 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
     const regularisation = decision.admitted ? regularisationOf(curriculum.fewShotDistance) : { dropout: 0, weightDecay: 0 };
     const containerWeights = await container.snapshot();
     const initial = decision.admitted || options.separateInit === 'warm' ? containerWeights : undefined;
-    const adaptRate = { value: decision.admitted && options.dropMode === 'activation' ? regularisation.dropout : 0 };
-    const adapted = createSession(prepared, options, `${options.seed}:few-shot`, adaptRate, initial);
+    const adapted = createSession(prepared, options, `${options.seed}:few-shot`, initial);
     try {
       await trainSteps(adapted, fewShotSamples, budgetFor(options, options.fewShotSteps, regularisation));
-      adaptRate.value = 0;
       const fewShot = await evaluateOn(adapted, prepared, heldOut.test);
       log(`few-shot held-out ${heldOut.id}: MAE ${fewShot.all.mae.toFixed(3)} (${decision.admitted ? 'container' : 'separate model'})`);
       return {
@@ -244,11 +231,11 @@ async function runSynevoStages(setup: DomainSetup, options: SynevoOptions, reuse
         seconds: (performance.now() - started) / 1000,
       };
     } finally {
-      adapted.dispose();
+      await adapted.dispose();
     }
   } finally {
-    container.dispose();
-    coupler.disposeSeparate();
+    await container.dispose();
+    await coupler.disposeSeparate();
   }
 }
 

@@ -3,7 +3,7 @@
  * `modelevo st synevo` flags and the results script's budget both go through `synevoOptionsFrom`, so a setting
  * left out takes DEFAULT_SYNEVO's value (loop.ts), the one place each default is written.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
 import { DEFAULT_SYNEVO, type SynevoOptions } from './loop.js';
 
 export interface SynevoSettings {
@@ -27,6 +27,8 @@ export interface SynevoSettings {
   readonly extractorIterations?: number;
   readonly dropMode?: SynevoOptions['dropMode'];
   readonly separateInit?: SynevoOptions['separateInit'];
+  /** engine threads of every session (default 'auto') */
+  readonly workers?: SynevoOptions['workers'];
 }
 
 export function synevoOptionsFrom(s: SynevoSettings): SynevoOptions {
@@ -49,5 +51,6 @@ export function synevoOptionsFrom(s: SynevoSettings): SynevoOptions {
     fewShotFraction: s.fewShotFraction ?? d.fewShotFraction,
     fewShotSteps: s.fewShotSteps ?? d.fewShotSteps,
     scoring: { ...d.scoring, steps: s.scoringSteps ?? d.scoring.steps, batchSize },
+    ...(s.workers === undefined ? {} : { workers: s.workers }),
   };
 }

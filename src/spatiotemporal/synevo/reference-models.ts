@@ -6,8 +6,8 @@
  * are evaluated like SynEVO: zero-shot on the held-out group's test windows, and few-shot after the same
  * adaptation budget on the held-out few-shot slice.
  */
-import type { GraphWaveNetConfig } from '../graph-wavenet.js';
-import { GwnEngineSession, type GwnSession } from '../gwn-engine-session.js';
+import type { GraphWaveNetConfig } from '../gwn-config.js';
+import { GwnEngineSession, type GwnSession, type GwnWorkers } from '../gwn-engine-session.js';
 import { evaluateOn, fewShotSlice, trainSteps, type DomainSetup, type HeldOutMetrics } from './setup.js';
 
 export interface ReferenceOptions {
@@ -21,6 +21,8 @@ export interface ReferenceOptions {
   readonly totalSteps: number;
   readonly fewShotFraction: number;
   readonly fewShotSteps: number;
+  /** engine threads (default 'auto') */
+  readonly workers?: GwnWorkers;
 }
 
 export interface ReferenceResult {
@@ -38,7 +40,7 @@ async function zeroAndFewShot(session: GwnSession, setup: DomainSetup, options: 
 
 export async function runReference(method: ReferenceResult['method'], setup: DomainSetup, options: ReferenceOptions, log: (line: string) => void = () => {}): Promise<ReferenceResult> {
   const started = performance.now();
-  const session = new GwnEngineSession(setup.prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config });
+  const session = new GwnEngineSession(setup.prepared, { seed: options.seed, learningRate: options.learningRate, clipNorm: options.clipNorm, config: options.config, ...(options.workers === undefined ? {} : { workers: options.workers }) });
   const budget = { batchSize: options.batchSize, weightDecay: options.weightDecay };
   try {
     if (method === 'gwn-joint') {
@@ -56,6 +58,6 @@ export async function runReference(method: ReferenceResult['method'], setup: Dom
     log(`${method}: held-out zero-shot MAE ${zeroShot.all.mae.toFixed(3)}, few-shot ${fewShot.all.mae.toFixed(3)}`);
     return { method, zeroShot, fewShot, seconds: (performance.now() - started) / 1000 };
   } finally {
-    session.dispose();
+    await session.dispose();
   }
 }

@@ -51,8 +51,8 @@ export interface StepBudget {
   readonly batchSize: number;
   readonly weightDecay: number;
   readonly dropConnect?: number;
-  /** the session's custom forward masks activations this visit (EpochOptions.masked) */
-  readonly masked?: boolean;
+  /** dropout on activations at this rate instead of the configured one (the 'activation' drop mode) */
+  readonly activationDropout?: number;
 }
 
 /** Runs `budget.steps` optimiser steps on random batches of `samples`; returns the first step's loss and the mean. */
@@ -62,7 +62,7 @@ export async function trainSteps(session: GwnSession, samples: readonly number[]
   let firstLoss = Number.NaN;
   while (done < budget.steps) {
     beforeEpoch?.();
-    const epoch: GwnEngineEpochOptions = { batchSize: budget.batchSize, weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, masked: budget.masked, maxSteps: Math.min(budget.steps - done, 1) };
+    const epoch: GwnEngineEpochOptions = { batchSize: budget.batchSize, weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, activationDropout: budget.activationDropout, maxSteps: Math.min(budget.steps - done, 1) };
     // one step at a time so the first loss after a domain switch is visible (quick adaptation, §2.5)
     const { loss, steps } = await session.trainEpoch(samples, epoch);
     if (steps === 0) break;

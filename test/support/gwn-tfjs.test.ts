@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../train/tf.js';
-import { createRng } from '../core/rng.js';
+import { tf, useBackend } from '../../src/train/tf.js';
+import { createRng } from '../../src/core/rng.js';
 import {
   adaptiveAdjacency,
   defaultGwnConfig,
@@ -16,7 +16,7 @@ import {
   transitionMatrices,
   type GraphWaveNetConfig,
   type ParamLookup,
-} from './graph-wavenet.js';
+} from './gwn-tfjs.js';
 
 before(async () => {
   await useBackend('cpu');

@@ -1,4 +1,7 @@
 /**
+ * The previous tfjs implementation of Graph WaveNet's forward (src/spatiotemporal/graph-wavenet.ts until issue #22
+ * moved training onto the engine), kept only as a test reference for the engine's layers and session.
+ *
  * Graph WaveNet (Wu, Pan, Long, Jiang, Zhang, IJCAI 2019, arXiv 1906.00121), spatiotemporal.md §1: a 1×1 start
  * convolution, gated dilated causal temporal convolutions (kernel 2), diffusion graph convolution of order K
  * over the forward/backward transition matrices and the adaptive adjacency softmax(ReLU(E₁E₂)), skip and
@@ -9,13 +12,14 @@
  * dilated convolution two time slices concatenated on channels then a matMul, and the graph diffusion
  * `x₁_w = Σ_v x_v S_vw` one `Sᵀ·x` over the [N, B·T·C] view, without transposes.
  */
-import { tf } from '../train/tf.js';
-import { matMul } from '../train/matmul.js';
+import { tf } from '../../src/train/tf.js';
+import { matMul } from '../../src/train/matmul.js';
+import { ModelevoError } from '../../src/core/errors.js';
 
-export { defaultGwnConfig, receptiveField, parameterSpecs, isTrainable, initialGwnWeights, transitionMatrices } from './gwn-config.js';
-export type { GraphWaveNetConfig, ParameterSpec, GwnWeights } from './gwn-config.js';
-import type { GraphWaveNetConfig } from './gwn-config.js';
-import { receptiveField } from './gwn-config.js';
+export { defaultGwnConfig, receptiveField, parameterSpecs, isTrainable, initialGwnWeights, transitionMatrices } from '../../src/spatiotemporal/gwn-config.js';
+export type { GraphWaveNetConfig, ParameterSpec, GwnWeights } from '../../src/spatiotemporal/gwn-config.js';
+import type { GraphWaveNetConfig } from '../../src/spatiotemporal/gwn-config.js';
+import { receptiveField } from '../../src/spatiotemporal/gwn-config.js';
 
 export type ParamLookup = (name: string) => tf.Tensor;
 
@@ -169,7 +173,7 @@ export function gwnForward(
     const summed = tf.add(g, tf.slice(residual, [0, 0, residual.shape[2] - steps, 0], [n, b, steps, residual.shape[3]])) as tf.Tensor4D;
     x = batchNorm(summed, param, i, options);
   });
-  if (!skip) throw new Error('gwnForward: the config has no layers');
+  if (!skip) throw new ModelevoError('CONFIG_INVALID', 'gwnForward: expected at least one block, got a config with no dilations', { hint: 'give config.dilations one entry per block' });
   const hidden = tf.relu(linear(tf.relu(skip), param, 'end1'));
   const out = linear(hidden, param, 'end2'); // [N·B, horizons]
   return tf.transpose(tf.reshape(out, [n, b, config.horizons]), [1, 2, 0]) as tf.Tensor3D;

@@ -1,4 +1,7 @@
 /**
+ * The previous tfjs Graph WaveNet training session (src/spatiotemporal/gwn-session.ts until issue #22 moved
+ * training onto the engine, GwnEngineSession), kept only as a test and equivalence-script reference.
+ *
  * A Graph WaveNet training session: the parameters, the optimiser and one optimiser step, with the hooks the
  * model-evolution methods need (spatiotemporal.md §1 "Training defaults"; synevo.md §2.2/§2.4; coms2t.md §3):
  * - train on any list of sample indices (SynEVO groups and ComS2T time-of-day splits are not contiguous);
@@ -14,12 +17,14 @@
  * about a third of a step, only on masked steps (issue #14: few-shot adaptation under DropConnect p ≈ 0.5 left
  * running statistics of a masked network that evaluation never runs).
  */
-import { tf } from '../train/tf.js';
-import { createRng } from '../core/rng.js';
-import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
-import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './graph-wavenet.js';
-import { maskedMetrics, type ForecastMetrics } from './metrics.js';
-import { buildInputs, supportsOf, targetsOf, type PreparedTraffic } from './gwn-data.js';
+import { tf } from '../../src/train/tf.js';
+import { createRng } from '../../src/core/rng.js';
+import { ModelevoError } from '../../src/core/errors.js';
+import { HORIZON_STEPS, INPUT_STEPS } from '../../src/tasks/traffic/windows.js';
+import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './gwn-tfjs.js';
+import { maskedMetrics, type ForecastMetrics } from '../../src/spatiotemporal/metrics.js';
+import { buildInputs, targetsOf, type PreparedTraffic } from '../../src/spatiotemporal/gwn-data.js';
+import { transitionMatrices } from '../../src/spatiotemporal/gwn-config.js';
 
 const BN_MOMENTUM = 0.1;
 
@@ -82,7 +87,7 @@ export class GwnTrainingSession {
     sessionCounter++;
     for (const spec of specs) {
       const w = initial[spec.name];
-      if (!w) throw new Error(`graph wavenet: initial weights lack '${spec.name}'`);
+      if (!w) throw new ModelevoError('TENSOR_NOT_FOUND', `Graph WaveNet initial weights lack '${spec.name}', expected every tensor of the config`, { hint: 'pass a full set of weights (e.g. initialGwnWeights or a snapshot)' });
       add(spec.name, spec.shape, w.data, isTrainable(spec));
     }
     for (const [name, w] of Object.entries(options.extraWeights ?? {})) add(name, w.shape, w.data, true);
@@ -93,7 +98,7 @@ export class GwnTrainingSession {
 
   readonly param: ParamLookup = (name) => {
     const tensor = this.params.get(name);
-    if (!tensor) throw new Error(`graph wavenet: missing parameter '${name}'`);
+    if (!tensor) throw new ModelevoError('TENSOR_NOT_FOUND', `the Graph WaveNet session has no tensor '${name}'`, { hint: 'a custom forward may read the GWN tensors and the extra weights it was given' });
     return tensor;
   };
 
@@ -176,7 +181,7 @@ export class GwnTrainingSession {
     }
     const loss = (await value.data())[0]!;
     tf.dispose([value, x, y, ...Object.values(grads).filter((g) => g !== null), ...Object.values(adjusted)]);
-    if (!Number.isFinite(loss)) throw new Error(`graph wavenet training diverged at step ${this.stepCount} (loss ${loss})`);
+    if (!Number.isFinite(loss)) throw new ModelevoError('VALUE_INVALID', `graph wavenet training diverged at step ${this.stepCount}: expected a finite loss, got ${loss}`, { hint: 'lower the learning rate' });
     this.stepCount++;
     return loss;
   }
@@ -259,4 +264,10 @@ export function maskedMaeLoss(predicted: tf.Tensor3D, labels: tf.Tensor3D, prepa
   const mask = tf.cast(tf.notEqual(labels, 0), 'float32');
   const error = tf.mul(tf.abs(tf.sub(tf.add(tf.mul(predicted, std), mean), labels)), mask);
   return tf.div(tf.sum(error), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+}
+
+/** The two fixed supports (P_f, P_b) of the network as tfjs tensors. */
+export function supportsOf(prepared: Pick<PreparedTraffic, 'network'>): tf.Tensor2D[] {
+  const nodes = prepared.network.sensorIds.length;
+  return transitionMatrices(prepared.network.adjacency, nodes).map((m) => tf.tensor2d(m, [nodes, nodes]));
 }
