@@ -8,7 +8,6 @@
  * docs/results/spatiotemporal/coms2t.json, reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/coms2t.ts [--rerun]`.
  */
-import { useBackend } from '../../src/train/tf.js';
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
 import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
 import { horizonMetrics } from '../../src/spatiotemporal/metrics.js';
@@ -147,7 +146,6 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
 }
 
 async function measure(): Promise<Cache> {
-  await useBackend('wasm');
   const codeVersion = headCommit({ markUncommitted: true }); // HEAD when the measurement starts (the code that runs)
   const clock = startMeasurement();
   const seeds: SeedUnit[] = [];

@@ -3,27 +3,26 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addSchemaOptions } from '../schema-options.js';
-import { epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, storedRunNote } from './st-common.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, jsonFields, metricCells, storedRunNote } from './st-common.js';
 
 test('st common: width fields and flags carry the verb defaults; one flag sets residual and dilation channels', () => {
-  const schema = z.object({ ...gwnWidthFields({ residual: 8, skip: 32, end: 64 }), ...outputFields });
-  assert.deepEqual(schema.parse({}), { residualChannels: 8, skipChannels: 32, endChannels: 64, backend: 'wasm', json: false });
-  assert.deepEqual(schema.parse({ residualChannels: '4', backend: 'cpu' }), { residualChannels: 4, skipChannels: 32, endChannels: 64, backend: 'cpu', json: false });
+  const schema = z.object({ ...gwnWidthFields({ residual: 8, skip: 32, end: 64 }), ...jsonFields });
+  assert.deepEqual(schema.parse({}), { residualChannels: 8, skipChannels: 32, endChannels: 64, json: false });
+  assert.deepEqual(schema.parse({ residualChannels: '4', json: true }), { residualChannels: 4, skipChannels: 32, endChannels: 64, json: true });
   assert.equal(schema.safeParse({ skipChannels: 0 }).success, false);
-  assert.equal(schema.safeParse({ backend: 'gpu' }).success, false);
+  assert.equal(schema.safeParse({ residualChannels: '0' }).success, false);
   assert.deepEqual(gwnWidthOf({ residualChannels: 4, skipChannels: 16, endChannels: 24 }), { residualChannels: 4, dilationChannels: 4, skipChannels: 16, endChannels: 24 });
 
   const command = new Command('x').exitOverride();
-  addSchemaOptions(command, z.object({ ...gwnWidthFields({ residual: 32, skip: 256, end: 512 }), ...outputFields }));
+  addSchemaOptions(command, z.object({ ...gwnWidthFields({ residual: 32, skip: 256, end: 512 }), ...jsonFields }));
   assert.deepEqual(command.options.map((o) => [o.long, o.defaultValue]), [
     ['--residual-channels', '32'],
     ['--skip-channels', '256'],
     ['--end-channels', '512'],
-    ['--backend', 'wasm'],
     ['--json', undefined],
   ]);
   command.parse(['--skip-channels', '16', '--json'], { from: 'user' });
-  assert.deepEqual(command.opts(), { residualChannels: '32', skipChannels: '16', endChannels: '512', backend: 'wasm', json: true });
+  assert.deepEqual(command.opts(), { residualChannels: '32', skipChannels: '16', endChannels: '512', json: true });
 });
 
 test('st common: printed lines', () => {

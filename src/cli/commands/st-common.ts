@@ -44,12 +44,6 @@ export const jsonFields = {
   json: flag(z.boolean().default(false), 'print JSON instead of a table'),
 };
 
-/** the tfjs backend (verbs that still run tfjs: coms2t) and JSON output */
-export const outputFields = {
-  backend: flag(z.enum(['wasm', 'cpu']).default('wasm'), 'tfjs backend: wasm or cpu', '<name>'),
-  ...jsonFields,
-};
-
 /** One training epoch as a progress line (optionally prefixed with the stage it belongs to). */
 export function epochLine(record: { epoch: number; trainLoss: number; valMae: number; seconds: number }, stage?: string): string {
   return `${stage ? `${stage} ` : ''}epoch ${record.epoch}: train masked MAE ${record.trainLoss.toFixed(3)}, val MAE ${record.valMae.toFixed(3)} (${record.seconds.toFixed(1)} s)`;

@@ -7,7 +7,7 @@ import { runCli } from '../../../test/support/cli.js';
 import { RunStore } from '../../runs/store.js';
 import { runStComs2tCommand } from './st-coms2t.js';
 
-const TINY = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--epochs', '2', '--stage1-epochs', '1', '--prompt-epochs', '1', '--max-steps-per-epoch', '2', '--batch-size', '8', '--lr', '0.01', '--steps-per-day', '96', '--backend', 'cpu'];
+const TINY = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--epochs', '2', '--stage1-epochs', '1', '--prompt-epochs', '1', '--max-steps-per-epoch', '2', '--batch-size', '8', '--lr', '0.01', '--steps-per-day', '96'];
 
 /** 3 sensors, 2 days of 15-minute steps (96 a day), starting at midnight. */
 function writeNetwork(dir: string): void {
@@ -26,7 +26,7 @@ test('st coms2t prints a table for an ablation; a bad ablation is a CONFIG error
   assert.equal(code, 0, stderr);
   assert.match(stdout, /ComS2T \(ablation pmt\)/);
   assert.match(stdout, /\| ComS2T \| \d+\.\d{3} \|/);
-  const bad = await runCli(['st', 'coms2t', '--data', dir, '--ablation', 'everything', '--backend', 'cpu']);
+  const bad = await runCli(['st', 'coms2t', '--data', dir, '--ablation', 'everything']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /ablation/);
 });
@@ -38,7 +38,7 @@ test('st coms2t --json stores the run: time-of-day windows, weight split, test m
   // called directly (not through runCli): swapping process.stdout here would swallow the test runner's own
   // messages for this test, so its result would go unreported
   const written: string[] = [];
-  await runStComs2tCommand({ data: dir, ratio: 50, runDir, json: true, residualChannels: 4, skipChannels: 8, endChannels: 8, epochs: 2, stage1Epochs: 1, promptEpochs: 1, maxStepsPerEpoch: 2, batchSize: 8, lr: 0.01, stepsPerDay: 96, backend: 'cpu' }, (text) => written.push(text));
+  await runStComs2tCommand({ data: dir, ratio: 50, runDir, json: true, residualChannels: 4, skipChannels: 8, endChannels: 8, epochs: 2, stage1Epochs: 1, promptEpochs: 1, maxStepsPerEpoch: 2, batchSize: 8, lr: 0.01, stepsPerDay: 96 }, (text) => written.push(text));
   const out = JSON.parse(written.join('')) as { windows: Record<string, number>; weightSplit: { eligible: number; dynamic: string[]; frozen: string[] }; test: { plainGwn: { all: { count: number; mae: number } }; coms2t: { h12: { mae: number } } }; promptObjective: { before: number; after: number } };
   // 96 steps a day: train/val 32-step periods → 9 windows a day, test 28 steps → 5, prompt 4 (second night only)
   assert.deepEqual(out.windows, { train: 18, val: 18, prompt: 4, test: 10 });

@@ -13,7 +13,7 @@ import { parseWithSchema } from '../../core/schema.js';
 import { withStoredRun } from './st-stored-run.js';
 import { addSchemaOptions, flag } from '../schema-options.js';
 import { DEFAULT_COMS2T } from '../../spatiotemporal/coms2t/pipeline.js';
-import { epochLine, gwnWidthFields, gwnWidthOf, metricCells, outputFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
+import { epochLine, gwnWidthFields, gwnWidthOf, metricCells, jsonFields, positiveInt, seedField, storedRunNote, type GwnWidthDefaults } from './st-common.js';
 
 /** the paper's widths */
 const WIDTHS: GwnWidthDefaults = { residual: 32, skip: 256, end: 512 };
@@ -43,16 +43,14 @@ export const StComs2tOptionsSchema = z.object({
   seed: flag(seedField, 'seed', '<n>'),
   runDir: flag(z.string().optional(), 'store the run here (run.sqlite with epochs, weight split and results; artifacts/results.json)', '<dir>'),
   resume: flag(z.boolean().optional(), 'continue the interrupted run in --run-dir (same options; the computation starts again and stores the same result)'),
-  ...outputFields,
+  ...jsonFields,
 });
 export type StComs2tOptions = z.input<typeof StComs2tOptionsSchema>;
 
 export async function runStComs2tCommand(raw: StComs2tOptions, write: (text: string) => void): Promise<unknown> {
   const o = parseWithSchema(StComs2tOptionsSchema, raw, 'modelevo st coms2t options');
-  const { useBackend } = await import('../../train/tf.js');
   const { loadTrafficNetwork } = await import('../../tasks/traffic/csv-loader.js');
   const { runComS2T, setupComS2T } = await import('../../spatiotemporal/coms2t/pipeline.js');
-  await useBackend(o.backend);
   const setup = setupComS2T(loadTrafficNetwork(o.data), o.stepsPerDay);
   const runConfig = { ...o, data: resolve(o.data), runDir: undefined, resume: undefined, json: undefined };
   return withStoredRun({ runDir: o.runDir, kind: 'st-coms2t', seed: o.seed, config: runConfig, json: o.json, resume: o.resume }, async ({ store, log, finish }) => {
