@@ -107,11 +107,14 @@ export async function queueEvaluator<G>(options: QueueEvaluatorOptions<G>): Prom
 
   /** reads a job's state; settles it when it has finished (covers lost events and already-finished jobs) */
   async function settleIfFinished(jobId: string): Promise<void> {
+    // the state first, then the job: a job read while active and finished before getState() would carry no
+    // return value yet (read that way round, a completed job was seen as a malformed null result)
+    const state = await queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed') return;
     const job = await Job.fromId(queue, jobId);
     if (!job) return;
-    const state = await job.getState();
     if (state === 'completed') settle(jobId, outcomeOfResult(job.returnvalue));
-    else if (state === 'failed') settle(jobId, failedOutcome(job.failedReason, attempts));
+    else settle(jobId, failedOutcome(job.failedReason, attempts));
   }
   let polling = false;
   const poll = setInterval(() => {

@@ -1,8 +1,16 @@
 /** `modelevo queue status --queue redis://… [--json]`: live workers and jobs per run of a distributed run's queue (#20). */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { z } from 'zod';
 import { queueStatus, JOB_STATES, type QueueStatus } from '../../queue/status.js';
 import { redactQueueUrl } from '../../queue/redis-url.js';
 import { examplesHelp } from '../options.js';
+import { addSchemaOptions, flag, hiddenFlag, parseCommandOptions } from '../schema-options.js';
+
+const QueueStatusOptionsSchema = z.object({
+  queue: flag(z.string(), 'redis://[user:password@]host:port[/db] (the password is never printed)', '<url>'),
+  json: flag(z.boolean().default(false), 'print one JSON object on stdout'),
+  queueName: hiddenFlag(z.string().optional(), 'the BullMQ queue (tests isolate themselves)', '<name>'),
+});
 
 export function formatQueueStatus(url: string, status: QueueStatus): string {
   const lines = [`queue ${redactQueueUrl(url)}`, `workers (${status.workers.length}):`];
@@ -20,15 +28,13 @@ export function registerQueueCommand(program: Command): void {
     .command('queue')
     .description('inspect the Redis queue of distributed evolution runs')
     .addHelpText('after', examplesHelp(['modelevo queue status --queue redis://10.0.0.5:6379/0']));
-  queue
+  const status = queue
     .command('status')
     .description('workers seen (name, host, last heartbeat, job) and jobs per run by state')
-    .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db] (the password is never printed)')
-    .option('--json', 'print one JSON object on stdout')
-    .addOption(new Option('--queue-name <name>', 'the BullMQ queue (tests isolate themselves)').hideHelp())
-    .addHelpText('after', examplesHelp(['modelevo queue status --queue redis://10.0.0.5:6379/0', 'modelevo queue status --queue redis://127.0.0.1:6379 --json']))
-    .action(async (options: { queue: string; json?: boolean; queueName?: string }) => {
-      const status = await queueStatus({ url: options.queue, ...(options.queueName ? { queueName: options.queueName } : {}) });
-      process.stdout.write(options.json ? `${JSON.stringify(status)}\n` : formatQueueStatus(options.queue, status));
+    .addHelpText('after', examplesHelp(['modelevo queue status --queue redis://10.0.0.5:6379/0', 'modelevo queue status --queue redis://127.0.0.1:6379 --json']));
+  addSchemaOptions(status, QueueStatusOptionsSchema).action(async (raw: unknown) => {
+      const options = parseCommandOptions(QueueStatusOptionsSchema, raw, 'modelevo queue status options');
+      const found = await queueStatus({ url: options.queue, ...(options.queueName ? { queueName: options.queueName } : {}) });
+      process.stdout.write(options.json ? `${JSON.stringify(found)}\n` : formatQueueStatus(options.queue, found));
     });
 }

@@ -4,11 +4,23 @@
  * and returns fitness, metrics and seconds. Model and fitness paths in a job are paths on storage every worker
  * shares. SIGTERM or SIGINT stops it cleanly: it takes no new job and finishes the ones it holds.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { z } from 'zod';
 import { candidateEvaluator } from '../../evolve/candidate-evaluation.js';
 import { DEFAULT_TIMING, type QueueTiming } from '../../queue/protocol.js';
 import { startQueueWorker } from '../../queue/worker.js';
 import { examplesHelp, parseIntegerFlag } from '../options.js';
+import { addSchemaOptions, flag, hiddenFlag, parseCommandOptions } from '../schema-options.js';
+
+const WorkerOptionsSchema = z.object({
+  queue: flag(z.string(), 'redis://[user:password@]host:port[/db] (the password is never printed)', '<url>'),
+  concurrency: flag(z.string().optional(), 'jobs evaluated at once (default 1; one per GPU is usual)', '<n>'),
+  name: flag(z.string().optional(), 'worker name shown by `queue status` (default <host>-<pid>)', '<id>'),
+  maxJobs: flag(z.string().optional(), 'stop after taking k jobs', '<k>'),
+  lockDuration: flag(z.string().optional(), `how long a job's lock lasts without renewal, ms (default ${DEFAULT_TIMING.lockDurationMs})`, '<ms>'),
+  stalledInterval: flag(z.string().optional(), `how often locks of active jobs are checked, ms (default ${DEFAULT_TIMING.stalledIntervalMs})`, '<ms>'),
+  queueName: hiddenFlag(z.string().optional(), 'the BullMQ queue (tests isolate themselves)', '<name>'),
+});
 
 export interface WorkerCommandOptions {
   readonly queue: string;
@@ -57,16 +69,9 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<{
 }
 
 export function registerWorkerCommand(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description('evaluate candidates of distributed evolution runs from a Redis queue (BullMQ)')
-    .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db] (the password is never printed)')
-    .option('--concurrency <n>', 'jobs evaluated at once (default 1; one per GPU is usual)')
-    .option('--name <id>', 'worker name shown by `queue status` (default <host>-<pid>)')
-    .option('--max-jobs <k>', 'stop after taking k jobs')
-    .option('--lock-duration <ms>', `how long a job's lock lasts without renewal (default ${DEFAULT_TIMING.lockDurationMs})`)
-    .option('--stalled-interval <ms>', `how often locks of active jobs are checked (default ${DEFAULT_TIMING.stalledIntervalMs})`)
-    .addOption(new Option('--queue-name <name>', 'the BullMQ queue (tests isolate themselves)').hideHelp())
     .addHelpText(
       'after',
       examplesHelp([
@@ -74,8 +79,8 @@ export function registerWorkerCommand(program: Command): void {
         'modelevo worker --queue redis://:$REDIS_PASSWORD@10.0.0.5:6379 --name gpu0 --concurrency 1',
         'modelevo worker --queue redis://127.0.0.1:6379 --max-jobs 10   # take 10 jobs, then exit',
       ]),
-    )
-    .action(async (options: WorkerCommandOptions) => {
-      await runWorkerCommand(options);
-    });
+    );
+  addSchemaOptions(worker, WorkerOptionsSchema).action(async (raw: unknown) => {
+    await runWorkerCommand(parseCommandOptions(WorkerOptionsSchema, raw, 'modelevo worker options'));
+  });
 }
