@@ -11,6 +11,7 @@
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { ModelevoError } from '../core/errors.js';
+import { reachRedis } from './connect.js';
 import { parseQueueUrl, readyWithin } from './redis-url.js';
 import {
   DEFAULT_ATTEMPTS,
@@ -80,6 +81,7 @@ export async function queueEvaluator<G>(options: QueueEvaluatorOptions<G>): Prom
   }
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   const connection = parseQueueUrl(options.url);
+  await reachRedis(options.url, options.connectTimeoutMs);
   const name = options.queueName ?? QUEUE_NAME;
   const queue = new Queue(name, { connection });
   const events = new QueueEvents(name, { connection });
@@ -89,8 +91,9 @@ export async function queueEvaluator<G>(options: QueueEvaluatorOptions<G>): Prom
   try {
     await readyWithin(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), options.url, options.connectTimeoutMs);
   } catch (error) {
-    queue.disconnect();
-    events.disconnect();
+    // Redis answered the probe but went away again: close() (not disconnect(), which awaits a ready client)
+    void events.close().catch(() => undefined);
+    void queue.close().catch(() => undefined);
     throw error;
   }
 

@@ -4,6 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { reachRedis } from './connect.js';
 import { parseQueueUrl, readyWithin } from './redis-url.js';
 import { QUEUE_NAME } from './protocol.js';
 import { WORKERS_SET, workerKey } from './worker.js';
@@ -29,6 +30,7 @@ export interface QueueStatus {
 
 export async function queueStatus(options: { url: string; queueName?: string; connectTimeoutMs?: number }): Promise<QueueStatus> {
   const connection = parseQueueUrl(options.url);
+  await reachRedis(options.url, options.connectTimeoutMs);
   const redis = new Redis({ ...connection, lazyConnect: true });
   const queue = new Queue(options.queueName ?? QUEUE_NAME, { connection });
   redis.on('error', () => undefined);

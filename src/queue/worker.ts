@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ModelevoError } from '../core/errors.js';
+import { reachRedis } from './connect.js';
 import { parseQueueUrl, readyWithin, redactQueueUrl } from './redis-url.js';
 import { DEFAULT_TIMING, encodeResult, parseJobData, QUEUE_NAME, type EvaluationJobData, type EvaluationJobResult, type QueueTiming, type WorkerOutcome } from './protocol.js';
 
@@ -47,6 +48,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   positiveInteger(options.concurrency, '--concurrency');
   positiveInteger(options.maxJobs, '--max-jobs');
   const connection = parseQueueUrl(options.url);
+  await reachRedis(options.url, options.connectTimeoutMs);
   const timing = options.timing ?? DEFAULT_TIMING;
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const log = options.onLog ?? (() => undefined);
