@@ -28,6 +28,29 @@ export interface QueueStatus {
   readonly runs: Readonly<Record<string, Record<JobState, number>>>;
 }
 
+/** Names of the workers whose heartbeat has not expired; entries of workers that died without deregistering are dropped. */
+async function liveWorkerNames(redis: Redis): Promise<string[]> {
+  const live: string[] = [];
+  for (const name of (await redis.smembers(WORKERS_SET)).sort()) {
+    if (await redis.exists(workerKey(name))) live.push(name);
+    else await redis.srem(WORKERS_SET, name);
+  }
+  return live;
+}
+
+/** How many workers beat now (the coordinator's default --max-in-flight is twice that). */
+export async function countLiveWorkers(options: { url: string; connectTimeoutMs?: number }): Promise<number> {
+  await reachRedis(options.url, options.connectTimeoutMs);
+  const redis = new Redis({ ...parseQueueUrl(options.url), lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    await readyWithin(redis.connect(), options.url, options.connectTimeoutMs);
+    return (await liveWorkerNames(redis)).length;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function queueStatus(options: { url: string; queueName?: string; connectTimeoutMs?: number }): Promise<QueueStatus> {
   const connection = parseQueueUrl(options.url);
   await reachRedis(options.url, options.connectTimeoutMs);
@@ -38,13 +61,9 @@ export async function queueStatus(options: { url: string; queueName?: string; co
   try {
     await readyWithin(Promise.all([redis.connect(), queue.waitUntilReady()]), options.url, options.connectTimeoutMs);
     const workers: WorkerSeen[] = [];
-    for (const name of (await redis.smembers(WORKERS_SET)).sort()) {
+    for (const name of await liveWorkerNames(redis)) {
       const beat = await redis.hgetall(workerKey(name));
-      // an expired heartbeat: the worker died without deregistering; forget it
-      if (!beat['name']) {
-        await redis.srem(WORKERS_SET, name);
-        continue;
-      }
+      if (!beat['name']) continue; // expired between the two reads
       workers.push({
         name,
         host: beat['host'] ?? '',

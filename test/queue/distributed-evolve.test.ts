@@ -1,0 +1,330 @@
+/**
+ * `modelevo evolve --queue` end to end against a real redis-server (#20 acceptance (a)–(e)): the coordinator
+ * (the evolve command) keeps the strategy and the run store, `modelevo worker`s merge and score. A tiny
+ * random-search run over the fixture experts (linear merge, a deterministic JS-module fitness) is run once
+ * locally as the reference; each distributed run must store the same fitness under every individual key,
+ * each individual exactly once. Every test has its own redis-server (own port and data folder).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runEvolveCommand } from '../../src/cli/commands/evolve.js';
+import { candidateEvaluator } from '../../src/evolve/candidate-evaluation.js';
+import { loadEvolveConfig } from '../../src/evolve/config.js';
+import { buildFitness } from '../../src/evolve/fitness/build.js';
+import { runEvolution } from '../../src/evolve/run.js';
+import type { EvaluationJobData } from '../../src/queue/protocol.js';
+import { startQueueWorker, type RunningQueueWorker } from '../../src/queue/worker.js';
+import { RunStore, type IndividualRecord } from '../../src/runs/store.js';
+import { EXPERTS } from '../evolve/fixture-fitness.js';
+import { withRedisServer, type RedisServerHandle } from '../support/redis-server.js';
+
+const root = mkdtempSync(join(tmpdir(), 'modelevo-distributed-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** deterministic and cheap; QUEUE_TEST_SLEEP_MS (worker processes only) stretches each evaluation so a test can kill mid-job */
+const MODULE = `
+export async function evaluate({ checkpoint }) {
+  const ms = Number(process.env.QUEUE_TEST_SLEEP_MS ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  const v = checkpoint.readFloat32('model.layers.1.input_layernorm.weight');
+  let s = 0;
+  for (const x of v) s += Math.abs(x - 0.5);
+  return { score: -s, last: v[v.length - 1] };
+}
+`;
+const BUDGET = 8; // two steps of four
+writeFileSync(join(root, 'fitness.mjs'), MODULE);
+const configPath = join(root, 'evolve.yml');
+writeFileSync(
+  configPath,
+  JSON.stringify({
+    name: 'queue-test',
+    seed: 5,
+    models: EXPERTS,
+    budget: BUDGET,
+    fitness: { module: { path: join(root, 'fitness.mjs'), objective: 'max' } },
+    strategy: { name: 'random', genome: { merge_method: 'linear' }, batch: 4 },
+  }),
+);
+/** worker lock and stalled-check timing short enough that a killed worker's job moves on within ~1.5 s */
+const LOCK_MS = 1000;
+const STALLED_MS = 500;
+
+interface Stored {
+  readonly byKey: Map<string, IndividualRecord>;
+  readonly rows: number;
+}
+function readStore(runDir: string): Stored & { best: IndividualRecord } {
+  const store = RunStore.open(runDir);
+  try {
+    const rows = store.individuals();
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    const best = rows.filter((r) => Number.isFinite(r.fitness)).reduce((a, b) => (b.fitness > a.fitness ? b : a));
+    return { byKey, rows: rows.length, best };
+  } finally {
+    store.close();
+  }
+}
+
+let localRun: Promise<Stored & { best: IndividualRecord }> | undefined;
+/** the reference: the same config evaluated here, one candidate after the other (computed once per file) */
+function local(): Promise<Stored & { best: IndividualRecord }> {
+  localRun ??= (async () => {
+    const config = loadEvolveConfig(configPath);
+    const runDir = join(root, 'local');
+    const fitness = await buildFitness(config, process.cwd());
+    await runEvolution({ config, runDir, fitness, writeBest: false });
+    await fitness.close?.();
+    return readStore(runDir);
+  })();
+  return localRun;
+}
+
+/** every individual of the local run, stored once under the same key with the same fitness and metrics */
+async function assertSameAsLocal(runDir: string, except: ReadonlySet<string> = new Set()): Promise<Stored> {
+  const reference = await local();
+  const stored = readStore(runDir);
+  assert.equal(stored.rows, BUDGET, 'each individual stored exactly once');
+  assert.deepEqual([...stored.byKey.keys()].sort(), [...reference.byKey.keys()].sort());
+  for (const [key, record] of reference.byKey) {
+    if (except.has(key)) continue;
+    const got = stored.byKey.get(key)!;
+    assert.equal(got.fitness, record.fitness, key);
+    assert.deepEqual(got.metrics, record.metrics, key);
+    assert.deepEqual(got.recipe, record.recipe, key);
+  }
+  return stored;
+}
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** resolves with the exit code or signal */
+  readonly exited: Promise<number | string>;
+}
+
+function spawnScript(script: string, args: readonly string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      lines.push(...parts);
+      for (const listener of listeners) listener();
+    });
+  }
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const line = lines.find((l) => pattern.test(l));
+          if (line === undefined) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(line);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`${script}: no line matching ${pattern} in ${timeoutMs} ms; got ${JSON.stringify(lines.slice(-20))}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+function workerProcess(server: RedisServerHandle, queueName: string, name: string, sleepMs: number): Proc {
+  return spawnScript('test/support/evolve-worker.ts', [server.url, queueName, name, String(LOCK_MS), String(STALLED_MS)], { QUEUE_TEST_SLEEP_MS: String(sleepMs) });
+}
+
+async function stop(proc: Proc): Promise<void> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
+  await proc.exited;
+}
+
+/** job ids a worker process started, one entry per start (a job started twice appears twice) */
+const startedJobs = (proc: Proc): string[] => proc.lines.flatMap((l) => /job (\S+) \(run/.exec(l)?.[1] ?? []);
+
+/** a worker in this process, evaluating with the same code as `modelevo worker`; counts starts per job id */
+async function inProcessWorker(server: RedisServerHandle, queueName: string, options: { sleepMs?: number; throwsFor?: (job: EvaluationJobData) => boolean } = {}) {
+  const evaluator = candidateEvaluator();
+  const starts = new Map<string, number>();
+  const worker: RunningQueueWorker = await startQueueWorker({
+    url: server.url,
+    queueName,
+    timing: { lockDurationMs: LOCK_MS, stalledIntervalMs: STALLED_MS, maxStalledCount: 2 },
+    heartbeatMs: 200,
+    async evaluate(job) {
+      starts.set(job.key, (starts.get(job.key) ?? 0) + 1);
+      if (options.sleepMs) await new Promise((resolve) => setTimeout(resolve, options.sleepMs));
+      if (options.throwsFor?.(job)) throw new Error(`simulated worker fault on ${job.key}`);
+      return evaluator.evaluate({ recipe: job.candidate.recipe, fitness: job.fitness, models: job.models, cwd: job.cwd });
+    },
+  });
+  return {
+    starts,
+    async stop() {
+      await worker.stop();
+      await evaluator.close();
+    },
+  };
+}
+
+/** the evolve command in this process, quiet (--json), on the given queue */
+async function evolveHere(server: RedisServerHandle, queueName: string, runDir: string, extra: { resume?: boolean; maxInFlight?: string } = {}) {
+  const write = process.stdout.write;
+  // the --json summary would land in the test runner's output
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === 'string' ? true : (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
+  try {
+    return await runEvolveCommand(configPath, { runDir, queue: server.url, queueName, queuePollMs: '300', json: true, ...extra });
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test('(a) two worker processes: every individual stored once with the fitness, metrics and recipe of a local run', async () => {
+  await withRedisServer(async (server) => {
+    const queueName = `t-${randomUUID()}`;
+    const workers = [workerProcess(server, queueName, 'w1', 100), workerProcess(server, queueName, 'w2', 100)];
+    try {
+      await Promise.all([local(), ...workers.map((w) => w.waitFor(/worker w\d on /))]);
+      const runDir = join(root, 'a');
+      const summary = await evolveHere(server, queueName, runDir);
+      await assertSameAsLocal(runDir);
+      assert.equal(summary.best?.key, (await local()).best.key);
+      const started = workers.flatMap(startedJobs);
+      assert.equal(started.length, BUDGET, 'each job evaluated once');
+      assert.ok(workers.every((w) => startedJobs(w).length > 0), 'both workers took jobs');
+    } finally {
+      await Promise.all(workers.map(stop));
+    }
+  });
+});
+
+test('(b) kill -9 the worker holding a job: the other finishes it; every individual stored exactly once', async () => {
+  await withRedisServer(async (server) => {
+    const queueName = `t-${randomUUID()}`;
+    const workers = [workerProcess(server, queueName, 'w1', 600), workerProcess(server, queueName, 'w2', 600)];
+    try {
+      await Promise.all([local(), ...workers.map((w) => w.waitFor(/worker w\d on /))]);
+      const runDir = join(root, 'b');
+      const run = evolveHere(server, queueName, runDir);
+      const victim = await Promise.race(workers.map((w) => w.waitFor(/job \S+ \(run/).then(() => w)));
+      const [killedJob] = startedJobs(victim);
+      victim.child.kill('SIGKILL');
+      assert.equal(await victim.exited, 'SIGKILL');
+      await run;
+      await assertSameAsLocal(runDir);
+      const survivor = workers.find((w) => w !== victim)!;
+      assert.ok(startedJobs(survivor).includes(killedJob!), `the survivor took over ${killedJob}`);
+    } finally {
+      await Promise.all(workers.map(stop));
+    }
+  });
+});
+
+test('(c) kill -9 the coordinator mid-run, --resume: it re-attaches to its queued jobs; same best, nothing evaluated twice; no password anywhere', async () => {
+  await withRedisServer(
+    async (server) => {
+      const queueName = `t-${randomUUID()}`;
+      const worker = await inProcessWorker(server, queueName, { sleepMs: 300 });
+      const runDir = join(root, 'c');
+      try {
+        await local();
+        const coordinator = spawnScript('test/support/evolve-coordinator.ts', [configPath, runDir, server.url, queueName, '300']);
+        // killed while step 2's jobs are queued or running (two in flight: the default with one worker seen)
+        await coordinator.waitFor(/step 1 ·/);
+        for (let tries = 0; tries < 200 && [...worker.starts.values()].reduce((a, b) => a + b, 0) < 5; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+        coordinator.child.kill('SIGKILL');
+        assert.equal(await coordinator.exited, 'SIGKILL');
+        const before = readStore(runDir).rows;
+        assert.ok(before >= 4 && before < BUDGET, `killed mid-run (${before} stored)`);
+
+        const summary = await evolveHere(server, queueName, runDir, { resume: true });
+        await assertSameAsLocal(runDir);
+        assert.equal(summary.best?.key, (await local()).best.key);
+        assert.equal(summary.best?.fitness, (await local()).best.fitness);
+        assert.deepEqual([...worker.starts.values()], new Array(BUDGET).fill(1), 'no job evaluated twice');
+
+        const secret = 'pw-distributed';
+        assert.ok(!coordinator.lines.join('\n').includes(secret));
+        assert.ok(coordinator.lines.some((l) => l.includes('redis://:***@127.0.0.1')), 'the redacted URL is shown');
+        for (const file of filesUnder(runDir)) assert.ok(!readFileSync(file).includes(secret), `${file} holds the password`);
+      } finally {
+        await worker.stop();
+      }
+    },
+    { password: 'pw-distributed' },
+  );
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+test('(d) redis-server restarted mid-run (AOF on): worker and coordinator reconnect; the run completes like a local one', async () => {
+  await withRedisServer(
+    async (server) => {
+      const queueName = `t-${randomUUID()}`;
+      const worker = await inProcessWorker(server, queueName, { sleepMs: 200 });
+      try {
+        await local();
+        const runDir = join(root, 'd');
+        const run = evolveHere(server, queueName, runDir);
+        for (let tries = 0; tries < 400 && [...worker.starts.values()].reduce((a, b) => a + b, 0) < 3; tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+        await server.restart();
+        await run;
+        await assertSameAsLocal(runDir);
+      } finally {
+        await worker.stop();
+      }
+    },
+    { persistence: 'aof' },
+  );
+});
+
+test('(e) a job that always throws on its worker is stored as failed after the retry limit; the run goes on', async () => {
+  await withRedisServer(async (server) => {
+    const queueName = `t-${randomUUID()}`;
+    let broken: string | undefined;
+    const worker = await inProcessWorker(server, queueName, { throwsFor: (job) => (broken ??= job.key) === job.key });
+    try {
+      await local();
+      const runDir = join(root, 'e');
+      await evolveHere(server, queueName, runDir);
+      const brokenKey = broken!.replace(/@[0-9a-f]{12}$/, '');
+      const stored = await assertSameAsLocal(runDir, new Set([brokenKey]));
+      const failed = stored.byKey.get(brokenKey)!;
+      assert.ok(Number.isNaN(failed.fitness));
+      assert.equal(failed.failure, `failed after 2 attempts: simulated worker fault on ${broken}`);
+      assert.equal(worker.starts.get(broken!), 2);
+      const store = RunStore.open(runDir);
+      try {
+        assert.equal(store.manifest().status, 'finished');
+      } finally {
+        store.close();
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+});
