@@ -8,11 +8,12 @@
  *
  *   npm run bench:queue [-- --workers 1,2,4 --jobs-per-worker 8 --sleep-ms 500 --overhead-jobs 100]
  *
- * Worker start-up (tsx, ~1-5 s) is outside the timed part: every worker reports ready first.
+ * Worker start-up (tsx, ~1-5 s) is outside the timed part: every worker reports ready first. The header prints
+ * the load average: record only numbers taken on an idle machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { queueEvaluator, type CandidateJob } from '../src/queue/evaluator.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { argValue } from './support/child-run.js';
@@ -21,6 +22,9 @@ const workerCounts = (argValue('--workers') ?? '1,2,4').split(',').map(Number);
 const jobsPerWorker = Number(argValue('--jobs-per-worker') ?? 8);
 const sleepMs = Number(argValue('--sleep-ms') ?? 500);
 const overheadJobs = Number(argValue('--overhead-jobs') ?? 100);
+
+/** #20 acceptance: speed-up over one worker */
+const TARGETS: Record<number, number> = { 2: 1.9, 4: 3.6 };
 
 interface Recipe {
   x: number;
@@ -57,7 +61,7 @@ async function timedBatch(url: string, queueName: string, recipes: readonly Reci
 const server = await startRedisServer();
 const children: ChildProcess[] = [];
 try {
-  console.log(`bench:queue ${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · evaluation sleeps ${sleepMs} ms`);
+  console.log(`bench:queue ${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · load ${loadavg()[0]!.toFixed(2)} · evaluation sleeps ${sleepMs} ms`);
   let single: number | undefined;
   for (const count of workerCounts) {
     const queueName = `bench-${randomUUID()}`;
@@ -67,7 +71,9 @@ try {
     const seconds = await timedBatch(server.url, queueName, Array.from({ length: jobs }, (_, x) => ({ x, sleepMs })), 2 * count);
     const rate = jobs / seconds;
     single ??= rate;
-    console.log(`${count} worker${count === 1 ? ' ' : 's'}: ${jobs} candidates in ${seconds.toFixed(2)} s → ${rate.toFixed(2)} candidates/s (${(rate / single).toFixed(2)}× 1 worker)`);
+    const target = TARGETS[count];
+    const verdict = target === undefined || count === 1 ? '' : ` · target ≥ ${target}×: ${rate / single >= target ? 'met' : 'NOT met'}`;
+    console.log(`${count} worker${count === 1 ? ' ' : 's'}: ${jobs} candidates in ${seconds.toFixed(2)} s → ${rate.toFixed(2)} candidates/s (${(rate / single).toFixed(2)}× 1 worker)${verdict}`);
     for (const child of started) child.kill('SIGTERM');
   }
   const queueName = `bench-${randomUUID()}`;
