@@ -99,6 +99,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     lockDuration: timing.lockDurationMs,
     stalledInterval: timing.stalledIntervalMs,
     maxStalledCount: timing.maxStalledCount,
+    // after a failed fetch (a Redis hiccup) try again in 2 s, not BullMQ's 15 s: an idle GPU costs more than a retry
+    runRetryDelay: 2000,
     autorun: false,
   });
   worker.on('error', (error) => log(`queue error: ${error.message}`));

@@ -50,6 +50,7 @@ test('two workers share a batch: each candidate evaluated once, fitness x² and 
     const starts = [new Map<string, number>(), new Map<string, number>()];
     // each worker's first job waits until the other worker has started one too: both take jobs, whatever the load
     const arrived = [false, false];
+    const log: string[] = [];
     let bothArrived!: () => void;
     const barrier = new Promise<void>((resolve) => (bothArrived = resolve));
     const arrive = async (i: number): Promise<void> => {
@@ -66,6 +67,7 @@ test('two workers share a batch: each candidate evaluated once, fitness x² and 
           queueName,
           name: `w${i}`,
           timing: TIMING,
+          onLog: (line) => log.push(`w${i} ${line}`),
           heartbeatMs: 200,
           evaluate: async (job) => {
             await arrive(i);
@@ -84,7 +86,7 @@ test('two workers share a batch: each candidate evaluated once, fitness x² and 
       const done = starts.flatMap((counts) => [...counts.entries()]);
       assert.deepEqual(done.map(([key]) => key).sort(), xs.map((x) => `x=${x}`).sort(), 'every key evaluated by one worker');
       assert.ok(done.every(([, n]) => n === 1), 'and once');
-      assert.ok(starts.every((counts) => counts.size > 0), 'both workers took jobs');
+      assert.ok(starts.every((counts) => counts.size > 0), `both workers took jobs; worker log: ${log.join(' | ')}`);
       assert.equal(evaluator.pendingCount(), 0);
     } finally {
       await evaluator.close();
