@@ -224,7 +224,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       maxEvaluations: config.budget,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       // one candidate at a time: each merge holds a whole model in memory
-      evaluateBatch: remote ? offloaded(remote, driver) : evaluateInOrder(async (candidate) => {
+      evaluateBatch: remote ? timedBatches(offloaded(remote, driver), (seconds) => (evaluateSeconds += seconds)) : evaluateInOrder(async (candidate) => {
         const made = await materialise(candidate);
         const scored = await score(made);
         const kinship = await kinshipToParents(made);
@@ -310,5 +310,15 @@ function offloaded(remote: RemoteBatchEvaluator, driver: AnyDriver): EvaluateBat
     return remote.evaluateBatch(jobs, contexts).map((outcome, k) =>
       outcome.then((result) => ({ ...result, details: { ...result.details, recipe: jobs[k]!.recipe, parents: jobs[k]!.parents } })),
     );
+  };
+}
+
+/** adds each batch's wall time until its last outcome settled: a remote run's evaluation time as the coordinator waits it out */
+function timedBatches<G>(evaluate: EvaluateBatch<G>, add: (seconds: number) => void): EvaluateBatch<G> {
+  return (candidates, contexts) => {
+    const started = performance.now();
+    const outcomes = evaluate(candidates, contexts);
+    void Promise.allSettled(outcomes).then(() => add((performance.now() - started) / 1000));
+    return outcomes;
   };
 }

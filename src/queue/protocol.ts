@@ -51,7 +51,7 @@ const finiteOrNull = z.number().nullable();
 export const evaluationJobSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   runId: z.string().min(1),
-  /** the individual key the run store files the result under */
+  /** names the candidate within its run: for evolve, the individual key + '@' + a short recipe hash (run-evaluation.ts) */
   key: z.string().min(1),
   /** what to evaluate: a mergekit-style recipe (with model paths on storage the workers share) and its parents */
   candidate: z.strictObject({ recipe: z.unknown(), parents: z.array(z.string()).optional() }),

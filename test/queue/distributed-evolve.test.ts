@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEvolveCommand } from '../../src/cli/commands/evolve.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { candidateEvaluator } from '../../src/evolve/candidate-evaluation.js';
 import { loadEvolveConfig } from '../../src/evolve/config.js';
 import { buildFitness } from '../../src/evolve/fitness/build.js';
@@ -20,7 +21,7 @@ import { runEvolution } from '../../src/evolve/run.js';
 import type { EvaluationJobData } from '../../src/queue/protocol.js';
 import { startQueueWorker, type RunningQueueWorker } from '../../src/queue/worker.js';
 import { RunStore, type IndividualRecord } from '../../src/runs/store.js';
-import { EXPERTS } from '../evolve/fixture-fitness.js';
+import { BASE, EXPERTS } from '../evolve/fixture-fitness.js';
 import { withRedisServer, type RedisServerHandle } from '../support/redis-server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'modelevo-distributed-'));
@@ -214,6 +215,8 @@ test('(a) two worker processes: every individual stored once with the fitness, m
       const summary = await evolveHere(server, queueName, runDir);
       await assertSameAsLocal(runDir);
       assert.equal(summary.best?.key, (await local()).best.key);
+      // the time spent waiting for the workers counts as evaluation, not as framework overhead
+      assert.ok(summary.seconds.evaluate > 0 && summary.seconds.evaluate <= summary.seconds.total, JSON.stringify(summary.seconds));
       const started = workers.flatMap(startedJobs);
       assert.equal(started.length, BUDGET, 'each job evaluated once');
       assert.ok(workers.every((w) => startedJobs(w).length > 0), 'both workers took jobs');
@@ -338,4 +341,20 @@ test('(e) a job that always throws on its worker is stored as failed after the r
       await worker.stop();
     }
   });
+});
+
+test('refused before any run is created: --max-in-flight without --queue, a malformed --queue URL, a strategy whose candidates are not recipes', async () => {
+  await assert.rejects(runEvolveCommand(configPath, { runDir: join(root, 'r1'), maxInFlight: '4' }), (error: unknown) => error instanceof ConfigError && /only applies with --queue/.test(error.message));
+  await assert.rejects(runEvolveCommand(configPath, { runDir: join(root, 'r2'), queue: 'http://:pw-x@host:6379' }), (error: unknown) => {
+    assert.ok(error instanceof Error && /expected redis:\/\//.test(error.message) && !error.message.includes('pw-x'), String(error));
+    return true;
+  });
+  const kinshipConfig = join(root, 'kinship.yml');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  writeFileSync(kinshipConfig, JSON.stringify({ ...config, base_model: BASE, strategy: { name: 'kinship-greedy', max_generations: 1 } }));
+  await assert.rejects(runEvolveCommand(kinshipConfig, { runDir: join(root, 'r3'), queue: 'redis://127.0.0.1:1' }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError && /kinship-greedy cannot be evaluated on a queue/.test(error.message), String(error));
+    return true;
+  });
+  for (const dir of ['r1', 'r2', 'r3']) assert.equal(RunStore.existsIn(join(root, dir)), false, dir);
 });
