@@ -22,6 +22,7 @@ import type { EvaluationJobData } from '../../src/queue/protocol.js';
 import { startQueueWorker, type RunningQueueWorker } from '../../src/queue/worker.js';
 import { RunStore, type IndividualRecord } from '../../src/runs/store.js';
 import { BASE, EXPERTS } from '../evolve/fixture-fitness.js';
+import { budget } from '../support/budget.js';
 import { withRedisServer, type RedisServerHandle } from '../support/redis-server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'modelevo-distributed-'));
@@ -38,7 +39,7 @@ export async function evaluate({ checkpoint }) {
   return { score: -s, last: v[v.length - 1] };
 }
 `;
-const BUDGET = 8; // two steps of four
+const BUDGET = budget(8, 16); // steps of four: two under npm test, four under test:full
 writeFileSync(join(root, 'fitness.mjs'), MODULE);
 const configPath = join(root, 'evolve.yml');
 writeFileSync(
