@@ -22,7 +22,7 @@ const builtinFitness = z.strictObject({
   offset: z.number().int().min(0).default(32),
 });
 
-const fitnessSchema = z.union([
+export const fitnessSchema = z.union([
   z.strictObject({ builtin: builtinFitness }),
   z.strictObject({ command: z.strictObject({ run: z.string(), timeout: z.number().positive().default(600), objective: objective.default('max') }) }),
   z.strictObject({ module: z.strictObject({ path: z.string(), objective: objective.default('max') }) }),

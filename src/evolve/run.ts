@@ -18,7 +18,8 @@ import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
 import { openRun } from '../runs/open-run.js';
 import type { RunStore } from '../runs/store.js';
-import { evaluateInOrder, runLoop, type LoopProgress } from './loop.js';
+import { evaluateInOrder, runLoop, type EvaluateBatch, type LoopProgress } from './loop.js';
+import type { RemoteBatchEvaluator, RemoteEvaluation } from './remote.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
 import type { Materialised } from './drivers/driver.js';
 import { evolveBinding, type AnyDriver } from './registry.js';
@@ -40,6 +41,11 @@ export interface EvolveOptions {
   readonly fitness: FitnessSource;
   /** write the best model folder (default true) */
   readonly writeBest?: boolean;
+  /**
+   * evaluate candidates elsewhere (a queue of workers, #20) instead of one after the other here; needs a
+   * strategy whose candidates are recipes. The best model is still merged here at the end.
+   */
+  readonly remote?: RemoteEvaluation;
   onProgress?(progress: LoopProgress): void;
 }
 
@@ -121,6 +127,11 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     checkPopulation(config);
     // the driver reads the store only while the loop runs, after the store exists
     madeDriver = makeDriver(config, models, () => openedStore!, cwd);
+    if (options.remote && !madeDriver.recipeOf) {
+      throw new ConfigError([{ path: ['strategy', 'name'], message: `${config.strategy.name} cannot be evaluated on a queue: its candidates are not self-contained merge recipes` }], {
+        hint: 'use cma-es, random or grid-greedy with --queue, or run this strategy without --queue',
+      });
+    }
     checkPopulationMemory(config, madeDriver.params);
     // a fitness that can never succeed is refused before anything is created or evaluated
     await options.fitness.preflight?.(models.get(config.base_model ?? config.models[0]!) ?? [...models.values()][0]!);
@@ -197,7 +208,12 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     }
   }
 
+  let remote: RemoteBatchEvaluator | undefined;
   try {
+    if (options.remote) {
+      remote = await options.remote.open({ runId: store.manifest().id });
+      store.event('remote-evaluation', { on: options.remote.describe });
+    }
     const result = await runLoop({
       strategy: driver.strategy,
       params: driver.params,
@@ -208,7 +224,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       maxEvaluations: config.budget,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       // one candidate at a time: each merge holds a whole model in memory
-      evaluateBatch: evaluateInOrder(async (candidate) => {
+      evaluateBatch: remote ? timedBatches(offloaded(remote, driver), (seconds) => (evaluateSeconds += seconds)) : evaluateInOrder(async (candidate) => {
         const made = await materialise(candidate);
         const scored = await score(made);
         const kinship = await kinshipToParents(made);
@@ -279,9 +295,30 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     }
     throw error;
   } finally {
+    await remote?.close();
     driver.close();
     await kinshipKernels?.then((kernels) => kernels.close()).catch(() => undefined);
     for (const model of models.values()) model.close();
     store.close();
   }
+}
+
+/** The loop's batch evaluator for a remote run: candidates go out as recipes; the recipe and parents are stored with each outcome. */
+function offloaded(remote: RemoteBatchEvaluator, driver: AnyDriver): EvaluateBatch<unknown> {
+  return (candidates, contexts) => {
+    const jobs = candidates.map((candidate) => ({ key: driver.keyOf(candidate), ...driver.recipeOf!(candidate) }));
+    return remote.evaluateBatch(jobs, contexts).map((outcome, k) =>
+      outcome.then((result) => ({ ...result, details: { ...result.details, recipe: jobs[k]!.recipe, parents: jobs[k]!.parents } })),
+    );
+  };
+}
+
+/** adds each batch's wall time until its last outcome settled: a remote run's evaluation time as the coordinator waits it out */
+function timedBatches<G>(evaluate: EvaluateBatch<G>, add: (seconds: number) => void): EvaluateBatch<G> {
+  return (candidates, contexts) => {
+    const started = performance.now();
+    const outcomes = evaluate(candidates, contexts);
+    void Promise.allSettled(outcomes).then(() => add((performance.now() - started) / 1000));
+    return outcomes;
+  };
 }

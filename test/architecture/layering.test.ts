@@ -15,6 +15,8 @@
  * - tasks: datasets, their windowing, scalers, splits and metrics, independent of any model.
  * - models: eval (Llama evaluator), continual, spatiotemporal, lora, kinship, merge.
  * - evolve: algorithms that drive the models (every ask/tell strategy, fitness, the evolution run).
+ * - queue (above evolve, beside neuro and demo): distributed evaluation on Redis + BullMQ (#20): the job protocol, the coordinator's
+ *   queue-backed batch evaluator, the worker. It knows jobs, not models; the CLI joins it to evolve's fitness.
  * - neuro, demo: pipelines built from evolve's strategies and loop. AD-NEv (neuro) drives its (μ+λ) GA and
  *   weight tuning from evolve/strategies/, so it sits above evolve; the demo is built from evolve, merge,
  *   kinship and eval.
@@ -40,7 +42,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['tasks'],
   ['eval', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
   ['evolve'],
-  ['neuro', 'demo'],
+  ['neuro', 'demo', 'queue'],
   ['ui'],
   ['cli'],
 ];

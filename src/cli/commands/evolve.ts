@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { addSchemaOptions, flag, parseCommandOptions } from '../schema-options.js';
+import { addSchemaOptions, flag, hiddenFlag, parseCommandOptions } from '../schema-options.js';
 import { ConfigError } from '../../core/errors.js';
 import { loadEvolveConfig, type EvolveConfig } from '../../evolve/config.js';
 import { buildFitness } from '../../evolve/fitness/build.js';
@@ -16,6 +16,8 @@ import { EVOLVE_STRATEGY_NAMES } from '../../evolve/registry.js';
 import { runEvolution, type EvolveSummary } from '../../evolve/run.js';
 import { writeRunReport } from '../../runs/report.js';
 import { RunStore } from '../../runs/store.js';
+import { parseQueueUrl, redactQueueUrl } from '../../queue/redis-url.js';
+import { queueRunEvaluation } from '../../queue/run-evaluation.js';
 import { parseIntegerFlag, watchLiveLine } from '../options.js';
 
 /** One declaration per flag; --budget stays text here and is checked by parseIntegerFlag (its message names the flag). */
@@ -24,6 +26,10 @@ export const EvolveCommandOptionsSchema = z.object({
   resume: flag(z.boolean().default(false), 'continue the run in --run-dir after a crash or kill, without repeating evaluations'),
   budget: flag(z.string().optional(), 'maximum number of fitness evaluations (overrides the config)', '<n>'),
   json: flag(z.boolean().default(false), 'print one JSON summary on stdout'),
+  queue: flag(z.string().optional(), 'evaluate on `modelevo worker`s through Redis: redis://[user:password@]host:port[/db] (never printed or stored)', '<url>'),
+  maxInFlight: flag(z.string().optional(), 'jobs of this run in the queue at once (default 2 × the workers seen at start)', '<n>'),
+  queueName: hiddenFlag(z.string().optional(), 'the BullMQ queue (tests isolate themselves)', '<name>'),
+  queuePollMs: hiddenFlag(z.string().optional(), 'how often pending jobs are re-read in case an event was lost (ms, default 5000)', '<ms>'),
 });
 export type EvolveCommandOptions = z.input<typeof EvolveCommandOptionsSchema>;
 
@@ -41,7 +47,24 @@ export async function runEvolveCommand(configPath: string, raw: EvolveCommandOpt
   if (options.resume && !options.runDir) {
     throw new ConfigError([{ path: ['--run-dir'], message: '--resume needs the --run-dir of the run to continue' }], { hint: 'modelevo runs list shows the runs' });
   }
+  if (options.queue === undefined && (options.maxInFlight !== undefined || options.queueName !== undefined)) {
+    throw new ConfigError([{ path: ['--max-in-flight'], message: 'only applies with --queue' }], { hint: 'modelevo evolve cfg.yml --queue redis://host:6379 --max-in-flight 8' });
+  }
+  if (options.queue !== undefined) parseQueueUrl(options.queue); // a malformed URL is refused before a run is created
   const runDir = resolve(options.runDir ?? defaultRunDir(config));
+  const remote = options.queue === undefined ? undefined : queueRunEvaluation({
+    url: options.queue,
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: parseIntegerFlag(options.maxInFlight, '--max-in-flight', 1) }),
+    ...(options.queueName === undefined ? {} : { queueName: options.queueName }),
+    ...(options.queuePollMs === undefined ? {} : { pollIntervalMs: parseIntegerFlag(options.queuePollMs, '--queue-poll-ms', 10) }),
+    fitness: config.fitness,
+    models: config.models,
+    ...(config.base_model === undefined ? {} : { baseModel: config.base_model }),
+    cwd: process.cwd(),
+    onStart: ({ maxInFlight, workers }) => {
+      if (!options.json) process.stderr.write(`  evaluating on ${redactQueueUrl(options.queue!)}: ${maxInFlight} jobs in flight${workers === undefined ? '' : ` (${workers} worker${workers === 1 ? '' : 's'} seen)`}\n`);
+    },
+  });
   const fitness = await buildFitness(config, process.cwd());
   const quiet = options.json;
   if (!quiet) process.stderr.write(`${watchLiveLine(runDir)}\n`);
@@ -52,6 +75,7 @@ export async function runEvolveCommand(configPath: string, raw: EvolveCommandOpt
       runDir,
       resume: options.resume ?? false,
       fitness,
+      ...(remote ? { remote } : {}),
       onProgress: quiet
         ? undefined
         : (p) =>
@@ -108,6 +132,7 @@ export function registerEvolveCommand(program: Command): void {
 Examples:
   modelevo evolve examples/evolve/cma-es.yml --run-dir runs/cma
   modelevo evolve examples/evolve/cma-es.yml --run-dir runs/cma --resume     # after a crash
+  modelevo evolve examples/evolve/cma-es.yml --run-dir runs/cma --queue redis://10.0.0.5:6379/0   # on modelevo workers
   modelevo runs show runs/cma`,
     )
     .action(async (configPath: string, options: EvolveCommandOptions) => {

@@ -13,7 +13,9 @@ import { registerEvolveCommand } from './evolve.js';
 import { registerRunsCommand } from './runs.js';
 import { registerStCommand } from './st.js';
 import { registerUiCommand } from './ui.js';
+import { registerWorkerCommand } from './worker.js';
+import { registerQueueCommand } from './queue.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand, registerUiCommand];
+export const COMMANDS: readonly RegisterCommand[] = [registerInspectCommand, registerMergeCommand, registerKinshipCommand, registerEvalCommand, registerEvolveCommand, registerRunsCommand, registerDemoCommand, registerExtractLoraCommand, registerComposeLoraCommand, registerAnomalyCommand, registerContinualCommand, registerStCommand, registerWorkerCommand, registerQueueCommand, registerUiCommand];

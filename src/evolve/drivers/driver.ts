@@ -23,6 +23,12 @@ export interface Driver<P extends BaseParams, S, G> {
   readonly geneNames?: readonly string[];
   keyOf(candidate: G): string;
   materialise(candidate: G): Promise<Materialised>;
+  /**
+   * The candidate as a self-contained mergekit recipe over the run's input models, without merging it: what
+   * a queue worker on another machine needs to rebuild it (#20). Absent for strategies whose candidates
+   * depend on models made during the run (kinship-greedy's children) or on adapters (LoraHub).
+   */
+  recipeOf?(candidate: G): { readonly recipe: unknown; readonly parents: readonly string[] };
   /** deterministic state preparation before each ask (kinship values for kinship-greedy) */
   beforeAsk?(state: S): Promise<S>;
   /** the candidate the run returns (the strategy's best, as a genome) */

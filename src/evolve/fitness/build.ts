@@ -10,7 +10,7 @@ import type { FitnessSource } from './fitness.js';
 import { lmFitness } from './lm.js';
 import { moduleFitness } from './module.js';
 
-export async function buildFitness(config: EvolveConfig, cwd: string, options: { threads?: number } = {}): Promise<FitnessSource> {
+export async function buildFitness(config: Pick<EvolveConfig, 'fitness' | 'models' | 'base_model'>, cwd: string, options: { threads?: number } = {}): Promise<FitnessSource> {
   const fitness = config.fitness;
   if ('builtin' in fitness) {
     const donor = config.base_model ?? config.models[0];
