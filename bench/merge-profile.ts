@@ -44,7 +44,21 @@ const outRoot = argValue('--out') ?? mkdtempSync('/dev/shm/modelevo-profile-');
 const out = join(outRoot, method);
 
 // every kernel call goes through runSplit or the streamed conversions; the pool is exclusive, so wall times add up
-timed(KernelPool.prototype, 'runSplit', (args) => `kernel ${String(args[0])}`);
+const PASS_NAMES = ['load (read, decode, δ, first select level / l1 norms)', 'second select level', 'sparsify + combine + encode + write'];
+{
+  // taskVectorPass: one label per pass (its first argument)
+  const runSplit = KernelPool.prototype.runSplit;
+  KernelPool.prototype.runSplit = function (this: KernelPool, kernel, n, argsFor, options) {
+    let label = `kernel ${kernel}`;
+    const started = performance.now();
+    const wrapped = (start: number, length: number, part: number): readonly number[] => {
+      const args = argsFor(start, length, part);
+      if (kernel === 'taskVectorPass') label = `kernel taskVectorPass: ${PASS_NAMES[args[0]!] ?? '?'}`;
+      return args;
+    };
+    return runSplit.call(this, kernel, n, wrapped, options).finally(() => record(label, (performance.now() - started) / 1000));
+  };
+}
 for (const name of ['bf16ToF32', 'f16ToF32', 'f32ToBf16', 'f32ToF16', 'weightedSum'] as const) timed(KernelPool.prototype, name, () => `kernel ${name}`);
 timed(KernelPool, 'create', () => 'kernel pool start');
 timed(ModelFolderWriter.prototype, 'writeTensor', () => 'output write (main thread)');
