@@ -108,6 +108,31 @@ export function keepBand(
   high: u32, highTie: i32, highFirst: i32, highLast: i32,
   scale: f64,
 ): void {
+  keepBandFrom(src, dst, n, low, lowTie, lowFirst, lowLast, high, highTie, highFirst, highLast, scale, 0);
+}
+
+/**
+ * keepBand over one block of a longer range: the tie numbers to start from are the two i32 at `ties` (low, high),
+ * and the numbers after the block are stored back there, so consecutive blocks continue the numbering.
+ */
+export function keepBandAt(
+  src: usize, dst: usize, n: i32,
+  low: u32, lowFirst: i32, lowLast: i32,
+  high: u32, highFirst: i32, highLast: i32,
+  scale: f64, ties: usize,
+): void {
+  keepBandFrom(src, dst, n, low, load<i32>(ties), lowFirst, lowLast, high, load<i32>(ties + 4), highFirst, highLast, scale, ties);
+}
+
+// keepBand's loop; with `ties` ≠ 0 the tie numbers reached are stored there
+// @ts-ignore: decorator
+@inline
+function keepBandFrom(
+  src: usize, dst: usize, n: i32,
+  low: u32, lowTie: i32, lowFirst: i32, lowLast: i32,
+  high: u32, highTie: i32, highFirst: i32, highLast: i32,
+  scale: f64, ties: usize,
+): void {
   const lowV = i32x4.splat(low);
   const highV = i32x4.splat(high);
   const scaled = scale != 1.0;
@@ -142,6 +167,10 @@ export function keepBand(
       }
       store<f32>(dst + o, inLow && !inHigh ? <f32>(<f64>value * scale) : 0);
     }
+  }
+  if (ties != 0) {
+    store<i32>(ties, lowTie);
+    store<i32>(ties + 4, highTie);
   }
 }
 

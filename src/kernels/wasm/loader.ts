@@ -70,6 +70,20 @@ export interface KernelExports {
     highLast: number,
     scale: number,
   ): void;
+  /** keepBand over one block, the two tie numbers (low, high) read from and stored back to the i32 pair at `ties` */
+  keepBandAt(
+    src: number,
+    dst: number,
+    n: number,
+    low: number,
+    lowFirst: number,
+    lowLast: number,
+    high: number,
+    highFirst: number,
+    highLast: number,
+    scale: number,
+    ties: number,
+  ): void;
   dareKeep(src: number, dst: number, n: number, indexStart: number, k0: number, k1: number, keepBelow: number, scale: number): void;
   dellaRows(x: number, rows: number, rowLength: number, indexStart: number, k0: number, k1: number, low: number, high: number, inverse: number, scratch: number): void;
   dellaScratchBytes(rowLength: number): number;
