@@ -352,3 +352,43 @@ export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, ki
   // the first level of the top-k select while the block is still in cache (absHistogramPrefix, bits 30..20)
   if (hist != 0) absHistogramPrefix(dst, n, 31, 0, 20, 0x7ff, hist);
 }
+
+/**
+ * absHistogramPrefix of δ = x − base (float32, one rounding as decodeTaskVector) for bfloat16 (kind
+ * TASK_INPUT_BF16) or float32 inputs read straight from their raw blocks, without storing δ; stores 1 at `status`
+ * when x or base holds NaN/±Inf. The task-vector passes' select levels (kernels/wasm/task-vector-passes.ts).
+ */
+export function deltaHistogramPrefix(raw: usize, base: usize, n: i32, kind: i32, status: usize, prefixShift: i32, prefix: u32, shift: i32, mask: u32, hist: usize): void {
+  const bf16 = kind == TASK_INPUT_BF16;
+  const all = prefixShift >= 31;
+  const wanted = i32x4.splat(prefix);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x = bf16 ? i32x4.shl(v128.load16x4_u(raw + (<usize>i << 1)), 16) : v128.load(raw + (<usize>i << 2));
+    const b = bf16 ? i32x4.shl(v128.load16x4_u(base + (<usize>i << 1)), 16) : v128.load(base + (<usize>i << 2));
+    bad = v128.or(bad, v128.or(exponentAllOnes(x), exponentAllOnes(b)));
+    const a = v128.and(f32x4.sub(x, b), i32x4.splat(ABS));
+    // outside the first level most entries miss the bucket: test four at once
+    if (!all && !v128.any_true(i32x4.eq(i32x4.shr_u(a, prefixShift), wanted))) continue;
+    countBits(hist, i32x4.extract_lane(a, 0), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 1), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 2), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 3), all, prefixShift, prefix, shift, mask);
+  }
+  for (; i < n; i++) {
+    const x = bf16 ? reinterpret<f32>(<u32>load<u16>(raw + (<usize>i << 1)) << 16) : load<f32>(raw + (<usize>i << 2));
+    const b = bf16 ? reinterpret<f32>(<u32>load<u16>(base + (<usize>i << 1)) << 16) : load<f32>(base + (<usize>i << 2));
+    if ((reinterpret<u32>(x) & 0x7f800000) == 0x7f800000 || (reinterpret<u32>(b) & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
+    countBits(hist, reinterpret<u32>(x - b) & ABS, all, prefixShift, prefix, shift, mask);
+  }
+  if (v128.any_true(bad)) store<i32>(status, 1);
+}
+
+// @ts-ignore: decorator
+@inline
+function countBits(hist: usize, bits: u32, all: bool, prefixShift: i32, prefix: u32, shift: i32, mask: u32): void {
+  if (!all && bits >> prefixShift != prefix) return;
+  const p = hist + (<usize>((bits >> shift) & mask) << 2);
+  store<u32>(p, load<u32>(p) + 1);
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bf16BitsToF32, f32ToF16Bits } from '../core/float16.js';
 import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
@@ -68,14 +69,30 @@ const models: PlanModels = {
 };
 const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype: 'BF16' as const }));
 
+/** the family's bytes in `dtype` (every value is exact in float16 and float32 too) */
+function tensorBytes(dtype: InputDType, model: number, name: string, numel: number): Uint8Array {
+  const bits = tensorBits(model, name, numel);
+  if (dtype === 'BF16') return new Uint8Array(bits.buffer);
+  const values = Float32Array.from(bits, (b) => bf16BitsToF32(b));
+  if (dtype === 'F32') return new Uint8Array(values.buffer);
+  return new Uint8Array(Uint16Array.from(values, (v) => f32ToF16Bits(v)).buffer);
+}
+
+type InputDType = 'BF16' | 'F16' | 'F32';
+/** model folder of each input dtype: bfloat16 at the top, the others under f16/, f32/ */
+const folderOf = (dtype: InputDType, model: string): string => (dtype === 'BF16' ? model : `${dtype.toLowerCase()}/${model}`);
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-task-vectors-'));
-  MODELS.forEach((model, m) => {
-    const writer = ModelFolderWriter.create(join(dir, model), specs, { maxShardBytes: 90000 });
-    for (const { name, shape } of specs) writer.writeTensor(name, new Uint8Array(tensorBits(m, name, shape.reduce((a, b) => a * b, 1)).buffer));
-    writer.commit();
-    writeFileSync(join(dir, model, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
-  });
+  for (const dtype of ['BF16', 'F16', 'F32'] as const) {
+    MODELS.forEach((model, m) => {
+      const folder = join(dir, folderOf(dtype, model));
+      const writer = ModelFolderWriter.create(folder, specs.map((spec) => ({ ...spec, dtype })), { maxShardBytes: 90000 });
+      for (const { name, shape } of specs) writer.writeTensor(name, tensorBytes(dtype, m, name, shape.reduce((a, b) => a * b, 1)));
+      writer.commit();
+      writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+    });
+  }
   twoWorkers = await KernelPool.create({ workers: 2, minParallelElements: 256 });
   oneWorker = await KernelPool.create({ workers: 1, minParallelElements: 256 });
 });
@@ -108,7 +125,11 @@ async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<
   return calls;
 }
 
-const CASES: { method: string; parameters?: Record<string, unknown>; outDtype: 'bfloat16' | 'float32' | 'float16' }[] = [
+const CASES: { method: string; parameters?: Record<string, unknown>; outDtype: 'bfloat16' | 'float32' | 'float16'; inputs?: InputDType }[] = [
+  // float32 inputs take the same direct select levels as bfloat16, float16 inputs the decoded route
+  { method: 'ties', outDtype: 'bfloat16', inputs: 'F32' },
+  { method: 'breadcrumbs_ties', outDtype: 'float16', inputs: 'F16' },
+  { method: 'dare_ties', outDtype: 'float32', inputs: 'F16' },
   { method: 'ties', outDtype: 'bfloat16' },
   { method: 'ties', parameters: { normalize: false, lambda: 1.5 }, outDtype: 'float32' },
   { method: 'breadcrumbs_ties', outDtype: 'bfloat16' },
@@ -119,16 +140,16 @@ const CASES: { method: string; parameters?: Record<string, unknown>; outDtype: '
   { method: 'task_arithmetic', outDtype: 'bfloat16' },
 ];
 
-for (const { method, parameters, outDtype } of CASES) {
-  test(`${method} ${JSON.stringify(parameters ?? {})} → ${outDtype}: the block-wise passes give the reference bytes, into memory and into a shard, on 1 and 2 workers`, async () => {
+for (const { method, parameters, outDtype, inputs = 'BF16' } of CASES) {
+  test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs} → ${outDtype}: the block-wise passes give the reference bytes, into memory and into a shard, on 1 and 2 workers`, async () => {
     const config = parseMergeConfig({
       merge_method: method,
-      base_model: 'base',
+      base_model: folderOf(inputs, 'base'),
       models: [
         // density 0.01 keeps nothing of the 24- and 3-element tensors (a warning, an all-zero task vector)
-        { model: 'a', parameters: { weight: 0.9, density: 0.01 } },
-        { model: 'b', parameters: { weight: 0.6, density: 0.3, gamma: 0.05 } },
-        { model: 'c', parameters: { weight: 1.3, density: 1 } },
+        { model: folderOf(inputs, 'a'), parameters: { weight: 0.9, density: 0.01 } },
+        { model: folderOf(inputs, 'b'), parameters: { weight: 0.6, density: 0.3, gamma: 0.05 } },
+        { model: folderOf(inputs, 'c'), parameters: { weight: 1.3, density: 1 } },
       ],
       parameters: { lambda: 0.8, ...parameters },
       out_dtype: outDtype,

@@ -16,6 +16,7 @@ import { writeSync } from 'node:fs';
 import { invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
 import { readFullyAt } from './read-fully.js';
+import { TASK_INPUT_F16 } from './task-vector-from-files.js';
 
 export const PASS_LOAD = 0;
 export const PASS_LEVEL2 = 1;
@@ -179,18 +180,22 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
   const outWidth = job.mode === PASS_FINAL ? (job.outKind === OUT_F32 ? 4 : 2) : 0;
+  // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
+  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (job.mode === PASS_LOAD && job.histograms !== 0 && job.normsBefore === 0));
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
+    const raw = (j: number): number => job.raws[j]! + index * job.width;
     for (let j = 0; j < inputs; j++) {
-      const raw = job.raws[j]! + index * job.width;
-      if (job.mode === PASS_LOAD) readFullyAt(job.fds[j]!, bytes.subarray(raw, raw + length * job.width), job.positions[j]! + index * job.width);
-      kernels.decodeTaskVector(raw, j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
+      if (job.mode === PASS_LOAD) readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
       for (let j = 0; j < models; j++) {
         const delta = deltaBlock(j);
-        if (job.histograms !== 0) kernels.absHistogramPrefix(delta, length, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, job.histograms + j * LEVEL1_BINS * 4);
+        const histogram = job.histograms + j * LEVEL1_BINS * 4;
+        if (direct) kernels.deltaHistogramPrefix(raw(j + 1), raw(0), length, job.kind, job.status, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+        else if (job.histograms !== 0) kernels.absHistogramPrefix(delta, length, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
         if (job.normsBefore === 0) continue;
         // blocks are whole l1 blocks of the tensor (the caller aligns them), so the partials match l1Norm's
         const block = job.normsBefore + (j * job.blocks + index / job.blockElements) * 8;
@@ -199,7 +204,10 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         kernels.absSumBlocks(delta, length, block - job.normsBefore + job.normsAfter);
       }
     } else if (job.mode === PASS_LEVEL2) {
-      for (const [model, prefix, histogram] of job.cuts) kernels.absHistogramPrefix(deltaBlock(model), length, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
+      for (const [model, prefix, histogram] of job.cuts) {
+        if (direct) kernels.deltaHistogramPrefix(raw(model + 1), raw(0), length, job.kind, job.status, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
+        else kernels.absHistogramPrefix(deltaBlock(model), length, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
+      }
     } else {
       for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
       kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
