@@ -96,8 +96,8 @@ export class TaskVectorKernels {
       histograms: arena.u32(Math.max(1, (pool.partCount * (sizes.inputs - 1) * TASK_HISTOGRAM_BYTES) / 4)),
     };
     this.blockElements = sizes.blockElements;
-    // the fused passes borrow the float32 vectors as the inputs' raw copies (the two paths never overlap)
-    const buffers = { raws: this.vectors.map((v) => v.byteOffset), out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable };
+    // the fused passes borrow the output buffer, status and tables (the two paths never overlap)
+    const buffers = { inputs: sizes.inputs, out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable };
     this.fused = new FusedTaskVectors(pool, method, config, buffers, seed, warn, sizes.numel);
   }
 

@@ -1,13 +1,14 @@
 /**
  * The task-vector merges of fast-task-vectors.ts in three block-wise passes when every input is a shard on disk
  * (issue #16): no tensor-sized float32 vector is written or read back, no output passes through the main thread.
- * 1. LOAD: the workers read their element ranges of every input into the inputs' raw arena copies, decode base
- *    and δ_j = X_j − B block by block in L2, flag NaN/±Inf, and count |δ_j| bits 30..15 (65,536 bins) for a
+ * Every pass has the workers read their element ranges of every input from the shards block by block into L2
+ * (the page cache is the only tensor-sized copy; a pass costs one more read of it, not a DRAM round trip):
+ * 1. LOAD: decode base and δ_j = X_j − B, flag NaN/±Inf, and count |δ_j| bits 30..15 (65,536 bins) for a
  *    top-k cut, or the per-block l1 norms before/after a DARE mask;
  * 2. LEVEL2 (top-k cuts only): the bits 14..0 of the entries in each cut's first-level bucket — the two levels
  *    pin the exact k-th largest |δ| pattern, and the per-range counts of entries equal to it number the ties
  *    across ranges (the same cut and tie order as kernel-sparsify.ts's three levels, so the same kept set);
- * 3. FINAL: decode again from the arena copies, sparsify each δ_j (keepBandAt continuing the tie numbers from
+ * 3. FINAL: decode again, sparsify each δ_j (keepBandAt continuing the tie numbers from
  *    block to block, dareKeep, or zero), `tiesCombineF64`, encode, and write the block to the output's place in
  *    its shard (or to memory).
  * Same kernels, same per-element arithmetic as the whole-vector path, so the output bytes are the same.
@@ -78,10 +79,10 @@ export interface FusedTensor {
   readonly plainDivisor: number;
 }
 
-/** Arena buffers the whole-vector path owns and lends: raw input copies, output, status, weight tables. */
+/** Arena buffers the whole-vector path owns and lends: output, status, weight tables. */
 export interface FusedBuffers {
-  /** byte address of each input's tensor-sized buffer (≥ 4 bytes per element), base first */
-  readonly raws: readonly number[];
+  /** most inputs of one tensor, base included */
+  readonly inputs: number;
   /** tensor-sized output buffer (≥ 4 bytes per element) for sinks without a file target */
   readonly out: Uint8Array;
   readonly status: Int32Array;
@@ -129,7 +130,7 @@ export class FusedTaskVectors {
     invariant(pool.splitAlignment === L1_BLOCK, () => `kernel range alignment ${pool.splitAlignment} != l1 block ${L1_BLOCK}`);
     const arena = pool.arena;
     const parts = pool.partCount;
-    const models = buffers.raws.length - 1;
+    const models = buffers.inputs - 1;
     const selects = config.sparsifier === 'magnitude' || config.sparsifier === 'magnitude_outliers';
     this.level1 = arena.u32(selects ? parts * models * LEVEL1_BINS : 1);
     this.level2 = arena.u32(selects ? parts * 2 * models * LEVEL2_BINS : 1);
@@ -157,7 +158,7 @@ export class FusedTaskVectors {
     const kind = inputs[0]!.dtype === 'F32' ? TASK_INPUT_F32 : inputs[0]!.dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
     const width = BYTES[inputs[0]!.dtype]!;
     const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
-    const { raws, status } = this.buffers;
+    const { status } = this.buffers;
     const common = (offset: number, length: number, part: number): PassCommon => ({
       n: length,
       start: offset,
@@ -166,7 +167,8 @@ export class FusedTaskVectors {
       status: status.byteOffset,
       scratch: this.scratch.base + part * this.scratch.stride,
       blockElements: L1_BLOCK,
-      raws,
+      fds: ranges.map((range) => range.fd),
+      positions: ranges.map((range) => range.position),
     });
     const plan = this.planModels(job, n);
     const cuts = plan.cuts;
@@ -180,8 +182,6 @@ export class FusedTaskVectors {
       return taskVectorPassArgs({
         mode: PASS_LOAD,
         ...common(offset, length, part),
-        fds: ranges.map((range) => range.fd),
-        positions: ranges.map((range) => range.position),
         histograms: cuts.length > 0 ? this.level1.byteOffset + part * models * LEVEL1_BINS * 4 : 0,
         normsBefore: l1 ? this.normsBefore.byteOffset : 0,
         normsAfter: l1 ? this.normsAfter.byteOffset : 0,

@@ -3,8 +3,9 @@
  * sized blocks, without tensor-sized float32 vectors (issue #16). Every pass decodes base and δ_j = X_j − B of
  * the block into this thread's scratch (assembly/sparsify.ts `decodeTaskVector`, the same float32 rounding as
  * the reference) and works on the block while it is in L2:
- * - LOAD: reads the raw input bytes from the shards into their arena copies (so later passes read memory, not
- *   files), flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) and, for the
+ * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → L2, as the
+ * linear file kernels do): no tensor-sized buffer is written, so none is faulted in or read back from DRAM.
+ * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) and, for the
  *   l1 rescale of a random sparsifier, the per-block norms of δ_j before and after its DARE mask;
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
@@ -46,7 +47,7 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
 export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
-  return (inputs + 1) * alignUp(blockElements * 4) + alignUp(4 * inputs);
+  return (2 * inputs + 1) * alignUp(blockElements * 4) + alignUp(4 * inputs);
 }
 
 /**
@@ -68,15 +69,13 @@ interface Common {
   readonly status: number;
   readonly scratch: number;
   readonly blockElements: number;
-  /** arena byte address of element 0 of each input's raw copy, base first */
-  readonly raws: readonly number[];
+  /** per input, base first: descriptor and file position of element 0 */
+  readonly fds: readonly number[];
+  readonly positions: readonly number[];
 }
 
 export interface LoadPass extends Common {
   readonly mode: typeof PASS_LOAD;
-  readonly fds: readonly number[];
-  /** file position of element 0 of each input */
-  readonly positions: readonly number[];
   /** this range's first-level histograms (LEVEL1_BINS u32 per model), or 0 */
   readonly histograms: number;
   /** float64 per-block l1 norms before / after the model's sparsifier (model-major, `blocks` per model), or 0 */
@@ -116,9 +115,9 @@ const recordArgs = (records: readonly ModelRecord[]): number[] =>
 
 /** Flat argument list of a pass (the worker protocol carries numbers only). */
 export function taskVectorPassArgs(job: TaskVectorPass): number[] {
-  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.raws.length, ...job.raws];
+  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
   if (job.mode === PASS_LOAD) {
-    return [...head, ...job.fds, ...job.positions, job.histograms, job.normsBefore, job.normsAfter, job.blocks, ...recordArgs(job.records)];
+    return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, ...recordArgs(job.records)];
   }
   if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
   const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition];
@@ -135,20 +134,19 @@ function parse(args: readonly number[]): TaskVectorPass {
   const mode = next();
   const common = { n: next(), start: next(), kind: next(), width: next(), status: next(), scratch: next(), blockElements: next() };
   const inputs = next();
-  const raws = take(inputs);
+  const fds = take(inputs);
+  const positions = take(inputs);
   const records = (): ModelRecord[] => Array.from({ length: inputs - 1 }, () => ({ kind: next(), params: take(RECORD - 1) }));
   let job: TaskVectorPass;
   if (mode === PASS_LOAD) {
-    const fds = take(inputs);
-    const positions = take(inputs);
-    job = { mode, ...common, raws, fds, positions, histograms: next(), normsBefore: next(), normsAfter: next(), blocks: next(), records: records() };
+    job = { mode, ...common, fds, positions, histograms: next(), normsBefore: next(), normsAfter: next(), blocks: next(), records: records() };
   } else if (mode === PASS_LEVEL2) {
     const count = next();
-    job = { mode, ...common, raws, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
+    job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
   } else {
     invariant(mode === PASS_FINAL, () => `taskVectorPass: unknown mode ${mode}`);
     const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition] = take(10) as [number, number, number, number, number, number, number, number, number, number];
-    job = { mode, ...common, raws, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, records: records() };
+    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, records: records() };
   }
   invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
   return job;
@@ -169,13 +167,14 @@ function sparsifyBlock(kernels: KernelExports, memory: WebAssembly.Memory, recor
 
 export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Memory, args: readonly number[]): void {
   const job = parse(args);
-  const inputs = job.raws.length;
+  const inputs = job.fds.length;
   const models = inputs - 1;
   const stride = alignUp(job.blockElements * 4);
   const baseBlock = job.scratch;
   const deltaBlock = (j: number): number => job.scratch + (1 + j) * stride;
   const outBlock = job.scratch + inputs * stride;
-  const table = job.scratch + (inputs + 1) * stride;
+  const rawBlocks = job.scratch + (inputs + 1) * stride;
+  const table = rawBlocks + inputs * stride;
   // the memory may have grown since this thread last looked: fresh views per job
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
@@ -185,9 +184,9 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
-    const raw = (j: number): number => job.raws[j]! + index * job.width;
+    const raw = (j: number): number => rawBlocks + j * stride;
     for (let j = 0; j < inputs; j++) {
-      if (job.mode === PASS_LOAD) readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
