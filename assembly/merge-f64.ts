@@ -175,7 +175,7 @@ export function tiesCombineF64(
   const tiny = f64x2.splat(1e-8);
   const one = f64x2.splat(1);
   const lambdaV = f64x2.splat(lambda);
-  let i = 0;
+  let i = count >= 1 && count <= 4 ? tiesCombineUpTo4(out, base, deltas, weights, count, n, plainDivisor, lambda, consensus, normalize, factors) : 0;
   for (; i + 2 <= n; i += 2) {
     const offset = <usize>i << 2;
     let total = zero;
@@ -222,6 +222,92 @@ export function tiesCombineF64(
     const b = <f64>load<f32>(base + offset);
     store<f32>(out + offset, <f32>(b + lambda * (normalize != 0 ? mixed / divisor : mixed)));
   }
+}
+
+// The pair loop of tiesCombineF64 for one to four models, pointers, weights and factors in locals and each
+// product w_j·δ_j formed once: per lane the same float64 operations in the same order, so the same bytes.
+// Returns how many elements it wrote (even); the caller finishes the rest.
+function tiesCombineUpTo4(
+  out: usize,
+  base: usize,
+  deltas: usize,
+  weights: usize,
+  count: i32,
+  n: i32,
+  plainDivisor: f64,
+  lambda: f64,
+  consensus: i32,
+  normalize: i32,
+  factors: usize,
+): i32 {
+  const p0 = pointerAt(deltas, 0);
+  const p1 = count > 1 ? pointerAt(deltas, 1) : p0;
+  const p2 = count > 2 ? pointerAt(deltas, 2) : p0;
+  const p3 = count > 3 ? pointerAt(deltas, 3) : p0;
+  const w0 = f64x2.splat(doubleAt(weights, 0));
+  const w1 = f64x2.splat(count > 1 ? doubleAt(weights, 1) : 0);
+  const w2 = f64x2.splat(count > 2 ? doubleAt(weights, 2) : 0);
+  const w3 = f64x2.splat(count > 3 ? doubleAt(weights, 3) : 0);
+  const scaled = factors != 0;
+  const f0 = f64x2.splat(scaled ? doubleAt(factors, 0) : 1);
+  const f1 = f64x2.splat(scaled && count > 1 ? doubleAt(factors, 1) : 1);
+  const f2 = f64x2.splat(scaled && count > 2 ? doubleAt(factors, 2) : 1);
+  const f3 = f64x2.splat(scaled && count > 3 ? doubleAt(factors, 3) : 1);
+  const zero = f64x2.splat(0);
+  const tiny = f64x2.splat(1e-8);
+  const one = f64x2.splat(1);
+  const lambdaV = f64x2.splat(lambda);
+  const plain = f64x2.splat(plainDivisor);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const offset = <usize>i << 2;
+    // the products of rescaledPair × weight, in tiesCombineF64's order
+    const d0 = f64x2.mul(w0, factorPair(p0 + offset, f0, scaled));
+    const d1 = count > 1 ? f64x2.mul(w1, factorPair(p1 + offset, f1, scaled)) : zero;
+    const d2 = count > 2 ? f64x2.mul(w2, factorPair(p2 + offset, f2, scaled)) : zero;
+    const d3 = count > 3 ? f64x2.mul(w3, factorPair(p3 + offset, f3, scaled)) : zero;
+    let total = f64x2.add(zero, d0);
+    if (count > 1) total = f64x2.add(total, d1);
+    if (count > 2) total = f64x2.add(total, d2);
+    if (count > 3) total = f64x2.add(total, d3);
+    let mixed = total;
+    let divisor = plain;
+    if (consensus != 0) {
+      const positive = f64x2.ge(total, zero);
+      const a0 = v128.bitselect(f64x2.gt(d0, zero), f64x2.lt(d0, zero), positive);
+      mixed = f64x2.add(zero, v128.and(d0, a0));
+      divisor = f64x2.add(zero, v128.and(w0, a0));
+      if (count > 1) {
+        const a1 = v128.bitselect(f64x2.gt(d1, zero), f64x2.lt(d1, zero), positive);
+        mixed = f64x2.add(mixed, v128.and(d1, a1));
+        divisor = f64x2.add(divisor, v128.and(w1, a1));
+      }
+      if (count > 2) {
+        const a2 = v128.bitselect(f64x2.gt(d2, zero), f64x2.lt(d2, zero), positive);
+        mixed = f64x2.add(mixed, v128.and(d2, a2));
+        divisor = f64x2.add(divisor, v128.and(w2, a2));
+      }
+      if (count > 3) {
+        const a3 = v128.bitselect(f64x2.gt(d3, zero), f64x2.lt(d3, zero), positive);
+        mixed = f64x2.add(mixed, v128.and(d3, a3));
+        divisor = f64x2.add(divisor, v128.and(w3, a3));
+      }
+      divisor = v128.bitselect(one, divisor, f64x2.lt(f64x2.abs(divisor), tiny));
+    }
+    const b = f64x2.promote_low_f32x4(v128.load64_zero(base + offset));
+    const scaledMix = f64x2.mul(lambdaV, normalize != 0 ? f64x2.div(mixed, divisor) : mixed);
+    v128.store64_lane(out + offset, f32x4.demote_f64x2_zero(f64x2.add(b, scaledMix)), 0);
+  }
+  return i;
+}
+
+// rescaledPair with the factor in a register: δ, or δ·factor rounded to float32
+// @ts-ignore: decorator
+@inline
+function factorPair(at: usize, factor: v128, scaled: bool): v128 {
+  const d = f64x2.promote_low_f32x4(v128.load64_zero(at));
+  if (!scaled) return d;
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(d, factor)));
 }
 
 export function findNonFinite(x: usize, n: i32, status: usize): void {

@@ -108,6 +108,31 @@ export function keepBand(
   high: u32, highTie: i32, highFirst: i32, highLast: i32,
   scale: f64,
 ): void {
+  keepBandFrom(src, dst, n, low, lowTie, lowFirst, lowLast, high, highTie, highFirst, highLast, scale, 0);
+}
+
+/**
+ * keepBand over one block of a longer range: the tie numbers to start from are the two i32 at `ties` (low, high),
+ * and the numbers after the block are stored back there, so consecutive blocks continue the numbering.
+ */
+export function keepBandAt(
+  src: usize, dst: usize, n: i32,
+  low: u32, lowFirst: i32, lowLast: i32,
+  high: u32, highFirst: i32, highLast: i32,
+  scale: f64, ties: usize,
+): void {
+  keepBandFrom(src, dst, n, low, load<i32>(ties), lowFirst, lowLast, high, load<i32>(ties + 4), highFirst, highLast, scale, ties);
+}
+
+// keepBand's loop; with `ties` ≠ 0 the tie numbers reached are stored there
+// @ts-ignore: decorator
+@inline
+function keepBandFrom(
+  src: usize, dst: usize, n: i32,
+  low: u32, lowTie: i32, lowFirst: i32, lowLast: i32,
+  high: u32, highTie: i32, highFirst: i32, highLast: i32,
+  scale: f64, ties: usize,
+): void {
   const lowV = i32x4.splat(low);
   const highV = i32x4.splat(high);
   const scaled = scale != 1.0;
@@ -142,6 +167,10 @@ export function keepBand(
       }
       store<f32>(dst + o, inLow && !inHigh ? <f32>(<f64>value * scale) : 0);
     }
+  }
+  if (ties != 0) {
+    store<i32>(ties, lowTie);
+    store<i32>(ties + 4, highTie);
   }
 }
 
@@ -322,4 +351,44 @@ export function decodeTaskVector(raw: usize, base: usize, dst: usize, n: i32, ki
   if (v128.any_true(bad)) store<i32>(status, 1);
   // the first level of the top-k select while the block is still in cache (absHistogramPrefix, bits 30..20)
   if (hist != 0) absHistogramPrefix(dst, n, 31, 0, 20, 0x7ff, hist);
+}
+
+/**
+ * absHistogramPrefix of δ = x − base (float32, one rounding as decodeTaskVector) for bfloat16 (kind
+ * TASK_INPUT_BF16) or float32 inputs read straight from their raw blocks, without storing δ; stores 1 at `status`
+ * when x or base holds NaN/±Inf. The task-vector passes' select levels (kernels/wasm/task-vector-passes.ts).
+ */
+export function deltaHistogramPrefix(raw: usize, base: usize, n: i32, kind: i32, status: usize, prefixShift: i32, prefix: u32, shift: i32, mask: u32, hist: usize): void {
+  const bf16 = kind == TASK_INPUT_BF16;
+  const all = prefixShift >= 31;
+  const wanted = i32x4.splat(prefix);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x = bf16 ? i32x4.shl(v128.load16x4_u(raw + (<usize>i << 1)), 16) : v128.load(raw + (<usize>i << 2));
+    const b = bf16 ? i32x4.shl(v128.load16x4_u(base + (<usize>i << 1)), 16) : v128.load(base + (<usize>i << 2));
+    bad = v128.or(bad, v128.or(exponentAllOnes(x), exponentAllOnes(b)));
+    const a = v128.and(f32x4.sub(x, b), i32x4.splat(ABS));
+    // outside the first level most entries miss the bucket: test four at once
+    if (!all && !v128.any_true(i32x4.eq(i32x4.shr_u(a, prefixShift), wanted))) continue;
+    countBits(hist, i32x4.extract_lane(a, 0), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 1), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 2), all, prefixShift, prefix, shift, mask);
+    countBits(hist, i32x4.extract_lane(a, 3), all, prefixShift, prefix, shift, mask);
+  }
+  for (; i < n; i++) {
+    const x = bf16 ? reinterpret<f32>(<u32>load<u16>(raw + (<usize>i << 1)) << 16) : load<f32>(raw + (<usize>i << 2));
+    const b = bf16 ? reinterpret<f32>(<u32>load<u16>(base + (<usize>i << 1)) << 16) : load<f32>(base + (<usize>i << 2));
+    if ((reinterpret<u32>(x) & 0x7f800000) == 0x7f800000 || (reinterpret<u32>(b) & 0x7f800000) == 0x7f800000) store<i32>(status, 1);
+    countBits(hist, reinterpret<u32>(x - b) & ABS, all, prefixShift, prefix, shift, mask);
+  }
+  if (v128.any_true(bad)) store<i32>(status, 1);
+}
+
+// @ts-ignore: decorator
+@inline
+function countBits(hist: usize, bits: u32, all: bool, prefixShift: i32, prefix: u32, shift: i32, mask: u32): void {
+  if (!all && bits >> prefixShift != prefix) return;
+  const p = hist + (<usize>((bits >> shift) & mask) << 2);
+  store<u32>(p, load<u32>(p) + 1);
 }

@@ -10,7 +10,12 @@
  * to /dev/shm (tmpfs) so disk write speed and fsync are measured for neither tool. GB/s = input bytes / wall time.
  * Removes everything at the end.
  *
- *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --methods ties,della --reference --family <dir>]
+ *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --methods ties,della --torch-methods ties,dare_ties
+ *                          --reference --family <dir>]
+ *
+ * `--torch-methods` picks the task-vector merges PyTorch also runs (default: ties, the one #16's "≥ 10× PyTorch"
+ * is about; `all` for every method of `--methods`): the PyTorch DARE/DELLA/Breadcrumbs rows take minutes each on
+ * the 22-layer family, and without them the whole bench stays within ~15 min on an idle 2-core box.
  *
  * `--family <dir>` keeps the synthetic family in <dir> (written there on the first run, reused after), so
  * repeated runs skip the minute of writing it; the caller deletes it.
@@ -130,6 +135,8 @@ async function main(): Promise<void> {
     if (!skipTorch) rows.push({ label: 'PyTorch linear', runs: [torchRun('linear', folders, outRoot)] });
     // the task-vector family, once each (`--methods ties,della` for a subset; `--skip-ties` for none)
     const familyMethods = process.argv.includes('--skip-ties') ? [] : (argValue('--methods') ?? TASK_VECTOR_METHODS.join(',')).split(',');
+    const torchMethodsArg = argValue('--torch-methods') ?? 'ties';
+    const torchMethods = torchMethodsArg === 'all' ? familyMethods : torchMethodsArg.split(',');
     for (const method of familyMethods) {
       const out = join(outRoot, `${method}-wasm`);
       const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
       console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
       rows.push({ label: `modelevo ${method} (wasm)`, runs: [run] });
       rmSync(out, { recursive: true, force: true });
-      if (!skipTorch) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
+      if (!skipTorch && torchMethods.includes(method)) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
 
     const torchOf = (method: string): ChildRun | undefined => rows.find((r) => r.label === `PyTorch ${method}`)?.runs[0];

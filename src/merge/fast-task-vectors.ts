@@ -22,6 +22,7 @@ import {
   taskVectorFromFilesArgs,
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
+import { FusedTaskVectors } from './fused-task-vectors.js';
 import { KernelSparsifier } from './kernel-sparsify.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
@@ -36,6 +37,9 @@ const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
 /** The part of the executor's TensorSink this path uses (a local type: executor.ts imports fast-path.ts). */
 export interface TaskVectorSink {
   writeTensor(name: string, bytes: Uint8Array, dtype: DType, shape: readonly number[]): void;
+  /** where a tensor's bytes go in its shard, for workers that write them (fused-task-vectors.ts) */
+  tensorTarget?(name: string): { readonly fd: number; readonly position: number };
+  markWritten?(name: string): void;
 }
 
 export interface TaskVectorSizes {
@@ -60,6 +64,8 @@ export class TaskVectorKernels {
   /** per-thread read blocks and first-level select histograms (2048 u32 per model) of the file loader */
   private readonly taskScratch: { readonly base: number; readonly stride: number; readonly histograms: Uint32Array };
   private readonly blockElements: number;
+  /** the block-wise passes for inputs on disk (the whole-vector path below covers the rest) */
+  private readonly fused: FusedTaskVectors;
 
   /** Allocates one float32 tensor per input plus one raw 16-bit tensor and the per-thread scratch in the arena. */
   constructor(
@@ -74,7 +80,8 @@ export class TaskVectorKernels {
   ) {
     const arena = pool.arena;
     this.vectors = Array.from({ length: sizes.inputs }, () => arena.f32(sizes.numel));
-    const raw = arena.u16(sizes.numel);
+    // 4 bytes per element: also the fused path's output buffer, whatever the output dtype
+    const raw = arena.u32(sizes.numel);
     this.raw = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     this.pointerTable = arena.u32(pool.partCount * sizes.inputs);
     this.weightTable = arena.f64(sizes.inputs);
@@ -89,6 +96,9 @@ export class TaskVectorKernels {
       histograms: arena.u32(Math.max(1, (pool.partCount * (sizes.inputs - 1) * TASK_HISTOGRAM_BYTES) / 4)),
     };
     this.blockElements = sizes.blockElements;
+    // the fused passes borrow the output buffer, status and tables (the two paths never overlap)
+    const buffers = { inputs: sizes.inputs, out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable };
+    this.fused = new FusedTaskVectors(pool, method, config, buffers, seed, warn, sizes.numel);
   }
 
   /** Merges one task-vector tensor (fastKindOf 'task_vector') and hands its bytes to the sink. */
@@ -102,11 +112,18 @@ export class TaskVectorKernels {
     const emptyBand = config.sparsifier === 'magnitude_outliers' && tensor.params['breadcrumbs_empty_band'] === true;
     const refs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
     const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', method, tensor.name, refs[i]));
+    let weightSum = 0;
+    for (const w of weights) weightSum += w;
+    const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
+    const inputs = [tensor.base!, ...tensor.models];
+    const locators = inputs.map((input) => locator(input));
+    if (locators.every((locate) => locate !== undefined) && this.fused.supports(rescale)) {
+      const job = { tensor, inputs, locators: locators as FileLocator[], refs, weights, lambda, normalize, rescale, emptyBand, plainDivisor };
+      return this.fused.merge(job, this.sink, reference);
+    }
     const base = this.vectors[0]!.subarray(0, n);
     const deltas = tensor.models.map((_, j) => this.vectors[j + 1]!.subarray(0, n));
     this.status[0] = 0;
-    const inputs = [tensor.base!, ...tensor.models];
-    const locators = inputs.map((input) => locator(input));
     const selects = config.sparsifier === 'magnitude' || config.sparsifier === 'magnitude_outliers';
     let topHistograms: Uint32Array[] | undefined;
     if (locators.every((locate) => locate !== undefined)) {
@@ -152,9 +169,6 @@ export class TaskVectorKernels {
       );
       factors.push(factor);
     }
-    let weightSum = 0;
-    for (const w of weights) weightSum += w;
-    const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
     const count = deltas.length;
     await this.pool.runSplit('tiesCombineF64', n, (offset, partLength, part) => {
       if (part === 0) {

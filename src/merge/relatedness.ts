@@ -20,9 +20,10 @@ import type { MergePlan, PlanModels, PlannedInput } from './plan.js';
 
 export const UNRELATED_DISTANCE = 0.8;
 export const UNRELATED_SIGN_AGREEMENT = 0.75;
-/** tensors sampled (evenly over the plan) and elements per tensor (evenly strided) */
+/** tensors sampled (evenly over the plan), elements per tensor, and the runs of contiguous elements they form */
 const SAMPLE_TENSORS = 16;
 const SAMPLE_ELEMENTS = 1 << 16;
+const SAMPLE_RUNS = 64;
 
 export interface Relatedness {
   readonly modelRef: string;
@@ -45,11 +46,10 @@ export function measureRelatedness(plan: MergePlan, models: PlanModels): Related
     const tensor = candidates[i]!;
     const base = tensor.base!;
     const numel = base.shape.reduce((a, b) => a * b, 1);
-    const stride = Math.max(1, Math.floor(numel / SAMPLE_ELEMENTS));
-    const baseValues = sampleValues(models.get(base.modelKey), base, numel, stride);
+    const baseValues = sampleValues(models.get(base.modelKey), base, numel);
     for (const input of tensor.models) {
       if (input.modelKey === base.modelKey || !sameShape(input, base)) continue;
-      const values = sampleValues(models.get(input.modelKey), input, numel, stride);
+      const values = sampleValues(models.get(input.modelKey), input, numel);
       const sum = sums.get(input.modelKey) ?? { ref: input.modelRef, diff: 0, base: 0, agree: 0, count: 0 };
       for (let s = 0; s < baseValues.length; s++) {
         const b = baseValues[s]!;
@@ -74,7 +74,6 @@ export function measureRelatedness(plan: MergePlan, models: PlanModels): Related
   });
 }
 
-const SAMPLE_READ_BYTES = 1 << 22;
 const DECODE: Partial<Record<string, (bytes: DataView, at: number) => number>> = {
   BF16: (bytes, at) => bf16BitsToF32(bytes.getUint16(at, true)),
   F16: (bytes, at) => f16BitsToF32(bytes.getUint16(at, true)),
@@ -82,28 +81,36 @@ const DECODE: Partial<Record<string, (bytes: DataView, at: number) => number>> =
 };
 
 /**
- * Elements 0, stride, 2·stride, … of a tensor as float32. Shards on disk are read in 4 MiB pieces through one
- * buffer and only the sampled elements decoded: decoding whole tensors to fresh float32 arrays cost a merge of a
- * 1-layer Llama family 15 s of CPU and ~0.5 GB of peak RSS (issue #16).
+ * SAMPLE_RUNS evenly spaced runs of contiguous elements (the whole tensor when it holds at most SAMPLE_ELEMENTS):
+ * each run is one small positional read, so the check reads ~SAMPLE_ELEMENTS elements per tensor, not the whole
+ * tensor as the evenly strided sample did (on a 2-layer Llama family that re-read every input once, a second
+ * full read of the merge's 1.75 GB on the main thread; issue #16).
  */
-function sampleValues(checkpoint: Checkpoint, input: PlannedInput, numel: number, stride: number): Float32Array {
-  const out = new Float32Array(Math.ceil(numel / stride));
+export function sampleRuns(numel: number): (readonly [number, number])[] {
+  if (numel <= SAMPLE_ELEMENTS) return [[0, numel]];
+  const run = SAMPLE_ELEMENTS / SAMPLE_RUNS;
+  return Array.from({ length: SAMPLE_RUNS }, (_, r) => [Math.floor((r * (numel - run)) / (SAMPLE_RUNS - 1)), run] as const);
+}
+
+/** The sampleRuns elements of a tensor as float32, in order. */
+function sampleValues(checkpoint: Checkpoint, input: PlannedInput, numel: number): Float32Array {
+  const runs = sampleRuns(numel);
+  const out = new Float32Array(runs.reduce((total, [, length]) => total + length, 0));
   const readRange = (checkpoint as Partial<{ readRangeInto(name: string, byteOffset: number, target: Uint8Array): void }>).readRangeInto;
   const decode = DECODE[input.dtype];
   if (typeof readRange !== 'function' || decode === undefined) {
     const values = checkpoint.readFloat32(input.tensorName);
-    for (let s = 0; s < out.length; s++) out[s] = values[s * stride]!;
+    let s = 0;
+    for (const [start, length] of runs) out.set(values.subarray(start, start + length), (s += length) - length);
     return out;
   }
   const width = input.dtype === 'F32' ? 4 : 2;
-  // whole strides per piece, so every piece starts on a sampled element
-  const perPiece = Math.max(1, Math.floor(SAMPLE_READ_BYTES / (stride * width))) * stride;
-  const buffer = new Uint8Array(perPiece * width);
+  const buffer = new Uint8Array(Math.max(...runs.map(([, length]) => length)) * width);
   const view = new DataView(buffer.buffer);
-  for (let start = 0, s = 0; start < numel; start += perPiece) {
-    const length = Math.min(perPiece, numel - start);
+  let s = 0;
+  for (const [start, length] of runs) {
     readRange.call(checkpoint, input.tensorName, start * width, buffer.subarray(0, length * width));
-    for (let j = 0; j < length; j += stride) out[s++] = decode(view, j * width);
+    for (let j = 0; j < length; j++) out[s++] = decode(view, j * width);
   }
   return out;
 }

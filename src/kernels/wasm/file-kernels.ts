@@ -9,7 +9,9 @@
  *   instead of one main thread reading for all of them. With an output descriptor the merged block is written
  *   from the same scratch straight into the output file (positional write), so the output never passes through
  *   a tensor-sized buffer or the main thread either.
- * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ.
+ * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ;
+ * - taskVectorPass (task-vector-passes.ts): the block-wise passes of a task-vector merge (load + first select
+ *   level, second select level, sparsify + combine + encode + write).
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
 import { invariant } from '../../core/errors.js';
@@ -18,10 +20,11 @@ import type { KernelExports } from './loader.js';
 import { readFullyAt } from './read-fully.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
 import { runTaskVectorFromFiles } from './task-vector-from-files.js';
+import { runTaskVectorPass } from './task-vector-passes.js';
 
-export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles';
+export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles' | 'taskVectorPass';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles', 'taskVectorPass'];
 
 /** `outFd` of a job whose output stays in memory at `out`. */
 export const NO_OUTPUT_FILE = -1;
@@ -139,6 +142,7 @@ function runLinearFromFiles(kernel: LinearKernel, memory: WebAssembly.Memory, jo
 export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory, name: FileKernelName, args: readonly number[]): void {
   if (name === 'kinshipFromFiles') return runKinshipFromFiles(kernels, memory, args);
   if (name === 'taskVectorFromFiles') return runTaskVectorFromFiles(kernels, memory, args);
+  if (name === 'taskVectorPass') return runTaskVectorPass(kernels, memory, args);
   const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
   runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
 }

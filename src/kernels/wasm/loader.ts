@@ -70,11 +70,27 @@ export interface KernelExports {
     highLast: number,
     scale: number,
   ): void;
+  /** keepBand over one block, the two tie numbers (low, high) read from and stored back to the i32 pair at `ties` */
+  keepBandAt(
+    src: number,
+    dst: number,
+    n: number,
+    low: number,
+    lowFirst: number,
+    lowLast: number,
+    high: number,
+    highFirst: number,
+    highLast: number,
+    scale: number,
+    ties: number,
+  ): void;
   dareKeep(src: number, dst: number, n: number, indexStart: number, k0: number, k1: number, keepBelow: number, scale: number): void;
   dellaRows(x: number, rows: number, rowLength: number, indexStart: number, k0: number, k1: number, low: number, high: number, inverse: number, scratch: number): void;
   dellaScratchBytes(rowLength: number): number;
   absSumBlocks(x: number, n: number, partials: number): void;
   decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number, hist: number): void;
+  /** absHistogramPrefix of δ = x − base read straight from bf16/f32 raw blocks (no δ stored) */
+  deltaHistogramPrefix(raw: number, base: number, n: number, kind: number, status: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;

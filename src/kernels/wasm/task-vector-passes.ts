@@ -1,0 +1,221 @@
+/**
+ * `taskVectorPass`: one worker's element range of a task-vector merge whose inputs are shards on disk, in cache-
+ * sized blocks, without tensor-sized float32 vectors (issue #16). Every pass decodes base and δ_j = X_j − B of
+ * the block into this thread's scratch (assembly/sparsify.ts `decodeTaskVector`, the same float32 rounding as
+ * the reference) and works on the block while it is in L2:
+ * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → L2, as the
+ * linear file kernels do): no tensor-sized buffer is written, so none is faulted in or read back from DRAM.
+ * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) and, for the
+ *   l1 rescale of a random sparsifier, the per-block norms of δ_j before and after its DARE mask;
+ * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
+ * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
+ *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
+ *   encoded and written to the output's place in the file, or to memory.
+ * The arithmetic is the kernels' of fast-task-vectors.ts on whole vectors, block by block, so the bytes match.
+ */
+import { writeSync } from 'node:fs';
+import { invariant } from '../../core/errors.js';
+import type { KernelExports } from './loader.js';
+import { readFullyAt } from './read-fully.js';
+import { TASK_INPUT_F16 } from './task-vector-from-files.js';
+
+export const PASS_LOAD = 0;
+export const PASS_LEVEL2 = 1;
+export const PASS_FINAL = 2;
+
+/** per-model sparsifier of the FINAL pass (and of the LOAD pass's l1 norms) */
+export const KEEP_ALL = 0;
+export const KEEP_BAND = 1;
+export const KEEP_DARE = 2;
+export const KEEP_NONE = 3;
+
+/** output encodings of the FINAL pass */
+export const OUT_F32 = 0;
+export const OUT_BF16 = 1;
+export const OUT_F16 = 2;
+
+/** bins of the first select level (|δ| bits 30..15) and of the second (bits 14..0) */
+export const LEVEL1_BINS = 1 << 16;
+export const LEVEL2_BINS = 1 << 15;
+export const LEVEL1_SHIFT = 15;
+
+/** numbers per model record: kind, then up to 8 parameters (see `ModelRecord`) */
+const RECORD = 9;
+const ALIGN = 64;
+
+const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+
+/** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
+export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
+  return (2 * inputs + 1) * alignUp(blockElements * 4) + alignUp(4 * inputs);
+}
+
+/**
+ * A model's sparsifier: KEEP_BAND [low, lowFirst, lowLast, high, highFirst, highLast, scale, ties] (ties: byte
+ * address of this range's i32 pair of tie numbers, advanced by the pass); KEEP_DARE [k0, k1, keepBelow, scale].
+ */
+export interface ModelRecord {
+  readonly kind: number;
+  readonly params: readonly number[];
+}
+
+interface Common {
+  readonly mode: number;
+  readonly n: number;
+  /** global index of the range's first element */
+  readonly start: number;
+  readonly kind: number;
+  readonly width: number;
+  readonly status: number;
+  readonly scratch: number;
+  readonly blockElements: number;
+  /** per input, base first: descriptor and file position of element 0 */
+  readonly fds: readonly number[];
+  readonly positions: readonly number[];
+}
+
+export interface LoadPass extends Common {
+  readonly mode: typeof PASS_LOAD;
+  /** this range's first-level histograms (LEVEL1_BINS u32 per model), or 0 */
+  readonly histograms: number;
+  /** float64 per-block l1 norms before / after the model's sparsifier (model-major, `blocks` per model), or 0 */
+  readonly normsBefore: number;
+  readonly normsAfter: number;
+  readonly blocks: number;
+  readonly records: readonly ModelRecord[];
+}
+
+export interface Level2Pass extends Common {
+  readonly mode: typeof PASS_LEVEL2;
+  /** per cut: model index, first-level bucket, histogram address (LEVEL2_BINS u32) */
+  readonly cuts: readonly (readonly [number, number, number])[];
+}
+
+export interface FinalPass extends Common {
+  readonly mode: typeof PASS_FINAL;
+  readonly records: readonly ModelRecord[];
+  readonly weights: number;
+  readonly factors: number;
+  readonly plainDivisor: number;
+  readonly lambda: number;
+  readonly consensus: number;
+  readonly normalize: number;
+  readonly outKind: number;
+  /** byte address of output element 0 in memory (when outFd < 0) */
+  readonly out: number;
+  readonly outFd: number;
+  /** file position of output element 0 (with outFd) */
+  readonly outPosition: number;
+}
+
+export type TaskVectorPass = LoadPass | Level2Pass | FinalPass;
+
+const recordArgs = (records: readonly ModelRecord[]): number[] =>
+  records.flatMap((r) => [r.kind, ...r.params, ...new Array<number>(RECORD - 1 - r.params.length).fill(0)]);
+
+/** Flat argument list of a pass (the worker protocol carries numbers only). */
+export function taskVectorPassArgs(job: TaskVectorPass): number[] {
+  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
+  if (job.mode === PASS_LOAD) {
+    return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, ...recordArgs(job.records)];
+  }
+  if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
+  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition];
+  return [...head, ...tail, ...recordArgs(job.records)];
+}
+
+function parse(args: readonly number[]): TaskVectorPass {
+  let at = 0;
+  const next = (): number => {
+    invariant(at < args.length, () => `taskVectorPass: argument ${at} missing (${args.length} given)`);
+    return args[at++]!;
+  };
+  const take = (count: number): number[] => Array.from({ length: count }, next);
+  const mode = next();
+  const common = { n: next(), start: next(), kind: next(), width: next(), status: next(), scratch: next(), blockElements: next() };
+  const inputs = next();
+  const fds = take(inputs);
+  const positions = take(inputs);
+  const records = (): ModelRecord[] => Array.from({ length: inputs - 1 }, () => ({ kind: next(), params: take(RECORD - 1) }));
+  let job: TaskVectorPass;
+  if (mode === PASS_LOAD) {
+    job = { mode, ...common, fds, positions, histograms: next(), normsBefore: next(), normsAfter: next(), blocks: next(), records: records() };
+  } else if (mode === PASS_LEVEL2) {
+    const count = next();
+    job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
+  } else {
+    invariant(mode === PASS_FINAL, () => `taskVectorPass: unknown mode ${mode}`);
+    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition] = take(10) as [number, number, number, number, number, number, number, number, number, number];
+    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, records: records() };
+  }
+  invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
+  return job;
+}
+
+function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < source.length) done += writeSync(fd, source, done, source.length - done, position + done);
+}
+
+/** The record's sparsifier applied in place to the `length` elements at `delta` (global index `index`). */
+function sparsifyBlock(kernels: KernelExports, memory: WebAssembly.Memory, record: ModelRecord, delta: number, length: number, index: number): void {
+  const p = record.params;
+  if (record.kind === KEEP_BAND) kernels.keepBandAt(delta, delta, length, p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!);
+  else if (record.kind === KEEP_DARE) kernels.dareKeep(delta, delta, length, index, p[0]!, p[1]!, p[2]!, p[3]!);
+  else if (record.kind === KEEP_NONE) new Float32Array(memory.buffer, delta, length).fill(0);
+}
+
+export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Memory, args: readonly number[]): void {
+  const job = parse(args);
+  const inputs = job.fds.length;
+  const models = inputs - 1;
+  const stride = alignUp(job.blockElements * 4);
+  const baseBlock = job.scratch;
+  const deltaBlock = (j: number): number => job.scratch + (1 + j) * stride;
+  const outBlock = job.scratch + inputs * stride;
+  const rawBlocks = job.scratch + (inputs + 1) * stride;
+  const table = rawBlocks + inputs * stride;
+  // the memory may have grown since this thread last looked: fresh views per job
+  const bytes = new Uint8Array(memory.buffer);
+  new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
+  const outWidth = job.mode === PASS_FINAL ? (job.outKind === OUT_F32 ? 4 : 2) : 0;
+  // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
+  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (job.mode === PASS_LOAD && job.histograms !== 0 && job.normsBefore === 0));
+  for (let s = 0; s < job.n; s += job.blockElements) {
+    const length = Math.min(job.blockElements, job.n - s);
+    const index = job.start + s;
+    const raw = (j: number): number => rawBlocks + j * stride;
+    for (let j = 0; j < inputs; j++) {
+      readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
+    }
+    if (job.mode === PASS_LOAD) {
+      for (let j = 0; j < models; j++) {
+        const delta = deltaBlock(j);
+        const histogram = job.histograms + j * LEVEL1_BINS * 4;
+        if (direct) kernels.deltaHistogramPrefix(raw(j + 1), raw(0), length, job.kind, job.status, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+        else if (job.histograms !== 0) kernels.absHistogramPrefix(delta, length, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+        if (job.normsBefore === 0) continue;
+        // blocks are whole l1 blocks of the tensor (the caller aligns them), so the partials match l1Norm's
+        const block = job.normsBefore + (j * job.blocks + index / job.blockElements) * 8;
+        kernels.absSumBlocks(delta, length, block);
+        sparsifyBlock(kernels, memory, job.records[j]!, delta, length, index);
+        kernels.absSumBlocks(delta, length, block - job.normsBefore + job.normsAfter);
+      }
+    } else if (job.mode === PASS_LEVEL2) {
+      for (const [model, prefix, histogram] of job.cuts) {
+        if (direct) kernels.deltaHistogramPrefix(raw(model + 1), raw(0), length, job.kind, job.status, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
+        else kernels.absHistogramPrefix(deltaBlock(model), length, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
+      }
+    } else {
+      for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
+      kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
+      const toFile = job.outFd >= 0;
+      const target = toFile ? outBlock : job.out + index * outWidth;
+      if (job.outKind === OUT_BF16) kernels.f32ToBf16(baseBlock, target, length);
+      else if (job.outKind === OUT_F16) kernels.f32ToF16(baseBlock, target, length);
+      else bytes.copyWithin(target, baseBlock, baseBlock + length * 4);
+      if (toFile) writeFullyAt(job.outFd, bytes.subarray(outBlock, outBlock + length * outWidth), job.outPosition + index * outWidth);
+    }
+  }
+}

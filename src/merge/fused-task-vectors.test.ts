@@ -1,0 +1,185 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bf16BitsToF32, f32ToF16Bits } from '../core/float16.js';
+import { HfCheckpoint } from '../io/hf-folder.js';
+import { ModelFolderWriter } from '../io/shard-writer.js';
+import { KernelPool } from '../kernels/pool.js';
+import { parseMergeConfig } from './config.js';
+import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
+import { buildMergePlan, type PlanModels } from './plan.js';
+import { getMergeMethod } from './registry.js';
+
+// The block-wise task-vector passes (fused-task-vectors.ts) over shards on disk: bytes equal the reference
+// executor's for the same seed, into memory and into a shard file written by the workers, on 1 and 2 workers.
+// The deltas take only a handful of distinct values, so every top-k cut falls inside a run of thousands of ties
+// that crosses read blocks and worker ranges: the tie numbering must continue exactly across both.
+
+const SHAPES: Record<string, number[]> = {
+  // five 16,384-element blocks, split across the workers
+  'model.layers.0.mlp.down_proj.weight': [5, 16384],
+  // not a multiple of the block or of 4
+  'model.layers.0.mlp.up_proj.weight': [37, 1001],
+  'model.layers.0.input_layernorm.weight': [24],
+  'model.norm.weight': [3],
+};
+const MODELS = ['base', 'a', 'b', 'c'];
+
+function bf16Bits(x: number): number {
+  const bits = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** base from 8 values; a model adds −2..2 quanta of its own size (and, rarely, a large outlier) */
+function tensorBits(model: number, name: string, numel: number): Uint16Array {
+  const bits = new Uint16Array(numel);
+  let s = name.length * 104729 + 17;
+  let t = (model + 1) * 7919;
+  for (let i = 0; i < numel; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const base = ((s >>> 20) % 8) * 0.125 - 0.5;
+    if (model === 0) {
+      bits[i] = bf16Bits(base);
+      continue;
+    }
+    t = (Math.imul(t, 1664525) + 1013904223) >>> 0;
+    const quanta = ((t >>> 24) % 5) - 2;
+    const outlier = (t & 0xfff) === 7 ? 3 : 0;
+    bits[i] = bf16Bits(base + quanta * 2 ** -(5 + model) + outlier);
+  }
+  return bits;
+}
+
+let dir: string;
+let twoWorkers: KernelPool;
+let oneWorker: KernelPool;
+const opened = new Map<string, HfCheckpoint>();
+const models: PlanModels = {
+  keyOf: (ref) => ref,
+  get: (key) => {
+    let checkpoint = opened.get(key);
+    if (checkpoint === undefined) {
+      checkpoint = HfCheckpoint.open(join(dir, key));
+      opened.set(key, checkpoint);
+    }
+    return checkpoint;
+  },
+};
+const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype: 'BF16' as const }));
+
+/** the family's bytes in `dtype` (every value is exact in float16 and float32 too) */
+function tensorBytes(dtype: InputDType, model: number, name: string, numel: number): Uint8Array {
+  const bits = tensorBits(model, name, numel);
+  if (dtype === 'BF16') return new Uint8Array(bits.buffer);
+  const values = Float32Array.from(bits, (b) => bf16BitsToF32(b));
+  if (dtype === 'F32') return new Uint8Array(values.buffer);
+  return new Uint8Array(Uint16Array.from(values, (v) => f32ToF16Bits(v)).buffer);
+}
+
+type InputDType = 'BF16' | 'F16' | 'F32';
+/** model folder of each input dtype: bfloat16 at the top, the others under f16/, f32/ */
+const folderOf = (dtype: InputDType, model: string): string => (dtype === 'BF16' ? model : `${dtype.toLowerCase()}/${model}`);
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-task-vectors-'));
+  for (const dtype of ['BF16', 'F16', 'F32'] as const) {
+    MODELS.forEach((model, m) => {
+      const folder = join(dir, folderOf(dtype, model));
+      const writer = ModelFolderWriter.create(folder, specs.map((spec) => ({ ...spec, dtype })), { maxShardBytes: 90000 });
+      for (const { name, shape } of specs) writer.writeTensor(name, tensorBytes(dtype, m, name, shape.reduce((a, b) => a * b, 1)));
+      writer.commit();
+      writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+    });
+  }
+  twoWorkers = await KernelPool.create({ workers: 2, minParallelElements: 256 });
+  oneWorker = await KernelPool.create({ workers: 1, minParallelElements: 256 });
+});
+
+after(async () => {
+  await twoWorkers.close();
+  await oneWorker.close();
+  for (const checkpoint of opened.values()) checkpoint.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
+  const tensors = new Map<string, Uint8Array>();
+  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
+}
+
+/** Counts the kernel pool's calls by kernel name while `run` runs. */
+async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  const original = pool.runSplit;
+  pool.runSplit = (kernel, ...rest) => {
+    calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
+    return original.call(pool, kernel, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    pool.runSplit = original;
+  }
+  return calls;
+}
+
+const CASES: { method: string; parameters?: Record<string, unknown>; outDtype: 'bfloat16' | 'float32' | 'float16'; inputs?: InputDType }[] = [
+  // float32 inputs take the same direct select levels as bfloat16, float16 inputs the decoded route
+  { method: 'ties', outDtype: 'bfloat16', inputs: 'F32' },
+  { method: 'breadcrumbs_ties', outDtype: 'float16', inputs: 'F16' },
+  { method: 'dare_ties', outDtype: 'float32', inputs: 'F16' },
+  { method: 'ties', outDtype: 'bfloat16' },
+  { method: 'ties', parameters: { normalize: false, lambda: 1.5 }, outDtype: 'float32' },
+  { method: 'breadcrumbs_ties', outDtype: 'bfloat16' },
+  { method: 'breadcrumbs', outDtype: 'float16' },
+  { method: 'dare_ties', outDtype: 'bfloat16' },
+  { method: 'dare_ties', parameters: { rescale: 'inverse_density' }, outDtype: 'bfloat16' },
+  { method: 'dare_linear', outDtype: 'float32' },
+  { method: 'task_arithmetic', outDtype: 'bfloat16' },
+];
+
+for (const { method, parameters, outDtype, inputs = 'BF16' } of CASES) {
+  test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs} → ${outDtype}: the block-wise passes give the reference bytes, into memory and into a shard, on 1 and 2 workers`, async () => {
+    const config = parseMergeConfig({
+      merge_method: method,
+      base_model: folderOf(inputs, 'base'),
+      models: [
+        // density 0.01 keeps nothing of the 24- and 3-element tensors (a warning, an all-zero task vector)
+        { model: folderOf(inputs, 'a'), parameters: { weight: 0.9, density: 0.01 } },
+        { model: folderOf(inputs, 'b'), parameters: { weight: 0.6, density: 0.3, gamma: 0.05 } },
+        { model: folderOf(inputs, 'c'), parameters: { weight: 1.3, density: 1 } },
+      ],
+      parameters: { lambda: 0.8, ...parameters },
+      out_dtype: outDtype,
+    });
+    const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+    const reference = collect();
+    const referenceWarnings: string[] = [];
+    executePlan(plan, models, reference, { seed: 3, warn: (m) => referenceWarnings.push(m) });
+    for (const [pool, label] of [[twoWorkers, '2 workers'], [oneWorker, '1 worker']] as const) {
+      const fast = collect();
+      const warnings: string[] = [];
+      const calls = await kernelCalls(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 3, warn: (m) => warnings.push(m) }).then(() => undefined));
+      assert.ok((calls.get('taskVectorPass') ?? 0) >= 2 * specs.length, `${label}: the block-wise passes ran (${[...calls.keys()].join(', ')})`);
+      assert.deepEqual(warnings, referenceWarnings, `${label}: same warnings`);
+      for (const [name, bytes] of reference.tensors) {
+        assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label}, memory)`);
+      }
+      const out = mkdtempSync(join(dir, 'out-'));
+      const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
+      await executePlanWithKernels(plan, models, writer, pool, { seed: 3 });
+      writer.commit();
+      const written = HfCheckpoint.open(join(out, 'm'));
+      try {
+        for (const [name, bytes] of reference.tensors) {
+          assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
+        }
+      } finally {
+        written.close();
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+  });
+}

@@ -1,0 +1,379 @@
+/**
+ * The task-vector merges of fast-task-vectors.ts in three block-wise passes when every input is a shard on disk
+ * (issue #16): no tensor-sized float32 vector is written or read back, no output passes through the main thread.
+ * Every pass has the workers read their element ranges of every input from the shards block by block into L2
+ * (the page cache is the only tensor-sized copy; a pass costs one more read of it, not a DRAM round trip):
+ * 1. LOAD: decode base and δ_j = X_j − B, flag NaN/±Inf, and count |δ_j| bits 30..15 (65,536 bins) for a
+ *    top-k cut, or the per-block l1 norms before/after a DARE mask;
+ * 2. LEVEL2 (top-k cuts only): the bits 14..0 of the entries in each cut's first-level bucket — the two levels
+ *    pin the exact k-th largest |δ| pattern, and the per-range counts of entries equal to it number the ties
+ *    across ranges (the same cut and tie order as kernel-sparsify.ts's three levels, so the same kept set);
+ * 3. FINAL: decode again, sparsify each δ_j (keepBandAt continuing the tie numbers from
+ *    block to block, dareKeep, or zero), `tiesCombineF64`, encode, and write the block to the output's place in
+ *    its shard (or to memory).
+ * Same kernels, same per-element arithmetic as the whole-vector path, so the output bytes are the same.
+ * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
+ */
+import { numelOf, type DType } from '../core/dtype.js';
+import { counterStream } from '../core/counter-rng.js';
+import { invariant } from '../core/errors.js';
+import type { KernelPool } from '../kernels/pool.js';
+import {
+  KEEP_ALL,
+  KEEP_BAND,
+  KEEP_DARE,
+  KEEP_NONE,
+  LEVEL1_BINS,
+  LEVEL2_BINS,
+  OUT_BF16,
+  OUT_F16,
+  OUT_F32,
+  PASS_FINAL,
+  PASS_LEVEL2,
+  PASS_LOAD,
+  taskVectorPassArgs,
+  taskVectorPassScratchBytes,
+  type Level2Pass,
+  type ModelRecord,
+} from '../kernels/wasm/task-vector-passes.js';
+import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
+import { numberParam } from './method-params.js';
+import type { FastPathDeclaration } from './method.js';
+import type { PlannedInput, PlannedTensor } from './plan.js';
+import {
+  breadcrumbsBand,
+  checkDensity,
+  checkSparsifyParameters,
+  inverseDensityScale,
+  L1_BLOCK,
+  l1RescaleFactor,
+  requireStream,
+  type RescaleMode,
+  type SparsifyOptions,
+} from './sparsify.js';
+
+const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
+/** `high` of keepBand when there is no upper cut: no |δ| bit pattern reaches it */
+const NO_CUT = 0xffffffff;
+
+export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
+
+/** The sink of the fused path: bytes in memory, or written by the workers at the tensor's place in its shard. */
+export interface FusedSink {
+  writeTensor(name: string, bytes: Uint8Array, dtype: DType, shape: readonly number[]): void;
+  tensorTarget?(name: string): { readonly fd: number; readonly position: number };
+  markWritten?(name: string): void;
+}
+
+/** What merge() of fast-task-vectors.ts resolved for one tensor. */
+export interface FusedTensor {
+  readonly tensor: PlannedTensor;
+  readonly inputs: readonly PlannedInput[];
+  readonly locators: readonly FileLocator[];
+  readonly refs: readonly string[];
+  readonly weights: readonly number[];
+  readonly lambda: number;
+  readonly normalize: boolean;
+  readonly rescale: RescaleMode;
+  readonly emptyBand: boolean;
+  readonly plainDivisor: number;
+}
+
+/** Arena buffers the whole-vector path owns and lends: output, status, weight tables. */
+export interface FusedBuffers {
+  /** most inputs of one tensor, base included */
+  readonly inputs: number;
+  /** tensor-sized output buffer (≥ 4 bytes per element) for sinks without a file target */
+  readonly out: Uint8Array;
+  readonly status: Int32Array;
+  readonly weightTable: Float64Array;
+  readonly factorTable: Float64Array;
+}
+
+/** The fields every pass of one tensor shares. */
+type PassCommon = Omit<Level2Pass, 'mode' | 'cuts'>;
+
+/** One top-k cut to find: model j's k largest |δ|. */
+interface CutRequest {
+  readonly model: number;
+  readonly k: number;
+  bucket: number;
+  above: number;
+}
+
+interface Cut {
+  readonly pattern: number;
+  readonly countEqual: number;
+  readonly tiesToKeep: number;
+  readonly tieStarts: readonly number[];
+}
+
+export class FusedTaskVectors {
+  private readonly level1: Uint32Array;
+  private readonly level2: Uint32Array;
+  private readonly normsBefore: Float64Array;
+  private readonly normsAfter: Float64Array;
+  private readonly ties: Int32Array;
+  private readonly scratch: { readonly base: number; readonly stride: number };
+  private readonly blocks: number;
+
+  constructor(
+    private readonly pool: KernelPool,
+    /** the method's name (in messages) and its declared pipeline configuration (method.ts `fastPath`) */
+    private readonly methodName: string,
+    private readonly config: Extract<FastPathDeclaration, { kind: 'task_vector' }>,
+    private readonly buffers: FusedBuffers,
+    private readonly seed: number,
+    private readonly warn: (message: string) => void,
+    maxNumel: number,
+  ) {
+    invariant(pool.splitAlignment === L1_BLOCK, () => `kernel range alignment ${pool.splitAlignment} != l1 block ${L1_BLOCK}`);
+    const arena = pool.arena;
+    const parts = pool.partCount;
+    const models = buffers.inputs - 1;
+    const selects = config.sparsifier === 'magnitude' || config.sparsifier === 'magnitude_outliers';
+    this.level1 = arena.u32(selects ? parts * models * LEVEL1_BINS : 1);
+    this.level2 = arena.u32(selects ? parts * 2 * models * LEVEL2_BINS : 1);
+    this.blocks = Math.max(1, Math.ceil(maxNumel / L1_BLOCK));
+    const random = config.sparsifier === 'random';
+    this.normsBefore = arena.f64(random ? models * this.blocks : 1);
+    this.normsAfter = arena.f64(random ? models * this.blocks : 1);
+    const ties = arena.u32(parts * models * 2);
+    this.ties = new Int32Array(ties.buffer, ties.byteOffset, ties.length);
+    const stride = taskVectorPassScratchBytes(models + 1, L1_BLOCK);
+    this.scratch = { base: arena.u32((parts * stride) / 4).byteOffset, stride };
+  }
+
+  /** Whether the fused passes cover this method and rescale mode (the rest stays on the whole-vector path). */
+  supports(rescale: RescaleMode): boolean {
+    const sparsifier = this.config.sparsifier;
+    if (sparsifier === undefined || sparsifier === 'random') return true;
+    return (sparsifier === 'magnitude' || sparsifier === 'magnitude_outliers') && rescale !== 'l1';
+  }
+
+  async merge(job: FusedTensor, sink: FusedSink, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+    const { tensor, inputs } = job;
+    const n = numelOf(tensor.shape);
+    const models = inputs.length - 1;
+    const kind = inputs[0]!.dtype === 'F32' ? TASK_INPUT_F32 : inputs[0]!.dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
+    const width = BYTES[inputs[0]!.dtype]!;
+    const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
+    const { status } = this.buffers;
+    const common = (offset: number, length: number, part: number): PassCommon => ({
+      n: length,
+      start: offset,
+      kind,
+      width,
+      status: status.byteOffset,
+      scratch: this.scratch.base + part * this.scratch.stride,
+      blockElements: L1_BLOCK,
+      fds: ranges.map((range) => range.fd),
+      positions: ranges.map((range) => range.position),
+    });
+    const plan = this.planModels(job, n);
+    const cuts = plan.cuts;
+    const l1 = plan.records.some((r) => r.kind === KEEP_DARE) && job.rescale === 'l1';
+    const parts = this.pool.partCount;
+    if (cuts.length > 0) this.level1.fill(0, 0, parts * models * LEVEL1_BINS);
+    status[0] = 0;
+    let used = 0;
+    await this.pool.runSplit('taskVectorPass', n, (offset, length, part) => {
+      used = Math.max(used, part + 1);
+      return taskVectorPassArgs({
+        mode: PASS_LOAD,
+        ...common(offset, length, part),
+        histograms: cuts.length > 0 ? this.level1.byteOffset + part * models * LEVEL1_BINS * 4 : 0,
+        normsBefore: l1 ? this.normsBefore.byteOffset : 0,
+        normsAfter: l1 ? this.normsAfter.byteOffset : 0,
+        blocks: this.blocks,
+        records: plan.records.map((r) => r.record),
+      });
+    });
+    if (status[0] !== 0) {
+      sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
+      return;
+    }
+    const found = await this.findCuts(cuts, n, models, used, common);
+    const factors = plan.records.map((r, j) => (l1 && r.kind === KEEP_DARE ? this.l1Factor(j, n) : 1));
+    this.buffers.weightTable.set(job.weights);
+    this.buffers.factorTable.set(factors);
+    const parsed = plan.records.map((r, j) => ({ ...r, cuts: found.filter((c) => c.request.model === j) }));
+    for (let part = 0; part < used; part++) {
+      for (let j = 0; j < models; j++) {
+        const [low, high] = parsed[j]!.cuts;
+        this.ties[(part * models + j) * 2] = low?.cut.tieStarts[part] ?? 0;
+        this.ties[(part * models + j) * 2 + 1] = high?.cut.tieStarts[part] ?? 0;
+      }
+    }
+    const outWidth = BYTES[tensor.dtype]!;
+    const outKind = tensor.dtype === 'F32' ? OUT_F32 : tensor.dtype === 'BF16' ? OUT_BF16 : OUT_F16;
+    const target = sink.tensorTarget !== undefined && sink.markWritten !== undefined ? sink.tensorTarget(tensor.name) : undefined;
+    await this.pool.runSplit('taskVectorPass', n, (offset, length, part) =>
+      taskVectorPassArgs({
+        mode: PASS_FINAL,
+        ...common(offset, length, part),
+        records: parsed.map((r, j) => this.finalRecord(r, j, part, models)),
+        weights: this.buffers.weightTable.byteOffset,
+        factors: factors.every((f) => f === 1) ? 0 : this.buffers.factorTable.byteOffset,
+        plainDivisor: job.plainDivisor,
+        lambda: job.lambda,
+        consensus: this.config.consensus ? 1 : 0,
+        normalize: job.normalize ? 1 : 0,
+        outKind,
+        out: this.buffers.out.byteOffset,
+        outFd: target?.fd ?? -1,
+        outPosition: target?.position ?? 0,
+      }),
+    );
+    if (target !== undefined) sink.markWritten!(tensor.name);
+    else sink.writeTensor(tensor.name, this.buffers.out.subarray(0, n * outWidth), tensor.dtype, tensor.shape);
+  }
+
+  /** Each model's sparsifier as the whole-vector path resolves it (same checks, warnings and errors). */
+  private planModels(job: FusedTensor, n: number): { records: { kind: number; record: ModelRecord; scale: number; band?: readonly [number, number] }[]; cuts: CutRequest[] } {
+    const { tensor, refs } = job;
+    const sparsifier = this.config.sparsifier;
+    const cuts: CutRequest[] = [];
+    const records = tensor.models.map((_, j) => {
+      const keepAll = { kind: KEEP_ALL, record: { kind: KEEP_ALL, params: [] }, scale: 1 };
+      if (sparsifier === undefined) return keepAll;
+      const params = tensor.modelParams[j] ?? {};
+      const options: SparsifyOptions = {
+        density: numberParam(params, 'density', this.methodName, tensor.name, refs[j]),
+        rescale: job.rescale,
+        shape: tensor.shape,
+        ...(typeof params['gamma'] === 'number' ? { gamma: params['gamma'] } : {}),
+        ...(typeof params['epsilon'] === 'number' ? { epsilon: params['epsilon'] } : {}),
+        emptyBand: job.emptyBand,
+        stream: sparsifier === 'random' ? counterStream(this.seed, tensor.name, refs[j]!) : undefined,
+        inPlace: true,
+        tensorName: tensor.name,
+        modelRef: refs[j]!,
+        warn: (message) => this.warn(`${tensor.name}: ${message}`),
+      };
+      checkDensity(options);
+      if (options.density >= 1 || n === 0) return keepAll;
+      checkSparsifyParameters(sparsifier, options);
+      const none = { kind: KEEP_NONE, record: { kind: KEEP_NONE, params: [] }, scale: 1 };
+      const scale = inverseDensityScale(options);
+      if (sparsifier === 'random') {
+        const stream = requireStream(options, 'random', n);
+        return { kind: KEEP_DARE, record: { kind: KEEP_DARE, params: [stream.k0, stream.k1, options.density * 4294967296, scale] }, scale };
+      }
+      if (sparsifier === 'magnitude') {
+        const k = Math.floor(options.density * n);
+        if (k === 0) {
+          options.warn?.(
+            `magnitude trim keeps nothing for tensor '${options.tensorName}' of model '${options.modelRef}': ` +
+              `density ${options.density} × ${n} elements < 1`,
+          );
+          return none;
+        }
+        cuts.push({ model: j, k, bucket: 0, above: 0 });
+        return { kind: KEEP_BAND, record: { kind: KEEP_BAND, params: [] }, scale, band: [0, 0] as const };
+      }
+      const { nBottom, nTop } = breadcrumbsBand(n, options.density, options.gamma ?? 0.01);
+      if ((nTop === 0 && options.emptyBand) || n - nBottom === 0) return none;
+      // ranks ≥ r are the N − r largest with ties towards higher indices: keep the last tiesToKeep tie numbers
+      cuts.push({ model: j, k: n - nBottom, bucket: 0, above: 0 });
+      if (nTop > 0) cuts.push({ model: j, k: nTop, bucket: 0, above: 0 });
+      return { kind: KEEP_BAND, record: { kind: KEEP_BAND, params: [] }, scale, band: [1, nTop > 0 ? 1 : 0] as const };
+    });
+    return { records, cuts };
+  }
+
+  /** The exact cut of every request from the first-level counts and one LEVEL2 pass (all cuts at once). */
+  private async findCuts(
+    requests: readonly CutRequest[],
+    n: number,
+    models: number,
+    used: number,
+    common: (offset: number, length: number, part: number) => PassCommon,
+  ): Promise<{ request: CutRequest; cut: Cut }[]> {
+    if (requests.length === 0) return [];
+    const level1 = this.level1;
+    for (const request of requests) {
+      const total = new Uint32Array(LEVEL1_BINS);
+      for (let p = 0; p < used; p++) {
+        const at = (p * models + request.model) * LEVEL1_BINS;
+        for (let b = 0; b < LEVEL1_BINS; b++) total[b] = total[b]! + level1[at + b]!;
+      }
+      const top = descend(total, request.k);
+      request.bucket = top.bucket;
+      request.above = top.above;
+    }
+    const slots = requests.length;
+    this.level2.fill(0, 0, used * slots * LEVEL2_BINS);
+    await this.pool.runSplit('taskVectorPass', n, (offset, length, part) =>
+      taskVectorPassArgs({
+        mode: PASS_LEVEL2,
+        ...common(offset, length, part),
+        cuts: requests.map((r, s) => [r.model, r.bucket, this.level2.byteOffset + (part * slots + s) * LEVEL2_BINS * 4] as const),
+      }),
+    );
+    return requests.map((request, s) => {
+      const perPart = Array.from({ length: used }, (_, p) => this.level2.subarray((p * slots + s) * LEVEL2_BINS, (p * slots + s + 1) * LEVEL2_BINS));
+      const total = new Uint32Array(LEVEL2_BINS);
+      for (const counts of perPart) for (let b = 0; b < LEVEL2_BINS; b++) total[b] = total[b]! + counts[b]!;
+      const low = descend(total, request.k - request.above);
+      const tieStarts: number[] = [];
+      let ties = 0;
+      for (const counts of perPart) {
+        tieStarts.push(ties);
+        ties += counts[low.bucket]!;
+      }
+      const cut = { pattern: ((request.bucket << 15) | low.bucket) >>> 0, countEqual: total[low.bucket]!, tiesToKeep: request.k - request.above - low.above, tieStarts };
+      return { request, cut };
+    });
+  }
+
+  /** The FINAL pass's record of model j for worker range `part`. */
+  private finalRecord(
+    r: { kind: number; record: ModelRecord; scale: number; band?: readonly [number, number]; cuts: { cut: Cut }[] },
+    j: number,
+    part: number,
+    models: number,
+  ): ModelRecord {
+    if (r.kind !== KEEP_BAND) return r.record;
+    const ties = this.ties.byteOffset + (part * models + j) * 8;
+    const [low, high] = r.cuts.map((c) => c.cut);
+    invariant(low !== undefined, () => `model ${j}: a band without its cut`);
+    if (r.band![0] === 0) return { kind: KEEP_BAND, params: [low.pattern, 0, low.tiesToKeep, NO_CUT, 0, 0, r.scale, ties] };
+    return {
+      kind: KEEP_BAND,
+      params: [
+        low.pattern,
+        low.countEqual - low.tiesToKeep,
+        low.countEqual,
+        high?.pattern ?? NO_CUT,
+        high === undefined ? 0 : high.countEqual - high.tiesToKeep,
+        high === undefined ? 0 : high.countEqual,
+        r.scale,
+        ties,
+      ],
+    };
+  }
+
+  /** l1RescaleFactor from the LOAD pass's per-block norms, summed in block order as kernel-sparsify.ts does. */
+  private l1Factor(j: number, n: number): number {
+    const blocks = Math.ceil(n / L1_BLOCK);
+    let before = 0;
+    let after = 0;
+    for (let b = 0; b < blocks; b++) {
+      before += this.normsBefore[j * this.blocks + b]!;
+      after += this.normsAfter[j * this.blocks + b]!;
+    }
+    return l1RescaleFactor(before, after);
+  }
+}
+
+/** The bucket holding the rank-th largest (1-based) and the count in higher buckets (select.ts). */
+function descend(histogram: Uint32Array, rank: number): { bucket: number; above: number } {
+  let above = 0;
+  for (let bucket = histogram.length - 1; bucket >= 0; bucket--) {
+    const count = histogram[bucket]!;
+    if (above + count >= rank) return { bucket, above };
+    above += count;
+  }
+  invariant(false, () => `histogram holds fewer than ${rank} entries`);
+}
