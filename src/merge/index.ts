@@ -337,5 +337,4 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
 export { parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
 export { checkMethodRules } from './method-rules.js';
 export { runMergeDocuments, type MergeDocument } from './multi.js';
-export { buildMergePlan, type MergePlan, type PlannedTensor } from './plan.js';
-export { resolveSetting, resolveParameter } from './parameters.js';
+export { buildMergePlan, type MergePlan } from './plan.js';
