@@ -19,7 +19,7 @@ import { TEST_WINDOWS } from '../evolve/fitness/splits.js';
 import type { ReferenceLine } from '../runs/report.js';
 import { demoFamily, DOMAINS, type FamilyName } from './family.js';
 import { EvaluationLog, type EvaluationEntry } from './evaluation-log.js';
-import { bestStatic, DEFAULT_STATIC_GRID, materialiseStatic, staticCandidates, type StaticGrid, type StaticScore } from './statics.js';
+import { bestStatic, DEFAULT_STATIC_GRID, materialiseStatic, staticCandidates, type StaticCandidate, type StaticGrid, type StaticScore } from './statics.js';
 import { DETERMINISTIC, runSearch, searchConfig, searchLabel, SEARCHES, type SearchName, type SearchRun, type SearchSetup } from './searches.js';
 import { kinshipLines, type KinshipView } from './kinship-view.js';
 import { inputRows, searchTable, staticTable, testVerdict, type TestRow } from './tables.js';
@@ -169,34 +169,13 @@ export async function runEvolutionDemo(options: EvolutionDemoOptions): Promise<E
     await fitness.close?.();
 
     line(`\n4. Test split (windows 0–${TEST_WINDOWS - 1}), evaluated once now that every choice is made`);
-    const tokenizer = LmTokenizer.fromFolder(family.base);
-    const testOf = async (key: string, open: () => Promise<Checkpoint> | Checkpoint, close: boolean): Promise<Record<string, number>> => {
-      const cached = cache.test[key];
-      if (cached) return cached;
-      const checkpoint = await open();
-      log.record({ phase: 'test', label: key, first: 0, count: TEST_WINDOWS });
-      const results = await evaluateTestSplit(evaluator, checkpoint, setup.texts, tokenizer);
-      if (close) checkpoint.close();
-      cache.test[key] = Object.fromEntries([...results].map(([name, r]) => [name, r.loss]));
-      saveCache();
-      return cache.test[key]!;
-    };
-    const mean = (test: Record<string, number>) => DOMAINS.reduce((a, d) => a + test[d]!, 0) / DOMAINS.length;
-    const inputs: TestRow[] = [];
-    for (const name of ['base', ...experts.map((e) => e.label)]) {
-      const model = name === 'base' ? ref(family.base) : experts.find((e) => e.label === name)!.ref;
-      const test = await testOf(name, () => models.get(model)!, false);
-      inputs.push({ model: name, dev: devOf(name), test, testMean: mean(test) });
-    }
-    const bestCandidate = staticCandidates(ref(family.base), experts, options.staticGrid ?? DEFAULT_STATIC_GRID).find((c) => c.name === best.name)!;
-    const bestTest = await testOf(`static ${best.name}`, () => materialiseStatic(bestCandidate, models, 0), false);
-    inputs.push({ model: `best static: ${best.name}`, dev: best.dev, test: bestTest, testMean: mean(bestTest) });
-    const results: SearchResult[] = [];
-    for (const run of runs) {
-      const output = run.summary.best?.output;
-      const test = output ? await testOf(`${relative(options.out, output)}@${run.summary.evaluations}`, () => openCheckpoint(output), true) : Object.fromEntries(DOMAINS.map((d) => [d, NaN]));
-      results.push({ ...run, label: searchLabel(run.name, setup), bestDev: run.summary.best?.fitness ?? NaN, test, testMean: mean(test) });
-    }
+    const { inputs, results } = await testSplit(
+      { family, ref, models, experts, cache, saveCache, log, out: options.out },
+      evaluator,
+      setup,
+      { statics, best, candidate: staticCandidates(ref(family.base), experts, options.staticGrid ?? DEFAULT_STATIC_GRID).find((c) => c.name === best.name)! },
+      runs,
+    );
 
     inputRows(inputs).forEach((l) => line(`   ${l}`));
     line();
@@ -213,6 +192,62 @@ export async function runEvolutionDemo(options: EvolutionDemoOptions): Promise<E
     await evaluator.close();
     for (const m of models.values()) m.close();
   }
+}
+
+/** What the demo's phases share: the family, its opened models, the score cache and the evaluation log. */
+interface DemoSession {
+  readonly family: ReturnType<typeof demoFamily>;
+  /** a path as the runs record it (relative to the working directory) */
+  readonly ref: (path: string) => string;
+  readonly models: ReadonlyMap<string, Checkpoint>;
+  readonly experts: readonly { readonly label: string; readonly ref: string }[];
+  readonly cache: Cache;
+  readonly saveCache: () => void;
+  readonly log: EvaluationLog;
+  readonly out: string;
+}
+
+/**
+ * Step 4: the test split (windows 0–31), evaluated once per selected model now that every choice is made — base,
+ * experts, the best static merge and each search's best; scores are cached by model and run length.
+ */
+async function testSplit(
+  session: DemoSession,
+  evaluator: TextEvaluator,
+  setup: SearchSetup,
+  chosen: { readonly statics: readonly StaticScore[]; readonly best: StaticScore; readonly candidate: StaticCandidate },
+  runs: readonly SearchRun[],
+): Promise<{ inputs: TestRow[]; results: SearchResult[] }> {
+  const { family, ref, models, experts, cache, saveCache, log, out } = session;
+  const { best } = chosen;
+  const tokenizer = LmTokenizer.fromFolder(family.base);
+  const testOf = async (key: string, open: () => Promise<Checkpoint> | Checkpoint, close: boolean): Promise<Record<string, number>> => {
+    const cached = cache.test[key];
+    if (cached) return cached;
+    const checkpoint = await open();
+    log.record({ phase: 'test', label: key, first: 0, count: TEST_WINDOWS });
+    const results = await evaluateTestSplit(evaluator, checkpoint, setup.texts, tokenizer);
+    if (close) checkpoint.close();
+    cache.test[key] = Object.fromEntries([...results].map(([name, r]) => [name, r.loss]));
+    saveCache();
+    return cache.test[key]!;
+  };
+  const mean = (test: Record<string, number>) => DOMAINS.reduce((a, d) => a + test[d]!, 0) / DOMAINS.length;
+  const inputs: TestRow[] = [];
+  for (const name of ['base', ...experts.map((e) => e.label)]) {
+    const model = name === 'base' ? ref(family.base) : experts.find((e) => e.label === name)!.ref;
+    const test = await testOf(name, () => models.get(model)!, false);
+    inputs.push({ model: name, dev: chosen.statics.find((s) => s.name === name)!.dev, test, testMean: mean(test) });
+  }
+  const bestTest = await testOf(`static ${best.name}`, () => materialiseStatic(chosen.candidate, models, 0), false);
+  inputs.push({ model: `best static: ${best.name}`, dev: best.dev, test: bestTest, testMean: mean(bestTest) });
+  const results: SearchResult[] = [];
+  for (const run of runs) {
+    const output = run.summary.best?.output;
+    const test = output ? await testOf(`${relative(out, output)}@${run.summary.evaluations}`, () => openCheckpoint(output), true) : Object.fromEntries(DOMAINS.map((d) => [d, NaN]));
+    results.push({ ...run, label: searchLabel(run.name, setup), bestDev: run.summary.best?.fitness ?? NaN, test, testMean: mean(test) });
+  }
+  return { inputs, results };
 }
 
 function loadCache(path: string, key: string): Cache {

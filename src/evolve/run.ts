@@ -18,7 +18,7 @@ import { openCheckpoint, parseModelReference } from '../io/open.js';
 import { writeModelFolder } from '../io/shard-writer.js';
 import { openRun } from '../runs/open-run.js';
 import type { RunStore } from '../runs/store.js';
-import { evaluateInOrder, runLoop, type EvaluateBatch, type LoopProgress } from './loop.js';
+import { evaluateInOrder, runLoop, type EvaluateBatch, type EvaluationOutcome, type LoopProgress, type LoopResult } from './loop.js';
 import type { RemoteBatchEvaluator, RemoteEvaluation } from './remote.js';
 import { fitnessObjective, type EvolveConfig } from './config.js';
 import type { Materialised } from './drivers/driver.js';
@@ -116,9 +116,15 @@ function removeStaleCandidates(artifactsDir: string): void {
   }
 }
 
-export async function runEvolution(options: EvolveOptions): Promise<EvolveSummary> {
-  const started = performance.now();
-  const cwd = options.cwd ?? process.cwd();
+/** The run's open resources; whoever holds them closes them (see runEvolution's finally). */
+interface OpenedEvolution {
+  readonly models: Map<string, Checkpoint>;
+  readonly driver: AnyDriver;
+  readonly store: RunStore;
+}
+
+/** Opens models, driver and store (locked); on any failure closes what was opened and rethrows. */
+async function openEvolution(options: EvolveOptions, cwd: string): Promise<OpenedEvolution> {
   const { config } = options;
   const models = openModels(config, cwd);
   let openedStore: RunStore | undefined;
@@ -149,15 +155,30 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     for (const model of models.values()) model.close();
     throw error;
   }
-  const store = openedStore!;
-  const driver = madeDriver!;
-  removeStaleCandidates(store.artifactsDir);
-  const donor = donorFolder(config, cwd);
-  let mergeSeconds = 0;
-  let evaluateSeconds = 0;
-  let kinshipSeconds = 0;
-  const base = config.base_model ? models.get(config.base_model) : undefined;
+  return { models, driver: madeDriver, store: openedStore };
+}
 
+/** Seconds spent merging, scoring and computing kinship; the framework overhead is what the total leaves. */
+interface PhaseSeconds {
+  merge: number;
+  evaluate: number;
+  kinship: number;
+}
+
+interface CandidateWork {
+  readonly config: EvolveConfig;
+  readonly fitness: FitnessSource;
+  readonly driver: AnyDriver;
+  readonly store: RunStore;
+  readonly base: Checkpoint | undefined;
+  /** the folder config.json and tokenizer files are copied from */
+  readonly donor: string | undefined;
+  readonly seconds: PhaseSeconds;
+}
+
+/** Materialise, score and kinship-to-parents of one candidate, each timed into `work.seconds`. */
+function candidateEvaluator(work: CandidateWork) {
+  const { config, driver, store, base, donor, seconds } = work;
   // one kernel pool for every kinship-to-parents computation of the run, started on first use
   let kinshipKernels: Promise<Kernels> | undefined;
 
@@ -178,7 +199,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     } catch {
       return undefined; // kinship is a record, never a reason to fail an evaluation
     } finally {
-      kinshipSeconds += (performance.now() - t0) / 1000;
+      seconds.kinship += (performance.now() - t0) / 1000;
     }
   }
 
@@ -187,7 +208,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     try {
       return await driver.materialise(candidate);
     } finally {
-      mergeSeconds += (performance.now() - t0) / 1000;
+      seconds.merge += (performance.now() - t0) / 1000;
     }
   }
 
@@ -196,17 +217,98 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
     const t0 = performance.now();
     let dir: string | undefined;
     try {
-      if (options.fitness.needsFolder) {
+      if (work.fitness.needsFolder) {
         dir = mkdtempSync(join(store.artifactsDir, 'candidate-'));
         rmSync(dir, { recursive: true });
         writeModelFolder(dir, made.checkpoint, donor ? { copyFrom: donor } : {});
       }
-      return await options.fitness.evaluate({ checkpoint: made.checkpoint, ...(dir ? { dir } : {}), recipe: made.recipe });
+      return await work.fitness.evaluate({ checkpoint: made.checkpoint, ...(dir ? { dir } : {}), recipe: made.recipe });
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
-      evaluateSeconds += (performance.now() - t0) / 1000;
+      seconds.evaluate += (performance.now() - t0) / 1000;
     }
   }
+
+  async function evaluate(candidate: unknown): Promise<EvaluationOutcome> {
+    const made = await materialise(candidate);
+    const scored = await score(made);
+    const kinship = await kinshipToParents(made);
+    return {
+      fitness: scored.score,
+      ...(scored.failure ? { failure: scored.failure } : {}),
+      ...(scored.metrics ? { metrics: scored.metrics } : {}),
+      details: {
+        ...(kinship ? { kinship } : {}),
+        ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
+        ...(made.parents ? { parents: made.parents } : {}),
+      },
+    };
+  }
+
+  async function close(): Promise<void> {
+    await kinshipKernels?.then((kernels) => kernels.close()).catch(() => undefined);
+  }
+
+  return { materialise, evaluate, close };
+}
+
+/**
+ * The best evaluation (the strategy's best, or one of a step the budget cut short), written as `best/` with the
+ * recipe that reproduces it when the strategy has one; recorded as the run's 'best' event.
+ */
+async function writeBestOf(
+  options: EvolveOptions,
+  cwd: string,
+  opened: OpenedEvolution,
+  result: LoopResult<unknown, unknown>,
+  materialise: (candidate: unknown) => Promise<Materialised>,
+  donor: string | undefined,
+): Promise<EvolveSummary['best']> {
+  const { config } = options;
+  const { driver, store } = opened;
+  const fromStrategy = driver.bestCandidate(result.state);
+  // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
+  const chosen = trackBest(
+    fitnessObjective(config.fitness),
+    fromStrategy ? { genome: fromStrategy.candidate, fitness: fromStrategy.fitness } : null,
+    result.untold.map((u) => u.candidate),
+    result.untold.map((u) => u.fitness),
+  );
+  if (!chosen) return undefined;
+  const key = driver.keyOf(chosen.genome);
+  let best: NonNullable<EvolveSummary['best']> = { key, fitness: chosen.fitness, description: driver.describe(chosen.genome) };
+  if (options.writeBest ?? true) {
+    const made = await materialise(chosen.genome);
+    const output = join(store.dir, 'best');
+    writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
+    best = { ...best, output };
+    if (made.recipe !== undefined && evolveBinding(config.strategy).writesRecipe) {
+      const recipeFile = join(store.dir, 'best.yml');
+      // absolute model paths: `modelevo merge best.yml out` works from any directory
+      const recipe = withAbsoluteModelPaths(made.recipe, cwd);
+      const recipeText = stringifyYaml(recipe);
+      writeFileSync(recipeFile, `# reproduces ${output} with: modelevo merge ${recipeFile} <out-dir>\n${recipeText}`);
+      // the model card every merged folder carries (merge/model-card.ts)
+      const parsedRecipe = parseMergeConfig(recipe);
+      writeFileAtomic(join(output, 'README.md'), modelCard(parsedRecipe, getMergeMethod(parsedRecipe.merge_method), recipeText));
+      best = { ...best, recipeFile };
+    }
+  }
+  store.event('best', best);
+  return best;
+}
+
+export async function runEvolution(options: EvolveOptions): Promise<EvolveSummary> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const { config } = options;
+  const opened = await openEvolution(options, cwd);
+  const { models, driver, store } = opened;
+  removeStaleCandidates(store.artifactsDir);
+  const donor = donorFolder(config, cwd);
+  const seconds: PhaseSeconds = { merge: 0, evaluate: 0, kinship: 0 };
+  const base = config.base_model ? models.get(config.base_model) : undefined;
+  const candidates = candidateEvaluator({ config, fitness: options.fitness, driver, store, base, donor, seconds });
 
   let remote: RemoteBatchEvaluator | undefined;
   try {
@@ -224,54 +326,9 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       maxEvaluations: config.budget,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       // one candidate at a time: each merge holds a whole model in memory
-      evaluateBatch: remote ? timedBatches(offloaded(remote, driver), (seconds) => (evaluateSeconds += seconds)) : evaluateInOrder(async (candidate) => {
-        const made = await materialise(candidate);
-        const scored = await score(made);
-        const kinship = await kinshipToParents(made);
-        return {
-          fitness: scored.score,
-          ...(scored.failure ? { failure: scored.failure } : {}),
-          ...(scored.metrics ? { metrics: scored.metrics } : {}),
-          details: {
-            ...(kinship ? { kinship } : {}),
-            ...(made.recipe === undefined ? {} : { recipe: made.recipe }),
-            ...(made.parents ? { parents: made.parents } : {}),
-          },
-        };
-      }),
+      evaluateBatch: remote ? timedBatches(offloaded(remote, driver), (s) => (seconds.evaluate += s)) : evaluateInOrder(candidates.evaluate),
     });
-
-    let best: EvolveSummary['best'];
-    const fromStrategy = driver.bestCandidate(result.state);
-    // a step cut short by the budget was never told to the strategy; its evaluations still compete for best
-    const chosen = trackBest(
-      fitnessObjective(config.fitness),
-      fromStrategy ? { genome: fromStrategy.candidate, fitness: fromStrategy.fitness } : null,
-      result.untold.map((u) => u.candidate),
-      result.untold.map((u) => u.fitness),
-    );
-    if (chosen) {
-      const key = driver.keyOf(chosen.genome);
-      best = { key, fitness: chosen.fitness, description: driver.describe(chosen.genome) };
-      if (options.writeBest ?? true) {
-        const made = await materialise(chosen.genome);
-        const output = join(store.dir, 'best');
-        writeModelFolder(output, made.checkpoint, { ...(donor ? { copyFrom: donor } : {}), overwrite: true });
-        best = { ...best, output };
-        if (made.recipe !== undefined && evolveBinding(config.strategy).writesRecipe) {
-          const recipeFile = join(store.dir, 'best.yml');
-          // absolute model paths: `modelevo merge best.yml out` works from any directory
-          const recipe = withAbsoluteModelPaths(made.recipe, cwd);
-          const recipeText = stringifyYaml(recipe);
-          writeFileSync(recipeFile, `# reproduces ${output} with: modelevo merge ${recipeFile} <out-dir>\n${recipeText}`);
-          // the model card every merged folder carries (merge/model-card.ts)
-          const parsedRecipe = parseMergeConfig(recipe);
-          writeFileAtomic(join(output, 'README.md'), modelCard(parsedRecipe, getMergeMethod(parsedRecipe.merge_method), recipeText));
-          best = { ...best, recipeFile };
-        }
-      }
-      store.event('best', best);
-    }
+    const best = await writeBestOf(options, cwd, opened, result, candidates.materialise, donor);
     store.setStatus('finished');
     const total = (performance.now() - started) / 1000;
     return {
@@ -285,7 +342,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
       ...(driver.geneNames ? { geneNames: driver.geneNames } : {}),
       best,
       // kinship to parents is optional bookkeeping (record_kinship), reported apart from the framework overhead
-      seconds: { total, merge: mergeSeconds, evaluate: evaluateSeconds, kinship: kinshipSeconds, overheadFraction: Math.max(0, (total - mergeSeconds - evaluateSeconds - kinshipSeconds) / total) },
+      seconds: { total, ...seconds, overheadFraction: Math.max(0, (total - seconds.merge - seconds.evaluate - seconds.kinship) / total) },
     };
   } catch (error) {
     try {
@@ -297,7 +354,7 @@ export async function runEvolution(options: EvolveOptions): Promise<EvolveSummar
   } finally {
     await remote?.close();
     driver.close();
-    await kinshipKernels?.then((kernels) => kernels.close()).catch(() => undefined);
+    await candidates.close();
     for (const model of models.values()) model.close();
     store.close();
   }

@@ -139,6 +139,53 @@ function decompose(delta: Float64Array, rows: number, cols: number, name: string
   return { svd: randomizedSvd(delta, rows, cols, options.maxRank, { rng }), method: 'randomized' };
 }
 
+/** Singular values kept: the leading ones above `svEpsilon`, at most `maxRank`. */
+function keptRank(svd: SvdResult, maxRank: number, svEpsilon: number): number {
+  let k = 0;
+  while (k < Math.min(maxRank, svd.s.length) && svd.s[k]! > svEpsilon) k++;
+  return k;
+}
+
+/**
+ * ‖Δ − B·A‖²_F, the energy the rank-k factors leave out: the dropped singular values when the decomposition is
+ * exact, ‖Δ‖² minus the kept ones when it is randomized (its spectrum past the sketch is unknown).
+ */
+function droppedSquares(svd: SvdResult, k: number, method: 'exact' | 'randomized', squares: number): number {
+  let kept = 0;
+  for (let i = 0; i < k; i++) kept += svd.s[i]! ** 2;
+  let tailSquares = squares - kept;
+  if (method === 'exact') {
+    tailSquares = 0;
+    for (let i = k; i < svd.s.length; i++) tailSquares += svd.s[i]! ** 2;
+  }
+  return tailSquares;
+}
+
+/** The PEFT adapter_config.json: rank r is the largest module rank, smaller ones go to rank/alpha patterns. */
+function peftConfig(baseSource: string, modules: readonly ExtractedModule[], modulesToSave: readonly string[]): { config: Record<string, unknown>; rank: number } {
+  const rank = Math.max(...modules.map((m) => m.rank));
+  const pattern = Object.fromEntries(modules.filter((m) => m.rank < rank).map((m) => [m.module, m.rank]));
+  const config: Record<string, unknown> = {
+    peft_type: 'LORA',
+    task_type: null,
+    base_model_name_or_path: baseSource,
+    r: rank,
+    lora_alpha: rank,
+    rank_pattern: pattern,
+    alpha_pattern: { ...pattern },
+    target_modules: modules.map((m) => m.module),
+    modules_to_save: modulesToSave.length > 0 ? modulesToSave : null,
+    lora_dropout: 0,
+    bias: 'none',
+    fan_in_fan_out: false,
+    use_rslora: false,
+    use_dora: false,
+    init_lora_weights: true,
+    inference_mode: true,
+  };
+  return { config, rank };
+}
+
 /** Extracts a LoRA adapter approximating `finetune − base` (see the header comment). */
 export function extractLora(finetune: Checkpoint, base: Checkpoint, options: ExtractLoraOptions): LoraExtraction {
   validateOptions(options);
@@ -208,19 +255,12 @@ export function extractLora(finetune: Checkpoint, base: Checkpoint, options: Ext
       return;
     }
     const { svd, method } = decompose(delta, rows, cols, name, options);
-    let k = 0;
-    while (k < Math.min(options.maxRank, svd.s.length) && svd.s[k]! > svEpsilon) k++;
+    const k = keptRank(svd, options.maxRank, svEpsilon);
     if (k === 0) {
       skip(name, `no singular value above sv_epsilon ${svEpsilon}`, () => false);
       return;
     }
-    let kept = 0;
-    for (let i = 0; i < k; i++) kept += svd.s[i]! ** 2;
-    let tailSquares = squares - kept;
-    if (method === 'exact') {
-      tailSquares = 0;
-      for (let i = k; i < svd.s.length; i++) tailSquares += svd.s[i]! ** 2;
-    }
+    const tailSquares = droppedSquares(svd, k, method, squares);
     const { a, b } = loraFactors(svd, rows, cols, k, distributeScale);
     const [aRole, bRole, suffix] = embedding ? ['lora_embedding_A', 'lora_embedding_B', ''] : ['lora_A', 'lora_B', '.weight'];
     factors.set(`${PREFIX}${module}.${aRole}${suffix}`, { dtype: 'F32', shape: [k, cols], data: encodeF32(a) });
@@ -244,25 +284,6 @@ export function extractLora(finetune: Checkpoint, base: Checkpoint, options: Ext
       details: { skipped: skipped.map((s) => s.name) },
     });
   }
-  const rank = Math.max(...modules.map((m) => m.rank));
-  const pattern = Object.fromEntries(modules.filter((m) => m.rank < rank).map((m) => [m.module, m.rank]));
-  const config: Record<string, unknown> = {
-    peft_type: 'LORA',
-    task_type: null,
-    base_model_name_or_path: base.source,
-    r: rank,
-    lora_alpha: rank,
-    rank_pattern: pattern,
-    alpha_pattern: { ...pattern },
-    target_modules: modules.map((m) => m.module),
-    modules_to_save: modulesToSave.length > 0 ? modulesToSave : null,
-    lora_dropout: 0,
-    bias: 'none',
-    fan_in_fan_out: false,
-    use_rslora: false,
-    use_dora: false,
-    init_lora_weights: true,
-    inference_mode: true,
-  };
+  const { config, rank } = peftConfig(base.source, modules, modulesToSave);
   return { adapter: { config, tensors: new Map([...factors, ...fullTensors]) }, modules, skipped, rank };
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MergeMethod } from './method.js';
-import { checkMethodRules, parseMergeConfig, parseMergeConfigYaml } from './config.js';
+import { parseMergeConfig, parseMergeConfigYaml } from './config.js';
+import { checkMethodRules } from './method-rules.js';
 import { configIssuesOf } from '../../test/support/errors.js';
 
 /** Issues with paths written as in mergekit YAML: `models[0].parameters.weight`. */

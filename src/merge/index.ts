@@ -14,12 +14,14 @@ import { readConfigFile } from '../core/config-file.js';
 import { ConfigError, ModelevoError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
-import { openCheckpoint, parseModelReference, resolveModelPath } from '../io/open.js';
+import { openCheckpoint } from '../io/open.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { recoverOutputFolder } from '../io/output-folder.js';
 import { checkParameterRanges } from './parameter-ranges.js';
 import { parseByteSize } from '../io/size.js';
-import { checkMethodRules, configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
+import { configDType, parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
+import { checkMethodRules } from './method-rules.js';
+import { ModelSet } from './model-set.js';
 import { createKernels, type KernelsKind } from '../kernels/index.js';
 import { KernelPool } from '../kernels/pool.js';
 import {
@@ -38,11 +40,11 @@ import { checkRelatedness } from './relatedness.js';
 import { modelCard } from './model-card.js';
 import { resolveChatTemplate } from './chat-templates.js';
 import { parseMergeDocuments, type MergeDocument } from './multi.js';
-import { planTokenEmbeddings, readVocabulary, TokenEmbeddingView, type TokenEmbeddingPlan } from './token-embeddings.js';
+import { planTokenEmbeddings, readVocabulary, type TokenEmbeddingPlan } from './token-embeddings.js';
 import { architectureFor } from './architecture.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { fastKindOf } from './fast-path.js';
-import { buildMergePlan, type MergePlan, type PlanModels } from './plan.js';
+import { buildMergePlan, type MergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
 
 export interface RunMergeOptions {
@@ -135,80 +137,6 @@ export function loadMergeDocumentsFile(path: string, cwd: string = process.cwd()
     config: resolveConfigRelativePaths(document.config, configDir, cwd),
     text: documents.length === 1 ? text : document.text,
   }));
-}
-
-class ModelSet implements PlanModels {
-  private readonly refs = new Map<string, string>();
-  private readonly opened = new Map<string, Checkpoint>();
-  private readonly owned: Checkpoint[] = [];
-
-  constructor(
-    private readonly cwd: string,
-    private readonly given: ReadonlyMap<string, Checkpoint>,
-    private readonly open: (ref: string, cwd: string) => Checkpoint,
-  ) {}
-
-  keyOf(ref: string): string {
-    let key: string;
-    if (this.given.has(ref)) key = `memory:${ref}`;
-    else {
-      const { base, adapter } = parseModelReference(ref, { cwd: this.cwd });
-      // local paths relative to cwd; Hub ids resolve to their snapshot folder in the local HF cache
-      const full = (p: string): string => resolveModelPath(p, this.cwd);
-      key = adapter === undefined ? full(base) : `${full(base)}+${full(adapter)}`;
-    }
-    if (!this.refs.has(key)) this.refs.set(key, ref);
-    return key;
-  }
-
-  private embeddingPlan: TokenEmbeddingPlan | undefined;
-  private readonly views = new Map<string, Checkpoint>();
-
-  /** from now on every model is seen through the tokenizer block's embedding plan (token-embeddings.ts) */
-  useEmbeddingPlan(plan: TokenEmbeddingPlan): void {
-    this.embeddingPlan = plan;
-    this.views.clear();
-  }
-
-  get(key: string): Checkpoint {
-    const plan = this.embeddingPlan;
-    if (plan === undefined) return this.raw(key);
-    let view = this.views.get(key);
-    if (view === undefined) {
-      view = new TokenEmbeddingView(this.raw(key), plan, (other) => this.raw(other));
-      this.views.set(key, view);
-    }
-    return view;
-  }
-
-  /** the model as stored, without the embedding plan */
-  raw(key: string): Checkpoint {
-    let checkpoint = this.opened.get(key);
-    if (checkpoint === undefined) {
-      const ref = this.refs.get(key) ?? key;
-      checkpoint = this.given.get(ref);
-      if (checkpoint === undefined) {
-        checkpoint = this.open(ref, this.cwd);
-        this.owned.push(checkpoint);
-      }
-      this.opened.set(key, checkpoint);
-    }
-    return checkpoint;
-  }
-
-  /** the folder a key's files live in (the base part of `base+adapter`), if it is on disk */
-  folderOf(key: string): string | undefined {
-    if (key.startsWith('memory:')) return undefined;
-    const folder = key.split('+')[0]!;
-    return existsSync(join(folder, 'config.json')) || existsSync(join(folder, 'tokenizer.json')) ? folder : undefined;
-  }
-
-  closeAll(): void {
-    for (const checkpoint of this.owned) checkpoint.close();
-    this.owned.length = 0;
-    this.opened.clear();
-    this.views.clear();
-  }
 }
 
 /**
@@ -406,7 +334,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
   }
 }
 
-export { parseMergeConfig, parseMergeConfigYaml, checkMethodRules, type MergeConfig } from './config.js';
+export { parseMergeConfig, parseMergeConfigYaml, type MergeConfig } from './config.js';
+export { checkMethodRules } from './method-rules.js';
 export { runMergeDocuments, type MergeDocument } from './multi.js';
-export { buildMergePlan, type MergePlan, type PlannedTensor } from './plan.js';
-export { resolveSetting, resolveParameter } from './parameters.js';
+export { buildMergePlan, type MergePlan } from './plan.js';

@@ -6,7 +6,7 @@
  * rectified, and the output config and dtypes are decided. Planning reads headers only, so every missing
  * tensor, shape mismatch and missing parameter is reported before any output is written.
  */
-import { isFloatDType, type DType } from '../core/dtype.js';
+import { isFloatDType, type DType, type FloatDType } from '../core/dtype.js';
 import { CheckpointError, ConfigError, ShapeMismatchError } from '../core/errors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import {
@@ -14,7 +14,6 @@ import {
   hasTiedEmbeddings,
   isEmbeddingTensor,
   layerTensorName,
-  numLayersOf,
   parseTensorName,
   TENSOR_BY_TENSOR,
   type ArchitectureData,
@@ -23,6 +22,9 @@ import { configDType, parameterLocations, type MergeConfig, type ParameterMap } 
 import { EXTRA_CHANNELS_PARAM, extraChannelShape } from './extra-channels.js';
 import type { MergeMethod, ParamValue } from './method.js';
 import { isConditionalEntry, resolveParams, type ParameterLevels, type ParameterSetting } from './parameters.js';
+import { normaliseSlices, type NormalisedSlice, type PlanModels, type SliceSource } from './slices.js';
+
+export type { PlanModels } from './slices.js';
 
 export interface PlannedInput {
   /** normalised model key (see `PlanModels.keyOf`) */
@@ -64,97 +66,6 @@ export interface MergePlan {
   readonly layout: 'layers' | 'tensor-by-tensor';
   readonly outputConfig: Record<string, unknown> | undefined;
   readonly warnings: readonly string[];
-}
-
-export interface PlanModels {
-  /** normalised key of a reference (two references are the same model iff their keys are equal) */
-  keyOf(ref: string): string;
-  /** the opened checkpoint for a key */
-  get(key: string): Checkpoint;
-}
-
-interface SliceSource {
-  readonly ref: string;
-  readonly key: string;
-  readonly start: number;
-  readonly parameters: ParameterMap | undefined;
-  readonly path: (string | number)[];
-}
-
-interface NormalisedSlice {
-  readonly sources: readonly SliceSource[];
-  readonly length: number;
-  readonly baseKey: string | undefined;
-  readonly parameters: ParameterMap | undefined;
-}
-
-function layerCount(arch: ArchitectureData, models: PlanModels, key: string, ref: string): number {
-  if (!arch.layered) return 0;
-  const checkpoint = models.get(key);
-  const fromConfig = numLayersOf(arch, checkpoint.config);
-  if (fromConfig !== undefined) return fromConfig;
-  let max = -1;
-  for (const name of checkpoint.names()) max = Math.max(max, parseTensorName(arch, name).layer ?? -1);
-  if (max < 0) {
-    throw new ConfigError([{ path: ['models'], message: `cannot tell how many layers '${ref}' has` }], {
-      hint: `give the model a config.json with ${arch.numLayersKey}`,
-    });
-  }
-  return max + 1;
-}
-
-function normaliseSlices(config: MergeConfig, method: MergeMethod, arch: ArchitectureData, models: PlanModels): NormalisedSlice[] {
-  const usesBase = method.baseModel !== 'unused';
-  const globalBaseKey = usesBase && config.base_model !== undefined ? models.keyOf(config.base_model) : undefined;
-  if (config.models) {
-    const sources: SliceSource[] = config.models.map((entry, i) => ({
-      ref: entry.model,
-      key: models.keyOf(entry.model),
-      start: 0,
-      parameters: entry.parameters,
-      path: ['models', i],
-    }));
-    if (globalBaseKey !== undefined && config.base_model !== undefined && !sources.some((s) => s.key === globalBaseKey)) {
-      sources.push({ ref: config.base_model, key: globalBaseKey, start: 0, parameters: undefined, path: ['base_model'] });
-    }
-    const lengths = sources.map((s) => layerCount(arch, models, s.key, s.ref));
-    const length = lengths[0]!;
-    const odd = lengths.findIndex((n) => n !== length);
-    if (odd >= 0) {
-      throw new ConfigError(
-        [{ path: sources[odd]!.path, message: `'${sources[odd]!.ref}' has ${lengths[odd]} layers but '${sources[0]!.ref}' has ${length}` }],
-        { hint: 'models: merges whole stacks; use slices: with layer_range to combine models of different depth' },
-      );
-    }
-    return [{ sources, length, baseKey: globalBaseKey, parameters: undefined }];
-  }
-  return (config.slices ?? []).map((slice, s) => {
-    const sources = slice.sources.map((source, i): SliceSource => {
-      const key = models.keyOf(source.model);
-      const [start, end] = source.layer_range;
-      const available = layerCount(arch, models, key, source.model);
-      if (end > available) {
-        throw new ConfigError(
-          [
-            {
-              path: ['slices', s, 'sources', i, 'layer_range'],
-              message: `expected end ≤ ${available} (the number of layers of '${source.model}'); got [${start}, ${end}]`,
-            },
-          ],
-          { hint: 'layer_range is [start, end) over the source model’s layers' },
-        );
-      }
-      return { ref: source.model, key, start, parameters: source.parameters, path: ['slices', s, 'sources', i] };
-    });
-    const first = slice.sources[0]!.layer_range;
-    const baseRef = usesBase ? (slice.base_model ?? config.base_model) : undefined;
-    return {
-      sources,
-      length: first[1] - first[0],
-      baseKey: baseRef === undefined ? undefined : models.keyOf(baseRef),
-      parameters: slice.parameters,
-    };
-  });
 }
 
 /** Resolves where `name` lives in a model, using the tied stand-in when the model ties embeddings. */
@@ -217,16 +128,19 @@ function holdsList(setting: ParameterSetting): boolean {
   return entries.some((entry) => isConditionalEntry(entry) && Array.isArray(entry.value));
 }
 
-/** Builds the full plan from headers and configs only (no tensor data is read). */
-export function buildMergePlan(config: MergeConfig, method: MergeMethod, models: PlanModels): MergePlan {
-  const warnings: string[] = [];
-  const firstRef = config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
-  const donorRef = config.base_model ?? firstRef!;
-  const donorKey = models.keyOf(donorRef);
-  const donor = models.get(donorKey);
-  const arch = chooseArchitecture(config, donor, donorRef);
-  const slices = normaliseSlices(config, method, arch, models);
-  const numLayers = slices.reduce((sum, slice) => sum + slice.length, 0);
+/** What planning one tensor needs to know about the merge as a whole. */
+interface PlanContext {
+  readonly config: MergeConfig;
+  readonly method: MergeMethod;
+  readonly models: PlanModels;
+  readonly arch: ArchitectureData;
+  readonly slices: readonly NormalisedSlice[];
+  readonly outDType: FloatDType | undefined;
+  readonly warnings: string[];
+}
+
+/** The output dtype the config asks for; int64 parses (mergekit accepts it) but cannot be merged in. */
+function outputDType(config: MergeConfig): FloatDType | undefined {
   const outDTypeName = config.out_dtype ?? config.dtype;
   const outDType = outDTypeName === undefined ? undefined : configDType(outDTypeName);
   if (outDType === 'I64' || (config.dtype !== undefined && configDType(config.dtype) === 'I64')) {
@@ -234,77 +148,79 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
       hint: 'merging runs on floats; pick a float dtype',
     });
   }
-  const tensors: PlannedTensor[] = [];
+  return outDType;
+}
 
-  const plan = (name: string, kind: PlannedTensor['kind'], sliceIndex: number, t: number, sourceName: (s: SliceSource) => string): void => {
-    const slice = slices[sliceIndex]!;
-    const inputOf = (source: SliceSource): PlannedInput => {
-      const checkpoint = models.get(source.key);
-      const tensorName = locate(arch, checkpoint, sourceName(source), source.ref);
-      const info = checkpoint.info(tensorName);
-      return { modelKey: source.key, modelRef: source.ref, tensorName, dtype: info.dtype, shape: info.shape };
-    };
-    const baseSource = slice.baseKey === undefined ? undefined : slice.sources.find((s) => s.key === slice.baseKey);
-    const others = slice.sources.filter((s) => s !== baseSource);
-    const base = baseSource ? inputOf(baseSource) : undefined;
-    const inputs = others.map(inputOf);
-    let shape: number[];
-    const all = base ? [base, ...inputs] : inputs;
-    const context = { method: method.name, tensorName: name, t };
-    const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
-    applyCompatSwitch(method, config, slice.parameters, params);
-    if (isEmbeddingTensor(arch, name)) shape = rectifiedShape(name, inputs, base, warnings);
-    else {
-      shape = [...all[0]!.shape];
-      if (!all.every((input) => sameShape(input.shape, shape))) {
-        if (params[EXTRA_CHANNELS_PARAM] === 'anyfit') shape = extraChannelShape(name, base, inputs);
-        else {
-          const offersRule = method.params.some((spec) => spec.name === EXTRA_CHANNELS_PARAM);
-          throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])), {
-            ...(offersRule ? { hint: `if a parent adds input channels (AnyFit), set ${EXTRA_CHANNELS_PARAM}: anyfit under parameters` } : {}),
-          });
-        }
-      }
-    }
-    const reference = base ?? inputs[0]!;
-    const copyOnly = !isFloatDType(reference.dtype);
-    if (!copyOnly) {
-      const oddInput = all.find((input) => !isFloatDType(input.dtype));
-      if (oddInput) {
-        throw new CheckpointError(`tensor '${oddInput.tensorName}' of '${oddInput.modelRef}' is ${oddInput.dtype}; merging needs F32, F16, BF16 or F64`, {
-          code: 'DTYPE_UNSUPPORTED',
-          tensor: oddInput.tensorName,
-          hint: 'convert the model to a float dtype first',
+/**
+ * One output tensor: its inputs (base apart), shape (rectified for embeddings, AnyFit for extra channels),
+ * dtype and the method's global and per-model parameters at position `t` of its slice.
+ */
+function planTensor(ctx: PlanContext, name: string, kind: PlannedTensor['kind'], sliceIndex: number, t: number, sourceName: (s: SliceSource) => string): PlannedTensor {
+  const { config, method, models, arch, warnings } = ctx;
+  const slice = ctx.slices[sliceIndex]!;
+  const inputOf = (source: SliceSource): PlannedInput => {
+    const checkpoint = models.get(source.key);
+    const tensorName = locate(arch, checkpoint, sourceName(source), source.ref);
+    const info = checkpoint.info(tensorName);
+    return { modelKey: source.key, modelRef: source.ref, tensorName, dtype: info.dtype, shape: info.shape };
+  };
+  const baseSource = slice.baseKey === undefined ? undefined : slice.sources.find((s) => s.key === slice.baseKey);
+  const others = slice.sources.filter((s) => s !== baseSource);
+  const base = baseSource ? inputOf(baseSource) : undefined;
+  const inputs = others.map(inputOf);
+  let shape: number[];
+  const all = base ? [base, ...inputs] : inputs;
+  const context = { method: method.name, tensorName: name, t };
+  const params = resolveParams(method.params, 'global', { slice: slice.parameters, global: config.parameters }, context);
+  applyCompatSwitch(method, config, slice.parameters, params);
+  if (isEmbeddingTensor(arch, name)) shape = rectifiedShape(name, inputs, base, warnings);
+  else {
+    shape = [...all[0]!.shape];
+    if (!all.every((input) => sameShape(input.shape, shape))) {
+      if (params[EXTRA_CHANNELS_PARAM] === 'anyfit') shape = extraChannelShape(name, base, inputs);
+      else {
+        const offersRule = method.params.some((spec) => spec.name === EXTRA_CHANNELS_PARAM);
+        throw new ShapeMismatchError(name, Object.fromEntries(all.map((input) => [input.modelRef, input.shape])), {
+          ...(offersRule ? { hint: `if a parent adds input channels (AnyFit), set ${EXTRA_CHANNELS_PARAM}: anyfit under parameters` } : {}),
         });
       }
     }
-    const modelParams = others.map((source) => {
-      const levels: ParameterLevels = { source: source.parameters, slice: slice.parameters, global: config.parameters };
-      return coerceEnums(method, resolveParams(method.params, 'model', levels, { ...context, model: source.ref }));
-    });
-    tensors.push({
-      name,
-      kind,
-      slice: sliceIndex,
-      t,
-      shape,
-      dtype: copyOnly ? reference.dtype : (outDType ?? reference.dtype),
-      base,
-      models: inputs,
-      modelParams,
-      params: coerceEnums(method, params),
-      copyOnly,
-    });
+  }
+  const reference = base ?? inputs[0]!;
+  const copyOnly = !isFloatDType(reference.dtype);
+  if (!copyOnly) {
+    const oddInput = all.find((input) => !isFloatDType(input.dtype));
+    if (oddInput) {
+      throw new CheckpointError(`tensor '${oddInput.tensorName}' of '${oddInput.modelRef}' is ${oddInput.dtype}; merging needs F32, F16, BF16 or F64`, {
+        code: 'DTYPE_UNSUPPORTED',
+        tensor: oddInput.tensorName,
+        hint: 'convert the model to a float dtype first',
+      });
+    }
+  }
+  const modelParams = others.map((source) => {
+    const levels: ParameterLevels = { source: source.parameters, slice: slice.parameters, global: config.parameters };
+    return coerceEnums(method, resolveParams(method.params, 'model', levels, { ...context, model: source.ref }));
+  });
+  return {
+    name,
+    kind,
+    slice: sliceIndex,
+    t,
+    shape,
+    dtype: copyOnly ? reference.dtype : (ctx.outDType ?? reference.dtype),
+    base,
+    models: inputs,
+    modelParams,
+    params: coerceEnums(method, params),
+    copyOnly,
   };
+}
 
-  const donorNames = donor.names();
-  const nonLayer = donorNames.filter((name) => parseTensorName(arch, name).layer === undefined);
-  const pre = nonLayer.filter((name) => arch.preLayerTensors.includes(name));
-  const post = nonLayer.filter((name) => !arch.preLayerTensors.includes(name));
-  for (const name of pre) plan(name, 'pre', 0, 0, () => name);
-
+/** The tensor-name suffixes of each layer of a model (`self_attn.q_proj.weight`, …), read once per model. */
+function layerSuffixReader(arch: ArchitectureData, models: PlanModels): (key: string, layer: number) => string[] {
   const layerSuffixes = new Map<string, Map<number, string[]>>();
-  const suffixesOf = (key: string, layer: number): string[] => {
+  return (key, layer) => {
     let byLayer = layerSuffixes.get(key);
     if (!byLayer) {
       byLayer = new Map();
@@ -319,6 +235,32 @@ export function buildMergePlan(config: MergeConfig, method: MergeMethod, models:
     }
     return byLayer.get(layer) ?? [];
   };
+}
+
+/** Builds the full plan from headers and configs only (no tensor data is read). */
+export function buildMergePlan(config: MergeConfig, method: MergeMethod, models: PlanModels): MergePlan {
+  const warnings: string[] = [];
+  const firstRef = config.models?.[0]?.model ?? config.slices?.[0]?.sources[0]?.model;
+  const donorRef = config.base_model ?? firstRef!;
+  const donorKey = models.keyOf(donorRef);
+  const donor = models.get(donorKey);
+  const arch = chooseArchitecture(config, donor, donorRef);
+  const slices = normaliseSlices(config, method, arch, models);
+  const numLayers = slices.reduce((sum, slice) => sum + slice.length, 0);
+  const outDTypeName = config.out_dtype ?? config.dtype;
+  const ctx: PlanContext = { config, method, models, arch, slices, outDType: outputDType(config), warnings };
+  const tensors: PlannedTensor[] = [];
+  const plan = (name: string, kind: PlannedTensor['kind'], sliceIndex: number, t: number, sourceName: (s: SliceSource) => string): void => {
+    tensors.push(planTensor(ctx, name, kind, sliceIndex, t, sourceName));
+  };
+
+  const donorNames = donor.names();
+  const nonLayer = donorNames.filter((name) => parseTensorName(arch, name).layer === undefined);
+  const pre = nonLayer.filter((name) => arch.preLayerTensors.includes(name));
+  const post = nonLayer.filter((name) => !arch.preLayerTensors.includes(name));
+  for (const name of pre) plan(name, 'pre', 0, 0, () => name);
+
+  const suffixesOf = layerSuffixReader(arch, models);
   let outputLayer = 0;
   slices.forEach((slice, sliceIndex) => {
     const template = slice.sources.find((s) => s.key === slice.baseKey) ?? slice.sources[0]!;

@@ -4,7 +4,7 @@
  * the same order, then optimiser state, activations, activation gradients and scratch. The step loop only
  * reads the resulting offsets: nothing is allocated after planning.
  */
-import { ModelevoError } from '../core/errors.js';
+import { invariant, ModelevoError } from '../core/errors.js';
 
 /** `state`: persistent non-trainable buffers (batch norm's running statistics) */
 export type Region = 'param' | 'grad' | 'optimizer' | 'state' | 'io' | 'activation' | 'activationGrad' | 'scratch';
@@ -113,6 +113,6 @@ export class ArenaPlanner {
   }
 
   private assertOpen(name: string): void {
-    if (this.laidOut) throw new ModelevoError('INTERNAL', `buffer '${name}' requested after the arena was laid out`);
+    invariant(!this.laidOut, () => `buffer '${name}' requested after the arena was laid out`);
   }
 }

@@ -17,7 +17,6 @@ const OWNED_ELSEWHERE = 'owned by another change, convert after merge';
 
 /** Path prefixes (a folder ends in '/') whose plain Errors are allowed, with the reason. */
 const ALLOWED: readonly (readonly [string, string])[] = [
-  ['src/nn/', OWNED_ELSEWHERE],
   ['src/merge/test-support.ts', 'test helper: used by tests only, never on a user path'],
   ['src/eval/test-fixtures.ts', 'test helper: used by tests only, never on a user path'],
   ['src/core/fault-points.ts', 'simulates a Node system error (ENOSPC) on purpose, for the fault-injection tests'],

@@ -21,11 +21,6 @@ export function squaredNorm(a: NumericArray): number {
   return sum;
 }
 
-/** ‖a‖₂ (float64). */
-export function norm(a: NumericArray): number {
-  return Math.sqrt(squaredNorm(a));
-}
-
 
 /**
  * Σ_i w_i·x_i per element, accumulated in double and rounded once to float32. Zero weights are skipped and

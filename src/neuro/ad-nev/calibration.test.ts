@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adNevConfigSchema } from './config.js';
-import { prepareChannel } from './pipeline.js';
+import { prepareChannel } from './channel.js';
 
 test('calibration series: the held-out time span at full resolution, one-step spikes kept (issue #13 item 2)', () => {
   // 500 raw rows of 0 with a one-step spike of 10 at row 463; ×5 median downsampling removes the spike

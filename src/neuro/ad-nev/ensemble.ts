@@ -1,7 +1,7 @@
 /**
  * AD-NEv's bagging ensemble at detection time (ad-nev.md §1.4, §3): every member scores the windows of its
  * own feature subspace; thresholds are calibrated on the scores of a held-out part of the training series,
- * scored exactly like the test (pipeline.ts `calibration`). Members are combined per time step by
+ * scored exactly like the test (channel.ts `calibration`). Members are combined per time step by
  * - `any` (default): an alarm when any member's score exceeds its own threshold;
  * - `majority`: when more than half of the members alarm (the spec's earlier default);
  * - `mean`: the mean of per-member normalised scores — each member's score divided by its mean calibration

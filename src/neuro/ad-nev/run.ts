@@ -18,7 +18,8 @@ import { alarmRate } from '../../tasks/anomaly/floors.js';
 import type { AdNevConfig } from './config.js';
 import { ensembleDecisions, scoreEnsemble, type EnsembleThresholds, type Member, type MemberThresholds, type ThresholdMethod } from './ensemble.js';
 import { medianSegmentLength, vus } from '../../tasks/anomaly/vus.js';
-import { evolveChannel, prepareChannel, type LevelName } from './pipeline.js';
+import { prepareChannel } from './channel.js';
+import { evolveChannel, type LevelName } from './pipeline.js';
 import { evolveSharedSubspaces } from './shared-subspaces.js';
 
 export interface DatasetSpec {

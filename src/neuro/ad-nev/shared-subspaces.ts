@@ -11,7 +11,7 @@ import type { GaParams, GaState } from '../../evolve/strategies/elitist-ga.js';
 import { elitistGa } from '../../evolve/strategies/elitist-ga.js';
 import { ensembleFitness, featureProfile, type MemberErrors } from './fitness.js';
 import { crossoverSubspaces, mutateSubspaces, randomSubspaces, type Subspaces } from './operators.js';
-import { fitGenome, gaParams, runLevel, TrainingCache, type PipelineContext } from './pipeline.js';
+import { fitGenome, gaParams, runLevel, TrainingCache, type PipelineContext } from './level-run.js';
 
 export interface SharedSubspaces {
   readonly subspaces: Subspaces;

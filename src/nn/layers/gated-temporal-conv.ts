@@ -8,7 +8,7 @@
  * [2·Cout, C·K] matrix and one GEMM computes both: x is swapped to [B, N, C, T] (a conv1d over B·N rows),
  * im2col'd, multiplied, and the [2·Cout, B, N·T′] product swapped to [B, 2·Cout, N·T′].
  */
-import { ModelevoError } from '../../core/errors.js';
+import { invariant, ModelevoError } from '../../core/errors.js';
 import type { Conv1dGeometry, GemmArgs } from '../kernels/kernels.js';
 import type { BuiltLayer, LayerKind } from './layer.js';
 
@@ -61,9 +61,11 @@ export const gatedTemporalConv: LayerKind<GatedTemporalConvSpec> = {
       sampleShape: [cout, nodes, outTime],
       forward(ctx) {
         const k = ctx.kernels;
-        if (gateWeight.offset !== filterWeight.offset + filterWeight.size || gateBias.offset !== filterBias.offset + cout) {
-          throw new ModelevoError('INTERNAL', `gated_temporal_conv '${name}': filter and gate parameters are not adjacent`);
-        }
+        // one GEMM computes filter and gate only if the planner kept them back to back
+        invariant(
+          gateWeight.offset === filterWeight.offset + filterWeight.size && gateBias.offset === filterBias.offset + cout,
+          () => `gated_temporal_conv '${name}': filter and gate parameters are not adjacent`,
+        );
         for (let b = 0; b < batch; b++) k.swapAxes01(input.offset + b * example, swapped.offset + b * example, cin, nodes, time);
         k.im2col1d(swapped.offset, cols.offset, geometry);
         forwardArgs ??= { transA: false, transB: false, m: 2 * cout, n: width, k: rows, a: filterWeight.offset, lda: rows, b: cols.offset, ldb: width, beta: 0, c: product.offset, ldc: width };

@@ -6,7 +6,7 @@
  * Backward: df's output gradient is a copy of dY (inner layers may overwrite their dOutput, the skip path
  * needs it intact); dX = dY + df/dx·dY.
  */
-import { ModelevoError } from '../../core/errors.js';
+import { invariant, ModelevoError } from '../../core/errors.js';
 import type { View } from '../arena.js';
 import type { ArenaArray } from '../kernels/kernels.js';
 import { sizeOf, type BuildInput, type BuiltLayer, type LayerKind } from './layer.js';
@@ -46,7 +46,7 @@ export function residualKind<Inner extends { readonly kind: string }>(buildLayer
       const innerInputGrad = planner.buffer('activationGrad', `${name}.inner_input.grad`, input.shape);
       const output = planner.buffer('activation', `${name}.out`, [batch, ...sampleShape]);
       const last = inner[inner.length - 1]!;
-      if (sizeOf(output.shape) !== input.size) throw new ModelevoError('INTERNAL', `residual '${name}': output size differs from input size`);
+      invariant(sizeOf(output.shape) === input.size, () => `residual '${name}': output size differs from input size`);
       return {
         output,
         sampleShape,
