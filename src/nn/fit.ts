@@ -16,6 +16,8 @@ import { createRng, type Rng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { SafetensorsFile } from '../io/safetensors/reader.js';
 import { BEST_TENSOR, readState, stateMetadata, type LoopState } from './fit-state.js';
+import { EarlyStopping } from './fit-early-stop.js';
+import { epochOrders } from './fit-order.js';
 import { loadModel, saveModel, type ExtraTensor } from './checkpoint.js';
 import type { ArenaArray } from './kernels/kernels.js';
 import type { Model } from './model.js';
@@ -148,16 +150,6 @@ function checkOptions(count: number, o: AsyncFitLoopOptions): void {
   if (o.checkpoint && typeof o.checkpoint.every === 'number' && !positive(o.checkpoint.every)) throw configError(`checkpoint.every must be 'epoch' or a positive step count, got ${o.checkpoint.every}`, "use 'epoch' or e.g. 500");
 }
 
-/** Copies the concatenation of `views` into `into` (or back out of it). */
-function copyViews(views: readonly ArenaArray[], into: Float32Array | Float64Array, back: boolean): void {
-  let at = 0;
-  for (const v of views) {
-    if (back) v.set(into.subarray(at, at + v.length));
-    else into.set(v, at);
-    at += v.length;
-  }
-}
-
 /**
  * A request from the loop to its driver: train on `rows` (answer: the loss) or evaluate the validation metric
  * (answer: the metric). One object, reused for every request.
@@ -173,38 +165,21 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   checkOptions(count, options);
   const { batch, validation } = options;
   const lastBatch = options.lastBatch ?? 'drop';
-  const minDelta = validation?.minDelta ?? 0;
   if ((options.checkpoint && !target.save) || (options.resumeFrom && !target.restore)) {
     throw configError('this training target cannot write or read checkpoints', 'checkpoint through fit() on a one-thread engine Trainer');
   }
   let state: LoopState = { epoch: 0, batchInEpoch: 0, steps: 0, best: undefined, sinceBest: 0, metrics: [] };
-  // the best parameters, allocated at the first improvement; float64 holds either arena type exactly
-  let bestRun: Float64Array | undefined;
+  let resumedBest: Float32Array | undefined;
   if (options.resumeFrom) {
     const read = readState(options.resumeFrom, count, batch);
     state = read.state;
     target.restore!(options.resumeFrom, state.steps);
-    if (read.best) bestRun = Float64Array.from(read.best);
+    resumedBest = read.best;
   }
+  const early = new EarlyStopping(state, validation, target.restorable && (() => target.restorable!()), resumedBest);
   if (options.resumeFrom && options.rng) throw configError('resumeFrom cannot replay a caller-owned rng stream', 'resume with shuffleKey and seed instead of rng');
   const rng = options.rng ?? createRng(options.shuffleKey ?? 'fit-order', options.seed);
-  const persistent = Int32Array.from({ length: count }, (_, i) => i);
-  const epochOrder = (epoch: number): Int32Array => {
-    if (options.order) {
-      const custom = options.order(epoch);
-      if (custom.length !== count) throw configError(`order(${epoch}) gave ${custom.length} indices, expected a permutation of ${count}`, 'return every example index once');
-      return custom instanceof Int32Array ? custom : Int32Array.from(custom);
-    }
-    if (options.shuffle === false) return persistent;
-    if (options.shuffleFrom === 'identity') for (let i = 0; i < count; i++) persistent[i] = i;
-    for (let i = count - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = persistent[i]!;
-      persistent[i] = persistent[j]!;
-      persistent[j] = t;
-    }
-    return persistent;
-  };
+  const epochOrder = epochOrders(count, options, rng);
   // a resumed run replays the earlier epochs' shuffles so the stream is where an uninterrupted run has it
   if (!options.order) for (let e = 0; e < state.epoch; e++) epochOrder(e);
 
@@ -217,10 +192,8 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   let lossSum = 0;
   let callSteps = 0;
   let stopped: FitResult['stopped'] = 'epochs';
-  let lastMetric: number | undefined;
   let epochsDone = state.epoch;
 
-  /** true when early stopping says stop */
   const request: LoopRequest = { kind: 'train', rows: new Int32Array(0), epoch: 0 };
   const ask = (kind: LoopRequest['kind'], rows: Int32Array, epoch: number): LoopRequest => {
     request.kind = kind;
@@ -230,29 +203,12 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   };
   /** records `metric`; true when early stopping says stop */
   const judge = (metric: number, epoch: number): boolean => {
-    lastMetric = metric;
-    state.metrics.push(metric);
-    const best = state.best?.metric;
-    const improved = !Number.isNaN(metric) && (best === undefined || (validation!.objective === 'min' ? metric < best - minDelta : metric > best + minDelta));
-    if (improved) {
-      state.best = { metric, step: state.steps, epoch };
-      state.sinceBest = 0;
-      if ((validation!.restoreBest ?? true) && target.restorable) {
-        const views = target.restorable();
-        bestRun ??= new Float64Array(views.reduce((s, v) => s + v.length, 0));
-        copyViews(views, bestRun, false);
-      }
-    } else {
-      state.sinceBest++;
-      if (validation!.patience !== undefined && state.sinceBest >= validation!.patience) {
-        stopped = 'patience';
-        return true;
-      }
-    }
-    return false;
+    if (!early.judge(metric, epoch)) return false;
+    stopped = 'patience';
+    return true;
   };
   const save = (epoch: number, batchInEpoch: number): void => {
-    const extra: ExtraTensor[] = bestRun ? [{ name: BEST_TENSOR, values: bestRun }] : [];
+    const extra: ExtraTensor[] = early.bestRun ? [{ name: BEST_TENSOR, values: early.bestRun }] : [];
     target.save!(options.checkpoint!.path, stateMetadata({ ...state, epoch, batchInEpoch }, count, batch), extra);
   };
 
@@ -294,7 +250,7 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
     }
     const stop = validation !== undefined && (validation.every ?? 'epoch') === 'epoch' && judge(yield ask('metric', rows, epoch), epoch);
     epochsDone = epoch + 1;
-    options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: lastMetric });
+    options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: early.lastMetric });
     if (stop) break;
     if (options.checkpoint && (options.checkpoint.every ?? 'epoch') === 'epoch') save(epoch + 1, 0);
     if (options.deadline !== undefined && performance.now() >= options.deadline) {
@@ -302,7 +258,7 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
       break;
     }
   }
-  if (bestRun && state.best && state.best.step !== state.steps && target.restorable) copyViews(target.restorable(), bestRun, true);
+  early.restoreBest();
   return { steps: state.steps, epochs: epochsDone, finalLoss, meanLoss: lossSum / Math.max(callSteps, 1), stopped, best: state.best, metrics: state.metrics };
 }
 
