@@ -43,6 +43,7 @@ import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
 import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
+import { chunkedGradients, forecastChunks, forecastChunksParallel } from './gwn-engine-inference.js';
 import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
 import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
 
@@ -325,74 +326,18 @@ export class GwnEngineSession implements GwnSession {
   async forecast(samples: readonly number[], batchSize = 64): Promise<Float64Array> {
     const nodes = this.config.nodes;
     const out = new Float64Array(samples.length * HORIZON_STEPS * nodes);
-    if (this.parallel) return this.forecastParallel(samples, this.parallel, out);
-    const model = this.chunkModel(Math.min(batchSize, samples.length));
-    const size = model.input.shape[0]!;
-    for (let start = 0; start < samples.length; start += size) {
-      const chunk = samples.slice(start, start + size);
-      // a short last chunk is padded with its first sample: inference mode treats every example on its own
-      while (chunk.length < size) chunk.push(chunk[0]!);
-      engineInputs(this.prepared, chunk, model.view(model.input));
-      model.forward(false);
-      const rows = Math.min(size, samples.length - start);
-      out.set(model.view(model.output).subarray(0, rows * HORIZON_STEPS * nodes), start * HORIZON_STEPS * nodes);
-    }
-    return out;
-  }
-
-  /** forecasts in chunks of the data-parallel batch, both halves at once (a short last chunk padded) */
-  private forecastParallel(samples: readonly number[], parallel: NonNullable<GwnEngineSession['parallel']>, out: Float64Array): Float64Array {
-    const size = this.trainingBatch;
-    const perSample = HORIZON_STEPS * this.config.nodes;
-    for (let start = 0; start < samples.length; start += size) {
-      const chunk = samples.slice(start, start + size);
-      while (chunk.length < size) chunk.push(chunk[0]!);
-      engineInputs(this.prepared, chunk, parallel.inputs);
-      const predicted = parallel.trainer.predict(parallel.inputs);
-      const rows = Math.min(size, samples.length - start);
-      out.set(predicted.subarray(0, rows * perSample), start * perSample);
-    }
-    return out;
+    const parallel = this.parallel;
+    if (parallel) return forecastChunksParallel(parallel.trainer, parallel.inputs, this.trainingBatch, this.prepared, nodes, samples, out);
+    return forecastChunks(this.chunkModel(Math.min(batchSize, samples.length)), this.prepared, nodes, samples, out);
   }
 
   async evaluate(samples: readonly number[]): Promise<ForecastMetrics> {
     return maskedMetrics(await this.forecast(samples), targetsOf(this.prepared, samples));
   }
 
-  /**
-   * Gradients of the masked MAE on `samples` (inference-mode BN, no dropout), by tfjs name. Chunks are
-   * independent in inference mode, so the batch's gradient is the chunks' gradients weighted by their observed
-   * targets (the loss is Σ mask·|error| / Σ mask); a short chunk is padded with missing (0) targets.
-   */
+  /** Gradients of the masked MAE on `samples` (inference-mode BN, no dropout), by tfjs name (chunkedGradients). */
   async gradients(samples: readonly number[]): Promise<Record<string, Float32Array>> {
-    const model = this.chunkModel(samples.length);
-    const size = model.input.shape[0]!;
-    const names = this.trainableNames();
-    const out: Record<string, Float32Array> = Object.fromEntries(names.map((n) => [n, new Float32Array(0)]));
-    const perChunk: { observed: number; grads: GwnWeights }[] = [];
-    for (let start = 0; start < samples.length; start += size) {
-      const chunk = samples.slice(start, start + size);
-      const targets = new Float32Array(model.target.size);
-      targets.set(targetsOf(this.prepared, chunk));
-      while (chunk.length < size) chunk.push(chunk[0]!);
-      engineInputs(this.prepared, chunk, model.view(model.input));
-      model.view(model.target).set(targets);
-      model.forward(false);
-      model.loss();
-      model.backward();
-      perChunk.push({ observed: targets.reduce((c, t) => c + (t !== 0 ? 1 : 0), 0), grads: getGwnWeights(model, this.config, 2, { grad: true }) });
-    }
-    const observed = perChunk.reduce((c, p) => c + p.observed, 0);
-    for (const name of names) {
-      const sum = new Float32Array(perChunk[0]!.grads[name]!.data.length);
-      for (const p of perChunk) {
-        if (p.observed === 0) continue;
-        const g = p.grads[name]!.data;
-        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + (p.observed / observed) * g[i]!;
-      }
-      out[name] = sum;
-    }
-    return out;
+    return chunkedGradients(this.chunkModel(samples.length), this.prepared, this.config, this.trainableNames(), samples);
   }
 
   /** Every tensor in tfjs names and layouts. */
