@@ -83,21 +83,8 @@ function readJsonIfPresent(path: string): unknown {
   }
 }
 
-export function createUiServer(options: UiServerOptions): FastifyInstance {
-  const folders = new RunFolders(options.roots);
-  const assets = options.assetsDir ?? DEFAULT_ASSETS_DIR;
-  const app = Fastify({ logger: false });
-
-  // Nothing here writes: every method but GET and HEAD is refused before routing.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return reply.code(405).header('allow', 'GET, HEAD').send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not accepted: the dashboard is read-only` } });
-    }
-    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-    reply.header('x-content-type-options', 'nosniff');
-    return undefined;
-  });
-
+/** The page's URLs (one HTML shell; the bundle routes on the client) and its two bundled assets. */
+function registerPages(app: FastifyInstance, assets: string): void {
   const page = async (_request: unknown, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(PAGE);
   app.get('/', page);
   app.get('/runs', page);
@@ -112,7 +99,10 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       return reply.type(type).send(readFileSync(path));
     });
   }
+}
 
+/** The run list and the evolution / spatiotemporal / continual run view: one run, its individuals, its new events. */
+function registerRunRoutes(app: FastifyInstance, folders: RunFolders): void {
   app.get('/api/runs', async (_request, reply) => {
     const runs: RunListEntry[] = [];
     const skipped: { ref: string; message: string }[] = [];
@@ -167,7 +157,10 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       return sendError(reply, error);
     }
   });
+}
 
+/** The AD-NEv view: an anomaly run folder and one channel's series. */
+function registerAnomalyRoutes(app: FastifyInstance, folders: RunFolders): void {
   app.get('/api/anomaly/*', async (request, reply) => {
     try {
       const ref = (request.params as { '*': string })['*'];
@@ -189,7 +182,10 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       return sendError(reply, error);
     }
   });
+}
 
+/** The spatiotemporal forecast plot: one sensor's test forecast and truth. */
+function registerForecastRoutes(app: FastifyInstance, folders: RunFolders): void {
   app.get('/api/forecast/*', async (request, reply) => {
     try {
       const dir = folders.resolve((request.params as { '*': string })['*']);
@@ -201,7 +197,27 @@ export function createUiServer(options: UiServerOptions): FastifyInstance {
       return sendError(reply, error);
     }
   });
+}
 
+export function createUiServer(options: UiServerOptions): FastifyInstance {
+  const folders = new RunFolders(options.roots);
+  const assets = options.assetsDir ?? DEFAULT_ASSETS_DIR;
+  const app = Fastify({ logger: false });
+
+  // Nothing here writes: every method but GET and HEAD is refused before routing.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return reply.code(405).header('allow', 'GET, HEAD').send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not accepted: the dashboard is read-only` } });
+    }
+    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+    reply.header('x-content-type-options', 'nosniff');
+    return undefined;
+  });
+
+  registerPages(app, assets);
+  registerRunRoutes(app, folders);
+  registerAnomalyRoutes(app, folders);
+  registerForecastRoutes(app, folders);
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such page' } }));
   return app;
 }
