@@ -23,6 +23,7 @@ import { ModelevoError } from '../../core/errors.js';
 import type { View } from '../arena.js';
 import type { GemmArgs, NnKernels } from '../kernels/kernels.js';
 import type { BuildInput, BuiltLayer, LayerKind } from './layer.js';
+import { adaptiveAdjacencyBackward, adaptiveAdjacencyForward, type AdaptiveAdjacencyViews } from './adaptive-adjacency.js';
 
 export interface GraphDiffusionConvSpec {
   readonly kind: 'graph_diffusion_conv';
@@ -51,23 +52,8 @@ export const graphDiffusionConv: LayerKind<GraphDiffusionConvSpec> = {
 };
 
 export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sampleShape, batch, input, planner }: BuildInput, shared?: SharedSupports): BuiltLayer {
-  if (sampleShape.length !== 3) {
-    throw new ModelevoError('SHAPE_MISMATCH', `graph_diffusion_conv '${name}' expects [channels, nodes, time] examples, got [${sampleShape.join(', ')}]`);
-  }
-  const [cin, nodes, time] = sampleShape as [number, number, number];
-  const order = spec.order ?? 2;
-  const cout = spec.channels;
-  const rank = spec.adaptiveRank ?? 0;
-  if (shared?.adaptive && rank > 0) {
-    throw new ModelevoError('CONFIG_INVALID', `graph_diffusion_conv '${name}' got both a shared adaptive adjacency and adaptiveRank ${rank}`, { hint: 'learn the adjacency in one place' });
-  }
-  const fixed = spec.supports;
+  const { cin, nodes, time, order, cout, rank, fixed, learned, allSupports, terms, mixed, plane } = diffusionShape(spec, name, sampleShape, shared);
   const sharedAdaptive = shared?.adaptive;
-  const learned = rank > 0 || sharedAdaptive !== undefined;
-  const allSupports = fixed + (learned ? 1 : 0);
-  const terms = 1 + allSupports * order;
-  const mixed = terms * cin;
-  const plane = nodes * time;
   const bound = 1 / Math.sqrt(mixed);
   const weight = planner.param(`${name}.mlp.weight`, [cout, mixed], { kind: 'uniform', bound });
   const bias = planner.param(`${name}.mlp.bias`, [cout], { kind: 'uniform', bound });
@@ -77,6 +63,7 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
   const adaptive = rank > 0 ? planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]) : undefined;
   const adaptivePre = rank > 0 ? planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]) : undefined;
   const dAdaptive = rank > 0 ? planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]) : undefined;
+  const own: AdaptiveAdjacencyViews | undefined = rank > 0 ? { emb1: nodevec1!, emb2: nodevec2!, pre: adaptivePre!, adjacency: adaptive!, grad: dAdaptive! } : undefined;
   const concat = planner.buffer('activation', `${name}.concat`, [batch, mixed, nodes, time]);
   const output = planner.buffer('activation', `${name}.out`, [batch, cout, nodes, time]);
   const dConcat = planner.buffer('scratch', `${name}.dConcat`, [batch, mixed, nodes, time]);
@@ -87,53 +74,15 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
   // sparse fixed supports: up to a quarter of N² (row, column, value) triples each; nonZeros[s] < 0 = dense
   const sparseCapacity = Math.max(1, Math.floor((nodes * nodes) / 4));
   const triples = fixed > 0 ? planner.buffer('activation', `${name}.supportTriples`, [fixed, sparseCapacity, 3]) : undefined;
-  const nonZeros = new Int32Array(fixed);
   const slice = (base: number, b: number, term: number, c: number): number => base + ((b * terms + term) * cin + c) * plane;
-  // one reusable argument record for the many small diffusion GEMMs
-  const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: cin * time, k: nodes, a: 0, lda: nodes, b: 0, ldb: cin * time, beta: 0, c: 0, ldc: cin * time };
   const mix: GemmArgs = { transA: false, transB: false, m: cout, n: plane, k: mixed, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
   const mixWeightGrad: GemmArgs = { transA: false, transB: true, m: cout, n: mixed, k: plane, a: 0, lda: plane, b: 0, ldb: plane, beta: 0, c: 0, ldc: mixed };
   const adjacencyGrad: GemmArgs = { transA: false, transB: true, m: nodes, n: nodes, k: cin * time, a: 0, lda: cin * time, b: 0, ldb: cin * time, beta: 1, c: 0, ldc: nodes };
   const mixInputGrad: GemmArgs = { transA: true, transB: false, m: mixed, n: plane, k: cout, a: 0, lda: mixed, b: 0, ldb: plane, beta: 0, c: 0, ldc: plane };
 
   const link = (base: number, term: number): number => base + term * example;
-  /** C = op(A_s)·B for one example's [N, C·T]: transposed in forward (Aᵀ), plain in backward (A) */
   const supportAt = (s: number): number => (s < fixed ? supports.offset + s * nodes * nodes : sharedAdaptive ? sharedAdaptive.adjacency.offset : adaptive!.offset);
-  const listNonZeros = (data: NnKernels['data']): void => {
-    for (let s = 0; s < fixed; s++) {
-      const a = supportAt(s);
-      const out = triples!.offset + s * sparseCapacity * 3;
-      let count = 0;
-      for (let v = 0; v < nodes && count >= 0; v++) {
-        for (let w = 0; w < nodes; w++) {
-          const value = data[a + v * nodes + w]!;
-          if (value === 0) continue;
-          if (count === sparseCapacity) {
-            count = -1;
-            break;
-          }
-          data[out + 3 * count] = v;
-          data[out + 3 * count + 1] = w;
-          data[out + 3 * count + 2] = value;
-          count++;
-        }
-      }
-      nonZeros[s] = count;
-    }
-  };
-  const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
-    if (s < fixed && nonZeros[s]! >= 0) {
-      if (!accumulate) k.data.fill(0, to, to + nodes * cin * time);
-      k.sparseDiffuse(triples!.offset + s * sparseCapacity * 3, nonZeros[s]!, from, to, cin * time, transposed);
-      return;
-    }
-    diffusion.transA = transposed;
-    diffusion.a = supportAt(s);
-    diffusion.b = from;
-    diffusion.c = to;
-    diffusion.beta = accumulate ? 1 : 0;
-    k.gemm(diffusion);
-  };
+  const { listNonZeros, diffuse } = supportDiffusion(fixed, nodes, cin * time, sparseCapacity, triples, supportAt);
 
   return {
     output,
@@ -141,12 +90,7 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
     forward(ctx) {
       const k = ctx.kernels;
       listNonZeros(k.data);
-      if (rank > 0) {
-        // Ã = softmax(ReLU(E₁·E₂)) row-wise; adaptivePre keeps ReLU(E₁E₂) for the backward mask
-        k.gemm({ transA: false, transB: false, m: nodes, n: nodes, k: rank, a: nodevec1!.offset, lda: rank, b: nodevec2!.offset, ldb: nodes, beta: 0, c: adaptivePre!.offset, ldc: nodes });
-        k.activation(adaptivePre!.offset, adaptivePre!.offset, nodes * nodes, 'relu');
-        k.rowSoftmax(adaptivePre!.offset, adaptive!.offset, nodes, nodes);
-      }
+      if (own) adaptiveAdjacencyForward(k, own, nodes, rank);
       for (let b = 0; b < batch; b++) {
         // term 0 is x itself
         k.activation(input.offset + b * example, slice(concat.offset, b, 0, 0), example, 'identity');
@@ -212,13 +156,7 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
         }
         if (dInput) k.swapAxes01(link(dChain.offset, 0), dInput.offset + b * example, nodes, cin, time);
       }
-      if (rank > 0) {
-        // through the row softmax and the ReLU, then dE₁ = dP·E₂ᵀ, dE₂ = E₁ᵀ·dP
-        k.rowSoftmaxBackward(adaptive!.offset, dAdaptive!.offset, dAdaptive!.offset, nodes, nodes);
-        k.activationBackward(dAdaptive!.offset, -1, adaptivePre!.offset, dAdaptive!.offset, nodes * nodes, 'relu');
-        k.gemm({ transA: false, transB: true, m: nodes, n: rank, k: nodes, a: dAdaptive!.offset, lda: nodes, b: nodevec2!.offset, ldb: nodes, beta: 0, c: nodevec1!.grad.offset, ldc: rank });
-        k.gemm({ transA: true, transB: false, m: rank, n: nodes, k: nodes, a: nodevec1!.offset, lda: rank, b: dAdaptive!.offset, ldb: nodes, beta: 0, c: nodevec2!.grad.offset, ldc: nodes });
-      }
+      if (own) adaptiveAdjacencyBackward(k, own, nodes, rank);
     },
     reset(data) {
       if (shared) return;
@@ -227,4 +165,70 @@ export function buildGraphDiffusionConv(spec: GraphDiffusionConvSpec, { name, sa
       for (let s = 0; s < fixed; s++) for (let i = 0; i < nodes; i++) data[supports.offset + s * nodes * nodes + i * nodes + i] = 1;
     },
   };
+}
+
+/** The layer's sizes from its spec and example shape (checked): J = 1 + S·K terms of C channels each. */
+function diffusionShape(spec: GraphDiffusionConvSpec, name: string, sampleShape: readonly number[], shared: SharedSupports | undefined) {
+  if (sampleShape.length !== 3) {
+    throw new ModelevoError('SHAPE_MISMATCH', `graph_diffusion_conv '${name}' expects [channels, nodes, time] examples, got [${sampleShape.join(', ')}]`);
+  }
+  const [cin, nodes, time] = sampleShape as [number, number, number];
+  const order = spec.order ?? 2;
+  const rank = spec.adaptiveRank ?? 0;
+  if (shared?.adaptive && rank > 0) {
+    throw new ModelevoError('CONFIG_INVALID', `graph_diffusion_conv '${name}' got both a shared adaptive adjacency and adaptiveRank ${rank}`, { hint: 'learn the adjacency in one place' });
+  }
+  const fixed = spec.supports;
+  const learned = rank > 0 || shared?.adaptive !== undefined;
+  const allSupports = fixed + (learned ? 1 : 0);
+  const terms = 1 + allSupports * order;
+  return { cin, nodes, time, order, cout: spec.channels, rank, fixed, learned, allSupports, terms, mixed: terms * cin, plane: nodes * time };
+}
+
+/**
+ * Diffusion steps C = op(A_s)·B over one example's node-major [N, width]: transposed in forward (Aᵀ), plain in
+ * backward (A). A fixed support with at most `capacity` non-zeros goes through the sparse kernel on the triples
+ * `listNonZeros` wrote at the forward; the others (and the learned one, s ≥ fixed) through the dense GEMM.
+ */
+function supportDiffusion(fixed: number, nodes: number, width: number, capacity: number, triples: View | undefined, supportAt: (s: number) => number) {
+  // non-zeros per fixed support; < 0 = too many, dense
+  const nonZeros = new Int32Array(fixed);
+  // one reusable argument record for the many small diffusion GEMMs
+  const diffusion: GemmArgs = { transA: true, transB: false, m: nodes, n: width, k: nodes, a: 0, lda: nodes, b: 0, ldb: width, beta: 0, c: 0, ldc: width };
+  const listNonZeros = (data: NnKernels['data']): void => {
+    for (let s = 0; s < fixed; s++) {
+      const a = supportAt(s);
+      const out = triples!.offset + s * capacity * 3;
+      let count = 0;
+      for (let v = 0; v < nodes && count >= 0; v++) {
+        for (let w = 0; w < nodes; w++) {
+          const value = data[a + v * nodes + w]!;
+          if (value === 0) continue;
+          if (count === capacity) {
+            count = -1;
+            break;
+          }
+          data[out + 3 * count] = v;
+          data[out + 3 * count + 1] = w;
+          data[out + 3 * count + 2] = value;
+          count++;
+        }
+      }
+      nonZeros[s] = count;
+    }
+  };
+  const diffuse = (k: NnKernels, s: number, transposed: boolean, from: number, to: number, accumulate: boolean): void => {
+    if (s < fixed && nonZeros[s]! >= 0) {
+      if (!accumulate) k.data.fill(0, to, to + nodes * width);
+      k.sparseDiffuse(triples!.offset + s * capacity * 3, nonZeros[s]!, from, to, width, transposed);
+      return;
+    }
+    diffusion.transA = transposed;
+    diffusion.a = supportAt(s);
+    diffusion.b = from;
+    diffusion.c = to;
+    diffusion.beta = accumulate ? 1 : 0;
+    k.gemm(diffusion);
+  };
+  return { listNonZeros, diffuse };
 }
