@@ -21,13 +21,14 @@
  * dropout-rate slot (state `<name>.dropout_rate`).
  */
 import { ModelevoError } from '../../core/errors.js';
-import type { View } from '../arena.js';
+import type { ArenaPlanner, View } from '../arena.js';
 import type { ArenaArray, GemmArgs } from '../kernels/kernels.js';
 import { batchNorm } from './batch-norm.js';
 import { conv1d } from './conv1d.js';
 import { buildDropout } from './dropout.js';
 import { gatedTemporalConv } from './gated-temporal-conv.js';
 import { buildGraphDiffusionConv, type SharedSupports } from './graph-diffusion-conv.js';
+import { adaptiveAdjacencyBackward, adaptiveAdjacencyForward, type AdaptiveAdjacencyViews } from './adaptive-adjacency.js';
 import type { BuiltLayer, LayerKind } from './layer.js';
 
 export interface GraphWaveNetSpec {
@@ -84,7 +85,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
     }
     if (spec.dilations.length === 0) throw new ModelevoError('CONFIG_INVALID', `graph_wavenet '${name}' needs at least one block, got no dilations`);
     const [cin, nodes, time] = sampleShape as [number, number, number];
-    const { residualChannels: R, dilationChannels: D, skipChannels: S, endChannels: E, horizons } = spec;
+    const { residualChannels: R, dilationChannels: D, skipChannels: S, horizons } = spec;
     const order = spec.order ?? 2;
     const rank = spec.adaptiveRank ?? 0;
     const scale = spec.outputScale ?? 1;
@@ -95,60 +96,16 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
     const paddedInput = padded === time ? input : planner.buffer('activation', `${name}.padded`, [batch, cin, nodes, padded]);
     const dPaddedInput = padded === time ? undefined : planner.buffer('scratch', `${name}.dPadded`, [batch, cin, nodes, padded]);
     const start = conv1d.build({ kind: 'conv1d', channels: R, kernel: 1 }, { name: `${name}.start`, sampleShape: [cin, nodes * padded], batch, input: paddedInput, planner });
-    const emb1 = rank > 0 ? planner.param(`${name}.node_emb1`, [nodes, rank], { kind: 'normal', std: 1 }) : undefined;
-    const emb2 = rank > 0 ? planner.param(`${name}.node_emb2`, [rank, nodes], { kind: 'normal', std: 1 }) : undefined;
-    const adjacencyPre = rank > 0 ? planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]) : undefined;
-    const adjacency = rank > 0 ? planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]) : undefined;
-    const adjacencyGrad = rank > 0 ? planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]) : undefined;
+    const adaptive = rank > 0 ? planAdaptive(planner, name, nodes, rank) : undefined;
     const dropoutRate = spec.runtimeDropout ? planner.buffer('state', `${name}.dropout_rate`, [1]) : undefined;
     const shared: SharedSupports = {
       supports: planner.buffer('state', `${name}.supports`, [spec.supports, nodes, nodes]),
-      ...(adjacency && adjacencyGrad ? { adaptive: { adjacency, adjacencyGrad } } : {}),
+      ...(adaptive ? { adaptive: { adjacency: adaptive.adjacency, adjacencyGrad: adaptive.grad } } : {}),
     };
 
-    const blocks: Block[] = [];
-    let x = start.output;
-    let steps = padded;
-    spec.dilations.forEach((dilation, i) => {
-      const prefix = `${name}.layers.${i}`;
-      const blockInput = x;
-      const dx = planner.buffer('activationGrad', `${prefix}.dIn`, x.shape);
-      const tcn = gatedTemporalConv.build({ kind: 'gated_temporal_conv', channels: D, kernel: 2, dilation }, { name: `${prefix}.tcn`, sampleShape: [R, nodes, steps], batch, input: x, planner });
-      const outSteps = steps - dilation;
-      const dh = planner.buffer('activationGrad', `${prefix}.dh`, tcn.output.shape);
-      const last = planner.buffer('activation', `${prefix}.last`, [D, bn]);
-      const dLast = planner.buffer('scratch', `${prefix}.dLast`, [D, bn]);
-      const bound = 1 / Math.sqrt(D);
-      const skipWeight = planner.param(`${prefix}.skip.weight`, [S, D], { kind: 'uniform', bound });
-      const skipBias = planner.param(`${prefix}.skip.bias`, [S], { kind: 'uniform', bound });
-      let tail: Block['tail'];
-      if (i < spec.dilations.length - 1) {
-        const inner = { sampleShape: [D, nodes, outSteps], batch, input: tcn.output, planner };
-        const gconv = buildGraphDiffusionConv({ kind: 'graph_diffusion_conv', channels: R, supports: spec.supports, order }, { ...inner, name: `${prefix}.gconv` }, shared);
-        const dg = planner.buffer('activationGrad', `${prefix}.dg`, gconv.output.shape);
-        const drop = buildDropout({ kind: 'dropout', rate: spec.dropout ?? 0 }, { name: `${prefix}.dropout`, sampleShape: [R, nodes, outSteps], batch, input: gconv.output, planner }, dropoutRate);
-        const dDrop = planner.buffer('activationGrad', `${prefix}.dDrop`, drop.output.shape);
-        const summed = planner.buffer('activation', `${prefix}.summed`, drop.output.shape);
-        const dSummed = planner.buffer('activationGrad', `${prefix}.dSummed`, summed.shape);
-        const norm = batchNorm.build({ kind: 'batch_norm', momentum: 0.1, eps: 1e-5 }, { name: `${prefix}.bn`, sampleShape: [R, nodes * outSteps], batch, input: summed, planner });
-        tail = { gconv, dg, drop, dDrop, summed, dSummed, bn: norm };
-        x = norm.output;
-      }
-      blocks.push({ x: blockInput, dx, dilation, tcn, dh, last, dLast, skipWeight, skipBias, ...(tail ? { tail } : {}) });
-      steps = outSteps;
-    });
+    const blocks = buildBlocks(spec, name, planner, batch, nodes, start.output, padded, shared, dropoutRate);
 
-    // skips summed in [S, B·N]; ReLU'd and swapped to [B, S, N] for the end convolutions
-    const skipSum = planner.buffer('activation', `${name}.skipSum`, [S, bn]);
-    const skipRelu = planner.buffer('activation', `${name}.skipRelu`, [batch, S, nodes]);
-    const dSkipRelu = planner.buffer('activationGrad', `${name}.dSkipRelu`, skipRelu.shape);
-    const dSkipSum = planner.buffer('scratch', `${name}.dSkipSum`, skipSum.shape);
-    const end1 = conv1d.build({ kind: 'conv1d', channels: E, kernel: 1, activation: 'relu' }, { name: `${name}.end1`, sampleShape: [S, nodes], batch, input: skipRelu, planner });
-    const dEnd1 = planner.buffer('activationGrad', `${name}.dEnd1`, end1.output.shape);
-    const end2 = conv1d.build({ kind: 'conv1d', channels: horizons, kernel: 1 }, { name: `${name}.end2`, sampleShape: [E, nodes], batch, input: end1.output, planner });
-    const scaled = scale !== 1 || shift !== 0;
-    const output = scaled ? planner.buffer('activation', `${name}.out`, end2.output.shape) : end2.output;
-    const dEnd2 = scaled ? planner.buffer('scratch', `${name}.dEnd2`, end2.output.shape) : undefined;
+    const { skipSum, skipRelu, dSkipRelu, dSkipSum, end1, dEnd1, end2, scaled, output, dEnd2 } = buildHead(spec, name, planner, batch, nodes);
 
     // offsets are filled in per call: the arena is laid out only after every layer is built
     const skipForward: GemmArgs = { transA: false, transB: false, m: S, n: bn, k: D, a: 0, lda: D, b: 0, ldb: bn, beta: 0, c: 0, ldc: bn };
@@ -163,11 +120,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
         const data = k.data;
         if (padded !== time) padTimeLeft(data, input.offset, paddedInput.offset, batch * cin * nodes, time, padded);
         start.forward(ctx);
-        if (rank > 0) {
-          k.gemm({ transA: false, transB: false, m: nodes, n: nodes, k: rank, a: emb1!.offset, lda: rank, b: emb2!.offset, ldb: nodes, beta: 0, c: adjacencyPre!.offset, ldc: nodes });
-          k.activation(adjacencyPre!.offset, adjacencyPre!.offset, nodes * nodes, 'relu');
-          k.rowSoftmax(adjacencyPre!.offset, adjacency!.offset, nodes, nodes);
-        }
+        if (adaptive) adaptiveAdjacencyForward(k, adaptive, nodes, rank);
         blocks.forEach((block, i) => {
           block.tcn.forward(ctx);
           const [, , , hSteps] = block.tcn.output.shape as [number, number, number, number];
@@ -203,7 +156,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
         end1.backward(ctx, dEnd1, dSkipRelu);
         k.activationBackward(dSkipRelu.offset, -1, skipRelu.offset, dSkipRelu.offset, dSkipRelu.size, 'relu');
         k.swapAxes01(dSkipRelu.offset, dSkipSum.offset, batch, S, nodes);
-        if (adjacencyGrad) data.fill(0, adjacencyGrad.offset, adjacencyGrad.offset + adjacencyGrad.size);
+        if (adaptive) data.fill(0, adaptive.grad.offset, adaptive.grad.offset + adaptive.grad.size);
         for (let i = blocks.length - 1; i >= 0; i--) {
           const block = blocks[i]!;
           const [, , , hSteps] = block.tcn.output.shape as [number, number, number, number];
@@ -230,12 +183,7 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
           // the residual: x_i[..., d:] was added to the dropout output
           if (tail) addTimeTail(data, tail.dSummed.offset, block.dx.offset, block.dx.offset, batch * R * nodes, hSteps + block.dilation, block.dilation, -1);
         }
-        if (rank > 0) {
-          k.rowSoftmaxBackward(adjacency!.offset, adjacencyGrad!.offset, adjacencyGrad!.offset, nodes, nodes);
-          k.activationBackward(adjacencyGrad!.offset, -1, adjacencyPre!.offset, adjacencyGrad!.offset, nodes * nodes, 'relu');
-          k.gemm({ transA: false, transB: true, m: nodes, n: rank, k: nodes, a: adjacencyGrad!.offset, lda: nodes, b: emb2!.offset, ldb: nodes, beta: 0, c: emb1!.grad.offset, ldc: rank });
-          k.gemm({ transA: true, transB: false, m: rank, n: nodes, k: nodes, a: emb1!.offset, lda: rank, b: adjacencyGrad!.offset, ldb: nodes, beta: 0, c: emb2!.grad.offset, ldc: nodes });
-        }
+        if (adaptive) adaptiveAdjacencyBackward(k, adaptive, nodes, rank);
         const dStartInput = dInput === null ? null : padded === time ? dInput : dPaddedInput!;
         start.backward(ctx, blocks[0]!.dx, dStartInput);
         if (dInput && padded !== time) unpadTimeLeft(data, dPaddedInput!.offset, dInput.offset, batch * cin * nodes, time, padded);
@@ -251,6 +199,75 @@ export const graphWaveNet: LayerKind<GraphWaveNetSpec> = {
     };
   },
 };
+
+/** Graph WaveNet's adaptive adjacency: node embeddings E₁ [N, r], E₂ [r, N] and Ã's buffers. */
+function planAdaptive(planner: ArenaPlanner, name: string, nodes: number, rank: number): AdaptiveAdjacencyViews {
+  const emb1 = planner.param(`${name}.node_emb1`, [nodes, rank], { kind: 'normal', std: 1 });
+  const emb2 = planner.param(`${name}.node_emb2`, [rank, nodes], { kind: 'normal', std: 1 });
+  const pre = planner.buffer('activation', `${name}.adaptivePre`, [nodes, nodes]);
+  const adjacency = planner.buffer('activation', `${name}.adaptive`, [nodes, nodes]);
+  const grad = planner.buffer('scratch', `${name}.dAdaptive`, [nodes, nodes]);
+  return { emb1, emb2, pre, adjacency, grad };
+}
+
+/** The output head: the skips' sum, its ReLU, the two end convolutions and the optional output affine. */
+function buildHead(spec: GraphWaveNetSpec, name: string, planner: ArenaPlanner, batch: number, nodes: number) {
+  const { skipChannels: S, endChannels: E, horizons } = spec;
+  const bn = batch * nodes;
+  const scale = spec.outputScale ?? 1;
+  const shift = spec.outputShift ?? 0;
+  // skips summed in [S, B·N]; ReLU'd and swapped to [B, S, N] for the end convolutions
+  const skipSum = planner.buffer('activation', `${name}.skipSum`, [S, bn]);
+  const skipRelu = planner.buffer('activation', `${name}.skipRelu`, [batch, S, nodes]);
+  const dSkipRelu = planner.buffer('activationGrad', `${name}.dSkipRelu`, skipRelu.shape);
+  const dSkipSum = planner.buffer('scratch', `${name}.dSkipSum`, skipSum.shape);
+  const end1 = conv1d.build({ kind: 'conv1d', channels: E, kernel: 1, activation: 'relu' }, { name: `${name}.end1`, sampleShape: [S, nodes], batch, input: skipRelu, planner });
+  const dEnd1 = planner.buffer('activationGrad', `${name}.dEnd1`, end1.output.shape);
+  const end2 = conv1d.build({ kind: 'conv1d', channels: horizons, kernel: 1 }, { name: `${name}.end2`, sampleShape: [E, nodes], batch, input: end1.output, planner });
+  const scaled = scale !== 1 || shift !== 0;
+  const output = scaled ? planner.buffer('activation', `${name}.out`, end2.output.shape) : end2.output;
+  const dEnd2 = scaled ? planner.buffer('scratch', `${name}.dEnd2`, end2.output.shape) : undefined;
+  return { skipSum, skipRelu, dSkipRelu, dSkipSum, end1, dEnd1, end2, scaled, output, dEnd2 };
+}
+
+/** The blocks (gated TCN, skip projection, and except in the last one graph convolution, dropout, residual, BN). */
+function buildBlocks(spec: GraphWaveNetSpec, name: string, planner: ArenaPlanner, batch: number, nodes: number, input: View, padded: number, shared: SharedSupports, dropoutRate: View | undefined): Block[] {
+  const { residualChannels: R, dilationChannels: D, skipChannels: S } = spec;
+  const order = spec.order ?? 2;
+  const bn = batch * nodes;
+  const blocks: Block[] = [];
+  let x = input;
+  let steps = padded;
+  spec.dilations.forEach((dilation, i) => {
+    const prefix = `${name}.layers.${i}`;
+    const blockInput = x;
+    const dx = planner.buffer('activationGrad', `${prefix}.dIn`, x.shape);
+    const tcn = gatedTemporalConv.build({ kind: 'gated_temporal_conv', channels: D, kernel: 2, dilation }, { name: `${prefix}.tcn`, sampleShape: [R, nodes, steps], batch, input: x, planner });
+    const outSteps = steps - dilation;
+    const dh = planner.buffer('activationGrad', `${prefix}.dh`, tcn.output.shape);
+    const last = planner.buffer('activation', `${prefix}.last`, [D, bn]);
+    const dLast = planner.buffer('scratch', `${prefix}.dLast`, [D, bn]);
+    const bound = 1 / Math.sqrt(D);
+    const skipWeight = planner.param(`${prefix}.skip.weight`, [S, D], { kind: 'uniform', bound });
+    const skipBias = planner.param(`${prefix}.skip.bias`, [S], { kind: 'uniform', bound });
+    let tail: Block['tail'];
+    if (i < spec.dilations.length - 1) {
+      const inner = { sampleShape: [D, nodes, outSteps], batch, input: tcn.output, planner };
+      const gconv = buildGraphDiffusionConv({ kind: 'graph_diffusion_conv', channels: R, supports: spec.supports, order }, { ...inner, name: `${prefix}.gconv` }, shared);
+      const dg = planner.buffer('activationGrad', `${prefix}.dg`, gconv.output.shape);
+      const drop = buildDropout({ kind: 'dropout', rate: spec.dropout ?? 0 }, { name: `${prefix}.dropout`, sampleShape: [R, nodes, outSteps], batch, input: gconv.output, planner }, dropoutRate);
+      const dDrop = planner.buffer('activationGrad', `${prefix}.dDrop`, drop.output.shape);
+      const summed = planner.buffer('activation', `${prefix}.summed`, drop.output.shape);
+      const dSummed = planner.buffer('activationGrad', `${prefix}.dSummed`, summed.shape);
+      const norm = batchNorm.build({ kind: 'batch_norm', momentum: 0.1, eps: 1e-5 }, { name: `${prefix}.bn`, sampleShape: [R, nodes * outSteps], batch, input: summed, planner });
+      tail = { gconv, dg, drop, dDrop, summed, dSummed, bn: norm };
+      x = norm.output;
+    }
+    blocks.push({ x: blockInput, dx, dilation, tcn, dh, last, dLast, skipWeight, skipBias, ...(tail ? { tail } : {}) });
+    steps = outSteps;
+  });
+  return blocks;
+}
 
 /** rows of `time` values → rows of `padded` values, zeros first (causal left padding) */
 function padTimeLeft(data: ArenaArray, from: number, to: number, rows: number, time: number, padded: number): void {
