@@ -61,7 +61,7 @@ export async function makeStRun(dir: string, runDir: string): Promise<void> {
   for (let t = 0; t < 80; t++) rows.push([0, 1, 2].map((n) => (50 + 10 * n + 8 * Math.sin((2 * Math.PI * (t + n)) / 8)).toFixed(4)).join(','));
   writeFileSync(join(dir, 'speed.csv'), rows.join('\n'));
   writeFileSync(join(dir, 'adj.csv'), '1,0.5,0\n0.5,1,0.5\n0,0.5,1\n');
-  await cli(['st', 'train', '--data', dir, '--epochs', '3', '--batch-size', '8', '--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--backend', 'cpu', '--run-dir', runDir, '--json']);
+  await cli(['st', 'train', '--data', dir, '--epochs', '3', '--batch-size', '8', '--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--run-dir', runDir, '--json']);
 }
 
 /** `st coms2t` at a tiny size on a 3-sensor network of two days (96 steps a day), as in its CLI test. */
@@ -72,13 +72,13 @@ export async function makeComs2tRun(dir: string, runDir: string): Promise<void> 
   for (let t = 0; t < 192; t++) rows.push([0, 1, 2].map((n) => (55 + 3 * n + 8 * Math.sin((2 * Math.PI * t) / 96 + n) + ((t + n) % 3)).toFixed(3)).join(','));
   writeFileSync(join(data, 'speed.csv'), rows.join('\n'));
   writeFileSync(join(data, 'adj.csv'), '1,0.5,0\n0.5,1,0.5\n0,0.5,1\n');
-  const tiny = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--epochs', '2', '--stage1-epochs', '1', '--prompt-epochs', '1', '--max-steps-per-epoch', '2', '--batch-size', '8', '--lr', '0.01', '--steps-per-day', '96', '--backend', 'cpu'];
+  const tiny = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--epochs', '2', '--stage1-epochs', '1', '--prompt-epochs', '1', '--max-steps-per-epoch', '2', '--batch-size', '8', '--lr', '0.01', '--steps-per-day', '96'];
   await cli(['st', 'coms2t', '--data', data, ...tiny, '--run-dir', runDir, '--json']);
 }
 
 /** `st synevo` on three synthetic sources of 4 nodes and one day, one cycle, at a tiny size. */
 export async function makeSynevoRun(runDir: string): Promise<void> {
-  const tiny = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--steps-per-group', '2', '--scoring-steps', '2', '--few-shot-steps', '1', '--batch-size', '8', '--backend', 'cpu'];
+  const tiny = ['--residual-channels', '4', '--skip-channels', '8', '--end-channels', '8', '--steps-per-group', '2', '--scoring-steps', '2', '--few-shot-steps', '1', '--batch-size', '8'];
   await cli(['st', 'synevo', '--synthetic', 'sources:3', '--synthetic-nodes', '4', '--synthetic-days', '1', '--cycles', '1', ...tiny, '--run-dir', runDir, '--json']);
 }
 
@@ -108,7 +108,7 @@ export async function makeContinualRun(dir: string, runDir: string): Promise<Cli
   mkdirSync(data, { recursive: true });
   // a faint band under noise: the tasks are not all learned perfectly, so the matrix and ACC/BWT say something
   writeTinyFashionMnist(data, { band: 100, noise: 160 });
-  return cli(['continual', 'run', '--method', 'gpm', '--benchmark', 'split-fmnist', '--seeds', '2', '--train-per-task', '40', '--test-per-task', '20', '--data-dir', data, '--backend', 'cpu', '--run-dir', runDir]);
+  return cli(['continual', 'run', '--method', 'gpm', '--benchmark', 'split-fmnist', '--seeds', '2', '--train-per-task', '40', '--test-per-task', '20', '--data-dir', data, '--run-dir', runDir]);
 }
 
 /** Bundles the page (the tests serve what `npm run build:ui` makes). */
