@@ -8,7 +8,8 @@
  * (accuracy matrix, per-task basis sizes and λ statistics, seconds), written atomically when the run ends and
  * reused when present; kill and re-run the same command to continue. The page states wall time and machine.
  * Flags: --seeds N (3), --train-per-task N (10000), --test-per-task N (2000), --epochs N (1), --lr X (0.1),
- * --variants a,b, --benchmarks a,b, --run-dir path (runs/continual), --out path, --title-note text.
+ * --variants a,b, --benchmarks a,b, --run-dir path (runs/continual), --out path, --render-only (write the page
+ * from the runs already stored, listing the missing ones; trains nothing).
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     benchmarks: { type: 'string', default: 'pfmnist,split-fmnist' },
     'run-dir': { type: 'string', default: 'runs/continual' },
     out: { type: 'string', default: 'docs/results/continual.md' },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 
@@ -81,6 +83,8 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}
 const data = loadFashionMnist();
 const artifacts: RunArtifact[] = [];
 let freshRuns = 0;
+/** runs of the plan not stored yet (--render-only) */
+const missingRuns: string[] = [];
 
 function commit(): string {
   try {
@@ -90,13 +94,17 @@ function commit(): string {
   }
 }
 
-async function runOne(variant: Variant, benchmark: StreamName, seed: number): Promise<RunArtifact> {
+async function runOne(variant: Variant, benchmark: StreamName, seed: number): Promise<RunArtifact | undefined> {
   const path = join(values['run-dir'], benchmark, variant.key, `seed-${seed}.json`);
   const config = { ...shared, ...variant.config, benchmark };
   if (existsSync(path)) {
     const stored = JSON.parse(readFileSync(path, 'utf8')) as RunArtifact;
     if (JSON.stringify(stored.config) === JSON.stringify(config)) return stored;
     throw new Error(`${path} was produced with another configuration (${JSON.stringify(stored.config)}); use another --run-dir`);
+  }
+  if (values['render-only']) {
+    missingRuns.push(`${benchmark}/${variant.key}/seed-${seed}`);
+    return undefined;
   }
   const basisSizes: number[][] = [];
   const lambdaMean: number[][] = [];
@@ -204,13 +212,18 @@ function reading(benchmark: StreamName): string[] {
   return out;
 }
 
+/** training seconds of a run (joint stores its total spread evenly over the tasks in one entry) */
+const trainingSeconds = (run: RunArtifact): number => (run.variant === 'joint' ? run.secondsPerTask[0]! * run.accuracy[0]!.length : run.secondsPerTask.reduce((a, b) => a + b, 0));
+
 function render(done: boolean): string {
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const trained = artifacts.reduce((sum, run) => sum + trainingSeconds(run), 0) / 60;
   const lines = [
     '# Continual learning with gradient projection: measured results',
     '',
     `Produced by \`npm run results:continual\` (scripts/results-continual.ts) at commit ${commit()}, ${new Date().toISOString().slice(0, 16)} UTC.`,
-    `${done ? 'Complete' : 'PARTIAL (still running or interrupted)'}: ${minutes} min wall time in this invocation (${freshRuns} runs trained, ${artifacts.length - freshRuns} reused from ${values['run-dir']}); machine: ${machine}; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end; training engine (src/nn) with its WebAssembly SIMD kernels, one process.`,
+    `${done && missingRuns.length === 0 ? 'Complete' : 'PARTIAL (still running or interrupted)'}: ${minutes} min wall time in this invocation (${freshRuns} runs trained, ${artifacts.length - freshRuns} reused from ${values['run-dir']}); training time summed over all ${artifacts.length} runs, whichever invocation trained them: ${trained.toFixed(1)} min; machine: ${machine}; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end; training engine (src/nn) with its WebAssembly SIMD kernels, one process. Times are under load (other jobs shared the 2 cores), not benchmarks.`,
+    ...(missingRuns.length ? ['', `**Not run yet** (${missingRuns.length} of the plan; the tables show only finished seeds, see the seeds column): ${missingRuns.join(', ')}.`] : []),
     '',
     '## Protocol (papers in brackets)',
     '',
@@ -251,8 +264,10 @@ function render(done: boolean): string {
 for (const benchmark of benchmarks)
   for (const variant of variants)
     for (let seed = 0; seed < seeds; seed++) {
-      artifacts.push(await runOne(variant, benchmark, seed));
-      writeFileAtomic(values.out, render(false));
+      const run = await runOne(variant, benchmark, seed);
+      if (!run) continue;
+      artifacts.push(run);
+      if (!values['render-only']) writeFileAtomic(values.out, render(false));
     }
 writeFileAtomic(values.out, render(true));
 writeFileAtomic(values.out.replace(/\.md$/, '.json'), `${JSON.stringify(artifacts, null, 1)}\n`);
