@@ -51,7 +51,7 @@ const VARIANTS: readonly Variant[] = [
   { key: 'sgp', label: 'SGP', config: { method: 'sgp' } },
   { key: 'fs-dgpm', label: 'FS-DGPM, shared setting (1 update per batch, no momentum)', config: { method: 'fs-dgpm' } },
   { key: 'fs-dgpm-paper', label: "FS-DGPM, its paper's PMNIST setting (5 glances, momentum 0.9, lr 0.01)", config: { method: 'fs-dgpm', glances: 5, momentum: 0.9, lr: 0.01 } },
-  { key: 'joint', label: 'joint multitask training (upper bound)', config: { method: 'naive' }, joint: true },
+  { key: 'joint', label: "joint multitask training (the papers' upper bound)", config: { method: 'naive' }, joint: true },
 ];
 
 const seeds = Number(values.seeds);
@@ -270,7 +270,7 @@ function render(done: boolean): string {
     `- Per task: ${shared.trainPerTask} training examples (a seeded subset; split-fmnist tasks hold at most 12,000) [60,000], ${shared.testPerTask} test examples [10,000], ${shared.epochs} epoch, batch ${shared.batchSize}, plain SGD lr ${shared.lr} unless the row says otherwise.`,
     '- Network: MLP 784-100-100-10, ReLU, no biases (GPM\'s PMNIST MLP), PyTorch-style U(±1/√fan_in) init.',
     '- GPM: 300 representation samples, ε = 0.95/0.99/0.99 per layer. SGP: α = 10, ε_t = 0.97 + 0.003·t. FS-DGPM: ε_t = 0.99 + 0.0005·t, reservoir of 200 examples per task, 300 replayed samples for the bases, η₁ = 0.05, η₂ = 0.01, 2 inner batches, clip 2, λ ← sigmoid(10·λ); the paper-setting row adds 5 glances per batch and SGD momentum 0.9 on weights and λ at lr 0.01 (FS-DGPM run_experiments.sh).',
-    '- Fine-tuning = plain SGD task after task (lower bound). Joint = one network trained on the shuffled union of all tasks with as many SGD steps as a sequential run (upper bound; no sequence, so no BWT).',
+    '- Fine-tuning = plain SGD task after task (lower bound). Joint = one network trained on the shuffled union of all tasks with as many SGD steps as a sequential run (the papers\' upper bound; no sequence, so no BWT).',
     `- ${seeds} seeds (0…${seeds - 1}); each seed draws its own permutations, subsets, initial weights and batch order. ± is the sample standard deviation over seeds.`,
     '- ACC = mean final accuracy over all tasks; LA = mean accuracy on each task right after training it (plasticity; ACC = LA + BWT(all)); BWT = mean over earlier tasks of (final − just-trained accuracy); BWT(all) divides the same sum by T (FS-DGPM main.py); forgetting = mean of (best earlier − final). All in %. Chance accuracy: 10% on pfmnist (10-way head), 50% on split-fmnist (two logits per task).',
     `- Artifacts: every run's accuracy matrix R[i][j], basis sizes and λ per task in \`${values['run-dir']}/<benchmark>/<variant>/seed-<s>.json\` and together in continual.json.`,
