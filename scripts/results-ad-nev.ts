@@ -66,18 +66,23 @@ function devPartLabelled(dataset: Dataset): string {
 
 const TOTAL = SEEDS.length * DATASETS.reduce((s, d) => s + CHANNELS[d].length, 0);
 const startedAll = performance.now();
-let finished = 0;
+let evolved = 0;
+let rescored = 0;
 const log = (message: string): void => {
   process.stderr.write(`${message}\n`);
+  if (/: re-scored /.test(message)) rescored++;
   if (!/: done in /.test(message)) return;
-  finished++;
+  evolved++;
   const minutes = (performance.now() - startedAll) / 60000;
-  process.stderr.write(`progress ${new Date().toISOString()}: ${finished}/${TOTAL} channel runs in ${minutes.toFixed(1)} min; naive estimate for the rest ${((minutes / finished) * (TOTAL - finished)).toFixed(0)} min (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+  const left = TOTAL - evolved - rescored;
+  process.stderr.write(`progress ${new Date().toISOString()}: ${evolved + rescored}/${TOTAL} channel runs (${evolved} evolved in this invocation, ${rescored} re-scored) in ${minutes.toFixed(1)} min; naive estimate for the rest ${((minutes / evolved) * left).toFixed(0)} min (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
 };
 process.stderr.write(`start ${new Date().toISOString()}: seeds ${SEEDS.join(',')}, ${DATASETS.map((d) => `${d} ${CHANNELS[d].length}`).join(' + ')} channels, run dir ${RUN_DIR}\n`);
 
 const sections: string[] = [];
 const summary: string[] = [];
+/** evolution seconds summed over every channel run, whichever invocation evolved it (the cost of the whole run across resumes) */
+let channelSeconds = 0;
 for (const name of DATASETS) {
   const seeds: SeedRun[] = [];
   for (const seed of SEEDS) {
@@ -88,6 +93,7 @@ for (const name of DATASETS) {
       log,
     });
     seeds.push({ seed, reports, outputs });
+    channelSeconds += reports.reduce((sum, r) => sum + r.seconds, 0);
   }
   const section = datasetSection({ name, config: base, channels: CHANNELS[name], seeds });
   sections.push(...section.lines);
@@ -100,7 +106,7 @@ const doc = [
   `# AD-NEv on SMAP and MSL (${values.budget} budget, ${SEEDS.length} seed(s)${partial ? ', SUBSET OF CHANNELS — a check run, not the results' : ''})`,
   '',
   `Produced by \`node --import tsx scripts/results-ad-nev.ts ${process.argv.slice(2).join(' ')}\` (resumable; runs under \`${RUN_DIR}\`). Spec: \`ad-nev.md\`.`,
-  `Wall time of the invocation that wrote this file: ${minutes.toFixed(1)} min (a resumed run re-scores finished channels); machine: ${machine}; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
+  `Compute: ${(channelSeconds / 60).toFixed(1)} min of channel evolution summed over the ${TOTAL} channel runs (each timed by the invocation that evolved it; a channel interrupted by a kill counts only its last, resumed part). Wall time of the invocation that wrote this file: ${minutes.toFixed(1)} min (a resumed run re-scores finished channels from their saved members); machine: ${machine}, one process with a pool of 2 engine workers; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
   '',
   `**Budget:** ${base.members} ensemble members; ${base.epochs} epochs per candidate (paper: 25); final re-training ${base.finalEpochs > 0 ? `${base.finalEpochs} epochs of the baseline, level-1 and level-2 members, level 3 tuning the re-trained level 2` : 'off'} (paper: 70);`,
   `level 1 population ${base.level1.population} + ${base.level1.generations} generations × ${base.level1.offspring} offspring; level 2 per member population ${base.level2.population} + ${base.level2.generations} × ${base.level2.offspring}, channels ≤ ${base.level2.maxChannels}, ≤ ${base.level2.maxLayers} conv layers;`,

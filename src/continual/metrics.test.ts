@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { averageAccuracy, backwardTransfer, forgetting, meanStd, summarize } from './metrics.js';
+import { averageAccuracy, backwardTransfer, forgetting, learningAccuracy, meanStd, summarize } from './metrics.js';
 
 // hand-worked 3×3 example
 const R = [
@@ -59,4 +59,15 @@ test('meanStd uses the sample standard deviation', () => {
   assert.equal(mean, 2.5);
   assert.ok(Math.abs(std - Math.sqrt(5 / 3)) < 1e-12);
   assert.deepEqual(meanStd([3]), { mean: 3, std: 0 });
+});
+
+test('learning accuracy is the mean of the diagonal (hand case) and ACC = LA + BWT(all) for any matrix', () => {
+  // LA = (0.9 + 0.8 + 0.95) / 3 = 0.88333…; ACC 0.8 = 0.88333… − 0.25/3
+  assert.ok(Math.abs(learningAccuracy(R) - 2.65 / 3) < 1e-12);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 7 }).chain((T) => fc.array(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: T, maxLength: T }), { minLength: T, maxLength: T })), (M) => {
+      assert.ok(Math.abs(averageAccuracy(M) - (learningAccuracy(M) + backwardTransfer(M, 'all'))) < 1e-12);
+    }),
+  );
+  assert.throws(() => learningAccuracy([[1, 0]]), /T×T/);
 });

@@ -10,6 +10,9 @@
  * - Forgetting (Chaudhry et al., ECCV 2018): mean over j < T-1 of (max_{l<T-1} R[l][j] − R[T-1][j]).
  *   Avalanche's per-experience forgetting uses the accuracy right after training instead of the max, and
  *   reports BWT = −forgetting; that equals −BWT(previous) here.
+ * - Learning accuracy LA (Riemer et al., ICLR 2019, "learning accuracy"): (1/T)·Σ_j R[j][j], the accuracy on each
+ *   task right after training it (plasticity). ACC = LA + BWT(all) exactly, so an ACC gap between two methods
+ *   splits into a plasticity part and a forgetting part.
  * Accuracies are fractions in [0, 1]; results keep that unit.
  */
 import { ModelevoError } from '../core/errors.js';
@@ -42,6 +45,13 @@ export function backwardTransfer(R: AccuracyMatrix, bwtOver: BwtConvention = 'pr
   let sum = 0;
   for (let j = 0; j < T - 1; j++) sum += at(R, T - 1, j) - at(R, j, j);
   return sum / (bwtOver === 'all' ? T : T - 1);
+}
+
+export function learningAccuracy(R: AccuracyMatrix): number {
+  const T = checkSquare(R, 'learningAccuracy');
+  let sum = 0;
+  for (let j = 0; j < T; j++) sum += at(R, j, j);
+  return sum / T;
 }
 
 export function forgetting(R: AccuracyMatrix): number {
