@@ -17,6 +17,7 @@
 import { numelOf, type DType } from '../core/dtype.js';
 import { counterStream } from '../core/counter-rng.js';
 import { invariant } from '../core/errors.js';
+import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
 import {
   KEEP_ALL,
@@ -298,7 +299,7 @@ export class FusedTaskVectors {
         const at = (p * models + request.model) * LEVEL1_BINS;
         for (let b = 0; b < LEVEL1_BINS; b++) total[b] = total[b]! + level1[at + b]!;
       }
-      const top = descend(total, request.k);
+      const top = descendHistogram(total, request.k);
       request.bucket = top.bucket;
       request.above = top.above;
     }
@@ -315,7 +316,7 @@ export class FusedTaskVectors {
       const perPart = Array.from({ length: used }, (_, p) => this.level2.subarray((p * slots + s) * LEVEL2_BINS, (p * slots + s + 1) * LEVEL2_BINS));
       const total = new Uint32Array(LEVEL2_BINS);
       for (const counts of perPart) for (let b = 0; b < LEVEL2_BINS; b++) total[b] = total[b]! + counts[b]!;
-      const low = descend(total, request.k - request.above);
+      const low = descendHistogram(total, request.k - request.above);
       const tieStarts: number[] = [];
       let ties = 0;
       for (const counts of perPart) {
@@ -367,13 +368,3 @@ export class FusedTaskVectors {
   }
 }
 
-/** The bucket holding the rank-th largest (1-based) and the count in higher buckets (select.ts). */
-function descend(histogram: Uint32Array, rank: number): { bucket: number; above: number } {
-  let above = 0;
-  for (let bucket = histogram.length - 1; bucket >= 0; bucket--) {
-    const count = histogram[bucket]!;
-    if (above + count >= rank) return { bucket, above };
-    above += count;
-  }
-  invariant(false, () => `histogram holds fewer than ${rank} entries`);
-}

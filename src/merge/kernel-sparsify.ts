@@ -11,6 +11,7 @@
  * Only the task vector `delta` (arena-resident) is touched; it is overwritten with the kept values.
  */
 import { invariant } from '../core/errors.js';
+import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
 import {
   breadcrumbsBand,
@@ -158,12 +159,12 @@ export class KernelSparsifier {
   /** The cut keeping the k largest |δ| (1 ≤ k ≤ N): src/kernels/reference/select.ts `magnitudeCut`'s answer. */
   private async cut(delta: Float32Array, k: number): Promise<KernelCut> {
     const first = this.topHistogram ?? (await this.histogramLevel(delta, 31, 0, 20, 0x7ff)).total;
-    const top = descend(first, k);
+    const top = descendHistogram(first, k);
     const second = await this.histogramLevel(delta, 20, top.bucket, 10, 0x3ff);
-    const mid = descend(second.total, k - top.above);
+    const mid = descendHistogram(second.total, k - top.above);
     const prefix = (top.bucket << 10) | mid.bucket;
     const third = await this.histogramLevel(delta, 10, prefix, 0, 0x3ff);
-    const low = descend(third.total, k - top.above - mid.above);
+    const low = descendHistogram(third.total, k - top.above - mid.above);
     const countAbove = top.above + mid.above + low.above;
     const tieStarts: number[] = [];
     let ties = 0;
@@ -229,13 +230,3 @@ export class KernelSparsifier {
   }
 }
 
-/** The bucket holding the rank-th largest (1-based) and the count in higher buckets (select.ts). */
-function descend(histogram: Uint32Array, rank: number): { bucket: number; above: number } {
-  let above = 0;
-  for (let bucket = histogram.length - 1; bucket >= 0; bucket--) {
-    const count = histogram[bucket]!;
-    if (above + count >= rank) return { bucket, above };
-    above += count;
-  }
-  invariant(false, () => `histogram holds fewer than ${rank} entries`);
-}

@@ -53,7 +53,7 @@ function bitsView(values: Float32Array): Uint32Array {
  * Walks a histogram from the highest bucket down and returns the bucket holding the `rank`-th largest
  * (1-based) together with the number of entries in higher buckets.
  */
-function descendHistogram(histogram: Uint32Array, rank: number): { bucket: number; above: number } {
+export function descendHistogram(histogram: Uint32Array, rank: number): { bucket: number; above: number } {
   let above = 0;
   for (let bucket = histogram.length - 1; bucket >= 0; bucket--) {
     const count = histogram[bucket]!;
