@@ -227,7 +227,7 @@ export class GwnEngineSession implements GwnSession {
     if (!model) {
       model = this.compile(batch);
       this.inference.set(batch, model);
-    } else if (this.training) copyModelState(this.training, model);
+    }
     return model;
   }
 
