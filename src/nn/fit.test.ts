@@ -169,6 +169,67 @@ test('fitLoopAsync awaits updates and metrics and runs exactly the synchronous l
   assert.equal(want.epochs, 5);
 });
 
+test('continueFrom starts at its epoch with its early-stopping state: patience counts on, an unbeaten best restores nothing', () => {
+  const params = new Float32Array(1);
+  let steps = 0;
+  const target: FitTarget & { batches: number[][] } = {
+    batches: [],
+    trainOn(rows) {
+      target.batches.push(Array.from(rows));
+      params[0] = ++steps;
+      return 1;
+    },
+    restorable: () => [params],
+  };
+  // an earlier part ran epochs 0-2, best 2.0 at epoch 1: epoch 3 (2.5) and 4 (2.1) do not beat it → patience 3 stops
+  const metrics = [2.5, 2.1, 0.5];
+  let k = 0;
+  const summaries: [number, boolean][] = [];
+  const r = fitLoop(target, 6, {
+    epochs: 10, batch: 3, seed: 5,
+    continueFrom: { epoch: 3, best: { metric: 2, epoch: 1 }, sinceBest: 1 },
+    validation: { metric: () => metrics[k++]!, objective: 'min', patience: 3 },
+    onEpoch: (s) => summaries.push([s.epoch, s.improved]),
+  });
+  assert.deepEqual([r.stopped, r.epochs, r.steps], ['patience', 5, 4]);
+  assert.deepEqual(summaries, [[3, false], [4, false]]);
+  assert.deepEqual(r.best, { metric: 2, step: 0, epoch: 1 });
+  assert.equal(params[0], 4, 'the best parameters are the caller\'s: nothing restored');
+  // the loop's own stream replays epochs 0-2: epochs 3 and 4 see the uninterrupted run's batches
+  const orders = referenceOrders(6, 5, 'fit-order', 5);
+  assert.deepEqual(target.batches, orders.slice(3).flatMap((o) => [o.slice(0, 3), o.slice(3, 6)]));
+  // a later improvement is kept and restored as usual, and flagged in its epoch's summary
+  const better = [2.5, 1.5, 1.9];
+  let b = 0;
+  steps = 0;
+  summaries.length = 0;
+  const rb = fitLoop(target, 6, { epochs: 6, batch: 3, seed: 5, continueFrom: { epoch: 3, best: { metric: 2, epoch: 1 } }, validation: { metric: () => better[b++]!, objective: 'min' }, onEpoch: (s) => summaries.push([s.epoch, s.improved]) });
+  assert.deepEqual(summaries, [[3, false], [4, true], [5, false]]);
+  assert.deepEqual(rb.best, { metric: 1.5, step: 4, epoch: 4 });
+  assert.equal(params[0], 4);
+});
+
+test("continueFrom with a caller's rng takes the stream where it stands (no replay); a bad start is refused", () => {
+  const a = recorder();
+  const rng = createRng('k', 2);
+  fitLoop(a, 5, { epochs: 3, batch: 5, seed: 0, rng, continueFrom: { epoch: 2 } });
+  assert.deepEqual(a.batches, referenceOrders(5, 1, 'k', 2));
+  assert.throws(() => fitLoop(recorder(), 5, { epochs: 3, batch: 5, seed: 0, continueFrom: { epoch: -1 } }), /continueFrom/);
+  assert.throws(() => fitLoop(recorder(), 5, { epochs: 3, batch: 5, seed: 0, continueFrom: { epoch: 1 }, resumeFrom: 'x.safetensors' }), /continueFrom and resumeFrom/);
+});
+
+test('fitLoopAsync awaits an asynchronous onEpoch before the next epoch starts', async () => {
+  const events: string[] = [];
+  await fitLoopAsync({ trainOn: (rows, epoch) => (events.push(`train ${epoch}`), rows.length) }, 4, {
+    epochs: 2, batch: 4, seed: 1,
+    onEpoch: async (s) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`epoch ${s.epoch} done`);
+    },
+  });
+  assert.deepEqual(events, ['train 0', 'epoch 0 done', 'train 1', 'epoch 1 done']);
+});
+
 test('a non-finite loss throws TrainingDivergedError with the step', () => {
   let n = 0;
   const target: FitTarget = { trainOn: () => (++n === 3 ? Infinity : 1) };

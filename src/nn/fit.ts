@@ -12,7 +12,7 @@
  * index array in place at the start of every epoch (Fisher–Yates from the end), so a resumed run replays the
  * earlier epochs' shuffles (no training) and continues with the very batches an uninterrupted run would see.
  */
-import { createRng, type Rng } from '../core/rng.js';
+import { createRng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { SafetensorsFile } from '../io/safetensors/reader.js';
 import { BEST_TENSOR, readState, stateMetadata, type LoopState } from './fit-state.js';
@@ -23,101 +23,10 @@ import type { ArenaArray } from './kernels/kernels.js';
 import type { Model } from './model.js';
 import type { TrainingSession } from './session.js';
 import { Trainer, type GradientHook } from './trainer.js';
+import type { AsyncFitLoopOptions, AsyncFitTarget, EpochSummary, FitLoopOptions, FitResult, FitTarget } from './fit-options.js';
 
-/** What to do with the examples left over after the last full batch of an epoch. */
-export type LastBatch = 'drop' | 'pad' | 'keep';
-
-export interface Validation {
-  /** evaluated after every `every` optimiser steps, or at the end of each epoch ('epoch', the default) */
-  readonly every?: 'epoch' | number;
-  readonly metric: () => number;
-  readonly objective: 'min' | 'max';
-  /** stop after this many evaluations in a row without improvement (never stops when absent) */
-  readonly patience?: number;
-  /** an evaluation improves only if it beats the best by more than this (default 0) */
-  readonly minDelta?: number;
-  /** when the loop ends, put back the parameters (and persistent state) of the best evaluation (default true) */
-  readonly restoreBest?: boolean;
-}
-
-export interface Checkpointing {
-  readonly path: string;
-  /** written after every `every` optimiser steps, or at the end of each epoch ('epoch', the default) */
-  readonly every?: 'epoch' | number;
-}
-
-export interface EpochSummary {
-  readonly epoch: number;
-  /** optimiser steps so far (a resumed run counts the earlier ones) */
-  readonly steps: number;
-  /** mean loss of this epoch's steps in this call */
-  readonly meanLoss: number;
-  /** the last validation metric, if one was evaluated */
-  readonly metric: number | undefined;
-}
-
-export interface FitLoopOptions {
-  readonly epochs: number;
-  readonly batch: number;
-  readonly seed: number | string;
-  /** first key of the default order stream (default 'fit-order') */
-  readonly shuffleKey?: string;
-  /** false: every epoch in index order (default true) */
-  readonly shuffle?: boolean;
-  /**
-   * what each epoch's shuffle starts from: the previous epoch's order ('previous', the default) or the index
-   * order again ('identity': a fresh shuffle of [0..count) from the continuing stream)
-   */
-  readonly shuffleFrom?: 'previous' | 'identity';
-  /** the caller's stream instead of createRng(shuffleKey, seed) (it continues across calls; resume cannot replay it) */
-  readonly rng?: Rng;
-  /** a custom order per epoch (a permutation of 0..count−1; must be a pure function of the epoch for resume) */
-  readonly order?: (epoch: number) => ArrayLike<number>;
-  /** default 'drop'; 'pad' fills the last batch with the epoch's first examples again; 'keep' trains it short */
-  readonly lastBatch?: LastBatch;
-  /** stop once this many optimiser steps were taken in total */
-  readonly maxSteps?: number;
-  /** at most this many steps per epoch (the epoch's remaining batches are skipped) */
-  readonly maxStepsPerEpoch?: number;
-  /** a performance.now() time: once passed, the epoch ends (after at least one step) and the loop stops after it */
-  readonly deadline?: number;
-  /** a non-finite loss: 'throw' a TrainingDivergedError (default) or 'continue' (the NaN reaches the mean loss) */
-  readonly divergence?: 'throw' | 'continue';
-  readonly validation?: Validation;
-  readonly checkpoint?: Checkpointing;
-  /** a checkpoint written by this loop: continue from its position as if never interrupted */
-  readonly resumeFrom?: string;
-  /** after every step (no allocation: plain arguments) */
-  readonly onStep?: (loss: number, step: number, epoch: number) => void;
-  readonly onEpoch?: (summary: EpochSummary) => void;
-}
-
-export interface FitResult {
-  /** optimiser steps in total (a resumed run counts the earlier ones) */
-  readonly steps: number;
-  /** epochs completed */
-  readonly epochs: number;
-  readonly finalLoss: number;
-  /** mean loss over this call's steps (sum in step order, then divided; 0 when no step ran) */
-  readonly meanLoss: number;
-  readonly stopped: 'epochs' | 'max_steps' | 'patience' | 'deadline';
-  /** the best validation evaluation, if any */
-  readonly best: { readonly metric: number; readonly step: number; readonly epoch: number } | undefined;
-  /** every validation metric in order (a resumed run includes the earlier ones) */
-  readonly metrics: readonly number[];
-}
-
-/** What `fitLoop` trains: an update per batch of example indices, plus what early stopping and checkpoints need. */
-export interface FitTarget {
-  /** one update on the examples `rows` (a view valid during the call); returns the batch's mean loss */
-  trainOn(rows: Int32Array, epoch: number): number;
-  /** live views of everything restoring the best must put back (parameters, persistent state) */
-  restorable?(): readonly ArenaArray[];
-  /** writes a checkpoint: the model, its optimiser state, `extra` runs and the loop's `metadata` */
-  save?(path: string, metadata: Record<string, string>, extra: readonly ExtraTensor[]): void;
-  /** loads what `save` wrote (not the loop's own entries) and sets the optimiser step counter to `steps` */
-  restore?(path: string, steps: number): void;
-}
+// the options and results live in fit-options.ts; the ones callers use are re-exported here
+export type { AsyncFitLoopOptions, AsyncFitTarget, EpochSummary, FitLoopOptions, FitResult, FitTarget } from './fit-options.js';
 
 /** A non-finite training loss: the run diverged. */
 export class TrainingDivergedError extends ModelevoError {
@@ -146,18 +55,22 @@ function checkOptions(count: number, o: AsyncFitLoopOptions): void {
   if (!positive(o.maxStepsPerEpoch)) throw configError(`maxStepsPerEpoch must be a positive integer, got ${o.maxStepsPerEpoch}`, 'omit it for whole epochs');
   const v = o.validation;
   if (v && (typeof v.every === 'number' && !positive(v.every))) throw configError(`validation.every must be 'epoch' or a positive step count, got ${v.every}`, "use 'epoch' or e.g. 100");
+  const c = o.continueFrom;
+  if (c && (!Number.isInteger(c.epoch) || c.epoch < 0 || (c.sinceBest !== undefined && (!Number.isInteger(c.sinceBest) || c.sinceBest < 0)))) throw configError(`continueFrom needs a non-negative integer epoch and sinceBest, got ${JSON.stringify(c)}`, 'pass the number of epochs already run');
+  if (c && o.resumeFrom) throw configError('continueFrom and resumeFrom both set a start', 'resume from a checkpoint or continue from your own records, not both');
   if (v && v.patience !== undefined && !positive(v.patience)) throw configError(`validation.patience must be a positive integer, got ${v.patience}`, 'omit it to never stop early');
   if (o.checkpoint && typeof o.checkpoint.every === 'number' && !positive(o.checkpoint.every)) throw configError(`checkpoint.every must be 'epoch' or a positive step count, got ${o.checkpoint.every}`, "use 'epoch' or e.g. 500");
 }
 
 /**
- * A request from the loop to its driver: train on `rows` (answer: the loss) or evaluate the validation metric
- * (answer: the metric). One object, reused for every request.
+ * A request from the loop to its driver: train on `rows` (answer: the loss), evaluate the validation metric
+ * (answer: the metric) or report an epoch's `summary` to onEpoch. One object, reused for every request.
  */
 interface LoopRequest {
-  kind: 'train' | 'metric';
+  kind: 'train' | 'metric' | 'epoch';
   rows: Int32Array;
   epoch: number;
+  summary: EpochSummary | undefined;
 }
 
 /** The loop itself, as a generator so that one body serves the synchronous and the asynchronous driver. */
@@ -168,7 +81,8 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   if ((options.checkpoint && !target.save) || (options.resumeFrom && !target.restore)) {
     throw configError('this training target cannot write or read checkpoints', 'checkpoint through fit() on a one-thread engine Trainer');
   }
-  let state: LoopState = { epoch: 0, batchInEpoch: 0, steps: 0, best: undefined, sinceBest: 0, metrics: [] };
+  const c = options.continueFrom;
+  let state: LoopState = { epoch: c?.epoch ?? 0, batchInEpoch: 0, steps: 0, best: c?.best && { ...c.best, step: 0 }, sinceBest: c?.sinceBest ?? 0, metrics: [] };
   let resumedBest: Float32Array | undefined;
   if (options.resumeFrom) {
     const read = readState(options.resumeFrom, count, batch);
@@ -181,7 +95,7 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   const rng = options.rng ?? createRng(options.shuffleKey ?? 'fit-order', options.seed);
   const epochOrder = epochOrders(count, options, rng);
   // a resumed run replays the earlier epochs' shuffles so the stream is where an uninterrupted run has it
-  if (!options.order) for (let e = 0; e < state.epoch; e++) epochOrder(e);
+  if (!options.order && !options.rng) for (let e = 0; e < state.epoch; e++) epochOrder(e);
 
   const fullBatches = Math.floor(count / batch);
   const remainder = count - fullBatches * batch;
@@ -194,7 +108,7 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
   let stopped: FitResult['stopped'] = 'epochs';
   let epochsDone = state.epoch;
 
-  const request: LoopRequest = { kind: 'train', rows: new Int32Array(0), epoch: 0 };
+  const request: LoopRequest = { kind: 'train', rows: new Int32Array(0), epoch: 0, summary: undefined };
   const ask = (kind: LoopRequest['kind'], rows: Int32Array, epoch: number): LoopRequest => {
     request.kind = kind;
     request.rows = rows;
@@ -214,6 +128,7 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
 
   outer: for (let epoch = state.epoch; epoch < options.epochs; epoch++) {
     const order = epochOrder(epoch);
+    const bestBefore = state.best;
     let epochSum = 0;
     let epochSteps = 0;
     const skip = epoch === state.epoch ? state.batchInEpoch : 0;
@@ -250,7 +165,10 @@ function* loop(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptio
     }
     const stop = validation !== undefined && (validation.every ?? 'epoch') === 'epoch' && judge(yield ask('metric', rows, epoch), epoch);
     epochsDone = epoch + 1;
-    options.onEpoch?.({ epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: early.lastMetric });
+    if (options.onEpoch) {
+      request.summary = { epoch, steps: state.steps, meanLoss: epochSum / Math.max(epochSteps, 1), metric: early.lastMetric, improved: state.best !== bestBefore };
+      yield ask('epoch', rows, epoch);
+    }
     if (stop) break;
     if (options.checkpoint && (options.checkpoint.every ?? 'epoch') === 'epoch') save(epoch + 1, 0);
     if (options.deadline !== undefined && performance.now() >= options.deadline) {
@@ -268,19 +186,12 @@ export function fitLoop(target: FitTarget, count: number, options: FitLoopOption
   let next = steps.next();
   while (!next.done) {
     const r = next.value;
-    next = steps.next(r.kind === 'train' ? target.trainOn(r.rows, r.epoch) : options.validation!.metric());
+    if (r.kind === 'epoch') options.onEpoch!(r.summary!);
+    next = steps.next(r.kind === 'train' ? target.trainOn(r.rows, r.epoch) : r.kind === 'metric' ? options.validation!.metric() : 0);
   }
   return next.value;
 }
 
-/** A target whose update may be asynchronous (a session behind a worker, an async evaluator). */
-export interface AsyncFitTarget extends Omit<FitTarget, 'trainOn'> {
-  trainOn(rows: Int32Array, epoch: number): number | Promise<number>;
-}
-
-export interface AsyncFitLoopOptions extends Omit<FitLoopOptions, 'validation'> {
-  readonly validation?: Omit<Validation, 'metric'> & { readonly metric: () => number | Promise<number> };
-}
 
 /** The same loop, awaiting each update and each metric (`rows` stays valid until the update resolves). */
 export async function fitLoopAsync(target: AsyncFitTarget, count: number, options: AsyncFitLoopOptions): Promise<FitResult> {
@@ -288,7 +199,8 @@ export async function fitLoopAsync(target: AsyncFitTarget, count: number, option
   let next = steps.next();
   while (!next.done) {
     const r = next.value;
-    next = steps.next(r.kind === 'train' ? await target.trainOn(r.rows, r.epoch) : await options.validation!.metric());
+    if (r.kind === 'epoch') await options.onEpoch!(r.summary!);
+    next = steps.next(r.kind === 'train' ? await target.trainOn(r.rows, r.epoch) : r.kind === 'metric' ? await options.validation!.metric() : 0);
   }
   return next.value;
 }
