@@ -10,7 +10,7 @@
  */
 import { Model } from '../../nn/model.js';
 import { Trainer } from '../../nn/trainer.js';
-import { createRng } from '../../core/rng.js';
+import { fitLoop } from '../../nn/fit.js';
 import type { GwnWeights } from '../gwn-config.js';
 import { TEMPORAL_FEATURES, promptTargets, type PromptFeatureContext } from './features.js';
 import { ENCODER_BRANCHES, ROW_FEATURES, loadBranches, packRows, promptDimOf, readBranches } from './prompt-engine.js';
@@ -53,24 +53,17 @@ export async function trainPromptEncoder(weights: GwnWeights, context: PromptFea
   const model = compileEncoder(context.network.sensorIds.length * batchSize, promptDimOf(weights), true);
   loadBranches(model, weights, ENCODER_BRANCHES);
   const trainer = new Trainer(model, { lr: options.learningRate });
-  const rng = createRng('coms2t-prompt-order', options.seed);
   const losses: number[] = [];
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    const order = [...samples];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    let sum = 0;
-    let steps = 0;
-    // the last partial batch is dropped (the model is compiled for one batch size)
-    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-      const batch = batchRows(context, order.slice(start, start + batchSize));
-      sum += trainer.step(batch.inputs, batch.targets);
-      steps++;
-    }
-    losses.push(sum / Math.max(steps, 1));
-  }
+  // each epoch a fresh shuffle of the samples; the last partial batch is dropped (the model is compiled for one batch size)
+  const trainOn = (rows: Int32Array): number => {
+    const batch = batchRows(context, Array.from(rows, (r) => samples[r]!));
+    return trainer.step(batch.inputs, batch.targets);
+  };
+  fitLoop(
+    { trainOn },
+    samples.length,
+    { epochs: options.epochs, batch: batchSize, seed: options.seed, shuffleKey: 'coms2t-prompt-order', shuffleFrom: 'identity', lastBatch: 'drop', onEpoch: (e) => losses.push(e.meanLoss) },
+  );
   return { weights: { ...weights, ...readBranches(model, ENCODER_BRANCHES) }, losses };
 }
 
