@@ -226,8 +226,8 @@ function strideOf(values: Float32Array, count: number, what: string): number {
   return stride;
 }
 
-/** the model's flat parameter run and persistent state, as live views */
-function restorableViews(model: Model): ArenaArray[] {
+/** the model's flat parameter run and persistent state, as live views (what restoring the best puts back) */
+export function restorableViews(model: Model): ArenaArray[] {
   const data = model.kernels.data;
   const { runs } = model;
   const { state } = model.layout.regions;

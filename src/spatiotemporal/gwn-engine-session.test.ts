@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { DATA_PARALLEL_MIN, GwnEngineSession, autoWorkers } from './gwn-engine-session.js';
 import { GWN_LAYER, engineTensor } from './gwn-engine.js';
 import { GwnTrainingSession } from '../../test/support/gwn-tfjs-session.js';
+import { fitSamples } from './gwn-fit.js';
 
 before(async () => {
   await useBackend('cpu');
@@ -34,7 +35,7 @@ test('engine session: frozen tensors stay bit-identical while the others move', 
   const frozen = (name: string): boolean => name.startsWith('layers.0.') || name === 'start.weight';
   const session = new GwnEngineSession(prepared, { seed: 1, learningRate: 1e-2, clipNorm: 5, config: TINY, frozen });
   const before = await session.snapshot();
-  await session.trainEpoch(samples, { batchSize: 8, weightDecay: 1e-3 });
+  await fitSamples(session, samples, { epochs: 1, batchSize: 8, step: { weightDecay: 1e-3 } });
   const after = await session.snapshot();
   assert.ok(!session.trainableNames().includes('start.weight'));
   let checked = 0;
@@ -52,7 +53,7 @@ test('engine session: frozen tensors stay bit-identical while the others move', 
 test('engine session: a session started from a snapshot forecasts exactly like the original', async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const first = new GwnEngineSession(prepared, { seed: 2, learningRate: 1e-2, clipNorm: 5, config: TINY });
-  await first.trainEpoch(samples, { batchSize: 8, weightDecay: 0 });
+  await fitSamples(first, samples, { epochs: 1, batchSize: 8, step: { weightDecay: 0 } });
   const weights = await first.snapshot();
   const expected = await first.forecast([41, 42, 43]);
   const second = new GwnEngineSession(prepared, { seed: 99, learningRate: 1e-2, clipNorm: 5, config: TINY, initialWeights: weights });
@@ -85,7 +86,7 @@ test('engine session: DropConnect changes training but p = 0 equals no DropConne
   const prepared = prepareTraffic(sineNetwork(), 8);
   const run = async (p: number | undefined): Promise<number> => {
     const session = new GwnEngineSession(prepared, { seed: 4, learningRate: 1e-2, clipNorm: 5, config: TINY });
-    return (await session.trainEpoch(samples, { batchSize: 8, weightDecay: 0, dropConnect: p })).loss;
+    return (await fitSamples(session, samples, { epochs: 1, batchSize: 8, step: { weightDecay: 0, dropConnect: p } })).meanLoss;
   };
   const plain = await run(undefined);
   assert.equal(await run(0), plain);
@@ -100,7 +101,7 @@ for (const workers of [1, 2] as const) for (const mode of ['dropConnect', 'activ
     const session = new GwnEngineSession(prepared, { seed: 5, learningRate: 1e-2, clipNorm: 5, config, workers });
     await session.ready(batch.length);
     // the unmasked reference is a plain step (configured dropout 0.3): activationDropout 0 would run without dropout
-    if (p !== undefined) session.step(batch, { batchSize: 8, weightDecay: 0, ...(p > 0 ? { [mode]: p } : {}) });
+    if (p !== undefined) session.step(batch, { weightDecay: 0, ...(p > 0 ? { [mode]: p } : {}) });
     const result = { weights: await session.snapshot(), forecast: await session.forecast([40, 50]) };
     await session.dispose();
     return result;
@@ -120,15 +121,15 @@ for (const workers of [1, 2] as const) for (const mode of ['dropConnect', 'activ
 test('engine session: activation dropout changes the step by its rate, 0 runs without dropout, and the configured rate comes back', async () => {
   const prepared = prepareTraffic(sineNetwork(), 8);
   const batch = [2, 6, 10, 14, 18, 22, 26, 30];
-  const lossOf = (config: object, epoch: object): number => new GwnEngineSession(prepared, { seed: 7, learningRate: 1e-2, clipNorm: 5, config: { ...TINY, ...config } }).step(batch, { batchSize: 8, weightDecay: 0, ...epoch });
+  const lossOf = (config: object, epoch: object): number => new GwnEngineSession(prepared, { seed: 7, learningRate: 1e-2, clipNorm: 5, config: { ...TINY, ...config } }).step(batch, { weightDecay: 0, ...epoch });
   // activationDropout p on a model configured with 0.3 = a plain step of the model configured with p (same masks)
   for (const p of [0, 0.6]) assert.equal(lossOf({ dropout: 0.3 }, { activationDropout: p }), lossOf({ dropout: p }, {}), `p ${p}`);
   assert.notEqual(lossOf({ dropout: 0.3 }, { activationDropout: 0.6 }), lossOf({ dropout: 0.3 }, {}));
   // after an activation-dropout step the next plain step uses the configured rate again
   const twice = (first: object): number => {
     const session = new GwnEngineSession(prepared, { seed: 7, learningRate: 0, clipNorm: 5, config: { ...TINY, dropout: 0.3 } });
-    session.step(batch, { batchSize: 8, weightDecay: 0, ...first });
-    return session.step(batch, { batchSize: 8, weightDecay: 0 });
+    session.step(batch, { weightDecay: 0, ...first });
+    return session.step(batch, { weightDecay: 0 });
   };
   assert.equal(twice({ activationDropout: 0.6 }), twice({}));
 });
@@ -142,8 +143,8 @@ test('engine session = tfjs session on the same weights: first-step loss, then f
   const [ours, theirs] = [await engine.forecast(probe), await tfjs.forecast(probe)];
   for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i]! - theirs[i]!) < 1e-3, `forecast[${i}]: engine ${ours[i]} vs tfjs ${theirs[i]}`);
   const batch = [2, 4, 6, 8, 10, 12, 14, 16];
-  const lossEngine = engine.step(batch, { batchSize: 8, weightDecay: 1e-4 });
-  const lossTfjs = await tfjs.step(batch, { batchSize: 8, weightDecay: 1e-4 });
+  const lossEngine = engine.step(batch, { weightDecay: 1e-4 });
+  const lossTfjs = await tfjs.step(batch, { weightDecay: 1e-4 });
   tfjs.dispose();
   assert.ok(Math.abs(lossEngine - lossTfjs) < 1e-4 * lossTfjs, `first-step loss: engine ${lossEngine} vs tfjs ${lossTfjs}`);
 });
@@ -159,7 +160,7 @@ test('engine session on 2 data-parallel workers = 1 worker: loss trajectory, wei
     const initial = await session.snapshot();
     await session.ready(8);
     assert.equal(session.activeWorkers, workers);
-    const losses = batches.map((batch, i) => session.step(batch, { batchSize: 8, weightDecay: 1e-3, dropConnect: i === 0 ? 0 : 0.3 }));
+    const losses = batches.map((batch, i) => session.step(batch, { weightDecay: 1e-3, dropConnect: i === 0 ? 0 : 0.3 }));
     const result = { losses, initial, weights: await session.snapshot(), forecast: await session.forecast([40, 44, 48]) };
     await session.dispose();
     return result;
@@ -201,7 +202,7 @@ test('onGradients sees the whole batch gradient (1 and 2 workers alike) and its 
     });
     const before = await session.snapshot();
     await session.ready(8);
-    for (let i = 0; i < 2; i++) session.step(batch, { batchSize: 8, weightDecay: 0 });
+    for (let i = 0; i < 2; i++) session.step(batch, { weightDecay: 0 });
     const after = await session.snapshot();
     await session.dispose();
     return { norms, before, after };

@@ -35,10 +35,12 @@
  * `onGradients` sees the whole gradient at the same point on 1 or 2 workers.
  */
 import { availableParallelism } from 'node:os';
-import { createRng } from '../core/rng.js';
+import { createRng, type Rng } from '../core/rng.js';
 import { ModelevoError } from '../core/errors.js';
 import { Model, type ModelSpec } from '../nn/model.js';
 import { DataParallelTrainer } from '../nn/data-parallel.js';
+import { restorableViews } from '../nn/fit.js';
+import type { ArenaArray } from '../nn/kernels/kernels.js';
 import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
 import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
@@ -46,6 +48,7 @@ import { maskedMetrics, type ForecastMetrics } from './metrics.js';
 import { chunkedGradients, forecastChunks, forecastChunksParallel } from './gwn-engine-inference.js';
 import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
 import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
+import type { GwnStepOptions, GwnTrainable } from './gwn-fit.js';
 
 // moved to gwn-data.ts; still exported here for the callers that import it from the session
 export { engineInputs } from './gwn-data.js';
@@ -89,25 +92,12 @@ export function autoWorkers(nodes: number, batch: number): 1 | 2 {
   return availableParallelism() >= 2 && nodes * batch >= DATA_PARALLEL_MIN ? 2 : 1;
 }
 
-export interface GwnEngineEpochOptions {
-  readonly batchSize: number;
-  readonly weightDecay: number;
-  /** DropConnect probability on weight matrices during training (SynEVO Def. 4.2; 0 = off) */
-  readonly dropConnect?: number;
-  readonly maxSteps?: number;
-  /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
-  readonly deadline?: number;
-  /**
-   * dropout on activations at this rate instead of the configured one (SynEVO's 'activation' drop mode); when
-   * > 0 the steps are masked and their BatchNorm statistics come from a pass at the configured rate
-   */
-  readonly activationDropout?: number;
-}
-
-/** What the trainers need of a Graph WaveNet session: GwnEngineSession and the tfjs GwnTrainingSession both have it. */
-export interface GwnSession {
+/**
+ * What the trainers need of a Graph WaveNet session (GwnEngineSession, the tfjs GwnTrainingSession): steps for
+ * the one loop (gwn-fit.ts) and evaluation.
+ */
+export interface GwnSession extends GwnTrainable {
   readonly config: GraphWaveNetConfig;
-  trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }>;
   evaluate(samples: readonly number[]): Promise<ForecastMetrics>;
   forecast(samples: readonly number[], batchSize?: number): Promise<Float64Array>;
   gradients(samples: readonly number[]): Promise<Record<string, Float32Array>>;
@@ -130,7 +120,7 @@ export class GwnEngineSession implements GwnSession {
   /** data-parallel trainers being stopped (a batch-size change); dispose() waits for them */
   private readonly closing: Promise<void>[] = [];
   private readonly inference = new Map<number, Model>();
-  private readonly rng;
+  readonly batchOrder: Rng;
   /** the frozen tensors, and the DropConnect-masked weight matrices, as ranges of the flat parameter run */
   private readonly frozenRanges: FrozenRanges;
   private readonly dropConnectMasks: DropConnectMasks;
@@ -141,7 +131,7 @@ export class GwnEngineSession implements GwnSession {
     this.supports = transitionMatrices(prepared.network.adjacency, this.config.nodes);
     this.initial = options.initialWeights ?? initialGwnWeights(this.config, 2, options.seed);
     this.rest = this.initial;
-    this.rng = createRng('gwn-order', options.seed);
+    this.batchOrder = createRng('gwn-order', options.seed);
     // ranges in the flat parameter run are the same in every compiled copy: measure them on a batch-1 model
     const probe = this.compile(1);
     const start = probe.runs.params;
@@ -190,8 +180,8 @@ export class GwnEngineSession implements GwnSession {
   }
 
   /**
-   * Opens the training model for `batch` (data-parallel with `workers: 2` and batch ≥ 2); trainEpoch does this
-   * itself, callers of `step()` do it first to train data-parallel.
+   * Opens the training model for `batch` (data-parallel with `workers: 2` and batch ≥ 2); the loop (gwn-fit.ts)
+   * does this itself, other callers of `step()` do it first to train data-parallel.
    */
   async ready(batch: number): Promise<void> {
     if (this.training && this.trainingBatch === batch) return;
@@ -237,28 +227,13 @@ export class GwnEngineSession implements GwnSession {
     return [...gwnTensorMappings(this.config, 2).keys()].filter((n) => !n.includes('running_') && !frozen(n));
   }
 
-  /** One pass over `samples` in a seeded shuffled order; returns the mean training loss. */
-  async trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }> {
-    const order = [...samples];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const batchSize = Math.min(epoch.batchSize, order.length);
-    if (batchSize > 0) await this.ready(batchSize);
-    let lossSum = 0;
-    let steps = 0;
-    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-      if (epoch.maxSteps !== undefined && steps >= epoch.maxSteps) break;
-      if (epoch.deadline !== undefined && steps > 0 && performance.now() >= epoch.deadline) break;
-      lossSum += this.step(order.slice(start, start + batchSize), epoch);
-      steps++;
-    }
-    return { loss: lossSum / Math.max(steps, 1), steps };
+  /** the training model's parameters and persistent state (none before the first step) */
+  restorable(): readonly ArenaArray[] {
+    return this.training ? restorableViews(this.training) : [];
   }
 
   /** One optimiser step on a batch; returns its loss. */
-  step(batch: readonly number[], epoch: GwnEngineEpochOptions): number {
+  step(batch: readonly number[], epoch: GwnStepOptions): number {
     const model = this.trainingModel(batch.length);
     const data = model.kernels.data;
     const parallel = this.parallel;

@@ -2,10 +2,11 @@
  * Training and forecasting of Graph WaveNet under the 12-in/12-out protocol (spatiotemporal.md §1 "Training
  * defaults", §2): Adam with L2 weight decay, gradient-norm clip, loss = masked MAE on inverse-scaled
  * predictions, model selection on the validation masked MAE. The optimiser step lives in `GwnEngineSession`
- * (gwn-engine-session.ts, on the training engine); this file runs epochs on the standard chronological split (or given sample lists) with
- * early stopping: `epochs` is a maximum, training stops once the validation MAE has not improved for `patience`
- * epochs (LargeST uses patience 30 with up to 100 epochs), and the best-validation epoch's weights are returned
- * (restore-best). Every epoch's train and validation MAE is kept as the learning curve.
+ * (gwn-engine-session.ts, on the training engine); the epochs run in the one loop (src/nn/fit.ts through
+ * gwn-fit.ts) on the standard chronological split (or given sample lists) with early stopping: `epochs` is a
+ * maximum, training stops once the validation MAE has not improved for `patience` epochs (LargeST uses patience
+ * 30 with up to 100 epochs), and the best-validation epoch's weights are returned (restore-best). Every epoch's
+ * train and validation MAE is kept as the learning curve.
  *
  * A caller with a session of its own (ComS2T's prompt-conditioned Stage 1b, the tfjs reference of the
  * equivalence script) passes `sessionFactory`.
@@ -15,6 +16,7 @@ import type { SampleRange } from '../tasks/traffic/windows.js';
 import type { GraphWaveNetConfig, GwnWeights } from './gwn-config.js';
 import { rangeIndices, type PreparedTraffic } from './gwn-data.js';
 import { GwnEngineSession, type GwnEngineSessionOptions, type GwnSession, type GwnWorkers } from './gwn-engine-session.js';
+import { fitSamples } from './gwn-fit.js';
 
 export { buildInputs, prepareTraffic, type PreparedTraffic } from './gwn-data.js';
 
@@ -60,7 +62,7 @@ export interface GwnTrainOptions {
   /** engine threads: 1, 2 (data-parallel) or 'auto' (default: 2 on ≥ 2 cores for batches worth it; gwn-engine-session.ts) */
   readonly workers?: GwnWorkers;
   /** a session of the caller's own (ComS2T's prompt-conditioned Stage 1b); `session` and `workers` are then unused */
-  readonly sessionFactory?: () => Pick<GwnSession, 'config' | 'trainEpoch' | 'evaluate' | 'snapshot' | 'dispose'>;
+  readonly sessionFactory?: () => Omit<GwnSession, 'forecast' | 'gradients'>;
 }
 
 
@@ -103,59 +105,68 @@ export async function trainGwn(prepared: PreparedTraffic, options: GwnTrainOptio
   const trainSamples = options.trainSamples ?? rangeIndices(prepared.splits.train);
   const valSamples = options.valSamples ?? rangeIndices(prepared.splits.val);
   const history: EpochRecord[] = [];
-  let best: { epoch: number; mae: number; weights: GwnWeights } | undefined = options.initialBest
-    ? { epoch: options.initialBest.epoch, mae: options.initialBest.valMae, weights: options.initialBest.weights }
-    : undefined;
-  const trainingStarted = performance.now();
-  const deadline = options.maxSeconds === undefined ? undefined : trainingStarted + options.maxSeconds * 1000;
+  const initialBest = options.initialBest;
+  const restoreBest = options.restoreBest ?? true;
+  const deadline = options.maxSeconds === undefined ? undefined : performance.now() + options.maxSeconds * 1000;
   const firstEpoch = options.firstEpoch ?? 1;
-  const minDelta = options.minDelta ?? 0;
   const trainScored = options.trainScoreWindows ? evenlySpacedOf(trainSamples, options.trainScoreWindows) : [];
-  // a resumed run counts the epochs it already spent without beating its best
-  let sinceBest = best ? firstEpoch - 1 - best.epoch : 0;
-  let last: { epoch: number; weights: GwnWeights } | undefined;
-  let stopReason: StopReason = 'max-epochs';
+  // the loop counts epochs from 0: its epoch e is epoch e + 1 here
+  const continueFrom = {
+    epoch: firstEpoch - 1,
+    // a resumed run counts the epochs it already spent without beating its best
+    ...(initialBest ? { best: { metric: initialBest.valMae, epoch: initialBest.epoch - 1 }, sinceBest: Math.max(0, firstEpoch - 1 - initialBest.epoch) } : {}),
+  };
+  let scores: { valMae: number; trainMae: number | undefined } = { valMae: Number.NaN, trainMae: undefined };
+  // a session without restorable views (the tfjs reference) keeps its best epoch as a snapshot
+  let bestSnapshot: GwnWeights | undefined;
+  let epochStarted = performance.now();
   try {
-    for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
-      const started = performance.now();
-      const { loss } = await session.trainEpoch(trainSamples, {
-        batchSize: options.batchSize,
-        weightDecay: options.weightDecay,
-        dropConnect: options.dropConnect,
-        maxSteps: options.maxStepsPerEpoch,
-        deadline,
-      });
-      const valMae = (await session.evaluate(valSamples)).mae;
-      const trainMae = trainScored.length > 0 ? (await session.evaluate(trainScored)).mae : undefined;
-      const record: EpochRecord = { epoch, trainLoss: loss, ...(trainMae === undefined ? {} : { trainMae }), valMae, seconds: (performance.now() - started) / 1000 };
-      history.push(record);
-      options.onEpoch?.(record);
-      const improved = !best || valMae < best.mae - minDelta;
-      const needWeights = options.onEpochWeights !== undefined || improved || options.restoreBest === false;
-      const weights = needWeights ? await session.snapshot() : undefined;
-      if (weights) options.onEpochWeights?.(epoch, weights);
-      if (options.restoreBest === false) last = { epoch, weights: weights! };
-      if (improved) {
-        best = { epoch, mae: valMae, weights: weights! };
-        sinceBest = 0;
-      } else sinceBest++;
-      if (deadline !== undefined && performance.now() >= deadline) {
-        stopReason = 'time';
-        break;
-      }
-      if (options.patience !== undefined && sinceBest >= options.patience && epoch < options.epochs) {
-        stopReason = 'patience';
-        break;
-      }
-    }
+    const result = await fitSamples(session, trainSamples, {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      step: { weightDecay: options.weightDecay, ...(options.dropConnect === undefined ? {} : { dropConnect: options.dropConnect }) },
+      ...(options.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: options.maxStepsPerEpoch }),
+      ...(deadline === undefined ? {} : { deadline }),
+      continueFrom,
+      validation: {
+        objective: 'min',
+        ...(options.patience === undefined ? {} : { patience: options.patience }),
+        ...(options.minDelta === undefined ? {} : { minDelta: options.minDelta }),
+        restoreBest,
+        metric: async () => {
+          const valMae = (await session.evaluate(valSamples)).mae;
+          scores = { valMae, trainMae: trainScored.length > 0 ? (await session.evaluate(trainScored)).mae : undefined };
+          return valMae;
+        },
+      },
+      onEpoch: async (summary) => {
+        const { valMae, trainMae } = scores;
+        const record: EpochRecord = { epoch: summary.epoch + 1, trainLoss: summary.meanLoss, ...(trainMae === undefined ? {} : { trainMae }), valMae, seconds: (performance.now() - epochStarted) / 1000 };
+        history.push(record);
+        options.onEpoch?.(record);
+        const keepBest = summary.improved && restoreBest && !session.restorable;
+        if (options.onEpochWeights || keepBest) {
+          const weights = await session.snapshot();
+          options.onEpochWeights?.(record.epoch, weights);
+          if (keepBest) bestSnapshot = weights;
+        }
+        epochStarted = performance.now();
+      },
+    });
+    const best = result.best;
     if (!best) {
       throw new ModelevoError('CONFIG_INVALID', `graph wavenet ran no epoch: expected epochs ≥ first epoch ≥ 1, got epochs ${options.epochs}, first epoch ${firstEpoch}`, {
         hint: 'raise --epochs (a resumed run continues after its last recorded epoch)',
         details: { epochs: options.epochs, firstEpoch },
       });
     }
-    const kept = options.restoreBest === false && last ? last : best;
-    return { config: session.config, weights: kept.weights, history, bestEpoch: best.epoch, stopReason };
+    const bestEpoch = best.epoch + 1;
+    const timeUp = deadline !== undefined && performance.now() >= deadline;
+    // a patience stop on the last epoch is the epoch maximum; the time cap is named before patience
+    const stopReason: StopReason = result.stopped === 'deadline' || (result.stopped === 'patience' && timeUp) ? 'time' : result.stopped === 'patience' && result.epochs < options.epochs ? 'patience' : 'max-epochs';
+    // the loop put the best epoch's parameters back (restore-best) or left the last epoch's
+    const weights = history.length === 0 || (restoreBest && bestEpoch < firstEpoch) ? initialBest!.weights : restoreBest && !session.restorable ? bestSnapshot! : await session.snapshot();
+    return { config: session.config, weights, history, bestEpoch, stopReason };
   } finally {
     await session.dispose();
   }

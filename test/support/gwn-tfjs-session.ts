@@ -18,7 +18,7 @@
  * running statistics of a masked network that evaluation never runs).
  */
 import { tf } from '../../src/train/tf.js';
-import { createRng } from '../../src/core/rng.js';
+import { createRng, type Rng } from '../../src/core/rng.js';
 import { ModelevoError } from '../../src/core/errors.js';
 import { HORIZON_STEPS, INPUT_STEPS } from '../../src/tasks/traffic/windows.js';
 import { defaultGwnConfig, gwnForward, initialGwnWeights, isTrainable, parameterSpecs, type ForwardOptions, type GraphWaveNetConfig, type GwnWeights, type ParamLookup } from './gwn-tfjs.js';
@@ -46,8 +46,8 @@ export interface GwnSessionOptions {
   readonly forward?: GwnForwardFn;
 }
 
+/** one step's options (the engine session's GwnStepOptions, plus `masked`) */
 export interface EpochOptions {
-  readonly batchSize: number;
   readonly weightDecay: number;
   /** DropConnect probability on weight matrices during training (SynEVO Def. 4.2; 0 = off) */
   readonly dropConnect?: number;
@@ -56,9 +56,6 @@ export interface EpochOptions {
    * BatchNorm statistics then come from the extra unmasked pass, as with DropConnect
    */
   readonly masked?: boolean;
-  readonly maxSteps?: number;
-  /** stop starting new steps after this wall-clock instant (performance.now() milliseconds) */
-  readonly deadline?: number;
 }
 
 export class GwnTrainingSession {
@@ -67,7 +64,8 @@ export class GwnTrainingSession {
   private readonly variables: tf.Variable[] = [];
   private readonly supports: tf.Tensor2D[];
   private readonly optimizer: tf.AdamOptimizer;
-  private readonly rng;
+  /** the batch-order stream of the one loop (src/spatiotemporal/gwn-fit.ts) */
+  readonly batchOrder: Rng;
   private readonly forwardFn: GwnForwardFn;
   private stepCount = 0;
 
@@ -92,7 +90,7 @@ export class GwnTrainingSession {
     }
     for (const [name, w] of Object.entries(options.extraWeights ?? {})) add(name, w.shape, w.data, true);
     this.optimizer = tf.train.adam(options.learningRate);
-    this.rng = createRng('gwn-order', options.seed);
+    this.batchOrder = createRng('gwn-order', options.seed);
     this.forwardFn = options.forward ?? ((param, input, _samples, forwardOptions) => gwnForward(this.config, param, this.supports, input, forwardOptions));
   }
 
@@ -110,25 +108,6 @@ export class GwnTrainingSession {
   /** Names of the tensors the optimiser updates. */
   trainableNames(): string[] {
     return this.variables.map((v) => v.name.slice(0, v.name.lastIndexOf('#')));
-  }
-
-  /** One pass over `samples` in a seeded shuffled order; returns the mean training loss. */
-  async trainEpoch(samples: readonly number[], epoch: EpochOptions): Promise<{ loss: number; steps: number }> {
-    const order = [...samples];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const batchSize = Math.min(epoch.batchSize, order.length);
-    let lossSum = 0;
-    let steps = 0;
-    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-      if (epoch.maxSteps !== undefined && steps >= epoch.maxSteps) break;
-      if (epoch.deadline !== undefined && steps > 0 && performance.now() >= epoch.deadline) break;
-      lossSum += await this.step(order.slice(start, start + batchSize), epoch);
-      steps++;
-    }
-    return { loss: lossSum / Math.max(steps, 1), steps };
   }
 
   /** One optimiser step on a batch; returns its loss. */

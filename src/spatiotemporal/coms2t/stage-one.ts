@@ -18,12 +18,14 @@
  * which is what the tfjs version's mask ⊙ w + (1 − mask) ⊙ w_stable remap achieved in the forward.
  */
 import { ModelevoError } from '../../core/errors.js';
-import { createRng } from '../../core/rng.js';
+import { createRng, type Rng } from '../../core/rng.js';
+import { restorableViews } from '../../nn/fit.js';
+import type { ArenaArray } from '../../nn/kernels/kernels.js';
 import type { CompileOptions, Model } from '../../nn/model.js';
 import { HORIZON_STEPS } from '../../tasks/traffic/windows.js';
 import { defaultGwnConfig, type GraphWaveNetConfig, type GwnWeights } from '../gwn-config.js';
 import { getGwnWeights, gwnTensorMappings } from '../gwn-engine.js';
-import type { GwnEngineEpochOptions } from '../gwn-engine-session.js';
+import type { GwnStepOptions } from '../gwn-fit.js';
 import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
 import { maskedMetrics, type ForecastMetrics } from '../metrics.js';
 import type { PromptFeatureContext } from './features.js';
@@ -52,7 +54,7 @@ export class StageOneSession {
   readonly config: GraphWaveNetConfig;
   private training: PromptedGwn | undefined;
   private readonly inference = new Map<number, PromptedGwn>();
-  private readonly rng;
+  readonly batchOrder: Rng;
   /** backbone flat-run indices (relative to the parameter run) that stay at their starting values */
   private frozenIndices: Uint32Array | undefined;
   private frozenValues: Float32Array | undefined;
@@ -60,7 +62,7 @@ export class StageOneSession {
 
   constructor(private readonly prepared: PreparedTraffic, private readonly context: PromptFeatureContext, private readonly options: StageOneOptions) {
     this.config = defaultGwnConfig(prepared.network.sensorIds.length, options.config);
-    this.rng = createRng('gwn-order', options.seed);
+    this.batchOrder = createRng('gwn-order', options.seed);
   }
 
   private compile(batch: number, training: boolean): PromptedGwn {
@@ -104,27 +106,15 @@ export class StageOneSession {
     this.frozenValues = Float32Array.from(this.frozenIndices, (i) => data[start + i]!);
   }
 
-  /** One pass over `samples` in a seeded shuffled order; returns the mean training loss. */
-  async trainEpoch(samples: readonly number[], epoch: GwnEngineEpochOptions): Promise<{ loss: number; steps: number }> {
-    const order = [...samples];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const batchSize = Math.min(epoch.batchSize, order.length);
-    let lossSum = 0;
-    let steps = 0;
-    for (let start = 0; start + batchSize <= order.length; start += batchSize) {
-      if (epoch.maxSteps !== undefined && steps >= epoch.maxSteps) break;
-      if (epoch.deadline !== undefined && steps > 0 && performance.now() >= epoch.deadline) break;
-      lossSum += this.step(order.slice(start, start + batchSize), epoch.weightDecay);
-      steps++;
-    }
-    return { loss: lossSum / Math.max(steps, 1), steps };
+  /** parameters and persistent state of the backbone and the prompt networks (none before the first step) */
+  restorable(): readonly ArenaArray[] {
+    const pair = this.training;
+    if (!pair) return [];
+    return pair.prompt ? [...restorableViews(pair.gwn), ...restorableViews(pair.prompt.model)] : restorableViews(pair.gwn);
   }
 
   /** One optimiser step on a batch; returns its loss. */
-  step(batch: readonly number[], weightDecay: number): number {
+  step(batch: readonly number[], { weightDecay }: GwnStepOptions): number {
     const pair = this.trainingPair(batch.length);
     const step = ++this.stepCount;
     pair.load(batch);

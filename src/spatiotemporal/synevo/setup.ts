@@ -11,7 +11,8 @@ import type { DomainGroup } from '../../tasks/traffic/domains.js';
 import { fitScaler } from '../../tasks/traffic/scaler.js';
 import { HORIZON_STEPS, chronologicalSplit } from '../../tasks/traffic/windows.js';
 import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
-import type { GwnEngineEpochOptions, GwnSession } from '../gwn-engine-session.js';
+import type { GwnSession } from '../gwn-engine-session.js';
+import { fitSamples } from '../gwn-fit.js';
 import { horizonMetrics, type ForecastMetrics } from '../metrics.js';
 
 export interface DomainSetup {
@@ -55,22 +56,24 @@ export interface StepBudget {
   readonly activationDropout?: number;
 }
 
-/** Runs `budget.steps` optimiser steps on random batches of `samples`; returns the first step's loss and the mean. */
-export async function trainSteps(session: GwnSession, samples: readonly number[], budget: StepBudget, beforeEpoch?: () => void): Promise<{ firstLoss: number; meanLoss: number }> {
-  let done = 0;
-  let lossSum = 0;
+/**
+ * Runs `budget.steps` optimiser steps on random batches of `samples`; returns the first step's loss and the mean.
+ * Each step is an epoch of its own (a fresh shuffle of `samples`, its first batch), so a short visit sees
+ * batches from the whole group.
+ */
+export async function trainSteps(session: GwnSession, samples: readonly number[], budget: StepBudget): Promise<{ firstLoss: number; meanLoss: number }> {
   let firstLoss = Number.NaN;
-  while (done < budget.steps) {
-    beforeEpoch?.();
-    const epoch: GwnEngineEpochOptions = { batchSize: budget.batchSize, weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, activationDropout: budget.activationDropout, maxSteps: Math.min(budget.steps - done, 1) };
-    // one step at a time so the first loss after a domain switch is visible (quick adaptation, §2.5)
-    const { loss, steps } = await session.trainEpoch(samples, epoch);
-    if (steps === 0) break;
-    if (done === 0) firstLoss = loss;
-    lossSum += loss;
-    done += steps;
-  }
-  return { firstLoss, meanLoss: lossSum / Math.max(done, 1) };
+  const { meanLoss } = await fitSamples(session, samples, {
+    epochs: budget.steps,
+    maxStepsPerEpoch: 1,
+    batchSize: budget.batchSize,
+    step: { weightDecay: budget.weightDecay, dropConnect: budget.dropConnect, activationDropout: budget.activationDropout },
+    // the first loss after a domain switch (quick adaptation, §2.5)
+    onStep: (loss, step) => {
+      if (step === 1) firstLoss = loss;
+    },
+  });
+  return { firstLoss, meanLoss };
 }
 
 export interface HeldOutMetrics {
