@@ -1,9 +1,9 @@
 /**
  * Golden numbers of the spatiotemporal training loops (issue #22 item 2). They were recorded from the
  * hand-written loops that existed before the port onto src/nn/fit.ts's fitLoopAsync (trainGwn's epoch loop,
- * the sessions' trainEpoch, SynEVO's trainSteps, ComS2T's prompt-training epochs, commit "spatiotemporal:
- * golden numbers of the training loops before their port"), and the ported code must reproduce them bit for
- * bit: same batch order, same rng draws, same float arithmetic. Tiny widths and a few steps each (< 2 s).
+ * the sessions' trainEpoch, SynEVO's trainSteps, ComS2T's prompt-training epochs; recorded at commit 2c3915f),
+ * and the ported code must reproduce them bit for bit: same batch order, same rng draws, same float
+ * arithmetic. Tiny widths and a few steps each (< 2 s).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,8 @@ import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import type { GwnWeights } from './gwn-config.js';
 import { prepareTraffic } from './gwn-data.js';
 import { GwnEngineSession } from './gwn-engine-session.js';
-import { trainGwn, type TrainedGwn } from './gwn-trainer.js';
+import { trainGwn, type GwnTrainOptions, type TrainedGwn } from './gwn-trainer.js';
+import type { GwnStepOptions } from './gwn-fit.js';
 import { trainSteps } from './synevo/setup.js';
 import { trainPromptEncoder } from './coms2t/prompt-training.js';
 import { StageOneSession } from './coms2t/stage-one.js';
@@ -61,15 +62,36 @@ function summary(trained: TrainedGwn): unknown {
   };
 }
 
+const MAIN: GwnTrainOptions = {
+  epochs: 6, batchSize: 8, learningRate: 0.1, weightDecay: 1e-3, clipNorm: 5, seed: 3, config: TINY, workers: 1,
+  maxStepsPerEpoch: 3, patience: 2, trainScoreWindows: 5, dropConnect: 0.1,
+};
+
 test('golden: trainGwn (epochs, step cap, patience, restore best, train scoring) as before the port', async () => {
   const epochWeights: number[] = [];
-  const trained = await trainGwn(prepared, {
-    epochs: 6, batchSize: 8, learningRate: 0.1, weightDecay: 1e-3, clipNorm: 5, seed: 3, config: TINY, workers: 1,
-    maxStepsPerEpoch: 3, patience: 2, trainScoreWindows: 5, dropConnect: 0.1,
-    onEpochWeights: (_e, w) => epochWeights.push(checksum(w, ['end2.weight'])),
-  });
+  const trained = await trainGwn(prepared, { ...MAIN, onEpochWeights: (_e, w) => epochWeights.push(checksum(w, ['end2.weight'])) });
   const got = { ...(summary(trained) as object), epochWeights };
   assertGolden(got, GOLDEN.trainGwn);
+});
+
+test('a session without restorable views (the tfjs reference) keeps its best epoch as a snapshot: the same result', async () => {
+  const { epochWeights: _unused, ...golden } = GOLDEN.trainGwn;
+  const trained = await trainGwn(prepared, {
+    ...MAIN,
+    sessionFactory: () => {
+      const session = new GwnEngineSession(prepared, { seed: MAIN.seed, learningRate: MAIN.learningRate, clipNorm: MAIN.clipNorm, config: TINY, workers: 1 });
+      // everything but restorable()
+      return {
+        config: session.config, batchOrder: session.batchOrder,
+        step: (batch: readonly number[], options: GwnStepOptions) => session.step(batch, options),
+        ready: (batch: number) => session.ready(batch),
+        evaluate: (samples: readonly number[]) => session.evaluate(samples),
+        snapshot: () => session.snapshot(),
+        dispose: () => session.dispose(),
+      };
+    },
+  });
+  assertGolden(summary(trained), golden);
 });
 
 test('golden: trainGwn resumed (first epoch, best so far; restoreBest false, or a best never beaten) as before the port', async () => {
