@@ -10,6 +10,39 @@ import type { GraphWaveNetConfig, GwnWeights } from './gwn-config.js';
 import { getGwnWeights } from './gwn-engine.js';
 import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
 
+/** the largest chunk a session compiles a model for outside training (~13 MiB of arena per example at 207 nodes) */
+export const INFERENCE_BATCH = 16;
+
+/**
+ * A session's inference copies (GwnEngineSession's models, ComS2T Stage 1b's prompted pairs): one per chunk
+ * size from 1 to INFERENCE_BATCH, compiled on first use and kept.
+ */
+export class InferenceCopies<T> {
+  private readonly copies = new Map<number, T>();
+
+  constructor(private readonly compile: (batch: number) => T) {}
+
+  /** the copy for chunks of `wanted` examples (clamped to 1..INFERENCE_BATCH) */
+  for(wanted: number): T {
+    const batch = Math.max(1, Math.min(wanted, INFERENCE_BATCH));
+    let copy = this.copies.get(batch);
+    if (copy === undefined) {
+      copy = this.compile(batch);
+      this.copies.set(batch, copy);
+    }
+    return copy;
+  }
+
+  /** keeps a copy compiled elsewhere (a session's batch-1 probe) */
+  add(batch: number, copy: T): void {
+    this.copies.set(batch, copy);
+  }
+
+  clear(): void {
+    this.copies.clear();
+  }
+}
+
 /** Forecasts of `samples` on `model` into `out` ([samples, 12, N], original units). */
 export function forecastChunks(model: Model, prepared: PreparedTraffic, nodes: number, samples: readonly number[], out: Float64Array): Float64Array {
   const size = model.input.shape[0]!;

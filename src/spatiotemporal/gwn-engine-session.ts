@@ -45,16 +45,13 @@ import { HORIZON_STEPS, INPUT_STEPS } from '../tasks/traffic/windows.js';
 import { defaultGwnConfig, initialGwnWeights, transitionMatrices, type GraphWaveNetConfig, type GwnWeights } from './gwn-config.js';
 import { GWN_LAYER, engineTensor, getGwnWeights, gwnModelSpec, gwnTensorMappings, setGwnSupports, setGwnWeights } from './gwn-engine.js';
 import { maskedMetrics, type ForecastMetrics } from './metrics.js';
-import { chunkedGradients, forecastChunks, forecastChunksParallel } from './gwn-engine-inference.js';
+import { InferenceCopies, chunkedGradients, forecastChunks, forecastChunksParallel } from './gwn-engine-inference.js';
 import { DropConnectMasks, FrozenRanges } from './gwn-update-ranges.js';
 import { engineInputs, targetsOf, type PreparedTraffic } from './gwn-data.js';
 import type { GwnStepOptions, GwnTrainable } from './gwn-fit.js';
 
 // moved to gwn-data.ts; still exported here for the callers that import it from the session
 export { engineInputs } from './gwn-data.js';
-
-/** the largest chunk a session compiles a model for outside training */
-const INFERENCE_BATCH = 16;
 
 export interface GwnEngineSessionOptions {
   readonly seed: number | string;
@@ -119,7 +116,7 @@ export class GwnEngineSession implements GwnSession {
   private parallel: { trainer: DataParallelTrainer; inputs: Float32Array } | undefined;
   /** data-parallel trainers being stopped (a batch-size change); dispose() waits for them */
   private readonly closing: Promise<void>[] = [];
-  private readonly inference = new Map<number, Model>();
+  private readonly inference = new InferenceCopies((batch) => this.compile(batch));
   readonly batchOrder: Rng;
   /** the frozen tensors, and the DropConnect-masked weight matrices, as ranges of the flat parameter run */
   private readonly frozenRanges: FrozenRanges;
@@ -143,7 +140,7 @@ export class GwnEngineSession implements GwnSession {
     const mappings = gwnTensorMappings(this.config, 2);
     this.frozenRanges = new FrozenRanges([...mappings].filter(([name]) => frozen(name) && !name.includes('running_')).flatMap(([, m]) => m.engine.map(rangeOf)));
     this.dropConnectMasks = new DropConnectMasks([...mappings].filter(([name]) => name.endsWith('.weight') && !name.includes('.bn.')).flatMap(([, m]) => m.engine.map(rangeOf)));
-    this.inference.set(1, probe);
+    this.inference.add(1, probe);
   }
 
   private get spec(): ModelSpec {
@@ -211,14 +208,7 @@ export class GwnEngineSession implements GwnSession {
 
   /** the model chunks of forecasts and gradients run on: the training one, or one of at most INFERENCE_BATCH */
   private chunkModel(wanted: number): Model {
-    if (this.training) return this.training;
-    const batch = Math.max(1, Math.min(wanted, INFERENCE_BATCH));
-    let model = this.inference.get(batch);
-    if (!model) {
-      model = this.compile(batch);
-      this.inference.set(batch, model);
-    }
-    return model;
+    return this.training ?? this.inference.for(wanted);
   }
 
   /** Names (tfjs) of the tensors the optimiser updates. */
@@ -317,7 +307,7 @@ export class GwnEngineSession implements GwnSession {
 
   /** Every tensor in tfjs names and layouts. */
   async snapshot(): Promise<GwnWeights> {
-    return getGwnWeights(this.training ?? this.inference.get(1)!, this.config, 2, { rest: this.rest });
+    return getGwnWeights(this.training ?? this.inference.for(1), this.config, 2, { rest: this.rest });
   }
 
   async dispose(): Promise<void> {

@@ -25,15 +25,13 @@ import type { CompileOptions, Model } from '../../nn/model.js';
 import { HORIZON_STEPS } from '../../tasks/traffic/windows.js';
 import { defaultGwnConfig, type GraphWaveNetConfig, type GwnWeights } from '../gwn-config.js';
 import { getGwnWeights, gwnTensorMappings } from '../gwn-engine.js';
+import { InferenceCopies } from '../gwn-engine-inference.js';
 import type { GwnStepOptions } from '../gwn-fit.js';
 import { targetsOf, type PreparedTraffic } from '../gwn-data.js';
 import { maskedMetrics, type ForecastMetrics } from '../metrics.js';
 import type { PromptFeatureContext } from './features.js';
 import { isPromptTensor } from './prompt-encoder.js';
 import { PromptedGwn } from './prompted-gwn.js';
-
-/** the largest chunk forecasts compile a model for when no training model exists (~13 MiB per example at 207 nodes) */
-const INFERENCE_BATCH = 16;
 
 export interface StageOneOptions {
   readonly seed: number | string;
@@ -53,7 +51,7 @@ export interface StageOneOptions {
 export class StageOneSession {
   readonly config: GraphWaveNetConfig;
   private training: PromptedGwn | undefined;
-  private readonly inference = new Map<number, PromptedGwn>();
+  private readonly inference = new InferenceCopies((batch) => this.compile(batch, false));
   readonly batchOrder: Rng;
   /** backbone flat-run indices (relative to the parameter run) that stay at their starting values */
   private frozenIndices: Uint32Array | undefined;
@@ -142,14 +140,7 @@ export class StageOneSession {
 
   /** the pair forecasts run on: the training one, or one of at most INFERENCE_BATCH examples */
   private chunkPair(wanted: number): PromptedGwn {
-    if (this.training) return this.training;
-    const batch = Math.max(1, Math.min(wanted, INFERENCE_BATCH));
-    let pair = this.inference.get(batch);
-    if (!pair) {
-      pair = this.compile(batch, false);
-      this.inference.set(batch, pair);
-    }
-    return pair;
+    return this.training ?? this.inference.for(wanted);
   }
 
   /** Forecasts [samples, 12, N] in original units (inference mode: running BatchNorm statistics, no dropout). */
