@@ -137,3 +137,26 @@ test('stage transitions reset the optimiser as the authors\' set_opt: Stage 1b a
   const encoder = Object.keys(prompts).filter(isEncoderTensor);
   assertFreshAdamStep(stepRatios(after, adapted.weights, encoder, lr), 'Stage 2 encoder', 20);
 });
+
+test('Stage 1b clips the raw gradient, then adds λ·w at full strength (clip_grad_norm_, then PyTorch Adam weight_decay)', async () => {
+  // a clip norm of 1e-12 shrinks the clipped gradient below any decay term, so the gradient Adam sees is ≈ λ·w
+  // and its first (fresh) step moves every trained weight by lr towards zero. Decay added before the clip would be
+  // clipped with the gradient and leave the direction to sign(g + λ·w), which points away from zero for many
+  // weights (|g| ≫ λ|w| at λ = 1e-3).
+  const lr = 1e-5;
+  const weightDecay = 1e-3;
+  const result = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Epochs: 1, maxStepsPerEpoch: 1, stage1LearningRate: lr, clipNorm: 1e-12, weightDecay }, 'ssl');
+  const start = stageZero.trained.weights;
+  const after = result.beforeAdaptation.weights;
+  let checked = 0;
+  for (const name of result.weightSplit.dynamic) {
+    start[name]!.data.forEach((w, i) => {
+      if (Math.abs(w) < 1e-3) return; // λ·|w| must dominate the clipped gradient (≤ 1e-12)
+      const expected = w - lr * Math.sign(w);
+      assert.ok(Math.abs(after[name]!.data[i]! - expected) < 0.02 * lr, `${name}[${i}]: ${w} → ${after[name]!.data[i]}, expected ${expected}`);
+      checked++;
+    });
+  }
+  assert.ok(checked > 100, `only ${checked} elements checked`);
+  for (const name of result.frozen) assert.ok(same(start[name]!, after[name]!), `${name} moved although frozen`);
+});
