@@ -83,6 +83,14 @@ test('reinit keeps frozen tensors at a fresh init; element-variance restores sta
   const reinit = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Init: 'reinit' }, 'none');
   const fresh = initialGwnWeights(stageZero.trained.config, 2, `${OPTIONS.seed}-reinit`);
   for (const name of reinit.frozen) assert.ok(same(fresh[name]!, reinit.beforeAdaptation.weights[name]!), `${name} is not at the fresh init`);
+  assert.ok(reinit.frozen.some((name) => !same(fresh[name]!, stageZero.trained.weights[name]!)), 'the fresh init must differ from Stage 0');
+  // the code's set_model re-creates the prompt networks as well: Stage 1a is skipped (its result would be thrown
+  // away) and the encoder's output heads, which Stage 1b never updates, are still at the seed's fresh init
+  assert.deepEqual(reinit.promptPretrainLosses, []);
+  const freshPrompts = initialPromptWeights(`${OPTIONS.seed}-reinit`, OPTIONS.promptDim);
+  const heads = Object.keys(freshPrompts).filter((name) => name.includes('.out.'));
+  assert.equal(heads.length, 4);
+  for (const name of heads) assert.ok(same(freshPrompts[name]!, reinit.beforeAdaptation.weights[name]!), `${name} is not at the fresh init`);
   // δ at the median element variance makes some tensors partly stable
   const elementwise = await runComS2TStages(setup, stageZero, { ...OPTIONS, split: { method: 'element-variance', ratio: 50, delta: 1e-5 } }, 'none');
   const masks = Object.entries(elementwise.weightSplit.elementMasks);
