@@ -38,6 +38,8 @@ const FULL_BUDGET = {
   promptLearningRate: 1e-4,
   weightDecay: 1e-4,
   clipNorm: 5,
+  /** the code's split pool: its 12 never-updated prompt tensors ranked with the backbone (weight-split.ts) */
+  splitIdleTensors: 12,
   /** Stage-1b start of the method and its ablations (coms2t.md: keep Stage 0, `--retrain 0`) */
   stage1Init: 'keep' as 'keep' | 'reinit',
   /** also run the full method with the other start: the code's default `--retrain 1` */
@@ -68,7 +70,7 @@ const CODE_CONVENTIONS = `| point | the authors' code (file:line) | here |
 | gradient clipping | \`self.clip = 5\` (engine.py:25); \`clip_grad_norm_\` over all parameters in train (:66), over \`pemb\` in train_prompt (:119) | 5, global norm over the trained tensors; prompt stages over the encoder |
 | re-initialisation before 1b | \`--retrain\` default 1 (train.py:45): \`engine.set_model()\` (train.py:244; engine.py:96) makes a new gwnet, prompt networks included: frozen stable tensors at a fresh init, Stage 1a's encoder discarded | option \`stage1Init: 'reinit'\` (test "reinit keeps frozen tensors at a fresh init…"); the table's ComS2T rows use \`keep\` (coms2t.md §3, \`--retrain 0\`), the "--retrain" row the other |
 | frozen set | \`requires_grad = False\` for conv/mlp tensors outside the dynamic set (train.py:414–428): no gradient, no decay, not in the clip norm | zero gradient, restored after every step (bit-identical) |
-| split pool | every state_dict tensor except names with var/mean/bn/nodevec (train.py:385) — the 12 prompt tensors included, ranked last (never updated in Stage 0), so ⌊50% · (70 + 12)⌋ = 41 of 70 backbone tensors are dynamic | backbone tensors only: ⌊50% · 54⌋ = 27 of 54 (our temporal conv fuses filter and gate, so counts differ anyway) |
+| split pool | every state_dict tensor except names with var/mean/bn/nodevec (train.py:385) — the 12 prompt tensors included, ranked last (never updated in Stage 0), so ⌊50% · (70 + 12)⌋ = 41 of 70 backbone tensors are dynamic | backbone tensors ranked, 12 idle ones counted in the pool (option \`idleTensors\`): ⌊50% · (54 + 12)⌋ = 33 of 54 dynamic (our temporal conv fuses filter and gate, so the tensor counts differ) |
 | best epoch | Stage 1b restores its best-validation epoch (train.py:346–348); Stage 0 keeps its last epoch | both restore the best-validation epoch (early stopping) |
 | prompt epochs | \`--prompt_epochs\` default 5 (train.py:39); run_pm2_5.sh passes 3 | 5 |`;
 
@@ -113,6 +115,7 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
     weightDecay: BUDGET.weightDecay,
     clipNorm: BUDGET.clipNorm,
     stage1Init: BUDGET.stage1Init,
+    split: { ...DEFAULT_COMS2T.split, idleTensors: BUDGET.splitIdleTensors },
     batchSize: BUDGET.batchSize,
     learningRate: BUDGET.learningRate,
     onEpoch: (stage, r) => log(epochProgress(r, `seed ${seed} ${stage}`)),
