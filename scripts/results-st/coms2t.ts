@@ -252,7 +252,7 @@ Conventions checked against the authors' code (hqh0728/ComS2T at commit f818815)
 
 ${CODE_CONVENTIONS}
 
-The "s" column counts Stage 0 in every row that starts from it. Weight split (tensor-ratio, 50%, seed ${first.seed}): ${first.split.dynamic.length}
+The "s" column counts Stage 0 in every row that starts from it. Weight split (tensor-ratio, 50%, ${b.splitIdleTensors} idle tensors in the pool, seed ${first.seed}): ${first.split.dynamic.length}
 of ${first.split.eligible} eligible tensors dynamic, ${first.split.frozen} frozen in Stage 1b. Prompt objective on the prompt windows
 (masked MAE of [mean, variance], z-score units) before → after Stage 2: ${units.map((u) => (u.promptObjective ? `${f(u.promptObjective.before)} → ${f(u.promptObjective.after)}` : '—')).join('; ')}.
 
