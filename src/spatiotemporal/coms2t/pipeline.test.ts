@@ -79,7 +79,7 @@ test('ablations: hip freezes nothing, ssl skips 1a and 2, pmt has no prompt tens
   assert.ok(ttf.promptPretrainLosses.length > 0);
 });
 
-test('reinit keeps frozen tensors at a fresh init; element-variance restores stable elements exactly', async () => {
+test('reinit (the code\'s --retrain 1) starts from the seed\'s fresh init, prompt networks included, and skips Stage 1a; element-variance restores stable elements exactly', async () => {
   const reinit = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Init: 'reinit' }, 'none');
   const fresh = initialGwnWeights(stageZero.trained.config, 2, `${OPTIONS.seed}-reinit`);
   for (const name of reinit.frozen) assert.ok(same(fresh[name]!, reinit.beforeAdaptation.weights[name]!), `${name} is not at the fresh init`);
