@@ -3,7 +3,9 @@
  * with the time-of-day OOD split (train 08–16, validation 16–24, prompt 00–01, test 01–08): plain Graph WaveNet
  * vs ComS2T and its four ablations, test masked MAE / RMSE / MAPE (12-step average, horizons 3/6/12), over three
  * seeds (mean ± sd; verdicts by the spread). Stage 0 stops early on validation MAE; Stage 1b runs at its own lr
- * with a fresh Adam (the authors' code; pipeline.ts). Each seed is cached on its own
+ * with a fresh Adam (the authors' code; pipeline.ts); the prompt stages, weight decay and clip follow the authors'
+ * code too (CODE_CONVENTIONS below, rendered into the page), and one extra row runs the full method from the other
+ * Stage-1b start (the code's default `--retrain 1` re-initialises everything). Each seed is cached on its own
  * (docs/results/spatiotemporal/coms2t-units/), so an interrupted run resumes; the aggregate is
  * docs/results/spatiotemporal/coms2t.json, reused unless `rerun`.
  * Standalone: `node --import tsx scripts/results-st/coms2t.ts [--rerun]`.
@@ -30,13 +32,47 @@ const FULL_BUDGET = {
   stage0Epochs: 60,
   patience: 8,
   stage1Epochs: 20,
+  /** train.py default 5 (run_pm2_5.sh passes 3) */
   promptEpochs: 5,
+  /** the authors' code (CODE_CONVENTIONS): one lr for the prompt stages, Adam's L2 weight decay, clip 5 */
+  promptLearningRate: 1e-4,
+  weightDecay: 1e-4,
+  clipNorm: 5,
+  /** the code's split pool: its 12 never-updated prompt tensors ranked with the backbone (weight-split.ts) */
+  splitIdleTensors: 12,
+  /** Stage-1b start of the method and its ablations (coms2t.md: keep Stage 0, `--retrain 0`) */
+  stage1Init: 'keep' as 'keep' | 'reinit',
+  /** also run the full method with the other start: the code's default `--retrain 1` */
+  otherInitRow: true,
   maxStepsPerEpoch: undefined as number | undefined,
   seeds: [...SEEDS],
 };
 const BUDGET: typeof FULL_BUDGET = tinyBudget()
   ? { ...FULL_BUDGET, width: { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8 }, stage0Epochs: 2, patience: 2, stage1Epochs: 1, promptEpochs: 1, maxStepsPerEpoch: 2, seeds: [0, 1] }
   : FULL_BUDGET;
+
+/** the full method's row under the Stage-1b start that the ablations do not use */
+const INIT_ROW = { reinit: 'ComS2T, --retrain 1', keep: 'ComS2T, --retrain 0' } as const;
+const INIT_NOTE = {
+  reinit: "the code's default: a new model before 1b (stable tensors frozen at a fresh init, 1a discarded)",
+  keep: 'Stage-0 weights kept into 1b',
+} as const;
+
+/**
+ * What the authors' code does at each point this part depends on (hqh0728/ComS2T, commit f818815), and whether
+ * ours does the same; rendered into the protocol text.
+ */
+const CODE_CONVENTIONS = `| point | the authors' code (file:line) | here |
+|---|---|---|
+| optimiser at each stage | \`set_opt\` builds a new \`optim.Adam(model.parameters(), lr, weight_decay)\` (engine.py:98–103); called before 1a (train.py:80), 1b (:245/:247) and 2 (:114) | fresh Adam per stage (test "stage transitions reset the optimiser…") |
+| learning rates | one \`--learning_rate\` (1e-4, train.py:31; run_pm2_5.sh lr=1e-4) for every stage: set_opt keeps the current lr | Stage 1b and prompt stages 1e-4; Stage 0 at a larger lr (reduced budget) |
+| weight decay | \`--weight_decay\` 1e-4 (train.py:33) as PyTorch Adam's L2 term, inside \`optimizer.step()\` (engine.py:67, :120), so after the clip | Stage 1b and prompt stages: λ·w added after the clip (tests "Stage 1b clips the raw gradient…", "prompt steps as the authors' train_prompt…"); Stage 0 (GwnEngineSession) adds it before its clip |
+| gradient clipping | \`self.clip = 5\` (engine.py:25); \`clip_grad_norm_\` over all parameters in train (:66), over \`pemb\` in train_prompt (:119) | 5, global norm over the trained tensors; prompt stages over the encoder |
+| re-initialisation before 1b | \`--retrain\` default 1 (train.py:45): \`engine.set_model()\` (train.py:244; engine.py:96) makes a new gwnet, prompt networks included: frozen stable tensors at a fresh init, Stage 1a's encoder discarded | option \`stage1Init: 'reinit'\` (test "reinit (the code's --retrain 1) starts from the seed's fresh init…"); the table's ComS2T rows use \`keep\` (coms2t.md §3, \`--retrain 0\`), the "--retrain" row the other |
+| frozen set | \`requires_grad = False\` for conv/mlp tensors outside the dynamic set (train.py:414–428): no gradient, no decay, not in the clip norm | zero gradient, restored after every step (bit-identical) |
+| split pool | every state_dict tensor except names with var/mean/bn/nodevec (train.py:385) — the 12 prompt tensors included, ranked last (never updated in Stage 0), so ⌊50% · (70 + 12)⌋ = 41 of 70 backbone tensors are dynamic | backbone tensors ranked, 12 idle ones counted in the pool (option \`idleTensors\`): ⌊50% · (54 + 12)⌋ = 33 of 54 dynamic (our temporal conv fuses filter and gate, so the tensor counts differ) |
+| best epoch | Stage 1b restores its best-validation epoch (train.py:346–348); Stage 0 keeps its last epoch | both restore the best-validation epoch (early stopping) |
+| prompt epochs | \`--prompt_epochs\` default 5 (train.py:39); run_pm2_5.sh passes 3 | 5 |`;
 
 interface Row {
   readonly method: string;
@@ -75,6 +111,11 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
     ...(BUDGET.maxStepsPerEpoch === undefined ? {} : { maxStepsPerEpoch: BUDGET.maxStepsPerEpoch }),
     stage1Epochs: BUDGET.stage1Epochs,
     promptEpochs: BUDGET.promptEpochs,
+    promptLearningRate: BUDGET.promptLearningRate,
+    weightDecay: BUDGET.weightDecay,
+    clipNorm: BUDGET.clipNorm,
+    stage1Init: BUDGET.stage1Init,
+    split: { ...DEFAULT_COMS2T.split, idleTensors: BUDGET.splitIdleTensors },
     batchSize: BUDGET.batchSize,
     learningRate: BUDGET.learningRate,
     onEpoch: (stage, r) => log(epochProgress(r, `seed ${seed} ${stage}`)),
@@ -135,6 +176,14 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
     }
     log(`${ablation}: test MAE ${rows[rows.length - 1]!.test.all.mae.toFixed(3)}`);
   }
+  if (BUDGET.otherInitRow) {
+    const other = BUDGET.stage1Init === 'keep' ? 'reinit' : 'keep';
+    t = performance.now();
+    const result = await runComS2TStages(setup, stageZero, { ...options, stage1Init: other }, 'none');
+    const valMae = Math.min(...result.stage1.history.map((r) => r.valMae));
+    rows.push({ method: INIT_ROW[other], note: INIT_NOTE[other], valMae, test: await evaluateComS2T(setup, result.model, setup.split.test), seconds: stage0Seconds + (performance.now() - t) / 1000 });
+    log(`${other}: test MAE ${rows[rows.length - 1]!.test.all.mae.toFixed(3)}`);
+  }
   return {
     seed,
     windows: { train: split.train.length, val: split.val.length, prompt: split.prompt.length, test: split.test.length },
@@ -171,7 +220,7 @@ function render(cache: Cache): string {
   const testMae = (m: string): number[] => values(m, (r) => r.test.all.mae);
   const full = testMae('ComS2T');
   const word = { lower: 'ComS2T better on every seed', higher: 'ComS2T worse on every seed', 'no clear difference': 'no clear difference' } as const;
-  const comparisons = ['last value', 'Graph WaveNet (Stage 0)', 'Graph WaveNet continued', 'ComS2T −hip', 'ComS2T −ssl', 'ComS2T −pmt', 'ComS2T −ttf'].map((m) => `${m} ${meanSd(testMae(m))} (${word[spreadVerdict(full, testMae(m))]})`);
+  const comparisons = ['last value', 'Graph WaveNet (Stage 0)', 'Graph WaveNet continued', 'ComS2T −hip', 'ComS2T −ssl', 'ComS2T −pmt', 'ComS2T −ttf', ...Object.values(INIT_ROW).filter((m) => methods.includes(m))].map((m) => `${m} ${meanSd(testMae(m))} (${word[spreadVerdict(full, testMae(m))]})`);
   const gwnVsLast = spreadVerdict(testMae('Graph WaveNet (Stage 0)'), testMae('last value'));
   const claim = (ablation: string): string => {
     const v = spreadVerdict(full, testMae(`ComS2T −${ablation}`));
@@ -192,13 +241,18 @@ Selection uses the validation period only; the test period is used for this tabl
 32/256/512), batch ${b.batchSize} (paper 64). Stage 0: Adam lr ${b.learningRate} (paper 1e-4), up to ${b.stage0Epochs} epochs with early stopping on
 validation MAE (patience ${b.patience}; paper 20 epochs). Stage 1b: lr ${b.stage1LearningRate} (the paper's), up to ${b.stage1Epochs} epochs, patience ${b.patience},
 a **fresh Adam** — what the authors' code does (hqh0728/ComS2T \`engine.py\` \`set_opt\` builds a new Adam before every
-stage; no warm-up). Prompt stages ${b.promptEpochs} epochs. Seeds ${b.seeds.join(', ')}; cells are mean ± sd; "better" only when the seed
+stage; no warm-up); it starts from ${b.stage1Init === 'keep' ? 'the best-validation Stage-0 weights' : 'a fresh initialisation'} in the ComS2T and ablation rows. Prompt stages ${b.promptEpochs} epochs at lr
+${b.promptLearningRate}. Weight decay ${b.weightDecay} (Adam's L2 term) and gradient clip ${b.clipNorm} in every stage. Seeds ${b.seeds.join(', ')}; cells are mean ± sd; "better" only when the seed
 ranges do not overlap. Total ${(cache.totalSeconds / 60).toFixed(1)} min at load ${cache.loadBefore[0]!.toFixed(1)} → ${cache.loadAfter[0]!.toFixed(1)} (1-min load average
 before/after); code at commit ${cache.commit}, finished ${cache.date}; \`${cache.command}\`.
 
 ${table.join('\n')}
 
-The "s" column counts Stage 0 in every row that starts from it. Weight split (tensor-ratio, 50%, seed ${first.seed}): ${first.split.dynamic.length}
+Conventions checked against the authors' code (hqh0728/ComS2T at commit f818815):
+
+${CODE_CONVENTIONS}
+
+The "s" column counts Stage 0 in every row that starts from it. Weight split (tensor-ratio, 50%, ${b.splitIdleTensors} idle tensors in the pool, seed ${first.seed}): ${first.split.dynamic.length}
 of ${first.split.eligible} eligible tensors dynamic, ${first.split.frozen} frozen in Stage 1b. Prompt objective on the prompt windows
 (masked MAE of [mean, variance], z-score units) before → after Stage 2: ${units.map((u) => (u.promptObjective ? `${f(u.promptObjective.before)} → ${f(u.promptObjective.after)}` : '—')).join('; ')}.
 

@@ -79,10 +79,18 @@ test('ablations: hip freezes nothing, ssl skips 1a and 2, pmt has no prompt tens
   assert.ok(ttf.promptPretrainLosses.length > 0);
 });
 
-test('reinit keeps frozen tensors at a fresh init; element-variance restores stable elements exactly', async () => {
+test('reinit (the code\'s --retrain 1) starts from the seed\'s fresh init, prompt networks included, and skips Stage 1a; element-variance restores stable elements exactly', async () => {
   const reinit = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Init: 'reinit' }, 'none');
   const fresh = initialGwnWeights(stageZero.trained.config, 2, `${OPTIONS.seed}-reinit`);
   for (const name of reinit.frozen) assert.ok(same(fresh[name]!, reinit.beforeAdaptation.weights[name]!), `${name} is not at the fresh init`);
+  assert.ok(reinit.frozen.some((name) => !same(fresh[name]!, stageZero.trained.weights[name]!)), 'the fresh init must differ from Stage 0');
+  // the code's set_model re-creates the prompt networks as well: Stage 1a is skipped (its result would be thrown
+  // away) and the encoder's output heads, which Stage 1b never updates, are still at the seed's fresh init
+  assert.deepEqual(reinit.promptPretrainLosses, []);
+  const freshPrompts = initialPromptWeights(`${OPTIONS.seed}-reinit`, OPTIONS.promptDim);
+  const heads = Object.keys(freshPrompts).filter((name) => name.includes('.out.'));
+  assert.equal(heads.length, 4);
+  for (const name of heads) assert.ok(same(freshPrompts[name]!, reinit.beforeAdaptation.weights[name]!), `${name} is not at the fresh init`);
   // δ at the median element variance makes some tensors partly stable
   const elementwise = await runComS2TStages(setup, stageZero, { ...OPTIONS, split: { method: 'element-variance', ratio: 50, delta: 1e-5 } }, 'none');
   const masks = Object.entries(elementwise.weightSplit.elementMasks);
@@ -136,4 +144,27 @@ test('stage transitions reset the optimiser as the authors\' set_opt: Stage 1b a
   const adapted = await trainPromptEncoder(after, setup.context, windows, { epochs: 1, batchSize: windows.length, learningRate: lr, seed: 'tta' });
   const encoder = Object.keys(prompts).filter(isEncoderTensor);
   assertFreshAdamStep(stepRatios(after, adapted.weights, encoder, lr), 'Stage 2 encoder', 20);
+});
+
+test('Stage 1b clips the raw gradient, then adds λ·w at full strength (clip_grad_norm_, then PyTorch Adam weight_decay)', async () => {
+  // a clip norm of 1e-12 shrinks the clipped gradient below any decay term, so the gradient Adam sees is ≈ λ·w
+  // and its first (fresh) step moves every trained weight by lr towards zero. Decay added before the clip would be
+  // clipped with the gradient and leave the direction to sign(g + λ·w), which points away from zero for many
+  // weights (|g| ≫ λ|w| at λ = 1e-3).
+  const lr = 1e-5;
+  const weightDecay = 1e-3;
+  const result = await runComS2TStages(setup, stageZero, { ...OPTIONS, stage1Epochs: 1, maxStepsPerEpoch: 1, stage1LearningRate: lr, clipNorm: 1e-12, weightDecay }, 'ssl');
+  const start = stageZero.trained.weights;
+  const after = result.beforeAdaptation.weights;
+  let checked = 0;
+  for (const name of result.weightSplit.dynamic) {
+    start[name]!.data.forEach((w, i) => {
+      if (Math.abs(w) < 1e-3) return; // λ·|w| must dominate the clipped gradient (≤ 1e-12)
+      const expected = w - lr * Math.sign(w);
+      assert.ok(Math.abs(after[name]!.data[i]! - expected) < 0.02 * lr, `${name}[${i}]: ${w} → ${after[name]!.data[i]}, expected ${expected}`);
+      checked++;
+    });
+  }
+  assert.ok(checked > 100, `only ${checked} elements checked`);
+  for (const name of result.frozen) assert.ok(same(start[name]!, after[name]!), `${name} moved although frozen`);
 });

@@ -17,6 +17,13 @@
  * at a larger lr; at 1e-4 a fresh Adam's first steps move each weight by at most ~1e-4, so restarting the
  * moments does not kick the Stage-0 weights (issue #14: at lr 0.003 every model trained on from Stage 0
  * lost validation accuracy).
+ * Prompt stages (1a, 2) as the code: the same Adam settings as every stage (set_opt keeps `--learning_rate` 1e-4
+ * and `--weight_decay` 1e-4, engine.py lines 98–103) and clip 5 over the encoder (`train_prompt`, line 119).
+ * `reinit` (train.py `--retrain`, default 1, line 45): `finetune_instable` calls `engine.set_model()` (train.py
+ * line 244, engine.py line 96), which builds a whole new gwnet — backbone AND prompt encoder and projections at a
+ * fresh random init — so Stage 1a's result is discarded and the frozen stable tensors sit at that init. Here
+ * `reinit` starts Stage 1b from initialGwnWeights / initialPromptWeights of the seed `<seed>-reinit` and skips
+ * Stage 1a (its result would be thrown away); `keep` (default, coms2t.md §3: the paper's idea) is `--retrain 0`.
  * Ablations: `hip` no freezing, `ssl` no Stages 1a and 2, `pmt` no prompts, `ttf` no Stage 2.
  * Every stage runs on the training engine (src/nn): Stage 0 on GwnEngineSession (trainGwn), Stages 1a/2 in
  * prompt-training.ts, Stage 1b and the prompt-conditioned forecasts in stage-one.ts / prompted-gwn.ts.
@@ -55,7 +62,7 @@ export interface ComS2TOptions {
   readonly clipNorm: number;
   readonly promptDim: number;
   readonly split: WeightSplitOptions;
-  /** Stage-1b start for the stable tensors: Stage-0 values (default) or a fresh init (the code's quirk) */
+  /** Stage-1b start: Stage-0 values (default, `--retrain 0`) or a fresh init of every tensor (the code's `--retrain 1`) */
   readonly stage1Init: 'keep' | 'reinit';
   /** optimiser-step cap per GWN epoch (reduced budgets) */
   readonly maxStepsPerEpoch?: number;
@@ -72,7 +79,8 @@ export const DEFAULT_COMS2T: Omit<ComS2TOptions, 'seed'> = {
   batchSize: 64,
   learningRate: 1e-4,
   stage1LearningRate: 1e-4,
-  promptLearningRate: 1e-3,
+  // the code has one lr for every stage (set_opt keeps it): 1e-4
+  promptLearningRate: 1e-4,
   weightDecay: 1e-4,
   clipNorm: 5,
   promptDim: 32,
@@ -153,15 +161,18 @@ export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroRe
   const config = stageZero.trained.config;
   const weightSplit = splitWeights(stageZero.checkpoints, options.split);
   const prompts = ablation !== 'pmt';
-  let promptWeights = initialPromptWeights(`${options.seed}`, options.promptDim);
+  const reinit = options.stage1Init === 'reinit';
+  const promptStep = { batchSize: options.batchSize, learningRate: options.promptLearningRate, weightDecay: options.weightDecay, clipNorm: options.clipNorm };
+  // reinit: the code's set_model re-creates the prompt networks too, so Stage 1a's result would be discarded
+  let promptWeights = initialPromptWeights(reinit ? `${options.seed}-reinit` : `${options.seed}`, options.promptDim);
   let promptPretrainLosses: readonly number[] = [];
-  if (prompts && ablation !== 'ssl') {
-    const pretrained = await trainPromptEncoder(promptWeights, setup.context, setup.split.train, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-1a` });
+  if (prompts && ablation !== 'ssl' && !reinit) {
+    const pretrained = await trainPromptEncoder(promptWeights, setup.context, setup.split.train, { ...promptStep, epochs: options.promptEpochs, seed: `${options.seed}-1a` });
     promptWeights = pretrained.weights;
     promptPretrainLosses = pretrained.losses;
   }
   const stageZeroWeights = stageZero.trained.weights;
-  const start = options.stage1Init === 'keep' ? stageZeroWeights : initialGwnWeights(config, 2, `${options.seed}-reinit`);
+  const start = reinit ? initialGwnWeights(config, 2, `${options.seed}-reinit`) : stageZeroWeights;
   const frozen = new Set(ablation === 'hip' ? [] : weightSplit.stable);
   const stage1 = await trainGwn(setup.prepared, {
     epochs: options.stage1Epochs,
@@ -195,7 +206,7 @@ export async function runComS2TStages(setup: ComS2TSetup, stageZero: StageZeroRe
   if (prompts && ablation !== 'ssl' && ablation !== 'ttf') {
     const before = await promptObjective(stage1.weights, setup.context, setup.split.prompt);
     // trainPromptEncoder builds a new Trainer, hence a fresh Adam again (set_opt before the test-time fine-tuning)
-    const adapted = await trainPromptEncoder(stage1.weights, setup.context, setup.split.prompt, { epochs: options.promptEpochs, batchSize: options.batchSize, learningRate: options.promptLearningRate, seed: `${options.seed}-2` });
+    const adapted = await trainPromptEncoder(stage1.weights, setup.context, setup.split.prompt, { ...promptStep, epochs: options.promptEpochs, seed: `${options.seed}-2` });
     objective = { before, after: await promptObjective(adapted.weights, setup.context, setup.split.prompt) };
     model = { config, weights: adapted.weights, prompts };
   }

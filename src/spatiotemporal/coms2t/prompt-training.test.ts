@@ -85,3 +85,92 @@ test('the first epoch loss is the objective of the first batch under the initial
   const reference = referenceObjective(weights, ctx, samples).value;
   assert.ok(Math.abs(trained.losses[0]! - reference) < 1e-4 * Math.max(1, reference), `${trained.losses[0]} vs ${reference}`);
 });
+
+/** the objective's gradient in float64 by hand (backpropagation through out = t ⊙ s and the two ReLU MLPs) */
+function referenceGradient(weights: GwnWeights, ctx: PromptFeatureContext, samples: readonly number[]): GwnWeights {
+  const grad: GwnWeights = Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, { shape: w.shape, data: new Float32Array(w.data.length) }]));
+  const acc: Record<string, Float64Array> = Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, new Float64Array(w.data.length)]));
+  const layer = (name: string) => ({ w: weights[`prompt.encoder.${name}.weight`]!, b: weights[`prompt.encoder.${name}.bias`]!.data, gw: acc[`prompt.encoder.${name}.weight`]!, gb: acc[`prompt.encoder.${name}.bias`]! });
+  const forward = (x: ArrayLike<number>, name: string, relu: boolean): number[] => {
+    const { w, b } = layer(name);
+    const [fanIn, width] = w.shape as [number, number];
+    return Array.from({ length: width }, (_, j) => {
+      let s = b[j]!;
+      for (let i = 0; i < fanIn; i++) s += x[i]! * w.data[i * width + j]!;
+      return relu ? Math.max(s, 0) : s;
+    });
+  };
+  // accumulates dL/dW, dL/db of one dense layer and returns dL/dx (x its input, y its output, dy dL/dy)
+  const backward = (x: ArrayLike<number>, y: readonly number[], dy: readonly number[], name: string, relu: boolean): number[] => {
+    const { w, gw, gb } = layer(name);
+    const [fanIn, width] = w.shape as [number, number];
+    const dz = dy.map((d, j) => (relu && !(y[j]! > 0) ? 0 : d));
+    const dx = new Array<number>(fanIn).fill(0);
+    for (let j = 0; j < width; j++) {
+      gb[j] = gb[j]! + dz[j]!;
+      for (let i = 0; i < fanIn; i++) {
+        gw[i * width + j] = gw[i * width + j]! + x[i]! * dz[j]!;
+        dx[i] = dx[i]! + w.data[i * width + j]! * dz[j]!;
+      }
+    }
+    return dx;
+  };
+  const features = promptFeatures(ctx, samples);
+  const { target, mask } = promptTargets(ctx, samples);
+  const count = 2 * mask.reduce((n, m) => n + (m > 0 ? 1 : 0), 0);
+  for (let row = 0; row < mask.length; row++) {
+    if (!(mask[row]! > 0)) continue;
+    const xt = features.temporal.slice(row * 13, row * 13 + 13);
+    const xs = features.spatial.slice(row * 2, row * 2 + 2);
+    const ht = forward(xt, 'temporal.hidden', true);
+    const hs = forward(xs, 'spatial.hidden', true);
+    const t = forward(ht, 'temporal.out', false);
+    const s = forward(hs, 'spatial.out', false);
+    const sign = [0, 1].map((k) => Math.sign(t[k]! * s[k]! - target[row * 2 + k]!) / count);
+    const dht = backward(ht, t, sign.map((g, k) => g * s[k]!), 'temporal.out', false);
+    const dhs = backward(hs, s, sign.map((g, k) => g * t[k]!), 'spatial.out', false);
+    backward(xt, ht, dht, 'temporal.hidden', true);
+    backward(xs, hs, dhs, 'spatial.hidden', true);
+  }
+  for (const name of Object.keys(grad)) grad[name]!.data.set(acc[name]!);
+  return grad;
+}
+
+test('prompt steps as the authors\' train_prompt: clip the raw gradient by its global norm, then Adam adds λ·w exactly once', async () => {
+  // One full-batch step from zero moments moves each weight by lr·G/(|G| + ε) with G the gradient Adam sees, so
+  // its direction tells G's sign. λ at the median |clipped g| / |w| makes the decay term decide about half the
+  // signs, and a clip norm of a third of ‖g‖ makes clipping matter: every other convention (no decay, decay twice,
+  // decay before the clip, no clip) predicts a different direction for some element.
+  const ctx = context();
+  const weights = initialPromptWeights(11, 4);
+  const g = referenceGradient(weights, ctx, samples);
+  const names = Object.keys(weights).filter(isEncoderTensor);
+  let squares = 0;
+  for (const name of names) for (const v of g[name]!.data) squares += v * v;
+  const norm = Math.sqrt(squares);
+  const clipNorm = norm / 3;
+  const ratios = names.flatMap((name) => Array.from(g[name]!.data, (v, i) => Math.abs(v / 3) / Math.abs(weights[name]!.data[i]!))).filter((r) => Number.isFinite(r)).sort((a, b) => a - b);
+  const weightDecay = ratios[ratios.length >> 1]!;
+  const lr = 1e-3;
+  const trained = await trainPromptEncoder(weights, ctx, samples, { epochs: 1, batchSize: samples.length, learningRate: lr, seed: 2, weightDecay, clipNorm });
+  const predict = (gradientSeen: (g: number, w: number) => number) => (name: string, i: number): number => {
+    const w = weights[name]!.data[i]!;
+    const seen = gradientSeen(g[name]!.data[i]!, w);
+    return w - (lr * seen) / (Math.abs(seen) + 1e-8);
+  };
+  const preClipNorm = Math.sqrt(names.reduce((sum, name) => sum + Array.from(g[name]!.data).reduce((s, v, i) => s + (v + weightDecay * weights[name]!.data[i]!) ** 2, 0), 0));
+  const conventions = {
+    authors: predict((gi, w) => gi * Math.min(1, clipNorm / norm) + weightDecay * w),
+    'no decay': predict((gi) => gi * Math.min(1, clipNorm / norm)),
+    'decay twice': predict((gi, w) => gi * Math.min(1, clipNorm / norm) + 2 * weightDecay * w),
+    'decay before the clip': predict((gi, w) => (gi + weightDecay * w) * Math.min(1, clipNorm / preClipNorm)),
+    'no clip': predict((gi, w) => gi + weightDecay * w),
+  };
+  const worst: Record<string, number> = {};
+  for (const [convention, expected] of Object.entries(conventions)) {
+    worst[convention] = 0;
+    for (const name of names) trained.weights[name]!.data.forEach((v, i) => { worst[convention] = Math.max(worst[convention]!, Math.abs(v - expected(name, i))); });
+  }
+  assert.ok(worst.authors! < 0.01 * lr, `the authors' convention predicts every weight within ${worst.authors} (lr ${lr})`);
+  for (const [convention, error] of Object.entries(worst)) if (convention !== 'authors') assert.ok(error > lr, `${convention} would give the same step (max difference ${error})`);
+});

@@ -2,7 +2,12 @@
  * The prompt objective on its own (coms2t.md §3.3 Stage 1a and §3.5 Stage 2): Adam on the prompt encoder's
  * tensors only, masked MAE between the encoder output and the true [mean, population variance] of each node's
  * next 12 readings. The projections and every backbone tensor are left untouched (they are not inputs of the
- * objective). No weight decay and no clipping: the encoder is tiny and the objective is bounded.
+ * objective).
+ * One step as the authors' `engine.train_prompt` (hqh0728/ComS2T f818815, engine.py lines 104–121): the
+ * gradient is clipped to `clipNorm` (5) by its global norm over the encoder's tensors (`clip_grad_norm_(
+ * self.model.pemb.parameters(), self.clip)`, line 119), then Adam adds the L2 term λ·w once (PyTorch Adam's
+ * `weight_decay`, set_opt line 103: λ = `--weight_decay` 1e-4) and updates at the stage's lr (set_opt keeps
+ * `--learning_rate`, 1e-4). Both live in the engine: the Trainer's clip, then adamStep's `weightDecay`.
  *
  * Runs on the training engine (src/nn): the encoder is one `branch_product` layer on rows of [13 temporal
  * features | 2 spatial features]; the masked rows get a target no real row can have, which the engine's
@@ -20,6 +25,10 @@ export interface PromptTrainingOptions {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number | string;
+  /** L2 term λ·w added to the clipped gradient by Adam (the authors' 1e-4; absent: 0) */
+  readonly weightDecay?: number;
+  /** global gradient-norm clip over the encoder's tensors (the authors' 5; absent: no clipping) */
+  readonly clipNorm?: number;
 }
 
 export interface PromptTrainingResult {
@@ -32,10 +41,10 @@ export interface PromptTrainingResult {
 // exactly representable in float32, so the arena copy still equals the loss's null value
 const MASKED_TARGET = -(2 ** 100);
 
-function compileEncoder(rows: number, promptDim: number, training: boolean): Model {
+function compileEncoder(rows: number, promptDim: number, training: boolean, weightDecay = 0): Model {
   return Model.compile(
     { inputShape: [ROW_FEATURES], layers: [{ kind: 'branch_product', split: TEMPORAL_FEATURES, hidden: promptDim, units: 2 }], loss: { kind: 'masked_mae', nullValue: MASKED_TARGET } },
-    { batch: rows, kernels: 'wasm', ...(training ? { optimizer: { kind: 'adam' as const } } : {}) },
+    { batch: rows, kernels: 'wasm', ...(training ? { optimizer: { kind: 'adam' as const, weightDecay } } : {}) },
   );
 }
 
@@ -50,9 +59,9 @@ function batchRows(context: PromptFeatureContext, samples: readonly number[]): {
 /** Trains the encoder tensors of `weights` (other tensors are returned unchanged) on `samples`. */
 export async function trainPromptEncoder(weights: GwnWeights, context: PromptFeatureContext, samples: readonly number[], options: PromptTrainingOptions): Promise<PromptTrainingResult> {
   const batchSize = Math.min(options.batchSize, samples.length);
-  const model = compileEncoder(context.network.sensorIds.length * batchSize, promptDimOf(weights), true);
+  const model = compileEncoder(context.network.sensorIds.length * batchSize, promptDimOf(weights), true, options.weightDecay ?? 0);
   loadBranches(model, weights, ENCODER_BRANCHES);
-  const trainer = new Trainer(model, { lr: options.learningRate });
+  const trainer = new Trainer(model, { lr: options.learningRate, ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }) });
   const losses: number[] = [];
   // each epoch a fresh shuffle of the samples; the last partial batch is dropped (the model is compiled for one batch size)
   const trainOn = (rows: Int32Array): number => {

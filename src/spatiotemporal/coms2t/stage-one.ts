@@ -6,10 +6,11 @@
  * One optimiser step, as the authors' `engine.train` (hqh0728/ComS2T f818815) with our GWN conventions:
  * - masked MAE on inverse-scaled forecasts; gradients of the backbone and of the prompt networks (encoder hidden
  *   layers and projections: the encoder's output heads do not reach the forecast, get no gradient and stay);
- * - L2 weight decay λ·w added to every trained gradient (PyTorch Adam's weight_decay; GwnEngineSession adds it
- *   before clipping, and so do we, so Stage 0 and Stage 1b share one convention);
- * - one global clip norm over the backbone and prompt gradients together (clip_grad_norm_ on
- *   model.parameters());
+ * - one global clip norm over the backbone and prompt gradients together, on the raw gradients
+ *   (`clip_grad_norm_(self.model.parameters(), self.clip)`, engine.py line 66, clip 5 at line 25);
+ * - then L2 weight decay λ·w added to every trained gradient, at full strength (PyTorch Adam's weight_decay
+ *   works inside `optimizer.step()`, line 67, after the clip). Stage 0's GwnEngineSession adds λ·w BEFORE its
+ *   clip, so the two differ when the clip is active (by at most λ·w per element; λ = 1e-4);
  * - Adam on both models, a FRESH one: zero moments and step count 1 at the session's first step — the code's
  *   `set_opt` builds a new optim.Adam at every stage transition (pipeline.ts cites it); no warm-up.
  * Frozen elements (whole stable tensors, and the stable elements of partly stable tensors under the
@@ -123,15 +124,19 @@ export class StageOneSession {
     const frozen = this.frozenIndices!;
     let squares = 0;
     for (const model of models) {
-      const { params, grads: g, count } = model.runs;
-      const d = model.kernels.data;
-      if (weightDecay > 0) for (let i = 0; i < count; i++) d[g + i] = d[g + i]! + weightDecay * d[params + i]!;
-      if (model === gwn) for (let k = 0; k < frozen.length; k++) d[g + frozen[k]!] = 0;
-      squares += model.kernels.sumSquares(g, count);
+      const g = model.runs.grads;
+      if (model === gwn) for (let k = 0; k < frozen.length; k++) model.kernels.data[g + frozen[k]!] = 0;
+      squares += model.kernels.sumSquares(g, model.runs.count);
     }
     const norm = Math.sqrt(squares);
     const scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
-    for (const model of models) model.optimizer!.step(model.kernels, model.runs, this.options.learningRate, scale, step);
+    for (const model of models) {
+      const { params, grads: g, count } = model.runs;
+      const d = model.kernels.data;
+      // clip first, then λ·w unscaled: the order of clip_grad_norm_ and PyTorch Adam's weight_decay
+      if (scale !== 1 || weightDecay > 0) for (let i = 0; i < count; i++) d[g + i] = d[g + i]! * scale + weightDecay * d[params + i]!;
+      model.optimizer!.step(model.kernels, model.runs, this.options.learningRate, 1, step);
+    }
     const params = gwn.runs.params;
     for (let k = 0; k < frozen.length; k++) data[params + frozen[k]!] = this.frozenValues![k]!;
     if (!Number.isFinite(loss)) throw new ModelevoError('VALUE_INVALID', `ComS2T Stage 1b diverged at step ${step} (loss ${loss})`, { hint: 'lower --stage1-lr', details: { step, loss } });

@@ -24,6 +24,9 @@ test('tensor-ratio: mean element std ranks tensors; ⌊ratio·eligible⌋ dynami
   assert.deepEqual([...split.stable].sort(), ['end1.weight', 'end2.weight', 'start.weight']);
   assert.equal(splitWeights(checkpoints(steps, 3), { method: 'tensor-ratio', ratio: 100, delta: 0 }).dynamic.length, 5);
   assert.equal(splitWeights(checkpoints(steps, 3), { method: 'tensor-ratio', ratio: 0, delta: 0 }).dynamic.length, 0);
+  // the code's pool also holds its 12 never-updated prompt tensors: ⌊0.5 · (5 + 1)⌋ = 3, ⌊0.5 · (5 + 12)⌋ = 8 → all 5
+  assert.deepEqual([...splitWeights(checkpoints(steps, 3), { method: 'tensor-ratio', ratio: 50, delta: 0, idleTensors: 1 }).dynamic].sort(), ['layers.0.skip.weight', 'layers.0.tcn.weight', 'start.weight']);
+  assert.equal(splitWeights(checkpoints(steps, 3), { method: 'tensor-ratio', ratio: 50, delta: 0, idleTensors: 12 }).dynamic.length, 5);
   assert.ok(!isSplitEligible('layers.3.bn.running_mean') && !isSplitEligible('node_emb2') && isSplitEligible('layers.3.gconv.bias'));
 });
 

@@ -5,7 +5,10 @@
  * - `tensor-ratio` (the ComS2T code, default): score = mean over the tensor's elements of the element-wise
  *   standard deviation across checkpoints (unbiased, as torch.std; the 1/(n−1) vs 1/n choice scales every score
  *   alike and cannot change the ranking). The ⌊ratio/100 · eligible⌋ highest-scoring tensors are dynamic
- *   (rounded down, so ratio 50 of 25 tensors marks 12); ties are broken by name, ascending.
+ *   (rounded down, so ratio 50 of 25 tensors marks 12); ties are broken by name, ascending. Option
+ *   `idleTensors`: the code ranks its 12 prompt tensors with the backbone (train.py line 385 skips only names
+ *   with var/mean/bn/nodevec); Stage 0 never updates them, so they score 0, rank last and only enlarge the pool:
+ *   ⌊ratio/100 · (eligible + idle)⌋ tensors (at most all eligible) are then dynamic.
  * - `element-variance` (CMuST's rule): an element is stable if the population variance of its value across the
  *   checkpoints is below δ (default 1e-6); a tensor can then be partly stable (an element mask, which Stage 1b
  *   applies element by element: stage-one.ts keeps the stable elements at their starting values).
@@ -26,6 +29,8 @@ export interface WeightSplitOptions {
   readonly ratio: number;
   /** variance threshold δ (element-variance) */
   readonly delta: number;
+  /** tensor-ratio: never-updated tensors counted in the pool (the code's 12 prompt tensors; absent: 0) */
+  readonly idleTensors?: number;
 }
 
 export const DEFAULT_WEIGHT_SPLIT: WeightSplitOptions = { method: 'tensor-ratio', ratio: 50, delta: 1e-6 };
@@ -104,7 +109,7 @@ export function splitWeights(checkpoints: readonly GwnWeights[], options: Weight
   }
   if (options.method === 'tensor-ratio') {
     const ranked = [...eligible].sort((a, b) => scores[b]! - scores[a]! || (a < b ? -1 : a > b ? 1 : 0));
-    const count = Math.floor((options.ratio / 100) * eligible.length);
+    const count = Math.min(eligible.length, Math.floor((options.ratio / 100) * (eligible.length + (options.idleTensors ?? 0))));
     const chosen = new Set(ranked.slice(0, count));
     for (const name of eligible) (chosen.has(name) ? dynamic : stable).push(name);
   }
