@@ -38,7 +38,9 @@ const GOLDEN = {
   resumed: {"lastKept": {"history": [{"epoch": 2, "trainLoss": 7.959539080836127, "valMae": 7.830328506893582}, {"epoch": 3, "trainLoss": 8.87375520960527, "valMae": 7.659931564331055}, {"epoch": 4, "trainLoss": 7.689734139642516, "valMae": 7.89458679623074}], "bestEpoch": 3, "stopReason": "max-epochs", "weights": -27.629709018976428}, "unbeaten": {"history": [{"epoch": 2, "trainLoss": 7.959539080836127, "valMae": 7.830328506893582}, {"epoch": 3, "trainLoss": 8.87375520960527, "valMae": 7.659931564331055}, {"epoch": 4, "trainLoss": 7.689734139642516, "valMae": 7.89458679623074}], "bestEpoch": 1, "stopReason": "patience", "weights": -3.4967397280270234}, "firstWeights": -3.4967397280270234},
   synevo: {"a": {"firstLoss": 8.458020216935164, "meanLoss": 8.554093760943255}, "b": {"firstLoss": 8.159475166106892, "meanLoss": 7.925256032348845}, "weights": 8.729118765913881},
   prompt: {"losses": [0.5154962232372176, 0.5019837655835588, 0.4932298587992028], "weights": -0.4857434150762856},
-  stage1: {"history": [{"epoch": 1, "trainLoss": 9.298647837524566, "valMae": 8.942599296569824}, {"epoch": 2, "trainLoss": 8.050234124133068, "valMae": 10.061090405782064}, {"epoch": 3, "trainLoss": 6.783565878865177, "valMae": 10.72507544623481}], "bestEpoch": 1, "stopReason": "max-epochs", "weights": 2.7207833100110292, "prompt": -0.26784051954746246},
+  // Stage 1b re-recorded after e89a4ee (clip the raw gradient, then add λ·w, as the authors' engine.train; the step
+  // rule itself is checked by hand in coms2t/pipeline.test.ts); the port reproduced the old order's values bit for bit at eee9b27
+  stage1: {"history":[{"epoch":1,"trainLoss":9.275537353790863,"valMae":8.875013510386148},{"epoch":2,"trainLoss":7.994394969157095,"valMae":8.895335049099392},{"epoch":3,"trainLoss":7.022226636135684,"valMae":10.521773454878065}],"bestEpoch":1,"stopReason":"max-epochs","weights":5.562324674334377,"prompt":-0.3448326326906681},
 };
 
 /** bit-identical: every number equal (deepEqual compares with Object.is) */
