@@ -1,12 +1,12 @@
 /**
  * Issue #22 acceptance: the engine's gradients equal the previous tfjs implementation's on the same weights
- * (float32 tolerance). Lives in test/ because src/nn must not import src/train or src/continual (layering).
+ * (float32 tolerance). Lives in test/ because the tfjs reference is test/support/tfjs and src/nn must not import src/continual (layering).
  * tfjs runs on its cpu backend (its reference backend, float32).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../../src/train/tf.js';
-import { dense, conv1d, convTranspose1d, batchNorm1dTrain } from '../../src/train/ops.js';
+import { tf, useBackend } from '../../test/support/tfjs/tf.js';
+import { dense, conv1d, convTranspose1d, batchNorm1dTrain } from '../../test/support/tfjs/ops.js';
 import type { LayerSpec } from '../../src/nn/layers/registry.js';
 import { mlpForward, maskedCrossEntropy, classMask, initTfMlpWeights as initMlpWeights } from '../support/tfjs-continual-mlp.js';
 import { CONTINUAL_MLP } from '../../src/nn/models/continual-mlp.js';
@@ -112,16 +112,16 @@ function compareLayer(
   tf.dispose([xt, target, out, ...params, ...grads]);
 }
 
-test('conv1d (stride 2, padding 1, odd sizes, bias) equals tfjs train/ops conv1d in output and gradients', () => {
+test('conv1d (stride 2, padding 1, odd sizes, bias) equals the tfjs reference conv1d in output and gradients', () => {
   compareLayer({ kind: 'conv1d', channels: 5, kernel: 3, stride: 2, padding: 1 }, [3, 11], 4, (x, w, b) => conv1d(x, w as tf.Tensor3D, b as tf.Tensor1D, { stride: 2, padding: 1 }));
 });
 
-test('conv_transpose1d (stride 2, padding 1, output padding 1) equals tfjs train/ops convTranspose1d', () => {
+test('conv_transpose1d (stride 2, padding 1, output padding 1) equals the tfjs reference convTranspose1d', () => {
   compareLayer({ kind: 'conv_transpose1d', channels: 3, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }, [5, 7], 3, (x, w, b) =>
     convTranspose1d(x, w as tf.Tensor3D, b as tf.Tensor1D, { stride: 2, padding: 1, outputPadding: 1 }),
   );
 });
 
-test('batch_norm in training mode equals tfjs train/ops batchNorm1dTrain', () => {
+test('batch_norm in training mode equals the tfjs reference batchNorm1dTrain', () => {
   compareLayer({ kind: 'batch_norm' }, [4, 9], 5, (x, gamma, beta) => batchNorm1dTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D).output);
 });

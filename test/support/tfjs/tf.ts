@@ -3,7 +3,7 @@
  * the reference in tests. The union package is imported because it is the one that registers the gradient
  * functions against tfjs-core's Node build; the wasm backend registers itself on import.
  */
-import { ModelevoError } from '../core/errors.js';
+import { ModelevoError } from '../../../src/core/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
