@@ -1,6 +1,6 @@
 /**
  * Issue #22 acceptance: the engine's gradients equal the previous tfjs implementation's on the same weights
- * (float32 tolerance), layer by layer: linear (every fused activation, with/without bias), activation, dropout,
+ * (float32 tolerance), layer by layer: linear (every fused activation, with/without bias, DropConnect), activation, dropout,
  * conv1d and conv_transpose1d (stride, padding, dilation), batch_norm (training and inference), layer_norm,
  * residual, reshape; losses MSE, MAE, masked MAE and (through the continual MLP) softmax cross-entropy. The Graph
  * WaveNet layers (gated temporal conv, graph diffusion conv, adaptive adjacency, graph_wavenet) are compared in
@@ -255,6 +255,35 @@ test('dropout in training: the engine mask (read off its output) applied in tfjs
     }
     return tf.mul(x, tf.tensor(mask, x.shape));
   });
+});
+
+/**
+ * DropConnect's weight mask M ∈ {0, 1/keep} of step 1, read off a probe model with the same seed and layer name
+ * (the mask depends on nothing else): fed the identity matrix as its batch, a bias-free identity-activation
+ * linear layer outputs row i = (W ⊙ M)[:, i], so M = output / W entry by entry.
+ */
+function dropConnectMask(inF: number, units: number, rate: number): Float32Array {
+  const probe = Model.compile({ inputShape: [inF], layers: [{ kind: 'linear', units, bias: false, dropConnect: rate }], loss: { kind: 'mse' } }, { batch: inF, kernels: 'wasm', seed: 11 });
+  probe.view(probe.input).set(Float32Array.from({ length: inF * inF }, (_, i) => (i % (inF + 1) === 0 ? 1 : 0)));
+  probe.forward(true, 1);
+  const w = probe.param('0.linear.weight');
+  const out = probe.view(probe.output);
+  return Float32Array.from({ length: units * inF }, (_, at) => {
+    const [o, i] = [Math.floor(at / inF), at % inF];
+    const ratio = out[i * units + o]! / w[at]!;
+    assert.ok(ratio === 0 || Math.abs(ratio - 1 / (1 - rate)) < 1e-5, `mask entry ${at} is 0 or 1/keep, got ${ratio}`);
+    return ratio === 0 ? 0 : 1 / (1 - rate);
+  });
+}
+
+test('linear with DropConnect in training: tfjs dense on W ⊙ M (the engine mask) gives the same output and gradients, dW masked', () => {
+  const [inF, units, rate] = [6, 4, 0.5];
+  const mask = dropConnectMask(inF, units, rate);
+  const dropped = mask.filter((m) => m === 0).length;
+  assert.ok(dropped > 0 && dropped < mask.length, `a real mask (${dropped} of ${mask.length} dropped)`);
+  compareLayer({ kind: 'linear', units, dropConnect: rate, activation: 'tanh' }, [inF], 3, (x, w, b) =>
+    tf.tanh(dense(x as tf.Tensor2D, tf.mul(w, tf.tensor2d(mask, [units, inF])) as tf.Tensor2D, b as tf.Tensor1D)),
+  );
 });
 
 test('residual (linear → tanh → linear) equals x + dense(tanh(dense(x))) in tfjs, and reshape equals tf.reshape', () => {
