@@ -2,9 +2,9 @@
  * Issue #22 acceptance: the engine's gradients equal the previous tfjs implementation's on the same weights
  * (float32 tolerance), layer by layer: linear (every fused activation, with/without bias, DropConnect), activation, dropout,
  * conv1d and conv_transpose1d (stride, padding, dilation), batch_norm (training and inference), layer_norm,
- * residual, reshape; losses MSE, MAE, masked MAE and (through the continual MLP) softmax cross-entropy. The Graph
- * WaveNet layers (gated temporal conv, graph diffusion conv, adaptive adjacency, graph_wavenet) are compared in
- * src/spatiotemporal/gwn-engine.test.ts and branch_product in src/spatiotemporal/coms2t/prompt-engine.test.ts.
+ * residual, reshape, branch_product; losses MSE, MAE, masked MAE and (through the continual MLP) softmax
+ * cross-entropy. The Graph WaveNet layers (gated temporal conv, graph diffusion conv, adaptive adjacency,
+ * graph_wavenet) are compared in src/spatiotemporal/gwn-engine.test.ts.
  * Lives in test/ because the tfjs reference is test/support/tfjs and src/nn must not import src/continual (layering).
  * tfjs runs on its cpu backend (its reference backend, float32).
  */
@@ -292,6 +292,21 @@ test('residual (linear → tanh → linear) equals x + dense(tanh(dense(x))) in 
   );
   assert.deepEqual(names.map((n) => n.replace(/^.*\.(\d+)\.linear\./, '$1.')), ['0.weight', '0.bias', '1.weight', '1.bias']);
   compareLayer({ kind: 'reshape', shape: [5, 3] }, [3, 5], 2, (x) => tf.reshape(x, [2, 5, 3]));
+});
+
+test('branch_product (product with identity outputs, sum with tanh outputs) equals two tfjs MLP branches combined', () => {
+  const [first, second, hidden, units] = [3, 4, 5, 2];
+  for (const [combine, outActivation] of [['product', 'identity'], ['sum', 'tanh']] as const) {
+    const names = compareLayer({ kind: 'branch_product', split: first, hidden, units, combine, outActivation }, [first + second], 3, (x, ...p) => {
+      const branch = (from: number, size: number, [w1, b1, w2, b2]: tf.Tensor[]): tf.Tensor => {
+        const h = tf.relu(dense(tf.slice(x, [0, from], [-1, size]) as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D));
+        return TF_ACTIVATIONS[outActivation](dense(h as tf.Tensor2D, w2 as tf.Tensor2D, b2 as tf.Tensor1D));
+      };
+      const [a, b] = [branch(0, first, p.slice(0, 4)), branch(first, second, p.slice(4, 8))];
+      return combine === 'product' ? tf.mul(a, b) : tf.add(a, b);
+    });
+    assert.deepEqual(names.map((n) => n.replace(/^0\.branch_product\./, '')), ['first.hidden.weight', 'first.hidden.bias', 'first.out.weight', 'first.out.bias', 'second.hidden.weight', 'second.hidden.bias', 'second.out.weight', 'second.out.bias']);
+  }
 });
 
 test('MAE and masked MAE (a third of the targets missing) through a linear layer equal their tfjs means', () => {
