@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { tf, useBackend } from '../src/train/tf.js';
+import { tf, useBackend } from '../test/support/tfjs/tf.js';
 import { createWasmKernels } from '../src/nn/kernels/wasm/index.js';
 import { createRng } from '../src/core/rng.js';
 

@@ -29,7 +29,7 @@ import { Model } from '../src/nn/model.js';
 import { Trainer } from '../src/nn/trainer.js';
 import { DataParallelTrainer, type DataParallelProfile } from '../src/nn/data-parallel.js';
 import { createRng } from '../src/core/rng.js';
-import { tf, useBackend } from '../src/train/tf.js';
+import { tf, useBackend } from '../test/support/tfjs/tf.js';
 import { BASELINE_AUTOENCODER, convAutoencoderSpec } from '../src/nn/models/conv-autoencoder.js';
 import type { ModelSpec } from '../src/nn/model.js';
 import type { OptimizerSpec } from '../src/nn/optim/registry.js';

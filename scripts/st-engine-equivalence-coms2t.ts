@@ -50,7 +50,7 @@ async function measure(side: string, seeds: readonly number[]): Promise<SideResu
   const tfjsBackend = argValue('--tfjs-backend');
   if (tfjsBackend) {
     // the previous implementation's Stage 1b and evaluation ran on tfjs
-    const { useBackend } = (await import('../src/train/tf.js' as string)) as { useBackend: (name: string) => Promise<string> };
+    const { useBackend } = (await import('../test/support/tfjs/tf.js' as string)) as { useBackend: (name: string) => Promise<string> };
     await useBackend(tfjsBackend);
   }
   const { loadTrafficNetwork } = await import('../src/tasks/traffic/csv-loader.js');

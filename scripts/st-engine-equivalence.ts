@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { useBackend } from '../src/train/tf.js';
+import { useBackend } from '../test/support/tfjs/tf.js';
 import { loadTrafficNetwork } from '../src/tasks/traffic/csv-loader.js';
 import { forecastTargets } from '../src/spatiotemporal/baselines.js';
 import { maskedMetrics } from '../src/spatiotemporal/metrics.js';

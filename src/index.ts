@@ -2,9 +2,9 @@
  * modelevo's library API (style.md §2: curated named exports, nothing else; package.json "exports" → dist/index.js).
  *
  * - merge, kinship, checkpoints and errors are plain re-exports: importing them loads no training engine;
- * - the entry points that run a tfjs model (eval, evolve, anomaly, st, continual) are async wrappers that import
- *   their module on first call, so `import { runMerge } from 'modelevo'` stays fast. Their option and result
- *   types are re-exported as types.
+ * - the entry points that run a model (eval and evolve: the Llama evaluator on tfjs; anomaly, st, continual: the
+ *   src/nn engine) are async wrappers that import their module on first call, so `import { runMerge } from
+ *   'modelevo'` stays fast. Their option and result types are re-exported as types.
  *
  * Everything else under src/ is internal and may change without notice.
  */

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { tf } from '../../src/train/tf.js';
+import { tf } from '../../test/support/tfjs/tf.js';
 import { gwnForward, initialGwnWeights, isTrainable, parameterSpecs } from '../../test/support/gwn-tfjs.js';
 import { maskedMaeLoss } from '../../test/support/gwn-tfjs-session.js';
 import { benchConfig, compileBenchModel, openDataParallelBench, randomData, SCALER, STEPS_IN, type GwnBenchPlan } from './gwn-engine-bench.js';

@@ -7,7 +7,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../train/tf.js';
+import { useBackend } from '../../test/support/tfjs/tf.js';
 import type { TrafficNetwork } from '../tasks/traffic/csv-loader.js';
 import { prepareTraffic } from './gwn-data.js';
 import { availableParallelism } from 'node:os';

@@ -7,7 +7,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../train/tf.js';
+import { tf, useBackend } from '../../test/support/tfjs/tf.js';
 import { createRng } from '../core/rng.js';
 import { Model } from '../nn/model.js';
 import { defaultGwnConfig, gwnForward, initialGwnWeights, parameterSpecs, transitionMatrices, isTrainable, type GwnWeights } from '../../test/support/gwn-tfjs.js';

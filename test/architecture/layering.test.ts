@@ -10,8 +10,9 @@
  * - io, runs: storage. Checkpoint formats; run records. runs/ is meant to be a leaf (#18): every command that
  *   stores a run uses it, so it sits low (the ask/tell loop that drives a store is evolve/loop.ts).
  * - kernels: WebAssembly SIMD compute for merging.
- * - nn: the training engine (#22).
- * - train: generic training building blocks (today the tfjs ops), no model-specific code.
+ * - nn: the training engine (#22): arena, layers, losses, optimisers, the one epoch loop. The old tfjs layers
+ *   (src/train) are only a reference for tests now and live in test/support/tfjs; src/eval/llama-tf.ts is the
+ *   one shipped tfjs user left.
  * - tasks: datasets, their windowing, scalers, splits and metrics, independent of any model.
  * - models: eval (Llama evaluator), continual, spatiotemporal, lora, kinship, merge.
  * - evolve: algorithms that drive the models (every ask/tell strategy, fitness, the evolution run).
@@ -38,7 +39,6 @@ const LAYERS: readonly (readonly string[])[] = [
   ['io', 'runs'],
   ['kernels'],
   ['nn'],
-  ['train'],
   ['tasks'],
   ['eval', 'continual', 'spatiotemporal', 'lora', 'kinship', 'merge'],
   ['evolve'],

@@ -8,7 +8,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Matrix, QrDecomposition } from 'ml-matrix';
-import { tf, useBackend } from '../../src/train/tf.js';
+import { tf, useBackend } from '../../test/support/tfjs/tf.js';
 import { createRng } from '../../src/core/rng.js';
 import { ContinualMlp } from '../../src/continual/mlp.js';
 import { ProjectionWorkspace } from '../../src/continual/projection.js';

@@ -17,7 +17,7 @@
  * about a third of a step, only on masked steps (issue #14: few-shot adaptation under DropConnect p ≈ 0.5 left
  * running statistics of a masked network that evaluation never runs).
  */
-import { tf } from '../../src/train/tf.js';
+import { tf } from './tfjs/tf.js';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { ModelevoError } from '../../src/core/errors.js';
 import { HORIZON_STEPS, INPUT_STEPS } from '../../src/tasks/traffic/windows.js';

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../../src/train/tf.js';
+import { tf, useBackend } from './tfjs/tf.js';
 import { createRng } from '../../src/core/rng.js';
 import {
   adaptiveAdjacency,

@@ -12,8 +12,8 @@
  * dilated convolution two time slices concatenated on channels then a matMul, and the graph diffusion
  * `x₁_w = Σ_v x_v S_vw` one `Sᵀ·x` over the [N, B·T·C] view, without transposes.
  */
-import { tf } from '../../src/train/tf.js';
-import { matMul } from '../../src/train/matmul.js';
+import { tf } from './tfjs/tf.js';
+import { matMul } from './tfjs/matmul.js';
 import { ModelevoError } from '../../src/core/errors.js';
 
 export { defaultGwnConfig, receptiveField, parameterSpecs, isTrainable, initialGwnWeights, transitionMatrices } from '../../src/spatiotemporal/gwn-config.js';

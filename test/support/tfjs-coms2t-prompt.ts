@@ -3,9 +3,9 @@
  * port (issue #22): kept here only as the independent reference the engine versions are tested against
  * (prompt-engine.test.ts, prompted-gwn.test.ts). src/spatiotemporal/coms2t no longer imports tfjs.
  */
-import { tf, useBackend } from '../../src/train/tf.js';
+import { tf, useBackend } from './tfjs/tf.js';
 import type { GwnWeights } from '../../src/spatiotemporal/gwn-config.js';
-import { matMul } from '../../src/train/matmul.js';
+import { matMul } from './tfjs/matmul.js';
 import { SPATIAL_FEATURES, TEMPORAL_FEATURES, promptFeatures, type PromptFeatureContext } from '../../src/spatiotemporal/coms2t/features.js';
 import { ENCODER_PREFIX, PROJECTION_PREFIX, PROMPT_STEPS } from '../../src/spatiotemporal/coms2t/prompt-encoder.js';
 

@@ -3,8 +3,8 @@
  * cross-entropy and seeded variables. Kept only as the previous implementation the engine is compared
  * against (test/nn/tfjs-gradients.test.ts, bench/nn-train.ts); src/continual no longer imports tfjs.
  */
-import { tf } from '../../src/train/tf.js';
-import { matMul } from '../../src/train/matmul.js';
+import { tf } from './tfjs/tf.js';
+import { matMul } from './tfjs/matmul.js';
 import { initMlpWeights } from '../../src/continual/mlp.js';
 
 export { classMask } from '../../src/continual/mlp.js';

@@ -1,6 +1,6 @@
 /**
  * `modelevo anomaly evolve|score`: AD-NEv multi-level neuroevolution of anomaly detectors (ad-nev.md).
- * The engine (tfjs) is imported lazily inside the actions so other verbs start without it.
+ * The training engine (src/nn) is imported lazily inside the actions so other verbs start without it.
  */
 import { examplesHelp, watchLiveLine } from '../options.js';
 import { writeChannelSeries } from '../../ui/channel-series.js';

@@ -1,6 +1,6 @@
 /**
  * Linear (fully connected) layer with fused bias and activation: y = act(x·Wᵀ + b). W is [out, in] (PyTorch
- * and src/train layout), so checkpoints map one to one. Initialisation as PyTorch's nn.Linear: W and b uniform
+ * and tfjs-reference layout), so checkpoints map one to one. Initialisation as PyTorch's nn.Linear: W and b uniform
  * in ±1/√in. Optional DropConnect (Wan et al., ICML 2013): in training, W is replaced by W ⊙ M with a Bernoulli
  * keep mask M scaled by 1/keep, drawn per step.
  *

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from './tf.js';
 import { batchNorm1dTrain, conv1d, conv1dOutputLength, convTranspose1d, convTranspose1dOutputLength, dense } from './ops.js';
-import { createRng } from '../core/rng.js';
+import { createRng } from '../../../src/core/rng.js';
 
 function randomArray(n: number, key: string): Float32Array {
   const rng = createRng('ops-test', key);

@@ -4,7 +4,7 @@
  * (engines.md §2). Layout follows PyTorch: activations [batch, channels, length], Conv1d weights
  * [out, in, kernel], ConvTranspose1d weights [in, out, kernel], so saved tensors read like torch's.
  */
-import { ModelevoError } from '../core/errors.js';
+import { ModelevoError } from '../../../src/core/errors.js';
 import { tf } from './tf.js';
 import { matMul } from './matmul.js';
 

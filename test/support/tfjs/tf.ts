@@ -1,9 +1,11 @@
 /**
- * The tfjs engine (engines.md §2 and §8): tfjs 4.22 with the wasm backend for training, the cpu backend as
- * the reference in tests. The union package is imported because it is the one that registers the gradient
- * functions against tfjs-core's Node build; the wasm backend registers itself on import.
+ * The previous tfjs training engine (engines.md §2 and §8), kept only as the reference that tests, benches and
+ * scripts compare src/nn against (issue #22; shipped code must not import test/support): tfjs 4.22 with the wasm
+ * backend as the old training path, the cpu backend as the reference in tests. The union package is imported
+ * because it is the one that registers the gradient functions against tfjs-core's Node build; the wasm backend
+ * registers itself on import. The one shipped tfjs user is the Llama evaluator (src/eval/llama-tf.ts).
  */
-import { ModelevoError } from '../core/errors.js';
+import { ModelevoError } from '../../../src/core/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
