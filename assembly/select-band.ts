@@ -44,17 +44,29 @@ const COMPACT: usize = memory.data<u8>([
 /**
  * For δ = x − base (float32, one rounding, as decodeTaskVector) of n bfloat16 (kind 1) or float32 (kind 0)
  * elements: adds to the record the count of |δ| bit patterns > hi and appends the patterns in [lo, hi] (in
- * index order). Stores 1 at `status` when x or base holds NaN/±Inf. With base = 0, x holds float32 δ already
+ * index order); with record1 ≠ 0 the same for a second band of the same δ (Breadcrumbs' two cuts), so δ is
+ * formed once. Stores 1 at `status` when x or base holds NaN/±Inf. With base = 0, x holds float32 δ already
  * (decoded float16 inputs; their status was set by the decode).
  */
-export function deltaBand(raw: usize, base: usize, n: i32, kind: i32, status: usize, lo: u32, hi: u32, record: usize): void {
+export function deltaBand(
+  raw: usize, base: usize, n: i32, kind: i32, status: usize,
+  lo: u32, hi: u32, record: usize,
+  lo1: u32, hi1: u32, record1: usize,
+): void {
   const bf16 = kind == BF16 && base != 0;
+  const two = record1 != 0;
   const loV = i32x4.splat(lo);
   const hiV = i32x4.splat(hi);
+  const loV1 = i32x4.splat(lo1);
+  const hiV1 = i32x4.splat(hi1);
   const buffer = <usize>load<u32>(record + BUFFER);
   const capacity = load<u32>(record + CAPACITY);
   let count = load<u32>(record + COUNT);
+  const buffer1 = two ? <usize>load<u32>(record1 + BUFFER) : 0;
+  const capacity1 = two ? load<u32>(record1 + CAPACITY) : 0;
+  let count1 = two ? load<u32>(record1 + COUNT) : 0;
   let aboveV = i32x4.splat(0);
+  let aboveV1 = i32x4.splat(0);
   let bad = i32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -66,16 +78,23 @@ export function deltaBand(raw: usize, base: usize, n: i32, kind: i32, status: us
       bad = v128.or(bad, v128.or(exponentAllOnes(x), exponentAllOnes(b)));
       a = v128.and(f32x4.sub(x, b), i32x4.splat(ABS));
     }
-    const above = i32x4.gt_u(a, hiV);
-    aboveV = i32x4.sub(aboveV, above);
-    const inside = v128.andnot(i32x4.ge_u(a, loV), above);
     // branch-free compaction: the lanes inside the band moved to the front, stored at once (4 slots written,
     // `count` advanced by those inside): a branch would mispredict on the bands' few percent
-    const mask = i32x4.bitmask(inside);
+    const above = i32x4.gt_u(a, hiV);
+    aboveV = i32x4.sub(aboveV, above);
+    const mask = i32x4.bitmask(v128.andnot(i32x4.ge_u(a, loV), above));
     v128.store(buffer + (<usize>min(count, capacity) << 2), i8x16.swizzle(a, v128.load(COMPACT + (<usize>mask << 4))));
     count += <u32>popcnt(mask);
+    if (two) {
+      const above1 = i32x4.gt_u(a, hiV1);
+      aboveV1 = i32x4.sub(aboveV1, above1);
+      const mask1 = i32x4.bitmask(v128.andnot(i32x4.ge_u(a, loV1), above1));
+      v128.store(buffer1 + (<usize>min(count1, capacity1) << 2), i8x16.swizzle(a, v128.load(COMPACT + (<usize>mask1 << 4))));
+      count1 += <u32>popcnt(mask1);
+    }
   }
   let above: u32 = 0;
+  let above1: u32 = 0;
   for (; i < n; i++) {
     let bits: u32;
     if (base == 0) bits = load<u32>(raw + (<usize>i << 2)) & ABS;
@@ -90,9 +109,24 @@ export function deltaBand(raw: usize, base: usize, n: i32, kind: i32, status: us
       push(buffer, count, capacity, bits);
       count++;
     }
+    if (!two) continue;
+    if (bits > hi1) above1++;
+    else if (bits >= lo1) {
+      push(buffer1, count1, capacity1, bits);
+      count1++;
+    }
   }
   if (v128.any_true(bad)) store<i32>(status, 1);
-  above += <u32>(i32x4.extract_lane(aboveV, 0) + i32x4.extract_lane(aboveV, 1) + i32x4.extract_lane(aboveV, 2) + i32x4.extract_lane(aboveV, 3));
-  store<u32>(record + ABOVE, load<u32>(record + ABOVE) + above);
+  store<u32>(record + ABOVE, load<u32>(record + ABOVE) + above + lanesSum(aboveV));
   store<u32>(record + COUNT, count);
+  if (two) {
+    store<u32>(record1 + ABOVE, load<u32>(record1 + ABOVE) + above1 + lanesSum(aboveV1));
+    store<u32>(record1 + COUNT, count1);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function lanesSum(v: v128): u32 {
+  return <u32>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
 }

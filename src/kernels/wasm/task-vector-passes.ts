@@ -198,9 +198,13 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
     }
     if (job.mode === PASS_LOAD) {
       // the bands before the l1 norms' in-place sparsify below (float16 inputs: δ decoded, base 0)
-      for (const [model, lo, hi, record] of job.bands) {
-        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record);
-        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record);
+      for (let c = 0; c < job.bands.length; c++) {
+        const [model, lo, hi, record] = job.bands[c]!;
+        // a model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both
+        const next = job.bands[c + 1];
+        const [, lo1, hi1, record1] = next !== undefined && next[0] === model ? (c++, next) : [0, 0, 0, 0];
+        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
+        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
       }
       for (let j = 0; j < models; j++) {
         const delta = deltaBlock(j);
