@@ -33,6 +33,11 @@ const RUN_LENGTH = 128;
 const RECORD = 4;
 const NO_UPPER = 0xffffffff;
 const SPARE = 4;
+/**
+ * most gathered patterns per range and cut (32 MiB): the wasm memory (4 GiB) also holds the whole-vector path's
+ * tensor-sized buffers, so the bands of a very large tensor (a 7B model's embedding) take the fallback instead
+ */
+const MAX_GATHERED = 1 << 23;
 
 /** A cut to find: model j's k largest |δ|. */
 export interface BandRequest {
@@ -112,7 +117,7 @@ export class CutBands {
     const parts = pool.partCount;
     const align = pool.splitAlignment;
     const largestRange = Math.ceil(maxNumel / parts / align) * align;
-    this.capacity = Math.min(largestRange, Math.ceil(cutBandTuning.capacity * largestRange)) + 1;
+    this.capacity = Math.min(largestRange, Math.ceil(cutBandTuning.capacity * largestRange), MAX_GATHERED) + 1;
     const arena = pool.arena;
     this.records = arena.u32(parts * slots * RECORD);
     // four spare slots per buffer take the stores past the capacity (deltaBand stores four lanes at a time)
