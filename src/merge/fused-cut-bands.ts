@@ -13,6 +13,7 @@
  * the caller runs the full LOAD histogram and LEVEL2 passes: slower, never different.
  */
 import { readSync } from 'node:fs';
+import { invariant } from '../core/errors.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../core/float16.js';
 import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
@@ -207,7 +208,15 @@ export class CutBands {
   /** absHistogramPrefix over every cut's gathered patterns, one job per range (the ranges run in parallel). */
   private async histograms(used: number, slots: number, args: (part: number, slot: number) => number[]): Promise<void> {
     for (let s = 0; s < slots; s++) {
-      await this.pool.runSplit('absHistogramPrefix', used, (start) => args(start, s), { align: 1, minParallel: 1 });
+      await this.pool.runSplit(
+        'absHistogramPrefix',
+        used,
+        (start, length) => {
+          invariant(length === 1, () => `cut bands: a histogram job over ${length} ranges`);
+          return args(start, s);
+        },
+        { align: 1, minParallel: 1 },
+      );
     }
   }
 }
