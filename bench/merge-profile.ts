@@ -44,7 +44,7 @@ const outRoot = argValue('--out') ?? mkdtempSync('/dev/shm/modelevo-profile-');
 const out = join(outRoot, method);
 
 // every kernel call goes through runSplit or the streamed conversions; the pool is exclusive, so wall times add up
-const PASS_NAMES = ['load (read, decode, δ, first select level / l1 norms)', 'second select level', 'sparsify + combine + encode + write'];
+const PASS_NAMES = ['load (read, decode, δ, first select level or cut bands / l1 norms)', 'second select level', 'sparsify + combine + encode + write'];
 {
   // taskVectorPass: one label per pass (its first argument)
   const runSplit = KernelPool.prototype.runSplit;

@@ -11,6 +11,9 @@
  * 3. FINAL: decode again, sparsify each δ_j (keepBandAt continuing the tie numbers from
  *    block to block, dareKeep, or zero), `tiesCombineF64`, encode, and write the block to the output's place in
  *    its shard (or to memory).
+ * Top-k cuts first try a band bracketed from a sample (fused-cut-bands.ts): LOAD then counts above the band and
+ * gathers inside it, and the cut is selected among the gathered entries without the LEVEL2 read; the full
+ * histogram LOAD and LEVEL2 run only when a cut falls outside its band.
  * Same kernels, same per-element arithmetic as the whole-vector path, so the output bytes are the same.
  * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
  */
@@ -39,6 +42,7 @@ import {
 } from '../kernels/wasm/task-vector-passes.js';
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
 import { numberParam } from './method-params.js';
+import { CutBands } from './fused-cut-bands.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
 import {
@@ -117,6 +121,7 @@ export class FusedTaskVectors {
   private readonly ties: Int32Array;
   private readonly scratch: { readonly base: number; readonly stride: number };
   private readonly blocks: number;
+  private readonly bands: CutBands | undefined;
 
   constructor(
     private readonly pool: KernelPool,
@@ -143,6 +148,7 @@ export class FusedTaskVectors {
     this.ties = new Int32Array(ties.buffer, ties.byteOffset, ties.length);
     const stride = taskVectorPassScratchBytes(models + 1, L1_BLOCK);
     this.scratch = { base: arena.u32((parts * stride) / 4).byteOffset, stride };
+    this.bands = selects ? new CutBands(pool, config.sparsifier === 'magnitude' ? models : 2 * models, maxNumel) : undefined;
   }
 
   /** Whether the fused passes cover this method and rescale mode (the rest stays on the whole-vector path). */
@@ -175,26 +181,36 @@ export class FusedTaskVectors {
     const cuts = plan.cuts;
     const l1 = plan.records.some((r) => r.kind === KEEP_DARE) && job.rescale === 'l1';
     const parts = this.pool.partCount;
-    if (cuts.length > 0) this.level1.fill(0, 0, parts * models * LEVEL1_BINS);
-    status[0] = 0;
-    let used = 0;
-    await this.pool.runSplit('taskVectorPass', n, (offset, length, part) => {
-      used = Math.max(used, part + 1);
-      return taskVectorPassArgs({
-        mode: PASS_LOAD,
-        ...common(offset, length, part),
-        histograms: cuts.length > 0 ? this.level1.byteOffset + part * models * LEVEL1_BINS * 4 : 0,
-        normsBefore: l1 ? this.normsBefore.byteOffset : 0,
-        normsAfter: l1 ? this.normsAfter.byteOffset : 0,
-        blocks: this.blocks,
-        records: plan.records.map((r) => r.record),
+    const bands = cuts.length > 0 ? this.bands : undefined;
+    bands?.prepare(cuts, ranges, kind, width, n);
+    // LOAD with the bands, or (none, or a cut outside its band) with the full first-level histograms
+    const load = async (histograms: boolean): Promise<number> => {
+      if (histograms) this.level1.fill(0, 0, parts * models * LEVEL1_BINS);
+      status[0] = 0;
+      let used = 0;
+      await this.pool.runSplit('taskVectorPass', n, (offset, length, part) => {
+        used = Math.max(used, part + 1);
+        return taskVectorPassArgs({
+          mode: PASS_LOAD,
+          ...common(offset, length, part),
+          histograms: histograms ? this.level1.byteOffset + part * models * LEVEL1_BINS * 4 : 0,
+          normsBefore: l1 ? this.normsBefore.byteOffset : 0,
+          normsAfter: l1 ? this.normsAfter.byteOffset : 0,
+          blocks: this.blocks,
+          bands: histograms || bands === undefined ? [] : bands.loadBands(cuts, part),
+          records: plan.records.map((r) => r.record),
+        });
       });
-    });
+      return used;
+    };
+    let used = await load(bands === undefined && cuts.length > 0);
     if (status[0] !== 0) {
       sink.writeTensor(tensor.name, reference(tensor), tensor.dtype, tensor.shape);
       return;
     }
-    const found = await this.findCuts(cuts, n, models, used, common);
+    const banded = bands === undefined ? undefined : await bands.resolve(cuts, used);
+    if (bands !== undefined && banded === undefined) used = await load(true);
+    const found = banded !== undefined ? cuts.map((request, s) => ({ request, cut: banded[s]! })) : await this.findCuts(cuts, n, models, used, common);
     const factors = plan.records.map((r, j) => (l1 && r.kind === KEEP_DARE ? this.l1Factor(j, n) : 1));
     this.buffers.weightTable.set(job.weights);
     this.buffers.factorTable.set(factors);

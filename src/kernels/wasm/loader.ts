@@ -91,6 +91,8 @@ export interface KernelExports {
   decodeTaskVector(raw: number, base: number, dst: number, n: number, kind: number, status: number, hist: number): void;
   /** absHistogramPrefix of δ = x − base read straight from bf16/f32 raw blocks (no δ stored) */
   deltaHistogramPrefix(raw: number, base: number, n: number, kind: number, status: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
+  /** counts |δ| patterns above hi and gathers those in [lo, hi] into the record's buffer, for one or two bands (assembly/select-band.ts) */
+  deltaBand(raw: number, base: number, n: number, kind: number, status: number, lo: number, hi: number, record: number, lo1: number, hi1: number, record1: number): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;

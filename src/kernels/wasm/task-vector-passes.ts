@@ -5,8 +5,10 @@
  * the reference) and works on the block while it is in L2:
  * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → L2, as the
  * linear file kernels do): no tensor-sized buffer is written, so none is faulted in or read back from DRAM.
- * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) and, for the
- *   l1 rescale of a random sparsifier, the per-block norms of δ_j before and after its DARE mask;
+ * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
+ *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
+ *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
+ *   of δ_j before and after its DARE mask;
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
  *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
@@ -82,6 +84,8 @@ export interface LoadPass extends Common {
   readonly normsBefore: number;
   readonly normsAfter: number;
   readonly blocks: number;
+  /** per cut bracketed by a band: model index, lo, hi, record address (see `deltaBand`) */
+  readonly bands: readonly (readonly [number, number, number, number])[];
   readonly records: readonly ModelRecord[];
 }
 
@@ -117,7 +121,7 @@ const recordArgs = (records: readonly ModelRecord[]): number[] =>
 export function taskVectorPassArgs(job: TaskVectorPass): number[] {
   const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
   if (job.mode === PASS_LOAD) {
-    return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, ...recordArgs(job.records)];
+    return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
   if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
   const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition];
@@ -139,7 +143,9 @@ function parse(args: readonly number[]): TaskVectorPass {
   const records = (): ModelRecord[] => Array.from({ length: inputs - 1 }, () => ({ kind: next(), params: take(RECORD - 1) }));
   let job: TaskVectorPass;
   if (mode === PASS_LOAD) {
-    job = { mode, ...common, fds, positions, histograms: next(), normsBefore: next(), normsAfter: next(), blocks: next(), records: records() };
+    const [histograms, normsBefore, normsAfter, blocks, bandCount] = take(5) as [number, number, number, number, number];
+    const bands = Array.from({ length: bandCount }, () => take(4) as unknown as [number, number, number, number]);
+    job = { mode, ...common, fds, positions, histograms, normsBefore, normsAfter, blocks, bands, records: records() };
   } else if (mode === PASS_LEVEL2) {
     const count = next();
     job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
@@ -180,7 +186,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
   const outWidth = job.mode === PASS_FINAL ? (job.outKind === OUT_F32 ? 4 : 2) : 0;
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
-  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (job.mode === PASS_LOAD && job.histograms !== 0 && job.normsBefore === 0));
+  const selects = job.mode === PASS_LOAD && (job.histograms !== 0 || job.bands.length > 0);
+  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0));
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
@@ -190,11 +197,22 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
+      // the bands before the l1 norms' in-place sparsify below (float16 inputs: δ decoded, base 0)
+      for (let c = 0; c < job.bands.length; c++) {
+        const [model, lo, hi, record] = job.bands[c]!;
+        // a model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both
+        const next = job.bands[c + 1];
+        const [, lo1, hi1, record1] = next !== undefined && next[0] === model ? (c++, next) : [0, 0, 0, 0];
+        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
+        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
+      }
       for (let j = 0; j < models; j++) {
         const delta = deltaBlock(j);
         const histogram = job.histograms + j * LEVEL1_BINS * 4;
-        if (direct) kernels.deltaHistogramPrefix(raw(j + 1), raw(0), length, job.kind, job.status, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
-        else if (job.histograms !== 0) kernels.absHistogramPrefix(delta, length, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+        if (job.histograms !== 0) {
+          if (direct) kernels.deltaHistogramPrefix(raw(j + 1), raw(0), length, job.kind, job.status, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+          else kernels.absHistogramPrefix(delta, length, 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, histogram);
+        }
         if (job.normsBefore === 0) continue;
         // blocks are whole l1 blocks of the tensor (the caller aligns them), so the partials match l1Norm's
         const block = job.normsBefore + (j * job.blocks + index / job.blockElements) * 8;

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { bf16BitsToF32 } from '../../core/float16.js';
+import { createSharedMemory, instantiateKernels, loadKernelModule } from './loader.js';
+
+// assembly/select-band.ts `deltaBand` against a plain reference: the count of |x − b| patterns above hi, the
+// patterns in [lo, hi] in index order (only the first `capacity` stored, the count running on past it), and the
+// NaN/±Inf status, for bfloat16 and float32 inputs, with the range cut into two calls that continue the record.
+
+const memory = createSharedMemory(64 * 65536);
+const kernels = instantiateKernels(loadKernelModule(), memory);
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+const absBits = (x: number): number => {
+  scratch[0] = x;
+  return scratchBits[0]! & 0x7fffffff;
+};
+
+test('deltaBand: count above, gathered patterns in order up to the capacity, status; one or two bands; bfloat16 and float32; two calls', () => {
+  const heap = kernels.heapBase();
+  const status = heap;
+  const record = heap + 64;
+  const x = heap + 1024;
+  const b = x + 4 * 512;
+  const buffer = b + 4 * 512;
+  const record1 = record + 16;
+  const buffer1 = buffer + 4 * 512;
+  fc.assert(
+    fc.property(
+      // bfloat16 bit patterns (NaN/±Inf included: their exponent is all ones in 1/256 of draws)
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 300 }),
+      fc.integer({ min: 0, max: 0x7fffffff }),
+      fc.integer({ min: 0, max: 0x7fffffff }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.boolean(),
+      fc.nat(),
+      fc.option(fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 40 }))),
+      (pairs, p, q, capacity, bf16, cut, second) => {
+        const [lo, hi] = p <= q ? [p, q] : [q, p];
+        const [lo1, hi1] = second === null ? [0, 0] : second[0] <= second[1] ? [second[0], second[1]] : [second[1], second[0]];
+        const n = pairs.length;
+        const split = n === 0 ? 0 : cut % (n + 1);
+        const xs = pairs.map(([u]) => bf16BitsToF32(u));
+        const bs = pairs.map(([, v]) => bf16BitsToF32(v));
+        if (bf16) {
+          new Uint16Array(memory.buffer, x, n).set(pairs.map(([u]) => u));
+          new Uint16Array(memory.buffer, b, n).set(pairs.map(([, v]) => v));
+        } else {
+          new Float32Array(memory.buffer, x, n).set(xs);
+          new Float32Array(memory.buffer, b, n).set(bs);
+        }
+        new Int32Array(memory.buffer, status, 1)[0] = 0;
+        new Uint32Array(memory.buffer, record, 4).set([0, 0, capacity, buffer]);
+        new Uint32Array(memory.buffer, record1, 4).set([0, 0, second?.[2] ?? 0, buffer1]);
+        const r1 = second === null ? 0 : record1;
+        const width = bf16 ? 2 : 4;
+        const kind = bf16 ? 1 : 0;
+        kernels.deltaBand(x, b, split, kind, status, lo, hi, record, lo1, hi1, r1);
+        kernels.deltaBand(x + split * width, b + split * width, n - split, kind, status, lo, hi, record, lo1, hi1, r1);
+        const bad = [...xs, ...bs].some((v) => !Number.isFinite(v));
+        assert.equal(new Int32Array(memory.buffer, status, 1)[0], bad ? 1 : 0);
+        // with a NaN/±Inf input the executor reruns the tensor on the reference path: only the flag matters
+        if (bad) return;
+        const patterns = xs.map((value, i) => absBits(Math.fround(value - bs[i]!)));
+        const bands: [number, number, number, number, number][] = [[lo, hi, capacity, record, buffer]];
+        if (second !== null) bands.push([lo1, hi1, second[2], record1, buffer1]);
+        for (const [low, high, room, at, stored] of bands) {
+          const inside = patterns.filter((bits) => bits >= low && bits <= high);
+          const [above, count] = new Uint32Array(memory.buffer, at, 2);
+          assert.equal(above, patterns.filter((bits) => bits > high).length);
+          assert.equal(count, inside.length);
+          const kept = Math.min(room, inside.length);
+          assert.deepEqual([...new Uint32Array(memory.buffer, stored, kept)], inside.slice(0, kept));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

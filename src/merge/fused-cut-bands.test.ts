@@ -1,0 +1,181 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
+import { HfCheckpoint } from '../io/hf-folder.js';
+import { ModelFolderWriter } from '../io/shard-writer.js';
+import { KernelPool } from '../kernels/pool.js';
+import { parseMergeConfig } from './config.js';
+import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
+import { bandAround, cutBandTuning } from './fused-cut-bands.js';
+import { buildMergePlan, type PlanModels } from './plan.js';
+import { getMergeMethod } from './registry.js';
+
+// The bracketed cuts of fused-cut-bands.ts: the band path (cut selected among the gathered entries, no LEVEL2
+// read) and the fallback (cut outside its band, or a range over its capacity) give the reference executor's
+// bytes on 1 and 2 workers, on bell-shaped task vectors (the bench family's kind) and on heavily tied ones.
+
+const SHAPES: Record<string, number[]> = {
+  // 81,920 elements: the sample is 64 runs, not the whole tensor
+  'model.layers.0.mlp.down_proj.weight': [5, 16384],
+  'model.layers.0.mlp.up_proj.weight': [37, 1001],
+  // sampled whole: one run longer than the sample's runs
+  'model.layers.0.input_layernorm.weight': [3000],
+  'model.norm.weight': [24],
+};
+const MODELS = ['base', 'a', 'b', 'c'];
+
+/** base ~ bell(0.02), model m adds bell(0.002): δ takes many distinct values; `tied`: 5 δ values only */
+function tensorValues(model: number, name: string, numel: number, tied: boolean): Float32Array {
+  const values = new Float32Array(numel);
+  let s = name.length * 104729 + 17;
+  let t = (model + 1) * 7919;
+  const bell = (): number => {
+    let sum = 0;
+    for (let k = 0; k < 4; k++) {
+      t = (Math.imul(t, 1664525) + 1013904223) >>> 0;
+      sum += t / 2 ** 32;
+    }
+    return sum - 2;
+  };
+  for (let i = 0; i < numel; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const base = ((s >>> 8) / 2 ** 24 - 0.5) * 0.07;
+    if (model === 0) values[i] = base;
+    else if (tied) values[i] = bf16BitsToF32(f32ToBf16Bits(base)) + Math.round(bell() * 2) * 2 ** -9;
+    else values[i] = base + bell() * 0.0035;
+  }
+  return values;
+}
+
+type InputDType = 'BF16' | 'F16' | 'F32';
+let dir: string;
+let pools: [KernelPool, string][];
+const opened = new Map<string, HfCheckpoint>();
+const models: PlanModels = {
+  keyOf: (ref) => ref,
+  get: (key) => {
+    let checkpoint = opened.get(key);
+    if (checkpoint === undefined) {
+      checkpoint = HfCheckpoint.open(join(dir, key));
+      opened.set(key, checkpoint);
+    }
+    return checkpoint;
+  },
+};
+const folderOf = (dtype: InputDType, tied: boolean, model: string): string => `${tied ? 'tied' : 'bell'}-${dtype}/${model}`;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-cut-bands-'));
+  for (const dtype of ['BF16', 'F16', 'F32'] as const) {
+    for (const tied of [false, true]) {
+      MODELS.forEach((model, m) => {
+        const folder = join(dir, folderOf(dtype, tied, model));
+        const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype }));
+        const writer = ModelFolderWriter.create(folder, specs, { maxShardBytes: 90000 });
+        for (const { name, shape } of specs) {
+          const values = tensorValues(m, name, shape.reduce((a, b) => a * b, 1), tied);
+          const bytes =
+            dtype === 'F32'
+              ? new Uint8Array(values.buffer)
+              : new Uint8Array(Uint16Array.from(values, (v) => (dtype === 'BF16' ? f32ToBf16Bits(v) : f32ToF16Bits(v))).buffer);
+          writer.writeTensor(name, bytes);
+        }
+        writer.commit();
+        writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+      });
+    }
+  }
+  pools = [
+    [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
+    [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
+  ];
+});
+
+after(async () => {
+  for (const [pool] of pools) await pool.close();
+  for (const checkpoint of opened.values()) checkpoint.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
+  const tensors = new Map<string, Uint8Array>();
+  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
+}
+
+/** runSplit calls by kernel name while `run` runs */
+async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  const original = pool.runSplit;
+  pool.runSplit = (kernel, ...rest) => {
+    calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
+    return original.call(pool, kernel, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    pool.runSplit = original;
+  }
+  return calls;
+}
+
+const tensorCount = Object.keys(SHAPES).length;
+const CASES: { method: string; inputs: InputDType; tied: boolean; tuning: { margin: number; capacity: number }; passes: number; label: string }[] = [
+  // default tuning on bell-shaped task vectors: every cut inside its band, two passes per tensor
+  { method: 'ties', inputs: 'BF16', tied: false, tuning: { ...cutBandTuning }, passes: 2, label: 'default band' },
+  { method: 'breadcrumbs_ties', inputs: 'F32', tied: false, tuning: { ...cutBandTuning }, passes: 2, label: 'default band' },
+  { method: 'ties', inputs: 'F16', tied: false, tuning: { ...cutBandTuning }, passes: 2, label: 'default band' },
+  // a band holding everything: the band path even on runs of thousands of ties across blocks and ranges
+  { method: 'ties', inputs: 'BF16', tied: true, tuning: { margin: 1, capacity: 1 }, passes: 2, label: 'whole band' },
+  { method: 'breadcrumbs_ties', inputs: 'F16', tied: true, tuning: { margin: 1, capacity: 1 }, passes: 2, label: 'whole band' },
+  // an empty margin and no capacity: every cut falls back to the histogram LOAD and LEVEL2 (four passes)
+  { method: 'ties', inputs: 'BF16', tied: false, tuning: { margin: 0, capacity: 0 }, passes: 4, label: 'fallback' },
+  { method: 'breadcrumbs_ties', inputs: 'F32', tied: true, tuning: { margin: 0, capacity: 0 }, passes: 4, label: 'fallback' },
+];
+
+for (const { method, inputs, tied, tuning, passes, label } of CASES) {
+  test(`${method}, ${inputs} ${tied ? 'tied' : 'bell'} task vectors, ${label}: reference bytes on 1 and 2 workers, ${passes} passes per tensor`, async () => {
+    const saved = { ...cutBandTuning };
+    Object.assign(cutBandTuning, tuning);
+    try {
+      const config = parseMergeConfig({
+        merge_method: method,
+        base_model: folderOf(inputs, tied, 'base'),
+        models: [
+          { model: folderOf(inputs, tied, 'a'), parameters: { weight: 0.9, density: 0.2 } },
+          { model: folderOf(inputs, tied, 'b'), parameters: { weight: 0.6, density: 0.5, gamma: 0.05 } },
+          { model: folderOf(inputs, tied, 'c'), parameters: { weight: 1.3, density: 0.05 } },
+        ],
+        parameters: { lambda: 0.8 },
+        out_dtype: 'bfloat16',
+      });
+      const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+      const reference = collect();
+      executePlan(plan, models, reference, { seed: 3 });
+      for (const [pool, poolLabel] of pools) {
+        const fast = collect();
+        const calls = await kernelCalls(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 3 }).then(() => undefined));
+        assert.equal(calls.get('taskVectorPass'), passes * tensorCount, `${poolLabel}: passes (${JSON.stringify([...calls])})`);
+        if (passes === 2) assert.ok((calls.get('absHistogramPrefix') ?? 0) > 0, `${poolLabel}: cuts selected among the gathered entries`);
+        for (const [name, bytes] of reference.tensors) {
+          assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${poolLabel})`);
+        }
+      }
+    } finally {
+      Object.assign(cutBandTuning, saved);
+    }
+  });
+}
+
+test('bandAround brackets the sample quantile: about k/n ± margin of the sample lies above hi / at or above lo', () => {
+  const sorted = Uint32Array.from({ length: 1000 }, (_, i) => 1000 + i * 3);
+  // quantile 0.25 ± 0.125 (exact in binary): 125 sample entries above hi, 375 above lo (lo itself is inside)
+  const [lo, hi] = bandAround(sorted, 250, 1000, 0.125);
+  assert.equal(sorted.filter((p) => p > hi).length, 125);
+  assert.equal(sorted.filter((p) => p > lo).length, 375);
+  // near the top there is no upper end, near the bottom the band reaches 0
+  assert.deepEqual(bandAround(sorted, 1, 1000, 0.125), [sorted[1000 - 1 - 126]!, 0xffffffff]);
+  assert.deepEqual(bandAround(sorted, 1000, 1000, 0.125), [0, sorted[1000 - 1 - 875]!]);
+});

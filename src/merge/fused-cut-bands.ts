@@ -1,0 +1,222 @@
+/**
+ * Bracketed top-k cuts for the block-wise task-vector passes (fused-task-vectors.ts, issue #16): instead of a
+ * 65,536-bin histogram of every |δ| in the LOAD pass (scattered increments that serialise on bfloat16 task
+ * vectors, whose few distinct values hit the same counters) and a second full read of the inputs (LEVEL2),
+ * 1. a strided sample of the inputs, read on the calling thread, brackets each cut's |δ| bit pattern in a band
+ *    [lo, hi] around the sample's quantile (± `margin` of the tensor);
+ * 2. the LOAD pass counts the entries above hi (a SIMD compare) and gathers the patterns inside the band, in
+ *    index order, per worker range (assembly/select-band.ts `deltaBand`);
+ * 3. the exact k-th largest pattern is selected among the gathered ones by the same two histogram levels as
+ *    the full select (bits 30..15, then 14..0 of the entries in the cut's bucket), and the per-range counts of
+ *    entries equal to it number the ties across ranges — the same cut and tie order, so the same kept set.
+ * When the cut falls outside the band or a range gathers more than its capacity, `resolve` returns undefined and
+ * the caller runs the full LOAD histogram and LEVEL2 passes: slower, never different.
+ */
+import { readSync } from 'node:fs';
+import { invariant } from '../core/errors.js';
+import { bf16BitsToF32, f16BitsToF32 } from '../core/float16.js';
+import { descendHistogram } from '../kernels/reference/select.js';
+import type { KernelPool } from '../kernels/pool.js';
+import { LEVEL1_BINS, LEVEL1_SHIFT, LEVEL2_BINS } from '../kernels/wasm/task-vector-passes.js';
+import { TASK_INPUT_BF16 } from '../kernels/wasm/task-vector-from-files.js';
+
+/**
+ * margin: half-width of the band, as a fraction of the tensor's elements around the sample's quantile;
+ * capacity: gathered patterns one range can hold per cut, as a fraction of the largest range. Tests change them
+ * to force either path.
+ */
+export const cutBandTuning = { margin: 0.03, capacity: 0.2 };
+
+/** the sample: RUNS runs of RUN_LENGTH contiguous elements, evenly spaced (whole tensor when smaller) */
+const RUNS = 64;
+const RUN_LENGTH = 128;
+/** record fields (u32) of one range and cut: above, count, capacity, buffer address */
+const RECORD = 4;
+const NO_UPPER = 0xffffffff;
+const SPARE = 4;
+/**
+ * most gathered patterns per range and cut (32 MiB): the wasm memory (4 GiB) also holds the whole-vector path's
+ * tensor-sized buffers, so the bands of a very large tensor (a 7B model's embedding) take the fallback instead
+ */
+const MAX_GATHERED = 1 << 23;
+
+/** A cut to find: model j's k largest |δ|. */
+export interface BandRequest {
+  readonly model: number;
+  readonly k: number;
+}
+
+/** The exact cut: pattern, entries equal to it, how many of those are kept, each range's first tie number. */
+export interface BandCut {
+  readonly pattern: number;
+  readonly countEqual: number;
+  readonly tiesToKeep: number;
+  readonly tieStarts: readonly number[];
+}
+
+export interface InputRange {
+  readonly fd: number;
+  readonly position: number;
+}
+
+/** The |δ| bit patterns of a strided sample of model j's task vector (decoded as the kernels do). */
+export function sampleDeltaPatterns(ranges: readonly InputRange[], model: number, kind: number, width: number, n: number): Uint32Array {
+  const runs = n <= RUNS * RUN_LENGTH ? [[0, n]] : Array.from({ length: RUNS }, (_, r) => [Math.floor((r * (n - RUN_LENGTH)) / (RUNS - 1)), RUN_LENGTH]);
+  const total = runs.reduce((sum, [, length]) => sum + length!, 0);
+  const decode = (range: InputRange): Float32Array => {
+    const values = new Float32Array(total);
+    const bytes = new Uint8Array(Math.max(...runs.map(([, length]) => length!)) * width);
+    let at = 0;
+    for (const [start, length] of runs) {
+      const view = bytes.subarray(0, length! * width);
+      let done = 0;
+      while (done < view.length) done += readSync(range.fd, view, done, view.length - done, range.position + start! * width + done);
+      const data = new DataView(view.buffer, view.byteOffset, view.length);
+      for (let i = 0; i < length!; i++) {
+        if (width === 4) values[at++] = data.getFloat32(i * 4, true);
+        else if (kind === TASK_INPUT_BF16) values[at++] = bf16BitsToF32(data.getUint16(i * 2, true));
+        else values[at++] = f16BitsToF32(data.getUint16(i * 2, true));
+      }
+    }
+    return values;
+  };
+  const base = decode(ranges[0]!);
+  const delta = decode(ranges[model + 1]!);
+  // float32 δ (storing the float64 difference of two float32 values rounds it as the kernels' float32 subtraction)
+  for (let i = 0; i < total; i++) delta[i] = delta[i]! - base[i]!;
+  const patterns = new Uint32Array(delta.buffer);
+  for (let i = 0; i < total; i++) patterns[i] = patterns[i]! & 0x7fffffff;
+  return patterns;
+}
+
+/** The band [lo, hi] of patterns around the sample's k/n quantile (sorted: ascending sample patterns). */
+export function bandAround(sorted: Uint32Array, k: number, n: number, margin: number): readonly [number, number] {
+  const m = sorted.length;
+  const q = k / n;
+  // descending sample index d has about d sample entries above it
+  const upper = Math.floor((q - margin) * m);
+  const lower = Math.ceil((q + margin) * m);
+  const hi = upper < 1 ? NO_UPPER : sorted[m - 1 - Math.min(upper, m - 1)]!;
+  const lo = lower >= m ? 0 : sorted[m - 1 - lower]!;
+  return [lo, hi];
+}
+
+export class CutBands {
+  private readonly records: Uint32Array;
+  private readonly gathered: Uint32Array;
+  private readonly level1: Uint32Array;
+  private readonly level2: Uint32Array;
+  private readonly capacity: number;
+  private bands: (readonly [number, number])[] = [];
+
+  constructor(
+    private readonly pool: KernelPool,
+    /** most cuts of one tensor */
+    private readonly slots: number,
+    maxNumel: number,
+  ) {
+    const parts = pool.partCount;
+    const align = pool.splitAlignment;
+    const largestRange = Math.ceil(maxNumel / parts / align) * align;
+    this.capacity = Math.min(largestRange, Math.ceil(cutBandTuning.capacity * largestRange), MAX_GATHERED) + 1;
+    const arena = pool.arena;
+    this.records = arena.u32(parts * slots * RECORD);
+    // four spare slots per buffer take the stores past the capacity (deltaBand stores four lanes at a time)
+    this.gathered = arena.u32(parts * slots * (this.capacity + SPARE));
+    this.level1 = arena.u32(parts * slots * LEVEL1_BINS);
+    this.level2 = arena.u32(parts * slots * LEVEL2_BINS);
+  }
+
+  /** Brackets every request from the inputs' sample and resets the per-range records. */
+  prepare(requests: readonly BandRequest[], ranges: readonly InputRange[], kind: number, width: number, n: number): void {
+    const sorted = new Map<number, Uint32Array>();
+    this.bands = requests.map(({ model, k }) => {
+      let patterns = sorted.get(model);
+      if (patterns === undefined) {
+        patterns = sampleDeltaPatterns(ranges, model, kind, width, n).sort();
+        sorted.set(model, patterns);
+      }
+      return bandAround(patterns, k, n, cutBandTuning.margin);
+    });
+    const parts = this.pool.partCount;
+    for (let p = 0; p < parts; p++) {
+      for (let s = 0; s < requests.length; s++) {
+        const at = (p * this.slots + s) * RECORD;
+        this.records.set([0, 0, this.capacity, this.gathered.byteOffset + (p * this.slots + s) * (this.capacity + SPARE) * 4], at);
+      }
+    }
+  }
+
+  /** The LOAD pass's band arguments of range `part`: per cut, model, lo, hi, record address. */
+  loadBands(requests: readonly BandRequest[], part: number): (readonly [number, number, number, number])[] {
+    return requests.map(({ model }, s) => [model, this.bands[s]![0], this.bands[s]![1], this.records.byteOffset + (part * this.slots + s) * RECORD * 4] as const);
+  }
+
+  /** The exact cuts from the gathered bands of `used` ranges, or undefined when one is not inside its band. */
+  async resolve(requests: readonly BandRequest[], used: number): Promise<BandCut[] | undefined> {
+    const field = (p: number, s: number, f: number): number => this.records[(p * this.slots + s) * RECORD + f]!;
+    const wants: { need: number; loBin: number; hiBin: number }[] = [];
+    for (let s = 0; s < requests.length; s++) {
+      let above = 0;
+      let count = 0;
+      for (let p = 0; p < used; p++) {
+        if (field(p, s, 1) > this.capacity) return undefined;
+        above += field(p, s, 0);
+        count += field(p, s, 1);
+      }
+      const need = requests[s]!.k - above;
+      if (need < 1 || need > count) return undefined;
+      const [lo, hi] = this.bands[s]!;
+      wants.push({ need, loBin: lo >>> LEVEL1_SHIFT, hiBin: Math.min(hi, 0x7fffffff) >>> LEVEL1_SHIFT });
+    }
+    const slots = requests.length;
+    for (let p = 0; p < used; p++) {
+      for (let s = 0; s < slots; s++) {
+        const at = (p * this.slots + s) * LEVEL1_BINS;
+        this.level1.fill(0, at + wants[s]!.loBin, at + wants[s]!.hiBin + 1);
+      }
+    }
+    const gatheredAt = (p: number, s: number): number => this.gathered.byteOffset + (p * this.slots + s) * (this.capacity + SPARE) * 4;
+    await this.histograms(used, slots, (p, s) => [gatheredAt(p, s), field(p, s, 1), 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, this.level1.byteOffset + (p * this.slots + s) * LEVEL1_BINS * 4]);
+    const buckets = wants.map(({ need, loBin, hiBin }, s) => {
+      const total = new Uint32Array(hiBin - loBin + 1);
+      for (let p = 0; p < used; p++) {
+        const at = (p * this.slots + s) * LEVEL1_BINS + loBin;
+        for (let b = 0; b < total.length; b++) total[b] = total[b]! + this.level1[at + b]!;
+      }
+      const top = descendHistogram(total, need);
+      return { bucket: loBin + top.bucket, above: top.above };
+    });
+    this.level2.fill(0, 0, used * this.slots * LEVEL2_BINS);
+    await this.histograms(used, slots, (p, s) => [gatheredAt(p, s), field(p, s, 1), LEVEL1_SHIFT, buckets[s]!.bucket, 0, LEVEL2_BINS - 1, this.level2.byteOffset + (p * this.slots + s) * LEVEL2_BINS * 4]);
+    return wants.map(({ need }, s) => {
+      const { bucket, above } = buckets[s]!;
+      const perRange = Array.from({ length: used }, (_, p) => this.level2.subarray((p * this.slots + s) * LEVEL2_BINS, (p * this.slots + s + 1) * LEVEL2_BINS));
+      const total = new Uint32Array(LEVEL2_BINS);
+      for (const counts of perRange) for (let b = 0; b < LEVEL2_BINS; b++) total[b] = total[b]! + counts[b]!;
+      const low = descendHistogram(total, need - above);
+      const tieStarts: number[] = [];
+      let ties = 0;
+      for (const counts of perRange) {
+        tieStarts.push(ties);
+        ties += counts[low.bucket]!;
+      }
+      return { pattern: ((bucket << LEVEL1_SHIFT) | low.bucket) >>> 0, countEqual: total[low.bucket]!, tiesToKeep: need - above - low.above, tieStarts };
+    });
+  }
+
+  /** absHistogramPrefix over every cut's gathered patterns, one job per range (the ranges run in parallel). */
+  private async histograms(used: number, slots: number, args: (part: number, slot: number) => number[]): Promise<void> {
+    for (let s = 0; s < slots; s++) {
+      await this.pool.runSplit(
+        'absHistogramPrefix',
+        used,
+        (start, length) => {
+          invariant(length === 1, () => `cut bands: a histogram job over ${length} ranges`);
+          return args(start, s);
+        },
+        { align: 1, minParallel: 1 },
+      );
+    }
+  }
+}
