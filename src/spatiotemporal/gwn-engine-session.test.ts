@@ -216,3 +216,28 @@ test('onGradients sees the whole batch gradient (1 and 2 workers alike) and its 
   }
   for (let i = 0; i < 2; i++) assert.ok(Math.abs(two.norms[i]! - one.norms[i]!) <= 1e-4 * one.norms[i]!, `gradient norm at step ${i + 1}: ${two.norms[i]} vs ${one.norms[i]}`);
 });
+
+test("engine session: the raw gradient is clipped first, then λ·w is added (PyTorch's clip_grad_norm_ before Adam's weight_decay)", async () => {
+  // With a clip norm of 1e-9 the clipped gradient is ≤ 1e-9 per element while λ·w ≈ 1e-4: Adam's first step
+  // (m̂/(√v̂ + ε) = g/(|g| + ε)) then moves every weight by −lr·sign(w). Decay before the clip would scale λ·w
+  // down with the gradient, and the step would follow sign(g + λ·w) ≈ sign(g) instead, for about half the weights.
+  const prepared = prepareTraffic(sineNetwork(), 8);
+  const lr = 1e-3;
+  const session = new GwnEngineSession(prepared, { seed: 4, learningRate: lr, clipNorm: 1e-9, config: TINY });
+  const before = await session.snapshot();
+  session.step([1, 5, 9, 13, 20, 3, 33, 17], { weightDecay: 1e-3 });
+  const after = await session.snapshot();
+  let checked = 0;
+  for (const name of session.trainableNames()) {
+    const w0 = before[name]!.data;
+    const w1 = after[name]!.data;
+    for (let i = 0; i < w0.length; i++) {
+      if (Math.abs(w0[i]!) < 1e-2) continue; // λ·|w| must dwarf ε = 1e-8 and the clipped gradient
+      const expected = w0[i]! - lr * Math.sign(w0[i]!);
+      assert.ok(Math.abs(w1[i]! - expected) < 2e-6, `${name}[${i}]: ${w1[i]} after one step from ${w0[i]}, expected ${expected}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 500, `only ${checked} weights checked`);
+  await session.dispose();
+});

@@ -2,7 +2,7 @@
  * A Graph WaveNet training session on the training engine (src/nn; issue #22 item 3): the same contract as the
  * previous tfjs `GwnTrainingSession` (now test/support/gwn-tfjs-session.ts; spatiotemporal.md §1 "Training defaults") for the plain network —
  * seeded init or given weights, frozen tensors, per-epoch L2 weight decay and DropConnect probability, Adam
- * (PyTorch-style L2: λ·w added to the gradient before clipping by global norm), masked MAE on inverse-scaled
+ * (PyTorch's order: the raw gradient clipped by global norm, then Adam's L2 term λ·w added), masked MAE on inverse-scaled
  * forecasts, BatchNorm momentum 0.1, forecasts, gradients by tensor name and snapshots in the tfjs names and
  * layouts (gwn-engine.ts), so results, checkpoints and ComS2T's weight split read them unchanged.
  *
@@ -264,13 +264,15 @@ export class GwnEngineSession implements GwnSession {
     rateSlot[0] = this.config.dropout;
     this.options.onGradients?.(model);
     this.frozenRanges.zeroGradients(model);
-    if (epoch.weightDecay > 0) {
-      // PyTorch's Adam weight_decay: λ·w added to the gradient (frozen tensors excluded)
-      for (let i = 0; i < count; i++) data[grads + i] = data[grads + i]! + epoch.weightDecay * data[params + i]!;
-      this.frozenRanges.zeroGradients(model);
-    }
     const norm = Math.sqrt(model.kernels.sumSquares(grads, count));
-    const scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
+    let scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
+    if (epoch.weightDecay > 0) {
+      // the raw gradient is clipped first, then λ·w is added unscaled: clip_grad_norm_ runs before optimizer.step(),
+      // inside which PyTorch's Adam adds weight_decay·w (the Graph WaveNet and ComS2T training scripts)
+      for (let i = 0; i < count; i++) data[grads + i] = data[grads + i]! * scale + epoch.weightDecay * data[params + i]!;
+      this.frozenRanges.zeroGradients(model);
+      scale = 1;
+    }
     this.frozenRanges.save(model);
     model.optimizer!.step(model.kernels, model.runs, this.options.learningRate, scale, step);
     this.frozenRanges.restore(model);

@@ -9,7 +9,7 @@
  * - freeze named tensors (ComS2T's stable "neocortex"), add extra trainable tensors (prompt encoders);
  * - per-epoch weight decay and DropConnect probability (SynEVO's elastic schedule);
  * - a custom forward (prompt-conditioned models), and per-tensor gradients of the loss (SynEVO difficulty).
- * Adam with PyTorch-style L2 weight decay (λ·w added to the gradient) and gradient-norm clipping, masked MAE
+ * Adam with PyTorch-style L2 weight decay (λ·w added after the raw gradient is clipped by global norm), masked MAE
  * on inverse-scaled predictions, BatchNorm running statistics with momentum 0.1.
  * Masked steps (DropConnect, or a custom forward's own masks flagged by `EpochOptions.masked`) never feed the
  * running statistics: inference runs the whole, unmasked network, so its statistics come from one extra
@@ -139,18 +139,18 @@ export class GwnTrainingSession {
       this.variables,
     );
     const adjusted = tf.tidy(() => {
-      // PyTorch's Adam weight_decay adds λ·w to the gradient before the moment updates. Tensors that feed
-      // nothing (the last layer's graph convolution only reaches an unused residual) get no gradient and, as
-      // in PyTorch, no update.
-      const decayed: Record<string, tf.Tensor> = {};
-      for (const v of this.variables) {
-        const grad = grads[v.name];
-        if (grad) decayed[v.name] = epoch.weightDecay > 0 ? tf.add(grad, tf.mul(v, epoch.weightDecay)) : grad;
-      }
-      const norm = tf.sqrt(tf.addN(Object.values(decayed).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!;
+      // clip the raw gradient, then add λ·w (clip_grad_norm_ runs before PyTorch Adam's weight_decay). Tensors
+      // that feed nothing (the last layer's graph convolution only reaches an unused residual) get no gradient
+      // and, as in PyTorch, no update.
+      const raw: Record<string, tf.Tensor> = {};
+      for (const v of this.variables) if (grads[v.name]) raw[v.name] = grads[v.name]!;
+      const norm = tf.sqrt(tf.addN(Object.values(raw).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!;
       const scale = norm > this.options.clipNorm ? this.options.clipNorm / norm : 1;
       const clipped: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(decayed)) clipped[name] = tf.mul(g, scale);
+      for (const v of this.variables) {
+        const g = raw[v.name];
+        if (g) clipped[v.name] = epoch.weightDecay > 0 ? tf.add(tf.mul(g, scale), tf.mul(v, epoch.weightDecay)) : tf.mul(g, scale);
+      }
       return clipped;
     });
     this.optimizer.applyGradients(Object.entries(adjusted).map(([name, tensor]) => ({ name, tensor })));

@@ -9,8 +9,7 @@
  * - one global clip norm over the backbone and prompt gradients together, on the raw gradients
  *   (`clip_grad_norm_(self.model.parameters(), self.clip)`, engine.py line 66, clip 5 at line 25);
  * - then L2 weight decay λ·w added to every trained gradient, at full strength (PyTorch Adam's weight_decay
- *   works inside `optimizer.step()`, line 67, after the clip). Stage 0's GwnEngineSession adds λ·w BEFORE its
- *   clip, so the two differ when the clip is active (by at most λ·w per element; λ = 1e-4);
+ *   works inside `optimizer.step()`, line 67, after the clip), the same order as Stage 0's GwnEngineSession;
  * - Adam on both models, a FRESH one: zero moments and step count 1 at the session's first step — the code's
  *   `set_opt` builds a new optim.Adam at every stage transition (pipeline.ts cites it); no warm-up.
  * Frozen elements (whole stable tensors, and the stable elements of partly stable tensors under the
