@@ -138,6 +138,11 @@ export class ContinualMlp {
     return Float32Array.from(this.params(this.owner.model));
   }
 
+  /** Copies all weights as one flat run into `out` (paramCount floats): flatWeights without the allocation. */
+  copyWeightsInto(out: Float32Array): void {
+    out.set(this.params(this.owner.model));
+  }
+
   /** Copies of every layer's weights. */
   weightsCopy(): Float32Array[] {
     return Array.from({ length: this.layers }, (_, l) => Float32Array.from(this.weight(l)));
