@@ -86,11 +86,17 @@ function perturbLayer(component: Float32Array, v: Float32Array, w: Float32Array,
   let clipped = 0;
   for (let i = 0; i < component.length; i++) {
     const raw = eta1 * component[i]!;
-    const inside = raw >= -clip && raw <= clip;
-    pass[i] = inside ? 1 : 0;
-    if (!inside) clipped++;
-    v[i] = v[i]! + Math.max(-clip, Math.min(clip, raw));
-    perturbed[i] = w[i]! + v[i]!;
+    // clip(raw), the value Math.max(−clip, Math.min(clip, raw)) gives (NaN stays NaN), without the calls when unclipped
+    let step = raw;
+    if (raw >= -clip && raw <= clip) pass[i] = 1;
+    else {
+      pass[i] = 0;
+      clipped++;
+      step = raw < -clip ? -clip : raw > clip ? clip : raw;
+    }
+    const next = Math.fround(v[i]! + step);
+    v[i] = next;
+    perturbed[i] = w[i]! + next;
   }
   return clipped;
 }
