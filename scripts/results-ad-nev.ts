@@ -77,7 +77,9 @@ const SHOWN = Object.fromEntries(
     if (!RENDER_ONLY) return [d, { seeds: SEEDS, channels: CHANNELS[d] }];
     const finished = new Map(SEEDS.map((seed) => [seed, finishedChannelIds(seedDir(seed, d), CHANNELS[d])]));
     const seeds = SEEDS.filter((seed) => finished.get(seed)!.length > 0);
-    return [d, { seeds, channels: CHANNELS[d].filter((c) => seeds.every((seed) => finished.get(seed)!.includes(c))), finished }];
+    // no seed with a finished channel: nothing to show (every() over no seeds would keep every channel)
+    const channels = seeds.length === 0 ? [] : CHANNELS[d].filter((c) => seeds.every((seed) => finished.get(seed)!.includes(c)));
+    return [d, { seeds, channels, finished }];
   }),
 ) as Record<Dataset, { seeds: number[]; channels: string[]; finished?: Map<number, string[]> }>;
 /** render-only: what the plan holds that the page leaves out, one line per dataset */
