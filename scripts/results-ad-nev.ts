@@ -148,7 +148,7 @@ const doc = [
   `level 1 population ${base.level1.population} + ${base.level1.generations} generations × ${base.level1.offspring} offspring; level 2 per member population ${base.level2.population} + ${base.level2.generations} × ${base.level2.offspring}, channels ≤ ${base.level2.maxChannels}, ≤ ${base.level2.maxLayers} conv layers;`,
   `level 3 per member population ${base.level3.population}, ${base.level3.iterations} iterations (paper: 64), p ${base.level3.mutationProbability}, ω 1/256. Subspaces: ${base.subspaceScope === 'dataset' ? "one set per dataset, shared by its channels (the form of the paper's appendix)" : "one set per channel (the paper's appendix lists one set per dataset: `--subspace-scope dataset`)"}.`,
   '',
-  '**Measured effect of each level** (paired by seed; "helps"/"hurts" only when the mean change exceeds two standard errors and 0.005):',
+  '**Measured effect of each level** (paired by seed; "helps"/"hurts" only when the 95% confidence interval of the mean change, Student t over the seeds, excludes 0 and the change is at least 0.005):',
   '',
   ...summary,
   '',
