@@ -8,13 +8,17 @@
  * Usage: node --import tsx scripts/results-ad-nev.ts [--seeds 3] [--budget reduced|paper|tiny] [--epochs N]
  *        [--final-epochs N] [--subspace-scope channel|dataset] [--channels N (first N report channels per dataset; for checks only)]
  *        [--datasets SMAP,MSL] [--run-dir runs/ad-nev-all] [--out docs/results/ad-nev.md] [--data-dir ../shared/data]
+ *        [--render-only]
+ * --render-only writes the page from the channels already finished and trains nothing, writing nothing into the
+ * run directory (safe beside the run that fills it): per dataset, the seeds with a finished channel and the
+ * channels finished in all of those seeds, the rest listed as missing at the top. Same flags as the run.
  */
 import { join } from 'node:path';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { adNevConfigSchema, BUDGETS, type AdNevConfig } from '../src/neuro/ad-nev/config.js';
-import { runAdNev } from '../src/neuro/ad-nev/run.js';
+import { finishedChannelIds, runAdNev } from '../src/neuro/ad-nev/run.js';
 import { listChannels, loadChannel, resolveSmapMslRoot } from '../src/tasks/anomaly/smap-msl.js';
 import { drawChannels, REDUCED_BUDGET, reportChannels, type Dataset } from './ad-nev-setup.js';
 import { datasetSection, type SeedRun } from './ad-nev-report.js';
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     'run-dir': { type: 'string', default: 'runs/ad-nev-all' },
     out: { type: 'string', default: 'docs/results/ad-nev.md' },
     'data-dir': { type: 'string' },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 
@@ -64,7 +69,29 @@ function devPartLabelled(dataset: Dataset): string {
   return `${labelled} of ${ids.length} ${dataset}`;
 }
 
-const TOTAL = SEEDS.length * DATASETS.reduce((s, d) => s + CHANNELS[d].length, 0);
+const RENDER_ONLY = values['render-only'];
+const seedDir = (seed: number, dataset: Dataset): string => join(RUN_DIR, `seed-${seed}`, dataset.toLowerCase());
+/** per dataset, the seeds and channels on the page: all of them, or (render-only) what is finished in every seed shown */
+const SHOWN = Object.fromEntries(
+  DATASETS.map((d) => {
+    if (!RENDER_ONLY) return [d, { seeds: SEEDS, channels: CHANNELS[d] }];
+    const finished = new Map(SEEDS.map((seed) => [seed, finishedChannelIds(seedDir(seed, d), CHANNELS[d])]));
+    const seeds = SEEDS.filter((seed) => finished.get(seed)!.length > 0);
+    // no seed with a finished channel: nothing to show (every() over no seeds would keep every channel)
+    const channels = seeds.length === 0 ? [] : CHANNELS[d].filter((c) => seeds.every((seed) => finished.get(seed)!.includes(c)));
+    return [d, { seeds, channels, finished }];
+  }),
+) as Record<Dataset, { seeds: number[]; channels: string[]; finished?: Map<number, string[]> }>;
+/** render-only: what the plan holds that the page leaves out, one line per dataset */
+const MISSING = RENDER_ONLY
+  ? DATASETS.map((d) => {
+      const { seeds, channels, finished } = SHOWN[d];
+      const perSeed = SEEDS.map((seed) => `seed ${seed} ${finished!.get(seed)!.length}`).join(', ');
+      return `${d}: the page shows ${channels.length} of ${CHANNELS[d].length} channels × seed(s) ${seeds.join(', ') || 'none'} (channels finished per seed: ${perSeed}); left out: ${SEEDS.length * CHANNELS[d].length - seeds.length * channels.length} channel runs`;
+    })
+  : [];
+
+const TOTAL = DATASETS.reduce((s, d) => s + SHOWN[d].seeds.length * SHOWN[d].channels.length, 0);
 const startedAll = performance.now();
 let evolved = 0;
 let rescored = 0;
@@ -85,26 +112,35 @@ const summary: string[] = [];
 let channelSeconds = 0;
 for (const name of DATASETS) {
   const seeds: SeedRun[] = [];
-  for (const seed of SEEDS) {
+  const shown = SHOWN[name];
+  if (shown.channels.length === 0) {
+    sections.push(`## ${name}`, '', 'No channel is finished in every seed yet.', '');
+    summary.push(`- **${name}** — no finished channel yet.`);
+    continue;
+  }
+  for (const seed of shown.seeds) {
     const { reports, outputs } = await runAdNev({
-      runDir: join(RUN_DIR, `seed-${seed}`, name.toLowerCase()),
+      runDir: seedDir(seed, name),
       config: { ...base, seed },
-      dataset: { dataset: name.toLowerCase(), channels: CHANNELS[name], ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) },
+      dataset: { dataset: name.toLowerCase(), channels: shown.channels, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) },
       log,
+      ...(RENDER_ONLY ? { readOnly: true } : {}),
     });
     seeds.push({ seed, reports, outputs });
     channelSeconds += reports.reduce((sum, r) => sum + r.seconds, 0);
   }
-  const section = datasetSection({ name, config: base, channels: CHANNELS[name], seeds });
+  const section = datasetSection({ name, config: base, channels: shown.channels, seeds });
   sections.push(...section.lines);
   summary.push(`- **${name}** — ${section.verdicts.join('; ')}.`);
 }
 
 const minutes = (performance.now() - startedAll) / 60000;
 const partial = DATASETS.some((d) => CHANNELS[d].length < ALL_REPORT[d].length);
+const unfinished = DATASETS.some((d) => SHOWN[d].seeds.length < SEEDS.length || SHOWN[d].channels.length < CHANNELS[d].length);
 const doc = [
-  `# AD-NEv on SMAP and MSL (${values.budget} budget, ${SEEDS.length} seed(s)${partial ? ', SUBSET OF CHANNELS — a check run, not the results' : ''})`,
+  `# AD-NEv on SMAP and MSL (${values.budget} budget, ${SEEDS.length} seed(s)${partial ? ', SUBSET OF CHANNELS — a check run, not the results' : ''}${unfinished ? ', PARTIAL — rendered while the run is unfinished' : ''})`,
   '',
+  ...(unfinished ? ['**PARTIAL** (`--render-only`, nothing trained):', '', ...MISSING.map((line) => `- ${line}`), ''] : []),
   `Produced by \`node --import tsx scripts/results-ad-nev.ts ${process.argv.slice(2).join(' ')}\` (resumable; runs under \`${RUN_DIR}\`). Spec: \`ad-nev.md\`.`,
   `Compute: ${(channelSeconds / 60).toFixed(1)} min of channel evolution summed over the ${TOTAL} channel runs (each timed by the invocation that evolved it; a channel interrupted by a kill counts only its last, resumed part). Wall time of the invocation that wrote this file: ${minutes.toFixed(1)} min (a resumed run re-scores finished channels from their saved members); machine: ${machine}, one process with a pool of 2 engine workers; load average ${loadAtStart} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
   '',
@@ -112,7 +148,7 @@ const doc = [
   `level 1 population ${base.level1.population} + ${base.level1.generations} generations × ${base.level1.offspring} offspring; level 2 per member population ${base.level2.population} + ${base.level2.generations} × ${base.level2.offspring}, channels ≤ ${base.level2.maxChannels}, ≤ ${base.level2.maxLayers} conv layers;`,
   `level 3 per member population ${base.level3.population}, ${base.level3.iterations} iterations (paper: 64), p ${base.level3.mutationProbability}, ω 1/256. Subspaces: ${base.subspaceScope === 'dataset' ? "one set per dataset, shared by its channels (the form of the paper's appendix)" : "one set per channel (the paper's appendix lists one set per dataset: `--subspace-scope dataset`)"}.`,
   '',
-  '**Measured effect of each level** (paired by seed; "helps"/"hurts" only when the mean change exceeds two standard errors and 0.005):',
+  '**Measured effect of each level** (paired by seed; "helps"/"hurts" only when the 95% confidence interval of the mean change, Student t over the seeds, excludes 0 and the change is at least 0.005):',
   '',
   ...summary,
   '',

@@ -77,6 +77,8 @@ export class ContinualMlp {
   private readonly spec: ModelSpec;
   readonly kernels: KernelsName;
   private readonly models = new Map<number, Held>();
+  /** models for losses at given weights whose batch size is the training batch's (the home model keeps w) */
+  private readonly probes = new Map<number, Held>();
   private readonly home: Held;
   private version = 0;
   private owner: Held;
@@ -138,6 +140,11 @@ export class ContinualMlp {
     return Float32Array.from(this.params(this.owner.model));
   }
 
+  /** Copies all weights as one flat run into `out` (paramCount floats): flatWeights without the allocation. */
+  copyWeightsInto(out: Float32Array): void {
+    out.set(this.params(this.owner.model));
+  }
+
   /** Copies of every layer's weights. */
   weightsCopy(): Float32Array[] {
     return Array.from({ length: this.layers }, (_, l) => Float32Array.from(this.weight(l)));
@@ -155,9 +162,14 @@ export class ContinualMlp {
    * (valid until the next call with the same batch size).
    */
   lossAndGradients(batch: MaskedBatch, params?: ArrayLike<number>): { loss: number; grads: ArenaArray } {
-    const held = this.held(batch.n);
+    let held = this.held(batch.n);
     let model: Model;
     if (params) {
+      // never overwrite the model that holds the current weights (the training batch's): evaluate on a twin
+      if (held === this.owner) {
+        held = this.probes.get(batch.n) ?? { model: Model.compile(this.spec, { batch: batch.n, kernels: this.kernels }), version: -1 };
+        this.probes.set(batch.n, held);
+      }
       model = held.model;
       this.params(model).set(params);
       held.version = -1;

@@ -115,3 +115,38 @@ test('property: FS-DGPM importance sigmoid(10·λ) stays strictly inside (0, 1) 
     }),
   );
 });
+
+test('projectWithCoordinates from coordinatesView of the same g equals project bit for bit; component writes its coordinates where asked', () => {
+  const [out, inDim, rank] = [9, 40, 7];
+  const g = Float32Array.from(randomRows(out, inDim, 'g-held').flat());
+  const M = new Matrix(orthonormal(inDim, rank, 'm-held'));
+  const rng = createRng('importance-held');
+  const importance = Float32Array.from({ length: rank }, () => rng.next());
+  const ws = new ProjectionWorkspace([{ out, in: inDim }]);
+  ws.setBasis(0, M);
+  const direct = Float32Array.from(g);
+  ws.project(0, direct, importance);
+  const held = Float32Array.from(ws.coordinatesView(0, g));
+  // the coordinates are g·M: against a float64 product
+  for (let o = 0; o < out; o++)
+    for (let k = 0; k < rank; k++) {
+      let dot = 0;
+      for (let i = 0; i < inDim; i++) dot += g[o * inDim + i]! * M.get(i, k);
+      assert.ok(Math.abs(held[o * rank + k]! - dot) < 1e-5);
+    }
+  ws.coordinates(0, Float32Array.from(g, (v) => 3 * v)); // other work in between leaves the held copy valid
+  const reused = Float32Array.from(g);
+  ws.projectWithCoordinates(0, reused, held, importance);
+  assert.deepEqual(reused, direct);
+  assert.notDeepEqual(reused, g);
+  assert.throws(() => ws.projectWithCoordinates(0, Float32Array.from(g), held.subarray(1), importance), /coordinates/);
+  // component: the coordinates land in the front of the buffer given, the same values as the fresh copy
+  const into = new Float32Array(out * inDim).fill(-1);
+  const [a, b] = [new Float32Array(out * inDim), new Float32Array(out * inDim)];
+  const fresh = ws.component(0, g, importance, a);
+  const kept = ws.component(0, g, importance, b, into);
+  assert.deepEqual(kept, fresh);
+  assert.deepEqual(fresh, held);
+  assert.deepEqual(a, b);
+  assert.equal(into[out * rank], -1);
+});

@@ -119,16 +119,22 @@ export class ProjectionWorkspace {
 
   /**
    * out = g·M·Λ·Mᵀ, the part of g inside the protected subspace weighted by importance (zeros without a basis).
-   * Returns a copy of the coordinates g·M (before Λ), which FS-DGPM's λ gradient needs too.
+   * Returns the coordinates g·M (before Λ), which FS-DGPM's λ gradient needs too: written into the front of
+   * `coordinatesInto` (returned as a view of it) when given, else a fresh copy.
    */
-  component(layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, out: Float32Array): Float32Array {
+  component(layer: number, g: ArrayLike<number>, importance: ArrayLike<number> | null, out: Float32Array, coordinatesInto?: Float32Array): Float32Array {
     const slot = this.slot(layer);
     if (slot.rank === 0) {
       out.fill(0);
       return new Float32Array(0);
     }
     this.coordinatesOf(slot, g);
-    const coordinates = Float32Array.from(this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank));
+    const held = this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank);
+    let coordinates: Float32Array;
+    if (coordinatesInto) {
+      coordinates = coordinatesInto.subarray(0, held.length);
+      coordinates.set(held);
+    } else coordinates = Float32Array.from(held);
     this.scaleColumns(slot, importance, 1);
     this.expand(slot, 0);
     out.set(this.kernels.data.subarray(slot.gradient, slot.gradient + out.length));
@@ -137,10 +143,34 @@ export class ProjectionWorkspace {
 
   /** g·M (out × r row-major), a copy. */
   coordinates(layer: number, g: ArrayLike<number>): Float32Array {
+    return Float32Array.from(this.coordinatesView(layer, g));
+  }
+
+  /** g·M (out × r row-major) as a live view of the workspace: valid until the next call on this workspace. */
+  coordinatesView(layer: number, g: ArrayLike<number>): ArenaArray {
     const slot = this.slot(layer);
-    if (slot.rank === 0) return new Float32Array(0);
+    if (slot.rank === 0) return this.kernels.data.subarray(0, 0);
     this.coordinatesOf(slot, g);
-    return Float32Array.from(this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank));
+    return this.kernels.data.subarray(slot.coordinates, slot.coordinates + slot.shape.out * slot.rank);
+  }
+
+  /**
+   * `project` for a g whose coordinates g·M the caller already holds (from `coordinates`/`coordinatesView` of
+   * this very g): g ← g − coordinates·Λ·Mᵀ, one GEMM instead of two, and the same floats as `project`.
+   */
+  projectWithCoordinates(layer: number, g: ArenaArray | Float32Array, coordinates: ArrayLike<number>, importance: ArrayLike<number> | null): void {
+    const slot = this.slot(layer);
+    if (slot.rank === 0) return;
+    const { out, in: inF } = slot.shape;
+    if (g.length !== out * inF || coordinates.length !== out * slot.rank) {
+      throw new ModelevoError('SHAPE_MISMATCH', `projection of a ${out} × ${inF} layer with rank ${slot.rank}: expected ${out * inF} gradient values and ${out * slot.rank} coordinates, got ${g.length} and ${coordinates.length}`);
+    }
+    const data = this.kernels.data;
+    data.set(g, slot.gradient);
+    data.set(coordinates, slot.coordinates);
+    this.scaleColumns(slot, importance, -1);
+    this.expand(slot, 1);
+    g.set(data.subarray(slot.gradient, slot.gradient + g.length));
   }
 }
 

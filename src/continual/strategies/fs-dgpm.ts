@@ -35,18 +35,9 @@ import { ReservoirBuffer } from '../replay.js';
 import type { ContinualStrategy, StrategyContext, TrainBatch } from '../strategy.js';
 import { layerRepresentations, sgdStep } from '../strategy.js';
 import { seededPermutation } from '../../tasks/fashion-mnist/streams.js';
+import { layerOf, SharpnessScratch, sharpnessGradients } from './fs-dgpm-sharpness.js';
 
-function sliceBatch(batch: TrainBatch, start: number, end: number): TrainBatch {
-  const dim = batch.x.length / batch.n;
-  const classes = batch.mask.length / batch.n;
-  return {
-    x: batch.x.subarray(start * dim, end * dim),
-    y: batch.y.subarray(start, end),
-    mask: batch.mask.subarray(start * classes, end * classes),
-    n: end - start,
-    taskId: batch.taskId,
-  };
-}
+export { sharpnessGradients } from './fs-dgpm-sharpness.js';
 
 /** `batch` with its rows in the order `order` */
 function reorderBatch(batch: TrainBatch, order: ArrayLike<number>): TrainBatch {
@@ -90,90 +81,13 @@ function concatBatches(a: TrainBatch, b: TrainBatch): TrainBatch {
   };
 }
 
-/** layer l's part of a flat run */
-const layerOf = (net: ContinualMlp, flat: Float32Array, l: number): Float32Array => flat.subarray(net.layerOffsets[l]!, net.layerOffsets[l]! + net.layerSize(l));
-
-/**
- * The derivatives of FS-DGPM's sharpness objective mean_c L_all(w + v_c) at the current weights (see the top
- * of this file): the mean loss, ∂/∂w as a flat run (before projection) and ∂/∂λ per layer (null where the
- * layer has no basis). `ws` holds each layer's basis; `lambdas` its current λ.
- */
-export function sharpnessGradients(
-  net: ContinualMlp,
-  ws: ProjectionWorkspace,
-  lambdas: readonly (Float32Array | null)[],
-  current: TrainBatch,
-  all: TrainBatch,
-  config: Pick<ContinualConfig, 'innerBatches' | 'eta1' | 'gradClip'>,
-): { loss: number; weights: Float32Array; lambdas: (Float64Array | null)[] } {
-  const spaced = lambdas.map((lambda, l) => (lambda ? l : -1)).filter((l) => l >= 0);
-  const chunks = Math.min(config.innerBatches, current.n);
-  const bounds = Array.from({ length: chunks + 1 }, (_, c) => Math.round((c * current.n) / chunks));
-  const w = net.flatWeights();
-  const perturbed = Float32Array.from(w);
-  const v = new Float32Array(w.length);
-  const component = new Float32Array(w.length);
-  // per chunk: g_c·M per spaced layer, the clip's pass mask, and the all-tasks gradient G_c
-  const innerCoordinates: Float32Array[][] = [];
-  const passed: Uint8Array[][] = [];
-  const allGradients: Float32Array[] = [];
-  let lossSum = 0;
-  for (let c = 0; c < chunks; c++) {
-    // the inner gradient at w + v_{c−1} (a value: first-order)
-    const inner = Float32Array.from(net.lossAndGradients(sliceBatch(current, bounds[c]!, bounds[c + 1]!), perturbed).grads);
-    innerCoordinates.push([]);
-    passed.push([]);
-    for (const l of spaced) {
-      const g = layerOf(net, inner, l);
-      const out = layerOf(net, component, l);
-      innerCoordinates[c]!.push(ws.component(l, g, lambdas[l]!, out));
-      const pass = new Uint8Array(out.length);
-      const vl = layerOf(net, v, l);
-      for (let i = 0; i < out.length; i++) {
-        const raw = config.eta1 * out[i]!;
-        pass[i] = raw >= -config.gradClip && raw <= config.gradClip ? 1 : 0;
-        vl[i] = vl[i]! + Math.max(-config.gradClip, Math.min(config.gradClip, raw));
-      }
-      passed[c]!.push(pass);
-    }
-    for (const l of spaced) {
-      const off = net.layerOffsets[l]!;
-      for (let i = 0; i < net.layerSize(l); i++) perturbed[off + i] = w[off + i]! + v[off + i]!;
-    }
-    const atPerturbed = net.lossAndGradients(all, perturbed);
-    lossSum += atPerturbed.loss;
-    allGradients.push(Float32Array.from(atPerturbed.grads));
-  }
-  // suffix sums give A_{c′}; after the first chunk's turn the suffix is ∂/∂w = mean_c G_c
-  const suffix = new Float32Array(w.length);
-  const lambdaGradients = spaced.map((l) => new Float64Array(lambdas[l]!.length));
-  const masked = new Float32Array(w.length);
-  for (let c = chunks - 1; c >= 0; c--) {
-    const G = allGradients[c]!;
-    for (let i = 0; i < G.length; i++) suffix[i] = suffix[i]! + G[i]! / chunks;
-    spaced.forEach((l, s) => {
-      const a = layerOf(net, suffix, l);
-      const m = layerOf(net, masked, l);
-      const pass = passed[c]![s]!;
-      for (let i = 0; i < a.length; i++) m[i] = pass[i] ? a[i]! : 0;
-      const back = ws.coordinates(l, m);
-      const coords = innerCoordinates[c]![s]!;
-      const rank = lambdas[l]!.length;
-      const gradient = lambdaGradients[s]!;
-      for (let row = 0; row < back.length; row += rank) for (let k = 0; k < rank; k++) gradient[k] = gradient[k]! + config.eta1 * coords[row + k]! * back[row + k]!;
-    });
-  }
-  const byLayer: (Float64Array | null)[] = lambdas.map(() => null);
-  spaced.forEach((l, s) => (byLayer[l] = lambdaGradients[s]!));
-  return { loss: lossSum / chunks, weights: suffix, lambdas: byLayer };
-}
-
 export function createFsDgpmStrategy(layers: number): ContinualStrategy {
   // per layer: the stored basis (reports), λ and its momentum buffer; null for layers without a basis
   const bases: (Matrix | null)[] = new Array<Matrix | null>(layers).fill(null);
   const lambdas: (Float32Array | null)[] = new Array<Float32Array | null>(layers).fill(null);
   let lambdaBuffers: (Float32Array | null)[] = new Array<Float32Array | null>(layers).fill(null);
   let workspace: ProjectionWorkspace | null = null;
+  let scratch: SharpnessScratch | null = null;
   let buffer: ReservoirBuffer | null = null;
   let rng: Rng | null = null;
 
@@ -195,7 +109,8 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
 
   const sharpnessStep = (current: TrainBatch, all: TrainBatch, ctx: StrategyContext): number => {
     const { net, config } = ctx;
-    const gradients = sharpnessGradients(net, workspace!, lambdas, current, all, config);
+    scratch ??= new SharpnessScratch(net);
+    const gradients = sharpnessGradients(net, workspace!, lambdas, current, all, config, scratch);
     const spaced = lambdas.map((lambda, l) => (lambda ? l : -1)).filter((l) => l >= 0);
     // λ ← sigmoid(10·(λ − η₂·b)), b the λ momentum buffer (b = ∇λ without momentum); kept inside (0, 1)
     spaced.forEach((l) => {
@@ -204,7 +119,12 @@ export function createFsDgpmStrategy(layers: number): ContinualStrategy {
       lambdas[l] = squashImportance(value);
     });
     // w ← w − lr·(g − g·M·Λ·Mᵀ) with the new Λ, through the engine's SGD (momentum buffer in its arena)
-    for (const l of spaced) workspace!.project(l, layerOf(net, gradients.weights, l), lambdas[l]!);
+    for (const l of spaced) {
+      const g = layerOf(net, gradients.weights, l);
+      const coordinates = gradients.weightCoordinates[l];
+      if (coordinates) workspace!.projectWithCoordinates(l, g, coordinates, lambdas[l]!);
+      else workspace!.project(l, g, lambdas[l]!);
+    }
     net.step(config.lr, gradients.weights);
     return gradients.loss;
   };

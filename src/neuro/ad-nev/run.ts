@@ -129,11 +129,17 @@ export interface RunOptions {
   readonly dataset: DatasetSpec;
   readonly workers?: number;
   readonly log?: (message: string) => void;
+  /**
+   * Score only channels an earlier invocation finished and write nothing (no manifest, members or reports):
+   * renders a page from a run another process may still be writing. A channel not finished is an error.
+   */
+  readonly readOnly?: boolean;
 }
 
 export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelReport[]; outputs: Map<string, ChannelOutputs>; poolStats: PoolStats }> {
   const { runDir, config } = options;
-  mkdirSync(runDir, { recursive: true });
+  const readOnly = options.readOnly === true;
+  if (!readOnly) mkdirSync(runDir, { recursive: true });
   const manifestPath = join(runDir, 'anomaly.json');
   const manifest = { dataset: options.dataset, config };
   if (existsSync(manifestPath)) {
@@ -141,7 +147,8 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
     if (JSON.stringify(previous.config) !== JSON.stringify(config)) {
       throw new ModelevoError('CONFIG_INVALID', `run ${runDir} was started with a different configuration`, { hint: 'resume with the same flags, or choose another --run-dir' });
     }
-  } else writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  } else if (readOnly) throw new ModelevoError('CHECKPOINT_NOT_FOUND', `no run in ${runDir}: expected ${manifestPath}, found no file`, { hint: 'a read-only scoring needs a run directory an earlier invocation wrote' });
+  else writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
   const channels = loadDataset(options.dataset, config.convention);
   const pool = await EnginePool.create(options.workers === undefined ? {} : { workers: options.workers });
   const reports: ChannelReport[] = [];
@@ -158,12 +165,13 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
       const sharing = shared ? { sharedSubspaces: shared.subspaces, cache: shared.caches[index]! } : {};
       // a channel an earlier invocation finished is re-scored from its saved members, not re-trained
       const finished = finishedChannel(runDir, input.id);
+      if (readOnly && !finished) throw new ModelevoError('CHECKPOINT_NOT_FOUND', `channel ${input.id} of ${runDir} is not finished: expected its report.json and every saved member`, { hint: 'score only the channels finishedChannelIds lists' });
       const snapshots = finished?.snapshots ?? (await evolveChannel({ channel: prepared, config, pool, runDir, ...log, ...sharing }));
       const levels: LevelReport[] = [];
       const perLevel: ChannelOutputs['levels'] = new Map();
       for (const snapshot of snapshots) {
         const dir = join(runDir, input.id, 'models', snapshot.level);
-        mkdirSync(dir, { recursive: true });
+        if (!readOnly) mkdirSync(dir, { recursive: true });
         let thresholds: MemberThresholds[] | undefined;
         let ensembleThresholds: EnsembleThresholds | undefined;
         let metrics: Record<string, number> | undefined;
@@ -188,7 +196,7 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
         } else {
           ({ thresholds, ensembleThresholds } = await scoreEnsemble(pool, snapshot.members, prepared.calibration, prepared.calibration, config));
         }
-        snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, ensembleThresholds!, input.id, prepared.names));
+        if (!readOnly) snapshot.members.forEach((member, i) => saveMember(join(dir, `member-${i}.safetensors`), member, prepared.scaler, thresholds![i]!, ensembleThresholds!, input.id, prepared.names));
         levels.push({
           level: snapshot.level,
           validationFitness: snapshot.fitness,
@@ -200,15 +208,32 @@ export async function runAdNev(options: RunOptions): Promise<{ reports: ChannelR
       // seconds: the training time of the invocation that evolved the channel, not of a later re-scoring
       const report = { id: input.id, levels, seconds: finished?.seconds ?? (performance.now() - started) / 1000 };
       reports.push(report);
-      writeFileAtomic(join(runDir, input.id, 'report.json'), JSON.stringify(report, null, 2));
+      if (!readOnly) writeFileAtomic(join(runDir, input.id, 'report.json'), JSON.stringify(report, null, 2));
       options.log?.(`${input.id}: ${finished ? `re-scored (finished earlier in ${report.seconds.toFixed(1)} s)` : `done in ${report.seconds.toFixed(1)} s`}`);
     }
     poolStats = pool.stats();
   } finally {
     await pool.close();
   }
-  writeFileSync(join(runDir, 'results.json'), JSON.stringify(reports, null, 2));
+  if (!readOnly) writeFileSync(join(runDir, 'results.json'), JSON.stringify(reports, null, 2));
   return { reports, outputs, poolStats };
+}
+
+/**
+ * The channels of `channels` that an earlier invocation of `runDir` finished (report.json written and every
+ * member it lists saved), in the given order; reads no weights.
+ */
+export function finishedChannelIds(runDir: string, channels: readonly string[]): string[] {
+  return channels.filter((channel) => {
+    const path = join(runDir, channel, 'report.json');
+    if (!existsSync(path)) return false;
+    try {
+      const report = JSON.parse(readFileSync(path, 'utf8')) as ChannelReport;
+      return report.levels.length > 0 && report.levels.every((level) => level.members.every((_, i) => existsSync(join(runDir, channel, 'models', level.level, `member-${i}.safetensors`))));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
