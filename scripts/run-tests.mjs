@@ -75,7 +75,13 @@ function run(command, commandArgs, capture) {
 const tsc = typecheck
   ? run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', '.cache/typecheck.tsbuildinfo'], true)
   : Promise.resolve({ status: 0, output: '' });
-const tests = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], false);
+// two lanes for two cores; MODELEVO_TEST_CONCURRENCY lets an idle machine try a third for files that mostly wait
+const concurrency = Number(process.env['MODELEVO_TEST_CONCURRENCY'] ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`MODELEVO_TEST_CONCURRENCY: expected a positive integer; got '${process.env['MODELEVO_TEST_CONCURRENCY']}'`);
+  process.exit(2);
+}
+const tests = await run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], false);
 const types = await tsc;
 if (typecheck) {
   process.stdout.write(types.output);
