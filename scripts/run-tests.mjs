@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Finds every *.test.ts under src/ and test/ and runs them with node's test runner (Node 20's --test takes no globs).
+// Finds every *.test.ts under src/ and test/ and runs them with node's test runner (scripts/test-lanes.mjs).
 // `--typecheck` runs tsc beside the tests (npm test): the type check is one more lane instead of a step the
 // two test lanes wait for; the run fails if either fails, and tsc's output is printed after the tests.
 import { readdirSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
 /**
- * The files that take longest (CPU-s of one file alone, measured 2026-12-06), longest first. Node's runner
+ * The files that take longest (CPU-s of one file alone, measured 2026-12-06), longest first. test-lanes.mjs
  * starts files in the order given, two at a time; starting the long ones first lets the two lanes end together
  * instead of one long file running alone at the end. Only an order: a file missing here still runs.
  */
@@ -81,7 +81,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`MODELEVO_TEST_CONCURRENCY: expected a positive integer; got '${process.env['MODELEVO_TEST_CONCURRENCY']}'`);
   process.exit(2);
 }
-const tests = await run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], false);
+const tests = await run(process.execPath, ['--import', 'tsx', 'scripts/test-lanes.mjs', String(concurrency), ...files], false);
 const types = await tsc;
 if (typecheck) {
   process.stdout.write(types.output);
