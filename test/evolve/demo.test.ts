@@ -6,11 +6,18 @@ import { join } from 'node:path';
 import { runEvolutionDemo, type EvolutionDemoResult } from '../../src/demo/evolution-demo.js';
 import { EvaluationLog } from '../../src/demo/evaluation-log.js';
 import { writeMergingResults } from '../../src/demo/results-markdown.js';
-import { searchConfig, SEARCHES } from '../../src/demo/searches.js';
+import { searchConfig, SEARCHES, type SearchName } from '../../src/demo/searches.js';
 import { buildFitness } from '../../src/evolve/fitness/build.js';
 import { TEST_WINDOWS } from '../../src/evolve/fitness/splits.js';
+import { budget } from '../support/budget.js';
 
 const tinyGrid = { lambdas: [0, 0.5], densities: [0.5], sparseLambdas: [1] };
+/**
+ * Strategies the demo path runs. Each costs one 32-window test split (~4 CPU-s), so npm test keeps a seed-dependent
+ * one, the seed-independent one the second run reuses, and LoraHub (its best includes an L1 term); test:full runs
+ * all. Every strategy's search itself is tested in test/evolve/run.test.ts and the strategy conformance suite.
+ */
+const DEMO_SEARCHES = budget<readonly SearchName[]>(['random', 'grid-greedy', 'lorahub'], SEARCHES);
 
 /** every development read lies in [32, ∞), every test read is exactly [0, 32), and no dev read follows a test read */
 function assertSelectionBeforeTest(result: EvolutionDemoResult): void {
@@ -30,16 +37,16 @@ test('demo and results path: selection on dev only, test read once at the end, e
   const out = mkdtempSync(join(tmpdir(), 'modelevo-demo-'));
   try {
     let text = '';
-    // the demo path: one seed of every strategy
+    // the demo path: one seed of every strategy (of DEMO_SEARCHES)
     const options = { fixtures: 'test/fixtures', out: join(out, 'run'), devWindows: 1, budget: 3, seeds: 1, staticGrid: tinyGrid, threads: 1, write: (t: string) => (text += t) };
-    const demo = await runEvolutionDemo(options);
+    const demo = await runEvolutionDemo({ ...options, searches: DEMO_SEARCHES });
     assertSelectionBeforeTest(demo);
     // every development evaluation went through the log: statics + every stored evaluation of every run
     const devCount = (r: EvolutionDemoResult) => r.log.filter((e) => e.phase === 'dev').length;
     const evaluations = (r: EvolutionDemoResult) => [...new Map(r.searches.map((s) => [s.summary.runDir, s.summary.evaluations])).values()].reduce((a, b) => a + b, 0);
     assert.equal(devCount(demo), demo.statics.length + evaluations(demo));
     // one test read per distinct model: base, 3 experts, the best static, each run's best
-    assert.equal(demo.log.filter((e) => e.phase === 'test').length, 5 + SEARCHES.length);
+    assert.equal(demo.log.filter((e) => e.phase === 'test').length, 5 + DEMO_SEARCHES.length);
 
     // the results path: a second seed on top of the stored runs (a seed-dependent and a seed-independent strategy,
     // to keep the test short); only the new run is evaluated, on dev, then its test split
@@ -65,7 +72,7 @@ test('demo and results path: selection on dev only, test read once at the end, e
     // λ = 0 is the base itself: same development loss
     assert.ok(Math.abs(result.statics.find((s) => s.name.startsWith('task arithmetic λ=0'))!.dev - result.statics.find((s) => s.name === 'base')!.dev) < 1e-6);
 
-    assert.deepEqual([...new Set(demo.searches.map((r) => r.name))].sort(), [...SEARCHES].sort());
+    assert.deepEqual([...new Set(demo.searches.map((r) => r.name))].sort(), [...DEMO_SEARCHES].sort());
     for (const run of [...demo.searches, ...result.searches]) {
       assert.ok(existsSync(join(run.summary.runDir, 'report.md')) && existsSync(join(run.summary.runDir, 'report.html')), run.summary.runDir);
       const lowest = Math.min(...run.curve.filter(Number.isFinite));
@@ -79,10 +86,12 @@ test('demo and results path: selection on dev only, test read once at the end, e
 
     writeMergingResults(demo, join(out, 'doc', 'merging.md'), { started: new Date(), loadBefore: [1, 1, 1], loadAfter: [1, 1, 1], command: 'test' });
     const doc = readFileSync(join(out, 'doc', 'merging.md'), 'utf8');
-    for (const name of SEARCHES) {
+    for (const name of DEMO_SEARCHES) {
       assert.match(doc, new RegExp(`!\\[${name}\\]\\(merging/${name}.svg\\)`));
       assert.match(readFileSync(join(out, 'doc', 'merging', `${name}.svg`), 'utf8'), /^<svg xmlns/);
     }
+    // a strategy that did not run has no plot
+    for (const name of SEARCHES.filter((s) => !DEMO_SEARCHES.includes(s))) assert.doesNotMatch(doc, new RegExp(`!\\[${name}\\]`));
     assert.match(doc, /\| [01]\/1 \|/);
     writeMergingResults(result, join(out, 'doc2', 'merging.md'), { started: new Date(), loadBefore: [1, 1, 1], loadAfter: [1, 1, 1], command: 'test' });
     assert.match(readFileSync(join(out, 'doc2', 'merging.md'), 'utf8'), /\| [012]\/2 \|/);
