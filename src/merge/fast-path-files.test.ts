@@ -8,9 +8,10 @@ import { assertLinearFloat32 } from '../../test/support/linear-float32.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
-import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
-import { buildMergePlan, type PlanModels } from './plan.js';
+import { executePlan, executePlanWithKernels } from './executor.js';
+import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
+import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
 
 // The linear fast path over models on disk, where the kernel workers read the shard files themselves
 // (kernels/wasm/file-kernels.ts) and, into a file sink, write the merged blocks themselves: in float64
@@ -53,18 +54,7 @@ let dir: string;
 let pool: KernelPool;
 /** one worker plus the calling thread, as runMerge sets it up */
 let callerPool: KernelPool;
-const opened = new Map<string, HfCheckpoint>();
-const models: PlanModels = {
-  keyOf: (ref) => ref,
-  get: (key) => {
-    let checkpoint = opened.get(key);
-    if (checkpoint === undefined) {
-      checkpoint = HfCheckpoint.open(join(dir, key));
-      opened.set(key, checkpoint);
-    }
-    return checkpoint;
-  },
-};
+const models = folderModels(() => dir);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modelevo-fast-path-files-'));
@@ -83,14 +73,9 @@ before(async () => {
 after(async () => {
   await pool.close();
   await callerPool.close();
-  for (const checkpoint of opened.values()) checkpoint.close();
+  models.closeAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
-  const tensors = new Map<string, Uint8Array>();
-  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
-}
 
 for (const outDtype of ['bfloat16', 'float32'] as const) {
   const weights = [0.4, 0.3, -0.2, 0.5];

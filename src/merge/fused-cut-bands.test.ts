@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
-import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
-import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
+import { executePlan, executePlanWithKernels } from './executor.js';
 import { bandAround, cutBandTuning } from './fused-cut-bands.js';
-import { buildMergePlan, type PlanModels } from './plan.js';
+import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
+import { collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The bracketed cuts of fused-cut-bands.ts: the band path (cut selected among the gathered entries, no LEVEL2
 // read) and the fallback (cut outside its band, or a range over its capacity) give the reference executor's
@@ -53,18 +53,7 @@ function tensorValues(model: number, name: string, numel: number, tied: boolean)
 type InputDType = 'BF16' | 'F16' | 'F32';
 let dir: string;
 let pools: [KernelPool, string][];
-const opened = new Map<string, HfCheckpoint>();
-const models: PlanModels = {
-  keyOf: (ref) => ref,
-  get: (key) => {
-    let checkpoint = opened.get(key);
-    if (checkpoint === undefined) {
-      checkpoint = HfCheckpoint.open(join(dir, key));
-      opened.set(key, checkpoint);
-    }
-    return checkpoint;
-  },
-};
+const models = folderModels(() => dir);
 const folderOf = (dtype: InputDType, tied: boolean, model: string): string => `${tied ? 'tied' : 'bell'}-${dtype}/${model}`;
 
 before(async () => {
@@ -96,30 +85,9 @@ before(async () => {
 
 after(async () => {
   for (const [pool] of pools) await pool.close();
-  for (const checkpoint of opened.values()) checkpoint.close();
+  models.closeAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
-  const tensors = new Map<string, Uint8Array>();
-  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
-}
-
-/** runSplit calls by kernel name while `run` runs */
-async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  const original = pool.runSplit;
-  pool.runSplit = (kernel, ...rest) => {
-    calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
-    return original.call(pool, kernel, ...rest);
-  };
-  try {
-    await run();
-  } finally {
-    pool.runSplit = original;
-  }
-  return calls;
-}
 
 const tensorCount = Object.keys(SHAPES).length;
 const CASES: { method: string; inputs: InputDType; tied: boolean; tuning: { margin: number; capacity: number }; passes: number; label: string }[] = [

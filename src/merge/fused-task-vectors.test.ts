@@ -8,9 +8,10 @@ import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
-import { executePlan, executePlanWithKernels, type TensorSink } from './executor.js';
-import { buildMergePlan, type PlanModels } from './plan.js';
+import { executePlan, executePlanWithKernels } from './executor.js';
+import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
+import { collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The block-wise task-vector passes (fused-task-vectors.ts) over shards on disk: bytes equal the reference
 // executor's for the same seed, into memory and into a shard file written by the workers, on 1 and 2 workers.
@@ -55,18 +56,7 @@ function tensorBits(model: number, name: string, numel: number): Uint16Array {
 let dir: string;
 let twoWorkers: KernelPool;
 let oneWorker: KernelPool;
-const opened = new Map<string, HfCheckpoint>();
-const models: PlanModels = {
-  keyOf: (ref) => ref,
-  get: (key) => {
-    let checkpoint = opened.get(key);
-    if (checkpoint === undefined) {
-      checkpoint = HfCheckpoint.open(join(dir, key));
-      opened.set(key, checkpoint);
-    }
-    return checkpoint;
-  },
-};
+const models = folderModels(() => dir);
 const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype: 'BF16' as const }));
 
 /** the family's bytes in `dtype` (every value is exact in float16 and float32 too) */
@@ -100,30 +90,9 @@ before(async () => {
 after(async () => {
   await twoWorkers.close();
   await oneWorker.close();
-  for (const checkpoint of opened.values()) checkpoint.close();
+  models.closeAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
-  const tensors = new Map<string, Uint8Array>();
-  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
-}
-
-/** Counts the kernel pool's calls by kernel name while `run` runs. */
-async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  const original = pool.runSplit;
-  pool.runSplit = (kernel, ...rest) => {
-    calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
-    return original.call(pool, kernel, ...rest);
-  };
-  try {
-    await run();
-  } finally {
-    pool.runSplit = original;
-  }
-  return calls;
-}
 
 const CASES: { method: string; parameters?: Record<string, unknown>; outDtype: 'bfloat16' | 'float32' | 'float16'; inputs?: InputDType }[] = [
   // float32 inputs take the same direct select levels as bfloat16, float16 inputs the decoded route

@@ -1,0 +1,52 @@
+/**
+ * Shared pieces of the merge executor tests that run plans over model folders written to a temp dir
+ * (fast-path-files, fused-task-vectors, fused-cut-bands): checkpoints opened once per key, an in-memory tensor
+ * sink, and a count of the kernel pool's calls by kernel name.
+ */
+import { join } from 'node:path';
+import { HfCheckpoint } from '../../src/io/hf-folder.js';
+import type { KernelPool } from '../../src/kernels/pool.js';
+import type { TensorSink } from '../../src/merge/executor.js';
+import type { PlanModels } from '../../src/merge/plan.js';
+
+/** Plan models read from `<folder()>/<key>`, each opened on first use; `closeAll` closes them. */
+export function folderModels(folder: () => string): PlanModels & { closeAll(): void } {
+  const opened = new Map<string, HfCheckpoint>();
+  return {
+    keyOf: (ref) => ref,
+    get: (key) => {
+      let checkpoint = opened.get(key);
+      if (checkpoint === undefined) {
+        checkpoint = HfCheckpoint.open(join(folder(), key));
+        opened.set(key, checkpoint);
+      }
+      return checkpoint;
+    },
+    closeAll: () => {
+      for (const checkpoint of opened.values()) checkpoint.close();
+      opened.clear();
+    },
+  };
+}
+
+/** A sink keeping a copy of every tensor written to it. */
+export function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
+  const tensors = new Map<string, Uint8Array>();
+  return { tensors, writeTensor: (name, bytes) => tensors.set(name, bytes.slice()) };
+}
+
+/** Counts the kernel pool's calls by kernel name while `run` runs. */
+export async function kernelCalls(pool: KernelPool, run: () => Promise<void>): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  const original = pool.runSplit;
+  pool.runSplit = (kernel, ...rest) => {
+    calls.set(kernel, (calls.get(kernel) ?? 0) + 1);
+    return original.call(pool, kernel, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    pool.runSplit = original;
+  }
+  return calls;
+}
