@@ -145,18 +145,24 @@ const MIN_EFFECT = 0.005;
  */
 const T_95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228] as const;
 
+/** Mean of the paired (same-seed) differences after − before and its 95% confidence half-width t(n − 1)·s.e. */
+export function pairedDifference(before: readonly number[], after: readonly number[]): { delta: number; halfWidth: number; n: number } {
+  const differences = after.map((a, i) => a - before[i]!);
+  const { mean: delta, std } = meanStd(differences);
+  // beyond 10 degrees of freedom the 10-df value: slightly conservative
+  const halfWidth = differences.length < 2 ? Infinity : T_95[Math.min(differences.length - 1, T_95.length) - 1]! * (std / Math.sqrt(differences.length));
+  return { delta, halfWidth, n: differences.length };
+}
+
 /**
  * helps / hurts when the mean paired (same-seed) difference exceeds its 95% confidence half-width
  * t(n − 1)·s.e. and MIN_EFFECT; else no clear effect (one seed: undecided).
  */
 export function verdict(before: readonly number[], after: readonly number[]): string {
-  const differences = after.map((a, i) => a - before[i]!);
-  const { mean: d, std } = meanStd(differences);
-  if (differences.length < 2) return `Δ ${d >= 0 ? '+' : ''}${d.toFixed(3)} (one seed: undecided)`;
-  // beyond 10 degrees of freedom the 10-df value: slightly conservative
-  const halfWidth = T_95[Math.min(differences.length - 1, T_95.length) - 1]! * (std / Math.sqrt(differences.length));
+  const { delta: d, halfWidth, n } = pairedDifference(before, after);
+  if (n < 2) return `Δ ${d >= 0 ? '+' : ''}${d.toFixed(3)} (one seed: undecided)`;
   const word = Math.abs(d) <= halfWidth || Math.abs(d) < MIN_EFFECT ? 'no clear effect' : d > 0 ? 'helps' : 'hurts';
-  return `${word} (Δ ${d >= 0 ? '+' : ''}${d.toFixed(3)} ± ${halfWidth.toFixed(3)}, 95% CI over ${differences.length} seeds)`;
+  return `${word} (Δ ${d >= 0 ? '+' : ''}${d.toFixed(3)} ± ${halfWidth.toFixed(3)}, 95% CI over ${n} seeds)`;
 }
 
 const STEPS: readonly [LevelName, LevelName, string][] = [
