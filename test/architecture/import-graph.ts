@@ -137,3 +137,13 @@ export function importCycles(edges: readonly ImportEdge[]): string[][] {
   }
   return cycles.sort((x, y) => x[0]!.localeCompare(y[0]!));
 }
+
+/** Line numbers (1-based) of `new <className>(` in source text (not subclasses, not `x.new…`, not longer names). */
+export function constructionLines(text: string, className: string): number[] {
+  const pattern = new RegExp(`(^|[^\\w.])new ${className}\\(`);
+  const lines: number[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (pattern.test(line)) lines.push(i + 1);
+  });
+  return lines;
+}

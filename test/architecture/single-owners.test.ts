@@ -9,20 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { moduleSpecifiers, sourceFiles } from './import-graph.js';
+import { constructionLines, moduleSpecifiers, sourceFiles } from './import-graph.js';
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 const SHIPPED = sourceFiles(ROOT, 'src').filter((f) => !f.endsWith('.test.ts') && !f.endsWith('.case.ts'));
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
 
 /** Line numbers (1-based) that construct a worker thread directly. */
-export function workerConstructions(text: string): number[] {
-  const lines: number[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (/(^|[^\w.])new Worker\(/.test(line)) lines.push(i + 1);
-  });
-  return lines;
-}
+const workerConstructions = (text: string): number[] => constructionLines(text, 'Worker');
 
 test('workerConstructions finds `new Worker(` and not other constructors or mentions', () => {
   assert.deepEqual(workerConstructions("const w = new Worker(url);\nnew WorkerHandle(x);\nstartWorker(import.meta.url, './w');\nreturn new Worker(src, { eval: true });\nnew SharedWorker(x);"), [1, 4]);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sourceFiles } from './import-graph.js';
+import { constructionLines, sourceFiles } from './import-graph.js';
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 
@@ -23,13 +23,7 @@ const ALLOWED: readonly (readonly [string, string])[] = [
 ];
 
 /** Plain Error constructions in source text (comments and strings are not parsed out: none mention it today). */
-export function plainErrors(text: string): number[] {
-  const lines: number[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (/(^|[^\w.])new Error\(/.test(line)) lines.push(i + 1);
-  });
-  return lines;
-}
+const plainErrors = (text: string): number[] => constructionLines(text, 'Error');
 
 test('plainErrors finds `new Error(` but not subclasses or other names', () => {
   assert.deepEqual(plainErrors("a\nthrow new Error('x');\nthrow new ModelevoError('INTERNAL', 'y');\nreject(new Error(`z`));\nnew TypeError('t');"), [2, 4]);
