@@ -3,7 +3,7 @@
  * - every worker thread starts through core/worker-start.ts (it knows how to start a .ts entry under tsx and a
  *   .js one from dist/), so `new Worker(` appears in that file only;
  * - tfjs is used by the Llama evaluator only (src/eval/llama-tf.ts); the old tfjs training layers are a test
- *   reference in test/support/tfjs. package.json keeps tfjs for that one user.
+ *   reference in test/support/tfjs. package.json lists tfjs-core and its wasm backend for that one user (tfjs itself is a devDependency).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
