@@ -7,7 +7,7 @@
  * `--rerun` may be repeated (`--rerun gwn --rerun coms2t`). `--cached-only` never measures: a part without its
  * cache file gets a line saying so (to rebuild the page while another part is still being measured).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { dirname, join } from 'node:path';
@@ -46,6 +46,14 @@ function invocationFlags(rerun: readonly string[], cachedOnly: boolean): string 
   return flags.length ? ` -- ${flags.join(' ')}` : '';
 }
 
+/** "measured in 63.2 min of wall time, finished 2026-12-06 22:01 UTC" from a part's cache, if it says so. */
+function measuredWallTime(cachePath: string): string | undefined {
+  if (!existsSync(cachePath)) return undefined;
+  const cache = JSON.parse(readFileSync(cachePath, 'utf8')) as { totalSeconds?: number; date?: string };
+  if (typeof cache.totalSeconds !== 'number' || typeof cache.date !== 'string') return undefined;
+  return `measured in ${(cache.totalSeconds / 60).toFixed(1)} min of wall time, finished ${cache.date.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { rerun: { type: 'string', multiple: true, default: [] }, out: { type: 'string', default: OUT }, 'cached-only': { type: 'boolean', default: false } },
@@ -75,7 +83,7 @@ async function main(): Promise<number> {
       const module = (await import(pathToFileURL(file).href)) as PartModule;
       sections.push((await module.runPart({ rerun: rerun.has(part) })).trimEnd() + '\n');
       const how = rerun.has(part) || !hadCache ? 'measured in this invocation' : 'from its cache';
-      status.push(`- ${part}: ${how} — \`${cache}\` (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      status.push(`- ${part}: ${how} — \`${cache}\` (${measuredWallTime(cache) ?? `${((performance.now() - started) / 1000).toFixed(0)} s`})`);
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? error.message : String(error);
@@ -84,11 +92,11 @@ async function main(): Promise<number> {
       process.stderr.write(`[results] part ${part} failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
     }
   }
-  const text = `# Spatiotemporal forecasting and model evolution (issue #7)
+  const text = `# Spatiotemporal forecasting and model evolution (issues #7 and #14)
 
 Produced by \`npm run results:spatiotemporal${invocationFlags(values.rerun ?? [], values['cached-only'] ?? false)}\`. Each part caches its measured numbers
 (commit, date, command, budget and machine load inside) and is reused unless rerun with \`--rerun <part|all>\`;
-every section states its own provenance and its reduced budget. All runs are on 2 shared CPU cores (tfjs-wasm), so
+every section states its own provenance and its reduced budget. All runs train on modelevo's own engine (src/nn) on 2 shared CPU cores, so
 budgets are far below the papers'; no paper-scale number is implied.
 
 Machine that built this page: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; each part's wall time and load are in its section.

@@ -158,8 +158,8 @@ function render(cache: Cache): string {
   const w = budget.width;
   return `## Graph WaveNet vs last value and historical average (METR-LA subset, 7:1:2)
 
-Measured by \`${cache.command}\` at commit ${cache.commit} on ${cache.date.slice(0, 16).replace('T', ' ')} UTC (tfjs 4.22 wasm, one
-thread, 2-core machine shared with other jobs: load average (1/5/15 min) ${load(cache.loadBefore)} before, ${load(cache.loadAfter)} after;
+Measured by \`${cache.command}\` at commit ${cache.commit} on ${cache.date.slice(0, 16).replace('T', ' ')} UTC (modelevo's training
+engine src/nn, data-parallel on 2 threads; 2-core machine shared with other jobs: load average (1/5/15 min) ${load(cache.loadBefore)} before, ${load(cache.loadAfter)} after;
 ${cache.totalSeconds.toFixed(0)} s in all for ${units.length} seeds (${units.map((u) => `seed ${u.seed} ${u.result.trainSeconds.toFixed(0)} s`).join(', ')} of training)).
 
 **Protocol.** \`${DATA}\`: ${first.sensors} sensors × ${first.steps} five-minute steps (7 days, from lehaifeng/T-GCN, derived from
