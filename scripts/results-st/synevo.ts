@@ -27,6 +27,8 @@ import { fewShotSlice, type DomainSetup, type HeldOutMetrics } from '../../src/s
 import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
 import { cachedPart, legacyCacheSection, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 import { diagnoseCrossSource, type CrossSourceDiagnosis } from './cross-source-diagnosis.js';
+import { runConvergedJointReference, type ConvergedReferenceResult } from '../../src/spatiotemporal/synevo/reference-models.js';
+import { convergenceNote, learningCurveTable } from '../../src/spatiotemporal/learning-curve.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget, unitDir, type SpreadVerdict } from './seeds.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
@@ -60,6 +62,12 @@ const BUDGET: typeof FULL_BUDGET = tinyBudget()
   ? { ...FULL_BUDGET, width: { residualChannels: 4, dilationChannels: 4, skipChannels: 8, endChannels: 8 }, cycles: 1, stepsPerGroup: 2, scoringSteps: 2, fewShotSteps: 1, grid: { p0: [0.1, 0.5], lambda0: [0.01] }, synthetic: { sources: 4, nodes: 6, days: 2, stepsPerDay: 96 }, extractorIterations: 10, seeds: [0, 1] }
   : FULL_BUDGET;
 
+/**
+ * The converged joint reference (issue #14): the backbone trained on the training groups until validation MAE
+ * stops improving. Kept out of BUDGET so that adding it did not invalidate the step-matched seed units.
+ */
+const CONVERGED = tinyBudget() ? { epochs: 2, patience: 1, trainScoreWindows: 8 } : { epochs: 100, patience: 10, trainScoreWindows: 100 };
+
 type Setting = 'crossTemporal' | 'crossSource';
 const SETTINGS: readonly Setting[] = ['crossTemporal', 'crossSource'];
 
@@ -81,6 +89,8 @@ interface Cache extends PartProvenance<typeof BUDGET> {
   readonly seeds: readonly SeedUnit[];
   /** the cross-source diagnosis (cross-source-diagnosis.ts); absent in caches written before it was measured */
   readonly diagnosis?: CrossSourceDiagnosis;
+  /** per seed, the converged joint reference of each setting; absent in caches written before it was measured */
+  readonly converged?: readonly Record<Setting, ConvergedReferenceResult>[];
 }
 
 const log = partLogger('synevo');
@@ -174,7 +184,19 @@ async function measure(): Promise<Cache> {
       curriculumOrder: grid.crossSource.curriculum.curriculum.order.map((e) => e.group),
     }),
   );
-  return { ...clock.finish({ commit, command: rerunCommand('synevo'), budget: BUDGET }), grid, lastValue: { crossTemporal: lastValueOn(setups.crossTemporal), crossSource: lastValueOn(setups.crossSource) }, seeds, diagnosis };
+  const converged: Record<Setting, ConvergedReferenceResult>[] = [];
+  for (const seed of BUDGET.seeds) {
+    converged.push(await cachedUnit('synevo', `converged-seed-${seed}`, { ...(unitBudget() as object), converged: CONVERGED }, async () => {
+      const out: Partial<Record<Setting, ConvergedReferenceResult>> = {};
+      for (const setting of SETTINGS) {
+        log(`seed ${seed}, ${setting}: GWN trained jointly to convergence`);
+        const o = synevoOptions(seed, grid[setting].selection.chosen);
+        out[setting] = await runConvergedJointReference(setups[setting], { seed, config: o.config, learningRate: o.learningRate, clipNorm: o.clipNorm, batchSize: o.batchSize, weightDecay: BUDGET.referenceWeightDecay, totalSteps: 0, fewShotFraction: o.fewShotFraction, fewShotSteps: o.fewShotSteps, ...CONVERGED }, log);
+      }
+      return { crossTemporal: out.crossTemporal!, crossSource: out.crossSource! };
+    }));
+  }
+  return { ...clock.finish({ commit, command: rerunCommand('synevo'), budget: BUDGET }), grid, lastValue: { crossTemporal: lastValueOn(setups.crossTemporal), crossSource: lastValueOn(setups.crossSource) }, seeds, diagnosis, converged };
 }
 
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
@@ -182,6 +204,23 @@ const f3 = (x: number | null | undefined): string => (x === null || x === undefi
 type Metric = (m: HeldOutMetrics) => number;
 const ABLATION_LABEL: Record<string, string> = { none: 'SynEVO', static: 'SynEVO, static schedule (p 0.1, λ 0.001)', 'no-reorder': 'SynEVO, no reordering', 'no-gate': 'SynEVO, no extractor/gate' };
 const REFERENCE_LABEL: Record<string, string> = { 'gwn-joint': 'GWN trained jointly', 'gwn-sequential': 'GWN fine-tuned sequentially' };
+
+const CONVERGED_LABEL = 'GWN trained jointly to convergence (early stopping; not step-matched)';
+
+/** The converged reference's learning curves and how SynEVO's step-matched container compares with it. */
+function convergedText(cache: Cache, setting: Setting): string {
+  if (!cache.converged) return `GWN trained jointly to convergence: not measured in this cache (\`node --import tsx scripts/results-st/synevo.ts\` after removing docs/results/spatiotemporal/synevo.json measures it and keeps the other units).`;
+  const curves = cache.converged.map((c, i) => ({ label: `seed ${cache.seeds[i]!.seed}`, history: c[setting].history, bestEpoch: c[setting].bestEpoch, stopReason: c[setting].stopReason }));
+  const rows = rowsOf(cache, setting);
+  const zero = (name: string): number[] => rows.find((r) => r.name === name)!.zeroShot.map((m) => m.all.mae);
+  const v = spreadVerdict(zero('SynEVO'), zero(CONVERGED_LABEL));
+  const steps = (c: ConvergedReferenceResult): number => c.history.length;
+  return `GWN trained jointly to convergence (lr ${cache.budget.learningRate}, wd ${cache.budget.referenceWeightDecay}, up to ${CONVERGED.epochs} epochs over the training groups, early stopping on their validation windows with patience ${CONVERGED.patience}, best epoch kept; the held-out domain is not read): ${curves.map(convergenceNote).join('; ')} (${cache.converged.map((c) => steps(c[setting])).join(' / ')} epochs, against the step-matched rows' ${cache.budget.cycles} × ${cache.budget.stepsPerGroup} steps per group). SynEVO (step-matched) against it, zero-shot: ${v === 'lower' ? 'SynEVO better on every seed' : v === 'higher' ? 'SynEVO worse on every seed' : 'no clear difference'}.
+
+Learning curves of the converged reference (train = inference-mode MAE on ${CONVERGED.trainScoreWindows} training windows; val = the training groups' validation windows):
+
+${learningCurveTable(curves)}`;
+}
 
 interface SeedRow {
   readonly name: string;
@@ -196,6 +235,7 @@ function rowsOf(cache: Cache, setting: Setting): SeedRow[] {
   return [
     ...first.synevo.map((x) => ({ name: ABLATION_LABEL[x.ablation]!, zeroShot: results.map((r) => r.synevo.find((y) => y.ablation === x.ablation)!.zeroShot), fewShot: results.map((r) => r.synevo.find((y) => y.ablation === x.ablation)!.fewShot) })),
     ...first.references.map((x) => ({ name: REFERENCE_LABEL[x.method]!, zeroShot: results.map((r) => r.references.find((y) => y.method === x.method)!.zeroShot), fewShot: results.map((r) => r.references.find((y) => y.method === x.method)!.fewShot) })),
+    ...(cache.converged ? [{ name: CONVERGED_LABEL, zeroShot: cache.converged.map((c) => c[setting].zeroShot), fewShot: cache.converged.map((c) => c[setting].fewShot) }] : []),
     { name: 'last value (no training)', zeroShot: [cache.lastValue[setting]] },
   ];
 }
@@ -325,6 +365,8 @@ ${gridTable(cache.grid.crossTemporal)}
 
 ${details(cache, 'crossTemporal')}
 
+${convergedText(cache, 'crossTemporal')}
+
 ### Cross-source: SYNTHETIC (generator in src/tasks/traffic/synthetic.ts), ${b.synthetic.sources} sources × ${b.synthetic.nodes} nodes × ${b.synthetic.days} days, last source held out
 
 Sources share the graph and the latent rush-hour drive and differ by gain, offset, time shift, observation noise and diffusion rate (source i: gain 40·(1 + 0.25 i), offset 5 i, shift 4 i steps, noise 0.5 + 0.5 i, diffusion min(0.2 + 0.2 i, 0.9)); one group per source. These numbers say nothing about real multi-source cities.
@@ -336,6 +378,8 @@ Elastic grid (seed 0):
 ${gridTable(cache.grid.crossSource)}
 
 ${details(cache, 'crossSource')}
+
+${convergedText(cache, 'crossSource')}
 
 ${diagnosisText(cache, lv)}
 
