@@ -210,9 +210,9 @@ async function measure(): Promise<Cache> {
 const f = (x: number | undefined, digits = 3): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
 
 /**
- * Last value's 12-step MAE in each period of the split beside Stage-0 GWN's on validation and test: where the
- * night-time test period is easy for last value, a GWN that beats it on the (evening) validation period can still
- * lose on test — the reason issue #14 asks for when GWN does not beat last value on this split.
+ * Last value's 12-step MAE in each period of the split beside Stage-0 GWN's on validation and test: whether a
+ * GWN that beats last value on the (evening) validation period also does on the (night) test period — what
+ * issue #14 asks to be shown when GWN does not beat last value on this split.
  */
 function periodReference(gwnVal: readonly number[], gwnTest: readonly number[]): string {
   const setup = setupComS2T(loadTrafficNetwork(DATA));
