@@ -11,13 +11,10 @@
  * Standalone: `node --import tsx scripts/results-st/coms2t.ts [--rerun]`.
  */
 import { loadTrafficNetwork } from '../../src/tasks/traffic/csv-loader.js';
-import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
-import { horizonMetrics } from '../../src/spatiotemporal/metrics.js';
-import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
 import { trainGwn } from '../../src/spatiotemporal/gwn-trainer.js';
-import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
-import { DEFAULT_COMS2T, evaluateComS2T, runComS2TStages, runStageZero, setupComS2T, type Ablation, type ComS2TOptions, type ComS2TSetup, type HorizonReport } from '../../src/spatiotemporal/coms2t/pipeline.js';
+import { DEFAULT_COMS2T, evaluateComS2T, runComS2TStages, runStageZero, setupComS2T, type Ablation, type ComS2TOptions, type HorizonReport } from '../../src/spatiotemporal/coms2t/pipeline.js';
 import { cachedPart, legacyCacheSection, epochProgress, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
+import { lastValueScores } from './last-value.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget } from './seeds.js';
 import { convergenceNote, learningCurveTable } from '../../src/spatiotemporal/learning-curve.js';
 import type { EpochRecord, StopReason } from '../../src/spatiotemporal/gwn-trainer.js';
@@ -97,18 +94,6 @@ interface Cache extends PartProvenance<typeof BUDGET> {
 
 const log = partLogger('coms2t');
 
-/** Last value (the last non-missing input reading, every horizon) scored on the given windows of the split. */
-function lastValueReport(setup: ComS2TSetup, windows: readonly number[]): HorizonReport {
-  const { network } = setup.prepared;
-  const nodes = network.sensorIds.length;
-  const layout = { samples: windows.length, horizons: HORIZON_STEPS, nodes };
-  const truth = targetsOf(setup.prepared, windows);
-  const predicted = new Float64Array(windows.length * HORIZON_STEPS * nodes);
-  const fallback = new Float64Array(nodes).fill(setup.prepared.scaler.mean);
-  windows.forEach((s, i) => predicted.set(lastValueForecast(network, { start: s, end: s + 1 }, fallback), i * HORIZON_STEPS * nodes));
-  return { all: horizonMetrics(predicted, truth, layout, 'all'), h3: horizonMetrics(predicted, truth, layout, 3), h6: horizonMetrics(predicted, truth, layout, 6), h12: horizonMetrics(predicted, truth, layout, 12) };
-}
-
 async function measureSeed(seed: number): Promise<SeedUnit> {
   const network = loadTrafficNetwork(DATA);
   const setup = setupComS2T(network);
@@ -133,7 +118,7 @@ async function measureSeed(seed: number): Promise<SeedUnit> {
     onEpoch: (stage, r) => log(epochProgress(r, `seed ${seed} ${stage}`)),
   };
   const rows: Row[] = [];
-  rows.push({ method: 'last value', note: 'no training', test: lastValueReport(setup, split.test), seconds: 0 });
+  rows.push({ method: 'last value', note: 'no training', test: lastValueScores(setup.prepared, split.test), seconds: 0 });
 
   let t = performance.now();
   const stageZero = await runStageZero(setup, options);
@@ -217,7 +202,7 @@ const f = (x: number | undefined, digits = 3): string => (x === undefined || Num
 function periodReference(gwnVal: readonly number[], gwnTest: readonly number[]): string {
   const setup = setupComS2T(loadTrafficNetwork(DATA));
   const { train, val, test } = setup.split;
-  const last = { train: lastValueReport(setup, train).all.mae, val: lastValueReport(setup, val).all.mae, test: lastValueReport(setup, test).all.mae };
+  const last = { train: lastValueScores(setup.prepared, train).all.mae, val: lastValueScores(setup.prepared, val).all.mae, test: lastValueScores(setup.prepared, test).all.mae };
   const word = (v: ReturnType<typeof spreadVerdict>): string => (v === 'lower' ? 'GWN better on every seed' : v === 'higher' ? 'GWN worse on every seed' : 'no clear difference');
   return `By period (12-step masked MAE): last value ${f(last.train)} on training (08–16), ${f(last.val)} on validation (16–24), ${f(last.test)} on test (01–08); Stage-0 GWN ${meanSd(gwnVal)} on validation (${word(spreadVerdict(gwnVal, [last.val]))}) and ${meanSd(gwnTest)} on test (${word(spreadVerdict(gwnTest, [last.test]))}).`;
 }

@@ -15,20 +15,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../src/core/atomic-file.js';
-import { lastValueForecast } from '../../src/spatiotemporal/baselines.js';
-import { targetsOf } from '../../src/spatiotemporal/gwn-data.js';
-import { horizonMetrics } from '../../src/spatiotemporal/metrics.js';
 import { crossTemporalFromDir, DEFAULT_SYNEVO, domainSetupOf, runComparison, type ComparisonResult } from '../../src/spatiotemporal/synevo/experiment.js';
 import { selectElastic, type ElasticGridPoint, type ElasticSelection } from '../../src/spatiotemporal/synevo/elastic-grid.js';
 import { buildCurriculum, type CurriculumResult } from '../../src/spatiotemporal/synevo/group-scoring.js';
 import type { SynevoOptions } from '../../src/spatiotemporal/synevo/loop.js';
 import { synevoOptionsFrom } from '../../src/spatiotemporal/synevo/options-from.js';
 import { fewShotSlice, type DomainSetup, type HeldOutMetrics } from '../../src/spatiotemporal/synevo/setup.js';
-import { HORIZON_STEPS } from '../../src/tasks/traffic/windows.js';
 import { cachedPart, legacyCacheSection, headCommit, partCachePath, partLogger, rerunCommand, runPartIfMain, startMeasurement, type PartProvenance } from './part-cache.js';
 import { diagnoseCrossSource, type CrossSourceDiagnosis } from './cross-source-diagnosis.js';
 import { runConvergedJointReference, type ConvergedReferenceResult } from '../../src/spatiotemporal/synevo/reference-models.js';
 import { convergenceNote, learningCurveTable } from '../../src/spatiotemporal/learning-curve.js';
+import { lastValueScores } from './last-value.js';
 import { SEEDS, cachedUnit, clearUnits, mean, meanSd, spreadVerdict, tinyBudget, unitDir, type SpreadVerdict } from './seeds.js';
 
 const DATA = 'test/fixtures/metr-la-subset';
@@ -143,17 +140,6 @@ async function gridOf(setting: Setting, setup: DomainSetup): Promise<SettingGrid
   });
 }
 
-function lastValueOn(setup: DomainSetup): HeldOutMetrics {
-  const { prepared, heldOut } = setup;
-  const nodes = prepared.network.sensorIds.length;
-  const forecast = new Float64Array(heldOut.test.length * HORIZON_STEPS * nodes);
-  const fallback = new Float64Array(nodes).fill(prepared.scaler.mean);
-  heldOut.test.forEach((s, i) => forecast.set(lastValueForecast(prepared.network, { start: s, end: s + 1 }, fallback), i * HORIZON_STEPS * nodes));
-  const truth = targetsOf(prepared, heldOut.test);
-  const layout = { samples: heldOut.test.length, horizons: HORIZON_STEPS, nodes };
-  return { h3: horizonMetrics(forecast, truth, layout, 3), h6: horizonMetrics(forecast, truth, layout, 6), h12: horizonMetrics(forecast, truth, layout, 12), all: horizonMetrics(forecast, truth, layout, 'all') };
-}
-
 async function measure(): Promise<Cache> {
   const clock = startMeasurement();
   const commit = headCommit({ markUncommitted: true });
@@ -196,7 +182,7 @@ async function measure(): Promise<Cache> {
       return { crossTemporal: out.crossTemporal!, crossSource: out.crossSource! };
     }));
   }
-  return { ...clock.finish({ commit, command: rerunCommand('synevo'), budget: BUDGET }), grid, lastValue: { crossTemporal: lastValueOn(setups.crossTemporal), crossSource: lastValueOn(setups.crossSource) }, seeds, diagnosis, converged };
+  return { ...clock.finish({ commit, command: rerunCommand('synevo'), budget: BUDGET }), grid, lastValue: { crossTemporal: lastValueScores(setups.crossTemporal.prepared, setups.crossTemporal.heldOut.test), crossSource: lastValueScores(setups.crossSource.prepared, setups.crossSource.heldOut.test) }, seeds, diagnosis, converged };
 }
 
 const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
