@@ -3,8 +3,10 @@
  * sized blocks, without tensor-sized float32 vectors (issue #16). Every pass decodes base and δ_j = X_j − B of
  * the block into this thread's scratch (assembly/sparsify.ts `decodeTaskVector`, the same float32 rounding as
  * the reference) and works on the block while it is in L2:
- * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → L2, as the
- * linear file kernels do): no tensor-sized buffer is written, so none is faulted in or read back from DRAM.
+ * The LOAD pass reads its blocks of every input from the shards (page cache → memory, as the linear file kernels
+ * do) into the raw copy the caller keeps of the tensor's leading elements for the later passes (`retained`: one
+ * page-cache read per input byte), and the blocks past it into this thread's scratch (every later pass reads
+ * those again).
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
  *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
@@ -74,6 +76,16 @@ interface Common {
   /** per input, base first: descriptor and file position of element 0 */
   readonly fds: readonly number[];
   readonly positions: readonly number[];
+  /**
+   * byte address of the tensor's leading raw bytes kept in memory from the LOAD pass to the last pass (input j's
+   * element i < retainedElements at retained + j·retainedStride + i·width), or 0; blocks past retainedElements (a
+   * multiple of blockElements, or n) are read from the shards by every pass
+   */
+  readonly retained: number;
+  readonly retainedStride: number;
+  readonly retainedElements: number;
+  /** 1: this pass reads its blocks from the shards into `retained`; 0: they are already there */
+  readonly retainedFill: number;
 }
 
 export interface LoadPass extends Common {
@@ -119,7 +131,7 @@ const recordArgs = (records: readonly ModelRecord[]): number[] =>
 
 /** Flat argument list of a pass (the worker protocol carries numbers only). */
 export function taskVectorPassArgs(job: TaskVectorPass): number[] {
-  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
+  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.retained, job.retainedStride, job.retainedElements, job.retainedFill, job.fds.length, ...job.fds, ...job.positions];
   if (job.mode === PASS_LOAD) {
     return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
@@ -136,7 +148,19 @@ function parse(args: readonly number[]): TaskVectorPass {
   };
   const take = (count: number): number[] => Array.from({ length: count }, next);
   const mode = next();
-  const common = { n: next(), start: next(), kind: next(), width: next(), status: next(), scratch: next(), blockElements: next() };
+  const common = {
+    n: next(),
+    start: next(),
+    kind: next(),
+    width: next(),
+    status: next(),
+    scratch: next(),
+    blockElements: next(),
+    retained: next(),
+    retainedStride: next(),
+    retainedElements: next(),
+    retainedFill: next(),
+  };
   const inputs = next();
   const fds = take(inputs);
   const positions = take(inputs);
@@ -191,9 +215,12 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
-    const raw = (j: number): number => rawBlocks + j * stride;
+    const kept = job.retained !== 0 && index < job.retainedElements;
+    const raw = (j: number): number => (kept ? job.retained + j * job.retainedStride + index * job.width : rawBlocks + j * stride);
     for (let j = 0; j < inputs; j++) {
-      readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      if (!kept || job.retainedFill !== 0) {
+        readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      }
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
