@@ -9,7 +9,7 @@ import { KernelPool } from '../kernels/pool.js';
 import { PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
-import { rawRetention } from './fused-task-vectors.js';
+import { rawRetention } from './fused-raw-retention.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
 import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
@@ -128,7 +128,7 @@ const CASES: { method: string; inputs: InputDType; models: number; parameters?: 
 ];
 
 const RETENTION = [
-  { label: 'kept from LOAD to FINAL', bytesPerInput: rawRetention.bytesPerInput },
+  { label: 'kept from LOAD to FINAL', bytesPerInput: 32 << 20 },
   // two 16,384-element blocks of bfloat16/float16 per input: down_proj keeps 2 of its 5 blocks, up_proj 2 of 3
   { label: 'kept for the first two blocks, the rest re-read', bytesPerInput: 2 * 16384 * 2 },
   { label: 're-read by every pass', bytesPerInput: 0 },

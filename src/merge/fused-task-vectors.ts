@@ -43,6 +43,7 @@ import {
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
 import { numberParam } from './method-params.js';
 import { CutBands } from './fused-cut-bands.js';
+import { keptRaw } from './fused-raw-retention.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
 import {
@@ -93,23 +94,9 @@ export interface FusedBuffers {
   readonly status: Int32Array;
   readonly weightTable: Float64Array;
   readonly factorTable: Float64Array;
-  /**
-   * arena bytes the whole-vector path's float32 vectors occupy (≥ 4 bytes per element and input), idle while the
-   * passes run: the tensor's raw input bytes are kept there from the LOAD pass to the FINAL one
-   */
+  /** arena bytes of the whole-vector path's float32 vectors, where raw input bytes may be kept (fused-raw-retention.ts) */
   readonly retained?: { readonly address: number; readonly bytes: number };
 }
-
-/**
- * bytesPerInput: raw bytes of each input's leading elements kept from the LOAD pass to the later passes (the
- * blocks past them are read from the shards again: slower, same bytes). Kept bytes sit where the whole-vector
- * path's float32 vectors would (≤ largest tensor × inputs, inside the merge's 3× memory bound). The cap is a
- * speed trade, not a memory one: on the loaded 2-core box the first touch of a fresh arena page cost ~9× a
- * page-cache read of the same bytes (fam2, 2026-12-06), so keeping whole 131 MB embeddings (4 × 131 MB touched
- * once) lost more than the saved reads, while a region reused by every layer tensor pays off. Tests lower it to
- * force the partial and the re-reading paths.
- */
-export const rawRetention = { bytesPerInput: 32 << 20 };
 
 /** The fields every pass of one tensor shares. */
 type PassCommon = Omit<Level2Pass, 'mode' | 'cuts'>;
@@ -182,10 +169,7 @@ export class FusedTaskVectors {
     const width = BYTES[inputs[0]!.dtype]!;
     const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
     const { status, retained } = this.buffers;
-    // one page-cache read per input byte for the leading elements kept where the float32 vectors would be
-    const keptElements = Math.min(n, Math.floor(rawRetention.bytesPerInput / width / L1_BLOCK) * L1_BLOCK);
-    const retainedStride = Math.ceil((keptElements * width) / 64) * 64;
-    const retain = retained !== undefined && keptElements > 0 && inputs.length * retainedStride <= retained.bytes;
+    const kept = keptRaw(retained, inputs.length, n, width);
     let filled = false;
     const common = (offset: number, length: number, part: number): PassCommon => ({
       n: length,
@@ -195,9 +179,9 @@ export class FusedTaskVectors {
       status: status.byteOffset,
       scratch: this.scratch.base + part * this.scratch.stride,
       blockElements: L1_BLOCK,
-      retained: retain ? retained.address : 0,
-      retainedStride,
-      retainedElements: keptElements,
+      retained: kept.address,
+      retainedStride: kept.stride,
+      retainedElements: kept.elements,
       retainedFill: filled ? 0 : 1,
       fds: ranges.map((range) => range.fd),
       positions: ranges.map((range) => range.position),
