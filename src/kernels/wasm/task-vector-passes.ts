@@ -14,7 +14,9 @@
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
  *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
- *   encoded and written to the output's place in the file, or to memory.
+ *   encoded and written to the output's place in the file, or to memory; for one to four models all of it in
+ *   one per-element kernel from the raw blocks to the encoded block (assembly/task-vector-final.ts), with no
+ *   float32 block written and read back in between.
  * The arithmetic is the kernels' of fast-task-vectors.ts on whole vectors, block by block, so the bytes match.
  */
 import { writeSync } from 'node:fs';
@@ -51,8 +53,11 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
 export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
-  return (2 * inputs + 1) * alignUp(blockElements * 4) + alignUp(4 * inputs);
+  return (2 * inputs + 1) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs);
 }
+
+/** most models the fused FINAL kernel (assembly/task-vector-final.ts) takes; more take the block-wise kernels */
+export const FUSED_FINAL_MODELS = 4;
 
 /**
  * A model's sparsifier: KEEP_BAND [low, lowFirst, lowLast, high, highFirst, highLast, scale, ties] (ties: byte
@@ -205,13 +210,19 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const outBlock = job.scratch + inputs * stride;
   const rawBlocks = job.scratch + (inputs + 1) * stride;
   const table = rawBlocks + inputs * stride;
+  const rawTable = table + alignUp(4 * inputs);
+  const recordTable = rawTable + alignUp(4 * inputs);
   // the memory may have grown since this thread last looked: fresh views per job
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
   const outWidth = job.mode === PASS_FINAL ? (job.outKind === OUT_F32 ? 4 : 2) : 0;
+  // FINAL for up to four models: one kernel from the raw blocks to the encoded output (no float32 blocks)
+  const fused = job.mode === PASS_FINAL && models >= 1 && models <= FUSED_FINAL_MODELS;
+  if (fused) new Float64Array(memory.buffer, recordTable, models * RECORD).set(recordArgs(job.records));
+  const rawPointers = new Uint32Array(memory.buffer, rawTable, inputs);
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
   const selects = job.mode === PASS_LOAD && (job.histograms !== 0 || job.bands.length > 0);
-  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0));
+  const direct = fused || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
@@ -252,6 +263,12 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         if (direct) kernels.deltaHistogramPrefix(raw(model + 1), raw(0), length, job.kind, job.status, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
         else kernels.absHistogramPrefix(deltaBlock(model), length, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
       }
+    } else if (fused) {
+      for (let j = 0; j < inputs; j++) rawPointers[j] = raw(j);
+      const toFile = job.outFd >= 0;
+      const target = toFile ? outBlock : job.out + index * outWidth;
+      kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target);
+      if (toFile) writeFullyAt(job.outFd, bytes.subarray(outBlock, outBlock + length * outWidth), job.outPosition + index * outWidth);
     } else {
       for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
       kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
