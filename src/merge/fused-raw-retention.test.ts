@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
+import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
@@ -17,12 +18,13 @@ import { collect, folderModels } from '../../test/support/merge-plan-harness.js'
 // The block-wise task-vector passes with the tensor's raw input bytes kept from the LOAD pass to the FINAL one
 // (one page-cache read per input byte), with only the leading blocks kept and the rest re-read (tensors over the
 // retention cap), and with every pass re-reading: all give the reference executor's bytes on 1 and 2 workers,
-// with three fine-tunes and with five (more inputs than the FINAL pass's unrolled combine takes). Task vectors mix a bell-shaped part with runs of exact ties, so the
+// into memory and into a shard written by the workers, with three fine-tunes and with five (more inputs than the
+// FINAL pass's fused kernel takes). Task vectors mix a bell-shaped part with runs of exact ties, so the
 // top-k cuts' tie numbering crosses blocks and worker ranges.
 
 const SHAPES: Record<string, number[]> = {
-  // five 16,384-element blocks, split across the workers
-  'model.layers.0.mlp.down_proj.weight': [5, 16384],
+  // ten 16,384-element blocks, split across the workers: one worker stages its output in two writes
+  'model.layers.0.mlp.down_proj.weight': [10, 16384],
   // not a multiple of the block or of 4
   'model.layers.0.mlp.up_proj.weight': [37, 1001],
   'model.layers.0.input_layernorm.weight': [24],
@@ -166,6 +168,20 @@ for (const { method, inputs, models: count, parameters } of CASES) {
           }
           for (const [name, bytes] of reference.tensors) {
             assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label})`);
+          }
+          // the workers write the output blocks to the shard themselves, in staged runs of blocks
+          const out = mkdtempSync(join(dir, 'out-'));
+          const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
+          await executePlanWithKernels(plan, models, writer, pool, { seed: 5 });
+          writer.commit();
+          const written = HfCheckpoint.open(join(out, 'm'));
+          try {
+            for (const [name, bytes] of reference.tensors) {
+              assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
+            }
+          } finally {
+            written.close();
+            rmSync(out, { recursive: true, force: true });
           }
         }
       } finally {
