@@ -22,6 +22,18 @@ const OUT_BF16: i32 = 1;
 // a model's record: 9 float64 (kind, then KEEP_BAND: low, lowFirst, lowLast, high, highFirst, highLast, scale,
 // address of the i32 pair of tie numbers; KEEP_DARE: k0, k1, keepBelow, scale)
 const RECORD_BYTES: usize = 72;
+// a model's constants in the work table: splatted parameters A, B, C, weight and l1 factor pairs, scale, flags
+const MODEL_BYTES: usize = 128;
+const A: usize = 0;
+const B: usize = 16;
+const C: usize = 32;
+const W: usize = 48;
+const F: usize = 64;
+const SCALE: usize = 80;
+const ALL: usize = 88;
+const KIND: usize = 92;
+const PLAIN: usize = 4 * MODEL_BYTES;
+const LAMBDA: usize = 4 * MODEL_BYTES + 16;
 
 // @ts-ignore: decorator
 @inline
@@ -91,64 +103,68 @@ function band4(v: v128, lowV: v128, highV: v128, scale: f64, valid: v128, record
   return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, v128.andnot(inLow, inHigh));
 }
 
-// model j's sparsified δ for four elements (global indices in `index`): pA/pB/pC are the record's splatted low
-// and high cuts (KEEP_BAND) or k0, k1 and the draw bound (KEEP_DARE)
+// model j's sparsified δ for four elements (global indices in `index`), its constants at m: the splatted low
+// and high cuts (KEEP_BAND) or k0, k1 and the draw bound (KEEP_DARE), the scale, the keep-all flag
 // @ts-ignore: decorator
 @inline
-function sparsify4(kind: i32, v: v128, pA: v128, pB: v128, pC: v128, scale: f64, keepAll: bool, index: v128, record: usize, valid: v128): v128 {
+function sparsify4(v: v128, m: usize, index: v128, record: usize, valid: v128): v128 {
+  const kind = load<i32>(m, KIND);
   if (kind == KEEP_ALL) return v;
-  if (kind == KEEP_BAND) return band4(v, pA, pB, scale, valid, record);
+  const scale = load<f64>(m, SCALE);
+  if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, valid, record);
   if (kind == KEEP_DARE) {
-    const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, pA)), pB));
-    const keep = keepAll ? i32x4.splat(-1) : i32x4.lt_u(draw, pC);
+    const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, v128.load(m, A))), v128.load(m, B)));
+    const keep = load<i32>(m, ALL) != 0 ? i32x4.splat(-1) : i32x4.lt_u(draw, v128.load(m, C));
     return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, keep);
   }
   return f32x4.splat(0);
 }
 
-// δ pair (low two lanes of s) as float64, times the l1 factor rounded to float32 when there is one
+// tiesCombineUpTo4's step for one pair: d_j = w_j·δ_j already formed (w_j at work + j·MODEL_BYTES + W);
+// returns b + λ·mix as float64 lanes
 // @ts-ignore: decorator
 @inline
-function factored(s: v128, factor: v128, scaled: bool): v128 {
-  const d = f64x2.promote_low_f32x4(s);
-  if (!scaled) return d;
-  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(d, factor)));
-}
-
-// tiesCombineUpTo4's step for one pair: d_j = w_j·δ_j already formed; returns b + λ·mix as float64 lanes
-// @ts-ignore: decorator
-@inline
-function mixPair(d0: v128, d1: v128, d2: v128, d3: v128, w0: v128, w1: v128, w2: v128, w3: v128, count: i32, plain: v128, consensus: bool, normalize: bool, lambdaV: v128, b: v128): v128 {
+function mixPair(d0: v128, d1: v128, d2: v128, d3: v128, work: usize, count: i32, consensus: bool, normalize: bool, b: v128): v128 {
   const zero = f64x2.splat(0);
   let total = f64x2.add(zero, d0);
   if (count > 1) total = f64x2.add(total, d1);
   if (count > 2) total = f64x2.add(total, d2);
   if (count > 3) total = f64x2.add(total, d3);
   let mixed = total;
-  let divisor = plain;
+  let divisor = v128.load(work, PLAIN);
   if (consensus) {
     const positive = f64x2.ge(total, zero);
     const a0 = v128.bitselect(f64x2.gt(d0, zero), f64x2.lt(d0, zero), positive);
     mixed = f64x2.add(zero, v128.and(d0, a0));
-    divisor = f64x2.add(zero, v128.and(w0, a0));
+    divisor = f64x2.add(zero, v128.and(v128.load(work, W), a0));
     if (count > 1) {
       const a1 = v128.bitselect(f64x2.gt(d1, zero), f64x2.lt(d1, zero), positive);
       mixed = f64x2.add(mixed, v128.and(d1, a1));
-      divisor = f64x2.add(divisor, v128.and(w1, a1));
+      divisor = f64x2.add(divisor, v128.and(v128.load(work, MODEL_BYTES + W), a1));
     }
     if (count > 2) {
       const a2 = v128.bitselect(f64x2.gt(d2, zero), f64x2.lt(d2, zero), positive);
       mixed = f64x2.add(mixed, v128.and(d2, a2));
-      divisor = f64x2.add(divisor, v128.and(w2, a2));
+      divisor = f64x2.add(divisor, v128.and(v128.load(work, 2 * MODEL_BYTES + W), a2));
     }
     if (count > 3) {
       const a3 = v128.bitselect(f64x2.gt(d3, zero), f64x2.lt(d3, zero), positive);
       mixed = f64x2.add(mixed, v128.and(d3, a3));
-      divisor = f64x2.add(divisor, v128.and(w3, a3));
+      divisor = f64x2.add(divisor, v128.and(v128.load(work, 3 * MODEL_BYTES + W), a3));
     }
     divisor = v128.bitselect(f64x2.splat(1), divisor, f64x2.lt(f64x2.abs(divisor), f64x2.splat(1e-8)));
   }
-  return f64x2.add(b, f64x2.mul(lambdaV, normalize ? f64x2.div(mixed, divisor) : mixed));
+  return f64x2.add(b, f64x2.mul(v128.load(work, LAMBDA), normalize ? f64x2.div(mixed, divisor) : mixed));
+}
+
+// w_j·δ_j for the pair in the low lanes of s (model j's constants at m), δ times the l1 factor rounded to float32
+// when there is one
+// @ts-ignore: decorator
+@inline
+function weighted(s: v128, m: usize, scaled: bool): v128 {
+  let d = f64x2.promote_low_f32x4(s);
+  if (scaled) d = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(d, v128.load(m, F))));
+  return f64x2.mul(v128.load(m, W), d);
 }
 
 // the upper two lanes of a float32 vector moved to the bottom
@@ -162,72 +178,82 @@ function high2(v: v128): v128 {
  * The FINAL pass over n elements of one block: raws is a table of count + 1 u32 addresses of the raw blocks
  * (base first, encoding `kind` = TASK_INPUT_*), records count × 9 float64 (see RECORD_BYTES), indexStart the
  * global index of element 0 (DARE's draws), weights / factors (0: none) float64 per model; writes the encoded
- * block (OUT_F32 / OUT_BF16 / OUT_F16) at `out`. count is 1..4.
+ * block (OUT_F32 / OUT_BF16 / OUT_F16) at `out`. count is 1..4; `work` (4·MODEL_BYTES + 32 bytes, this thread's)
+ * holds the splatted per-model constants, which the loop reads from memory: kept in registers they would not
+ * fit x64's sixteen vector registers and spill anyway.
  */
 export function taskVectorFinal(
   raws: usize, n: i32, kind: i32, indexStart: u32, records: usize, count: i32,
   weights: usize, factors: usize, plainDivisor: f64, lambda: f64, consensus: i32, normalize: i32,
-  outKind: i32, out: usize,
+  outKind: i32, out: usize, work: usize,
 ): void {
-  const r0 = records;
-  const r1 = records + RECORD_BYTES;
-  const r2 = records + 2 * RECORD_BYTES;
-  const r3 = records + 3 * RECORD_BYTES;
+  const scaled = factors != 0;
+  for (let j = 0; j < 4; j++) {
+    const m = work + <usize>j * MODEL_BYTES;
+    const record = records + <usize>j * RECORD_BYTES;
+    const modelKind = j < count ? <i32>load<f64>(record) : KEEP_ALL;
+    v128.store(m, paramA(modelKind, record), A);
+    v128.store(m, paramB(modelKind, record), B);
+    v128.store(m, paramC(modelKind, record), C);
+    v128.store(m, f64x2.splat(j < count ? load<f64>(weights + (<usize>j << 3)) : 0), W);
+    v128.store(m, f64x2.splat(scaled && j < count ? load<f64>(factors + (<usize>j << 3)) : 1), F);
+    store<f64>(m, scaleOf(modelKind, record), SCALE);
+    store<i32>(m, keepsAll(modelKind, record) ? 1 : 0, ALL);
+    store<i32>(m, modelKind, KIND);
+  }
+  v128.store(work, f64x2.splat(plainDivisor), PLAIN);
+  v128.store(work, f64x2.splat(lambda), LAMBDA);
   const pb = <usize>load<u32>(raws);
   const p0 = <usize>load<u32>(raws, 4);
   const p1 = count > 1 ? <usize>load<u32>(raws, 8) : p0;
   const p2 = count > 2 ? <usize>load<u32>(raws, 12) : p0;
   const p3 = count > 3 ? <usize>load<u32>(raws, 16) : p0;
-  const k0 = <i32>load<f64>(r0);
-  const k1 = count > 1 ? <i32>load<f64>(r1) : KEEP_ALL;
-  const k2 = count > 2 ? <i32>load<f64>(r2) : KEEP_ALL;
-  const k3 = count > 3 ? <i32>load<f64>(r3) : KEEP_ALL;
-  // the record's parameters splatted: cuts (KEEP_BAND) or k0, k1, bound (KEEP_DARE), scale, keep-all flag
-  const a0 = paramA(k0, r0), b0 = paramB(k0, r0), c0 = paramC(k0, r0), s0 = scaleOf(k0, r0), all0 = keepsAll(k0, r0);
-  const a1 = paramA(k1, r1), b1 = paramB(k1, r1), c1 = paramC(k1, r1), s1 = scaleOf(k1, r1), all1 = keepsAll(k1, r1);
-  const a2 = paramA(k2, r2), b2 = paramB(k2, r2), c2 = paramC(k2, r2), s2 = scaleOf(k2, r2), all2 = keepsAll(k2, r2);
-  const a3 = paramA(k3, r3), b3 = paramB(k3, r3), c3 = paramC(k3, r3), s3 = scaleOf(k3, r3), all3 = keepsAll(k3, r3);
-  const w0 = f64x2.splat(load<f64>(weights));
-  const w1 = f64x2.splat(count > 1 ? load<f64>(weights, 8) : 0);
-  const w2 = f64x2.splat(count > 2 ? load<f64>(weights, 16) : 0);
-  const w3 = f64x2.splat(count > 3 ? load<f64>(weights, 24) : 0);
-  const scaled = factors != 0;
-  const f0 = f64x2.splat(scaled ? load<f64>(factors) : 1);
-  const f1 = f64x2.splat(scaled && count > 1 ? load<f64>(factors, 8) : 1);
-  const f2 = f64x2.splat(scaled && count > 2 ? load<f64>(factors, 16) : 1);
-  const f3 = f64x2.splat(scaled && count > 3 ? load<f64>(factors, 24) : 1);
-  const plain = f64x2.splat(plainDivisor);
-  const lambdaV = f64x2.splat(lambda);
   const agree = consensus != 0;
   const divide = normalize != 0;
-  const zero = f64x2.splat(0);
   let index = i32x4.add(i32x4.splat(indexStart), i32x4(0, 1, 2, 3));
-  for (let i = 0; i < n; i += 4) {
-    const lanes = min(4, n - i);
-    const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
-    const b = decode4(pb, i, kind, lanes);
-    const s0v = sparsify4(k0, f32x4.sub(decode4(p0, i, kind, lanes), b), a0, b0, c0, s0, all0, index, r0, valid);
-    const s1v = count > 1 ? sparsify4(k1, f32x4.sub(decode4(p1, i, kind, lanes), b), a1, b1, c1, s1, all1, index, r1, valid) : zero;
-    const s2v = count > 2 ? sparsify4(k2, f32x4.sub(decode4(p2, i, kind, lanes), b), a2, b2, c2, s2, all2, index, r2, valid) : zero;
-    const s3v = count > 3 ? sparsify4(k3, f32x4.sub(decode4(p3, i, kind, lanes), b), a3, b3, c3, s3, all3, index, r3, valid) : zero;
-    const lo = mixPair(
-      f64x2.mul(w0, factored(s0v, f0, scaled)),
-      count > 1 ? f64x2.mul(w1, factored(s1v, f1, scaled)) : zero,
-      count > 2 ? f64x2.mul(w2, factored(s2v, f2, scaled)) : zero,
-      count > 3 ? f64x2.mul(w3, factored(s3v, f3, scaled)) : zero,
-      w0, w1, w2, w3, count, plain, agree, divide, lambdaV, f64x2.promote_low_f32x4(b),
-    );
-    const hi = mixPair(
-      f64x2.mul(w0, factored(high2(s0v), f0, scaled)),
-      count > 1 ? f64x2.mul(w1, factored(high2(s1v), f1, scaled)) : zero,
-      count > 2 ? f64x2.mul(w2, factored(high2(s2v), f2, scaled)) : zero,
-      count > 3 ? f64x2.mul(w3, factored(high2(s3v), f3, scaled)) : zero,
-      w0, w1, w2, w3, count, plain, agree, divide, lambdaV, f64x2.promote_low_f32x4(high2(b)),
-    );
-    const merged = v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-    store4(out, i, merged, outKind, lanes);
+  let i = 0;
+  // whole groups with the lane count a constant (the partial-group branches fold away), then the tail
+  for (; i + 4 <= n; i += 4) {
+    finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
     index = i32x4.add(index, i32x4.splat(4));
   }
+  if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
+}
+
+// elements i … i + lanes − 1 (lanes ≤ 4) of taskVectorFinal
+// @ts-ignore: decorator
+@inline
+function finalGroup(
+  i: i32, lanes: i32, index: v128, kind: i32, pb: usize, p0: usize, p1: usize, p2: usize, p3: usize,
+  records: usize, count: i32, work: usize, scaled: bool, agree: bool, divide: bool, outKind: i32, out: usize,
+): void {
+  const zero = f64x2.splat(0);
+  const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
+  const m0 = work;
+  const m1 = work + MODEL_BYTES;
+  const m2 = work + 2 * MODEL_BYTES;
+  const m3 = work + 3 * MODEL_BYTES;
+  const b = decode4(pb, i, kind, lanes);
+  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, valid);
+  const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, valid) : zero;
+  const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, valid) : zero;
+  const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, valid) : zero;
+  const lo = mixPair(
+    weighted(s0, m0, scaled),
+    count > 1 ? weighted(s1, m1, scaled) : zero,
+    count > 2 ? weighted(s2, m2, scaled) : zero,
+    count > 3 ? weighted(s3, m3, scaled) : zero,
+    work, count, agree, divide, f64x2.promote_low_f32x4(b),
+  );
+  const hi = mixPair(
+    weighted(high2(s0), m0, scaled),
+    count > 1 ? weighted(high2(s1), m1, scaled) : zero,
+    count > 2 ? weighted(high2(s2), m2, scaled) : zero,
+    count > 3 ? weighted(high2(s3), m3, scaled) : zero,
+    work, count, agree, divide, f64x2.promote_low_f32x4(high2(b)),
+  );
+  const merged = v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+  store4(out, i, merged, outKind, lanes);
 }
 
 // @ts-ignore: decorator

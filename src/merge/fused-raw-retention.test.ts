@@ -7,7 +7,7 @@ import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
 import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
-import { PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
+import { finalPassTuning, PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { rawRetention } from './fused-raw-retention.js';
@@ -19,7 +19,7 @@ import { collect, folderModels } from '../../test/support/merge-plan-harness.js'
 // (one page-cache read per input byte), with only the leading blocks kept and the rest re-read (tensors over the
 // retention cap), and with every pass re-reading: all give the reference executor's bytes on 1 and 2 workers,
 // into memory and into a shard written by the workers, with three fine-tunes and with five (more inputs than the
-// FINAL pass's fused kernel takes). Task vectors mix a bell-shaped part with runs of exact ties, so the
+// FINAL pass's fused kernel takes), and with the block-wise FINAL kernels in place of the fused one. Task vectors mix a bell-shaped part with runs of exact ties, so the
 // top-k cuts' tie numbering crosses blocks and worker ranges.
 
 const SHAPES: Record<string, number[]> = {
@@ -129,19 +129,21 @@ const CASES: { method: string; inputs: InputDType; models: number; parameters?: 
   { method: 'dare_ties', inputs: 'BF16', models: 5 },
 ];
 
-const RETENTION = [
-  { label: 'kept from LOAD to FINAL', bytesPerInput: 32 << 20 },
-  // two 16,384-element blocks of bfloat16/float16 per input: down_proj keeps 2 of its 5 blocks, up_proj 2 of 3
-  { label: 'kept for the first two blocks, the rest re-read', bytesPerInput: 2 * 16384 * 2 },
-  { label: 're-read by every pass', bytesPerInput: 0 },
+const PATHS = [
+  { label: 'raw bytes kept from LOAD to FINAL', bytesPerInput: 32 << 20, fused: true },
+  // two 16,384-element blocks of bfloat16/float16 per input: down_proj keeps 2 of its 10 blocks, up_proj 2 of 3
+  { label: 'raw bytes kept for the first two blocks, the rest re-read', bytesPerInput: 2 * 16384 * 2, fused: true },
+  { label: 'raw bytes re-read by every pass', bytesPerInput: 0, fused: true },
+  { label: 'raw bytes kept, block-wise FINAL kernels', bytesPerInput: 32 << 20, fused: false },
 ];
 
 for (const { method, inputs, models: count, parameters } of CASES) {
-  for (const { label: retention, bytesPerInput } of RETENTION) {
+  for (const { label: path, bytesPerInput, fused } of PATHS) {
     const keep = bytesPerInput > 0;
-    test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models, raw bytes ${retention}: reference bytes on 1 and 2 workers`, async () => {
+    test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models, ${path}: reference bytes on 1 and 2 workers`, async () => {
       const saved = { ...rawRetention };
       rawRetention.bytesPerInput = bytesPerInput;
+      finalPassTuning.fused = fused;
       try {
         const config = parseMergeConfig({
           merge_method: method,
@@ -186,6 +188,7 @@ for (const { method, inputs, models: count, parameters } of CASES) {
         }
       } finally {
         Object.assign(rawRetention, saved);
+        finalPassTuning.fused = true;
       }
     });
   }

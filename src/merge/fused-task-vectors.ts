@@ -32,6 +32,8 @@ import {
   OUT_BF16,
   OUT_F16,
   OUT_F32,
+  FUSED_FINAL_MODELS,
+  finalPassTuning,
   PASS_FINAL,
   PASS_LEVEL2,
   PASS_LOAD,
@@ -250,6 +252,7 @@ export class FusedTaskVectors {
         out: this.buffers.out.byteOffset,
         outFd: target?.fd ?? -1,
         outPosition: target?.position ?? 0,
+        fused: finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS ? 1 : 0,
       }),
     );
     if (target !== undefined) sink.markWritten!(tensor.name);

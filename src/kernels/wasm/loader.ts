@@ -109,6 +109,8 @@ export interface KernelExports {
     normalize: number,
     outKind: number,
     out: number,
+    /** this thread's FINAL_WORK_BYTES for the splatted per-model constants */
+    work: number,
   ): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;

@@ -53,8 +53,11 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
 export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
-  return (2 * inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs);
+  return (2 * inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
 }
+
+/** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor (assembly/task-vector-final.ts) */
+const FINAL_WORK_BYTES = alignUp(4 * 128 + 32);
 
 /**
  * float32-block sizes of the FINAL pass's output staging: encoded blocks collect there and go to the file in one
@@ -65,6 +68,13 @@ const OUT_STAGING_BLOCKS = 4;
 
 /** most models the fused FINAL kernel (assembly/task-vector-final.ts) takes; more take the block-wise kernels */
 export const FUSED_FINAL_MODELS = 4;
+
+/**
+ * Which FINAL kernels the caller asks for: the fused per-element kernel (up to FUSED_FINAL_MODELS models) or the
+ * block-wise ones (decode, keepBandAt / dareKeep, tiesCombineF64, encode). Same bytes; bench/merge-profile.ts
+ * `--final blocks` and the tests switch it.
+ */
+export const finalPassTuning = { fused: true };
 
 /**
  * A model's sparsifier: KEEP_BAND [low, lowFirst, lowLast, high, highFirst, highLast, scale, ties] (ties: byte
@@ -134,6 +144,8 @@ export interface FinalPass extends Common {
   readonly outFd: number;
   /** file position of output element 0 (with outFd) */
   readonly outPosition: number;
+  /** 1: the fused kernel (1..FUSED_FINAL_MODELS models), 0: the block-wise kernels */
+  readonly fused: number;
 }
 
 export type TaskVectorPass = LoadPass | Level2Pass | FinalPass;
@@ -148,7 +160,7 @@ export function taskVectorPassArgs(job: TaskVectorPass): number[] {
     return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
   if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
-  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition];
+  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition, job.fused];
   return [...head, ...tail, ...recordArgs(job.records)];
 }
 
@@ -187,8 +199,8 @@ function parse(args: readonly number[]): TaskVectorPass {
     job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
   } else {
     invariant(mode === PASS_FINAL, () => `taskVectorPass: unknown mode ${mode}`);
-    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition] = take(10) as [number, number, number, number, number, number, number, number, number, number];
-    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, records: records() };
+    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused] = take(11) as [number, number, number, number, number, number, number, number, number, number, number];
+    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused, records: records() };
   }
   invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
   return job;
@@ -219,6 +231,7 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const table = rawBlocks + inputs * stride;
   const rawTable = table + alignUp(4 * inputs);
   const recordTable = rawTable + alignUp(4 * inputs);
+  const work = recordTable + alignUp(8 * RECORD * inputs);
   // the memory may have grown since this thread last looked: fresh views per job
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
@@ -227,7 +240,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const stagingElements = Math.floor((OUT_STAGING_BLOCKS * stride) / Math.max(1, outWidth) / job.blockElements) * job.blockElements;
   let staged = 0;
   // FINAL for up to four models: one kernel from the raw blocks to the encoded output (no float32 blocks)
-  const fused = job.mode === PASS_FINAL && models >= 1 && models <= FUSED_FINAL_MODELS;
+  const fused = job.mode === PASS_FINAL && job.fused !== 0;
+  invariant(!fused || (models >= 1 && models <= FUSED_FINAL_MODELS), () => `taskVectorPass: the fused FINAL kernel takes 1..${FUSED_FINAL_MODELS} models, not ${models}`);
   if (fused) new Float64Array(memory.buffer, recordTable, models * RECORD).set(recordArgs(job.records));
   const rawPointers = new Uint32Array(memory.buffer, rawTable, inputs);
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
@@ -277,7 +291,7 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
       const target = toFile ? outBlock + staged * outWidth : job.out + index * outWidth;
       if (fused) {
         for (let j = 0; j < inputs; j++) rawPointers[j] = raw(j);
-        kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target);
+        kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target, work);
       } else {
         for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
         kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
