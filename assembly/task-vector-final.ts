@@ -81,12 +81,12 @@ function exclusivePrefix(e: v128): v128 {
 // in index order and advanced here) lies in [first, last); kept lanes become <f32>(δ·scale), the others +0
 // @ts-ignore: decorator
 @inline
-function band4(v: v128, lowV: v128, highV: v128, scale: f64, valid: v128, record: usize): v128 {
+function band4(v: v128, lowV: v128, highV: v128, scale: f64, lanes: i32, valid: v128, record: usize): v128 {
   const a = v128.and(v, i32x4.splat(ABS));
-  let inLow = i32x4.gt_u(a, lowV);
-  let inHigh = i32x4.gt_u(a, highV);
-  const tiedLow = v128.and(i32x4.eq(a, lowV), valid);
-  const tiedHigh = v128.and(i32x4.eq(a, highV), valid);
+  let inLow = i32x4.gt_s(a, lowV);
+  let inHigh = i32x4.gt_s(a, highV);
+  const tiedLow = lanes == 4 ? i32x4.eq(a, lowV) : v128.and(i32x4.eq(a, lowV), valid);
+  const tiedHigh = lanes == 4 ? i32x4.eq(a, highV) : v128.and(i32x4.eq(a, highV), valid);
   if (v128.any_true(v128.or(tiedLow, tiedHigh))) {
     const ties = <usize>field(record, 7);
     const lowTie = load<i32>(ties);
@@ -107,11 +107,11 @@ function band4(v: v128, lowV: v128, highV: v128, scale: f64, valid: v128, record
 // and high cuts (KEEP_BAND) or k0, k1 and the draw bound (KEEP_DARE), the scale, the keep-all flag
 // @ts-ignore: decorator
 @inline
-function sparsify4(v: v128, m: usize, index: v128, record: usize, valid: v128): v128 {
+function sparsify4(v: v128, m: usize, index: v128, record: usize, lanes: i32, valid: v128): v128 {
   const kind = load<i32>(m, KIND);
   if (kind == KEEP_ALL) return v;
   const scale = load<f64>(m, SCALE);
-  if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, valid, record);
+  if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, lanes, valid, record);
   if (kind == KEEP_DARE) {
     const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, v128.load(m, A))), v128.load(m, B)));
     const keep = load<i32>(m, ALL) != 0 ? i32x4.splat(-1) : i32x4.lt_u(draw, v128.load(m, C));
@@ -126,7 +126,9 @@ function sparsify4(v: v128, m: usize, index: v128, record: usize, valid: v128): 
 @inline
 function mixPair(d0: v128, d1: v128, d2: v128, d3: v128, work: usize, count: i32, consensus: bool, normalize: bool, b: v128): v128 {
   const zero = f64x2.splat(0);
-  let total = f64x2.add(zero, d0);
+  // with consensus the total only decides the sign (+0 + d0 and d0 differ only as ±0, both ≥ 0); without it, it is
+  // the mix, summed from +0 as tiesCombineF64 does
+  let total = consensus ? d0 : f64x2.add(zero, d0);
   if (count > 1) total = f64x2.add(total, d1);
   if (count > 2) total = f64x2.add(total, d2);
   if (count > 3) total = f64x2.add(total, d3);
@@ -135,8 +137,9 @@ function mixPair(d0: v128, d1: v128, d2: v128, d3: v128, work: usize, count: i32
   if (consensus) {
     const positive = f64x2.ge(total, zero);
     const a0 = v128.bitselect(f64x2.gt(d0, zero), f64x2.lt(d0, zero), positive);
-    mixed = f64x2.add(zero, v128.and(d0, a0));
-    divisor = f64x2.add(zero, v128.and(v128.load(work, W), a0));
+    // +0 + x is x here: an agreeing d0 is non-zero, a disagreeing one (or a zero weight's) +0
+    mixed = v128.and(d0, a0);
+    divisor = v128.and(v128.load(work, W), a0);
     if (count > 1) {
       const a1 = v128.bitselect(f64x2.gt(d1, zero), f64x2.lt(d1, zero), positive);
       mixed = f64x2.add(mixed, v128.and(d1, a1));
@@ -234,10 +237,10 @@ function finalGroup(
   const m2 = work + 2 * MODEL_BYTES;
   const m3 = work + 3 * MODEL_BYTES;
   const b = decode4(pb, i, kind, lanes);
-  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, valid);
-  const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, valid) : zero;
-  const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, valid) : zero;
-  const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, valid) : zero;
+  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, lanes, valid);
+  const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid) : zero;
+  const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid) : zero;
+  const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid) : zero;
   const lo = mixPair(
     weighted(s0, m0, scaled),
     count > 1 ? weighted(s1, m1, scaled) : zero,
@@ -265,7 +268,9 @@ function paramA(kind: i32, record: usize): v128 {
 // @ts-ignore: decorator
 @inline
 function paramB(kind: i32, record: usize): v128 {
-  if (kind == KEEP_BAND) return i32x4.splat(<i32><u32>field(record, 3));
+  // no upper cut (0xffffffff) as 0x7fffffff, which no |δ| pattern exceeds or equals (δ of finite inputs is never
+  // NaN), so the band's compares can be signed
+  if (kind == KEEP_BAND) return i32x4.splat(<i32>min(<u32>field(record, 3), ABS));
   return kind == KEEP_DARE ? i32x4.splat(<i32><u32>field(record, 1)) : i32x4.splat(0);
 }
 

@@ -118,13 +118,17 @@ const PARAMETERS = [
   { weight: 0.7, density: 0.9 },
 ];
 
-const CASES: { method: string; inputs: InputDType; models: number; parameters?: Record<string, unknown> }[] = [
+const CASES: { method: string; inputs: InputDType; models: number; parameters?: Record<string, unknown>; weights?: number[] }[] = [
   { method: 'ties', inputs: 'BF16', models: 3 },
   { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3 },
   { method: 'dare_ties', inputs: 'BF16', models: 3 },
   { method: 'dare_ties', inputs: 'F16', models: 3, parameters: { rescale: 'inverse_density' } },
   { method: 'ties', inputs: 'F16', models: 3, parameters: { normalize: false } },
   { method: 'task_arithmetic', inputs: 'BF16', models: 3 },
+  // four models (the fused kernel's most), one weight negative; a zero weight, whose products are ±0
+  { method: 'ties', inputs: 'BF16', models: 4 },
+  { method: 'dare_ties', inputs: 'F16', models: 4 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3, weights: [0.9, 0, -1.3] },
   { method: 'ties', inputs: 'BF16', models: 5 },
   { method: 'dare_ties', inputs: 'BF16', models: 5 },
 ];
@@ -137,10 +141,11 @@ const PATHS = [
   { label: 'raw bytes kept, block-wise FINAL kernels', bytesPerInput: 32 << 20, fused: false },
 ];
 
-for (const { method, inputs, models: count, parameters } of CASES) {
-  for (const { label: path, bytesPerInput, fused } of PATHS) {
+for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.entries()) {
+  // every path for the first three cases (one per sparsifier kind), the default one for the rest
+  for (const { label: path, bytesPerInput, fused } of c < 3 ? PATHS : PATHS.filter((p) => p.bytesPerInput === 0 && p.fused)) {
     const keep = bytesPerInput > 0;
-    test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models, ${path}: reference bytes on 1 and 2 workers`, async () => {
+    test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models${weights ? ` weights ${weights.join(' ')}` : ''}, ${path}: reference bytes on 1 and 2 workers`, async () => {
       const saved = { ...rawRetention };
       rawRetention.bytesPerInput = bytesPerInput;
       finalPassTuning.fused = fused;
@@ -148,7 +153,7 @@ for (const { method, inputs, models: count, parameters } of CASES) {
         const config = parseMergeConfig({
           merge_method: method,
           base_model: folderOf(inputs, 'base'),
-          models: MODELS.slice(1, 1 + count).map((m, j) => ({ model: folderOf(inputs, m), parameters: PARAMETERS[j]! })),
+          models: MODELS.slice(1, 1 + count).map((m, j) => ({ model: folderOf(inputs, m), parameters: { ...PARAMETERS[j]!, ...(weights ? { weight: weights[j] } : {}) } })),
           parameters: { lambda: 0.8, ...parameters },
           out_dtype: inputs === 'BF16' ? 'bfloat16' : 'float16',
         });
