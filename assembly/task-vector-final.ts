@@ -3,8 +3,9 @@
 // of each model → δ_j = x_j − b (float32) → the model's sparsifier (keepBand's cuts with tie numbers, DARE's
 // counter-based mask, keep all, or none) with its rescale → the l1 factor → sign consensus and weighted mix in
 // float64 → λ → base + mix rounded once to float32 → encoded to the output dtype. Per element the operations
-// and their order are those of decodeTaskVector + keepBandAt / dareKeep + tiesCombineF64 + f32ToBf16 / f32ToF16,
-// so the bytes are the same (merge-methods.md §0); no float32 block is written and read back in between.
+// and their order are those of decodeTaskVector + keepBandAt / dareKeep + tiesCombineF64 + f32ToBf16 / f32ToF16
+// (less additions of +0 that cannot change a bit, see mixPair), so the bytes are the same (merge-methods.md §0);
+// no float32 block is written and read back in between.
 
 import { f32x4ToBf16Bits } from './bits';
 import { f16x4ToF32Bits, f32x4ToF16Bits } from './convert';
