@@ -39,7 +39,7 @@ export function f32ToBf16(src: usize, dst: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function f16x4ToF32Bits(half: v128): v128 {
+export function f16x4ToF32Bits(half: v128): v128 {
   const shifted = i32x4.shl(v128.and(half, i32x4.splat(0x7fff)), 13);
   const exponent = v128.and(shifted, i32x4.splat(0x0f800000));
   // Rebias 15 -> 127; Inf/NaN (exponent 31) need a second shift to reach 255.
@@ -71,7 +71,7 @@ export function f16ToF32(src: usize, dst: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function f32x4ToF16Bits(bits: v128): v128 {
+export function f32x4ToF16Bits(bits: v128): v128 {
   const sign = v128.and(bits, i32x4.splat(0x80000000));
   const magnitude = v128.xor(bits, sign);
   // |x| >= 65536 (every such value overflows after rounding): Inf, or the canonical quiet NaN.

@@ -17,3 +17,4 @@ export { kinshipMoments, kinshipRecordLength, KINSHIP_BLOCK, KINSHIP_SQDIFF, KIN
 export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, dellaRows, dellaScratchBytes, absSumBlocks } from './sparsify';
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
 export { deltaBand } from './select-band';
+export { taskVectorFinal } from './task-vector-final';

@@ -41,7 +41,7 @@ function counterDraw(index: u32, k0: u32, k1: u32): u32 {
 
 // @ts-ignore: decorator
 @inline
-function lowbias32x4(x: v128): v128 {
+export function lowbias32x4(x: v128): v128 {
   x = v128.xor(x, i32x4.shr_u(x, 16));
   x = i32x4.mul(x, i32x4.splat(0x7feb352d));
   x = v128.xor(x, i32x4.shr_u(x, 15));
@@ -52,7 +52,7 @@ function lowbias32x4(x: v128): v128 {
 // four float32 lanes times a float64 scale, each product rounded once to float32
 // @ts-ignore: decorator
 @inline
-function scaleF32x4(v: v128, scale: f64): v128 {
+export function scaleF32x4(v: v128, scale: f64): v128 {
   const s = f64x2.splat(scale);
   const lo = f64x2.mul(f64x2.promote_low_f32x4(v), s);
   const hi = f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), s);

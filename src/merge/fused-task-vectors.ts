@@ -32,6 +32,8 @@ import {
   OUT_BF16,
   OUT_F16,
   OUT_F32,
+  FUSED_FINAL_MODELS,
+  finalPassTuning,
   PASS_FINAL,
   PASS_LEVEL2,
   PASS_LOAD,
@@ -43,6 +45,7 @@ import {
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
 import { numberParam } from './method-params.js';
 import { CutBands } from './fused-cut-bands.js';
+import { keptRaw } from './fused-raw-retention.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
 import {
@@ -93,6 +96,8 @@ export interface FusedBuffers {
   readonly status: Int32Array;
   readonly weightTable: Float64Array;
   readonly factorTable: Float64Array;
+  /** arena bytes of the whole-vector path's float32 vectors, where raw input bytes may be kept (fused-raw-retention.ts) */
+  readonly retained?: { readonly address: number; readonly bytes: number };
 }
 
 /** The fields every pass of one tensor shares. */
@@ -165,7 +170,9 @@ export class FusedTaskVectors {
     const kind = inputs[0]!.dtype === 'F32' ? TASK_INPUT_F32 : inputs[0]!.dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
     const width = BYTES[inputs[0]!.dtype]!;
     const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
-    const { status } = this.buffers;
+    const { status, retained } = this.buffers;
+    const kept = keptRaw(retained, inputs.length, n, width);
+    let filled = false;
     const common = (offset: number, length: number, part: number): PassCommon => ({
       n: length,
       start: offset,
@@ -174,6 +181,10 @@ export class FusedTaskVectors {
       status: status.byteOffset,
       scratch: this.scratch.base + part * this.scratch.stride,
       blockElements: L1_BLOCK,
+      retained: kept.address,
+      retainedStride: kept.stride,
+      retainedElements: kept.elements,
+      retainedFill: filled ? 0 : 1,
       fds: ranges.map((range) => range.fd),
       positions: ranges.map((range) => range.position),
     });
@@ -201,6 +212,7 @@ export class FusedTaskVectors {
           records: plan.records.map((r) => r.record),
         });
       });
+      filled = true;
       return used;
     };
     let used = await load(bands === undefined && cuts.length > 0);
@@ -240,6 +252,7 @@ export class FusedTaskVectors {
         out: this.buffers.out.byteOffset,
         outFd: target?.fd ?? -1,
         outPosition: target?.position ?? 0,
+        fused: finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS ? 1 : 0,
       }),
     );
     if (target !== undefined) sink.markWritten!(tensor.name);

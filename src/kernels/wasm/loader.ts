@@ -93,6 +93,25 @@ export interface KernelExports {
   deltaHistogramPrefix(raw: number, base: number, n: number, kind: number, status: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
   /** counts |δ| patterns above hi and gathers those in [lo, hi] into the record's buffer, for one or two bands (assembly/select-band.ts) */
   deltaBand(raw: number, base: number, n: number, kind: number, status: number, lo: number, hi: number, record: number, lo1: number, hi1: number, record1: number): void;
+  /** the FINAL pass of the task-vector passes for 1..4 models in one per-element loop (assembly/task-vector-final.ts) */
+  taskVectorFinal(
+    raws: number,
+    n: number,
+    kind: number,
+    indexStart: number,
+    records: number,
+    count: number,
+    weights: number,
+    factors: number,
+    plainDivisor: number,
+    lambda: number,
+    consensus: number,
+    normalize: number,
+    outKind: number,
+    out: number,
+    /** this thread's FINAL_WORK_BYTES for the splatted per-model constants */
+    work: number,
+  ): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
   readonly STATS_BLOCK: WebAssembly.Global;

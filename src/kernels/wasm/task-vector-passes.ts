@@ -3,8 +3,10 @@
  * sized blocks, without tensor-sized float32 vectors (issue #16). Every pass decodes base and δ_j = X_j − B of
  * the block into this thread's scratch (assembly/sparsify.ts `decodeTaskVector`, the same float32 rounding as
  * the reference) and works on the block while it is in L2:
- * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → L2, as the
- * linear file kernels do): no tensor-sized buffer is written, so none is faulted in or read back from DRAM.
+ * The LOAD pass reads its blocks of every input from the shards (page cache → memory, as the linear file kernels
+ * do) into the raw copy the caller keeps of the tensor's leading elements for the later passes (`retained`: one
+ * page-cache read per input byte), and the blocks past it into this thread's scratch (every later pass reads
+ * those again).
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
  *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
@@ -12,7 +14,9 @@
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
  *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
- *   encoded and written to the output's place in the file, or to memory.
+ *   encoded and written to the output's place in the file, or to memory; for one to four models all of it in
+ *   one per-element kernel from the raw blocks to the encoded block (assembly/task-vector-final.ts), with no
+ *   float32 block written and read back in between.
  * The arithmetic is the kernels' of fast-task-vectors.ts on whole vectors, block by block, so the bytes match.
  */
 import { writeSync } from 'node:fs';
@@ -49,8 +53,28 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
 export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
-  return (2 * inputs + 1) * alignUp(blockElements * 4) + alignUp(4 * inputs);
+  return (2 * inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
 }
+
+/** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor (assembly/task-vector-final.ts) */
+const FINAL_WORK_BYTES = alignUp(4 * 128 + 32);
+
+/**
+ * float32-block sizes of the FINAL pass's output staging: encoded blocks collect there and go to the file in one
+ * positional write (8 bfloat16 blocks = 256 KiB per write instead of 32 KiB: writing 448 MB to tmpfs cost 0.19
+ * CPU-s in 32 KiB writes, 0.12–0.13 in 256 KiB ones, loaded box 2026-12-06)
+ */
+const OUT_STAGING_BLOCKS = 4;
+
+/** most models the fused FINAL kernel (assembly/task-vector-final.ts) takes; more take the block-wise kernels */
+export const FUSED_FINAL_MODELS = 4;
+
+/**
+ * Which FINAL kernels the caller asks for: the fused per-element kernel (up to FUSED_FINAL_MODELS models) or the
+ * block-wise ones (decode, keepBandAt / dareKeep, tiesCombineF64, encode). Same bytes; bench/merge-profile.ts
+ * `--final blocks` and the tests switch it.
+ */
+export const finalPassTuning = { fused: true };
 
 /**
  * A model's sparsifier: KEEP_BAND [low, lowFirst, lowLast, high, highFirst, highLast, scale, ties] (ties: byte
@@ -74,6 +98,16 @@ interface Common {
   /** per input, base first: descriptor and file position of element 0 */
   readonly fds: readonly number[];
   readonly positions: readonly number[];
+  /**
+   * byte address of the tensor's leading raw bytes kept in memory from the LOAD pass to the last pass (input j's
+   * element i < retainedElements at retained + j·retainedStride + i·width), or 0; blocks past retainedElements (a
+   * multiple of blockElements, or n) are read from the shards by every pass
+   */
+  readonly retained: number;
+  readonly retainedStride: number;
+  readonly retainedElements: number;
+  /** 1: this pass reads its blocks from the shards into `retained`; 0: they are already there */
+  readonly retainedFill: number;
 }
 
 export interface LoadPass extends Common {
@@ -110,6 +144,8 @@ export interface FinalPass extends Common {
   readonly outFd: number;
   /** file position of output element 0 (with outFd) */
   readonly outPosition: number;
+  /** 1: the fused kernel (1..FUSED_FINAL_MODELS models), 0: the block-wise kernels */
+  readonly fused: number;
 }
 
 export type TaskVectorPass = LoadPass | Level2Pass | FinalPass;
@@ -119,12 +155,12 @@ const recordArgs = (records: readonly ModelRecord[]): number[] =>
 
 /** Flat argument list of a pass (the worker protocol carries numbers only). */
 export function taskVectorPassArgs(job: TaskVectorPass): number[] {
-  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
+  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.retained, job.retainedStride, job.retainedElements, job.retainedFill, job.fds.length, ...job.fds, ...job.positions];
   if (job.mode === PASS_LOAD) {
     return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
   if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
-  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition];
+  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition, job.fused];
   return [...head, ...tail, ...recordArgs(job.records)];
 }
 
@@ -136,7 +172,19 @@ function parse(args: readonly number[]): TaskVectorPass {
   };
   const take = (count: number): number[] => Array.from({ length: count }, next);
   const mode = next();
-  const common = { n: next(), start: next(), kind: next(), width: next(), status: next(), scratch: next(), blockElements: next() };
+  const common = {
+    n: next(),
+    start: next(),
+    kind: next(),
+    width: next(),
+    status: next(),
+    scratch: next(),
+    blockElements: next(),
+    retained: next(),
+    retainedStride: next(),
+    retainedElements: next(),
+    retainedFill: next(),
+  };
   const inputs = next();
   const fds = take(inputs);
   const positions = take(inputs);
@@ -151,8 +199,8 @@ function parse(args: readonly number[]): TaskVectorPass {
     job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
   } else {
     invariant(mode === PASS_FINAL, () => `taskVectorPass: unknown mode ${mode}`);
-    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition] = take(10) as [number, number, number, number, number, number, number, number, number, number];
-    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, records: records() };
+    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused] = take(11) as [number, number, number, number, number, number, number, number, number, number, number];
+    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused, records: records() };
   }
   invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
   return job;
@@ -179,21 +227,35 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const baseBlock = job.scratch;
   const deltaBlock = (j: number): number => job.scratch + (1 + j) * stride;
   const outBlock = job.scratch + inputs * stride;
-  const rawBlocks = job.scratch + (inputs + 1) * stride;
+  const rawBlocks = outBlock + OUT_STAGING_BLOCKS * stride;
   const table = rawBlocks + inputs * stride;
+  const rawTable = table + alignUp(4 * inputs);
+  const recordTable = rawTable + alignUp(4 * inputs);
+  const work = recordTable + alignUp(8 * RECORD * inputs);
   // the memory may have grown since this thread last looked: fresh views per job
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
   const outWidth = job.mode === PASS_FINAL ? (job.outKind === OUT_F32 ? 4 : 2) : 0;
+  const toFile = job.mode === PASS_FINAL && job.outFd >= 0;
+  const stagingElements = Math.floor((OUT_STAGING_BLOCKS * stride) / Math.max(1, outWidth) / job.blockElements) * job.blockElements;
+  let staged = 0;
+  // FINAL for up to four models: one kernel from the raw blocks to the encoded output (no float32 blocks)
+  const fused = job.mode === PASS_FINAL && job.fused !== 0;
+  invariant(!fused || (models >= 1 && models <= FUSED_FINAL_MODELS), () => `taskVectorPass: the fused FINAL kernel takes 1..${FUSED_FINAL_MODELS} models, not ${models}`);
+  if (fused) new Float64Array(memory.buffer, recordTable, models * RECORD).set(recordArgs(job.records));
+  const rawPointers = new Uint32Array(memory.buffer, rawTable, inputs);
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
   const selects = job.mode === PASS_LOAD && (job.histograms !== 0 || job.bands.length > 0);
-  const direct = job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0));
+  const direct = fused || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
-    const raw = (j: number): number => rawBlocks + j * stride;
+    const kept = job.retained !== 0 && index < job.retainedElements;
+    const raw = (j: number): number => (kept ? job.retained + j * job.retainedStride + index * job.width : rawBlocks + j * stride);
     for (let j = 0; j < inputs; j++) {
-      readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      if (!kept || job.retainedFill !== 0) {
+        readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
+      }
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
@@ -226,14 +288,24 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         else kernels.absHistogramPrefix(deltaBlock(model), length, LEVEL1_SHIFT, prefix, 0, LEVEL2_BINS - 1, histogram);
       }
     } else {
-      for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
-      kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
-      const toFile = job.outFd >= 0;
-      const target = toFile ? outBlock : job.out + index * outWidth;
-      if (job.outKind === OUT_BF16) kernels.f32ToBf16(baseBlock, target, length);
-      else if (job.outKind === OUT_F16) kernels.f32ToF16(baseBlock, target, length);
-      else bytes.copyWithin(target, baseBlock, baseBlock + length * 4);
-      if (toFile) writeFullyAt(job.outFd, bytes.subarray(outBlock, outBlock + length * outWidth), job.outPosition + index * outWidth);
+      const target = toFile ? outBlock + staged * outWidth : job.out + index * outWidth;
+      if (fused) {
+        for (let j = 0; j < inputs; j++) rawPointers[j] = raw(j);
+        kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target, work);
+      } else {
+        for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
+        kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
+        if (job.outKind === OUT_BF16) kernels.f32ToBf16(baseBlock, target, length);
+        else if (job.outKind === OUT_F16) kernels.f32ToF16(baseBlock, target, length);
+        else bytes.copyWithin(target, baseBlock, baseBlock + length * 4);
+      }
+      staged += length;
+      // every block but the range's last is whole, so the staging fills exactly
+      if (toFile && (staged === stagingElements || s + length >= job.n)) {
+        const first = index + length - staged;
+        writeFullyAt(job.outFd, bytes.subarray(outBlock, outBlock + staged * outWidth), job.outPosition + first * outWidth);
+        staged = 0;
+      }
     }
   }
 }

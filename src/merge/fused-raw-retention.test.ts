@@ -1,0 +1,200 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
+import { HfCheckpoint } from '../io/hf-folder.js';
+import { ModelFolderWriter } from '../io/shard-writer.js';
+import { KernelPool } from '../kernels/pool.js';
+import { finalPassTuning, PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
+import { parseMergeConfig } from './config.js';
+import { executePlan, executePlanWithKernels } from './executor.js';
+import { rawRetention } from './fused-raw-retention.js';
+import { buildMergePlan } from './plan.js';
+import { getMergeMethod } from './registry.js';
+import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
+
+// The block-wise task-vector passes with the tensor's raw input bytes kept from the LOAD pass to the FINAL one
+// (one page-cache read per input byte), with only the leading blocks kept and the rest re-read (tensors over the
+// retention cap), and with every pass re-reading: all give the reference executor's bytes on 1 and 2 workers,
+// into memory and into a shard written by the workers, with three fine-tunes and with five (more inputs than the
+// FINAL pass's fused kernel takes), and with the block-wise FINAL kernels in place of the fused one. Task vectors mix a bell-shaped part with runs of exact ties, so the
+// top-k cuts' tie numbering crosses blocks and worker ranges.
+
+const SHAPES: Record<string, number[]> = {
+  // ten 16,384-element blocks, split across the workers: one worker stages its output in two writes
+  'model.layers.0.mlp.down_proj.weight': [10, 16384],
+  // not a multiple of the block or of 4
+  'model.layers.0.mlp.up_proj.weight': [37, 1001],
+  'model.layers.0.input_layernorm.weight': [24],
+};
+const MODELS = ['base', 'a', 'b', 'c', 'd', 'e'];
+
+function tensorValues(model: number, name: string, numel: number): Float32Array {
+  const values = new Float32Array(numel);
+  let s = name.length * 104729 + 17;
+  let t = (model + 1) * 7919;
+  for (let i = 0; i < numel; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const base = bf16BitsToF32(f32ToBf16Bits(((s >>> 8) / 2 ** 24 - 0.5) * 0.07));
+    if (model === 0) {
+      values[i] = base;
+      continue;
+    }
+    t = (Math.imul(t, 1664525) + 1013904223) >>> 0;
+    // half the elements: a few exact quanta (long runs of ties); the rest: spread out, sometimes an outlier
+    const tied = (t >>> 31) === 1;
+    const quanta = ((t >>> 24) % 5) - 2;
+    values[i] = tied ? base + quanta * 2 ** -(6 + (model % 3)) : base + ((t >>> 8) / 2 ** 24 - 0.5) * 0.01 * model + ((t & 0xff) === 3 ? 2 : 0);
+  }
+  return values;
+}
+
+type InputDType = 'BF16' | 'F16';
+let dir: string;
+let pools: [KernelPool, string][];
+const models = folderModels(() => dir);
+const folderOf = (dtype: InputDType, model: string): string => `${dtype}/${model}`;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-raw-retention-'));
+  for (const dtype of ['BF16', 'F16'] as const) {
+    MODELS.forEach((model, m) => {
+      const folder = join(dir, folderOf(dtype, model));
+      const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype }));
+      const writer = ModelFolderWriter.create(folder, specs, { maxShardBytes: 90000 });
+      for (const { name, shape } of specs) {
+        const values = tensorValues(m, name, shape.reduce((a, b) => a * b, 1));
+        writer.writeTensor(name, new Uint8Array(Uint16Array.from(values, (v) => (dtype === 'BF16' ? f32ToBf16Bits(v) : f32ToF16Bits(v))).buffer));
+      }
+      writer.commit();
+      writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+    });
+  }
+  pools = [
+    [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
+    [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
+  ];
+});
+
+after(async () => {
+  for (const [pool] of pools) await pool.close();
+  models.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The raw-copy fields (address, fill flag) of every LOAD and FINAL pass job while `run` runs. */
+async function passJobs(pool: KernelPool, run: () => Promise<void>): Promise<{ mode: number; retained: number; fill: number }[]> {
+  const jobs: { mode: number; retained: number; fill: number }[] = [];
+  const original = pool.runSplit;
+  pool.runSplit = (kernel, n, argsFor, options) =>
+    original.call(
+      pool,
+      kernel,
+      n,
+      (start, length, part) => {
+        const args = argsFor(start, length, part);
+        // head of taskVectorPassArgs: mode, n, start, kind, width, status, scratch, blockElements, retained, stride,
+        // retained elements, fill
+        if (kernel === 'taskVectorPass' && (args[0] === PASS_LOAD || args[0] === PASS_FINAL)) jobs.push({ mode: args[0]!, retained: args[8]!, fill: args[11]! });
+        return args;
+      },
+      options,
+    );
+  try {
+    await run();
+  } finally {
+    pool.runSplit = original;
+  }
+  return jobs;
+}
+
+const PARAMETERS = [
+  { weight: 0.9, density: 0.2 },
+  { weight: 0.6, density: 0.5, gamma: 0.05 },
+  { weight: 1.3, density: 0.05 },
+  { weight: -0.4, density: 0.3 },
+  { weight: 0.7, density: 0.9 },
+];
+
+const CASES: { method: string; inputs: InputDType; models: number; parameters?: Record<string, unknown>; weights?: number[] }[] = [
+  { method: 'ties', inputs: 'BF16', models: 3 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3 },
+  { method: 'dare_ties', inputs: 'BF16', models: 3 },
+  { method: 'dare_ties', inputs: 'F16', models: 3, parameters: { rescale: 'inverse_density' } },
+  { method: 'ties', inputs: 'F16', models: 3, parameters: { normalize: false } },
+  { method: 'task_arithmetic', inputs: 'BF16', models: 3 },
+  // four models (the fused kernel's most), one weight negative; a zero weight, whose products are ±0
+  { method: 'ties', inputs: 'BF16', models: 4 },
+  { method: 'dare_ties', inputs: 'F16', models: 4 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3, weights: [0.9, 0, -1.3] },
+  { method: 'ties', inputs: 'BF16', models: 5 },
+  { method: 'dare_ties', inputs: 'BF16', models: 5 },
+];
+
+const PATHS = [
+  { label: 'raw bytes kept from LOAD to FINAL', bytesPerInput: 32 << 20, fused: true },
+  // two 16,384-element blocks of bfloat16/float16 per input: down_proj keeps 2 of its 10 blocks, up_proj 2 of 3
+  { label: 'raw bytes kept for the first two blocks, the rest re-read', bytesPerInput: 2 * 16384 * 2, fused: true },
+  { label: 'raw bytes re-read by every pass', bytesPerInput: 0, fused: true },
+  { label: 'raw bytes kept, block-wise FINAL kernels', bytesPerInput: 32 << 20, fused: false },
+];
+
+for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.entries()) {
+  // every path for the first three cases (one per sparsifier kind), the default one for the rest
+  for (const { label: path, bytesPerInput, fused } of c < 3 ? PATHS : PATHS.filter((p) => p.bytesPerInput === 0 && p.fused)) {
+    const keep = bytesPerInput > 0;
+    test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models${weights ? ` weights ${weights.join(' ')}` : ''}, ${path}: reference bytes on 1 and 2 workers`, async () => {
+      const saved = { ...rawRetention };
+      rawRetention.bytesPerInput = bytesPerInput;
+      finalPassTuning.fused = fused;
+      try {
+        const config = parseMergeConfig({
+          merge_method: method,
+          base_model: folderOf(inputs, 'base'),
+          models: MODELS.slice(1, 1 + count).map((m, j) => ({ model: folderOf(inputs, m), parameters: { ...PARAMETERS[j]!, ...(weights ? { weight: weights[j] } : {}) } })),
+          parameters: { lambda: 0.8, ...parameters },
+          out_dtype: inputs === 'BF16' ? 'bfloat16' : 'float16',
+        });
+        const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+        const reference = collect();
+        executePlan(plan, models, reference, { seed: 5 });
+        for (const [pool, label] of pools) {
+          const fast = collect();
+          const jobs = await passJobs(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 5 }).then(() => undefined));
+          const finals = jobs.filter((j) => j.mode === PASS_FINAL);
+          assert.ok(finals.length >= Object.keys(SHAPES).length, `${label}: the FINAL passes ran`);
+          if (keep) {
+            assert.ok(finals.every((j) => j.retained !== 0 && j.fill === 0), `${label}: FINAL reads the kept raw bytes`);
+            // a second LOAD (a cut outside its sampled band) reads the kept bytes too
+            const loads = jobs.filter((j) => j.mode === PASS_LOAD);
+            assert.ok(loads.every((j) => j.retained !== 0) && loads.filter((j) => j.fill === 1).length >= finals.length, `${label}: LOAD fills them`);
+          } else {
+            assert.ok(jobs.every((j) => j.retained === 0), `${label}: every pass reads the shards`);
+          }
+          for (const [name, bytes] of reference.tensors) {
+            assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label})`);
+          }
+          // the workers write the output blocks to the shard themselves, in staged runs of blocks
+          const out = mkdtempSync(join(dir, 'out-'));
+          const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
+          await executePlanWithKernels(plan, models, writer, pool, { seed: 5 });
+          writer.commit();
+          const written = HfCheckpoint.open(join(out, 'm'));
+          try {
+            for (const [name, bytes] of reference.tensors) {
+              assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
+            }
+          } finally {
+            written.close();
+            rmSync(out, { recursive: true, force: true });
+          }
+        }
+      } finally {
+        Object.assign(rawRetention, saved);
+        finalPassTuning.fused = true;
+      }
+    });
+  }
+}
