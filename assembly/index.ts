@@ -18,3 +18,4 @@ export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, dellaRows, dellaScr
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
 export { deltaBand } from './select-band';
 export { taskVectorFinal } from './task-vector-final';
+export { tiesCombineF32 } from './task-vector-mix-f32';

@@ -10,6 +10,8 @@
 import { f32x4ToBf16Bits } from './bits';
 import { f16x4ToF32Bits, f32x4ToF16Bits } from './convert';
 import { lowbias32x4, scaleF32x4 } from './sparsify';
+import { exponentAllOnes } from './bits';
+import { mix4F32, weighted4 } from './task-vector-mix-f32';
 
 const ABS: u32 = 0x7fffffff;
 const IN_F32: i32 = 0;
@@ -35,6 +37,10 @@ const ALL: usize = 88;
 const KIND: usize = 92;
 const PLAIN: usize = 4 * MODEL_BYTES;
 const LAMBDA: usize = 4 * MODEL_BYTES + 16;
+// the float32 mix's splatted weight (per model), divisor and λ
+const W32: usize = 96;
+const PLAIN32: usize = 4 * MODEL_BYTES + 32;
+const LAMBDA32: usize = 4 * MODEL_BYTES + 48;
 
 // @ts-ignore: decorator
 @inline
@@ -189,7 +195,7 @@ function high2(v: v128): v128 {
 export function taskVectorFinal(
   raws: usize, n: i32, kind: i32, indexStart: u32, records: usize, count: i32,
   weights: usize, factors: usize, plainDivisor: f64, lambda: f64, consensus: i32, normalize: i32,
-  outKind: i32, out: usize, work: usize,
+  outKind: i32, out: usize, work: usize, float32: i32, status: usize,
 ): void {
   const scaled = factors != 0;
   for (let j = 0; j < 4; j++) {
@@ -204,9 +210,12 @@ export function taskVectorFinal(
     store<f64>(m, scaleOf(modelKind, record), SCALE);
     store<i32>(m, keepsAll(modelKind, record) ? 1 : 0, ALL);
     store<i32>(m, modelKind, KIND);
+    v128.store(m, f32x4.splat(j < count ? <f32>load<f64>(weights + (<usize>j << 3)) : 0), W32);
   }
   v128.store(work, f64x2.splat(plainDivisor), PLAIN);
   v128.store(work, f64x2.splat(lambda), LAMBDA);
+  v128.store(work, f32x4.splat(<f32>plainDivisor), PLAIN32);
+  v128.store(work, f32x4.splat(<f32>lambda), LAMBDA32);
   const pb = <usize>load<u32>(raws);
   const p0 = <usize>load<u32>(raws, 4);
   const p1 = count > 1 ? <usize>load<u32>(raws, 8) : p0;
@@ -216,12 +225,52 @@ export function taskVectorFinal(
   const divide = normalize != 0;
   let index = i32x4.add(i32x4.splat(indexStart), i32x4(0, 1, 2, 3));
   let i = 0;
+  if (float32 != 0) {
+    // float32 mix: a non-finite result (a float32 overflow the float64 form may not have) is flagged at `status`
+    // and the caller redoes the range in float64
+    let bad = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      bad = v128.or(bad, finalGroupF32(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out));
+      index = i32x4.add(index, i32x4.splat(4));
+    }
+    if (i < n) bad = v128.or(bad, finalGroupF32(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out));
+    if (v128.any_true(bad)) store<i32>(status, 1);
+    return;
+  }
   // whole groups with the lane count a constant (the partial-group branches fold away), then the tail
   for (; i + 4 <= n; i += 4) {
     finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
     index = i32x4.add(index, i32x4.splat(4));
   }
   if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
+}
+
+// finalGroup with the float32 mix (task-vector-mix-f32.ts); returns the lanes whose result is not finite
+// @ts-ignore: decorator
+@inline
+function finalGroupF32(
+  i: i32, lanes: i32, index: v128, kind: i32, pb: usize, p0: usize, p1: usize, p2: usize, p3: usize,
+  records: usize, count: i32, work: usize, scaled: bool, agree: bool, divide: bool, outKind: i32, out: usize,
+): v128 {
+  const zero = f32x4.splat(0);
+  const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
+  const m0 = work;
+  const m1 = work + MODEL_BYTES;
+  const m2 = work + 2 * MODEL_BYTES;
+  const m3 = work + 3 * MODEL_BYTES;
+  const b = decode4(pb, i, kind, lanes);
+  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, lanes, valid);
+  const w0 = v128.load(m0, W32);
+  const w1 = v128.load(m1, W32);
+  const w2 = v128.load(m2, W32);
+  const w3 = v128.load(m3, W32);
+  const d0 = weighted4(s0, w0, scaled, v128.load(m0, F));
+  const d1 = count > 1 ? weighted4(sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid), w1, scaled, v128.load(m1, F)) : zero;
+  const d2 = count > 2 ? weighted4(sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid), w2, scaled, v128.load(m2, F)) : zero;
+  const d3 = count > 3 ? weighted4(sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid), w3, scaled, v128.load(m3, F)) : zero;
+  const merged = mix4F32(d0, d1, d2, d3, w0, w1, w2, w3, v128.load(work, PLAIN32), v128.load(work, LAMBDA32), count, agree, divide, b);
+  store4(out, i, merged, outKind, lanes);
+  return v128.and(exponentAllOnes(merged), valid);
 }
 
 // elements i … i + lanes − 1 (lanes ≤ 4) of taskVectorFinal

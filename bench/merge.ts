@@ -54,7 +54,7 @@ async function child(): Promise<void> {
     kernels: kernels as 'wasm' | 'reference',
     threads: 2,
     copyTokenizer: false,
-    linearArithmetic: arithmetic === 'float64' ? 'float64' : 'float32',
+    arithmetic: arithmetic === 'float64' ? 'float64' : 'float32',
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);

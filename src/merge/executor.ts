@@ -29,12 +29,8 @@ export interface TensorSink {
   markWritten?(name: string): void;
 }
 
-/**
- * Arithmetic of the linear fast path (fast-path.ts): 'float32' is merge-methods.md §0's convention for
- * element-wise arithmetic and within float32 rounding of the reference `linear` method (which sums in float64);
- * 'float64' reproduces the reference bit for bit.
- */
-export type LinearArithmetic = 'float32' | 'float64';
+export type { MergeArithmetic } from './method.js';
+import type { MergeArithmetic } from './method.js';
 
 export interface ProgressReporter {
   update(done: number, total: number, tensorName: string): void;
@@ -48,8 +44,11 @@ export interface ExecuteOptions {
   readonly inputDType?: FloatDType;
   readonly progress?: ProgressReporter;
   readonly warn?: (message: string) => void;
-  /** linear fast path only (default 'float32'); the reference path always sums in float64 */
-  readonly linearArithmetic?: LinearArithmetic;
+  /**
+   * element-wise arithmetic of the linear fast path and of the task-vector mix (1–4 models): 'float32' is the
+   * default of executePlanWithKernels, 'float64' of executePlan; the reference linear merge always sums in float64
+   */
+  readonly arithmetic?: MergeArithmetic;
 }
 
 export interface ExecuteStats {
@@ -118,6 +117,7 @@ export function mergeOne(plan: MergePlan, models: PlanModels, tensor: PlannedTen
     rngFor: (index) => createRng(seed, tensor.name, modelRefs[index] ?? `#${index}`),
     streamFor: (index) => counterStream(seed, tensor.name, modelRefs[index] ?? `#${index}`),
     warn: (message) => options.warn?.(`${tensor.name}: ${message}`),
+    arithmetic: options.arithmetic ?? 'float64',
   };
   let merged: Float32Array;
   try {
@@ -166,9 +166,10 @@ export async function executePlanWithKernels(
   options: ExecuteOptions & { readonly chunkElements?: number; readonly fileBlockElements?: number } = {},
 ): Promise<ExecuteStats> {
   const started = performance.now();
+  options = { ...options, arithmetic: options.arithmetic ?? 'float32' };
   const fast = MergeFastPath.create(pool, plan, models, sink, {
     inputDType: options.inputDType,
-    linearArithmetic: options.linearArithmetic,
+    arithmetic: options.arithmetic,
     warn: options.warn,
     chunkElements: options.chunkElements,
     fileBlockElements: options.fileBlockElements,

@@ -92,7 +92,7 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
     executePlan(plan, models, reference);
     for (const fileBlockElements of [1000 + 3, 1 << 15]) {
       const fast = collect();
-      await executePlanWithKernels(plan, models, fast, pool, { fileBlockElements, linearArithmetic: 'float64' });
+      await executePlanWithKernels(plan, models, fast, pool, { fileBlockElements, arithmetic: 'float64' });
       assert.deepEqual([...fast.tensors.keys()], [...reference.tensors.keys()]);
       for (const [name, bytes] of reference.tensors) {
         assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (block ${fileBlockElements})`);
@@ -192,7 +192,7 @@ for (const method of ['ties', 'dare_ties', 'della', 'breadcrumbs_ties', 'dare_li
     });
     const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
     const reference = collect();
-    executePlan(plan, models, reference, { seed: 3 });
+    executePlan(plan, models, reference, { seed: 3, arithmetic: 'float32' });
     const onePool = await KernelPool.create({ workers: 1, minParallelElements: 256 });
     try {
       for (const [kernels, label, fileBlockElements] of [[pool, '2 workers', 1000 + 3], [onePool, '1 worker', 1 << 15], [callerPool, 'worker and caller', 4096]] as const) {

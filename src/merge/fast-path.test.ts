@@ -6,7 +6,7 @@ import { HfCheckpoint } from '../io/hf-folder.js';
 import { MemoryCheckpoint, type MemoryTensor } from '../io/memory-checkpoint.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
-import { executePlan, executePlanWithKernels, type LinearArithmetic, type TensorSink } from './executor.js';
+import { executePlan, executePlanWithKernels, type MergeArithmetic, type TensorSink } from './executor.js';
 import { fastKindOf } from './fast-path.js';
 import { runMerge } from './index.js';
 import { buildMergePlan, type PlanModels } from './plan.js';
@@ -84,15 +84,16 @@ function collect(): TensorSink & { tensors: Map<string, Uint8Array> } {
 /** Runs one config on the reference executor and on the kernels (small chunks, so tensors span several). */
 async function bothPaths(
   raw: Record<string, unknown>,
-  linearArithmetic?: LinearArithmetic,
+  arithmetic?: MergeArithmetic,
   seed?: number,
 ): Promise<{ reference: Map<string, Uint8Array>; fast: Map<string, Uint8Array>; fastTensors: number }> {
   const config = parseMergeConfig(raw);
   const plan = buildMergePlan(config, getMergeMethod(config.merge_method), familyModels);
   const reference = collect();
-  executePlan(plan, familyModels, reference, { seed });
+  // the reference mixes task vectors in the kernels' arithmetic (its own default is float64)
+  executePlan(plan, familyModels, reference, { seed, arithmetic: arithmetic ?? 'float32' });
   const fast = collect();
-  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3, linearArithmetic, seed });
+  await executePlanWithKernels(plan, familyModels, fast, pool, { chunkElements: 1000 + 3, arithmetic, seed });
   const fastTensors = plan.tensors.filter((t) => fastKindOf(plan, t, undefined) !== undefined).length;
   return { reference: reference.tensors, fast: fast.tensors, fastTensors };
 }
@@ -238,7 +239,7 @@ for (const raw of [
 ]) {
   test(`tiny-llama ${raw.merge_method}: runMerge on wasm kernels writes the reference bytes (linear: in float64 arithmetic)`, async () => {
     const reference = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'reference' });
-    const fast = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'wasm', threads: 2, linearArithmetic: 'float64' });
+    const fast = await runMerge(raw, undefined, { inMemory: true, progress: 'none', kernels: 'wasm', threads: 2, arithmetic: 'float64' });
     assert.equal(reference.kernels, 'reference');
     assert.equal(fast.kernels, 'wasm');
     const names = reference.checkpoint!.names();

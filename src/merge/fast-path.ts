@@ -6,7 +6,7 @@
  * - linear over bf16/f32 inputs → bf16/f32 output: decode, weighted sum, round and encode in one pass, by
  *   `linearF32` (float32 arithmetic, §0's convention and the default; `weightedSumFloat32` in
  *   kernels/reference/vector.ts bit for bit, hence within float32 rounding of `linear.mergeTensor`, which sums
- *   in float64: `float32SumErrorBound` there states by how much) or, with `linearArithmetic: 'float64'` or a
+ *   in float64: `float32SumErrorBound` there states by how much) or, with `arithmetic: 'float64'` or a
  *   weight outside float32's normal range, `linearF64` (bit-identical to `linear.mergeTensor`). A tensor whose
  *   float32 sum overflows is flagged like a non-finite input and redone on the reference path. When every
  *   input is a shard on disk the workers read their own ranges in cache-sized blocks (`linearF32FromFiles`,
@@ -14,15 +14,17 @@
  *   straight into it; other inputs are read by the main thread in chunks, the next chunk while the workers
  *   compute this one;
  * - ties, task_arithmetic, dare_ties/dare_linear, della/della_linear, breadcrumbs_ties/breadcrumbs (per-tensor
- *   sparsifiers): fast-task-vectors.ts, bit-identical to the reference pipeline for the same seed.
+ *   sparsifiers): fast-task-vectors.ts, bit-identical to the reference pipeline for the same seed and the same
+ *   `arithmetic` (the mix of 1–4 models in float32 by default, consensus-f32.ts; float64 otherwise).
  * A method opts in by declaring `fastPath` (method.ts); everything else returns false and the executor runs
  * the method's pure `mergeTensor`.
  */
 import { numelOf, type DType } from '../core/dtype.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { KernelPool } from '../kernels/pool.js';
+import { float32Weights } from '../kernels/reference/vector.js';
 import { linearFromFilesArgs, linearFromFilesScratchBytes } from '../kernels/wasm/file-kernels.js';
-import type { LinearArithmetic, TensorSink } from './executor.js';
+import type { MergeArithmetic, TensorSink } from './executor.js';
 import { booleanParam, numberParam } from './method-params.js';
 import { TaskVectorKernels, type FileLocator, type RangeReader } from './fast-task-vectors.js';
 import type { MergePlan, PlanModels, PlannedInput, PlannedTensor } from './plan.js';
@@ -41,13 +43,6 @@ export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
  */
 export const DEFAULT_FILE_BLOCK_ELEMENTS = 1 << 15;
 
-const FLOAT32_MIN_NORMAL = 2 ** -126;
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** float32 arithmetic is used only when every weight is 0 or a normal float32, so rounding it loses no term. */
-function float32Weights(weights: readonly number[]): boolean {
-  return weights.every((w) => w === 0 || (Math.abs(w) >= FLOAT32_MIN_NORMAL && Math.abs(w) <= FLOAT32_MAX));
-}
 
 
 /** Which fast path applies to `tensor`, if any (inputs rounded to `inputDType` must be stored in it already). */
@@ -110,7 +105,7 @@ export class MergeFastPath {
     private readonly outputs: readonly Uint8Array[],
     maxInputs: number,
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
-    private readonly linearArithmetic: LinearArithmetic,
+    private readonly arithmetic: MergeArithmetic,
     private readonly taskVectors: TaskVectorKernels | undefined,
   ) {
     this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
@@ -134,7 +129,7 @@ export class MergeFastPath {
       readonly warn?: (message: string) => void;
       readonly chunkElements?: number;
       readonly fileBlockElements?: number;
-      readonly linearArithmetic?: LinearArithmetic;
+      readonly arithmetic?: MergeArithmetic;
       /** run seed of the random sparsifiers (ExecuteOptions.seed) */
       readonly seed?: number;
     } = {},
@@ -166,13 +161,13 @@ export class MergeFastPath {
     const stride = linearInputs === 0 ? 0 : linearFromFilesScratchBytes(linearInputs, blockElements, 4, 4);
     const scratch = u8(arena.u32(Math.ceil((pool.partCount * stride) / 4)));
     const fileScratch = { base: scratch.byteOffset, stride, blockElements };
-    const arithmetic = options.linearArithmetic ?? 'float32';
+    const arithmetic = options.arithmetic ?? 'float32';
     const warn = options.warn ?? (() => undefined);
     const declared = plan.method.fastPath;
     const taskVectors =
       vectorInputs === 0 || declared?.kind !== 'task_vector'
         ? undefined
-        : new TaskVectorKernels(pool, plan.method.name, declared, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements });
+        : new TaskVectorKernels(pool, plan.method.name, declared, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements }, arithmetic);
     return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors);
   }
 
@@ -250,7 +245,7 @@ export class MergeFastPath {
   }
 
   private linearKernel(weights: readonly number[]): 'linearF32' | 'linearF64' {
-    return this.linearArithmetic === 'float32' && float32Weights(weights) ? 'linearF32' : 'linearF64';
+    return this.arithmetic === 'float32' && float32Weights(weights) ? 'linearF32' : 'linearF64';
   }
 
   /**

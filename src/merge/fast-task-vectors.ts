@@ -22,12 +22,13 @@ import {
   taskVectorFromFilesArgs,
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
+import { float32MixApplies } from './consensus-f32.js';
 import { FusedTaskVectors } from './fused-task-vectors.js';
 import { KernelSparsifier } from './kernel-sparsify.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
 import { readRescale } from './task-vector.js';
-import type { FastPathDeclaration } from './method.js';
+import type { FastPathDeclaration, MergeArithmetic } from './method.js';
 
 export type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
 export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
@@ -77,6 +78,8 @@ export class TaskVectorKernels {
     private readonly warn: (message: string) => void,
     private readonly seed: number,
     sizes: TaskVectorSizes,
+    /** the fused FINAL mix's arithmetic (fused-task-vectors.ts); the whole-vector path always mixes in float64 */
+    private readonly arithmetic: MergeArithmetic = 'float32',
   ) {
     const arena = pool.arena;
     this.vectors = Array.from({ length: sizes.inputs }, () => arena.f32(sizes.numel));
@@ -121,7 +124,8 @@ export class TaskVectorKernels {
     const inputs = [tensor.base!, ...tensor.models];
     const locators = inputs.map((input) => locator(input));
     if (locators.every((locate) => locate !== undefined) && this.fused.supports(rescale)) {
-      const job = { tensor, inputs, locators: locators as FileLocator[], refs, weights, lambda, normalize, rescale, emptyBand, plainDivisor };
+      const arithmetic = this.arithmetic === 'float32' && float32MixApplies(weights, lambda, plainDivisor) ? 'float32' : 'float64';
+      const job = { tensor, inputs, locators: locators as FileLocator[], refs, weights, lambda, normalize, rescale, emptyBand, plainDivisor, arithmetic } as const;
       return this.fused.merge(job, this.sink, reference);
     }
     const base = this.vectors[0]!.subarray(0, n);
@@ -173,17 +177,30 @@ export class TaskVectorKernels {
       factors.push(factor);
     }
     const count = deltas.length;
-    await this.pool.runSplit('tiesCombineF64', n, (offset, partLength, part) => {
-      if (part === 0) {
-        this.weightTable.set(weights);
-        this.factorTable.set(factors);
+    const factorPointer = factors.every((f) => f === 1) ? 0 : this.factorTable.byteOffset;
+    this.weightTable.set(weights);
+    this.factorTable.set(factors);
+    const combine = (kernel: 'tiesCombineF64' | 'tiesCombineF32', out: Float32Array): Promise<void> =>
+      this.pool.runSplit(kernel, n, (offset, partLength, part) => {
+        const table = part * count;
+        for (let j = 0; j < count; j++) this.pointerTable[table + j] = deltas[j]!.byteOffset + offset * 4;
+        const head = [out.byteOffset + offset * 4, base.byteOffset + offset * 4, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength];
+        const tail = [plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0, factorPointer];
+        return kernel === 'tiesCombineF32' ? [...head, ...tail, this.status.byteOffset] : [...head, ...tail];
+      });
+    // float32 (consensus-f32.ts) into the raw buffer, free after decoding; a result that is not finite: float64
+    if (this.arithmetic === 'float32' && float32MixApplies(weights, lambda, plainDivisor)) {
+      const mixed = new Float32Array(this.raw.buffer, this.raw.byteOffset, n);
+      this.status[0] = 0;
+      await combine('tiesCombineF32', mixed);
+      if (this.status[0] === 0) {
+        // encoded into the base vector's bytes: the encode must not overlap its float32 source
+        const encoded = await this.encode(mixed, tensor.dtype, new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
+        this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+        return;
       }
-      const table = part * count;
-      for (let j = 0; j < count; j++) this.pointerTable[table + j] = deltas[j]!.byteOffset + offset * 4;
-      const at = base.byteOffset + offset * 4;
-      const factorPointer = factors.every((f) => f === 1) ? 0 : this.factorTable.byteOffset;
-      return [at, at, this.pointerTable.byteOffset + table * 4, this.weightTable.byteOffset, count, partLength, plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0, factorPointer];
-    });
+    }
+    await combine('tiesCombineF64', base);
     this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
   }
 
@@ -245,9 +262,10 @@ export class TaskVectorKernels {
     await this.pool.runSplit('findNonFinite', n, (offset, partLength) => [target.byteOffset + offset * 4, partLength, statusPointer]);
   }
 
-  private async encode(values: Float32Array, dtype: DType): Promise<Uint8Array> {
+  /** values in `dtype`, 16-bit encodings written at `target` (which must not overlap `values`) */
+  private async encode(values: Float32Array, dtype: DType, target: Uint8Array = this.raw): Promise<Uint8Array> {
     if (dtype === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
-    const out = new Uint16Array(this.raw.buffer, this.raw.byteOffset, values.length);
+    const out = new Uint16Array(target.buffer, target.byteOffset, values.length);
     if (dtype === 'BF16') await this.pool.f32ToBf16(values, out);
     else await this.pool.f32ToF16(values, out);
     return new Uint8Array(out.buffer, out.byteOffset, values.length * 2);

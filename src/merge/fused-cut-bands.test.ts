@@ -121,7 +121,7 @@ for (const { method, inputs, tied, tuning, passes, label } of CASES) {
       });
       const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
       const reference = collect();
-      executePlan(plan, models, reference, { seed: 3 });
+      executePlan(plan, models, reference, { seed: 3, arithmetic: 'float32' });
       for (const [pool, poolLabel] of pools) {
         const fast = collect();
         const calls = await kernelCalls(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 3 }).then(() => undefined));

@@ -133,17 +133,19 @@ const CASES: { method: string; inputs: InputDType; models: number; parameters?: 
   { method: 'dare_ties', inputs: 'BF16', models: 5 },
 ];
 
-const PATHS = [
+const PATHS: { label: string; bytesPerInput: number; fused: boolean; arithmetic?: 'float64' }[] = [
   { label: 'raw bytes kept from LOAD to FINAL', bytesPerInput: 32 << 20, fused: true },
   // two 16,384-element blocks of bfloat16/float16 per input: down_proj keeps 2 of its 10 blocks, up_proj 2 of 3
   { label: 'raw bytes kept for the first two blocks, the rest re-read', bytesPerInput: 2 * 16384 * 2, fused: true },
   { label: 'raw bytes re-read by every pass', bytesPerInput: 0, fused: true },
   { label: 'raw bytes kept, block-wise FINAL kernels', bytesPerInput: 32 << 20, fused: false },
+  // the reference's float64 mix on the fused kernel (the default is its float32 mix)
+  { label: 'float64 mix in the fused kernel', bytesPerInput: 0, fused: true, arithmetic: 'float64' },
 ];
 
 for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.entries()) {
   // every path for the first three cases (one per sparsifier kind), the default one for the rest
-  for (const { label: path, bytesPerInput, fused } of c < 3 ? PATHS : PATHS.filter((p) => p.bytesPerInput === 0 && p.fused)) {
+  for (const { label: path, bytesPerInput, fused, arithmetic = 'float32' } of c < 3 ? PATHS : PATHS.filter((p) => p.bytesPerInput === 0 && p.fused)) {
     const keep = bytesPerInput > 0;
     test(`${method} ${JSON.stringify(parameters ?? {})}, ${inputs}, ${count} models${weights ? ` weights ${weights.join(' ')}` : ''}, ${path}: reference bytes on 1 and 2 workers`, async () => {
       const saved = { ...rawRetention };
@@ -159,10 +161,12 @@ for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.
         });
         const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
         const reference = collect();
-        executePlan(plan, models, reference, { seed: 5 });
+        // the block-wise FINAL kernels mix in float64 only
+        const mix = fused ? arithmetic : 'float64';
+        executePlan(plan, models, reference, { seed: 5, arithmetic: count <= 4 ? mix : 'float64' });
         for (const [pool, label] of pools) {
           const fast = collect();
-          const jobs = await passJobs(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 5 }).then(() => undefined));
+          const jobs = await passJobs(pool, () => executePlanWithKernels(plan, models, fast, pool, { seed: 5, arithmetic: mix }).then(() => undefined));
           const finals = jobs.filter((j) => j.mode === PASS_FINAL);
           assert.ok(finals.length >= Object.keys(SHAPES).length, `${label}: the FINAL passes ran`);
           if (keep) {
@@ -179,7 +183,7 @@ for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.
           // the workers write the output blocks to the shard themselves, in staged runs of blocks
           const out = mkdtempSync(join(dir, 'out-'));
           const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
-          await executePlanWithKernels(plan, models, writer, pool, { seed: 5 });
+          await executePlanWithKernels(plan, models, writer, pool, { seed: 5, arithmetic: mix });
           writer.commit();
           const written = HfCheckpoint.open(join(out, 'm'));
           try {

@@ -126,7 +126,7 @@ for (const { method, parameters, outDtype, inputs = 'BF16' } of CASES) {
     const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
     const reference = collect();
     const referenceWarnings: string[] = [];
-    executePlan(plan, models, reference, { seed: 3, warn: (m) => referenceWarnings.push(m) });
+    executePlan(plan, models, reference, { seed: 3, arithmetic: 'float32', warn: (m) => referenceWarnings.push(m) });
     for (const [pool, label] of [[twoWorkers, '2 workers'], [oneWorker, '1 worker']] as const) {
       const fast = collect();
       const warnings: string[] = [];

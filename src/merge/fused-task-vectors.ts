@@ -45,6 +45,7 @@ import {
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
 import { numberParam } from './method-params.js';
 import { CutBands } from './fused-cut-bands.js';
+import { finalRecord, type Cut } from './fused-final-record.js';
 import { keptRaw } from './fused-raw-retention.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
@@ -61,8 +62,6 @@ import {
 } from './sparsify.js';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
-/** `high` of keepBand when there is no upper cut: no |δ| bit pattern reaches it */
-const NO_CUT = 0xffffffff;
 
 export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
@@ -85,6 +84,8 @@ export interface FusedTensor {
   readonly rescale: RescaleMode;
   readonly emptyBand: boolean;
   readonly plainDivisor: number;
+  /** the FINAL mix's arithmetic: float32 (fused kernel, ≤ 4 models; merge-methods.md §0) or float64 (the reference's) */
+  readonly arithmetic: 'float32' | 'float64';
 }
 
 /** Arena buffers the whole-vector path owns and lends: output, status, weight tables. */
@@ -109,13 +110,6 @@ interface CutRequest {
   readonly k: number;
   bucket: number;
   above: number;
-}
-
-interface Cut {
-  readonly pattern: number;
-  readonly countEqual: number;
-  readonly tiesToKeep: number;
-  readonly tieStarts: readonly number[];
 }
 
 export class FusedTaskVectors {
@@ -227,21 +221,25 @@ export class FusedTaskVectors {
     this.buffers.weightTable.set(job.weights);
     this.buffers.factorTable.set(factors);
     const parsed = plan.records.map((r, j) => ({ ...r, cuts: found.filter((c) => c.request.model === j) }));
-    for (let part = 0; part < used; part++) {
-      for (let j = 0; j < models; j++) {
-        const [low, high] = parsed[j]!.cuts;
-        this.ties[(part * models + j) * 2] = low?.cut.tieStarts[part] ?? 0;
-        this.ties[(part * models + j) * 2 + 1] = high?.cut.tieStarts[part] ?? 0;
-      }
-    }
     const outWidth = BYTES[tensor.dtype]!;
     const outKind = tensor.dtype === 'F32' ? OUT_F32 : tensor.dtype === 'BF16' ? OUT_BF16 : OUT_F16;
     const target = sink.tensorTarget !== undefined && sink.markWritten !== undefined ? sink.tensorTarget(tensor.name) : undefined;
-    await this.pool.runSplit('taskVectorPass', n, (offset, length, part) =>
-      taskVectorPassArgs({
+    const fused = finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS;
+    const final = async (float32: boolean): Promise<void> => {
+      // the pass advances each range's tie numbers: they start from the cuts' numbering on every run
+      for (let part = 0; part < used; part++) {
+        for (let j = 0; j < models; j++) {
+          const [low, high] = parsed[j]!.cuts;
+          this.ties[(part * models + j) * 2] = low?.cut.tieStarts[part] ?? 0;
+          this.ties[(part * models + j) * 2 + 1] = high?.cut.tieStarts[part] ?? 0;
+        }
+      }
+      status[0] = 0;
+      await this.pool.runSplit('taskVectorPass', n, (offset, length, part) =>
+        taskVectorPassArgs({
         mode: PASS_FINAL,
         ...common(offset, length, part),
-        records: parsed.map((r, j) => this.finalRecord(r, j, part, models)),
+        records: parsed.map((r, j) => finalRecord(r, j, this.ties.byteOffset + (part * models + j) * 8)),
         weights: this.buffers.weightTable.byteOffset,
         factors: factors.every((f) => f === 1) ? 0 : this.buffers.factorTable.byteOffset,
         plainDivisor: job.plainDivisor,
@@ -252,9 +250,15 @@ export class FusedTaskVectors {
         out: this.buffers.out.byteOffset,
         outFd: target?.fd ?? -1,
         outPosition: target?.position ?? 0,
-        fused: finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS ? 1 : 0,
+        fused: fused ? 1 : 0,
+        float32: float32 ? 1 : 0,
       }),
-    );
+      );
+    };
+    const float32 = fused && job.arithmetic === 'float32';
+    await final(float32);
+    // a float32 overflow the float64 mix may not have: the tensor again in float64, the reference's arithmetic
+    if (float32 && status[0] !== 0) await final(false);
     if (target !== undefined) sink.markWritten!(tensor.name);
     else sink.writeTensor(tensor.name, this.buffers.out.subarray(0, n * outWidth), tensor.dtype, tensor.shape);
   }
@@ -355,33 +359,6 @@ export class FusedTaskVectors {
       const cut = { pattern: ((request.bucket << 15) | low.bucket) >>> 0, countEqual: total[low.bucket]!, tiesToKeep: request.k - request.above - low.above, tieStarts };
       return { request, cut };
     });
-  }
-
-  /** The FINAL pass's record of model j for worker range `part`. */
-  private finalRecord(
-    r: { kind: number; record: ModelRecord; scale: number; band?: readonly [number, number]; cuts: { cut: Cut }[] },
-    j: number,
-    part: number,
-    models: number,
-  ): ModelRecord {
-    if (r.kind !== KEEP_BAND) return r.record;
-    const ties = this.ties.byteOffset + (part * models + j) * 8;
-    const [low, high] = r.cuts.map((c) => c.cut);
-    invariant(low !== undefined, () => `model ${j}: a band without its cut`);
-    if (r.band![0] === 0) return { kind: KEEP_BAND, params: [low.pattern, 0, low.tiesToKeep, NO_CUT, 0, 0, r.scale, ties] };
-    return {
-      kind: KEEP_BAND,
-      params: [
-        low.pattern,
-        low.countEqual - low.tiesToKeep,
-        low.countEqual,
-        high?.pattern ?? NO_CUT,
-        high === undefined ? 0 : high.countEqual - high.tiesToKeep,
-        high === undefined ? 0 : high.countEqual,
-        r.scale,
-        ties,
-      ],
-    };
   }
 
   /** l1RescaleFactor from the LOAD pass's per-block norms, summed in block order as kernel-sparsify.ts does. */

@@ -31,7 +31,7 @@ import {
   prepareModelTrim,
   type ExecuteOptions,
   type ExecuteStats,
-  type LinearArithmetic,
+  type MergeArithmetic,
   type ProgressReporter,
   type TensorSink,
 } from './executor.js';
@@ -72,17 +72,20 @@ export interface RunMergeOptions {
    * Kernels for the hot tensors (linear, ties, task_arithmetic; fast-path.ts): 'wasm' (worker pool, falls back to
    * 'reference' when build/kernels.wasm is missing), 'reference' (pure TypeScript methods only), or 'auto'
    * (default): 'wasm' when the fast-path tensors hold at least 64 MiB, since starting workers costs more than
-   * they save on small models. Outputs are identical either way, except linear merges on 'wasm' in float32
-   * arithmetic (`linearArithmetic`, the default), which agree to float32 rounding.
+   * they save on small models. Outputs are identical either way, except in float32 arithmetic (`arithmetic`, the
+   * default on 'wasm'): linear merges agree to float32 rounding, task-vector mixes of 1–4 models to
+   * consensus-f32.ts `float32MixBound`.
    */
   readonly kernels?: 'auto' | KernelsKind;
   /** compute threads for 'wasm', this thread included: threads − 1 workers plus the caller (default min(2, cores)) */
   readonly threads?: number;
   /**
-   * Arithmetic of the linear merge on the wasm kernels: 'float32' (default; merge-methods.md §0, within float32
-   * rounding of the reference path) or 'float64' (the reference path's bytes exactly). See fast-path.ts.
+   * Element-wise arithmetic on the wasm kernels, for the linear merge and the task-vector mix of 1–4 models:
+   * 'float32' (default; merge-methods.md §0 — linear within float32 rounding of the reference path, the mix bit for
+   * bit consensus-f32.ts, within its `float32MixBound` of the float64 mix) or 'float64' (the reference path's
+   * bytes exactly). See fast-path.ts.
    */
-  readonly linearArithmetic?: LinearArithmetic;
+  readonly arithmetic?: MergeArithmetic;
   /**
    * an input that does not look like a fine-tune of the base (relatedness.ts) is an error (MODELS_UNRELATED)
    * instead of a warning
@@ -273,7 +276,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       inputDType,
       progress: options.progress === undefined || options.progress === 'auto' ? createStreamProgress() : options.progress === 'none' ? undefined : options.progress,
       warn,
-      linearArithmetic: options.linearArithmetic,
+      arithmetic: options.arithmetic,
     };
 
     const pool = await kernelPoolFor(plan, options, inputDType);

@@ -47,7 +47,20 @@ export interface TensorMergeInput {
   streamFor(modelIndex: number): CounterStream;
   /** records a non-fatal warning (e.g. `k = 0` keeps nothing) */
   warn(message: string): void;
+  /**
+   * the task-vector mix's arithmetic: 'float64' (the reference, default) or 'float32' (consensus-f32.ts, the wasm
+   * fast path's default for 1–4 models); other methods ignore it
+   */
+  readonly arithmetic?: MergeArithmetic;
 }
+
+/**
+ * Element-wise arithmetic of the fast paths (fast-path.ts): 'float32' is merge-methods.md §0's convention for
+ * element-wise arithmetic — for linear, within float32 rounding of the reference `linear` method (which sums in
+ * float64); for the task-vector mix of 1–4 models, consensus-f32.ts bit for bit (its `float32MixBound` states the
+ * distance from the float64 mix). 'float64' reproduces the reference float64 arithmetic bit for bit.
+ */
+export type MergeArithmetic = 'float32' | 'float64';
 
 export interface MergeMethod {
   /** registry name, snake_case as in mergekit */

@@ -5,7 +5,7 @@
  * della* are configurations of this one pipeline (`defineTaskVectorMethod`).
  */
 import { ConfigError } from '../core/errors.js';
-import { combineTaskVectors } from './consensus.js';
+import { combineTaskVectorsAs } from './consensus-f32.js';
 import { booleanParam, checkElementCounts, numberParam, requireBase } from './method-params.js';
 import type { MergeMethod, ParamSpec, ParamValue, TensorMergeInput } from './method.js';
 import { sparsify, type RescaleMode, type SparsifierName } from './sparsify.js';
@@ -120,7 +120,7 @@ function mergeTaskVectors(config: TaskVectorMethodConfig, input: TensorMergeInpu
       warn: (message) => input.warn(message),
     });
   });
-  return combineTaskVectors({ base, deltas, weights, consensus: config.consensus, normalize, lambda });
+  return combineTaskVectorsAs(input.arithmetic ?? 'float64', { base, deltas, weights, consensus: config.consensus, normalize, lambda });
 }
 
 /** δ = X − B, rounded to float32 (element-wise arithmetic in float32, §0). */

@@ -80,3 +80,11 @@ export function linearCombination(a: NumericArray, s0: number, b: NumericArray, 
   for (let j = 0; j < a.length; j++) out[j] = s0 * a[j]! + s1 * b[j]!;
   return out;
 }
+
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** float32 arithmetic (linear, the task-vector mix) is used only when every weight is 0 or a normal float32, so rounding it loses no term. */
+export function float32Weights(weights: readonly number[]): boolean {
+  return weights.every((w) => w === 0 || (Math.abs(w) >= FLOAT32_MIN_NORMAL && Math.abs(w) <= FLOAT32_MAX));
+}

@@ -50,6 +50,21 @@ export interface KernelExports {
     /** byte address of one float64 l1 rescale factor per model, or 0 for none */
     factors: number,
   ): void;
+  /** tiesCombineF64's contract in float32 arithmetic for 1..4 models (assembly/task-vector-mix-f32.ts); 1 at status: a result not finite */
+  tiesCombineF32(
+    out: number,
+    base: number,
+    deltas: number,
+    weights: number,
+    count: number,
+    n: number,
+    plainDivisor: number,
+    lambda: number,
+    consensus: number,
+    normalize: number,
+    factors: number,
+    status: number,
+  ): void;
   findNonFinite(x: number, n: number, status: number): void;
   /** kinship moments of a base and `count` models (assembly/kinship.ts) */
   kinshipMoments(inputs: number, kinds: number, count: number, n: number, flags: number, work: number, out: number): void;
@@ -111,6 +126,10 @@ export interface KernelExports {
     out: number,
     /** this thread's FINAL_WORK_BYTES for the splatted per-model constants */
     work: number,
+    /** 1: mix in float32 (assembly/task-vector-mix-f32.ts), 0: float64 */
+    float32: number,
+    /** set to 1 when a float32 result is not finite */
+    status: number,
   ): void;
   readonly LINEAR_IN_BF16: WebAssembly.Global;
   readonly LINEAR_OUT_BF16: WebAssembly.Global;
@@ -135,6 +154,7 @@ export type KernelFunctionName =
   | 'linearF64'
   | 'linearF32'
   | 'tiesCombineF64'
+  | 'tiesCombineF32'
   | 'findNonFinite'
   | 'kinshipMoments'
   | 'absHistogramPrefix'
@@ -156,6 +176,7 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'linearF64',
   'linearF32',
   'tiesCombineF64',
+  'tiesCombineF32',
   'findNonFinite',
   'kinshipMoments',
   'absHistogramPrefix',

@@ -56,8 +56,8 @@ export function taskVectorPassScratchBytes(inputs: number, blockElements: number
   return (2 * inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
 }
 
-/** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor (assembly/task-vector-final.ts) */
-const FINAL_WORK_BYTES = alignUp(4 * 128 + 32);
+/** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor in float64 and float32 (assembly/task-vector-final.ts) */
+const FINAL_WORK_BYTES = alignUp(4 * 128 + 64);
 
 /**
  * float32-block sizes of the FINAL pass's output staging: encoded blocks collect there and go to the file in one
@@ -146,6 +146,11 @@ export interface FinalPass extends Common {
   readonly outPosition: number;
   /** 1: the fused kernel (1..FUSED_FINAL_MODELS models), 0: the block-wise kernels */
   readonly fused: number;
+  /**
+   * 1: the fused kernel mixes in float32 (assembly/task-vector-mix-f32.ts) and stores 1 at `status` when a result
+   * is not finite (the caller redoes the tensor in float64); 0: float64 (the reference's arithmetic)
+   */
+  readonly float32: number;
 }
 
 export type TaskVectorPass = LoadPass | Level2Pass | FinalPass;
@@ -160,7 +165,7 @@ export function taskVectorPassArgs(job: TaskVectorPass): number[] {
     return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
   if (job.mode === PASS_LEVEL2) return [...head, job.cuts.length, ...job.cuts.flat()];
-  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition, job.fused];
+  const tail = [job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, job.out, job.outFd, job.outPosition, job.fused, job.float32];
   return [...head, ...tail, ...recordArgs(job.records)];
 }
 
@@ -199,8 +204,8 @@ function parse(args: readonly number[]): TaskVectorPass {
     job = { mode, ...common, fds, positions, cuts: Array.from({ length: count }, () => take(3) as unknown as [number, number, number]) };
   } else {
     invariant(mode === PASS_FINAL, () => `taskVectorPass: unknown mode ${mode}`);
-    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused] = take(11) as [number, number, number, number, number, number, number, number, number, number, number];
-    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused, records: records() };
+    const [weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused, float32] = take(12) as [number, number, number, number, number, number, number, number, number, number, number, number];
+    job = { mode, ...common, fds, positions, weights, factors, plainDivisor, lambda, consensus, normalize, outKind, out, outFd, outPosition, fused, float32, records: records() };
   }
   invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
   return job;
@@ -242,6 +247,7 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   // FINAL for up to four models: one kernel from the raw blocks to the encoded output (no float32 blocks)
   const fused = job.mode === PASS_FINAL && job.fused !== 0;
   invariant(!fused || (models >= 1 && models <= FUSED_FINAL_MODELS), () => `taskVectorPass: the fused FINAL kernel takes 1..${FUSED_FINAL_MODELS} models, not ${models}`);
+  invariant(job.mode !== PASS_FINAL || job.float32 === 0 || fused, () => 'taskVectorPass: the float32 mix needs the fused FINAL kernel');
   if (fused) new Float64Array(memory.buffer, recordTable, models * RECORD).set(recordArgs(job.records));
   const rawPointers = new Uint32Array(memory.buffer, rawTable, inputs);
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
@@ -291,7 +297,7 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
       const target = toFile ? outBlock + staged * outWidth : job.out + index * outWidth;
       if (fused) {
         for (let j = 0; j < inputs; j++) rawPointers[j] = raw(j);
-        kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target, work);
+        kernels.taskVectorFinal(rawTable, length, job.kind, index, recordTable, models, job.weights, job.factors, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.outKind, target, work, job.float32, job.status);
       } else {
         for (let j = 0; j < models; j++) sparsifyBlock(kernels, memory, job.records[j]!, deltaBlock(j), length, index);
         kernels.tiesCombineF64(baseBlock, baseBlock, table, job.weights, models, length, job.plainDivisor, job.lambda, job.consensus, job.normalize, job.factors);
