@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/merge-profile.ts --family <dir> [--method ties] [--threads 2] [--out /dev/shm/x]
  *                                            [--retain-bytes <raw bytes kept per input from LOAD to FINAL>]
- *                                            [--final fused|blocks]
+ *                                            [--final fused|blocks] [--arithmetic float32|float64]
  *
  * `<dir>` holds base, ft-1..3 as written by bench:merge `--family` (or bench/support/bf16-family.ts).
  */
@@ -49,6 +49,7 @@ const out = join(outRoot, method);
 const retainBytes = argValue('--retain-bytes');
 if (retainBytes !== undefined) rawRetention.bytesPerInput = Number(retainBytes);
 finalPassTuning.fused = argValue('--final') !== 'blocks';
+const arithmetic = argValue('--arithmetic') === 'float64' ? 'float64' : 'float32';
 
 // every kernel call goes through runSplit or the streamed conversions; the pool is exclusive, so wall times add up
 const PASS_NAMES = ['load (read, decode, δ, first select level or cut bands / l1 norms)', 'second select level', 'sparsify + combine + encode + write'];
@@ -82,7 +83,7 @@ const config = {
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 try {
-  await runMerge(config, out, { progress: 'none', kernels: 'wasm', threads, copyTokenizer: false });
+  await runMerge(config, out, { progress: 'none', kernels: 'wasm', threads, copyTokenizer: false, arithmetic });
 } finally {
   rmSync(outRoot, { recursive: true, force: true });
 }

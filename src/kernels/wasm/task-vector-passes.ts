@@ -53,7 +53,7 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** scratch bytes one thread needs for `inputs` inputs (base included) in blocks of `blockElements` */
 export function taskVectorPassScratchBytes(inputs: number, blockElements: number): number {
-  return (2 * inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
+  return (inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + inputs * rawStrideOf(blockElements) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
 }
 
 /** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor in float64 and float32 (assembly/task-vector-final.ts) */
@@ -65,6 +65,16 @@ const FINAL_WORK_BYTES = alignUp(4 * 128 + 64);
  * CPU-s in 32 KiB writes, 0.12–0.13 in 256 KiB ones, loaded box 2026-12-06)
  */
 const OUT_STAGING_BLOCKS = 4;
+
+/**
+ * bytes of each input read per positional read: the blocks are processed 16K elements at a time, but reading
+ * 128 KiB at once costs a third of the CPU of 32 KiB reads (page cache → memory, 4.4 GB of bench:merge's family
+ * on this machine, 2026-12-06: 0.90 CPU-s in 32 KiB reads, 0.36 in 128 KiB ones, 0.33 in 256 KiB ones)
+ */
+const READ_BYTES = 128 << 10;
+
+/** bytes of one input's raw area in the scratch: a block of float32 or READ_BYTES, whichever is more */
+const rawStrideOf = (blockElements: number): number => alignUp(Math.max(blockElements * 4, READ_BYTES));
 
 /** most models the fused FINAL kernel (assembly/task-vector-final.ts) takes; more take the block-wise kernels */
 export const FUSED_FINAL_MODELS = 4;
@@ -233,7 +243,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const deltaBlock = (j: number): number => job.scratch + (1 + j) * stride;
   const outBlock = job.scratch + inputs * stride;
   const rawBlocks = outBlock + OUT_STAGING_BLOCKS * stride;
-  const table = rawBlocks + inputs * stride;
+  const rawStride = rawStrideOf(job.blockElements);
+  const table = rawBlocks + inputs * rawStride;
   const rawTable = table + alignUp(4 * inputs);
   const recordTable = rawTable + alignUp(4 * inputs);
   const work = recordTable + alignUp(8 * RECORD * inputs);
@@ -253,13 +264,24 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
   const selects = job.mode === PASS_LOAD && (job.histograms !== 0 || job.bands.length > 0);
   const direct = fused || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
+  // whole blocks per read (one block when raw bytes are kept: those reads go to the kept region)
+  const readElements = job.retained !== 0 ? job.blockElements : Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
+  let chunkStart = 0;
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
     const kept = job.retained !== 0 && index < job.retainedElements;
-    const raw = (j: number): number => (kept ? job.retained + j * job.retainedStride + index * job.width : rawBlocks + j * stride);
+    if (!kept && s % readElements === 0) {
+      chunkStart = s;
+      const chunk = Math.min(readElements, job.n - s);
+      for (let j = 0; j < inputs; j++) {
+        const at = rawBlocks + j * rawStride;
+        readFullyAt(job.fds[j]!, bytes.subarray(at, at + chunk * job.width), job.positions[j]! + index * job.width);
+      }
+    }
+    const raw = (j: number): number => (kept ? job.retained + j * job.retainedStride + index * job.width : rawBlocks + j * rawStride + (s - chunkStart) * job.width);
     for (let j = 0; j < inputs; j++) {
-      if (!kept || job.retainedFill !== 0) {
+      if (kept && job.retainedFill !== 0) {
         readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
       }
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
