@@ -14,7 +14,7 @@
  */
 import { readSync } from 'node:fs';
 import { invariant } from '../core/errors.js';
-import { bf16BitsToF32, f16BitsToF32 } from '../core/float16.js';
+import { f16BitsToF32 } from '../core/float16.js';
 import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { LEVEL1_BINS, LEVEL1_SHIFT, LEVEL2_BINS } from '../kernels/wasm/task-vector-passes.js';
@@ -59,33 +59,42 @@ export interface InputRange {
   readonly position: number;
 }
 
-/** The |δ| bit patterns of a strided sample of model j's task vector (decoded as the kernels do). */
-export function sampleDeltaPatterns(ranges: readonly InputRange[], model: number, kind: number, width: number, n: number): Uint32Array {
-  const runs = n <= RUNS * RUN_LENGTH ? [[0, n]] : Array.from({ length: RUNS }, (_, r) => [Math.floor((r * (n - RUN_LENGTH)) / (RUNS - 1)), RUN_LENGTH]);
-  const total = runs.reduce((sum, [, length]) => sum + length!, 0);
-  const decode = (range: InputRange): Float32Array => {
-    const values = new Float32Array(total);
-    const bytes = new Uint8Array(Math.max(...runs.map(([, length]) => length!)) * width);
-    let at = 0;
-    for (const [start, length] of runs) {
-      const view = bytes.subarray(0, length! * width);
-      let done = 0;
-      while (done < view.length) done += readSync(range.fd, view, done, view.length - done, range.position + start! * width + done);
-      const data = new DataView(view.buffer, view.byteOffset, view.length);
-      for (let i = 0; i < length!; i++) {
-        if (width === 4) values[at++] = data.getFloat32(i * 4, true);
-        else if (kind === TASK_INPUT_BF16) values[at++] = bf16BitsToF32(data.getUint16(i * 2, true));
-        else values[at++] = f16BitsToF32(data.getUint16(i * 2, true));
-      }
-    }
-    return values;
-  };
-  const base = decode(ranges[0]!);
-  const delta = decode(ranges[model + 1]!);
+/** The sample's runs: RUNS runs of RUN_LENGTH contiguous elements, evenly spaced (the whole tensor when smaller). */
+function sampleRuns(n: number): (readonly [number, number])[] {
+  if (n <= RUNS * RUN_LENGTH) return [[0, n]];
+  return Array.from({ length: RUNS }, (_, r) => [Math.floor((r * (n - RUN_LENGTH)) / (RUNS - 1)), RUN_LENGTH] as const);
+}
+
+/** One input's sampled elements as float32, decoded as the kernels do (bfloat16: the bits shifted up 16). */
+function decodeSample(range: InputRange, runs: readonly (readonly [number, number])[], kind: number, width: number): Float32Array {
+  const total = runs.reduce((sum, [, length]) => sum + length, 0);
+  const raw = new Uint8Array(total * width);
+  let at = 0;
+  for (const [start, length] of runs) {
+    const view = raw.subarray(at, at + length * width);
+    let done = 0;
+    while (done < view.length) done += readSync(range.fd, view, done, view.length - done, range.position + start * width + done);
+    at += view.length;
+  }
+  if (width === 4) return new Float32Array(raw.buffer, 0, total);
+  const values = new Float32Array(total);
+  const halves = new Uint16Array(raw.buffer, 0, total);
+  if (kind === TASK_INPUT_BF16) {
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < total; i++) bits[i] = halves[i]! << 16;
+  } else {
+    for (let i = 0; i < total; i++) values[i] = f16BitsToF32(halves[i]!);
+  }
+  return values;
+}
+
+/** |δ| bit patterns of model j from the decoded samples of the base and the model. */
+function deltaPatterns(base: Float32Array, model: Float32Array): Uint32Array {
   // float32 δ (storing the float64 difference of two float32 values rounds it as the kernels' float32 subtraction)
-  for (let i = 0; i < total; i++) delta[i] = delta[i]! - base[i]!;
+  const delta = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) delta[i] = model[i]! - base[i]!;
   const patterns = new Uint32Array(delta.buffer);
-  for (let i = 0; i < total; i++) patterns[i] = patterns[i]! & 0x7fffffff;
+  for (let i = 0; i < patterns.length; i++) patterns[i] = patterns[i]! & 0x7fffffff;
   return patterns;
 }
 
@@ -129,11 +138,14 @@ export class CutBands {
 
   /** Brackets every request from the inputs' sample and resets the per-range records. */
   prepare(requests: readonly BandRequest[], ranges: readonly InputRange[], kind: number, width: number, n: number): void {
+    // each input's sample read and decoded once (a model's two Breadcrumbs cuts share its patterns)
+    const runs = sampleRuns(n);
+    const base = decodeSample(ranges[0]!, runs, kind, width);
     const sorted = new Map<number, Uint32Array>();
     this.bands = requests.map(({ model, k }) => {
       let patterns = sorted.get(model);
       if (patterns === undefined) {
-        patterns = sampleDeltaPatterns(ranges, model, kind, width, n).sort();
+        patterns = deltaPatterns(base, decodeSample(ranges[model + 1]!, runs, kind, width)).sort();
         sorted.set(model, patterns);
       }
       return bandAround(patterns, k, n, cutBandTuning.margin);
