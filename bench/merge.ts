@@ -5,12 +5,12 @@
  * memory copy bandwidth (TypedArray.set, `cat model > /dev/null`), the I/O floor of a linear merge in Node
  * (bench/merge-floor.ts: the same reads and one output's writes, no arithmetic), modelevo linear (wasm kernels,
  * float32 and float64 arithmetic) `--repeat` times each, alternating, ties, dare_ties, della and breadcrumbs_ties
- * once each, and the same merges by
+ * `--tv-repeat` times each (default once), and the same merges by
  * bench/merge_torch.py. Every merge runs in its own child process so its peak RSS (VmHWM) is its own. Outputs go
  * to /dev/shm (tmpfs) so disk write speed and fsync are measured for neither tool. GB/s = input bytes / wall time.
  * Removes everything at the end.
  *
- *   npm run bench:merge [-- --layers 22 --repeat 3 --skip-torch --skip-ties --methods ties,della --torch-methods ties,dare_ties
+ *   npm run bench:merge [-- --layers 22 --repeat 3 --tv-repeat 1 --skip-torch --skip-ties --methods ties,della --torch-methods ties,dare_ties
  *                          --reference --family <dir>]
  *
  * `--torch-methods` picks the task-vector merges PyTorch also runs (default: ties, the one #16's "≥ 10× PyTorch"
@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   const skipTorch = process.argv.includes('--skip-torch') || torchMissing;
   const withReference = process.argv.includes('--reference');
   const repeat = Number(argValue('--repeat') ?? 3);
+  // this VM's speed drifts by up to ~40% between minutes (same code: ties 7.4 s, then 10.5 s): repeats show it
+  const tvRepeat = Number(argValue('--tv-repeat') ?? 1);
   const keptFamily = argValue('--family');
   const dir = keptFamily ?? mkdtempSync(join(tmpdir(), 'modelevo-bench-merge-'));
   const outRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/modelevo-bench-out-') : mkdtempSync(join(tmpdir(), 'modelevo-bench-out-'));
@@ -139,11 +141,15 @@ async function main(): Promise<void> {
     const torchMethods = torchMethodsArg === 'all' ? familyMethods : torchMethodsArg.split(',');
     for (const method of familyMethods) {
       const out = join(outRoot, `${method}-wasm`);
-      const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
-      // a progress line per merge: the slow ones (not on the fast path yet) take minutes
-      console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
-      rows.push({ label: `modelevo ${method} (wasm)`, runs: [run] });
-      rmSync(out, { recursive: true, force: true });
+      const runs: ChildRun[] = [];
+      for (let r = 0; r < tvRepeat; r++) {
+        const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
+        // a progress line per merge: the slow ones (not on the fast path yet) take minutes
+        console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
+        runs.push(run);
+        rmSync(out, { recursive: true, force: true });
+      }
+      rows.push({ label: `modelevo ${method} (wasm)`, runs });
       if (!skipTorch && torchMethods.includes(method)) rows.push({ label: `PyTorch ${method}`, runs: [torchRun(method, folders, outRoot)] });
     }
 
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
     const copySeconds = inputBytes / copyGBs / 1e9;
     console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; input ${(inputBytes / 1e9).toFixed(2)} GB per merge; largest tensor ${(largestTensor / 1e6).toFixed(0)} MB; RSS bound 3 × largest × 4 inputs = ${((3 * largestTensor * 4) / 1e9).toFixed(2)} GB`);
     console.log(`copy-bandwidth bound: ${(inputBytes / 1e9).toFixed(2)} GB / ${copyGBs.toFixed(2)} GB/s = ${copySeconds.toFixed(3)} s (1.5× = ${(1.5 * copySeconds).toFixed(3)} s)`);
-    console.log(`best of ${repeat} for the linear rows (every run: seconds column of the list below); one run each otherwise`);
+    console.log(`best of ${repeat} for the linear rows, of ${tvRepeat} for the modelevo task-vector rows (every run: the list below); PyTorch one run each`);
     console.log('| merge | seconds (best) | median | GB/s of input | / copy bound | CPU s | vs PyTorch | peak RSS | RSS / (largest × inputs) |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) {
