@@ -19,3 +19,4 @@ export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16
 export { deltaBand } from './select-band';
 export { taskVectorFinal } from './task-vector-final';
 export { tiesCombineF32 } from './task-vector-mix-f32';
+export { dareNorms } from './dare-norms';

@@ -51,7 +51,7 @@ function field(record: usize, f: i32): f64 {
 // `lanes` (1..4) elements of a raw block from element i as float32 lanes (the rest +0)
 // @ts-ignore: decorator
 @inline
-function decode4(p: usize, i: i32, kind: i32, lanes: i32): v128 {
+export function decode4(p: usize, i: i32, kind: i32, lanes: i32): v128 {
   let bits: v128;
   if (lanes == 4) {
     bits = kind == IN_F32 ? v128.load(p + (<usize>i << 2)) : v128.load16x4_u(p + (<usize>i << 1));

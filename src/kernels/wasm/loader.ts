@@ -50,6 +50,21 @@ export interface KernelExports {
     /** byte address of one float64 l1 rescale factor per model, or 0 for none */
     factors: number,
   ): void;
+  /** Σ|δ| of one l1 block before and after a DARE mask, from the raw blocks (assembly/dare-norms.ts) */
+  dareNorms(
+    raw: number,
+    base: number,
+    n: number,
+    kind: number,
+    status: number,
+    indexStart: number,
+    k0: number,
+    k1: number,
+    keepBelow: number,
+    scale: number,
+    before: number,
+    after: number,
+  ): void;
   /** tiesCombineF64's contract in float32 arithmetic for 1..4 models (assembly/task-vector-mix-f32.ts); 1 at status: a result not finite */
   tiesCombineF32(
     out: number,

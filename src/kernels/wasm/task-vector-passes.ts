@@ -263,7 +263,9 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const rawPointers = new Uint32Array(memory.buffer, rawTable, inputs);
   // the select levels of bfloat16/float32 inputs count δ straight from the raw blocks, never storing it
   const selects = job.mode === PASS_LOAD && (job.histograms !== 0 || job.bands.length > 0);
-  const direct = fused || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
+  // the l1 norms of DARE masks (no cut to select) straight from the raw blocks too: assembly/dare-norms.ts
+  const dareNorms = job.mode === PASS_LOAD && job.normsBefore !== 0 && !selects && job.records.every((r) => r.kind === KEEP_DARE || r.kind === KEEP_ALL);
+  const direct = fused || dareNorms || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
   // whole blocks per read (one block when raw bytes are kept: those reads go to the kept region)
   const readElements = job.retained !== 0 ? job.blockElements : Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
   let chunkStart = 0;
@@ -306,9 +308,17 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         if (job.normsBefore === 0) continue;
         // blocks are whole l1 blocks of the tensor (the caller aligns them), so the partials match l1Norm's
         const block = job.normsBefore + (j * job.blocks + index / job.blockElements) * 8;
+        const afterBlock = block - job.normsBefore + job.normsAfter;
+        if (dareNorms) {
+          const p = job.records[j]!.params;
+          // a model that keeps everything: the mask of a draw bound past 2³², no scale
+          if (job.records[j]!.kind === KEEP_ALL) kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, 0, 0, 2 ** 33, 1, block, afterBlock);
+          else kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, p[0]!, p[1]!, p[2]!, p[3]!, block, afterBlock);
+          continue;
+        }
         kernels.absSumBlocks(delta, length, block);
         sparsifyBlock(kernels, memory, job.records[j]!, delta, length, index);
-        kernels.absSumBlocks(delta, length, block - job.normsBefore + job.normsAfter);
+        kernels.absSumBlocks(delta, length, afterBlock);
       }
     } else if (job.mode === PASS_LEVEL2) {
       for (const [model, prefix, histogram] of job.cuts) {
