@@ -8,7 +8,9 @@ import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
-import { bandAround, cutBandTuning } from './fused-cut-bands.js';
+import { bandAround, cutBandTuning, descendSummed } from './fused-cut-bands.js';
+import { descendHistogram } from '../kernels/reference/select.js';
+import fc from 'fast-check';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
 import { collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
@@ -146,4 +148,23 @@ test('bandAround brackets the sample quantile: about k/n ± margin of the sample
   // near the top there is no upper end, near the bottom the band reaches 0
   assert.deepEqual(bandAround(sorted, 1, 1000, 0.125), [sorted[1000 - 1 - 126]!, 0xffffffff]);
   assert.deepEqual(bandAround(sorted, 1000, 1000, 0.125), [0, sorted[1000 - 1 - 875]!]);
+});
+
+test('descendSummed: descendHistogram of the bin-wise sum of the ranges\' histograms', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 40 }).chain((bins) => fc.array(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: bins, maxLength: bins }), { minLength: 1, maxLength: 3 })),
+      fc.nat(),
+      (ranges, pick) => {
+        const histograms = ranges.map((counts) => Uint32Array.from(counts));
+        const total = histograms[0]!.map((_, b) => histograms.reduce((sum, h) => sum + h[b]!, 0));
+        const entries = total.reduce((a, b) => a + b, 0);
+        fc.pre(entries > 0);
+        const rank = 1 + (pick % entries);
+        assert.deepEqual(descendSummed(histograms, rank), descendHistogram(total, rank));
+      },
+    ),
+    { numRuns: 300, seed: 16 },
+  );
+  assert.throws(() => descendSummed([Uint32Array.of(1, 0), Uint32Array.of(0, 1)], 3), /fewer than 3/);
 });

@@ -15,7 +15,6 @@
 import { readSync } from 'node:fs';
 import { invariant } from '../core/errors.js';
 import { f16BitsToF32 } from '../core/float16.js';
-import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { LEVEL1_BINS, LEVEL1_SHIFT, LEVEL2_BINS } from '../kernels/wasm/task-vector-passes.js';
 import { TASK_INPUT_BF16 } from '../kernels/wasm/task-vector-from-files.js';
@@ -110,6 +109,22 @@ export function bandAround(sorted: Uint32Array, k: number, n: number, margin: nu
   return [lo, hi];
 }
 
+/**
+ * descendHistogram of the bin-wise sum of equally long histograms, summed while descending from the top bin, so
+ * the bins below the answer are never read (the ranges' histograms are not added up into a new array first).
+ */
+export function descendSummed(histograms: readonly Uint32Array[], rank: number): { bucket: number; above: number } {
+  let above = 0;
+  const bins = histograms[0]?.length ?? 0;
+  for (let bucket = bins - 1; bucket >= 0; bucket--) {
+    let count = 0;
+    for (const histogram of histograms) count += histogram[bucket]!;
+    if (above + count >= rank) return { bucket, above };
+    above += count;
+  }
+  invariant(false, () => `histograms hold fewer than ${rank} entries`);
+}
+
 export class CutBands {
   private readonly records: Uint32Array;
   private readonly gathered: Uint32Array;
@@ -191,12 +206,8 @@ export class CutBands {
     const gatheredAt = (p: number, s: number): number => this.gathered.byteOffset + (p * this.slots + s) * (this.capacity + SPARE) * 4;
     await this.histograms(used, slots, (p, s) => [gatheredAt(p, s), field(p, s, 1), 31, 0, LEVEL1_SHIFT, LEVEL1_BINS - 1, this.level1.byteOffset + (p * this.slots + s) * LEVEL1_BINS * 4]);
     const buckets = wants.map(({ need, loBin, hiBin }, s) => {
-      const total = new Uint32Array(hiBin - loBin + 1);
-      for (let p = 0; p < used; p++) {
-        const at = (p * this.slots + s) * LEVEL1_BINS + loBin;
-        for (let b = 0; b < total.length; b++) total[b] = total[b]! + this.level1[at + b]!;
-      }
-      const top = descendHistogram(total, need);
+      const perRange = Array.from({ length: used }, (_, p) => this.level1.subarray((p * this.slots + s) * LEVEL1_BINS + loBin, (p * this.slots + s) * LEVEL1_BINS + hiBin + 1));
+      const top = descendSummed(perRange, need);
       return { bucket: loBin + top.bucket, above: top.above };
     });
     this.level2.fill(0, 0, used * this.slots * LEVEL2_BINS);
@@ -204,16 +215,14 @@ export class CutBands {
     return wants.map(({ need }, s) => {
       const { bucket, above } = buckets[s]!;
       const perRange = Array.from({ length: used }, (_, p) => this.level2.subarray((p * this.slots + s) * LEVEL2_BINS, (p * this.slots + s + 1) * LEVEL2_BINS));
-      const total = new Uint32Array(LEVEL2_BINS);
-      for (const counts of perRange) for (let b = 0; b < LEVEL2_BINS; b++) total[b] = total[b]! + counts[b]!;
-      const low = descendHistogram(total, need - above);
+      const low = descendSummed(perRange, need - above);
       const tieStarts: number[] = [];
       let ties = 0;
       for (const counts of perRange) {
         tieStarts.push(ties);
         ties += counts[low.bucket]!;
       }
-      return { pattern: ((bucket << LEVEL1_SHIFT) | low.bucket) >>> 0, countEqual: total[low.bucket]!, tiesToKeep: need - above - low.above, tieStarts };
+      return { pattern: ((bucket << LEVEL1_SHIFT) | low.bucket) >>> 0, countEqual: ties, tiesToKeep: need - above - low.above, tieStarts };
     });
   }
 
