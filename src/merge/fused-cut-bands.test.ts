@@ -8,7 +8,7 @@ import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
-import { bandAround, cutBandTuning, descendSummed } from './fused-cut-bands.js';
+import { bandAround, cutBandTuning, descendSummed, selectAscending } from './fused-cut-bands.js';
 import { descendHistogram } from '../kernels/reference/select.js';
 import fc from 'fast-check';
 import { buildMergePlan } from './plan.js';
@@ -142,12 +142,14 @@ for (const { method, inputs, tied, tuning, passes, label } of CASES) {
 test('bandAround brackets the sample quantile: about k/n ± margin of the sample lies above hi / at or above lo', () => {
   const sorted = Uint32Array.from({ length: 1000 }, (_, i) => 1000 + i * 3);
   // quantile 0.25 ± 0.125 (exact in binary): 125 sample entries above hi, 375 above lo (lo itself is inside)
-  const [lo, hi] = bandAround(sorted, 250, 1000, 0.125);
+  // the sample in any order (bandAround reorders it in place)
+  const shuffled = (): Uint32Array => Uint32Array.from(sorted).sort((a, b) => ((a * 7919) % 1009) - ((b * 7919) % 1009));
+  const [lo, hi] = bandAround(shuffled(), 250, 1000, 0.125);
   assert.equal(sorted.filter((p) => p > hi).length, 125);
   assert.equal(sorted.filter((p) => p > lo).length, 375);
   // near the top there is no upper end, near the bottom the band reaches 0
-  assert.deepEqual(bandAround(sorted, 1, 1000, 0.125), [sorted[1000 - 1 - 126]!, 0xffffffff]);
-  assert.deepEqual(bandAround(sorted, 1000, 1000, 0.125), [0, sorted[1000 - 1 - 875]!]);
+  assert.deepEqual(bandAround(shuffled(), 1, 1000, 0.125), [sorted[1000 - 1 - 126]!, 0xffffffff]);
+  assert.deepEqual(bandAround(shuffled(), 1000, 1000, 0.125), [0, sorted[1000 - 1 - 875]!]);
 });
 
 test('descendSummed: descendHistogram of the bin-wise sum of the ranges\' histograms', () => {
@@ -167,4 +169,15 @@ test('descendSummed: descendHistogram of the bin-wise sum of the ranges\' histog
     { numRuns: 300, seed: 16 },
   );
   assert.throws(() => descendSummed([Uint32Array.of(1, 0), Uint32Array.of(0, 1)], 3), /fewer than 3/);
+});
+
+test('selectAscending: the entry a sort would put at each position, with heavy ties', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 200 }), fc.nat(), (values, pick) => {
+      const sorted = Uint32Array.from(values).sort();
+      const at = pick % values.length;
+      assert.equal(selectAscending(Uint32Array.from(values), at), sorted[at]);
+    }),
+    { numRuns: 500, seed: 16 },
+  );
 });
