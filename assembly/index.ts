@@ -16,7 +16,7 @@ export { linearF32 } from './merge-f32';
 export { kinshipMoments, kinshipRecordLength, KINSHIP_BLOCK, KINSHIP_SQDIFF, KINSHIP_IN_BF16 } from './kinship';
 export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, dellaRows, dellaScratchBytes, absSumBlocks } from './sparsify';
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
-export { deltaBand } from './select-band';
+export { deltaBand, absHistogramPrefixMany } from './select-band';
 export { taskVectorFinal } from './task-vector-final';
 export { tiesCombineF32 } from './task-vector-mix-f32';
 export { dareNorms } from './dare-norms';

@@ -4,6 +4,7 @@
 // selected among the few gathered patterns, so no second read of the inputs is needed (issue #16).
 
 import { exponentAllOnes } from './bits';
+import { absHistogramPrefix } from './sparsify';
 
 const ABS: u32 = 0x7fffffff;
 const BF16: i32 = 1;
@@ -129,4 +130,15 @@ export function deltaBand(
 @inline
 function lanesSum(v: v128): u32 {
   return <u32>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
+}
+
+/**
+ * absHistogramPrefix for `count` jobs of 7 u32 each at `table` (x, n, prefixShift, prefix, shift, mask, hist): one
+ * worker call for every cut of a range (src/merge/fused-cut-bands.ts `resolve`) instead of one call per cut.
+ */
+export function absHistogramPrefixMany(table: usize, count: i32): void {
+  for (let c = 0; c < count; c++) {
+    const at = table + <usize>c * 28;
+    absHistogramPrefix(load<u32>(at), load<i32>(at, 4), load<i32>(at, 8), load<u32>(at, 12), load<i32>(at, 16), load<u32>(at, 20), load<u32>(at, 24));
+  }
 }

@@ -33,6 +33,8 @@ const RUN_LENGTH = 128;
 const RECORD = 4;
 const NO_UPPER = 0xffffffff;
 const SPARE = 4;
+/** u32 arguments of one absHistogramPrefix call */
+const JOB = 7;
 /**
  * most gathered patterns per range and cut (32 MiB): the wasm memory (4 GiB) also holds the whole-vector path's
  * tensor-sized buffers, so the bands of a very large tensor (a 7B model's embedding) take the fallback instead
@@ -159,6 +161,8 @@ export class CutBands {
   private readonly gathered: Uint32Array;
   private readonly level1: Uint32Array;
   private readonly level2: Uint32Array;
+  /** per range and cut, the 7 arguments of one absHistogramPrefix call (absHistogramPrefixMany) */
+  private readonly jobTable: Uint32Array;
   private readonly capacity: number;
   private bands: (readonly [number, number])[] = [];
 
@@ -178,6 +182,7 @@ export class CutBands {
     this.gathered = arena.u32(parts * slots * (this.capacity + SPARE));
     this.level1 = arena.u32(parts * slots * LEVEL1_BINS);
     this.level2 = arena.u32(parts * slots * LEVEL2_BINS);
+    this.jobTable = arena.u32(parts * slots * JOB);
   }
 
   /** Brackets every request from the inputs' sample and resets the per-range records. */
@@ -255,18 +260,19 @@ export class CutBands {
     });
   }
 
-  /** absHistogramPrefix over every cut's gathered patterns, one job per range (the ranges run in parallel). */
+  /** absHistogramPrefix over every cut's gathered patterns: one job per range (the ranges run in parallel) for all cuts. */
   private async histograms(used: number, slots: number, args: (part: number, slot: number) => number[]): Promise<void> {
-    for (let s = 0; s < slots; s++) {
-      await this.pool.runSplit(
-        'absHistogramPrefix',
-        used,
-        (start, length) => {
-          invariant(length === 1, () => `cut bands: a histogram job over ${length} ranges`);
-          return args(start, s);
-        },
-        { align: 1, minParallel: 1 },
-      );
+    for (let p = 0; p < used; p++) {
+      for (let s = 0; s < slots; s++) this.jobTable.set(args(p, s), (p * this.slots + s) * JOB);
     }
+    await this.pool.runSplit(
+      'absHistogramPrefixMany',
+      used,
+      (start, length) => {
+        invariant(length === 1, () => `cut bands: a histogram job over ${length} ranges`);
+        return [this.jobTable.byteOffset + start * this.slots * JOB * 4, slots];
+      },
+      { align: 1, minParallel: 1 },
+    );
   }
 }

@@ -86,6 +86,8 @@ export interface KernelExports {
   kinshipRecordLength(count: number, flags: number): number;
   /** task-vector sparsifiers (assembly/sparsify.ts) */
   absHistogramPrefix(x: number, n: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
+  /** absHistogramPrefix for `count` argument records of 7 u32 at `table` (assembly/select-band.ts) */
+  absHistogramPrefixMany(table: number, count: number): void;
   keepBand(
     src: number,
     dst: number,
@@ -173,6 +175,7 @@ export type KernelFunctionName =
   | 'findNonFinite'
   | 'kinshipMoments'
   | 'absHistogramPrefix'
+  | 'absHistogramPrefixMany'
   | 'keepBand'
   | 'dareKeep'
   | 'dellaRows'
@@ -195,6 +198,7 @@ export const KERNEL_FUNCTION_NAMES: readonly KernelFunctionName[] = [
   'findNonFinite',
   'kinshipMoments',
   'absHistogramPrefix',
+  'absHistogramPrefixMany',
   'keepBand',
   'dareKeep',
   'dellaRows',
