@@ -20,11 +20,12 @@ function blockSum(a: v128, b: v128): f64 {
  * For n ≤ 16,384 elements of one l1 block (kind TASK_INPUT_*: 0 float32, 1 bfloat16, 2 float16): stores Σ|δ| at
  * `before` and Σ|kept δ| at `after` (float64), with δ kept where the draw of (indexStart + i, k0, k1) is below
  * keepBelow (every δ when keepBelow ≥ 2³²) and multiplied by `scale` (rounded to float32) when scale ≠ 1; stores
- * 1 at `status` when x or base holds NaN/±Inf.
+ * 1 at `status` when x or base holds NaN/±Inf. With mask ≠ 0, also stores the mask: one byte per four
+ * elements (bit l for element 4g + l kept), for the FINAL pass to read instead of drawing again (KEEP_MASK).
  */
 export function dareNorms(
   raw: usize, base: usize, n: i32, kind: i32, status: usize,
-  indexStart: u32, k0: u32, k1: u32, keepBelow: f64, scale: f64, before: usize, after: usize,
+  indexStart: u32, k0: u32, k1: u32, keepBelow: f64, scale: f64, before: usize, after: usize, mask: usize,
 ): void {
   const ceiling = Math.ceil(keepBelow);
   const keepAll = ceiling > 4294967295.0;
@@ -51,6 +52,7 @@ export function dareNorms(
     sumHigh = f64x2.add(sumHigh, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
     const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
     const keep = keepAll ? i32x4.splat(-1) : i32x4.lt_u(draw, bound);
+    if (mask != 0) store<u8>(mask + (<usize>i >> 2), <u8>i32x4.bitmask(keep));
     const kept = f32x4.abs(v128.and(scaled ? scaleF32x4(d, scale) : d, keep));
     keptLow = f64x2.add(keptLow, f64x2.promote_low_f32x4(kept));
     keptHigh = f64x2.add(keptHigh, f64x2.promote_low_f32x4(v128.shuffle<u32>(kept, kept, 2, 3, 0, 1)));

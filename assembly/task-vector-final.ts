@@ -20,6 +20,8 @@ const IN_F16: i32 = 2;
 const KEEP_ALL: i32 = 0;
 const KEEP_BAND: i32 = 1;
 const KEEP_DARE: i32 = 2;
+// DARE's mask as stored by the LOAD pass (assembly/dare-norms.ts): a byte per four elements
+const KEEP_MASK: i32 = 4;
 const OUT_F32: i32 = 0;
 const OUT_BF16: i32 = 1;
 // a model's record: 9 float64 (kind, then KEEP_BAND: low, lowFirst, lowLast, high, highFirst, highLast, scale,
@@ -35,6 +37,8 @@ const F: usize = 64;
 const SCALE: usize = 80;
 const ALL: usize = 88;
 const KIND: usize = 92;
+// KEEP_MASK: byte address of the mask of the tensor's element 0 (after the float32 weight W32 at 96)
+const MASK: usize = 112;
 const PLAIN: usize = 4 * MODEL_BYTES;
 const LAMBDA: usize = 4 * MODEL_BYTES + 16;
 // the float32 mix's splatted weight (per model), divisor and λ
@@ -119,6 +123,12 @@ function sparsify4(v: v128, m: usize, index: v128, record: usize, lanes: i32, va
   if (kind == KEEP_ALL) return v;
   const scale = load<f64>(m, SCALE);
   if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, lanes, valid, record);
+  if (kind == KEEP_MASK) {
+    // the byte of the group: record field 0 is the mask of the tensor's element 0, lanes are multiples of 4
+    const byte = <i32>load<u8>(<usize>load<u32>(m, MASK) + (<usize>i32x4.extract_lane(index, 0) >>> 2));
+    const keep = i32x4.ne(v128.and(i32x4.splat(byte), i32x4(1, 2, 4, 8)), i32x4.splat(0));
+    return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, keep);
+  }
   if (kind == KEEP_DARE) {
     const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, v128.load(m, A))), v128.load(m, B)));
     const keep = load<i32>(m, ALL) != 0 ? i32x4.splat(-1) : i32x4.lt_u(draw, v128.load(m, C));
@@ -210,6 +220,7 @@ export function taskVectorFinal(
     store<f64>(m, scaleOf(modelKind, record), SCALE);
     store<i32>(m, keepsAll(modelKind, record) ? 1 : 0, ALL);
     store<i32>(m, modelKind, KIND);
+    store<u32>(m, modelKind == KEEP_MASK ? <u32>field(record, 0) : 0, MASK);
     v128.store(m, f32x4.splat(j < count ? <f32>load<f64>(weights + (<usize>j << 3)) : 0), W32);
   }
   v128.store(work, f64x2.splat(plainDivisor), PLAIN);
@@ -343,7 +354,7 @@ function keepsAll(kind: i32, record: usize): bool {
 @inline
 function scaleOf(kind: i32, record: usize): f64 {
   if (kind == KEEP_BAND) return field(record, 6);
-  return kind == KEEP_DARE ? field(record, 3) : 1;
+  return kind == KEEP_DARE || kind == KEEP_MASK ? field(record, 3) : 1;
 }
 
 // `lanes` float32 results encoded at element i of `out`

@@ -26,6 +26,7 @@ import {
   KEEP_ALL,
   KEEP_BAND,
   KEEP_DARE,
+  KEEP_MASK,
   KEEP_NONE,
   LEVEL1_BINS,
   LEVEL2_BINS,
@@ -117,6 +118,9 @@ export class FusedTaskVectors {
   private readonly level2: Uint32Array;
   private readonly normsBefore: Float64Array;
   private readonly normsAfter: Float64Array;
+  /** DARE keep masks from the LOAD pass (KEEP_MASK), maskStride bytes per model */
+  private readonly masks: Uint32Array;
+  private readonly maskStride: number;
   private readonly ties: Int32Array;
   private readonly scratch: { readonly base: number; readonly stride: number };
   private readonly blocks: number;
@@ -143,6 +147,9 @@ export class FusedTaskVectors {
     const random = config.sparsifier === 'random';
     this.normsBefore = arena.f64(random ? models * this.blocks : 1);
     this.normsAfter = arena.f64(random ? models * this.blocks : 1);
+    // a byte per four elements and model (assembly/dare-norms.ts)
+    this.maskStride = random ? Math.ceil(maxNumel / 4 / 64) * 64 : 0;
+    this.masks = arena.u32(random ? (models * this.maskStride) / 4 : 1);
     const ties = arena.u32(parts * models * 2);
     this.ties = new Int32Array(ties.buffer, ties.byteOffset, ties.length);
     const stride = taskVectorPassScratchBytes(models + 1, L1_BLOCK);
@@ -185,6 +192,10 @@ export class FusedTaskVectors {
     const plan = this.planModels(job, n);
     const cuts = plan.cuts;
     const l1 = plan.records.some((r) => r.kind === KEEP_DARE) && job.rescale === 'l1';
+    const fused = finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS;
+    // DARE masks drawn once: the LOAD pass keeps them (it draws them for the l1 norms), the fused FINAL kernel reads them
+    const maskOf = (j: number): number => (l1 && fused ? this.masks.byteOffset + j * this.maskStride : 0);
+    const loadRecords = plan.records.map((r, j) => (r.kind === KEEP_DARE ? { kind: KEEP_DARE, params: [...r.record.params, maskOf(j)] } : r.record));
     const parts = this.pool.partCount;
     const bands = cuts.length > 0 ? this.bands : undefined;
     bands?.prepare(cuts, ranges, kind, width, n);
@@ -203,7 +214,7 @@ export class FusedTaskVectors {
           normsAfter: l1 ? this.normsAfter.byteOffset : 0,
           blocks: this.blocks,
           bands: histograms || bands === undefined ? [] : bands.loadBands(cuts, part),
-          records: plan.records.map((r) => r.record),
+          records: loadRecords,
         });
       });
       filled = true;
@@ -224,7 +235,6 @@ export class FusedTaskVectors {
     const outWidth = BYTES[tensor.dtype]!;
     const outKind = tensor.dtype === 'F32' ? OUT_F32 : tensor.dtype === 'BF16' ? OUT_BF16 : OUT_F16;
     const target = sink.tensorTarget !== undefined && sink.markWritten !== undefined ? sink.tensorTarget(tensor.name) : undefined;
-    const fused = finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS;
     const final = async (float32: boolean): Promise<void> => {
       // the pass advances each range's tie numbers: they start from the cuts' numbering on every run
       for (let part = 0; part < used; part++) {
@@ -239,7 +249,9 @@ export class FusedTaskVectors {
         taskVectorPassArgs({
         mode: PASS_FINAL,
         ...common(offset, length, part),
-        records: parsed.map((r, j) => finalRecord(r, j, this.ties.byteOffset + (part * models + j) * 8)),
+        records: parsed.map((r, j) =>
+          maskOf(j) !== 0 && r.kind === KEEP_DARE ? { kind: KEEP_MASK, params: [maskOf(j), 0, 0, r.scale] } : finalRecord(r, j, this.ties.byteOffset + (part * models + j) * 8),
+        ),
         weights: this.buffers.weightTable.byteOffset,
         factors: factors.every((f) => f === 1) ? 0 : this.buffers.factorTable.byteOffset,
         plainDivisor: job.plainDivisor,

@@ -9,7 +9,7 @@ import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from './task-vector-f
 // rescale: decodeTaskVector (base, then δ = x − base) + absSumBlocks + dareKeep + absSumBlocks. The two float64
 // norms must be the same bits (their summation order decides the l1 factor's last bits), and so must the status,
 // for bfloat16, float16 and float32 blocks of every length up to a whole l1 block, with scale 1 and ≠ 1, a keep-all
-// bound, and NaN/±Inf inputs.
+// bound, and NaN/±Inf inputs; and the mask it keeps for the FINAL pass holds dareKeep's decisions.
 
 const memory = createSharedMemory(64 * 65536);
 const kernels = instantiateKernels(loadKernelModule(), memory);
@@ -23,6 +23,7 @@ test('dareNorms: the norms before and after the mask are the bits of decodeTaskV
   const rawBase = rawX + 4 * BLOCK;
   const base = rawBase + 4 * BLOCK;
   const delta = base + 4 * BLOCK;
+  const mask = delta + 4 * BLOCK;
   const f64 = new Float64Array(memory.buffer);
   const i32 = new Int32Array(memory.buffer);
   fc.assert(
@@ -64,8 +65,14 @@ test('dareNorms: the norms before and after the mask are the bits of decodeTaskV
         i32[status / 4] = 0;
         f64[norms / 8] = -1;
         f64[norms / 8 + 1] = -1;
-        kernels.dareNorms(rawX, rawBase, n, kind, status, indexStart, k0, k1, keepBelow, scale, norms, norms + 8);
+        kernels.dareNorms(rawX, rawBase, n, kind, status, indexStart, k0, k1, keepBelow, scale, norms, norms + 8, mask);
         const got = [f64[norms / 8]!, f64[norms / 8 + 1]!, i32[status / 4]!];
+        // the mask: bit l of byte g is dareKeep's decision for element 4g + l (kept ones of a vector of ones)
+        new Float32Array(memory.buffer, delta, n).fill(1);
+        kernels.dareKeep(delta, delta, n, indexStart, k0, k1, keepBelow, 1);
+        const kept = new Float32Array(memory.buffer, delta, n);
+        const bytes = new Uint8Array(memory.buffer, mask, Math.ceil(n / 4));
+        for (let i = 0; i < n; i++) assert.equal((bytes[i >> 2]! >> (i & 3)) & 1, kept[i] === 1 ? 1 : 0, `mask bit of element ${i}`);
         if (poison) assert.equal(got[2], 1, 'status flags the infinite base value');
         else assert.deepEqual(got, expected);
         if (!poison) assert.ok(Object.is(got[0], expected[0]) && Object.is(got[1], expected[1]));

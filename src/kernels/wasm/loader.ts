@@ -64,6 +64,8 @@ export interface KernelExports {
     scale: number,
     before: number,
     after: number,
+    /** byte address for the mask (a byte per four elements), or 0 */
+    mask: number,
   ): void;
   /** tiesCombineF64's contract in float32 arithmetic for 1..4 models (assembly/task-vector-mix-f32.ts); 1 at status: a result not finite */
   tiesCombineF32(

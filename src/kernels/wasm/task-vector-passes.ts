@@ -34,6 +34,8 @@ export const KEEP_ALL = 0;
 export const KEEP_BAND = 1;
 export const KEEP_DARE = 2;
 export const KEEP_NONE = 3;
+/** DARE's mask as the LOAD pass stored it (fused FINAL kernel only): [mask address of element 0, 0, 0, scale] */
+export const KEEP_MASK = 4;
 
 /** output encodings of the FINAL pass */
 export const OUT_F32 = 0;
@@ -88,7 +90,8 @@ export const finalPassTuning = { fused: true };
 
 /**
  * A model's sparsifier: KEEP_BAND [low, lowFirst, lowLast, high, highFirst, highLast, scale, ties] (ties: byte
- * address of this range's i32 pair of tie numbers, advanced by the pass); KEEP_DARE [k0, k1, keepBelow, scale].
+ * address of this range's i32 pair of tie numbers, advanced by the pass); KEEP_DARE [k0, k1, keepBelow, scale,
+ * and in the LOAD pass the address where dareNorms keeps the mask, or 0]; KEEP_MASK [mask address, 0, 0, scale].
  */
 export interface ModelRecord {
   readonly kind: number;
@@ -312,8 +315,10 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         if (dareNorms) {
           const p = job.records[j]!.params;
           // a model that keeps everything: the mask of a draw bound past 2³², no scale
-          if (job.records[j]!.kind === KEEP_ALL) kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, 0, 0, 2 ** 33, 1, block, afterBlock);
-          else kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, p[0]!, p[1]!, p[2]!, p[3]!, block, afterBlock);
+          // p[4]: where to keep the mask for the FINAL pass (KEEP_MASK), a byte per four elements from element 0
+          const mask = p[4] ? p[4] + index / 4 : 0;
+          if (job.records[j]!.kind === KEEP_ALL) kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, 0, 0, 2 ** 33, 1, block, afterBlock, 0);
+          else kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, p[0]!, p[1]!, p[2]!, p[3]!, block, afterBlock, mask);
           continue;
         }
         kernels.absSumBlocks(delta, length, block);
