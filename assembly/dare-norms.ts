@@ -6,7 +6,7 @@
 // no float32 block is written and read back.
 
 import { exponentAllOnes } from './bits';
-import { lowbias32x4, scaleF32x4 } from './sparsify';
+import { dareBound, dareKeep4, dareKeepsAll, scaleF32x4 } from './sparsify';
 import { decode4 } from './task-vector-final';
 
 // the block's four-lane sum as absSumBlocks forms it
@@ -27,10 +27,8 @@ export function dareNorms(
   raw: usize, base: usize, n: i32, kind: i32, status: usize,
   indexStart: u32, k0: u32, k1: u32, keepBelow: f64, scale: f64, before: usize, after: usize, mask: usize,
 ): void {
-  const ceiling = Math.ceil(keepBelow);
-  const keepAll = ceiling > 4294967295.0;
-  // for an integer draw u: u < keepBelow ⇔ u < ceil(keepBelow)
-  const bound = i32x4.splat(keepAll ? 0 : <i32><u32>ceiling);
+  const keepAll = dareKeepsAll(keepBelow);
+  const bound = dareBound(keepBelow);
   const scaled = scale != 1.0;
   const k0v = i32x4.splat(k0);
   const k1v = i32x4.splat(k1);
@@ -50,8 +48,7 @@ export function dareNorms(
     const v = f32x4.abs(d);
     sumLow = f64x2.add(sumLow, f64x2.promote_low_f32x4(v));
     sumHigh = f64x2.add(sumHigh, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
-    const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
-    const keep = keepAll ? i32x4.splat(-1) : i32x4.lt_u(draw, bound);
+    const keep = dareKeep4(index, k0v, k1v, bound, keepAll);
     if (mask != 0) store<u8>(mask + (<usize>i >> 2), <u8>i32x4.bitmask(keep));
     const kept = f32x4.abs(v128.and(scaled ? scaleF32x4(d, scale) : d, keep));
     keptLow = f64x2.add(keptLow, f64x2.promote_low_f32x4(kept));

@@ -178,11 +178,30 @@ function keepBandFrom(
  * DARE: dst[i] = src[i]·scale where the draw of global index indexStart + i is below keepBelow (= density·2^32,
  * so draw < keepBelow ⇔ draw/2^32 < density), else +0. dst may equal src.
  */
+// DARE's keep bound: for an integer draw u, u < keepBelow ⇔ u < ceil(keepBelow); none when every draw is kept
+// @ts-ignore: decorator
+@inline
+export function dareKeepsAll(keepBelow: f64): bool {
+  return Math.ceil(keepBelow) > 4294967295.0;
+}
+
+// @ts-ignore: decorator
+@inline
+export function dareBound(keepBelow: f64): v128 {
+  return i32x4.splat(dareKeepsAll(keepBelow) ? 0 : <i32><u32>Math.ceil(keepBelow));
+}
+
+// the keep lanes of four elements with global indices `index` (k0v, k1v splatted stream keys)
+// @ts-ignore: decorator
+@inline
+export function dareKeep4(index: v128, k0v: v128, k1v: v128, bound: v128, keepAll: bool): v128 {
+  if (keepAll) return i32x4.splat(-1);
+  return i32x4.lt_u(lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v)), bound);
+}
+
 export function dareKeep(src: usize, dst: usize, n: i32, indexStart: u32, k0: u32, k1: u32, keepBelow: f64, scale: f64): void {
-  const ceiling = Math.ceil(keepBelow);
-  const keepAll = ceiling > 4294967295.0;
-  // for an integer draw u: u < keepBelow ⇔ u < ceil(keepBelow)
-  const bound = i32x4.splat(keepAll ? 0 : <i32><u32>ceiling);
+  const keepAll = dareKeepsAll(keepBelow);
+  const bound = dareBound(keepBelow);
   const scaled = scale != 1.0;
   const k0v = i32x4.splat(k0);
   const k1v = i32x4.splat(k1);
@@ -190,8 +209,7 @@ export function dareKeep(src: usize, dst: usize, n: i32, indexStart: u32, k0: u3
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
-    const keep = keepAll ? i32x4.splat(-1) : i32x4.lt_u(draw, bound);
+    const keep = dareKeep4(index, k0v, k1v, bound, keepAll);
     const v = v128.load(src + o);
     v128.store(dst + o, v128.and(scaled ? scaleF32x4(v, scale) : v, keep));
     index = i32x4.add(index, i32x4.splat(4));

@@ -9,7 +9,7 @@
 
 import { f32x4ToBf16Bits } from './bits';
 import { f16x4ToF32Bits, f32x4ToF16Bits } from './convert';
-import { lowbias32x4, scaleF32x4 } from './sparsify';
+import { dareBound, dareKeep4, dareKeepsAll, scaleF32x4 } from './sparsify';
 import { exponentAllOnes } from './bits';
 import { mix4F32, weighted4 } from './task-vector-mix-f32';
 
@@ -130,8 +130,7 @@ function sparsify4(v: v128, m: usize, index: v128, record: usize, lanes: i32, va
     return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, keep);
   }
   if (kind == KEEP_DARE) {
-    const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, v128.load(m, A))), v128.load(m, B)));
-    const keep = load<i32>(m, ALL) != 0 ? i32x4.splat(-1) : i32x4.lt_u(draw, v128.load(m, C));
+    const keep = dareKeep4(index, v128.load(m, A), v128.load(m, B), v128.load(m, C), load<i32>(m, ALL) != 0);
     return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, keep);
   }
   return f32x4.splat(0);
@@ -241,56 +240,30 @@ export function taskVectorFinal(
     // and the caller redoes the range in float64
     let bad = i32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
-      bad = v128.or(bad, finalGroupF32(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out));
+      bad = v128.or(bad, finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, true));
       index = i32x4.add(index, i32x4.splat(4));
     }
-    if (i < n) bad = v128.or(bad, finalGroupF32(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out));
+    if (i < n) bad = v128.or(bad, finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, true));
     if (v128.any_true(bad)) store<i32>(status, 1);
     return;
   }
   // whole groups with the lane count a constant (the partial-group branches fold away), then the tail
   for (; i + 4 <= n; i += 4) {
-    finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
+    finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false);
     index = i32x4.add(index, i32x4.splat(4));
   }
-  if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out);
+  if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false);
 }
 
-// finalGroup with the float32 mix (task-vector-mix-f32.ts); returns the lanes whose result is not finite
-// @ts-ignore: decorator
-@inline
-function finalGroupF32(
-  i: i32, lanes: i32, index: v128, kind: i32, pb: usize, p0: usize, p1: usize, p2: usize, p3: usize,
-  records: usize, count: i32, work: usize, scaled: bool, agree: bool, divide: bool, outKind: i32, out: usize,
-): v128 {
-  const zero = f32x4.splat(0);
-  const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
-  const m0 = work;
-  const m1 = work + MODEL_BYTES;
-  const m2 = work + 2 * MODEL_BYTES;
-  const m3 = work + 3 * MODEL_BYTES;
-  const b = decode4(pb, i, kind, lanes);
-  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, lanes, valid);
-  const w0 = v128.load(m0, W32);
-  const w1 = v128.load(m1, W32);
-  const w2 = v128.load(m2, W32);
-  const w3 = v128.load(m3, W32);
-  const d0 = weighted4(s0, w0, scaled, v128.load(m0, F));
-  const d1 = count > 1 ? weighted4(sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid), w1, scaled, v128.load(m1, F)) : zero;
-  const d2 = count > 2 ? weighted4(sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid), w2, scaled, v128.load(m2, F)) : zero;
-  const d3 = count > 3 ? weighted4(sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid), w3, scaled, v128.load(m3, F)) : zero;
-  const merged = mix4F32(d0, d1, d2, d3, w0, w1, w2, w3, v128.load(work, PLAIN32), v128.load(work, LAMBDA32), count, agree, divide, b);
-  store4(out, i, merged, outKind, lanes);
-  return v128.and(exponentAllOnes(merged), valid);
-}
-
-// elements i … i + lanes − 1 (lanes ≤ 4) of taskVectorFinal
+// elements i … i + lanes − 1 (lanes ≤ 4) of taskVectorFinal, mixed in float32 (task-vector-mix-f32.ts) or float64
+// (a constant at each call site, so each loop gets its own form); returns the lanes whose float32 result is not finite
 // @ts-ignore: decorator
 @inline
 function finalGroup(
   i: i32, lanes: i32, index: v128, kind: i32, pb: usize, p0: usize, p1: usize, p2: usize, p3: usize,
   records: usize, count: i32, work: usize, scaled: bool, agree: bool, divide: bool, outKind: i32, out: usize,
-): void {
+  float32: bool,
+): v128 {
   const zero = f64x2.splat(0);
   const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
   const m0 = work;
@@ -302,6 +275,19 @@ function finalGroup(
   const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid) : zero;
   const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid) : zero;
   const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid) : zero;
+  if (float32) {
+    const w0 = v128.load(m0, W32);
+    const w1 = v128.load(m1, W32);
+    const w2 = v128.load(m2, W32);
+    const w3 = v128.load(m3, W32);
+    const d0 = weighted4(s0, w0, scaled, v128.load(m0, F));
+    const d1 = count > 1 ? weighted4(s1, w1, scaled, v128.load(m1, F)) : zero;
+    const d2 = count > 2 ? weighted4(s2, w2, scaled, v128.load(m2, F)) : zero;
+    const d3 = count > 3 ? weighted4(s3, w3, scaled, v128.load(m3, F)) : zero;
+    const mixed = mix4F32(d0, d1, d2, d3, w0, w1, w2, w3, v128.load(work, PLAIN32), v128.load(work, LAMBDA32), count, agree, divide, b);
+    store4(out, i, mixed, outKind, lanes);
+    return v128.and(exponentAllOnes(mixed), valid);
+  }
   const lo = mixPair(
     weighted(s0, m0, scaled),
     count > 1 ? weighted(s1, m1, scaled) : zero,
@@ -318,6 +304,7 @@ function finalGroup(
   );
   const merged = v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
   store4(out, i, merged, outKind, lanes);
+  return zero;
 }
 
 // @ts-ignore: decorator
@@ -339,15 +326,13 @@ function paramB(kind: i32, record: usize): v128 {
 // @ts-ignore: decorator
 @inline
 function paramC(kind: i32, record: usize): v128 {
-  if (kind != KEEP_DARE) return i32x4.splat(0);
-  const ceiling = Math.ceil(field(record, 2));
-  return i32x4.splat(ceiling > 4294967295.0 ? 0 : <i32><u32>ceiling);
+  return kind == KEEP_DARE ? dareBound(field(record, 2)) : i32x4.splat(0);
 }
 
 // @ts-ignore: decorator
 @inline
 function keepsAll(kind: i32, record: usize): bool {
-  return kind == KEEP_DARE && Math.ceil(field(record, 2)) > 4294967295.0;
+  return kind == KEEP_DARE && dareKeepsAll(field(record, 2));
 }
 
 // @ts-ignore: decorator
