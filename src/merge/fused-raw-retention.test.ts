@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
-import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { finalPassTuning, PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
@@ -13,7 +12,7 @@ import { executePlan, executePlanWithKernels } from './executor.js';
 import { rawRetention } from './fused-raw-retention.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
+import { assertWorkersWrite, collect, folderModels } from '../../test/support/merge-plan-harness.js';
 
 // The block-wise task-vector passes with the tensor's raw input bytes kept from the LOAD pass to the FINAL one
 // (one page-cache read per input byte), with only the leading blocks kept and the rest re-read (tensors over the
@@ -181,19 +180,7 @@ for (const [c, { method, inputs, models: count, parameters, weights }] of CASES.
             assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label})`);
           }
           // the workers write the output blocks to the shard themselves, in staged runs of blocks
-          const out = mkdtempSync(join(dir, 'out-'));
-          const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
-          await executePlanWithKernels(plan, models, writer, pool, { seed: 5, arithmetic: mix });
-          writer.commit();
-          const written = HfCheckpoint.open(join(out, 'm'));
-          try {
-            for (const [name, bytes] of reference.tensors) {
-              assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
-            }
-          } finally {
-            written.close();
-            rmSync(out, { recursive: true, force: true });
-          }
+          await assertWorkersWrite(dir, plan, models, pool, { seed: 5, arithmetic: mix }, reference.tensors, label);
         }
       } finally {
         Object.assign(rawRetention, saved);

@@ -4,14 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToF16Bits } from '../core/float16.js';
-import { HfCheckpoint } from '../io/hf-folder.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
+import { assertWorkersWrite, collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The block-wise task-vector passes (fused-task-vectors.ts) over shards on disk: bytes equal the reference
 // executor's for the same seed, into memory and into a shard file written by the workers, on 1 and 2 workers.
@@ -136,19 +135,7 @@ for (const { method, parameters, outDtype, inputs = 'BF16' } of CASES) {
       for (const [name, bytes] of reference.tensors) {
         assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs (${label}, memory)`);
       }
-      const out = mkdtempSync(join(dir, 'out-'));
-      const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
-      await executePlanWithKernels(plan, models, writer, pool, { seed: 3 });
-      writer.commit();
-      const written = HfCheckpoint.open(join(out, 'm'));
-      try {
-        for (const [name, bytes] of reference.tensors) {
-          assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
-        }
-      } finally {
-        written.close();
-        rmSync(out, { recursive: true, force: true });
-      }
+      await assertWorkersWrite(dir, plan, models, pool, { seed: 3 }, reference.tensors, label);
     }
   });
 }

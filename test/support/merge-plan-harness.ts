@@ -3,11 +3,14 @@
  * (fast-path-files, fused-task-vectors, fused-cut-bands): checkpoints opened once per key, an in-memory tensor
  * sink, and a count of the kernel pool's calls by kernel name.
  */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfCheckpoint } from '../../src/io/hf-folder.js';
+import { ModelFolderWriter } from '../../src/io/shard-writer.js';
 import type { KernelPool } from '../../src/kernels/pool.js';
-import type { TensorSink } from '../../src/merge/executor.js';
-import type { PlanModels } from '../../src/merge/plan.js';
+import { executePlanWithKernels, type ExecuteOptions, type TensorSink } from '../../src/merge/executor.js';
+import type { MergePlan, PlanModels } from '../../src/merge/plan.js';
 
 /** Plan models read from `<folder()>/<key>`, each opened on first use; `closeAll` closes them. */
 export function folderModels(folder: () => string): PlanModels & { closeAll(): void } {
@@ -49,4 +52,35 @@ export async function kernelCalls(pool: KernelPool, run: () => Promise<void>): P
     pool.runSplit = original;
   }
   return calls;
+}
+
+/**
+ * Runs `plan` on `pool` into a new model folder under `dir` (the workers write each tensor at its place in the
+ * shard) and asserts that every tensor there equals `reference`'s bytes; removes the folder after.
+ */
+export async function assertWorkersWrite(
+  dir: string,
+  plan: MergePlan,
+  models: PlanModels,
+  pool: KernelPool,
+  options: ExecuteOptions,
+  reference: Map<string, Uint8Array>,
+  label: string,
+): Promise<void> {
+  const out = mkdtempSync(join(dir, 'out-'));
+  try {
+    const writer = ModelFolderWriter.create(join(out, 'm'), plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })));
+    await executePlanWithKernels(plan, models, writer, pool, options);
+    writer.commit();
+    const written = HfCheckpoint.open(join(out, 'm'));
+    try {
+      for (const [name, bytes] of reference) {
+        assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label}, written by the workers)`);
+      }
+    } finally {
+      written.close();
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
