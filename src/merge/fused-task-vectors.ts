@@ -4,17 +4,19 @@
  * Every pass has the workers read their element ranges of every input from the shards block by block into L2
  * (the page cache is the only tensor-sized copy; a pass costs one more read of it, not a DRAM round trip):
  * 1. LOAD: decode base and δ_j = X_j − B, flag NaN/±Inf, and count |δ_j| bits 30..15 (65,536 bins) for a
- *    top-k cut, or the per-block l1 norms before/after a DARE mask;
+ *    top-k cut, or the per-block l1 norms before/after a DARE mask (assembly/dare-norms.ts, which also keeps the
+ *    mask for FINAL when the fused kernel runs);
  * 2. LEVEL2 (top-k cuts only): the bits 14..0 of the entries in each cut's first-level bucket — the two levels
  *    pin the exact k-th largest |δ| pattern, and the per-range counts of entries equal to it number the ties
  *    across ranges (the same cut and tie order as kernel-sparsify.ts's three levels, so the same kept set);
  * 3. FINAL: decode again, sparsify each δ_j (keepBandAt continuing the tie numbers from
- *    block to block, dareKeep, or zero), `tiesCombineF64`, encode, and write the block to the output's place in
- *    its shard (or to memory).
+ *    block to block, the kept DARE mask or dareKeep, or zero), mix (float32 by default for 1–4 models,
+ *    consensus-f32.ts; else `tiesCombineF64`), encode, and write the block to the output's place in its shard
+ *    (or to memory).
  * Top-k cuts first try a band bracketed from a sample (fused-cut-bands.ts): LOAD then counts above the band and
  * gathers inside it, and the cut is selected among the gathered entries without the LEVEL2 read; the full
  * histogram LOAD and LEVEL2 run only when a cut falls outside its band.
- * Same kernels, same per-element arithmetic as the whole-vector path, so the output bytes are the same.
+ * Same per-element arithmetic as the whole-vector path for the same `arithmetic`, so the output bytes are the same.
  * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
  */
 import { numelOf, type DType } from '../core/dtype.js';

@@ -10,13 +10,14 @@
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
  *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
- *   of δ_j before and after its DARE mask;
+ *   of δ_j before and after its DARE mask (assembly/dare-norms.ts, keeping the mask for FINAL's KEEP_MASK);
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
  *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
  *   encoded and written to the output's place in the file, or to memory; for one to four models all of it in
  *   one per-element kernel from the raw blocks to the encoded block (assembly/task-vector-final.ts), with no
- *   float32 block written and read back in between.
+ *   float32 block written and read back in between, the mix in float32 (`float32`) or float64.
+ * Reads move 128 KiB of each input at a time (READ_BYTES); the blocks are processed 16K elements at a time.
  * The arithmetic is the kernels' of fast-task-vectors.ts on whole vectors, block by block, so the bytes match.
  */
 import { writeSync } from 'node:fs';
