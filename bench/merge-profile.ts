@@ -6,7 +6,6 @@
  * ≈ wall × workers; what the main thread does between kernel calls is "main thread, other".
  *
  *   node --import tsx bench/merge-profile.ts --family <dir> [--method ties] [--threads 2] [--out /dev/shm/x]
- *                                            [--retain-bytes <raw bytes kept per input from LOAD to FINAL>]
  *                                            [--final fused|blocks] [--arithmetic float32|float64]
  *
  * `<dir>` holds base, ft-1..3 as written by bench:merge `--family` (or bench/support/bf16-family.ts).
@@ -17,7 +16,6 @@ import { KernelPool } from '../src/kernels/pool.js';
 import { ModelFolderWriter } from '../src/io/shard-writer.js';
 import * as relatedness from '../src/merge/relatedness.js';
 import { runMerge } from '../src/merge/index.js';
-import { rawRetention } from '../src/merge/fused-raw-retention.js';
 import { finalPassTuning } from '../src/kernels/wasm/task-vector-passes.js';
 import { argValue } from './support/child-run.js';
 
@@ -46,8 +44,6 @@ const method = argValue('--method') ?? 'ties';
 const threads = Number(argValue('--threads') ?? 2);
 const outRoot = argValue('--out') ?? mkdtempSync('/dev/shm/modelevo-profile-');
 const out = join(outRoot, method);
-const retainBytes = argValue('--retain-bytes');
-if (retainBytes !== undefined) rawRetention.bytesPerInput = Number(retainBytes);
 finalPassTuning.fused = argValue('--final') !== 'blocks';
 const arithmetic = argValue('--arithmetic') === 'float64' ? 'float64' : 'float32';
 

@@ -100,10 +100,7 @@ export class TaskVectorKernels {
     };
     this.blockElements = sizes.blockElements;
     // the fused passes borrow the output buffer, status and tables (the two paths never overlap)
-    const first = this.vectors[0]!;
-    const last = this.vectors[this.vectors.length - 1]!;
-    const retained = { address: first.byteOffset, bytes: last.byteOffset + last.byteLength - first.byteOffset };
-    const buffers = { inputs: sizes.inputs, out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable, retained };
+    const buffers = { inputs: sizes.inputs, out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable };
     this.fused = new FusedTaskVectors(pool, method, config, buffers, seed, warn, sizes.numel);
   }
 

@@ -49,7 +49,6 @@ import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm
 import { numberParam } from './method-params.js';
 import { CutBands } from './fused-cut-bands.js';
 import { finalRecord, type Cut } from './fused-final-record.js';
-import { keptRaw } from './fused-raw-retention.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
 import {
@@ -100,8 +99,6 @@ export interface FusedBuffers {
   readonly status: Int32Array;
   readonly weightTable: Float64Array;
   readonly factorTable: Float64Array;
-  /** arena bytes of the whole-vector path's float32 vectors, where raw input bytes may be kept (fused-raw-retention.ts) */
-  readonly retained?: { readonly address: number; readonly bytes: number };
 }
 
 /** The fields every pass of one tensor shares. */
@@ -173,9 +170,7 @@ export class FusedTaskVectors {
     const kind = inputs[0]!.dtype === 'F32' ? TASK_INPUT_F32 : inputs[0]!.dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
     const width = BYTES[inputs[0]!.dtype]!;
     const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
-    const { status, retained } = this.buffers;
-    const kept = keptRaw(retained, inputs.length, n, width);
-    let filled = false;
+    const { status } = this.buffers;
     const common = (offset: number, length: number, part: number): PassCommon => ({
       n: length,
       start: offset,
@@ -184,10 +179,6 @@ export class FusedTaskVectors {
       status: status.byteOffset,
       scratch: this.scratch.base + part * this.scratch.stride,
       blockElements: L1_BLOCK,
-      retained: kept.address,
-      retainedStride: kept.stride,
-      retainedElements: kept.elements,
-      retainedFill: filled ? 0 : 1,
       fds: ranges.map((range) => range.fd),
       positions: ranges.map((range) => range.position),
     });
@@ -219,7 +210,6 @@ export class FusedTaskVectors {
           records: loadRecords,
         });
       });
-      filled = true;
       return used;
     };
     let used = await load(bands === undefined && cuts.length > 0);

@@ -3,10 +3,8 @@
  * sized blocks, without tensor-sized float32 vectors (issue #16). Every pass decodes base and δ_j = X_j − B of
  * the block into this thread's scratch (assembly/sparsify.ts `decodeTaskVector`, the same float32 rounding as
  * the reference) and works on the block while it is in L2:
- * The LOAD pass reads its blocks of every input from the shards (page cache → memory, as the linear file kernels
- * do) into the raw copy the caller keeps of the tensor's leading elements for the later passes (`retained`: one
- * page-cache read per input byte), and the blocks past it into this thread's scratch (every later pass reads
- * those again).
+ * Every pass reads its blocks of every input from the shards into this thread's scratch (page cache → memory, as
+ * the linear file kernels do; keeping the raw bytes from LOAD for the later passes measured slower, BENCHMARKS.md).
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
  *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
@@ -112,16 +110,6 @@ interface Common {
   /** per input, base first: descriptor and file position of element 0 */
   readonly fds: readonly number[];
   readonly positions: readonly number[];
-  /**
-   * byte address of the tensor's leading raw bytes kept in memory from the LOAD pass to the last pass (input j's
-   * element i < retainedElements at retained + j·retainedStride + i·width), or 0; blocks past retainedElements (a
-   * multiple of blockElements, or n) are read from the shards by every pass
-   */
-  readonly retained: number;
-  readonly retainedStride: number;
-  readonly retainedElements: number;
-  /** 1: this pass reads its blocks from the shards into `retained`; 0: they are already there */
-  readonly retainedFill: number;
 }
 
 export interface LoadPass extends Common {
@@ -174,7 +162,7 @@ const recordArgs = (records: readonly ModelRecord[]): number[] =>
 
 /** Flat argument list of a pass (the worker protocol carries numbers only). */
 export function taskVectorPassArgs(job: TaskVectorPass): number[] {
-  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.retained, job.retainedStride, job.retainedElements, job.retainedFill, job.fds.length, ...job.fds, ...job.positions];
+  const head = [job.mode, job.n, job.start, job.kind, job.width, job.status, job.scratch, job.blockElements, job.fds.length, ...job.fds, ...job.positions];
   if (job.mode === PASS_LOAD) {
     return [...head, job.histograms, job.normsBefore, job.normsAfter, job.blocks, job.bands.length, ...job.bands.flat(), ...recordArgs(job.records)];
   }
@@ -199,10 +187,6 @@ function parse(args: readonly number[]): TaskVectorPass {
     status: next(),
     scratch: next(),
     blockElements: next(),
-    retained: next(),
-    retainedStride: next(),
-    retainedElements: next(),
-    retainedFill: next(),
   };
   const inputs = next();
   const fds = take(inputs);
@@ -270,14 +254,13 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   // the l1 norms of DARE masks (no cut to select) straight from the raw blocks too: assembly/dare-norms.ts
   const dareNorms = job.mode === PASS_LOAD && job.normsBefore !== 0 && !selects && job.records.every((r) => r.kind === KEEP_DARE || r.kind === KEEP_ALL);
   const direct = fused || dareNorms || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
-  // whole blocks per read (one block when raw bytes are kept: those reads go to the kept region)
-  const readElements = job.retained !== 0 ? job.blockElements : Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
+  // whole blocks per read
+  const readElements = Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
   let chunkStart = 0;
   for (let s = 0; s < job.n; s += job.blockElements) {
     const length = Math.min(job.blockElements, job.n - s);
     const index = job.start + s;
-    const kept = job.retained !== 0 && index < job.retainedElements;
-    if (!kept && s % readElements === 0) {
+    if (s % readElements === 0) {
       chunkStart = s;
       const chunk = Math.min(readElements, job.n - s);
       for (let j = 0; j < inputs; j++) {
@@ -285,11 +268,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         readFullyAt(job.fds[j]!, bytes.subarray(at, at + chunk * job.width), job.positions[j]! + index * job.width);
       }
     }
-    const raw = (j: number): number => (kept ? job.retained + j * job.retainedStride + index * job.width : rawBlocks + j * rawStride + (s - chunkStart) * job.width);
+    const raw = (j: number): number => rawBlocks + j * rawStride + (s - chunkStart) * job.width;
     for (let j = 0; j < inputs; j++) {
-      if (kept && job.retainedFill !== 0) {
-        readFullyAt(job.fds[j]!, bytes.subarray(raw(j), raw(j) + length * job.width), job.positions[j]! + index * job.width);
-      }
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
