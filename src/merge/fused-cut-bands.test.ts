@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
-import { KernelPool } from '../kernels/pool.js';
+import type { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { bandAround, cutBandTuning, descendSummed, selectAscending } from './fused-cut-bands.js';
@@ -13,7 +13,7 @@ import { descendHistogram } from '../kernels/reference/select.js';
 import fc from 'fast-check';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
+import { collect, folderModels, oneAndTwoWorkerPools, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The bracketed cuts of fused-cut-bands.ts: the band path (cut selected among the gathered entries, no LEVEL2
 // read) and the fallback (cut outside its band, or a range over its capacity) give the reference executor's
@@ -79,10 +79,7 @@ before(async () => {
       });
     }
   }
-  pools = [
-    [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
-    [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
-  ];
+  pools = await oneAndTwoWorkerPools();
 });
 
 after(async () => {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
 import { ModelFolderWriter } from '../io/shard-writer.js';
-import { KernelPool } from '../kernels/pool.js';
+import type { KernelPool } from '../kernels/pool.js';
 import { finalPassTuning, PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { assertWorkersWrite, collect, folderModels } from '../../test/support/merge-plan-harness.js';
+import { assertWorkersWrite, collect, folderModels, oneAndTwoWorkerPools } from '../../test/support/merge-plan-harness.js';
 
 // The FINAL pass of the block-wise task-vector passes: the fused kernel (float32 mix by default, float64 on
 // request) and the block-wise kernels give the reference executor's bytes for the same arithmetic, on 1 and 2
@@ -69,10 +69,7 @@ before(async () => {
       writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
     });
   }
-  pools = [
-    [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
-    [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
-  ];
+  pools = await oneAndTwoWorkerPools();
 });
 
 after(async () => {

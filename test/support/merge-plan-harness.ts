@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfCheckpoint } from '../../src/io/hf-folder.js';
 import { ModelFolderWriter } from '../../src/io/shard-writer.js';
-import type { KernelPool } from '../../src/kernels/pool.js';
+import { KernelPool } from '../../src/kernels/pool.js';
 import { executePlanWithKernels, type ExecuteOptions, type TensorSink } from '../../src/merge/executor.js';
 import type { MergePlan, PlanModels } from '../../src/merge/plan.js';
 
@@ -83,4 +83,12 @@ export async function assertWorkersWrite(
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** A pool of two workers and one of one, labelled, with small parallel thresholds so test tensors split. */
+export async function oneAndTwoWorkerPools(): Promise<[KernelPool, string][]> {
+  return [
+    [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
+    [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
+  ];
 }
