@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { f32ToBf16Bits } from '../core/float16.js';
-import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { combineTaskVectors } from './consensus.js';
 import { combineTaskVectorsAs, combineTaskVectorsFloat32, float32MixApplies, float32MixBound, plainDivisorOf } from './consensus-f32.js';
@@ -13,7 +12,7 @@ import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
+import { collect, encodeFloats, folderModels, writeModelFolder } from '../../test/support/merge-plan-harness.js';
 
 // The float32 task-vector mix (merge-methods.md §0; the kernels' default for 1–4 models, issue #16) against the
 // float64 mix of consensus.ts: within float32MixBound wherever the elected sign cannot differ, on random task
@@ -110,12 +109,8 @@ const NUMEL = 3 * 16384 + 11;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modelevo-consensus-f32-'));
   ['base', 'a', 'b'].forEach((model, m) => {
-    const folder = join(dir, model);
-    const writer = ModelFolderWriter.create(folder, [{ name: NAME, shape: [NUMEL], dtype: 'BF16' }]);
     const values = Float32Array.from({ length: NUMEL }, (_, i) => (m === 0 ? ((i % 7) - 3) * 0.01 : (i % 5 === 0 ? 3e38 : ((i * m) % 11) * 0.02)));
-    writer.writeTensor(NAME, new Uint8Array(Uint16Array.from(values, f32ToBf16Bits).buffer));
-    writer.commit();
-    writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+    writeModelFolder(join(dir, model), [{ name: NAME, shape: [NUMEL], dtype: 'BF16' }], () => encodeFloats(values, 'BF16'));
   });
   pools = [await KernelPool.create({ workers: 2, minParallelElements: 256 }), await KernelPool.create({ workers: 1, minParallelElements: 256 })];
 });

@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
-import { ModelFolderWriter } from '../io/shard-writer.js';
+import { bf16BitsToF32, f32ToBf16Bits } from '../core/float16.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
@@ -13,7 +12,7 @@ import { descendHistogram } from '../kernels/reference/select.js';
 import fc from 'fast-check';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { collect, folderModels, oneAndTwoWorkerPools, kernelCalls } from '../../test/support/merge-plan-harness.js';
+import { collect, encodeFloats, folderModels, writeModelFolder, oneAndTwoWorkerPools, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The bracketed cuts of fused-cut-bands.ts: the band path (cut selected among the gathered entries, no LEVEL2
 // read) and the fallback (cut outside its band, or a range over its capacity) give the reference executor's
@@ -63,19 +62,8 @@ before(async () => {
   for (const dtype of ['BF16', 'F16', 'F32'] as const) {
     for (const tied of [false, true]) {
       MODELS.forEach((model, m) => {
-        const folder = join(dir, folderOf(dtype, tied, model));
         const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype }));
-        const writer = ModelFolderWriter.create(folder, specs, { maxShardBytes: 90000 });
-        for (const { name, shape } of specs) {
-          const values = tensorValues(m, name, shape.reduce((a, b) => a * b, 1), tied);
-          const bytes =
-            dtype === 'F32'
-              ? new Uint8Array(values.buffer)
-              : new Uint8Array(Uint16Array.from(values, (v) => (dtype === 'BF16' ? f32ToBf16Bits(v) : f32ToF16Bits(v))).buffer);
-          writer.writeTensor(name, bytes);
-        }
-        writer.commit();
-        writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+        writeModelFolder(join(dir, folderOf(dtype, tied, model)), specs, (name, numel) => encodeFloats(tensorValues(m, name, numel, tied), dtype), 90000);
       });
     }
   }

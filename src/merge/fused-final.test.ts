@@ -1,17 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bf16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../core/float16.js';
-import { ModelFolderWriter } from '../io/shard-writer.js';
+import { bf16BitsToF32, f32ToBf16Bits } from '../core/float16.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { finalPassTuning, PASS_FINAL, PASS_LOAD } from '../kernels/wasm/task-vector-passes.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { assertWorkersWrite, collect, folderModels, oneAndTwoWorkerPools } from '../../test/support/merge-plan-harness.js';
+import { assertWorkersWrite, collect, encodeFloats, writeModelFolder, folderModels, oneAndTwoWorkerPools } from '../../test/support/merge-plan-harness.js';
 
 // The FINAL pass of the block-wise task-vector passes: the fused kernel (float32 mix by default, float64 on
 // request) and the block-wise kernels give the reference executor's bytes for the same arithmetic, on 1 and 2
@@ -58,15 +57,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-final-'));
   for (const dtype of ['BF16', 'F16'] as const) {
     MODELS.forEach((model, m) => {
-      const folder = join(dir, folderOf(dtype, model));
       const specs = Object.entries(SHAPES).map(([name, shape]) => ({ name, shape, dtype }));
-      const writer = ModelFolderWriter.create(folder, specs, { maxShardBytes: 90000 });
-      for (const { name, shape } of specs) {
-        const values = tensorValues(m, name, shape.reduce((a, b) => a * b, 1));
-        writer.writeTensor(name, new Uint8Array(Uint16Array.from(values, (v) => (dtype === 'BF16' ? f32ToBf16Bits(v) : f32ToF16Bits(v))).buffer));
-      }
-      writer.commit();
-      writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+      writeModelFolder(join(dir, folderOf(dtype, model)), specs, (name, numel) => encodeFloats(tensorValues(m, name, numel), dtype), 90000);
     });
   }
   pools = await oneAndTwoWorkerPools();

@@ -1,16 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToF16Bits } from '../core/float16.js';
-import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
-import { assertWorkersWrite, collect, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
+import { assertWorkersWrite, collect, writeModelFolder, folderModels, kernelCalls } from '../../test/support/merge-plan-harness.js';
 
 // The block-wise task-vector passes (fused-task-vectors.ts) over shards on disk: bytes equal the reference
 // executor's for the same seed, into memory and into a shard file written by the workers, on 1 and 2 workers.
@@ -75,11 +74,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modelevo-fused-task-vectors-'));
   for (const dtype of ['BF16', 'F16', 'F32'] as const) {
     MODELS.forEach((model, m) => {
-      const folder = join(dir, folderOf(dtype, model));
-      const writer = ModelFolderWriter.create(folder, specs.map((spec) => ({ ...spec, dtype })), { maxShardBytes: 90000 });
-      for (const { name, shape } of specs) writer.writeTensor(name, tensorBytes(dtype, m, name, shape.reduce((a, b) => a * b, 1)));
-      writer.commit();
-      writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
+      writeModelFolder(join(dir, folderOf(dtype, model)), specs.map((spec) => ({ ...spec, dtype })), (name, numel) => tensorBytes(dtype, m, name, numel), 90000);
     });
   }
   twoWorkers = await KernelPool.create({ workers: 2, minParallelElements: 256 });

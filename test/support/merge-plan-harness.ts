@@ -4,8 +4,9 @@
  * sink, and a count of the kernel pool's calls by kernel name.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { f32ToBf16Bits, f32ToF16Bits } from '../../src/core/float16.js';
 import { HfCheckpoint } from '../../src/io/hf-folder.js';
 import { ModelFolderWriter } from '../../src/io/shard-writer.js';
 import { KernelPool } from '../../src/kernels/pool.js';
@@ -91,4 +92,23 @@ export async function oneAndTwoWorkerPools(): Promise<[KernelPool, string][]> {
     [await KernelPool.create({ workers: 2, minParallelElements: 256 }), '2 workers'],
     [await KernelPool.create({ workers: 1, minParallelElements: 256 }), '1 worker'],
   ];
+}
+
+/** float32 values as the bytes of a float32, bfloat16 or float16 tensor (round to nearest even) */
+export function encodeFloats(values: Float32Array, dtype: 'F32' | 'BF16' | 'F16'): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return new Uint8Array(Uint16Array.from(values, (v) => (dtype === 'BF16' ? f32ToBf16Bits(v) : f32ToF16Bits(v))).buffer);
+}
+
+/** A one-layer llama model folder at `folder`: the tensors' bytes from `bytesOf`, sharded at `maxShardBytes`. */
+export function writeModelFolder(
+  folder: string,
+  specs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype: 'F32' | 'BF16' | 'F16' }[],
+  bytesOf: (name: string, numel: number) => Uint8Array,
+  maxShardBytes?: number,
+): void {
+  const writer = ModelFolderWriter.create(folder, specs.map((spec) => ({ ...spec, shape: [...spec.shape] })), maxShardBytes === undefined ? {} : { maxShardBytes });
+  for (const { name, shape } of specs) writer.writeTensor(name, bytesOf(name, shape.reduce((a, b) => a * b, 1)));
+  writer.commit();
+  writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 1 }));
 }
