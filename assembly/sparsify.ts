@@ -221,55 +221,73 @@ export function dareKeep(src: usize, dst: usize, n: i32, indexStart: u32, k0: u3
   }
 }
 
+// the three digits of a 31-bit |x| pattern of dellaRows' radix sort: 11, 10 and 10 bits
+const DIGIT0_BINS: i32 = 2048;
+const DIGIT_BINS: i32 = 1024;
+const HISTOGRAM_BYTES: usize = <usize>(DIGIT0_BINS + 2 * DIGIT_BINS) << 2;
+
 /** Scratch bytes dellaRows needs for rows of `rowLength` elements. */
 export function dellaScratchBytes(rowLength: i32): i32 {
-  return 16 * rowLength + 4 * 256;
+  return 20 * rowLength + <i32>HISTOGRAM_BYTES;
+}
+
+// a digit's bins turned into first positions (exclusive prefix sum); false when one bin holds all n entries
+// (every key shares the digit: the pass would not move anything)
+// @ts-ignore: decorator
+@inline
+function firstPositions(bins: usize, count: i32, n: u32): bool {
+  let total: u32 = 0;
+  for (let d = 0; d < count; d++) {
+    const c = bins + (<usize>d << 2);
+    const entries = load<u32>(c);
+    if (entries == n) return false;
+    store<u32>(c, total);
+    total += entries;
+  }
+  return true;
 }
 
 /**
- * Stable LSD radix sort of the row's indices by |x| bits (8-bit digits, a digit every key shares is skipped).
- * Returns the address of the sorted index array (inside scratch).
+ * The ascending rank of every entry of a row by |x| bits, equal bits by index (a stable LSD radix sort of
+ * (bits, index) pairs packed in 64 bits: 11-, 10- and 10-bit digits, all three counted in one pass, a digit
+ * every key shares skipped). Returns the address of the u32 ranks (inside scratch), rank[j] for entry j.
  */
-function ascendingOrder(row: usize, n: i32, scratch: usize): usize {
-  let keys = scratch;
-  let order = keys + (<usize>n << 2);
-  let keysOut = order + (<usize>n << 2);
-  let orderOut = keysOut + (<usize>n << 2);
-  const counts = orderOut + (<usize>n << 2);
+function ascendingRanks(row: usize, n: i32, scratch: usize): usize {
+  let pairs = scratch;
+  let pairsOut = pairs + (<usize>n << 3);
+  const ranks = pairsOut + (<usize>n << 3);
+  const bins0 = ranks + (<usize>n << 2);
+  const bins1 = bins0 + (<usize>DIGIT0_BINS << 2);
+  const bins2 = bins1 + (<usize>DIGIT_BINS << 2);
+  memory.fill(bins0, 0, HISTOGRAM_BYTES);
   for (let j = 0; j < n; j++) {
-    store<u32>(keys + (<usize>j << 2), load<u32>(row + (<usize>j << 2)) & ABS);
-    store<u32>(order + (<usize>j << 2), <u32>j);
+    const key = load<u32>(row + (<usize>j << 2)) & ABS;
+    store<u64>(pairs + (<usize>j << 3), (<u64>key << 32) | <u64>j);
+    const c0 = bins0 + (<usize>(key & 0x7ff) << 2);
+    store<u32>(c0, load<u32>(c0) + 1);
+    const c1 = bins1 + (<usize>((key >> 11) & 0x3ff) << 2);
+    store<u32>(c1, load<u32>(c1) + 1);
+    const c2 = bins2 + (<usize>(key >> 21) << 2);
+    store<u32>(c2, load<u32>(c2) + 1);
   }
-  for (let shift: u32 = 0; shift < 32; shift += 8) {
-    memory.fill(counts, 0, 256 * 4);
+  for (let pass = 0; pass < 3; pass++) {
+    const bins = pass == 0 ? bins0 : pass == 1 ? bins1 : bins2;
+    if (!firstPositions(bins, pass == 0 ? DIGIT0_BINS : DIGIT_BINS, <u32>n)) continue;
+    const shift: u64 = pass == 0 ? 32 : pass == 1 ? 43 : 53;
+    const mask: u64 = pass == 0 ? 0x7ff : 0x3ff;
     for (let j = 0; j < n; j++) {
-      const c = counts + (<usize>((load<u32>(keys + (<usize>j << 2)) >> shift) & 0xff) << 2);
-      store<u32>(c, load<u32>(c) + 1);
-    }
-    if (load<u32>(counts + (<usize>((load<u32>(keys) >> shift) & 0xff) << 2)) == <u32>n) continue;
-    let total: u32 = 0;
-    for (let d = 0; d < 256; d++) {
-      const c = counts + (<usize>d << 2);
-      const count = load<u32>(c);
-      store<u32>(c, total);
-      total += count;
-    }
-    for (let j = 0; j < n; j++) {
-      const key = load<u32>(keys + (<usize>j << 2));
-      const c = counts + (<usize>((key >> shift) & 0xff) << 2);
+      const pair = load<u64>(pairs + (<usize>j << 3));
+      const c = bins + (<usize>((pair >> shift) & mask) << 2);
       const at = load<u32>(c);
       store<u32>(c, at + 1);
-      store<u32>(keysOut + (<usize>at << 2), key);
-      store<u32>(orderOut + (<usize>at << 2), load<u32>(order + (<usize>j << 2)));
+      store<u64>(pairsOut + (<usize>at << 3), pair);
     }
-    const k = keys;
-    keys = keysOut;
-    keysOut = k;
-    const r = order;
-    order = orderOut;
-    orderOut = r;
+    const t = pairs;
+    pairs = pairsOut;
+    pairsOut = t;
   }
-  return order;
+  for (let r = 0; r < n; r++) store<u32>(ranks + (<usize>(<u32>load<u64>(pairs + (<usize>r << 3))) << 2), <u32>r);
+  return ranks;
 }
 
 /**
@@ -279,6 +297,11 @@ function ascendingOrder(row: usize, n: i32, scratch: usize): usize {
  * `inverse`, else stays x; dropped entries become +0.
  */
 export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, k0: u32, k1: u32, low: f64, high: f64, inverse: i32, scratch: usize): void {
+  const span = f64x2.splat(high - low);
+  const lowV = f64x2.splat(low);
+  const last = f64x2.splat(<f64>(rowLength - 1));
+  const k0v = i32x4.splat(k0);
+  const k1v = i32x4.splat(k1);
   for (let row = 0; row < rows; row++) {
     const start = <u32>row * <u32>rowLength;
     const p0 = x + (<usize>start << 2);
@@ -286,12 +309,38 @@ export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, 
       dellaKeep(p0, 0, (low + high) / 2, indexStart + start, k0, k1, inverse);
       continue;
     }
-    const order = ascendingOrder(p0, rowLength, scratch);
-    for (let r = 0; r < rowLength; r++) {
-      const j = load<u32>(order + (<usize>r << 2));
+    const ranks = ascendingRanks(p0, rowLength, scratch);
+    // in index order, four entries at a time: the draws, their p from the ranks, the keep test, all as dellaKeep
+    let j = 0;
+    let index = i32x4.add(i32x4.splat(indexStart + start), i32x4(0, 1, 2, 3));
+    for (; j + 4 <= rowLength; j += 4) {
+      const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
+      const rank = v128.load(ranks + (<usize>j << 2));
+      const at = p0 + (<usize>j << 2);
+      const value = v128.load(at);
+      const low2 = keepPair(draw, rank, value, lowV, span, last, inverse);
+      const high2 = keepPair(v128.shuffle<u32>(draw, draw, 2, 3, 0, 1), v128.shuffle<u32>(rank, rank, 2, 3, 0, 1), v128.shuffle<u32>(value, value, 2, 3, 0, 1), lowV, span, last, inverse);
+      v128.store(at, v128.shuffle<u32>(low2, high2, 0, 1, 4, 5));
+      index = i32x4.add(index, i32x4.splat(4));
+    }
+    for (; j < rowLength; j++) {
+      const r = load<u32>(ranks + (<usize>j << 2));
       dellaKeep(p0, j, low + ((high - low) * <f64>r) / <f64>(rowLength - 1), indexStart + start, k0, k1, inverse);
     }
   }
+}
+
+// dellaKeep for the two low lanes of the draws, ranks and values: the kept values (float32, low two lanes)
+// @ts-ignore: decorator
+@inline
+function keepPair(draw: v128, rank: v128, value: v128, lowV: v128, span: v128, last: v128, inverse: i32): v128 {
+  // u32 → float64 is exact, and so is the scaling by 2^-32: the same u as draw / 2^32
+  const u = f64x2.mul(f64x2.convert_low_i32x4_u(draw), f64x2.splat(1.0 / 4294967296.0));
+  const p = f64x2.add(lowV, f64x2.div(f64x2.mul(span, f64x2.convert_low_i32x4_u(rank)), last));
+  const keep = f64x2.lt(u, p);
+  const kept = inverse != 0 ? f32x4.demote_f64x2_zero(f64x2.div(f64x2.promote_low_f32x4(value), p)) : value;
+  // the float64 keep lanes narrowed to the two float32 lanes they stand for
+  return v128.and(kept, v128.shuffle<u32>(keep, keep, 0, 2, 0, 2));
 }
 
 // @ts-ignore: decorator

@@ -47,12 +47,12 @@ function optionsFor(name: SparsifierName, extra: Partial<SparsifyOptions>): Spar
 async function onKernels(pool: KernelPool, name: SparsifierName, delta: Float32Array, options: SparsifyOptions): Promise<Float32Array> {
   const mark = pool.arena.mark();
   try {
-    const sparsifier = new KernelSparsifier(pool, N, ROW);
-    const work = pool.arena.f32(N);
+    const sparsifier = new KernelSparsifier(pool, delta.length, options.shape[options.shape.length - 1]!);
+    const work = pool.arena.f32(delta.length);
     work.set(delta);
     const factor = await sparsifier.sparsify(name, work, options);
     const out = work.slice();
-    if (factor !== 1) for (let j = 0; j < N; j++) out[j] = out[j]! * factor;
+    if (factor !== 1) for (let j = 0; j < out.length; j++) out[j] = out[j]! * factor;
     return out;
   } finally {
     pool.arena.release(mark);
@@ -144,4 +144,19 @@ test('kernel DELLA: keep odds rise linearly with the rank in each row (float64 e
     assert.ok(Math.abs(kept[d]! - expected[d]!) < 5 * Math.sqrt(variance[d]!), `decile ${d}: kept ${kept[d]}, expected ${expected[d]!.toFixed(1)}`);
   }
   assert.ok(kept[deciles - 1]! > kept[0]! * 2, 'top decile not kept more often than the bottom one');
+});
+
+test('kernel DELLA on rows of 1001 (not a multiple of 4: the scalar tail) and of 1: bit for bit the reference on 0, 1 and 2 workers', async () => {
+  for (const [rows, row] of [[7, 1001], [5, 1]] as const) {
+    const delta = tiedDelta(row).slice(0, rows * row);
+    for (const rescale of ['l1', 'inverse_density'] as const) {
+      const options = { ...optionsFor('della_magprune', { rescale, density: 0.45, epsilon: 0.25 }), shape: [rows, row] };
+      const reference = sparsify('della_magprune', delta.slice(), { ...options, inPlace: true });
+      for (const pool of pools) {
+        const got = await onKernels(pool, 'della_magprune', delta, options);
+        const at = got.findIndex((v, i) => !Object.is(v, reference[i]));
+        assert.equal(at, -1, `${rows}×${row}, ${rescale}, ${pool.workerCount} workers: element ${at} is ${got[at]}, reference ${reference[at]}`);
+      }
+    }
+  }
 });
