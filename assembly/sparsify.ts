@@ -228,7 +228,7 @@ const HISTOGRAM_BYTES: usize = <usize>(DIGIT0_BINS + 2 * DIGIT_BINS) << 2;
 
 /** Scratch bytes dellaRows needs for rows of `rowLength` elements. */
 export function dellaScratchBytes(rowLength: i32): i32 {
-  return 20 * rowLength + <i32>HISTOGRAM_BYTES;
+  return 28 * rowLength + <i32>HISTOGRAM_BYTES;
 }
 
 // a digit's bins turned into first positions (exclusive prefix sum); false when one bin holds all n entries
@@ -256,6 +256,7 @@ function ascendingRanks(row: usize, n: i32, scratch: usize): usize {
   let pairs = scratch;
   let pairsOut = pairs + (<usize>n << 3);
   const ranks = pairsOut + (<usize>n << 3);
+  // (the keep odds of dellaRows follow the bins)
   const bins0 = ranks + (<usize>n << 2);
   const bins1 = bins0 + (<usize>DIGIT0_BINS << 2);
   const bins2 = bins1 + (<usize>DIGIT_BINS << 2);
@@ -297,9 +298,9 @@ function ascendingRanks(row: usize, n: i32, scratch: usize): usize {
  * `inverse`, else stays x; dropped entries become +0.
  */
 export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, k0: u32, k1: u32, low: f64, high: f64, inverse: i32, scratch: usize): void {
-  const span = f64x2.splat(high - low);
-  const lowV = f64x2.splat(low);
-  const last = f64x2.splat(<f64>(rowLength - 1));
+  // every row's keep odds by rank, computed once: p(r) depends on the rank and the row length only
+  const odds = scratch + (<usize>rowLength << 4) + (<usize>rowLength << 2) + HISTOGRAM_BYTES;
+  for (let r = 0; r < rowLength; r++) store<f64>(odds + (<usize>r << 3), low + ((high - low) * <f64>r) / <f64>(rowLength - 1));
   const k0v = i32x4.splat(k0);
   const k1v = i32x4.splat(k1);
   for (let row = 0; row < rows; row++) {
@@ -310,33 +311,31 @@ export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, 
       continue;
     }
     const ranks = ascendingRanks(p0, rowLength, scratch);
-    // in index order, four entries at a time: the draws, their p from the ranks, the keep test, all as dellaKeep
+    // in index order, four entries at a time: the draws, their odds by rank, the keep test, all as dellaKeep
     let j = 0;
     let index = i32x4.add(i32x4.splat(indexStart + start), i32x4(0, 1, 2, 3));
     for (; j + 4 <= rowLength; j += 4) {
       const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
-      const rank = v128.load(ranks + (<usize>j << 2));
+      const rank = ranks + (<usize>j << 2);
+      const pLow = f64x2.replace_lane(f64x2.splat(load<f64>(odds + (<usize>load<u32>(rank) << 3))), 1, load<f64>(odds + (<usize>load<u32>(rank, 4) << 3)));
+      const pHigh = f64x2.replace_lane(f64x2.splat(load<f64>(odds + (<usize>load<u32>(rank, 8) << 3))), 1, load<f64>(odds + (<usize>load<u32>(rank, 12) << 3)));
       const at = p0 + (<usize>j << 2);
       const value = v128.load(at);
-      const low2 = keepPair(draw, rank, value, lowV, span, last, inverse);
-      const high2 = keepPair(v128.shuffle<u32>(draw, draw, 2, 3, 0, 1), v128.shuffle<u32>(rank, rank, 2, 3, 0, 1), v128.shuffle<u32>(value, value, 2, 3, 0, 1), lowV, span, last, inverse);
+      const low2 = keepPair(draw, pLow, value, inverse);
+      const high2 = keepPair(v128.shuffle<u32>(draw, draw, 2, 3, 0, 1), pHigh, v128.shuffle<u32>(value, value, 2, 3, 0, 1), inverse);
       v128.store(at, v128.shuffle<u32>(low2, high2, 0, 1, 4, 5));
       index = i32x4.add(index, i32x4.splat(4));
     }
-    for (; j < rowLength; j++) {
-      const r = load<u32>(ranks + (<usize>j << 2));
-      dellaKeep(p0, j, low + ((high - low) * <f64>r) / <f64>(rowLength - 1), indexStart + start, k0, k1, inverse);
-    }
+    for (; j < rowLength; j++) dellaKeep(p0, j, load<f64>(odds + (<usize>load<u32>(ranks + (<usize>j << 2)) << 3)), indexStart + start, k0, k1, inverse);
   }
 }
 
-// dellaKeep for the two low lanes of the draws, ranks and values: the kept values (float32, low two lanes)
+// dellaKeep for the two low lanes of the draws and values with keep odds p: the kept values (float32, low two lanes)
 // @ts-ignore: decorator
 @inline
-function keepPair(draw: v128, rank: v128, value: v128, lowV: v128, span: v128, last: v128, inverse: i32): v128 {
+function keepPair(draw: v128, p: v128, value: v128, inverse: i32): v128 {
   // u32 → float64 is exact, and so is the scaling by 2^-32: the same u as draw / 2^32
   const u = f64x2.mul(f64x2.convert_low_i32x4_u(draw), f64x2.splat(1.0 / 4294967296.0));
-  const p = f64x2.add(lowV, f64x2.div(f64x2.mul(span, f64x2.convert_low_i32x4_u(rank)), last));
   const keep = f64x2.lt(u, p);
   const kept = inverse != 0 ? f32x4.demote_f64x2_zero(f64x2.div(f64x2.promote_low_f32x4(value), p)) : value;
   // the float64 keep lanes narrowed to the two float32 lanes they stand for
