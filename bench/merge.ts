@@ -11,7 +11,11 @@
  * Removes everything at the end.
  *
  *   npm run bench:merge [-- --layers 22 --repeat 3 --tv-repeat 1 --skip-torch --skip-ties --methods ties,della --torch-methods ties,dare_ties
- *                          --reference --family <dir>]
+ *                          --reference --family <dir> --back-gib 6]
+ *
+ * `--back-gib` (default 6): GiB written to and deleted from /dev/shm before every timed run, the floor's and
+ * PyTorch's too, so that no run pays this VM's cost of first writes to pages the host took back
+ * (bench/support/back-free-pages.ts; `0` measures without).
  *
  * `--torch-methods` picks the task-vector merges PyTorch also runs (default: ties, the one #16's "≥ 10× PyTorch"
  * is about; `all` for every method of `--methods`): the PyTorch DARE/DELLA/Breadcrumbs rows take minutes each on
@@ -28,7 +32,11 @@ import { HIDDEN, VOCAB, catSeconds, folderBytes, peakRssBytes, setBandwidth, wri
 import { DEFAULT_FILE_BLOCK_ELEMENTS } from '../src/merge/fast-path.js';
 import { runMerge } from '../src/merge/index.js';
 import { argValue, runChild, type ChildRun } from './support/child-run.js';
+import { backFreePages } from './support/back-free-pages.js';
 import type { FloorResult } from './merge-floor.js';
+
+/** GiB of free memory written and deleted before each timed run (support/back-free-pages.ts); `--back-gib 0`: none */
+const backGib = Number(argValue('--back-gib') ?? 6);
 
 /** the task-vector merges bench:merge times, besides linear (issue #16) */
 const TASK_VECTOR_METHODS = ['ties', 'dare_ties', 'della', 'breadcrumbs_ties'];
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
   const dir = keptFamily ?? mkdtempSync(join(tmpdir(), 'modelevo-bench-merge-'));
   const outRoot = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/modelevo-bench-out-') : mkdtempSync(join(tmpdir(), 'modelevo-bench-out-'));
   try {
-    console.log(`load before: ${execFileSync('uptime').toString().trim()}`);
+    console.log(`load before: ${execFileSync('uptime').toString().trim()}; ${backGib} GiB of free pages backed before every timed run`);
     let started = performance.now();
     const reuse = keptFamily !== undefined && existsSync(join(dir, 'ft-3', 'config.json'));
     const folders = reuse ? ['base', 'ft-1', 'ft-2', 'ft-3'].map((n) => join(dir, n)) : writeFamily(dir, layers);
@@ -116,6 +124,7 @@ async function main(): Promise<void> {
       const floorOut = mkdtempSync(join(outRoot, 'floor-'));
       // the floor reads in the merge's block (bf16 elements → bytes)
       const block = String(DEFAULT_FILE_BLOCK_ELEMENTS * 2);
+      backFreePages(backGib);
       const floorRun = spawnSync(process.execPath, ['--import', 'tsx', floorScript, floorOut, ...folders, '--block', block], { encoding: 'utf8' });
       if (floorRun.status !== 0) throw new Error(`merge-floor failed:\n${floorRun.stderr}`);
       rmSync(floorOut, { recursive: true, force: true });
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
       ];
       for (const [row, kernels, arithmetic] of variants) {
         const out = join(outRoot, `linear-${kernels}-${arithmetic}`);
+        backFreePages(backGib);
         (linearRows[row]!.runs as ChildRun[]).push(runChild(process.execPath, [...self, '--child', 'linear', dir, out, kernels, arithmetic]));
         rmSync(out, { recursive: true, force: true });
       }
@@ -143,6 +153,7 @@ async function main(): Promise<void> {
       const out = join(outRoot, `${method}-wasm`);
       const runs: ChildRun[] = [];
       for (let r = 0; r < tvRepeat; r++) {
+        backFreePages(backGib);
         const run = runChild(process.execPath, [...self, '--child', method, dir, out, 'wasm', 'float32']);
         // a progress line per merge: the slow ones (not on the fast path yet) take minutes
         console.error(`${method}: ${run.seconds.toFixed(2)} s, ${(inputBytes / run.seconds / 1e9).toFixed(2)} GB/s, CPU ${run.cpuSeconds?.toFixed(2) ?? '?'} s`);
@@ -194,6 +205,7 @@ function torchRun(method: string, folders: readonly string[], outRoot: string): 
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' };
   const script = new URL('./merge_torch.py', import.meta.url).pathname;
   const args = [script, '--method', method, '--base', folders[0]!, '--models', ...folders.slice(1), '--out', out, '--threads', '2'];
+  backFreePages(backGib);
   const run = runChild('/usr/bin/python3', args, env);
   rmSync(out, { recursive: true, force: true });
   return run;
