@@ -231,20 +231,42 @@ export function dellaScratchBytes(rowLength: i32): i32 {
   return 28 * rowLength + <i32>HISTOGRAM_BYTES;
 }
 
-// a digit's bins turned into first positions (exclusive prefix sum); false when one bin holds all n entries
-// (every key shares the digit: the pass would not move anything)
+// a digit's bins turned into first positions (exclusive prefix sum); returns the largest bin's count (n: every
+// key shares the digit, the pass would not move anything, and the bins are left as counts)
 // @ts-ignore: decorator
 @inline
-function firstPositions(bins: usize, count: i32, n: u32): bool {
+function firstPositions(bins: usize, count: i32, n: u32): u32 {
   let total: u32 = 0;
+  let largest: u32 = 0;
   for (let d = 0; d < count; d++) {
     const c = bins + (<usize>d << 2);
     const entries = load<u32>(c);
-    if (entries == n) return false;
+    if (entries == n) return n;
+    largest = max(largest, entries);
     store<u32>(c, total);
     total += entries;
   }
-  return true;
+  return largest;
+}
+
+// one radix pass when most keys share one digit: the position counter held in a register while the digit repeats
+// @ts-ignore: decorator
+@inline
+function scatterRuns(pairs: usize, pairsOut: usize, n: i32, bins: usize, shift: u64, mask: u64): void {
+  let held = <u32>((load<u64>(pairs) >> shift) & mask);
+  let at = load<u32>(bins + (<usize>held << 2));
+  for (let j = 0; j < n; j++) {
+    const pair = load<u64>(pairs + (<usize>j << 3));
+    const digit = <u32>((pair >> shift) & mask);
+    if (digit != held) {
+      store<u32>(bins + (<usize>held << 2), at);
+      held = digit;
+      at = load<u32>(bins + (<usize>digit << 2));
+    }
+    store<u64>(pairsOut + (<usize>at << 3), pair);
+    at++;
+  }
+  store<u32>(bins + (<usize>held << 2), at);
 }
 
 /**
@@ -261,27 +283,43 @@ function ascendingRanks(row: usize, n: i32, scratch: usize): usize {
   const bins1 = bins0 + (<usize>DIGIT0_BINS << 2);
   const bins2 = bins1 + (<usize>DIGIT_BINS << 2);
   memory.fill(bins0, 0, HISTOGRAM_BYTES);
+  // the low digit of |δ| formed from 16-bit inputs is nearly always 0: its count is held in a register while the
+  // digit repeats (one counter incremented through memory element after element waits on its own last store)
+  let held: u32 = load<u32>(row) & 0x7ff;
+  let heldCount: u32 = 0;
   for (let j = 0; j < n; j++) {
     const key = load<u32>(row + (<usize>j << 2)) & ABS;
     store<u64>(pairs + (<usize>j << 3), (<u64>key << 32) | <u64>j);
-    const c0 = bins0 + (<usize>(key & 0x7ff) << 2);
-    store<u32>(c0, load<u32>(c0) + 1);
+    const d0 = key & 0x7ff;
+    if (d0 == held) heldCount++;
+    else {
+      const c = bins0 + (<usize>held << 2);
+      store<u32>(c, load<u32>(c) + heldCount);
+      held = d0;
+      heldCount = 1;
+    }
     const c1 = bins1 + (<usize>((key >> 11) & 0x3ff) << 2);
     store<u32>(c1, load<u32>(c1) + 1);
     const c2 = bins2 + (<usize>(key >> 21) << 2);
     store<u32>(c2, load<u32>(c2) + 1);
   }
+  const c0 = bins0 + (<usize>held << 2);
+  store<u32>(c0, load<u32>(c0) + heldCount);
   for (let pass = 0; pass < 3; pass++) {
     const bins = pass == 0 ? bins0 : pass == 1 ? bins1 : bins2;
-    if (!firstPositions(bins, pass == 0 ? DIGIT0_BINS : DIGIT_BINS, <u32>n)) continue;
+    const largest = firstPositions(bins, pass == 0 ? DIGIT0_BINS : DIGIT_BINS, <u32>n);
+    if (largest == <u32>n) continue;
     const shift: u64 = pass == 0 ? 32 : pass == 1 ? 43 : 53;
     const mask: u64 = pass == 0 ? 0x7ff : 0x3ff;
-    for (let j = 0; j < n; j++) {
-      const pair = load<u64>(pairs + (<usize>j << 3));
-      const c = bins + (<usize>((pair >> shift) & mask) << 2);
-      const at = load<u32>(c);
-      store<u32>(c, at + 1);
-      store<u64>(pairsOut + (<usize>at << 3), pair);
+    if (largest > <u32>n >> 1) scatterRuns(pairs, pairsOut, n, bins, shift, mask);
+    else {
+      for (let j = 0; j < n; j++) {
+        const pair = load<u64>(pairs + (<usize>j << 3));
+        const c = bins + (<usize>((pair >> shift) & mask) << 2);
+        const at = load<u32>(c);
+        store<u32>(c, at + 1);
+        store<u64>(pairsOut + (<usize>at << 3), pair);
+      }
     }
     const t = pairs;
     pairs = pairsOut;

@@ -146,9 +146,16 @@ test('kernel DELLA: keep odds rise linearly with the rank in each row (float64 e
   assert.ok(kept[deciles - 1]! > kept[0]! * 2, 'top decile not kept more often than the bottom one');
 });
 
-test('kernel DELLA on rows of 1001 (not a multiple of 4: the scalar tail) and of 1: bit for bit the reference on 0, 1 and 2 workers', async () => {
-  for (const [rows, row] of [[7, 1001], [5, 1]] as const) {
-    const delta = tiedDelta(row).slice(0, rows * row);
+/** δ of 16-bit inputs, mostly: 80% of the entries multiples of 2⁻⁹ (their low 11 bits 0), the rest full float32 */
+function mostlyShortDelta(n: number): Float32Array {
+  const delta = tiedDelta(n + 7).slice(0, n);
+  for (let i = 0; i < n; i += 5) delta[i] = delta[i]! + Math.fround(((i * 7919) % 1000) * 1.2345e-7);
+  return delta;
+}
+
+test('kernel DELLA on rows of 1001 (not a multiple of 4: the scalar tail) and of 1, on ties and on mostly-short patterns (a dominant radix digit): bit for bit the reference on 0, 1 and 2 workers', async () => {
+  for (const [rows, row, make] of [[7, 1001, tiedDelta], [5, 1, tiedDelta], [6, 2048, mostlyShortDelta]] as const) {
+    const delta = make(rows * row).slice(0, rows * row);
     for (const rescale of ['l1', 'inverse_density'] as const) {
       const options = { ...optionsFor('della_magprune', { rescale, density: 0.45, epsilon: 0.25 }), shape: [rows, row] };
       const reference = sparsify('della_magprune', delta.slice(), { ...options, inPlace: true });
