@@ -14,7 +14,8 @@ export function heapBase(): usize {
 export { linearF64, tiesCombineF64, findNonFinite, LINEAR_IN_BF16, LINEAR_OUT_BF16 } from './merge-f64';
 export { linearF32 } from './merge-f32';
 export { kinshipMoments, kinshipRecordLength, KINSHIP_BLOCK, KINSHIP_SQDIFF, KINSHIP_IN_BF16 } from './kinship';
-export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, dellaRows, dellaScratchBytes, absSumBlocks } from './sparsify';
+export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, absSumBlocks } from './sparsify';
+export { dellaRows, dellaScratchBytes } from './della';
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
 export { deltaBand, absHistogramPrefixMany } from './select-band';
 export { taskVectorFinal } from './task-vector-final';
