@@ -6,7 +6,7 @@
  * ≈ wall × workers; what the main thread does between kernel calls is "main thread, other".
  *
  *   node --import tsx bench/merge-profile.ts --family <dir> [--method ties] [--threads 2] [--out /dev/shm/x]
- *                                            [--final fused|blocks] [--arithmetic float32|float64]
+ *                                            [--final fused|blocks] [--arithmetic float32|float64] [--back-gib 6]
  *
  * `<dir>` holds base, ft-1..3 as written by bench:merge `--family` (or bench/support/bf16-family.ts).
  */
@@ -18,6 +18,7 @@ import * as relatedness from '../src/merge/relatedness.js';
 import { runMerge } from '../src/merge/index.js';
 import { finalPassTuning } from '../src/kernels/wasm/task-vector-passes.js';
 import { argValue } from './support/child-run.js';
+import { backFreePages } from './support/back-free-pages.js';
 
 const phases = new Map<string, { seconds: number; calls: number }>();
 function record(name: string, seconds: number): void {
@@ -45,6 +46,8 @@ const threads = Number(argValue('--threads') ?? 2);
 const outRoot = argValue('--out') ?? mkdtempSync('/dev/shm/modelevo-profile-');
 const out = join(outRoot, method);
 finalPassTuning.fused = argValue('--final') !== 'blocks';
+// as bench:merge does before every timed run (`--back-gib 0`: not)
+backFreePages(Number(argValue('--back-gib') ?? 6));
 const arithmetic = argValue('--arithmetic') === 'float64' ? 'float64' : 'float32';
 
 // every kernel call goes through runSplit or the streamed conversions; the pool is exclusive, so wall times add up
