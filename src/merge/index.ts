@@ -259,6 +259,7 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       details: { target: resolve(outDir) },
     });
   }
+  let poolStart: Promise<KernelPool | undefined> | undefined;
   try {
     for (const message of checkMethodRules(mergeConfig, method, (a, b) => models.keyOf(a) === models.keyOf(b))) warn(message);
     const embeddingPlan = prepareTokenEmbeddings(mergeConfig, models);
@@ -267,9 +268,9 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     const headerPlan =
       embeddingPlan === undefined || builtPlan.outputConfig === undefined ? builtPlan : { ...builtPlan, outputConfig: { ...builtPlan.outputConfig, vocab_size: embeddingPlan.rows } };
     headerPlan.warnings.forEach(warn);
-    if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
     const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
+    if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const plan = await prepareModelTrim(headerPlan, models, inputDType);
     const executeOptions: ExecuteOptions = {
       seed: options.seed ?? 0,
@@ -279,16 +280,11 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       arithmetic: options.arithmetic,
     };
 
-    const pool = await kernelPoolFor(plan, options, inputDType);
+    poolStart = kernelPoolFor(plan, options, inputDType);
+    const pool = await poolStart;
     const kernels: KernelsKind = pool === undefined ? 'reference' : 'wasm';
-    const execute = async (sink: TensorSink): Promise<ExecuteStats> => {
-      if (pool === undefined) return executePlan(plan, models, sink, executeOptions);
-      try {
-        return await executePlanWithKernels(plan, models, sink, pool, executeOptions);
-      } finally {
-        await pool.close();
-      }
-    };
+    const execute = (sink: TensorSink): Promise<ExecuteStats> =>
+      pool === undefined ? Promise.resolve(executePlan(plan, models, sink, executeOptions)) : executePlanWithKernels(plan, models, sink, pool, executeOptions);
 
     if (options.inMemory) {
       const tensors = new Map<string, MemoryTensor>();
@@ -333,6 +329,8 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     }
     return { output: written.path, checkpoint: undefined, ...stats, warnings, plan, kernels };
   } finally {
+    // the workers stop however the merge ended (a failed check or output folder too)
+    await poolStart?.then((pool) => pool?.close(), () => undefined);
     models.closeAll();
   }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelevoError } from '../../src/core/errors.js';
 import type { Checkpoint } from '../../src/io/checkpoint.js';
+import { KernelPool } from '../../src/kernels/pool.js';
 import { runMerge, type RunMergeOptions } from '../../src/merge/index.js';
 import { failingOn, tinyModel } from './tiny-models.js';
 
@@ -146,4 +147,35 @@ test('in memory: the merged Checkpoint holds the linear merge of the inputs (flo
     }
   }
   assert.equal(result.bytes, merged.names().reduce((sum, n) => sum + merged.info(n).byteLength, 0));
+});
+
+test('the kernel workers stop however the merge ends: success, an output option refused after they started, a read failure', async () => {
+  const started: KernelPool[] = [];
+  const stopped = new Set<KernelPool>();
+  const create = KernelPool.create;
+  const close = KernelPool.prototype.close;
+  KernelPool.create = async (...args: Parameters<typeof KernelPool.create>): Promise<KernelPool> => {
+    const pool = await create.apply(KernelPool, args);
+    started.push(pool);
+    return pool;
+  };
+  KernelPool.prototype.close = function (this: KernelPool): Promise<void> {
+    stopped.add(this);
+    return close.call(this);
+  };
+  try {
+    const wasm: RunMergeOptions = { kernels: 'wasm', threads: 2 };
+    await runMerge(linear(['a', 'b']), join(root, 'pool-ok'), options({ a: tinyModel(1), b: tinyModel(2) }, wasm));
+    await assert.rejects(
+      runMerge(linear(['a', 'b']), join(root, 'pool-size'), options({ a: tinyModel(1), b: tinyModel(2) }, { ...wasm, outShardSize: 'lots' })),
+      (error: unknown) => error instanceof ModelevoError && error.code === 'VALUE_INVALID',
+    );
+    const broken = failingOn(tinyModel(2), 'model.layers.2.self_attn.q_proj.weight');
+    await assert.rejects(runMerge(linear(['a', 'b']), join(root, 'pool-read'), options({ a: tinyModel(1), b: broken }, wasm)), /injected read failure/);
+    assert.equal(started.length, 3, 'one pool per merge');
+    assert.deepEqual(started.map((pool) => stopped.has(pool)), [true, true, true]);
+  } finally {
+    KernelPool.create = create;
+    KernelPool.prototype.close = close;
+  }
 });
