@@ -270,6 +270,11 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
     headerPlan.warnings.forEach(warn);
     const configInputDType = mergeConfig.dtype === undefined ? undefined : configDType(mergeConfig.dtype);
     const inputDType = configInputDType !== undefined && isFloatDType(configInputDType) ? configInputDType : undefined;
+    // the kernel workers start (~0.25 s under tsx) while this thread checks relatedness and trims; the model trim
+    // changes thresholds, not which tensors take the fast path, so the header plan decides as well
+    poolStart = kernelPoolFor(headerPlan, options, inputDType);
+    // its failure is reported below, after the checks' own
+    poolStart.catch(() => undefined);
     if (options.checkRelatedness ?? !options.inMemory) checkRelatedness(headerPlan, models, options.strict === true, warn);
     const plan = await prepareModelTrim(headerPlan, models, inputDType);
     const executeOptions: ExecuteOptions = {
@@ -280,7 +285,6 @@ export async function runMerge(config: unknown, outDir: string | undefined, opti
       arithmetic: options.arithmetic,
     };
 
-    poolStart = kernelPoolFor(plan, options, inputDType);
     const pool = await poolStart;
     const kernels: KernelsKind = pool === undefined ? 'reference' : 'wasm';
     const execute = (sink: TensorSink): Promise<ExecuteStats> =>
