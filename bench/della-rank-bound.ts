@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCheckpoint } from '../src/io/open.js';
+import { deltaPatterns } from '../src/merge/fused-cut-bands.js';
 import { argValue } from './support/child-run.js';
 import { folderBytes, writeFamily } from './support/bf16-family.js';
 
@@ -24,19 +25,13 @@ const TENSORS = ['model.layers.1.mlp.down_proj.weight', 'model.layers.1.self_att
 const TARGET_GBS = 2;
 const CORES = 2;
 
-/** |δ| = |ft − base| float32 bit patterns, as the kernels form δ (float32 subtraction of the decoded inputs) */
-function deltaPatterns(baseDir: string, modelDir: string, name: string): { patterns: Uint32Array; row: number } {
+/** |δ| = |ft − base| float32 bit patterns of one tensor (as the kernels form δ) and its row length */
+function rowPatterns(baseDir: string, modelDir: string, name: string): { patterns: Uint32Array; row: number } {
   const base = openCheckpoint(baseDir);
   const model = openCheckpoint(modelDir);
   try {
-    const b = base.readFloat32(name);
-    const x = model.readFloat32(name);
-    const delta = new Float32Array(b.length);
-    for (let i = 0; i < b.length; i++) delta[i] = x[i]! - b[i]!;
-    const patterns = new Uint32Array(delta.buffer);
-    for (let i = 0; i < patterns.length; i++) patterns[i] = patterns[i]! & 0x7fffffff;
     const shape = base.info(name).shape;
-    return { patterns, row: shape[shape.length - 1]! };
+    return { patterns: deltaPatterns(base.readFloat32(name), model.readFloat32(name)), row: shape[shape.length - 1]! };
   } finally {
     base.close();
     model.close();
@@ -50,7 +45,7 @@ try {
   const folders = kept !== undefined && existsSync(join(kept, 'ft-3', 'config.json')) ? ['base', 'ft-1', 'ft-2', 'ft-3'].map((n) => join(family, n)) : writeFamily(family, Number(argValue('--layers') ?? 2));
   const args: string[] = [];
   for (const name of TENSORS) {
-    const { patterns, row } = deltaPatterns(folders[0]!, folders[1]!, name);
+    const { patterns, row } = rowPatterns(folders[0]!, folders[1]!, name);
     const file = join(work, `${name}.bin`);
     writeFileSync(file, patterns);
     args.push(file, String(row));

@@ -90,7 +90,7 @@ function decodeSample(range: InputRange, runs: readonly (readonly [number, numbe
 }
 
 /** |δ| bit patterns of model j from the decoded samples of the base and the model. */
-function deltaPatterns(base: Float32Array, model: Float32Array): Uint32Array {
+export function deltaPatterns(base: Float32Array, model: Float32Array): Uint32Array {
   // float32 δ (storing the float64 difference of two float32 values rounds it as the kernels' float32 subtraction)
   const delta = new Float32Array(base.length);
   for (let i = 0; i < base.length; i++) delta[i] = model[i]! - base[i]!;
