@@ -53,6 +53,14 @@ export function f32x4ToBf16Bits(bits: v128): v128 {
   return v128.bitselect(quiet, rounded, isNaN);
 }
 
+// f32x4ToBf16Bits for lanes known finite (or whose encoding is discarded): the rounding without the NaN test
+// @ts-ignore: decorator
+@inline
+export function finiteToBf16Bits(bits: v128): v128 {
+  const lsb = v128.and(i32x4.shr_u(bits, 16), i32x4.splat(1));
+  return i32x4.shr_u(i32x4.add(i32x4.add(bits, i32x4.splat(0x7fff)), lsb), 16);
+}
+
 // one float32 bit pattern → bfloat16 bits, same rounding and NaN rule
 // @ts-ignore: decorator
 @inline

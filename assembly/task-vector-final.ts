@@ -7,44 +7,47 @@
 // (less additions of +0 that cannot change a bit, see mixPair), so the bytes are the same (merge-methods.md §0);
 // no float32 block is written and read back in between.
 
-import { f32x4ToBf16Bits } from './bits';
+import { f32x4ToBf16Bits, finiteToBf16Bits } from './bits';
 import { f16x4ToF32Bits, f32x4ToF16Bits } from './convert';
 import { dareBound, dareKeep4, dareKeepsAll, scaleF32x4 } from './sparsify';
 import { exponentAllOnes } from './bits';
 import { mix4F32, weighted4 } from './task-vector-mix-f32';
+import { bandLoopF32, hasUpperCut, loopF32, maskNormalized, maskPlain, sameKind, unitScales, weightsAtLeast } from './task-vector-final-loops';
 
-const ABS: u32 = 0x7fffffff;
+export const ABS: u32 = 0x7fffffff;
 const IN_F32: i32 = 0;
-const IN_BF16: i32 = 1;
+export const IN_BF16: i32 = 1;
 const IN_F16: i32 = 2;
 const KEEP_ALL: i32 = 0;
-const KEEP_BAND: i32 = 1;
+export const KEEP_BAND: i32 = 1;
 const KEEP_DARE: i32 = 2;
 // DARE's mask as stored by the LOAD pass (assembly/dare-norms.ts): a byte per four elements
-const KEEP_MASK: i32 = 4;
+export const KEEP_MASK: i32 = 4;
+// no kind known in advance (sparsify4)
+const ANY: i32 = -1;
 const OUT_F32: i32 = 0;
-const OUT_BF16: i32 = 1;
+export const OUT_BF16: i32 = 1;
 // a model's record: 9 float64 (kind, then KEEP_BAND: low, lowFirst, lowLast, high, highFirst, highLast, scale,
 // address of the i32 pair of tie numbers; KEEP_DARE: k0, k1, keepBelow, scale)
-const RECORD_BYTES: usize = 72;
+export const RECORD_BYTES: usize = 72;
 // a model's constants in the work table: splatted parameters A, B, C, weight and l1 factor pairs, scale, flags
-const MODEL_BYTES: usize = 128;
-const A: usize = 0;
-const B: usize = 16;
+export const MODEL_BYTES: usize = 128;
+export const A: usize = 0;
+export const B: usize = 16;
 const C: usize = 32;
 const W: usize = 48;
 const F: usize = 64;
-const SCALE: usize = 80;
+export const SCALE: usize = 80;
 const ALL: usize = 88;
-const KIND: usize = 92;
+export const KIND: usize = 92;
 // KEEP_MASK: byte address of the mask of the tensor's element 0 (after the float32 weight W32 at 96)
 const MASK: usize = 112;
 const PLAIN: usize = 4 * MODEL_BYTES;
 const LAMBDA: usize = 4 * MODEL_BYTES + 16;
 // the float32 mix's splatted weight (per model), divisor and λ
-const W32: usize = 96;
-const PLAIN32: usize = 4 * MODEL_BYTES + 32;
-const LAMBDA32: usize = 4 * MODEL_BYTES + 48;
+export const W32: usize = 96;
+export const PLAIN32: usize = 4 * MODEL_BYTES + 32;
+export const LAMBDA32: usize = 4 * MODEL_BYTES + 48;
 
 // @ts-ignore: decorator
 @inline
@@ -92,7 +95,7 @@ function exclusivePrefix(e: v128): v128 {
 // in index order and advanced here) lies in [first, last); kept lanes become <f32>(δ·scale), the others +0
 // @ts-ignore: decorator
 @inline
-function band4(v: v128, lowV: v128, highV: v128, scale: f64, lanes: i32, valid: v128, record: usize): v128 {
+export function band4(v: v128, lowV: v128, highV: v128, scale: f64, lanes: i32, valid: v128, record: usize, unit: bool): v128 {
   const a = v128.and(v, i32x4.splat(ABS));
   let inLow = i32x4.gt_s(a, lowV);
   let inHigh = i32x4.gt_s(a, highV);
@@ -111,18 +114,19 @@ function band4(v: v128, lowV: v128, highV: v128, scale: f64, lanes: i32, valid: 
     store<i32>(ties, lowTie + <i32>popcnt(i32x4.bitmask(tiedLow)));
     store<i32>(ties, highTie + <i32>popcnt(i32x4.bitmask(tiedHigh)), 4);
   }
-  return v128.and(scale != 1.0 ? scaleF32x4(v, scale) : v, v128.andnot(inLow, inHigh));
+  return v128.and(!unit && scale != 1.0 ? scaleF32x4(v, scale) : v, v128.andnot(inLow, inHigh));
 }
 
 // model j's sparsified δ for four elements (global indices in `index`), its constants at m: the splatted low
-// and high cuts (KEEP_BAND) or k0, k1 and the draw bound (KEEP_DARE), the scale, the keep-all flag
+// and high cuts (KEEP_BAND) or k0, k1 and the draw bound (KEEP_DARE), the scale, the keep-all flag. `fixed`:
+// every model's kind when a specialised loop knows it (else ANY: read per group), `unit`: its band scales are 1
 // @ts-ignore: decorator
 @inline
-function sparsify4(v: v128, m: usize, index: v128, record: usize, lanes: i32, valid: v128): v128 {
-  const kind = load<i32>(m, KIND);
+function sparsify4(v: v128, m: usize, index: v128, record: usize, lanes: i32, valid: v128, fixed: i32, unit: bool): v128 {
+  const kind = fixed != ANY ? fixed : load<i32>(m, KIND);
   if (kind == KEEP_ALL) return v;
   const scale = load<f64>(m, SCALE);
-  if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, lanes, valid, record);
+  if (kind == KEEP_BAND) return band4(v, v128.load(m, A), v128.load(m, B), scale, lanes, valid, record, unit);
   if (kind == KEEP_MASK) {
     // the byte of the group: record field 0 is the mask of the tensor's element 0, lanes are multiples of 4
     const byte = <i32>load<u8>(<usize>load<u32>(m, MASK) + (<usize>i32x4.extract_lane(index, 0) >>> 2));
@@ -233,36 +237,38 @@ export function taskVectorFinal(
   const p3 = count > 3 ? <usize>load<u32>(raws, 16) : p0;
   const agree = consensus != 0;
   const divide = normalize != 0;
-  let index = i32x4.add(i32x4.splat(indexStart), i32x4(0, 1, 2, 3));
-  let i = 0;
   if (float32 != 0) {
     // float32 mix: a non-finite result (a float32 overflow the float64 form may not have) is flagged at `status`
     // and the caller redoes the range in float64
-    let bad = i32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      bad = v128.or(bad, finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, true));
-      index = i32x4.add(index, i32x4.splat(4));
-    }
-    if (i < n) bad = v128.or(bad, finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, true));
+    // the common cases get loops with their flags as constants (task-vector-final-band.ts, maskLoopF32)
+    const common = kind == IN_BF16 && outKind == OUT_BF16 && agree && weightsAtLeast(work, count, <f32>1e-8);
+    let bad: v128;
+    if (common && !scaled && sameKind(work, count, KEEP_BAND) && unitScales(work, count)) {
+      bad = bandLoopF32(n, indexStart, pb, p0, p1, p2, p3, records, count, work, out, hasUpperCut(work, count), divide);
+    } else if (common && scaled && sameKind(work, count, KEEP_MASK)) {
+      bad = divide ? maskNormalized(n, indexStart, pb, p0, p1, p2, p3, records, count, work, out) : maskPlain(n, indexStart, pb, p0, p1, p2, p3, records, count, work, out);
+    } else bad = loopF32(n, indexStart, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, ANY, false, false);
     if (v128.any_true(bad)) store<i32>(status, 1);
     return;
   }
+  let index = i32x4.add(i32x4.splat(indexStart), i32x4(0, 1, 2, 3));
+  let i = 0;
   // whole groups with the lane count a constant (the partial-group branches fold away), then the tail
   for (; i + 4 <= n; i += 4) {
-    finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false);
+    finalGroup(i, 4, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false, ANY, false, false);
     index = i32x4.add(index, i32x4.splat(4));
   }
-  if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false);
+  if (i < n) finalGroup(i, n - i, index, kind, pb, p0, p1, p2, p3, records, count, work, scaled, agree, divide, outKind, out, false, ANY, false, false);
 }
 
 // elements i … i + lanes − 1 (lanes ≤ 4) of taskVectorFinal, mixed in float32 (task-vector-mix-f32.ts) or float64
 // (a constant at each call site, so each loop gets its own form); returns the lanes whose float32 result is not finite
 // @ts-ignore: decorator
 @inline
-function finalGroup(
+export function finalGroup(
   i: i32, lanes: i32, index: v128, kind: i32, pb: usize, p0: usize, p1: usize, p2: usize, p3: usize,
   records: usize, count: i32, work: usize, scaled: bool, agree: bool, divide: bool, outKind: i32, out: usize,
-  float32: bool,
+  float32: bool, fixed: i32, unit: bool, lean: bool,
 ): v128 {
   const zero = f64x2.splat(0);
   const valid = lanes == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(lanes));
@@ -271,10 +277,10 @@ function finalGroup(
   const m2 = work + 2 * MODEL_BYTES;
   const m3 = work + 3 * MODEL_BYTES;
   const b = decode4(pb, i, kind, lanes);
-  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, lanes, valid);
-  const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid) : zero;
-  const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid) : zero;
-  const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid) : zero;
+  const s0 = sparsify4(f32x4.sub(decode4(p0, i, kind, lanes), b), m0, index, records, lanes, valid, fixed, unit);
+  const s1 = count > 1 ? sparsify4(f32x4.sub(decode4(p1, i, kind, lanes), b), m1, index, records + RECORD_BYTES, lanes, valid, fixed, unit) : zero;
+  const s2 = count > 2 ? sparsify4(f32x4.sub(decode4(p2, i, kind, lanes), b), m2, index, records + 2 * RECORD_BYTES, lanes, valid, fixed, unit) : zero;
+  const s3 = count > 3 ? sparsify4(f32x4.sub(decode4(p3, i, kind, lanes), b), m3, index, records + 3 * RECORD_BYTES, lanes, valid, fixed, unit) : zero;
   if (float32) {
     const w0 = v128.load(m0, W32);
     const w1 = v128.load(m1, W32);
@@ -284,8 +290,8 @@ function finalGroup(
     const d1 = count > 1 ? weighted4(s1, w1, scaled, v128.load(m1, F)) : zero;
     const d2 = count > 2 ? weighted4(s2, w2, scaled, v128.load(m2, F)) : zero;
     const d3 = count > 3 ? weighted4(s3, w3, scaled, v128.load(m3, F)) : zero;
-    const mixed = mix4F32(d0, d1, d2, d3, w0, w1, w2, w3, v128.load(work, PLAIN32), v128.load(work, LAMBDA32), count, agree, divide, b);
-    store4(out, i, mixed, outKind, lanes);
+    const mixed = mix4F32(d0, d1, d2, d3, w0, w1, w2, w3, v128.load(work, PLAIN32), v128.load(work, LAMBDA32), count, agree, divide, b, lean);
+    store4(out, i, mixed, outKind, lanes, lean);
     return v128.and(exponentAllOnes(mixed), valid);
   }
   const lo = mixPair(
@@ -303,7 +309,7 @@ function finalGroup(
     work, count, agree, divide, f64x2.promote_low_f32x4(high2(b)),
   );
   const merged = v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-  store4(out, i, merged, outKind, lanes);
+  store4(out, i, merged, outKind, lanes, false);
   return zero;
 }
 
@@ -345,7 +351,7 @@ function scaleOf(kind: i32, record: usize): f64 {
 // `lanes` float32 results encoded at element i of `out`
 // @ts-ignore: decorator
 @inline
-function store4(out: usize, i: i32, v: v128, outKind: i32, lanes: i32): void {
+function store4(out: usize, i: i32, v: v128, outKind: i32, lanes: i32, finite: bool): void {
   if (outKind == OUT_F32) {
     const q = out + (<usize>i << 2);
     if (lanes == 4) {
@@ -357,7 +363,7 @@ function store4(out: usize, i: i32, v: v128, outKind: i32, lanes: i32): void {
     if (lanes > 2) store<f32>(q, f32x4.extract_lane(v, 2), 8);
     return;
   }
-  const bits = outKind == OUT_BF16 ? f32x4ToBf16Bits(v) : f32x4ToF16Bits(v);
+  const bits = outKind == OUT_BF16 ? (finite ? finiteToBf16Bits(v) : f32x4ToBf16Bits(v)) : f32x4ToF16Bits(v);
   const q = out + (<usize>i << 1);
   if (lanes == 4) {
     v128.store64_lane(q, i16x8.narrow_i32x4_u(bits, bits), 0);

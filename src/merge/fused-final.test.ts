@@ -114,6 +114,19 @@ const CASES: { method: string; inputs: InputDType; models: number; parameters?: 
   { method: 'dare_ties', inputs: 'F16', models: 4 },
   { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3, weights: [0.9, 0, -1.3] },
   { method: 'ties', inputs: 'BF16', models: 5 },
+  // the fused kernel's loop for bands of scale 1 and weights ≥ 1e-8 on bfloat16, one per model count and cut form
+  { method: 'ties', inputs: 'BF16', models: 4, weights: [0.9, 0.6, 1.3, 0.7] },
+  { method: 'ties', inputs: 'BF16', models: 2 },
+  { method: 'ties', inputs: 'BF16', models: 1 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 4, weights: [0.9, 0.6, 1.3, 0.7] },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 2 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 1 },
+  { method: 'breadcrumbs_ties', inputs: 'BF16', models: 3, parameters: { normalize: true } },
+  { method: 'ties', inputs: 'BF16', models: 3, parameters: { normalize: false } },
+  { method: 'dare_ties', inputs: 'BF16', models: 3, parameters: { normalize: true } },
+  { method: 'dare_ties', inputs: 'BF16', models: 2 },
+  { method: 'dare_ties', inputs: 'BF16', models: 4, weights: [0.9, 0.6, 1.3, 0.7] },
+  { method: 'dare_ties', inputs: 'BF16', models: 1 },
   { method: 'dare_ties', inputs: 'BF16', models: 5 },
 ];
 
