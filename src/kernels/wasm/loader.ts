@@ -126,7 +126,7 @@ export interface KernelExports {
   /** absHistogramPrefix of δ = x − base read straight from bf16/f32 raw blocks (no δ stored) */
   deltaHistogramPrefix(raw: number, base: number, n: number, kind: number, status: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
   /** counts |δ| patterns above hi and gathers those in [lo, hi] into the record's buffer, for one or two bands (assembly/select-band.ts) */
-  deltaBand(raw: number, base: number, n: number, kind: number, status: number, lo: number, hi: number, record: number, lo1: number, hi1: number, record1: number): void;
+  deltaBand(raw: number, base: number, n: number, kind: number, status: number, lo: number, hi: number, record: number, lo1: number, hi1: number, record1: number, scratch: number): void;
   /** the FINAL pass of the task-vector passes for 1..4 models in one per-element loop (assembly/task-vector-final.ts) */
   taskVectorFinal(
     raws: number,

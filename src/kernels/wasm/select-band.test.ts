@@ -6,7 +6,8 @@ import { createSharedMemory, instantiateKernels, loadKernelModule } from './load
 
 // assembly/select-band.ts `deltaBand` against a plain reference: the count of |x − b| patterns above hi, the
 // patterns in [lo, hi] in index order (only the first `capacity` stored, the count running on past it), and the
-// NaN/±Inf status, for bfloat16 and float32 inputs, with the range cut into two calls that continue the record.
+// status (δ not finite), for bfloat16 and float32 inputs and for δ given as float32 (base 0), with the range cut
+// into two calls that continue the record; cuts up to 0xffffffff (the kernel clamps them for its signed compares).
 
 const memory = createSharedMemory(64 * 65536);
 const kernels = instantiateKernels(loadKernelModule(), memory);
@@ -17,7 +18,7 @@ const absBits = (x: number): number => {
   return scratchBits[0]! & 0x7fffffff;
 };
 
-test('deltaBand: count above, gathered patterns in order up to the capacity, status; one or two bands; bfloat16 and float32; two calls', () => {
+test('deltaBand: count above, gathered patterns in order up to the capacity, status; one or two bands; bfloat16, float32 and given δ; two calls', () => {
   const heap = kernels.heapBase();
   const status = heap;
   const record = heap + 64;
@@ -26,23 +27,27 @@ test('deltaBand: count above, gathered patterns in order up to the capacity, sta
   const buffer = b + 4 * 512;
   const record1 = record + 16;
   const buffer1 = buffer + 4 * 512;
+  const work = buffer1 + 4 * 512;
   fc.assert(
     fc.property(
       // bfloat16 bit patterns (NaN/±Inf included: their exponent is all ones in 1/256 of draws)
       fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 300 }),
-      fc.integer({ min: 0, max: 0x7fffffff }),
-      fc.integer({ min: 0, max: 0x7fffffff }),
+      fc.oneof(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 0xffffffff })),
+      fc.oneof(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 0xffffffff })),
       fc.integer({ min: 0, max: 40 }),
-      fc.boolean(),
+      fc.constantFrom('bf16', 'f32', 'delta'),
       fc.nat(),
-      fc.option(fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 40 }))),
-      (pairs, p, q, capacity, bf16, cut, second) => {
+      fc.option(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 40 }))),
+      (pairs, p, q, capacity, form, cut, second) => {
         const [lo, hi] = p <= q ? [p, q] : [q, p];
         const [lo1, hi1] = second === null ? [0, 0] : second[0] <= second[1] ? [second[0], second[1]] : [second[1], second[0]];
         const n = pairs.length;
         const split = n === 0 ? 0 : cut % (n + 1);
+        const given = form === 'delta';
+        const bf16 = form === 'bf16';
         const xs = pairs.map(([u]) => bf16BitsToF32(u));
-        const bs = pairs.map(([, v]) => bf16BitsToF32(v));
+        // δ given: x holds it, base is 0 (the kernel checks nothing: the decode did)
+        const bs = pairs.map(([, v]) => (given ? 0 : bf16BitsToF32(v)));
         if (bf16) {
           new Uint16Array(memory.buffer, x, n).set(pairs.map(([u]) => u));
           new Uint16Array(memory.buffer, b, n).set(pairs.map(([, v]) => v));
@@ -56,13 +61,16 @@ test('deltaBand: count above, gathered patterns in order up to the capacity, sta
         const r1 = second === null ? 0 : record1;
         const width = bf16 ? 2 : 4;
         const kind = bf16 ? 1 : 0;
-        kernels.deltaBand(x, b, split, kind, status, lo, hi, record, lo1, hi1, r1);
-        kernels.deltaBand(x + split * width, b + split * width, n - split, kind, status, lo, hi, record, lo1, hi1, r1);
-        const bad = [...xs, ...bs].some((v) => !Number.isFinite(v));
-        assert.equal(new Int32Array(memory.buffer, status, 1)[0], bad ? 1 : 0);
-        // with a NaN/±Inf input the executor reruns the tensor on the reference path: only the flag matters
-        if (bad) return;
+        const base = given ? 0 : b;
+        kernels.deltaBand(x, base, split, kind, status, lo, hi, record, lo1, hi1, r1, work);
+        kernels.deltaBand(x + split * width, given ? 0 : b + split * width, n - split, kind, status, lo, hi, record, lo1, hi1, r1, work);
         const patterns = xs.map((value, i) => absBits(Math.fround(value - bs[i]!)));
+        // NaN/±Inf in x or b, or a difference beyond float32: |δ| bits ≥ 0x7f800000
+        const bad = !given && patterns.some((bits) => bits >= 0x7f800000);
+        assert.equal(new Int32Array(memory.buffer, status, 1)[0], bad ? 1 : 0);
+        // then the executor reruns the tensor on the reference path: only the flag matters
+        if (bad) return;
+        if (given && xs.some((v) => Number.isNaN(v))) return;
         const bands: [number, number, number, number, number][] = [[lo, hi, capacity, record, buffer]];
         if (second !== null) bands.push([lo1, hi1, second[2], record1, buffer1]);
         for (const [low, high, room, at, stored] of bands) {

@@ -279,8 +279,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         // a model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both
         const next = job.bands[c + 1];
         const [, lo1, hi1, record1] = next !== undefined && next[0] === model ? (c++, next) : [0, 0, 0, 0];
-        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
-        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1);
+        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
+        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
       }
       for (let j = 0; j < models; j++) {
         const delta = deltaBlock(j);
