@@ -66,6 +66,8 @@ export interface KernelExports {
     after: number,
     /** byte address for the mask (a byte per four elements), or 0 */
     mask: number,
+    /** the calling thread's scratch, DARE_NORMS_SCRATCH (192) bytes */
+    scratch: number,
   ): void;
   /** tiesCombineF64's contract in float32 arithmetic for 1..4 models (assembly/task-vector-mix-f32.ts); 1 at status: a result not finite */
   tiesCombineF32(

@@ -57,7 +57,10 @@ export function taskVectorPassScratchBytes(inputs: number, blockElements: number
   return (inputs + OUT_STAGING_BLOCKS) * alignUp(blockElements * 4) + inputs * rawStrideOf(blockElements) + 2 * alignUp(4 * inputs) + alignUp(8 * RECORD * inputs) + FINAL_WORK_BYTES;
 }
 
-/** the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor in float64 and float32 (assembly/task-vector-final.ts) */
+/**
+ * the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor in float64 and
+ * float32 (assembly/task-vector-final.ts); in the LOAD pass the scratch of deltaBand (80 bytes) and dareNorms (192)
+ */
 const FINAL_WORK_BYTES = alignUp(4 * 128 + 64);
 
 /**
@@ -298,8 +301,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
           // a model that keeps everything: the mask of a draw bound past 2³², no scale
           // p[4]: where to keep the mask for the FINAL pass (KEEP_MASK), a byte per four elements from element 0
           const mask = p[4] ? p[4] + index / 4 : 0;
-          if (job.records[j]!.kind === KEEP_ALL) kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, 0, 0, 2 ** 33, 1, block, afterBlock, 0);
-          else kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, p[0]!, p[1]!, p[2]!, p[3]!, block, afterBlock, mask);
+          if (job.records[j]!.kind === KEEP_ALL) kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, 0, 0, 2 ** 33, 1, block, afterBlock, 0, work);
+          else kernels.dareNorms(raw(j + 1), raw(0), length, job.kind, job.status, index, p[0]!, p[1]!, p[2]!, p[3]!, block, afterBlock, mask, work);
           continue;
         }
         kernels.absSumBlocks(delta, length, block);
