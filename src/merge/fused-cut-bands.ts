@@ -147,11 +147,22 @@ export function selectAscending(values: Uint32Array, at: number): number {
 export function descendSummed(histograms: readonly Uint32Array[], rank: number): { bucket: number; above: number } {
   let above = 0;
   const bins = histograms[0]?.length ?? 0;
-  for (let bucket = bins - 1; bucket >= 0; bucket--) {
-    let count = 0;
-    for (const histogram of histograms) count += histogram[bucket]!;
-    if (above + count >= rank) return { bucket, above };
-    above += count;
+  const [first, second] = histograms;
+  if (histograms.length === 2 && first !== undefined && second !== undefined) {
+    // the two ranges of a two-thread pool, the common case, without the inner loop (the descent runs on the
+    // calling thread while the worker waits: up to 32K bins per cut, ~4× faster this way)
+    for (let bucket = bins - 1; bucket >= 0; bucket--) {
+      const count = first[bucket]! + second[bucket]!;
+      if (above + count >= rank) return { bucket, above };
+      above += count;
+    }
+  } else {
+    for (let bucket = bins - 1; bucket >= 0; bucket--) {
+      let count = 0;
+      for (let h = 0; h < histograms.length; h++) count += histograms[h]![bucket]!;
+      if (above + count >= rank) return { bucket, above };
+      above += count;
+    }
   }
   invariant(false, () => `histograms hold fewer than ${rank} entries`);
 }
