@@ -14,7 +14,7 @@
  * model from another initialisation cannot pass it.
  */
 import { ModelevoError } from '../core/errors.js';
-import { bf16BitsToF32, f16BitsToF32 } from '../core/float16.js';
+import { f16BitsToF32 } from '../core/float16.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { MergePlan, PlanModels, PlannedInput } from './plan.js';
 
@@ -51,14 +51,22 @@ export function measureRelatedness(plan: MergePlan, models: PlanModels): Related
       if (input.modelKey === base.modelKey || !sameShape(input, base)) continue;
       const values = sampleValues(models.get(input.modelKey), input, numel);
       const sum = sums.get(input.modelKey) ?? { ref: input.modelRef, diff: 0, base: 0, agree: 0, count: 0 };
+      // local accumulators: the loop runs over ~1M elements per model on the calling thread before the merge starts
+      let diff = 0;
+      let baseSquares = 0;
+      let agree = 0;
       for (let s = 0; s < baseValues.length; s++) {
         const b = baseValues[s]!;
-        const d = values[s]! - b;
-        sum.diff += d * d;
-        sum.base += b * b;
-        if (Math.sign(values[s]!) === Math.sign(b)) sum.agree++;
-        sum.count++;
+        const v = values[s]!;
+        const d = v - b;
+        diff += d * d;
+        baseSquares += b * b;
+        if (Math.sign(v) === Math.sign(b)) agree++;
       }
+      sum.diff += diff;
+      sum.base += baseSquares;
+      sum.agree += agree;
+      sum.count += baseValues.length;
       sums.set(input.modelKey, sum);
     }
   }
@@ -74,10 +82,18 @@ export function measureRelatedness(plan: MergePlan, models: PlanModels): Related
   });
 }
 
-const DECODE: Partial<Record<string, (bytes: DataView, at: number) => number>> = {
-  BF16: (bytes, at) => bf16BitsToF32(bytes.getUint16(at, true)),
-  F16: (bytes, at) => f16BitsToF32(bytes.getUint16(at, true)),
-  F32: (bytes, at) => bytes.getFloat32(at, true),
+// raw little-endian elements → float32 values (`out` from element `at`); bfloat16 by moving the bits up a half word
+const DECODE: Partial<Record<string, (raw: Uint8Array, count: number, out: Float32Array, at: number) => void>> = {
+  BF16: (raw, count, out, at) => {
+    const halves = new Uint16Array(raw.buffer, raw.byteOffset, count);
+    const bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, count);
+    for (let j = 0; j < count; j++) bits[j] = halves[j]! << 16;
+  },
+  F16: (raw, count, out, at) => {
+    const halves = new Uint16Array(raw.buffer, raw.byteOffset, count);
+    for (let j = 0; j < count; j++) out[at + j] = f16BitsToF32(halves[j]!);
+  },
+  F32: (raw, count, out, at) => out.set(new Float32Array(raw.buffer, raw.byteOffset, count), at),
 };
 
 /**
@@ -105,12 +121,13 @@ function sampleValues(checkpoint: Checkpoint, input: PlannedInput, numel: number
     return out;
   }
   const width = input.dtype === 'F32' ? 4 : 2;
+  // a fresh buffer, so the views DECODE takes of it are aligned (the host is little-endian, as safetensors is)
   const buffer = new Uint8Array(Math.max(...runs.map(([, length]) => length)) * width);
-  const view = new DataView(buffer.buffer);
   let s = 0;
   for (const [start, length] of runs) {
     readRange.call(checkpoint, input.tensorName, start * width, buffer.subarray(0, length * width));
-    for (let j = 0; j < length; j++) out[s++] = decode(view, j * width);
+    decode(buffer, length, out, s);
+    s += length;
   }
   return out;
 }
