@@ -79,22 +79,25 @@ export function deltaBand(
   // one loop per input form and band count, each with its tests folded away
   let bad = false;
   if (record1 == 0) {
-    if (inputs == GIVEN) bandLoop(raw, base, n, scratch, record, record1, GIVEN, false);
-    else if (inputs == FROM_BF16) bad = bandLoop(raw, base, n, scratch, record, record1, FROM_BF16, false);
-    else bad = bandLoop(raw, base, n, scratch, record, record1, FROM_F32, false);
+    if (inputs == GIVEN) bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, GIVEN, false);
+    else if (inputs == FROM_BF16) bad = bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, FROM_BF16, false);
+    else bad = bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, FROM_F32, false);
   } else {
-    if (inputs == GIVEN) bandLoop(raw, base, n, scratch, record, record1, GIVEN, true);
-    else if (inputs == FROM_BF16) bad = bandLoop(raw, base, n, scratch, record, record1, FROM_BF16, true);
-    else bad = bandLoop(raw, base, n, scratch, record, record1, FROM_F32, true);
+    if (inputs == GIVEN) bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, GIVEN, true);
+    else if (inputs == FROM_BF16) bad = bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, FROM_BF16, true);
+    else bad = bandLoop(raw, base, n, scratch, lo, hi, record, lo1, hi1, record1, FROM_F32, true);
   }
   if (bad) store<i32>(status, 1);
-  bandTail(raw, base, n & ~3, n, inputs == FROM_BF16, status, lo, hi, record, lo1, hi1, record1);
 }
 
-// deltaBand's four-lane loop over the whole groups of n; returns whether a |δ| was NaN/±Inf
+// deltaBand's loop: four lanes at a time, then the last n % 4 elements one by one; returns whether a |δ| was
+// NaN/±Inf
 // @ts-ignore: decorator
 @inline
-function bandLoop(raw: usize, base: usize, n: i32, scratch: usize, record: usize, record1: usize, inputs: i32, two: bool): bool {
+function bandLoop(
+  raw: usize, base: usize, n: i32, scratch: usize,
+  lo: u32, hi: u32, record: usize, lo1: u32, hi1: u32, record1: usize, inputs: i32, two: bool,
+): bool {
   const buffer = <usize>load<u32>(record + BUFFER);
   const capacity = load<u32>(record + CAPACITY);
   let count = load<u32>(record + COUNT);
@@ -105,7 +108,8 @@ function bandLoop(raw: usize, base: usize, n: i32, scratch: usize, record: usize
   let aboveV1 = i32x4.splat(0);
   // the largest |δ|: NaN or ±Inf in x or base makes δ NaN or ±Inf, |δ| ≥ 0x7f800000
   let largest = i32x4.splat(0);
-  for (let i = 0; i + 4 <= n; i += 4) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     let a: v128;
     if (inputs == GIVEN) a = v128.and(v128.load(raw + (<usize>i << 2)), v128.load(scratch, K_ABS));
     else {
@@ -129,38 +133,17 @@ function bandLoop(raw: usize, base: usize, n: i32, scratch: usize, record: usize
       count1 += <u32>popcnt(mask1);
     }
   }
-  store<u32>(record + ABOVE, load<u32>(record + ABOVE) + lanesSum(aboveV));
-  store<u32>(record + COUNT, count);
-  if (two) {
-    store<u32>(record1 + ABOVE, load<u32>(record1 + ABOVE) + lanesSum(aboveV1));
-    store<u32>(record1 + COUNT, count1);
-  }
-  return v128.any_true(i32x4.ge_s(largest, i32x4.splat(0x7f800000)));
-}
-
-// deltaBand's elements i0 … n − 1 one at a time
-function bandTail(
-  raw: usize, base: usize, i0: i32, n: i32, bf16: bool, status: usize,
-  lo: u32, hi: u32, record: usize, lo1: u32, hi1: u32, record1: usize,
-): void {
-  const two = record1 != 0;
-  const buffer = <usize>load<u32>(record + BUFFER);
-  const capacity = load<u32>(record + CAPACITY);
-  let count = load<u32>(record + COUNT);
-  const buffer1 = two ? <usize>load<u32>(record1 + BUFFER) : 0;
-  const capacity1 = two ? load<u32>(record1 + CAPACITY) : 0;
-  let count1 = two ? load<u32>(record1 + COUNT) : 0;
-  let i = i0;
-  let above: u32 = 0;
-  let above1: u32 = 0;
+  let above = lanesSum(aboveV);
+  let above1 = lanesSum(aboveV1);
+  let bad = v128.any_true(i32x4.ge_s(largest, i32x4.splat(0x7f800000)));
   for (; i < n; i++) {
     let bits: u32;
-    if (base == 0) bits = load<u32>(raw + (<usize>i << 2)) & ABS;
+    if (inputs == GIVEN) bits = load<u32>(raw + (<usize>i << 2)) & ABS;
     else {
-      const x = bf16 ? reinterpret<f32>(<u32>load<u16>(raw + (<usize>i << 1)) << 16) : load<f32>(raw + (<usize>i << 2));
-      const b = bf16 ? reinterpret<f32>(<u32>load<u16>(base + (<usize>i << 1)) << 16) : load<f32>(base + (<usize>i << 2));
+      const x = inputs == FROM_BF16 ? reinterpret<f32>(<u32>load<u16>(raw + (<usize>i << 1)) << 16) : load<f32>(raw + (<usize>i << 2));
+      const b = inputs == FROM_BF16 ? reinterpret<f32>(<u32>load<u16>(base + (<usize>i << 1)) << 16) : load<f32>(base + (<usize>i << 2));
       bits = reinterpret<u32>(x - b) & ABS;
-      if (bits >= 0x7f800000) store<i32>(status, 1);
+      if (bits >= 0x7f800000) bad = true;
     }
     if (bits > hi) above++;
     else if (bits >= lo) {
@@ -180,6 +163,7 @@ function bandTail(
     store<u32>(record1 + ABOVE, load<u32>(record1 + ABOVE) + above1);
     store<u32>(record1 + COUNT, count1);
   }
+  return bad;
 }
 
 // @ts-ignore: decorator

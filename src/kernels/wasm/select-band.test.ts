@@ -38,16 +38,26 @@ test('deltaBand: count above, gathered patterns in order up to the capacity, sta
       fc.constantFrom('bf16', 'f32', 'delta'),
       fc.nat(),
       fc.option(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 40 }))),
-      (pairs, p, q, capacity, form, cut, second) => {
-        const [lo, hi] = p <= q ? [p, q] : [q, p];
-        const [lo1, hi1] = second === null ? [0, 0] : second[0] <= second[1] ? [second[0], second[1]] : [second[1], second[0]];
+      // cuts at patterns the data holds (entries equal to a cut, in the SIMD groups and in the scalar tail)
+      fc.boolean(),
+      // one input forced to +Inf, −Inf or NaN at a drawn place (the draws above hold them too rarely)
+      fc.option(fc.tuple(fc.constantFrom(0x7f80, 0xff80, 0x7fc0), fc.nat())),
+      (drawn, p0, q0, capacity, form, cut, second0, cutsFromData, poison) => {
+        const pairs = drawn.map(([u, v]) => [u, v] as [number, number]);
         const n = pairs.length;
+        if (poison !== null && n > 0) pairs[poison[1] % n]![0] = poison[0];
         const split = n === 0 ? 0 : cut % (n + 1);
         const given = form === 'delta';
         const bf16 = form === 'bf16';
         const xs = pairs.map(([u]) => bf16BitsToF32(u));
         // δ given: x holds it, base is 0 (the kernel checks nothing: the decode did)
         const bs = pairs.map(([, v]) => (given ? 0 : bf16BitsToF32(v)));
+        const patterns = xs.map((value, i) => absBits(Math.fround(value - bs[i]!)));
+        const fromData = (v: number): number => (cutsFromData && n > 0 ? patterns[v % n]! : v);
+        const [p, q] = [fromData(p0), fromData(q0)];
+        const second = second0 === null ? null : ([fromData(second0[0]), fromData(second0[1]), second0[2]] as const);
+        const [lo, hi] = p <= q ? [p, q] : [q, p];
+        const [lo1, hi1] = second === null ? [0, 0] : second[0] <= second[1] ? [second[0], second[1]] : [second[1], second[0]];
         if (bf16) {
           new Uint16Array(memory.buffer, x, n).set(pairs.map(([u]) => u));
           new Uint16Array(memory.buffer, b, n).set(pairs.map(([, v]) => v));
@@ -64,7 +74,6 @@ test('deltaBand: count above, gathered patterns in order up to the capacity, sta
         const base = given ? 0 : b;
         kernels.deltaBand(x, base, split, kind, status, lo, hi, record, lo1, hi1, r1, work);
         kernels.deltaBand(x + split * width, given ? 0 : b + split * width, n - split, kind, status, lo, hi, record, lo1, hi1, r1, work);
-        const patterns = xs.map((value, i) => absBits(Math.fround(value - bs[i]!)));
         // NaN/±Inf in x or b, or a difference beyond float32: |δ| bits ≥ 0x7f800000
         const bad = !given && patterns.some((bits) => bits >= 0x7f800000);
         assert.equal(new Int32Array(memory.buffer, status, 1)[0], bad ? 1 : 0);
