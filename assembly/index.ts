@@ -17,7 +17,7 @@ export { kinshipMoments, kinshipRecordLength, KINSHIP_BLOCK, KINSHIP_SQDIFF, KIN
 export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, absSumBlocks } from './sparsify';
 export { dellaRows, dellaScratchBytes } from './della';
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
-export { deltaBand, absHistogramPrefixMany } from './select-band';
+export { deltaBand, absHistogramPrefixMany, DELTA_BAND_SCRATCH } from './select-band';
 export { taskVectorFinal } from './task-vector-final';
 export { tiesCombineF32 } from './task-vector-mix-f32';
-export { dareNorms } from './dare-norms';
+export { dareNorms, DARE_NORMS_SCRATCH } from './dare-norms';

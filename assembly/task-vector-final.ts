@@ -7,10 +7,9 @@
 // (less additions of +0 that cannot change a bit, see mixPair), so the bytes are the same (merge-methods.md §0);
 // no float32 block is written and read back in between.
 
-import { f32x4ToBf16Bits, finiteToBf16Bits } from './bits';
+import { exponentAllOnes, f32x4ToBf16Bits, finiteToBf16Bits } from './bits';
 import { f16x4ToF32Bits, f32x4ToF16Bits } from './convert';
 import { dareBound, dareKeep4, dareKeepsAll, scaleF32x4 } from './sparsify';
-import { exponentAllOnes } from './bits';
 import { mix4F32, weighted4 } from './task-vector-mix-f32';
 import { bandLoopF32, hasUpperCut, loopF32, maskNormalized, maskPlain, sameKind, unitScales, weightsAtLeast } from './task-vector-final-loops';
 

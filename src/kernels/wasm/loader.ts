@@ -160,6 +160,9 @@ export interface KernelExports {
   readonly KINSHIP_BLOCK: WebAssembly.Global;
   readonly KINSHIP_SQDIFF: WebAssembly.Global;
   readonly KINSHIP_IN_BF16: WebAssembly.Global;
+  /** bytes of the per-thread scratch deltaBand and dareNorms take (assembly/select-band.ts, dare-norms.ts) */
+  readonly DELTA_BAND_SCRATCH: WebAssembly.Global;
+  readonly DARE_NORMS_SCRATCH: WebAssembly.Global;
 }
 
 /** Names of the exported kernel functions that workers may be asked to run. */

@@ -59,7 +59,7 @@ export function taskVectorPassScratchBytes(inputs: number, blockElements: number
 
 /**
  * the fused FINAL kernel's work table: 128 bytes for each of up to 4 models, then λ and the divisor in float64 and
- * float32 (assembly/task-vector-final.ts); in the LOAD pass the scratch of deltaBand (80 bytes) and dareNorms (192)
+ * float32 (assembly/task-vector-final.ts); in the LOAD pass the scratch of deltaBand and dareNorms (checked per pass)
  */
 const FINAL_WORK_BYTES = alignUp(4 * 128 + 64);
 
@@ -239,6 +239,10 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const rawTable = table + alignUp(4 * inputs);
   const recordTable = rawTable + alignUp(4 * inputs);
   const work = recordTable + alignUp(8 * RECORD * inputs);
+  invariant(
+    (kernels.DELTA_BAND_SCRATCH.value as number) <= FINAL_WORK_BYTES && (kernels.DARE_NORMS_SCRATCH.value as number) <= FINAL_WORK_BYTES,
+    () => `taskVectorPass: the LOAD kernels' scratch outgrew the work table's ${FINAL_WORK_BYTES} bytes`,
+  );
   // the memory may have grown since this thread last looked: fresh views per job
   const bytes = new Uint8Array(memory.buffer);
   new Uint32Array(memory.buffer, table, models).set(Array.from({ length: models }, (_, j) => deltaBlock(j)));
