@@ -107,6 +107,8 @@ export class MergeFastPath {
     private readonly fileScratch: { readonly base: number; readonly stride: number; readonly blockElements: number },
     private readonly arithmetic: MergeArithmetic,
     private readonly taskVectors: TaskVectorKernels | undefined,
+    /** each task-vector tensor's successor on that path, in plan order (the fused passes look ahead to it) */
+    private readonly nextTaskVector: ReadonlyMap<PlannedTensor, PlannedTensor>,
   ) {
     this.pointerTable = pool.arena.u32(pool.partCount * (maxInputs + 1));
     this.weightTable = pool.arena.f64(maxInputs + 1);
@@ -140,8 +142,14 @@ export class MergeFastPath {
     let vectorInputs = 0;
     let vectorNumel = 0;
     let dellaRow = 0;
+    const nextTaskVector = new Map<PlannedTensor, PlannedTensor>();
+    let lastTaskVector: PlannedTensor | undefined;
     for (const tensor of plan.tensors) {
       const kind = fastKindOf(plan, tensor, options.inputDType);
+      if (kind === 'task_vector') {
+        if (lastTaskVector !== undefined) nextTaskVector.set(lastTaskVector, tensor);
+        lastTaskVector = tensor;
+      }
       const numel = numelOf(tensor.shape);
       if (kind === 'linear') {
         linearInputs = Math.max(linearInputs, tensor.models.length);
@@ -168,7 +176,7 @@ export class MergeFastPath {
       vectorInputs === 0 || declared?.kind !== 'task_vector'
         ? undefined
         : new TaskVectorKernels(pool, plan.method.name, declared, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements }, arithmetic);
-    return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors);
+    return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors, nextTaskVector);
   }
 
   /**
@@ -306,7 +314,7 @@ export class MergeFastPath {
 
   private async mergeTaskVectors(tensor: PlannedTensor, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
     await this.flush();
-    await this.taskVectors!.merge(tensor, (input) => this.reader(input), (input) => this.locator(input), reference);
+    await this.taskVectors!.merge(tensor, (input) => this.reader(input), (input) => this.locator(input), reference, this.nextTaskVector.get(tensor));
   }
 }
 

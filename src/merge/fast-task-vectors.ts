@@ -23,7 +23,7 @@ import {
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
 import { float32MixApplies } from './consensus-f32.js';
-import { FusedTaskVectors } from './fused-task-vectors.js';
+import { FusedTaskVectors, type FusedTensor } from './fused-task-vectors.js';
 import { KernelSparsifier } from './kernel-sparsify.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
@@ -53,6 +53,9 @@ export interface TaskVectorSizes {
   /** elements a worker reads per input per block */
   readonly blockElements: number;
 }
+
+/** A tensor's mix parameters, as FusedTensor holds them. */
+type MixParams = Pick<FusedTensor, 'lambda' | 'normalize' | 'rescale' | 'emptyBand' | 'refs' | 'weights' | 'plainDivisor'>;
 
 export class TaskVectorKernels {
   private readonly vectors: readonly Float32Array[];
@@ -104,27 +107,51 @@ export class TaskVectorKernels {
     this.fused = new FusedTaskVectors(pool, method, config, buffers, seed, warn, sizes.numel);
   }
 
-  /** Merges one task-vector tensor (fastKindOf 'task_vector') and hands its bytes to the sink. */
-  async merge(tensor: PlannedTensor, reader: (input: PlannedInput) => RangeReader, locator: (input: PlannedInput) => FileLocator | undefined, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+  /** The tensor's mix parameters (the method's checks and errors). */
+  private mixParams(tensor: PlannedTensor): MixParams {
     const method = this.method;
-    const config = this.config;
-    const n = numelOf(tensor.shape);
     const lambda = numberParam(tensor.params, 'lambda', method, tensor.name);
     const normalize = booleanParam(tensor.params, 'normalize', method, tensor.name);
-    const rescale = readRescale(tensor.params['rescale'] ?? config.rescale, method);
-    const emptyBand = config.sparsifier === 'magnitude_outliers' && tensor.params['breadcrumbs_empty_band'] === true;
+    const rescale = readRescale(tensor.params['rescale'] ?? this.config.rescale, method);
+    const emptyBand = this.config.sparsifier === 'magnitude_outliers' && tensor.params['breadcrumbs_empty_band'] === true;
     const refs = tensor.models.map((m, i) => m.modelRef ?? `#${i}`);
     const weights = tensor.modelParams.map((params, i) => numberParam(params, 'weight', method, tensor.name, refs[i]));
     let weightSum = 0;
     for (const w of weights) weightSum += w;
     const plainDivisor = Math.abs(weightSum) < 1e-8 ? 1 : weightSum;
+    return { lambda, normalize, rescale, emptyBand, refs, weights, plainDivisor };
+  }
+
+  /** The fused passes' job for `tensor`, or undefined when an input is not in a file or the passes do not cover it. */
+  private fusedJob(tensor: PlannedTensor, locator: (input: PlannedInput) => FileLocator | undefined, params = this.mixParams(tensor)): FusedTensor | undefined {
     const inputs = [tensor.base!, ...tensor.models];
     const locators = inputs.map((input) => locator(input));
-    if (locators.every((locate) => locate !== undefined) && this.fused.supports(rescale)) {
-      const arithmetic = this.arithmetic === 'float32' && float32MixApplies(weights, lambda, plainDivisor) ? 'float32' : 'float64';
-      const job = { tensor, inputs, locators: locators as FileLocator[], refs, weights, lambda, normalize, rescale, emptyBand, plainDivisor, arithmetic } as const;
-      return this.fused.merge(job, this.sink, reference);
-    }
+    if (!(locators.every((locate) => locate !== undefined) && this.fused.supports(params.rescale))) return undefined;
+    const { weights, lambda, plainDivisor } = params;
+    const arithmetic = this.arithmetic === 'float32' && float32MixApplies(weights, lambda, plainDivisor) ? 'float32' : 'float64';
+    return { tensor, inputs, locators: locators as FileLocator[], ...params, arithmetic };
+  }
+
+  /**
+   * Merges one task-vector tensor (fastKindOf 'task_vector') and hands its bytes to the sink. `next`: the task-vector
+   * tensor merged after this one, if any (the fused passes look ahead to it).
+   */
+  async merge(
+    tensor: PlannedTensor,
+    reader: (input: PlannedInput) => RangeReader,
+    locator: (input: PlannedInput) => FileLocator | undefined,
+    reference: (tensor: PlannedTensor) => Uint8Array,
+    next?: PlannedTensor,
+  ): Promise<void> {
+    const params = this.mixParams(tensor);
+    const { lambda, normalize, rescale, emptyBand, refs, weights, plainDivisor } = params;
+    const job = this.fusedJob(tensor, locator, params);
+    if (job !== undefined) return this.fused.merge(job, this.sink, reference, next === undefined ? undefined : () => this.fusedJob(next, locator));
+    const inputs = [tensor.base!, ...tensor.models];
+    const locators = inputs.map((input) => locator(input));
+    const method = this.method;
+    const config = this.config;
+    const n = numelOf(tensor.shape);
     const base = this.vectors[0]!.subarray(0, n);
     const deltas = tensor.models.map((_, j) => this.vectors[j + 1]!.subarray(0, n));
     this.status[0] = 0;

@@ -41,6 +41,9 @@ const JOB = 7;
  */
 const MAX_GATHERED = 1 << 23;
 
+/** The |δ| patterns [lo, hi] that bracket one cut. */
+export type Band = readonly [number, number];
+
 /** A cut to find: model j's k largest |δ|. */
 export interface BandRequest {
   readonly model: number;
@@ -103,7 +106,7 @@ export function deltaPatterns(base: Float32Array, model: Float32Array): Uint32Ar
  * The band [lo, hi] of patterns around the sample's k/n quantile: the entries the ascending sample would hold at
  * two positions, found by selection (the sample is reordered in place; a sort cost ~0.4 ms per model and tensor).
  */
-export function bandAround(sample: Uint32Array, k: number, n: number, margin: number): readonly [number, number] {
+export function bandAround(sample: Uint32Array, k: number, n: number, margin: number): Band {
   const m = sample.length;
   const q = k / n;
   // descending sample index d has about d sample entries above it
@@ -175,7 +178,7 @@ export class CutBands {
   /** per range and cut, the 7 arguments of one absHistogramPrefix call (absHistogramPrefixMany) */
   private readonly jobTable: Uint32Array;
   private readonly capacity: number;
-  private bands: (readonly [number, number])[] = [];
+  private bands: readonly Band[] = [];
 
   constructor(
     private readonly pool: KernelPool,
@@ -196,13 +199,16 @@ export class CutBands {
     this.jobTable = arena.u32(parts * slots * JOB);
   }
 
-  /** Brackets every request from the inputs' sample and resets the per-range records. */
-  prepare(requests: readonly BandRequest[], ranges: readonly InputRange[], kind: number, width: number, n: number): void {
+  /**
+   * Brackets every request from the inputs' sample: one band [lo, hi] per request. Reads the inputs and keeps no
+   * state, so the next tensor's bands can be found while this tensor's passes run (`begin` takes them).
+   */
+  sample(requests: readonly BandRequest[], ranges: readonly InputRange[], kind: number, width: number, n: number): Band[] {
     // each input's sample read and decoded once (a model's two Breadcrumbs cuts share its patterns)
     const runs = sampleRuns(n);
     const base = decodeSample(ranges[0]!, runs, kind, width);
     const sorted = new Map<number, Uint32Array>();
-    this.bands = requests.map(({ model, k }) => {
+    return requests.map(({ model, k }) => {
       let patterns = sorted.get(model);
       if (patterns === undefined) {
         patterns = deltaPatterns(base, decodeSample(ranges[model + 1]!, runs, kind, width));
@@ -210,6 +216,12 @@ export class CutBands {
       }
       return bandAround(patterns, k, n, cutBandTuning.margin);
     });
+  }
+
+  /** Takes the bands of `sample` for the LOAD pass and resets the per-range records. */
+  begin(requests: readonly BandRequest[], bands: readonly Band[]): void {
+    invariant(bands.length === requests.length, () => `cut bands: ${bands.length} bands for ${requests.length} cuts`);
+    this.bands = bands;
     const parts = this.pool.partCount;
     for (let p = 0; p < parts; p++) {
       for (let s = 0; s < requests.length; s++) {

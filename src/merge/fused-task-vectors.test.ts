@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToF16Bits } from '../core/float16.js';
 import { KernelPool } from '../kernels/pool.js';
+import { CutBands } from './fused-cut-bands.js';
+import { FusedTaskVectors } from './fused-task-vectors.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
 import { buildMergePlan } from './plan.js';
@@ -134,3 +136,63 @@ for (const { method, parameters, outDtype, inputs = 'BF16' } of CASES) {
     }
   });
 }
+
+test('look-ahead: with an idle calling thread each next tensor is planned and sampled during the FINAL pass before it, once; same bytes', async () => {
+  const config = parseMergeConfig({
+    merge_method: 'breadcrumbs_ties',
+    base_model: 'base',
+    models: ['a', 'b', 'c'].map((model) => ({ model, parameters: { weight: 1, density: 0.4, gamma: 0.05 } })),
+    out_dtype: 'bfloat16',
+  });
+  const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+  const reference = collect();
+  executePlan(plan, models, reference, { seed: 1, arithmetic: 'float32' });
+  const callerPool = await KernelPool.create({ workers: 1, minParallelElements: 256, callerTakesPart: true });
+  const sample = CutBands.prototype.sample;
+  const prototype = FusedTaskVectors.prototype as unknown as { lookAhead: (...args: unknown[]) => void };
+  const lookAhead = prototype.lookAhead;
+  let events: string[] = [];
+  CutBands.prototype.sample = function (this: CutBands, ...args: Parameters<CutBands['sample']>) {
+    events.push(`sample ${args[4]}`);
+    return sample.apply(this, args);
+  };
+  prototype.lookAhead = function (this: unknown, ...args: unknown[]) {
+    events.push('look-ahead');
+    return lookAhead.apply(this, args);
+  };
+  // on the instances (the harness's kernelCalls leaves its own wrapper there)
+  const passesNoted = (pool: KernelPool): (() => void) => {
+    const runSplit = pool.runSplit;
+    pool.runSplit = function (this: KernelPool, kernel, n, argsFor, options) {
+      let mode = -1;
+      return runSplit.call(this, kernel, n, (start, length, part) => {
+        const args = argsFor(start, length, part);
+        if (kernel === 'taskVectorPass' && mode < 0) events.push(`${['LOAD', 'LEVEL2', 'FINAL'][(mode = args[0]!)]} ${n}`);
+        return args;
+      }, options);
+    };
+    return () => (pool.runSplit = runSplit);
+  };
+  const sizes = plan.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
+  try {
+    for (const [pool, idle] of [[twoWorkers, true], [callerPool, false]] as const) {
+      events = [];
+      const fast = collect();
+      const restore = passesNoted(pool);
+      await executePlanWithKernels(plan, models, fast, pool, { seed: 1 }).finally(restore);
+      // every tensor has cuts (density 0.4 of ≥ 3 elements); a cut outside its band adds a LOAD and a LEVEL2 pass
+      const expected = sizes.flatMap((n, t) =>
+        idle
+          ? [...(t === 0 ? [`sample ${n}`] : []), `LOAD ${n}`, `FINAL ${n}`, ...(t + 1 < sizes.length ? ['look-ahead', `sample ${sizes[t + 1]}`] : [])]
+          : [`sample ${n}`, `LOAD ${n}`, `FINAL ${n}`],
+      );
+      const seen = events.filter((e, i) => !e.startsWith('LEVEL2') && !(e.startsWith('LOAD') && e === events[i - 1]));
+      assert.deepEqual(seen, expected, idle ? 'idle calling thread' : 'calling thread takes a part');
+      for (const [name, bytes] of reference.tensors) assert.ok(Buffer.from(fast.tensors.get(name)!).equals(Buffer.from(bytes)), `${name} differs`);
+    }
+  } finally {
+    CutBands.prototype.sample = sample;
+    prototype.lookAhead = lookAhead;
+    await callerPool.close();
+  }
+});

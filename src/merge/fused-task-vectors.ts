@@ -16,20 +16,18 @@
  * Top-k cuts first try a band bracketed from a sample (fused-cut-bands.ts): LOAD then counts above the band and
  * gathers inside it, and the cut is selected among the gathered entries without the LEVEL2 read; the full
  * histogram LOAD and LEVEL2 run only when a cut falls outside its band.
+ * With an idle calling thread (KernelPool.callerIdle), the next tensor's sparsifiers and sampled bands are found
+ * while the workers run this tensor's FINAL pass, so that main-thread work leaves the critical path.
  * Same per-element arithmetic as the whole-vector path for the same `arithmetic`, so the output bytes are the same.
  * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
  */
 import { numelOf, type DType } from '../core/dtype.js';
-import { counterStream } from '../core/counter-rng.js';
 import { invariant } from '../core/errors.js';
 import { descendHistogram } from '../kernels/reference/select.js';
 import type { KernelPool } from '../kernels/pool.js';
 import {
-  KEEP_ALL,
-  KEEP_BAND,
   KEEP_DARE,
   KEEP_MASK,
-  KEEP_NONE,
   LEVEL1_BINS,
   LEVEL2_BINS,
   OUT_BF16,
@@ -43,25 +41,14 @@ import {
   taskVectorPassArgs,
   taskVectorPassScratchBytes,
   type Level2Pass,
-  type ModelRecord,
 } from '../kernels/wasm/task-vector-passes.js';
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
-import { numberParam } from './method-params.js';
-import { CutBands } from './fused-cut-bands.js';
+import { CutBands, type Band } from './fused-cut-bands.js';
 import { finalRecord, type Cut } from './fused-final-record.js';
+import { planModels, type CutRequest, type ModelPlan, type PlanContext } from './fused-model-plan.js';
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
-import {
-  breadcrumbsBand,
-  checkDensity,
-  checkSparsifyParameters,
-  inverseDensityScale,
-  L1_BLOCK,
-  l1RescaleFactor,
-  requireStream,
-  type RescaleMode,
-  type SparsifyOptions,
-} from './sparsify.js';
+import { L1_BLOCK, l1RescaleFactor, type RescaleMode } from './sparsify.js';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
 
@@ -104,12 +91,21 @@ export interface FusedBuffers {
 /** The fields every pass of one tensor shares. */
 type PassCommon = Omit<Level2Pass, 'mode' | 'cuts'>;
 
-/** One top-k cut to find: model j's k largest |δ|. */
-interface CutRequest {
-  readonly model: number;
-  readonly k: number;
-  bucket: number;
-  above: number;
+/** What a look-ahead found for the next tensor while this one's passes ran. */
+interface LookAhead {
+  readonly tensor: PlannedTensor;
+  readonly plan: ModelPlan;
+  readonly bands: readonly Band[] | undefined;
+}
+
+
+/** The inputs' encoding, element width and file ranges. */
+function inputRanges(job: FusedTensor): { kind: number; width: number; ranges: { readonly fd: number; readonly position: number }[] } {
+  const dtype = job.inputs[0]!.dtype;
+  const kind = dtype === 'F32' ? TASK_INPUT_F32 : dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
+  const width = BYTES[dtype]!;
+  const n = numelOf(job.tensor.shape);
+  return { kind, width, ranges: job.inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width)) };
 }
 
 export class FusedTaskVectors {
@@ -124,17 +120,20 @@ export class FusedTaskVectors {
   private readonly scratch: { readonly base: number; readonly stride: number };
   private readonly blocks: number;
   private readonly bands: CutBands | undefined;
+  private ahead: LookAhead | undefined;
+  private readonly planContext: PlanContext;
 
   constructor(
     private readonly pool: KernelPool,
     /** the method's name (in messages) and its declared pipeline configuration (method.ts `fastPath`) */
-    private readonly methodName: string,
+    methodName: string,
     private readonly config: Extract<FastPathDeclaration, { kind: 'task_vector' }>,
     private readonly buffers: FusedBuffers,
-    private readonly seed: number,
-    private readonly warn: (message: string) => void,
+    seed: number,
+    warn: (message: string) => void,
     maxNumel: number,
   ) {
+    this.planContext = { methodName, sparsifier: config.sparsifier, seed, warn };
     invariant(pool.splitAlignment === L1_BLOCK, () => `kernel range alignment ${pool.splitAlignment} != l1 block ${L1_BLOCK}`);
     const arena = pool.arena;
     const parts = pool.partCount;
@@ -163,13 +162,15 @@ export class FusedTaskVectors {
     return (sparsifier === 'magnitude' || sparsifier === 'magnitude_outliers') && rescale !== 'l1';
   }
 
-  async merge(job: FusedTensor, sink: FusedSink, reference: (tensor: PlannedTensor) => Uint8Array): Promise<void> {
+  /**
+   * `upcoming`: the next tensor this path will merge, if any. While the workers run this tensor's FINAL pass, the
+   * calling thread resolves its sparsifiers and samples its cut bands, so that work leaves the critical path.
+   */
+  async merge(job: FusedTensor, sink: FusedSink, reference: (tensor: PlannedTensor) => Uint8Array, upcoming?: () => FusedTensor | undefined): Promise<void> {
     const { tensor, inputs } = job;
     const n = numelOf(tensor.shape);
     const models = inputs.length - 1;
-    const kind = inputs[0]!.dtype === 'F32' ? TASK_INPUT_F32 : inputs[0]!.dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
-    const width = BYTES[inputs[0]!.dtype]!;
-    const ranges = inputs.map((input, j) => job.locators[j]!(input.tensorName, 0, n * width));
+    const { kind, width, ranges } = inputRanges(job);
     const { status } = this.buffers;
     const common = (offset: number, length: number, part: number): PassCommon => ({
       n: length,
@@ -182,7 +183,9 @@ export class FusedTaskVectors {
       fds: ranges.map((range) => range.fd),
       positions: ranges.map((range) => range.position),
     });
-    const plan = this.planModels(job, n);
+    const ahead = this.ahead?.tensor === tensor ? this.ahead : undefined;
+    this.ahead = undefined;
+    const plan = ahead?.plan ?? planModels(job, n, this.planContext);
     const cuts = plan.cuts;
     const l1 = plan.records.some((r) => r.kind === KEEP_DARE) && job.rescale === 'l1';
     const fused = finalPassTuning.fused && models >= 1 && models <= FUSED_FINAL_MODELS;
@@ -191,7 +194,7 @@ export class FusedTaskVectors {
     const loadRecords = plan.records.map((r, j) => (r.kind === KEEP_DARE ? { kind: KEEP_DARE, params: [...r.record.params, maskOf(j)] } : r.record));
     const parts = this.pool.partCount;
     const bands = cuts.length > 0 ? this.bands : undefined;
-    bands?.prepare(cuts, ranges, kind, width, n);
+    bands?.begin(cuts, ahead?.bands ?? bands.sample(cuts, ranges, kind, width, n));
     // LOAD with the bands, or (none, or a cut outside its band) with the full first-level histograms
     const load = async (histograms: boolean): Promise<number> => {
       if (histograms) this.level1.fill(0, 0, parts * models * LEVEL1_BINS);
@@ -260,65 +263,40 @@ export class FusedTaskVectors {
       );
     };
     const float32 = fused && job.arithmetic === 'float32';
-    await final(float32);
+    const finished = final(float32);
+    if (upcoming !== undefined && this.pool.callerIdle) {
+      // handled here and awaited below: a failure while the look-ahead runs is not an unhandled rejection
+      finished.catch(() => undefined);
+      // after the pass's jobs went out (they are posted from microtasks), before it ends
+      await new Promise((resolve) => setImmediate(resolve));
+      this.lookAhead(upcoming);
+    }
+    await finished;
     // a float32 overflow the float64 mix may not have: the tensor again in float64, the reference's arithmetic
     if (float32 && status[0] !== 0) await final(false);
     if (target !== undefined) sink.markWritten!(tensor.name);
     else sink.writeTensor(tensor.name, this.buffers.out.subarray(0, n * outWidth), tensor.dtype, tensor.shape);
   }
 
-  /** Each model's sparsifier as the whole-vector path resolves it (same checks, warnings and errors). */
-  private planModels(job: FusedTensor, n: number): { records: { kind: number; record: ModelRecord; scale: number; band?: readonly [number, number] }[]; cuts: CutRequest[] } {
-    const { tensor, refs } = job;
-    const sparsifier = this.config.sparsifier;
-    const cuts: CutRequest[] = [];
-    const records = tensor.models.map((_, j) => {
-      const keepAll = { kind: KEEP_ALL, record: { kind: KEEP_ALL, params: [] }, scale: 1 };
-      if (sparsifier === undefined) return keepAll;
-      const params = tensor.modelParams[j] ?? {};
-      const options: SparsifyOptions = {
-        density: numberParam(params, 'density', this.methodName, tensor.name, refs[j]),
-        rescale: job.rescale,
-        shape: tensor.shape,
-        ...(typeof params['gamma'] === 'number' ? { gamma: params['gamma'] } : {}),
-        ...(typeof params['epsilon'] === 'number' ? { epsilon: params['epsilon'] } : {}),
-        emptyBand: job.emptyBand,
-        stream: sparsifier === 'random' ? counterStream(this.seed, tensor.name, refs[j]!) : undefined,
-        inPlace: true,
-        tensorName: tensor.name,
-        modelRef: refs[j]!,
-        warn: (message) => this.warn(`${tensor.name}: ${message}`),
-      };
-      checkDensity(options);
-      if (options.density >= 1 || n === 0) return keepAll;
-      checkSparsifyParameters(sparsifier, options);
-      const none = { kind: KEEP_NONE, record: { kind: KEEP_NONE, params: [] }, scale: 1 };
-      const scale = inverseDensityScale(options);
-      if (sparsifier === 'random') {
-        const stream = requireStream(options, 'random', n);
-        return { kind: KEEP_DARE, record: { kind: KEEP_DARE, params: [stream.k0, stream.k1, options.density * 4294967296, scale] }, scale };
-      }
-      if (sparsifier === 'magnitude') {
-        const k = Math.floor(options.density * n);
-        if (k === 0) {
-          options.warn?.(
-            `magnitude trim keeps nothing for tensor '${options.tensorName}' of model '${options.modelRef}': ` +
-              `density ${options.density} × ${n} elements < 1`,
-          );
-          return none;
-        }
-        cuts.push({ model: j, k, bucket: 0, above: 0 });
-        return { kind: KEEP_BAND, record: { kind: KEEP_BAND, params: [] }, scale, band: [0, 0] as const };
-      }
-      const { nBottom, nTop } = breadcrumbsBand(n, options.density, options.gamma ?? 0.01);
-      if ((nTop === 0 && options.emptyBand) || n - nBottom === 0) return none;
-      // ranks ≥ r are the N − r largest with ties towards higher indices: keep the last tiesToKeep tie numbers
-      cuts.push({ model: j, k: n - nBottom, bucket: 0, above: 0 });
-      if (nTop > 0) cuts.push({ model: j, k: nTop, bucket: 0, above: 0 });
-      return { kind: KEEP_BAND, record: { kind: KEEP_BAND, params: [] }, scale, band: [1, nTop > 0 ? 1 : 0] as const };
-    });
-    return { records, cuts };
+  /**
+   * The next tensor's sparsifiers and cut bands. A tensor whose parameters fail their checks gets no look-ahead:
+   * its own merge() raises the error in order.
+   */
+  private lookAhead(upcoming: () => FusedTensor | undefined): void {
+    let job: FusedTensor | undefined;
+    let plan: ModelPlan;
+    try {
+      job = upcoming();
+      if (job === undefined) return;
+      plan = planModels(job, numelOf(job.tensor.shape), this.planContext);
+    } catch {
+      return;
+    }
+    const { kind, width, ranges } = inputRanges(job);
+    const bands = plan.cuts.length > 0 ? this.bands?.sample(plan.cuts, ranges, kind, width, numelOf(job.tensor.shape)) : undefined;
+    this.ahead = { tensor: job.tensor, plan, bands };
   }
+
 
   /** The exact cut of every request from the first-level counts and one LEVEL2 pass (all cuts at once). */
   private async findCuts(

@@ -224,10 +224,14 @@ async function kernelPoolFor(plan: MergePlan, options: RunMergeOptions, inputDTy
     }
     if (fastBytes < AUTO_KERNEL_BYTES) return undefined;
   }
-  // this thread only waits for the kernels during a merge, so it is one of the compute threads: one fewer worker
-  // to start (~0.2 CPU-s each under tsx)
+  // A linear merge's calling thread only waits for the kernels, so it is one of the compute threads (one fewer
+  // worker to start). A task-vector merge's calling thread has work of its own between the passes (the next
+  // tensor's sparsifiers and cut bands): it stays free to do it while `threads` workers run the passes
+  // (fused-task-vectors.ts; ties on bench:merge's 22-layer family 4.65–4.86 s this way, 4.81–5.52 s with the
+  // caller taking a part, alternating runs, 2026-12-07).
   const threads = options.threads ?? Math.min(2, availableParallelism());
-  const kernels = await createKernels({ kernels: 'wasm', workers: threads - 1, callerTakesPart: true, fallback: 'reference' });
+  const lookAhead = plan.method.fastPath?.kind === 'task_vector';
+  const kernels = await createKernels({ kernels: 'wasm', workers: lookAhead ? threads : threads - 1, callerTakesPart: !lookAhead, fallback: 'reference' });
   return kernels instanceof KernelPool ? kernels : undefined;
 }
 
