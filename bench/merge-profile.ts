@@ -17,6 +17,7 @@ import { ModelFolderWriter } from '../src/io/shard-writer.js';
 import * as relatedness from '../src/merge/relatedness.js';
 import { runMerge } from '../src/merge/index.js';
 import { finalPassTuning } from '../src/kernels/wasm/task-vector-passes.js';
+import { CutBands } from '../src/merge/fused-cut-bands.js';
 import { argValue } from './support/child-run.js';
 import { backFreePages } from './support/back-free-pages.js';
 
@@ -70,6 +71,9 @@ for (const name of ['bf16ToF32', 'f16ToF32', 'f32ToBf16', 'f32ToF16', 'weightedS
 timed(KernelPool, 'create', () => 'kernel pool start');
 timed(ModelFolderWriter.prototype, 'writeTensor', () => 'output write (main thread)');
 timed(ModelFolderWriter.prototype, 'commit', () => 'output commit');
+// the calling thread's share of the top-k cuts: the sample's reads and its band selection (no kernel calls inside;
+// with an idle calling thread most of it runs while the workers run the previous tensor's FINAL pass)
+timed(CutBands.prototype, 'sample', () => 'cut bands: sample reads + band selection (main thread)');
 void relatedness; // checkRelatedness is an ES binding: timed as the gap before the pool starts (see below)
 
 const names = ['base', 'ft-1', 'ft-2', 'ft-3'].map((n) => join(family, n));
