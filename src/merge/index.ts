@@ -77,7 +77,7 @@ export interface RunMergeOptions {
    * consensus-f32.ts `float32MixBound`.
    */
   readonly kernels?: 'auto' | KernelsKind;
-  /** compute threads for 'wasm', this thread included: threads − 1 workers plus the caller (default min(2, cores)) */
+  /** compute threads for 'wasm' (default min(2, cores)): a linear merge runs threads − 1 workers plus this thread, a task-vector merge `threads` workers while this thread prepares the next tensor */
   readonly threads?: number;
   /**
    * Element-wise arithmetic on the wasm kernels, for the linear merge and the task-vector mix of 1–4 models:

@@ -15,7 +15,7 @@ import { loadMergeDocumentsFile, runMerge, runMergeDocuments, type MergeResult }
 /** One declaration per flag; --threads and --seed stay text, checked by parseIntegerFlag (messages name the flag). */
 export const MergeCommandOptionsSchema = z.object({
   outShardSize: flag(z.string().default('5B'), 'maximum bytes per shard, decimal suffixes K/M/B', '<size>'),
-  threads: flag(z.string().optional(), 'compute threads for the kernels, the main thread included (default min(2, cores))', '<n>'),
+  threads: flag(z.string().optional(), 'compute threads for the kernels (default min(2, cores)); linear merges count the main thread among them, task-vector merges keep it free to prepare the next tensor', '<n>'),
   seed: flag(z.string().default('0'), 'seed for random methods (DARE, DELLA)', '<n>'),
   copyTokenizer: negatedFlag(z.boolean().default(true), 'do not copy tokenizer files from the donor model (copied by default)'),
   overwrite: flag(z.boolean().default(false), 'replace a non-empty output folder once the merge has succeeded'),
