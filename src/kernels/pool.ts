@@ -103,11 +103,6 @@ export class KernelPool implements Kernels {
     return this.workers?.size ?? 0;
   }
 
-  /** Whether the calling thread is free while a call runs (it takes no part): it can do other work meanwhile. */
-  get callerIdle(): boolean {
-    return this.workerCount > 0 && !this.callerTakesPart;
-  }
-
   /** The most parts a call is cut into (workers, plus the caller with `callerTakesPart`): size per-part buffers by it. */
   get partCount(): number {
     return Math.max(1, this.workerCount + (this.callerTakesPart && this.workerCount > 0 ? 1 : 0));

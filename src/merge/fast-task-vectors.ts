@@ -23,7 +23,8 @@ import {
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
 import { float32MixApplies } from './consensus-f32.js';
-import { FusedTaskVectors, type FusedTensor } from './fused-task-vectors.js';
+import { FusedTaskVectors } from './fused-task-vectors.js';
+import type { FileLocator, FusedTensor } from './fused-model-plan.js';
 import { KernelSparsifier } from './kernel-sparsify.js';
 import { booleanParam, numberParam } from './method-params.js';
 import type { PlannedInput, PlannedTensor } from './plan.js';
@@ -31,7 +32,7 @@ import { readRescale } from './task-vector.js';
 import type { FastPathDeclaration, MergeArithmetic } from './method.js';
 
 export type RangeReader = (name: string, byteOffset: number, target: Uint8Array) => void;
-export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
+export type { FileLocator } from './fused-model-plan.js';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
 

@@ -1,13 +1,34 @@
 /**
- * Each model's sparsifier for the fused task-vector passes (fused-task-vectors.ts) as the whole-vector path resolves
- * it, with the same checks, warnings and errors: the kernel record of each model and the top-k cuts to find.
+ * The job of the fused task-vector passes (fused-task-vectors.ts) for one tensor, and each model's sparsifier as
+ * the whole-vector path resolves it, with the same checks, warnings and errors: the kernel record of each model and
+ * the top-k cuts to find. Apart from fused-task-vectors.ts so that fast-task-vectors.ts builds jobs without it.
  */
 import { counterStream } from '../core/counter-rng.js';
 import { KEEP_ALL, KEEP_BAND, KEEP_DARE, KEEP_NONE, type ModelRecord } from '../kernels/wasm/task-vector-passes.js';
-import type { FusedTensor } from './fused-task-vectors.js';
 import type { FastPathDeclaration } from './method.js';
+import type { PlannedInput, PlannedTensor } from './plan.js';
+import type { RescaleMode } from './sparsify.js';
 import { numberParam } from './method-params.js';
 import { breadcrumbsBand, checkDensity, checkSparsifyParameters, inverseDensityScale, requireStream, type SparsifyOptions } from './sparsify.js';
+
+/** A file-position lookup: the descriptor and absolute position of `length` bytes at `byteOffset` of a tensor. */
+export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
+
+/** What merge() of fast-task-vectors.ts resolved for one tensor. */
+export interface FusedTensor {
+  readonly tensor: PlannedTensor;
+  readonly inputs: readonly PlannedInput[];
+  readonly locators: readonly FileLocator[];
+  readonly refs: readonly string[];
+  readonly weights: readonly number[];
+  readonly lambda: number;
+  readonly normalize: boolean;
+  readonly rescale: RescaleMode;
+  readonly emptyBand: boolean;
+  readonly plainDivisor: number;
+  /** the FINAL mix's arithmetic: float32 (fused kernel, ≤ 4 models; merge-methods.md §0) or float64 (the reference's) */
+  readonly arithmetic: 'float32' | 'float64';
+}
 
 /** One top-k cut to find: model j's k largest |δ|. */
 export interface CutRequest {

@@ -16,7 +16,7 @@
  * Top-k cuts first try a band bracketed from a sample (fused-cut-bands.ts): LOAD then counts above the band and
  * gathers inside it, and the cut is selected among the gathered entries without the LEVEL2 read; the full
  * histogram LOAD and LEVEL2 run only when a cut falls outside its band.
- * With an idle calling thread (KernelPool.callerIdle), the next tensor's sparsifiers and sampled bands are found
+ * With an idle calling thread (a pool whose calling thread takes no part), the next tensor's sparsifiers and sampled bands are found
  * while the workers run this tensor's FINAL pass, so that main-thread work leaves the critical path.
  * Same per-element arithmetic as the whole-vector path for the same `arithmetic`, so the output bytes are the same.
  * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
@@ -45,14 +45,14 @@ import {
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
 import { CutBands, type Band } from './fused-cut-bands.js';
 import { finalRecord, type Cut } from './fused-final-record.js';
-import { planModels, type CutRequest, type ModelPlan, type PlanContext } from './fused-model-plan.js';
+import { planModels, type CutRequest, type FusedTensor, type ModelPlan, type PlanContext } from './fused-model-plan.js';
+
 import type { FastPathDeclaration } from './method.js';
-import type { PlannedInput, PlannedTensor } from './plan.js';
+import type { PlannedTensor } from './plan.js';
 import { L1_BLOCK, l1RescaleFactor, type RescaleMode } from './sparsify.js';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
 
-export type FileLocator = (name: string, byteOffset: number, length: number) => { readonly fd: number; readonly position: number };
 
 /** The sink of the fused path: bytes in memory, or written by the workers at the tensor's place in its shard. */
 export interface FusedSink {
@@ -61,21 +61,6 @@ export interface FusedSink {
   markWritten?(name: string): void;
 }
 
-/** What merge() of fast-task-vectors.ts resolved for one tensor. */
-export interface FusedTensor {
-  readonly tensor: PlannedTensor;
-  readonly inputs: readonly PlannedInput[];
-  readonly locators: readonly FileLocator[];
-  readonly refs: readonly string[];
-  readonly weights: readonly number[];
-  readonly lambda: number;
-  readonly normalize: boolean;
-  readonly rescale: RescaleMode;
-  readonly emptyBand: boolean;
-  readonly plainDivisor: number;
-  /** the FINAL mix's arithmetic: float32 (fused kernel, ≤ 4 models; merge-methods.md §0) or float64 (the reference's) */
-  readonly arithmetic: 'float32' | 'float64';
-}
 
 /** Arena buffers the whole-vector path owns and lends: output, status, weight tables. */
 export interface FusedBuffers {
@@ -264,7 +249,9 @@ export class FusedTaskVectors {
     };
     const float32 = fused && job.arithmetic === 'float32';
     const finished = final(float32);
-    if (upcoming !== undefined && this.pool.callerIdle) {
+    // the calling thread takes no part of the passes: it is free until they end
+    const callerIdle = this.pool.workerCount > 0 && this.pool.partCount === this.pool.workerCount;
+    if (upcoming !== undefined && callerIdle) {
       // handled here and awaited below: a failure while the look-ahead runs is not an unhandled rejection
       finished.catch(() => undefined);
       // after the pass's jobs went out (they are posted from microtasks), before it ends
