@@ -196,3 +196,33 @@ test('look-ahead: with an idle calling thread each next tensor is planned and sa
     await callerPool.close();
   }
 });
+
+test('look-ahead: a later tensor whose parameters fail their check raises the reference error, after the tensors before it', async () => {
+  const config = parseMergeConfig({
+    merge_method: 'ties',
+    base_model: 'base',
+    // only the norm tensors (the plan's last) get a negative density
+    models: ['a', 'b', 'c'].map((model) => ({ model, parameters: { weight: 1, density: [{ filter: 'norm', value: -0.5 }, { value: 0.4 }] } })),
+    out_dtype: 'bfloat16',
+  });
+  const plan = buildMergePlan(config, getMergeMethod(config.merge_method), models);
+  const failsAt = plan.tensors.findIndex((t) => t.name.includes('norm'));
+  assert.ok(failsAt > 0, 'a tensor before the failing one');
+  const reference = collect();
+  const expected = (() => {
+    try {
+      executePlan(plan, models, reference, { seed: 1, arithmetic: 'float32' });
+    } catch (error) {
+      return error as Error;
+    }
+    assert.fail('the reference path accepted a negative density');
+  })();
+  const fast = collect();
+  await assert.rejects(executePlanWithKernels(plan, models, fast, twoWorkers, { seed: 1 }), (error: Error) => {
+    assert.equal(error.message, expected.message);
+    return true;
+  });
+  // every tensor before the failing one was merged, with the reference bytes
+  assert.deepEqual([...fast.tensors.keys()], plan.tensors.slice(0, failsAt).map((t) => t.name));
+  for (const [name, bytes] of fast.tensors) assert.ok(Buffer.from(bytes).equals(Buffer.from(reference.tensors.get(name)!)), `${name} differs`);
+});
