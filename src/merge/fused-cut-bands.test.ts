@@ -1,13 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16BitsToF32, f32ToBf16Bits } from '../core/float16.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
-import { bandAround, cutBandTuning, descendSummed, selectAscending } from './fused-cut-bands.js';
+import { bandAround, CutBands, cutBandTuning, descendSummed, selectAscending } from './fused-cut-bands.js';
+import { TASK_INPUT_BF16 } from '../kernels/wasm/task-vector-from-files.js';
 import { descendHistogram } from '../kernels/reference/select.js';
 import fc from 'fast-check';
 import { buildMergePlan } from './plan.js';
@@ -165,4 +166,22 @@ test('selectAscending: the entry a sort would put at each position, with heavy t
     }),
     { numRuns: 500, seed: 16 },
   );
+});
+
+test('sample: a file that ends inside the sampled runs is a CheckpointError (the reads do not spin on end of file)', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'modelevo-cut-bands-short-'));
+  const path = join(folder, 'short.bin');
+  // 100 bfloat16 values where the tensor needs 20,000
+  writeFileSync(path, new Uint8Array(200));
+  const fd = openSync(path, 'r');
+  try {
+    const bands = new CutBands(pools[0]![0], 1, 20000);
+    assert.throws(
+      () => bands.sample([{ model: 0, k: 100 }], [{ fd, position: 0 }, { fd, position: 0 }], TASK_INPUT_BF16, 2, 20000),
+      (error: Error & { code?: string }) => error.code === 'CHECKPOINT_INVALID' && /file ended at byte 200/.test(error.message),
+    );
+  } finally {
+    closeSync(fd);
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -12,10 +12,10 @@
  * When the cut falls outside the band or a range gathers more than its capacity, `resolve` returns undefined and
  * the caller runs the full LOAD histogram and LEVEL2 passes: slower, never different.
  */
-import { readSync } from 'node:fs';
 import { invariant } from '../core/errors.js';
 import { f16BitsToF32 } from '../core/float16.js';
 import type { KernelPool } from '../kernels/pool.js';
+import { readFullyAt } from '../kernels/wasm/read-fully.js';
 import { LEVEL1_BINS, LEVEL1_SHIFT, LEVEL2_BINS } from '../kernels/wasm/task-vector-passes.js';
 import { TASK_INPUT_BF16 } from '../kernels/wasm/task-vector-from-files.js';
 
@@ -75,10 +75,9 @@ function decodeSample(range: InputRange, runs: readonly (readonly [number, numbe
   const raw = new Uint8Array(total * width);
   let at = 0;
   for (const [start, length] of runs) {
-    const view = raw.subarray(at, at + length * width);
-    let done = 0;
-    while (done < view.length) done += readSync(range.fd, view, done, view.length - done, range.position + start * width + done);
-    at += view.length;
+    // a file that ends early is a CheckpointError (a bare readSync loop would spin on its 0-byte reads)
+    readFullyAt(range.fd, raw.subarray(at, at + length * width), range.position + start * width);
+    at += length * width;
   }
   if (width === 4) return new Float32Array(raw.buffer, 0, total);
   const values = new Float32Array(total);
