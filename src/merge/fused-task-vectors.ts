@@ -16,8 +16,8 @@
  * Top-k cuts first try a band bracketed from a sample (fused-cut-bands.ts): LOAD then counts above the band and
  * gathers inside it, and the cut is selected among the gathered entries without the LEVEL2 read; the full
  * histogram LOAD and LEVEL2 run only when a cut falls outside its band.
- * With an idle calling thread (a pool whose calling thread takes no part), the next tensor's sparsifiers and sampled bands are found
- * while the workers run this tensor's FINAL pass, so that main-thread work leaves the critical path.
+ * With an idle calling thread (a pool whose calling thread takes no part), the next tensor's sparsifiers and
+ * sampled bands are found while the workers run this tensor's FINAL pass: that work leaves the critical path.
  * Same per-element arithmetic as the whole-vector path for the same `arithmetic`, so the output bytes are the same.
  * DELLA and the l1 rescale of a top-k trim keep the whole-vector path (`supports`).
  */
@@ -46,13 +46,11 @@ import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm
 import { CutBands, type Band } from './fused-cut-bands.js';
 import { finalRecord, type Cut } from './fused-final-record.js';
 import { planModels, type CutRequest, type FusedTensor, type ModelPlan, type PlanContext } from './fused-model-plan.js';
-
 import type { FastPathDeclaration } from './method.js';
 import type { PlannedTensor } from './plan.js';
 import { L1_BLOCK, l1RescaleFactor, type RescaleMode } from './sparsify.js';
 
 const BYTES: Partial<Record<DType, number>> = { BF16: 2, F16: 2, F32: 4 };
-
 
 /** The sink of the fused path: bytes in memory, or written by the workers at the tensor's place in its shard. */
 export interface FusedSink {
@@ -60,7 +58,6 @@ export interface FusedSink {
   tensorTarget?(name: string): { readonly fd: number; readonly position: number };
   markWritten?(name: string): void;
 }
-
 
 /** Arena buffers the whole-vector path owns and lends: output, status, weight tables. */
 export interface FusedBuffers {
@@ -266,22 +263,21 @@ export class FusedTaskVectors {
   }
 
   /**
-   * The next tensor's sparsifiers and cut bands. A tensor whose parameters fail their checks gets no look-ahead:
-   * its own merge() raises the error in order.
+   * The next tensor's sparsifiers and cut bands. A tensor whose parameters fail their checks, or whose sample
+   * cannot be read, gets no look-ahead: its own merge() raises the error in order.
    */
   private lookAhead(upcoming: () => FusedTensor | undefined): void {
-    let job: FusedTensor | undefined;
-    let plan: ModelPlan;
     try {
-      job = upcoming();
+      const job = upcoming();
       if (job === undefined) return;
-      plan = planModels(job, numelOf(job.tensor.shape), this.planContext);
+      const n = numelOf(job.tensor.shape);
+      const plan = planModels(job, n, this.planContext);
+      const { kind, width, ranges } = inputRanges(job);
+      const bands = plan.cuts.length > 0 ? this.bands?.sample(plan.cuts, ranges, kind, width, n) : undefined;
+      this.ahead = { tensor: job.tensor, plan, bands };
     } catch {
-      return;
+      // raised again, in order, by the tensor's own merge()
     }
-    const { kind, width, ranges } = inputRanges(job);
-    const bands = plan.cuts.length > 0 ? this.bands?.sample(plan.cuts, ranges, kind, width, numelOf(job.tensor.shape)) : undefined;
-    this.ahead = { tensor: job.tensor, plan, bands };
   }
 
 
