@@ -15,9 +15,8 @@
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
 import { invariant } from '../../core/errors.js';
-import { writeSync } from 'node:fs';
 import type { KernelExports } from './loader.js';
-import { readFullyAt } from './read-fully.js';
+import { readFullyAt, writeFullyAt } from './read-fully.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
 import { runTaskVectorFromFiles } from './task-vector-from-files.js';
 import { runTaskVectorPass } from './task-vector-passes.js';
@@ -105,11 +104,6 @@ function parseLinearFromFilesArgs(args: readonly number[]): LinearFromFilesJob {
   };
 }
 
-
-function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < source.length) done += writeSync(fd, source, done, source.length - done, position + done);
-}
 
 type LinearKernel = KernelExports['linearF64'];
 

@@ -1,5 +1,5 @@
-/** Positioned reads that fill the whole target, shared by the kernels that read weights straight from files. */
-import { readSync } from 'node:fs';
+/** Positioned reads and writes of a whole buffer, shared by the kernels that read and write weights straight in files. */
+import { readSync, writeSync } from 'node:fs';
 import { CheckpointError } from '../../core/errors.js';
 
 /** Reads target.length bytes of `fd` from `position` (a short read is retried; the end of the file is an error). */
@@ -15,4 +15,10 @@ export function readFullyAt(fd: number, target: Uint8Array, position: number): v
     }
     done += read;
   }
+}
+
+/** Writes all of `source` to `fd` at `position` (a short write is continued). */
+export function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < source.length) done += writeSync(fd, source, done, source.length - done, position + done);
 }

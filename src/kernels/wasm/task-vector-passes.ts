@@ -18,10 +18,9 @@
  * Reads move 128 KiB of each input at a time (READ_BYTES); the blocks are processed 16K elements at a time.
  * The arithmetic is the kernels' of fast-task-vectors.ts on whole vectors, block by block, so the bytes match.
  */
-import { writeSync } from 'node:fs';
 import { invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
-import { readFullyAt } from './read-fully.js';
+import { readFullyAt, writeFullyAt } from './read-fully.js';
 import { TASK_INPUT_F16 } from './task-vector-from-files.js';
 
 export const PASS_LOAD = 0;
@@ -210,11 +209,6 @@ function parse(args: readonly number[]): TaskVectorPass {
   }
   invariant(at === args.length, () => `taskVectorPass: ${args.length - at} arguments left over`);
   return job;
-}
-
-function writeFullyAt(fd: number, source: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < source.length) done += writeSync(fd, source, done, source.length - done, position + done);
 }
 
 /** The record's sparsifier applied in place to the `length` elements at `delta` (global index `index`). */
