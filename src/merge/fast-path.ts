@@ -97,7 +97,6 @@ export class MergeFastPath {
 
   private constructor(
     private readonly pool: KernelPool,
-    private readonly plan: MergePlan,
     private readonly models: PlanModels,
     private readonly sink: TensorSink,
     private readonly chunkElements: number,
@@ -176,7 +175,7 @@ export class MergeFastPath {
       vectorInputs === 0 || declared?.kind !== 'task_vector'
         ? undefined
         : new TaskVectorKernels(pool, plan.method.name, declared, sink, warn, options.seed ?? 0, { inputs: vectorInputs, numel: vectorNumel, dellaRow, blockElements }, arithmetic);
-    return new MergeFastPath(pool, plan, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors, nextTaskVector);
+    return new MergeFastPath(pool, models, sink, chunk, chunkSets, outputs, maxInputs, fileScratch, arithmetic, taskVectors, nextTaskVector);
   }
 
   /**

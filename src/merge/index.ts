@@ -5,7 +5,7 @@
  * in-memory `Checkpoint`. Every validation happens before the output folder is touched; any later failure
  * aborts the writer, so no half-written model exists and an existing target is left as it was.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { stringify as stringifyYaml } from 'yaml';
@@ -42,7 +42,6 @@ import { resolveChatTemplate } from './chat-templates.js';
 import { parseMergeDocuments, type MergeDocument } from './multi.js';
 import { planTokenEmbeddings, readVocabulary, type TokenEmbeddingPlan } from './token-embeddings.js';
 import { architectureFor } from './architecture.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
 import { fastKindOf } from './fast-path.js';
 import { buildMergePlan, type MergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
