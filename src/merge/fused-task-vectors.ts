@@ -43,7 +43,7 @@ import {
   type Level2Pass,
 } from '../kernels/wasm/task-vector-passes.js';
 import { TASK_INPUT_BF16, TASK_INPUT_F16, TASK_INPUT_F32 } from '../kernels/wasm/task-vector-from-files.js';
-import { CutBands, type Band } from './fused-cut-bands.js';
+import { CutBands, type Band, type InputRange } from './fused-cut-bands.js';
 import { finalRecord, type Cut } from './fused-final-record.js';
 import { planModels, type CutRequest, type FusedTensor, type ModelPlan, type PlanContext } from './fused-model-plan.js';
 import type { FastPathDeclaration } from './method.js';
@@ -80,9 +80,8 @@ interface LookAhead {
   readonly bands: readonly Band[] | undefined;
 }
 
-
 /** The inputs' encoding, element width and file ranges. */
-function inputRanges(job: FusedTensor): { kind: number; width: number; ranges: { readonly fd: number; readonly position: number }[] } {
+function inputRanges(job: FusedTensor): { kind: number; width: number; ranges: InputRange[] } {
   const dtype = job.inputs[0]!.dtype;
   const kind = dtype === 'F32' ? TASK_INPUT_F32 : dtype === 'BF16' ? TASK_INPUT_BF16 : TASK_INPUT_F16;
   const width = BYTES[dtype]!;
