@@ -6,7 +6,9 @@
  * bench/della-rank-bound.cpp with g++ -O3 -march=native (native code, not modelevo's wasm: the fastest form we
  * could write, so a bound for ours), ranks every row with each form on one thread, and prints the cost beside
  * what the issue's 2 GB/s target allows: the family's 3 fine-tunes' elements × ns per element, spread over both
- * cores, against input bytes / 2 GB/s.
+ * cores, against input bytes / 2 GB/s. The default l1 rescale needs only the keep decisions u < p(rank); their
+ * rows are timed too (density 0.2, ε 0.15 as bench:merge), by the exact rank and rank-free (bucket bounds of the
+ * |δ| patterns, an exact count only where a bucket's rank range straddles the draw's threshold), checked equal.
  *
  *   npm run bench:della-rank -- [--family <dir written by bench:merge --family>] [--layers 2]
  *
@@ -55,17 +57,19 @@ try {
   const results = execFileSync(binary, args, { encoding: 'utf8' })
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { file: string; row: number; rows: number; form: string; ns: number });
+    .map((line) => JSON.parse(line) as { file: string; row: number; rows: number; form: string; ns: number; kept?: number; exactPerRow?: number });
   // the 22-layer family of bench:merge: 4 models of bf16; DELLA ranks the 3 fine-tunes' elements
   const modelBytes = kept !== undefined ? folderBytes(folders[0]!) : 2.2e9;
   const fineTuneElements = (3 * modelBytes) / 2;
   const allowed = (4 * modelBytes) / 1e9 / TARGET_GBS;
   console.log(`family: ${kept ?? '(22-layer sizes assumed)'}; 3 fine-tunes = ${(fineTuneElements / 1e9).toFixed(2)} G elements; ${TARGET_GBS} GB/s allows ${allowed.toFixed(2)} s for ${((4 * modelBytes) / 1e9).toFixed(2)} GB`);
-  console.log('| tensor rows | rank form (native, one thread) | ns per element | rank alone on both cores, s | its share of the 2 GB/s budget |');
-  console.log('|---|---|---|---|---|');
+  console.log('| tensor rows | form (native, one thread) | ns per element | alone on both cores, s | its share of the 2 GB/s budget | kept | exact counts per row |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
     const seconds = (fineTuneElements * r.ns) / 1e9 / CORES;
-    console.log(`| ${r.rows} × ${r.row} | ${r.form} | ${r.ns.toFixed(2)} | ${seconds.toFixed(1)} | ${((100 * seconds) / allowed).toFixed(0)}% |`);
+    const kept = r.kept === undefined ? '–' : `${(100 * r.kept).toFixed(2)}%`;
+    const exact = r.exactPerRow === undefined || r.exactPerRow === 0 ? '–' : r.exactPerRow.toFixed(1);
+    console.log(`| ${r.rows} × ${r.row} | ${r.form} | ${r.ns.toFixed(2)} | ${seconds.toFixed(1)} | ${((100 * seconds) / allowed).toFixed(0)}% | ${kept} | ${exact} |`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
