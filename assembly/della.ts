@@ -1,8 +1,10 @@
 // dellaRows: DELLA MagPrune over whole rows (merge-methods.md §3.6 "della_magprune"; src/merge/sparsify.ts is the
 // reference, bit for bit): each row's entries ranked by ascending |x| (a stable LSD radix sort), keep odds linear
-// in the rank, the counter-based draw of each element's global index (src/core/counter-rng.ts).
+// in the rank, the counter-based draw of each element's global index (src/core/counter-rng.ts). Without the
+// inverse_density rescale a kept entry stays x, and della-l1.ts decides rows without ranking them.
 
 import { counterDraw, lowbias32x4 } from './sparsify';
+import { dellaL1Applies, dellaL1ScratchBytes, dellaRowL1 } from './della-l1';
 
 const ABS: u32 = 0x7fffffff;
 
@@ -13,7 +15,7 @@ const HISTOGRAM_BYTES: usize = <usize>(DIGIT0_BINS + 2 * DIGIT_BINS) << 2;
 
 /** Scratch bytes dellaRows needs for rows of `rowLength` elements. */
 export function dellaScratchBytes(rowLength: i32): i32 {
-  return 28 * rowLength + <i32>HISTOGRAM_BYTES;
+  return max(28 * rowLength + <i32>HISTOGRAM_BYTES, dellaL1ScratchBytes(rowLength));
 }
 
 // a digit's bins turned into first positions (exclusive prefix sum); returns the largest bin's count (n: every
@@ -126,6 +128,8 @@ export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, 
   for (let r = 0; r < rowLength; r++) store<f64>(odds + (<usize>r << 3), low + ((high - low) * <f64>r) / <f64>(rowLength - 1));
   const k0v = i32x4.splat(k0);
   const k1v = i32x4.splat(k1);
+  // a kept entry stays x: its decision needs no rank (della-l1.ts)
+  const rankFree = inverse == 0 && dellaL1Applies(low, high, rowLength);
   for (let row = 0; row < rows; row++) {
     const start = <u32>row * <u32>rowLength;
     const p0 = x + (<usize>start << 2);
@@ -133,6 +137,7 @@ export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, 
       dellaKeep(p0, 0, (low + high) / 2, indexStart + start, k0, k1, inverse);
       continue;
     }
+    if (rankFree && dellaRowL1(p0, rowLength, indexStart + start, k0, k1, low, high, scratch)) continue;
     const ranks = ascendingRanks(p0, rowLength, scratch);
     // in index order, four entries at a time: the draws, their odds by rank, the keep test, all as dellaKeep
     let j = 0;
