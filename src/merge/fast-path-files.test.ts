@@ -208,3 +208,37 @@ for (const method of ['ties', 'dare_ties', 'della', 'breadcrumbs_ties', 'dare_li
     }
   });
 }
+
+test('della (the whole-vector path) into output shards: the workers write each tensor; bytes equal the reference on 2 workers and worker and caller', async () => {
+  const config = parseMergeConfig({
+    merge_method: 'della',
+    base_model: 'base',
+    models: [
+      { model: 'a', parameters: { weight: 0.9, density: 0.3 } },
+      { model: 'b', parameters: { weight: 0.6, density: 0.4, epsilon: 0.2 } },
+    ],
+    out_dtype: 'bfloat16',
+  });
+  const plan = buildMergePlan(config, getMergeMethod('della'), models);
+  const reference = collect();
+  executePlan(plan, models, reference, { seed: 5, arithmetic: 'float32' });
+  for (const [kernels, label] of [[pool, '2-workers'], [callerPool, 'worker-and-caller']] as const) {
+    const out = join(dir, `della-out-${label}`);
+    const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
+    const targets: string[] = [];
+    const sink = {
+      writeTensor: (name: string, bytes: Uint8Array) => writer.writeTensor(name, bytes),
+      tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
+      markWritten: (name: string) => writer.markWritten(name),
+    };
+    await executePlanWithKernels(plan, models, sink, kernels, { fileBlockElements: 1000 + 3, seed: 5 });
+    writer.commit();
+    assert.deepEqual(targets, plan.tensors.map((t) => t.name), `every tensor went straight to the file (${label})`);
+    const written = HfCheckpoint.open(out);
+    try {
+      for (const [name, bytes] of reference.tensors) assert.ok(Buffer.from(written.readBytes(name)).equals(Buffer.from(bytes)), `${name} differs (${label})`);
+    } finally {
+      written.close();
+    }
+  }
+});

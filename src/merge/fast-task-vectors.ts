@@ -8,7 +8,7 @@
  *   thread, decoded by the wasm conversions and δ formed by the wasm weighted sum;
  * - the sparsifier on the workers (kernel-sparsify.ts: histogram select, counter-based DARE/DELLA masks);
  * - `tiesCombineF64`: the l1 rescale factors, sign election, disjoint mean and λ in float64 lanes;
- * - the output encoded by the wasm conversion.
+ * - the output encoded by the wasm conversion and, into an output file, written by the workers, each its part.
  * A tensor with a non-finite input is redone on the reference path, which names the element.
  */
 import { numelOf, type DType } from '../core/dtype.js';
@@ -221,12 +221,24 @@ export class TaskVectorKernels {
       if (this.status[0] === 0) {
         // encoded into the base vector's bytes: the encode must not overlap its float32 source
         const encoded = await this.encode(mixed, tensor.dtype, new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
-        this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+        await this.write(tensor, encoded);
         return;
       }
     }
     await combine('tiesCombineF64', base);
-    this.sink.writeTensor(tensor.name, await this.encode(base, tensor.dtype), tensor.dtype, tensor.shape);
+    await this.write(tensor, await this.encode(base, tensor.dtype));
+  }
+
+  /** The encoded tensor into the sink; into an output file by the workers, each its part, when the sink has one. */
+  private async write(tensor: PlannedTensor, encoded: Uint8Array): Promise<void> {
+    if (this.sink.tensorTarget === undefined || this.sink.markWritten === undefined || encoded.length === 0) {
+      this.sink.writeTensor(tensor.name, encoded, tensor.dtype, tensor.shape);
+      return;
+    }
+    const { fd, position } = this.sink.tensorTarget(tensor.name);
+    const width = encoded.length / numelOf(tensor.shape);
+    await this.pool.runSplit('writeToFile', encoded.length / width, (offset, length) => [fd, position + offset * width, encoded.byteOffset + offset * width, length * width]);
+    this.sink.markWritten(tensor.name);
   }
 
   /**

@@ -11,7 +11,9 @@
  *   a tensor-sized buffer or the main thread either.
  * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ;
  * - taskVectorPass (task-vector-passes.ts): the block-wise passes of a task-vector merge (load + first select
- *   level, second select level, sparsify + combine + encode + write).
+ *   level, second select level, sparsify + combine + encode + write);
+ * - writeToFile: a range of bytes in memory written at a file position (each worker its part of an encoded
+ *   tensor, so the writes run in parallel and off the calling thread).
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
  */
 import { invariant } from '../../core/errors.js';
@@ -21,9 +23,9 @@ import { runKinshipFromFiles } from './kinship-from-files.js';
 import { runTaskVectorFromFiles } from './task-vector-from-files.js';
 import { runTaskVectorPass } from './task-vector-passes.js';
 
-export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles' | 'taskVectorPass';
+export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles' | 'taskVectorPass' | 'writeToFile';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles', 'taskVectorPass'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles', 'taskVectorPass', 'writeToFile'];
 
 /** `outFd` of a job whose output stays in memory at `out`. */
 export const NO_OUTPUT_FILE = -1;
@@ -137,6 +139,14 @@ export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory
   if (name === 'kinshipFromFiles') return runKinshipFromFiles(kernels, memory, args);
   if (name === 'taskVectorFromFiles') return runTaskVectorFromFiles(kernels, memory, args);
   if (name === 'taskVectorPass') return runTaskVectorPass(kernels, memory, args);
+  if (name === 'writeToFile') return writeToFile(memory, args);
   const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
   runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
+}
+
+/** writeToFile's arguments: descriptor, file position, byte address, byte count. */
+function writeToFile(memory: WebAssembly.Memory, args: readonly number[]): void {
+  const [fd, position, address, length] = args as [number, number, number, number];
+  invariant(args.length === 4 && length >= 0, () => `writeToFile: expected (fd, position, address, length), got ${args.length} arguments`);
+  writeFullyAt(fd, new Uint8Array(memory.buffer, address, length), position);
 }
