@@ -10,6 +10,7 @@
 //   as dellaRows does.
 
 const ABS: u32 = 0x7fffffff;
+const SIGN: u32 = 0x80000000;
 // buckets: |x| patterns ≫ shift, shift from SHIFT (15 bits of the 31) up while a row would have more buckets than
 // half its entries (their thresholds cost more than the rarer exact ranks save)
 const SHIFT: u32 = 16;
@@ -111,26 +112,23 @@ export function dellaRowL1(p0: usize, n: i32, rowIndex: u32, k0: u32, k1: u32, l
     const c = table + (<usize>b << 3);
     const count = load<u32>(c);
     if (count == 0) continue;
-    const keepBelow = clampU32(Math.floor(lowScaled + (<f64>below - MARGIN) * stepScaled));
-    const dropAbove = clampU32(Math.ceil(lowScaled + (<f64>(below + count - 1) + MARGIN) * stepScaled) - 1.0);
-    store<u64>(c, <u64>keepBelow | (<u64>dropAbove << 32));
+    // with the sure decisions of every bucket folded in, and sign bits flipped for signed compares
+    const keepBelow = max(clampU32(Math.floor(lowScaled + (<f64>below - MARGIN) * stepScaled)), <u32>keepAll);
+    const dropAbove = min(clampU32(Math.ceil(lowScaled + (<f64>(below + count - 1) + MARGIN) * stepScaled) - 1.0), <u32>dropAll - 1);
+    store<u64>(c, <u64>(keepBelow ^ SIGN) | (<u64>(dropAbove ^ SIGN) << 32));
     below += count;
   }
-  const keepAllV = i32x4.splat(<u32>keepAll);
-  const dropAllV = i32x4.splat(<u32>dropAll);
   const firstV = i32x4.splat(first - 1);
   let a = 0;
   for (let j = 0; j < whole; j += 4) {
     const key = v128.load(keys + (<usize>j << 2));
-    const u = v128.load(draws + (<usize>j << 2));
+    const u = v128.xor(v128.load(draws + (<usize>j << 2)), i32x4.splat(SIGN));
     const bucket = v128.andnot(i32x4.sub(i32x4.shr_u(key, shift), firstV), i32x4.eq(key, i32x4.splat(0)));
     // the four buckets' (keepBelow, dropAbove) pairs, then keepBelow and dropAbove lanes
     const pair01 = i64x2.replace_lane(i64x2.splat(load<u64>(table + (<usize>i32x4.extract_lane(bucket, 0) << 3))), 1, load<u64>(table + (<usize>i32x4.extract_lane(bucket, 1) << 3)));
     const pair23 = i64x2.replace_lane(i64x2.splat(load<u64>(table + (<usize>i32x4.extract_lane(bucket, 2) << 3))), 1, load<u64>(table + (<usize>i32x4.extract_lane(bucket, 3) << 3)));
-    const keepBelow = v128.shuffle<u32>(pair01, pair23, 0, 2, 4, 6);
-    const dropAbove = v128.shuffle<u32>(pair01, pair23, 1, 3, 5, 7);
-    const keep = v128.or(i32x4.lt_u(u, keepAllV), i32x4.lt_u(u, keepBelow));
-    const drop = v128.or(i32x4.ge_u(u, dropAllV), i32x4.gt_u(u, dropAbove));
+    const keep = i32x4.lt_s(u, v128.shuffle<u32>(pair01, pair23, 0, 2, 4, 6));
+    const drop = i32x4.gt_s(u, v128.shuffle<u32>(pair01, pair23, 1, 3, 5, 7));
     const at = p0 + (<usize>j << 2);
     v128.store(at, v128.andnot(v128.load(at), drop));
     const open = v128.not(v128.or(keep, drop));
@@ -147,10 +145,8 @@ export function dellaRowL1(p0: usize, n: i32, rowIndex: u32, k0: u32, k1: u32, l
     const k = load<u32>(keys + (<usize>j << 2));
     const u = load<u32>(draws + (<usize>j << 2));
     const pair = load<u64>(table + (<usize>(k != 0 ? (k >> shift) - first + 1 : <u32>0) << 3));
-    const keep = u < <u32>keepAll || u < <u32>pair;
-    const drop = <f64>u >= dropAll || u > <u32>(pair >> 32);
-    if (drop) store<u32>(p0 + (<usize>j << 2), 0);
-    else if (!keep) {
+    if (u > ((<u32>(pair >> 32)) ^ SIGN)) store<u32>(p0 + (<usize>j << 2), 0);
+    else if (u >= (<u32>pair ^ SIGN)) {
       store<u32>(unsure + (<usize>a << 2), j);
       a++;
     }
