@@ -9,7 +9,7 @@ import { ModelFolderWriter } from '../io/shard-writer.js';
 import { KernelPool } from '../kernels/pool.js';
 import { parseMergeConfig } from './config.js';
 import { executePlan, executePlanWithKernels } from './executor.js';
-import { buildMergePlan } from './plan.js';
+import { buildMergePlan, type MergePlan } from './plan.js';
 import { getMergeMethod } from './registry.js';
 import { collect, folderModels } from '../../test/support/merge-plan-harness.js';
 
@@ -30,6 +30,21 @@ const SHAPES: Record<string, number[]> = {
   'model.layers.0.mlp.down_proj.weight': [40, 1000],
 };
 const MODELS = ['base', 'a', 'b', 'c'];
+
+/**
+ * A sink into a model folder with small shards (9,000 bytes: the workers write into several files, each at its
+ * tensors' offsets) that records which tensors the kernels asked a file position for.
+ */
+function fileSink(out: string, plan: MergePlan) {
+  const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
+  const targets: string[] = [];
+  const sink = {
+    writeTensor: (name: string, bytes: Uint8Array) => writer.writeTensor(name, bytes),
+    tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
+    markWritten: (name: string) => writer.markWritten(name),
+  };
+  return { writer, sink, targets };
+}
 
 function bf16Bits(x: number): number {
   const bits = new Uint32Array(new Float32Array([x]).buffer)[0]!;
@@ -117,14 +132,7 @@ for (const outDtype of ['bfloat16', 'float32'] as const) {
     executePlan(plan, models, reference);
     for (const [fileBlockElements, kernels, threads] of [[1000 + 3, pool, '2-workers'], [1 << 15, pool, '2-workers'], [1000 + 3, callerPool, 'worker-and-caller']] as const) {
       const out = join(dir, `out-${outDtype}-${fileBlockElements}-${threads}`);
-      // small output shards too: the workers write into several files, each at its tensors' offsets
-      const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
-      const targets: string[] = [];
-      const sink = {
-        writeTensor: (name: string, bytes: Uint8Array) => writer.writeTensor(name, bytes),
-        tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
-        markWritten: (name: string) => writer.markWritten(name),
-      };
+      const { writer, sink, targets } = fileSink(out, plan);
       await executePlanWithKernels(plan, models, sink, kernels, { fileBlockElements });
       writer.commit();
       assert.deepEqual(targets, plan.tensors.map((t) => t.name), 'every tensor went straight to the file');
@@ -224,13 +232,7 @@ test('della (the whole-vector path) into output shards: the workers write each t
   executePlan(plan, models, reference, { seed: 5, arithmetic: 'float32' });
   for (const [kernels, label] of [[pool, '2-workers'], [callerPool, 'worker-and-caller']] as const) {
     const out = join(dir, `della-out-${label}`);
-    const writer = ModelFolderWriter.create(out, plan.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), { maxShardBytes: 9000 });
-    const targets: string[] = [];
-    const sink = {
-      writeTensor: (name: string, bytes: Uint8Array) => writer.writeTensor(name, bytes),
-      tensorTarget: (name: string) => (targets.push(name), writer.tensorTarget(name)),
-      markWritten: (name: string) => writer.markWritten(name),
-    };
+    const { writer, sink, targets } = fileSink(out, plan);
     await executePlanWithKernels(plan, models, sink, kernels, { fileBlockElements: 1000 + 3, seed: 5 });
     writer.commit();
     assert.deepEqual(targets, plan.tensors.map((t) => t.name), `every tensor went straight to the file (${label})`);
