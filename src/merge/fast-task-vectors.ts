@@ -236,8 +236,9 @@ export class TaskVectorKernels {
       return;
     }
     const { fd, position } = this.sink.tensorTarget(tensor.name);
-    const width = encoded.length / numelOf(tensor.shape);
-    await this.pool.runSplit('writeToFile', encoded.length / width, (offset, length) => [fd, position + offset * width, encoded.byteOffset + offset * width, length * width]);
+    const n = numelOf(tensor.shape);
+    const width = encoded.length / n;
+    await this.pool.runSplit('writeToFile', n, (offset, length) => [fd, position + offset * width, encoded.byteOffset + offset * width, length * width]);
     this.sink.markWritten(tensor.name);
   }
 
