@@ -9,6 +9,8 @@
 // - the few others count their exact rank over the row (|x| bits, equal bits by index) and compare u with p(r)
 //   as dellaRows does.
 
+import { lowbias32x4 } from './sparsify';
+
 const ABS: u32 = 0x7fffffff;
 const SIGN: u32 = 0x80000000;
 // buckets: |x| patterns ≫ shift, shift from SHIFT (15 bits of the 31) up while a row would have more buckets than
@@ -30,28 +32,18 @@ export function dellaL1Applies(low: f64, high: f64, n: i32): bool {
   return <f64>(n - 1) <= (high - low) * STEEPEST;
 }
 
-// the keep odds of rank r, in the float64 order of dellaRows (and sparsify.ts rowKeepProbabilities)
+/** The keep odds of rank r in a row of n, in the float64 order of sparsify.ts rowKeepProbabilities. */
 // @ts-ignore: decorator
 @inline
-function odds(low: f64, high: f64, r: u32, n: i32): f64 {
+export function keepOdds(low: f64, high: f64, r: u32, n: i32): f64 {
   return low + ((high - low) * <f64>r) / <f64>(n - 1);
 }
 
+/** The counter-based draws (core/counter-rng.ts) of four global indices. */
 // @ts-ignore: decorator
 @inline
-function draw4(index: v128, k0v: v128, k1v: v128): v128 {
-  return lowbias4(i32x4.add(lowbias4(v128.xor(index, k0v)), k1v));
-}
-
-// sparsify.ts lowbias32x4 (inlined here so this file needs nothing of the ranked path)
-// @ts-ignore: decorator
-@inline
-function lowbias4(x: v128): v128 {
-  x = v128.xor(x, i32x4.shr_u(x, 16));
-  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
-  x = v128.xor(x, i32x4.shr_u(x, 15));
-  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
-  return v128.xor(x, i32x4.shr_u(x, 16));
+export function draw4(index: v128, k0v: v128, k1v: v128): v128 {
+  return lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
 }
 
 /**
@@ -89,8 +81,8 @@ export function dellaRowL1(p0: usize, n: i32, rowIndex: u32, k0: u32, k1: u32, l
     hi = max(hi, key);
   }
   // the sure decisions whatever the bucket; a row whose top odds round to 2^32 takes the ranked path
-  const keepAll = Math.ceil(odds(low, high, 0, n) * 4294967296.0);
-  const dropAll = Math.ceil(odds(low, high, <u32>(n - 1), n) * 4294967296.0);
+  const keepAll = Math.ceil(keepOdds(low, high, 0, n) * 4294967296.0);
+  const dropAll = Math.ceil(keepOdds(low, high, <u32>(n - 1), n) * 4294967296.0);
   if (dropAll > 4294967295.0) return false;
   // bucket of key k: 0 for k = 0, else (k ≫ shift) − first + 1; its slot holds its count, then its thresholds
   let shift = SHIFT;
@@ -154,7 +146,7 @@ export function dellaRowL1(p0: usize, n: i32, rowIndex: u32, k0: u32, k1: u32, l
   for (let q = 0; q < a; q++) {
     const j = load<u32>(unsure + (<usize>q << 2));
     const r = exactRank(keys, n, j);
-    if (!(<f64>load<u32>(draws + (<usize>j << 2)) / 4294967296.0 < odds(low, high, r, n))) store<u32>(p0 + (<usize>j << 2), 0);
+    if (!(<f64>load<u32>(draws + (<usize>j << 2)) / 4294967296.0 < keepOdds(low, high, r, n))) store<u32>(p0 + (<usize>j << 2), 0);
   }
   return true;
 }

@@ -3,8 +3,8 @@
 // in the rank, the counter-based draw of each element's global index (src/core/counter-rng.ts). Without the
 // inverse_density rescale a kept entry stays x, and della-l1.ts decides rows without ranking them.
 
-import { counterDraw, lowbias32x4 } from './sparsify';
-import { dellaL1Applies, dellaL1ScratchBytes, dellaRowL1 } from './della-l1';
+import { counterDraw } from './sparsify';
+import { dellaL1Applies, dellaL1ScratchBytes, dellaRowL1, draw4, keepOdds } from './della-l1';
 
 const ABS: u32 = 0x7fffffff;
 
@@ -125,7 +125,7 @@ function ascendingRanks(row: usize, n: i32, scratch: usize): usize {
 export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, k0: u32, k1: u32, low: f64, high: f64, inverse: i32, scratch: usize): void {
   // every row's keep odds by rank, computed once: p(r) depends on the rank and the row length only
   const odds = scratch + (<usize>rowLength << 4) + (<usize>rowLength << 2) + HISTOGRAM_BYTES;
-  for (let r = 0; r < rowLength; r++) store<f64>(odds + (<usize>r << 3), low + ((high - low) * <f64>r) / <f64>(rowLength - 1));
+  for (let r = 0; r < rowLength; r++) store<f64>(odds + (<usize>r << 3), keepOdds(low, high, <u32>r, rowLength));
   const k0v = i32x4.splat(k0);
   const k1v = i32x4.splat(k1);
   // a kept entry stays x: its decision needs no rank (della-l1.ts)
@@ -143,7 +143,7 @@ export function dellaRows(x: usize, rows: i32, rowLength: i32, indexStart: u32, 
     let j = 0;
     let index = i32x4.add(i32x4.splat(indexStart + start), i32x4(0, 1, 2, 3));
     for (; j + 4 <= rowLength; j += 4) {
-      const draw = lowbias32x4(i32x4.add(lowbias32x4(v128.xor(index, k0v)), k1v));
+      const draw = draw4(index, k0v, k1v);
       const rank = ranks + (<usize>j << 2);
       const pLow = f64x2.replace_lane(f64x2.splat(load<f64>(odds + (<usize>load<u32>(rank) << 3))), 1, load<f64>(odds + (<usize>load<u32>(rank, 4) << 3)));
       const pHigh = f64x2.replace_lane(f64x2.splat(load<f64>(odds + (<usize>load<u32>(rank, 8) << 3))), 1, load<f64>(odds + (<usize>load<u32>(rank, 12) << 3)));
