@@ -18,6 +18,7 @@ export { absHistogramPrefix, keepBand, keepBandAt, dareKeep, absSumBlocks } from
 export { dellaRows, dellaScratchBytes } from './della';
 export { decodeTaskVector, deltaHistogramPrefix, TASK_INPUT_F32, TASK_INPUT_BF16, TASK_INPUT_F16 } from './sparsify';
 export { deltaBand, absHistogramPrefixMany, DELTA_BAND_SCRATCH } from './select-band';
+export { deltaBands, DELTA_BANDS_SCRATCH } from './select-bands';
 export { taskVectorFinal } from './task-vector-final';
 export { tiesCombineF32 } from './task-vector-mix-f32';
 export { dareNorms, DARE_NORMS_SCRATCH } from './dare-norms';

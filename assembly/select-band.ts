@@ -22,7 +22,7 @@ function push(buffer: usize, count: u32, capacity: u32, bits: u32): void {
 }
 
 // byte shuffles that move the lanes selected by a 4-bit mask to the front, in lane order (16 × 16 bytes)
-const COMPACT: usize = memory.data<u8>([
+export const COMPACT: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

@@ -129,6 +129,8 @@ export interface KernelExports {
   deltaHistogramPrefix(raw: number, base: number, n: number, kind: number, status: number, prefixShift: number, prefix: number, shift: number, mask: number, hist: number): void;
   /** counts |δ| patterns above hi and gathers those in [lo, hi] into the record's buffer, for one or two bands (assembly/select-band.ts) */
   deltaBand(raw: number, base: number, n: number, kind: number, status: number, lo: number, hi: number, record: number, lo1: number, hi1: number, record1: number, scratch: number): void;
+  /** deltaBand for one band of each of 1..4 models in one loop; table: per band raw block, lo, hi, record (assembly/select-bands.ts) */
+  deltaBands(base: number, n: number, kind: number, status: number, table: number, count: number, scratch: number): void;
   /** the FINAL pass of the task-vector passes for 1..4 models in one per-element loop (assembly/task-vector-final.ts) */
   taskVectorFinal(
     raws: number,
@@ -162,6 +164,7 @@ export interface KernelExports {
   readonly KINSHIP_IN_BF16: WebAssembly.Global;
   /** bytes of the per-thread scratch deltaBand and dareNorms take (assembly/select-band.ts, dare-norms.ts) */
   readonly DELTA_BAND_SCRATCH: WebAssembly.Global;
+  readonly DELTA_BANDS_SCRATCH: WebAssembly.Global;
   readonly DARE_NORMS_SCRATCH: WebAssembly.Global;
 }
 

@@ -7,7 +7,7 @@
  * the linear file kernels do; keeping the raw bytes from LOAD for the later passes measured slower, BENCHMARKS.md).
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
- *   (assembly/select-band.ts `deltaBand`), and, for the l1 rescale of a random sparsifier, the per-block norms
+ *   (assembly/select-band.ts `deltaBand`; one band per model: all models in one loop, select-bands.ts), and, for the l1 rescale of a random sparsifier, the per-block norms
  *   of δ_j before and after its DARE mask (assembly/dare-norms.ts, keeping the mask for FINAL's KEEP_MASK);
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
@@ -78,6 +78,9 @@ const READ_BYTES = 128 << 10;
 
 /** bytes of one input's raw area in the scratch: a block of float32 or READ_BYTES, whichever is more */
 const rawStrideOf = (blockElements: number): number => alignUp(Math.max(blockElements * 4, READ_BYTES));
+
+/** most bands deltaBands (assembly/select-bands.ts) takes in one loop; more take one deltaBand call each */
+const DELTA_BANDS_MOST = 4;
 
 /** most models the fused FINAL kernel (assembly/task-vector-final.ts) takes; more take the block-wise kernels */
 export const FUSED_FINAL_MODELS = 4;
@@ -234,7 +237,7 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   const recordTable = rawTable + alignUp(4 * inputs);
   const work = recordTable + alignUp(8 * RECORD * inputs);
   invariant(
-    (kernels.DELTA_BAND_SCRATCH.value as number) <= FINAL_WORK_BYTES && (kernels.DARE_NORMS_SCRATCH.value as number) <= FINAL_WORK_BYTES,
+    Math.max(kernels.DELTA_BAND_SCRATCH.value as number, kernels.DELTA_BANDS_SCRATCH.value as number, kernels.DARE_NORMS_SCRATCH.value as number) <= FINAL_WORK_BYTES,
     () => `taskVectorPass: the LOAD kernels' scratch outgrew the work table's ${FINAL_WORK_BYTES} bytes`,
   );
   // the memory may have grown since this thread last looked: fresh views per job
@@ -255,6 +258,11 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   // the l1 norms of DARE masks (no cut to select) straight from the raw blocks too: assembly/dare-norms.ts
   const dareNorms = job.mode === PASS_LOAD && job.normsBefore !== 0 && !selects && job.records.every((r) => r.kind === KEEP_DARE || r.kind === KEEP_ALL);
   const direct = fused || dareNorms || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
+  // bands of distinct models (Breadcrumbs' two per model take deltaBand's two-band form), read from the raw blocks
+  const bands = job.mode === PASS_LOAD ? job.bands : [];
+  const oneBandEach = direct && bands.length >= 1 && bands.length <= DELTA_BANDS_MOST && new Set(bands.map(([model]) => model)).size === bands.length;
+  // its table (raw block, lo, hi, record per band) in the record table, which only the FINAL pass uses
+  const bandTable = new Uint32Array(memory.buffer, recordTable, 4 * DELTA_BANDS_MOST);
   // whole blocks per read
   const readElements = Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
   let chunkStart = 0;
@@ -274,8 +282,13 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
+      // one band per model, up to four (ties): all of them in one loop over the raw blocks (assembly/select-bands.ts)
+      if (oneBandEach) {
+        job.bands.forEach(([model, lo, hi, record], c) => bandTable.set([raw(model + 1), lo, hi, record], 4 * c));
+        kernels.deltaBands(raw(0), length, job.kind, job.status, recordTable, job.bands.length, work);
+      }
       // the bands before the l1 norms' in-place sparsify below (float16 inputs: δ decoded, base 0)
-      for (let c = 0; c < job.bands.length; c++) {
+      for (let c = 0; c < (oneBandEach ? 0 : job.bands.length); c++) {
         const [model, lo, hi, record] = job.bands[c]!;
         // a model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both
         const next = job.bands[c + 1];
