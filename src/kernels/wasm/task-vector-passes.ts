@@ -258,10 +258,10 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
   // the l1 norms of DARE masks (no cut to select) straight from the raw blocks too: assembly/dare-norms.ts
   const dareNorms = job.mode === PASS_LOAD && job.normsBefore !== 0 && !selects && job.records.every((r) => r.kind === KEEP_DARE || r.kind === KEEP_ALL);
   const direct = fused || dareNorms || (job.kind !== TASK_INPUT_F16 && (job.mode === PASS_LEVEL2 || (selects && job.normsBefore === 0)));
-  // bands of distinct models (Breadcrumbs' two per model take deltaBand's two-band form), read from the raw blocks
+  // bands of distinct models (Breadcrumbs' two per model take deltaBand's two-band form) in one loop, its table
+  // (raw block, lo, hi, record per band) in the record table, which only the FINAL pass uses
   const bands = job.mode === PASS_LOAD ? job.bands : [];
-  const oneBandEach = direct && bands.length >= 1 && bands.length <= DELTA_BANDS_MOST && new Set(bands.map(([model]) => model)).size === bands.length;
-  // its table (raw block, lo, hi, record per band) in the record table, which only the FINAL pass uses
+  const oneBandEach = bands.length >= 1 && bands.length <= DELTA_BANDS_MOST && new Set(bands.map(([model]) => model)).size === bands.length;
   const bandTable = new Uint32Array(memory.buffer, recordTable, 4 * DELTA_BANDS_MOST);
   // whole blocks per read
   const readElements = Math.max(1, Math.floor(rawStride / job.width / job.blockElements)) * job.blockElements;
@@ -282,20 +282,8 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
       if (!direct) kernels.decodeTaskVector(raw(j), j === 0 ? 0 : baseBlock, j === 0 ? baseBlock : deltaBlock(j - 1), length, job.kind, job.status, 0);
     }
     if (job.mode === PASS_LOAD) {
-      // one band per model, up to four (ties): all of them in one loop over the raw blocks (assembly/select-bands.ts)
-      if (oneBandEach) {
-        job.bands.forEach(([model, lo, hi, record], c) => bandTable.set([raw(model + 1), lo, hi, record], 4 * c));
-        kernels.deltaBands(raw(0), length, job.kind, job.status, recordTable, job.bands.length, work);
-      }
-      // the bands before the l1 norms' in-place sparsify below (float16 inputs: δ decoded, base 0)
-      for (let c = 0; c < (oneBandEach ? 0 : job.bands.length); c++) {
-        const [model, lo, hi, record] = job.bands[c]!;
-        // a model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both
-        const next = job.bands[c + 1];
-        const [, lo1, hi1, record1] = next !== undefined && next[0] === model ? (c++, next) : [0, 0, 0, 0];
-        if (direct) kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
-        else kernels.deltaBand(deltaBlock(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
-      }
+      // the bands before the l1 norms' in-place sparsify below
+      countBands(kernels, job, raw, deltaBlock, length, direct ? (oneBandEach ? 'one loop' : 'raw') : 'decoded', bandTable, work);
       for (let j = 0; j < models; j++) {
         const delta = deltaBlock(j);
         const histogram = job.histograms + j * LEVEL1_BINS * 4;
@@ -345,5 +333,34 @@ export function runTaskVectorPass(kernels: KernelExports, memory: WebAssembly.Me
         staged = 0;
       }
     }
+  }
+}
+
+/**
+ * The LOAD pass's cut bands of one block: one band per model (up to four: ties) in one deltaBands loop over the
+ * raw blocks (assembly/select-bands.ts), else one deltaBand call per model, from the raw blocks or, for float16
+ * inputs, from the decoded δ (base 0). A model's two cuts (Breadcrumbs) are consecutive: one call forms δ once for both.
+ */
+function countBands(
+  kernels: KernelExports,
+  job: LoadPass,
+  raw: (j: number) => number,
+  delta: (j: number) => number,
+  length: number,
+  form: 'one loop' | 'raw' | 'decoded',
+  table: Uint32Array,
+  work: number,
+): void {
+  if (form === 'one loop') {
+    job.bands.forEach(([model, lo, hi, record], c) => table.set([raw(model + 1), lo, hi, record], 4 * c));
+    kernels.deltaBands(raw(0), length, job.kind, job.status, table.byteOffset, job.bands.length, work);
+    return;
+  }
+  for (let c = 0; c < job.bands.length; c++) {
+    const [model, lo, hi, record] = job.bands[c]!;
+    const next = job.bands[c + 1];
+    const [, lo1, hi1, record1] = next !== undefined && next[0] === model ? (c++, next) : [0, 0, 0, 0];
+    if (form === 'raw') kernels.deltaBand(raw(model + 1), raw(0), length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
+    else kernels.deltaBand(delta(model), 0, length, job.kind, job.status, lo, hi, record, lo1, hi1, record1, work);
   }
 }
