@@ -83,6 +83,7 @@ try {
   const records1 = [0, 1, 2].map(() => alloc(16));
   const gathered = [0, 1, 2, 3, 4, 5].map(() => alloc(blockElements * 4 + 64));
   const table = alloc(64);
+  const bandTable = alloc(64);
   const modelRecords = alloc(72 * 3);
   const ties = alloc(64);
   const weights = alloc(32);
@@ -128,15 +129,17 @@ try {
   const keepBand = (j: number, high: number): number[] => [KEEP_BAND, cut[j]!, 0, 0, high, 0, 0, 1, ties + 8 * j];
 
   const rows: { method: string; load: [string, number][]; final: [string, number][]; reads: number }[] = [];
-  // ties: LOAD counts above each model's band and gathers inside it; FINAL keeps the top 20% and mixes
+  // ties: LOAD counts above each model's band and gathers inside it (all three in one loop, as the pass does);
+  // FINAL keeps the top 20% and mixes
   rows.push({
     method: 'ties',
-    load: [['deltaBand × 3', time((b) => {
+    load: [['deltaBands (3 bands, one loop)', time((b) => {
       for (let j = 0; j < 3; j++) {
         resetRecord(records[j]!, gathered[j]!);
         const [lo, hi] = bands[j]!;
-        k.deltaBand(rawOf(j + 1, b), rawOf(0, b), blockElements, BF16, status, lo, hi, records[j]!, 0, 0, 0, scratch);
+        u32.set([rawOf(j + 1, b), lo, hi, records[j]!], bandTable / 4 + 4 * j);
       }
+      k.deltaBands(rawOf(0, b), blockElements, BF16, status, bandTable, 3, scratch);
     })]],
     final: [['taskVectorFinal (bands, float32 mix, bf16 out)', time(final((j) => keepBand(j, NO_CUT), 0))]],
     reads: 2,
