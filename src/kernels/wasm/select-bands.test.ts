@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bf16BitsToF32 } from '../../core/float16.js';
+import { absBitsOf } from '../reference/select.js';
 import { createSharedMemory, instantiateKernels, loadKernelModule } from './loader.js';
 
 // assembly/select-bands.ts `deltaBands` (one band of each of 1..4 models in one loop) against one
@@ -11,12 +12,6 @@ import { createSharedMemory, instantiateKernels, loadKernelModule } from './load
 
 const memory = createSharedMemory(64 * 65536);
 const kernels = instantiateKernels(loadKernelModule(), memory);
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-const absBits = (x: number): number => {
-  scratch[0] = x;
-  return scratchBits[0]! & 0x7fffffff;
-};
 const N = 300;
 
 test('deltaBands: the counts, gathered patterns and status of one deltaBand call per band, for 1..4 models', () => {
@@ -51,7 +46,7 @@ test('deltaBands: the counts, gathered patterns and status of one deltaBand call
         });
         const width = bf16 ? 2 : 4;
         const bands = cuts.slice(0, count).map(([p, q, fromData, capacity], band) => {
-          const patterns = floats[band + 1]!.map((x, i) => absBits(Math.fround(x - floats[0]![i]!)));
+          const patterns = floats[band + 1]!.map((x, i) => absBitsOf(x - floats[0]![i]!));
           const pick = (v: number): number => (fromData && n > 0 ? patterns[v % n]! : v);
           const [a, b] = [pick(p), pick(q)];
           return { lo: Math.min(a, b), hi: Math.max(a, b), capacity };
