@@ -8,7 +8,8 @@
  * - LOAD: flags NaN/±Inf, counts the first level of each δ_j's top-k select (bits 30..15 of |δ|) or, with
  *   bands (src/merge/fused-cut-bands.ts), counts the |δ| above each cut's band and gathers those inside it
  *   (assembly/select-band.ts `deltaBand`; one band per model: all models in one loop, select-bands.ts), and,
- *   for the l1 rescale of a random sparsifier, the per-block norms of δ_j before and after its DARE mask (assembly/dare-norms.ts, keeping the mask for FINAL's KEEP_MASK);
+ *   for the l1 rescale of a random sparsifier, the per-block norms of δ_j before and after its DARE mask
+ *   (assembly/dare-norms.ts, keeping the mask for FINAL's KEEP_MASK);
  * - LEVEL2: the second select level (bits 14..0) of the δ_j inside a first-level bucket, one histogram per cut;
  * - FINAL: each δ_j sparsified (keepBandAt with tie numbers continued from block to block, dareKeep, or
  *   zeroed), combined by `tiesCombineF64` (sign consensus, disjoint mean, λ, l1 factors) into the base block,
