@@ -7,7 +7,10 @@
  * a bench-family tensor in memory that stays in cache (as the passes' blocks do), and the positional reads and
  * writes the passes make (page cache → memory, and new output pages on /dev/shm, 128 KiB and 256 KiB at a
  * time). The sum leaves out the cut selection, the band sample, the worker round trips and the two threads'
- * contention, so it is a lower bound of the CPU a merge needs with these kernels.
+ * contention, so it is a lower bound of the CPU a merge needs with these kernels. For dare_ties it also times the
+ * same two passes written natively (bench/dare-ties-bound.cpp, g++ at 128, 256 and 512-bit vectors, checked to
+ * compute the same norms and output bytes as our kernels): what the work costs in other hands, and at the widths
+ * wasm SIMD (128 bits only) does not have.
  *
  *   npm run bench:tv-budget -- --family <dir written by bench:merge --family> [--tensor model.layers.1.mlp.down_proj.weight]
  *
@@ -24,6 +27,7 @@ import { TASK_INPUT_BF16 as BF16 } from '../src/kernels/wasm/task-vector-from-fi
 import { L1_BLOCK } from '../src/merge/sparsify.js';
 import { deltaPatterns, selectAscending } from '../src/merge/fused-cut-bands.js';
 import { argValue } from './support/child-run.js';
+import { runNativeDare } from './support/dare-native.js';
 import { writeFamily } from './support/bf16-family.js';
 
 const BLOCK = L1_BLOCK;
@@ -167,6 +171,36 @@ try {
     final: [['taskVectorFinal (stored masks, l1 factors)', time(final((j) => [KEEP_MASK, masks[j]!, 0, 0, 1, 0, 0, 0, 0], factors))]],
     reads: 2,
   });
+  // the native bound: dare_ties' two passes in g++ vector code on the same blocks, its norms and output bytes
+  // checked against our kernels' (the l1 factors of these blocks, weights and λ 1)
+  const wasmNorms = new Float64Array(BLOCKS * 6);
+  for (let b = 0; b < BLOCKS; b++) {
+    for (let j = 0; j < 3; j++) {
+      k.dareNorms(rawOf(j + 1, b), rawOf(0, b), blockElements, BF16, status, starts[b]!, 0x1234 + j, 0x5678 + j, keepBelow, 1, norms, norms + 8, masks[j]! + starts[b]! / 4, scratch);
+      wasmNorms.set(f64.subarray(norms / 8, norms / 8 + 2), b * 6 + 2 * j);
+    }
+  }
+  const normSum = (j: number, which: number): number => starts.reduce((s, _, b) => s + wasmNorms[b * 6 + 2 * j + which]!, 0);
+  const dareFactors = [0, 1, 2].map((j) => normSum(j, 0) / normSum(j, 1));
+  const wasmOut = new Uint16Array(BLOCKS * blockElements);
+  f64.set(dareFactors, factors / 8);
+  const finalWithMasks = final((j) => [KEEP_MASK, masks[j]!, 0, 0, 1, 0, 0, 0, 0], factors);
+  starts.forEach((s, b) => {
+    finalWithMasks(b, s);
+    wasmOut.set(new Uint16Array(memory.buffer, out, blockElements), b * blockElements);
+  });
+  const native = runNativeDare(work, raw.map((at) => bytes.slice(at, at + BLOCKS * blockElements * 2)), blockElements, BLOCKS, starts, dareFactors);
+  const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+  for (const r of native) {
+    const same = sameBits(r.norms, wasmNorms) && sameBits(r.out, wasmOut);
+    if (!same) throw new Error(`the native dare_ties (${r.isa}, ${r.width} lanes) computed other bits than our kernels: the bound would not be of the same work`);
+    rows.push({
+      method: `dare_ties, native g++ ${r.isa} (${32 * r.width}-bit vectors; same norms and bytes as ours)`,
+      load: [['LOAD, 3 models in one loop', r.load]],
+      final: [['FINAL', r.final]],
+      reads: 2,
+    });
+  }
   // della (whole-vector path): decode δ, norms, keep decisions per row, norms, mix, encode
   const dellaParts: [string, number][] = [
     ['decodeTaskVector × 4', time((b) => {
