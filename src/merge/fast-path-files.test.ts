@@ -185,6 +185,44 @@ test('linear written by the workers: a float32 overflow falls back to the refere
   }
 });
 
+test('della written by the workers block by block: a float32 overflow in the mix falls back to the float64 bytes in the same place', async () => {
+  const shape = [4096];
+  // base 0, both models δ ≈ 2.8e38 (≈ 3.1e38 after the l1 rescale): where both keep an element, the float32 sum of
+  // the two overflows, the float64 mix (normalised: halved) does not
+  const folders = [0, 0x7f50, 0x7f50].map((bits, m) => {
+    const folder = join(dir, `della-overflow-${m}`);
+    const writer = ModelFolderWriter.create(folder, [{ name: 'model.norm.weight', dtype: 'BF16', shape }]);
+    writer.writeTensor('model.norm.weight', new Uint8Array(new Uint16Array(4096).fill(bits).buffer));
+    writer.commit();
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 0 }));
+    return `della-overflow-${m}`;
+  });
+  const config = parseMergeConfig({
+    merge_method: 'della',
+    base_model: folders[0]!,
+    models: folders.slice(1).map((model) => ({ model, parameters: { weight: 1, density: 0.9, epsilon: 0.05 } })),
+    parameters: { normalize: true },
+    out_dtype: 'bfloat16',
+  });
+  const plan = buildMergePlan(config, getMergeMethod('della'), models);
+  const reference = collect();
+  executePlan(plan, models, reference, { seed: 9, arithmetic: 'float32' });
+  const expected = new Uint16Array(reference.tensors.get('model.norm.weight')!.slice().buffer);
+  const both = expected.filter((bits) => bits > 0x7f50 && bits < 0x7f80).length;
+  assert.ok(both > 2000, `most elements are kept by both models and finite in the reference (${both} of 4096)`);
+  const out = join(dir, 'della-overflow-out');
+  const { writer, sink, targets } = fileSink(out, plan);
+  await executePlanWithKernels(plan, models, sink, pool, { fileBlockElements: 1000, seed: 9 });
+  writer.commit();
+  assert.deepEqual(targets, ['model.norm.weight', 'model.norm.weight'], 'written twice: in float32 (flagged), then in float64 over the same place');
+  const written = HfCheckpoint.open(out);
+  try {
+    assert.deepEqual([...new Uint16Array(written.readBytes('model.norm.weight').slice().buffer)], [...expected]);
+  } finally {
+    written.close();
+  }
+});
+
 for (const method of ['ties', 'dare_ties', 'della', 'breadcrumbs_ties', 'dare_linear'] as const) {
   test(`${method} over shards on disk: the workers read and decode their ranges; bytes equal the reference on 1 and 2 workers`, async () => {
     const config = parseMergeConfig({

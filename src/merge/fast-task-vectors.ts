@@ -22,6 +22,8 @@ import {
   taskVectorFromFilesArgs,
   taskVectorFromFilesScratchBytes,
 } from '../kernels/wasm/task-vector-from-files.js';
+import { combineToFileArgs, combineToFileScratchBytes } from '../kernels/wasm/task-vector-combine.js';
+import { OUT_BF16, OUT_F16, OUT_F32 } from '../kernels/wasm/task-vector-passes.js';
 import { float32MixApplies } from './consensus-f32.js';
 import { FusedTaskVectors } from './fused-task-vectors.js';
 import type { FileLocator, FusedTensor } from './fused-model-plan.js';
@@ -69,6 +71,8 @@ export class TaskVectorKernels {
   /** per-thread read blocks and first-level select histograms (2048 u32 per model) of the file loader */
   private readonly taskScratch: { readonly base: number; readonly stride: number; readonly histograms: Uint32Array };
   private readonly blockElements: number;
+  /** per-thread mix block and output staging of taskVectorCombineToFile */
+  private readonly combineScratch: { readonly base: number; readonly stride: number };
   /** the block-wise passes for inputs on disk (the whole-vector path below covers the rest) */
   private readonly fused: FusedTaskVectors;
 
@@ -103,6 +107,8 @@ export class TaskVectorKernels {
       histograms: arena.u32(Math.max(1, (pool.partCount * (sizes.inputs - 1) * TASK_HISTOGRAM_BYTES) / 4)),
     };
     this.blockElements = sizes.blockElements;
+    const combineStride = combineToFileScratchBytes(sizes.blockElements);
+    this.combineScratch = { base: arena.u32((pool.partCount * combineStride) / 4).byteOffset, stride: combineStride };
     // the fused passes borrow the output buffer, status and tables (the two paths never overlap)
     const buffers = { inputs: sizes.inputs, out: this.raw, status: this.status, weightTable: this.weightTable, factorTable: this.factorTable };
     this.fused = new FusedTaskVectors(pool, method, config, buffers, seed, warn, sizes.numel);
@@ -213,20 +219,68 @@ export class TaskVectorKernels {
         const tail = [plainDivisor, lambda, config.consensus ? 1 : 0, normalize ? 1 : 0, factorPointer];
         return kernel === 'tiesCombineF32' ? [...head, ...tail, this.status.byteOffset] : [...head, ...tail];
       });
-    // float32 (consensus-f32.ts) into the raw buffer, free after decoding; a result that is not finite: float64
+    // float32 (consensus-f32.ts): into the output file block by block, or into the raw buffer (free after
+    // decoding); a result that is not finite: float64, written again over the same place
     if (this.arithmetic === 'float32' && float32MixApplies(weights, lambda, plainDivisor)) {
-      const mixed = new Float32Array(this.raw.buffer, this.raw.byteOffset, n);
-      this.status[0] = 0;
-      await combine('tiesCombineF32', mixed);
-      if (this.status[0] === 0) {
-        // encoded into the base vector's bytes: the encode must not overlap its float32 source
-        const encoded = await this.encode(mixed, tensor.dtype, new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
-        await this.write(tensor, encoded);
-        return;
+      const toFile = await this.combineToFile(tensor, base, deltas, factorPointer, { plainDivisor, lambda, normalize });
+      if (toFile === 'written') return;
+      if (toFile === 'no file') {
+        const mixed = new Float32Array(this.raw.buffer, this.raw.byteOffset, n);
+        this.status[0] = 0;
+        await combine('tiesCombineF32', mixed);
+        if (this.status[0] === 0) {
+          // encoded into the base vector's bytes: the encode must not overlap its float32 source
+          const encoded = await this.encode(mixed, tensor.dtype, new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
+          await this.write(tensor, encoded);
+          return;
+        }
       }
     }
     await combine('tiesCombineF64', base);
     await this.write(tensor, await this.encode(base, tensor.dtype));
+  }
+
+  /**
+   * The float32 mix, encoded and written by the workers block by block (task-vector-combine.ts), when the sink
+   * has an output file: 'written', 'no file' (nothing done), or 'not finite' (a result overflowed float32: the
+   * caller mixes in float64 and writes again over the same place).
+   */
+  private async combineToFile(
+    tensor: PlannedTensor,
+    base: Float32Array,
+    deltas: readonly Float32Array[],
+    factors: number,
+    mix: Pick<MixParams, 'plainDivisor' | 'lambda' | 'normalize'>,
+  ): Promise<'written' | 'no file' | 'not finite'> {
+    const n = numelOf(tensor.shape);
+    if (this.sink.tensorTarget === undefined || this.sink.markWritten === undefined || n === 0) return 'no file';
+    const { fd, position } = this.sink.tensorTarget(tensor.name);
+    const outKind = tensor.dtype === 'F32' ? OUT_F32 : tensor.dtype === 'BF16' ? OUT_BF16 : OUT_F16;
+    const width = BYTES[tensor.dtype]!;
+    const { base: scratch, stride } = this.combineScratch;
+    this.status[0] = 0;
+    await this.pool.runSplit('taskVectorCombineToFile', n, (offset, length, part) =>
+      combineToFileArgs({
+        n: length,
+        base: base.byteOffset + offset * 4,
+        deltas: deltas.map((delta) => delta.byteOffset + offset * 4),
+        weights: this.weightTable.byteOffset,
+        factors,
+        plainDivisor: mix.plainDivisor,
+        lambda: mix.lambda,
+        consensus: this.config.consensus ? 1 : 0,
+        normalize: mix.normalize ? 1 : 0,
+        status: this.status.byteOffset,
+        scratch: scratch + part * stride,
+        blockElements: this.blockElements,
+        outKind,
+        outFd: fd,
+        outPosition: position + offset * width,
+      }),
+    );
+    if (this.status[0] !== 0) return 'not finite';
+    this.sink.markWritten(tensor.name);
+    return 'written';
   }
 
   /** The encoded tensor into the sink; into an output file by the workers, each its part, when the sink has one. */

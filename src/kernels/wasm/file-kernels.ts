@@ -12,6 +12,8 @@
  * - taskVectorFromFiles (task-vector-from-files.ts): a task-vector merge's inputs decoded to float32 base and δ;
  * - taskVectorPass (task-vector-passes.ts): the block-wise passes of a task-vector merge (load + first select
  *   level, second select level, sparsify + combine + encode + write);
+ * - taskVectorCombineToFile (task-vector-combine.ts): the whole-vector path's float32 mix, encode and write, block
+ *   by block;
  * - writeToFile: a range of bytes in memory written at a file position (each worker its part of an encoded
  *   tensor, so the writes run in parallel and off the calling thread).
  * File descriptors are process-wide, so a worker can read from (and write to) a descriptor the main thread opened.
@@ -22,10 +24,26 @@ import { readFullyAt, writeFullyAt } from './read-fully.js';
 import { runKinshipFromFiles } from './kinship-from-files.js';
 import { runTaskVectorFromFiles } from './task-vector-from-files.js';
 import { runTaskVectorPass } from './task-vector-passes.js';
+import { runCombineToFile } from './task-vector-combine.js';
 
-export type FileKernelName = 'linearF64FromFiles' | 'linearF32FromFiles' | 'kinshipFromFiles' | 'taskVectorFromFiles' | 'taskVectorPass' | 'writeToFile';
+export type FileKernelName =
+  | 'linearF64FromFiles'
+  | 'linearF32FromFiles'
+  | 'kinshipFromFiles'
+  | 'taskVectorFromFiles'
+  | 'taskVectorPass'
+  | 'taskVectorCombineToFile'
+  | 'writeToFile';
 
-export const FILE_KERNEL_NAMES: readonly FileKernelName[] = ['linearF64FromFiles', 'linearF32FromFiles', 'kinshipFromFiles', 'taskVectorFromFiles', 'taskVectorPass', 'writeToFile'];
+export const FILE_KERNEL_NAMES: readonly FileKernelName[] = [
+  'linearF64FromFiles',
+  'linearF32FromFiles',
+  'kinshipFromFiles',
+  'taskVectorFromFiles',
+  'taskVectorPass',
+  'taskVectorCombineToFile',
+  'writeToFile',
+];
 
 /** `outFd` of a job whose output stays in memory at `out`. */
 export const NO_OUTPUT_FILE = -1;
@@ -139,6 +157,7 @@ export function runFileKernel(kernels: KernelExports, memory: WebAssembly.Memory
   if (name === 'kinshipFromFiles') return runKinshipFromFiles(kernels, memory, args);
   if (name === 'taskVectorFromFiles') return runTaskVectorFromFiles(kernels, memory, args);
   if (name === 'taskVectorPass') return runTaskVectorPass(kernels, memory, args);
+  if (name === 'taskVectorCombineToFile') return runCombineToFile(kernels, memory, args);
   if (name === 'writeToFile') return writeToFile(memory, args);
   const kernel = name === 'linearF32FromFiles' ? kernels.linearF32 : kernels.linearF64;
   runLinearFromFiles(kernel, memory, parseLinearFromFilesArgs(args));
