@@ -20,8 +20,8 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** bytes of encoded output per positional write (as the FINAL pass's staging: 256 KiB) */
 const STAGING_BYTES = 256 << 10;
-/** most models the pointer table holds */
-const MAX_MODELS = 64;
+/** tiesCombineF32 mixes one to four models */
+const MAX_MODELS = 4;
 
 /** scratch bytes one thread needs for blocks of `blockElements` */
 export function combineToFileScratchBytes(blockElements: number): number {
