@@ -13,7 +13,7 @@
 import { invariant } from '../../core/errors.js';
 import type { KernelExports } from './loader.js';
 import { writeFullyAt } from './read-fully.js';
-import { OUT_BF16, OUT_F32 } from './task-vector-passes.js';
+import { OUT_BF16, OUT_F32, type MixArgs } from './task-vector-passes.js';
 
 const ALIGN = 64;
 const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
@@ -28,19 +28,12 @@ export function combineToFileScratchBytes(blockElements: number): number {
   return alignUp(blockElements * 4) + Math.max(STAGING_BYTES, alignUp(blockElements * 4)) + alignUp(4 * MAX_MODELS);
 }
 
-export interface CombineToFileJob {
+export interface CombineToFileJob extends MixArgs {
   /** elements in this range */
   readonly n: number;
   /** byte addresses of the range's element 0: the float32 base, and each model's sparsified float32 δ */
   readonly base: number;
   readonly deltas: readonly number[];
-  /** float64 tables: weights, and l1 factors (0: none) */
-  readonly weights: number;
-  readonly factors: number;
-  readonly plainDivisor: number;
-  readonly lambda: number;
-  readonly consensus: number;
-  readonly normalize: number;
   readonly status: number;
   readonly scratch: number;
   readonly blockElements: number;

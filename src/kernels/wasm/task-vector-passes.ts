@@ -137,15 +137,19 @@ export interface Level2Pass extends Common {
   readonly cuts: readonly (readonly [number, number, number])[];
 }
 
-export interface FinalPass extends Common {
-  readonly mode: typeof PASS_FINAL;
-  readonly records: readonly ModelRecord[];
+/** The mix's arguments as the kernels take them: float64 tables of weights and l1 factors (0: none), then scalars. */
+export interface MixArgs {
   readonly weights: number;
   readonly factors: number;
   readonly plainDivisor: number;
   readonly lambda: number;
   readonly consensus: number;
   readonly normalize: number;
+}
+
+export interface FinalPass extends Common, MixArgs {
+  readonly mode: typeof PASS_FINAL;
+  readonly records: readonly ModelRecord[];
   readonly outKind: number;
   /** byte address of output element 0 in memory (when outFd < 0) */
   readonly out: number;
